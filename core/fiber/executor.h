@@ -1,0 +1,183 @@
+// FiberExecutor: runs fibers (Boost.Context) and timers on one thread. It is the one scheduler
+// both worlds share: the simulator drives it with virtual time (time jumps to the next timer),
+// the POSIX runtime with real time and epoll. What differs is only the Driver: how "now" is read
+// and what happens when nothing is ready.
+//
+// Invariants:
+// - Exactly one fiber runs at a time; a fiber runs until it suspends (park, yield, sleep).
+// - Timers fire in (deadline, sequence) order; sequence numbers come from a counter, never from
+//   addresses, so the order is the same in every run.
+// - Among fibers ready at the same moment, the next one is the oldest (FIFO), or, with a
+//   tie-breaker Random (simulation), one drawn from it.
+// - Every fiber belongs to a group (a simulated node's incarnation). kill_group() unwinds all of
+//   the group's fibers (their stacks unwind through RAII, as on a crash), newest first.
+#pragma once
+
+#include <boost/context/fiber.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/base/ids.h"
+#include "core/base/random.h"
+#include "core/base/time.h"
+
+namespace eddy {
+
+using GroupId = StrongId<struct GroupIdTag, uint32_t>;
+
+// Why a parked fiber woke up.
+enum class WakeReason : uint8_t { notified, timeout, cancelled };
+
+class FiberExecutor;
+class WaitQueue;
+
+// One fiber's record. Owned by the executor while it lives, and by FiberRef handles.
+class Fiber {
+public:
+    uint64_t id() const { return id_; }
+    GroupId group() const { return group_; }
+    const std::string& name() const { return name_; }
+    bool done() const { return state_ == State::done; }
+    bool cancel_requested() const { return cancel_requested_; }
+
+private:
+    friend class FiberExecutor;
+    friend class FiberRef;
+    enum class State : uint8_t { ready, running, parked, held, done };
+
+    FiberExecutor* executor_ = nullptr;
+    std::weak_ptr<Fiber> self_;
+    uint64_t id_ = 0;
+    GroupId group_;
+    std::string name_;
+    std::function<void()> body_;
+    boost::context::fiber context_;  // the fiber's own context while it is suspended
+    boost::context::fiber caller_;   // the scheduler's context while the fiber runs
+    State state_ = State::ready;
+    bool cancel_requested_ = false;
+    bool parked_cancellable_ = false;
+    WakeReason wake_reason_ = WakeReason::notified;
+    std::optional<std::pair<Instant, uint64_t>> park_timer_;
+    std::vector<std::shared_ptr<Fiber>> joiners_;  // fibers waiting in join()
+};
+
+// A handle to a spawned fiber: join it, cancel it, ask whether it finished.
+class FiberRef {
+public:
+    FiberRef() = default;
+    explicit FiberRef(std::shared_ptr<Fiber> f) : fiber_(std::move(f)) {}
+
+    bool valid() const { return fiber_ != nullptr; }
+    bool done() const { return fiber_->done(); }
+    uint64_t id() const { return fiber_->id(); }
+    // Suspends the calling fiber until this fiber has finished (returned, or was killed).
+    // Returns cancelled if the *caller* is cancelled while waiting.
+    WakeReason join() const;
+    // Asks the fiber to stop: its current and future cancellable waits return cancelled.
+    void cancel() const;
+
+private:
+    std::shared_ptr<Fiber> fiber_;
+};
+
+class FiberExecutor {
+public:
+    // What differs between the simulator and the real runtime.
+    class Driver {
+    public:
+        virtual ~Driver() = default;
+        virtual Instant now() const = 0;
+        // Lets outside events in. With block = false it must not wait. With block = true it may
+        // wait until `deadline` (forever if none) for an outside event; the simulator instead moves
+        // virtual time to the deadline. Returns false if nothing can ever happen any more
+        // (simulation with no deadline), which ends run().
+        virtual bool poll(std::optional<Instant> deadline, bool block) = 0;
+    };
+
+    struct Options {
+        Random* tie_breaker = nullptr;    // simulation: pick among ready fibers at random
+        size_t stack_bytes = 256 * 1024;  // per fiber, plus a guard page
+    };
+
+    explicit FiberExecutor(Driver& driver) : FiberExecutor(driver, Options{}) {}
+    FiberExecutor(Driver& driver, Options options);
+    ~FiberExecutor();
+    FiberExecutor(const FiberExecutor&) = delete;
+    FiberExecutor& operator=(const FiberExecutor&) = delete;
+
+    Instant now() const { return driver_.now(); }
+
+    FiberRef spawn(GroupId group, std::string name, std::function<void()> body);
+
+    // Runs until stop() is called, `until` returns true (checked between steps), or nothing can
+    // happen any more. Must not be called from a fiber.
+    void run(const std::function<bool()>& until = nullptr);
+    void stop() { stop_requested_ = true; }
+
+    // --- Called from a running fiber. These suspend it. ---
+
+    // Parks the current fiber until unpark(), the deadline, or (if cancellable) cancellation.
+    WakeReason park(Instant deadline = Instant::max(), bool cancellable = true);
+    // Lets other ready fibers run, then continues.
+    void yield();
+    // Returns cancelled if the fiber was cancelled before the deadline.
+    WakeReason sleep_until(Instant deadline);
+
+    Fiber* current() const { return current_; }
+    bool in_fiber() const { return current_ != nullptr; }
+
+    // Makes a parked fiber ready. No effect if it is not parked.
+    void unpark(Fiber& fiber, WakeReason reason = WakeReason::notified);
+    void cancel(Fiber& fiber);
+
+    // --- Timers: callbacks run on the scheduler, not in a fiber; they must not suspend. ---
+    using TimerKey = std::pair<Instant, uint64_t>;
+    TimerKey call_at(Instant when, std::function<void()> callback);
+    void cancel_timer(const TimerKey& key);
+
+    // --- Groups (simulated nodes). ---
+    GroupId new_group();
+    // Unwinds every fiber of the group, newest first. Not from a fiber of that group.
+    void kill_group(GroupId group);
+    // A paused group's fibers stay ready but do not run until resume_group().
+    void pause_group(GroupId group);
+    void resume_group(GroupId group);
+    size_t live_fibers(GroupId group) const;
+    size_t live_fibers() const { return fibers_.size(); }
+
+    // Steps taken (fiber resumptions + timers fired): the simulator's "events".
+    uint64_t steps() const { return steps_; }
+
+private:
+    void make_ready(Fiber& f);
+    Fiber* pick_ready();
+    void resume(Fiber& f);
+    void suspend_current();
+    void finish(Fiber& f);
+    void entry(Fiber& f);
+    void unwind(Fiber& f);
+
+    Driver& driver_;
+    Options options_;
+    Fiber* current_ = nullptr;
+    bool stop_requested_ = false;
+    uint64_t next_fiber_id_ = 1;
+    uint64_t next_timer_seq_ = 1;
+    uint32_t next_group_ = 1;
+    uint64_t steps_ = 0;
+    std::map<uint64_t, std::shared_ptr<Fiber>> fibers_;  // live fibers by id (ordered: determinism)
+    std::deque<Fiber*> ready_;
+    std::map<TimerKey, std::function<void()>> timers_;
+    std::set<uint32_t> paused_groups_;
+    std::map<uint32_t, std::vector<Fiber*>> held_;  // ready fibers of paused groups
+};
+
+}  // namespace eddy
