@@ -1,0 +1,202 @@
+#include "services/net/frame_server.h"
+
+#include <vector>
+
+namespace eddy::net {
+
+struct FrameServer::Conn {
+    Conn(Env& env, uint64_t id_, std::unique_ptr<Connection> c, size_t depth)
+        : id(id_), conn(std::move(c)), responses(env.scheduler, depth) {}
+    uint64_t id;
+    std::unique_ptr<Connection> conn;
+    ConnectionInfo info;
+    Instant last_active;
+    // Response slots in request order; nullopt answers "no response".
+    Channel<Future<std::optional<Bytes>>> responses;
+    FiberRef reader;
+    FiberRef writer;
+    std::vector<FiberRef> handlers;
+};
+
+Result<void, NetError> write_frame(Connection& c, ByteSpan body) {
+    ASSERT(body.size() <= INT32_MAX);
+    Bytes buf(4 + body.size());
+    store_be<uint32_t>(buf.data(), static_cast<uint32_t>(body.size()));
+    std::copy(body.begin(), body.end(), buf.begin() + 4);
+    return c.write_all(buf);
+}
+
+Result<Bytes, NetError> read_frame(Connection& c, size_t frame_bytes_max) {
+    std::byte header[4];
+    size_t got = 0;
+    while (got < sizeof header) {
+        TRY_ASSIGN(size_t n, c.read_some(MutableByteSpan(header + got, sizeof header - got)));
+        if (n == 0) {
+            return fail(got == 0 ? NetError::closed : NetError::connection_reset);
+        }
+        got += n;
+    }
+    const auto length = static_cast<int32_t>(load_be<uint32_t>(header));
+    if (length < 0 || static_cast<size_t>(length) > frame_bytes_max) {
+        return fail(NetError::io_error);
+    }
+    Bytes body(static_cast<size_t>(length));
+    TRY_VOID(read_exact(c, body));
+    return body;
+}
+
+FrameServer::FrameServer(Env& env, std::unique_ptr<Listener> listener, FrameHandler handler,
+                         FrameServerOptions options)
+    : env_(env),
+      listener_(std::move(listener)),
+      handler_(std::move(handler)),
+      options_(options),
+      all_closed_(env.scheduler) {
+    ASSERT(options_.pipeline_depth >= 1 && options_.pipeline_depth <= limits::pipeline_depth_max);
+    all_closed_.set();
+}
+
+FrameServer::~FrameServer() {
+    // Destroyed without stop() only when the node crashes and its fibers are being unwound.
+    listener_->close();
+}
+
+void FrameServer::start() {
+    acceptor_ = env_.scheduler.spawn("frame-accept", [this] { accept_loop(); });
+    sweeper_ = env_.scheduler.spawn("frame-idle-sweep", [this] { sweep_idle(); });
+}
+
+void FrameServer::accept_loop() {
+    while (!stopping_) {
+        auto r = listener_->accept();
+        if (!r.ok()) {
+            if (r.error() == NetError::closed || r.error() == NetError::cancelled) {
+                return;
+            }
+            env_.log.warn("accept failed: %s", to_string(r.error()));
+            continue;
+        }
+        const uint64_t id = next_id_++;
+        auto c = std::make_unique<Conn>(env_, id, std::move(r).value(), options_.pipeline_depth);
+        c->info = ConnectionInfo{id, c->conn->peer(), c->conn->peer_identity()};
+        c->last_active = env_.clock.now();
+        Conn& ref = *c;
+        connections_.emplace(id, std::move(c));
+        all_closed_.reset();
+        env_.tracer.event("net.accept", {{"conn", id}, {"peer", ref.info.peer.to_string()}});
+        ref.writer = env_.scheduler.spawn("frame-write", [this, &ref] { write_loop(ref); });
+        ref.reader = env_.scheduler.spawn("frame-read", [this, &ref] { read_loop(ref); });
+    }
+}
+
+void FrameServer::read_loop(Conn& c) {
+    while (!stopping_) {
+        auto frame = read_frame(*c.conn, options_.frame_bytes_max);
+        if (!frame.ok()) {
+            if (frame.error() == NetError::io_error) {
+                env_.log.warn("connection %llu from %s: frame larger than %zu bytes, closing",
+                              static_cast<unsigned long long>(c.id), c.info.peer.to_string().c_str(),
+                              options_.frame_bytes_max);
+                c.conn->close();
+            }
+            break;
+        }
+        c.last_active = env_.clock.now();
+        auto promise = std::make_shared<Promise<std::optional<Bytes>>>(env_.scheduler);
+        if (!c.responses.send(promise->future()).ok()) {
+            break;
+        }
+        ++frames_handled_;
+        // Handlers run in their own fibers so a slow one (a long-poll fetch, a produce waiting for
+        // its sync) does not stop the next request from being read.
+        std::erase_if(c.handlers, [](const FiberRef& f) { return f.done(); });
+        c.handlers.push_back(env_.scheduler.spawn(
+            "frame-handle",
+            [this, &c, promise, body = std::move(frame).value()]() mutable {
+                auto r = handler_(c.info, std::move(body));
+                if (!r.ok()) {
+                    c.conn->close();
+                    promise.reset();  // the broken promise makes the writer stop
+                    return;
+                }
+                promise->set_value(std::move(r).value());
+            }));
+    }
+    c.responses.close();
+}
+
+void FrameServer::write_loop(Conn& c) {
+    while (true) {
+        auto next = c.responses.recv();
+        if (!next.ok()) {
+            break;  // closed and drained
+        }
+        auto response = next->get();
+        if (!response.ok()) {
+            break;  // the handler asked to close the connection
+        }
+        if (*response) {
+            if (!write_frame(*c.conn, **response).ok()) {
+                break;
+            }
+            c.last_active = env_.clock.now();
+        }
+    }
+    c.conn->close();
+    c.responses.close();
+    for (auto& h : c.handlers) {
+        h.join();
+    }
+    c.reader.join();
+    env_.tracer.event("net.close", {{"conn", c.id}});
+    const uint64_t id = c.id;
+    // Destroying the Conn destroys this fiber's own FiberRef; the fiber record stays alive until
+    // the executor sees it finish.
+    connections_.erase(id);
+    if (connections_.empty()) {
+        all_closed_.set();
+    }
+}
+
+void FrameServer::sweep_idle() {
+    const Duration period = std::min(options_.idle_timeout / 4, Duration::seconds(30));
+    while (!stopping_) {
+        if (env_.scheduler.sleep_for(period) == WakeReason::cancelled) {
+            return;
+        }
+        const Instant now = env_.clock.now();
+        for (auto& [id, c] : connections_) {
+            if (now - c->last_active > options_.idle_timeout) {
+                env_.log.info("connection %llu idle for %lld ms, closing",
+                              static_cast<unsigned long long>(id),
+                              static_cast<long long>((now - c->last_active).to_millis()));
+                c->conn->close();
+            }
+        }
+    }
+}
+
+void FrameServer::stop() {
+    if (stopping_) {
+        (void)all_closed_.wait();
+        return;
+    }
+    stopping_ = true;
+    listener_->close();
+    if (acceptor_.valid()) {
+        acceptor_.cancel();
+        acceptor_.join();
+    }
+    if (sweeper_.valid()) {
+        sweeper_.cancel();
+        sweeper_.join();
+    }
+    // Stop reading: cancel each reader; the writers drain what is in flight and close.
+    for (auto& [id, c] : connections_) {
+        (void)id;
+        c->reader.cancel();
+    }
+    (void)all_closed_.wait();
+}
+
+}  // namespace eddy::net

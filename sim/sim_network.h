@@ -1,0 +1,111 @@
+// SimNetwork: the simulated network fabric all nodes share, and each node's Network view of it.
+//
+// Model: a connection is two one-way pipes. write_all() cuts the bytes into segments at random
+// split points and schedules each for delivery after a drawn latency; a pipe delivers its
+// segments strictly in order (a segment never overtakes the one before it), so the TCP contract
+// holds: bytes arrive in order and intact, or the connection breaks.
+//
+// Faults it injects (all drawn from the world's seed and traced):
+// - latency: uniform [latency_min, latency_max] per segment, with a rare slow tail (slow_p);
+// - short reads: read_some() returns fewer bytes than are available (short_read_p);
+// - connection resets: a write may reset its connection (reset_p); both ends then fail;
+// - partitions, symmetric or one-way, between two hosts: segments on a blocked link are held
+//   until it heals (a stalled TCP stream); connects across it time out; a partition also resets
+//   each existing connection across it with probability partition_reset_p (a TCP timeout);
+// - clogging: a host's links deliver nothing until a given time;
+// - a crashed host: its listeners vanish and its connections are reset (peers see a reset);
+//   connects to a host with no listener are refused.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/base/random.h"
+#include "core/env/network.h"
+#include "core/fiber/sync.h"
+#include "sim/trace_log.h"
+
+namespace eddy::sim {
+
+struct NetFaults {
+    Duration latency_min = Duration::micros(20);
+    Duration latency_max = Duration::micros(200);
+    double slow_p = 0;                     // per segment
+    Duration slow_latency = Duration::millis(50);
+    double short_read_p = 0;               // per read
+    double reset_p = 0;                    // per write call
+    double partition_reset_p = 0.5;        // per connection, when a partition cuts it
+    size_t segment_bytes_max = 64 * 1024;  // writes are split at random points below this
+};
+
+class SimNetwork;
+
+namespace detail {
+struct Pipe;
+struct ConnectionState;
+struct ListenerState;
+}  // namespace detail
+
+class SimNetwork {
+public:
+    SimNetwork(FiberExecutor& executor, Random random, TraceLog& trace, NetFaults faults = {});
+    ~SimNetwork();
+    SimNetwork(const SimNetwork&) = delete;
+    SimNetwork& operator=(const SimNetwork&) = delete;
+
+    // A host's view of the network. The host name is its address.
+    std::unique_ptr<Network> host_view(std::string host);
+
+    void set_faults(const NetFaults& faults) { faults_ = faults; }
+    const NetFaults& faults() const { return faults_; }
+
+    // Blocks traffic from `from` to `to` (and back, unless one_way).
+    void partition(const std::string& from, const std::string& to, bool one_way = false);
+    // Blocks every link between `host` and everyone else.
+    void isolate(const std::string& host, const std::vector<std::string>& others);
+    void heal(const std::string& from, const std::string& to);
+    void heal_all();
+    // Nothing to or from `host` is delivered before `until`.
+    void clog(const std::string& host, Instant until);
+    // The host crashed: close its listeners, reset its connections.
+    void host_crashed(const std::string& host);
+
+    bool blocked(const std::string& from, const std::string& to) const;
+    size_t open_connections() const;
+
+private:
+    friend class HostNetwork;
+    friend class SimConnection;
+    friend class SimListener;
+
+    Result<std::unique_ptr<Listener>, NetError> listen(const std::string& host, const Address& a);
+    Result<std::unique_ptr<Connection>, NetError> connect(const std::string& host, const Address& a,
+                                                          Duration timeout);
+    void write(detail::ConnectionState& c, int side, ByteSpan data);
+    void schedule_head(const std::shared_ptr<detail::ConnectionState>& c, int to_side);
+    void deliver(const std::shared_ptr<detail::ConnectionState>& c, int to_side);
+    void reset(detail::ConnectionState& c, std::string_view why);
+    Duration draw_latency();
+    Instant link_ready_at(const std::string& from, const std::string& to) const;
+    void release_held();
+
+    FiberExecutor& executor_;
+    Random random_;
+    TraceLog& trace_;
+    NetFaults faults_;
+    uint64_t next_connection_id_ = 1;
+    uint16_t next_ephemeral_port_ = 40000;
+    std::map<Address, std::shared_ptr<detail::ListenerState>> listeners_;
+    std::map<uint64_t, std::weak_ptr<detail::ConnectionState>> connections_;
+    std::set<std::pair<std::string, std::string>> blocked_;  // (from, to)
+    std::map<std::string, Instant> clogged_until_;
+    // Pipes whose head segment waits for a blocked link to heal: (connection id, receiving side).
+    std::set<std::pair<uint64_t, int>> held_;
+};
+
+}  // namespace eddy::sim
