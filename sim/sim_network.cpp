@@ -153,7 +153,7 @@ public:
             while (!l_->backlog.empty()) {
                 auto c = std::move(l_->backlog.front());
                 l_->backlog.pop_front();
-                if (!c->reset && !c->closed[0]) {
+                if (!c->reset) {  // a client that already closed still sent its bytes
                     return std::unique_ptr<Connection>(new SimConnection(net_, std::move(c), 1));
                 }
             }

@@ -10,6 +10,7 @@
 #include "core/env/faults.h"
 #include "core/env/log.h"
 #include "core/env/network.h"
+#include "core/env/process.h"
 #include "core/env/scheduler.h"
 #include "core/env/trace.h"
 
@@ -25,6 +26,7 @@ struct Env {
     Tracer& tracer;
     FaultPoints& faults;
     Logger& log;
+    Process& process;
 };
 
 }  // namespace eddy

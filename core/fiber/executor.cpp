@@ -39,7 +39,36 @@ void FiberRef::cancel() const {
     }
 }
 
-FiberExecutor::FiberExecutor(Driver& driver, Options options) : driver_(driver), options_(options) {}
+namespace {
+constexpr size_t stacks_pooled_max = 4096;
+}
+
+StackPool::~StackPool() {
+    boost::context::protected_fixedsize_stack system(stack_bytes_);
+    for (auto& sc : free_) {
+        system.deallocate(sc);
+    }
+}
+
+boost::context::stack_context StackPool::allocate() {
+    if (!free_.empty()) {
+        auto sc = free_.back();
+        free_.pop_back();
+        return sc;
+    }
+    return boost::context::protected_fixedsize_stack(stack_bytes_).allocate();
+}
+
+void StackPool::deallocate(boost::context::stack_context& sc) {
+    if (free_.size() < stacks_pooled_max) {
+        free_.push_back(sc);
+        return;
+    }
+    boost::context::protected_fixedsize_stack(stack_bytes_).deallocate(sc);
+}
+
+FiberExecutor::FiberExecutor(Driver& driver, Options options)
+    : driver_(driver), options_(options), stacks_(options.stack_bytes) {}
 
 FiberExecutor::~FiberExecutor() {
     ASSERT(current_ == nullptr, "executor destroyed from inside a fiber");
@@ -62,7 +91,7 @@ FiberRef FiberExecutor::spawn(GroupId group, std::string name, std::function<voi
     f->body_ = std::move(body);
     Fiber* raw = f.get();
     f->context_ = boost::context::fiber(
-        std::allocator_arg, boost::context::protected_fixedsize_stack(options_.stack_bytes),
+        std::allocator_arg, StackPool::Allocator{&stacks_},
         [this, raw](boost::context::fiber&& caller) {
             raw->caller_ = std::move(caller);
             entry(*raw);

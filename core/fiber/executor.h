@@ -14,6 +14,7 @@
 #pragma once
 
 #include <boost/context/fiber.hpp>
+#include <boost/context/stack_context.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -38,6 +39,30 @@ enum class WakeReason : uint8_t { notified, timeout, cancelled };
 
 class FiberExecutor;
 class WaitQueue;
+
+// Recycles fiber stacks (each with a guard page): spawning a fiber per request must not cost an
+// mmap, an mprotect and a munmap each time.
+class StackPool {
+public:
+    explicit StackPool(size_t stack_bytes) : stack_bytes_(stack_bytes) {}
+    ~StackPool();
+    StackPool(const StackPool&) = delete;
+    StackPool& operator=(const StackPool&) = delete;
+
+    boost::context::stack_context allocate();
+    void deallocate(boost::context::stack_context& sc);
+
+    // The allocator handed to Boost.Context: a pointer to the pool.
+    struct Allocator {
+        StackPool* pool;
+        boost::context::stack_context allocate() { return pool->allocate(); }
+        void deallocate(boost::context::stack_context& sc) { pool->deallocate(sc); }
+    };
+
+private:
+    size_t stack_bytes_;
+    std::vector<boost::context::stack_context> free_;
+};
 
 // One fiber's record. Owned by the executor while it lives, and by FiberRef handles.
 class Fiber {
@@ -167,6 +192,7 @@ private:
 
     Driver& driver_;
     Options options_;
+    StackPool stacks_;
     Fiber* current_ = nullptr;
     bool stop_requested_ = false;
     uint64_t next_fiber_id_ = 1;

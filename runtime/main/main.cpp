@@ -1,9 +1,17 @@
-// eddy: the one binary. Subcommands are registered by the files beside this one.
+// eddy: the one binary. Each subcommand family lives in its own file beside this one.
 #include <CLI/CLI.hpp>
 
+#include "runtime/main/commands.h"
+
 int main(int argc, char** argv) {
-    CLI::App app{"eddy: a Kafka-compatible event streaming platform, built simulation-first"};
+    CLI::App app{"eddy: a Kafka-compatible event streaming platform, built simulation-first.\n"
+                 "Run `eddy <command> --help` for the options of each command."};
     app.require_subcommand(1);
+    app.set_version_flag("--version", "eddy 0.1.0");
+    int exit_code = 0;
+    eddy::cli::add_broker_command(app, exit_code);
+    eddy::cli::add_sim_commands(app, exit_code);
+    eddy::cli::add_bench_commands(app, exit_code);
     CLI11_PARSE(app, argc, argv);
-    return 0;
+    return exit_code;
 }

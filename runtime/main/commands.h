@@ -1,0 +1,13 @@
+// Registration of the eddy subcommands. Each adds its CLI11 subcommand(s) and, when run, sets
+// exit_code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace eddy::cli {
+
+void add_broker_command(CLI::App& app, int& exit_code);
+void add_sim_commands(CLI::App& app, int& exit_code);
+void add_bench_commands(CLI::App& app, int& exit_code);
+
+}  // namespace eddy::cli

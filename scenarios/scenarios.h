@@ -1,0 +1,11 @@
+// The scenario catalogue: one factory per scenario, listed in all_scenarios().
+#pragma once
+
+#include "scenarios/scenario.h"
+
+namespace eddy::scenarios {
+
+Scenario frame_echo_scenario();
+Scenario disk_durability_scenario();
+
+}  // namespace eddy::scenarios

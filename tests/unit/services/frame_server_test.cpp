@@ -1,0 +1,127 @@
+// The frame server under the simulator: pipelined requests are answered in order, "no response"
+// keeps its place, an oversized frame closes the connection, idle connections are closed, and
+// stop() drains in-flight requests. The same server runs on real sockets in
+// tests/unit/posix/frame_server_posix_test.cpp.
+#include <doctest/doctest.h>
+
+#include "services/net/frame_server.h"
+#include "sim/world.h"
+
+using namespace eddy;
+using namespace eddy::sim;
+
+namespace {
+
+// Echo handler: answers "re:<body>" after a delay that depends on the body, so later requests
+// often finish first; bodies starting with '-' get no response.
+net::FrameHandler echo_handler(Env& env) {
+    return [&env](const net::ConnectionInfo&, Bytes body) -> Result<std::optional<Bytes>, net::HandlerError> {
+        const auto text = std::string(as_chars(body));
+        if (text == "!close") {
+            return fail(net::HandlerError::close_connection);
+        }
+        env.scheduler.sleep_for(Duration::micros(static_cast<int64_t>(stable_hash(text) % 500)));
+        if (!text.empty() && text[0] == '-') {
+            return std::optional<Bytes>();
+        }
+        return std::optional<Bytes>(to_bytes("re:" + text));
+    };
+}
+
+}  // namespace
+
+TEST_CASE("frame server: pipelined requests answered in order; stop drains") {
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        WorldOptions o;
+        o.net.short_read_p = 0.2;
+        o.net.segment_bytes_max = 7;
+        SimWorld w(seed, o);
+        std::vector<std::string> answers;
+        bool server_stopped = false;
+        Event* client_done = nullptr;
+        w.add_node("srv", [&](Env& env) {
+            auto l = env.network.listen({"srv", 9092});
+            REQUIRE(l.ok());
+            net::FrameServer server(env, std::move(l).value(), echo_handler(env));
+            Event done(env.scheduler);
+            client_done = &done;
+            server.start();
+            (void)done.wait();
+            server.stop();
+            CHECK(server.connection_count() == 0);
+            server_stopped = true;
+        });
+        w.add_node("cli", [&](Env& env) {
+            env.scheduler.sleep_for(Duration::millis(1));
+            auto c = env.network.connect({"srv", 9092}, Duration::seconds(1));
+            REQUIRE(c.ok());
+            for (int i = 0; i < 30; ++i) {
+                std::string body = std::to_string(i);
+                if (i % 5 == 3) {
+                    body.insert(body.begin(), '-');
+                }
+                REQUIRE(net::write_frame(**c, as_bytes(body)).ok());
+            }
+            for (int i = 0; i < 24; ++i) {
+                auto f = net::read_frame(**c, 1024);
+                REQUIRE(f.ok());
+                answers.emplace_back(as_chars(*f));
+            }
+            client_done->set();
+        });
+        w.start(w.node("srv"));
+        w.start(w.node("cli"));
+        w.run([&] { return server_stopped; }, Instant::from_nanos(Duration::seconds(5).to_nanos()));
+        REQUIRE(answers.size() == 24);
+        int k = 0;
+        for (int i = 0; i < 30; ++i) {
+            if (i % 5 != 3) {
+                CHECK(answers[static_cast<size_t>(k++)] == "re:" + std::to_string(i));
+            }
+        }
+        CHECK(server_stopped);
+    }
+}
+
+TEST_CASE("frame server: oversized frame and idle connections are closed") {
+    SimWorld w(3);
+    NetError oversize_result{};
+    NetError idle_result{};
+    bool finished = false;
+    w.add_node("srv", [&](Env& env) {
+        auto l = env.network.listen({"srv", 1});
+        REQUIRE(l.ok());
+        net::FrameServerOptions opts;
+        opts.frame_bytes_max = 100;
+        opts.idle_timeout = Duration::seconds(2);
+        net::FrameServer server(env, std::move(l).value(), echo_handler(env), opts);
+        server.start();
+        env.scheduler.sleep_for(Duration::seconds(60));
+    });
+    w.add_node("cli", [&](Env& env) {
+        env.scheduler.sleep_for(Duration::millis(1));
+        auto c = env.network.connect({"srv", 1}, Duration::seconds(1));
+        REQUIRE(c.ok());
+        std::byte header[4];
+        store_be<uint32_t>(header, 0x7fffffff);  // 2 GiB: must not be allocated
+        REQUIRE((*c)->write_all(header).ok());
+        auto r = net::read_frame(**c, 1024);
+        oversize_result = r.error();
+
+        auto c2 = env.network.connect({"srv", 1}, Duration::seconds(1));
+        REQUIRE(c2.ok());
+        REQUIRE(net::write_frame(**c2, as_bytes("x")).ok());
+        REQUIRE(net::read_frame(**c2, 1024).ok());
+        const Instant t0 = env.clock.now();
+        auto r2 = net::read_frame(**c2, 1024);  // nothing more is sent: the server closes it
+        idle_result = r2.error();
+        CHECK(env.clock.now() - t0 >= Duration::seconds(2));
+        CHECK(env.clock.now() - t0 <= Duration::seconds(3));
+        finished = true;
+    });
+    w.start(w.node("srv"));
+    w.start(w.node("cli"));
+    w.run([&] { return finished; });
+    CHECK(oversize_result == NetError::closed);
+    CHECK(idle_result == NetError::closed);
+}
