@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian bookworm machine:
+#  1. installs the packages (tools/install-deps.sh),
+#  2. Release build, then ctest: unit tests and properties, fuzz corpora replayed, the simulation
+#     seed sweep with the determinism check, planted bugs, the layering lint,
+#  3. ASan + UBSan build, then its unit tests and a shorter seed sweep.
+# Set EDDY_SKIP_SANITIZERS=1 to skip step 3 while iterating.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+echo "== dependencies"
+bash tools/install-deps.sh
+
+echo "== release build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build build -j"$jobs"
+
+echo "== tests (release)"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+if [ "${EDDY_SKIP_SANITIZERS:-0}" != 1 ]; then
+    echo "== sanitizer build (ASan + UBSan)"
+    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDDY_SANITIZE=ON \
+        -DEDDY_SIM_SEEDS=1-12 > /dev/null
+    cmake --build build-asan -j"$jobs"
+    echo "== tests (sanitizers)"
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+fi
