@@ -29,7 +29,10 @@ template <typename T, typename E>
 class [[nodiscard]] Result {
 public:
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit on purpose
-    Result(Err<E> e) : v_(std::in_place_index<1>, e.error) {}          // NOLINT
+    Result(Err<E> e) : v_(std::in_place_index<1>, std::move(e.error)) {}  // NOLINT
+    template <typename U>
+        requires(!std::is_same_v<U, E> && std::is_convertible_v<U, E>)
+    Result(Err<U> e) : v_(std::in_place_index<1>, E(std::move(e.error))) {}  // NOLINT
 
     bool ok() const { return v_.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -64,7 +67,10 @@ template <typename E>
 class [[nodiscard]] Result<void, E> {
 public:
     Result() = default;
-    Result(Err<E> e) : ok_(false), e_(e.error) {}  // NOLINT: implicit on purpose
+    Result(Err<E> e) : ok_(false), e_(std::move(e.error)) {}  // NOLINT: implicit on purpose
+    template <typename U>
+        requires(!std::is_same_v<U, E> && std::is_convertible_v<U, E>)
+    Result(Err<U> e) : ok_(false), e_(E(std::move(e.error))) {}  // NOLINT
 
     bool ok() const { return ok_; }
     explicit operator bool() const { return ok_; }

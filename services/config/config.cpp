@@ -1,0 +1,379 @@
+#include "services/config/config.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/base/assert.h"
+
+namespace eddy::config {
+namespace {
+
+constexpr int64_t int32_max = INT32_MAX;
+constexpr int64_t ms_per_hour = 3600 * 1000;
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+std::vector<std::string> split_list(std::string_view v) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= v.size()) {
+        const size_t comma = v.find(',', start);
+        const auto item = trim(v.substr(start, comma == std::string_view::npos ? v.npos : comma - start));
+        if (!item.empty()) {
+            out.emplace_back(item);
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::optional<int64_t> parse_int(std::string_view v) {
+    int64_t x = 0;
+    const auto* end = v.data() + v.size();
+    auto [p, ec] = std::from_chars(v.data(), end, x);
+    if (ec != std::errc() || p != end) {
+        return std::nullopt;
+    }
+    return x;
+}
+
+}  // namespace
+
+const std::vector<KeyDef>& broker_keys() {
+    using T = ConfigType;
+    static const std::vector<KeyDef> keys = {
+        {"advertised.listeners", T::list, "", 0, 0,
+         "Listeners to publish to clients (default: listeners without the controller ones)"},
+        {"auto.create.topics.enable", T::boolean, "true", 0, 0,
+         "Create a topic on first metadata request or produce to it"},
+        {"connections.max.idle.ms", T::int64, "600000", 1000, INT64_MAX,
+         "Close connections idle for this long"},
+        {"controller.listener.names", T::list, "CONTROLLER", 0, 0,
+         "Listeners used by the controller quorum"},
+        {"controller.quorum.voters", T::list, "1@127.0.0.1:9093", 0, 0,
+         "id@host:port of every controller voter"},
+        {"default.replication.factor", T::int32, "1", 1, 32767, "Replication factor of auto-created topics"},
+        {"delete.topic.enable", T::boolean, "true", 0, 0, "Allow deleting topics"},
+        {"group.initial.rebalance.delay.ms", T::int32, "3000", 0, int32_max,
+         "Wait this long for more members before the first rebalance of an empty group"},
+        {"inter.broker.listener.name", T::string, "PLAINTEXT", 0, 0, "Listener brokers use among themselves"},
+        {"listener.security.protocol.map", T::list,
+         "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+         0, 0, "Security protocol of each listener name"},
+        {"listeners", T::list, "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093", 0, 0,
+         "NAME://host:port to listen on"},
+        {"log.cleaner.delete.retention.ms", T::int64, "86400000", 0, INT64_MAX,
+         "How long tombstones are kept in compacted topics"},
+        {"log.cleanup.policy", T::policy, "delete", 0, 0, "delete, compact, or compact,delete"},
+        {"log.dir", T::string, "", 0, 0, "Alias of log.dirs (one directory)"},
+        {"log.dirs", T::string, "./eddy-data", 0, 0, "Data directory"},
+        {"log.flush.interval.messages", T::int64, "1", 1, INT64_MAX,
+         "Sync after this many messages; 1 = acknowledge only synced data (Eddy's default)"},
+        {"log.flush.interval.ms", T::int64, "0", 0, INT64_MAX,
+         "Sync at least this often when flush.interval.messages > 1 (0 = no timer)"},
+        {"log.index.interval.bytes", T::int32, "4096", 0, int32_max, "Bytes between offset-index entries"},
+        {"log.message.timestamp.type", T::string, "CreateTime", 0, 0, "CreateTime or LogAppendTime"},
+        {"log.retention.bytes", T::int64, "-1", -1, INT64_MAX, "Per-partition size limit (-1 = none)"},
+        {"log.retention.check.interval.ms", T::int64, "300000", 1, INT64_MAX,
+         "How often retention is checked"},
+        {"log.retention.hours", T::int32, "168", -1, int32_max, "Retention time in hours"},
+        {"log.retention.minutes", T::int32, "", -1, int32_max, "Retention time in minutes (overrides hours)"},
+        {"log.retention.ms", T::int64, "", -1, INT64_MAX, "Retention time in ms (overrides minutes)"},
+        {"log.roll.hours", T::int32, "168", 1, int32_max, "Roll a segment after this many hours"},
+        {"log.roll.ms", T::int64, "", 1, INT64_MAX, "Roll a segment after this many ms (overrides hours)"},
+        {"log.segment.bytes", T::int32, "1073741824", 14, int32_max, "Segment size"},
+        {"message.max.bytes", T::int32, "1048588", 0, int32_max, "Largest record batch accepted"},
+        {"min.insync.replicas", T::int32, "1", 1, int32_max,
+         "Replicas that must have a write for acks=all"},
+        {"node.id", T::int32, "1", 0, int32_max, "This node's id"},
+        {"num.partitions", T::int32, "1", 1, int32_max, "Partitions of auto-created topics"},
+        {"offsets.retention.minutes", T::int32, "10080", 1, int32_max,
+         "Committed offsets of empty groups are kept this long"},
+        {"offsets.topic.num.partitions", T::int32, "50", 1, 1000, "Partitions of __consumer_offsets"},
+        {"offsets.topic.replication.factor", T::int32, "1", 1, 32767,
+         "Replication factor of __consumer_offsets"},
+        {"process.roles", T::list, "broker,controller", 0, 0, "broker, controller, or both"},
+        {"socket.request.max.bytes", T::int32, "104857600", 1, int32_max,
+         "Largest request frame accepted; larger ones close the connection"},
+    };
+    return keys;
+}
+
+const std::vector<TopicKeyDef>& topic_keys() {
+    using T = ConfigType;
+    static const std::vector<TopicKeyDef> keys = {
+        {"cleanup.policy", "log.cleanup.policy", T::policy, "delete", 0, 0,
+         "delete, compact, or compact,delete"},
+        {"delete.retention.ms", "log.cleaner.delete.retention.ms", T::int64, "86400000", 0, INT64_MAX,
+         "How long tombstones are kept"},
+        {"flush.messages", "log.flush.interval.messages", T::int64, "1", 1, INT64_MAX,
+         "Sync after this many messages"},
+        {"flush.ms", "log.flush.interval.ms", T::int64, "0", 0, INT64_MAX, "Sync at least this often"},
+        {"index.interval.bytes", "log.index.interval.bytes", T::int32, "4096", 0, int32_max,
+         "Bytes between offset-index entries"},
+        {"max.message.bytes", "message.max.bytes", T::int32, "1048588", 0, int32_max,
+         "Largest record batch accepted"},
+        {"message.timestamp.type", "log.message.timestamp.type", T::string, "CreateTime", 0, 0,
+         "CreateTime or LogAppendTime"},
+        {"min.insync.replicas", "min.insync.replicas", T::int32, "1", 1, int32_max,
+         "Replicas that must have a write for acks=all"},
+        {"retention.bytes", "log.retention.bytes", T::int64, "-1", -1, INT64_MAX, "Size limit"},
+        {"retention.ms", "", T::int64, "604800000", -1, INT64_MAX, "Retention time (-1 = forever)"},
+        {"segment.bytes", "log.segment.bytes", T::int32, "1073741824", 14, int32_max, "Segment size"},
+        {"segment.ms", "", T::int64, "604800000", 1, INT64_MAX, "Roll a segment after this long"},
+    };
+    return keys;
+}
+
+const TopicKeyDef* find_topic_key(std::string_view name) {
+    for (const auto& k : topic_keys()) {
+        if (k.name == name) {
+            return &k;
+        }
+    }
+    return nullptr;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>, std::string> parse_properties(
+    std::string_view text) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string logical;
+    int line_no = 0;
+    int logical_start = 0;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+        const size_t nl = text.find('\n', pos);
+        std::string_view raw = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
+        pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+        ++line_no;
+        std::string_view line = trim(raw);
+        if (logical.empty()) {
+            logical_start = line_no;
+            if (line.empty() || line.front() == '#' || line.front() == '!') {
+                continue;
+            }
+        }
+        if (!line.empty() && line.back() == '\\') {
+            logical.append(line.substr(0, line.size() - 1));
+            continue;
+        }
+        logical.append(line);
+        const size_t sep = logical.find_first_of("=:");
+        if (sep == std::string::npos) {
+            return fail("line " + std::to_string(logical_start) + ": expected key=value, got '" +
+                        logical + "'");
+        }
+        std::string key(trim(std::string_view(logical).substr(0, sep)));
+        std::string value(trim(std::string_view(logical).substr(sep + 1)));
+        if (key.empty()) {
+            return fail("line " + std::to_string(logical_start) + ": empty key");
+        }
+        out.emplace_back(std::move(key), std::move(value));
+        logical.clear();
+    }
+    return out;
+}
+
+std::optional<std::string> check_value(ConfigType type, int64_t min, int64_t max,
+                                       std::string_view key, std::string_view value) {
+    const std::string k(key);
+    const std::string v(value);
+    switch (type) {
+        case ConfigType::boolean:
+            if (value != "true" && value != "false") {
+                return k + ": expected true or false, got '" + v + "'";
+            }
+            return std::nullopt;
+        case ConfigType::int32:
+        case ConfigType::int64: {
+            if (value.empty()) {
+                return std::nullopt;  // unset optional key
+            }
+            auto x = parse_int(value);
+            if (!x) {
+                return k + ": expected an integer, got '" + v + "'";
+            }
+            if (*x < min || *x > max) {
+                return k + ": " + v + " is out of range [" + std::to_string(min) + ", " +
+                       std::to_string(max) + "]";
+            }
+            return std::nullopt;
+        }
+        case ConfigType::policy: {
+            auto items = split_list(value);
+            if (items.empty()) {
+                return k + ": expected delete, compact or compact,delete";
+            }
+            for (const auto& p : items) {
+                if (p != "delete" && p != "compact") {
+                    return k + ": unknown cleanup policy '" + p + "'";
+                }
+            }
+            return std::nullopt;
+        }
+        case ConfigType::string:
+        case ConfigType::list:
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+Result<std::vector<Listener>, std::string> parse_listeners(std::string_view key,
+                                                           std::string_view value) {
+    std::vector<Listener> out;
+    for (const auto& item : split_list(value)) {
+        const auto scheme = item.find("://");
+        if (scheme == std::string::npos || scheme == 0) {
+            return fail(std::string(key) + ": expected NAME://host:port, got '" + item + "'");
+        }
+        Listener l;
+        l.name = item.substr(0, scheme);
+        std::string hostport = item.substr(scheme + 3);
+        const auto colon = hostport.rfind(':');
+        if (colon == std::string::npos) {
+            return fail(std::string(key) + ": missing port in '" + item + "'");
+        }
+        l.host = hostport.substr(0, colon);
+        if (l.host.size() >= 2 && l.host.front() == '[' && l.host.back() == ']') {
+            l.host = l.host.substr(1, l.host.size() - 2);
+        }
+        auto port = parse_int(std::string_view(hostport).substr(colon + 1));
+        if (!port || *port < 0 || *port > 65535) {
+            return fail(std::string(key) + ": bad port in '" + item + "'");
+        }
+        l.port = static_cast<uint16_t>(*port);
+        for (const auto& other : out) {
+            if (other.name == l.name) {
+                return fail(std::string(key) + ": listener name " + l.name + " appears twice");
+            }
+        }
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+Result<BrokerConfig, std::string> BrokerConfig::load(
+    const std::vector<std::pair<std::string, std::string>>& file,
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+    BrokerConfig c;
+    for (const auto& k : broker_keys()) {
+        c.values_.emplace(std::string(k.name), std::string(k.default_value));
+    }
+    auto apply = [&c](const std::vector<std::pair<std::string, std::string>>& pairs,
+                      const char* where) -> std::optional<std::string> {
+        for (const auto& [key, value] : pairs) {
+            const auto it = std::find_if(broker_keys().begin(), broker_keys().end(),
+                                         [&key](const KeyDef& d) { return d.name == key; });
+            if (it == broker_keys().end()) {
+                return std::string(where) + ": unknown configuration key '" + key + "'";
+            }
+            if (auto why = check_value(it->type, it->min, it->max, key, value)) {
+                return std::string(where) + ": " + *why;
+            }
+            c.values_[key] = value;
+            c.explicitly_set_[key] = true;
+        }
+        return std::nullopt;
+    };
+    if (auto e = apply(file, "config file")) {
+        return fail(*e);
+    }
+    if (auto e = apply(overrides, "--override")) {
+        return fail(*e);
+    }
+    // Derived values, as Kafka resolves them.
+    if (c.get("log.retention.ms").empty()) {
+        const std::string& minutes = c.get("log.retention.minutes");
+        c.values_["log.retention.ms"] =
+            !minutes.empty() ? std::to_string(*parse_int(minutes) * 60 * 1000)
+                             : std::to_string(c.get_int("log.retention.hours") * ms_per_hour);
+        if (c.get_int("log.retention.hours") < 0 && minutes.empty()) {
+            c.values_["log.retention.ms"] = "-1";
+        }
+    }
+    if (c.get("log.roll.ms").empty()) {
+        c.values_["log.roll.ms"] = std::to_string(c.get_int("log.roll.hours") * ms_per_hour);
+    }
+    c.log_dir_ = c.is_set("log.dirs") || c.get("log.dir").empty() ? c.get("log.dirs") : c.get("log.dir");
+    if (c.log_dir_.find(',') != std::string::npos) {
+        return fail("log.dirs: one data directory per broker is supported, got '" + c.log_dir_ + "'");
+    }
+    auto listeners = parse_listeners("listeners", c.get("listeners"));
+    if (!listeners.ok()) {
+        return fail(listeners.error());
+    }
+    c.listeners_ = std::move(listeners).value();
+    const auto roles = c.get_list("process.roles");
+    for (const auto& r : roles) {
+        if (r != "broker" && r != "controller") {
+            return fail("process.roles: unknown role '" + r + "' (broker, controller)");
+        }
+    }
+    if (roles.empty()) {
+        return fail("process.roles: at least one of broker, controller");
+    }
+    const auto ts = c.get("log.message.timestamp.type");
+    if (ts != "CreateTime" && ts != "LogAppendTime") {
+        return fail("log.message.timestamp.type: expected CreateTime or LogAppendTime, got '" + ts + "'");
+    }
+    if (c.get("advertised.listeners").empty()) {
+        for (const auto& l : c.listeners_) {
+            if (!c.is_controller_listener(l.name)) {
+                c.advertised_.push_back(l);
+            }
+        }
+    } else {
+        auto adv = parse_listeners("advertised.listeners", c.get("advertised.listeners"));
+        if (!adv.ok()) {
+            return fail(adv.error());
+        }
+        c.advertised_ = std::move(adv).value();
+    }
+    for (auto& a : c.advertised_) {
+        if (a.host.empty() || a.host == "0.0.0.0" || a.host == "::") {
+            return fail("advertised.listeners: " + a.name + " advertises '" + a.host +
+                        "', which clients cannot connect to; set advertised.listeners");
+        }
+    }
+    const bool broker_role = std::find(roles.begin(), roles.end(), "broker") != roles.end();
+    if (broker_role && c.advertised_.empty()) {
+        return fail("listeners: a broker needs at least one non-controller listener");
+    }
+    return c;
+}
+
+const std::string& BrokerConfig::get(std::string_view key) const {
+    auto it = values_.find(key);
+    ASSERT(it != values_.end(), "unknown config key");
+    return it->second;
+}
+
+int64_t BrokerConfig::get_int(std::string_view key) const {
+    auto v = parse_int(get(key));
+    ASSERT(v.has_value(), "config value is not an integer");
+    return *v;
+}
+
+bool BrokerConfig::get_bool(std::string_view key) const { return get(key) == "true"; }
+
+std::vector<std::string> BrokerConfig::get_list(std::string_view key) const {
+    return split_list(get(key));
+}
+
+bool BrokerConfig::is_controller_listener(const std::string& name) const {
+    const auto names = get_list("controller.listener.names");
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace eddy::config

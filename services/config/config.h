@@ -1,0 +1,102 @@
+// Broker configuration with Kafka's key names, so operators carry their server.properties over.
+//
+// A ConfigDef lists every key Eddy understands: its type, default, bounds and a one-line doc.
+// parse_properties() reads Java-properties text; BrokerConfig::load() applies the file and then
+// the --override pairs over the defaults, rejecting unknown keys and invalid values with one
+// clear line. Topic-level keys (cleanup.policy, retention.ms, …) have broker-level defaults
+// (log.cleanup.policy, log.retention.ms, …) as in Kafka; TopicConfig resolves them with their
+// source (default, broker, or dynamic topic config).
+//
+// This file does no I/O: the runtime reads the file and passes its text.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/base/result.h"
+#include "core/base/time.h"
+
+namespace eddy::config {
+
+enum class ConfigType : uint8_t { boolean, int32, int64, string, list, policy };
+
+struct KeyDef {
+    std::string_view name;
+    ConfigType type;
+    std::string_view default_value;
+    int64_t min = INT64_MIN;
+    int64_t max = INT64_MAX;
+    std::string_view doc;
+};
+
+// Every broker-level key, sorted by name.
+const std::vector<KeyDef>& broker_keys();
+// Every topic-level key with the broker key that supplies its default.
+struct TopicKeyDef {
+    std::string_view name;
+    std::string_view broker_key;  // empty: no broker-level default
+    ConfigType type;
+    std::string_view default_value;
+    int64_t min = INT64_MIN;
+    int64_t max = INT64_MAX;
+    std::string_view doc;
+};
+const std::vector<TopicKeyDef>& topic_keys();
+const TopicKeyDef* find_topic_key(std::string_view name);
+
+// Parses Java-properties text: `key=value` or `key: value`, # and ! comments, trailing-backslash
+// continuations. Errors name the line.
+Result<std::vector<std::pair<std::string, std::string>>, std::string> parse_properties(
+    std::string_view text);
+
+// Checks one value against its type and bounds; returns a one-line reason when invalid.
+std::optional<std::string> check_value(ConfigType type, int64_t min, int64_t max,
+                                       std::string_view key, std::string_view value);
+
+struct Listener {
+    std::string name;  // PLAINTEXT, CONTROLLER, …
+    std::string host;
+    uint16_t port = 0;
+};
+
+class BrokerConfig {
+public:
+    // Defaults, then the file's pairs, then the overrides (later wins). Fails with one line.
+    static Result<BrokerConfig, std::string> load(
+        const std::vector<std::pair<std::string, std::string>>& file,
+        const std::vector<std::pair<std::string, std::string>>& overrides);
+
+    const std::string& get(std::string_view key) const;
+    int64_t get_int(std::string_view key) const;
+    bool get_bool(std::string_view key) const;
+    std::vector<std::string> get_list(std::string_view key) const;
+    // Keys set explicitly (by the file or an override), for DescribeConfigs' source field.
+    bool is_set(std::string_view key) const { return explicitly_set_.contains(std::string(key)); }
+
+    int32_t node_id() const { return static_cast<int32_t>(get_int("node.id")); }
+    const std::string& log_dir() const { return log_dir_; }
+    const std::vector<Listener>& listeners() const { return listeners_; }
+    const std::vector<Listener>& advertised_listeners() const { return advertised_; }
+    bool is_controller_listener(const std::string& name) const;
+    Duration duration_ms(std::string_view key) const { return Duration::millis(get_int(key)); }
+
+    const std::map<std::string, std::string, std::less<>>& values() const { return values_; }
+
+private:
+    std::map<std::string, std::string, std::less<>> values_;
+    std::map<std::string, bool, std::less<>> explicitly_set_;
+    std::string log_dir_;
+    std::vector<Listener> listeners_;
+    std::vector<Listener> advertised_;
+};
+
+// "NAME://host:port,…" → listeners.
+Result<std::vector<Listener>, std::string> parse_listeners(std::string_view key,
+                                                           std::string_view value);
+
+}  // namespace eddy::config
