@@ -147,7 +147,8 @@ RunResult run_disk_durability(const RunOptions& o) {
     sim::WorldOptions wo;
     wo.disk.read_bit_flip_p = swarm.chance(0.5) ? swarm.unit() * 0.02 : 0;
     wo.disk.sync_error_p = swarm.chance(0.5) ? swarm.unit() * 0.02 : 0;
-    wo.disk.crash_keep_unsynced_p = swarm.unit();
+    wo.disk.crash_keep_unsynced_p = swarm.unit() * 0.6;
+    wo.disk.crash_lose_unsynced_p = swarm.unit() * 0.4;
     wo.disk.crash_tear_p = swarm.unit();
     wo.disk.latency_max = Duration::micros(swarm.between(0, 500));
     sim::SimWorld world(o.seed, wo);
