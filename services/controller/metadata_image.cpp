@@ -1,0 +1,113 @@
+#include "services/controller/metadata_image.h"
+
+#include "core/base/assert.h"
+
+namespace eddy::controller {
+namespace {
+
+constexpr uint32_t frame_version = 1;
+
+template <typename R>
+void encode_framed(protocol::Writer& w, const R& r) {
+    w.write_uvarint(frame_version);
+    w.write_uvarint(static_cast<uint32_t>(R::record_type));
+    w.write_uvarint(static_cast<uint32_t>(R::max_version));
+    r.encode(w, R::max_version);
+}
+
+template <typename R>
+Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_as(protocol::Reader& r,
+                                                                       int16_t version) {
+    if (version < R::min_version || version > R::max_version) {
+        return std::optional<MetadataRecord>();
+    }
+    TRY_ASSIGN(R rec, R::decode(r, version));
+    return std::optional<MetadataRecord>(std::move(rec));
+}
+
+}  // namespace
+
+Bytes encode_metadata_record(const MetadataRecord& r) {
+    Bytes out;
+    protocol::Writer w(out);
+    std::visit([&w](const auto& rec) { encode_framed(w, rec); }, r);
+    return out;
+}
+
+Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_record(ByteSpan value) {
+    protocol::Reader r(value);
+    TRY_ASSIGN(uint32_t frame, r.read_uvarint());
+    TRY_ASSIGN(uint32_t type, r.read_uvarint());
+    TRY_ASSIGN(uint32_t version_raw, r.read_uvarint());
+    if (frame != frame_version || version_raw > 0x7fff) {
+        return std::optional<MetadataRecord>();
+    }
+    const auto version = static_cast<int16_t>(version_raw);
+    using namespace protocol::records;
+    switch (type) {
+        case TopicRecord::record_type:
+            return decode_as<TopicRecord>(r, version);
+        case PartitionRecord::record_type:
+            return decode_as<PartitionRecord>(r, version);
+        case ConfigRecord::record_type:
+            return decode_as<ConfigRecord>(r, version);
+        case RemoveTopicRecord::record_type:
+            return decode_as<RemoveTopicRecord>(r, version);
+        default:
+            return std::optional<MetadataRecord>();  // a kind this image does not track
+    }
+}
+
+void MetadataImage::apply(const MetadataRecord& record) {
+    using namespace protocol::records;
+    if (const auto* t = std::get_if<TopicRecord>(&record)) {
+        ASSERT(!topics_.contains(t->name_), "metadata log: topic created twice");
+        ASSERT(!names_by_id_.contains(t->topic_id_), "metadata log: topic id reused");
+        TopicState s;
+        s.name = t->name_;
+        s.id = t->topic_id_;
+        topics_.emplace(t->name_, std::move(s));
+        names_by_id_.emplace(t->topic_id_, t->name_);
+    } else if (const auto* p = std::get_if<PartitionRecord>(&record)) {
+        auto it = names_by_id_.find(p->topic_id_);
+        ASSERT(it != names_by_id_.end(), "metadata log: partition of an unknown topic");
+        PartitionState ps;
+        ps.partition = p->partition_id_;
+        ps.replicas = p->replicas_;
+        ps.isr = p->isr_;
+        ps.leader = p->leader_;
+        ps.leader_epoch = p->leader_epoch_;
+        ps.partition_epoch = p->partition_epoch_;
+        topics_[it->second].partitions[p->partition_id_] = std::move(ps);
+    } else if (const auto* c = std::get_if<ConfigRecord>(&record)) {
+        if (c->resource_type_ != config_resource_topic) {
+            return;
+        }
+        auto it = topics_.find(c->resource_name_);
+        if (it == topics_.end()) {
+            return;  // config of a topic deleted since
+        }
+        if (c->value_) {
+            it->second.configs[c->name_] = *c->value_;
+        } else {
+            it->second.configs.erase(c->name_);
+        }
+    } else if (const auto* rm = std::get_if<RemoveTopicRecord>(&record)) {
+        auto it = names_by_id_.find(rm->topic_id_);
+        ASSERT(it != names_by_id_.end(), "metadata log: removal of an unknown topic");
+        topics_.erase(it->second);
+        names_by_id_.erase(it);
+    }
+}
+
+const TopicState* MetadataImage::topic(const std::string& name) const {
+    auto it = topics_.find(name);
+    return it == topics_.end() ? nullptr : &it->second;
+}
+
+const TopicState* MetadataImage::topic(const Uuid& id) const {
+    auto it = names_by_id_.find(id);
+    return it == names_by_id_.end() ? nullptr : topic(it->second);
+}
+
+}  // namespace eddy::controller
