@@ -139,7 +139,13 @@ SimWorld::~SimWorld() {
 SimNode& SimWorld::add_node(std::string name, SimNode::Boot boot) {
     const auto id = NodeId(static_cast<int32_t>(nodes_.size() + 1));
     nodes_.push_back(std::unique_ptr<SimNode>(new SimNode(*this, id, std::move(name), std::move(boot))));
-    return *nodes_.back();
+    SimNode& n = *nodes_.back();
+    Random r = random_.fork("clock/" + n.name());
+    n.clock_.set_offset(r.duration_between(Duration::zero() - options_.clock_skew_max,
+                                           options_.clock_skew_max));
+    n.clock_.set_drift_ppm((r.unit() * 2 - 1) * options_.clock_drift_ppm_max);
+    trace_.record(n.name(), "fault.clock_skew", {{"offset_ns", n.clock_.offset().to_nanos()}});
+    return n;
 }
 
 SimNode& SimWorld::node(const std::string& name) {

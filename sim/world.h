@@ -66,6 +66,10 @@ struct WorldOptions {
     DiskFaults disk;
     bool randomize_ready_order = true;  // break ties among ready fibers with the seed
     bool buggify = true;                // code-level fault points (BUGGIFY)
+    // Each node's wall clock gets an offset drawn from [-clock_skew_max, clock_skew_max] and a
+    // drift drawn from [-clock_drift_ppm_max, clock_drift_ppm_max] when it is added.
+    Duration clock_skew_max = Duration::seconds(2);
+    double clock_drift_ppm_max = 200;
     LogLevel log_level = LogLevel::warn;
 };
 
