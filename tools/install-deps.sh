@@ -13,8 +13,9 @@ packages=(
     graphviz clang libclang-rt-14-dev
 )
 if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then
-    # real Kafka clients for the integration tests
-    packages+=(kcat python3 python3-confluent-kafka python3-kafka nodejs npm)
+    # real Kafka clients for the integration tests (kafkajs comes from npm with the machine's
+    # Node.js; Debian's npm package conflicts with it, so it is not installed here)
+    packages+=(kcat python3 python3-confluent-kafka python3-kafka)
 fi
 
 missing=()
