@@ -99,7 +99,7 @@ void CappedOutput::commit(size_t n) {
 
 Bytes CappedOutput::take() && {
     ASSERT(!exceeded());
-    buf_.resize(size_);
+    truncate_to(buf_, size_);
     return std::move(buf_);
 }
 

@@ -90,7 +90,7 @@ Result<Bytes, CompressionError> gzip_compress(ByteSpan input) {
     // deflateBound makes one Z_FINISH call sufficient.
     int rc = deflate(&def.zs, Z_FINISH);
     ASSERT(rc == Z_STREAM_END, "deflate into a deflateBound-sized buffer");
-    out.resize(out.size() - def.zs.avail_out);
+    truncate_to(out, out.size() - def.zs.avail_out);
     return out;
 }
 

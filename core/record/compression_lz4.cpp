@@ -70,7 +70,7 @@ Result<Bytes, CompressionError> lz4_compress(ByteSpan input) {
     Bytes out(LZ4F_compressFrameBound(input.size(), &prefs));
     size_t n = LZ4F_compressFrame(out.data(), out.size(), input.data(), input.size(), &prefs);
     ASSERT(!LZ4F_isError(n), "LZ4F_compressFrame into a bound-sized buffer");
-    out.resize(n);
+    truncate_to(out, n);
     return out;
 }
 

@@ -123,7 +123,7 @@ Result<Bytes, CompressionError> snappy_compress(ByteSpan input, SnappyFraming fr
         size_t n = 0;
         snappy::RawCompress(chars(block), block.size(), reinterpret_cast<char*>(out.data() + at),
                             &n);
-        out.resize(at + n);
+        truncate_to(out, at + n);
         return n;
     };
     Bytes out;

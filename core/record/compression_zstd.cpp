@@ -99,7 +99,7 @@ Result<Bytes, CompressionError> zstd_compress(ByteSpan input) {
     Bytes out(ZSTD_compressBound(input.size()));
     size_t n = ZSTD_compress2(c.ctx, out.data(), out.size(), input.data(), input.size());
     ASSERT(!ZSTD_isError(n), "ZSTD_compress2 into a bound-sized buffer");
-    out.resize(n);
+    truncate_to(out, n);
     return out;
 }
 
