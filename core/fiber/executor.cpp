@@ -305,6 +305,12 @@ void FiberExecutor::unwind(Fiber& f) {
     f.state_ = Fiber::State::done;
     f.context_ = boost::context::fiber();  // forced_unwind through the fiber's stack
     current_ = saved;
+    // Destructors that ran during the unwind (a mutex released, say) may have readied this
+    // fiber after it was taken off the queues: it is dead, take it off again.
+    std::erase(ready_, &f);
+    if (auto h = held_.find(f.group_.value()); h != held_.end()) {
+        std::erase(h->second, &f);
+    }
     for (auto& joiner : f.joiners_) {
         unpark(*joiner, WakeReason::notified);
     }

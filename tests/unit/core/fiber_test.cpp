@@ -293,3 +293,30 @@ TEST_CASE("the tie-breaker makes schedules depend on the seed, reproducibly") {
     CHECK(schedule(2) == schedule(2));
     CHECK(schedule(1) != schedule(2));
 }
+
+TEST_CASE("a fiber readied by another's unwind during a kill is not run afterwards") {
+    Fixture f;
+    const GroupId doomed = f.ex.new_group();
+    Scheduler s(f.ex, doomed);
+    Mutex m(s);
+    bool older_ran_after_kill = false;
+    // The older fiber waits for the mutex; the newer one holds it and releases it as it unwinds
+    // (newest first), which readies the older fiber that is about to be unwound too.
+    s.spawn("older", [&] {
+        s.sleep_for(Duration::millis(1));
+        LockGuard g(m);
+        older_ran_after_kill = true;
+    });
+    s.spawn("newer", [&] {
+        LockGuard g(m);
+        s.sleep_for(Duration::seconds(10));
+    });
+    f.sched.spawn("killer", [&] {
+        f.sched.sleep_for(Duration::millis(5));
+        f.ex.kill_group(doomed);
+        f.sched.yield();
+    });
+    f.ex.run();
+    CHECK(!older_ran_after_kill);
+    CHECK(f.ex.live_fibers(doomed) == 0);
+}
