@@ -207,7 +207,7 @@ Result<size_t, DiskError> SimDisk::file_read(SimFile& f, uint64_t offset, Mutabl
         return fail(DiskError::io_error);
     }
     size_t n = 0;
-    if (offset < d.current.size()) {
+    if (offset < d.current.size() && !buf.empty()) {
         n = static_cast<size_t>(std::min<uint64_t>(buf.size(), d.current.size() - offset));
         std::memcpy(buf.data(), d.current.data() + offset, n);
     }

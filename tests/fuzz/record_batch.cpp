@@ -30,14 +30,17 @@ constexpr size_t cap = size_t{1} << 20;
 volatile int64_t sink;
 
 void touch_accessors(const RecordBatchView& b) {
-    int64_t x = b.base_offset().value() + b.batch_length() + b.partition_leader_epoch().value() +
-                b.magic() + b.crc() + b.attributes() + static_cast<int>(b.compression()) +
-                static_cast<int>(b.timestamp_type()) + b.is_transactional() + b.is_control() +
-                b.has_delete_horizon() + b.last_offset_delta() + b.last_offset().value() +
-                b.base_timestamp().value() + b.max_timestamp().value() + b.producer_id().value() +
-                b.producer_epoch().value() + b.base_sequence() + b.record_count() +
-                static_cast<int64_t>(b.records_bytes().size());
-    sink = x;
+    // Unsigned sum: the values are untrusted and may overflow int64.
+    const auto u = [](auto v) { return static_cast<uint64_t>(v); };
+    const uint64_t x =
+        u(b.base_offset().value()) + u(b.batch_length()) + u(b.partition_leader_epoch().value()) +
+        u(b.magic()) + u(b.crc()) + u(b.attributes()) + u(static_cast<int>(b.compression())) +
+        u(static_cast<int>(b.timestamp_type())) + u(b.is_transactional()) + u(b.is_control()) +
+        u(b.has_delete_horizon()) + u(b.last_offset_delta()) + u(b.last_offset().value()) +
+        u(b.base_timestamp().value()) + u(b.max_timestamp().value()) + u(b.producer_id().value()) +
+        u(b.producer_epoch().value()) + u(b.base_sequence()) + u(b.record_count()) +
+        u(b.records_bytes().size());
+    sink = static_cast<int64_t>(x);
 }
 
 void decode_records(const RecordBatchView& b) {
@@ -54,17 +57,16 @@ void decode_records(const RecordBatchView& b) {
             return;
         }
         ++n;
-        int64_t x = b.record_offset(*r).value() + b.record_timestamp(*r).value() +
-                    (r->key ? static_cast<int64_t>(r->key->size()) : -1) +
-                    (r->value ? static_cast<int64_t>(r->value->size()) : -1);
+        uint64_t x = static_cast<uint64_t>(b.record_offset(*r).value()) +
+                     static_cast<uint64_t>(b.record_timestamp(*r).value()) +
+                     (r->key ? r->key->size() : 1) + (r->value ? r->value->size() : 1);
         int32_t headers = 0;
         for (const Header& h : r->headers) {
-            x += static_cast<int64_t>(h.key.size()) +
-                 (h.value ? static_cast<int64_t>(h.value->size()) : -1);
+            x += h.key.size() + (h.value ? h.value->size() : 1);
             ++headers;
         }
         ASSERT(headers == r->headers.size());
-        sink = x;
+        sink = static_cast<int64_t>(x);
     }
     ASSERT(n == b.record_count());
     (void)reader.finish();
