@@ -20,7 +20,8 @@ void encode_request_header(Writer& w, const RequestHeader& h) {
     h.encode(w, request_header_version(*key, h.request_api_version_));
 }
 
-Result<ResponseHeader, DecodeError> decode_response_header(Reader& r, ApiKey key, int16_t api_version) {
+Result<ResponseHeader, DecodeError> decode_response_header(Reader& r, ApiKey key,
+                                                           int16_t api_version) {
     return ResponseHeader::decode(r, response_header_version(key, api_version));
 }
 

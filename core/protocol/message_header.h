@@ -29,7 +29,8 @@ Result<RequestHeader, DecodeError> decode_request_header(Reader& r);
 void encode_request_header(Writer& w, const RequestHeader& h);
 
 // Decodes the header of a response to a request of (key, api_version).
-Result<ResponseHeader, DecodeError> decode_response_header(Reader& r, ApiKey key, int16_t api_version);
+Result<ResponseHeader, DecodeError> decode_response_header(Reader& r, ApiKey key,
+                                                           int16_t api_version);
 
 // Encodes the header of a response to a request of (key, api_version).
 void encode_response_header(Writer& w, ApiKey key, int16_t api_version, int32_t correlation_id);

@@ -2,6 +2,11 @@
 // with arbitrary but valid content for one version, for the codec round-trip properties and to
 // make fuzz seeds. Not used by the broker itself.
 //
+// randomize() contract: every field present in `version` is overwritten (nullable ones are null
+// only where that version allows it; tagged ones keep their default half of the time); fields
+// the version lacks are left untouched. Pass a default-constructed X to get a message that
+// round-trips exactly.
+//
 // Rng is an interface (one virtual call per 64 random bits) so callers can plug in RapidCheck's
 // generators, a seeded simulator stream or the fuzzer's bytes. Values lean towards edges (0, -1,
 // min, max) because that is where codec bugs live; strings, bytes and arrays stay short so a

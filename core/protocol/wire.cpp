@@ -163,7 +163,8 @@ Result<int64_t, DecodeError> Reader::read_varlong() {
 
 // Reads a length prefix: compact (uvarint len+1), or classic int16 (strings) / int32 (wide: bytes).
 // Sets *is_null for a null and returns 0; otherwise checks the length against what remains.
-Result<size_t, DecodeError> Reader::read_length(bool compact, bool wide, bool allow_null, bool* is_null) {
+Result<size_t, DecodeError> Reader::read_length(bool compact, bool wide, bool allow_null,
+                                                bool* is_null) {
     *is_null = false;
     int64_t len = 0;
     if (compact) {
@@ -203,7 +204,8 @@ Result<std::string, DecodeError> Reader::read_string(bool compact) {
     return s;
 }
 
-Result<std::optional<std::string>, DecodeError> Reader::read_nullable_string(bool compact, bool allow_null) {
+Result<std::optional<std::string>, DecodeError> Reader::read_nullable_string(bool compact,
+                                                                             bool allow_null) {
     bool is_null = false;
     TRY_ASSIGN(size_t n, read_length(compact, false, allow_null, &is_null));
     if (is_null) {
@@ -225,7 +227,8 @@ Result<Bytes, DecodeError> Reader::read_bytes(bool compact) {
     return b;
 }
 
-Result<std::optional<Bytes>, DecodeError> Reader::read_nullable_bytes(bool compact, bool allow_null) {
+Result<std::optional<Bytes>, DecodeError> Reader::read_nullable_bytes(bool compact,
+                                                                      bool allow_null) {
     bool is_null = false;
     TRY_ASSIGN(size_t n, read_length(compact, true, allow_null, &is_null));
     if (is_null) {
@@ -236,7 +239,8 @@ Result<std::optional<Bytes>, DecodeError> Reader::read_nullable_bytes(bool compa
     return b;
 }
 
-Result<int32_t, DecodeError> Reader::read_array_length(bool compact, bool allow_null, size_t min_element_size) {
+Result<int32_t, DecodeError> Reader::read_array_length(bool compact, bool allow_null,
+                                                       size_t min_element_size) {
     int64_t count = 0;
     if (compact) {
         TRY_ASSIGN(uint32_t u, read_uvarint());
@@ -254,7 +258,8 @@ Result<int32_t, DecodeError> Reader::read_array_length(bool compact, bool allow_
     if (count < 0 || static_cast<uint64_t>(count) > array_count_max) {
         return fail(DecodeError::invalid_length);
     }
-    const uint64_t need = static_cast<uint64_t>(count) * (min_element_size == 0 ? 1 : min_element_size);
+    const uint64_t need =
+        static_cast<uint64_t>(count) * (min_element_size == 0 ? 1 : min_element_size);
     if (need > remaining()) {
         return fail(DecodeError::invalid_length);
     }
@@ -326,7 +331,9 @@ void Writer::write_uint32(uint32_t v) {
     store_be(out_.data() + n, v);
 }
 
-void Writer::write_float64(double v) { write_int64(static_cast<int64_t>(std::bit_cast<uint64_t>(v))); }
+void Writer::write_float64(double v) {
+    write_int64(static_cast<int64_t>(std::bit_cast<uint64_t>(v)));
+}
 
 void Writer::write_bool(bool v) { write_int8(v ? int8_t{1} : int8_t{0}); }
 

@@ -54,7 +54,8 @@ struct Uuid {
 
 class Reader {
 public:
-    explicit Reader(ByteSpan data) : begin_(data.data()), p_(data.data()), end_(data.data() + data.size()) {}
+    explicit Reader(ByteSpan data)
+        : begin_(data.data()), p_(data.data()), end_(data.data() + data.size()) {}
 
     size_t remaining() const { return static_cast<size_t>(end_ - p_); }
     size_t consumed() const { return static_cast<size_t>(p_ - begin_); }
@@ -81,7 +82,8 @@ public:
     // variant fails with unexpected_null on a null; the nullable one does too unless allow_null.
     // Like Kafka, strings longer than 32767 bytes are invalid_length in both forms.
     Result<std::string, DecodeError> read_string(bool compact);
-    Result<std::optional<std::string>, DecodeError> read_nullable_string(bool compact, bool allow_null);
+    Result<std::optional<std::string>, DecodeError> read_nullable_string(bool compact,
+                                                                         bool allow_null);
     // Bytes (and `records`): int32 or uvarint(len+1) length.
     Result<Bytes, DecodeError> read_bytes(bool compact);
     Result<std::optional<Bytes>, DecodeError> read_nullable_bytes(bool compact, bool allow_null);
@@ -89,7 +91,8 @@ public:
     // An array header: the element count, or -1 for null (only if allow_null). The count is
     // rejected unless count * max(min_element_size, 1) bytes remain, so a caller may reserve
     // `count` elements without letting a forged count allocate more than the input justifies.
-    Result<int32_t, DecodeError> read_array_length(bool compact, bool allow_null, size_t min_element_size);
+    Result<int32_t, DecodeError> read_array_length(bool compact, bool allow_null,
+                                                   size_t min_element_size);
 
     // A nullable struct's presence byte: false for null (negative), true otherwise.
     Result<bool, DecodeError> read_struct_presence(bool allow_null);
@@ -103,7 +106,8 @@ public:
     Result<void, DecodeError> skip_tagged_fields();
 
 private:
-    Result<size_t, DecodeError> read_length(bool compact, bool wide, bool allow_null, bool* is_null);
+    Result<size_t, DecodeError> read_length(bool compact, bool wide, bool allow_null,
+                                            bool* is_null);
 
     const std::byte* begin_;
     const std::byte* p_;
@@ -152,6 +156,8 @@ private:
 inline std::string_view view_or_empty(const std::optional<std::string>& s) {
     return s ? std::string_view(*s) : std::string_view();
 }
-inline ByteSpan view_or_empty(const std::optional<Bytes>& b) { return b ? ByteSpan(*b) : ByteSpan(); }
+inline ByteSpan view_or_empty(const std::optional<Bytes>& b) {
+    return b ? ByteSpan(*b) : ByteSpan();
+}
 
 }  // namespace eddy::protocol

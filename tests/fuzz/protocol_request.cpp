@@ -27,9 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ASSERT(key.has_value());
     const int16_t version = header->request_api_version_;
     switch (*key) {
-#define EDDY_FUZZ_CASE(name, Req, Resp)           \
-    case ApiKey::name:                            \
-        fuzz::check_body<Req>(r, version);        \
+#define EDDY_FUZZ_CASE(name, Req, Resp)    \
+    case ApiKey::name:                     \
+        fuzz::check_body<Req>(r, version); \
         break;
         EDDY_PROTOCOL_FOR_EACH_API(EDDY_FUZZ_CASE)
 #undef EDDY_FUZZ_CASE

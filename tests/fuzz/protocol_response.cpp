@@ -25,9 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     switch (*key) {
-#define EDDY_FUZZ_CASE(name, Req, Resp)              \
-    case ApiKey::name:                               \
-        fuzz::check_body<Resp>(r, *version);         \
+#define EDDY_FUZZ_CASE(name, Req, Resp)      \
+    case ApiKey::name:                       \
+        fuzz::check_body<Resp>(r, *version); \
         break;
         EDDY_PROTOCOL_FOR_EACH_API(EDDY_FUZZ_CASE)
 #undef EDDY_FUZZ_CASE

@@ -32,7 +32,8 @@ template <typename Req, typename Resp>
 void write_api(const std::filesystem::path& dir, const char* name) {
     for (int v : {static_cast<int>(Req::min_version), static_cast<int>(Req::max_version)}) {
         const auto version = static_cast<int16_t>(v);
-        SplitMix64 rng(0x5eed0000u + static_cast<uint64_t>(Req::api_key) * 100 + static_cast<uint64_t>(v));
+        SplitMix64 rng(0x5eed0000u + static_cast<uint64_t>(Req::api_key) * 100 +
+                       static_cast<uint64_t>(v));
         {
             Req m;
             randomize(m, rng, version);
@@ -45,7 +46,8 @@ void write_api(const std::filesystem::path& dir, const char* name) {
             Writer w(b);
             encode_request_header(w, h);
             m.encode(w, version);
-            write_file(dir / "protocol_request" / (std::string(name) + "_v" + std::to_string(v)), b);
+            write_file(dir / "protocol_request" / (std::string(name) + "_v" + std::to_string(v)),
+                       b);
         }
         {
             Resp m;
@@ -56,7 +58,8 @@ void write_api(const std::filesystem::path& dir, const char* name) {
             w.write_int16(version);
             encode_response_header(w, Resp::api_key, version, 1);
             m.encode(w, version);
-            write_file(dir / "protocol_response" / (std::string(name) + "_v" + std::to_string(v)), b);
+            write_file(dir / "protocol_response" / (std::string(name) + "_v" + std::to_string(v)),
+                       b);
         }
     }
 }

@@ -8,40 +8,14 @@
 #include "core/protocol/generated/all_messages.h"
 #include "core/protocol/generated/records/all_records.h"
 #include "core/protocol/message_header.h"
+#include "tests/unit/protocol/protocol_test_util.h"
 
 using namespace eddy;
 using namespace eddy::protocol;
+using eddy::protocol::test::hex;
+using eddy::protocol::test::text;
 
 namespace {
-
-Bytes hex(std::string_view h) {
-    Bytes out;
-    int hi = -1;
-    for (char c : h) {
-        int v = -1;
-        if (c >= '0' && c <= '9') v = c - '0';
-        if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        if (v < 0) continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            out.push_back(static_cast<std::byte>(hi * 16 + v));
-            hi = -1;
-        }
-    }
-    return out;
-}
-
-// ASCII text as hex, to keep the vectors below readable.
-std::string text(std::string_view s) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : s) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
 
 template <typename T>
 Bytes encode(const T& m, int16_t version) {
@@ -135,7 +109,8 @@ TEST_CASE("known vector: ApiVersionsResponse v3 with tagged fields set") {
     m.zk_migration_ready_ = true;     // tag 3 (default false)
     // error code; compact array of one ApiVersion (+ its empty tags); throttle time; two tagged
     // fields sorted by tag: tag 1 (8 bytes) and tag 3 (1 byte).
-    const Bytes expected = hex("0000 02 0012 0000 0004 00 00000000 02 01 08 0000000000000005 03 01 01");
+    const Bytes expected =
+        hex("0000 02 0012 0000 0004 00 00000000 02 01 08 0000000000000005 03 01 01");
     CHECK(encode(m, 3) == expected);
     Reader r(expected);
     auto back = ApiVersionsResponse::decode(r, 3);

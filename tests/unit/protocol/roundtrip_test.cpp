@@ -106,15 +106,16 @@ void check_unsupported_versions(const char* name) {
 TEST_CASE("protocol: every API request and response round-trips in every version") {
     type_count = 0;
     version_count = 0;
-#define EDDY_ROUND_TRIP(key, Req, Resp)  \
-    check_round_trip<Req>(#Req);         \
+#define EDDY_ROUND_TRIP(key, Req, Resp) \
+    check_round_trip<Req>(#Req);        \
     check_round_trip<Resp>(#Resp);
     EDDY_PROTOCOL_FOR_EACH_API(EDDY_ROUND_TRIP)
 #undef EDDY_ROUND_TRIP
     check_round_trip<RequestHeader>("RequestHeader");
     check_round_trip<ResponseHeader>("ResponseHeader");
     CHECK(type_count == 2 * static_cast<int>(all_apis().size()) + 2);
-    MESSAGE("round-tripped " << type_count << " message types, " << version_count << " (type, version) pairs");
+    MESSAGE("round-tripped " << type_count << " message types, " << version_count
+                             << " (type, version) pairs");
 }
 
 TEST_CASE("protocol: every record schema round-trips in every version") {
@@ -123,7 +124,8 @@ TEST_CASE("protocol: every record schema round-trips in every version") {
 #define EDDY_ROUND_TRIP(T) check_round_trip<T>(#T);
     EDDY_PROTOCOL_FOR_EACH_RECORD(EDDY_ROUND_TRIP)
 #undef EDDY_ROUND_TRIP
-    MESSAGE("round-tripped " << type_count << " record types, " << version_count << " (type, version) pairs");
+    MESSAGE("round-tripped " << type_count << " record types, " << version_count
+                             << " (type, version) pairs");
 }
 
 TEST_CASE("protocol: truncated input is an error for every message, version and prefix") {
@@ -138,14 +140,14 @@ TEST_CASE("protocol: truncated input is an error for every message, version and 
 }
 
 TEST_CASE("protocol: default messages round-trip; versions outside validVersions are refused") {
-#define EDDY_DEFAULTS(key, Req, Resp)         \
-    check_defaults<Req>(#Req);                \
-    check_defaults<Resp>(#Resp);              \
-    check_unsupported_versions<Req>(#Req);    \
+#define EDDY_DEFAULTS(key, Req, Resp)      \
+    check_defaults<Req>(#Req);             \
+    check_defaults<Resp>(#Resp);           \
+    check_unsupported_versions<Req>(#Req); \
     check_unsupported_versions<Resp>(#Resp);
     EDDY_PROTOCOL_FOR_EACH_API(EDDY_DEFAULTS)
 #undef EDDY_DEFAULTS
-#define EDDY_DEFAULTS(T) \
+#define EDDY_DEFAULTS(T)   \
     check_defaults<T>(#T); \
     check_unsupported_versions<T>(#T);
     EDDY_PROTOCOL_FOR_EACH_RECORD(EDDY_DEFAULTS)

@@ -8,28 +8,13 @@
 #include <limits>
 #include <string>
 
+#include "tests/unit/protocol/protocol_test_util.h"
+
 using namespace eddy;
 using namespace eddy::protocol;
+using eddy::protocol::test::hex;
 
 namespace {
-
-Bytes hex(std::string_view h) {
-    Bytes out;
-    int hi = -1;
-    for (char c : h) {
-        int v = -1;
-        if (c >= '0' && c <= '9') v = c - '0';
-        if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-        if (v < 0) continue;  // spaces and separators
-        if (hi < 0) {
-            hi = v;
-        } else {
-            out.push_back(static_cast<std::byte>(hi * 16 + v));
-            hi = -1;
-        }
-    }
-    return out;
-}
 
 template <typename F>
 Bytes written(F&& f) {
@@ -107,7 +92,7 @@ TEST_CASE("wire: zigzag varint and varlong") {
     CHECK(written([](Writer& w) { w.write_varint(1); }) == hex("02"));
     CHECK(written([](Writer& w) { w.write_varint(-64); }) == hex("7f"));
     CHECK(written([](Writer& w) { w.write_varint(64); }) == hex("8001"));
-    CHECK(written([](Writer& w) { w.write_varlong(std::numeric_limits<int64_t>::min()) ; }) ==
+    CHECK(written([](Writer& w) { w.write_varlong(std::numeric_limits<int64_t>::min()); }) ==
           hex("ffffffffffffffffff01"));
     Bytes too_long = hex("ffffffffffffffffff03");  // tenth byte carries more than bit 63
     Reader r(too_long);
@@ -169,7 +154,8 @@ TEST_CASE("wire: bytes use an int32 or compact length") {
     Bytes payload = hex("0102");
     CHECK(written([&](Writer& w) { w.write_bytes(payload, false); }) == hex("00000002 0102"));
     CHECK(written([&](Writer& w) { w.write_bytes(payload, true); }) == hex("03 0102"));
-    CHECK(written([](Writer& w) { w.write_nullable_bytes(std::nullopt, false); }) == hex("ffffffff"));
+    CHECK(written([](Writer& w) { w.write_nullable_bytes(std::nullopt, false); }) ==
+          hex("ffffffff"));
 
     Bytes b = hex("00000002 0102 03 0102 ffffffff 00");
     Reader r(b);
@@ -245,9 +231,9 @@ TEST_CASE("wire: nullable struct presence byte") {
 }
 
 TEST_CASE("wire: every DecodeError has a name") {
-    for (auto e : {DecodeError::truncated, DecodeError::invalid_length, DecodeError::unexpected_null,
-                   DecodeError::varint_too_long, DecodeError::unsupported_version,
-                   DecodeError::unknown_api_key}) {
+    for (auto e : {DecodeError::truncated, DecodeError::invalid_length,
+                   DecodeError::unexpected_null, DecodeError::varint_too_long,
+                   DecodeError::unsupported_version, DecodeError::unknown_api_key}) {
         CHECK(std::string(to_string(e)) != "unknown DecodeError");
     }
 }
