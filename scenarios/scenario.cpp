@@ -9,6 +9,7 @@ const std::vector<Scenario>& all_scenarios() {
     static const std::vector<Scenario> all = {
         frame_echo_scenario(),
         disk_durability_scenario(),
+        log_crash_recovery_scenario(),
     };
     return all;
 }

@@ -20,6 +20,7 @@ double wall_seconds_since(std::chrono::steady_clock::time_point t0) {
 void add_bench_commands(CLI::App& app, int& exit_code) {
     auto* bench = app.add_subcommand("bench", "Benchmarks (printed, never asserted)");
     bench->require_subcommand(1);
+    add_bench_log_command(*bench, exit_code);
 
     auto seconds = std::make_shared<int>(20);
     auto* sim = bench->add_subcommand("sim", "Simulator speed: busy events/s and idle time ratio");

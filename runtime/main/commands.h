@@ -9,5 +9,6 @@ namespace eddy::cli {
 void add_broker_command(CLI::App& app, int& exit_code);
 void add_sim_commands(CLI::App& app, int& exit_code);
 void add_bench_commands(CLI::App& app, int& exit_code);
+void add_bench_log_command(CLI::App& bench, int& exit_code);  // bench_log.cpp
 
 }  // namespace eddy::cli

@@ -1,0 +1,177 @@
+// Checkpoint files: stable reads, atomic writes, Kafka's text format. See checkpoint.h.
+#include "services/log/checkpoint.h"
+
+#include <charconv>
+#include <cstring>
+#include <vector>
+
+namespace eddy::log {
+
+LogError from_disk_error(DiskError e) {
+    switch (e) {
+        case DiskError::no_space:
+            return LogError::no_space;
+        // Everything else is the disk failing us, whatever errno said.
+        case DiskError::not_found:
+        case DiskError::already_exists:
+        case DiskError::io_error:
+        case DiskError::invalid_argument:
+            return LogError::io_error;
+    }
+    return LogError::io_error;
+}
+
+void crash_after_failed_sync(Env& env, std::string_view what) {
+    env.log.error("sync failed (%.*s): crashing, never retrying", static_cast<int>(what.size()),
+                  what.data());
+    env.process.crash(what);
+    UNREACHABLE("Process::crash returned");
+}
+
+Result<size_t, LogError> read_stable(File& file, uint64_t offset, MutableByteSpan out) {
+    if (out.empty()) {
+        return size_t{0};
+    }
+    // Two reads that agree were both untouched: a transient fault flips a random bit each time.
+    std::vector<Bytes> seen;
+    for (int attempt = 0; attempt < limits::stable_read_attempts_max; ++attempt) {
+        Bytes scratch(out.size());
+        auto n = file.read_at(offset, scratch);
+        if (!n.ok()) {
+            continue;  // a read error may be transient too
+        }
+        scratch.resize(*n);
+        for (const Bytes& earlier : seen) {
+            if (earlier == scratch) {
+                if (!scratch.empty()) {
+                    std::memcpy(out.data(), scratch.data(), scratch.size());
+                }
+                return scratch.size();
+            }
+        }
+        seen.push_back(std::move(scratch));
+    }
+    return fail(LogError::io_error);
+}
+
+Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_view path,
+                                                        uint64_t bytes_max) {
+    auto opened = disk.open(path, OpenMode::read_only);
+    if (!opened.ok()) {
+        if (opened.error() == DiskError::not_found) {
+            return std::optional<Bytes>();
+        }
+        return fail(from_disk_error(opened.error()));
+    }
+    auto size = (*opened)->size();
+    if (!size.ok()) {
+        return fail(from_disk_error(size.error()));
+    }
+    if (*size > bytes_max) {
+        return fail(LogError::corrupt_data);
+    }
+    Bytes contents(*size);
+    TRY_ASSIGN(size_t n, read_stable(**opened, 0, contents));
+    contents.resize(n);
+    return std::optional<Bytes>(std::move(contents));
+}
+
+Result<void, LogError> write_file_atomic(Env& env, std::string_view dir, std::string_view name,
+                                         ByteSpan contents) {
+    ASSERT(!name.empty() && name.find('/') == std::string_view::npos, "a file name, not a path");
+    ASSERT(contents.size() <= limits::checkpoint_bytes_max, "checkpoints stay small");
+    const std::string path = join_path(dir, name);
+    const std::string tmp = path + std::string(file_names::tmp_suffix);
+    {
+        auto opened = env.disk.open(tmp, OpenMode::create);
+        if (!opened.ok()) {
+            return fail(from_disk_error(opened.error()));
+        }
+        File& f = **opened;
+        auto r = f.truncate(0);
+        if (r.ok()) {
+            r = f.write_at(0, contents);
+        }
+        if (!r.ok()) {
+            return fail(from_disk_error(r.error()));
+        }
+        if (!f.sync().ok()) {
+            crash_after_failed_sync(env, tmp);
+        }
+    }
+    auto renamed = env.disk.rename(tmp, path);
+    if (!renamed.ok()) {
+        return fail(from_disk_error(renamed.error()));
+    }
+    if (!env.disk.sync_directory(dir).ok()) {
+        crash_after_failed_sync(env, dir);
+    }
+    return {};
+}
+
+std::string format_offset_checkpoint(const OffsetCheckpoint& entries) {
+    std::string out = "0\n" + std::to_string(entries.size()) + "\n";
+    for (const auto& [tp, offset] : entries) {
+        out += tp.topic;
+        out += ' ';
+        out += std::to_string(tp.partition.value());
+        out += ' ';
+        out += std::to_string(offset.value());
+        out += '\n';
+    }
+    return out;
+}
+
+std::optional<std::vector<std::string_view>> checkpoint_lines(std::string_view text) {
+    std::vector<std::string_view> lines;
+    while (!text.empty()) {
+        const size_t nl = text.find('\n');
+        if (nl == std::string_view::npos) {
+            return std::nullopt;  // every line ends with '\n'
+        }
+        lines.push_back(text.substr(0, nl));
+        text.remove_prefix(nl + 1);
+    }
+    if (lines.size() < 2 || lines[0] != "0") {
+        return std::nullopt;
+    }
+    size_t count = 0;
+    auto [end, ec] = std::from_chars(lines[1].data(), lines[1].data() + lines[1].size(), count);
+    if (ec != std::errc() || end != lines[1].data() + lines[1].size() ||
+        count != lines.size() - 2) {
+        return std::nullopt;
+    }
+    lines.erase(lines.begin(), lines.begin() + 2);
+    return lines;
+}
+
+std::optional<OffsetCheckpoint> parse_offset_checkpoint(std::string_view text) {
+    auto lines = checkpoint_lines(text);
+    if (!lines) {
+        return std::nullopt;
+    }
+    OffsetCheckpoint out;
+    for (std::string_view line : *lines) {
+        const size_t a = line.find(' ');
+        const size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
+        if (b == std::string_view::npos) {
+            return std::nullopt;
+        }
+        const std::string_view topic = line.substr(0, a);
+        const std::string_view part = line.substr(a + 1, b - a - 1);
+        const std::string_view off = line.substr(b + 1);
+        int32_t partition = 0;
+        int64_t offset = 0;
+        auto r1 = std::from_chars(part.data(), part.data() + part.size(), partition);
+        auto r2 = std::from_chars(off.data(), off.data() + off.size(), offset);
+        if (!valid_topic_name(topic) || r1.ec != std::errc() ||
+            r1.ptr != part.data() + part.size() || r2.ec != std::errc() ||
+            r2.ptr != off.data() + off.size() || partition < 0 || offset < 0) {
+            return std::nullopt;
+        }
+        out[TopicPartition{std::string(topic), PartitionId(partition)}] = Offset(offset);
+    }
+    return out;
+}
+
+}  // namespace eddy::log

@@ -1,0 +1,60 @@
+// Small files the log rewrites whole: the checkpoints. Kafka's text formats, written atomically
+// and read so that a transient read fault cannot pass for their contents.
+//
+//   offset checkpoint (recovery-point-offset-checkpoint, log-start-offset-checkpoint):
+//       0\n<count>\n<topic> <partition> <offset>\n...
+//   leader-epoch-checkpoint (leader_epoch_cache.h): 0\n<count>\n<epoch> <start offset>\n...
+//
+// Atomic write: <name>.tmp is written, synced, renamed over <name>, and the directory is synced;
+// a crash leaves the old file or the new one, never a mix. A failed sync crashes the node
+// (env.process.crash: never retried). Stable read: a file is read until two consecutive reads
+// agree, so a bit flipped by one read (the simulator injects those; real disks have them too) is
+// not mistaken for the stored bytes.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/base/bytes.h"
+#include "core/base/result.h"
+#include "core/env/env.h"
+#include "services/log/file_names.h"
+#include "services/log/log_error.h"
+
+namespace eddy::log {
+
+namespace limits {
+// Reads of one piece of data before a persistent mismatch counts as real damage.
+inline constexpr int stable_read_attempts_max = 5;
+// Checkpoint files are small; anything larger is not one of ours.
+inline constexpr uint64_t checkpoint_bytes_max = 64 * 1024 * 1024;
+}  // namespace limits
+
+LogError from_disk_error(DiskError e);
+
+// Ends the node after a failed sync: never retried ("fsyncgate"). Suspends until the node is
+// unwound in simulation; aborts in production. Never returns.
+[[noreturn]] void crash_after_failed_sync(Env& env, std::string_view what);
+
+// Reads out.size() bytes at `offset` until two reads agree. Suspends. Errors: io_error (the disk
+// failed every attempt, or no two reads agreed).
+Result<size_t, LogError> read_stable(File& file, uint64_t offset, MutableByteSpan out);
+// The whole file at `path`, read stably; nullopt if it does not exist. Suspends.
+Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_view path,
+                                                        uint64_t bytes_max);
+// Replaces dir/name with `contents` atomically (see above). Suspends.
+Result<void, LogError> write_file_atomic(Env& env, std::string_view dir, std::string_view name,
+                                         ByteSpan contents);
+
+using OffsetCheckpoint = std::map<TopicPartition, Offset>;
+std::string format_offset_checkpoint(const OffsetCheckpoint& entries);
+// nullopt if the text is not a well-formed version-0 checkpoint.
+std::optional<OffsetCheckpoint> parse_offset_checkpoint(std::string_view text);
+
+// Splits checkpoint text into lines after checking "0\n<count>\n" and that exactly <count>
+// lines follow; nullopt otherwise. Shared by both checkpoint formats.
+std::optional<std::vector<std::string_view>> checkpoint_lines(std::string_view text);
+
+}  // namespace eddy::log

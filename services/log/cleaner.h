@@ -1,0 +1,58 @@
+// Cleaner: log compaction (cleanup.policy=compact / compact,delete), Kafka's LogCleaner in
+// miniature. A pass over one log:
+//
+// 1. Snapshot the non-active segments (appends keep going to the active one throughout).
+// 2. Map every key to its latest offset in them (records of the active segment are not looked
+//    at: a record superseded only there stays until the active segment rolls, as in Kafka).
+// 3. Rewrite them, in groups that fit segment.bytes, keeping a record if it is the latest for its
+//    key; a latest record that is a tombstone (null value) is dropped once its segment's largest
+//    timestamp is older than delete.retention.ms. Control and transactional batches are kept
+//    whole (transaction-aware cleaning is not done yet).
+// 4. Swap each group in, crash-safe at every step:
+//      write <base>.log.cleaned, sync  →  rename to <base>.log.swap, sync dir   (commit point)
+//      →  remove the group's old files, sync dir  →  rename .swap to <base>.log, sync dir
+//      →  write and sync fresh index files.
+//    Recovery deletes *.cleaned (not committed) and completes a *.swap (committed): it removes
+//    the segments whose base offset lies in the swap's offset range and renames it into place.
+//    A crash between the removals leaves either old segments that hold only records later than
+//    everything in the swap (still a valid compaction state) or none.
+//
+// The pass yields to other fibers every few batches and takes the log's maintenance mutex only
+// for the swap; if the log changed meanwhile (truncation, retention), the group is abandoned.
+#pragma once
+
+#include <cstdint>
+
+#include "services/log/partition_log.h"
+
+namespace eddy::log {
+
+namespace limits {
+// Keys remembered in one pass; segments past the one where the map fills are left for the next
+// pass (a bounded "dedupe buffer", like Kafka's log.cleaner.dedupe.buffer.size).
+inline constexpr size_t cleaner_keys_max = 4 * 1024 * 1024;
+// Batches between two yields.
+inline constexpr int cleaner_batches_per_yield = 32;
+}  // namespace limits
+
+struct CleanResult {
+    bool cleaned = false;  // false: nothing to do, or the dirty ratio was below the minimum
+    int segments_in = 0;
+    int segments_out = 0;
+    uint64_t bytes_in = 0;
+    uint64_t bytes_out = 0;
+    int64_t records_removed = 0;
+    int64_t tombstones_removed = 0;
+};
+
+class Cleaner {
+public:
+    // One pass over `log` if its policy compacts and its dirty ratio reaches
+    // min.cleanable.dirty.ratio (always with `force`). Suspends. Errors: corrupt_data (the log
+    // goes offline), io_error / no_space.
+    static Result<CleanResult, LogError> clean(PartitionLog& log, bool force = false);
+    // The fraction of non-active bytes not cleaned since the log was opened (0 when none).
+    static double dirty_ratio(const PartitionLog& log);
+};
+
+}  // namespace eddy::log

@@ -1,0 +1,410 @@
+// PartitionLog: opening, state, appending. Reading and offset lookups are in
+// partition_log_read.cpp; recovery, flushing and maintenance in partition_log_recovery.cpp,
+// partition_log_flush.cpp and partition_log_maintenance.cpp. See partition_log.h.
+#include "services/log/partition_log.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "services/log/checkpoint.h"
+
+namespace eddy::log {
+
+struct PartitionLog::Validated {
+    struct Batch {
+        size_t at = 0;  // position in the payload
+        uint32_t size = 0;
+        int32_t last_offset_delta = 0;
+        int32_t record_count = 0;
+        Offset base_offset;  // as sent (replica mode keeps it)
+        LeaderEpoch epoch;   // as sent
+        record::TimestampMs max_record_timestamp = record::no_timestamp;
+        record::TimestampMs header_max_timestamp = record::no_timestamp;
+    };
+    std::vector<Batch> batches;
+    int64_t records = 0;
+};
+
+PartitionLog::PartitionLog(Env& env, OpenOptions options)
+    : env_(env),
+      dir_(std::move(options.dir)),
+      tp_(std::move(options.topic_partition)),
+      config_(options.config),
+      hooks_(options.hooks),
+      knobs_(options.knobs),
+      verify_on_open_(options.verify_on_open),
+      log_start_offset_(options.log_start_offset),
+      recovery_point_at_open_(options.recovery_point),
+      append_mutex_(env.scheduler),
+      maintenance_mutex_(env.scheduler),
+      flush_wakeup_(env.scheduler),
+      durable_waiters_(env.scheduler) {}
+
+PartitionLog::~PartitionLog() {
+    ASSERT(!flusher_.valid() || flusher_.done(), "a partition log destroyed without close()");
+}
+
+Result<std::unique_ptr<PartitionLog>, LogError> PartitionLog::open(Env& env, OpenOptions options) {
+    ASSERT(options.recovery_point.value() >= 0 && options.log_start_offset.value() >= 0);
+    TRY_VOID(options.config.validate());
+    std::unique_ptr<PartitionLog> log(new PartitionLog(env, std::move(options)));
+    TRY_VOID(log->recover());
+    ASSERT(log->active_ != nullptr && !log->segments_.empty(), "an open log has a segment");
+    ASSERT(log->durable_offset_ <= log->log_end_offset_);
+    if (!log->offline_) {
+        log->check_invariants();
+    }
+    log->last_flush_ = env.clock.now();
+    log->flush_requested_ = log->durable_offset_;
+    if (log->config_.segment_jitter > Duration::zero()) {
+        log->roll_jitter_ = Duration::nanos(static_cast<int64_t>(
+            env.random.below(static_cast<uint64_t>(log->config_.segment_jitter.to_nanos()))));
+    }
+    PartitionLog* self = log.get();
+    log->flusher_ = env.scheduler.spawn("log-flusher/" + log->tp_.to_string(),
+                                        [self] { self->flusher_main(); });
+    env.tracer.event("log.open", {{"partition", self->tp_.to_string()},
+                                  {"log_start", self->log_start_offset_.value()},
+                                  {"log_end", self->log_end_offset_.value()},
+                                  {"segments", self->segments_.size()},
+                                  {"offline", self->offline_}});
+    return log;
+}
+
+Result<void, LogError> PartitionLog::check_usable() const {
+    if (offline_) {
+        return fail(LogError::offline);
+    }
+    if (closed_ || stopping_) {
+        return fail(LogError::closed);
+    }
+    return {};
+}
+
+void PartitionLog::check_invariants() const {
+    ASSERT(!segments_.empty() && active_ == std::prev(segments_.end())->second,
+           "the active segment is the last one");
+    ASSERT(log_start_offset_ >= segments_.begin()->first, "the log start lies in a segment");
+    ASSERT(log_start_offset_ <= high_watermark_ && high_watermark_ <= log_end_offset_,
+           "log start <= high watermark <= log end");
+    ASSERT(durable_offset_ <= log_end_offset_, "nothing past the log end is durable");
+    ASSERT(active_->next_offset() && *active_->next_offset() == log_end_offset_,
+           "the active segment ends at the log end");
+}
+
+void PartitionLog::mark_offline(std::string reason) {
+    if (offline_) {
+        return;
+    }
+    offline_ = true;
+    offline_reason_ = std::move(reason);
+    env_.log.error("partition %s is offline: %s", tp_.to_string().c_str(), offline_reason_.c_str());
+    env_.tracer.event("log.offline", {{"partition", tp_.to_string()}, {"reason", offline_reason_}});
+    durable_waiters_.notify_all();
+    flush_wakeup_.notify_all();
+}
+
+Result<void, LogError> PartitionLog::set_config(const LogConfig& config) {
+    TRY_VOID(config.validate());
+    config_ = config;
+    flush_wakeup_.notify_all();  // the flush policy may have changed
+    return {};
+}
+
+// --- Segment lookups -----------------------------------------------------------------------------
+
+std::shared_ptr<Segment> PartitionLog::floor_segment(Offset offset) const {
+    auto it = segments_.upper_bound(offset);
+    if (it == segments_.begin()) {
+        return segments_.empty() ? nullptr : segments_.begin()->second;
+    }
+    return std::prev(it)->second;
+}
+
+std::shared_ptr<Segment> PartitionLog::segment_after(Offset base) const {
+    auto it = segments_.upper_bound(base);
+    return it == segments_.end() ? nullptr : it->second;
+}
+
+Offset PartitionLog::segment_offset_end(const Segment& s) const {
+    auto next = segment_after(s.base_offset());
+    Offset end = next ? next->base_offset() : Offset(INT64_MAX);
+    if (s.next_offset()) {
+        end = std::min(end, *s.next_offset());
+    }
+    return end;
+}
+
+Offset PartitionLog::bound_offset(ReadBound bound) const {
+    switch (bound) {
+        case ReadBound::high_watermark:
+            return high_watermark_;
+        case ReadBound::durable:
+            return durable_offset_;
+        case ReadBound::log_end:
+            return log_end_offset_;
+    }
+    UNREACHABLE("read bound");
+}
+
+void PartitionLog::set_high_watermark(Offset hw) {
+    high_watermark_ = std::clamp(hw, log_start_offset_, log_end_offset_);
+}
+
+uint64_t PartitionLog::size_bytes() const {
+    uint64_t total = 0;
+    for (const auto& [base, s] : segments_) {
+        (void)base;
+        total += s->size();
+    }
+    return total;
+}
+
+std::vector<Offset> PartitionLog::segment_base_offsets() const {
+    std::vector<Offset> out;
+    for (const auto& [base, s] : segments_) {
+        (void)s;
+        out.push_back(base);
+    }
+    return out;
+}
+
+// --- Appending -----------------------------------------------------------------------------------
+
+Result<PartitionLog::Validated, LogError> PartitionLog::validate(MutableByteSpan payload,
+                                                                 const AppendOptions& o) const {
+    auto split = record::split_batches(payload, record::PartialTail::reject);
+    if (!split.ok()) {
+        return fail(from_batch_error(split.error()));
+    }
+    if (split->empty()) {
+        return fail(LogError::invalid_record);
+    }
+    record::ValidateOptions vo;
+    vo.decode_records = true;
+    vo.offset_deltas = o.mode == AppendMode::leader ? record::OffsetDeltas::consecutive
+                                                    : record::OffsetDeltas::increasing;
+    vo.decompressed_bytes_max = static_cast<size_t>(
+        std::min<uint64_t>(record::limits::decompressed_bytes_max,
+                           std::max<uint64_t>(2 * config_.max_message_bytes,
+                                              record::limits::decompressed_bytes_default)));
+    Validated out;
+    size_t at = 0;
+    for (const record::RecordBatchView& view : *split) {
+        if (view.bytes().size() > config_.max_message_bytes) {
+            return fail(LogError::message_too_large);
+        }
+        auto summary = view.validate(vo);
+        if (!summary.ok()) {
+            return fail(from_batch_error(summary.error()));
+        }
+        // Kafka: "Compacted topic cannot accept message without key".
+        if (compacts(config_.cleanup_policy) && summary->any_null_key && !view.is_control()) {
+            return fail(LogError::invalid_record);
+        }
+        Validated::Batch b;
+        b.at = at;
+        b.size = static_cast<uint32_t>(view.bytes().size());
+        b.last_offset_delta = view.last_offset_delta();
+        b.record_count = summary->record_count;
+        b.base_offset = view.base_offset();
+        b.epoch = view.partition_leader_epoch();
+        b.max_record_timestamp = summary->max_record_timestamp;
+        b.header_max_timestamp = view.max_timestamp();
+        out.records += summary->record_count;
+        out.batches.push_back(b);
+        at += view.bytes().size();
+    }
+    ASSERT(at == payload.size(), "split_batches covers the payload");
+    if (payload.size() > config_.segment_bytes) {
+        return fail(LogError::record_list_too_large);
+    }
+    return out;
+}
+
+Result<AppendInfo, LogError> PartitionLog::append(MutableByteSpan batches, AppendOptions options) {
+    TRY_ASSIGN(AppendInfo info, append_nowait(batches, options));
+    if (config_.durable_acks()) {
+        TRY_VOID(wait_durable(info.last_offset));
+    }
+    return info;
+}
+
+Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload,
+                                                         AppendOptions options) {
+    TRY_VOID(check_usable());
+    TRY_ASSIGN(Validated v, validate(payload, options));
+    LockGuard guard(append_mutex_);
+    TRY_VOID(check_usable());  // the wait for the mutex may have seen a close or a failure
+
+    AppendInfo info;
+    std::vector<BatchMeta> metas;
+    metas.reserve(v.batches.size());
+    const record::TimestampMs now_ms(env_.clock.wall_now().to_millis());
+    Offset next = log_end_offset_;
+    if (options.mode == AppendMode::replica) {
+        next = v.batches.front().base_offset;
+        if (next < log_end_offset_) {
+            return fail(LogError::invalid_offsets);
+        }
+    }
+    for (const Validated::Batch& b : v.batches) {
+        MutableByteSpan bytes = payload.subspan(b.at, b.size);
+        record::TimestampMs max_ts = b.header_max_timestamp;
+        if (options.mode == AppendMode::leader) {
+            record::set_base_offset(bytes, next);
+            if (options.leader_epoch.value() >= 0) {
+                record::set_partition_leader_epoch(bytes, options.leader_epoch);
+            }
+            if (config_.message_timestamp_type == record::TimestampType::log_append_time) {
+                record::stamp_log_append_time(bytes, now_ms);
+                max_ts = now_ms;
+                info.log_append_time = now_ms;
+            } else {
+                // Kafka's LogValidator: MaxTimestamp is the records' real maximum.
+                record::set_max_timestamp(bytes, record::TimestampType::create_time,
+                                          b.max_record_timestamp);
+                max_ts = b.max_record_timestamp;
+            }
+        } else if (b.base_offset < next) {
+            return fail(LogError::invalid_offsets);  // replica batches must increase
+        }
+        const Offset base = options.mode == AppendMode::leader ? next : b.base_offset;
+        const BatchMeta meta{base, base + b.last_offset_delta, max_ts, b.size};
+        if (info.batch_count == 0 || max_ts > info.max_timestamp) {
+            info.max_timestamp = max_ts;
+            info.offset_of_max_timestamp = meta.last_offset;
+        }
+        metas.push_back(meta);
+        ++info.batch_count;
+        next = meta.last_offset + 1;
+    }
+    info.base_offset = metas.front().base_offset;
+    info.last_offset = metas.back().last_offset;
+    info.record_count = v.records;
+    info.bytes = payload.size();
+
+    TRY_VOID(maybe_roll(payload.size(), info.base_offset, info.last_offset));
+    // Leader epochs: the leader's own, or each replicated batch's (Kafka's assign per batch).
+    bool epochs_changed = false;
+    for (size_t i = 0; i < metas.size(); ++i) {
+        const LeaderEpoch e =
+            options.mode == AppendMode::leader ? options.leader_epoch : v.batches[i].epoch;
+        if (e.value() >= 0) {
+            epochs_changed = epochs_.assign(e, metas[i].base_offset) || epochs_changed;
+        }
+    }
+    if (epochs_changed) {
+        TRY_VOID(write_leader_epochs());
+    }
+
+    auto written = active_->append(payload, metas);
+    if (!written.ok()) {
+        mark_offline("append to " + active_->log_path() +
+                     " failed: " + std::string(to_string(written.error())));
+        return fail(written.error());
+    }
+    ASSERT(active_->next_offset() == info.last_offset + 1);
+    log_end_offset_ = info.last_offset + 1;
+    records_appended_ += static_cast<uint64_t>(v.records);
+    ++stats_.appends;
+    stats_.batches += metas.size();
+    stats_.records += static_cast<uint64_t>(v.records);
+    stats_.bytes_appended += payload.size();
+    info.log_start_offset = log_start_offset_;
+    check_invariants();
+    flush_wakeup_.notify_all();
+    return info;
+}
+
+Result<void, LogError> PartitionLog::maybe_roll(uint64_t bytes, Offset first_offset,
+                                                Offset last_offset) {
+    const WallTime now = env_.clock.wall_now();
+    Segment& a = *active_;
+    if (!a.roll_base_time()) {
+        a.set_roll_base_time(now);
+    }
+    const bool full = a.size() > 0 && a.size() + bytes > config_.segment_bytes;
+    const bool old = a.size() > 0 && now - *a.roll_base_time() > config_.segment_ms - roll_jitter_;
+    const bool offsets_overflow = last_offset - a.base_offset() > limits::segment_offsets_max;
+    if (!full && !old && !offsets_overflow) {
+        return {};
+    }
+    TRY_VOID(roll_to(first_offset));
+    active_->set_roll_base_time(now);
+    return {};
+}
+
+Result<void, LogError> PartitionLog::roll_to(Offset base) {
+    ASSERT(base >= log_end_offset_, "a new segment starts at or after the log end");
+    if (active_->size() == 0 && active_->base_offset() == base) {
+        return {};
+    }
+    active_->seal();
+    // The sealed segment is durable before its successor takes a byte, so a crash can only lose
+    // the tail of the last segment: recovery relies on it (a gap between segments past the
+    // recovery point would otherwise be lost data, not compaction).
+    active_->sync_log(active_->size());
+    active_->sync_indexes();
+    auto created = Segment::create(env_, dir_, base, config_.index_interval_bytes);
+    if (!created.ok()) {
+        mark_offline("cannot create segment " + offset_file_stem(base) + ": " +
+                     std::string(to_string(created.error())));
+        return fail(created.error());
+    }
+    if (active_->size() == 0) {
+        // An empty active segment (a replica jumping ahead): replace it instead of leaving an
+        // empty file behind.
+        std::shared_ptr<Segment> empty = active_;
+        segments_.erase(empty->base_offset());
+        ++generation_;
+        (void)empty->remove_files();
+    }
+    segments_.emplace(base, *created);
+    active_ = *created;
+    dir_dirty_ = true;
+    ++stats_.rolls;
+    env_.tracer.event("log.roll", {{"partition", tp_.to_string()}, {"base", base.value()}});
+    return {};
+}
+
+Result<void, LogError> PartitionLog::wait_durable(Offset last_offset) {
+    if (knobs_.ack_before_sync) {
+        return {};  // the planted bug
+    }
+    const uint64_t truncations = truncations_;
+    const Offset end_at_start = log_end_offset_;
+    Offset lowest_end = end_at_start;
+    while (durable_offset_ <= last_offset) {
+        if (offline_) {
+            return fail(LogError::offline);
+        }
+        if (truncations_ != truncations) {
+            lowest_end = std::min(lowest_end, log_end_offset_);
+            if (lowest_end <= last_offset) {
+                return fail(LogError::truncated);
+            }
+        }
+        if (closed_) {
+            return fail(LogError::closed);
+        }
+        const WakeReason r = durable_waiters_.wait();
+        if (r != WakeReason::notified) {
+            return fail(LogError::closed);  // cancelled: the caller is going away
+        }
+    }
+    return {};
+}
+
+Result<void, LogError> PartitionLog::flush() {
+    TRY_VOID(check_usable());
+    const Offset end = log_end_offset_;
+    if (end <= durable_offset_) {
+        return {};
+    }
+    flush_requested_ = std::max(flush_requested_, end);
+    flush_wakeup_.notify_all();
+    return wait_durable(end - 1);
+}
+
+}  // namespace eddy::log

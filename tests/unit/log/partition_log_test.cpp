@@ -1,0 +1,448 @@
+// PartitionLog unit tests: append and read, offsets, indexes, the timestamp search, rolls,
+// truncation, DeleteRecords, retention, and recovery (torn tail, mid-log corruption).
+#include <doctest/doctest.h>
+
+#include "core/record/crc32c.h"
+#include "tests/unit/log/log_test_util.h"
+
+using namespace eddy;
+using namespace eddy::log;
+using namespace eddy::log::test;
+
+namespace {
+
+const TopicPartition tp{"t", PartitionId(0)};
+
+LogConfig small_segments(uint64_t bytes = 4096) {
+    LogConfig c;
+    c.segment_bytes = bytes;
+    c.index_interval_bytes = 256;
+    return c;
+}
+
+PartitionLog& create_log(LogRig& rig, std::optional<LogConfig> c = std::nullopt) {
+    PartitionLog* out = nullptr;
+    rig.run([&] {
+        auto r = rig.manager->create(tp, c);
+        REQUIRE(r.ok());
+        out = *r;
+    });
+    return *out;
+}
+
+AppendInfo must_append(PartitionLog& log, Bytes& batch, AppendOptions o = {}) {
+    auto r = log.append(batch, o);
+    REQUIRE(r.ok());
+    return *r;
+}
+
+}  // namespace
+
+TEST_CASE("log: append assigns offsets in place; read returns the stored bytes") {
+    LogRig rig;
+    rig.open(manager_options());
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        Bytes a = make_batch(3, 100, 1000);
+        Bytes b = make_batch(2, 50, 2000);
+        AppendInfo ia = must_append(log, a);
+        AppendInfo ib = must_append(log, b, AppendOptions{AppendMode::leader, LeaderEpoch(7)});
+        CHECK(ia.base_offset == Offset(0));
+        CHECK(ia.last_offset == Offset(2));
+        CHECK(ib.base_offset == Offset(3));
+        CHECK(ib.last_offset == Offset(4));
+        CHECK(log.log_end_offset() == Offset(5));
+        CHECK(log.durable_offset() == Offset(5));
+        CHECK(base_of(b) == Offset(3));  // rewritten in place
+        auto batches = read_all(log, Offset(0));
+        REQUIRE(batches.size() == 2);
+        CHECK(batches[0] == a);
+        CHECK(batches[1] == b);
+        auto view = record::RecordBatchView::parse(batches[1]).value();
+        CHECK(view.partition_leader_epoch() == LeaderEpoch(7));
+        CHECK(view.validate().ok());
+        // Reading from an offset inside a batch returns the whole batch.
+        auto r = log.read_copy(Offset(4), ReadOptions{1 << 20, ReadBound::log_end});
+        REQUIRE(r.ok());
+        REQUIRE(r->batches.size() == 1);
+        CHECK(r->batches[0].base_offset == Offset(3));
+        CHECK(log.read(Offset(6)).error() == LogError::offset_out_of_range);
+        CHECK(log.read(Offset(5))->batches.empty());
+        REQUIRE(log.leader_epochs().latest().has_value());
+        CHECK(log.leader_epochs().latest()->start_offset == Offset(3));
+    });
+}
+
+TEST_CASE("log: bad input is refused with the right error and nothing is written") {
+    LogRig rig;
+    LogConfig c;
+    c.max_message_bytes = 2000;
+    rig.open(manager_options(c));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        Bytes bad_crc = make_batch(2, 10, 1);
+        bad_crc.back() ^= std::byte{1};
+        CHECK(log.append(bad_crc).error() == LogError::corrupt_message);
+        Bytes big = make_batch(3, 1000, 1);
+        CHECK(log.append(big).error() == LogError::message_too_large);
+        Bytes cut = make_batch(2, 10, 1);
+        cut.resize(cut.size() - 3);
+        CHECK(log.append(cut).error() == LogError::corrupt_message);
+        Bytes empty;
+        CHECK(log.append(empty).error() == LogError::invalid_record);
+        CHECK(log.log_end_offset() == Offset(0));
+        Bytes ok = make_batch(1, 10, 1);
+        CHECK(log.append(ok).ok());
+        // Replica appends keep offsets and must not go backwards.
+        Bytes rep = make_batch(1, 10, 1);
+        record::set_base_offset(rep, Offset(0));
+        CHECK(log.append(rep, AppendOptions{AppendMode::replica, LeaderEpoch(-1)}).error() ==
+              LogError::invalid_offsets);
+        record::set_base_offset(rep, Offset(10));
+        CHECK(log.append(rep, AppendOptions{AppendMode::replica, LeaderEpoch(-1)}).ok());
+        CHECK(log.log_end_offset() == Offset(11));
+    });
+}
+
+TEST_CASE(
+    "log: LogAppendTime stamps the broker's clock and fixes the CRC; CreateTime max is corrected") {
+    LogRig rig;
+    LogConfig c;
+    c.message_timestamp_type = record::TimestampType::log_append_time;
+    rig.open(manager_options(c));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        Bytes a = make_batch(3, 10, 5);
+        AppendInfo info = must_append(log, a);
+        const int64_t now = rig.clock.wall_now().to_millis();
+        CHECK(info.log_append_time == record::TimestampMs(now));
+        auto view = record::RecordBatchView::parse(a).value();
+        CHECK(view.timestamp_type() == record::TimestampType::log_append_time);
+        CHECK(view.max_timestamp() == record::TimestampMs(now));
+        CHECK(view.validate().ok());
+    });
+}
+
+TEST_CASE("log: sparse offset index and reads from every offset") {
+    LogRig rig;
+    rig.open(manager_options(small_segments(1 << 20)));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        std::vector<Bytes> batches;
+        for (int i = 0; i < 40; ++i) {
+            batches.push_back(make_batch(1 + i % 3, 100, 1000 + i * 10, static_cast<uint64_t>(i)));
+            must_append(log, batches.back());
+        }
+        auto base = log.segment_base_offsets();
+        REQUIRE(base.size() == 1);
+        for (int64_t o = 0; o < log.log_end_offset().value(); ++o) {
+            auto r = log.read_copy(Offset(o), ReadOptions{1, ReadBound::log_end});
+            REQUIRE(r.ok());
+            REQUIRE(r->batches.size() == 1);
+            CHECK(r->batches[0].base_offset <= Offset(o));
+            CHECK(r->batches[0].last_offset >= Offset(o));
+        }
+    });
+    // The index was written: after a clean restart it is loaded, not rebuilt, and still right.
+    rig.reopen(manager_options(small_segments(1 << 20)));
+    rig.run([&] {
+        PartitionLog& log2 = *rig.manager->get(tp);
+        auto r = log2.read_copy(Offset(30), ReadOptions{1, ReadBound::log_end});
+        REQUIRE(r.ok());
+        CHECK(r->batches[0].base_offset <= Offset(30));
+        CHECK(r->batches[0].last_offset >= Offset(30));
+    });
+}
+
+TEST_CASE("log: read with max bytes returns whole batches, the first even when too large") {
+    LogRig rig;
+    rig.open(manager_options());
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        for (int i = 0; i < 5; ++i) {
+            Bytes b = make_batch(2, 500, i);
+            must_append(log, b);
+        }
+        const uint64_t one = make_batch(2, 500, 0).size();
+        auto r = log.read(Offset(0), ReadOptions{10, ReadBound::log_end});
+        REQUIRE(r.ok());
+        CHECK(r->batches.size() == 1);  // larger than max_bytes, still returned whole
+        CHECK(r->bytes == one);
+        r = log.read(Offset(0), ReadOptions{2 * one + one / 2, ReadBound::log_end});
+        CHECK(r->batches.size() == 2);
+        CHECK(r->ranges.size() == 1);  // contiguous batches share one file range
+        CHECK(r->ranges[0].length == 2 * one);
+        r = log.read(Offset(3), ReadOptions{1 << 20, ReadBound::log_end});
+        CHECK(r->batches.size() == 4);
+        CHECK(r->batches[0].base_offset == Offset(2));
+    });
+}
+
+TEST_CASE("log: reads stop at the high watermark and at the durable offset") {
+    LogRig rig;
+    LogConfig c;
+    c.flush_messages = 1000000;  // page-cache mode: the durable offset lags
+    rig.open(manager_options(c));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        for (int i = 0; i < 4; ++i) {
+            Bytes b = make_batch(1, 10, i);
+            must_append(log, b);
+        }
+        CHECK(log.durable_offset() == Offset(0));
+        CHECK(log.read(Offset(0), ReadOptions{1 << 20, ReadBound::durable})->batches.empty());
+        log.set_high_watermark(Offset(2));
+        CHECK(log.read(Offset(0))->batches.size() == 2);
+        REQUIRE(log.flush().ok());
+        CHECK(log.durable_offset() == Offset(4));
+        CHECK(log.read(Offset(0), ReadOptions{1 << 20, ReadBound::durable})->batches.size() == 4);
+    });
+}
+
+TEST_CASE("log: roll by segment.bytes and by segment.ms") {
+    LogRig rig;
+    LogConfig c = small_segments(2000);
+    c.segment_ms = Duration::seconds(10);
+    rig.open(manager_options(c));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        for (int i = 0; i < 10; ++i) {
+            Bytes b = make_batch(1, 600, i);
+            must_append(log, b);
+        }
+        // 600-byte values: at most 2 batches of ~670 bytes fit in 2000.
+        CHECK(log.segment_count() >= 4);
+        const size_t before = log.segment_count();
+        Bytes b = make_batch(1, 10, 0);
+        must_append(log, b);
+        rig.env->scheduler.sleep_for(Duration::seconds(11));
+        Bytes b2 = make_batch(1, 10, 0);
+        must_append(log, b2);
+        CHECK(log.segment_count() == before + 1);  // rolled by time
+        CHECK(log.segment_base_offsets().back() == Offset(11));
+        CHECK(read_all(log, Offset(0)).size() == 12);
+    });
+}
+
+TEST_CASE("log: truncate_to across segments fixes indexes and survives restart") {
+    LogRig rig;
+    rig.open(manager_options(small_segments(1500)));
+    PartitionLog& log = create_log(rig);
+    std::vector<Bytes> written;
+    rig.run([&] {
+        for (int i = 0; i < 20; ++i) {
+            written.push_back(make_batch(2, 300, i * 100));
+            must_append(log, written.back());
+        }
+        REQUIRE(log.segment_count() > 3);
+        REQUIRE(log.truncate_to(Offset(15)).ok());  // inside batch 7 (offsets 14-15)
+        CHECK(log.log_end_offset() == Offset(14));
+        CHECK(log.durable_offset() == Offset(14));
+        auto got = read_all(log, Offset(0));
+        REQUIRE(got.size() == 7);
+        for (size_t i = 0; i < got.size(); ++i) {
+            CHECK(got[i] == written[i]);
+        }
+        Bytes again = make_batch(1, 10, 5);
+        AppendInfo info = must_append(log, again);
+        CHECK(info.base_offset == Offset(14));
+        auto ts = log.offset_for_timestamp(record::TimestampMs(601));
+        REQUIRE(ts.ok());
+        REQUIRE(ts->has_value());
+        CHECK((*ts)->offset == Offset(13));
+    });
+    rig.reopen(manager_options(small_segments(1500)));
+    rig.run([&] {
+        PartitionLog& l2 = *rig.manager->get(tp);
+        CHECK(l2.log_end_offset() == Offset(15));
+        CHECK(read_all(l2, Offset(0)).size() == 8);
+        REQUIRE(l2.truncate_to(Offset(0)).ok());
+        CHECK(l2.log_end_offset() == Offset(0));
+        CHECK(l2.segment_count() == 1);
+    });
+}
+
+TEST_CASE("log: offset_for_timestamp finds the first record at or after the target") {
+    LogRig rig;
+    rig.open(manager_options(small_segments(3000)));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        // Timestamps 0, 10, 20, ... one per record, 4 records a batch; plus a late straggler.
+        for (int i = 0; i < 30; ++i) {
+            Bytes b = make_batch(4, 100, i * 40);
+            must_append(log, b);
+        }
+        for (int64_t target : {0, 1, 39, 40, 41, 555, 1163}) {
+            CAPTURE(target);
+            auto r = log.offset_for_timestamp(record::TimestampMs(target));
+            REQUIRE(r.ok());
+            REQUIRE(r->has_value());
+            // make_batch: record j of batch i has timestamp i*40 + j and offset 4i + j.
+            const int64_t i = target / 40;
+            const int64_t j = target % 40;
+            const int64_t expected = j < 4 ? 4 * i + j : 4 * (i + 1);
+            CHECK((*r)->offset == Offset(expected));
+        }
+        CHECK(!log.offset_for_timestamp(record::TimestampMs(1164))->has_value());
+        auto max = log.max_timestamp_offset();
+        REQUIRE(max.has_value());
+        CHECK(max->timestamp == record::TimestampMs(29 * 40 + 3));
+        CHECK(max->offset == Offset(119));
+    });
+}
+
+TEST_CASE(
+    "log: delete_records_before advances the log start, deletes whole segments, survives restart "
+    "and crash") {
+    LogRig rig;
+    rig.open(manager_options(small_segments(1500)));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        for (int i = 0; i < 20; ++i) {
+            Bytes b = make_batch(2, 300, i);
+            must_append(log, b);
+        }
+        const size_t before = log.segment_count();
+        REQUIRE(log.delete_records_before(Offset(17)).ok());
+        CHECK(log.log_start_offset() == Offset(17));
+        CHECK(log.segment_count() < before);
+        CHECK(log.segment_base_offsets().front() <= Offset(17));
+        CHECK(log.read(Offset(16)).error() == LogError::offset_out_of_range);
+        auto r = log.read(Offset(17), ReadOptions{1, ReadBound::log_end});
+        REQUIRE(r.ok());
+        CHECK(r->batches[0].base_offset == Offset(16));  // the batch holding 17
+        CHECK(log.delete_records_before(Offset(41)).error() == LogError::offset_out_of_range);
+    });
+    rig.reopen(manager_options(small_segments(1500)));
+    rig.run([&] { CHECK(rig.manager->get(tp)->log_start_offset() == Offset(17)); });
+    rig.run([&] { REQUIRE(rig.manager->get(tp)->delete_records_before(Offset(21)).ok()); });
+    rig.crash();
+    rig.open(manager_options(small_segments(1500)));
+    rig.run([&] {
+        CHECK(rig.manager->get(tp)->log_start_offset() == Offset(21));
+        CHECK(rig.manager->get(tp)->log_end_offset() == Offset(40));
+    });
+}
+
+TEST_CASE("log: retention by size and by time deletes only whole non-active segments") {
+    LogRig rig;
+    LogConfig c = small_segments(1500);
+    c.retention_bytes = 3000;
+    c.retention = Duration::hours(1);
+    rig.open(manager_options(c));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        const int64_t now = rig.clock.wall_now().to_millis();
+        for (int i = 0; i < 20; ++i) {
+            Bytes b = make_batch(2, 300, now);
+            must_append(log, b);
+        }
+        const uint64_t active_base = log.segment_base_offsets().back().value();
+        auto r = log.apply_retention();
+        REQUIRE(r.ok());
+        CHECK(r->segments_deleted > 0);
+        CHECK(log.size_bytes() >= 3000 - 1500);
+        CHECK(log.size_bytes() <= 3000 + 1500);
+        CHECK(log.log_start_offset() == log.segment_base_offsets().front());
+        CHECK(static_cast<uint64_t>(log.segment_base_offsets().back().value()) == active_base);
+        // By time: everything is an hour old, but the active segment stays.
+        rig.env->scheduler.sleep_for(Duration::hours(2));
+        r = log.apply_retention();
+        REQUIRE(r.ok());
+        CHECK(log.segment_count() == 1);
+        CHECK(log.segment_base_offsets().front().value() == static_cast<int64_t>(active_base));
+        CHECK(log.log_end_offset() == Offset(40));
+    });
+}
+
+TEST_CASE("log: recovery cuts a torn tail and reports damage below the recovery point") {
+    LogRig rig;
+    rig.open(manager_options(small_segments(1 << 20)));
+    PartitionLog& log = create_log(rig);
+    const std::string seg = "data/t-0/00000000000000000000.log";
+    uint64_t size_after_5 = 0;
+    rig.run([&] {
+        for (int i = 0; i < 5; ++i) {
+            Bytes b = make_batch(1, 100, i);
+            must_append(log, b);
+        }
+        size_after_5 = log.size_bytes();
+    });
+    rig.crash();
+    // A torn write past the synced data: half a batch of garbage at the end.
+    rig.run([&] {
+        auto f = rig.disk.open(seg, OpenMode::read_write);
+        REQUIRE(f.ok());
+        Bytes half = make_batch(1, 100, 9);
+        half.resize(half.size() / 2);
+        REQUIRE((*f)->write_at(size_after_5, half).ok());
+        REQUIRE((*f)->sync().ok());
+    });
+    rig.open(manager_options(small_segments(1 << 20)));
+    rig.run([&] {
+        PartitionLog& l = *rig.manager->get(tp);
+        CHECK(!l.offline());
+        CHECK(l.log_end_offset() == Offset(5));
+        CHECK(l.size_bytes() == size_after_5);
+        Bytes b = make_batch(1, 100, 6);
+        CHECK(l.append(b)->base_offset == Offset(5));
+    });
+    rig.crash();
+    // Now damage a synced batch in the middle: a flipped byte in batch 2's records.
+    rig.run([&] {
+        auto f = rig.disk.open(seg, OpenMode::read_write);
+        REQUIRE(f.ok());
+        const uint64_t one = make_batch(1, 100, 0).size();
+        std::byte x[1];
+        REQUIRE((*f)->read_at(2 * one + 70, x).ok());
+        x[0] ^= std::byte{0x10};
+        REQUIRE((*f)->write_at(2 * one + 70, x).ok());
+        REQUIRE((*f)->sync().ok());
+    });
+    rig.open(manager_options(small_segments(1 << 20)));
+    rig.run([&] {
+        PartitionLog& l = *rig.manager->get(tp);
+        CHECK(l.offline());
+        CHECK(l.offline_reason().find("below the recovery point") != std::string::npos);
+        CHECK(l.read(Offset(0)).error() == LogError::offline);
+        Bytes b = make_batch(1, 100, 6);
+        CHECK(l.append(b).error() == LogError::offline);
+        CHECK(rig.manager->offline_partitions().size() == 1);
+    });
+    // The file was not cut: the evidence stays.
+    CHECK(rig.disk.contents(seg)->size() == 6 * make_batch(1, 100, 0).size());
+}
+
+TEST_CASE("log: verify() finds damage below the recovery point that recovery did not read") {
+    LogRig rig;
+    rig.open(manager_options(small_segments(1000)));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        for (int i = 0; i < 10; ++i) {
+            Bytes b = make_batch(1, 400, i);
+            must_append(log, b);
+        }
+        REQUIRE(rig.manager->checkpoint_recovery_points().ok());
+    });
+    rig.crash();
+    rig.run([&] {
+        auto f = rig.disk.open("data/t-0/00000000000000000000.log", OpenMode::read_write);
+        REQUIRE(f.ok());
+        std::byte x[1] = {std::byte{0x55}};
+        REQUIRE((*f)->write_at(200, x).ok());
+        REQUIRE((*f)->sync().ok());
+    });
+    rig.open(manager_options(small_segments(1000)));
+    rig.run([&] {
+        PartitionLog& l = *rig.manager->get(tp);
+        CHECK(!l.offline());  // recovery trusts synced segments (Kafka does too)...
+        CHECK(l.verify().error() == LogError::corrupt_data);  // ...verify() does not
+        CHECK(l.offline());
+    });
+    // With verify_on_open the damage is found at open.
+    rig.crash();
+    auto o = manager_options(small_segments(1000));
+    o.verify_on_open = true;
+    rig.open(o);
+    rig.run([&] { CHECK(rig.manager->get(tp)->offline()); });
+}
