@@ -143,22 +143,8 @@ struct LogRig {
     // what it threw, so doctest and RapidCheck assertions work inside. Returns false if the
     // node crashed itself before the body finished.
     bool run(const std::function<void()>& body) {
-        std::exception_ptr thrown;
-        bool finished = false;
-        executor.spawn(group, "test", [&] {
-            try {
-                body();
-            } catch (const boost::context::detail::forced_unwind&) {
-                throw;
-            } catch (...) {
-                thrown = std::current_exception();
-            }
-            finished = true;
-        });
-        executor.run([&] { return finished || process.crashed; });
-        if (thrown) {
-            std::rethrow_exception(thrown);
-        }
+        const bool finished =
+            eddy::test::run_test_fiber(executor, group, body, [&] { return process.crashed; });
         if (!finished && !process.crashed) {
             throw std::runtime_error("the test fiber did not finish");
         }

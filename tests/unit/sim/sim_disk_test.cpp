@@ -92,23 +92,7 @@ struct Rig {
         : disk(executor, Random(seed), tracer, faults) {}
 
     void run(const std::function<void()>& body) {
-        std::exception_ptr thrown;
-        bool finished = false;
-        executor.spawn(group, "test", [&] {
-            try {
-                body();
-            } catch (const boost::context::detail::forced_unwind&) {
-                throw;
-            } catch (...) {
-                thrown = std::current_exception();
-            }
-            finished = true;
-        });
-        executor.run();
-        if (thrown) {
-            std::rethrow_exception(thrown);
-        }
-        if (!finished) {
+        if (!test::run_test_fiber(executor, group, body)) {
             throw std::runtime_error("the test fiber did not finish");
         }
     }
