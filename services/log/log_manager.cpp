@@ -221,6 +221,11 @@ PartitionLog* LogManager::get(const TopicPartition& tp) const {
     return it == logs_.end() ? nullptr : it->second.get();
 }
 
+std::shared_ptr<PartitionLog> LogManager::get_shared(const TopicPartition& tp) const {
+    auto it = logs_.find(tp);
+    return it == logs_.end() ? nullptr : it->second;
+}
+
 Result<void, LogError> LogManager::remove(const TopicPartition& tp) {
     auto it = logs_.find(tp);
     if (it == logs_.end()) {

@@ -61,6 +61,9 @@ public:
                                            std::optional<LogConfig> config = std::nullopt);
     // The log, or null. Does not suspend.
     PartitionLog* get(const TopicPartition& tp) const;
+    // The same, shared: a caller that suspends while using the log (the broker's request
+    // handlers) keeps it alive across a concurrent remove(), which closes it. Does not suspend.
+    std::shared_ptr<PartitionLog> get_shared(const TopicPartition& tp) const;
     // Closes the log and deletes its directory (renamed to `<dir>.<n>-delete` first, so a crash
     // half way finishes the deletion at the next open). Errors: not_found. Suspends.
     Result<void, LogError> remove(const TopicPartition& tp);

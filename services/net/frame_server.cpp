@@ -12,7 +12,7 @@ struct FrameServer::Conn {
     ConnectionInfo info;
     Instant last_active;
     // Response slots in request order; nullopt answers "no response".
-    Channel<Future<std::optional<Bytes>>> responses;
+    Channel<Future<std::optional<FrameParts>>> responses;
     FiberRef reader;
     FiberRef writer;
     std::vector<FiberRef> handlers;
@@ -24,6 +24,33 @@ Result<void, NetError> write_frame(Connection& c, ByteSpan body) {
     store_be<uint32_t>(buf.data(), static_cast<uint32_t>(body.size()));
     std::copy(body.begin(), body.end(), buf.begin() + 4);
     return c.write_all(buf);
+}
+
+Result<void, NetError> write_frame(Connection& c, const FrameParts& parts) {
+    uint64_t total = 0;
+    for (const auto& p : parts) {
+        total += p.size();
+    }
+    ASSERT(total <= INT32_MAX);
+    // Leading byte parts go out with the size prefix in one write.
+    Bytes head(4);
+    store_be<uint32_t>(head.data(), static_cast<uint32_t>(total));
+    size_t i = 0;
+    for (; i < parts.size() && !parts[i].file; ++i) {
+        head.insert(head.end(), parts[i].bytes.begin(), parts[i].bytes.end());
+    }
+    TRY_VOID(c.write_all(head));
+    for (; i < parts.size(); ++i) {
+        const auto& p = parts[i];
+        if (p.file) {
+            if (p.length > 0) {
+                TRY_VOID(c.send_file(*p.file, p.offset, p.length));
+            }
+        } else if (!p.bytes.empty()) {
+            TRY_VOID(c.write_all(p.bytes));
+        }
+    }
+    return {};
 }
 
 Result<Bytes, NetError> read_frame(Connection& c, size_t frame_bytes_max) {
@@ -46,6 +73,24 @@ Result<Bytes, NetError> read_frame(Connection& c, size_t frame_bytes_max) {
 }
 
 FrameServer::FrameServer(Env& env, std::unique_ptr<Listener> listener, FrameHandler handler,
+                         FrameServerOptions options)
+    : FrameServer(env, std::move(listener),
+                  PartsHandler([h = std::move(handler)](const ConnectionInfo& info, Bytes frame)
+                                   -> Result<std::optional<FrameParts>, HandlerError> {
+                      auto r = h(info, std::move(frame));
+                      if (!r.ok()) {
+                          return fail(r.error());
+                      }
+                      if (!*r) {
+                          return std::optional<FrameParts>();
+                      }
+                      FrameParts parts(1);
+                      parts[0].bytes = std::move(**r);
+                      return std::optional<FrameParts>(std::move(parts));
+                  }),
+                  options) {}
+
+FrameServer::FrameServer(Env& env, std::unique_ptr<Listener> listener, PartsHandler handler,
                          FrameServerOptions options)
     : env_(env),
       listener_(std::move(listener)),
@@ -102,7 +147,7 @@ void FrameServer::read_loop(Conn& c) {
             break;
         }
         c.last_active = env_.clock.now();
-        auto promise = std::make_shared<Promise<std::optional<Bytes>>>(env_.scheduler);
+        auto promise = std::make_shared<Promise<std::optional<FrameParts>>>(env_.scheduler);
         if (!c.responses.send(promise->future()).ok()) {
             break;
         }
@@ -136,7 +181,7 @@ void FrameServer::write_loop(Conn& c) {
             break;  // the handler asked to close the connection
         }
         if (*response) {
-            if (!write_frame(*c.conn, **response).ok()) {
+            if (!write_frame(*c.conn, static_cast<const FrameParts&>(**response)).ok()) {
                 break;
             }
             c.last_active = env_.clock.now();

@@ -9,6 +9,9 @@
 // writes each response as soon as it and all before it are ready. A handler may answer nothing
 // (Kafka's acks=0 produce), which keeps its place in the order without writing bytes.
 //
+// Responses are a byte body (FrameHandler) or a list of parts, byte runs and file ranges sent
+// with send_file (PartsHandler: the zero-copy fetch path).
+//
 // Bad input: a frame longer than frame_bytes_max, or a negative length, closes the connection
 // before anything is allocated. Connections idle for longer than idle_timeout are closed.
 //
@@ -22,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/env/env.h"
 #include "core/fiber/sync.h"
@@ -51,9 +55,26 @@ enum class HandlerError : uint8_t { close_connection };
 using FrameHandler =
     std::function<Result<std::optional<Bytes>, HandlerError>(const ConnectionInfo&, Bytes frame)>;
 
+// A response frame body made of parts, written in order: bytes as they are, and file ranges sent
+// with Connection::send_file (sendfile(2) on POSIX: the broker's zero-copy fetch path). The frame's
+// size prefix is the sum of the parts.
+struct FramePart {
+    Bytes bytes;                 // used when file is null
+    std::shared_ptr<File> file;  // else: `length` bytes of it from `offset`
+    uint64_t offset = 0;
+    uint64_t length = 0;
+    uint64_t size() const { return file ? length : bytes.size(); }
+};
+using FrameParts = std::vector<FramePart>;
+using PartsHandler = std::function<Result<std::optional<FrameParts>, HandlerError>(
+    const ConnectionInfo&, Bytes frame)>;
+
 class FrameServer {
 public:
     FrameServer(Env& env, std::unique_ptr<Listener> listener, FrameHandler handler,
+                FrameServerOptions options = {});
+    // The same with responses made of parts (file ranges included).
+    FrameServer(Env& env, std::unique_ptr<Listener> listener, PartsHandler handler,
                 FrameServerOptions options = {});
     ~FrameServer();
     FrameServer(const FrameServer&) = delete;
@@ -77,7 +98,7 @@ private:
 
     Env& env_;
     std::unique_ptr<Listener> listener_;
-    FrameHandler handler_;
+    PartsHandler handler_;
     FrameServerOptions options_;
     bool stopping_ = false;
     uint64_t next_id_ = 1;
@@ -90,6 +111,8 @@ private:
 
 // Writes one frame: the int32 big-endian length, then the body. Suspends.
 Result<void, NetError> write_frame(Connection& c, ByteSpan body);
+// Writes one frame made of parts (the size prefix is their total). Suspends.
+Result<void, NetError> write_frame(Connection& c, const FrameParts& parts);
 // Reads one frame. Frames longer than frame_bytes_max fail with io_error before any allocation;
 // end of stream at a frame boundary fails with closed.
 Result<Bytes, NetError> read_frame(Connection& c, size_t frame_bytes_max);

@@ -1,0 +1,285 @@
+#include "services/controller/controller.h"
+
+#include <set>
+
+#include "services/log/file_names.h"
+
+namespace eddy::controller {
+
+namespace e = kafka_error;
+
+Controller::Controller(Env& env, ControllerOptions options, MetadataLog& log,
+                       ConfigValidator validator)
+    : env_(env),
+      options_(options),
+      log_(log),
+      validator_(std::move(validator)),
+      mutex_(env.scheduler) {}
+
+Result<void, MetadataLogError> Controller::load() {
+    LockGuard g(mutex_);
+    TRY_VOID(log_.replay([this](const MetadataRecord& r) { image_.apply(r); }));
+    ++commits_;
+    return {};
+}
+
+ApiError Controller::commit(const std::vector<MetadataRecord>& records) {
+    if (records.empty()) {
+        return {};
+    }
+    auto r = log_.append(records);
+    if (!r.ok()) {
+        return ApiError::of(e::unknown_server_error, "the metadata log could not be written");
+    }
+    for (const auto& rec : records) {
+        image_.apply(rec);
+    }
+    ++commits_;
+    return {};
+}
+
+Uuid Controller::new_topic_id() {
+    while (true) {
+        Uuid id;
+        const uint64_t a = env_.random.next();
+        const uint64_t b = env_.random.next();
+        for (size_t i = 0; i < 8; ++i) {
+            id.bytes_[i] = static_cast<uint8_t>(a >> (8 * i));
+            id.bytes_[8 + i] = static_cast<uint8_t>(b >> (8 * i));
+        }
+        // Kafka reserves the zero UUID and the metadata topic's id (0…01).
+        Uuid one;
+        one.bytes_[15] = 1;
+        if (!id.is_zero() && id != one && image_.topic(id) == nullptr) {
+            return id;
+        }
+    }
+}
+
+protocol::records::PartitionRecord Controller::partition_record(const Uuid& topic,
+                                                                 int32_t partition) const {
+    protocol::records::PartitionRecord p;
+    p.partition_id_ = partition;
+    p.topic_id_ = topic;
+    p.replicas_ = {options_.node_id};
+    p.isr_ = {options_.node_id};
+    p.leader_ = options_.node_id;
+    p.leader_epoch_ = 0;
+    p.partition_epoch_ = 0;
+    return p;
+}
+
+ApiError Controller::check_replicas(const std::vector<int32_t>& replicas) const {
+    if (replicas.size() != 1 || replicas[0] != options_.node_id) {
+        return ApiError::of(e::invalid_replica_assignment,
+                            "this cluster has one broker: every partition's replicas must be [" +
+                                std::to_string(options_.node_id) + "]");
+    }
+    return {};
+}
+
+ApiError Controller::check_configs(const std::vector<ConfigChange>& configs) const {
+    std::set<std::string> seen;
+    for (const auto& c : configs) {
+        if (!seen.insert(c.key).second) {
+            return ApiError::of(e::invalid_request, "config " + c.key + " given twice");
+        }
+        if (!c.value) {
+            continue;
+        }
+        if (auto why = validator_(c.key, *c.value)) {
+            return ApiError::of(e::invalid_config, *why);
+        }
+    }
+    return {};
+}
+
+CreatedTopic Controller::create_topic(const NewTopic& t, bool validate_only) {
+    LockGuard g(mutex_);
+    CreatedTopic out;
+    if (!log::valid_topic_name(t.name)) {
+        out.error = ApiError::of(e::invalid_topic_exception,
+                                 "topic name must be 1-249 characters of [a-zA-Z0-9._-], not . or ..");
+        return out;
+    }
+    if (t.name.starts_with("__cluster_metadata")) {
+        out.error = ApiError::of(e::invalid_topic_exception, "reserved topic name");
+        return out;
+    }
+    if (image_.topic(t.name) != nullptr) {
+        out.error = ApiError::of(e::topic_already_exists, "topic '" + t.name + "' already exists");
+        return out;
+    }
+    int32_t partitions = t.partitions;
+    int16_t rf = t.replication_factor;
+    if (!t.assignments.empty()) {
+        if (partitions != -1 || rf != -1) {
+            out.error = ApiError::of(e::invalid_request,
+                                     "give either assignments or partitions/replication factor");
+            return out;
+        }
+        partitions = static_cast<int32_t>(t.assignments.size());
+        rf = static_cast<int16_t>(t.assignments[0].size());
+        for (const auto& a : t.assignments) {
+            out.error = check_replicas(a);
+            if (!out.error.ok()) {
+                return out;
+            }
+        }
+    }
+    if (partitions == -1) {
+        partitions = options_.default_partitions;
+    }
+    if (rf == -1) {
+        rf = options_.default_replication_factor;
+    }
+    if (partitions <= 0 || partitions > limits::partitions_per_topic_max) {
+        out.error = ApiError::of(e::invalid_partitions,
+                                 "number of partitions must be between 1 and " +
+                                     std::to_string(limits::partitions_per_topic_max));
+        return out;
+    }
+    if (rf != 1) {
+        out.error = ApiError::of(e::invalid_replication_factor,
+                                 "replication factor must be 1: this cluster has one broker");
+        return out;
+    }
+    out.error = check_configs(t.configs);
+    if (!out.error.ok()) {
+        return out;
+    }
+    out.partitions = partitions;
+    out.replication_factor = rf;
+    if (validate_only) {
+        return out;
+    }
+    std::vector<MetadataRecord> records;
+    protocol::records::TopicRecord tr;
+    tr.name_ = t.name;
+    tr.topic_id_ = new_topic_id();
+    out.id = tr.topic_id_;
+    records.emplace_back(tr);
+    for (const auto& c : t.configs) {
+        if (c.value) {
+            protocol::records::ConfigRecord cr;
+            cr.resource_type_ = config_resource_topic;
+            cr.resource_name_ = t.name;
+            cr.name_ = c.key;
+            cr.value_ = c.value;
+            records.emplace_back(cr);
+        }
+    }
+    for (int32_t p = 0; p < partitions; ++p) {
+        records.emplace_back(partition_record(tr.topic_id_, p));
+    }
+    out.error = commit(records);
+    env_.log.info("controller: created topic %s with %d partitions", t.name.c_str(), partitions);
+    return out;
+}
+
+ApiError Controller::delete_topic(const std::string& name) {
+    LockGuard g(mutex_);
+    if (!options_.delete_topic_enable) {
+        return ApiError::of(e::topic_deletion_disabled, "delete.topic.enable is false");
+    }
+    const TopicState* t = image_.topic(name);
+    if (t == nullptr) {
+        return ApiError::of(e::unknown_topic_or_partition, "no topic '" + name + "'");
+    }
+    protocol::records::RemoveTopicRecord r;
+    r.topic_id_ = t->id;
+    auto res = commit({MetadataRecord(r)});
+    env_.log.info("controller: deleted topic %s", name.c_str());
+    return res;
+}
+
+ApiError Controller::create_partitions(
+    const std::string& name, int32_t count,
+    const std::optional<std::vector<std::vector<int32_t>>>& assignments, bool validate_only) {
+    LockGuard g(mutex_);
+    const TopicState* t = image_.topic(name);
+    if (t == nullptr) {
+        return ApiError::of(e::unknown_topic_or_partition, "no topic '" + name + "'");
+    }
+    const auto current = static_cast<int32_t>(t->partitions.size());
+    if (count == current) {
+        return ApiError::of(e::invalid_partitions,
+                            "topic already has " + std::to_string(current) + " partitions");
+    }
+    if (count < current) {
+        return ApiError::of(e::invalid_partitions, "the number of partitions cannot be decreased");
+    }
+    if (count > limits::partitions_per_topic_max) {
+        return ApiError::of(e::invalid_partitions, "too many partitions");
+    }
+    if (assignments && !assignments->empty()) {
+        if (static_cast<int32_t>(assignments->size()) != count - current) {
+            return ApiError::of(e::invalid_replica_assignment,
+                                "one assignment is needed per new partition");
+        }
+        for (const auto& a : *assignments) {
+            if (auto err = check_replicas(a); !err.ok()) {
+                return err;
+            }
+        }
+    }
+    if (validate_only) {
+        return {};
+    }
+    std::vector<MetadataRecord> records;
+    for (int32_t p = current; p < count; ++p) {
+        records.emplace_back(partition_record(t->id, p));
+    }
+    return commit(records);
+}
+
+ApiError Controller::alter_topic_configs(const std::string& name,
+                                         const std::vector<ConfigChange>& changes, bool replace,
+                                         bool validate_only) {
+    LockGuard g(mutex_);
+    const TopicState* t = image_.topic(name);
+    if (t == nullptr) {
+        return ApiError::of(e::unknown_topic_or_partition, "no topic '" + name + "'");
+    }
+    if (auto err = check_configs(changes); !err.ok()) {
+        return err;
+    }
+    if (validate_only) {
+        return {};
+    }
+    std::vector<MetadataRecord> records;
+    std::set<std::string> named;
+    for (const auto& c : changes) {
+        named.insert(c.key);
+        const auto it = t->configs.find(c.key);
+        const bool present = it != t->configs.end();
+        if (!c.value && !present) {
+            continue;
+        }
+        if (c.value && present && it->second == *c.value) {
+            continue;
+        }
+        protocol::records::ConfigRecord cr;
+        cr.resource_type_ = config_resource_topic;
+        cr.resource_name_ = name;
+        cr.name_ = c.key;
+        cr.value_ = c.value;
+        records.emplace_back(cr);
+    }
+    if (replace) {
+        for (const auto& [key, value] : t->configs) {
+            (void)value;
+            if (!named.contains(key)) {
+                protocol::records::ConfigRecord cr;
+                cr.resource_type_ = config_resource_topic;
+                cr.resource_name_ = name;
+                cr.name_ = key;
+                cr.value_ = std::nullopt;
+                records.emplace_back(cr);
+            }
+        }
+    }
+    return commit(records);
+}
+
+}  // namespace eddy::controller

@@ -1,0 +1,47 @@
+#include "services/kafka/api_table.h"
+
+#include <array>
+
+namespace eddy::kafka {
+
+namespace {
+
+using protocol::ApiKey;
+
+// Minimums: CLIENTS.md §6 (librdkafka's feature map needs Produce 3 / Fetch 4 for MsgVer2 and
+// ListOffsets <= 1 for OffsetTime; kafka-python sends Metadata v0 and ListOffsets v1).
+// Produce starts at 0 although v0-2 (legacy message sets) are refused per partition: librdkafka
+// 2.0.2 keeps gzip/snappy/lz4 only if the Produce range overlaps [0, 0]. FindCoordinator 0 is
+// what librdkafka's LZ4 and group features look for.
+constexpr std::array<SupportedApi, 15> table{{
+    {ApiKey::produce, 0, 9},
+    {ApiKey::fetch, 4, 12},
+    {ApiKey::list_offsets, 1, 7},
+    {ApiKey::metadata, 0, 12},
+    {ApiKey::find_coordinator, 0, 4},
+    {ApiKey::api_versions, 0, 3},
+    {ApiKey::create_topics, 0, 7},
+    {ApiKey::delete_topics, 0, 6},
+    {ApiKey::delete_records, 0, 2},
+    {ApiKey::describe_configs, 0, 4},
+    {ApiKey::alter_configs, 0, 2},
+    {ApiKey::describe_log_dirs, 0, 4},
+    {ApiKey::create_partitions, 0, 3},
+    {ApiKey::incremental_alter_configs, 0, 1},
+    {ApiKey::describe_cluster, 0, 1},
+}};
+
+}  // namespace
+
+std::span<const SupportedApi> supported_apis() { return table; }
+
+std::optional<SupportedApi> supported(ApiKey key) {
+    for (const auto& a : table) {
+        if (a.key == key) {
+            return a;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace eddy::kafka

@@ -1,0 +1,419 @@
+#include "services/kafka/broker.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/protocol/message_header.h"
+#include "services/kafka/api_table.h"
+#include "services/kafka/errors.h"
+#include "services/kafka/topic_configs.h"
+
+namespace eddy::kafka {
+
+using protocol::ApiKey;
+
+Broker::Broker(Env& env, config::BrokerConfig config, BrokerOptions options)
+    : env_(env),
+      config_(std::move(config)),
+      options_(std::move(options)),
+      node_id_(config_.node_id()),
+      log_defaults_(broker_log_defaults(config_)),
+      reconcile_mutex_(env.scheduler),
+      data_arrived_(env.scheduler) {}
+
+Broker::~Broker() = default;
+
+Result<void, std::string> Broker::start() {
+    ASSERT(!started_, "start() once");
+    started_ = true;
+    if (auto r = env_.disk.make_directory(options_.data_dir);
+        !r.ok() && r.error() != DiskError::already_exists) {
+        return fail(std::string("cannot create the data directory: ") + to_string(r.error()));
+    }
+    TRY_ASSIGN(meta_, controller::load_or_format(env_, options_.data_dir, node_id_));
+
+    log::LogManagerOptions lo;
+    lo.data_dir = options_.data_dir;
+    lo.default_config = log_defaults_;
+    lo.checkpoint_interval = config_.is_set("log.flush.offset.checkpoint.interval.ms")
+                                 ? config_.duration_ms("log.flush.offset.checkpoint.interval.ms")
+                                 : Duration::seconds(60);
+    lo.retention_check_interval = config_.duration_ms("log.retention.check.interval.ms");
+    auto logs = std::make_unique<log::LogManager>(env_, lo);
+    if (auto r = logs->open(); !r.ok()) {
+        return fail(std::string("cannot open the logs: ") + std::string(log::to_string(r.error())));
+    }
+    logs_ = std::move(logs);
+
+    // The metadata log: never deleted by retention, every write synced.
+    const log::TopicPartition mtp{metadata_topic, PartitionId(0)};
+    log::LogConfig mconfig;
+    mconfig.retention = std::nullopt;
+    mconfig.flush_messages = 1;
+    if (logs_->get(mtp) == nullptr) {
+        if (auto r = logs_->create(mtp, mconfig); !r.ok()) {
+            return fail(std::string("cannot create the metadata log: ") +
+                        std::string(log::to_string(r.error())));
+        }
+    }
+    log::PartitionLog* mlog = logs_->get(mtp);
+    if (mlog->offline()) {
+        return fail("the metadata log is damaged: " + mlog->offline_reason());
+    }
+    (void)mlog->set_config(mconfig);
+    metadata_log_ = std::make_unique<controller::PartitionMetadataLog>(env_, *mlog);
+
+    controller::ControllerOptions co;
+    co.node_id = node_id_;
+    co.default_partitions = static_cast<int32_t>(config_.get_int("num.partitions"));
+    co.default_replication_factor =
+        static_cast<int16_t>(config_.get_int("default.replication.factor"));
+    co.delete_topic_enable = config_.get_bool("delete.topic.enable");
+    controller_ = std::make_unique<controller::Controller>(
+        env_, co, *metadata_log_, [](const std::string& k, const std::string& v) {
+            return validate_topic_config(k, v);
+        });
+    if (auto r = controller_->load(); !r.ok()) {
+        return fail(std::string("cannot replay the metadata log: ") +
+                    controller::to_string(r.error()));
+    }
+    reconcile();
+    logs_->start_background();
+
+    net::FrameServerOptions so;
+    so.frame_bytes_max = static_cast<size_t>(config_.get_int("socket.request.max.bytes"));
+    so.idle_timeout = config_.duration_ms("connections.max.idle.ms");
+    for (const auto& l : config_.listeners()) {
+        if (config_.is_controller_listener(l.name)) {
+            continue;  // a single voter has no controller RPCs yet (docs/broker.md)
+        }
+        if (!options_.listen) {
+            for (const auto& a : config_.advertised_listeners()) {
+                if (a.name == l.name) {
+                    endpoints_.push_back({l.name, a.host, a.port});
+                }
+            }
+            continue;
+        }
+        auto listener = env_.network.listen({l.host, l.port});
+        if (!listener.ok()) {
+            return fail("cannot listen on " + l.name + "://" + l.host + ":" +
+                        std::to_string(l.port) + ": " + eddy::to_string(listener.error()));
+        }
+        const Address bound = (*listener)->local_address();
+        Endpoint ep{l.name, l.host, bound.port};
+        for (const auto& a : config_.advertised_listeners()) {
+            if (a.name == l.name) {
+                ep.host = a.host;
+                ep.port = a.port == 0 ? bound.port : a.port;
+            }
+        }
+        if (ep.host.empty() || ep.host == "0.0.0.0") {
+            ep.host = "127.0.0.1";
+        }
+        const size_t index = endpoints_.size();
+        endpoints_.push_back(ep);
+        auto server = std::make_unique<net::FrameServer>(
+            env_, std::move(listener).value(),
+            net::PartsHandler([this, index](const net::ConnectionInfo&, Bytes frame) {
+                return handle_frame(index, std::move(frame));
+            }),
+            so);
+        server->start();
+        servers_.push_back(std::move(server));
+    }
+    if (endpoints_.empty()) {
+        return fail("no client listener: `listeners` names only controller listeners");
+    }
+    return {};
+}
+
+void Broker::stop() {
+    if (stopped_ || !started_) {
+        return;
+    }
+    stopped_ = true;
+    for (auto& s : servers_) {
+        s->stop();
+    }
+    data_arrived_.notify_all();
+    if (logs_) {
+        if (auto r = logs_->close(); !r.ok()) {
+            env_.log.error("closing the logs: %s", std::string(log::to_string(r.error())).c_str());
+        }
+    }
+}
+
+void Broker::notify_data() { data_arrived_.notify_all(); }
+
+void Broker::reconcile() {
+    LockGuard g(reconcile_mutex_);
+    const auto& topics = controller_->image().topics();
+    std::set<log::TopicPartition> wanted;
+    // Copy what is needed first: creating a log suspends, and the image may change meanwhile.
+    struct Want {
+        log::TopicPartition tp;
+        log::LogConfig config;
+        protocol::Uuid id;
+    };
+    std::vector<Want> wants;
+    for (const auto& [name, t] : topics) {
+        const log::LogConfig c = topic_log_config(log_defaults_, t.configs);
+        for (const auto& [p, ps] : t.partitions) {
+            (void)ps;
+            wants.push_back({{name, PartitionId(p)}, c, t.id});
+            wanted.insert({name, PartitionId(p)});
+        }
+    }
+    for (const auto& w : wants) {
+        auto known = log_topic_ids_.find(w.tp);
+        if (known != log_topic_ids_.end() && known->second != w.id && logs_->get(w.tp) != nullptr) {
+            // The topic was deleted and created again since the log was made: a new, empty log.
+            if (auto r = logs_->remove(w.tp); !r.ok()) {
+                env_.log.error("cannot delete the log of %s: %s", w.tp.to_string().c_str(),
+                               std::string(log::to_string(r.error())).c_str());
+                continue;
+            }
+        }
+        log_topic_ids_[w.tp] = w.id;
+        if (auto l = logs_->get_shared(w.tp)) {
+            (void)l->set_config(w.config);
+            l->set_high_watermark(w.config.durable_acks() ? l->durable_offset()
+                                                          : l->log_end_offset());
+            continue;
+        }
+        auto r = logs_->create(w.tp, w.config);
+        if (!r.ok()) {
+            env_.log.error("cannot create the log of %s: %s", w.tp.to_string().c_str(),
+                           std::string(log::to_string(r.error())).c_str());
+        }
+    }
+    for (const auto& tp : logs_->partitions()) {
+        if (tp.topic == metadata_topic || wanted.contains(tp)) {
+            continue;
+        }
+        // A deleted topic, or a topic whose creation never committed.
+        log_topic_ids_.erase(tp);
+        if (auto r = logs_->remove(tp); !r.ok()) {
+            env_.log.error("cannot delete the log of %s: %s", tp.to_string().c_str(),
+                           std::string(log::to_string(r.error())).c_str());
+        }
+    }
+    notify_data();
+}
+
+std::shared_ptr<log::PartitionLog> Broker::partition_log(const std::string& topic,
+                                                         int32_t partition) {
+    if (topic == metadata_topic) {
+        return nullptr;
+    }
+    return logs_->get_shared({topic, PartitionId(partition)});
+}
+
+int16_t Broker::partition_error(const std::string& topic, int32_t partition) const {
+    const auto* t = controller_->image().topic(topic);
+    if (t == nullptr || !t->partitions.contains(partition)) {
+        return error::unknown_topic_or_partition;
+    }
+    return error::leader_not_available;  // in the image but its log is not open (yet)
+}
+
+bool Broker::auto_create_allowed() const { return config_.get_bool("auto.create.topics.enable"); }
+
+template <typename Resp>
+Bytes Broker::encode_response(const RequestContext& ctx, const Resp& resp) const {
+    Bytes out;
+    protocol::Writer w(out);
+    protocol::encode_response_header(w, ctx.key, ctx.version, ctx.header.correlation_id_);
+    resp.encode(w, ctx.version);
+    return out;
+}
+
+Bytes unsupported_api_versions_response(int32_t correlation_id) {
+    protocol::ApiVersionsResponse resp;
+    resp.error_code_ = error::unsupported_version;
+    for (const auto& a : supported_apis()) {
+        protocol::ApiVersionsResponse::ApiVersion v;
+        v.api_key_ = static_cast<int16_t>(a.key);
+        v.min_version_ = a.min_version;
+        v.max_version_ = a.max_version;
+        resp.api_keys_.push_back(v);
+    }
+    Bytes out;
+    protocol::Writer w(out);
+    protocol::encode_response_header(w, ApiKey::api_versions, 0, correlation_id);
+    resp.encode(w, 0);
+    return out;
+}
+
+namespace {
+
+template <typename Req>
+Result<Req, protocol::DecodeError> decode_body(protocol::Reader& r, int16_t version) {
+    return Req::decode(r, version);
+}
+
+}  // namespace
+
+namespace {
+
+net::FrameParts one_part(Bytes b) {
+    net::FrameParts parts(1);
+    parts[0].bytes = std::move(b);
+    return parts;
+}
+
+// Replaces each splice's marker (and the 16-byte length prefix before it) in an encoded response
+// by the real length prefix and the file ranges.
+net::FrameParts splice_records(Bytes encoded, bool flexible,
+                               const std::vector<RecordsSplice>& splices) {
+    net::FrameParts parts;
+    size_t from = 0;
+    for (const auto& s : splices) {
+        auto it = std::search(encoded.begin() + static_cast<std::ptrdiff_t>(from), encoded.end(),
+                              s.marker.begin(), s.marker.end());
+        ASSERT(it != encoded.end(), "a records marker is missing from the encoded response");
+        const auto at = static_cast<size_t>(it - encoded.begin());
+        const size_t prefix = flexible ? 1 : 4;  // uvarint(17) or int32(16)
+        ASSERT(at >= from + prefix);
+        net::FramePart head;
+        head.bytes.assign(encoded.begin() + static_cast<std::ptrdiff_t>(from),
+                          encoded.begin() + static_cast<std::ptrdiff_t>(at - prefix));
+        protocol::Writer w(head.bytes);
+        if (flexible) {
+            w.write_uvarint(static_cast<uint32_t>(s.bytes + 1));
+        } else {
+            w.write_int32(static_cast<int32_t>(s.bytes));
+        }
+        parts.push_back(std::move(head));
+        for (const auto& r : s.ranges) {
+            net::FramePart fp;
+            fp.file = r.file;
+            fp.offset = r.position;
+            fp.length = r.length;
+            parts.push_back(std::move(fp));
+        }
+        from = at + s.marker.size();
+    }
+    net::FramePart tail;
+    tail.bytes.assign(encoded.begin() + static_cast<std::ptrdiff_t>(from), encoded.end());
+    parts.push_back(std::move(tail));
+    return parts;
+}
+
+}  // namespace
+
+Result<Bytes, DiskError> Broker::flatten(const net::FrameParts& parts) {
+    Bytes out;
+    for (const auto& p : parts) {
+        if (!p.file) {
+            out.insert(out.end(), p.bytes.begin(), p.bytes.end());
+            continue;
+        }
+        const size_t at = out.size();
+        out.resize(at + static_cast<size_t>(p.length));
+        uint64_t done = 0;
+        while (done < p.length) {
+            TRY_ASSIGN(size_t n, p.file->read_at(p.offset + done,
+                                                 MutableByteSpan(out.data() + at + done,
+                                                                 static_cast<size_t>(p.length - done))));
+            if (n == 0) {
+                return fail(DiskError::io_error);
+            }
+            done += n;
+        }
+    }
+    return out;
+}
+
+Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(size_t listener,
+                                                                              Bytes frame) {
+    protocol::Reader r(frame);
+    auto header = protocol::decode_request_header(r);
+    if (!header.ok()) {
+        env_.log.warn("closing a connection: undecodable request header (%s)",
+                      protocol::to_string(header.error()));
+        return fail(net::HandlerError::close_connection);
+    }
+    RequestContext ctx;
+    ctx.header = std::move(header).value();
+    ctx.version = ctx.header.request_api_version_;
+    ctx.listener = listener;
+    auto key = protocol::api_key_from_int(ctx.header.request_api_key_);
+    ASSERT(key.has_value());  // decode_request_header rejects unknown keys
+    ctx.key = *key;
+    const auto range = supported(ctx.key);
+    if (!range || ctx.version < range->min_version || ctx.version > range->max_version) {
+        if (ctx.key == ApiKey::api_versions) {
+            return std::optional<net::FrameParts>(
+                one_part(unsupported_api_versions_response(ctx.header.correlation_id_)));
+        }
+        env_.log.warn("closing a connection: %s v%d is not served (client %s)",
+                      protocol::to_string(ctx.key), ctx.version,
+                      ctx.header.client_id_.value_or("").c_str());
+        return fail(net::HandlerError::close_connection);
+    }
+
+#define EDDY_SERVE(KEY, REQ, CALL)                                                            \
+    if (ctx.key == ApiKey::KEY) {                                                             \
+        auto req = decode_body<protocol::REQ>(r, ctx.version);                                \
+        if (!req.ok()) {                                                                      \
+            env_.log.warn("closing a connection: undecodable %s v%d request (%s)",            \
+                          protocol::to_string(ctx.key), ctx.version,                          \
+                          protocol::to_string(req.error()));                                  \
+            return fail(net::HandlerError::close_connection);                                 \
+        }                                                                                     \
+        return std::optional<net::FrameParts>(one_part(encode_response(ctx, CALL(ctx, *req)))); \
+    }
+
+    {
+        EDDY_SERVE(api_versions, ApiVersionsRequest, handle_api_versions)
+        EDDY_SERVE(metadata, MetadataRequest, handle_metadata)
+        EDDY_SERVE(find_coordinator, FindCoordinatorRequest, handle_find_coordinator)
+        EDDY_SERVE(list_offsets, ListOffsetsRequest, handle_list_offsets)
+        EDDY_SERVE(delete_records, DeleteRecordsRequest, handle_delete_records)
+        EDDY_SERVE(create_topics, CreateTopicsRequest, handle_create_topics)
+        EDDY_SERVE(delete_topics, DeleteTopicsRequest, handle_delete_topics)
+        EDDY_SERVE(create_partitions, CreatePartitionsRequest, handle_create_partitions)
+        EDDY_SERVE(describe_configs, DescribeConfigsRequest, handle_describe_configs)
+        EDDY_SERVE(alter_configs, AlterConfigsRequest, handle_alter_configs)
+        EDDY_SERVE(incremental_alter_configs, IncrementalAlterConfigsRequest,
+                   handle_incremental_alter_configs)
+        EDDY_SERVE(describe_cluster, DescribeClusterRequest, handle_describe_cluster)
+        EDDY_SERVE(describe_log_dirs, DescribeLogDirsRequest, handle_describe_log_dirs)
+        if (ctx.key == ApiKey::produce) {
+            auto req = decode_body<protocol::ProduceRequest>(r, ctx.version);
+            if (!req.ok()) {
+                env_.log.warn("closing a connection: undecodable Produce v%d request (%s)",
+                              ctx.version, protocol::to_string(req.error()));
+                return fail(net::HandlerError::close_connection);
+            }
+            auto resp = handle_produce(ctx, *req);
+            if (!resp) {
+                return std::optional<net::FrameParts>();  // acks=0
+            }
+            return std::optional<net::FrameParts>(one_part(encode_response(ctx, *resp)));
+        }
+        if (ctx.key == ApiKey::fetch) {
+            auto req = decode_body<protocol::FetchRequest>(r, ctx.version);
+            if (!req.ok()) {
+                env_.log.warn("closing a connection: undecodable Fetch v%d request (%s)",
+                              ctx.version, protocol::to_string(req.error()));
+                return fail(net::HandlerError::close_connection);
+            }
+            std::vector<RecordsSplice> splices;
+            auto resp = handle_fetch(ctx, *req, options_.zero_copy ? &splices : nullptr);
+            Bytes encoded = encode_response(ctx, resp);
+            if (splices.empty()) {
+                return std::optional<net::FrameParts>(one_part(std::move(encoded)));
+            }
+            return std::optional<net::FrameParts>(splice_records(
+                std::move(encoded), protocol::is_flexible(ApiKey::fetch, ctx.version), splices));
+        }
+    }
+#undef EDDY_SERVE
+    ASSERT(false, "an API in the supported table has no handler");
+    return fail(net::HandlerError::close_connection);
+}
+
+}  // namespace eddy::kafka

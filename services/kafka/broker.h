@@ -1,0 +1,176 @@
+// Broker: one Eddy node serving Kafka clients: the broker role (client listeners, request
+// handlers, partition logs) and the controller role (the metadata log and image, single voter).
+//
+// start() formats or loads the data directory (meta.properties), opens every partition log,
+// opens `__cluster_metadata-0` and replays it into the MetadataImage, makes the partition logs
+// match the image (creates missing ones, applies topic configs, deletes logs of deleted topics),
+// then binds the client listeners and serves. stop() drains in-flight requests and closes
+// everything durably.
+//
+// Requests: each frame is decoded (request header, then the body with the generated codec for
+// its API key and version) and dispatched to one handler per API (handle_*.cpp); the response is
+// encoded with the generated codec in the same version. ApiVersions of a version we do not serve
+// gets a v0 UNSUPPORTED_VERSION answer listing our ranges; any other undecodable request, unknown
+// key or unsupported version closes the connection (what Kafka does) and is logged.
+//
+// Concurrency: all on the node's fibers; handlers of one connection run concurrently (pipelining)
+// and their responses leave in order (FrameServer). Handlers hold partition logs by shared_ptr
+// across suspensions, so a concurrent topic deletion closes the log under them but never frees it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/env/env.h"
+#include "core/fiber/sync.h"
+#include "core/protocol/generated/all_messages.h"
+#include "core/protocol/wire.h"
+#include "services/config/config.h"
+#include "services/controller/controller.h"
+#include "services/controller/meta_properties.h"
+#include "services/controller/metadata_log.h"
+#include "services/log/log_manager.h"
+#include "services/net/frame_server.h"
+
+namespace eddy::kafka {
+
+inline constexpr const char* metadata_topic = "__cluster_metadata";
+
+struct BrokerOptions {
+    std::string data_dir;         // relative to the Disk root; "" is the root itself
+    std::string log_dir_display;  // the log dir as configured (DescribeLogDirs shows it)
+    // false: bind nothing; the advertised listeners are taken as they are configured and requests
+    // arrive only through handle_frame() (the fuzz target).
+    bool listen = true;
+    // Fetch: send records as file ranges (zero copy) rather than copying them into the response.
+    bool zero_copy = true;
+};
+
+// A fetched partition whose records go out as file ranges: the response is encoded with a
+// 16-byte marker in place of the records, which splice_records() replaces by the ranges.
+struct RecordsSplice {
+    Bytes marker;
+    std::vector<log::FileRange> ranges;
+    uint64_t bytes = 0;
+};
+
+// A client listener as clients see it.
+struct Endpoint {
+    std::string listener;  // PLAINTEXT, …
+    std::string host;
+    int32_t port = 0;
+};
+
+// What one request handler sees.
+struct RequestContext {
+    protocol::RequestHeader header;
+    protocol::ApiKey key = protocol::ApiKey::api_versions;
+    int16_t version = 0;
+    size_t listener = 0;  // index into Broker::endpoints()
+};
+
+class Broker {
+public:
+    Broker(Env& env, config::BrokerConfig config, BrokerOptions options = {});
+    ~Broker();
+    Broker(const Broker&) = delete;
+    Broker& operator=(const Broker&) = delete;
+
+    // Opens storage, replays the metadata log and starts serving. One-line error on failure.
+    // Suspends.
+    Result<void, std::string> start();
+    // Graceful shutdown: stop accepting and reading, finish in-flight requests, close the logs.
+    // Suspends.
+    void stop();
+
+    // The advertised client endpoints (the real port when the listener asked for port 0).
+    const std::vector<Endpoint>& endpoints() const { return endpoints_; }
+    const std::string& cluster_id() const { return meta_.cluster_id; }
+    int32_t node_id() const { return node_id_; }
+    controller::Controller& controller() { return *controller_; }
+    log::LogManager& logs() { return *logs_; }
+
+    // One request frame (without its size prefix) received on listener `listener`: the response
+    // frame body, nothing (acks=0), or close_connection. What the FrameServer calls; public for
+    // tests. Suspends.
+    // Fetch responses carry their records as file ranges (sent with sendfile on POSIX) unless
+    // BrokerOptions::zero_copy is off.
+    Result<std::optional<net::FrameParts>, net::HandlerError> handle_frame(size_t listener,
+                                                                          Bytes frame);
+    // The bytes of a response made of parts (reads the file ranges). For tests and fuzzing.
+    static Result<Bytes, DiskError> flatten(const net::FrameParts& parts);
+
+private:
+    template <typename Resp>
+    Bytes encode_response(const RequestContext& ctx, const Resp& resp) const;
+
+    // Makes the partition logs match the metadata image. Suspends.
+    void reconcile();
+    // Wakes long-polling fetches (after an append or a high-watermark change).
+    void notify_data();
+    std::shared_ptr<log::PartitionLog> partition_log(const std::string& topic, int32_t partition);
+    int16_t partition_error(const std::string& topic, int32_t partition) const;
+    bool auto_create_allowed() const;
+
+    // Handlers (handle_*.cpp).
+    protocol::ApiVersionsResponse handle_api_versions(const RequestContext& ctx,
+                                                      const protocol::ApiVersionsRequest& req);
+    protocol::FindCoordinatorResponse handle_find_coordinator(
+        const RequestContext& ctx, const protocol::FindCoordinatorRequest& req);
+    protocol::MetadataResponse handle_metadata(const RequestContext& ctx,
+                                               const protocol::MetadataRequest& req);
+    std::optional<protocol::ProduceResponse> handle_produce(const RequestContext& ctx,
+                                                            protocol::ProduceRequest& req);
+    protocol::FetchResponse handle_fetch(const RequestContext& ctx,
+                                         const protocol::FetchRequest& req,
+                                         std::vector<RecordsSplice>* splices);
+    protocol::ListOffsetsResponse handle_list_offsets(const RequestContext& ctx,
+                                                      const protocol::ListOffsetsRequest& req);
+    protocol::DeleteRecordsResponse handle_delete_records(
+        const RequestContext& ctx, const protocol::DeleteRecordsRequest& req);
+    protocol::CreateTopicsResponse handle_create_topics(const RequestContext& ctx,
+                                                        const protocol::CreateTopicsRequest& req);
+    protocol::DeleteTopicsResponse handle_delete_topics(const RequestContext& ctx,
+                                                        const protocol::DeleteTopicsRequest& req);
+    protocol::CreatePartitionsResponse handle_create_partitions(
+        const RequestContext& ctx, const protocol::CreatePartitionsRequest& req);
+    protocol::DescribeConfigsResponse handle_describe_configs(
+        const RequestContext& ctx, const protocol::DescribeConfigsRequest& req);
+    protocol::AlterConfigsResponse handle_alter_configs(const RequestContext& ctx,
+                                                        const protocol::AlterConfigsRequest& req);
+    protocol::IncrementalAlterConfigsResponse handle_incremental_alter_configs(
+        const RequestContext& ctx, const protocol::IncrementalAlterConfigsRequest& req);
+    protocol::DescribeClusterResponse handle_describe_cluster(
+        const RequestContext& ctx, const protocol::DescribeClusterRequest& req);
+    protocol::DescribeLogDirsResponse handle_describe_log_dirs(
+        const RequestContext& ctx, const protocol::DescribeLogDirsRequest& req);
+
+    Env& env_;
+    config::BrokerConfig config_;
+    BrokerOptions options_;
+    int32_t node_id_;
+    log::LogConfig log_defaults_;
+    controller::MetaProperties meta_;
+    std::unique_ptr<log::LogManager> logs_;
+    std::unique_ptr<controller::PartitionMetadataLog> metadata_log_;
+    std::unique_ptr<controller::Controller> controller_;
+    std::vector<std::unique_ptr<net::FrameServer>> servers_;
+    std::vector<Endpoint> endpoints_;
+    // The topic id each partition log was made for (a deleted and re-created topic gets new logs).
+    // Logs found at start are taken to belong to the topic the image names.
+    std::map<log::TopicPartition, protocol::Uuid> log_topic_ids_;
+    Mutex reconcile_mutex_;
+    WaitQueue data_arrived_;
+    bool started_ = false;
+    bool stopped_ = false;
+};
+
+// Encodes an ApiVersions v0 response with UNSUPPORTED_VERSION and our ranges, under response
+// header v0 (the answer to an ApiVersions request of a version we do not serve; KIP-511).
+Bytes unsupported_api_versions_response(int32_t correlation_id);
+
+}  // namespace eddy::kafka

@@ -1,0 +1,16 @@
+// The one mapping from a partition-log error to a Kafka error code (the exhaustive switch that
+// services/log/log_error.h promises), plus the Kafka codes themselves (controller/api_error.h).
+#pragma once
+
+#include <cstdint>
+
+#include "services/controller/api_error.h"
+#include "services/log/log_error.h"
+
+namespace eddy::kafka {
+
+namespace error = ::eddy::kafka_error;
+
+int16_t error_code(log::LogError e);
+
+}  // namespace eddy::kafka

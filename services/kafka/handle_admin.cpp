@@ -1,0 +1,356 @@
+// Handlers: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
+// IncrementalAlterConfigs. Changes go through the controller; the logs follow (reconcile()).
+#include <set>
+
+#include "services/kafka/broker.h"
+#include "services/kafka/errors.h"
+#include "services/kafka/topic_configs.h"
+
+namespace eddy::kafka {
+
+using namespace protocol;
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+        size_t comma = s.find(',', start);
+        if (comma == std::string::npos) {
+            comma = s.size();
+        }
+        if (comma > start) {
+            out.push_back(s.substr(start, comma - start));
+        }
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::string join_list(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) {
+        out += out.empty() ? s : "," + s;
+    }
+    return out;
+}
+
+}  // namespace
+
+CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
+                                                  const CreateTopicsRequest& req) {
+    CreateTopicsResponse resp;
+    std::map<std::string, int> counts;
+    for (const auto& t : req.topics_) {
+        ++counts[t.name_];
+    }
+    bool changed = false;
+    for (const auto& t : req.topics_) {
+        CreateTopicsResponse::CreatableTopicResult r;
+        r.name_ = t.name_;
+        if (counts[t.name_] > 1) {
+            r.error_code_ = error::invalid_request;
+            r.error_message_ = "topic '" + t.name_ + "' appears more than once in the request";
+            resp.topics_.push_back(std::move(r));
+            continue;
+        }
+        controller::NewTopic nt;
+        nt.name = t.name_;
+        nt.partitions = t.num_partitions_;
+        nt.replication_factor = t.replication_factor_;
+        for (const auto& a : t.assignments_) {
+            nt.assignments.push_back(a.broker_ids_);
+        }
+        for (const auto& c : t.configs_) {
+            nt.configs.push_back({c.name_, c.value_});
+        }
+        auto created = controller_->create_topic(nt, req.validate_only_);
+        r.error_code_ = created.error.code;
+        r.error_message_ = created.error.message;
+        if (created.error.ok()) {
+            changed = changed || !req.validate_only_;
+            r.topic_id_ = created.id;
+            r.num_partitions_ = created.partitions;
+            r.replication_factor_ = created.replication_factor;
+            if (ctx.version >= 5) {
+                std::map<std::string, std::string> dynamic;
+                for (const auto& c : t.configs_) {
+                    if (c.value_) {
+                        dynamic[c.name_] = *c.value_;
+                    }
+                }
+                std::vector<CreateTopicsResponse::CreatableTopicConfigs> configs;
+                for (const auto& e : describe_topic_configs(config_, dynamic)) {
+                    CreateTopicsResponse::CreatableTopicConfigs c;
+                    c.name_ = e.name;
+                    c.value_ = e.value;
+                    c.read_only_ = e.read_only;
+                    c.config_source_ = e.source;
+                    configs.push_back(std::move(c));
+                }
+                r.configs_ = std::move(configs);
+            }
+        }
+        resp.topics_.push_back(std::move(r));
+    }
+    if (changed) {
+        reconcile();
+    }
+    return resp;
+}
+
+DeleteTopicsResponse Broker::handle_delete_topics(const RequestContext& ctx,
+                                                  const DeleteTopicsRequest& req) {
+    DeleteTopicsResponse resp;
+    std::vector<DeleteTopicsRequest::DeleteTopicState> wanted;
+    if (ctx.version >= 6) {
+        wanted = req.topics_;
+    } else {
+        for (const auto& n : req.topic_names_) {
+            DeleteTopicsRequest::DeleteTopicState s;
+            s.name_ = n;
+            wanted.push_back(s);
+        }
+    }
+    bool changed = false;
+    for (const auto& w : wanted) {
+        DeleteTopicsResponse::DeletableTopicResult r;
+        std::optional<std::string> name = w.name_;
+        if (!name || name->empty()) {
+            if (const auto* t = controller_->image().topic(w.topic_id_)) {
+                name = t->name;
+            }
+        }
+        r.name_ = name;
+        r.topic_id_ = w.topic_id_;
+        if (!name) {
+            r.error_code_ = error::unknown_topic_id;
+            resp.responses_.push_back(std::move(r));
+            continue;
+        }
+        if (const auto* t = controller_->image().topic(*name)) {
+            r.topic_id_ = t->id;
+        }
+        auto err = controller_->delete_topic(*name);
+        r.error_code_ = err.code;
+        r.error_message_ = err.message;
+        changed = changed || err.ok();
+        resp.responses_.push_back(std::move(r));
+    }
+    if (changed) {
+        reconcile();
+    }
+    return resp;
+}
+
+CreatePartitionsResponse Broker::handle_create_partitions(const RequestContext&,
+                                                          const CreatePartitionsRequest& req) {
+    CreatePartitionsResponse resp;
+    bool changed = false;
+    for (const auto& t : req.topics_) {
+        CreatePartitionsResponse::CreatePartitionsTopicResult r;
+        r.name_ = t.name_;
+        std::optional<std::vector<std::vector<int32_t>>> assignments;
+        if (t.assignments_) {
+            assignments.emplace();
+            for (const auto& a : *t.assignments_) {
+                assignments->push_back(a.broker_ids_);
+            }
+        }
+        auto err = controller_->create_partitions(t.name_, t.count_, assignments, req.validate_only_);
+        r.error_code_ = err.code;
+        r.error_message_ = err.message;
+        changed = changed || (err.ok() && !req.validate_only_);
+        resp.results_.push_back(std::move(r));
+    }
+    if (changed) {
+        reconcile();
+    }
+    return resp;
+}
+
+DescribeConfigsResponse Broker::handle_describe_configs(const RequestContext& ctx,
+                                                        const DescribeConfigsRequest& req) {
+    DescribeConfigsResponse resp;
+    for (const auto& res : req.resources_) {
+        DescribeConfigsResponse::DescribeConfigsResult r;
+        r.resource_type_ = res.resource_type_;
+        r.resource_name_ = res.resource_name_;
+        r.error_message_ = std::nullopt;
+        std::vector<ConfigEntry> entries;
+        if (res.resource_type_ == controller::config_resource_topic) {
+            const auto* t = controller_->image().topic(res.resource_name_);
+            if (t == nullptr) {
+                r.error_code_ = error::unknown_topic_or_partition;
+                r.error_message_ = "no topic '" + res.resource_name_ + "'";
+                resp.results_.push_back(std::move(r));
+                continue;
+            }
+            entries = describe_topic_configs(config_, t->configs);
+        } else if (res.resource_type_ == controller::config_resource_broker) {
+            if (!res.resource_name_.empty() && res.resource_name_ != std::to_string(node_id_)) {
+                r.error_code_ = error::invalid_request;
+                r.error_message_ = "no broker '" + res.resource_name_ + "' here";
+                resp.results_.push_back(std::move(r));
+                continue;
+            }
+            entries = describe_broker_configs(config_);
+        } else {
+            r.error_code_ = error::invalid_request;
+            r.error_message_ = "unsupported resource type";
+            resp.results_.push_back(std::move(r));
+            continue;
+        }
+        for (const auto& e : entries) {
+            if (res.configuration_keys_ && !res.configuration_keys_->empty() &&
+                std::find(res.configuration_keys_->begin(), res.configuration_keys_->end(),
+                          e.name) == res.configuration_keys_->end()) {
+                continue;
+            }
+            DescribeConfigsResponse::DescribeConfigsResourceResult c;
+            c.name_ = e.name;
+            c.value_ = e.value;
+            c.read_only_ = e.read_only;
+            c.is_default_ = e.source == config_source::default_config;
+            c.config_source_ = e.source;
+            c.config_type_ = e.type;
+            if (ctx.version >= 3 && req.include_documentation_) {
+                c.documentation_ = e.doc;
+            } else {
+                c.documentation_ = std::nullopt;
+            }
+            if (req.include_synonyms_) {
+                for (const auto& s : e.synonyms) {
+                    DescribeConfigsResponse::DescribeConfigsSynonym syn;
+                    syn.name_ = s.name;
+                    syn.value_ = s.value;
+                    syn.source_ = s.source;
+                    c.synonyms_.push_back(std::move(syn));
+                }
+            }
+            r.configs_.push_back(std::move(c));
+        }
+        resp.results_.push_back(std::move(r));
+    }
+    return resp;
+}
+
+AlterConfigsResponse Broker::handle_alter_configs(const RequestContext&,
+                                                  const AlterConfigsRequest& req) {
+    AlterConfigsResponse resp;
+    bool changed = false;
+    for (const auto& res : req.resources_) {
+        AlterConfigsResponse::AlterConfigsResourceResponse r;
+        r.resource_type_ = res.resource_type_;
+        r.resource_name_ = res.resource_name_;
+        r.error_message_ = std::nullopt;
+        if (res.resource_type_ != controller::config_resource_topic) {
+            r.error_code_ = error::invalid_request;
+            r.error_message_ = "only topic configs can be altered (no dynamic broker configs yet)";
+            resp.responses_.push_back(std::move(r));
+            continue;
+        }
+        std::vector<controller::ConfigChange> changes;
+        for (const auto& c : res.configs_) {
+            changes.push_back({c.name_, c.value_});
+        }
+        auto err = controller_->alter_topic_configs(res.resource_name_, changes, true,
+                                                    req.validate_only_);
+        r.error_code_ = err.code;
+        r.error_message_ = err.message;
+        changed = changed || (err.ok() && !req.validate_only_);
+        resp.responses_.push_back(std::move(r));
+    }
+    if (changed) {
+        reconcile();
+    }
+    return resp;
+}
+
+IncrementalAlterConfigsResponse Broker::handle_incremental_alter_configs(
+    const RequestContext&, const IncrementalAlterConfigsRequest& req) {
+    IncrementalAlterConfigsResponse resp;
+    bool changed = false;
+    for (const auto& res : req.resources_) {
+        IncrementalAlterConfigsResponse::AlterConfigsResourceResponse r;
+        r.resource_type_ = res.resource_type_;
+        r.resource_name_ = res.resource_name_;
+        r.error_message_ = std::nullopt;
+        const auto* t = res.resource_type_ == controller::config_resource_topic
+                            ? controller_->image().topic(res.resource_name_)
+                            : nullptr;
+        if (res.resource_type_ != controller::config_resource_topic) {
+            r.error_code_ = error::invalid_request;
+            r.error_message_ = "only topic configs can be altered (no dynamic broker configs yet)";
+        } else if (t == nullptr) {
+            r.error_code_ = error::unknown_topic_or_partition;
+        }
+        std::vector<controller::ConfigChange> changes;
+        for (const auto& c : res.configs_) {
+            if (r.error_code_ != error::none) {
+                break;
+            }
+            const std::string current = [&] {
+                if (auto it = t->configs.find(c.name_); it != t->configs.end()) {
+                    return it->second;
+                }
+                for (const auto& e : describe_topic_configs(config_, {})) {
+                    if (e.name == c.name_) {
+                        return e.value;
+                    }
+                }
+                return std::string();
+            }();
+            switch (c.config_operation_) {
+                case 0:  // SET
+                    if (!c.value_) {
+                        r.error_code_ = error::invalid_request;
+                        r.error_message_ = "SET needs a value";
+                    }
+                    changes.push_back({c.name_, c.value_});
+                    break;
+                case 1:  // DELETE
+                    changes.push_back({c.name_, std::nullopt});
+                    break;
+                case 2:    // APPEND
+                case 3: {  // SUBTRACT
+                    if (c.name_ != "cleanup.policy") {
+                        r.error_code_ = error::invalid_config;
+                        r.error_message_ = c.name_ + " is not a list";
+                        break;
+                    }
+                    auto items = split_list(current);
+                    for (const auto& v : split_list(c.value_.value_or(""))) {
+                        auto it = std::find(items.begin(), items.end(), v);
+                        if (c.config_operation_ == 2 && it == items.end()) {
+                            items.push_back(v);
+                        } else if (c.config_operation_ == 3 && it != items.end()) {
+                            items.erase(it);
+                        }
+                    }
+                    changes.push_back({c.name_, join_list(items)});
+                    break;
+                }
+                default:
+                    r.error_code_ = error::invalid_request;
+                    r.error_message_ = "unknown config operation";
+                    break;
+            }
+        }
+        if (r.error_code_ == error::none) {
+            auto err = controller_->alter_topic_configs(res.resource_name_, changes, false,
+                                                        req.validate_only_);
+            r.error_code_ = err.code;
+            r.error_message_ = err.message;
+            changed = changed || (err.ok() && !req.validate_only_);
+        }
+        resp.responses_.push_back(std::move(r));
+    }
+    if (changed) {
+        reconcile();
+    }
+    return resp;
+}
+
+}  // namespace eddy::kafka

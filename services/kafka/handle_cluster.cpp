@@ -1,0 +1,210 @@
+// Handlers: ApiVersions, Metadata (with auto topic creation), DescribeCluster, DescribeLogDirs.
+#include <set>
+
+#include "services/kafka/api_table.h"
+#include "services/kafka/broker.h"
+#include "services/kafka/errors.h"
+
+namespace eddy::kafka {
+
+using namespace protocol;
+
+ApiVersionsResponse Broker::handle_api_versions(const RequestContext&, const ApiVersionsRequest&) {
+    ApiVersionsResponse resp;
+    for (const auto& a : supported_apis()) {
+        ApiVersionsResponse::ApiVersion v;
+        v.api_key_ = static_cast<int16_t>(a.key);
+        v.min_version_ = a.min_version;
+        v.max_version_ = a.max_version;
+        resp.api_keys_.push_back(v);
+    }
+    return resp;
+}
+
+MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const MetadataRequest& req) {
+    MetadataResponse resp;
+    const Endpoint& ep = endpoints_[ctx.listener];
+    MetadataResponse::MetadataResponseBroker b;
+    b.node_id_ = node_id_;
+    b.host_ = ep.host;
+    b.port_ = ep.port;
+    resp.brokers_.push_back(b);
+    resp.cluster_id_ = meta_.cluster_id;
+    resp.controller_id_ = node_id_;
+
+    // Which topics: v0 with an empty list and v1+ with a null list mean all of them.
+    const bool all = !req.topics_ || (ctx.version == 0 && req.topics_->empty());
+    std::vector<std::string> names;
+    std::vector<MetadataResponse::MetadataResponseTopic> unknown_ids;
+    if (all) {
+        for (const auto& [name, t] : controller_->image().topics()) {
+            (void)t;
+            names.push_back(name);
+        }
+    } else {
+        std::set<std::string> seen;
+        for (const auto& t : *req.topics_) {
+            if (t.name_) {
+                if (seen.insert(*t.name_).second) {
+                    names.push_back(*t.name_);
+                }
+            } else if (const auto* byid = controller_->image().topic(t.topic_id_)) {
+                if (seen.insert(byid->name).second) {
+                    names.push_back(byid->name);
+                }
+            } else {
+                MetadataResponse::MetadataResponseTopic rt;
+                rt.error_code_ = error::unknown_topic_id;
+                rt.name_ = std::nullopt;
+                rt.topic_id_ = t.topic_id_;
+                unknown_ids.push_back(rt);
+            }
+        }
+    }
+    // kafka-python's v0-3 requests have no flag: auto-create when the broker allows it.
+    const bool may_create =
+        !all && auto_create_allowed() && (ctx.version < 4 || req.allow_auto_topic_creation_);
+    for (const auto& name : names) {
+        MetadataResponse::MetadataResponseTopic rt;
+        rt.name_ = name;
+        const auto* t = controller_->image().topic(name);
+        if (t == nullptr && may_create) {
+            controller::NewTopic nt;
+            nt.name = name;
+            auto created = controller_->create_topic(nt, false);
+            if (created.error.ok()) {
+                reconcile();
+            } else if (created.error.code != error::topic_already_exists) {
+                rt.error_code_ = created.error.code == error::invalid_topic_exception
+                                     ? error::invalid_topic_exception
+                                     : error::leader_not_available;
+                resp.topics_.push_back(rt);
+                continue;
+            }
+            t = controller_->image().topic(name);
+        }
+        if (t == nullptr) {
+            rt.error_code_ = error::unknown_topic_or_partition;
+            resp.topics_.push_back(rt);
+            continue;
+        }
+        rt.topic_id_ = t->id;
+        for (const auto& [p, ps] : t->partitions) {
+            MetadataResponse::MetadataResponsePartition rp;
+            rp.partition_index_ = p;
+            rp.leader_id_ = ps.leader;
+            rp.leader_epoch_ = ps.leader_epoch;
+            rp.replica_nodes_ = ps.replicas;
+            rp.isr_nodes_ = ps.isr;
+            auto l = partition_log(name, p);
+            if (!l || l->offline()) {
+                rp.error_code_ = error::leader_not_available;
+                rp.leader_id_ = -1;
+            }
+            rt.partitions_.push_back(rp);
+        }
+        resp.topics_.push_back(std::move(rt));
+    }
+    for (auto& u : unknown_ids) {
+        resp.topics_.push_back(std::move(u));
+    }
+    return resp;
+}
+
+// A single node coordinates every group and transactional id. The coordinators themselves (group
+// membership, offsets, transactions) arrive with issue #5; until then only FindCoordinator is
+// served, which librdkafka needs advertised to enable LZ4.
+FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ctx,
+                                                        const FindCoordinatorRequest& req) {
+    FindCoordinatorResponse resp;
+    const Endpoint& ep = endpoints_[ctx.listener];
+    const bool valid_type = req.key_type_ == 0 || req.key_type_ == 1;
+    if (ctx.version < 4) {
+        resp.error_message_ = std::nullopt;
+        if (!valid_type) {
+            resp.error_code_ = error::invalid_request;
+            resp.node_id_ = -1;
+            resp.port_ = -1;
+            return resp;
+        }
+        resp.node_id_ = node_id_;
+        resp.host_ = ep.host;
+        resp.port_ = ep.port;
+        return resp;
+    }
+    for (const auto& key : req.coordinator_keys_) {
+        FindCoordinatorResponse::Coordinator c;
+        c.key_ = key;
+        c.error_message_ = std::nullopt;
+        if (!valid_type) {
+            c.error_code_ = error::invalid_request;
+            c.node_id_ = -1;
+            c.port_ = -1;
+        } else {
+            c.node_id_ = node_id_;
+            c.host_ = ep.host;
+            c.port_ = ep.port;
+        }
+        resp.coordinators_.push_back(std::move(c));
+    }
+    return resp;
+}
+
+DescribeClusterResponse Broker::handle_describe_cluster(const RequestContext& ctx,
+                                                        const DescribeClusterRequest&) {
+    DescribeClusterResponse resp;
+    resp.cluster_id_ = meta_.cluster_id;
+    resp.controller_id_ = node_id_;
+    DescribeClusterResponse::DescribeClusterBroker b;
+    b.broker_id_ = node_id_;
+    b.host_ = endpoints_[ctx.listener].host;
+    b.port_ = endpoints_[ctx.listener].port;
+    resp.brokers_.push_back(b);
+    return resp;
+}
+
+DescribeLogDirsResponse Broker::handle_describe_log_dirs(const RequestContext&,
+                                                         const DescribeLogDirsRequest& req) {
+    DescribeLogDirsResponse resp;
+    DescribeLogDirsResponse::DescribeLogDirsResult dir;
+    dir.log_dir_ = options_.log_dir_display;
+    std::map<std::string, std::vector<int32_t>> wanted;
+    if (req.topics_) {
+        for (const auto& t : *req.topics_) {
+            auto& v = wanted[t.topic_];
+            v.insert(v.end(), t.partitions_.begin(), t.partitions_.end());
+        }
+    }
+    std::map<std::string, DescribeLogDirsResponse::DescribeLogDirsTopic> out;
+    for (const auto& tp : logs_->partitions()) {
+        if (tp.topic == metadata_topic) {
+            continue;
+        }
+        if (req.topics_) {
+            auto it = wanted.find(tp.topic);
+            if (it == wanted.end() || std::find(it->second.begin(), it->second.end(),
+                                                tp.partition.value()) == it->second.end()) {
+                continue;
+            }
+        }
+        auto l = logs_->get_shared(tp);
+        if (!l) {
+            continue;
+        }
+        auto& t = out[tp.topic];
+        t.name_ = tp.topic;
+        DescribeLogDirsResponse::DescribeLogDirsPartition p;
+        p.partition_index_ = tp.partition.value();
+        p.partition_size_ = static_cast<int64_t>(l->size_bytes());
+        p.offset_lag_ = 0;
+        t.partitions_.push_back(p);
+    }
+    for (auto& [name, t] : out) {
+        (void)name;
+        dir.topics_.push_back(std::move(t));
+    }
+    resp.results_.push_back(std::move(dir));
+    return resp;
+}
+
+}  // namespace eddy::kafka

@@ -1,0 +1,270 @@
+// Handlers: Produce, Fetch (long polling), ListOffsets, DeleteRecords.
+#include <algorithm>
+
+#include "services/kafka/broker.h"
+#include "services/kafka/errors.h"
+
+namespace eddy::kafka {
+
+using namespace protocol;
+
+namespace {
+
+// Copies the file ranges of a read into one buffer (the fetch response's records field).
+Result<Bytes, log::LogError> copy_ranges(const log::ReadResult& read) {
+    Bytes out(static_cast<size_t>(read.bytes));
+    size_t at = 0;
+    for (const auto& range : read.ranges) {
+        ASSERT(at + range.length <= out.size());
+        uint64_t done = 0;
+        while (done < range.length) {
+            auto n = range.file->read_at(
+                range.position + done,
+                MutableByteSpan(out.data() + at + done, static_cast<size_t>(range.length - done)));
+            if (!n.ok()) {
+                return fail(log::LogError::io_error);
+            }
+            if (*n == 0) {
+                break;  // the segment was truncated under us: send what we have (whole batches
+                        // are not guaranteed then; clients drop a partial tail)
+            }
+            done += *n;
+        }
+        at += static_cast<size_t>(done);
+        if (done < range.length) {
+            out.resize(at);
+            break;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
+                                                      ProduceRequest& req) {
+    struct Pending {
+        size_t topic;
+        size_t partition;
+        std::shared_ptr<log::PartitionLog> log;
+        log::AppendInfo info;
+    };
+    ProduceResponse resp;
+    std::vector<Pending> pending;
+    const bool valid_acks = req.acks_ == 0 || req.acks_ == 1 || req.acks_ == -1;
+    for (auto& td : req.topic_data_) {
+        ProduceResponse::TopicProduceResponse tr;
+        tr.name_ = td.name_;
+        for (auto& pd : td.partition_data_) {
+            ProduceResponse::PartitionProduceResponse pr;
+            pr.index_ = pd.index_;
+            pr.base_offset_ = -1;
+            auto l = partition_log(td.name_, pd.index_);
+            if (ctx.version < 3) {
+                // v0-2 carry legacy message sets (magic 0/1), which Eddy does not store.
+                pr.error_code_ = error::unsupported_for_message_format;
+                pr.error_message_ = "Produce v0-2 (message format v0/v1) is not supported";
+            } else if (!valid_acks) {
+                pr.error_code_ = error::invalid_required_acks;
+            } else if (!l) {
+                pr.error_code_ = partition_error(td.name_, pd.index_);
+            } else if (!pd.records_ || pd.records_->empty()) {
+                pr.error_code_ = error::invalid_record;
+                pr.error_message_ = "no record batches";
+            } else {
+                auto r = l->append_nowait(MutableByteSpan(*pd.records_));
+                if (!r.ok()) {
+                    pr.error_code_ = error_code(r.error());
+                    if (r.error() == log::LogError::message_too_large) {
+                        pr.error_message_ = "a record batch is larger than max.message.bytes";
+                    }
+                } else {
+                    pending.push_back({resp.responses_.size(), tr.partition_responses_.size(),
+                                       l, *r});
+                }
+            }
+            tr.partition_responses_.push_back(std::move(pr));
+        }
+        resp.responses_.push_back(std::move(tr));
+    }
+    bool appended = false;
+    for (auto& p : pending) {
+        auto& pr = resp.responses_[p.topic].partition_responses_[p.partition];
+        if (p.log->config().durable_acks()) {
+            if (auto w = p.log->wait_durable(p.info.last_offset); !w.ok()) {
+                pr.error_code_ = error_code(w.error());
+                continue;
+            }
+            p.log->set_high_watermark(std::max(p.log->high_watermark(), p.log->durable_offset()));
+        } else {
+            p.log->set_high_watermark(std::max(p.log->high_watermark(), p.info.last_offset + 1));
+        }
+        appended = true;
+        pr.base_offset_ = p.info.base_offset.value();
+        pr.log_append_time_ms_ = p.info.log_append_time.value();
+        pr.log_start_offset_ = p.log->log_start_offset().value();
+    }
+    if (appended) {
+        notify_data();
+    }
+    if (req.acks_ == 0) {
+        return std::nullopt;
+    }
+    return resp;
+}
+
+FetchResponse Broker::handle_fetch(const RequestContext&, const FetchRequest& req,
+                                   std::vector<RecordsSplice>* splices) {
+    const Instant deadline = env_.clock.now() + Duration::millis(std::max(req.max_wait_ms_, 0));
+    const int64_t max_bytes = std::max<int64_t>(req.max_bytes_, 1);
+    while (true) {
+        if (splices != nullptr) {
+            splices->clear();
+        }
+        FetchResponse resp;
+        int64_t total = 0;
+        bool failed = false;
+        for (const auto& ft : req.topics_) {
+            FetchResponse::FetchableTopicResponse tr;
+            tr.topic_ = ft.topic_;
+            tr.topic_id_ = ft.topic_id_;
+            for (const auto& fp : ft.partitions_) {
+                FetchResponse::PartitionData pd;
+                pd.partition_index_ = fp.partition_;
+                pd.aborted_transactions_ = std::nullopt;
+                pd.records_ = Bytes{};
+                auto l = partition_log(ft.topic_, fp.partition_);
+                if (!l) {
+                    pd.error_code_ = partition_error(ft.topic_, fp.partition_);
+                    failed = true;
+                    tr.partitions_.push_back(std::move(pd));
+                    continue;
+                }
+                pd.high_watermark_ = l->high_watermark().value();
+                pd.last_stable_offset_ = pd.high_watermark_;
+                pd.log_start_offset_ = l->log_start_offset().value();
+                const int64_t room = std::min<int64_t>(fp.partition_max_bytes_, max_bytes - total);
+                if (fp.partition_max_bytes_ > 0 && (room > 0 || total == 0)) {
+                    log::ReadOptions o;
+                    o.max_bytes = static_cast<uint64_t>(std::max<int64_t>(room, 1));
+                    auto read = l->read(Offset(fp.fetch_offset_), o);
+                    if (!read.ok()) {
+                        pd.error_code_ = error_code(read.error());
+                        failed = true;
+                    } else if (read->bytes > 0 && splices != nullptr) {
+                        RecordsSplice sp;
+                        sp.marker.resize(16);
+                        for (size_t i = 0; i < 16; i += 8) {
+                            store_be<uint64_t>(sp.marker.data() + i, env_.random.next());
+                        }
+                        sp.ranges = read->ranges;
+                        sp.bytes = read->bytes;
+                        pd.records_ = sp.marker;
+                        total += static_cast<int64_t>(read->bytes);
+                        splices->push_back(std::move(sp));
+                        pd.high_watermark_ = read->high_watermark.value();
+                        pd.last_stable_offset_ = pd.high_watermark_;
+                        pd.log_start_offset_ = read->log_start_offset.value();
+                    } else if (read->bytes > 0) {
+                        auto data = copy_ranges(*read);
+                        if (!data.ok()) {
+                            pd.error_code_ = error::kafka_storage_error;
+                            failed = true;
+                        } else {
+                            total += static_cast<int64_t>(data->size());
+                            pd.records_ = std::move(data).value();
+                        }
+                        pd.high_watermark_ = read->high_watermark.value();
+                        pd.last_stable_offset_ = pd.high_watermark_;
+                        pd.log_start_offset_ = read->log_start_offset.value();
+                    }
+                }
+                tr.partitions_.push_back(std::move(pd));
+            }
+            resp.responses_.push_back(std::move(tr));
+        }
+        if (failed || total >= req.min_bytes_ || stopped_ || env_.clock.now() >= deadline) {
+            return resp;
+        }
+        if (data_arrived_.wait(deadline) == WakeReason::cancelled) {
+            return resp;
+        }
+    }
+}
+
+ListOffsetsResponse Broker::handle_list_offsets(const RequestContext& ctx,
+                                                const ListOffsetsRequest& req) {
+    ListOffsetsResponse resp;
+    for (const auto& t : req.topics_) {
+        ListOffsetsResponse::ListOffsetsTopicResponse tr;
+        tr.name_ = t.name_;
+        for (const auto& p : t.partitions_) {
+            ListOffsetsResponse::ListOffsetsPartitionResponse pr;
+            pr.partition_index_ = p.partition_index_;
+            auto l = partition_log(t.name_, p.partition_index_);
+            if (!l) {
+                pr.error_code_ = partition_error(t.name_, p.partition_index_);
+                tr.partitions_.push_back(pr);
+                continue;
+            }
+            pr.leader_epoch_ = 0;
+            const Offset hw = l->high_watermark();
+            if (p.timestamp_ == -2) {
+                pr.offset_ = l->log_start_offset().value();
+            } else if (p.timestamp_ == -1) {
+                pr.offset_ = hw.value();
+            } else if (p.timestamp_ == -3 && ctx.version >= 7) {
+                if (auto m = l->max_timestamp_offset(); m && m->offset < hw) {
+                    pr.timestamp_ = m->timestamp.value();
+                    pr.offset_ = m->offset.value();
+                }
+            } else if (p.timestamp_ >= 0) {
+                auto r = l->offset_for_timestamp(record::TimestampMs(p.timestamp_));
+                if (!r.ok()) {
+                    pr.error_code_ = error_code(r.error());
+                } else if (*r && (*r)->offset < hw) {
+                    pr.timestamp_ = (*r)->timestamp.value();
+                    pr.offset_ = (*r)->offset.value();
+                }
+            } else {
+                pr.error_code_ = error::invalid_request;
+            }
+            tr.partitions_.push_back(pr);
+        }
+        resp.topics_.push_back(std::move(tr));
+    }
+    return resp;
+}
+
+DeleteRecordsResponse Broker::handle_delete_records(const RequestContext&,
+                                                    const DeleteRecordsRequest& req) {
+    DeleteRecordsResponse resp;
+    for (const auto& t : req.topics_) {
+        DeleteRecordsResponse::DeleteRecordsTopicResult tr;
+        tr.name_ = t.name_;
+        for (const auto& p : t.partitions_) {
+            DeleteRecordsResponse::DeleteRecordsPartitionResult pr;
+            pr.partition_index_ = p.partition_index_;
+            pr.low_watermark_ = -1;
+            auto l = partition_log(t.name_, p.partition_index_);
+            if (!l) {
+                pr.error_code_ = partition_error(t.name_, p.partition_index_);
+            } else {
+                const Offset target = p.offset_ == -1 ? l->high_watermark() : Offset(p.offset_);
+                if (p.offset_ < -1 || target > l->high_watermark()) {
+                    pr.error_code_ = error::offset_out_of_range;
+                } else if (target > l->log_start_offset()) {
+                    if (auto r = l->delete_records_before(target); !r.ok()) {
+                        pr.error_code_ = error_code(r.error());
+                    }
+                }
+                pr.low_watermark_ = l->log_start_offset().value();
+            }
+            tr.partitions_.push_back(pr);
+        }
+        resp.topics_.push_back(std::move(tr));
+    }
+    return resp;
+}
+
+}  // namespace eddy::kafka

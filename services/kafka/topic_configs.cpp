@@ -1,0 +1,165 @@
+#include "services/kafka/topic_configs.h"
+
+#include <charconv>
+
+namespace eddy::kafka {
+
+namespace {
+
+int8_t kafka_type(config::ConfigType t) {
+    switch (t) {
+        case config::ConfigType::boolean:
+            return 1;
+        case config::ConfigType::string:
+            return 2;
+        case config::ConfigType::int32:
+            return 3;
+        case config::ConfigType::int64:
+            return 5;
+        case config::ConfigType::list:
+        case config::ConfigType::policy:
+            return 7;
+    }
+    return 0;
+}
+
+std::optional<int64_t> to_int(const std::string& s) {
+    int64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+// The static broker value behind a topic key, with the broker key's name, if set explicitly.
+std::optional<ConfigSynonym> broker_value(const config::BrokerConfig& b,
+                                          const config::TopicKeyDef& k) {
+    auto explicit_value = [&b](std::string_view key) -> std::optional<std::string> {
+        if (b.is_set(key) && !b.get(key).empty()) {
+            return b.get(key);
+        }
+        return std::nullopt;
+    };
+    auto scaled = [&](std::string_view key, int64_t factor) -> std::optional<ConfigSynonym> {
+        if (auto v = explicit_value(key)) {
+            if (auto n = to_int(*v)) {
+                const int64_t ms = *n < 0 ? -1 : *n * factor;
+                return ConfigSynonym{std::string(key), std::to_string(ms),
+                                     config_source::static_broker};
+            }
+        }
+        return std::nullopt;
+    };
+    if (k.name == "retention.ms") {
+        if (auto v = scaled("log.retention.ms", 1)) {
+            return v;
+        }
+        if (auto v = scaled("log.retention.minutes", 60'000)) {
+            return v;
+        }
+        return scaled("log.retention.hours", 3'600'000);
+    }
+    if (k.name == "segment.ms") {
+        if (auto v = scaled("log.roll.ms", 1)) {
+            return v;
+        }
+        return scaled("log.roll.hours", 3'600'000);
+    }
+    if (k.broker_key.empty()) {
+        return std::nullopt;
+    }
+    if (auto v = explicit_value(k.broker_key)) {
+        return ConfigSynonym{std::string(k.broker_key), *v, config_source::static_broker};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<ConfigEntry> describe_topic_configs(const config::BrokerConfig& broker,
+                                                const std::map<std::string, std::string>& dynamic) {
+    std::vector<ConfigEntry> out;
+    for (const auto& k : config::topic_keys()) {
+        ConfigEntry e;
+        e.name = std::string(k.name);
+        e.type = kafka_type(k.type);
+        e.doc = std::string(k.doc);
+        if (auto it = dynamic.find(e.name); it != dynamic.end()) {
+            e.synonyms.push_back({e.name, it->second, config_source::topic});
+        }
+        if (auto b = broker_value(broker, k)) {
+            e.synonyms.push_back(*b);
+        }
+        const std::string default_name =
+            k.broker_key.empty() ? std::string(k.name) : std::string(k.broker_key);
+        e.synonyms.push_back(
+            {default_name, std::string(k.default_value), config_source::default_config});
+        e.value = e.synonyms.front().value;
+        e.source = e.synonyms.front().source;
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::vector<ConfigEntry> describe_broker_configs(const config::BrokerConfig& broker) {
+    std::vector<ConfigEntry> out;
+    for (const auto& k : config::broker_keys()) {
+        ConfigEntry e;
+        e.name = std::string(k.name);
+        e.value = broker.get(k.name);
+        e.source = broker.is_set(k.name) ? config_source::static_broker
+                                         : config_source::default_config;
+        e.read_only = true;
+        e.type = kafka_type(k.type);
+        e.doc = std::string(k.doc);
+        if (broker.is_set(k.name)) {
+            e.synonyms.push_back({e.name, e.value, config_source::static_broker});
+        }
+        e.synonyms.push_back({e.name, std::string(k.default_value), config_source::default_config});
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::optional<std::string> validate_topic_config(const std::string& key, const std::string& value) {
+    const auto* k = config::find_topic_key(key);
+    if (k == nullptr) {
+        return "unknown topic config '" + key + "'";
+    }
+    if (value.empty() && k->type != config::ConfigType::string) {
+        return key + ": empty value";
+    }
+    if (auto why = config::check_value(k->type, k->min, k->max, key, value)) {
+        return why;
+    }
+    log::LogConfig probe;
+    if (key != "min.insync.replicas" && !probe.set(key, value).ok()) {
+        return key + ": invalid value '" + value + "'";
+    }
+    return std::nullopt;
+}
+
+log::LogConfig broker_log_defaults(const config::BrokerConfig& broker) {
+    log::LogConfig c;
+    for (const auto& [key, value] : broker.values()) {
+        if (!broker.is_set(key) || value.empty() || !key.starts_with("log.")) {
+            if (!(key == "message.max.bytes" && broker.is_set(key))) {
+                continue;
+            }
+        }
+        (void)c.set(key, value);  // keys LogConfig does not model are not log settings
+    }
+    return c;
+}
+
+log::LogConfig topic_log_config(const log::LogConfig& defaults,
+                                const std::map<std::string, std::string>& dynamic) {
+    log::LogConfig c = defaults;
+    for (const auto& [key, value] : dynamic) {
+        (void)c.set(key, value);  // validated when written; unknown-to-the-log keys are skipped
+    }
+    return c;
+}
+
+}  // namespace eddy::kafka

@@ -1,0 +1,227 @@
+// Helpers for the broker tests: a SimWorld with one broker node and a minimal Kafka client that
+// builds requests with the generated codecs, sends them over the simulated network and decodes
+// the responses; plus record-batch builders.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/protocol/generated/all_messages.h"
+#include "core/protocol/message_header.h"
+#include "core/record/record_batch_builder.h"
+#include "services/kafka/broker.h"
+#include "services/net/frame_server.h"
+#include "sim/world.h"
+
+namespace eddy::kafka::test {
+
+inline config::BrokerConfig test_config(std::vector<std::pair<std::string, std::string>> extra = {}) {
+    std::vector<std::pair<std::string, std::string>> o = {
+        {"listeners", "PLAINTEXT://broker:9092,CONTROLLER://broker:9093"}};
+    o.insert(o.end(), extra.begin(), extra.end());
+    auto c = config::BrokerConfig::load({}, o);
+    REQUIRE(c.ok());
+    return std::move(c).value();
+}
+
+inline sim::WorldOptions quiet_world() {
+    sim::WorldOptions o;
+    o.buggify = false;
+    o.log_level = LogLevel::error;
+    return o;
+}
+
+// Boots a broker on the node and keeps it running until `stop` is set (or the node crashes).
+struct BrokerNode {
+    explicit BrokerNode(config::BrokerConfig c, BrokerOptions o = {})
+        : config(std::move(c)), options(std::move(o)) {}
+    config::BrokerConfig config;
+    BrokerOptions options;
+    Broker* broker = nullptr;  // valid while the node's incarnation runs
+    bool started = false;
+    bool stopped = false;
+    std::unique_ptr<Event> stop;
+
+    sim::SimNode::Boot boot() {
+        return [this](Env& env) {
+            Broker b(env, config, options);
+            auto r = b.start();
+            CHECK(r.ok());
+            if (!r.ok()) {
+                MESSAGE(r.error());
+                return;
+            }
+            broker = &b;
+            started = true;
+            stop = std::make_unique<Event>(env.scheduler);
+            (void)stop->wait();
+            b.stop();
+            broker = nullptr;
+            stopped = true;
+        };
+    }
+};
+
+class Client {
+public:
+    Client(Env& env, std::string host = "broker", uint16_t port = 9092) : env_(env) {
+        auto c = env.network.connect({host, port}, Duration::seconds(1));
+        CHECK(c.ok());
+        if (c.ok()) {
+            conn_ = std::move(c).value();
+        }
+    }
+    bool connected() const { return conn_ != nullptr; }
+    Connection& conn() { return *conn_; }
+
+    Result<void, NetError> send_raw(ByteSpan frame) { return net::write_frame(*conn_, frame); }
+    Result<Bytes, NetError> recv_raw() { return net::read_frame(*conn_, 64 * 1024 * 1024); }
+
+    template <typename Req>
+    Result<void, NetError> send(const Req& req, int16_t version) {
+        protocol::RequestHeader h;
+        h.request_api_key_ = static_cast<int16_t>(Req::api_key);
+        h.request_api_version_ = version;
+        h.correlation_id_ = ++correlation_;
+        h.client_id_ = "eddy-test";
+        Bytes body;
+        protocol::Writer w(body);
+        protocol::encode_request_header(w, h);
+        req.encode(w, version);
+        return send_raw(body);
+    }
+
+    template <typename Resp>
+    std::optional<Resp> receive(int16_t version) {
+        auto frame = recv_raw();
+        if (!frame.ok()) {
+            return std::nullopt;
+        }
+        protocol::Reader r(*frame);
+        auto h = protocol::decode_response_header(r, static_cast<protocol::ApiKey>(Resp::api_key),
+                                                  version);
+        CHECK(h.ok());
+        if (!h.ok()) {
+            return std::nullopt;
+        }
+        CHECK(h->correlation_id_ == correlation_);
+        auto resp = Resp::decode(r, version);
+        CHECK(resp.ok());
+        if (!resp.ok()) {
+            return std::nullopt;
+        }
+        CHECK(r.remaining() == 0);
+        return std::move(resp).value();
+    }
+
+    template <typename Resp, typename Req>
+    std::optional<Resp> call(const Req& req, int16_t version) {
+        if (!send(req, version).ok()) {
+            return std::nullopt;
+        }
+        return receive<Resp>(version);
+    }
+
+private:
+    Env& env_;
+    std::unique_ptr<Connection> conn_;
+    int32_t correlation_ = 0;
+};
+
+inline Bytes make_batch(const std::vector<std::string>& values, int64_t timestamp = 1'700'000'000'000) {
+    record::RecordBatchBuilder b(record::BatchBuilderOptions{});
+    int64_t ts = timestamp;
+    for (const auto& v : values) {
+        b.append(record::TimestampMs(ts++), as_bytes("k"), as_bytes(v));
+    }
+    return b.build();
+}
+
+inline protocol::CreateTopicsRequest create_topic_request(const std::string& name, int32_t partitions,
+                                                          std::vector<std::pair<std::string, std::string>> configs = {}) {
+    protocol::CreateTopicsRequest req;
+    protocol::CreateTopicsRequest::CreatableTopic t;
+    t.name_ = name;
+    t.num_partitions_ = partitions;
+    t.replication_factor_ = -1;
+    for (const auto& [k, v] : configs) {
+        protocol::CreateTopicsRequest::CreatableTopicConfig c;
+        c.name_ = k;
+        c.value_ = v;
+        t.configs_.push_back(c);
+    }
+    req.topics_.push_back(t);
+    return req;
+}
+
+inline protocol::ProduceRequest produce_request(const std::string& topic, int32_t partition, Bytes batch,
+                                                int16_t acks = -1) {
+    protocol::ProduceRequest req;
+    req.acks_ = acks;
+    req.timeout_ms_ = 30000;
+    protocol::ProduceRequest::TopicProduceData td;
+    td.name_ = topic;
+    protocol::ProduceRequest::PartitionProduceData pd;
+    pd.index_ = partition;
+    pd.records_ = std::move(batch);
+    td.partition_data_.push_back(std::move(pd));
+    req.topic_data_.push_back(std::move(td));
+    return req;
+}
+
+inline protocol::FetchRequest fetch_request(const std::string& topic, int32_t partition, int64_t offset,
+                                            int32_t max_wait_ms = 0, int32_t min_bytes = 0) {
+    protocol::FetchRequest req;
+    req.max_wait_ms_ = max_wait_ms;
+    req.min_bytes_ = min_bytes;
+    req.max_bytes_ = 1 << 20;
+    protocol::FetchRequest::FetchTopic ft;
+    ft.topic_ = topic;
+    protocol::FetchRequest::FetchPartition fp;
+    fp.partition_ = partition;
+    fp.fetch_offset_ = offset;
+    fp.partition_max_bytes_ = 1 << 20;
+    ft.partitions_.push_back(fp);
+    req.topics_.push_back(ft);
+    return req;
+}
+
+inline protocol::ListOffsetsRequest list_offsets_request(const std::string& topic, int32_t partition,
+                                                         int64_t timestamp) {
+    protocol::ListOffsetsRequest req;
+    req.replica_id_ = -1;
+    protocol::ListOffsetsRequest::ListOffsetsTopic t;
+    t.name_ = topic;
+    protocol::ListOffsetsRequest::ListOffsetsPartition p;
+    p.partition_index_ = partition;
+    p.timestamp_ = timestamp;
+    t.partitions_.push_back(p);
+    req.topics_.push_back(t);
+    return req;
+}
+
+// The values of every record in a fetch's records bytes.
+inline std::vector<std::string> record_values(const Bytes& records) {
+    std::vector<std::string> out;
+    auto batches = record::split_batches(records, record::PartialTail::ignore);
+    CHECK(batches.ok());
+    if (!batches.ok()) {
+        return out;
+    }
+    for (const auto& b : *batches) {
+        auto recs = record::BatchRecords::open(b);
+        CHECK(recs.ok());
+        auto all = recs->decode_all();
+        CHECK(all.ok());
+        for (const auto& r : *all) {
+            out.emplace_back(r.value ? std::string(as_chars(*r.value)) : std::string("<null>"));
+        }
+    }
+    return out;
+}
+
+}  // namespace eddy::kafka::test
