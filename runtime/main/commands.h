@@ -10,5 +10,7 @@ void add_broker_command(CLI::App& app, int& exit_code);
 void add_sim_commands(CLI::App& app, int& exit_code);
 void add_bench_commands(CLI::App& app, int& exit_code);
 void add_bench_log_command(CLI::App& bench, int& exit_code);  // bench_log.cpp
+// topic, produce, consume, cluster (client_cmd.cpp and friends; see client_cli.h)
+void add_client_commands(CLI::App& app, int& exit_code);
 
 }  // namespace eddy::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     eddy::cli::add_broker_command(app, exit_code);
     eddy::cli::add_sim_commands(app, exit_code);
     eddy::cli::add_bench_commands(app, exit_code);
+    eddy::cli::add_client_commands(app, exit_code);
     CLI11_PARSE(app, argc, argv);
     return exit_code;
 }

@@ -1,0 +1,43 @@
+// Shared plumbing of the client commands (`eddy topic|produce|consume|cluster`): the
+// -b/--brokers option (default: $EDDY_BROKERS, else 127.0.0.1:9092), turning it into addresses,
+// and running a command's body in a fiber of a PosixEnv with a connected-on-demand Client.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/env/env.h"
+#include "services/client/client.h"
+
+namespace eddy::cli {
+
+struct ClientArgs {
+    std::string brokers;
+    int timeout_ms = 30000;
+};
+
+// Adds -b/--brokers and --timeout-ms to `cmd`.
+void add_client_options(CLI::App* cmd, ClientArgs& args);
+
+// "host:port,host:port" into addresses; a missing port is 9092. Errors: a one-line message.
+Result<std::vector<Address>, std::string> parse_brokers(const std::string& list);
+
+// Runs `body` in a fiber with a Client for `args`; returns its exit code (1 on setup errors,
+// printed as "<command>: <why>").
+int run_client(const std::string& command, const ClientArgs& args,
+               const std::function<int(client::Client&, Env&)>& body);
+
+// Prints "<command>: <error>" on stderr; returns 1.
+int report(const std::string& command, const client::ClientError& e);
+int report(const std::string& command, const std::string& message);
+
+// Commands (each file registers its own).
+void add_topic_commands(CLI::App& app, int& exit_code);    // topic_cmd.cpp
+void add_produce_command(CLI::App& app, int& exit_code);   // produce_cmd.cpp
+void add_consume_command(CLI::App& app, int& exit_code);   // consume_cmd.cpp
+void add_cluster_commands(CLI::App& app, int& exit_code);  // client_cmd.cpp
+
+}  // namespace eddy::cli

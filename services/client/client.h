@@ -1,0 +1,134 @@
+// Client: Eddy's own Kafka client, written only against Env. It bootstraps from a broker list,
+// keeps one BrokerConnection per broker (versions negotiated per connection), caches metadata,
+// routes partition requests to the leader and admin requests to the controller, and retries
+// retriable errors (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, lost connections, ...) with
+// exponential backoff on the Env clock until the operation's deadline.
+//
+// Every method suspends the calling fiber and must be called from a fiber of env.scheduler.
+// Kafka error codes come back as ClientError (kafka_error.h); partial admin results are not
+// hidden: the first failing topic or resource fails the call with its code and message.
+//
+// Lifecycle: construct, call, destroy (closes every connection). Not safe to destroy while a
+// call is in flight on another fiber.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/env/env.h"
+#include "services/client/broker_connection.h"
+#include "services/client/client_types.h"
+#include "services/client/kafka_error.h"
+
+namespace eddy::client {
+
+struct ClientOptions {
+    std::vector<Address> bootstrap;  // at least one
+    std::string client_id = "eddy";
+    Duration request_timeout = Duration::seconds(30);  // per operation, retries included
+    Duration retry_backoff = Duration::millis(100);     // doubled per retry up to the max
+    Duration retry_backoff_max = Duration::seconds(1);
+    int retries_max = 10;
+};
+
+class Client {
+public:
+    Client(Env& env, ClientOptions options);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    // --- Metadata -----------------------------------------------------------------------------
+    // Fresh metadata for `topics` (nullopt: every topic). Never creates topics.
+    Result<ClusterMetadata, ClientError> metadata(
+        const std::optional<std::vector<std::string>>& topics);
+    // One topic's metadata; UNKNOWN_TOPIC_OR_PARTITION if it does not exist.
+    Result<TopicMetadata, ClientError> topic(const std::string& name);
+    // DescribeCluster (falls back to Metadata when the broker lacks it).
+    Result<ClusterDescription, ClientError> describe_cluster();
+    // The versions negotiated with some broker (for `eddy cluster info` and tests).
+    Result<VersionTable, ClientError> versions();
+
+    // --- Data ---------------------------------------------------------------------------------
+    // Produces records to one partition as one batch. With acks=0 the result has no offset.
+    Result<ProduceResult, ClientError> produce(const std::string& topic, PartitionId partition,
+                                               const std::vector<ProducerRecord>& records,
+                                               const ProduceOptions& options);
+    // Fetches from one partition at `offset`; records before `offset` in the first batch are
+    // dropped. An empty result is normal at the end of the log.
+    Result<FetchResult, ClientError> fetch(const std::string& topic, PartitionId partition,
+                                           Offset offset, const FetchOptions& options);
+    // ListOffsets: timestamp -2 = earliest, -1 = latest, else the first offset whose timestamp
+    // is >= it (nullopt when there is none).
+    Result<std::optional<Offset>, ClientError> list_offset(const std::string& topic,
+                                                           PartitionId partition,
+                                                           int64_t timestamp);
+
+    // --- Admin --------------------------------------------------------------------------------
+    Result<void, ClientError> create_topic(const NewTopic& topic);
+    Result<void, ClientError> delete_topic(const std::string& name);
+    // Grows the topic to `total` partitions.
+    Result<void, ClientError> create_partitions(const std::string& name, int32_t total);
+    // The topic's configs, sorted by name.
+    Result<std::vector<ConfigEntry>, ClientError> describe_topic_configs(const std::string& name);
+    // IncrementalAlterConfigs; on a broker without it, AlterConfigs with the current dynamic
+    // configs merged with `changes` (AlterConfigs replaces the whole set).
+    Result<void, ClientError> alter_topic_configs(const std::string& name,
+                                                  const std::vector<ConfigChange>& changes);
+
+private:
+    // Any live connection (bootstrap servers first, then known brokers).
+    Result<BrokerConnection*, ClientError> any_broker(Instant deadline);
+    Result<BrokerConnection*, ClientError> broker(NodeId node, Instant deadline);
+    Result<BrokerConnection*, ClientError> controller(Instant deadline);
+    Result<BrokerConnection*, ClientError> leader(const std::string& topic, PartitionId partition,
+                                                  Instant deadline);
+    Result<ClusterMetadata, ClientError> fetch_metadata(
+        const std::optional<std::vector<std::string>>& topics, Instant deadline);
+    Result<BrokerConnection*, ClientError> connect(const Address& address, Instant deadline);
+    void drop_broken();
+
+    // Runs `attempt` until it succeeds, fails with a non-retriable code, or the deadline or the
+    // retry budget runs out; between attempts it sleeps (backoff) and forgets cached leaders.
+    // Admin calls and topic lookups pass retry_unknown_topic = false: as in Kafka's admin client,
+    // a missing topic is an answer, not a transient state (data calls still retry it, since
+    // metadata may lag a create).
+    template <typename F>
+    auto with_retries(Instant deadline, F&& attempt, bool retry_unknown_topic = true)
+        -> decltype(attempt()) {
+        Duration backoff = options_.retry_backoff;
+        for (int i = 0;; ++i) {
+            auto r = attempt();
+            if (r.ok() || !is_retriable(r.error().code) ||
+                (!retry_unknown_topic &&
+                 r.error().code == error_code::unknown_topic_or_partition) ||
+                i >= options_.retries_max ||
+                env_.scheduler.now() + backoff >= deadline) {
+                return r;
+            }
+            leaders_.clear();
+            controller_.reset();
+            drop_broken();
+            if (env_.scheduler.sleep_for(backoff) != WakeReason::timeout) {
+                return r;  // cancelled
+            }
+            backoff = std::min(backoff * 2, options_.retry_backoff_max);
+        }
+    }
+    Instant deadline() const { return env_.scheduler.now() + options_.request_timeout; }
+
+    Env& env_;
+    ClientOptions options_;
+    // Connections by address (a broker's advertised address may equal a bootstrap address).
+    std::map<Address, std::unique_ptr<BrokerConnection>> connections_;
+    std::map<NodeId, Address> brokers_;
+    std::optional<NodeId> controller_;
+    // Cached leaders by (topic, partition).
+    std::map<std::pair<std::string, int32_t>, NodeId> leaders_;
+};
+
+}  // namespace eddy::client

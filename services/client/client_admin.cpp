@@ -1,0 +1,199 @@
+// Client admin calls: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs and
+// IncrementalAlterConfigs (AlterConfigs on brokers without it). Sent to the controller as
+// reported by Metadata (any broker in KRaft, which forwards), retried on retriable errors.
+#include <algorithm>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "core/protocol/generated/alter_configs.h"
+#include "core/protocol/generated/create_partitions.h"
+#include "core/protocol/generated/create_topics.h"
+#include "core/protocol/generated/delete_topics.h"
+#include "core/protocol/generated/describe_configs.h"
+#include "core/protocol/generated/incremental_alter_configs.h"
+#include "services/client/client.h"
+
+namespace eddy::client {
+
+namespace {
+
+constexpr int8_t resource_type_topic = 2;
+constexpr int8_t op_set = 0;
+constexpr int8_t op_delete = 1;
+
+int32_t timeout_ms(Duration d) {
+    const int64_t ms = d.to_millis();
+    return ms > INT32_MAX ? INT32_MAX : static_cast<int32_t>(ms);
+}
+
+}  // namespace
+
+Result<void, ClientError> Client::create_topic(const NewTopic& topic) {
+    protocol::CreateTopicsRequest req;
+    req.timeout_ms_ = timeout_ms(options_.request_timeout);
+    protocol::CreateTopicsRequest::CreatableTopic t;
+    t.name_ = topic.name;
+    t.num_partitions_ = topic.partitions;
+    t.replication_factor_ = topic.replication_factor;
+    for (const auto& [k, v] : topic.configs) {
+        protocol::CreateTopicsRequest::CreatableTopicConfig c;
+        c.name_ = k;
+        c.value_ = v;
+        t.configs_.push_back(std::move(c));
+    }
+    req.topics_.push_back(std::move(t));
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<void, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, controller(d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::CreateTopicsResponse>(req, d));
+        for (const auto& r : resp.topics_) {
+            if (r.name_ == topic.name && r.error_code_ != error_code::none) {
+                return fail(topic_error(r.error_code_, topic.name, r.error_message_));
+            }
+        }
+        return {};
+    }, false);
+}
+
+Result<void, ClientError> Client::delete_topic(const std::string& name) {
+    protocol::DeleteTopicsRequest req;
+    req.timeout_ms_ = timeout_ms(options_.request_timeout);
+    req.topic_names_.push_back(name);  // v0-5
+    protocol::DeleteTopicsRequest::DeleteTopicState s;
+    s.name_ = name;  // v6+
+    req.topics_.push_back(std::move(s));
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<void, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, controller(d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::DeleteTopicsResponse>(req, d));
+        for (const auto& r : resp.responses_) {
+            if (r.error_code_ != error_code::none) {
+                return fail(topic_error(r.error_code_, name, r.error_message_));
+            }
+        }
+        return {};
+    }, false);
+}
+
+Result<void, ClientError> Client::create_partitions(const std::string& name, int32_t total) {
+    protocol::CreatePartitionsRequest req;
+    req.timeout_ms_ = timeout_ms(options_.request_timeout);
+    protocol::CreatePartitionsRequest::CreatePartitionsTopic t;
+    t.name_ = name;
+    t.count_ = total;
+    t.assignments_ = std::nullopt;  // the controller places the new replicas
+    req.topics_.push_back(std::move(t));
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<void, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, controller(d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::CreatePartitionsResponse>(req, d));
+        for (const auto& r : resp.results_) {
+            if (r.error_code_ != error_code::none) {
+                return fail(topic_error(r.error_code_, name, r.error_message_));
+            }
+        }
+        return {};
+    }, false);
+}
+
+Result<std::vector<ConfigEntry>, ClientError> Client::describe_topic_configs(
+    const std::string& name) {
+    protocol::DescribeConfigsRequest req;
+    protocol::DescribeConfigsRequest::DescribeConfigsResource res;
+    res.resource_type_ = resource_type_topic;
+    res.resource_name_ = name;
+    res.configuration_keys_ = std::nullopt;  // all of them
+    req.resources_.push_back(std::move(res));
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<std::vector<ConfigEntry>, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, any_broker(d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::DescribeConfigsResponse>(req, d));
+        std::vector<ConfigEntry> out;
+        for (const auto& r : resp.results_) {
+            if (r.error_code_ != error_code::none) {
+                return fail(topic_error(r.error_code_, name, r.error_message_));
+            }
+            for (const auto& c : r.configs_) {
+                ConfigEntry e;
+                e.name = c.name_;
+                e.value = c.value_;
+                e.read_only = c.read_only_;
+                e.sensitive = c.is_sensitive_;
+                e.source = c.config_source_ >= 0 && c.config_source_ <= 7
+                               ? static_cast<ConfigSource>(c.config_source_)
+                               : ConfigSource::unknown;
+                out.push_back(std::move(e));
+            }
+        }
+        std::sort(out.begin(), out.end(),
+                  [](const ConfigEntry& a, const ConfigEntry& b) { return a.name < b.name; });
+        return out;
+    }, false);
+}
+
+Result<void, ClientError> Client::alter_topic_configs(const std::string& name,
+                                                      const std::vector<ConfigChange>& changes) {
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<void, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, controller(d));
+        if (conn->versions().version(protocol::ApiKey::incremental_alter_configs)) {
+            protocol::IncrementalAlterConfigsRequest req;
+            protocol::IncrementalAlterConfigsRequest::AlterConfigsResource res;
+            res.resource_type_ = resource_type_topic;
+            res.resource_name_ = name;
+            for (const ConfigChange& c : changes) {
+                protocol::IncrementalAlterConfigsRequest::AlterableConfig a;
+                a.name_ = c.name;
+                a.config_operation_ = c.value ? op_set : op_delete;
+                a.value_ = c.value;
+                res.configs_.push_back(std::move(a));
+            }
+            req.resources_.push_back(std::move(res));
+            TRY_ASSIGN(auto resp, conn->call<protocol::IncrementalAlterConfigsResponse>(req, d));
+            for (const auto& r : resp.responses_) {
+                if (r.error_code_ != error_code::none) {
+                    return fail(topic_error(r.error_code_, name, r.error_message_));
+                }
+            }
+            return {};
+        }
+        // AlterConfigs replaces the topic's whole dynamic config: start from the current one.
+        TRY_ASSIGN(std::vector<ConfigEntry> current, describe_topic_configs(name));
+        std::map<std::string, std::optional<std::string>> merged;
+        for (const ConfigEntry& e : current) {
+            if (e.source == ConfigSource::dynamic_topic) {
+                merged[e.name] = e.value;
+            }
+        }
+        for (const ConfigChange& c : changes) {
+            if (c.value) {
+                merged[c.name] = c.value;
+            } else {
+                merged.erase(c.name);
+            }
+        }
+        protocol::AlterConfigsRequest req;
+        protocol::AlterConfigsRequest::AlterConfigsResource res;
+        res.resource_type_ = resource_type_topic;
+        res.resource_name_ = name;
+        for (const auto& [k, v] : merged) {
+            protocol::AlterConfigsRequest::AlterableConfig a;
+            a.name_ = k;
+            a.value_ = v;
+            res.configs_.push_back(std::move(a));
+        }
+        req.resources_.push_back(std::move(res));
+        // describe_topic_configs may have retried and replaced connections: look it up again.
+        TRY_ASSIGN(BrokerConnection * again, controller(d));
+        TRY_ASSIGN(auto resp, again->call<protocol::AlterConfigsResponse>(req, d));
+        for (const auto& r : resp.responses_) {
+            if (r.error_code_ != error_code::none) {
+                return fail(topic_error(r.error_code_, name, r.error_message_));
+            }
+        }
+        return {};
+    }, false);
+}
+
+}  // namespace eddy::client

@@ -1,0 +1,138 @@
+// The value types the Client takes and returns: metadata, records, options and admin inputs.
+// Plain data with owned strings and bytes (nothing points into a response buffer).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/bytes.h"
+#include "core/base/ids.h"
+#include "core/base/time.h"
+#include "core/env/network.h"
+#include "core/record/compression.h"
+
+namespace eddy::client {
+
+struct BrokerMetadata {
+    NodeId id;
+    Address address;
+    std::optional<std::string> rack;
+};
+
+struct PartitionMetadata {
+    PartitionId id;
+    int16_t error_code = 0;
+    NodeId leader{-1};
+    LeaderEpoch leader_epoch{-1};
+    std::vector<int32_t> replicas;
+    std::vector<int32_t> isr;
+    std::vector<int32_t> offline_replicas;
+};
+
+struct TopicMetadata {
+    std::string name;
+    int16_t error_code = 0;
+    bool internal = false;
+    std::vector<PartitionMetadata> partitions;  // sorted by id
+};
+
+struct ClusterMetadata {
+    std::optional<std::string> cluster_id;
+    NodeId controller{-1};
+    std::vector<BrokerMetadata> brokers;  // sorted by id
+    std::vector<TopicMetadata> topics;    // sorted by name
+};
+
+struct ClusterDescription {
+    std::string cluster_id;
+    NodeId controller{-1};
+    std::vector<BrokerMetadata> brokers;  // sorted by id
+};
+
+struct RecordHeader {
+    std::string key;
+    std::optional<std::string> value;
+    bool operator==(const RecordHeader&) const = default;
+};
+
+struct ProducerRecord {
+    std::optional<std::string> key;
+    std::optional<std::string> value;
+    std::vector<RecordHeader> headers;
+    int64_t timestamp_ms = -1;  // -1: the client's wall clock at send time
+};
+
+// acks: 0 (no response), 1 (leader), -1 (all in-sync replicas).
+struct ProduceOptions {
+    int16_t acks = -1;
+    record::Codec compression = record::Codec::none;
+};
+
+struct ProduceResult {
+    std::optional<Offset> base_offset;  // none with acks=0
+    int64_t log_append_time_ms = -1;
+};
+
+struct FetchOptions {
+    Duration max_wait = Duration::millis(500);
+    int32_t min_bytes = 1;
+    int32_t max_bytes = 8 * 1024 * 1024;
+};
+
+struct ConsumerRecord {
+    std::string topic;
+    PartitionId partition;
+    Offset offset;
+    int64_t timestamp_ms = -1;
+    bool log_append_time = false;
+    std::optional<std::string> key;
+    std::optional<std::string> value;
+    std::vector<RecordHeader> headers;
+};
+
+struct FetchResult {
+    std::vector<ConsumerRecord> records;
+    Offset high_watermark{-1};
+    Offset log_start_offset{-1};
+    // Where to fetch next: after the last record returned, or past batches made only of control
+    // records / compacted gaps; equals the requested offset when nothing was there.
+    Offset next_offset{0};
+};
+
+struct NewTopic {
+    std::string name;
+    int32_t partitions = -1;          // -1: the broker's num.partitions
+    int16_t replication_factor = -1;  // -1: the broker's default.replication.factor
+    std::vector<std::pair<std::string, std::string>> configs;
+};
+
+// Kafka's config sources (DescribeConfigs v1+).
+enum class ConfigSource : int8_t {
+    unknown = 0,
+    dynamic_topic = 1,
+    dynamic_broker = 2,
+    dynamic_default_broker = 3,
+    static_broker = 4,
+    default_config = 5,
+    dynamic_broker_logger = 6,
+    client_metrics = 7,
+};
+const char* to_string(ConfigSource s);
+
+struct ConfigEntry {
+    std::string name;
+    std::optional<std::string> value;
+    ConfigSource source = ConfigSource::unknown;
+    bool read_only = false;
+    bool sensitive = false;
+};
+
+// One change for alter_topic_configs: set `name` to `value`, or delete it (back to the default).
+struct ConfigChange {
+    std::string name;
+    std::optional<std::string> value;  // nullopt: delete
+};
+
+}  // namespace eddy::client

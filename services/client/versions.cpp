@@ -1,0 +1,78 @@
+// Client version ranges and the negotiation itself.
+#include "services/client/versions.h"
+
+#include <algorithm>
+
+namespace eddy::client {
+
+using protocol::ApiKey;
+
+std::optional<VersionRange> client_versions(ApiKey key) {
+    struct Row {
+        ApiKey key;
+        VersionRange range;
+    };
+    // A table, not a switch: -Wswitch-enum wants every one of ~80 keys named.
+    static constexpr Row rows[] = {
+        {ApiKey::api_versions, {0, 3}},
+        {ApiKey::metadata, {1, 12}},      // v1: null topics = all topics
+        {ApiKey::produce, {3, 11}},       // v3: record batch v2
+        {ApiKey::fetch, {4, 12}},         // v4: record batch v2; v13+: topics by id only
+        {ApiKey::list_offsets, {1, 10}},  // v1: one offset per partition
+        {ApiKey::create_topics, {2, 7}},
+        {ApiKey::delete_topics, {1, 6}},
+        {ApiKey::create_partitions, {0, 3}},
+        {ApiKey::describe_configs, {1, 4}},  // v1: config sources
+        {ApiKey::alter_configs, {0, 2}},
+        {ApiKey::incremental_alter_configs, {0, 1}},
+        {ApiKey::describe_cluster, {0, 1}},
+    };
+    VersionRange r;
+    bool found = false;
+    for (const Row& row : rows) {
+        if (row.key == key) {
+            r = row.range;
+            found = true;
+        }
+    }
+    if (!found) {
+        return std::nullopt;
+    }
+    // Never speak a version the codecs mark unstable upstream.
+    const protocol::ApiInfo& info = protocol::api_info(key);
+    const int16_t codec_max = info.latest_version_unstable
+                                  ? static_cast<int16_t>(info.max_version - 1)
+                                  : info.max_version;
+    r.max = std::min(r.max, codec_max);
+    return r;
+}
+
+VersionTable VersionTable::negotiate(const BrokerVersions& broker) {
+    VersionTable t;
+    for (const auto& [raw_key, theirs] : broker) {
+        const auto key = protocol::api_key_from_int(raw_key);
+        if (!key) {
+            continue;
+        }
+        const auto ours = client_versions(*key);
+        if (!ours) {
+            continue;
+        }
+        const int16_t hi = std::min(ours->max, theirs.max);
+        const int16_t lo = std::max(ours->min, theirs.min);
+        if (hi >= lo) {
+            t.versions_[raw_key] = hi;
+        }
+    }
+    return t;
+}
+
+std::optional<int16_t> VersionTable::version(ApiKey key) const {
+    const auto it = versions_.find(static_cast<int16_t>(key));
+    if (it == versions_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+}  // namespace eddy::client
