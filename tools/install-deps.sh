@@ -15,14 +15,34 @@ packages=(
 if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then
     # real Kafka clients for the integration tests (kafkajs comes from npm with the machine's
     # Node.js; Debian's npm package conflicts with it, so it is not installed here)
-    packages+=(kcat python3 python3-confluent-kafka python3-kafka)
+    # (python3-snappy/-lz4/-zstandard give kafka-python its snappy, lz4 and zstd codecs)
+    packages+=(kcat python3 python3-confluent-kafka python3-kafka
+               python3-snappy python3-lz4 python3-zstandard)
 fi
+
+# kafkajs 2.2.4 for tests/integration (pinned by its package-lock.json), with the machine's npm.
+install_kafkajs() {
+    local dir
+    dir="$(cd "$(dirname "$0")/.." && pwd)/tests/integration/js"
+    if grep -qs '"version": "2.2.4"' "$dir/node_modules/kafkajs/package.json"; then
+        return 0
+    fi
+    if ! command -v npm > /dev/null; then
+        echo "install-deps: npm not found: kafkajs is not installed and the integration_kafkajs" \
+             "test will fail (install Node.js 20 with npm, then run: npm ci in $dir)" >&2
+        return 0
+    fi
+    echo "installing kafkajs (npm ci in $dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) ||
+        echo "install-deps: npm ci failed in $dir: the integration_kafkajs test will fail" >&2
+}
 
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+    if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then install_kafkajs; fi
     exit 0
 fi
 sudo=""
@@ -33,3 +53,4 @@ echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then install_kafkajs; fi
