@@ -11,35 +11,15 @@
 #include <optional>
 #include <string>
 
+#include "core/protocol/error_codes.h"
+
 namespace eddy::client {
 
-namespace error_code {
-inline constexpr int16_t unknown_server_error = -1;
-inline constexpr int16_t none = 0;
-inline constexpr int16_t offset_out_of_range = 1;
-inline constexpr int16_t corrupt_message = 2;
-inline constexpr int16_t unknown_topic_or_partition = 3;
-inline constexpr int16_t leader_not_available = 5;
-inline constexpr int16_t not_leader_or_follower = 6;
-inline constexpr int16_t request_timed_out = 7;
-inline constexpr int16_t broker_not_available = 8;
-inline constexpr int16_t network_exception = 13;
-inline constexpr int16_t invalid_topic_exception = 17;
-inline constexpr int16_t unsupported_version = 35;
-inline constexpr int16_t topic_already_exists = 36;
-inline constexpr int16_t invalid_partitions = 37;
-inline constexpr int16_t invalid_config = 40;
-inline constexpr int16_t invalid_request = 42;
-inline constexpr int16_t unknown_topic_id = 100;
-}  // namespace error_code
+namespace error_code = ::eddy::kafka_error;  // the codes, by name
 
-// Kafka's name for a code ("TOPIC_ALREADY_EXISTS"), or "UNKNOWN_ERROR_CODE" for codes this table
-// does not list.
-const char* error_name(int16_t code);
+using ::eddy::kafka_error::error_name;
 
-// True for codes after which the same request may succeed if retried (Kafka's RetriableException
-// subclasses that a metadata refresh or a short wait can fix).
-bool is_retriable(int16_t code);
+using ::eddy::kafka_error::is_retriable;
 
 struct ClientError {
     int16_t code = error_code::unknown_server_error;

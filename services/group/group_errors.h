@@ -6,27 +6,30 @@
 
 #include <cstdint>
 
+#include "core/protocol/error_codes.h"
+
 namespace eddy::group {
 
 enum class Errc : int16_t {
-    none = 0,
-    unknown_server_error = -1,
-    offset_metadata_too_large = 12,
-    coordinator_not_available = 15,  // the group is Dead (being deleted) while we answer
-    illegal_generation = 22,
-    inconsistent_group_protocol = 23,
-    invalid_group_id = 24,
-    unknown_member_id = 25,
-    invalid_session_timeout = 26,
-    rebalance_in_progress = 27,
-    invalid_request = 42,
-    non_empty_group = 68,
-    group_id_not_found = 69,
-    member_id_required = 79,
-    group_max_size_reached = 81,
-    fenced_instance_id = 82,
-    group_subscribed_to_topic = 86,
-    unstable_offset_commit = 88,
+    none = kafka_error::none,
+    unknown_server_error = kafka_error::unknown_server_error,
+    offset_metadata_too_large = kafka_error::offset_metadata_too_large,
+    coordinator_not_available = kafka_error::coordinator_not_available,  // the group is Dead (being
+                                                                         // deleted) while we answer
+    illegal_generation = kafka_error::illegal_generation,
+    inconsistent_group_protocol = kafka_error::inconsistent_group_protocol,
+    invalid_group_id = kafka_error::invalid_group_id,
+    unknown_member_id = kafka_error::unknown_member_id,
+    invalid_session_timeout = kafka_error::invalid_session_timeout,
+    rebalance_in_progress = kafka_error::rebalance_in_progress,
+    invalid_request = kafka_error::invalid_request,
+    non_empty_group = kafka_error::non_empty_group,
+    group_id_not_found = kafka_error::group_id_not_found,
+    member_id_required = kafka_error::member_id_required,
+    group_max_size_reached = kafka_error::group_max_size_reached,
+    fenced_instance_id = kafka_error::fenced_instance_id,
+    group_subscribed_to_topic = kafka_error::group_subscribed_to_topic,
+    unstable_offset_commit = kafka_error::unstable_offset_commit,
 };
 
 constexpr int16_t code(Errc e) { return static_cast<int16_t>(e); }

@@ -1,5 +1,5 @@
 // The one mapping from a partition-log error to a Kafka error code (the exhaustive switch that
-// services/log/log_error.h promises), plus the Kafka codes themselves (controller/api_error.h).
+// services/log/log_error.h promises), plus the Kafka codes themselves (core/protocol/error_codes.h).
 #pragma once
 
 #include <cstdint>

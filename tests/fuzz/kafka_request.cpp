@@ -16,119 +16,17 @@
 #include "core/protocol/message_header.h"
 #include "core/record/record_batch_builder.h"
 #include "services/kafka/broker.h"
+#include "tests/fuzz/fuzz_env.h"
 #include "tests/unit/virtual_driver.h"
 
 using namespace eddy;
 
 namespace {
 
-// A Disk in memory with no faults: files are byte vectors, syncs always succeed.
-class MemDisk final : public Disk {
-public:
-    class MemFile final : public File {
-    public:
-        explicit MemFile(Bytes& b) : b_(b) {}
-        Result<size_t, DiskError> read_at(uint64_t offset, MutableByteSpan buf) override {
-            if (offset >= b_.size()) {
-                return size_t{0};
-            }
-            const size_t n = std::min<size_t>(buf.size(), b_.size() - offset);
-            std::copy_n(b_.begin() + static_cast<std::ptrdiff_t>(offset), n, buf.begin());
-            return n;
-        }
-        Result<void, DiskError> write_at(uint64_t offset, ByteSpan data) override {
-            if (offset + data.size() > b_.size()) {
-                b_.resize(offset + data.size());
-            }
-            std::copy(data.begin(), data.end(), b_.begin() + static_cast<std::ptrdiff_t>(offset));
-            return {};
-        }
-        Result<void, DiskError> sync() override { return {}; }
-        Result<void, DiskError> truncate(uint64_t size) override {
-            b_.resize(size);
-            return {};
-        }
-        Result<uint64_t, DiskError> size() override { return uint64_t{b_.size()}; }
-
-    private:
-        Bytes& b_;
-    };
-
-    Result<std::unique_ptr<File>, DiskError> open(std::string_view path, OpenMode mode) override {
-        auto it = files_.find(std::string(path));
-        if (it == files_.end()) {
-            if (mode == OpenMode::read_only || mode == OpenMode::read_write) {
-                return fail(DiskError::not_found);
-            }
-            it = files_.emplace(std::string(path), Bytes{}).first;
-        } else if (mode == OpenMode::create_exclusive) {
-            return fail(DiskError::already_exists);
-        }
-        return std::unique_ptr<File>(std::make_unique<MemFile>(it->second));
-    }
-    Result<void, DiskError> remove(std::string_view path) override {
-        return files_.erase(std::string(path)) == 1
-                   ? Result<void, DiskError>()
-                   : Result<void, DiskError>(fail(DiskError::not_found));
-    }
-    Result<void, DiskError> rename(std::string_view from, std::string_view to) override {
-        auto it = files_.find(std::string(from));
-        if (it == files_.end()) {
-            return fail(DiskError::not_found);
-        }
-        Bytes b = std::move(it->second);
-        files_.erase(it);
-        files_[std::string(to)] = std::move(b);
-        return {};
-    }
-    Result<void, DiskError> make_directory(std::string_view path) override {
-        dirs_.insert(std::string(path));
-        return {};
-    }
-    Result<void, DiskError> remove_directory(std::string_view path) override {
-        dirs_.erase(std::string(path));
-        return {};
-    }
-    Result<std::vector<std::string>, DiskError> list(std::string_view dir) override {
-        std::vector<std::string> out;
-        const std::string prefix = std::string(dir) + "/";
-        for (const auto& [path, b] : files_) {
-            (void)b;
-            if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos) {
-                out.push_back(path.substr(prefix.size()));
-            }
-        }
-        return out;
-    }
-    Result<bool, DiskError> exists(std::string_view path) override {
-        return files_.contains(std::string(path)) || dirs_.contains(std::string(path));
-    }
-    Result<void, DiskError> sync_directory(std::string_view) override { return {}; }
-
-    std::map<std::string, Bytes> files_;  // std::map: a listing comes out sorted, as promised
-    std::set<std::string> dirs_;
-};
-
-class FixedClock final : public Clock {
-public:
-    Instant now() const override { return Instant(); }
-    WallTime wall_now() const override { return WallTime::from_millis(1700000000000); }
-};
-
-class NoNetwork final : public Network {
-public:
-    Result<std::unique_ptr<Listener>, NetError> listen(const Address&) override {
-        return fail(NetError::unreachable);
-    }
-    Result<std::unique_ptr<Connection>, NetError> connect(const Address&, Duration) override {
-        return fail(NetError::unreachable);
-    }
-};
-
-class AbortProcess final : public Process {
-public:
-    void crash(std::string_view) override { UNREACHABLE("no sync fails on the memory disk"); }
-};
+using fuzz::AbortProcess;
+using fuzz::FixedClock;
+using fuzz::MemDisk;
+using fuzz::NoNetwork;
 
 Bytes request(protocol::ApiKey key, int16_t version, int32_t correlation, auto&& body) {
     protocol::RequestHeader h;
