@@ -45,7 +45,9 @@ public:
         ASSERT(ok(), "Result::value() on an error");
         return std::get<0>(v_);
     }
-    T&& value() && {
+    // By value, not T&&: `for (auto& x : f().value())` must not dangle when f() returns a
+    // temporary Result.
+    T value() && {
         ASSERT(ok(), "Result::value() on an error");
         return std::get<0>(std::move(v_));
     }

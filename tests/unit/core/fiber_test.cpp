@@ -105,6 +105,24 @@ TEST_CASE("cancellation wakes a sleeping fiber and fails later waits") {
     CHECK(f.ex.now() < Instant::from_nanos(Duration::seconds(1).to_nanos()));
 }
 
+TEST_CASE("a fiber killed before it ever ran never runs its body") {
+    // Boost's ucontext backend (the sanitizer build) starts a never-run fiber to unwind it.
+    Fixture f;
+    const GroupId doomed = f.ex.new_group();
+    Scheduler doomed_sched(f.ex, doomed);
+    bool ran = false;
+    f.sched.spawn("killer", [&] {
+        doomed_sched.spawn("never-run", [&] {
+            ran = true;
+            doomed_sched.sleep_for(Duration::seconds(1));
+        });
+        f.ex.kill_group(doomed);  // before the new fiber had a turn
+    });
+    f.ex.run();
+    CHECK_FALSE(ran);
+    CHECK(f.ex.live_fibers(doomed) == 0);
+}
+
 TEST_CASE("killing a group unwinds its fibers through RAII and wakes joiners") {
     Fixture f;
     const GroupId doomed = f.ex.new_group();
