@@ -16,8 +16,9 @@ if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then
     # real Kafka clients for the integration tests (kafkajs comes from npm with the machine's
     # Node.js; Debian's npm package conflicts with it, so it is not installed here)
     # (python3-snappy/-lz4/-zstandard give kafka-python its snappy, lz4 and zstd codecs)
+    # (librdkafka-dev builds bench/'s eddy-loadgen, the load generator of the bench_produce test)
     packages+=(kcat python3 python3-confluent-kafka python3-kafka
-               python3-snappy python3-lz4 python3-zstandard)
+               python3-snappy python3-lz4 python3-zstandard librdkafka-dev)
 fi
 
 # kafkajs 2.2.4 for tests/integration (pinned by its package-lock.json), with the machine's npm.
