@@ -80,7 +80,19 @@ public:
     Result<void, ClientError> alter_topic_configs(const std::string& name,
                                                   const std::vector<ConfigChange>& changes);
 
+    // --- Groups (client_groups.cpp) -----------------------------------------------------------
+    // Every group of every broker, sorted by id.
+    Result<std::vector<GroupListing>, ClientError> list_groups();
+    // DescribeGroups of one group at its coordinator (state "Dead" for an unknown group).
+    Result<GroupDescription, ClientError> describe_group(const std::string& group_id);
+    // The group's committed offsets of every partition (OffsetFetch with all topics), sorted.
+    Result<std::vector<CommittedOffset>, ClientError> committed_offsets(
+        const std::string& group_id);
+
 private:
+    // The coordinator of a group (FindCoordinator).
+    Result<BrokerConnection*, ClientError> coordinator(const std::string& group_id,
+                                                       Instant deadline);
     // Any live connection (bootstrap servers first, then known brokers).
     Result<BrokerConnection*, ClientError> any_broker(Instant deadline);
     Result<BrokerConnection*, ClientError> broker(NodeId node, Instant deadline);

@@ -135,4 +135,35 @@ struct ConfigChange {
     std::optional<std::string> value;  // nullopt: delete
 };
 
+// Consumer groups (list_groups, describe_group, committed_offsets).
+struct GroupListing {
+    std::string group_id;
+    std::string protocol_type;
+    std::string state;  // empty from brokers that do not report it (ListGroups < v4)
+};
+
+struct GroupMemberDescription {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    std::string client_id;
+    std::string client_host;
+    // The partitions of the member's assignment (consumer protocol), sorted; empty if the
+    // assignment is not a consumer protocol one.
+    std::vector<std::pair<std::string, int32_t>> assignment;
+};
+
+struct GroupDescription {
+    std::string group_id;
+    std::string state;
+    std::string protocol_type;
+    std::string protocol;
+    std::vector<GroupMemberDescription> members;
+};
+
+struct CommittedOffset {
+    std::string topic;
+    PartitionId partition;
+    Offset offset{-1};
+};
+
 }  // namespace eddy::client

@@ -26,6 +26,10 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::alter_configs, {0, 2}},
         {ApiKey::incremental_alter_configs, {0, 1}},
         {ApiKey::describe_cluster, {0, 1}},
+        {ApiKey::find_coordinator, {0, 3}},  // v4: batched keys
+        {ApiKey::list_groups, {0, 4}},
+        {ApiKey::describe_groups, {0, 5}},
+        {ApiKey::offset_fetch, {2, 7}},  // v2: all topics; v8: batched groups
     };
     VersionRange r;
     bool found = false;

@@ -13,7 +13,7 @@ using protocol::ApiKey;
 // Produce starts at 0 although v0-2 (legacy message sets) are refused per partition: librdkafka
 // 2.0.2 keeps gzip/snappy/lz4 only if the Produce range overlaps [0, 0]. FindCoordinator 0 is
 // what librdkafka's LZ4 and group features look for.
-constexpr std::array<SupportedApi, 15> table{{
+constexpr std::array<SupportedApi, 25> table{{
     {ApiKey::produce, 0, 9},
     {ApiKey::fetch, 4, 12},
     {ApiKey::list_offsets, 1, 7},
@@ -29,6 +29,18 @@ constexpr std::array<SupportedApi, 15> table{{
     {ApiKey::create_partitions, 0, 3},
     {ApiKey::incremental_alter_configs, 0, 1},
     {ApiKey::describe_cluster, 0, 1},
+    // Groups: CLIENTS.md §6.2 (librdkafka 2.0.2 needs JoinGroup/SyncGroup/Heartbeat/LeaveGroup
+    // from 0, OffsetFetch <= 1, OffsetCommit <= 2, or it disables consumer groups).
+    {ApiKey::offset_commit, 0, 9},
+    {ApiKey::offset_fetch, 0, 9},
+    {ApiKey::join_group, 0, 9},
+    {ApiKey::heartbeat, 0, 4},
+    {ApiKey::leave_group, 0, 5},
+    {ApiKey::sync_group, 0, 5},
+    {ApiKey::describe_groups, 0, 5},
+    {ApiKey::list_groups, 0, 5},
+    {ApiKey::delete_groups, 0, 2},
+    {ApiKey::offset_delete, 0, 0},
 }};
 
 }  // namespace

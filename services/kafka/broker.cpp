@@ -80,6 +80,15 @@ Result<void, std::string> Broker::start() {
     reconcile();
     logs_->start_background();
 
+    group::GroupConfig gc;
+    gc.initial_rebalance_delay = config_.duration_ms("group.initial.rebalance.delay.ms");
+    gc.offsets_retention = Duration::minutes(config_.get_int("offsets.retention.minutes"));
+    groups_ = std::make_unique<GroupManager>(
+        env_, gc, static_cast<int32_t>(config_.get_int("offsets.topic.num.partitions")),
+        [this](int32_t p) { return logs_->get_shared({offsets_topic, PartitionId(p)}); },
+        [this] { return ensure_offsets_topic(); });
+    groups_->start(controller_->image().topic(offsets_topic) != nullptr);
+
     net::FrameServerOptions so;
     so.frame_bytes_max = static_cast<size_t>(config_.get_int("socket.request.max.bytes"));
     so.idle_timeout = config_.duration_ms("connections.max.idle.ms");
@@ -115,8 +124,8 @@ Result<void, std::string> Broker::start() {
         endpoints_.push_back(ep);
         auto server = std::make_unique<net::FrameServer>(
             env_, std::move(listener).value(),
-            net::PartsHandler([this, index](const net::ConnectionInfo&, Bytes frame) {
-                return handle_frame(index, std::move(frame));
+            net::PartsHandler([this, index](const net::ConnectionInfo& ci, Bytes frame) {
+                return handle_frame(index, std::move(frame), ci.peer.host);
             }),
             so);
         server->start();
@@ -133,6 +142,9 @@ void Broker::stop() {
         return;
     }
     stopped_ = true;
+    if (groups_) {
+        groups_->stop();  // pending JoinGroup/SyncGroup answer now, so the servers can drain
+    }
     for (auto& s : servers_) {
         s->stop();
     }
@@ -219,6 +231,36 @@ int16_t Broker::partition_error(const std::string& topic, int32_t partition) con
 }
 
 bool Broker::auto_create_allowed() const { return config_.get_bool("auto.create.topics.enable"); }
+
+bool Broker::ensure_offsets_topic() {
+    const auto* t = controller_->image().topic(offsets_topic);
+    if (t == nullptr) {
+        controller::NewTopic nt;
+        nt.name = offsets_topic;
+        nt.partitions = groups_->partitions();
+        nt.replication_factor =
+            static_cast<int16_t>(config_.get_int("offsets.topic.replication.factor"));
+        nt.configs.push_back({"cleanup.policy", std::string("compact")});
+        auto created = controller_->create_topic(nt, false);
+        if (!created.error.ok() && created.error.code != error::topic_already_exists) {
+            env_.log.error("cannot create %s: %s", offsets_topic,
+                           created.error.message.value_or("").c_str());
+            return false;
+        }
+    }
+    reconcile();
+    t = controller_->image().topic(offsets_topic);
+    if (t == nullptr) {
+        return false;
+    }
+    for (const auto& [p, ps] : t->partitions) {
+        (void)ps;
+        if (logs_->get_shared({offsets_topic, PartitionId(p)}) == nullptr) {
+            return false;
+        }
+    }
+    return true;
+}
 
 template <typename Resp>
 Bytes Broker::encode_response(const RequestContext& ctx, const Resp& resp) const {
@@ -326,8 +368,8 @@ Result<Bytes, DiskError> Broker::flatten(const net::FrameParts& parts) {
     return out;
 }
 
-Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(size_t listener,
-                                                                              Bytes frame) {
+Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
+    size_t listener, Bytes frame, std::string client_host) {
     protocol::Reader r(frame);
     auto header = protocol::decode_request_header(r);
     if (!header.ok()) {
@@ -339,6 +381,7 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(s
     ctx.header = std::move(header).value();
     ctx.version = ctx.header.request_api_version_;
     ctx.listener = listener;
+    ctx.client_host = std::move(client_host);
     auto key = protocol::api_key_from_int(ctx.header.request_api_key_);
     ASSERT(key.has_value());  // decode_request_header rejects unknown keys
     ctx.key = *key;
@@ -381,6 +424,16 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(s
                    handle_incremental_alter_configs)
         EDDY_SERVE(describe_cluster, DescribeClusterRequest, handle_describe_cluster)
         EDDY_SERVE(describe_log_dirs, DescribeLogDirsRequest, handle_describe_log_dirs)
+        EDDY_SERVE(join_group, JoinGroupRequest, handle_join_group)
+        EDDY_SERVE(sync_group, SyncGroupRequest, handle_sync_group)
+        EDDY_SERVE(heartbeat, HeartbeatRequest, handle_heartbeat)
+        EDDY_SERVE(leave_group, LeaveGroupRequest, handle_leave_group)
+        EDDY_SERVE(offset_commit, OffsetCommitRequest, handle_offset_commit)
+        EDDY_SERVE(offset_fetch, OffsetFetchRequest, handle_offset_fetch)
+        EDDY_SERVE(describe_groups, DescribeGroupsRequest, handle_describe_groups)
+        EDDY_SERVE(list_groups, ListGroupsRequest, handle_list_groups)
+        EDDY_SERVE(delete_groups, DeleteGroupsRequest, handle_delete_groups)
+        EDDY_SERVE(offset_delete, OffsetDeleteRequest, handle_offset_delete)
         if (ctx.key == ApiKey::produce) {
             auto req = decode_body<protocol::ProduceRequest>(r, ctx.version);
             if (!req.ok()) {

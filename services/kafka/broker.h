@@ -33,6 +33,7 @@
 #include "services/controller/controller.h"
 #include "services/controller/meta_properties.h"
 #include "services/controller/metadata_log.h"
+#include "services/kafka/group_manager.h"
 #include "services/log/log_manager.h"
 #include "services/net/frame_server.h"
 
@@ -71,6 +72,7 @@ struct RequestContext {
     protocol::ApiKey key = protocol::ApiKey::api_versions;
     int16_t version = 0;
     size_t listener = 0;  // index into Broker::endpoints()
+    std::string client_host;  // the peer's address (DescribeGroups shows it)
 };
 
 class Broker {
@@ -99,8 +101,10 @@ public:
     // tests. Suspends.
     // Fetch responses carry their records as file ranges (sent with sendfile on POSIX) unless
     // BrokerOptions::zero_copy is off.
-    Result<std::optional<net::FrameParts>, net::HandlerError> handle_frame(size_t listener,
-                                                                          Bytes frame);
+    Result<std::optional<net::FrameParts>, net::HandlerError> handle_frame(
+        size_t listener, Bytes frame, std::string client_host = "");
+    // The group coordinators (`__consumer_offsets`); for tests.
+    GroupManager& groups() { return *groups_; }
     // The bytes of a response made of parts (reads the file ranges). For tests and fuzzing.
     static Result<Bytes, DiskError> flatten(const net::FrameParts& parts);
 
@@ -115,6 +119,9 @@ private:
     std::shared_ptr<log::PartitionLog> partition_log(const std::string& topic, int32_t partition);
     int16_t partition_error(const std::string& topic, int32_t partition) const;
     bool auto_create_allowed() const;
+    // Creates `__consumer_offsets` if missing (compacted, offsets.topic.num.partitions); true
+    // once its logs are open. Suspends.
+    bool ensure_offsets_topic();
 
     // Handlers (handle_*.cpp).
     protocol::ApiVersionsResponse handle_api_versions(const RequestContext& ctx,
@@ -148,6 +155,27 @@ private:
         const RequestContext& ctx, const protocol::DescribeClusterRequest& req);
     protocol::DescribeLogDirsResponse handle_describe_log_dirs(
         const RequestContext& ctx, const protocol::DescribeLogDirsRequest& req);
+    // Groups (handle_groups.cpp).
+    protocol::JoinGroupResponse handle_join_group(const RequestContext& ctx,
+                                                  const protocol::JoinGroupRequest& req);
+    protocol::SyncGroupResponse handle_sync_group(const RequestContext& ctx,
+                                                  const protocol::SyncGroupRequest& req);
+    protocol::HeartbeatResponse handle_heartbeat(const RequestContext& ctx,
+                                                 const protocol::HeartbeatRequest& req);
+    protocol::LeaveGroupResponse handle_leave_group(const RequestContext& ctx,
+                                                    const protocol::LeaveGroupRequest& req);
+    protocol::OffsetCommitResponse handle_offset_commit(const RequestContext& ctx,
+                                                        const protocol::OffsetCommitRequest& req);
+    protocol::OffsetFetchResponse handle_offset_fetch(const RequestContext& ctx,
+                                                      const protocol::OffsetFetchRequest& req);
+    protocol::DescribeGroupsResponse handle_describe_groups(
+        const RequestContext& ctx, const protocol::DescribeGroupsRequest& req);
+    protocol::ListGroupsResponse handle_list_groups(const RequestContext& ctx,
+                                                    const protocol::ListGroupsRequest& req);
+    protocol::DeleteGroupsResponse handle_delete_groups(const RequestContext& ctx,
+                                                        const protocol::DeleteGroupsRequest& req);
+    protocol::OffsetDeleteResponse handle_offset_delete(const RequestContext& ctx,
+                                                        const protocol::OffsetDeleteRequest& req);
 
     Env& env_;
     config::BrokerConfig config_;
@@ -158,6 +186,7 @@ private:
     std::unique_ptr<log::LogManager> logs_;
     std::unique_ptr<controller::PartitionMetadataLog> metadata_log_;
     std::unique_ptr<controller::Controller> controller_;
+    std::unique_ptr<GroupManager> groups_;
     std::vector<std::unique_ptr<net::FrameServer>> servers_;
     std::vector<Endpoint> endpoints_;
     // The topic id each partition log was made for (a deleted and re-created topic gets new logs).

@@ -89,6 +89,7 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
             continue;
         }
         rt.topic_id_ = t->id;
+        rt.is_internal_ = name == offsets_topic;
         for (const auto& [p, ps] : t->partitions) {
             MetadataResponse::MetadataResponsePartition rp;
             rp.partition_index_ = p;
@@ -111,9 +112,9 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
     return resp;
 }
 
-// A single node coordinates every group and transactional id. The coordinators themselves (group
-// membership, offsets, transactions) arrive with issue #5; until then only FindCoordinator is
-// served, which librdkafka needs advertised to enable LZ4.
+// A single node coordinates every group and transactional id: it leads every partition of
+// `__consumer_offsets` (the groups' coordinators, group_manager.h). Transaction coordinators are
+// not there yet. librdkafka also needs FindCoordinator advertised to enable LZ4.
 FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ctx,
                                                         const FindCoordinatorRequest& req) {
     FindCoordinatorResponse resp;

@@ -267,6 +267,15 @@ def describe_cluster(port):
 # ----------------------------------------------------------------------- on-disk log inspection
 
 
+def check_stored_codec(batches, cid, label):
+    """Every stored batch carries codec `cid`, except that a batch of a single record may be
+    stored uncompressed: librdkafka sends a batch uncompressed when compressing it would make it
+    larger (a lone short record)."""
+    check(any(x["codec"] == cid for x in batches), f"{label}: no batch stored with codec {cid}")
+    wrong = [x for x in batches if x["codec"] != cid and not (x["codec"] == 0 and x["count"] == 1)]
+    check_eq(wrong, [], f"{label}: batches stored with another codec")
+
+
 def log_batches(data_dir, topic, partition):
     """Record batch headers in <data_dir>/<topic>-<partition>/*.log, in file order:
     dicts with base_offset, last_offset, magic, codec (attributes & 7), count."""

@@ -1,0 +1,173 @@
+// Client group calls: ListGroups (every broker), DescribeGroups and OffsetFetch (at the group's
+// coordinator, found with FindCoordinator), for `eddy group list|describe`.
+#include <algorithm>
+#include <set>
+
+#include "core/protocol/generated/describe_groups.h"
+#include "core/protocol/generated/find_coordinator.h"
+#include "core/protocol/generated/list_groups.h"
+#include "core/protocol/generated/offset_fetch.h"
+#include "core/protocol/wire.h"
+#include "services/client/client.h"
+
+namespace eddy::client {
+
+namespace {
+
+bool coordinator_moved(int16_t code) {
+    return code == error_code::coordinator_load_in_progress ||
+           code == error_code::coordinator_not_available || code == error_code::not_coordinator;
+}
+
+// The partitions of a consumer protocol assignment (ConsumerProtocolAssignment, any version:
+// version int16, then [topic string, [partition int32]]); empty if it does not parse.
+std::vector<std::pair<std::string, int32_t>> parse_assignment(const Bytes& b) {
+    std::vector<std::pair<std::string, int32_t>> out;
+    if (b.empty()) {
+        return out;
+    }
+    protocol::Reader r(b);
+    if (!r.read_int16().ok()) {
+        return {};
+    }
+    auto topics = r.read_array_length(false, false, 6);
+    if (!topics.ok()) {
+        return {};
+    }
+    for (int32_t t = 0; t < *topics; ++t) {
+        auto name = r.read_string(false);
+        if (!name.ok()) {
+            return {};
+        }
+        auto parts = r.read_array_length(false, false, 4);
+        if (!parts.ok()) {
+            return {};
+        }
+        for (int32_t p = 0; p < *parts; ++p) {
+            auto id = r.read_int32();
+            if (!id.ok()) {
+                return {};
+            }
+            out.emplace_back(*name, *id);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+Result<BrokerConnection*, ClientError> Client::coordinator(const std::string& group_id,
+                                                           Instant deadline) {
+    TRY_ASSIGN(BrokerConnection * any, any_broker(deadline));
+    protocol::FindCoordinatorRequest req;
+    req.key_ = group_id;
+    req.key_type_ = 0;
+    TRY_ASSIGN(auto resp, any->call<protocol::FindCoordinatorResponse>(req, deadline));
+    if (resp.error_code_ != error_code::none) {
+        return fail(ClientError{resp.error_code_, resp.error_message_.value_or("")});
+    }
+    return broker(NodeId(resp.node_id_), deadline);
+}
+
+Result<std::vector<GroupListing>, ClientError> Client::list_groups() {
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<std::vector<GroupListing>, ClientError> {
+        TRY_ASSIGN(auto md, fetch_metadata(std::vector<std::string>{}, d));
+        std::vector<GroupListing> out;
+        std::set<std::string> seen;
+        for (const auto& b : md.brokers) {
+            TRY_ASSIGN(BrokerConnection * conn, broker(b.id, d));
+            TRY_ASSIGN(auto resp,
+                       conn->call<protocol::ListGroupsResponse>(protocol::ListGroupsRequest{}, d));
+            if (resp.error_code_ != error_code::none) {
+                return fail(ClientError{resp.error_code_, ""});
+            }
+            for (const auto& g : resp.groups_) {
+                if (seen.insert(g.group_id_).second) {
+                    out.push_back({g.group_id_, g.protocol_type_, g.group_state_});
+                }
+            }
+        }
+        std::sort(out.begin(), out.end(), [](const GroupListing& a, const GroupListing& b) {
+            return a.group_id < b.group_id;
+        });
+        return out;
+    });
+}
+
+Result<GroupDescription, ClientError> Client::describe_group(const std::string& group_id) {
+    const Instant d = deadline();
+    protocol::DescribeGroupsRequest req;
+    req.groups_.push_back(group_id);
+    return with_retries(d, [&]() -> Result<GroupDescription, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, coordinator(group_id, d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::DescribeGroupsResponse>(req, d));
+        if (resp.groups_.size() != 1) {
+            return fail(
+                ClientError{error_code::unknown_server_error, "DescribeGroups answered no group"});
+        }
+        const auto& g = resp.groups_[0];
+        if (g.error_code_ != error_code::none) {
+            ClientError e{g.error_code_, ""};
+            if (coordinator_moved(g.error_code_)) {
+                e.code = error_code::request_timed_out;  // retriable: find the coordinator again
+                e.message = "the group coordinator is not available";
+            }
+            return fail(e);
+        }
+        GroupDescription out;
+        out.group_id = g.group_id_;
+        out.state = g.group_state_;
+        out.protocol_type = g.protocol_type_;
+        out.protocol = g.protocol_data_;
+        for (const auto& m : g.members_) {
+            GroupMemberDescription md;
+            md.member_id = m.member_id_;
+            md.group_instance_id = m.group_instance_id_;
+            md.client_id = m.client_id_;
+            md.client_host = m.client_host_;
+            if (g.protocol_type_ == "consumer") {
+                md.assignment = parse_assignment(m.member_assignment_);
+            }
+            out.members.push_back(std::move(md));
+        }
+        return out;
+    });
+}
+
+Result<std::vector<CommittedOffset>, ClientError> Client::committed_offsets(
+    const std::string& group_id) {
+    const Instant d = deadline();
+    protocol::OffsetFetchRequest req;
+    req.group_id_ = group_id;
+    req.topics_ = std::nullopt;  // all
+    return with_retries(d, [&]() -> Result<std::vector<CommittedOffset>, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, coordinator(group_id, d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::OffsetFetchResponse>(req, d));
+        if (resp.error_code_ != error_code::none) {
+            ClientError e{resp.error_code_, ""};
+            if (coordinator_moved(resp.error_code_)) {
+                e.code = error_code::request_timed_out;
+                e.message = "the group coordinator is not available";
+            }
+            return fail(e);
+        }
+        std::vector<CommittedOffset> out;
+        for (const auto& t : resp.topics_) {
+            for (const auto& p : t.partitions_) {
+                if (p.error_code_ == error_code::none && p.committed_offset_ >= 0) {
+                    out.push_back(
+                        {t.name_, PartitionId(p.partition_index_), Offset(p.committed_offset_)});
+                }
+            }
+        }
+        std::sort(out.begin(), out.end(), [](const CommittedOffset& a, const CommittedOffset& b) {
+            return std::make_pair(a.topic, a.partition.value()) <
+                   std::make_pair(b.topic, b.partition.value());
+        });
+        return out;
+    });
+}
+
+}  // namespace eddy::client

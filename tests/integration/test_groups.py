@@ -1,0 +1,240 @@
+#!/usr/bin/python3
+"""Consumer groups against a real eddy broker (issue #5): python3-confluent-kafka (librdkafka
+2.0.2) consumers splitting a 6-partition topic and rebalancing when one closes, a committed
+offset surviving a consumer and broker restart, static membership (group.instance.id) keeping
+its partitions across a quick restart, kafka-python's group consumer, and a kafkajs consumer
+group with eachMessage (js/kafkajs_group.js). Synchronisation is by polling with deadlines."""
+import json
+import os
+import shutil
+import subprocess
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import harness as h
+from harness import check, check_eq
+
+JS = os.path.join(h.HERE, "js")
+
+
+def setup():
+    return h.Broker("groups", {"group.initial.rebalance.delay.ms": "0"}).start()
+
+
+def create_topic(b, name, partitions, messages_per_partition=0):
+    a = AdminClient(h.confluent_conf(b))
+    a.create_topics([NewTopic(name, partitions, 1)], operation_timeout=10)[name].result(15)
+    h.wait_until(lambda: len(a.list_topics(name, timeout=5).topics[name].partitions) == partitions,
+                 10, f"topic {name} in metadata")
+    if messages_per_partition:
+        p = Producer(h.confluent_conf(b))
+        for part in range(partitions):
+            for i in range(messages_per_partition):
+                p.produce(name, value=f"{part}-{i}".encode(), partition=part)
+        check_eq(p.flush(15), 0, "messages left unflushed")
+
+
+def consumer(b, group, **extra):
+    conf = h.confluent_conf(b, **{"group.id": group, "session.timeout.ms": 6000,
+                                  "heartbeat.interval.ms": 300, "auto.offset.reset": "earliest",
+                                  "enable.auto.commit": False, "enable.partition.eof": False})
+    conf.update(extra)
+    return Consumer(conf)
+
+
+def assigned(c):
+    return {(tp.topic, tp.partition) for tp in c.assignment()}
+
+
+def poll_all(consumers, received, rounds=1):
+    for _ in range(rounds):
+        for c in consumers:
+            m = c.poll(0.05)
+            if m is not None and not m.error():
+                received.append((m.partition(), m.offset(), m.value()))
+
+
+def wait_split(consumers, topic, partitions, received, timeout=30):
+    """Polls every consumer until their assignments are non-empty, disjoint and cover the topic."""
+    want = {(topic, p) for p in range(partitions)}
+
+    def split():
+        poll_all(consumers, received)
+        sets = [assigned(c) for c in consumers]
+        return (all(sets) and sum(len(s) for s in sets) == partitions
+                and set().union(*sets) == want) and sets
+    return h.wait_until(split, timeout, f"{len(consumers)} consumers splitting {topic}", interval=0)
+
+
+def test_confluent_consumers_split_and_rebalance(b):
+    t, g = h.unique("grp-split"), h.unique("g-split")
+    create_topic(b, t, 6, messages_per_partition=5)
+    cs = [consumer(b, g) for _ in range(3)]
+    try:
+        for c in cs:
+            c.subscribe([t])
+        received = []
+        sets = wait_split(cs, t, 6, received)
+        print(f"  assignments: {[sorted(p for _, p in s) for s in sets]}")
+        h.wait_until(lambda: (poll_all(cs, received), len(set(received)) >= 30)[1], 20,
+                     "all 30 messages consumed")
+        check_eq(len(received), 30, "messages consumed (each exactly once)")
+        # Closing one member (LeaveGroup) moves its partitions to the other two.
+        cs[0].close()
+        closed = cs.pop(0)
+        sets = wait_split(cs, t, 6, received)
+        print(f"  after one closed: {[sorted(p for _, p in s) for s in sets]}")
+        del closed
+    finally:
+        for c in cs:
+            c.close()
+
+
+def test_committed_offset_resumes_after_consumer_and_broker_restart(b):
+    t, g = h.unique("grp-resume"), h.unique("g-resume")
+    create_topic(b, t, 1, messages_per_partition=10)
+    c = consumer(b, g)
+    c.subscribe([t])
+    got = []
+    h.wait_until(lambda: (poll_all([c], got), len(got) >= 4)[1], 20, "4 messages")
+    last = got[3]
+    c.commit(offsets=[TopicPartition(t, 0, last[1] + 1)], asynchronous=False)
+    check_eq(c.committed([TopicPartition(t, 0)], timeout=10)[0].offset, 4, "committed offset")
+    c.close()
+    b.restart()
+    c = consumer(b, g)
+    try:
+        check_eq(c.committed([TopicPartition(t, 0)], timeout=10)[0].offset, 4,
+                 "committed offset after the broker restart")
+        c.subscribe([t])
+        again = []
+        h.wait_until(lambda: (poll_all([c], again), again)[1], 30, "a message after the restart")
+        check_eq(again[0][:2], (0, 4), "first (partition, offset) consumed after the restart")
+        print(f"  resumed at offset {again[0][1]}: {again[0][2]!r}")
+    finally:
+        c.close()
+
+
+def test_static_member_keeps_partitions_across_quick_restart(b):
+    t, g = h.unique("grp-static"), h.unique("g-static")
+    create_topic(b, t, 6)
+    a = consumer(b, g, **{"group.instance.id": "static-a", "session.timeout.ms": 20000})
+    o = consumer(b, g, **{"group.instance.id": "static-b", "session.timeout.ms": 20000})
+    events = []  # the other member's rebalance callbacks
+    try:
+        a.subscribe([t])
+        o.subscribe([t], on_assign=lambda c, ps: events.append("assign"),
+                    on_revoke=lambda c, ps: events.append("revoke"))
+        before = wait_split([a, o], t, 6, [])
+        print(f"  before: {[sorted(p for _, p in s) for s in before]}, other member: {events}")
+        seen = len(events)
+        a.close()  # a static member does not leave the group on close
+        a = consumer(b, g, **{"group.instance.id": "static-a", "session.timeout.ms": 20000})
+        a.subscribe([t])
+        after = wait_split([a, o], t, 6, [])
+        check_eq(after, before, "assignments after the static member came back")
+        # No rebalance happened: the other member got no revocation or new assignment (polled a
+        # while longer: it would learn of a rebalance from its heartbeats every 300 ms).
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            poll_all([a, o], [])
+        check_eq(events[seen:], [], "rebalance callbacks of the other member after the restart")
+        check_eq([assigned(a), assigned(o)], before, "assignments a little later")
+    finally:
+        a.close()
+        o.close()
+
+
+def test_kafka_python_group_consumer_commits(b):
+    from kafka import KafkaConsumer
+    from kafka.structs import TopicPartition as KTP
+    t, g = h.unique("grp-kpy"), h.unique("g-kpy")
+    create_topic(b, t, 2, messages_per_partition=5)
+    c = KafkaConsumer(t, bootstrap_servers=b.bootstrap, group_id=g, auto_offset_reset="earliest",
+                      enable_auto_commit=False, consumer_timeout_ms=20000,
+                      session_timeout_ms=10000, heartbeat_interval_ms=500)
+    try:
+        got = []
+        for m in c:
+            got.append((m.partition, m.offset))
+            if len(got) == 10:
+                break
+        check_eq(sorted(got), [(p, o) for p in range(2) for o in range(5)], "kafka-python consumed")
+        c.commit()
+        check_eq([c.committed(KTP(t, p)) for p in range(2)], [5, 5], "kafka-python committed")
+    finally:
+        c.close()
+    # librdkafka sees the same committed offsets.
+    r = consumer(b, g)
+    try:
+        offs = r.committed([TopicPartition(t, 0), TopicPartition(t, 1)], timeout=10)
+        check_eq([x.offset for x in offs], [5, 5], "committed offsets as librdkafka reads them")
+    finally:
+        r.close()
+
+
+def test_kafkajs_consumer_group_each_message(b):
+    node = shutil.which("node")
+    check(node, "node is not installed: kafkajs needs Node.js (see tools/install-deps.sh)")
+    check(os.path.isdir(os.path.join(JS, "node_modules", "kafkajs")),
+          f"kafkajs is not installed in {JS}/node_modules: run `npm ci` there")
+    t, g = h.unique("grp-kjs"), h.unique("g-kjs")
+    p = subprocess.run([node, os.path.join(JS, "kafkajs_group.js"), b.bootstrap, t, g, "20"],
+                       capture_output=True, timeout=80, cwd=JS)
+    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    check_eq(p.returncode, 0, f"kafkajs_group.js exit code\nstdout:\n{out[-3000:]}\nstderr:\n{err[-5000:]}")
+    res = json.loads(out.strip().splitlines()[-1])
+    check_eq(sorted((x[0], x[1]) for x in res["consumed"]),
+             [(p, o) for p in range(2) for o in range(10)], "kafkajs consumed each record once")
+    print(f"  kafkajs committed {res['committed']}")
+    r = consumer(b, g)
+    try:
+        offs = r.committed([TopicPartition(t, 0), TopicPartition(t, 1)], timeout=10)
+        check_eq([x.offset for x in offs], [10, 10], "kafkajs's commits as librdkafka reads them")
+    finally:
+        r.close()
+
+
+def test_eddy_group_list_and_describe(b):
+    t, g = h.unique("grp-cli"), h.unique("g-cli")
+    create_topic(b, t, 2, messages_per_partition=5)
+    c = consumer(b, g, **{"client.id": "cli-consumer"})
+    try:
+        c.subscribe([t])
+        got = []
+        h.wait_until(lambda: (poll_all([c], got), len(got) >= 8)[1], 20, "8 messages")
+        c.commit(offsets=[TopicPartition(t, 0, 5), TopicPartition(t, 1, 3)], asynchronous=False)
+        env = dict(os.environ, EDDY_BROKERS=b.bootstrap)
+        out = subprocess.run([h._args.eddy, "group", "list"], capture_output=True, env=env,
+                             timeout=30, text=True)
+        check_eq(out.returncode, 0, f"eddy group list exit code ({out.stderr})")
+        print("  $ eddy group list\n" + "\n".join("    " + x for x in out.stdout.splitlines()))
+        rows = [x.split() for x in out.stdout.splitlines()]
+        check_eq(rows[0], ["GROUP", "STATE", "PROTOCOL-TYPE"], "list header")
+        check([g, "Stable", "consumer"] in rows, f"{g} Stable in the list")
+        out = subprocess.run([h._args.eddy, "group", "describe", g], capture_output=True, env=env,
+                             timeout=30, text=True)
+        check_eq(out.returncode, 0, f"eddy group describe exit code ({out.stderr})")
+        print(f"  $ eddy group describe {g}\n" +
+              "\n".join("    " + x for x in out.stdout.splitlines()))
+        rows = [x.split() for x in out.stdout.splitlines()]
+        check_eq(rows[1], ["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
+                           "CONSUMER-ID", "HOST", "CLIENT-ID"], "describe header")
+        check_eq([r[:6] for r in rows[2:]], [[g, t, "0", "5", "5", "0"], [g, t, "1", "3", "5", "2"]],
+                 "offsets, log end and lag per partition")
+        member = rows[2][6]
+        check(member.startswith("cli-consumer-"), f"consumer id {member!r}")
+        check_eq([r[6:] for r in rows[2:]], [[member, "127.0.0.1", "cli-consumer"]] * 2,
+                 "owner columns")
+        out = subprocess.run([h._args.eddy, "group", "describe", "no-such-group"],
+                             capture_output=True, env=env, timeout=30, text=True)
+        check_eq((out.returncode, out.stderr.strip()),
+                 (1, "eddy group describe: group 'no-such-group' does not exist"), "unknown group")
+    finally:
+        c.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(h.main(globals(), setup))
