@@ -30,6 +30,11 @@ Result<std::vector<Address>, std::string> parse_brokers(const std::string& list)
 int run_client(const std::string& command, const ClientArgs& args,
                const std::function<int(client::Client&, Env&)>& body);
 
+// A table on stdout: columns padded to their widest cell, two spaces apart (the last column is
+// not padded).
+using Row = std::vector<std::string>;
+void print_table(const std::vector<Row>& rows);
+
 // Prints "<command>: <error>" on stderr; returns 1.
 int report(const std::string& command, const client::ClientError& e);
 int report(const std::string& command, const std::string& message);

@@ -1,4 +1,5 @@
 // The client commands' shared plumbing (client_cli.h) and `eddy cluster info`.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -57,6 +58,26 @@ Result<std::vector<Address>, std::string> parse_brokers(const std::string& list)
         return fail(std::string("no brokers given (-b host:port)"));
     }
     return out;
+}
+
+void print_table(const std::vector<Row>& rows) {
+    std::vector<size_t> widths;
+    for (const Row& r : rows) {
+        widths.resize(std::max(widths.size(), r.size()));
+        for (size_t i = 0; i < r.size(); ++i) {
+            widths[i] = std::max(widths[i], r[i].size());
+        }
+    }
+    for (const Row& r : rows) {
+        std::string line;
+        for (size_t i = 0; i < r.size(); ++i) {
+            line += r[i];
+            if (i + 1 < r.size()) {
+                line.append(widths[i] - r[i].size() + 2, ' ');
+            }
+        }
+        std::printf("%s\n", line.c_str());
+    }
 }
 
 int report(const std::string& command, const std::string& message) {

@@ -13,29 +13,6 @@
 namespace eddy::cli {
 namespace {
 
-using Row = std::vector<std::string>;
-
-// Columns padded to their widest cell, two spaces apart; the last column is not padded.
-void print_rows(const std::vector<Row>& rows) {
-    std::vector<size_t> widths;
-    for (const Row& r : rows) {
-        widths.resize(std::max(widths.size(), r.size()));
-        for (size_t i = 0; i < r.size(); ++i) {
-            widths[i] = std::max(widths[i], r[i].size());
-        }
-    }
-    for (const Row& r : rows) {
-        std::string line;
-        for (size_t i = 0; i < r.size(); ++i) {
-            line += r[i];
-            if (i + 1 < r.size()) {
-                line.append(widths[i] - r[i].size() + 2, ' ');
-            }
-        }
-        std::printf("%s\n", line.c_str());
-    }
-}
-
 int list(client::Client& c) {
     auto groups = c.list_groups();
     if (!groups.ok()) {
@@ -45,7 +22,7 @@ int list(client::Client& c) {
     for (const auto& g : *groups) {
         rows.push_back({g.group_id, g.state, g.protocol_type});
     }
-    print_rows(rows);
+    print_table(rows);
     return 0;
 }
 
@@ -103,7 +80,7 @@ int describe(client::Client& c, const std::string& group) {
                         owned ? m->second->member_id : "-", owned ? m->second->client_host : "-",
                         owned ? m->second->client_id : "-"});
     }
-    print_rows(rows);
+    print_table(rows);
     return 0;
 }
 

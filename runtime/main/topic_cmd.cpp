@@ -11,29 +11,6 @@
 namespace eddy::cli {
 namespace {
 
-using Row = std::vector<std::string>;
-
-// Columns padded to their widest cell, two spaces apart; the last column is not padded.
-void print_table(const std::vector<Row>& rows) {
-    std::vector<size_t> widths;
-    for (const Row& r : rows) {
-        widths.resize(std::max(widths.size(), r.size()));
-        for (size_t i = 0; i < r.size(); ++i) {
-            widths[i] = std::max(widths[i], r[i].size());
-        }
-    }
-    for (const Row& r : rows) {
-        std::string line;
-        for (size_t i = 0; i < r.size(); ++i) {
-            line += r[i];
-            if (i + 1 < r.size()) {
-                line.append(widths[i] - r[i].size() + 2, ' ');
-            }
-        }
-        std::printf("%s\n", line.c_str());
-    }
-}
-
 std::string id_list(const std::vector<int32_t>& ids) {
     std::string s = "[";
     for (size_t i = 0; i < ids.size(); ++i) {
