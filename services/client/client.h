@@ -88,6 +88,18 @@ public:
     // The group's committed offsets of every partition (OffsetFetch with all topics), sorted.
     Result<std::vector<CommittedOffset>, ClientError> committed_offsets(
         const std::string& group_id);
+    // OffsetCommit of `offsets` as an admin, outside any generation (generation -1, empty member
+    // id): the coordinator accepts it only while the group has no members (Empty or Dead). The
+    // first partition the coordinator refuses fails the call with its code.
+    Result<void, ClientError> commit_offsets(const std::string& group_id,
+                                             const std::vector<CommittedOffset>& offsets);
+    // OffsetDelete of `partitions` (KIP-496). GROUP_SUBSCRIBED_TO_TOPIC when a member of the
+    // group still consumes the topic; the first refused partition fails the call.
+    Result<void, ClientError> delete_offsets(const std::string& group_id,
+                                             const std::vector<TopicPartition>& partitions);
+    // DeleteGroups of one group at its coordinator: NON_EMPTY_GROUP while it has members,
+    // GROUP_ID_NOT_FOUND when it does not exist.
+    Result<void, ClientError> delete_group(const std::string& group_id);
 
 private:
     // The coordinator of a group (FindCoordinator).

@@ -1,11 +1,16 @@
-// Client group calls: ListGroups (every broker), DescribeGroups and OffsetFetch (at the group's
-// coordinator, found with FindCoordinator), for `eddy group list|describe`.
+// Client group calls: ListGroups (every broker); DescribeGroups, OffsetFetch, OffsetCommit,
+// OffsetDelete and DeleteGroups (at the group's coordinator, found with FindCoordinator), for
+// `eddy group list|describe|reset-offsets|delete-offsets|delete`.
 #include <algorithm>
 #include <set>
+#include <string>
 
+#include "core/protocol/generated/delete_groups.h"
 #include "core/protocol/generated/describe_groups.h"
 #include "core/protocol/generated/find_coordinator.h"
 #include "core/protocol/generated/list_groups.h"
+#include "core/protocol/generated/offset_commit.h"
+#include "core/protocol/generated/offset_delete.h"
 #include "core/protocol/generated/offset_fetch.h"
 #include "core/protocol/wire.h"
 #include "services/client/client.h"
@@ -17,6 +22,15 @@ namespace {
 bool coordinator_moved(int16_t code) {
     return code == error_code::coordinator_load_in_progress ||
            code == error_code::coordinator_not_available || code == error_code::not_coordinator;
+}
+
+// A group error from the coordinator; a moved or loading coordinator becomes retriable
+// (REQUEST_TIMED_OUT) so that with_retries finds the coordinator again.
+ClientError group_error(int16_t code) {
+    if (coordinator_moved(code)) {
+        return ClientError{error_code::request_timed_out, "the group coordinator is not available"};
+    }
+    return ClientError{code, ""};
 }
 
 // The partitions of a consumer protocol assignment (ConsumerProtocolAssignment, any version:
@@ -167,6 +181,89 @@ Result<std::vector<CommittedOffset>, ClientError> Client::committed_offsets(
                    std::make_pair(b.topic, b.partition.value());
         });
         return out;
+    });
+}
+
+Result<void, ClientError> Client::commit_offsets(const std::string& group_id,
+                                                 const std::vector<CommittedOffset>& offsets) {
+    const Instant d = deadline();
+    protocol::OffsetCommitRequest req;
+    req.group_id_ = group_id;
+    req.generation_id_or_member_epoch_ = -1;  // an admin commit: no generation, no member
+    req.member_id_ = "";
+    for (const auto& o : offsets) {
+        if (req.topics_.empty() || req.topics_.back().name_ != o.topic) {
+            req.topics_.emplace_back();
+            req.topics_.back().name_ = o.topic;
+        }
+        protocol::OffsetCommitRequest::OffsetCommitRequestPartition p;
+        p.partition_index_ = o.partition.value();
+        p.committed_offset_ = o.offset.value();
+        req.topics_.back().partitions_.push_back(p);
+    }
+    return with_retries(d, [&]() -> Result<void, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, coordinator(group_id, d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::OffsetCommitResponse>(req, d));
+        for (const auto& t : resp.topics_) {
+            for (const auto& p : t.partitions_) {
+                if (p.error_code_ != error_code::none) {
+                    return fail(group_error(p.error_code_));
+                }
+            }
+        }
+        return {};
+    });
+}
+
+Result<void, ClientError> Client::delete_offsets(const std::string& group_id,
+                                                 const std::vector<TopicPartition>& partitions) {
+    const Instant d = deadline();
+    protocol::OffsetDeleteRequest req;
+    req.group_id_ = group_id;
+    for (const auto& tp : partitions) {
+        if (req.topics_.empty() || req.topics_.back().name_ != tp.topic) {
+            req.topics_.emplace_back();
+            req.topics_.back().name_ = tp.topic;
+        }
+        protocol::OffsetDeleteRequest::OffsetDeleteRequestPartition p;
+        p.partition_index_ = tp.partition.value();
+        req.topics_.back().partitions_.push_back(p);
+    }
+    return with_retries(d, [&]() -> Result<void, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, coordinator(group_id, d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::OffsetDeleteResponse>(req, d));
+        if (resp.error_code_ != error_code::none) {
+            return fail(group_error(resp.error_code_));
+        }
+        for (const auto& t : resp.topics_) {
+            for (const auto& p : t.partitions_) {
+                if (p.error_code_ != error_code::none) {
+                    ClientError e = group_error(p.error_code_);
+                    e.message =
+                        "topic '" + t.name_ + "' partition " + std::to_string(p.partition_index_);
+                    return fail(e);
+                }
+            }
+        }
+        return {};
+    });
+}
+
+Result<void, ClientError> Client::delete_group(const std::string& group_id) {
+    const Instant d = deadline();
+    protocol::DeleteGroupsRequest req;
+    req.groups_names_.push_back(group_id);
+    return with_retries(d, [&]() -> Result<void, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, coordinator(group_id, d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::DeleteGroupsResponse>(req, d));
+        if (resp.results_.size() != 1) {
+            return fail(
+                ClientError{error_code::unknown_server_error, "DeleteGroups answered no group"});
+        }
+        if (resp.results_[0].error_code_ != error_code::none) {
+            return fail(group_error(resp.results_[0].error_code_));
+        }
+        return {};
     });
 }
 

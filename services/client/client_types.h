@@ -135,7 +135,8 @@ struct ConfigChange {
     std::optional<std::string> value;  // nullopt: delete
 };
 
-// Consumer groups (list_groups, describe_group, committed_offsets).
+// Consumer groups (list_groups, describe_group, committed_offsets, commit_offsets,
+// delete_offsets, delete_group).
 struct GroupListing {
     std::string group_id;
     std::string protocol_type;
@@ -164,6 +165,12 @@ struct CommittedOffset {
     std::string topic;
     PartitionId partition;
     Offset offset{-1};
+};
+
+// One partition of a topic (delete_offsets).
+struct TopicPartition {
+    std::string topic;
+    PartitionId partition;
 };
 
 }  // namespace eddy::client

@@ -30,6 +30,9 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::list_groups, {0, 4}},
         {ApiKey::describe_groups, {0, 5}},
         {ApiKey::offset_fetch, {2, 7}},  // v2: all topics; v8: batched groups
+        {ApiKey::offset_commit, {2, 9}},  // v2: generation -1 admin commits (eddy group)
+        {ApiKey::delete_groups, {0, 2}},
+        {ApiKey::offset_delete, {0, 0}},
     };
     VersionRange r;
     bool found = false;

@@ -3,7 +3,8 @@
 2.0.2) consumers splitting a 6-partition topic and rebalancing when one closes, a committed
 offset surviving a consumer and broker restart, static membership (group.instance.id) keeping
 its partitions across a quick restart, kafka-python's group consumer, and a kafkajs consumer
-group with eachMessage (js/kafkajs_group.js). Synchronisation is by polling with deadlines."""
+group with eachMessage (js/kafkajs_group.js), and `eddy group` list/describe plus the admin
+operations reset-offsets, delete-offsets and delete. Synchronisation is by polling with deadlines."""
 import json
 import os
 import shutil
@@ -234,6 +235,127 @@ def test_eddy_group_list_and_describe(b):
                  (1, "eddy group describe: group 'no-such-group' does not exist"), "unknown group")
     finally:
         c.close()
+
+
+def eddy(b, *args):
+    env = dict(os.environ, EDDY_BROKERS=b.bootstrap)
+    return subprocess.run([h._args.eddy, "group", *args], capture_output=True, env=env,
+                          timeout=60, text=True)
+
+
+def eddy_rows(b, *args, quiet=False):
+    """Runs `eddy group ARGS`, which must succeed; its stdout as rows of words."""
+    out = eddy(b, *args)
+    check_eq(out.returncode, 0, f"eddy group {' '.join(args)} exit code ({out.stderr.strip()})")
+    if not quiet:
+        print(f"  $ eddy group {' '.join(args)}\n" +
+          "\n".join("    " + x for x in out.stdout.splitlines()))
+    return [x.split() for x in out.stdout.splitlines()]
+
+
+def eddy_fails(b, args, stderr, what):
+    out = eddy(b, *args)
+    check_eq((out.returncode, out.stderr.strip(), out.stdout), (1, stderr, ""), what)
+
+
+def test_eddy_group_reset_delete_offsets_and_delete(b):
+    t, g = h.unique("grp-reset"), h.unique("g-reset")
+    create_topic(b, t, 2)
+    # Five records a partition, one second apart from 2024-05-01T12:00:00Z (CreateTime), so that
+    # --to-datetime and --by-duration have fixed answers.
+    base = 1714564800000
+    p = Producer(h.confluent_conf(b))
+    for part in range(2):
+        for i in range(5):
+            p.produce(t, value=f"{part}-{i}".encode(), partition=part, timestamp=base + 1000 * i)
+    check_eq(p.flush(15), 0, "messages left unflushed")
+
+    def current_offsets():
+        rows = eddy_rows(b, "describe", g, quiet=True)
+        return [(r[2], r[3]) for r in rows[2:]]
+
+    def state():
+        return {r[0]: r[1] for r in eddy_rows(b, "list", quiet=True)[1:]}.get(g)
+
+    def table(offsets):
+        return [["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"]] + \
+            [[g, t, str(part), str(o)] for part, o in enumerate(offsets)]
+
+    dry = ["(dry", "run:", "add", "--execute", "to", "commit", "these", "offsets)"]
+    reset = ["reset-offsets", g, "--topic", t]
+
+    # An active member: every admin operation is refused.
+    c = consumer(b, g)
+    try:
+        c.subscribe([t])
+        got = []
+        h.wait_until(lambda: (poll_all([c], got), len(got) >= 10)[1], 20, "10 messages")
+        c.commit(offsets=[TopicPartition(t, 0, 5), TopicPartition(t, 1, 5)], asynchronous=False)
+        h.wait_until(lambda: state() == "Stable", 20, f"{g} Stable")
+        eddy_fails(b, reset + ["--to-earliest", "--execute"],
+                   f"eddy group reset-offsets: group '{g}' is active (state Stable): "
+                   "stop its consumers first", "reset-offsets of an active group")
+        eddy_fails(b, ["delete-offsets", g, "--topic", t],
+                   f"eddy group delete-offsets: group '{g}' is subscribed to topic '{t}': "
+                   "stop its consumers first (GROUP_SUBSCRIBED_TO_TOPIC)",
+                   "delete-offsets of a consumed topic")
+        eddy_fails(b, ["delete", g], f"eddy group delete: group '{g}' is not empty: "
+                   "stop its consumers first (NON_EMPTY_GROUP)", "delete of an active group")
+    finally:
+        c.close()
+    h.wait_until(lambda: state() == "Empty", 20, f"{g} Empty after its consumer closed")
+    check_eq(current_offsets(), [("0", "5"), ("1", "5")], "offsets after the refusals")
+
+    # Dry runs print the new offsets and change nothing.
+    check_eq(eddy_rows(b, *reset, "--to-earliest"), table([0, 0]) + [dry], "dry run --to-earliest")
+    check_eq(eddy_rows(b, "reset-offsets", g, "--all-topics", "--shift-by", "-10"),
+             table([0, 0]) + [dry], "dry run --all-topics --shift-by -10 (clamped to the start)")
+    check_eq(current_offsets(), [("0", "5"), ("1", "5")], "offsets after the dry runs")
+
+    # --execute --to-earliest: a consumer of the group resumes from 0 (not from 5, and not by
+    # auto.offset.reset, which is latest here).
+    check_eq(eddy_rows(b, *reset, "--to-earliest", "--execute"), table([0, 0]),
+             "--to-earliest --execute")
+    check_eq(current_offsets(), [("0", "0"), ("1", "0")], "offsets after --to-earliest")
+    c = consumer(b, g, **{"auto.offset.reset": "latest"})
+    try:
+        c.subscribe([t])
+        got = []
+        h.wait_until(lambda: (poll_all([c], got), {x[0] for x in got} == {0, 1})[1], 30,
+                     "a message from each partition")
+        first = {}
+        for part, off, _ in got:
+            first.setdefault(part, off)
+        check_eq(first, {0: 0, 1: 0}, "first offset consumed per partition after the reset")
+    finally:
+        c.close()
+    h.wait_until(lambda: state() == "Empty", 20, f"{g} Empty after the second consumer")
+
+    # Out-of-range offsets clamp to the log; shifts start from the committed offset.
+    check_eq(eddy_rows(b, *reset, "--to-offset", "99", "--execute"), table([5, 5]),
+             "--to-offset 99 (clamped to the log end)")
+    check_eq(eddy_rows(b, *reset, "--shift-by", "-2", "--execute"), table([3, 3]),
+             "--shift-by -2")
+    check_eq(current_offsets(), [("0", "3"), ("1", "3")], "offsets after --shift-by -2")
+    check_eq(eddy_rows(b, "reset-offsets", g, "--topic", f"{t}:1", "--to-datetime",
+                       "2024-05-01T12:00:02.000", "--execute"),
+             [table([0])[0], [g, t, "1", "2"]], "--to-datetime on partition 1")
+    check_eq(current_offsets(), [("0", "3"), ("1", "2")], "offsets after --to-datetime")
+    # Every record is from 2024: none in the last hour, so the new offset is the log end.
+    check_eq(eddy_rows(b, *reset, "--by-duration", "PT1H"), table([5, 5]) + [dry],
+             "dry run --by-duration PT1H")
+    check_eq(eddy_rows(b, *reset, "--by-duration", "P5000DT1H"), table([0, 0]) + [dry],
+             "dry run --by-duration P5000DT1H")
+
+    # delete-offsets, then delete.
+    check_eq(eddy_rows(b, "delete-offsets", g, "--topic", f"{t}:0"),
+             [["deleted", "offsets", "of", "group", g, "for", f"{t}:0"]], "delete-offsets")
+    check_eq(current_offsets(), [("1", "2")], "offsets after delete-offsets")
+    check_eq(eddy_rows(b, "delete", g), [["deleted", "group", g]], "delete")
+    eddy_fails(b, ["describe", g], f"eddy group describe: group '{g}' does not exist",
+               "describe after delete")
+    eddy_fails(b, ["delete", g], f"eddy group delete: group '{g}' does not exist "
+               "(GROUP_ID_NOT_FOUND)", "delete of a deleted group")
 
 
 if __name__ == "__main__":
