@@ -231,7 +231,7 @@ def test_eddy_group_list_and_describe(b):
                  "owner columns")
         out = subprocess.run([h._args.eddy, "group", "describe", "no-such-group"],
                              capture_output=True, env=env, timeout=30, text=True)
-        check_eq((out.returncode, out.stderr.strip()),
+        check_eq((out.returncode, h.clean_stderr(out.stderr).strip()),
                  (1, "eddy group describe: group 'no-such-group' does not exist"), "unknown group")
     finally:
         c.close()
@@ -239,8 +239,10 @@ def test_eddy_group_list_and_describe(b):
 
 def eddy(b, *args):
     env = dict(os.environ, EDDY_BROKERS=b.bootstrap)
-    return subprocess.run([h._args.eddy, "group", *args], capture_output=True, env=env,
-                          timeout=60, text=True)
+    out = subprocess.run([h._args.eddy, "group", *args], capture_output=True, env=env,
+                         timeout=60, text=True)
+    out.stderr = h.clean_stderr(out.stderr)
+    return out
 
 
 def eddy_rows(b, *args, quiet=False):
