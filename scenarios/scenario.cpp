@@ -10,6 +10,7 @@ const std::vector<Scenario>& all_scenarios() {
         frame_echo_scenario(),
         disk_durability_scenario(),
         log_crash_recovery_scenario(),
+        group_rebalance_scenario(),
     };
     return all;
 }

@@ -8,5 +8,6 @@ namespace eddy::scenarios {
 Scenario frame_echo_scenario();
 Scenario disk_durability_scenario();
 Scenario log_crash_recovery_scenario();
+Scenario group_rebalance_scenario();
 
 }  // namespace eddy::scenarios

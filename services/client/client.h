@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/env/env.h"
+#include "core/protocol/generated/offset_commit.h"
 #include "services/client/broker_connection.h"
 #include "services/client/client_types.h"
 #include "services/client/kafka_error.h"
@@ -101,8 +102,26 @@ public:
     // GROUP_ID_NOT_FOUND when it does not exist.
     Result<void, ClientError> delete_group(const std::string& group_id);
 
+    // --- Group membership (GroupMember, group_member.h) --------------------------------------
+    // Sends one request to the group's coordinator and returns its response as it is: no
+    // retries, since a member must react to each error code itself. The coordinator is found
+    // with FindCoordinator and remembered until forget_coordinator() or a failed call.
+    template <typename Resp, typename Req>
+    Result<Resp, ClientError> call_coordinator(const std::string& group_id, const Req& request,
+                                               Instant deadline) {
+        TRY_ASSIGN(BrokerConnection * conn, coordinator(group_id, deadline));
+        auto r = conn->call<Resp>(request, deadline);
+        if (!r.ok()) {
+            forget_coordinator(group_id);
+        }
+        return r;
+    }
+    // The version call_coordinator() speaks for `key` (after a call has found the coordinator).
+    std::optional<int16_t> coordinator_version(const std::string& group_id, protocol::ApiKey key);
+    void forget_coordinator(const std::string& group_id);
+
 private:
-    // The coordinator of a group (FindCoordinator).
+    // The coordinator of a group (remembered, else FindCoordinator).
     Result<BrokerConnection*, ClientError> coordinator(const std::string& group_id,
                                                        Instant deadline);
     // Any live connection (bootstrap servers first, then known brokers).
@@ -135,6 +154,7 @@ private:
                 return r;
             }
             leaders_.clear();
+            coordinators_.clear();
             controller_.reset();
             drop_broken();
             if (env_.scheduler.sleep_for(backoff) != WakeReason::timeout) {
@@ -153,6 +173,16 @@ private:
     std::optional<NodeId> controller_;
     // Cached leaders by (topic, partition).
     std::map<std::pair<std::string, int32_t>, NodeId> leaders_;
+    // Coordinators by group id.
+    std::map<std::string, NodeId> coordinators_;
 };
+
+// An OffsetCommit of `offsets` (grouped by topic in the order given) in a generation, or as an
+// admin (generation -1, empty member id).
+protocol::OffsetCommitRequest offset_commit_request(const std::string& group_id,
+                                                    int32_t generation,
+                                                    const std::string& member_id,
+                                                    const std::optional<std::string>& instance_id,
+                                                    const std::vector<CommittedOffset>& offsets);
 
 }  // namespace eddy::client

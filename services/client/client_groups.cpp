@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "core/protocol/consumer_protocol.h"
 #include "core/protocol/generated/delete_groups.h"
 #include "core/protocol/generated/describe_groups.h"
 #include "core/protocol/generated/find_coordinator.h"
@@ -33,46 +34,17 @@ ClientError group_error(int16_t code) {
     return ClientError{code, ""};
 }
 
-// The partitions of a consumer protocol assignment (ConsumerProtocolAssignment, any version:
-// version int16, then [topic string, [partition int32]]); empty if it does not parse.
-std::vector<std::pair<std::string, int32_t>> parse_assignment(const Bytes& b) {
-    std::vector<std::pair<std::string, int32_t>> out;
-    if (b.empty()) {
-        return out;
-    }
-    protocol::Reader r(b);
-    if (!r.read_int16().ok()) {
-        return {};
-    }
-    auto topics = r.read_array_length(false, false, 6);
-    if (!topics.ok()) {
-        return {};
-    }
-    for (int32_t t = 0; t < *topics; ++t) {
-        auto name = r.read_string(false);
-        if (!name.ok()) {
-            return {};
-        }
-        auto parts = r.read_array_length(false, false, 4);
-        if (!parts.ok()) {
-            return {};
-        }
-        for (int32_t p = 0; p < *parts; ++p) {
-            auto id = r.read_int32();
-            if (!id.ok()) {
-                return {};
-            }
-            out.emplace_back(*name, *id);
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 }  // namespace
 
 Result<BrokerConnection*, ClientError> Client::coordinator(const std::string& group_id,
                                                            Instant deadline) {
+    if (auto known = coordinators_.find(group_id); known != coordinators_.end()) {
+        auto conn = broker(known->second, deadline);
+        if (conn.ok()) {
+            return conn;
+        }
+        coordinators_.erase(group_id);
+    }
     TRY_ASSIGN(BrokerConnection * any, any_broker(deadline));
     protocol::FindCoordinatorRequest req;
     req.key_ = group_id;
@@ -81,7 +53,53 @@ Result<BrokerConnection*, ClientError> Client::coordinator(const std::string& gr
     if (resp.error_code_ != error_code::none) {
         return fail(ClientError{resp.error_code_, resp.error_message_.value_or("")});
     }
-    return broker(NodeId(resp.node_id_), deadline);
+    TRY_ASSIGN(BrokerConnection * conn, broker(NodeId(resp.node_id_), deadline));
+    coordinators_[group_id] = NodeId(resp.node_id_);
+    return conn;
+}
+
+protocol::OffsetCommitRequest offset_commit_request(const std::string& group_id,
+                                                    int32_t generation,
+                                                    const std::string& member_id,
+                                                    const std::optional<std::string>& instance_id,
+                                                    const std::vector<CommittedOffset>& offsets) {
+    protocol::OffsetCommitRequest req;
+    req.group_id_ = group_id;
+    req.generation_id_or_member_epoch_ = generation;
+    req.member_id_ = member_id;
+    req.group_instance_id_ = instance_id;
+    for (const auto& o : offsets) {
+        if (req.topics_.empty() || req.topics_.back().name_ != o.topic) {
+            req.topics_.emplace_back();
+            req.topics_.back().name_ = o.topic;
+        }
+        protocol::OffsetCommitRequest::OffsetCommitRequestPartition p;
+        p.partition_index_ = o.partition.value();
+        p.committed_offset_ = o.offset.value();
+        req.topics_.back().partitions_.push_back(p);
+    }
+    return req;
+}
+
+std::optional<int16_t> Client::coordinator_version(const std::string& group_id,
+                                                   protocol::ApiKey key) {
+    auto known = coordinators_.find(group_id);
+    if (known == coordinators_.end()) {
+        return std::nullopt;
+    }
+    auto address = brokers_.find(known->second);
+    if (address == brokers_.end()) {
+        return std::nullopt;
+    }
+    auto conn = connections_.find(address->second);
+    if (conn == connections_.end()) {
+        return std::nullopt;
+    }
+    return conn->second->versions().version(key);
+}
+
+void Client::forget_coordinator(const std::string& group_id) {
+    coordinators_.erase(group_id);
 }
 
 Result<std::vector<GroupListing>, ClientError> Client::list_groups() {
@@ -141,8 +159,9 @@ Result<GroupDescription, ClientError> Client::describe_group(const std::string& 
             md.group_instance_id = m.group_instance_id_;
             md.client_id = m.client_id_;
             md.client_host = m.client_host_;
-            if (g.protocol_type_ == "consumer") {
-                md.assignment = parse_assignment(m.member_assignment_);
+            if (g.protocol_type_ == protocol::consumer_protocol_type) {
+                md.assignment =
+                    protocol::parse_assignment(m.member_assignment_).value_or(protocol::PartitionList{});
             }
             out.members.push_back(std::move(md));
         }
@@ -187,20 +206,8 @@ Result<std::vector<CommittedOffset>, ClientError> Client::committed_offsets(
 Result<void, ClientError> Client::commit_offsets(const std::string& group_id,
                                                  const std::vector<CommittedOffset>& offsets) {
     const Instant d = deadline();
-    protocol::OffsetCommitRequest req;
-    req.group_id_ = group_id;
-    req.generation_id_or_member_epoch_ = -1;  // an admin commit: no generation, no member
-    req.member_id_ = "";
-    for (const auto& o : offsets) {
-        if (req.topics_.empty() || req.topics_.back().name_ != o.topic) {
-            req.topics_.emplace_back();
-            req.topics_.back().name_ = o.topic;
-        }
-        protocol::OffsetCommitRequest::OffsetCommitRequestPartition p;
-        p.partition_index_ = o.partition.value();
-        p.committed_offset_ = o.offset.value();
-        req.topics_.back().partitions_.push_back(p);
-    }
+    // An admin commit: no generation, no member.
+    const protocol::OffsetCommitRequest req = offset_commit_request(group_id, -1, "", std::nullopt, offsets);
     return with_retries(d, [&]() -> Result<void, ClientError> {
         TRY_ASSIGN(BrokerConnection * conn, coordinator(group_id, d));
         TRY_ASSIGN(auto resp, conn->call<protocol::OffsetCommitResponse>(req, d));

@@ -33,6 +33,10 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::offset_commit, {2, 9}},  // v2: generation -1 admin commits (eddy group)
         {ApiKey::delete_groups, {0, 2}},
         {ApiKey::offset_delete, {0, 0}},
+        {ApiKey::join_group, {0, 9}},   // v4: MEMBER_ID_REQUIRED; v5: static membership
+        {ApiKey::sync_group, {0, 5}},
+        {ApiKey::heartbeat, {0, 4}},
+        {ApiKey::leave_group, {0, 5}},  // v3: members by batch
     };
     VersionRange r;
     bool found = false;

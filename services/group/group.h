@@ -28,6 +28,14 @@
 namespace eddy::group {
 
 // Broker settings that shape the coordinator (Kafka's names and defaults).
+// Planted bugs: each makes the coordinator break one invariant, so that scenarios can prove
+// their checkers notice (sim_planted_bugs). All off in production.
+struct GroupKnobs {
+    // OffsetCommit skips the member and generation checks: a fenced (zombie) member's commit is
+    // accepted and can move a committed offset back.
+    bool accept_fenced_commits = false;
+};
+
 struct GroupConfig {
     Duration session_timeout_min = Duration::seconds(6);      // group.min.session.timeout.ms
     Duration session_timeout_max = Duration::minutes(30);     // group.max.session.timeout.ms
@@ -40,6 +48,7 @@ struct GroupConfig {
     // Kafka uses a random UUID. The wiring passes a fresh random seed at each load so ids never
     // repeat across coordinator incarnations; collisions with live ids are skipped anyway.
     uint64_t member_id_seed = 0;
+    GroupKnobs knobs;
 };
 
 // Time enters every call: the monotonic clock for session/rebalance timers, the wall clock for
@@ -81,7 +90,7 @@ struct Member {
     Duration session_timeout;
     Duration rebalance_timeout;
     // (name, metadata) in the member's order of preference; metadata is opaque except for the
-    // consumer protocol's subscribed topics (consumer_protocol.h).
+    // consumer protocol's subscribed topics (core/protocol/consumer_protocol.h).
     std::vector<std::pair<std::string, Bytes>> protocols;
     Bytes assignment;
     Instant session_deadline;

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/base/assert.h"
-#include "services/group/consumer_protocol.h"
+#include "core/protocol/consumer_protocol.h"
 #include "services/group/group_coordinator.h"
 
 namespace eddy::group {
@@ -14,7 +14,7 @@ namespace {
 // metadata does not parse, or a group not using the consumer protocol): then every topic counts
 // as subscribed, which is the safe answer for both OffsetDelete and retention.
 std::optional<std::set<std::string>> subscribed_topics(const Group& g) {
-    if (g.protocol_type != consumer_protocol_type) {
+    if (g.protocol_type != protocol::consumer_protocol_type) {
         return std::nullopt;
     }
     std::set<std::string> out;
@@ -29,7 +29,7 @@ std::optional<std::set<std::string>> subscribed_topics(const Group& g) {
         if (metadata == nullptr) {
             return std::nullopt;
         }
-        auto topics = parse_subscribed_topics(*metadata);
+        auto topics = protocol::parse_subscribed_topics(*metadata);
         if (!topics) {
             return std::nullopt;
         }
@@ -62,6 +62,8 @@ proto::OffsetCommitResponse GroupCoordinator::offset_commit(const proto::OffsetC
             e = Errc::coordinator_not_available;
         } else if (generation < 0 && g->state == GroupState::empty) {
             e = Errc::none;  // no group management: any commit is accepted
+        } else if (config_.knobs.accept_fenced_commits) {
+            e = Errc::none;  // planted bug: no member or generation check
         } else if (g->state == GroupState::completing_rebalance) {
             e = Errc::rebalance_in_progress;
         } else if (e = validate_member(*g, member_id, instance_id); e != Errc::none) {
@@ -255,7 +257,7 @@ proto::OffsetDeleteResponse GroupCoordinator::offset_delete(const proto::OffsetD
     Group& g = it->second;
     std::optional<std::set<std::string>> subscribed;  // none with a non-empty group: all are
     if (g.state != GroupState::empty) {
-        if (g.protocol_type != consumer_protocol_type) {
+        if (g.protocol_type != protocol::consumer_protocol_type) {
             r.error_code_ = code(Errc::non_empty_group);
             return r;
         }

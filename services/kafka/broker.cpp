@@ -82,6 +82,9 @@ Result<void, std::string> Broker::start() {
 
     group::GroupConfig gc;
     gc.initial_rebalance_delay = config_.duration_ms("group.initial.rebalance.delay.ms");
+    gc.session_timeout_min = config_.duration_ms("group.min.session.timeout.ms");
+    gc.session_timeout_max = config_.duration_ms("group.max.session.timeout.ms");
+    gc.knobs = options_.group_knobs;
     gc.offsets_retention = Duration::minutes(config_.get_int("offsets.retention.minutes"));
     groups_ = std::make_unique<GroupManager>(
         env_, gc, static_cast<int32_t>(config_.get_int("offsets.topic.num.partitions")),

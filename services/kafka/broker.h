@@ -49,6 +49,8 @@ struct BrokerOptions {
     bool listen = true;
     // Fetch: send records as file ranges (zero copy) rather than copying them into the response.
     bool zero_copy = true;
+    // Planted bugs for the simulator's checkers to catch (never set outside scenarios).
+    group::GroupKnobs group_knobs;
 };
 
 // A fetched partition whose records go out as file ranges: the response is encoded with a

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/base/assert.h"
-#include "services/group/consumer_protocol.h"
+#include "core/protocol/consumer_protocol.h"
 #include "services/group/group_coordinator.h"
 
 using namespace eddy;
@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::optional<ByteSpan> v;
         if (r.value) {
             v = ByteSpan(*r.value);
-            (void)parse_subscribed_topics(*v);
+            (void)protocol::parse_subscribed_topics(*v);
         }
         auto d = decode_record(r.key, v);
         if (d.ok()) {

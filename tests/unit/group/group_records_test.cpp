@@ -5,10 +5,12 @@
 
 #include <doctest/doctest.h>
 
-#include "services/group/consumer_protocol.h"
+#include "core/protocol/consumer_protocol.h"
 
 using namespace eddy;
 using namespace eddy::group;
+using eddy::protocol::encode_subscription;
+using eddy::protocol::parse_subscribed_topics;
 
 namespace {
 

@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "services/group/consumer_protocol.h"
+#include "core/protocol/consumer_protocol.h"
 #include "services/group/group_coordinator.h"
 
 namespace eddy::group::test {
 
 namespace proto = eddy::protocol;
 
-inline Bytes sub(std::set<std::string> topics) { return encode_subscription(topics, 1); }
+inline Bytes sub(std::set<std::string> topics) { return proto::encode_subscription(topics, 1); }
 
 struct Rig {
     GroupConfig config;
