@@ -30,6 +30,12 @@ Result<std::vector<Address>, std::string> parse_brokers(const std::string& list)
 int run_client(const std::string& command, const ClientArgs& args,
                const std::function<int(client::Client&, Env&)>& body);
 
+// As run_client, for commands that run until told to stop: SIGINT and SIGTERM set `stopping`
+// (the body checks it and ends cleanly) instead of killing the process.
+int run_client_until_signal(
+    const std::string& command, const ClientArgs& args,
+    const std::function<int(client::Client&, Env&, const bool& stopping)>& body);
+
 // A table on stdout: columns padded to their widest cell, two spaces apart (the last column is
 // not padded).
 using Row = std::vector<std::string>;

@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "runtime/main/client_cli.h"
 #include "runtime/main/commands.h"
 #include "runtime/posix_env.h"
+#include "runtime/signals.h"
 
 namespace eddy::cli {
 
@@ -89,8 +91,10 @@ int report(const std::string& command, const client::ClientError& e) {
     return report(command, e.to_string());
 }
 
-int run_client(const std::string& command, const ClientArgs& args,
-               const std::function<int(client::Client&, Env&)>& body) {
+namespace {
+
+int run_client_impl(const std::string& command, const ClientArgs& args, bool watch_signals,
+                    const std::function<int(client::Client&, Env&, const bool&)>& body) {
     auto brokers = parse_brokers(args.brokers);
     if (!brokers.ok()) {
         return report(command, brokers.error());
@@ -103,19 +107,50 @@ int run_client(const std::string& command, const ClientArgs& args,
         return report(command, made.error());
     }
     PosixEnv& pe = **made;
+    // Before any fiber runs (runtime/signals.h).
+    std::optional<SignalWatch> signals;
+    if (watch_signals) {
+        signals.emplace(pe.reactor(), std::initializer_list<int>{SIGTERM, SIGINT});
+    }
     client::ClientOptions co;
     co.bootstrap = std::move(brokers).value();
     co.client_id = "eddy-cli";
     co.request_timeout = Duration::millis(args.timeout_ms);
     int code = 1;
     bool done = false;
+    bool stopping = false;
     pe.scheduler().spawn("eddy-client", [&] {
         client::Client c(pe.env(), co);
-        code = body(c, pe.env());
+        code = body(c, pe.env(), stopping);
         done = true;
     });
-    pe.run([&] { return done; });
+    bool watching = signals.has_value();
+    if (signals) {
+        pe.scheduler().spawn("signals", [&] {
+            while (!done && !stopping) {
+                if (signals->wait(pe.scheduler().now() + Duration::millis(200)).ok()) {
+                    stopping = true;
+                }
+            }
+            watching = false;
+        });
+    }
+    pe.run([&] { return done && !watching; });
     return code;
+}
+
+}  // namespace
+
+int run_client(const std::string& command, const ClientArgs& args,
+               const std::function<int(client::Client&, Env&)>& body) {
+    return run_client_impl(command, args, false,
+                           [&](client::Client& c, Env& env, const bool&) { return body(c, env); });
+}
+
+int run_client_until_signal(
+    const std::string& command, const ClientArgs& args,
+    const std::function<int(client::Client&, Env&, const bool& stopping)>& body) {
+    return run_client_impl(command, args, true, body);
 }
 
 namespace {

@@ -1,14 +1,22 @@
-// `eddy consume TOPIC`: reads records from a topic's partitions (no consumer group) and prints
-// them. Without --follow it stops at the high watermark each partition had when it started, or
-// after --count records; with --follow it keeps waiting for new records.
+// `eddy consume TOPIC`: reads records from a topic's partitions and prints them. Without --follow
+// it stops at the high watermark each partition had when it started (or was assigned), or after
+// --count records; with --follow it keeps waiting for new records.
+//
+// Without --group it reads every partition (or one) on its own, like kcat -C. With --group it is
+// a member of that consumer group, like kafka-console-consumer --group: the group's coordinator
+// assigns it partitions (range assignor), it starts from the group's committed offsets (--offset
+// only where there is none, as auto.offset.reset), commits its position every second and when it
+// stops, and leaves the group on exit, SIGINT or SIGTERM so its partitions move at once.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/main/client_cli.h"
+#include "services/client/group_member.h"
 #include "services/client/offset_spec.h"
 #include "services/client/record_format.h"
 
@@ -24,6 +32,8 @@ struct ConsumeArgs {
     std::string format;
     std::string output = "text";
     bool follow = false;
+    std::string group;
+    int session_timeout_ms = 10000;
 };
 
 struct Position {
@@ -33,7 +43,47 @@ struct Position {
     int empty_fetches = 0;
 };
 
-int consume(client::Client& c, Env& env, const ConsumeArgs& a) {
+// Writes records already formatted; an exit code if the command must end. A closed pipe
+// (`eddy consume -F T | head`) ends it quietly, as SIGPIPE would (the runtime blocks it); other
+// write errors are reported.
+std::optional<int> write_out(const std::string& cmd, const std::string& out) {
+    if (out.empty() || (std::fwrite(out.data(), 1, out.size(), stdout) == out.size() &&
+                        std::fflush(stdout) == 0)) {
+        return std::nullopt;
+    }
+    return errno == EPIPE ? 0
+                          : report(cmd, std::string("cannot write to stdout: ") +
+                                            std::strerror(errno));
+}
+
+// Where reading a partition starts: the group's committed offset if there is one, else --offset;
+// and where it ends unless following (the high watermark now).
+Result<Position, client::ClientError> start_position(client::Client& c, const std::string& topic,
+                                                   PartitionId p,
+                                                   const std::optional<Offset>& committed,
+                                                   const client::OffsetSpec& spec) {
+    TRY_ASSIGN(auto start, c.list_offset(topic, p, -2));
+    TRY_ASSIGN(auto end, c.list_offset(topic, p, -1));
+    const int64_t log_start = start.value_or(Offset(0)).value();
+    const int64_t hw = end.value_or(Offset(0)).value();
+    if (committed) {
+        return Position{p, *committed, Offset(hw)};
+    }
+    std::optional<int64_t> ts_offset;
+    if (spec.kind == client::OffsetSpec::Kind::timestamp) {
+        TRY_ASSIGN(auto t, c.list_offset(topic, p, spec.value));
+        if (t) {
+            ts_offset = t->value();
+        }
+    }
+    return Position{p, Offset(client::resolve_offset(spec, log_start, hw, ts_offset)), Offset(hw)};
+}
+
+int consume_group(client::Client& c, Env& env, const ConsumeArgs& a,
+                  const client::OffsetSpec& spec, const client::RecordFormatter& formatter,
+                  const bool& stopping);
+
+int consume(client::Client& c, Env& env, const ConsumeArgs& a, const bool& stopping) {
     const std::string cmd = "eddy consume";
     auto spec = client::parse_offset_spec(a.offset);
     if (!spec.ok()) {
@@ -50,6 +100,13 @@ int consume(client::Client& c, Env& env, const ConsumeArgs& a) {
         return report(cmd, formatter.error());
     }
     const bool json = a.output == "json";
+    if (!a.group.empty()) {
+        if (a.partition >= 0) {
+            return report(cmd, std::string("--partition and --group exclude each other: the "
+                                           "group assigns the partitions"));
+        }
+        return consume_group(c, env, a, *spec, *formatter, stopping);
+    }
 
     auto topic = c.topic(a.topic);
     if (!topic.ok()) {
@@ -60,25 +117,11 @@ int consume(client::Client& c, Env& env, const ConsumeArgs& a) {
         if (a.partition >= 0 && p.id.value() != a.partition) {
             continue;
         }
-        auto start = c.list_offset(a.topic, p.id, -2);
-        auto end = c.list_offset(a.topic, p.id, -1);
-        if (!start.ok() || !end.ok()) {
-            return report(cmd, start.ok() ? end.error() : start.error());
+        auto pos = start_position(c, a.topic, p.id, std::nullopt, *spec);
+        if (!pos.ok()) {
+            return report(cmd, pos.error());
         }
-        const int64_t log_start = start->value_or(Offset(0)).value();
-        const int64_t hw = end->value_or(Offset(0)).value();
-        std::optional<int64_t> ts_offset;
-        if (spec->kind == client::OffsetSpec::Kind::timestamp) {
-            auto t = c.list_offset(a.topic, p.id, spec->value);
-            if (!t.ok()) {
-                return report(cmd, t.error());
-            }
-            if (*t) {
-                ts_offset = (*t)->value();
-            }
-        }
-        const int64_t from = client::resolve_offset(*spec, log_start, hw, ts_offset);
-        positions.push_back(Position{p.id, Offset(from), Offset(hw)});
+        positions.push_back(*pos);
     }
     if (positions.empty()) {
         return report(cmd, "topic '" + a.topic + "' has no partition " +
@@ -93,7 +136,7 @@ int consume(client::Client& c, Env& env, const ConsumeArgs& a) {
                                                                           positions.size())))
                            : Duration::millis(100);
     fo.max_bytes = 4 * 1024 * 1024;
-    for (;;) {
+    while (!stopping) {
         bool active = false;
         for (Position& pos : positions) {
             if (limited && printed >= a.count) {
@@ -137,13 +180,8 @@ int consume(client::Client& c, Env& env, const ConsumeArgs& a) {
                 out += json ? client::format_json(rec) : formatter->format(rec);
                 ++printed;
             }
-            if (!out.empty() &&
-                (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() ||
-                 std::fflush(stdout) != 0)) {
-                // A closed pipe (`eddy consume -F T | head`) ends the command quietly, as
-                // SIGPIPE would (the runtime blocks it); other write errors are reported.
-                return errno == EPIPE ? 0 : report(cmd, std::string("cannot write to stdout: ") +
-                                                            std::strerror(errno));
+            if (auto stop = write_out(cmd, out)) {
+                return *stop;
             }
             if (r->next_offset > pos.next) {
                 pos.next = r->next_offset;
@@ -160,6 +198,129 @@ int consume(client::Client& c, Env& env, const ConsumeArgs& a) {
             return 0;
         }
     }
+    return 0;
+}
+
+int consume_group(client::Client& c, Env& env, const ConsumeArgs& a,
+                  const client::OffsetSpec& spec, const client::RecordFormatter& formatter,
+                  const bool& stopping) {
+    const std::string cmd = "eddy consume";
+    const bool json = a.output == "json";
+    client::GroupMemberOptions mo;
+    mo.group_id = a.group;
+    mo.topics = {a.topic};
+    mo.session_timeout = Duration::millis(a.session_timeout_ms);
+    mo.heartbeat_interval = mo.session_timeout / 3;
+    mo.rebalance_timeout = Duration::seconds(60);
+    client::GroupMember member(env, c, mo);
+    std::vector<Position> positions;
+    const Duration commit_interval = Duration::seconds(1);
+    Instant next_commit = env.scheduler.now() + commit_interval;
+    int64_t printed = 0;
+    const bool limited = a.count >= 0;
+
+    auto commit = [&] {
+        if (!member.active() || positions.empty()) {
+            return;
+        }
+        std::vector<client::CommittedOffset> offsets;
+        for (const Position& p : positions) {
+            offsets.push_back({a.topic, p.partition, p.next});
+        }
+        if (auto r = member.commit(offsets); !r.ok() && member.active()) {
+            report(cmd, "committing offsets: " + r.error().to_string());
+        }
+    };
+    auto finish = [&](int code) {
+        commit();
+        if (auto r = member.leave(); !r.ok()) {
+            report(cmd, "leaving group '" + a.group + "': " + r.error().to_string());
+        }
+        return code;
+    };
+
+    auto topic = c.topic(a.topic);
+    if (!topic.ok()) {
+        return report(cmd, topic.error());
+    }
+    client::FetchOptions fo;
+    fo.max_bytes = 4 * 1024 * 1024;
+    while (!stopping && !(limited && printed >= a.count)) {
+        if (!member.active()) {
+            // The eager protocol: what was read is committed, every partition given up, and the
+            // group asked again (the first time, or after a rebalance began).
+            commit();
+            positions.clear();
+            if (auto joined = member.join(env.scheduler.now() + Duration::millis(a.client.timeout_ms));
+                !joined.ok()) {
+                return report(cmd, "joining group '" + a.group + "': " + joined.error().to_string());
+            }
+            auto committed = c.committed_offsets(a.group);
+            if (!committed.ok()) {
+                return finish(report(cmd, committed.error()));
+            }
+            for (const auto& [t, partition] : member.assignment()) {
+                std::optional<Offset> from;
+                for (const auto& co : *committed) {
+                    if (co.topic == t && co.partition.value() == partition) {
+                        from = co.offset;
+                    }
+                }
+                auto pos = start_position(c, t, PartitionId(partition), from, spec);
+                if (!pos.ok()) {
+                    return finish(report(cmd, pos.error()));
+                }
+                positions.push_back(*pos);
+            }
+        }
+        bool reading = false;
+        fo.max_wait = Duration::millis(std::max<int64_t>(
+            50, 500 / static_cast<int64_t>(std::max<size_t>(1, positions.size()))));
+        for (Position& pos : positions) {
+            if (!a.follow && pos.next >= pos.end) {
+                continue;
+            }
+            reading = true;
+            auto r = c.fetch(a.topic, pos.partition, pos.next, fo);
+            if (!r.ok()) {
+                if (client::is_retriable(r.error().code)) {
+                    env.scheduler.sleep_for(Duration::millis(200));
+                    break;
+                }
+                return finish(report(cmd, r.error()));
+            }
+            std::string out;
+            for (const auto& rec : r->records) {
+                if ((!a.follow && rec.offset >= pos.end) || (limited && printed >= a.count)) {
+                    break;
+                }
+                out += json ? client::format_json(rec) : formatter.format(rec);
+                pos.next = rec.offset + 1;
+                ++printed;
+            }
+            if (auto stop = write_out(cmd, out)) {
+                return finish(*stop);
+            }
+            if (!limited || printed < a.count) {
+                pos.next = std::max(pos.next, r->next_offset);
+            }
+            if (r->records.empty() && !a.follow && r->high_watermark <= pos.next) {
+                pos.end = pos.next;
+            }
+        }
+        if (!reading && !a.follow) {
+            return finish(0);  // every assigned partition read to its end
+        }
+        if (!reading) {
+            env.scheduler.sleep_for(Duration::millis(100));
+        }
+        (void)member.heartbeat_if_due();
+        if (env.scheduler.now() >= next_commit) {
+            commit();
+            next_commit = env.scheduler.now() + commit_interval;
+        }
+    }
+    return finish(0);
 }
 
 }  // namespace
@@ -188,10 +349,21 @@ void add_consume_command(CLI::App& app, int& exit_code) {
                     "partition, offset, timestamp, key, value, headers)");
     cmd->add_flag("-F,--follow", a->follow, "Keep waiting for new records instead of stopping at "
                                             "the end");
+    cmd->add_option("-g,--group", a->group,
+                    "Consume as a member of this consumer group: partitions assigned by the "
+                    "group, start at its committed offsets (--offset where none), commit every "
+                    "second and on exit");
+    cmd->add_option("--session-timeout-ms", a->session_timeout_ms,
+                    "With --group: the group drops this member after this long without a "
+                    "heartbeat (default 10000)")
+        ->check(CLI::Range(1, 1800000));
     add_client_options(cmd, a->client);
     cmd->callback([a, &exit_code] {
-        exit_code = run_client("eddy consume", a->client,
-                               [a](client::Client& c, Env& env) { return consume(c, env, *a); });
+        exit_code = run_client_until_signal(
+            "eddy consume", a->client,
+            [a](client::Client& c, Env& env, const bool& stopping) {
+                return consume(c, env, *a, stopping);
+            });
     });
 }
 

@@ -87,6 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (r.value) {
             v = ByteSpan(*r.value);
             (void)protocol::parse_subscribed_topics(*v);
+            (void)protocol::parse_assignment(*v);
         }
         auto d = decode_record(r.key, v);
         if (d.ok()) {

@@ -3,8 +3,9 @@
 2.0.2) consumers splitting a 6-partition topic and rebalancing when one closes, a committed
 offset surviving a consumer and broker restart, static membership (group.instance.id) keeping
 its partitions across a quick restart, kafka-python's group consumer, and a kafkajs consumer
-group with eachMessage (js/kafkajs_group.js), and `eddy group` list/describe plus the admin
-operations reset-offsets, delete-offsets and delete. Synchronisation is by polling with deadlines."""
+group with eachMessage (js/kafkajs_group.js), `eddy group` list/describe plus the admin
+operations reset-offsets, delete-offsets and delete, and `eddy consume -g` sharing a group with a
+librdkafka consumer. Synchronisation is by polling with deadlines."""
 import json
 import os
 import shutil
@@ -358,6 +359,105 @@ def test_eddy_group_reset_delete_offsets_and_delete(b):
                "describe after delete")
     eddy_fails(b, ["delete", g], f"eddy group delete: group '{g}' does not exist "
                "(GROUP_ID_NOT_FOUND)", "delete of a deleted group")
+
+
+class EddyConsumer:
+    """`eddy consume TOPIC -g GROUP -F -f '%p %o %v'` in the background; its output lines as
+    (partition, offset, value) tuples, read by a thread."""
+
+    def __init__(self, b, topic, group):
+        import threading
+        env = dict(os.environ, EDDY_BROKERS=b.bootstrap)
+        self.proc = subprocess.Popen(
+            [h._args.eddy, "consume", topic, "-g", group, "-F", "--session-timeout-ms", "6000",
+             "-f", "%p %o %v"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            text=True, preexec_fn=h._set_pdeathsig)
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            part, off, value = line.split()
+            self.lines.append((int(part), int(off), value))
+
+    def stop(self):
+        """SIGTERM: it commits, leaves the group and exits 0."""
+        self.proc.terminate()
+        rc = self.proc.wait(30)
+        self.reader.join(10)
+        err = h.clean_stderr(self.proc.stderr.read())
+        check_eq((rc, err.strip()), (0, ""), "eddy consume -g exit code and stderr after SIGTERM")
+
+
+def test_eddy_consume_group_shares_a_group_with_librdkafka(b):
+    """`eddy consume -g` (Eddy's GroupMember) and a librdkafka consumer in one group: each side
+    is the leader once (so each reads the other's subscription and assignment bytes), they split
+    the partitions, and each resumes from the offsets the other committed."""
+    t, g = h.unique("grp-cli"), h.unique("g-cli")
+    create_topic(b, t, 4, messages_per_partition=5)
+    p = Producer(h.confluent_conf(b))
+
+    def produce_round(value):
+        for part in range(4):
+            p.produce(t, value=value.encode(), partition=part)
+        check_eq(p.flush(15), 0, "messages left unflushed")
+
+    e1 = EddyConsumer(b, t, g)
+    c = None
+    try:
+        h.wait_until(lambda: len(e1.lines) >= 20, 30, "eddy consume -g reading all 20 records")
+        check_eq(sorted((x[0], x[1]) for x in e1.lines),
+                 [(part, off) for part in range(4) for off in range(5)], "eddy's first 20 records")
+        # A librdkafka member joins; the eddy member, the leader, assigns it half the partitions.
+        c = consumer(b, g)
+        c.subscribe([t])
+        got = []
+        h.wait_until(lambda: (poll_all([c], got), len(assigned(c)) == 2)[1], 30,
+                     "the librdkafka member assigned 2 of the 4 partitions")
+        mine = {part for _, part in assigned(c)}
+        check_eq(got, [], "records the librdkafka member got before new ones were produced "
+                 "(it must start from eddy's commits)")
+        produce_round("r2")
+        h.wait_until(lambda: (poll_all([c], got), len(got) >= 2 and len(e1.lines) >= 22)[1], 30,
+                     "the second round split between both members")
+        poll_all([c], got, rounds=10)
+        check_eq(sorted((x[0], x[1]) for x in got), sorted((part, 5) for part in mine),
+                 "what the librdkafka member read")
+        check_eq(sorted((x[0], x[1]) for x in e1.lines[20:]),
+                 sorted((part, 5) for part in range(4) if part not in mine),
+                 "what the eddy member read")
+        c.commit(asynchronous=False)  # else the next rebalance hands it its own records again
+        # SIGTERM: eddy commits and leaves; librdkafka takes every partition and resumes after
+        # what eddy read.
+        e1.stop()
+        h.wait_until(lambda: (poll_all([c], got), len(assigned(c)) == 4)[1], 30,
+                     "the librdkafka member taking all 4 partitions")
+        produce_round("r3")
+        h.wait_until(lambda: (poll_all([c], got), len(got) >= 6)[1], 30, "the third round")
+        poll_all([c], got, rounds=10)
+        check_eq(sorted((x[0], x[1]) for x in got[2:]), [(part, 6) for part in range(4)],
+                 "the librdkafka member after eddy left (no redelivery of eddy's records)")
+        c.commit(asynchronous=False)
+        # A second eddy member joins; now librdkafka leads and assigns eddy its half.
+        e2 = EddyConsumer(b, t, g)
+        try:
+            h.wait_until(lambda: (poll_all([c], got), len(assigned(c)) == 2)[1], 30,
+                         "the librdkafka member down to 2 partitions")
+            mine = {part for _, part in assigned(c)}
+            produce_round("r4")
+            h.wait_until(lambda: (poll_all([c], got), len(got) >= 8 and len(e2.lines) >= 2)[1],
+                         30, "the fourth round split between both members")
+            check_eq(sorted((x[0], x[1]) for x in e2.lines),
+                     sorted((part, 7) for part in range(4) if part not in mine),
+                     "the second eddy member starts at librdkafka's commits")
+        finally:
+            e2.stop()
+    finally:
+        if e1.proc.poll() is None:
+            e1.proc.kill()
+        if c is not None:
+            c.close()
 
 
 if __name__ == "__main__":
