@@ -1,5 +1,6 @@
 #include "services/controller/controller.h"
 
+#include <limits>
 #include <set>
 
 #include "services/log/file_names.h"
@@ -36,6 +37,23 @@ ApiError Controller::commit(const std::vector<MetadataRecord>& records) {
     }
     ++commits_;
     return {};
+}
+
+Result<int64_t, ApiError> Controller::allocate_producer_ids(int32_t broker, int32_t count) {
+    ASSERT(count > 0);
+    LockGuard guard(mutex_);
+    const int64_t first = image_.next_producer_id();
+    if (first > std::numeric_limits<int64_t>::max() - count) {
+        return fail(ApiError::of(e::unknown_server_error, "producer ids are exhausted"));
+    }
+    protocol::records::ProducerIdsRecord r;
+    r.broker_id_ = broker;
+    r.broker_epoch_ = -1;
+    r.next_producer_id_ = first + count;
+    if (ApiError err = commit({r}); !err.ok()) {
+        return fail(err);
+    }
+    return first;
 }
 
 Uuid Controller::new_topic_id() {

@@ -89,6 +89,10 @@ public:
     ApiError alter_topic_configs(const std::string& name, const std::vector<ConfigChange>& changes,
                                  bool replace, bool validate_only);
 
+    // Reserves `count` producer ids for `broker` (Kafka's AllocateProducerIds): the block
+    // [first, first + count), never handed out again, even after a restart. Suspends.
+    Result<int64_t, ApiError> allocate_producer_ids(int32_t broker, int32_t count);
+
 private:
     ApiError check_replicas(const std::vector<int32_t>& replicas) const;
     ApiError check_configs(const std::vector<ConfigChange>& configs) const;

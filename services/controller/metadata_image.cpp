@@ -1,5 +1,7 @@
 #include "services/controller/metadata_image.h"
 
+#include <algorithm>
+
 #include "core/base/assert.h"
 
 namespace eddy::controller {
@@ -53,6 +55,8 @@ Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_rec
             return decode_as<ConfigRecord>(r, version);
         case RemoveTopicRecord::record_type:
             return decode_as<RemoveTopicRecord>(r, version);
+        case ProducerIdsRecord::record_type:
+            return decode_as<ProducerIdsRecord>(r, version);
         default:
             return std::optional<MetadataRecord>();  // a kind this image does not track
     }
@@ -97,6 +101,9 @@ void MetadataImage::apply(const MetadataRecord& record) {
         ASSERT(it != names_by_id_.end(), "metadata log: removal of an unknown topic");
         topics_.erase(it->second);
         names_by_id_.erase(it);
+    } else if (const auto* ids = std::get_if<ProducerIdsRecord>(&record)) {
+        // Blocks only move forward; a record that would hand out ids again is ignored.
+        next_producer_id_ = std::max(next_producer_id_, ids->next_producer_id_);
     }
 }
 

@@ -16,6 +16,7 @@
 #include "core/base/result.h"
 #include "core/protocol/generated/records/config_record.h"
 #include "core/protocol/generated/records/partition_record.h"
+#include "core/protocol/generated/records/producer_ids_record.h"
 #include "core/protocol/generated/records/remove_topic_record.h"
 #include "core/protocol/generated/records/topic_record.h"
 #include "core/protocol/wire.h"
@@ -43,7 +44,8 @@ struct TopicState {
 // One metadata record, any of the kinds the image understands.
 using MetadataRecord = std::variant<protocol::records::TopicRecord, protocol::records::PartitionRecord,
                                     protocol::records::ConfigRecord,
-                                    protocol::records::RemoveTopicRecord>;
+                                    protocol::records::RemoveTopicRecord,
+                                    protocol::records::ProducerIdsRecord>;
 
 // Kafka's framing of a metadata record in a record value: unsigned varints frame version (1),
 // record type, record version, then the record body.
@@ -60,9 +62,12 @@ public:
     const TopicState* topic(const std::string& name) const;
     const TopicState* topic(const Uuid& id) const;
     const std::map<std::string, TopicState>& topics() const { return topics_; }
+    // The first producer id not yet handed out (ProducerIdsRecord).
+    int64_t next_producer_id() const { return next_producer_id_; }
 
 private:
     std::map<std::string, TopicState> topics_;
+    int64_t next_producer_id_ = 0;
     std::map<Uuid, std::string> names_by_id_;
 };
 

@@ -13,7 +13,7 @@ using protocol::ApiKey;
 // Produce starts at 0 although v0-2 (legacy message sets) are refused per partition: librdkafka
 // 2.0.2 keeps gzip/snappy/lz4 only if the Produce range overlaps [0, 0]. FindCoordinator 0 is
 // what librdkafka's LZ4 and group features look for.
-constexpr std::array<SupportedApi, 25> table{{
+constexpr std::array<SupportedApi, 26> table{{
     {ApiKey::produce, 0, 9},
     {ApiKey::fetch, 4, 12},
     {ApiKey::list_offsets, 1, 7},
@@ -41,6 +41,9 @@ constexpr std::array<SupportedApi, 25> table{{
     {ApiKey::list_groups, 0, 5},
     {ApiKey::delete_groups, 0, 2},
     {ApiKey::offset_delete, 0, 0},
+    // Idempotent producers: librdkafka uses v4 (flexible from 2), kafkajs v1. No transactions
+    // yet: a transactional.id gets COORDINATOR_NOT_AVAILABLE (docs/broker.md).
+    {ApiKey::init_producer_id, 0, 4},
 }};
 
 }  // namespace

@@ -427,6 +427,7 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
                    handle_incremental_alter_configs)
         EDDY_SERVE(describe_cluster, DescribeClusterRequest, handle_describe_cluster)
         EDDY_SERVE(describe_log_dirs, DescribeLogDirsRequest, handle_describe_log_dirs)
+        EDDY_SERVE(init_producer_id, InitProducerIdRequest, handle_init_producer_id)
         EDDY_SERVE(join_group, JoinGroupRequest, handle_join_group)
         EDDY_SERVE(sync_group, SyncGroupRequest, handle_sync_group)
         EDDY_SERVE(heartbeat, HeartbeatRequest, handle_heartbeat)

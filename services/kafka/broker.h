@@ -157,6 +157,9 @@ private:
         const RequestContext& ctx, const protocol::DescribeClusterRequest& req);
     protocol::DescribeLogDirsResponse handle_describe_log_dirs(
         const RequestContext& ctx, const protocol::DescribeLogDirsRequest& req);
+    // Idempotent producers (handle_producers.cpp).
+    protocol::InitProducerIdResponse handle_init_producer_id(
+        const RequestContext& ctx, const protocol::InitProducerIdRequest& req);
     // Groups (handle_groups.cpp).
     protocol::JoinGroupResponse handle_join_group(const RequestContext& ctx,
                                                   const protocol::JoinGroupRequest& req);
@@ -188,6 +191,9 @@ private:
     std::unique_ptr<log::LogManager> logs_;
     std::unique_ptr<controller::PartitionMetadataLog> metadata_log_;
     std::unique_ptr<controller::Controller> controller_;
+    // The block of producer ids this broker hands out: [next, end), reserved at the controller.
+    int64_t producer_ids_next_ = 0;
+    int64_t producer_ids_end_ = 0;
     std::unique_ptr<GroupManager> groups_;
     std::vector<std::unique_ptr<net::FrameServer>> servers_;
     std::vector<Endpoint> endpoints_;

@@ -17,6 +17,12 @@ int16_t error_code(log::LogError e) {
             return error::record_list_too_large;
         case L::invalid_offsets:
             return error::unknown_server_error;
+        case L::out_of_order_sequence:
+            return error::out_of_order_sequence_number;
+        case L::invalid_producer_epoch:
+            return error::invalid_producer_epoch;
+        case L::unknown_producer_id:
+            return error::unknown_producer_id;
         case L::offset_out_of_range:
             return error::offset_out_of_range;
         case L::io_error:

@@ -42,6 +42,11 @@ std::optional<BatchHeader> parse_header(ByteSpan header) {
     h.max_timestamp = record::TimestampMs(
         static_cast<int64_t>(load_be<uint64_t>(header.data() + rl::max_timestamp)));
     h.record_count = count;
+    h.producer_id =
+        ProducerId(static_cast<int64_t>(load_be<uint64_t>(header.data() + rl::producer_id)));
+    h.producer_epoch =
+        ProducerEpoch(static_cast<int16_t>(load_be<uint16_t>(header.data() + rl::producer_epoch)));
+    h.base_sequence = static_cast<int32_t>(load_be<uint32_t>(header.data() + rl::base_sequence));
     return h;
 }
 

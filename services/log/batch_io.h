@@ -41,6 +41,9 @@ struct BatchHeader {
     uint32_t size = 0;  // the whole batch: BatchLength + 12
     record::TimestampMs max_timestamp = record::no_timestamp;
     int32_t record_count = 0;
+    ProducerId producer_id{-1};
+    ProducerEpoch producer_epoch{-1};
+    int32_t base_sequence = -1;
 };
 
 // Parses the first layout::header_bytes of a batch; nullopt unless magic is 2, BatchLength covers

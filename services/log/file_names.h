@@ -43,6 +43,7 @@ inline constexpr std::string_view time_index_suffix = ".timeindex";
 inline constexpr std::string_view cleaned_suffix = ".cleaned";
 inline constexpr std::string_view swap_suffix = ".swap";
 inline constexpr std::string_view tmp_suffix = ".tmp";
+inline constexpr std::string_view snapshot_suffix = ".snapshot";  // producer state at an offset
 inline constexpr std::string_view delete_dir_suffix = "-delete";
 inline constexpr std::string_view recovery_point_checkpoint = "recovery-point-offset-checkpoint";
 inline constexpr std::string_view log_start_offset_checkpoint = "log-start-offset-checkpoint";

@@ -17,6 +17,12 @@ std::string_view to_string(LogError e) {
             return "append is larger than segment.bytes";
         case LogError::invalid_offsets:
             return "replica append with offsets not above the log end";
+        case LogError::out_of_order_sequence:
+            return "out of order sequence number from an idempotent producer";
+        case LogError::invalid_producer_epoch:
+            return "producer epoch is older than the producer's current one";
+        case LogError::unknown_producer_id:
+            return "no state for this producer id (expired or removed with the log head)";
         case LogError::offset_out_of_range:
             return "offset out of range";
         case LogError::io_error:

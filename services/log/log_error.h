@@ -25,6 +25,10 @@ enum class LogError : uint8_t {
     record_list_too_large,  // the append is larger than segment.bytes → RECORD_LIST_TOO_LARGE (18)
     invalid_offsets,        // replica append: offsets not above the log end or not increasing
                             // → UNKNOWN_SERVER_ERROR (-1); a replication bug, logged
+    // Idempotent producers (producer_state.h).
+    out_of_order_sequence,   // a sequence gap → OUT_OF_ORDER_SEQUENCE_NUMBER (45)
+    invalid_producer_epoch,  // an epoch older than the producer's → INVALID_PRODUCER_EPOCH (47)
+    unknown_producer_id,     // no state for a producer past sequence 0 → UNKNOWN_PRODUCER_ID (59)
     // --- Reads and offset queries. ---
     offset_out_of_range,  // below the log start offset or above the log end → OFFSET_OUT_OF_RANGE
                           // (1)

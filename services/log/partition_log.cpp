@@ -20,6 +20,7 @@ struct PartitionLog::Validated {
         LeaderEpoch epoch;   // as sent
         record::TimestampMs max_record_timestamp = record::no_timestamp;
         record::TimestampMs header_max_timestamp = record::no_timestamp;
+        ProducerAppend producer;  // producer_id -1: not idempotent
     };
     std::vector<Batch> batches;
     int64_t records = 0;
@@ -211,6 +212,11 @@ Result<PartitionLog::Validated, LogError> PartitionLog::validate(MutableByteSpan
         b.epoch = view.partition_leader_epoch();
         b.max_record_timestamp = summary->max_record_timestamp;
         b.header_max_timestamp = view.max_timestamp();
+        b.producer = ProducerAppend{view.producer_id(), view.producer_epoch(), view.base_sequence(),
+                                    view.last_offset_delta()};
+        if (b.producer.producer_id.value() >= 0 && b.producer.first_sequence < 0) {
+            return fail(LogError::invalid_record);  // idempotent batches carry a sequence
+        }
         out.records += summary->record_count;
         out.batches.push_back(b);
         at += view.bytes().size();
@@ -236,6 +242,28 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
     TRY_ASSIGN(Validated v, validate(payload, options));
     LockGuard guard(append_mutex_);
     TRY_VOID(check_usable());  // the wait for the mutex may have seen a close or a failure
+    if (options.mode == AppendMode::leader) {
+        // Idempotent producers: checked under the append mutex, so that check and write are one
+        // step for every appender. Kafka takes one batch per partition from such a producer.
+        const bool idempotent = std::any_of(v.batches.begin(), v.batches.end(), [](const auto& b) {
+            return b.producer.producer_id.value() >= 0;
+        });
+        if (idempotent && v.batches.size() != 1) {
+            return fail(LogError::invalid_record);
+        }
+        if (idempotent) {
+            TRY_ASSIGN(auto retry, producers_.check(v.batches.front().producer));
+            if (retry) {
+                AppendInfo dup;
+                dup.base_offset = retry->first_offset;
+                dup.last_offset = retry->last_offset;
+                dup.duplicate = true;
+                dup.log_start_offset = log_start_offset_;
+                ++stats_.duplicates;
+                return dup;
+            }
+        }
+    }
 
     AppendInfo info;
     std::vector<BatchMeta> metas;
@@ -306,6 +334,12 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
     }
     ASSERT(active_->next_offset() == info.last_offset + 1);
     log_end_offset_ = info.last_offset + 1;
+    for (size_t i = 0; i < metas.size(); ++i) {
+        if (v.batches[i].producer.producer_id.value() >= 0) {
+            producers_.record(v.batches[i].producer, metas[i].base_offset, metas[i].last_offset,
+                              now_ms);
+        }
+    }
     records_appended_ += static_cast<uint64_t>(v.records);
     ++stats_.appends;
     stats_.batches += metas.size();
@@ -362,6 +396,7 @@ Result<void, LogError> PartitionLog::roll_to(Offset base) {
     }
     segments_.emplace(base, *created);
     active_ = *created;
+    write_producer_snapshot(base);
     dir_dirty_ = true;
     ++stats_.rolls;
     env_.tracer.event("log.roll", {{"partition", tp_.to_string()}, {"base", base.value()}});

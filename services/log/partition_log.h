@@ -41,6 +41,7 @@
 #include "services/log/leader_epoch_cache.h"
 #include "services/log/log_config.h"
 #include "services/log/log_error.h"
+#include "services/log/producer_state.h"
 #include "services/log/segment.h"
 
 namespace eddy::log {
@@ -86,6 +87,9 @@ struct AppendInfo {
     int64_t record_count = 0;
     uint64_t bytes = 0;
     Offset log_start_offset;
+    // A retry of an idempotent producer's batch that is already in the log: nothing was written;
+    // the offsets are the first write's.
+    bool duplicate = false;
 };
 
 // The highest offset a read may return (exclusive).
@@ -155,6 +159,7 @@ struct LogStats {
     uint64_t rolls = 0;
     uint64_t segments_deleted = 0;
     uint64_t cleanings = 0;
+    uint64_t duplicates = 0;  // idempotent retries answered from the producer state
 };
 
 class PartitionLog {
@@ -279,6 +284,12 @@ private:
     // ASSERTs the offset and segment invariants of the file comment. Does not suspend.
     void check_invariants() const;
 
+    // Idempotent producers' state (partition_log_producers.cpp): loaded from the newest snapshot
+    // at or below the log end plus the batches after it; a snapshot written at rolls and close.
+    Result<void, LogError> load_producer_state();
+    Result<void, LogError> scan_producers_from(Offset from);
+    void write_producer_snapshot(Offset at);
+
     // Flushing (partition_log_flush.cpp).
     void flusher_main();
     bool flush_due() const;
@@ -336,6 +347,7 @@ private:
     Instant last_flush_;
     Duration roll_jitter_{};
     LogStats stats_;
+    ProducerStateTable producers_;
 };
 
 }  // namespace eddy::log

@@ -123,6 +123,8 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     if (epochs_.truncate_from_end(log_end_offset_)) {
         TRY_VOID(write_leader_epochs());
     }
+    // Producers whose batches were cut: rebuilt from the newest snapshot below the new end.
+    TRY_VOID(load_producer_state());
     check_invariants();
     env_.tracer.event("log.truncated", {{"partition", tp_.to_string()},
                                         {"to", offset.value()},
@@ -151,6 +153,7 @@ Result<void, LogError> PartitionLog::delete_records_before(Offset offset) {
     }
     log_start_offset_ = offset;
     high_watermark_ = std::max(high_watermark_, log_start_offset_);
+    producers_.truncate_head(log_start_offset_);
     if (hooks_ != nullptr) {
         TRY_VOID(hooks_->log_start_offset_raised(*this));
     }
@@ -216,6 +219,7 @@ Result<RetentionResult, LogError> PartitionLog::delete_segments(
     ++generation_;
     log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
     high_watermark_ = std::max(high_watermark_, log_start_offset_);
+    producers_.truncate_head(log_start_offset_);
     if (epochs_.truncate_from_start(log_start_offset_)) {
         TRY_VOID(write_leader_epochs());
     }
@@ -276,6 +280,7 @@ Result<void, LogError> PartitionLog::close() {
             flush_once();
         }
         active_->sync_indexes();
+        write_producer_snapshot(log_end_offset_);
     }
     closed_ = true;
     durable_waiters_.notify_all();

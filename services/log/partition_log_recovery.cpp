@@ -65,7 +65,7 @@ Result<void, LogError> PartitionLog::recover() {
     for (const std::string& name : names) {
         auto parsed = parse_segment_file_name(name);
         if (parsed && parsed->suffix != file_names::log_suffix &&
-            !logs.contains(parsed->base_offset)) {
+            parsed->suffix != file_names::snapshot_suffix && !logs.contains(parsed->base_offset)) {
             (void)env_.disk.remove(join_path(dir_, name));  // an index without its log
             changed = true;
         }
@@ -85,6 +85,9 @@ Result<void, LogError> PartitionLog::recover() {
     TRY_VOID(recover_segments(found));
     if (!offline_) {
         TRY_VOID(load_leader_epochs());
+    }
+    if (!offline_) {
+        TRY_VOID(load_producer_state());
     }
     if (changed || dir_dirty_) {
         dir_dirty_ = false;

@@ -285,7 +285,8 @@ def check_stored_codec(batches, cid, label):
 
 def log_batches(data_dir, topic, partition):
     """Record batch headers in <data_dir>/<topic>-<partition>/*.log, in file order:
-    dicts with base_offset, last_offset, magic, codec (attributes & 7), count."""
+    dicts with base_offset, last_offset, magic, codec (attributes & 7), count, producer_id,
+    producer_epoch, base_sequence."""
     pdir = os.path.join(data_dir, f"{topic}-{partition}")
     check(os.path.isdir(pdir), f"partition directory {pdir} missing (Kafka layout, DESIGN.md §5)")
     out = []
@@ -299,9 +300,10 @@ def log_batches(data_dir, topic, partition):
                 break  # preallocated tail
             magic = data[p + 16]
             attrs, lod = struct.unpack_from(">hi", data, p + 21)
-            count = struct.unpack_from(">i", data, p + 57)[0]
+            pid, epoch, seq, count = struct.unpack_from(">qhii", data, p + 43)
             out.append({"base_offset": base, "last_offset": base + lod, "magic": magic,
-                        "codec": attrs & 7, "count": count})
+                        "codec": attrs & 7, "count": count, "producer_id": pid,
+                        "producer_epoch": epoch, "base_sequence": seq})
             p += 12 + length
     return out
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """python3-confluent-kafka 1.7.0 (librdkafka 2.0.2) against a real eddy broker: Producer (acks
-0/1/all, every codec, keys, headers, NULLs, timestamps, per-partition order, oversized messages),
+0/1/all, every codec, keys, headers, NULLs, timestamps, per-partition order, oversized messages,
+idempotence across a broker restart),
 Consumer with assign() (no group subscription), watermarks, offsets_for_times, and AdminClient
 (topics, partitions, configs, cluster). IncrementalAlterConfigs and DescribeCluster, which this
 Debian version lacks, go over the harness's raw wire client. DeleteRecords is covered by kafkajs."""
@@ -181,6 +182,47 @@ def test_per_partition_order(b):
         for other in sent:
             if other != part:
                 check(not keys & {k for _, k, _ in sent[other]}, "a key went to two partitions")
+
+
+def test_idempotent_producer_across_a_restart(b):
+    """enable.idempotence=true (InitProducerId, sequence numbers): every message delivered once,
+    in order; the stored batches carry one producer id per producer with gap-free sequences from
+    0; a producer after a broker restart gets a new, larger id."""
+    t = h.unique("cf-idem")
+    create_topic(b, t, partitions=2)
+    pids = []
+    for rnd in range(2):
+        if rnd == 1:
+            b.restart()
+        p = Producer(h.confluent_conf(b, **{"enable.idempotence": True, "linger.ms": 2,
+                                            "batch.num.messages": 200}))
+        reports = []
+        for i in range(3000):
+            p.produce(t, value=b"%d-%d" % (rnd, i), partition=i % 2,
+                      on_delivery=lambda e, m: reports.append((e, m)))
+            if i % 500 == 0:
+                p.poll(0)
+        check_eq(p.flush(20), 0, "unflushed")
+        check_eq([e for e, _ in reports if e is not None], [], "delivery errors")
+        del p
+        for part in range(2):
+            batches = [x for x in h.log_batches(b.data_dir, t, part)
+                       if x["producer_id"] not in pids]
+            ids = {x["producer_id"] for x in batches}
+            check_eq(len(ids), 1, f"round {rnd} partition {part}: producer ids in the batches")
+            seq = 0
+            for x in batches:
+                check_eq((x["producer_epoch"], x["base_sequence"]), (0, seq),
+                         f"round {rnd} partition {part}: batch at {x['base_offset']}")
+                seq += x["count"]
+            check_eq(seq, 1500, f"round {rnd} partition {part}: records in sequence")
+        pids.append(ids.pop())
+    check(pids[0] >= 0 and pids[1] > pids[0], f"producer ids {pids}: a restart never reuses one")
+    for part in range(2):
+        got = h.consume_all(b, t, part, 0, 3000)
+        check_eq([m.value() for m in got],
+                 [b"%d-%d" % (rnd, i) for rnd in range(2) for i in range(part, 3000, 2)],
+                 f"partition {part}: every message once, in order")
 
 
 def test_watermarks_and_offsets_for_times(b):

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """kafkajs 2.2.4 (npm, tests/integration/js) against a real eddy broker: js/kafkajs_check.js runs
-the admin calls and a gzip producer and asserts their answers; this script then reads what it
+the admin calls, a gzip producer and an idempotent producer and asserts their answers; this script then reads what it
 produced back with librdkafka (no consumer group) and checks the stored batches are gzip."""
 import json
 import os
@@ -56,6 +56,15 @@ def test_kafkajs_admin_and_gzip_producer(b):
     batches = [x for x in h.log_batches(b.data_dir, t, 0) if x["last_offset"] >= 3]
     check_eq([(x["base_offset"], x["last_offset"], x["codec"]) for x in batches],
              [(0, 9, 1), (10, 19, 1)], "stored batches of partition 0 (gzip = codec 1)")
+    check_eq([x["producer_id"] for x in batches], [-1, -1], "partition 0: not idempotent")
+    # the idempotent producer's three batches: one producer id, epoch 0, sequences 0, 5, 10
+    idem = h.log_batches(b.data_dir, t, 2)
+    check_eq([(x["base_offset"], x["producer_epoch"], x["base_sequence"]) for x in idem],
+             [(0, 0, 0), (5, 0, 5), (10, 0, 10)], "partition 2: the idempotent batches")
+    check(idem[0]["producer_id"] >= 0 and len({x["producer_id"] for x in idem}) == 1,
+          f"partition 2: one producer id {[x['producer_id'] for x in idem]}")
+    check_eq([m.value() for m in h.consume_all(b, t, 2, 0, 15)],
+             [f"idem {i}".encode() for i in range(15)], "partition 2 read back")
 
 
 if __name__ == "__main__":

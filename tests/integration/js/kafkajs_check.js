@@ -79,6 +79,18 @@ async function main() {
   const md2 = await admin.fetchTopicMetadata({ topics: [topic] })
   assert.equal(md2.topics[0].partitions.length, 3, 'partitions after createPartitions')
 
+  // an idempotent producer (InitProducerId v1, sequence numbers) on the new partition 2
+  const idem = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+  await idem.connect()
+  for (let round = 0; round < 3; round++) {
+    const messages = []
+    for (let i = 0; i < 5; i++) messages.push({ partition: 2, value: `idem ${round * 5 + i}` })
+    const res = await idem.send({ topic, acks: -1, messages })
+    assert.deepEqual(res.map(r => [r.partition, r.errorCode, r.baseOffset]),
+                     [[2, 0, String(round * 5)]], `idempotent send round ${round}`)
+  }
+  await idem.disconnect()
+
   await admin.deleteTopics({ topics: [other], timeout: 10000 })
   const deadline = Date.now() + 10000
   while ((await admin.listTopics()).includes(other)) {

@@ -1,0 +1,46 @@
+// InitProducerId for idempotent producers (KIP-98): a fresh producer id at epoch 0 from a block
+// this broker reserved at the controller (a ProducerIdsRecord in the metadata log, so no id is
+// ever handed out twice, across restarts too). The sequence checks themselves are the partition
+// log's (services/log/producer_state.h).
+#include "services/kafka/broker.h"
+#include "services/kafka/errors.h"
+
+namespace eddy::kafka {
+
+using protocol::InitProducerIdRequest;
+using protocol::InitProducerIdResponse;
+
+namespace {
+// Kafka's broker reserves producer ids in blocks of 1000.
+constexpr int32_t producer_id_block = 1000;
+}  // namespace
+
+InitProducerIdResponse Broker::handle_init_producer_id(const RequestContext& ctx,
+                                                       const InitProducerIdRequest& req) {
+    InitProducerIdResponse resp;
+    resp.producer_id_ = -1;
+    resp.producer_epoch_ = -1;
+    if (req.transactional_id_ && !req.transactional_id_->empty()) {
+        env_.log.warn("InitProducerId for transactional.id '%s' from %s: transactions are not "
+                      "supported yet",
+                      req.transactional_id_->c_str(), ctx.header.client_id_.value_or("").c_str());
+        resp.error_code_ = error::coordinator_not_available;
+        return resp;
+    }
+    // Without a transactional id every call starts a new producer (Kafka does the same, also when
+    // a KIP-360 client passes its current id and epoch to have it bumped).
+    if (producer_ids_next_ >= producer_ids_end_) {
+        auto block = controller_->allocate_producer_ids(node_id_, producer_id_block);
+        if (!block.ok()) {
+            resp.error_code_ = block.error().code;
+            return resp;
+        }
+        producer_ids_next_ = *block;
+        producer_ids_end_ = *block + producer_id_block;
+    }
+    resp.producer_id_ = producer_ids_next_++;
+    resp.producer_epoch_ = 0;
+    return resp;
+}
+
+}  // namespace eddy::kafka
