@@ -25,10 +25,9 @@
 #include <string>
 #include <vector>
 
+#include "scenarios/kafka_nodes.h"
 #include "scenarios/scenarios.h"
-#include "services/client/client.h"
 #include "services/client/group_member.h"
-#include "services/kafka/broker.h"
 #include "sim/world.h"
 
 namespace eddy::scenarios {
@@ -66,12 +65,7 @@ struct Oracle {
     }
 };
 
-client::ClientOptions client_options() {
-    client::ClientOptions o;
-    o.bootstrap.push_back(Address{"broker", 9092});
-    o.request_timeout = Duration::seconds(5);
-    return o;
-}
+client::ClientOptions client_options() { return broker_client_options(Duration::seconds(5)); }
 
 struct ConsumerKnobs {
     Duration session_timeout;
@@ -253,17 +247,7 @@ void consumer_main(Env& env, Oracle& o, const std::string& name, const ConsumerK
 void producer_main(Env& env, Oracle& o) {
     Random r = env.random.fork("producer");
     client::Client client(env, client_options());
-    client::NewTopic t;
-    t.name = topic_name;
-    t.partitions = o.partitions;
-    t.replication_factor = 1;
-    while (true) {
-        auto created = client.create_topic(t);
-        if (created.ok() || created.error().code == client::error_code::topic_already_exists) {
-            break;
-        }
-        env.scheduler.sleep_for(Duration::millis(100));
-    }
+    create_topic_until_done(env, client, topic_name, o.partitions);
     uint64_t seq = 0;
     while (!o.producing_done) {
         const int32_t p = static_cast<int32_t>(r.between(0, o.partitions - 1));
@@ -282,18 +266,6 @@ void producer_main(Env& env, Oracle& o) {
             o.produced_end[tp] = std::max(o.produced_end[tp], at);
         }
         env.scheduler.sleep_for(Duration::millis(r.between(5, 120)));
-    }
-    while (true) {
-        env.scheduler.sleep_for(Duration::seconds(3600));
-    }
-}
-
-void broker_main(Env& env, Oracle& o, const config::BrokerConfig& config,
-                 const kafka::BrokerOptions& options) {
-    kafka::Broker b(env, config, options);
-    if (auto r = b.start(); !r.ok()) {
-        o.fail("the broker did not start: " + r.error());
-        return;
     }
     while (true) {
         env.scheduler.sleep_for(Duration::seconds(3600));
@@ -345,13 +317,7 @@ std::string check_final(const Oracle& o) {
 
 RunResult run_group_rebalance(const RunOptions& ro) {
     Random swarm = Random(ro.seed).fork("swarm");
-    sim::WorldOptions wo;
-    wo.log_level = LogLevel::error;
-    wo.disk.crash_keep_unsynced_p = swarm.unit() * 0.5;
-    wo.disk.crash_lose_unsynced_p = swarm.unit() * 0.5;
-    wo.disk.latency_min = Duration::micros(20);
-    wo.disk.latency_max = Duration::micros(swarm.between(40, 400));
-    sim::SimWorld world(ro.seed, wo);
+    sim::SimWorld world(ro.seed, broker_world_options(swarm));
     if (ro.trace_sink) {
         world.trace().set_sink(ro.trace_sink);
     }
@@ -367,9 +333,8 @@ RunResult run_group_rebalance(const RunOptions& ro) {
     const bool broker_crashes = swarm.chance(0.4);
     const bool cuts = swarm.chance(0.5);
 
-    auto config = config::BrokerConfig::load(
-        {}, {{"listeners", "PLAINTEXT://broker:9092,CONTROLLER://broker:9093"},
-             {"group.initial.rebalance.delay.ms", std::to_string(swarm.between(0, 600))},
+    auto config = broker_node_config(
+        {{"group.initial.rebalance.delay.ms", std::to_string(swarm.between(0, 600))},
              {"group.min.session.timeout.ms", "500"},
              {"offsets.topic.num.partitions", std::to_string(swarm.between(1, 3))}});
     if (!config.ok()) {
@@ -377,7 +342,8 @@ RunResult run_group_rebalance(const RunOptions& ro) {
     }
     kafka::BrokerOptions bo;
     bo.group_knobs.accept_fenced_commits = ro.planted_bug;
-    world.add_node("broker", [&](Env& env) { broker_main(env, oracle, *config, bo); });
+    world.add_node("broker",
+                   [&](Env& env) { run_broker_node(env, *config, bo, oracle.violation); });
     world.add_node("producer", [&](Env& env) { producer_main(env, oracle); });
     std::vector<std::string> consumers;
     for (int i = 1; i <= oracle.consumers; ++i) {

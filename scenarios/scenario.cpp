@@ -11,6 +11,7 @@ const std::vector<Scenario>& all_scenarios() {
         disk_durability_scenario(),
         log_crash_recovery_scenario(),
         group_rebalance_scenario(),
+        idempotent_produce_scenario(),
     };
     return all;
 }

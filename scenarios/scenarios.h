@@ -9,5 +9,6 @@ Scenario frame_echo_scenario();
 Scenario disk_durability_scenario();
 Scenario log_crash_recovery_scenario();
 Scenario group_rebalance_scenario();
+Scenario idempotent_produce_scenario();
 
 }  // namespace eddy::scenarios

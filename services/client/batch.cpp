@@ -10,10 +10,15 @@
 namespace eddy::client {
 
 Bytes build_batch(const std::vector<ProducerRecord>& records, record::Codec codec,
-                  int64_t now_ms) {
+                  int64_t now_ms, const std::optional<ProducerStamp>& stamp) {
     ASSERT(!records.empty(), "a batch needs a record");
     record::BatchBuilderOptions o;
     o.compression = codec;
+    if (stamp) {
+        o.producer_id = stamp->id;
+        o.producer_epoch = stamp->epoch;
+        o.base_sequence = stamp->base_sequence;
+    }
     record::RecordBatchBuilder b(o);
     std::vector<record::Header> headers;
     for (const ProducerRecord& r : records) {

@@ -20,7 +20,8 @@ namespace eddy::client {
 
 // One batch holding `records` in order. Records without a timestamp get `now_ms`.
 // Precondition (ASSERTed): at least one record.
-Bytes build_batch(const std::vector<ProducerRecord>& records, record::Codec codec, int64_t now_ms);
+Bytes build_batch(const std::vector<ProducerRecord>& records, record::Codec codec, int64_t now_ms,
+                  const std::optional<ProducerStamp>& stamp = std::nullopt);
 
 struct DecodedRecords {
     std::vector<ConsumerRecord> records;

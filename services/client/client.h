@@ -69,6 +69,9 @@ public:
                                                            PartitionId partition,
                                                            int64_t timestamp);
 
+    // InitProducerId without a transactional id: a new idempotent producer id and epoch.
+    Result<ProducerStamp, ClientError> init_producer_id();
+
     // --- Admin --------------------------------------------------------------------------------
     Result<void, ClientError> create_topic(const NewTopic& topic);
     Result<void, ClientError> delete_topic(const std::string& name);

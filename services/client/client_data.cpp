@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/protocol/generated/fetch.h"
+#include "core/protocol/generated/init_producer_id.h"
 #include "core/protocol/generated/list_offsets.h"
 #include "core/protocol/generated/produce.h"
 #include "services/client/batch.h"
@@ -46,7 +47,8 @@ Result<ProduceResult, ClientError> Client::produce(const std::string& topic, Par
                                                    const std::vector<ProducerRecord>& records,
                                                    const ProduceOptions& options) {
     ASSERT(!records.empty(), "produce needs a record");
-    const Bytes batch = build_batch(records, options.compression, env_.clock.wall_now().to_millis());
+    const Bytes batch = build_batch(records, options.compression, env_.clock.wall_now().to_millis(),
+                                    options.stamp);
     protocol::ProduceRequest req;
     req.acks_ = options.acks;
     req.timeout_ms_ = millis_i32(options_.request_timeout);
@@ -78,6 +80,21 @@ Result<ProduceResult, ClientError> Client::produce(const std::string& topic, Par
             }
         }
         return fail(missing("Produce", topic, partition));
+    });
+}
+
+Result<ProducerStamp, ClientError> Client::init_producer_id() {
+    protocol::InitProducerIdRequest req;
+    req.transactional_id_ = std::nullopt;
+    req.transaction_timeout_ms_ = -1;
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<ProducerStamp, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, any_broker(d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::InitProducerIdResponse>(req, d));
+        if (resp.error_code_ != error_code::none) {
+            return fail(ClientError{resp.error_code_, "InitProducerId"});
+        }
+        return ProducerStamp{ProducerId(resp.producer_id_), ProducerEpoch(resp.producer_epoch_), 0};
     });
 }
 

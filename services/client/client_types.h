@@ -65,9 +65,17 @@ struct ProducerRecord {
 };
 
 // acks: 0 (no response), 1 (leader), -1 (all in-sync replicas).
+// An idempotent producer's stamp on a batch (KIP-98): see IdempotentProducer.
+struct ProducerStamp {
+    ProducerId id{-1};
+    ProducerEpoch epoch{-1};
+    int32_t base_sequence = -1;
+};
+
 struct ProduceOptions {
     int16_t acks = -1;
     record::Codec compression = record::Codec::none;
+    std::optional<ProducerStamp> stamp;  // set only by IdempotentProducer
 };
 
 struct ProduceResult {

@@ -37,6 +37,7 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::sync_group, {0, 5}},
         {ApiKey::heartbeat, {0, 4}},
         {ApiKey::leave_group, {0, 5}},  // v3: members by batch
+        {ApiKey::init_producer_id, {0, 4}},
     };
     VersionRange r;
     bool found = false;

@@ -51,6 +51,7 @@ struct BrokerOptions {
     bool zero_copy = true;
     // Planted bugs for the simulator's checkers to catch (never set outside scenarios).
     group::GroupKnobs group_knobs;
+    log::TestingKnobs log_knobs;
 };
 
 // A fetched partition whose records go out as file ranges: the response is encoded with a

@@ -251,7 +251,7 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
         if (idempotent && v.batches.size() != 1) {
             return fail(LogError::invalid_record);
         }
-        if (idempotent) {
+        if (idempotent && !knobs_.skip_producer_checks) {
             TRY_ASSIGN(auto retry, producers_.check(v.batches.front().producer));
             if (retry) {
                 AppendInfo dup;

@@ -65,6 +65,9 @@ struct TestingKnobs {
     // append() / wait_durable() acknowledge once the batch is written, without waiting for the
     // sync.
     bool ack_before_sync = false;
+    // Idempotent producers' batches are appended without the sequence checks: a retry is
+    // written again.
+    bool skip_producer_checks = false;
 };
 
 enum class AppendMode : uint8_t {
