@@ -12,6 +12,7 @@ const std::vector<Scenario>& all_scenarios() {
         log_crash_recovery_scenario(),
         group_rebalance_scenario(),
         idempotent_produce_scenario(),
+        raft_quorum_scenario(),
     };
     return all;
 }

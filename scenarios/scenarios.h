@@ -10,5 +10,6 @@ Scenario disk_durability_scenario();
 Scenario log_crash_recovery_scenario();
 Scenario group_rebalance_scenario();
 Scenario idempotent_produce_scenario();
+Scenario raft_quorum_scenario();
 
 }  // namespace eddy::scenarios
