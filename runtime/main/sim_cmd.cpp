@@ -3,6 +3,7 @@
 //   eddy sim list
 //   eddy sim run --scenario NAME --seed N [--trace FILE] [--planted-bug]
 //   eddy sim suite [--scenario NAME]... [--seeds A-B] [--check-determinism] [--planted-bug]
+//   eddy sim viz elections TRACE [-o FILE.svg|.png|.dot]   (sim_viz.cpp)
 //
 // A run ends with one line: scenario=… seed=… result=pass|fail trace_hash=<hex> …; a failure
 // also prints the command that replays it bit for bit.
@@ -135,6 +136,7 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
         bool planted = false;
     };
     auto suite_args = std::make_shared<SuiteArgs>();
+    add_sim_viz_command(*sim, exit_code);
     auto* suite = sim->add_subcommand("suite", "Run scenarios over a range of seeds");
     suite->add_option("--scenario", suite_args->scenarios, "Scenario(s) to run (default: all)");
     suite->add_option("--seeds", suite_args->seeds, "Seed range A-B (default 1-20)");

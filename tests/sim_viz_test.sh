@@ -1,0 +1,26 @@
+#!/bin/bash
+# `eddy sim viz elections`: a raft-quorum trace becomes DOT with a lane per voter, leader boxes
+# and follower edges, and an SVG through Graphviz; a file that is not a trace is refused with a
+# one-line error. Usage: sim_viz_test.sh PATH/TO/eddy
+set -euo pipefail
+eddy=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+"$eddy" sim run --scenario raft-quorum --seed 11 --trace "$dir/t.jsonl" > /dev/null
+"$eddy" sim viz elections "$dir/t.jsonl" > "$dir/e.dot"
+grep -q '^digraph elections' "$dir/e.dot"
+for v in voter-1 voter-2 voter-3; do grep -q "cluster_$v" "$dir/e.dot"; done
+grep -q 'label="leader e1' "$dir/e.dot"
+grep -q 'style=dashed' "$dir/e.dot"
+if command -v dot > /dev/null; then
+    "$eddy" sim viz elections "$dir/t.jsonl" -o "$dir/e.svg"
+    grep -q '<svg' "$dir/e.svg"
+else
+    echo "graphviz not installed: SVG output not checked"
+fi
+echo 'not a trace' > "$dir/bad.jsonl"
+if "$eddy" sim viz elections "$dir/bad.jsonl" 2> "$dir/err"; then
+    echo "a file without events was accepted"; exit 1
+fi
+grep -q 'has no raft.role or fault events (1 lines skipped)' "$dir/err"
+echo "sim viz: ok"
