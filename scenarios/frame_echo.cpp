@@ -33,7 +33,7 @@ void server_main(Env& env, bool planted_bug) {
     net::FrameServer server(
         env, std::move(listener).value(),
         [&env, planted_bug](const net::ConnectionInfo&,
-                            Bytes body) -> Result<std::optional<Bytes>, net::HandlerError> {
+                            ByteSpan body) -> Result<std::optional<Bytes>, net::HandlerError> {
             if (BUGGIFY(env)) {
                 env.scheduler.sleep_for(Duration::millis(env.random.between(1, 50)));
             } else if (env.random.chance(0.5)) {

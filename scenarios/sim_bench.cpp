@@ -20,8 +20,9 @@ BenchRun bench_busy_world(uint64_t seed, Duration simulated) {
         ASSERT(l.ok());
         net::FrameServer server(
             env, std::move(l).value(),
-            [](const net::ConnectionInfo&, Bytes body) -> Result<std::optional<Bytes>, net::HandlerError> {
-                return std::optional<Bytes>(std::move(body));
+            [](const net::ConnectionInfo&,
+               ByteSpan body) -> Result<std::optional<Bytes>, net::HandlerError> {
+                return std::optional<Bytes>(Bytes(body.begin(), body.end()));
             });
         server.start();
         env.scheduler.sleep_for(Duration::hours(1000));

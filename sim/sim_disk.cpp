@@ -153,6 +153,7 @@ void SimDisk::set_faults(const DiskFaults& faults) {
     ASSERT(faults.latency_min >= Duration::zero() && faults.latency_min <= faults.latency_max,
            "disk latency bounds");
     ASSERT(faults.slow_latency >= Duration::zero());
+    ASSERT(faults.sync_latency >= Duration::zero());
     for (double p : {faults.read_bit_flip_p, faults.read_error_p, faults.write_error_p,
                      faults.sync_error_p, faults.slow_p, faults.crash_keep_unsynced_p,
                      faults.crash_lose_unsynced_p, faults.crash_tear_p}) {
@@ -165,8 +166,8 @@ void SimDisk::set_faults(const DiskFaults& faults) {
 
 bool SimDisk::draw(double p) { return p > 0 && random_.chance(p); }
 
-void SimDisk::delay(std::string_view op, std::string_view path) {
-    Duration d = Duration::zero();
+void SimDisk::delay(std::string_view op, std::string_view path, Duration extra) {
+    Duration d = extra;
     if (faults_.latency_max > Duration::zero()) {
         d = random_.duration_between(faults_.latency_min, faults_.latency_max);
     }
@@ -301,7 +302,7 @@ Result<void, DiskError> SimDisk::file_sync(SimFile& f) {
     }
     // Every op that completed before this call has a smaller sequence number.
     const uint64_t covered = next_seq_;
-    delay("sync", f.path_);
+    delay("sync", f.path_, faults_.sync_latency);
     if (stale(f)) {
         return fail(DiskError::io_error);
     }
@@ -824,7 +825,7 @@ Result<void, DiskError> SimDisk::sync_directory(std::string_view dir) {
         return fail(DiskError::invalid_argument);
     }
     const uint64_t covered = next_seq_;  // ops completed before this call
-    delay("sync_directory", dir);
+    delay("sync_directory", dir, faults_.sync_latency);
     TRY_ASSIGN(Inode inode, resolve_directory(dir));
     if (poisoned_dirs_.contains(inode)) {
         return fail(DiskError::io_error);

@@ -28,7 +28,8 @@
 //
 // Faults injected (off by default but for the crash model, which only crash() applies; drawn
 // from the disk's own Random and traced as "disk.*"):
-// latency per operation (uniform, plus a rare slow tail: "disk.slow"), read errors
+// latency per operation (uniform, plus a rare slow tail: "disk.slow"; plus a fixed sync latency),
+// read errors
 // ("disk.read_error"), one flipped bit in the bytes a read returns ("disk.bit_flip"; stored data
 // stays intact), write errors ("disk.write_error", nothing written), sync failures
 // ("disk.sync_error", "disk.sync_directory_error": the file or directory is poisoned until the
@@ -80,6 +81,9 @@ struct DiskFaults {
     Duration latency_max{};
     double slow_p = 0;  // per operation: add slow_latency (a gray failure)
     Duration slow_latency{};
+    // Added to every sync / sync_directory: on real disks fdatasync is the slow call, and group
+    // commit is only visible when writes are fast and syncs are not.
+    Duration sync_latency{};
     // Crash model, drawn per file (and per directory) with pending ops: with probability
     // crash_keep_unsynced_p every pending op survives (the kernel had written it all back), with
     // crash_lose_unsynced_p none does (the harshest case: every missing sync shows), otherwise a
@@ -176,7 +180,7 @@ private:
     };
 
     // Operation plumbing.
-    void delay(std::string_view op, std::string_view path);
+    void delay(std::string_view op, std::string_view path, Duration extra = Duration::zero());
     bool draw(double p);
     bool stale(const SimFile& f) const;
 

@@ -239,6 +239,18 @@ Result<std::optional<Bytes>, DecodeError> Reader::read_nullable_bytes(bool compa
     return b;
 }
 
+Result<std::optional<ByteSpan>, DecodeError> Reader::read_nullable_bytes_view(bool compact,
+                                                                              bool allow_null) {
+    bool is_null = false;
+    TRY_ASSIGN(size_t n, read_length(compact, true, allow_null, &is_null));
+    if (is_null) {
+        return std::optional<ByteSpan>();
+    }
+    std::optional<ByteSpan> b(std::in_place, p_, n);
+    p_ += n;
+    return b;
+}
+
 Result<int32_t, DecodeError> Reader::read_array_length(bool compact, bool allow_null,
                                                        size_t min_element_size) {
     int64_t count = 0;

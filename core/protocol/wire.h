@@ -87,6 +87,9 @@ public:
     // Bytes (and `records`): int32 or uvarint(len+1) length.
     Result<Bytes, DecodeError> read_bytes(bool compact);
     Result<std::optional<Bytes>, DecodeError> read_nullable_bytes(bool compact, bool allow_null);
+    // read_nullable_bytes() without the copy: a span into the Reader's input.
+    Result<std::optional<ByteSpan>, DecodeError> read_nullable_bytes_view(bool compact,
+                                                                          bool allow_null);
 
     // An array header: the element count, or -1 for null (only if allow_null). The count is
     // rejected unless count * max(min_element_size, 1) bytes remain, so a caller may reserve

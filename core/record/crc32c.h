@@ -1,8 +1,9 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of RecordBatch v2.
 //
 // Two implementations compute the same function: a portable slicing-by-8 table walk and the
-// SSE4.2 `crc32` instruction. `crc32c()` picks the hardware one when the CPU has it (cpuid, checked
-// once); both stay callable so tests can compare them on any machine that has SSE4.2.
+// SSE4.2 `crc32` instruction (three interleaved streams, combined; crc32c_sse42.cpp). `crc32c()`
+// picks the hardware one when the CPU has it (cpuid, checked once); both stay callable so tests can
+// compare them on any machine that has SSE4.2.
 //
 // Seed convention: the seed is the CRC of the bytes that came before, so
 // crc32c(b, crc32c(a)) == crc32c(a ++ b) and crc32c(x) == crc32c(x, 0).

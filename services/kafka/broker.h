@@ -13,9 +13,18 @@
 // gets a v0 UNSUPPORTED_VERSION answer listing our ranges; any other undecodable request, unknown
 // key or unsupported version closes the connection (what Kafka does) and is logged.
 //
-// Concurrency: all on the node's fibers; handlers of one connection run concurrently (pipelining)
-// and their responses leave in order (FrameServer). Handlers hold partition logs by shared_ptr
-// across suspensions, so a concurrent topic deletion closes the log under them but never frees it.
+// Concurrency: all on the node's fibers. The requests of one connection are pipelined and take
+// effect in arrival order: a request starts only once the one before it has released its turn
+// (net::RequestTurn), which it does when it is done, or — the exceptions — as soon as all that is
+// left of it is a wait that later requests need not stay behind: a Produce once its batches are
+// appended (only the wait for the sync remains, so pipelined produce requests share a group
+// commit while appends keep the connection's order), a Fetch before it long-polls, a JoinGroup or
+// SyncGroup once the coordinator has taken it and it waits for its deferred reply. Responses leave
+// in request order (FrameServer). One consequence: a request pipelined behind a durable-mode
+// Produce can run before that Produce is acknowledged, so a Fetch or ListOffsets there need not
+// see its records yet (they are not below the high watermark until synced). Handlers hold
+// partition logs by shared_ptr across suspensions, so a concurrent topic deletion closes the log
+// under them but never frees it.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +43,7 @@
 #include "services/controller/meta_properties.h"
 #include "services/controller/metadata_log.h"
 #include "services/kafka/group_manager.h"
+#include "services/kafka/produce_view.h"
 #include "services/log/log_manager.h"
 #include "services/net/frame_server.h"
 
@@ -76,6 +86,8 @@ struct RequestContext {
     int16_t version = 0;
     size_t listener = 0;  // index into Broker::endpoints()
     std::string client_host;  // the peer's address (DescribeGroups shows it)
+    // The request's turn on its connection (never null inside handlers); release_turn() passes it.
+    net::RequestTurn* turn = nullptr;
 };
 
 class Broker {
@@ -104,6 +116,12 @@ public:
     // tests. Suspends.
     // Fetch responses carry their records as file ranges (sent with sendfile on POSIX) unless
     // BrokerOptions::zero_copy is off.
+    // The frame is modified in place (Produce stamps offsets into its batches). `turn` is the
+    // request's turn on its connection (see the file comment); null means no other request waits.
+    Result<std::optional<net::FrameParts>, net::HandlerError> handle_frame(
+        size_t listener, MutableByteSpan frame, std::string client_host = "",
+        net::RequestTurn* turn = nullptr);
+    // The same over a frame of its own (tests, fuzzing).
     Result<std::optional<net::FrameParts>, net::HandlerError> handle_frame(
         size_t listener, Bytes frame, std::string client_host = "");
     // The group coordinators (`__consumer_offsets`); for tests.
@@ -114,6 +132,10 @@ public:
 private:
     template <typename Resp>
     Bytes encode_response(const RequestContext& ctx, const Resp& resp) const;
+
+    // Lets the request's connection start its next request (see the file comment). Does not
+    // suspend.
+    static void release_turn(const RequestContext& ctx) { ctx.turn->release(); }
 
     // Makes the partition logs match the metadata image. Suspends.
     void reconcile();
@@ -134,7 +156,7 @@ private:
     protocol::MetadataResponse handle_metadata(const RequestContext& ctx,
                                                const protocol::MetadataRequest& req);
     std::optional<protocol::ProduceResponse> handle_produce(const RequestContext& ctx,
-                                                            protocol::ProduceRequest& req);
+                                                            ProduceRequestView& req);
     protocol::FetchResponse handle_fetch(const RequestContext& ctx,
                                          const protocol::FetchRequest& req,
                                          std::vector<RecordsSplice>* splices);

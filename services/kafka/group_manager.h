@@ -99,10 +99,11 @@ public:
     }
 
     // A deferred JoinGroup/SyncGroup: registers a token, runs `f(coordinator, token, now, fx)`,
-    // then waits for the token's reply. Suspends.
-    template <typename F>
+    // calls `before_wait()` (the broker releases the request's turn there), then waits for the
+    // token's reply. Suspends.
+    template <typename F, typename W>
     Result<group::Reply, int16_t> call_deferred(const std::string& group_id, int16_t version,
-                                                bool join, F&& f) {
+                                                bool join, F&& f, W&& before_wait) {
         const int32_t p = partition_for(group_id);
         const group::Token token = next_token_++;
         Promise<group::Reply> promise(env_.scheduler);
@@ -117,6 +118,7 @@ public:
             pending_.erase(token);
             return fail(r.error());
         }
+        before_wait();
         auto reply = future.get();
         if (!reply.ok()) {
             return fail(group_error::coordinator_not_available);

@@ -42,7 +42,7 @@ Result<Bytes, log::LogError> copy_ranges(const log::ReadResult& read) {
 }  // namespace
 
 std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
-                                                      ProduceRequest& req) {
+                                                      ProduceRequestView& req) {
     struct Pending {
         size_t topic;
         size_t partition;
@@ -51,15 +51,15 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
     };
     ProduceResponse resp;
     std::vector<Pending> pending;
-    const bool valid_acks = req.acks_ == 0 || req.acks_ == 1 || req.acks_ == -1;
-    for (auto& td : req.topic_data_) {
+    const bool valid_acks = req.acks == 0 || req.acks == 1 || req.acks == -1;
+    for (auto& td : req.topics) {
         ProduceResponse::TopicProduceResponse tr;
-        tr.name_ = td.name_;
-        for (auto& pd : td.partition_data_) {
+        tr.name_ = td.name;
+        for (auto& pd : td.partitions) {
             ProduceResponse::PartitionProduceResponse pr;
-            pr.index_ = pd.index_;
+            pr.index_ = pd.index;
             pr.base_offset_ = -1;
-            auto l = partition_log(td.name_, pd.index_);
+            auto l = partition_log(td.name, pd.index);
             if (ctx.version < 3) {
                 // v0-2 carry legacy message sets (magic 0/1), which Eddy does not store.
                 pr.error_code_ = error::unsupported_for_message_format;
@@ -67,12 +67,12 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
             } else if (!valid_acks) {
                 pr.error_code_ = error::invalid_required_acks;
             } else if (!l) {
-                pr.error_code_ = partition_error(td.name_, pd.index_);
-            } else if (!pd.records_ || pd.records_->empty()) {
+                pr.error_code_ = partition_error(td.name, pd.index);
+            } else if (!pd.records || pd.records->empty()) {
                 pr.error_code_ = error::invalid_record;
                 pr.error_message_ = "no record batches";
             } else {
-                auto r = l->append_nowait(MutableByteSpan(*pd.records_));
+                auto r = l->append_nowait(*pd.records);
                 if (!r.ok()) {
                     pr.error_code_ = error_code(r.error());
                     if (r.error() == log::LogError::message_too_large) {
@@ -87,6 +87,9 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
         }
         resp.responses_.push_back(std::move(tr));
     }
+    // Every append of this request is done, in the connection's order: the next request may
+    // start while this one waits for its sync, so pipelined produce requests share a group commit.
+    release_turn(ctx);
     bool appended = false;
     for (auto& p : pending) {
         auto& pr = resp.responses_[p.topic].partition_responses_[p.partition];
@@ -107,13 +110,13 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
     if (appended) {
         notify_data();
     }
-    if (req.acks_ == 0) {
+    if (req.acks == 0) {
         return std::nullopt;
     }
     return resp;
 }
 
-FetchResponse Broker::handle_fetch(const RequestContext&, const FetchRequest& req,
+FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest& req,
                                    std::vector<RecordsSplice>* splices) {
     const Instant deadline = env_.clock.now() + Duration::millis(std::max(req.max_wait_ms_, 0));
     const int64_t max_bytes = std::max<int64_t>(req.max_bytes_, 1);
@@ -186,6 +189,9 @@ FetchResponse Broker::handle_fetch(const RequestContext&, const FetchRequest& re
         if (failed || total >= req.min_bytes_ || stopped_ || env_.clock.now() >= deadline) {
             return resp;
         }
+        // A long poll: later requests of the connection need not wait behind it (a fetch changes
+        // nothing they could depend on).
+        release_turn(ctx);
         if (data_arrived_.wait(deadline) == WakeReason::cancelled) {
             return resp;
         }

@@ -18,7 +18,8 @@ JoinGroupResponse Broker::handle_join_group(const RequestContext& ctx,
         req.group_id_, ctx.version, true,
         [&](group::GroupCoordinator& c, group::Token t, group::Now n, group::Effects& fx) {
             c.join_group(t, req, ctx.version, client, n, fx);
-        });
+        },
+        [&] { release_turn(ctx); });
     if (!r.ok() || !std::holds_alternative<JoinGroupResponse>(r->response)) {
         JoinGroupResponse resp;
         resp.error_code_ = r.ok() ? error::unknown_server_error : r.error();
@@ -36,7 +37,8 @@ SyncGroupResponse Broker::handle_sync_group(const RequestContext& ctx,
         req.group_id_, ctx.version, false,
         [&](group::GroupCoordinator& c, group::Token t, group::Now n, group::Effects& fx) {
             c.sync_group(t, req, ctx.version, n, fx);
-        });
+        },
+        [&] { release_turn(ctx); });
     if (!r.ok() || !std::holds_alternative<SyncGroupResponse>(r->response)) {
         SyncGroupResponse resp;
         resp.error_code_ = r.ok() ? error::unknown_server_error : r.error();

@@ -1,18 +1,65 @@
 #include "services/net/frame_server.h"
 
+#include <memory>
 #include <vector>
 
 namespace eddy::net {
 
+namespace {
+
+// A frame body read off the wire: allocated without zeroing (make_unique_for_overwrite), since
+// the socket read overwrites every byte at once — zeroing megabytes of produce data first cost
+// a visible share of the broker's CPU.
+// Shared, not unique, only because the handler fiber's std::function must be copyable.
+struct FrameBody {
+    std::shared_ptr<std::byte[]> data;
+    size_t size = 0;
+    MutableByteSpan span() { return {data.get(), size}; }
+};
+
+// read_frame() into a FrameBody; the same contract.
+Result<FrameBody, NetError> read_frame_body(Connection& c, size_t frame_bytes_max) {
+    std::byte header[4];
+    size_t got = 0;
+    while (got < sizeof header) {
+        TRY_ASSIGN(size_t n, c.read_some(MutableByteSpan(header + got, sizeof header - got)));
+        if (n == 0) {
+            return fail(got == 0 ? NetError::closed : NetError::connection_reset);
+        }
+        got += n;
+    }
+    const auto length = static_cast<int32_t>(load_be<uint32_t>(header));
+    if (length < 0 || static_cast<size_t>(length) > frame_bytes_max) {
+        return fail(NetError::io_error);
+    }
+    FrameBody body;
+    body.size = static_cast<size_t>(length);
+    body.data = std::make_unique_for_overwrite<std::byte[]>(body.size);
+    TRY_VOID(read_exact(c, body.span()));
+    return body;
+}
+
+}  // namespace
+
 struct FrameServer::Conn {
     Conn(Env& env, uint64_t id_, std::unique_ptr<Connection> c, size_t depth)
-        : id(id_), conn(std::move(c)), responses(env.scheduler, depth) {}
+        : id(id_), conn(std::move(c)), responses(env.scheduler, depth), room(env.scheduler) {}
+    // One request in flight: its response (nullopt answers "no response") and its frame's size.
+    struct Slot {
+        Future<std::optional<FrameParts>> response;
+        size_t bytes = 0;
+    };
     uint64_t id;
     std::unique_ptr<Connection> conn;
     ConnectionInfo info;
     Instant last_active;
-    // Response slots in request order; nullopt answers "no response".
-    Channel<Future<std::optional<FrameParts>>> responses;
+    // Response slots in request order; the channel's capacity is the pipeline depth.
+    Channel<Slot> responses;
+    // Bytes of the frames whose response is not written yet (pipeline_bytes_max).
+    size_t bytes_in_flight = 0;
+    WaitQueue room;  // the reader waits here while bytes_in_flight is over the budget
+    // Set when the newest request read so far releases its turn (null: none read yet).
+    std::shared_ptr<Event> last_turn;
     FiberRef reader;
     FiberRef writer;
     std::vector<FiberRef> handlers;
@@ -74,21 +121,24 @@ Result<Bytes, NetError> read_frame(Connection& c, size_t frame_bytes_max) {
 
 FrameServer::FrameServer(Env& env, std::unique_ptr<Listener> listener, FrameHandler handler,
                          FrameServerOptions options)
-    : FrameServer(env, std::move(listener),
-                  PartsHandler([h = std::move(handler)](const ConnectionInfo& info, Bytes frame)
-                                   -> Result<std::optional<FrameParts>, HandlerError> {
-                      auto r = h(info, std::move(frame));
-                      if (!r.ok()) {
-                          return fail(r.error());
-                      }
-                      if (!*r) {
-                          return std::optional<FrameParts>();
-                      }
-                      FrameParts parts(1);
-                      parts[0].bytes = std::move(**r);
-                      return std::optional<FrameParts>(std::move(parts));
-                  }),
-                  options) {}
+    : FrameServer(
+          env, std::move(listener),
+          PartsHandler([h = std::move(handler)](
+                           const ConnectionInfo& info, MutableByteSpan frame,
+                           RequestTurn& turn) -> Result<std::optional<FrameParts>, HandlerError> {
+              turn.release();  // see FrameHandler
+              auto r = h(info, frame);
+              if (!r.ok()) {
+                  return fail(r.error());
+              }
+              if (!*r) {
+                  return std::optional<FrameParts>();
+              }
+              FrameParts parts(1);
+              parts[0].bytes = std::move(**r);
+              return std::optional<FrameParts>(std::move(parts));
+          }),
+          options) {}
 
 FrameServer::FrameServer(Env& env, std::unique_ptr<Listener> listener, PartsHandler handler,
                          FrameServerOptions options)
@@ -136,7 +186,18 @@ void FrameServer::accept_loop() {
 
 void FrameServer::read_loop(Conn& c) {
     while (!stopping_) {
-        auto frame = read_frame(*c.conn, options_.frame_bytes_max);
+        // The byte budget: wait for responses to be written. (The depth is the channel's.)
+        bool room = true;
+        while (c.bytes_in_flight >= options_.pipeline_bytes_max && !c.responses.closed()) {
+            if (c.room.wait() != WakeReason::notified) {
+                room = false;
+                break;
+            }
+        }
+        if (!room || c.responses.closed()) {
+            break;
+        }
+        auto frame = read_frame_body(*c.conn, options_.frame_bytes_max);
         if (!frame.ok()) {
             if (frame.error() == NetError::io_error) {
                 env_.log.warn("connection %llu from %s: frame larger than %zu bytes, closing",
@@ -147,18 +208,34 @@ void FrameServer::read_loop(Conn& c) {
             break;
         }
         c.last_active = env_.clock.now();
+        const size_t bytes = frame->size;
         auto promise = std::make_shared<Promise<std::optional<FrameParts>>>(env_.scheduler);
-        if (!c.responses.send(promise->future()).ok()) {
+        c.bytes_in_flight += bytes;
+        if (!c.responses.send(Conn::Slot{promise->future(), bytes}).ok()) {
             break;
         }
         ++frames_handled_;
+        // The turn chain: this request starts once the previous one has released its turn.
+        std::shared_ptr<Event> previous = std::move(c.last_turn);
+        c.last_turn = std::make_shared<Event>(env_.scheduler);
         // Handlers run in their own fibers so a slow one (a long-poll fetch, a produce waiting for
         // its sync) does not stop the next request from being read.
         std::erase_if(c.handlers, [](const FiberRef& f) { return f.done(); });
         c.handlers.push_back(env_.scheduler.spawn(
             "frame-handle",
-            [this, &c, promise, body = std::move(frame).value()]() mutable {
-                auto r = handler_(c.info, std::move(body));
+            [this, &c, promise, previous = std::move(previous), turn = RequestTurn(c.last_turn),
+             body = std::move(frame).value()]() mutable {
+                if (previous && !previous->wait().ok()) {
+                    // Cancelled before its turn (nothing cancels handlers today): running it
+                    // now could reorder the connection's requests, so close instead.
+                    c.conn->close();
+                    turn.release();
+                    promise.reset();  // the broken promise makes the writer stop
+                    return;
+                }
+                previous.reset();
+                auto r = handler_(c.info, body.span(), turn);
+                turn.release();
                 if (!r.ok()) {
                     c.conn->close();
                     promise.reset();  // the broken promise makes the writer stop
@@ -176,7 +253,7 @@ void FrameServer::write_loop(Conn& c) {
         if (!next.ok()) {
             break;  // closed and drained
         }
-        auto response = next->get();
+        auto response = next->response.get();
         if (!response.ok()) {
             break;  // the handler asked to close the connection
         }
@@ -186,9 +263,13 @@ void FrameServer::write_loop(Conn& c) {
             }
             c.last_active = env_.clock.now();
         }
+        ASSERT(c.bytes_in_flight >= next->bytes);
+        c.bytes_in_flight -= next->bytes;
+        c.room.notify_all();
     }
     c.conn->close();
     c.responses.close();
+    c.room.notify_all();  // a reader waiting for room sees the closed channel
     for (auto& h : c.handlers) {
         h.join();
     }

@@ -4,10 +4,20 @@
 // request order, framed the same way. Written only against Env, so it runs unchanged under the
 // simulator and on real sockets.
 //
-// Per connection: a reader fiber reads frames and starts one handler fiber per frame (at most
-// `pipeline_depth` in flight: requests are pipelined, responses stay in order); a writer fiber
-// writes each response as soon as it and all before it are ready. A handler may answer nothing
-// (Kafka's acks=0 produce), which keeps its place in the order without writing bytes.
+// Per connection: a reader fiber reads frames and starts one handler fiber per frame; a writer
+// fiber writes each response as soon as it and all before it are ready. A handler may answer
+// nothing (Kafka's acks=0 produce), which keeps its place in the order without writing bytes.
+//
+// Pipelining and turns. Requests of one connection are pipelined (at most `pipeline_depth` and
+// about `pipeline_bytes_max` request bytes in flight: the reader stops reading while either is
+// reached, which pushes back on the client through TCP), and each takes its *turn*: a handler is
+// entered only once every earlier request of the connection has released its turn, so requests
+// take effect in the order they arrived whatever the scheduler does (the simulator runs ready
+// fibers in a random order). A handler's turn is released when it returns, or earlier with
+// RequestTurn::release() once all that is left of it is waiting — a produce whose appends are
+// done and that only waits for its sync, a long-poll fetch. That is what lets the pipelined
+// produce requests of one connection share a group commit while their appends keep the
+// connection's order. Responses are written in request order either way.
 //
 // Responses are a byte body (FrameHandler) or a list of parts, byte runs and file ranges sent
 // with send_file (PartsHandler: the zero-copy fetch path).
@@ -40,6 +50,10 @@ struct FrameServerOptions {
     size_t frame_bytes_max = 100 * 1024 * 1024;  // Kafka's socket.request.max.bytes default
     Duration idle_timeout = Duration::minutes(10);  // Kafka's connections.max.idle.ms default
     size_t pipeline_depth = 16;                    // requests in flight per connection
+    // No new frame is read while the requests in flight (read, response not yet written) hold
+    // this many bytes; one request is always admitted, so a connection holds at most this plus
+    // one frame_bytes_max.
+    size_t pipeline_bytes_max = 64 * 1024 * 1024;
 };
 
 // What the server knows about a connection, for the handler.
@@ -49,11 +63,32 @@ struct ConnectionInfo {
     std::optional<std::string> peer_identity;
 };
 
+// A request's turn on its connection (see the file comment). The handler holds it while it runs;
+// release() lets the connection's next request start. Idempotent; does not suspend.
+class RequestTurn {
+public:
+    // A turn that is released from the start (a handler called outside a FrameServer).
+    RequestTurn() = default;
+    explicit RequestTurn(std::shared_ptr<Event> released) : released_(std::move(released)) {}
+    void release() {
+        if (released_) {
+            released_->set();
+        }
+    }
+    bool released() const { return !released_ || released_->is_set(); }
+
+private:
+    std::shared_ptr<Event> released_;  // set when the turn passes to the next request
+};
+
 // Handles one frame; may suspend. Returns the response frame body, or nothing for no response.
-// Returning an error closes the connection (unparseable input).
+// Returning an error closes the connection (unparseable input). A FrameHandler releases its turn
+// as soon as it is entered: the requests of a connection run concurrently, only started in order
+// (fine for stateless services such as an echo).
 enum class HandlerError : uint8_t { close_connection };
-using FrameHandler =
-    std::function<Result<std::optional<Bytes>, HandlerError>(const ConnectionInfo&, Bytes frame)>;
+// The frame's bytes are valid until the handler returns.
+using FrameHandler = std::function<Result<std::optional<Bytes>, HandlerError>(const ConnectionInfo&,
+                                                                              ByteSpan frame)>;
 
 // A response frame body made of parts, written in order: bytes as they are, and file ranges sent
 // with Connection::send_file (sendfile(2) on POSIX: the broker's zero-copy fetch path). The frame's
@@ -66,8 +101,11 @@ struct FramePart {
     uint64_t size() const { return file ? length : bytes.size(); }
 };
 using FrameParts = std::vector<FramePart>;
+// A PartsHandler is handed its request's turn and decides when to release it (at the latest, the
+// server releases it when the handler returns). The frame's bytes are valid, and the handler's to
+// modify in place (the produce path stamps offsets into them), until it returns.
 using PartsHandler = std::function<Result<std::optional<FrameParts>, HandlerError>(
-    const ConnectionInfo&, Bytes frame)>;
+    const ConnectionInfo&, MutableByteSpan frame, RequestTurn& turn)>;
 
 class FrameServer {
 public:

@@ -28,7 +28,8 @@ TEST_CASE("frame server on real sockets: pipelined requests answered in order; s
         options.frame_bytes_max = 1 << 16;
         net::FrameServer server(
             env, std::move(listener).value(),
-            [&env](const net::ConnectionInfo&, Bytes body) -> Result<std::optional<Bytes>, net::HandlerError> {
+            [&env](const net::ConnectionInfo&,
+                   ByteSpan body) -> Result<std::optional<Bytes>, net::HandlerError> {
                 const std::string text(as_chars(body));
                 // Later requests often finish first; the answers must still come back in order.
                 env.scheduler.sleep_for(Duration::micros(static_cast<int64_t>(stable_hash(text) % 2000)));

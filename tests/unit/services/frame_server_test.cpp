@@ -15,7 +15,8 @@ namespace {
 // Echo handler: answers "re:<body>" after a delay that depends on the body, so later requests
 // often finish first; bodies starting with '-' get no response.
 net::FrameHandler echo_handler(Env& env) {
-    return [&env](const net::ConnectionInfo&, Bytes body) -> Result<std::optional<Bytes>, net::HandlerError> {
+    return [&env](const net::ConnectionInfo&,
+                  ByteSpan body) -> Result<std::optional<Bytes>, net::HandlerError> {
         const auto text = std::string(as_chars(body));
         if (text == "!close") {
             return fail(net::HandlerError::close_connection);
@@ -124,4 +125,141 @@ TEST_CASE("frame server: oversized frame and idle connections are closed") {
     w.run([&] { return finished; });
     CHECK(oversize_result == NetError::closed);
     CHECK(idle_result == NetError::closed);
+}
+
+TEST_CASE("frame server: each request starts only once the one before released its turn") {
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        CAPTURE(seed);
+        SimWorld w(seed);
+        std::vector<int> entered;  // request numbers in the order their handlers started
+        int holding = 0;           // handlers holding their turn right now
+        int holding_max = 0;
+        int running_max = 0;  // handlers running at once (released ones included)
+        int running = 0;
+        std::vector<std::string> answers;
+        bool done = false;
+        bool stopped = false;
+        w.add_node("srv", [&](Env& env) {
+            auto l = env.network.listen({"srv", 9092});
+            REQUIRE(l.ok());
+            net::FrameServerOptions opts;
+            opts.pipeline_depth = 8;
+            net::FrameServer server(
+                env, std::move(l).value(),
+                net::PartsHandler(
+                    [&](const net::ConnectionInfo&, MutableByteSpan body, net::RequestTurn& turn)
+                        -> Result<std::optional<net::FrameParts>, net::HandlerError> {
+                        const std::string text(as_chars(body));
+                        entered.push_back(std::stoi(text));
+                        ++holding;
+                        ++running;
+                        holding_max = std::max(holding_max, holding);
+                        running_max = std::max(running_max, running);
+                        // Work while holding the turn, then (for odd requests) release it early and
+                        // keep waiting, as a produce waiting for its sync does.
+                        env.scheduler.sleep_for(Duration::micros(env.random.between(0, 300)));
+                        if (std::stoi(text) % 2 == 1) {
+                            --holding;
+                            turn.release();
+                            env.scheduler.sleep_for(Duration::micros(env.random.between(0, 3000)));
+                        } else {
+                            --holding;
+                        }
+                        --running;
+                        net::FrameParts parts(1);
+                        parts[0].bytes = to_bytes("re:" + text);
+                        return std::optional<net::FrameParts>(std::move(parts));
+                    }),
+                opts);
+            server.start();
+            while (!done) {
+                env.scheduler.sleep_for(Duration::millis(1));
+            }
+            server.stop();
+            stopped = true;
+        });
+        w.add_node("cli", [&](Env& env) {
+            env.scheduler.sleep_for(Duration::millis(1));
+            auto c = env.network.connect({"srv", 9092}, Duration::seconds(1));
+            REQUIRE(c.ok());
+            for (int i = 0; i < 40; ++i) {
+                REQUIRE(net::write_frame(**c, as_bytes(std::to_string(i))).ok());
+            }
+            for (int i = 0; i < 40; ++i) {
+                auto f = net::read_frame(**c, 1024);
+                REQUIRE(f.ok());
+                answers.emplace_back(as_chars(*f));
+            }
+            done = true;
+        });
+        w.start(w.node("srv"));
+        w.start(w.node("cli"));
+        w.run([&] { return stopped; }, Instant::from_nanos(Duration::seconds(5).to_nanos()));
+        REQUIRE(answers.size() == 40);
+        REQUIRE(entered.size() == 40);
+        for (int i = 0; i < 40; ++i) {
+            CHECK(entered[static_cast<size_t>(i)] == i);
+            CHECK(answers[static_cast<size_t>(i)] == "re:" + std::to_string(i));
+        }
+        CHECK(holding_max == 1);  // never two turns at once
+        CHECK(running_max >= 2);  // but released requests overlap with the next ones
+    }
+}
+
+TEST_CASE("frame server: pipeline_bytes_max stops reading until responses are written") {
+    SimWorld w(7);
+    int entered = 0;
+    int entered_max_while_blocked = 0;
+    bool unblock = false;
+    std::vector<std::string> answers;
+    bool done = false;
+    bool stopped = false;
+    w.add_node("srv", [&](Env& env) {
+        auto l = env.network.listen({"srv", 9092});
+        REQUIRE(l.ok());
+        net::FrameServerOptions opts;
+        opts.pipeline_depth = 64;
+        opts.pipeline_bytes_max = 3 * 1024;  // three 1 KiB frames
+        net::FrameServer server(
+            env, std::move(l).value(),
+            [&](const net::ConnectionInfo&,
+                ByteSpan body) -> Result<std::optional<Bytes>, net::HandlerError> {
+                ++entered;
+                while (!unblock) {
+                    entered_max_while_blocked = std::max(entered_max_while_blocked, entered);
+                    env.scheduler.sleep_for(Duration::millis(1));
+                }
+                return std::optional<Bytes>(to_bytes(std::to_string(body.size())));
+            },
+            opts);
+        server.start();
+        while (!done) {
+            env.scheduler.sleep_for(Duration::millis(1));
+        }
+        server.stop();
+        stopped = true;
+    });
+    w.add_node("cli", [&](Env& env) {
+        env.scheduler.sleep_for(Duration::millis(1));
+        auto c = env.network.connect({"srv", 9092}, Duration::seconds(1));
+        REQUIRE(c.ok());
+        const Bytes frame(1024, std::byte{'x'});
+        for (int i = 0; i < 10; ++i) {
+            REQUIRE(net::write_frame(**c, frame).ok());
+        }
+        env.scheduler.sleep_for(Duration::millis(50));  // the server reads what it may
+        unblock = true;
+        for (int i = 0; i < 10; ++i) {
+            auto f = net::read_frame(**c, 1024);
+            REQUIRE(f.ok());
+            answers.emplace_back(as_chars(*f));
+        }
+        done = true;
+    });
+    w.start(w.node("srv"));
+    w.start(w.node("cli"));
+    w.run([&] { return stopped; }, Instant::from_nanos(Duration::seconds(5).to_nanos()));
+    CHECK(entered_max_while_blocked == 3);  // 3 KiB in flight, then the reader waits
+    CHECK(entered == 10);
+    CHECK(answers == std::vector<std::string>(10, "1024"));
 }
