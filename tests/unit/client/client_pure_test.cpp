@@ -21,13 +21,13 @@ TEST_CASE("client: version negotiation picks the highest common version per API"
     broker[static_cast<int16_t>(ApiKey::produce)] = {0, 9};      // older broker
     broker[static_cast<int16_t>(ApiKey::fetch)] = {0, 17};       // newer than the client
     broker[static_cast<int16_t>(ApiKey::metadata)] = {0, 0};     // below the client's minimum
-    broker[static_cast<int16_t>(ApiKey::init_producer_id)] = {0, 4};  // an API the client never uses
+    broker[static_cast<int16_t>(ApiKey::end_txn)] = {0, 3};  // an API the client never uses
     broker[999] = {0, 3};                                        // a key this build does not know
     const VersionTable t = VersionTable::negotiate(broker);
     CHECK(t.version(ApiKey::produce) == 9);
     CHECK(t.version(ApiKey::fetch) == 12);  // the client stops before topic-id-only Fetch 13
     CHECK_FALSE(t.version(ApiKey::metadata).has_value());
-    CHECK_FALSE(t.version(ApiKey::init_producer_id).has_value());
+    CHECK_FALSE(t.version(ApiKey::end_txn).has_value());
     CHECK_FALSE(t.version(ApiKey::list_offsets).has_value());  // not advertised
 }
 
