@@ -67,6 +67,8 @@ const std::vector<KeyDef>& broker_keys() {
         {"delete.topic.enable", T::boolean, "true", 0, 0, "Allow deleting topics"},
         {"group.initial.rebalance.delay.ms", T::int32, "3000", 0, int32_max,
          "Wait this long for more members before the first rebalance of an empty group"},
+        {"producer.id.expiration.ms", T::int32, "86400000", 1, int32_max,
+         "Forget an idempotent producer after this long without a write"},
         {"group.max.session.timeout.ms", T::int32, "1800000", 1, int32_max,
          "Largest session timeout a consumer may ask for"},
         {"group.min.session.timeout.ms", T::int32, "6000", 1, int32_max,

@@ -46,6 +46,7 @@ Result<void, std::string> Broker::start() {
                                  : Duration::seconds(60);
     lo.retention_check_interval = config_.duration_ms("log.retention.check.interval.ms");
     lo.knobs = options_.log_knobs;
+    lo.producer_id_expiration = config_.duration_ms("producer.id.expiration.ms");
     auto logs = std::make_unique<log::LogManager>(env_, lo);
     if (auto r = logs->open(); !r.ok()) {
         return fail(std::string("cannot open the logs: ") + std::string(log::to_string(r.error())));

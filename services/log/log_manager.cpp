@@ -300,6 +300,7 @@ Result<void, LogError> LogManager::run_retention_once() {
         if (log->offline() || log->closed()) {
             continue;
         }
+        log->expire_producers(env_.clock.wall_now(), options_.producer_id_expiration);
         auto r = log->apply_retention();
         if (!r.ok() && r.error() != LogError::closed && r.error() != LogError::offline) {
             env_.log.warn("retention of %s failed: %s", log->topic_partition().to_string().c_str(),

@@ -36,6 +36,9 @@ struct LogManagerOptions {
     Duration cleaner_backoff = Duration::seconds(15);          // log.cleaner.backoff.ms
     bool cleaner_enable = true;                                // log.cleaner.enable
     bool verify_on_open = false;  // CRC-check every segment at open, not only the unsynced tail
+    // Idempotent producers silent this long are forgotten at the retention check
+    // (producer.id.expiration.ms; their next batch past sequence 0 gets UNKNOWN_PRODUCER_ID).
+    Duration producer_id_expiration = Duration::hours(24);
     TestingKnobs knobs;
 };
 

@@ -242,6 +242,9 @@ public:
     // Deletes whole non-active segments past retention.ms / retention.bytes (cleanup.policy
     // delete) or wholly below the log start offset.
     Result<RetentionResult, LogError> apply_retention();
+    // Forgets idempotent producers whose last batch was appended before now - expiration. Does
+    // not suspend.
+    void expire_producers(WallTime now, Duration expiration);
     // Checks every batch of every segment (framing, CRC, offsets). A bad batch takes the log
     // offline and returns corrupt_data.
     Result<void, LogError> verify();

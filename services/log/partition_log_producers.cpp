@@ -102,6 +102,10 @@ Result<void, LogError> PartitionLog::scan_producers_from(Offset from) {
     return {};
 }
 
+void PartitionLog::expire_producers(WallTime now, Duration expiration) {
+    producers_.expire(record::TimestampMs(now.to_millis()), expiration.to_millis());
+}
+
 void PartitionLog::write_producer_snapshot(Offset at) {
     // A cache: failing to write one costs a longer scan at the next open, nothing else.
     if (!write_file_atomic(env_, dir_, snapshot_name(at), producers_.encode_snapshot()).ok()) {

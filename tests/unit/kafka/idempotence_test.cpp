@@ -145,3 +145,31 @@ TEST_CASE("idempotent producer: sequence rules, and the state survives restarts 
           Instant::from_nanos(Duration::seconds(180).to_nanos()));
     CHECK(phase == 3);
 }
+
+TEST_CASE("idempotent producer: a producer silent past producer.id.expiration.ms is forgotten") {
+    sim::SimWorld w(22, quiet_world());
+    BrokerNode bn{test_config({{"producer.id.expiration.ms", "60000"},
+                               {"log.retention.check.interval.ms", "1000"}})};
+    w.add_node("broker", bn.boot());
+    bool done = false;
+    w.add_node("client", [&](Env& env) {
+        while (!bn.started) {
+            env.scheduler.sleep_for(Duration::millis(1));
+        }
+        Client c(env);
+        CHECK(c.call<CreateTopicsResponse>(create_topic_request("idem", 1), 7)
+                  ->topics_.at(0).error_code_ == 0);
+        const int64_t pid = init_producer_id(c);
+        CHECK(produce(c, pid, 0, 0, 2).base_offset == 0);
+        env.scheduler.sleep_for(Duration::seconds(30));
+        CHECK(produce(c, pid, 0, 2, 1).base_offset == 2);  // still known after 30 s
+        env.scheduler.sleep_for(Duration::seconds(90));
+        CHECK(produce(c, pid, 0, 3, 1).error == kafka_error::unknown_producer_id);
+        done = true;
+        bn.stop->set();
+    });
+    w.start(w.node("broker"));
+    w.start(w.node("client"));
+    w.run([&] { return bn.stopped; }, Instant::from_nanos(Duration::seconds(600).to_nanos()));
+    CHECK(done);
+}
