@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/main/client_cli.h"
 #include "services/client/batch.h"
+#include "services/client/idempotent_producer.h"
 
 namespace eddy::cli {
 namespace {
@@ -95,6 +97,7 @@ struct ProduceArgs {
     std::string key_separator;
     int partition = -1;
     std::string acks = "all";
+    bool no_idempotence = false;
     std::string compression = "none";
     std::vector<std::string> headers;
     int batch_records = 10000;
@@ -152,6 +155,16 @@ int produce(client::Client& c, Env& env, const ProduceArgs& a) {
     // Keyless records go to one partition per batch, rotating from a random start.
     int32_t next_keyless = static_cast<int32_t>(env.random.below(static_cast<uint64_t>(count)));
 
+    // Idempotence is on with acks=all, as in Kafka's producer since 3.0: a batch retried after a
+    // lost answer is written once. A broker without InitProducerId gets plain produce requests.
+    std::optional<client::IdempotentProducer> idempotent;
+    if (po.acks == -1 && !a.no_idempotence) {
+        const auto v = c.versions();
+        if (v.ok() && v->version(protocol::ApiKey::init_producer_id)) {
+            idempotent.emplace(env, c);
+        }
+    }
+
     LineReader lines(STDIN_FILENO);
     std::vector<std::string> chunk;
     uint64_t produced = 0;
@@ -183,7 +196,11 @@ int produce(client::Client& c, Env& env, const ProduceArgs& a) {
             by_partition[p].push_back(std::move(r));
         }
         for (const auto& [p, records] : by_partition) {
-            auto res = c.produce(a.topic, PartitionId(p), records, po);
+            auto res = idempotent ? idempotent->send(a.topic, PartitionId(p), records,
+                                                     env.scheduler.now() +
+                                                         Duration::millis(a.client.timeout_ms),
+                                                     po)
+                                  : c.produce(a.topic, PartitionId(p), records, po);
             if (!res.ok()) {
                 return report(cmd, res.error());
             }
@@ -213,6 +230,9 @@ void add_produce_command(CLI::App& app, int& exit_code) {
         ->check(CLI::Range(0, 1000000));
     cmd->add_option("-a,--acks", a->acks,
                     "0 (no response), 1 (leader) or all (in-sync replicas; default)");
+    cmd->add_flag("--no-idempotence", a->no_idempotence,
+                  "Plain produce requests even with acks=all (idempotence is on by default with "
+                  "acks=all, off with acks 0 or 1)");
     cmd->add_option("-z,--compression", a->compression,
                     "Batch compression: none (default), gzip, snappy, lz4 or zstd");
     cmd->add_option("-H,--header", a->headers,

@@ -17,14 +17,13 @@ bool resets_producer(int16_t code) {
 
 Result<ProduceResult, ClientError> IdempotentProducer::send(
     const std::string& topic, PartitionId partition, const std::vector<ProducerRecord>& records,
-    Instant deadline) {
+    Instant deadline, ProduceOptions options) {
     if (!stamp_) {
         TRY_ASSIGN(ProducerStamp s, client_.init_producer_id());
         stamp_ = s;
         next_sequence_.clear();
     }
     const auto key = std::make_pair(topic, partition.value());
-    ProduceOptions options;
     options.acks = -1;  // idempotence needs acks=all (Kafka refuses other settings)
     options.stamp = *stamp_;
     options.stamp->base_sequence = next_sequence_[key];

@@ -27,11 +27,12 @@ class IdempotentProducer {
 public:
     IdempotentProducer(Env& env, Client& client) : env_(env), client_(client) {}
 
-    // Produces `records` as one batch to one partition, exactly once while the producer id lasts.
-    // Errors: a non-retriable produce error, or REQUEST_TIMED_OUT at `deadline` (in doubt).
+    // Produces `records` as one batch to one partition, exactly once while the producer id lasts,
+    // with `options`' compression (acks are always all: idempotence needs them). Errors: a
+    // non-retriable produce error, or REQUEST_TIMED_OUT at `deadline` (in doubt).
     Result<ProduceResult, ClientError> send(const std::string& topic, PartitionId partition,
                                             const std::vector<ProducerRecord>& records,
-                                            Instant deadline);
+                                            Instant deadline, ProduceOptions options = {});
 
     // The current producer id (-1 before the first send or after a reset).
     ProducerId producer_id() const { return stamp_ ? stamp_->id : ProducerId(-1); }

@@ -174,7 +174,8 @@ def main():
         check("produce p0 gzip", ["produce", "logs", "-p", "0", "-z", "gzip", "-a", "1"] + b, "",
               stdin="first\nsecond\n\nfourth")
         for codec in ["snappy", "lz4", "zstd", "none"]:
-            check(f"produce {codec}", ["produce", "logs", "-z", codec] + b, "",
+            extra = ["--no-idempotence"] if codec == "none" else []
+            check(f"produce {codec}", ["produce", "logs", "-z", codec] + extra + b, "",
                   stdin=f"{codec}-a\n{codec}-b\n")
         check("produce acks=0", ["produce", "logs", "-a", "0"] + b, "", stdin="fire\n")
         # acks=0 returns before the broker appends (as in Kafka): wait until the record is there.
@@ -198,19 +199,31 @@ def main():
             else:
                 print("ok   kcat reads logs")
         # The batches on disk carry the codec asked for (attributes & 7 of each batch header).
-        codecs = []
+        # Idempotence: on with acks=all (each process its own producer id, sequence 0), off with
+        # acks 0 or 1 and with --no-idempotence (producer id -1).
+        codecs, pids = [], []
         for seg in sorted(glob.glob(f"{data}/data/logs-0/*.log")):
             raw = open(seg, "rb").read()
             i = 0
-            while i + 23 <= len(raw):
+            while i + 61 <= len(raw):
                 length = struct.unpack(">i", raw[i + 8:i + 12])[0]
                 codecs.append(struct.unpack(">h", raw[i + 21:i + 23])[0] & 7)
+                pid, _epoch, seq = struct.unpack(">qhi", raw[i + 43:i + 57])
+                pids.append((pid, seq))
                 i += 12 + length
         if codecs != [1, 2, 3, 4, 0, 0]:
             failures.append("codecs on disk")
             print(f"FAIL codecs on disk: {codecs}")
         else:
             print("ok   codecs on disk")
+        idem = [p for p, _ in pids[1:4]]
+        if (len(pids) != 6 or [p for p, _ in pids[:1] + pids[4:]] != [-1, -1, -1]
+                or [q for _, q in pids[1:4]] != [0, 0, 0] or min(idem) < 0
+                or len(set(idem)) != 3):
+            failures.append("producer ids on disk")
+            print(f"FAIL producer ids on disk: {pids}")
+        else:
+            print("ok   producer ids on disk")
         check("consume -3", ["consume", "logs", "-o", "-3"] + b, "none-a\nnone-b\nfire\n")
         check("consume N count", ["consume", "logs", "-o", "4", "-n", "2"] + b,
               "snappy-a\nsnappy-b\n")
