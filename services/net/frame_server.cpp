@@ -17,8 +17,8 @@ struct FrameBody {
     MutableByteSpan span() { return {data.get(), size}; }
 };
 
-// read_frame() into a FrameBody; the same contract.
-Result<FrameBody, NetError> read_frame_body(Connection& c, size_t frame_bytes_max) {
+// A frame's int32 length prefix, checked against the limit before anything is allocated.
+Result<size_t, NetError> read_frame_length(Connection& c, size_t frame_bytes_max) {
     std::byte header[4];
     size_t got = 0;
     while (got < sizeof header) {
@@ -32,8 +32,14 @@ Result<FrameBody, NetError> read_frame_body(Connection& c, size_t frame_bytes_ma
     if (length < 0 || static_cast<size_t>(length) > frame_bytes_max) {
         return fail(NetError::io_error);
     }
+    return static_cast<size_t>(length);
+}
+
+// read_frame() into a FrameBody; the same contract.
+Result<FrameBody, NetError> read_frame_body(Connection& c, size_t frame_bytes_max) {
+    TRY_ASSIGN(const size_t length, read_frame_length(c, frame_bytes_max));
     FrameBody body;
-    body.size = static_cast<size_t>(length);
+    body.size = length;
     body.data = std::make_unique_for_overwrite<std::byte[]>(body.size);
     TRY_VOID(read_exact(c, body.span()));
     return body;
@@ -101,20 +107,8 @@ Result<void, NetError> write_frame(Connection& c, const FrameParts& parts) {
 }
 
 Result<Bytes, NetError> read_frame(Connection& c, size_t frame_bytes_max) {
-    std::byte header[4];
-    size_t got = 0;
-    while (got < sizeof header) {
-        TRY_ASSIGN(size_t n, c.read_some(MutableByteSpan(header + got, sizeof header - got)));
-        if (n == 0) {
-            return fail(got == 0 ? NetError::closed : NetError::connection_reset);
-        }
-        got += n;
-    }
-    const auto length = static_cast<int32_t>(load_be<uint32_t>(header));
-    if (length < 0 || static_cast<size_t>(length) > frame_bytes_max) {
-        return fail(NetError::io_error);
-    }
-    Bytes body(static_cast<size_t>(length));
+    TRY_ASSIGN(const size_t length, read_frame_length(c, frame_bytes_max));
+    Bytes body(length);
     TRY_VOID(read_exact(c, body));
     return body;
 }
