@@ -243,35 +243,67 @@ int consume_group(client::Client& c, Env& env, const ConsumeArgs& a,
     if (!topic.ok()) {
         return report(cmd, topic.error());
     }
+    // With --follow a consumer rides out broker restarts, as the plain one does: a retriable
+    // error is said once per outage and tried again.
+    bool warned = false;
+    auto retry_or_fail = [&](const client::ClientError& e) -> std::optional<int> {
+        if (a.follow && client::is_retriable(e.code)) {
+            if (!warned) {
+                report(cmd, e.to_string() + "; retrying");
+                warned = true;
+            }
+            env.scheduler.sleep_for(Duration::seconds(1));
+            return std::nullopt;
+        }
+        return finish(report(cmd, e));
+    };
+    // Where each assigned partition starts: the group's committed offset, else --offset.
+    auto start_assigned = [&]() -> Result<void, client::ClientError> {
+        TRY_ASSIGN(auto committed, c.committed_offsets(a.group));
+        for (const auto& [t, partition] : member.assignment()) {
+            std::optional<Offset> from;
+            for (const auto& co : committed) {
+                if (co.topic == t && co.partition.value() == partition) {
+                    from = co.offset;
+                }
+            }
+            TRY_ASSIGN(Position pos, start_position(c, t, PartitionId(partition), from, spec));
+            positions.push_back(pos);
+        }
+        return {};
+    };
+
     client::FetchOptions fo;
     fo.max_bytes = 4 * 1024 * 1024;
+    bool started = false;  // positions hold the current generation's assignment
     while (!stopping && !(limited && printed >= a.count)) {
         if (!member.active()) {
             // The eager protocol: what was read is committed, every partition given up, and the
             // group asked again (the first time, or after a rebalance began).
             commit();
             positions.clear();
-            if (auto joined = member.join(env.scheduler.now() + Duration::millis(a.client.timeout_ms));
-                !joined.ok()) {
-                return report(cmd, "joining group '" + a.group + "': " + joined.error().to_string());
-            }
-            auto committed = c.committed_offsets(a.group);
-            if (!committed.ok()) {
-                return finish(report(cmd, committed.error()));
-            }
-            for (const auto& [t, partition] : member.assignment()) {
-                std::optional<Offset> from;
-                for (const auto& co : *committed) {
-                    if (co.topic == t && co.partition.value() == partition) {
-                        from = co.offset;
-                    }
+            started = false;
+            auto joined = member.join(env.scheduler.now() + Duration::millis(a.client.timeout_ms));
+            if (!joined.ok()) {
+                client::ClientError e = joined.error();
+                e.message = "joining group '" + a.group + "': " + e.message;
+                if (auto code = retry_or_fail(e)) {
+                    return *code;
                 }
-                auto pos = start_position(c, t, PartitionId(partition), from, spec);
-                if (!pos.ok()) {
-                    return finish(report(cmd, pos.error()));
-                }
-                positions.push_back(*pos);
+                continue;
             }
+        }
+        if (!started) {
+            positions.clear();
+            if (auto r = start_assigned(); !r.ok()) {
+                if (auto code = retry_or_fail(r.error())) {
+                    return *code;
+                }
+                (void)member.heartbeat_if_due();
+                continue;
+            }
+            started = true;
+            warned = false;
         }
         bool reading = false;
         fo.max_wait = Duration::millis(std::max<int64_t>(
@@ -283,12 +315,16 @@ int consume_group(client::Client& c, Env& env, const ConsumeArgs& a,
             reading = true;
             auto r = c.fetch(a.topic, pos.partition, pos.next, fo);
             if (!r.ok()) {
-                if (client::is_retriable(r.error().code)) {
+                if (!a.follow && client::is_retriable(r.error().code)) {
                     env.scheduler.sleep_for(Duration::millis(200));
                     break;
                 }
-                return finish(report(cmd, r.error()));
+                if (auto code = retry_or_fail(r.error())) {
+                    return *code;
+                }
+                break;
             }
+            warned = false;
             std::string out;
             for (const auto& rec : r->records) {
                 if ((!a.follow && rec.offset >= pos.end) || (limited && printed >= a.count)) {
