@@ -42,13 +42,14 @@ Instant GroupMember::call_deadline() const {
 
 void GroupMember::end_generation(int16_t code) {
     active_ = false;
-    if (code == error_code::unknown_member_id || code == error_code::illegal_generation) {
-        // ILLEGAL_GENERATION keeps the member id in Kafka's consumer, but a coordinator that
-        // forgot the member answers UNKNOWN_MEMBER_ID to the next join anyway.
-        if (code == error_code::unknown_member_id) {
-            member_id_.clear();
-        }
+    // REBALANCE_IN_PROGRESS keeps the generation: the eager protocol still commits in it before
+    // joining again. The others end it; an unknown member also joins again without its id (the
+    // Java consumer keeps the id after ILLEGAL_GENERATION, and so does this).
+    if (code != error_code::rebalance_in_progress) {
         generation_ = -1;
+    }
+    if (code == error_code::unknown_member_id) {
+        member_id_.clear();
     }
 }
 
