@@ -10,7 +10,8 @@ namespace eddy::protocol {
 
 namespace {
 // Classic strings carry an int16 length; Kafka applies the same cap to compact strings.
-constexpr size_t string_max = static_cast<size_t>(std::numeric_limits<int16_t>::max());
+constexpr size_t string_max = limits::string_bytes_max;
+static_assert(string_max == static_cast<size_t>(std::numeric_limits<int16_t>::max()));
 constexpr size_t array_count_max = static_cast<size_t>(std::numeric_limits<int32_t>::max());
 }  // namespace
 
@@ -373,6 +374,22 @@ void Writer::write_varint(int32_t v) {
 void Writer::write_varlong(int64_t v) {
     const auto u = static_cast<uint64_t>(v);
     write_uvarint64((u << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+std::string echo(std::string_view s, size_t max) {
+    if (s.size() <= max) {
+        return std::string(s);
+    }
+    size_t cut = max;
+    // Back off UTF-8 continuation bytes (10xxxxxx) so the cut never splits a character.
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) {
+        --cut;
+    }
+    std::string out(s.substr(0, cut));
+    out += "...(";
+    out += std::to_string(s.size());
+    out += " bytes)";
+    return out;
 }
 
 void Writer::write_string(std::string_view s, bool compact) {

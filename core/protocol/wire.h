@@ -28,6 +28,22 @@
 
 namespace eddy::protocol {
 
+namespace limits {
+// Kafka caps strings at 32767 bytes in both encodings (its clients reject longer ones).
+constexpr size_t string_bytes_max = 32767;
+// A name or value taken from a request and repeated inside a message we compose (an error message,
+// a member id) is cut to this many bytes, so no composed string can outgrow string_bytes_max.
+constexpr size_t echoed_bytes_max = 256;
+// A composed message (error_message fields) is cut to this many bytes as well.
+constexpr size_t message_bytes_max = 4096;
+static_assert(message_bytes_max + echoed_bytes_max < string_bytes_max);
+}  // namespace limits
+
+// The one place a request-controlled string is bounded before it is built into a response string:
+// `s` itself when it has at most `max` bytes, else its first bytes (never splitting a UTF-8
+// sequence) followed by "...(N bytes)". The result has at most max + 24 bytes.
+std::string echo(std::string_view s, size_t max = limits::echoed_bytes_max);
+
 class Rng;  // random_fill.h: the source of randomness for the generated randomize() functions
 
 // Why a decode failed. Small on purpose: the broker's reaction to all of them is the same (close

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/base/assert.h"
+#include "core/protocol/wire.h"
 
 namespace eddy::config {
 namespace {
@@ -26,7 +27,8 @@ std::vector<std::string> split_list(std::string_view v) {
     size_t start = 0;
     while (start <= v.size()) {
         const size_t comma = v.find(',', start);
-        const auto item = trim(v.substr(start, comma == std::string_view::npos ? v.npos : comma - start));
+        const auto item =
+            trim(v.substr(start, comma == std::string_view::npos ? v.npos : comma - start));
         if (!item.empty()) {
             out.emplace_back(item);
         }
@@ -63,8 +65,11 @@ const std::vector<KeyDef>& broker_keys() {
          "Listeners used by the controller quorum"},
         {"controller.quorum.voters", T::list, "1@127.0.0.1:9093", 0, 0,
          "id@host:port of every controller voter"},
-        {"default.replication.factor", T::int32, "1", 1, 32767, "Replication factor of auto-created topics"},
+        {"default.replication.factor", T::int32, "1", 1, 32767,
+         "Replication factor of auto-created topics"},
         {"delete.topic.enable", T::boolean, "true", 0, 0, "Allow deleting topics"},
+        {"fetch.max.bytes", T::int32, "57671680", 1024, int32_max,
+         "Most record bytes in one Fetch response (the first batch is sent whole even if larger)"},
         {"group.initial.rebalance.delay.ms", T::int32, "3000", 0, int32_max,
          "Wait this long for more members before the first rebalance of an empty group"},
         {"producer.id.expiration.ms", T::int32, "86400000", 1, int32_max,
@@ -73,9 +78,11 @@ const std::vector<KeyDef>& broker_keys() {
          "Largest session timeout a consumer may ask for"},
         {"group.min.session.timeout.ms", T::int32, "6000", 1, int32_max,
          "Smallest session timeout a consumer may ask for"},
-        {"inter.broker.listener.name", T::string, "PLAINTEXT", 0, 0, "Listener brokers use among themselves"},
+        {"inter.broker.listener.name", T::string, "PLAINTEXT", 0, 0,
+         "Listener brokers use among themselves"},
         {"listener.security.protocol.map", T::list,
-         "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+         "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:"
+         "SASL_SSL",
          0, 0, "Security protocol of each listener name"},
         {"listeners", T::list, "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093", 0, 0,
          "NAME://host:port to listen on"},
@@ -88,17 +95,29 @@ const std::vector<KeyDef>& broker_keys() {
          "Sync after this many messages; 1 = acknowledge only synced data (Eddy's default)"},
         {"log.flush.interval.ms", T::int64, "0", 0, INT64_MAX,
          "Sync at least this often when flush.interval.messages > 1 (0 = no timer)"},
-        {"log.index.interval.bytes", T::int32, "4096", 0, int32_max, "Bytes between offset-index entries"},
-        {"log.message.timestamp.type", T::string, "CreateTime", 0, 0, "CreateTime or LogAppendTime"},
-        {"log.retention.bytes", T::int64, "-1", -1, INT64_MAX, "Per-partition size limit (-1 = none)"},
+        {"log.index.interval.bytes", T::int32, "4096", 0, int32_max,
+         "Bytes between offset-index entries"},
+        {"log.message.timestamp.type", T::string, "CreateTime", 0, 0,
+         "CreateTime or LogAppendTime"},
+        {"log.retention.bytes", T::int64, "-1", -1, INT64_MAX,
+         "Per-partition size limit (-1 = none)"},
         {"log.retention.check.interval.ms", T::int64, "300000", 1, INT64_MAX,
          "How often retention is checked"},
         {"log.retention.hours", T::int32, "168", -1, int32_max, "Retention time in hours"},
-        {"log.retention.minutes", T::int32, "", -1, int32_max, "Retention time in minutes (overrides hours)"},
-        {"log.retention.ms", T::int64, "", -1, INT64_MAX, "Retention time in ms (overrides minutes)"},
+        {"log.retention.minutes", T::int32, "", -1, int32_max,
+         "Retention time in minutes (overrides hours)"},
+        {"log.retention.ms", T::int64, "", -1, INT64_MAX,
+         "Retention time in ms (overrides minutes)"},
         {"log.roll.hours", T::int32, "168", 1, int32_max, "Roll a segment after this many hours"},
-        {"log.roll.ms", T::int64, "", 1, INT64_MAX, "Roll a segment after this many ms (overrides hours)"},
+        {"log.roll.ms", T::int64, "", 1, INT64_MAX,
+         "Roll a segment after this many ms (overrides hours)"},
         {"log.segment.bytes", T::int32, "1073741824", 14, int32_max, "Segment size"},
+        {"max.connections", T::int32, "2147483647", 0, int32_max,
+         "Connections the broker accepts in all; at the limit it stops accepting until one closes"},
+        {"max.connections.per.ip", T::int32, "2147483647", 0, int32_max,
+         "Connections accepted from one IP address; more are closed at once"},
+        {"max.connections.per.ip.overrides", T::string, "", 0, 0,
+         "Per-address exceptions to max.connections.per.ip: host:count,host:count"},
         {"message.max.bytes", T::int32, "1048588", 0, int32_max, "Largest record batch accepted"},
         {"min.insync.replicas", T::int32, "1", 1, int32_max,
          "Replicas that must have a write for acks=all"},
@@ -106,10 +125,13 @@ const std::vector<KeyDef>& broker_keys() {
         {"num.partitions", T::int32, "1", 1, int32_max, "Partitions of auto-created topics"},
         {"offsets.retention.minutes", T::int32, "10080", 1, int32_max,
          "Committed offsets of empty groups are kept this long"},
-        {"offsets.topic.num.partitions", T::int32, "50", 1, 1000, "Partitions of __consumer_offsets"},
+        {"offsets.topic.num.partitions", T::int32, "50", 1, 1000,
+         "Partitions of __consumer_offsets"},
         {"offsets.topic.replication.factor", T::int32, "1", 1, 32767,
          "Replication factor of __consumer_offsets"},
         {"process.roles", T::list, "broker,controller", 0, 0, "broker, controller, or both"},
+        {"queued.max.request.bytes", T::int64, "-1", -1, INT64_MAX,
+         "Request bytes the broker holds in all before it stops reading requests (-1 = no limit)"},
         {"socket.request.max.bytes", T::int32, "104857600", 1, int32_max,
          "Largest request frame accepted; larger ones close the connection"},
     };
@@ -121,11 +143,12 @@ const std::vector<TopicKeyDef>& topic_keys() {
     static const std::vector<TopicKeyDef> keys = {
         {"cleanup.policy", "log.cleanup.policy", T::policy, "delete", 0, 0,
          "delete, compact, or compact,delete"},
-        {"delete.retention.ms", "log.cleaner.delete.retention.ms", T::int64, "86400000", 0, INT64_MAX,
-         "How long tombstones are kept"},
+        {"delete.retention.ms", "log.cleaner.delete.retention.ms", T::int64, "86400000", 0,
+         INT64_MAX, "How long tombstones are kept"},
         {"flush.messages", "log.flush.interval.messages", T::int64, "1", 1, INT64_MAX,
          "Sync after this many messages"},
-        {"flush.ms", "log.flush.interval.ms", T::int64, "0", 0, INT64_MAX, "Sync at least this often"},
+        {"flush.ms", "log.flush.interval.ms", T::int64, "0", 0, INT64_MAX,
+         "Sync at least this often"},
         {"index.interval.bytes", "log.index.interval.bytes", T::int32, "4096", 0, int32_max,
          "Bytes between offset-index entries"},
         {"max.message.bytes", "message.max.bytes", T::int32, "1048588", 0, int32_max,
@@ -136,7 +159,8 @@ const std::vector<TopicKeyDef>& topic_keys() {
          "Replicas that must have a write for acks=all"},
         {"retention.bytes", "log.retention.bytes", T::int64, "-1", -1, INT64_MAX, "Size limit"},
         {"retention.ms", "", T::int64, "604800000", -1, INT64_MAX, "Retention time (-1 = forever)"},
-        {"segment.bytes", "log.segment.bytes", T::int32, "1073741824", 14, int32_max, "Segment size"},
+        {"segment.bytes", "log.segment.bytes", T::int32, "1073741824", 14, int32_max,
+         "Segment size"},
         {"segment.ms", "", T::int64, "604800000", 1, INT64_MAX, "Roll a segment after this long"},
     };
     return keys;
@@ -160,7 +184,8 @@ Result<std::vector<std::pair<std::string, std::string>>, std::string> parse_prop
     size_t pos = 0;
     while (pos <= text.size()) {
         const size_t nl = text.find('\n', pos);
-        std::string_view raw = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
+        std::string_view raw =
+            text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
         pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
         ++line_no;
         std::string_view line = trim(raw);
@@ -193,8 +218,9 @@ Result<std::vector<std::pair<std::string, std::string>>, std::string> parse_prop
 
 std::optional<std::string> check_value(ConfigType type, int64_t min, int64_t max,
                                        std::string_view key, std::string_view value) {
-    const std::string k(key);
-    const std::string v(value);
+    // Both may come from a request (topic configs): bounded before they are built into a message.
+    const std::string k = protocol::echo(key);
+    const std::string v = protocol::echo(value);
     switch (type) {
         case ConfigType::boolean:
             if (value != "true" && value != "false") {
@@ -223,7 +249,7 @@ std::optional<std::string> check_value(ConfigType type, int64_t min, int64_t max
             }
             for (const auto& p : items) {
                 if (p != "delete" && p != "compact") {
-                    return k + ": unknown cleanup policy '" + p + "'";
+                    return k + ": unknown cleanup policy '" + protocol::echo(p) + "'";
                 }
             }
             return std::nullopt;
@@ -311,9 +337,11 @@ Result<BrokerConfig, std::string> BrokerConfig::load(
     if (c.get("log.roll.ms").empty()) {
         c.values_["log.roll.ms"] = std::to_string(c.get_int("log.roll.hours") * ms_per_hour);
     }
-    c.log_dir_ = c.is_set("log.dirs") || c.get("log.dir").empty() ? c.get("log.dirs") : c.get("log.dir");
+    c.log_dir_ =
+        c.is_set("log.dirs") || c.get("log.dir").empty() ? c.get("log.dirs") : c.get("log.dir");
     if (c.log_dir_.find(',') != std::string::npos) {
-        return fail("log.dirs: one data directory per broker is supported, got '" + c.log_dir_ + "'");
+        return fail("log.dirs: one data directory per broker is supported, got '" + c.log_dir_ +
+                    "'");
     }
     auto listeners = parse_listeners("listeners", c.get("listeners"));
     if (!listeners.ok()) {
@@ -331,7 +359,8 @@ Result<BrokerConfig, std::string> BrokerConfig::load(
     }
     const auto ts = c.get("log.message.timestamp.type");
     if (ts != "CreateTime" && ts != "LogAppendTime") {
-        return fail("log.message.timestamp.type: expected CreateTime or LogAppendTime, got '" + ts + "'");
+        return fail("log.message.timestamp.type: expected CreateTime or LogAppendTime, got '" + ts +
+                    "'");
     }
     if (c.get("advertised.listeners").empty()) {
         for (const auto& l : c.listeners_) {

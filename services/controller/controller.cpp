@@ -3,6 +3,7 @@
 #include <limits>
 #include <set>
 
+#include "core/protocol/wire.h"
 #include "services/log/file_names.h"
 
 namespace eddy::controller {
@@ -17,9 +18,15 @@ Controller::Controller(Env& env, ControllerOptions options, MetadataLog& log,
       validator_(std::move(validator)),
       mutex_(env.scheduler) {}
 
-Result<void, MetadataLogError> Controller::load() {
+Result<void, std::string> Controller::load() {
     LockGuard g(mutex_);
-    TRY_VOID(log_.replay([this](const MetadataRecord& r) { image_.apply(r); }));
+    TRY_VOID(log_.replay([this](const MetadataRecord& r) -> std::optional<std::string> {
+        if (auto why = image_.inconsistency(r)) {
+            return why;
+        }
+        image_.apply(r);
+        return std::nullopt;
+    }));
     ++commits_;
     return {};
 }
@@ -75,7 +82,7 @@ Uuid Controller::new_topic_id() {
 }
 
 protocol::records::PartitionRecord Controller::partition_record(const Uuid& topic,
-                                                                 int32_t partition) const {
+                                                                int32_t partition) const {
     protocol::records::PartitionRecord p;
     p.partition_id_ = partition;
     p.topic_id_ = topic;
@@ -100,7 +107,8 @@ ApiError Controller::check_configs(const std::vector<ConfigChange>& configs) con
     std::set<std::string> seen;
     for (const auto& c : configs) {
         if (!seen.insert(c.key).second) {
-            return ApiError::of(e::invalid_request, "config " + c.key + " given twice");
+            return ApiError::of(e::invalid_request,
+                                "config " + protocol::echo(c.key) + " given twice");
         }
         if (!c.value) {
             continue;
@@ -116,8 +124,9 @@ CreatedTopic Controller::create_topic(const NewTopic& t, bool validate_only) {
     LockGuard g(mutex_);
     CreatedTopic out;
     if (!log::valid_topic_name(t.name)) {
-        out.error = ApiError::of(e::invalid_topic_exception,
-                                 "topic name must be 1-249 characters of [a-zA-Z0-9._-], not . or ..");
+        out.error =
+            ApiError::of(e::invalid_topic_exception,
+                         "topic name must be 1-249 characters of [a-zA-Z0-9._-], not . or ..");
         return out;
     }
     if (t.name.starts_with("__cluster_metadata")) {
@@ -125,7 +134,8 @@ CreatedTopic Controller::create_topic(const NewTopic& t, bool validate_only) {
         return out;
     }
     if (image_.topic(t.name) != nullptr) {
-        out.error = ApiError::of(e::topic_already_exists, "topic '" + t.name + "' already exists");
+        out.error = ApiError::of(e::topic_already_exists,
+                                 "topic '" + protocol::echo(t.name) + "' already exists");
         return out;
     }
     int32_t partitions = t.partitions;
@@ -202,7 +212,8 @@ ApiError Controller::delete_topic(const std::string& name) {
     }
     const TopicState* t = image_.topic(name);
     if (t == nullptr) {
-        return ApiError::of(e::unknown_topic_or_partition, "no topic '" + name + "'");
+        return ApiError::of(e::unknown_topic_or_partition,
+                            "no topic '" + protocol::echo(name) + "'");
     }
     protocol::records::RemoveTopicRecord r;
     r.topic_id_ = t->id;
@@ -217,7 +228,8 @@ ApiError Controller::create_partitions(
     LockGuard g(mutex_);
     const TopicState* t = image_.topic(name);
     if (t == nullptr) {
-        return ApiError::of(e::unknown_topic_or_partition, "no topic '" + name + "'");
+        return ApiError::of(e::unknown_topic_or_partition,
+                            "no topic '" + protocol::echo(name) + "'");
     }
     const auto current = static_cast<int32_t>(t->partitions.size());
     if (count == current) {
@@ -257,7 +269,8 @@ ApiError Controller::alter_topic_configs(const std::string& name,
     LockGuard g(mutex_);
     const TopicState* t = image_.topic(name);
     if (t == nullptr) {
-        return ApiError::of(e::unknown_topic_or_partition, "no topic '" + name + "'");
+        return ApiError::of(e::unknown_topic_or_partition,
+                            "no topic '" + protocol::echo(name) + "'");
     }
     if (auto err = check_configs(changes); !err.ok()) {
         return err;

@@ -35,9 +35,9 @@ inline constexpr int32_t partitions_per_topic_max = 10000;
 
 struct ControllerOptions {
     int32_t node_id = 1;
-    int32_t default_partitions = 1;           // num.partitions
-    int16_t default_replication_factor = 1;   // default.replication.factor
-    bool delete_topic_enable = true;          // delete.topic.enable
+    int32_t default_partitions = 1;          // num.partitions
+    int16_t default_replication_factor = 1;  // default.replication.factor
+    bool delete_topic_enable = true;         // delete.topic.enable
 };
 
 // One config change: a value to set, or nullopt to remove the dynamic value.
@@ -48,8 +48,8 @@ struct ConfigChange {
 
 struct NewTopic {
     std::string name;
-    int32_t partitions = -1;           // -1: the default
-    int16_t replication_factor = -1;   // -1: the default
+    int32_t partitions = -1;                        // -1: the default
+    int16_t replication_factor = -1;                // -1: the default
     std::vector<std::vector<int32_t>> assignments;  // explicit replicas per partition, or empty
     std::vector<ConfigChange> configs;
 };
@@ -72,7 +72,7 @@ public:
     Controller& operator=(const Controller&) = delete;
 
     // Replays the metadata log into the image. Call once, before anything else. Suspends.
-    Result<void, MetadataLogError> load();
+    Result<void, std::string> load();
 
     const MetadataImage& image() const { return image_; }
     // Bumped at every commit (for callers that reconcile local state with the image).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/base/assert.h"
+#include "services/log/file_names.h"
 
 namespace eddy::controller {
 namespace {
@@ -36,7 +37,8 @@ Bytes encode_metadata_record(const MetadataRecord& r) {
     return out;
 }
 
-Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_record(ByteSpan value) {
+Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_record(
+    ByteSpan value) {
     protocol::Reader r(value);
     TRY_ASSIGN(uint32_t frame, r.read_uvarint());
     TRY_ASSIGN(uint32_t type, r.read_uvarint());
@@ -62,8 +64,38 @@ Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_rec
     }
 }
 
+std::optional<std::string> MetadataImage::inconsistency(const MetadataRecord& record) const {
+    using namespace protocol::records;
+    if (const auto* t = std::get_if<TopicRecord>(&record)) {
+        if (!log::valid_topic_name(t->name_)) {
+            return "TopicRecord for '" + protocol::echo(t->name_) + "': not a valid topic name";
+        }
+        if (topics_.contains(t->name_)) {
+            return "TopicRecord for '" + t->name_ + "': the topic exists already";
+        }
+        if (names_by_id_.contains(t->topic_id_)) {
+            return "TopicRecord for '" + t->name_ + "': its topic id is taken";
+        }
+    } else if (const auto* p = std::get_if<PartitionRecord>(&record)) {
+        if (!names_by_id_.contains(p->topic_id_)) {
+            return "PartitionRecord " + std::to_string(p->partition_id_) +
+                   ": its topic id names no topic";
+        }
+        if (p->partition_id_ < 0) {
+            return "PartitionRecord " + std::to_string(p->partition_id_) + " of '" +
+                   names_by_id_.at(p->topic_id_) + "': a negative partition id";
+        }
+    } else if (const auto* rm = std::get_if<RemoveTopicRecord>(&record)) {
+        if (!names_by_id_.contains(rm->topic_id_)) {
+            return std::string("RemoveTopicRecord: its topic id names no topic");
+        }
+    }
+    return std::nullopt;
+}
+
 void MetadataImage::apply(const MetadataRecord& record) {
     using namespace protocol::records;
+    ASSERT(!inconsistency(record), "a metadata record inconsistent with the image");
     if (const auto* t = std::get_if<TopicRecord>(&record)) {
         ASSERT(!topics_.contains(t->name_), "metadata log: topic created twice");
         ASSERT(!names_by_id_.contains(t->topic_id_), "metadata log: topic id reused");

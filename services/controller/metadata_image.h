@@ -42,10 +42,10 @@ struct TopicState {
 };
 
 // One metadata record, any of the kinds the image understands.
-using MetadataRecord = std::variant<protocol::records::TopicRecord, protocol::records::PartitionRecord,
-                                    protocol::records::ConfigRecord,
-                                    protocol::records::RemoveTopicRecord,
-                                    protocol::records::ProducerIdsRecord>;
+using MetadataRecord =
+    std::variant<protocol::records::TopicRecord, protocol::records::PartitionRecord,
+                 protocol::records::ConfigRecord, protocol::records::RemoveTopicRecord,
+                 protocol::records::ProducerIdsRecord>;
 
 // Kafka's framing of a metadata record in a record value: unsigned varints frame version (1),
 // record type, record version, then the record body.
@@ -55,8 +55,12 @@ Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_rec
 
 class MetadataImage {
 public:
-    // Applies one record. Records that contradict the image (a partition of an unknown topic) are
-    // a corrupt metadata log: ASSERT.
+    // Why `record` cannot follow the image (a partition of an unknown topic, a topic created
+    // twice, an invalid topic name or partition id), in one line naming the record; nullopt when
+    // it can. Records read back from disk are checked with this before they are applied.
+    std::optional<std::string> inconsistency(const MetadataRecord& record) const;
+    // Applies one record, which must be consistent with the image: the controller makes only
+    // such records, and replay checks the ones it reads (ASSERT).
     void apply(const MetadataRecord& record);
 
     const TopicState* topic(const std::string& name) const;

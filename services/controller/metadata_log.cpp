@@ -34,44 +34,52 @@ Result<void, MetadataLogError> PartitionMetadataLog::append(
     return {};
 }
 
-Result<void, MetadataLogError> PartitionMetadataLog::replay(
-    const std::function<void(const MetadataRecord&)>& apply) {
+Result<void, std::string> PartitionMetadataLog::replay(const Apply& apply) {
     Offset at = log_.log_start_offset();
+    const auto where = [](Offset o) {
+        return "the metadata record at offset " + std::to_string(o.value());
+    };
     while (at < log_.log_end_offset()) {
         log::ReadOptions o;
         o.bound = log::ReadBound::log_end;
         auto copy = log_.read_copy(at, o);
         if (!copy.ok()) {
-            env_.log.error("metadata log read failed: %s",
-                           std::string(log::to_string(copy.error())).c_str());
-            return fail(MetadataLogError::storage);
+            return fail("the metadata log cannot be read at offset " + std::to_string(at.value()) +
+                        ": " + std::string(log::to_string(copy.error())));
         }
         if (copy->batches.empty()) {
             break;
         }
         auto batches = record::split_batches(copy->data);
         if (!batches.ok()) {
-            return fail(MetadataLogError::corrupt);
+            return fail("the metadata batch at offset " + std::to_string(at.value()) +
+                        " does not parse");
         }
         for (const auto& batch : *batches) {
             auto recs = record::BatchRecords::open(batch);
             if (!recs.ok()) {
-                return fail(MetadataLogError::corrupt);
+                return fail("the metadata batch at offset " +
+                            std::to_string(batch.base_offset().value()) + " does not open");
             }
             auto all = recs->decode_all();
             if (!all.ok()) {
-                return fail(MetadataLogError::corrupt);
+                return fail("the records of the metadata batch at offset " +
+                            std::to_string(batch.base_offset().value()) + " do not decode");
             }
             for (const auto& rec : *all) {
+                const Offset offset = batch.base_offset() + rec.offset_delta;
                 if (!rec.value) {
-                    return fail(MetadataLogError::corrupt);
+                    return fail(where(offset) + " has no value");
                 }
                 auto m = decode_metadata_record(*rec.value);
                 if (!m.ok()) {
-                    return fail(MetadataLogError::corrupt);
+                    return fail(where(offset) + " does not decode (" +
+                                protocol::to_string(m.error()) + ")");
                 }
                 if (*m) {
-                    apply(**m);
+                    if (auto why = apply(**m)) {
+                        return fail(where(offset) + " is inconsistent: " + *why);
+                    }
                 }
             }
             at = batch.last_offset() + 1;

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/base/result.h"
@@ -33,9 +35,10 @@ public:
     // Suspends.
     virtual Result<void, MetadataLogError> append(const std::vector<MetadataRecord>& records) = 0;
     // Calls `apply` for every committed record in log order. Record kinds this build does not
-    // know are skipped. Suspends.
-    virtual Result<void, MetadataLogError> replay(
-        const std::function<void(const MetadataRecord&)>& apply) = 0;
+    // know are skipped. `apply` returns why a record cannot be applied (nullopt: applied); replay
+    // then stops. Fails with one line naming the record (its offset) and what is wrong. Suspends.
+    using Apply = std::function<std::optional<std::string>(const MetadataRecord&)>;
+    virtual Result<void, std::string> replay(const Apply& apply) = 0;
 };
 
 // The single voter's log: a PartitionLog that the caller opened (retention off, durable acks).
@@ -43,8 +46,7 @@ class PartitionMetadataLog final : public MetadataLog {
 public:
     PartitionMetadataLog(Env& env, log::PartitionLog& log) : env_(env), log_(log) {}
     Result<void, MetadataLogError> append(const std::vector<MetadataRecord>& records) override;
-    Result<void, MetadataLogError> replay(
-        const std::function<void(const MetadataRecord&)>& apply) override;
+    Result<void, std::string> replay(const Apply& apply) override;
 
 private:
     Env& env_;

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/base/assert.h"
+#include "core/protocol/wire.h"
 
 namespace eddy::group {
 
@@ -104,7 +105,9 @@ std::string GroupCoordinator::new_member_id(const Group& g, const std::string& p
         const uint64_t x = splitmix64(config_.member_id_seed ^ splitmix64(++member_id_counter_));
         char hex[17];
         std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(x));
-        std::string id = prefix;
+        // Kafka's member id is "<client id>-<uuid>"; the client id part is bounded (echo) so an
+        // id never outgrows a Kafka string, however long the client id a request carried.
+        std::string id = protocol::echo(prefix);
         id += '-';
         id += hex;
         if (!g.members.contains(id) && !g.pending_members.contains(id)) {

@@ -32,6 +32,14 @@ Broker::~Broker() = default;
 Result<void, std::string> Broker::start() {
     ASSERT(!started_, "start() once");
     started_ = true;
+    auto r = open_and_serve();
+    if (!r.ok()) {
+        stop();
+    }
+    return r;
+}
+
+Result<void, std::string> Broker::open_and_serve() {
     if (auto r = env_.disk.make_directory(options_.data_dir);
         !r.ok() && r.error() != DiskError::already_exists) {
         return fail(std::string("cannot create the data directory: ") + to_string(r.error()));
@@ -78,12 +86,10 @@ Result<void, std::string> Broker::start() {
         static_cast<int16_t>(config_.get_int("default.replication.factor"));
     co.delete_topic_enable = config_.get_bool("delete.topic.enable");
     controller_ = std::make_unique<controller::Controller>(
-        env_, co, *metadata_log_, [](const std::string& k, const std::string& v) {
-            return validate_topic_config(k, v);
-        });
+        env_, co, *metadata_log_,
+        [](const std::string& k, const std::string& v) { return validate_topic_config(k, v); });
     if (auto r = controller_->load(); !r.ok()) {
-        return fail(std::string("cannot replay the metadata log: ") +
-                    controller::to_string(r.error()));
+        return fail("cannot replay the metadata log: " + r.error());
     }
     reconcile();
     logs_->start_background();
@@ -96,7 +102,9 @@ Result<void, std::string> Broker::start() {
     gc.offsets_retention = Duration::minutes(config_.get_int("offsets.retention.minutes"));
     groups_ = std::make_unique<GroupManager>(
         env_, gc, static_cast<int32_t>(config_.get_int("offsets.topic.num.partitions")),
-        [this](int32_t p) { return logs_->get_shared({offsets_topic, PartitionId(p)}); },
+        [this](int32_t p) {
+            return logs_->get_shared({offsets_topic, PartitionId(p)});
+        },
         [this] { return ensure_offsets_topic(); });
     groups_->start(controller_->image().topic(offsets_topic) != nullptr);
 
@@ -108,6 +116,16 @@ Result<void, std::string> Broker::start() {
     // a busy disk is about 50 — so they share one group commit instead of queueing behind a
     // 16-deep pipeline. Memory is bounded by pipeline_bytes_max, not by depth × frame size.
     so.pipeline_depth = broker_pipeline_depth;
+    // Kafka's socket-server limits, one set for all the listeners of this process.
+    net::ServerLimitsOptions lim;
+    if (const int64_t q = config_.get_int("queued.max.request.bytes"); q > 0) {
+        lim.queued_bytes_max = static_cast<size_t>(q);
+    }
+    lim.connections_max = static_cast<size_t>(config_.get_int("max.connections"));
+    lim.connections_per_host_max = static_cast<size_t>(config_.get_int("max.connections.per.ip"));
+    TRY_ASSIGN(lim.connections_per_host_overrides,
+               net::parse_connection_overrides(config_.get("max.connections.per.ip.overrides")));
+    so.limits = std::make_shared<net::ServerLimits>(env_.scheduler, std::move(lim));
     for (const auto& l : config_.listeners()) {
         if (config_.is_controller_listener(l.name)) {
             continue;  // a single voter has no controller RPCs yet (docs/broker.md)
@@ -162,10 +180,12 @@ void Broker::stop() {
     if (groups_) {
         groups_->stop();  // pending JoinGroup/SyncGroup answer now, so the servers can drain
     }
+    // Long-poll fetches see stopped_ and answer now: a Fetch waiting max_wait_ms (up to 2^31-1 ms)
+    // must not hold the servers' drain, and so the shutdown, hostage.
+    data_arrived_.notify_all();
     for (auto& s : servers_) {
         s->stop();
     }
-    data_arrived_.notify_all();
     if (logs_) {
         if (auto r = logs_->close(); !r.ok()) {
             env_.log.error("closing the logs: %s", std::string(log::to_string(r.error())).c_str());
@@ -373,9 +393,10 @@ Result<Bytes, DiskError> Broker::flatten(const net::FrameParts& parts) {
         out.resize(at + static_cast<size_t>(p.length));
         uint64_t done = 0;
         while (done < p.length) {
-            TRY_ASSIGN(size_t n, p.file->read_at(p.offset + done,
-                                                 MutableByteSpan(out.data() + at + done,
-                                                                 static_cast<size_t>(p.length - done))));
+            TRY_ASSIGN(size_t n,
+                       p.file->read_at(p.offset + done,
+                                       MutableByteSpan(out.data() + at + done,
+                                                       static_cast<size_t>(p.length - done))));
             if (n == 0) {
                 return fail(DiskError::io_error);
             }
@@ -421,15 +442,15 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         return fail(net::HandlerError::close_connection);
     }
 
-#define EDDY_SERVE(KEY, REQ, CALL)                                                            \
-    if (ctx.key == ApiKey::KEY) {                                                             \
-        auto req = decode_body<protocol::REQ>(r, ctx.version);                                \
-        if (!req.ok()) {                                                                      \
-            env_.log.warn("closing a connection: undecodable %s v%d request (%s)",            \
-                          protocol::to_string(ctx.key), ctx.version,                          \
-                          protocol::to_string(req.error()));                                  \
-            return fail(net::HandlerError::close_connection);                                 \
-        }                                                                                     \
+#define EDDY_SERVE(KEY, REQ, CALL)                                                              \
+    if (ctx.key == ApiKey::KEY) {                                                               \
+        auto req = decode_body<protocol::REQ>(r, ctx.version);                                  \
+        if (!req.ok()) {                                                                        \
+            env_.log.warn("closing a connection: undecodable %s v%d request (%s)",              \
+                          protocol::to_string(ctx.key), ctx.version,                            \
+                          protocol::to_string(req.error()));                                    \
+            return fail(net::HandlerError::close_connection);                                   \
+        }                                                                                       \
         return std::optional<net::FrameParts>(one_part(encode_response(ctx, CALL(ctx, *req)))); \
     }
 

@@ -84,7 +84,7 @@ struct RequestContext {
     protocol::RequestHeader header;
     protocol::ApiKey key = protocol::ApiKey::api_versions;
     int16_t version = 0;
-    size_t listener = 0;  // index into Broker::endpoints()
+    size_t listener = 0;      // index into Broker::endpoints()
     std::string client_host;  // the peer's address (DescribeGroups shows it)
     // The request's turn on its connection (never null inside handlers); release_turn() passes it.
     net::RequestTurn* turn = nullptr;
@@ -97,8 +97,8 @@ public:
     Broker(const Broker&) = delete;
     Broker& operator=(const Broker&) = delete;
 
-    // Opens storage, replays the metadata log and starts serving. One-line error on failure.
-    // Suspends.
+    // Opens storage, replays the metadata log and starts serving. One-line error on failure, after
+    // which whatever was opened is closed again (stop() is then a no-op). Suspends.
     Result<void, std::string> start();
     // Graceful shutdown: stop accepting and reading, finish in-flight requests, close the logs.
     // Suspends.
@@ -130,6 +130,7 @@ public:
     static Result<Bytes, DiskError> flatten(const net::FrameParts& parts);
 
 private:
+    Result<void, std::string> open_and_serve();
     template <typename Resp>
     Bytes encode_response(const RequestContext& ctx, const Resp& resp) const;
 

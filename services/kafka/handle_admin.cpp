@@ -1,6 +1,8 @@
 // Handlers: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
 // IncrementalAlterConfigs. Changes go through the controller; the logs follow (reconcile()).
 #include <set>
+#include <string_view>
+#include <utility>
 
 #include "services/kafka/broker.h"
 #include "services/kafka/errors.h"
@@ -51,7 +53,8 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
         r.name_ = t.name_;
         if (counts[t.name_] > 1) {
             r.error_code_ = error::invalid_request;
-            r.error_message_ = "topic '" + t.name_ + "' appears more than once in the request";
+            r.error_message_ =
+                "topic '" + protocol::echo(t.name_) + "' appears more than once in the request";
             resp.topics_.push_back(std::move(r));
             continue;
         }
@@ -158,7 +161,8 @@ CreatePartitionsResponse Broker::handle_create_partitions(const RequestContext&,
                 assignments->push_back(a.broker_ids_);
             }
         }
-        auto err = controller_->create_partitions(t.name_, t.count_, assignments, req.validate_only_);
+        auto err =
+            controller_->create_partitions(t.name_, t.count_, assignments, req.validate_only_);
         r.error_code_ = err.code;
         r.error_message_ = err.message;
         changed = changed || (err.ok() && !req.validate_only_);
@@ -173,17 +177,26 @@ CreatePartitionsResponse Broker::handle_create_partitions(const RequestContext&,
 DescribeConfigsResponse Broker::handle_describe_configs(const RequestContext& ctx,
                                                         const DescribeConfigsRequest& req) {
     DescribeConfigsResponse resp;
+    std::set<std::pair<int8_t, std::string_view>> described;
     for (const auto& res : req.resources_) {
         DescribeConfigsResponse::DescribeConfigsResult r;
         r.resource_type_ = res.resource_type_;
         r.resource_name_ = res.resource_name_;
         r.error_message_ = std::nullopt;
+        if (!described.insert({res.resource_type_, res.resource_name_}).second) {
+            // Described once per request: every description lists all the resource's configs, so
+            // repeating one would let a small request build a huge answer.
+            r.error_code_ = error::invalid_request;
+            r.error_message_ = "resource named more than once in the request";
+            resp.results_.push_back(std::move(r));
+            continue;
+        }
         std::vector<ConfigEntry> entries;
         if (res.resource_type_ == controller::config_resource_topic) {
             const auto* t = controller_->image().topic(res.resource_name_);
             if (t == nullptr) {
                 r.error_code_ = error::unknown_topic_or_partition;
-                r.error_message_ = "no topic '" + res.resource_name_ + "'";
+                r.error_message_ = "no topic '" + protocol::echo(res.resource_name_) + "'";
                 resp.results_.push_back(std::move(r));
                 continue;
             }
@@ -191,7 +204,7 @@ DescribeConfigsResponse Broker::handle_describe_configs(const RequestContext& ct
         } else if (res.resource_type_ == controller::config_resource_broker) {
             if (!res.resource_name_.empty() && res.resource_name_ != std::to_string(node_id_)) {
                 r.error_code_ = error::invalid_request;
-                r.error_message_ = "no broker '" + res.resource_name_ + "' here";
+                r.error_message_ = "no broker '" + protocol::echo(res.resource_name_) + "' here";
                 resp.results_.push_back(std::move(r));
                 continue;
             }
@@ -255,8 +268,8 @@ AlterConfigsResponse Broker::handle_alter_configs(const RequestContext&,
         for (const auto& c : res.configs_) {
             changes.push_back({c.name_, c.value_});
         }
-        auto err = controller_->alter_topic_configs(res.resource_name_, changes, true,
-                                                    req.validate_only_);
+        auto err =
+            controller_->alter_topic_configs(res.resource_name_, changes, true, req.validate_only_);
         r.error_code_ = err.code;
         r.error_message_ = err.message;
         changed = changed || (err.ok() && !req.validate_only_);
@@ -317,7 +330,7 @@ IncrementalAlterConfigsResponse Broker::handle_incremental_alter_configs(
                 case 3: {  // SUBTRACT
                     if (c.name_ != "cleanup.policy") {
                         r.error_code_ = error::invalid_config;
-                        r.error_message_ = c.name_ + " is not a list";
+                        r.error_message_ = protocol::echo(c.name_) + " is not a list";
                         break;
                     }
                     auto items = split_list(current);

@@ -1,5 +1,9 @@
 // Handlers: Produce, Fetch (long polling), ListOffsets, DeleteRecords.
 #include <algorithm>
+#include <map>
+#include <set>
+#include <string_view>
+#include <utility>
 
 #include "services/kafka/broker.h"
 #include "services/kafka/errors.h"
@@ -79,8 +83,8 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
                         pr.error_message_ = "a record batch is larger than max.message.bytes";
                     }
                 } else {
-                    pending.push_back({resp.responses_.size(), tr.partition_responses_.size(),
-                                       l, *r});
+                    pending.push_back(
+                        {resp.responses_.size(), tr.partition_responses_.size(), l, *r});
                 }
             }
             tr.partition_responses_.push_back(std::move(pr));
@@ -119,7 +123,21 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
 FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest& req,
                                    std::vector<RecordsSplice>* splices) {
     const Instant deadline = env_.clock.now() + Duration::millis(std::max(req.max_wait_ms_, 0));
-    const int64_t max_bytes = std::max<int64_t>(req.max_bytes_, 1);
+    // KIP-74: the response holds at most max_bytes of records (the broker's fetch.max.bytes caps
+    // what the client asks), except that the first non-empty partition always returns its first
+    // batch whole, so a consumer can never get stuck behind a batch larger than its limit.
+    const int64_t max_bytes =
+        std::clamp<int64_t>(req.max_bytes_, 1, config_.get_int("fetch.max.bytes"));
+    // A partition named more than once is answered once, at the place it was first named, with the
+    // fetch position given last (Kafka keeps the request's partitions in an ordered map). Without
+    // this, one partition named many times would be read, and sent, once per naming.
+    using Named = std::pair<std::string_view, int32_t>;
+    std::map<Named, const FetchRequest::FetchPartition*> last;
+    for (const auto& ft : req.topics_) {
+        for (const auto& fp : ft.partitions_) {
+            last[{ft.topic_, fp.partition_}] = &fp;
+        }
+    }
     while (true) {
         if (splices != nullptr) {
             splices->clear();
@@ -127,11 +145,16 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
         FetchResponse resp;
         int64_t total = 0;
         bool failed = false;
+        std::set<Named> answered;
         for (const auto& ft : req.topics_) {
             FetchResponse::FetchableTopicResponse tr;
             tr.topic_ = ft.topic_;
             tr.topic_id_ = ft.topic_id_;
-            for (const auto& fp : ft.partitions_) {
+            for (const auto& named : ft.partitions_) {
+                if (!answered.insert({ft.topic_, named.partition_}).second) {
+                    continue;
+                }
+                const auto& fp = *last.at({ft.topic_, named.partition_});
                 FetchResponse::PartitionData pd;
                 pd.partition_index_ = fp.partition_;
                 pd.aborted_transactions_ = std::nullopt;
@@ -150,6 +173,7 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
                 if (fp.partition_max_bytes_ > 0 && (room > 0 || total == 0)) {
                     log::ReadOptions o;
                     o.max_bytes = static_cast<uint64_t>(std::max<int64_t>(room, 1));
+                    o.first_batch_whole = total == 0;
                     auto read = l->read(Offset(fp.fetch_offset_), o);
                     if (!read.ok()) {
                         pd.error_code_ = error_code(read.error());
@@ -184,7 +208,9 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
                 }
                 tr.partitions_.push_back(std::move(pd));
             }
-            resp.responses_.push_back(std::move(tr));
+            if (!tr.partitions_.empty() || ft.partitions_.empty()) {
+                resp.responses_.push_back(std::move(tr));
+            }
         }
         if (failed || total >= req.min_bytes_ || stopped_ || env_.clock.now() >= deadline) {
             return resp;

@@ -1,6 +1,8 @@
 // Handlers: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
 // DescribeGroups, ListGroups, DeleteGroups, OffsetDelete — each routed to the coordinator of the
 // group's `__consumer_offsets` partition through GroupManager (group_manager.h).
+#include <set>
+#include <string_view>
 #include <variant>
 
 #include "services/kafka/broker.h"
@@ -49,12 +51,11 @@ SyncGroupResponse Broker::handle_sync_group(const RequestContext& ctx,
     return std::get<SyncGroupResponse>(std::move(r->response));
 }
 
-HeartbeatResponse Broker::handle_heartbeat(const RequestContext& ctx,
-                                           const HeartbeatRequest& req) {
-    auto r = groups_->call(req.group_id_, [&](group::GroupCoordinator& c, group::Now n,
-                                              group::Effects& fx) {
-        return c.heartbeat(req, ctx.version, n, fx);
-    });
+HeartbeatResponse Broker::handle_heartbeat(const RequestContext& ctx, const HeartbeatRequest& req) {
+    auto r = groups_->call(req.group_id_,
+                           [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
+                               return c.heartbeat(req, ctx.version, n, fx);
+                           });
     if (!r.ok()) {
         HeartbeatResponse resp;
         resp.error_code_ = r.error();
@@ -65,10 +66,10 @@ HeartbeatResponse Broker::handle_heartbeat(const RequestContext& ctx,
 
 LeaveGroupResponse Broker::handle_leave_group(const RequestContext& ctx,
                                               const LeaveGroupRequest& req) {
-    auto r = groups_->call(req.group_id_, [&](group::GroupCoordinator& c, group::Now n,
-                                              group::Effects& fx) {
-        return c.leave_group(req, ctx.version, n, fx);
-    });
+    auto r = groups_->call(req.group_id_,
+                           [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
+                               return c.leave_group(req, ctx.version, n, fx);
+                           });
     if (!r.ok()) {
         LeaveGroupResponse resp;
         resp.error_code_ = r.error();
@@ -109,10 +110,10 @@ OffsetCommitResponse Broker::handle_offset_commit(const RequestContext& ctx,
     }
     OffsetCommitResponse resp;
     if (!known.topics_.empty() || unknown.topics_.empty()) {
-        auto r = groups_->call(req.group_id_, [&](group::GroupCoordinator& c, group::Now n,
-                                                  group::Effects& fx) {
-            return c.offset_commit(known, ctx.version, n, fx);
-        });
+        auto r = groups_->call(req.group_id_,
+                               [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
+                                   return c.offset_commit(known, ctx.version, n, fx);
+                               });
         if (r.ok()) {
             resp = std::move(r).value();
         } else {
@@ -156,10 +157,10 @@ OffsetFetchResponse Broker::handle_offset_fetch(const RequestContext& ctx,
             OffsetFetchRequest one;
             one.require_stable_ = req.require_stable_;
             one.groups_.push_back(g);
-            auto r = groups_->call(g.group_id_, [&](group::GroupCoordinator& c, group::Now,
-                                                    group::Effects&) {
-                return c.offset_fetch(one, ctx.version);
-            });
+            auto r = groups_->call(g.group_id_,
+                                   [&](group::GroupCoordinator& c, group::Now, group::Effects&) {
+                                       return c.offset_fetch(one, ctx.version);
+                                   });
             if (r.ok() && r->groups_.size() == 1) {
                 resp.groups_.push_back(std::move(r->groups_[0]));
             } else {
@@ -169,10 +170,10 @@ OffsetFetchResponse Broker::handle_offset_fetch(const RequestContext& ctx,
         }
         return resp;
     }
-    auto r = groups_->call(req.group_id_, [&](group::GroupCoordinator& c, group::Now,
-                                              group::Effects&) {
-        return c.offset_fetch(req, ctx.version);
-    });
+    auto r =
+        groups_->call(req.group_id_, [&](group::GroupCoordinator& c, group::Now, group::Effects&) {
+            return c.offset_fetch(req, ctx.version);
+        });
     if (r.ok()) {
         return std::move(r).value();
     }
@@ -198,7 +199,17 @@ OffsetFetchResponse Broker::handle_offset_fetch(const RequestContext& ctx,
 DescribeGroupsResponse Broker::handle_describe_groups(const RequestContext& ctx,
                                                       const DescribeGroupsRequest& req) {
     DescribeGroupsResponse resp;
+    std::set<std::string_view> described;
     for (const auto& id : req.groups_) {
+        if (!described.insert(id).second) {
+            // Named again in the same request: described once. (Each description may carry every
+            // member's metadata, so repeating one would let a small request build a huge answer.)
+            DescribeGroupsResponse::DescribedGroup g;
+            g.group_id_ = id;
+            g.error_code_ = error::invalid_request;
+            resp.groups_.push_back(std::move(g));
+            continue;
+        }
         DescribeGroupsRequest one;
         one.include_authorized_operations_ = req.include_authorized_operations_;
         one.groups_.push_back(id);
@@ -249,10 +260,10 @@ DeleteGroupsResponse Broker::handle_delete_groups(const RequestContext& ctx,
     for (const auto& id : req.groups_names_) {
         DeleteGroupsRequest one;
         one.groups_names_.push_back(id);
-        auto r = groups_->call(id, [&](group::GroupCoordinator& c, group::Now n,
-                                       group::Effects& fx) {
-            return c.delete_groups(one, ctx.version, n, fx);
-        });
+        auto r =
+            groups_->call(id, [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
+                return c.delete_groups(one, ctx.version, n, fx);
+            });
         if (r.ok() && r->results_.size() == 1) {
             resp.results_.push_back(std::move(r->results_[0]));
         } else {
@@ -267,10 +278,10 @@ DeleteGroupsResponse Broker::handle_delete_groups(const RequestContext& ctx,
 
 OffsetDeleteResponse Broker::handle_offset_delete(const RequestContext& ctx,
                                                   const OffsetDeleteRequest& req) {
-    auto r = groups_->call(req.group_id_, [&](group::GroupCoordinator& c, group::Now n,
-                                              group::Effects& fx) {
-        return c.offset_delete(req, ctx.version, n, fx);
-    });
+    auto r = groups_->call(req.group_id_,
+                           [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
+                               return c.offset_delete(req, ctx.version, n, fx);
+                           });
     if (!r.ok()) {
         OffsetDeleteResponse resp;
         resp.error_code_ = r.error();

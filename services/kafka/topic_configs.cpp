@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/protocol/wire.h"
+
 namespace eddy::kafka {
 
 namespace {
@@ -108,8 +110,8 @@ std::vector<ConfigEntry> describe_broker_configs(const config::BrokerConfig& bro
         ConfigEntry e;
         e.name = std::string(k.name);
         e.value = broker.get(k.name);
-        e.source = broker.is_set(k.name) ? config_source::static_broker
-                                         : config_source::default_config;
+        e.source =
+            broker.is_set(k.name) ? config_source::static_broker : config_source::default_config;
         e.read_only = true;
         e.type = kafka_type(k.type);
         e.doc = std::string(k.doc);
@@ -125,17 +127,17 @@ std::vector<ConfigEntry> describe_broker_configs(const config::BrokerConfig& bro
 std::optional<std::string> validate_topic_config(const std::string& key, const std::string& value) {
     const auto* k = config::find_topic_key(key);
     if (k == nullptr) {
-        return "unknown topic config '" + key + "'";
+        return "unknown topic config '" + protocol::echo(key) + "'";
     }
     if (value.empty() && k->type != config::ConfigType::string) {
-        return key + ": empty value";
+        return protocol::echo(key) + ": empty value";
     }
     if (auto why = config::check_value(k->type, k->min, k->max, key, value)) {
         return why;
     }
     log::LogConfig probe;
     if (key != "min.insync.replicas" && !probe.set(key, value).ok()) {
-        return key + ": invalid value '" + value + "'";
+        return protocol::echo(key) + ": invalid value '" + protocol::echo(value) + "'";
     }
     return std::nullopt;
 }

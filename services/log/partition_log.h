@@ -107,6 +107,9 @@ struct ReadOptions {
     // (KIP-74).
     uint64_t max_bytes = 1024 * 1024;
     ReadBound bound = ReadBound::high_watermark;
+    // False: a first batch larger than max_bytes is not returned either (a Fetch's later
+    // partitions, once an earlier one has returned data).
+    bool first_batch_whole = true;
 };
 
 // A byte range of a segment file, ready for Connection::send_file. The shared_ptr keeps the file

@@ -82,7 +82,8 @@ Result<ReadResult, LogError> PartitionLog::read(Offset from, ReadOptions options
                 }
                 auto ends_read = [&](const BatchHeader& x) {
                     return x.last_offset >= bound ||
-                           (!out.batches.empty() && out.bytes + x.size > options.max_bytes);
+                           ((!out.batches.empty() || !options.first_batch_whole) &&
+                            out.bytes + x.size > options.max_bytes);
                 };
                 if (ends_read(*h)) {
                     if (!confirmed(*seg, position, ends_read)) {

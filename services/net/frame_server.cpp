@@ -35,14 +35,30 @@ Result<size_t, NetError> read_frame_length(Connection& c, size_t frame_bytes_max
     return static_cast<size_t>(length);
 }
 
-// read_frame() into a FrameBody; the same contract.
-Result<FrameBody, NetError> read_frame_body(Connection& c, size_t frame_bytes_max) {
-    TRY_ASSIGN(const size_t length, read_frame_length(c, frame_bytes_max));
+// The body of a frame whose length prefix has been read: read_frame()'s contract.
+Result<FrameBody, NetError> read_frame_body(Connection& c, size_t length) {
     FrameBody body;
     body.size = length;
     body.data = std::make_unique_for_overwrite<std::byte[]>(body.size);
     TRY_VOID(read_exact(c, body.span()));
     return body;
+}
+
+// The bytes of a response held in memory (file ranges are read from disk as they are sent).
+size_t memory_bytes(const FrameParts& parts) {
+    size_t n = 0;
+    for (const auto& p : parts) {
+        n += p.file ? 0 : p.bytes.size();
+    }
+    return n;
+}
+
+uint64_t frame_bytes(const FrameParts& parts) {
+    uint64_t n = 0;
+    for (const auto& p : parts) {
+        n += p.size();
+    }
+    return n;
 }
 
 }  // namespace
@@ -53,7 +69,7 @@ struct FrameServer::Conn {
     // One request in flight: its response (nullopt answers "no response") and its frame's size.
     struct Slot {
         Future<std::optional<FrameParts>> response;
-        size_t bytes = 0;
+        size_t bytes = 0;  // the request frame's
     };
     uint64_t id;
     std::unique_ptr<Connection> conn;
@@ -61,7 +77,8 @@ struct FrameServer::Conn {
     Instant last_active;
     // Response slots in request order; the channel's capacity is the pipeline depth.
     Channel<Slot> responses;
-    // Bytes of the frames whose response is not written yet (pipeline_bytes_max).
+    // Bytes of the frames whose response is not written yet, plus the in-memory bytes of the
+    // responses not written yet (pipeline_bytes_max).
     size_t bytes_in_flight = 0;
     WaitQueue room;  // the reader waits here while bytes_in_flight is over the budget
     // Set when the newest request read so far releases its turn (null: none read yet).
@@ -140,6 +157,9 @@ FrameServer::FrameServer(Env& env, std::unique_ptr<Listener> listener, PartsHand
       listener_(std::move(listener)),
       handler_(std::move(handler)),
       options_(options),
+      limits_(options_.limits
+                  ? options_.limits
+                  : std::make_shared<ServerLimits>(env.scheduler, ServerLimitsOptions{})),
       all_closed_(env.scheduler) {
     ASSERT(options_.pipeline_depth >= 1 && options_.pipeline_depth <= limits::pipeline_depth_max);
     all_closed_.set();
@@ -157,12 +177,24 @@ void FrameServer::start() {
 
 void FrameServer::accept_loop() {
     while (!stopping_) {
+        // max.connections: at the limit, stop accepting until a connection closes.
+        if (!limits_->wait_connection_slot()) {
+            return;
+        }
         auto r = listener_->accept();
         if (!r.ok()) {
             if (r.error() == NetError::closed || r.error() == NetError::cancelled) {
                 return;
             }
             env_.log.warn("accept failed: %s", to_string(r.error()));
+            continue;
+        }
+        const Address peer = (*r)->peer();
+        if (!limits_->admit_connection(peer.host)) {
+            env_.log.warn("closing a connection from %s: max.connections.per.ip (%zu open)",
+                          peer.to_string().c_str(), limits_->connections_from(peer.host));
+            env_.tracer.event("net.refuse", {{"peer", peer.to_string()}});
+            (*r)->close();
             continue;
         }
         const uint64_t id = next_id_++;
@@ -191,14 +223,24 @@ void FrameServer::read_loop(Conn& c) {
         if (!room || c.responses.closed()) {
             break;
         }
-        auto frame = read_frame_body(*c.conn, options_.frame_bytes_max);
-        if (!frame.ok()) {
-            if (frame.error() == NetError::io_error) {
+        auto length = read_frame_length(*c.conn, options_.frame_bytes_max);
+        if (!length.ok()) {
+            if (length.error() == NetError::io_error) {
                 env_.log.warn("connection %llu from %s: frame larger than %zu bytes, closing",
-                              static_cast<unsigned long long>(c.id), c.info.peer.to_string().c_str(),
-                              options_.frame_bytes_max);
+                              static_cast<unsigned long long>(c.id),
+                              c.info.peer.to_string().c_str(), options_.frame_bytes_max);
                 c.conn->close();
             }
+            break;
+        }
+        // queued.max.request.bytes: the process holds at most that many request bytes.
+        if (!limits_->wait_request_bytes(*length)) {
+            break;
+        }
+        limits_->hold_request_bytes(*length);
+        auto frame = read_frame_body(*c.conn, *length);
+        if (!frame.ok()) {
+            limits_->release_request_bytes(*length);
             break;
         }
         c.last_active = env_.clock.now();
@@ -206,6 +248,8 @@ void FrameServer::read_loop(Conn& c) {
         auto promise = std::make_shared<Promise<std::optional<FrameParts>>>(env_.scheduler);
         c.bytes_in_flight += bytes;
         if (!c.responses.send(Conn::Slot{promise->future(), bytes}).ok()) {
+            c.bytes_in_flight -= bytes;
+            limits_->release_request_bytes(bytes);
             break;
         }
         ++frames_handled_;
@@ -235,8 +279,27 @@ void FrameServer::read_loop(Conn& c) {
                     promise.reset();  // the broken promise makes the writer stop
                     return;
                 }
+                if (*r) {
+                    const uint64_t size = frame_bytes(**r);
+                    if (size > static_cast<uint64_t>(INT32_MAX)) {
+                        env_.log.warn(
+                            "connection %llu from %s: a %llu-byte response does not fit "
+                            "a frame, closing",
+                            static_cast<unsigned long long>(c.id), c.info.peer.to_string().c_str(),
+                            static_cast<unsigned long long>(size));
+                        c.conn->close();
+                        promise.reset();
+                        return;
+                    }
+                    // Unwritten responses count against the connection's budget (slow readers).
+                    c.bytes_in_flight += memory_bytes(**r);
+                }
                 promise->set_value(std::move(r).value());
             }));
+        // Let the handler run until it finishes or parks before reading on: a response it builds
+        // at once then counts against the budget before the next request is read, so a stream
+        // of small requests asking for big answers cannot pile up responses in memory.
+        env_.scheduler.yield();
     }
     c.responses.close();
 }
@@ -249,16 +312,21 @@ void FrameServer::write_loop(Conn& c) {
         }
         auto response = next->response.get();
         if (!response.ok()) {
+            limits_->release_request_bytes(next->bytes);
             break;  // the handler asked to close the connection
         }
+        const size_t held = next->bytes + (*response ? memory_bytes(**response) : 0);
+        const bool written =
+            !*response || write_frame(*c.conn, static_cast<const FrameParts&>(**response)).ok();
+        limits_->release_request_bytes(next->bytes);
+        if (!written) {
+            break;
+        }
         if (*response) {
-            if (!write_frame(*c.conn, static_cast<const FrameParts&>(**response)).ok()) {
-                break;
-            }
             c.last_active = env_.clock.now();
         }
-        ASSERT(c.bytes_in_flight >= next->bytes);
-        c.bytes_in_flight -= next->bytes;
+        ASSERT(c.bytes_in_flight >= held);
+        c.bytes_in_flight -= held;
         c.room.notify_all();
     }
     c.conn->close();
@@ -268,6 +336,11 @@ void FrameServer::write_loop(Conn& c) {
         h.join();
     }
     c.reader.join();
+    // The requests whose responses were never written give their bytes back.
+    while (auto rest = c.responses.try_recv()) {
+        limits_->release_request_bytes(rest->bytes);
+    }
+    limits_->release_connection(c.info.peer.host);
     env_.tracer.event("net.close", {{"conn", c.id}});
     const uint64_t id = c.id;
     // Destroying the Conn destroys this fiber's own FiberRef; the fiber record stays alive until

@@ -25,6 +25,13 @@
 // Bad input: a frame longer than frame_bytes_max, or a negative length, closes the connection
 // before anything is allocated. Connections idle for longer than idle_timeout are closed.
 //
+// Memory: a connection's budget (pipeline_bytes_max) counts the bytes of its requests in flight
+// *and* the bytes of responses waiting to be written, so a client that sends but does not read
+// stops being read once its unread responses fill the budget (and is closed when idle). Across the
+// process, ServerLimits bounds request bytes and connections. A response larger than a Kafka frame
+// can carry (INT32_MAX bytes) is never written: the connection is closed and the event logged, so
+// nothing a request asks for can reach write_frame's assertion.
+//
 // Shutdown: stop() stops accepting, stops reading new frames, lets in-flight requests finish and
 // their responses be written, then closes every connection; it suspends until all that is done.
 #pragma once
@@ -39,6 +46,7 @@
 
 #include "core/env/env.h"
 #include "core/fiber/sync.h"
+#include "services/net/server_limits.h"
 
 namespace eddy::net {
 
@@ -47,13 +55,16 @@ constexpr size_t pipeline_depth_max = 1024;
 }
 
 struct FrameServerOptions {
-    size_t frame_bytes_max = 100 * 1024 * 1024;  // Kafka's socket.request.max.bytes default
+    size_t frame_bytes_max = 100 * 1024 * 1024;     // Kafka's socket.request.max.bytes default
     Duration idle_timeout = Duration::minutes(10);  // Kafka's connections.max.idle.ms default
-    size_t pipeline_depth = 16;                    // requests in flight per connection
+    size_t pipeline_depth = 16;                     // requests in flight per connection
     // No new frame is read while the requests in flight (read, response not yet written) hold
     // this many bytes; one request is always admitted, so a connection holds at most this plus
     // one frame_bytes_max.
     size_t pipeline_bytes_max = 64 * 1024 * 1024;
+    // Process-wide limits shared with the process's other servers (queued.max.request.bytes,
+    // max.connections, max.connections.per.ip); null: this server gets unlimited ones of its own.
+    std::shared_ptr<ServerLimits> limits;
 };
 
 // What the server knows about a connection, for the handler.
@@ -142,6 +153,7 @@ private:
     uint64_t next_id_ = 1;
     uint64_t frames_handled_ = 0;
     std::map<uint64_t, std::unique_ptr<Conn>> connections_;
+    std::shared_ptr<ServerLimits> limits_;
     FiberRef acceptor_;
     FiberRef sweeper_;
     Event all_closed_;

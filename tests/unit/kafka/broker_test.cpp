@@ -8,30 +8,6 @@ using namespace eddy::kafka;
 using namespace eddy::kafka::test;
 using namespace eddy::protocol;
 
-namespace {
-
-// Runs `body` as a client fiber against a fresh broker; stops the broker afterwards.
-void with_broker(uint64_t seed, BrokerNode& bn, const std::function<void(Env&)>& body) {
-    sim::SimWorld w(seed, quiet_world());
-    bool finished = false;
-    w.add_node("broker", bn.boot());
-    w.add_node("client", [&](Env& env) {
-        while (!bn.started) {
-            env.scheduler.sleep_for(Duration::millis(1));
-        }
-        body(env);
-        finished = true;
-        bn.stop->set();
-    });
-    w.start(w.node("broker"));
-    w.start(w.node("client"));
-    w.run([&] { return bn.stopped; }, Instant::from_nanos(Duration::seconds(120).to_nanos()));
-    CHECK(finished);
-    CHECK(bn.stopped);
-}
-
-}  // namespace
-
 TEST_CASE("kafka broker: ApiVersions advertises our ranges; unknown versions get a v0 error") {
     BrokerNode bn{test_config()};
     with_broker(1, bn, [&](Env& env) {
@@ -111,8 +87,9 @@ TEST_CASE("kafka broker: create topic, produce, fetch, list offsets, delete") {
 
         for (int i = 0; i < 3; ++i) {
             auto p = c.call<ProduceResponse>(
-                produce_request("orders", 1, make_batch({"a" + std::to_string(i), "b"},
-                                                        1'700'000'000'000 + 10 * i)),
+                produce_request(
+                    "orders", 1,
+                    make_batch({"a" + std::to_string(i), "b"}, 1'700'000'000'000 + 10 * i)),
                 7);
             CHECK(p.has_value());
             CHECK(p->responses_.at(0).partition_responses_.at(0).error_code_ == 0);
@@ -183,7 +160,8 @@ TEST_CASE("kafka broker: produce errors: acks, corrupt batch, too large; acks=0 
         bad[bad.size() - 1] ^= std::byte{0x01};  // the CRC covers the records
         auto p = c.call<ProduceResponse>(produce_request("t", 0, bad), 7);
         CHECK(p->responses_.at(0).partition_responses_.at(0).error_code_ == 2);
-        auto big = c.call<ProduceResponse>(produce_request("t", 0, make_batch({std::string(500, 'x')})), 7);
+        auto big = c.call<ProduceResponse>(
+            produce_request("t", 0, make_batch({std::string(500, 'x')})), 7);
         CHECK(big->responses_.at(0).partition_responses_.at(0).error_code_ == 10);
         // Produce v0-2 is advertised (librdkafka 2.0.2's codec check) but refused per partition.
         auto legacy = c.call<ProduceResponse>(produce_request("t", 0, make_batch({"x"})), 2);
@@ -209,8 +187,8 @@ TEST_CASE("kafka broker: produce errors: acks, corrupt batch, too large; acks=0 
         CHECK(lo.has_value());
         CHECK(lo->topics_.at(0).partitions_.at(0).offset_ == 1);
         // Invalid configs are refused.
-        auto badcfg = c.call<CreateTopicsResponse>(
-            create_topic_request("u", 1, {{"no.such.key", "1"}}), 5);
+        auto badcfg =
+            c.call<CreateTopicsResponse>(create_topic_request("u", 1, {{"no.such.key", "1"}}), 5);
         CHECK(badcfg->topics_.at(0).error_code_ == 40);
         auto badname = c.call<CreateTopicsResponse>(create_topic_request("a/b", 1), 5);
         CHECK(badname->topics_.at(0).error_code_ == 17);
@@ -249,8 +227,8 @@ TEST_CASE("kafka broker: a long-polling fetch is woken by a produce") {
 
 TEST_CASE("kafka broker: metadata auto-creates topics per auto.create.topics.enable") {
     for (bool enabled : {true, false}) {
-        BrokerNode bn{test_config({{"auto.create.topics.enable", enabled ? "true" : "false"},
-                                   {"num.partitions", "2"}})};
+        BrokerNode bn{test_config(
+            {{"auto.create.topics.enable", enabled ? "true" : "false"}, {"num.partitions", "2"}})};
         with_broker(5, bn, [&](Env& env) {
             Client c(env);
             MetadataRequest req;
@@ -397,7 +375,9 @@ TEST_CASE("kafka broker: bad frames close the connection; the broker keeps servi
         }
         {
             Client c(env);  // a truncated Metadata body
-            CHECK(c.send_raw(as_bytes(std::string("\x00\x03\x00\x01\x00\x00\x00\x01\x00\x01x\x00\x00\x00", 14))).ok());
+            CHECK(c.send_raw(as_bytes(std::string(
+                                 "\x00\x03\x00\x01\x00\x00\x00\x01\x00\x01x\x00\x00\x00", 14)))
+                      .ok());
             CHECK(!c.recv_raw().ok());
         }
         {
@@ -424,10 +404,12 @@ TEST_CASE("kafka broker: fetch answers the same with and without zero copy") {
             CHECK(c.call<CreateTopicsResponse>(create_topic_request("z", 2), 5).has_value());
             for (int i = 0; i < 6; ++i) {
                 auto p = c.call<ProduceResponse>(
-                    produce_request("z", i % 2, make_batch({std::string(40, char('a' + i)), "x"})), 7);
+                    produce_request("z", i % 2, make_batch({std::string(40, char('a' + i)), "x"})),
+                    7);
                 CHECK(p->responses_.at(0).partition_responses_.at(0).error_code_ == 0);
             }
-            // Both partitions, several segments each, in both encodings (v11 classic, v12 flexible).
+            // Both partitions, several segments each, in both encodings (v11 classic, v12
+            // flexible).
             for (int16_t v : {11, 12}) {
                 auto req = fetch_request("z", 0, 0);
                 req.topics_[0].partitions_.push_back(req.topics_[0].partitions_[0]);

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,7 +20,8 @@
 
 namespace eddy::kafka::test {
 
-inline config::BrokerConfig test_config(std::vector<std::pair<std::string, std::string>> extra = {}) {
+inline config::BrokerConfig test_config(
+    std::vector<std::pair<std::string, std::string>> extra = {}) {
     std::vector<std::pair<std::string, std::string>> o = {
         {"listeners", "PLAINTEXT://broker:9092,CONTROLLER://broker:9093"}};
     o.insert(o.end(), extra.begin(), extra.end());
@@ -66,6 +68,27 @@ struct BrokerNode {
     }
 };
 
+// Runs `body` as a client fiber ("client") against a fresh broker ("broker") in a SimWorld of
+// `seed`; stops the broker afterwards and checks both finished.
+inline void with_broker(uint64_t seed, BrokerNode& bn, const std::function<void(Env&)>& body) {
+    sim::SimWorld w(seed, quiet_world());
+    bool finished = false;
+    w.add_node("broker", bn.boot());
+    w.add_node("client", [&](Env& env) {
+        while (!bn.started) {
+            env.scheduler.sleep_for(Duration::millis(1));
+        }
+        body(env);
+        finished = true;
+        bn.stop->set();
+    });
+    w.start(w.node("broker"));
+    w.start(w.node("client"));
+    w.run([&] { return bn.stopped; }, Instant::from_nanos(Duration::seconds(120).to_nanos()));
+    CHECK(finished);
+    CHECK(bn.stopped);
+}
+
 class Client {
 public:
     Client(Env& env, std::string host = "broker", uint16_t port = 9092) : env_(env) {
@@ -76,6 +99,8 @@ public:
         }
     }
     bool connected() const { return conn_ != nullptr; }
+    // The client id the request headers carry ("eddy-test" by default).
+    void set_client_id(std::string id) { client_id_ = std::move(id); }
     Connection& conn() { return *conn_; }
 
     Result<void, NetError> send_raw(ByteSpan frame) { return net::write_frame(*conn_, frame); }
@@ -87,7 +112,7 @@ public:
         h.request_api_key_ = static_cast<int16_t>(Req::api_key);
         h.request_api_version_ = version;
         h.correlation_id_ = ++correlation_;
-        h.client_id_ = "eddy-test";
+        h.client_id_ = client_id_;
         Bytes body;
         protocol::Writer w(body);
         protocol::encode_request_header(w, h);
@@ -130,9 +155,11 @@ private:
     Env& env_;
     std::unique_ptr<Connection> conn_;
     int32_t correlation_ = 0;
+    std::string client_id_ = "eddy-test";
 };
 
-inline Bytes make_batch(const std::vector<std::string>& values, int64_t timestamp = 1'700'000'000'000) {
+inline Bytes make_batch(const std::vector<std::string>& values,
+                        int64_t timestamp = 1'700'000'000'000) {
     record::RecordBatchBuilder b(record::BatchBuilderOptions{});
     int64_t ts = timestamp;
     for (const auto& v : values) {
@@ -141,8 +168,9 @@ inline Bytes make_batch(const std::vector<std::string>& values, int64_t timestam
     return b.build();
 }
 
-inline protocol::CreateTopicsRequest create_topic_request(const std::string& name, int32_t partitions,
-                                                          std::vector<std::pair<std::string, std::string>> configs = {}) {
+inline protocol::CreateTopicsRequest create_topic_request(
+    const std::string& name, int32_t partitions,
+    std::vector<std::pair<std::string, std::string>> configs = {}) {
     protocol::CreateTopicsRequest req;
     protocol::CreateTopicsRequest::CreatableTopic t;
     t.name_ = name;
@@ -158,8 +186,8 @@ inline protocol::CreateTopicsRequest create_topic_request(const std::string& nam
     return req;
 }
 
-inline protocol::ProduceRequest produce_request(const std::string& topic, int32_t partition, Bytes batch,
-                                                int16_t acks = -1) {
+inline protocol::ProduceRequest produce_request(const std::string& topic, int32_t partition,
+                                                Bytes batch, int16_t acks = -1) {
     protocol::ProduceRequest req;
     req.acks_ = acks;
     req.timeout_ms_ = 30000;
@@ -173,8 +201,9 @@ inline protocol::ProduceRequest produce_request(const std::string& topic, int32_
     return req;
 }
 
-inline protocol::FetchRequest fetch_request(const std::string& topic, int32_t partition, int64_t offset,
-                                            int32_t max_wait_ms = 0, int32_t min_bytes = 0) {
+inline protocol::FetchRequest fetch_request(const std::string& topic, int32_t partition,
+                                            int64_t offset, int32_t max_wait_ms = 0,
+                                            int32_t min_bytes = 0) {
     protocol::FetchRequest req;
     req.max_wait_ms_ = max_wait_ms;
     req.min_bytes_ = min_bytes;
@@ -190,8 +219,8 @@ inline protocol::FetchRequest fetch_request(const std::string& topic, int32_t pa
     return req;
 }
 
-inline protocol::ListOffsetsRequest list_offsets_request(const std::string& topic, int32_t partition,
-                                                         int64_t timestamp) {
+inline protocol::ListOffsetsRequest list_offsets_request(const std::string& topic,
+                                                         int32_t partition, int64_t timestamp) {
     protocol::ListOffsetsRequest req;
     req.replica_id_ = -1;
     protocol::ListOffsetsRequest::ListOffsetsTopic t;

@@ -32,7 +32,8 @@ TEST_CASE("frame server on real sockets: pipelined requests answered in order; s
                    ByteSpan body) -> Result<std::optional<Bytes>, net::HandlerError> {
                 const std::string text(as_chars(body));
                 // Later requests often finish first; the answers must still come back in order.
-                env.scheduler.sleep_for(Duration::micros(static_cast<int64_t>(stable_hash(text) % 2000)));
+                env.scheduler.sleep_for(
+                    Duration::micros(static_cast<int64_t>(stable_hash(text) % 2000)));
                 if (!text.empty() && text[0] == '-') {
                     return std::optional<Bytes>();
                 }
@@ -81,4 +82,75 @@ TEST_CASE("frame server on real sockets: pipelined requests answered in order; s
     });
     CHECK(answers.size() == 200 - 29);
     CHECK(oversize_closed);
+}
+
+// A client that sends requests but does not read their answers: the unwritten responses count
+// against the connection's pipeline_bytes_max, so once the socket buffers are full and the budget
+// is spent the server stops reading requests (TCP pushes back on the client) instead of holding
+// one response per request in memory. When the client reads again, everything is answered.
+namespace {
+constexpr int unread_requests = 300;
+constexpr size_t unread_response_bytes = 1 << 20;
+}  // namespace
+
+TEST_CASE("frame server on real sockets: unread responses stop the reading of requests") {
+    TestEnv t;
+    uint64_t handled_while_not_reading = 0;
+    int answered = 0;
+    const int requests = unread_requests;
+    const size_t response_bytes = unread_response_bytes;
+    t.run([&] {
+        Env& env = t.env();
+        auto listener = env.network.listen({"127.0.0.1", 0});
+        CHECK(listener.ok());
+        if (!listener.ok()) {
+            return;
+        }
+        const Address at = (*listener)->local_address();
+        net::FrameServerOptions options;
+        options.pipeline_depth = 1024;
+        options.pipeline_bytes_max = 4 * response_bytes;
+        net::FrameServer server(
+            env, std::move(listener).value(),
+            [](const net::ConnectionInfo&,
+               ByteSpan) -> Result<std::optional<Bytes>, net::HandlerError> {
+                return std::optional<Bytes>(Bytes(unread_response_bytes, std::byte{'r'}));
+            },
+            options);
+        server.start();
+        auto c = env.network.connect(at, Duration::seconds(5));
+        CHECK(c.ok());
+        if (!c.ok()) {
+            return;
+        }
+        auto sender = env.scheduler.spawn("sender", [&] {
+            for (int i = 0; i < requests; ++i) {
+                if (!net::write_frame(**c, as_bytes("q")).ok()) {
+                    return;
+                }
+            }
+        });
+        // Wait until the server has stopped taking requests (no progress for 200 ms).
+        uint64_t seen = 0;
+        for (int quiet = 0; quiet < 10;) {
+            env.scheduler.sleep_for(Duration::millis(20));
+            quiet = server.frames_handled() == seen ? quiet + 1 : 0;
+            seen = server.frames_handled();
+        }
+        handled_while_not_reading = seen;
+        for (int i = 0; i < requests; ++i) {
+            auto f = net::read_frame(**c, 2 * response_bytes);
+            CHECK(f.ok());
+            if (!f.ok()) {
+                break;
+            }
+            answered += f->size() == response_bytes ? 1 : 0;
+        }
+        sender.join();
+        server.stop();
+    });
+    // Without the budget all 300 would be read and answered into memory (300 MiB); with it, only
+    // the budget's 4 plus what the kernel's socket buffers took.
+    CHECK(handled_while_not_reading < 100);
+    CHECK(answered == requests);
 }

@@ -2,9 +2,10 @@
 // keeps its place, an oversized frame closes the connection, idle connections are closed, and
 // stop() drains in-flight requests. The same server runs on real sockets in
 // tests/unit/posix/frame_server_posix_test.cpp.
+#include "services/net/frame_server.h"
+
 #include <doctest/doctest.h>
 
-#include "services/net/frame_server.h"
 #include "sim/world.h"
 
 using namespace eddy;
@@ -262,4 +263,107 @@ TEST_CASE("frame server: pipeline_bytes_max stops reading until responses are wr
     CHECK(entered_max_while_blocked == 3);  // 3 KiB in flight, then the reader waits
     CHECK(entered == 10);
     CHECK(answers == std::vector<std::string>(10, "1024"));
+}
+
+TEST_CASE("frame server: queued.max.request.bytes holds request bytes across connections") {
+    SimWorld w(8);
+    int entered = 0;
+    int entered_max_while_blocked = 0;
+    bool unblock = false;
+    int answered = 0;
+    bool stopped = false;
+    w.add_node("srv", [&](Env& env) {
+        auto limits = std::make_shared<net::ServerLimits>(
+            env.scheduler, net::ServerLimitsOptions{.queued_bytes_max = 2 * 1024});
+        std::vector<std::unique_ptr<net::FrameServer>> servers;
+        for (uint16_t port : {9092, 9093}) {  // two listeners share the process's limit
+            auto l = env.network.listen({"srv", port});
+            REQUIRE(l.ok());
+            net::FrameServerOptions opts;
+            opts.pipeline_depth = 64;
+            opts.limits = limits;
+            servers.push_back(std::make_unique<net::FrameServer>(
+                env, std::move(l).value(),
+                [&](const net::ConnectionInfo&,
+                    ByteSpan body) -> Result<std::optional<Bytes>, net::HandlerError> {
+                    ++entered;
+                    while (!unblock) {
+                        entered_max_while_blocked = std::max(entered_max_while_blocked, entered);
+                        env.scheduler.sleep_for(Duration::millis(1));
+                    }
+                    return std::optional<Bytes>(to_bytes(std::to_string(body.size())));
+                },
+                opts));
+            servers.back()->start();
+        }
+        while (answered < 8) {
+            env.scheduler.sleep_for(Duration::millis(1));
+        }
+        CHECK(limits->queued_bytes() == 0);
+        for (auto& s : servers) {
+            s->stop();
+        }
+        stopped = true;
+    });
+    for (uint16_t port : {9092, 9093}) {
+        w.add_node("cli" + std::to_string(port), [&, port](Env& env) {
+            env.scheduler.sleep_for(Duration::millis(1));
+            auto c = env.network.connect({"srv", port}, Duration::seconds(1));
+            REQUIRE(c.ok());
+            const Bytes frame(1024, std::byte{'x'});
+            for (int i = 0; i < 4; ++i) {
+                REQUIRE(net::write_frame(**c, frame).ok());
+            }
+            env.scheduler.sleep_for(Duration::millis(50));  // the servers read what they may
+            unblock = true;
+            for (int i = 0; i < 4; ++i) {
+                auto f = net::read_frame(**c, 1024);
+                REQUIRE(f.ok());
+                CHECK(std::string(as_chars(*f)) == "1024");
+                ++answered;
+            }
+        });
+    }
+    w.start(w.node("srv"));
+    w.start(w.node("cli9092"));
+    w.start(w.node("cli9093"));
+    w.run([&] { return stopped; }, Instant::from_nanos(Duration::seconds(5).to_nanos()));
+    CHECK(entered_max_while_blocked == 2);  // 2 KiB held by the process, then nobody reads
+    CHECK(entered == 8);
+    CHECK(answered == 8);
+}
+
+TEST_CASE("server limits: one frame is always admitted; per-host overrides parse") {
+    SimWorld w(9);
+    bool done = false;
+    w.add_node("n", [&](Env& env) {
+        net::ServerLimits l(
+            env.scheduler,
+            net::ServerLimitsOptions{.queued_bytes_max = 100,
+                                     .connections_per_host_max = 1,
+                                     .connections_per_host_overrides = {{"10.0.0.1", 3}}});
+        CHECK(l.wait_request_bytes(1000));  // larger than the limit, but nothing is held
+        l.hold_request_bytes(1000);
+        l.release_request_bytes(1000);
+        CHECK(l.admit_connection("a"));
+        CHECK(!l.admit_connection("a"));
+        for (int i = 0; i < 3; ++i) {
+            CHECK(l.admit_connection("10.0.0.1"));
+        }
+        CHECK(!l.admit_connection("10.0.0.1"));
+        CHECK(l.connections() == 4);
+        l.release_connection("a");
+        CHECK(l.admit_connection("a"));
+        done = true;
+    });
+    w.start(w.node("n"));
+    w.run([&] { return done; }, Instant::from_nanos(Duration::seconds(1).to_nanos()));
+    CHECK(done);
+    auto ok = net::parse_connection_overrides("10.0.0.1:5, host.example:0");
+    REQUIRE(ok.ok());
+    CHECK(ok->at("10.0.0.1") == 5);
+    CHECK(ok->at("host.example") == 0);
+    CHECK(!net::parse_connection_overrides("nocount").ok());
+    CHECK(!net::parse_connection_overrides("h:-1").ok());
+    CHECK(!net::parse_connection_overrides("h:x").ok());
 }
