@@ -7,7 +7,7 @@
 # (DIR is relative to the current directory; the source is always this repository.)
 set -euo pipefail
 if [ $# -lt 1 ]; then
-    echo "usage: tools/configure.sh DIR [CMAKE ARGS...]" >&2
+    echo "usage: bash tools/configure.sh DIR [CMAKE ARGS...]" >&2
     exit 2
 fi
 dir=$(realpath -m "$1")
