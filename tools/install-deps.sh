@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages Eddy needs to build, test and run. Safe to run again: it
 # does nothing when everything is already there. Needs root (or sudo).
+# Usage: bash tools/install-deps.sh   (EDDY_WITH_CLIENTS=0: without the Kafka clients and Node.js,
+#        as tools/build.sh runs it)
 set -euo pipefail
 
 packages=(
