@@ -78,6 +78,13 @@ struct Scenario {
     std::string planted_bug_checker;
 };
 
+// `eddy sim suite --planted-bug`: the run failed with the checker its planted bug targets (a
+// timeout, a liveness failure or another checker is a miss).
+bool planted_bug_caught(const Scenario& s, const RunResult& r);
+// How many of `seeds` runs must catch a planted bug: 80% (8 of 10), rounded up.
+inline constexpr uint64_t planted_catch_percent_min = 80;
+uint64_t planted_catches_needed(uint64_t seeds);
+
 // Every scenario, in a fixed order.
 const std::vector<Scenario>& all_scenarios();
 const Scenario* find_scenario(std::string_view name);

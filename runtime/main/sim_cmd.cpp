@@ -33,18 +33,6 @@ struct SeedRange {
     uint64_t last = 1;
 };
 
-// A planted bug must be caught on at least 4 of every 5 seeds (8 of 10), rounded up.
-constexpr uint64_t planted_catch_percent_min = 80;
-
-uint64_t planted_catches_needed(uint64_t seeds) {
-    return (seeds * planted_catch_percent_min + 99) / 100;
-}
-
-// The run failed with the checker its planted bug targets.
-bool planted_bug_caught(const scenarios::Scenario& s, const scenarios::RunResult& r) {
-    return !r.verdict.pass && r.verdict.checker == s.planted_bug_checker;
-}
-
 bool parse_seeds(const std::string& s, SeedRange& out) {
     const auto dash = s.find('-');
     try {
@@ -143,7 +131,7 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
         std::printf("%s\n", result_line(*s, o.seed, r).c_str());
         if (o.planted_bug) {
             std::printf("planted bug %s by %s\n",
-                        planted_bug_caught(*s, r) ? "caught" : "NOT caught",
+                        scenarios::planted_bug_caught(*s, r) ? "caught" : "NOT caught",
                         s->planted_bug_checker.c_str());
         }
         if (!r.verdict.pass) {
@@ -208,7 +196,8 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
                 std::fflush(stdout);
                 hashes.insert(r.trace_hash);
                 // With the bug planted, a seed passes when the targeted checker caught it.
-                bool ok = suite_args->planted ? planted_bug_caught(*s, r) : r.verdict.pass;
+                bool ok =
+                    suite_args->planted ? scenarios::planted_bug_caught(*s, r) : r.verdict.pass;
                 if (ok && suite_args->planted) {
                     ++caught;
                 }
@@ -235,12 +224,13 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
                 ++nondeterministic;
             }
             if (suite_args->planted) {
-                const bool enough = caught >= planted_catches_needed(seeds);
-                std::printf("planted bug in %s: caught %llu/%llu by %s (need %llu)%s\n",
-                            s->name.c_str(), static_cast<unsigned long long>(caught),
-                            static_cast<unsigned long long>(seeds), s->planted_bug_checker.c_str(),
-                            static_cast<unsigned long long>(planted_catches_needed(seeds)),
-                            enough ? "" : " FAILED");
+                const bool enough = caught >= scenarios::planted_catches_needed(seeds);
+                std::printf(
+                    "planted bug in %s: caught %llu/%llu by %s (need %llu)%s\n", s->name.c_str(),
+                    static_cast<unsigned long long>(caught), static_cast<unsigned long long>(seeds),
+                    s->planted_bug_checker.c_str(),
+                    static_cast<unsigned long long>(scenarios::planted_catches_needed(seeds)),
+                    enough ? "" : " FAILED");
                 std::fflush(stdout);
                 (enough ? bugs_caught : bugs_missed) += 1;
             }
