@@ -109,8 +109,15 @@ def main():
     ap.add_argument("--loadgen", help="path to eddy-loadgen (default: next to --eddy)")
     ap.add_argument("--quick", action="store_true", help="a few seconds in total (CI)")
     args = ap.parse_args()
-    loadgen = args.loadgen or os.path.join(os.path.dirname(os.path.abspath(args.eddy)),
-                                           "eddy-loadgen")
+    # Absolute paths: the broker runs in its own temporary directory (cwd), where a relative
+    # path such as build/eddy would name nothing.
+    args.eddy = os.path.abspath(args.eddy)
+    loadgen = os.path.abspath(args.loadgen or os.path.join(os.path.dirname(args.eddy),
+                                                           "eddy-loadgen"))
+    for path in (args.eddy, loadgen):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"produce_consume.py: {path} is not an executable (build it first: "
+                     "cmake --build build --target eddy eddy-loadgen)")
     if args.quick:
         count = {100: 200_000, 1024: 50_000}
         seconds_max, lat_count, loop_bytes = 1.5, 5_000, 256 << 20

@@ -5,10 +5,11 @@
 // On every start the node recovers: it reads records until the first one that is torn or fails
 // its checksum (re-reading to tell a transient read flip from real damage), truncates the file
 // there, and hands what it found to the checker.
-// Checkers: every record whose sync completed before a crash is recovered byte for byte; what is
-// recovered is a prefix of what was written, in order (nothing reordered, nothing invented);
-// after healing the node keeps making durable progress (liveness).
-// Planted bug: the writer reports records as synced without calling sync().
+// Checkers: `synced-survive`: every record whose sync completed before a crash is recovered byte
+// for byte; `recovered-as-written`: what is recovered is a prefix of what was written, in order
+// (nothing reordered, nothing invented); `liveness`: after healing the node keeps making durable
+// progress.
+// Planted bug: the writer reports records as synced without calling sync() (synced-survive).
 #include <string>
 #include <vector>
 
@@ -20,12 +21,14 @@ namespace {
 
 constexpr size_t record_header_bytes = 12;  // u32 length, u64 FNV-1a of the payload
 constexpr const char* log_path = "wal/records.log";
+constexpr const char* synced_survive = "synced-survive";
+constexpr const char* recovered_as_written = "recovered-as-written";
 
 struct Oracle {
     std::vector<Bytes> written;  // every record appended, in order (the model of the file)
     size_t synced = 0;           // written[0..synced) are durable
     int recoveries = 0;
-    std::string violation;
+    Violation violation;
     int syncs_after_heal = 0;
     bool healed = false;
 };
@@ -97,16 +100,18 @@ void writer_main(Env& env, Oracle& oracle, bool planted_bug) {
             break;
         }
         if (recovered >= oracle.written.size() || *rec != oracle.written[recovered]) {
-            oracle.violation = "recovered record " + std::to_string(recovered) +
-                               " was never written there";
+            oracle.violation.report(
+                recovered_as_written,
+                "recovered record " + std::to_string(recovered) + " was never written there");
             return;
         }
         offset += record_header_bytes + rec->size();
         ++recovered;
     }
     if (recovered < oracle.synced) {
-        oracle.violation = "lost synced records: recovered " + std::to_string(recovered) +
-                           " of " + std::to_string(oracle.synced) + " synced";
+        oracle.violation.report(synced_survive, "lost synced records: recovered " +
+                                                    std::to_string(recovered) + " of " +
+                                                    std::to_string(oracle.synced) + " synced");
         return;
     }
     oracle.written.resize(recovered);  // the unsynced tail is gone; it will be written anew
@@ -187,9 +192,10 @@ RunResult run_disk_durability(const RunOptions& o) {
     if (!oracle.violation.empty()) {
         v = Verdict::violation(oracle.violation);
     } else if (!done) {
-        v = Verdict::violation("the run did not finish within 120 simulated seconds");
+        v = Verdict::violation(checkers::run_timeout,
+                               "the run did not finish within 120 simulated seconds");
     } else if (oracle.syncs_after_heal == 0) {
-        v = Verdict::violation("no durable progress after healing");
+        v = Verdict::violation(checkers::liveness, "no durable progress after healing");
     }
     return finish(world, v);
 }
@@ -200,7 +206,7 @@ Scenario disk_durability_scenario() {
     return {"disk-durability",
             "append + sync a checksummed record file under crashes, lost and torn unsynced "
             "writes, read bit flips and failing syncs; synced records must survive every crash",
-            run_disk_durability};
+            run_disk_durability, synced_survive};
 }
 
 }  // namespace eddy::scenarios

@@ -1,10 +1,12 @@
 // Scenario "frame-echo": one frame server, three clients pipelining requests over a faulty
 // network, with the server and clients crashed, paused, partitioned and clogged.
 //
-// Checkers: every response is the one for the request in that position on that connection,
-// byte for byte (no reordering, no corruption, no crossed wires); and after healing, every
-// client completes 20 more round trips within 30 simulated seconds (liveness).
-// Planted bug: the server answers some requests with another request's body.
+// Checkers: `response-matches-request`: every response is the one for the request in that
+// position on that connection, byte for byte (no reordering, no corruption, no crossed wires);
+// `liveness`: after healing, every client completes 20 more round trips within 30 simulated
+// seconds.
+// Planted bug: the server answers some requests with another request's body
+// (response-matches-request).
 #include <map>
 #include <string>
 
@@ -18,10 +20,11 @@ namespace {
 constexpr uint16_t server_port = 9092;
 constexpr int clients_n = 3;
 constexpr int liveness_round_trips = 20;
+constexpr const char* response_matches_request = "response-matches-request";
 
 struct History {
     std::map<std::string, int> round_trips;  // per client, across its crashes
-    std::string violation;
+    Violation violation;
 };
 
 void server_main(Env& env, bool planted_bug) {
@@ -75,10 +78,11 @@ void client_main(Env& env, const std::string& name, History& history) {
                     broken = true;
                     break;
                 }
-                if (as_chars(*reply) != "re:" + sent[i] && history.violation.empty()) {
-                    history.violation = "client " + name + " sent '" + sent[i].substr(0, 40) +
-                                        "' and got '" + std::string(as_chars(*reply)).substr(0, 40) +
-                                        "'";
+                if (as_chars(*reply) != "re:" + sent[i]) {
+                    history.violation.report(response_matches_request,
+                                             "client " + name + " sent '" + sent[i].substr(0, 40) +
+                                                 "' and got '" +
+                                                 std::string(as_chars(*reply)).substr(0, 40) + "'");
                 }
                 ++history.round_trips[name];
             }
@@ -148,9 +152,10 @@ RunResult run_frame_echo(const RunOptions& o) {
     if (!history.violation.empty()) {
         v = Verdict::violation(history.violation);
     } else if (!liveness_failure.empty()) {
-        v = Verdict::violation(liveness_failure);
+        v = Verdict::violation(checkers::liveness, liveness_failure);
     } else if (!done) {
-        v = Verdict::violation("the run did not finish within 120 simulated seconds");
+        v = Verdict::violation(checkers::run_timeout,
+                               "the run did not finish within 120 simulated seconds");
     } else {
         int total = 0;
         for (const auto& [name, n] : history.round_trips) {
@@ -169,7 +174,7 @@ Scenario frame_echo_scenario() {
             "frame server + 3 pipelining clients under partitions, clogs, resets, short reads, "
             "crashes, pauses and clock jumps; responses must match requests in order, and "
             "clients must make progress after healing",
-            run_frame_echo};
+            run_frame_echo, response_matches_request};
 }
 
 }  // namespace eddy::scenarios

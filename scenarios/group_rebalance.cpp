@@ -7,18 +7,19 @@
 // Consumers "process" what they fetch and commit their positions in their generation.
 //
 // Checkers, on every answer the consumers get:
-// - one assignment per generation: in a generation, no partition is handed to two consumers;
-// - generations only grow: no SyncGroup succeeds for a generation below one that already did;
-// - fenced commits are refused: once any member synced generation G, an OffsetCommit sent with
-//   a generation below G is never acknowledged;
-// - committed offsets never go back: an acknowledged commit is never below an earlier
-//   acknowledged one, and OffsetFetch never answers below what was acknowledged before it was
-//   sent (a lost commit, after a broker crash, shows here);
-// - consumers only see what was produced at each offset.
-// Liveness, after healing: the group settles into a generation with every consumer in it and
-// every partition assigned once, and commits reach the end of every partition, with every offset
-// below them processed by some consumer.
-// Planted bug: the coordinator accepts commits without checking the member or its generation.
+// - `one-owner-per-generation`: in a generation, no partition is handed to two consumers;
+// - `generations-grow`: no SyncGroup succeeds for a generation below one that already did;
+// - `fenced-commits-refused`: once any member synced generation G, an OffsetCommit sent with a
+//   generation below G is never acknowledged;
+// - `commits-never-go-back`: an acknowledged commit is never below an earlier acknowledged one,
+//   and OffsetFetch never answers below what was acknowledged before it was sent (a lost commit,
+//   after a broker crash, shows here);
+// - `reads-as-produced`: consumers only see what was produced at each offset.
+// `liveness`, after healing: the group settles into a generation with every consumer in it and
+// every partition assigned once, and commits reach the end of every partition; then
+// `commits-processed`: every offset below a committed one was processed by some consumer.
+// Planted bug: the coordinator accepts commits without checking the member or its generation
+// (fenced-commits-refused).
 #include <map>
 #include <memory>
 #include <set>
@@ -38,6 +39,13 @@ using Tp = std::pair<std::string, int32_t>;
 const std::string topic_name = "events";
 const std::string group_name = "workers";
 
+constexpr const char* one_owner_per_generation = "one-owner-per-generation";
+constexpr const char* generations_grow = "generations-grow";
+constexpr const char* fenced_commits_refused = "fenced-commits-refused";
+constexpr const char* commits_never_go_back = "commits-never-go-back";
+constexpr const char* reads_as_produced = "reads-as-produced";
+constexpr const char* commits_processed = "commits-processed";
+
 std::string tp_name(const Tp& tp) { return tp.first + "-" + std::to_string(tp.second); }
 
 struct Oracle {
@@ -56,13 +64,9 @@ struct Oracle {
     uint64_t commits_acked = 0;
     uint64_t commits_refused = 0;
     uint64_t records_processed = 0;
-    std::string violation;
+    Violation violation;
 
-    void fail(std::string why) {
-        if (violation.empty()) {
-            violation = std::move(why);
-        }
-    }
+    void fail(const char* checker, std::string why) { violation.report(checker, std::move(why)); }
 };
 
 client::ClientOptions client_options() { return broker_client_options(Duration::seconds(5)); }
@@ -77,8 +81,9 @@ struct ConsumerKnobs {
 void on_synced(Oracle& o, const std::string& name, const client::GroupMember& m) {
     const int32_t g = m.generation();
     if (g < o.max_synced_generation) {
-        o.fail(name + " synced generation " + std::to_string(g) + " after generation " +
-               std::to_string(o.max_synced_generation) + " had completed");
+        o.fail(generations_grow, name + " synced generation " + std::to_string(g) +
+                                     " after generation " +
+                                     std::to_string(o.max_synced_generation) + " had completed");
         return;
     }
     o.max_synced_generation = g;
@@ -92,8 +97,9 @@ void on_synced(Oracle& o, const std::string& name, const client::GroupMember& m)
         }
         for (const auto& tp : theirs) {
             if (mine.contains(tp)) {
-                o.fail("generation " + std::to_string(g) + " hands " + tp_name(tp) + " to both " +
-                       name + " and " + other);
+                o.fail(one_owner_per_generation, "generation " + std::to_string(g) + " hands " +
+                                                     tp_name(tp) + " to both " + name + " and " +
+                                                     other);
                 return;
             }
         }
@@ -135,18 +141,20 @@ void consumer_main(Env& env, Oracle& o, const std::string& name, const ConsumerK
             return;
         }
         if (generation < fenced_below) {
-            o.fail(name + "'s commit in generation " + std::to_string(generation) +
-                   " was accepted after generation " + std::to_string(fenced_below) +
-                   " had completed");
+            o.fail(fenced_commits_refused, name + "'s commit in generation " +
+                                               std::to_string(generation) +
+                                               " was accepted after generation " +
+                                               std::to_string(fenced_below) + " had completed");
             return;
         }
         ++o.commits_acked;
         for (const auto& [tp, pos] : positions) {
             auto& best = o.acked_commit[tp];
             if (pos < best) {
-                o.fail("the committed offset of " + tp_name(tp) + " went back from " +
-                       std::to_string(best) + " to " + std::to_string(pos) + " (" + name +
-                       ", generation " + std::to_string(generation) + ")");
+                o.fail(commits_never_go_back,
+                       "the committed offset of " + tp_name(tp) + " went back from " +
+                           std::to_string(best) + " to " + std::to_string(pos) + " (" + name +
+                           ", generation " + std::to_string(generation) + ")");
                 return;
             }
             best = pos;
@@ -196,9 +204,10 @@ void consumer_main(Env& env, Oracle& o, const std::string& name, const ConsumerK
             }
             for (const auto& [tp, low] : floor) {
                 if (positions[tp] < low) {
-                    o.fail("OffsetFetch answered " + std::to_string(positions[tp]) + " for " +
-                           tp_name(tp) + " after a commit of " + std::to_string(low) +
-                           " was acknowledged");
+                    o.fail(commits_never_go_back, "OffsetFetch answered " +
+                                                      std::to_string(positions[tp]) + " for " +
+                                                      tp_name(tp) + " after a commit of " +
+                                                      std::to_string(low) + " was acknowledged");
                 }
             }
         }
@@ -216,8 +225,9 @@ void consumer_main(Env& env, Oracle& o, const std::string& name, const ConsumerK
                 const int64_t at = rec.offset.value();
                 const auto& known = o.produced[tp];
                 if (auto it = known.find(at); it != known.end() && rec.value != it->second) {
-                    o.fail(name + " read a record at " + tp_name(tp) + " offset " +
-                           std::to_string(at) + " that was not produced there");
+                    o.fail(reads_as_produced, name + " read a record at " + tp_name(tp) +
+                                                  " offset " + std::to_string(at) +
+                                                  " that was not produced there");
                 }
                 auto& seen = o.processed[tp];
                 if (seen.size() <= static_cast<size_t>(at)) {
@@ -290,29 +300,34 @@ bool settled(const Oracle& o) {
     return last != o.owners.end() && static_cast<int>(last->second.size()) == o.consumers;
 }
 
-std::string check_final(const Oracle& o) {
+Violation check_final(const Oracle& o) {
+    Violation v;
     const auto& last = o.owners.at(o.max_synced_generation);
     std::set<Tp> covered;
     for (const auto& [name, list] : last) {
         covered.insert(list.begin(), list.end());
     }
     if (static_cast<int32_t>(covered.size()) != o.partitions) {
-        return "the final generation " + std::to_string(o.max_synced_generation) + " assigns " +
-               std::to_string(covered.size()) + " of " + std::to_string(o.partitions) +
-               " partitions";
+        v.report(checkers::liveness, "the final generation " +
+                                         std::to_string(o.max_synced_generation) + " assigns " +
+                                         std::to_string(covered.size()) + " of " +
+                                         std::to_string(o.partitions) + " partitions");
+        return v;
     }
     for (const auto& [tp, committed] : o.acked_commit) {
         const auto it = o.processed.find(tp);
         for (int64_t at = 0; at < committed; ++at) {
             if (it == o.processed.end() || static_cast<size_t>(at) >= it->second.size() ||
                 !it->second[static_cast<size_t>(at)]) {
-                return tp_name(tp) + " offset " + std::to_string(at) +
-                       " is below the committed offset " + std::to_string(committed) +
-                       " but no consumer processed it";
+                v.report(commits_processed, tp_name(tp) + " offset " + std::to_string(at) +
+                                                " is below the committed offset " +
+                                                std::to_string(committed) +
+                                                " but no consumer processed it");
+                return v;
             }
         }
     }
-    return {};
+    return v;
 }
 
 RunResult run_group_rebalance(const RunOptions& ro) {
@@ -338,7 +353,8 @@ RunResult run_group_rebalance(const RunOptions& ro) {
              {"group.min.session.timeout.ms", "500"},
              {"offsets.topic.num.partitions", std::to_string(swarm.between(1, 3))}});
     if (!config.ok()) {
-        return finish(world, Verdict::violation("bad broker config: " + config.error()));
+        return finish(world,
+                      Verdict::violation(checkers::setup, "bad broker config: " + config.error()));
     }
     kafka::BrokerOptions bo;
     bo.group_knobs.accept_fenced_commits = ro.planted_bug;
@@ -419,12 +435,14 @@ RunResult run_group_rebalance(const RunOptions& ro) {
     if (!oracle.violation.empty()) {
         v = Verdict::violation(oracle.violation);
     } else if (!done) {
-        v = Verdict::violation("the run did not finish within 200 simulated seconds");
+        v = Verdict::violation(checkers::run_timeout,
+                               "the run did not finish within 200 simulated seconds");
     } else if (!settled(oracle)) {
-        v = Verdict::violation("after healing the group did not settle: generation " +
-                               std::to_string(oracle.max_synced_generation) +
-                               " or the committed offsets never reached the end of the log");
-    } else if (std::string why = check_final(oracle); !why.empty()) {
+        v = Verdict::violation(checkers::liveness,
+                               "after healing the group did not settle: generation " +
+                                   std::to_string(oracle.max_synced_generation) +
+                                   " or the committed offsets never reached the end of the log");
+    } else if (Violation why = check_final(oracle); !why.empty()) {
         v = Verdict::violation(why);
     }
     return finish(world, v);
@@ -437,7 +455,7 @@ Scenario group_rebalance_scenario() {
             "a consumer group under consumer crashes, pauses past the session timeout (zombies), "
             "network cuts, leaves and broker crashes: one owner per partition per generation, "
             "generations only grow, fenced commits refused, committed offsets never go back",
-            run_group_rebalance};
+            run_group_rebalance, fenced_commits_refused};
 }
 
 }  // namespace eddy::scenarios

@@ -4,13 +4,16 @@
 // lands, its answer is late or lost, the producer sends it again), and the broker crashes (its
 // disk losing unsynced writes) and restarts with its producer state rebuilt from the log.
 //
-// Checkers, on the whole log read back after healing:
-// - no duplicates: every value is in the log at most once (Jepsen's A4);
-// - no loss: every acknowledged value is in the log, at the offset its acknowledgement named;
-// - order: one producer id's acknowledged batches sit in the log in the order they were sent;
-// - nothing invented: every value in the log is one a producer sent.
-// Liveness: after healing, every producer gets acknowledgements again.
-// Planted bug: the log skips the producer sequence checks (a retry is written again).
+// Checkers, on the whole log read back after healing (`log-readable`: it can be read):
+// - `no-duplicates`: every value is in the log at most once (Jepsen's A4);
+// - `acked-in-log`: every acknowledged value is in the log, at the offset its acknowledgement
+//   named;
+// - `producer-order`: one producer id's acknowledged batches sit in the log in the order they
+//   were sent;
+// - `nothing-invented`: every value in the log is one a producer sent.
+// `liveness`: after healing, every producer gets acknowledgements again.
+// Planted bug: the log skips the producer sequence checks, so a retry is written again
+// (no-duplicates).
 #include <map>
 #include <set>
 #include <string>
@@ -25,6 +28,12 @@ namespace eddy::scenarios {
 namespace {
 
 const std::string topic_name = "ledger";
+
+constexpr const char* no_duplicates = "no-duplicates";
+constexpr const char* acked_in_log = "acked-in-log";
+constexpr const char* producer_order = "producer-order";
+constexpr const char* nothing_invented = "nothing-invented";
+constexpr const char* log_readable = "log-readable";
 
 struct Acked {
     int64_t producer_id;
@@ -41,13 +50,9 @@ struct Oracle {
     bool done_producing = false;
     uint64_t acked_after_heal = 0;
     uint64_t in_doubt = 0;
-    std::string violation;
+    Violation violation;
 
-    void fail(std::string why) {
-        if (violation.empty()) {
-            violation = std::move(why);
-        }
-    }
+    void fail(const char* checker, std::string why) { violation.report(checker, std::move(why)); }
 };
 
 client::ClientOptions client_options() {
@@ -105,8 +110,9 @@ void check_log(Env& env, Oracle& o) {
             fo.max_wait = Duration::millis(10);
             auto got = client.fetch(topic_name, PartitionId(p), Offset(at), fo);
             if (!got.ok()) {
-                o.fail("reading partition " + std::to_string(p) + " at " + std::to_string(at) +
-                       " after healing: " + got.error().to_string());
+                o.fail(log_readable, "reading partition " + std::to_string(p) + " at " +
+                                         std::to_string(at) +
+                                         " after healing: " + got.error().to_string());
                 return;
             }
             if (got->records.empty()) {
@@ -116,17 +122,18 @@ void check_log(Env& env, Oracle& o) {
             for (const auto& rec : got->records) {
                 const std::string v = rec.value.value_or("");
                 if (!o.sent.contains(v)) {
-                    o.fail("partition " + std::to_string(p) + " offset " +
-                           std::to_string(rec.offset.value()) + " holds '" + v +
-                           "', which no producer sent");
+                    o.fail(nothing_invented, "partition " + std::to_string(p) + " offset " +
+                                                 std::to_string(rec.offset.value()) + " holds '" +
+                                                 v + "', which no producer sent");
                     return;
                 }
                 if (auto [it, fresh] = where.emplace(v, std::make_pair(p, rec.offset.value()));
                     !fresh) {
-                    o.fail("'" + v + "' is in the log twice: partition " +
-                           std::to_string(it->second.first) + " offset " +
-                           std::to_string(it->second.second) + " and partition " +
-                           std::to_string(p) + " offset " + std::to_string(rec.offset.value()));
+                    o.fail(no_duplicates, "'" + v + "' is in the log twice: partition " +
+                                              std::to_string(it->second.first) + " offset " +
+                                              std::to_string(it->second.second) +
+                                              " and partition " + std::to_string(p) + " offset " +
+                                              std::to_string(rec.offset.value()));
                     return;
                 }
             }
@@ -138,22 +145,23 @@ void check_log(Env& env, Oracle& o) {
         for (size_t i = 0; i < a.values.size(); ++i) {
             auto it = where.find(a.values[i]);
             if (it == where.end()) {
-                o.fail("acknowledged '" + a.values[i] + "' is not in the log");
+                o.fail(acked_in_log, "acknowledged '" + a.values[i] + "' is not in the log");
                 return;
             }
             const auto want = std::make_pair(a.partition, a.offset + static_cast<int64_t>(i));
             if (it->second != want) {
-                o.fail("acknowledged '" + a.values[i] + "' at partition " +
-                       std::to_string(want.first) + " offset " + std::to_string(want.second) +
-                       " is at offset " + std::to_string(it->second.second));
+                o.fail(acked_in_log, "acknowledged '" + a.values[i] + "' at partition " +
+                                         std::to_string(want.first) + " offset " +
+                                         std::to_string(want.second) + " is at offset " +
+                                         std::to_string(it->second.second));
                 return;
             }
         }
         auto& last = last_offset[{a.producer_id, a.partition}];
         if (a.offset <= last && last != 0) {
-            o.fail("producer " + std::to_string(a.producer_id) + "'s batch at offset " +
-                   std::to_string(a.offset) + " was sent after its batch at " +
-                   std::to_string(last));
+            o.fail(producer_order, "producer " + std::to_string(a.producer_id) +
+                                       "'s batch at offset " + std::to_string(a.offset) +
+                                       " was sent after its batch at " + std::to_string(last));
             return;
         }
         last = a.offset;
@@ -179,7 +187,8 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
         {{"num.partitions", std::to_string(oracle.partitions)},
              {"log.segment.bytes", std::to_string(swarm.between(16, 128) * 1024)}});
     if (!config.ok()) {
-        return finish(world, Verdict::violation("bad broker config: " + config.error()));
+        return finish(world,
+                      Verdict::violation(checkers::setup, "bad broker config: " + config.error()));
     }
     kafka::BrokerOptions bo;
     bo.log_knobs.skip_producer_checks = ro.planted_bug;
@@ -239,9 +248,10 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
     if (!oracle.violation.empty()) {
         v = Verdict::violation(oracle.violation);
     } else if (!checked) {
-        v = Verdict::violation("the run did not finish within 120 simulated seconds");
+        v = Verdict::violation(checkers::run_timeout,
+                               "the run did not finish within 120 simulated seconds");
     } else if (oracle.acked_after_heal == 0) {
-        v = Verdict::violation("no acknowledged batch after healing");
+        v = Verdict::violation(checkers::liveness, "no acknowledged batch after healing");
     }
     return finish(world, v);
 }
@@ -252,7 +262,7 @@ Scenario idempotent_produce_scenario() {
     return {"idempotent-produce",
             "idempotent producers retrying through connection resets, clogged links and broker "
             "crashes: no duplicate, no lost acknowledged value, per-producer order",
-            run_idempotent_produce};
+            run_idempotent_produce, no_duplicates};
 }
 
 }  // namespace eddy::scenarios

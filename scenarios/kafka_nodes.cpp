@@ -21,12 +21,10 @@ Result<config::BrokerConfig, std::string> broker_node_config(
 }
 
 void run_broker_node(Env& env, const config::BrokerConfig& config,
-                     const kafka::BrokerOptions& options, std::string& violation) {
+                     const kafka::BrokerOptions& options, Violation& violation) {
     kafka::Broker b(env, config, options);
     if (auto r = b.start(); !r.ok()) {
-        if (violation.empty()) {
-            violation = "the broker did not start: " + r.error();
-        }
+        violation.report(checkers::setup, "the broker did not start: " + r.error());
         return;
     }
     while (true) {

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "scenarios/scenario.h"
 #include "services/client/client.h"
 #include "services/kafka/broker.h"
 #include "sim/world.h"
@@ -22,9 +23,9 @@ Result<config::BrokerConfig, std::string> broker_node_config(
     std::vector<std::pair<std::string, std::string>> overrides);
 
 // The body of a broker node: starts a Broker and keeps it running until the node crashes. A
-// broker that does not start sets `violation`.
+// broker that does not start reports a `setup` violation.
 void run_broker_node(Env& env, const config::BrokerConfig& config,
-                     const kafka::BrokerOptions& options, std::string& violation);
+                     const kafka::BrokerOptions& options, Violation& violation);
 
 // Client options for the node "broker".
 client::ClientOptions broker_client_options(Duration request_timeout);

@@ -4,14 +4,14 @@
 // then.
 //
 // Checkers, after every step of every replica:
-// - election safety: at most one leader per epoch;
-// - leader completeness: a new leader's log holds every committed entry;
-// - state machine safety: the entries below any replica's high watermark are the committed
+// - `election-safety`: at most one leader per epoch;
+// - `leader-completeness`: a new leader's log holds every committed entry;
+// - `state-machine-safety`: the entries below any replica's high watermark are the committed
 //   entries (what any replica ever had below its high watermark never changes);
-// - a replica's high watermark never moves back while it runs.
-// Liveness: after healing, an entry proposed then is committed and every replica's high
+// - `high-watermark-monotonic`: a replica's high watermark never moves back while it runs.
+// `liveness`: after healing, an entry proposed then is committed and every replica's high
 // watermark reaches it.
-// Planted bug: votes are granted without comparing logs.
+// Planted bug: votes are granted without comparing logs (leader-completeness).
 #include <algorithm>
 #include <map>
 #include <string>
@@ -26,6 +26,11 @@ namespace {
 
 using raft::Message;
 using raft::QuorumReplica;
+
+constexpr const char* election_safety = "election-safety";
+constexpr const char* leader_completeness = "leader-completeness";
+constexpr const char* state_machine_safety = "state-machine-safety";
+constexpr const char* high_watermark_monotonic = "high-watermark-monotonic";
 
 struct InFlight {
     Instant at;
@@ -49,13 +54,9 @@ struct Cluster {
     uint64_t proposals = 0;
     bool healed = false;
     std::optional<int64_t> heal_marker;  // offset of the first entry proposed after healing
-    std::string violation;
+    Violation violation;
 
-    void fail(std::string why) {
-        if (violation.empty()) {
-            violation = std::move(why);
-        }
-    }
+    void fail(const char* checker, std::string why) { violation.report(checker, std::move(why)); }
 };
 
 void observe(Cluster& c, const QuorumReplica& r) {
@@ -63,16 +64,18 @@ void observe(Cluster& c, const QuorumReplica& r) {
     if (r.role() == raft::Role::leader) {
         auto [it, fresh] = c.leaders.emplace(r.epoch(), r.id());
         if (!fresh && it->second != r.id()) {
-            c.fail("two leaders in epoch " + std::to_string(r.epoch()) + ": " +
-                   std::to_string(it->second.value()) + " and " + std::to_string(id));
+            c.fail(election_safety, "two leaders in epoch " + std::to_string(r.epoch()) + ": " +
+                                        std::to_string(it->second.value()) + " and " +
+                                        std::to_string(id));
             return;
         }
         if (fresh) {
             const auto& log = r.log();
             for (size_t o = 0; o < c.committed.size(); ++o) {
                 if (o >= log.size() || !(log[o] == c.committed[o])) {
-                    c.fail("the leader of epoch " + std::to_string(r.epoch()) + " (" +
-                           std::to_string(id) + ") lacks committed entry " + std::to_string(o));
+                    c.fail(leader_completeness, "the leader of epoch " + std::to_string(r.epoch()) +
+                                                    " (" + std::to_string(id) +
+                                                    ") lacks committed entry " + std::to_string(o));
                     return;
                 }
             }
@@ -80,8 +83,9 @@ void observe(Cluster& c, const QuorumReplica& r) {
     }
     auto& last = c.last_hw[r.id()];
     if (r.high_watermark() < last) {
-        c.fail("replica " + std::to_string(id) + "'s high watermark moved back from " +
-               std::to_string(last) + " to " + std::to_string(r.high_watermark()));
+        c.fail(high_watermark_monotonic,
+               "replica " + std::to_string(id) + "'s high watermark moved back from " +
+                   std::to_string(last) + " to " + std::to_string(r.high_watermark()));
         return;
     }
     last = r.high_watermark();
@@ -89,9 +93,10 @@ void observe(Cluster& c, const QuorumReplica& r) {
         const auto& e = r.log()[static_cast<size_t>(o)];
         if (static_cast<size_t>(o) < c.committed.size()) {
             if (!(e == c.committed[static_cast<size_t>(o)])) {
-                c.fail("replica " + std::to_string(id) + " has another entry at committed offset " +
-                       std::to_string(o) + " (epoch " + std::to_string(e.epoch) + " vs " +
-                       std::to_string(c.committed[static_cast<size_t>(o)].epoch) + ")");
+                c.fail(state_machine_safety,
+                       "replica " + std::to_string(id) + " has another entry at committed offset " +
+                           std::to_string(o) + " (epoch " + std::to_string(e.epoch) + " vs " +
+                           std::to_string(c.committed[static_cast<size_t>(o)].epoch) + ")");
                 return;
             }
         } else {
@@ -271,7 +276,8 @@ RunResult run_raft_quorum(const RunOptions& ro) {
     if (!c.violation.empty()) {
         v = Verdict::violation(c.violation);
     } else if (!settled(c)) {
-        v = Verdict::violation("after healing no entry proposed then was committed on every "
+        v = Verdict::violation(checkers::liveness,
+                               "after healing no entry proposed then was committed on every "
                                "replica within 30 simulated seconds");
     }
     return finish(world, v);
@@ -283,7 +289,7 @@ Scenario raft_quorum_scenario() {
     return {"raft-quorum",
             "KRaft-style quorum under message loss, delays, partitions and crashes: one leader per "
             "epoch, leaders hold every committed entry, committed entries never change",
-            run_raft_quorum};
+            run_raft_quorum, leader_completeness};
 }
 
 }  // namespace eddy::scenarios

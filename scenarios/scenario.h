@@ -17,12 +17,40 @@ class SimWorld;
 
 namespace eddy::scenarios {
 
+// Checker names every scenario uses alike (the others are listed in each scenario's header
+// comment and in scenarios/README.md). A planted bug never names one of these: running out of
+// time, or not making progress, is not proof that a checker saw the bug.
+namespace checkers {
+inline constexpr const char* run_timeout = "run-timeout";  // the run did not end in time
+inline constexpr const char* liveness = "liveness";        // no progress after healing
+inline constexpr const char* setup = "setup";              // the scenario could not start
+}  // namespace checkers
+
+// The first violation a run's checkers report (later ones are usually its consequences): which
+// checker (a short kebab-case name) and what it saw.
+struct Violation {
+    std::string checker;  // empty: none yet
+    std::string message;
+
+    bool empty() const { return checker.empty(); }
+    void report(std::string checker_name, std::string why) {
+        if (empty()) {
+            checker = std::move(checker_name);
+            message = std::move(why);
+        }
+    }
+};
+
 struct Verdict {
     bool pass = true;
-    std::string message;  // why it failed (first violation), or a short summary
+    std::string checker;  // the checker that failed the run; empty on a pass
+    std::string message;  // what it saw, or a short summary of a passing run
 
-    static Verdict ok(std::string summary = {}) { return {true, std::move(summary)}; }
-    static Verdict violation(std::string why) { return {false, std::move(why)}; }
+    static Verdict ok(std::string summary = {}) { return {true, {}, std::move(summary)}; }
+    static Verdict violation(std::string checker, std::string why) {
+        return {false, std::move(checker), std::move(why)};
+    }
+    static Verdict violation(const Violation& v) { return {false, v.checker, v.message}; }
 };
 
 struct RunOptions {
@@ -45,7 +73,17 @@ struct Scenario {
     std::string name;
     std::string description;
     std::function<RunResult(const RunOptions&)> run;
+    // The checker the planted bug (RunOptions::planted_bug) must trip: `eddy sim suite
+    // --planted-bug` counts a seed as caught only when the run fails with this checker.
+    std::string planted_bug_checker;
 };
+
+// `eddy sim suite --planted-bug`: the run failed with the checker its planted bug targets (a
+// timeout, a liveness failure or another checker is a miss).
+bool planted_bug_caught(const Scenario& s, const RunResult& r);
+// How many of `seeds` runs must catch a planted bug: 80% (8 of 10), rounded up.
+inline constexpr uint64_t planted_catch_percent_min = 80;
+uint64_t planted_catches_needed(uint64_t seeds);
 
 // Every scenario, in a fixed order.
 const std::vector<Scenario>& all_scenarios();

@@ -167,9 +167,9 @@ void SimDisk::set_faults(const DiskFaults& faults) {
 bool SimDisk::draw(double p) { return p > 0 && random_.chance(p); }
 
 void SimDisk::delay(std::string_view op, std::string_view path, Duration extra) {
-    Duration d = extra;
+    Duration d = extra;  // sync_latency: added to the drawn latency, never instead of it
     if (faults_.latency_max > Duration::zero()) {
-        d = random_.duration_between(faults_.latency_min, faults_.latency_max);
+        d += random_.duration_between(faults_.latency_min, faults_.latency_max);
     }
     if (draw(faults_.slow_p)) {
         d += faults_.slow_latency;

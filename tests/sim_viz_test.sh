@@ -1,7 +1,7 @@
 #!/bin/bash
 # `eddy sim viz elections`: a raft-quorum trace becomes DOT with a lane per voter, leader boxes
 # and follower edges, and an SVG through Graphviz; a file that is not a trace is refused with a
-# one-line error. Usage: sim_viz_test.sh PATH/TO/eddy
+# one-line error. Usage: bash tests/sim_viz_test.sh build/eddy
 set -euo pipefail
 eddy=$1
 dir=$(mktemp -d)

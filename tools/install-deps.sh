@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages Eddy needs to build, test and run. Safe to run again: it
 # does nothing when everything is already there. Needs root (or sudo).
+# Usage: bash tools/install-deps.sh   (EDDY_WITH_CLIENTS=0: without the Kafka clients and Node.js,
+#        as tools/build.sh runs it)
 set -euo pipefail
 
 packages=(
@@ -13,12 +15,20 @@ packages=(
     graphviz clang libclang-rt-14-dev
 )
 if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then
-    # real Kafka clients for the integration tests (kafkajs comes from npm with the machine's
-    # Node.js; Debian's npm package conflicts with it, so it is not installed here)
+    # real Kafka clients for the integration tests (kafkajs comes from npm, below)
     # (python3-snappy/-lz4/-zstandard give kafka-python its snappy, lz4 and zstd codecs)
     # (librdkafka-dev builds bench/'s eddy-loadgen, the load generator of the bench_produce test)
     packages+=(kcat python3 python3-confluent-kafka python3-kafka
                python3-snappy python3-lz4 python3-zstandard librdkafka-dev)
+    # Node.js and npm for kafkajs: Debian's (bookworm: nodejs 18, npm 9, two packages) only
+    # when the machine has none. A Node.js from elsewhere (e.g. NodeSource's nodejs 20, which
+    # bundles npm) is kept: Debian's npm package conflicts with it.
+    if ! command -v node > /dev/null; then
+        packages+=(nodejs)
+    fi
+    if ! command -v npm > /dev/null; then
+        packages+=(npm)
+    fi
 fi
 
 # kafkajs 2.2.4 for tests/integration (pinned by its package-lock.json), with the machine's npm.
@@ -30,7 +40,7 @@ install_kafkajs() {
     fi
     if ! command -v npm > /dev/null; then
         echo "install-deps: npm not found: kafkajs is not installed and the integration_kafkajs" \
-             "test will fail (install Node.js 20 with npm, then run: npm ci in $dir)" >&2
+             "test will fail (install Node.js with npm, then run: npm ci in $dir)" >&2
         return 0
     fi
     echo "installing kafkajs (npm ci in $dir)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Proves the layering lint bites: each planted violation must make it fail.
+# Usage: bash tools/lint-layering-bites.sh
 set -u
 lint="$(cd "$(dirname "$0")" && pwd)/lint-layering.sh"
 tmp=$(mktemp -d)

@@ -4,7 +4,9 @@
 #  2. Release build, then ctest: unit tests and properties, fuzz corpora replayed, the simulation
 #     seed sweep with the determinism check, planted bugs, the layering lint,
 #  3. ASan + UBSan build, then its unit tests and a shorter seed sweep.
-# Set EDDY_SKIP_SANITIZERS=1 to skip step 3 while iterating.
+# Set EDDY_SKIP_SANITIZERS=1 to skip step 3 while iterating. build/ is the folder tools/build.sh
+# uses too (same generator and options, tools/configure.sh), so either script may come first.
+# Usage: bash tools/test.sh   (from anywhere; needs root or sudo for apt-get)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -13,7 +15,7 @@ echo "== dependencies"
 bash tools/install-deps.sh
 
 echo "== release build"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+bash tools/configure.sh build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
 
 echo "== tests (release)"
@@ -21,8 +23,8 @@ echo "== tests (release)"
 
 if [ "${EDDY_SKIP_SANITIZERS:-0}" != 1 ]; then
     echo "== sanitizer build (ASan + UBSan)"
-    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDDY_SANITIZE=ON \
-        -DEDDY_SIM_SEEDS=1-12 > /dev/null
+    bash tools/configure.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDDY_SANITIZE=ON \
+        -DEDDY_SIM_SEEDS=1-12
     cmake --build build-asan -j"$jobs"
     echo "== tests (sanitizers)"
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")

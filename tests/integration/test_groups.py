@@ -2,10 +2,14 @@
 """Consumer groups against a real eddy broker (issue #5): python3-confluent-kafka (librdkafka
 2.0.2) consumers splitting a 6-partition topic and rebalancing when one closes, a committed
 offset surviving a consumer and broker restart, static membership (group.instance.id) keeping
-its partitions across a quick restart, kafka-python's group consumer, and a kafkajs consumer
-group with eachMessage (js/kafkajs_group.js), `eddy group` list/describe plus the admin
-operations reset-offsets, delete-offsets and delete, and `eddy consume -g` sharing a group with a
-librdkafka consumer and following through a broker restart. Synchronisation is by polling with deadlines."""
+its partitions across a quick restart, kafka-python's group consumer, a kafkajs consumer group
+with eachMessage (js/kafkajs_group.js), kcat's balanced consumer (`kcat -G`) committing and
+resuming, `eddy group` list/describe plus the admin operations reset-offsets, delete-offsets and
+delete, and `eddy consume -g` sharing a group with a librdkafka consumer and following through a
+broker restart. Synchronisation is by polling, with deadlines, for an observable fact (an
+assignment, a record, a group state, a committed offset as the broker answers it), not by
+sleeping; the one fixed window is the static-member test's two seconds of watching for a
+rebalance that must not come."""
 import json
 import os
 import shutil
@@ -48,6 +52,26 @@ def consumer(b, group, **extra):
 
 def assigned(c):
     return {(tp.topic, tp.partition) for tp in c.assignment()}
+
+
+def committed(b, group, topic, partitions):
+    """The group's committed offsets for partitions 0..partitions-1 of topic, as the broker
+    answers them (OffsetFetch from a consumer that does not join the group); -1001: none."""
+    r = consumer(b, group)
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        return [x.offset for x in r.committed(tps, timeout=10)]
+    finally:
+        r.close()
+
+
+def wait_committed(b, group, topic, offsets, what, timeout=30):
+    """Waits until the broker answers exactly `offsets` as the group's committed offsets (on a
+    timeout the failure shows its last answer)."""
+    def landed():
+        check_eq(committed(b, group, topic, len(offsets)), offsets, "committed offsets")
+        return True
+    h.wait_until(landed, timeout, what, interval=0.1)
 
 
 def poll_all(consumers, received, rounds=1):
@@ -197,6 +221,38 @@ def test_kafkajs_consumer_group_each_message(b):
         check_eq([x.offset for x in offs], [10, 10], "kafkajs's commits as librdkafka reads them")
     finally:
         r.close()
+
+
+def kcat_group(b, group, topic, count):
+    """`kcat -G GROUP TOPIC -c COUNT`: kcat 1.7.1's balanced consumer joins the group, reads COUNT
+    records and exits, committing what it read (auto commit, on close). Returns
+    [(partition, offset, payload)] sorted."""
+    p = h.kcat(b, "-G", group, "-X", "auto.offset.reset=earliest", "-X", "session.timeout.ms=6000",
+               "-c", str(count), "-J", "-q", topic, timeout=60)
+    msgs = [json.loads(x) for x in p.stdout.decode().splitlines() if x.strip()]
+    return sorted((m["partition"], m["offset"], m["payload"]) for m in msgs)
+
+
+def test_kcat_balanced_consumer_commits_and_resumes(b):
+    """kcat -G: the group's committed offsets, as the broker answers them, are where kcat stopped;
+    the group is Empty once it left; a second kcat -G of the group resumes from those offsets."""
+    t, g = h.unique("grp-kcat"), h.unique("g-kcat")
+    create_topic(b, t, 2, messages_per_partition=5)
+    got = kcat_group(b, g, t, 10)
+    check_eq(got, [(part, off, f"{part}-{off}") for part in range(2) for off in range(5)],
+             "kcat -G read every record once")
+    wait_committed(b, g, t, [5, 5], "kcat -G's commit on exit")
+    h.wait_until(lambda: {r[0]: r[1] for r in eddy_rows(b, "list", quiet=True)[1:]}.get(g)
+                 == "Empty", 20, f"{g} Empty after kcat -G left")
+    p = Producer(h.confluent_conf(b))
+    for part in range(2):
+        for i in range(5, 7):
+            p.produce(t, value=f"{part}-{i}".encode(), partition=part)
+    check_eq(p.flush(15), 0, "messages left unflushed")
+    got = kcat_group(b, g, t, 4)
+    check_eq(got, [(part, off, f"{part}-{off}") for part in range(2) for off in range(5, 7)],
+             "the second kcat -G resumed at the committed offsets")
+    wait_committed(b, g, t, [7, 7], "the second kcat -G's commit on exit")
 
 
 def test_eddy_group_list_and_describe(b):
@@ -471,14 +527,17 @@ def test_eddy_consume_group_follows_through_a_broker_restart(b):
     e = EddyConsumer(b, t, g)
     try:
         h.wait_until(lambda: len(e.lines) >= 6, 30, "the first 6 records")
-        time.sleep(1.5)  # a periodic commit
+        # Its periodic commit has landed: the broker answers offset 3 for both partitions.
+        wait_committed(b, g, t, [3, 3], "eddy consume -g's commit of the first 6 records")
         b.restart()
         p = Producer(h.confluent_conf(b))
         for part in range(2):
             p.produce(t, value=b"after", partition=part)
         check_eq(p.flush(15), 0, "messages left unflushed")
         h.wait_until(lambda: len(e.lines) >= 8, 60, "the records produced after the restart")
-        time.sleep(1)
+        wait_committed(b, g, t, [4, 4], "eddy consume -g's commit after the restart")
+        # Stopped before the check, so that everything it ever printed is in e.lines.
+        e.stop(outage=True)
         check_eq(sorted((x[0], x[1]) for x in e.lines),
                  [(part, off) for part in range(2) for off in range(4)],
                  "every record once, across the restart")

@@ -6,7 +6,9 @@ Starts a broker on free loopback ports with a temporary data directory, then dri
 `eddy consume` and `eddy cluster info` with exact-output assertions; kcat reads what `eddy produce`
 wrote with every codec (and the codecs are checked in the segment file), `--follow` is stopped by
 SIGINT and ends when its pipe closes, and every command answers `--help`. The broker is killed at the
-end whatever happens. Usage: cli_test.py PATH/TO/eddy
+end whatever happens.
+
+    /usr/bin/python3 tests/integration/cli/cli_test.py build/eddy    (default: build/eddy)
 """
 import glob
 import os

@@ -1204,6 +1204,24 @@ TEST_CASE(
     CHECK(str(rig.disk.contents("f").value()) == "AB");
 }
 
+TEST_CASE("latency: sync_latency is added to the drawn latency of syncs, and of nothing else") {
+    DiskFaults faults;
+    faults.latency_min = Duration::millis(1);
+    faults.latency_max = Duration::millis(1);
+    faults.sync_latency = Duration::millis(5);
+    Rig rig(1, faults);
+    const auto at = [](int64_t micros) { return Instant::from_nanos(micros * 1000); };
+    rig.run([&] {
+        auto f = must_open(rig.disk, "f", OpenMode::create);  // 0 -> 1 ms
+        REQUIRE(rig.disk.sync_directory("").ok());            // 1 -> 7 ms
+        CHECK(rig.executor.now() == at(7000));
+        CHECK(f->write_at(0, as_bytes("A")).ok());  // 7 -> 8 ms
+        CHECK(rig.executor.now() == at(8000));
+        CHECK(f->sync().ok());  // 8 -> 14 ms
+        CHECK(rig.executor.now() == at(14000));
+    });
+}
+
 TEST_CASE("open handles outlive the disk safely") {
     std::unique_ptr<File> f;
     {
