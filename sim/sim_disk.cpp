@@ -820,6 +820,15 @@ Result<bool, DiskError> SimDisk::exists(std::string_view path) {
     return r->child.has_value();
 }
 
+Result<DiskSpace, DiskError> SimDisk::space(std::string_view path) {
+    TRY_ASSIGN(bool found, exists(path));
+    if (!found) {
+        return fail(DiskError::not_found);
+    }
+    const uint64_t capacity = faults_.capacity_bytes;
+    return DiskSpace{capacity, capacity > used_ ? capacity - used_ : 0};
+}
+
 Result<void, DiskError> SimDisk::sync_directory(std::string_view dir) {
     if (!valid_directory_path(dir)) {
         return fail(DiskError::invalid_argument);

@@ -118,6 +118,9 @@ public:
     Result<std::vector<std::string>, DiskError> list(std::string_view dir) override;
     Result<bool, DiskError> exists(std::string_view path) override;
     Result<void, DiskError> sync_directory(std::string_view dir) override;
+    // capacity_bytes as the total, what bytes_used() leaves of it as usable (an unlimited disk
+    // reports UINT64_MAX for both, less what is used).
+    Result<DiskSpace, DiskError> space(std::string_view path) override;
 
     // The node crashed: applies the crash model (see above) and makes every open File stale.
     // Never suspends. Call it after the node's fibers are unwound.

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -222,6 +223,28 @@ Result<bool, DiskError> PosixDisk::exists(std::string_view path) {
         return false;
     }
     return last_error();
+}
+
+Result<DiskSpace, DiskError> PosixDisk::space(std::string_view path) {
+    PathBuffer p;
+    if (!to_c_path(path, p)) {
+        return fail(DiskError::invalid_argument);
+    }
+    const int fd = ::openat(root_fd_, p.data(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return last_error();
+    }
+    struct statvfs st {};
+    const int rc = ::fstatvfs(fd, &st);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) {
+        errno = err;
+        return last_error();
+    }
+    const uint64_t unit = st.f_frsize != 0 ? st.f_frsize : st.f_bsize;
+    return DiskSpace{static_cast<uint64_t>(st.f_blocks) * unit,
+                     static_cast<uint64_t>(st.f_bavail) * unit};
 }
 
 Result<void, DiskError> PosixDisk::sync_directory(std::string_view dir) {

@@ -54,6 +54,8 @@ public:
     Result<std::vector<std::string>, DiskError> list(std::string_view dir) override;
     Result<bool, DiskError> exists(std::string_view path) override;
     Result<void, DiskError> sync_directory(std::string_view dir) override;
+    // statvfs of the file system holding `path` (f_blocks and f_bavail, in f_frsize units).
+    Result<DiskSpace, DiskError> space(std::string_view path) override;
 
     const std::string& root() const { return root_; }
 

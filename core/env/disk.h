@@ -56,6 +56,13 @@ public:
     virtual int native_handle() const { return -1; }
 };
 
+// The capacity of the file system holding a path (Kafka's DescribeLogDirs TotalBytes and
+// UsableBytes).
+struct DiskSpace {
+    uint64_t total_bytes = 0;   // the file system's size
+    uint64_t usable_bytes = 0;  // what this process may still write (free space not reserved)
+};
+
 class Disk {
 public:
     virtual ~Disk() = default;
@@ -72,6 +79,8 @@ public:
     virtual Result<bool, DiskError> exists(std::string_view path) = 0;
     // Makes the directory's entries (creates, renames, removes) durable.
     virtual Result<void, DiskError> sync_directory(std::string_view dir) = 0;
+    // The capacity of the file system holding `path`. Errors: not_found, io_error.
+    virtual Result<DiskSpace, DiskError> space(std::string_view path) = 0;
 };
 
 }  // namespace eddy

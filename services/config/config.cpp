@@ -1,7 +1,9 @@
 #include "services/config/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <map>
 
 #include "core/base/assert.h"
 #include "core/protocol/wire.h"
@@ -93,14 +95,12 @@ const std::vector<KeyDef>& broker_keys() {
         {"log.dirs", T::string, "./eddy-data", 0, 0, "Data directory"},
         {"log.flush.interval.messages", T::int64, "1", 1, INT64_MAX,
          "Sync after this many messages; 1 = acknowledge only synced data (Eddy's default)"},
-        {"log.flush.interval.ms", T::int64, "0", 0, INT64_MAX,
-         "Sync at least this often when flush.interval.messages > 1 (0 = no timer)"},
-        {"log.index.interval.bytes", T::int32, "4096", 0, int32_max,
-         "Bytes between offset-index entries"},
-        {"log.message.timestamp.type", T::string, "CreateTime", 0, 0,
-         "CreateTime or LogAppendTime"},
-        {"log.retention.bytes", T::int64, "-1", -1, INT64_MAX,
-         "Per-partition size limit (-1 = none)"},
+        {"log.flush.interval.ms", T::int64, "", 0, INT64_MAX,
+         "Default flush.ms: with flush.messages > 1, sync once this long has passed since the last "
+         "sync (unset: no timer)"},
+        {"log.index.interval.bytes", T::int32, "4096", 0, int32_max, "Bytes between offset-index entries"},
+        {"log.message.timestamp.type", T::string, "CreateTime", 0, 0, "CreateTime or LogAppendTime"},
+        {"log.retention.bytes", T::int64, "-1", -1, INT64_MAX, "Per-partition size limit (-1 = none)"},
         {"log.retention.check.interval.ms", T::int64, "300000", 1, INT64_MAX,
          "How often retention is checked"},
         {"log.retention.hours", T::int32, "168", -1, int32_max, "Retention time in hours"},
@@ -147,8 +147,8 @@ const std::vector<TopicKeyDef>& topic_keys() {
          INT64_MAX, "How long tombstones are kept"},
         {"flush.messages", "log.flush.interval.messages", T::int64, "1", 1, INT64_MAX,
          "Sync after this many messages"},
-        {"flush.ms", "log.flush.interval.ms", T::int64, "0", 0, INT64_MAX,
-         "Sync at least this often"},
+        {"flush.ms", "log.flush.interval.ms", T::int64, "9223372036854775807", 0, INT64_MAX,
+         "With flush.messages > 1: sync once this long has passed since the last sync"},
         {"index.interval.bytes", "log.index.interval.bytes", T::int32, "4096", 0, int32_max,
          "Bytes between offset-index entries"},
         {"max.message.bytes", "message.max.bytes", T::int32, "1048588", 0, int32_max,
@@ -348,6 +348,9 @@ Result<BrokerConfig, std::string> BrokerConfig::load(
         return fail(listeners.error());
     }
     c.listeners_ = std::move(listeners).value();
+    if (auto e = c.check_servable()) {
+        return fail(*e);
+    }
     const auto roles = c.get_list("process.roles");
     for (const auto& r : roles) {
         if (r != "broker" && r != "controller") {
@@ -404,6 +407,49 @@ bool BrokerConfig::get_bool(std::string_view key) const { return get(key) == "tr
 
 std::vector<std::string> BrokerConfig::get_list(std::string_view key) const {
     return split_list(get(key));
+}
+
+std::optional<std::string> BrokerConfig::check_servable() const {
+    // Kafka's listener names are case-insensitive (upper-cased): so are the map's keys here.
+    auto upper = [](std::string s) {
+        std::transform(s.begin(), s.end(), s.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+        return s;
+    };
+    std::map<std::string, std::string> protocols;
+    for (const auto& item : get_list("listener.security.protocol.map")) {
+        const auto colon = item.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == item.size()) {
+            return "listener.security.protocol.map: expected NAME:PROTOCOL, got '" + item + "'";
+        }
+        const std::string protocol = upper(item.substr(colon + 1));
+        if (protocol != "PLAINTEXT" && protocol != "SSL" && protocol != "SASL_PLAINTEXT" &&
+            protocol != "SASL_SSL") {
+            return "listener.security.protocol.map: unknown security protocol '" +
+                   item.substr(colon + 1) + "'";
+        }
+        protocols[upper(item.substr(0, colon))] = protocol;
+    }
+    for (const auto& l : listeners_) {
+        const auto it = protocols.find(upper(l.name));
+        if (it == protocols.end()) {
+            return "listeners: no security protocol for listener " + l.name +
+                   " in listener.security.protocol.map";
+        }
+        if (it->second != "PLAINTEXT") {
+            return "listeners: " + l.name + " uses security protocol " + it->second +
+                   ", which Eddy does not support yet (PLAINTEXT only)";
+        }
+    }
+    // One node: a replication factor above 1 cannot be met (Kafka would fail to create the
+    // topics later instead).
+    for (const char* key : {"default.replication.factor", "offsets.topic.replication.factor"}) {
+        if (get_int(key) > 1) {
+            return std::string(key) + " is " + get(key) +
+                   ", but an Eddy cluster has one broker (set it to 1)";
+        }
+    }
+    return std::nullopt;
 }
 
 bool BrokerConfig::is_controller_listener(const std::string& name) const {

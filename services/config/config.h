@@ -83,6 +83,11 @@ public:
     const std::vector<Listener>& listeners() const { return listeners_; }
     const std::vector<Listener>& advertised_listeners() const { return advertised_; }
     bool is_controller_listener(const std::string& name) const;
+    // What a single PLAINTEXT node cannot honour, as one line (nullopt: servable): a listener
+    // whose listener.security.protocol.map entry is not PLAINTEXT (or missing), a
+    // default.replication.factor or offsets.topic.replication.factor above 1 (the broker count).
+    // load() refuses such a config: it is never served differently from what it asks.
+    std::optional<std::string> check_servable() const;
     Duration duration_ms(std::string_view key) const { return Duration::millis(get_int(key)); }
 
     const std::map<std::string, std::string, std::less<>>& values() const { return values_; }

@@ -186,6 +186,13 @@ void Broker::stop() {
     for (auto& s : servers_) {
         s->stop();
     }
+    for (const FiberRef& f : late_durable_fibers_) {
+        f.cancel();
+    }
+    for (const FiberRef& f : late_durable_fibers_) {
+        (void)f.join();
+    }
+    late_durable_fibers_.clear();
     if (logs_) {
         if (auto r = logs_->close(); !r.ok()) {
             env_.log.error("closing the logs: %s", std::string(log::to_string(r.error())).c_str());
@@ -194,6 +201,20 @@ void Broker::stop() {
 }
 
 void Broker::notify_data() { data_arrived_.notify_all(); }
+
+void Broker::advance_when_durable(std::vector<LateDurable> late) {
+    std::erase_if(late_durable_fibers_, [](const FiberRef& f) { return f.done(); });
+    late_durable_fibers_.push_back(
+        env_.scheduler.spawn("produce-late-durable", [this, late = std::move(late)] {
+            for (const LateDurable& d : late) {
+                if (d.log->wait_durable(d.last_offset).ok()) {
+                    d.log->set_high_watermark(
+                        std::max(d.log->high_watermark(), d.log->durable_offset()));
+                    notify_data();
+                }
+            }
+        }));
+}
 
 void Broker::reconcile() {
     LockGuard g(reconcile_mutex_);

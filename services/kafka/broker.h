@@ -142,6 +142,14 @@ private:
     void reconcile();
     // Wakes long-polling fetches (after an append or a high-watermark change).
     void notify_data();
+    // Appends whose Produce answered REQUEST_TIMED_OUT before they were durable: a fiber waits
+    // for them and then moves the high watermark, as a completed Produce would have (the data
+    // is in the log; consumers must see it once it is durable even if no Produce follows).
+    struct LateDurable {
+        std::shared_ptr<log::PartitionLog> log;
+        Offset last_offset;
+    };
+    void advance_when_durable(std::vector<LateDurable> late);
     std::shared_ptr<log::PartitionLog> partition_log(const std::string& topic, int32_t partition);
     int16_t partition_error(const std::string& topic, int32_t partition) const;
     bool auto_create_allowed() const;
@@ -226,6 +234,7 @@ private:
     std::map<log::TopicPartition, protocol::Uuid> log_topic_ids_;
     Mutex reconcile_mutex_;
     WaitQueue data_arrived_;
+    std::vector<FiberRef> late_durable_fibers_;  // advance_when_durable; joined by stop()
     bool started_ = false;
     bool stopped_ = false;
 };

@@ -33,6 +33,10 @@ int16_t error_code(log::LogError e) {
         case L::truncated:
         case L::closed:
             return error::not_leader_or_follower;
+        case L::timed_out:
+            // Written, not yet durable: Kafka's answer when acks are not in by timeout_ms. The
+            // client may retry (an idempotent producer's retry is deduplicated).
+            return error::request_timed_out;
         case L::not_found:
             return error::unknown_topic_or_partition;
         case L::already_exists:

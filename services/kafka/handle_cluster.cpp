@@ -1,4 +1,6 @@
 // Handlers: ApiVersions, Metadata (with auto topic creation), DescribeCluster, DescribeLogDirs.
+#include <algorithm>
+#include <limits>
 #include <set>
 
 #include "services/kafka/api_table.h"
@@ -169,6 +171,17 @@ DescribeLogDirsResponse Broker::handle_describe_log_dirs(const RequestContext&,
     DescribeLogDirsResponse resp;
     DescribeLogDirsResponse::DescribeLogDirsResult dir;
     dir.log_dir_ = options_.log_dir_display;
+    // v4+ (KIP-827): the volume's size and what is still usable; -1 (the field's "unknown")
+    // when the file system cannot tell. Values past int64 (an unlimited simulated disk) are
+    // clamped.
+    if (auto space = env_.disk.space(logs_->options().data_dir); space.ok()) {
+        auto clamp = [](uint64_t v) {
+            return static_cast<int64_t>(
+                std::min<uint64_t>(v, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
+        };
+        dir.total_bytes_ = clamp(space->total_bytes);
+        dir.usable_bytes_ = clamp(space->usable_bytes);
+    }
     std::map<std::string, std::vector<int32_t>> wanted;
     if (req.topics_) {
         for (const auto& t : *req.topics_) {

@@ -55,6 +55,8 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
     };
     ProduceResponse resp;
     std::vector<Pending> pending;
+    // timeout_ms bounds the wait for durability (Kafka's wait for acks), counted from here.
+    const Instant ack_deadline = env_.clock.now() + Duration::millis(std::max(req.timeout_ms, 0));
     const bool valid_acks = req.acks == 0 || req.acks == 1 || req.acks == -1;
     for (auto& td : req.topics) {
         ProduceResponse::TopicProduceResponse tr;
@@ -95,11 +97,15 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
     // start while this one waits for its sync, so pipelined produce requests share a group commit.
     release_turn(ctx);
     bool appended = false;
+    std::vector<LateDurable> late;
     for (auto& p : pending) {
         auto& pr = resp.responses_[p.topic].partition_responses_[p.partition];
         if (p.log->config().durable_acks()) {
-            if (auto w = p.log->wait_durable(p.info.last_offset); !w.ok()) {
-                pr.error_code_ = error_code(w.error());
+            if (auto w = p.log->wait_durable(p.info.last_offset, ack_deadline); !w.ok()) {
+                pr.error_code_ = error_code(w.error());  // timed_out: REQUEST_TIMED_OUT
+                if (w.error() == log::LogError::timed_out) {
+                    late.push_back({p.log, p.info.last_offset});
+                }
                 continue;
             }
             p.log->set_high_watermark(std::max(p.log->high_watermark(), p.log->durable_offset()));
@@ -113,6 +119,9 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
     }
     if (appended) {
         notify_data();
+    }
+    if (!late.empty()) {
+        advance_when_durable(std::move(late));
     }
     if (req.acks == 0) {
         return std::nullopt;
@@ -246,9 +255,16 @@ ListOffsetsResponse Broker::handle_list_offsets(const RequestContext& ctx,
             } else if (p.timestamp_ == -1) {
                 pr.offset_ = hw.value();
             } else if (p.timestamp_ == -3 && ctx.version >= 7) {
-                if (auto m = l->max_timestamp_offset(); m && m->offset < hw) {
-                    pr.timestamp_ = m->timestamp.value();
-                    pr.offset_ = m->offset.value();
+                // The largest timestamp among the records a consumer can read (below the high
+                // watermark), and the offset of the first record with it. Kafka looks at the
+                // whole log and answers "none" when that record is not yet below the high
+                // watermark; this answers with the largest readable one instead.
+                auto m = l->max_timestamp_offset(hw);
+                if (!m.ok()) {
+                    pr.error_code_ = error_code(m.error());
+                } else if (*m) {
+                    pr.timestamp_ = (*m)->timestamp.value();
+                    pr.offset_ = (*m)->offset.value();
                 }
             } else if (p.timestamp_ >= 0) {
                 auto r = l->offset_for_timestamp(record::TimestampMs(p.timestamp_));

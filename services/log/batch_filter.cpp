@@ -38,26 +38,46 @@ void encode_record(Bytes& out, const record::Record& r) {
 }  // namespace
 
 Result<FilteredBatch, record::BatchError> filter_batch(const record::RecordBatchView& batch,
-                                                       const RecordFilter& keep) {
+                                                       const RecordFilter& keep,
+                                                       const FilterOptions& options) {
     namespace rl = record::layout;
     TRY_ASSIGN(record::BatchRecords records, record::BatchRecords::open(batch));
     TRY_ASSIGN(std::vector<record::Record> all, records.decode_all());
     FilteredBatch out;
-    Bytes plain;
+    std::vector<const record::Record*> kept;
     for (const record::Record& r : all) {
         if (keep(r, batch.record_offset(r))) {
-            encode_record(plain, r);
-            ++out.kept;
+            kept.push_back(&r);
+            out.kept_tombstones += r.value ? 0 : 1;
         } else {
             ++out.removed;
         }
     }
-    if (out.removed == 0) {
+    out.kept = static_cast<int32_t>(kept.size());
+    const bool stamp = !batch.has_delete_horizon() && out.kept_tombstones > 0 &&
+                       options.stamp_delete_horizon.has_value();
+    out.delete_horizon = batch.has_delete_horizon() ? batch.base_timestamp()
+                         : stamp                    ? *options.stamp_delete_horizon
+                                                    : record::no_timestamp;
+    if (out.removed == 0 && !stamp) {
         return out;
     }
     if (out.kept == 0) {
         out.rewritten = Bytes{};
         return out;
+    }
+    // Stamping re-bases every record's timestamp delta on the horizon. Wrapping arithmetic, as
+    // the reader's (record_timestamp): any stored timestamp reads back unchanged.
+    const int64_t rebase =
+        stamp ? static_cast<int64_t>(static_cast<uint64_t>(batch.base_timestamp().value()) -
+                                     static_cast<uint64_t>(out.delete_horizon.value()))
+              : 0;
+    Bytes plain;
+    for (const record::Record* r : kept) {
+        record::Record copy = *r;
+        copy.timestamp_delta = static_cast<int64_t>(static_cast<uint64_t>(copy.timestamp_delta) +
+                                                    static_cast<uint64_t>(rebase));
+        encode_record(plain, copy);
     }
     Bytes region;
     if (batch.compression() == record::Codec::none) {
@@ -77,6 +97,13 @@ Result<FilteredBatch, record::BatchError> filter_batch(const record::RecordBatch
     store_be<uint32_t>(bytes.data() + rl::batch_length,
                        static_cast<uint32_t>(bytes.size() - rl::log_overhead));
     store_be<uint32_t>(bytes.data() + rl::records_count, static_cast<uint32_t>(out.kept));
+    if (stamp) {
+        store_be<uint16_t>(
+            bytes.data() + rl::attributes,
+            static_cast<uint16_t>(batch.attributes() | record::attribute_bits::delete_horizon));
+        store_be<uint64_t>(bytes.data() + rl::base_timestamp,
+                           static_cast<uint64_t>(out.delete_horizon.value()));
+    }
     store_be<uint32_t>(bytes.data() + rl::crc,
                        record::crc32c(ByteSpan(bytes).subspan(rl::attributes)));
     ASSERT(record::RecordBatchView::parse(bytes).ok(), "a filtered batch is one batch");

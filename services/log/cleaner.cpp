@@ -1,6 +1,7 @@
 // Log compaction. See cleaner.h.
 #include "services/log/cleaner.h"
 
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -22,17 +23,23 @@ struct Placed {
 double Cleaner::dirty_ratio(const PartitionLog& log) {
     uint64_t total = 0;
     uint64_t dirty = 0;
+    const Offset first_dirty = log.cleaner_offset();
     for (const auto& [base, s] : log.segments_) {
         if (s == log.active_) {
             continue;
         }
         total += s->size();
         const auto next = log.segment_after(base);
-        if (next != nullptr && next->base_offset() > log.first_dirty_offset_) {
+        if (next != nullptr && next->base_offset() > first_dirty) {
             dirty += s->size();
         }
     }
     return total == 0 ? 0.0 : static_cast<double>(dirty) / static_cast<double>(total);
+}
+
+bool Cleaner::tombstones_due(const PartitionLog& log) {
+    return log.delete_horizon_next_ != record::no_timestamp &&
+           log.delete_horizon_next_.value() <= log.env_.clock.wall_now().to_millis();
 }
 
 Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
@@ -42,7 +49,9 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
         return out;
     }
     const double ratio = dirty_ratio(log);
-    if (ratio == 0.0 || (!force && ratio < log.config_.min_cleanable_dirty_ratio)) {
+    const bool dirty_enough =
+        ratio > 0.0 && (force || ratio >= log.config_.min_cleanable_dirty_ratio);
+    if (!dirty_enough && !tombstones_due(log)) {
         return out;
     }
     Env& env = log.env_;
@@ -69,11 +78,17 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
         return LogError::io_error;
     };
 
-    // 1. The latest offset of every key.
-    std::unordered_map<std::string, Offset> latest;  // looked up, never iterated
+    // 1. The latest offset of every key in the dirty segments (those ending past the cleaner
+    // offset). The clean ones hold at most one record a key already, each the latest of the
+    // clean part, so a key they share with the dirty part is superseded by the dirty offset.
+    const Offset first_dirty = log.cleaner_offset();
     size_t mapped = 0;
+    while (mapped < segs.size() && log.segment_offset_end(*segs[mapped]) <= first_dirty) {
+        ++mapped;
+    }
+    std::unordered_map<std::string, Offset> latest;  // looked up, never iterated
     int batches = 0;
-    for (const auto& seg : segs) {
+    for (const auto& seg : std::span(segs).subspan(mapped)) {
         if (latest.size() >= limits::cleaner_keys_max) {
             break;
         }
@@ -125,9 +140,19 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
         group_bytes += seg->size();
     }
 
-    // 3. and 4. Rewrite and swap each group.
-    const int64_t horizon_ms =
-        env.clock.wall_now().to_millis() - log.config_.delete_retention.to_millis();
+    // 3. and 4. Rewrite and swap each group. KIP-534: a tombstone is dropped once the delete
+    // horizon of its batch has passed; a batch keeping a tombstone without a horizon gets one,
+    // now + delete.retention.ms, so tombstones live that long from the first cleaning that saw
+    // them (whatever their producer's timestamps say).
+    const int64_t now_ms = env.clock.wall_now().to_millis();
+    const record::TimestampMs stamp_horizon(now_ms + log.config_.delete_retention.to_millis());
+    record::TimestampMs horizon_next = record::no_timestamp;
+    auto note_horizon = [&](record::TimestampMs h) {
+        if (h != record::no_timestamp &&
+            (horizon_next == record::no_timestamp || h < horizon_next)) {
+            horizon_next = h;
+        }
+    };
     for (const auto& group : groups) {
         TRY_VOID(log.check_usable());
         const Offset base = group.front()->base_offset();
@@ -154,8 +179,6 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
         uint64_t bytes_in = 0;
         for (const auto& seg : group) {
             bytes_in += seg->size();
-            const bool tombstones_expire = seg->max_timestamp() != record::no_timestamp &&
-                                           seg->max_timestamp().value() < horizon_ms;
             BatchScanner scanner(seg->log_file(), 0, seg->size(), seg->base_offset(),
                                  seg->base_offset(), /*verify_crc=*/true);
             while (true) {
@@ -172,24 +195,32 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
                 ByteSpan kept = (*item)->bytes;
                 std::optional<Bytes> rewritten;
                 if (!view->is_control() && !view->is_transactional()) {
-                    auto filtered = filter_batch(*view, [&](const record::Record& r, Offset o) {
-                        if (!r.key) {
+                    const bool tombstones_expire =
+                        view->has_delete_horizon() && view->base_timestamp().value() <= now_ms;
+                    auto filtered = filter_batch(
+                        *view,
+                        [&](const record::Record& r, Offset o) {
+                            if (!r.key) {
+                                return true;
+                            }
+                            auto it = latest.find(std::string(as_chars(*r.key)));
+                            if (it != latest.end() && o < it->second) {
+                                ++removed;
+                                return false;
+                            }
+                            if (!r.value && tombstones_expire) {
+                                ++tombstones;
+                                return false;
+                            }
                             return true;
-                        }
-                        auto it = latest.find(std::string(as_chars(*r.key)));
-                        if (it != latest.end() && o < it->second) {
-                            ++removed;
-                            return false;
-                        }
-                        if (!r.value && tombstones_expire) {
-                            ++tombstones;
-                            return false;
-                        }
-                        return true;
-                    });
+                        },
+                        FilterOptions{stamp_horizon});
                     if (!filtered.ok()) {
                         (void)env.disk.remove(cleaned_path);
                         return fail(scan_failed({ScanStop::torn, (*item)->position}, *seg));
+                    }
+                    if (filtered->kept_tombstones > 0) {
+                        note_horizon(filtered->delete_horizon);
                     }
                     if (filtered->rewritten) {
                         changed = true;
@@ -287,6 +318,8 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
                                            {"bytes_out", position}});
     }
     log.first_dirty_offset_ = std::max(log.first_dirty_offset_, cleaned_end);
+    log.delete_horizon_next_ = horizon_next;
+    out.cleaner_offset = log.first_dirty_offset_;
     return out;
 }
 

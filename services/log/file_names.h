@@ -2,6 +2,8 @@
 //
 //   <data dir>/recovery-point-offset-checkpoint       per data dir: "topic partition offset" lines
 //   <data dir>/log-start-offset-checkpoint            per data dir: same format
+//   <data dir>/cleaner-offset-checkpoint              per data dir: same format (compacted logs'
+//                                                     first dirty offsets)
 //   <data dir>/<topic>-<partition>/                   one directory per partition log
 //       00000000000000000000.log                      segment: RecordBatch v2 as produced
 //       00000000000000000000.index                    sparse offset index
@@ -47,6 +49,7 @@ inline constexpr std::string_view snapshot_suffix = ".snapshot";  // producer st
 inline constexpr std::string_view delete_dir_suffix = "-delete";
 inline constexpr std::string_view recovery_point_checkpoint = "recovery-point-offset-checkpoint";
 inline constexpr std::string_view log_start_offset_checkpoint = "log-start-offset-checkpoint";
+inline constexpr std::string_view cleaner_offset_checkpoint = "cleaner-offset-checkpoint";
 inline constexpr std::string_view leader_epoch_checkpoint = "leader-epoch-checkpoint";
 }  // namespace file_names
 

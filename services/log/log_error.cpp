@@ -37,6 +37,8 @@ std::string_view to_string(LogError e) {
             return "appended data was truncated before it became durable";
         case LogError::closed:
             return "partition log is closed";
+        case LogError::timed_out:
+            return "the write was not durable before the deadline";
         case LogError::not_found:
             return "no such partition log";
         case LogError::already_exists:

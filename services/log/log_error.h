@@ -41,6 +41,8 @@ enum class LogError : uint8_t {
     truncated,     // the appended data was truncated (replication) before it became durable
                    // → NOT_LEADER_OR_FOLLOWER (6), retriable
     closed,        // the log is closing or was deleted → NOT_LEADER_OR_FOLLOWER (6)
+    timed_out,     // the durability wait ended at its deadline; the write is in the log and
+                   // may still become durable → REQUEST_TIMED_OUT (7), retriable
     // --- LogManager. ---
     not_found,       // no such partition log → UNKNOWN_TOPIC_OR_PARTITION (3)
     already_exists,  // create of a log that exists → TOPIC_ALREADY_EXISTS (36)

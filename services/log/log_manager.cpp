@@ -90,6 +90,9 @@ Result<void, LogError> LogManager::open() {
     TRY_ASSIGN(OffsetCheckpoint log_starts,
                read_checkpoint(
                    env_, join_path(options_.data_dir, file_names::log_start_offset_checkpoint)));
+    TRY_ASSIGN(
+        OffsetCheckpoint cleaner_offsets,
+        read_checkpoint(env_, join_path(options_.data_dir, file_names::cleaner_offset_checkpoint)));
     auto names = env_.disk.list(options_.data_dir);
     if (!names.ok()) {
         return fail(from_disk_error(names.error()));
@@ -116,6 +119,8 @@ Result<void, LogError> LogManager::open() {
         auto ls = log_starts.find(*tp);
         o.recovery_point = rp == recovery_points.end() ? Offset(0) : rp->second;
         o.log_start_offset = ls == log_starts.end() ? Offset(0) : ls->second;
+        auto co = cleaner_offsets.find(*tp);
+        o.cleaner_offset = co == cleaner_offsets.end() ? Offset(0) : co->second;
         o.hooks = this;
         o.knobs = options_.knobs;
         o.verify_on_open = options_.verify_on_open;
@@ -123,12 +128,16 @@ Result<void, LogError> LogManager::open() {
         if (log->offline()) {
             offline_recovery_points_[*tp] = o.recovery_point;
             offline_log_starts_[*tp] = o.log_start_offset;
+            if (co != cleaner_offsets.end()) {
+                offline_cleaner_offsets_[*tp] = co->second;
+            }
         }
         logs_.emplace(*tp, std::shared_ptr<PartitionLog>(std::move(log)));
     }
     opened_ = true;
     TRY_VOID(checkpoint_recovery_points());
     TRY_VOID(checkpoint_log_start_offsets());
+    TRY_VOID(checkpoint_cleaner_offsets());
     return {};
 }
 
@@ -147,6 +156,7 @@ void LogManager::start_background() {
         background_loop(options_.checkpoint_interval, [this] {
             (void)checkpoint_recovery_points();
             (void)checkpoint_log_start_offsets();
+            (void)checkpoint_cleaner_offsets();
         });
     }));
     fibers_.push_back(env_.scheduler.spawn("log-retention", [this] {
@@ -175,6 +185,7 @@ Result<void, LogError> LogManager::close() {
     }
     TRY_VOID(checkpoint_recovery_points());
     TRY_VOID(checkpoint_log_start_offsets());
+    TRY_VOID(checkpoint_cleaner_offsets());
     return {};
 }
 
@@ -235,6 +246,7 @@ Result<void, LogError> LogManager::remove(const TopicPartition& tp) {
     logs_.erase(it);
     offline_recovery_points_.erase(tp);
     offline_log_starts_.erase(tp);
+    offline_cleaner_offsets_.erase(tp);
     (void)log->close();
     const std::string doomed = partition_dir(tp) + "." + std::to_string(deletions_++) +
                                std::string(file_names::delete_dir_suffix);
@@ -246,6 +258,7 @@ Result<void, LogError> LogManager::remove(const TopicPartition& tp) {
     }
     TRY_VOID(checkpoint_recovery_points());
     TRY_VOID(checkpoint_log_start_offsets());
+    TRY_VOID(checkpoint_cleaner_offsets());
     return remove_tree(doomed);
 }
 
@@ -295,6 +308,25 @@ Result<void, LogError> LogManager::checkpoint_log_start_offsets() {
                              as_bytes(text));
 }
 
+Result<void, LogError> LogManager::checkpoint_cleaner_offsets() {
+    LockGuard guard(checkpoint_mutex_);
+    // Compacted logs only: a log that never compacts has no cleaner offset (as in Kafka).
+    OffsetCheckpoint entries = offline_cleaner_offsets_;
+    for (const auto& [tp, log] : logs_) {
+        if (!log->offline() && compacts(log->config().cleanup_policy)) {
+            entries[tp] = log->cleaner_offset();
+        }
+    }
+    if (cleaner_offsets_written_ == entries) {
+        return {};
+    }
+    const std::string text = format_offset_checkpoint(entries);
+    TRY_VOID(write_file_atomic(env_, options_.data_dir, file_names::cleaner_offset_checkpoint,
+                               as_bytes(text)));
+    cleaner_offsets_written_ = std::move(entries);
+    return {};
+}
+
 Result<void, LogError> LogManager::run_retention_once() {
     for (const auto& log : snapshot()) {
         if (log->offline() || log->closed()) {
@@ -322,12 +354,14 @@ Result<void, LogError> LogManager::run_cleaner_once(bool force) {
                           std::string(to_string(r.error())).c_str());
         }
     }
-    return {};
+    // The progress of this round, so a restart does not clean it all again.
+    return checkpoint_cleaner_offsets();
 }
 
 Result<void, LogError> LogManager::recovery_point_lowered(PartitionLog& log) {
     (void)log;
-    return checkpoint_recovery_points();
+    TRY_VOID(checkpoint_recovery_points());
+    return checkpoint_cleaner_offsets();  // truncation lowers the cleaner offset too
 }
 
 Result<void, LogError> LogManager::log_start_offset_raised(PartitionLog& log) {

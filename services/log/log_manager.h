@@ -1,8 +1,8 @@
 // LogManager: every partition log under one data directory (one entry of Kafka's log.dirs), and
-// the per-directory state Kafka keeps beside them: the recovery-point and log-start-offset
-// checkpoints. It recovers all logs at start (in bytewise directory order: deterministic),
-// creates and deletes them, and runs the background fibers: checkpointing, retention and
-// compaction (each never blocks appends).
+// the per-directory state Kafka keeps beside them: the recovery-point, log-start-offset and
+// cleaner-offset checkpoints. It recovers all logs at start (in bytewise directory order:
+// deterministic), creates and deletes them, and runs the background fibers: checkpointing,
+// retention and compaction (each never blocks appends).
 //
 // Lifecycle: construct → open() (recovery) → start_background() → … → close() (flushes every
 // log, writes final checkpoints). A crash instead of close() is fine: that is what recovery is
@@ -10,7 +10,10 @@
 //
 // Invariants: the recovery-point checkpoint never names an offset above what that log has synced
 // (it is written from durable offsets, and rewritten before a truncation lowers one); the
-// log-start checkpoint is written before segments below a raised log start are deleted.
+// log-start checkpoint is written before segments below a raised log start are deleted; the
+// cleaner-offset checkpoint is rewritten after every compaction pass that moved a cleaner offset
+// and before a truncation cuts below one (a stale entry only costs compaction, never data: an
+// entry outside its log is reset to the log start at open).
 #pragma once
 
 #include <map>
@@ -77,6 +80,8 @@ public:
     // What the background fibers do, once (tests and `eddy` admin commands call them). Suspend.
     Result<void, LogError> checkpoint_recovery_points();
     Result<void, LogError> checkpoint_log_start_offsets();
+    // Writes cleaner-offset-checkpoint if an entry changed since the last write.
+    Result<void, LogError> checkpoint_cleaner_offsets();
     Result<void, LogError> run_retention_once();
     Result<void, LogError> run_cleaner_once(bool force = false);
 
@@ -98,6 +103,8 @@ private:
     // Checkpointed values of logs that are offline (kept so a rewrite does not lose them).
     OffsetCheckpoint offline_recovery_points_;
     OffsetCheckpoint offline_log_starts_;
+    OffsetCheckpoint offline_cleaner_offsets_;
+    std::optional<OffsetCheckpoint> cleaner_offsets_written_;  // what the file holds
     Mutex checkpoint_mutex_;  // one checkpoint write at a time (they share a temp file name)
     std::vector<FiberRef> fibers_;
     bool opened_ = false;

@@ -36,6 +36,7 @@ PartitionLog::PartitionLog(Env& env, OpenOptions options)
       verify_on_open_(options.verify_on_open),
       log_start_offset_(options.log_start_offset),
       recovery_point_at_open_(options.recovery_point),
+      first_dirty_offset_(options.cleaner_offset),
       append_mutex_(env.scheduler),
       maintenance_mutex_(env.scheduler),
       flush_wakeup_(env.scheduler),
@@ -54,6 +55,11 @@ Result<std::unique_ptr<PartitionLog>, LogError> PartitionLog::open(Env& env, Ope
     ASSERT(log->durable_offset_ <= log->log_end_offset_);
     if (!log->offline_) {
         log->check_invariants();
+    }
+    if (log->first_dirty_offset_ < log->log_start_offset_ ||
+        log->first_dirty_offset_ > log->log_end_offset_) {
+        // Kafka's rule for a checkpoint that does not fit the log: clean it all again.
+        log->first_dirty_offset_ = log->log_start_offset_;
     }
     log->last_flush_ = env.clock.now();
     log->flush_requested_ = log->durable_offset_;
@@ -403,7 +409,7 @@ Result<void, LogError> PartitionLog::roll_to(Offset base) {
     return {};
 }
 
-Result<void, LogError> PartitionLog::wait_durable(Offset last_offset) {
+Result<void, LogError> PartitionLog::wait_durable(Offset last_offset, Instant deadline) {
     if (knobs_.ack_before_sync) {
         return {};  // the planted bug
     }
@@ -423,7 +429,10 @@ Result<void, LogError> PartitionLog::wait_durable(Offset last_offset) {
         if (closed_) {
             return fail(LogError::closed);
         }
-        const WakeReason r = durable_waiters_.wait();
+        const WakeReason r = durable_waiters_.wait(deadline);
+        if (r == WakeReason::timeout) {
+            return fail(LogError::timed_out);
+        }
         if (r != WakeReason::notified) {
             return fail(LogError::closed);  // cancelled: the caller is going away
         }

@@ -176,6 +176,9 @@ public:
         LogConfig config;
         Offset recovery_point{0};    // from the recovery-point checkpoint
         Offset log_start_offset{0};  // from the log-start-offset checkpoint
+        // From the cleaner-offset-checkpoint: compaction's first dirty offset (0: none). Outside
+        // [log start, log end] it is reset to the log start (as Kafka does).
+        Offset cleaner_offset{0};
         LogDirHooks* hooks = nullptr;
         TestingKnobs knobs;
         // Also CRC-check every segment below the recovery point on open (Kafka never does).
@@ -200,9 +203,10 @@ public:
     Result<AppendInfo, LogError> append(MutableByteSpan batches, AppendOptions options = {});
     // append() without the durability wait: returns once the bytes are written. Suspends.
     Result<AppendInfo, LogError> append_nowait(MutableByteSpan batches, AppendOptions options = {});
-    // Suspends until `last_offset` is durable. Errors: truncated (it was truncated away first),
-    // offline, closed.
-    Result<void, LogError> wait_durable(Offset last_offset);
+    // Suspends until `last_offset` is durable, or until `deadline`. Errors: truncated (it was
+    // truncated away first), offline, closed, timed_out (the deadline came first; the write stays
+    // in the log and becomes durable with the next sync).
+    Result<void, LogError> wait_durable(Offset last_offset, Instant deadline = Instant::max());
     // Syncs everything written so far (whatever the flush policy) and waits for it. Suspends.
     Result<void, LogError> flush();
 
@@ -219,9 +223,10 @@ public:
     // is >= target; nullopt if none. Suspends.
     Result<std::optional<TimestampOffset>, LogError> offset_for_timestamp(
         record::TimestampMs target);
-    // ListOffsets MAX_TIMESTAMP (KIP-734): the largest timestamp and the last offset of the batch
-    // holding it; nullopt for an empty log. Does not suspend.
-    std::optional<TimestampOffset> max_timestamp_offset() const;
+    // ListOffsets MAX_TIMESTAMP (KIP-734): the largest record timestamp among the offsets in
+    // [log start, bound) and the offset of the first record carrying it; nullopt if there is
+    // none. Suspends.
+    Result<std::optional<TimestampOffset>, LogError> max_timestamp_offset(Offset bound);
 
     Offset log_start_offset() const { return log_start_offset_; }
     Offset log_end_offset() const { return log_end_offset_; }
@@ -264,6 +269,8 @@ public:
     // Applies a new config (an AlterConfigs). Does not suspend.
     Result<void, LogError> set_config(const LogConfig& config);
     const LeaderEpochCache& leader_epochs() const { return epochs_; }
+    // Compaction's first dirty offset: records below it were cleaned (cleaner-offset-checkpoint).
+    Offset cleaner_offset() const { return std::max(first_dirty_offset_, log_start_offset_); }
     const LogStats& stats() const { return stats_; }
     size_t segment_count() const { return segments_.size(); }
     uint64_t size_bytes() const;
@@ -337,8 +344,14 @@ private:
     // cleaner re-checks it.
     uint64_t generation_ = 0;
     uint64_t truncations_ = 0;
-    // Compaction: offsets below this were cleaned in this incarnation (kept in memory only).
+    // Compaction: offsets below this were cleaned (the manager checkpoints it; lowered by
+    // truncation).
     Offset first_dirty_offset_;
+    // Compaction: the earliest KIP-534 delete horizon of a batch below first_dirty_offset_ that
+    // still keeps a tombstone (no_timestamp: none known). When it passes, the cleaner runs whatever
+    // the dirty ratio. Kept in memory only, as Kafka's latestDeleteHorizon: after a restart the
+    // dirty ratio alone starts the next pass.
+    record::TimestampMs delete_horizon_next_ = record::no_timestamp;
 
     Mutex append_mutex_;
     Mutex maintenance_mutex_;

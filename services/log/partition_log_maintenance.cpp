@@ -79,6 +79,9 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     // below what is on disk. (Lower than needed only costs a longer scan at recovery.)
     const Offset old_durable = durable_offset_;
     const Offset floor = full ? offset : floor_segment(offset - 1)->base_offset();
+    // Compaction's cleaned range cannot extend past what is kept either; lowered first too (the
+    // hook below rewrites its checkpoint with the recovery points).
+    first_dirty_offset_ = std::min(first_dirty_offset_, floor);
     if (durable_offset_ > floor) {
         durable_offset_ = floor;
         if (hooks_ != nullptr) {

@@ -288,18 +288,136 @@ Result<std::optional<TimestampOffset>, LogError> PartitionLog::offset_for_timest
     }
 }
 
-std::optional<TimestampOffset> PartitionLog::max_timestamp_offset() const {
-    std::optional<TimestampOffset> best;
-    for (const auto& [base, s] : segments_) {
-        (void)base;
-        if (s->size() == 0 || s->max_timestamp() == record::no_timestamp) {
+Result<std::optional<TimestampOffset>, LogError> PartitionLog::max_timestamp_offset(Offset bound) {
+    for (int restart = 0;; ++restart) {
+        TRY_VOID(check_usable());
+        const uint64_t generation = generation_;
+        const Offset log_start = log_start_offset_;
+        const Offset end = std::min(bound, log_end_offset_);
+        // 1. The largest timestamp in [log start, end) and an offset of the batch holding it:
+        // whole segments from their metadata, the segments cut by either end batch by batch,
+        // a batch cut by either end record by record. Strictly larger wins: the earliest holder.
+        std::optional<TimestampOffset> best;  // the timestamp, an offset of its batch
+        std::shared_ptr<Segment> best_segment;
+        std::optional<ScanFailure> failure;
+        auto consider = [&](record::TimestampMs ts, Offset at, const std::shared_ptr<Segment>& s) {
+            if (ts != record::no_timestamp && (!best || ts > best->timestamp)) {
+                best = TimestampOffset{ts, at};
+                best_segment = s;
+            }
+        };
+        for (auto seg = floor_segment(log_start); seg != nullptr && !failure;
+             seg = segment_after(seg->base_offset())) {
+            if (seg->base_offset() >= end) {
+                break;
+            }
+            if (seg->size() == 0 || seg->max_timestamp() == record::no_timestamp ||
+                (best && seg->max_timestamp() <= best->timestamp)) {
+                continue;
+            }
+            if (seg->base_offset() >= log_start && segment_offset_end(*seg) <= end) {
+                consider(seg->max_timestamp(), seg->offset_of_max_timestamp(), seg);
+                continue;
+            }
+            BatchScanner scanner(seg->log_file(), seg->scan_start_for(log_start), seg->size(),
+                                 seg->base_offset(), seg->base_offset(), /*verify_crc=*/true,
+                                 64 * 1024);
+            while (true) {
+                auto item = scanner.next();
+                if (!item.ok()) {
+                    failure = item.error();
+                    break;
+                }
+                if (!item->has_value()) {
+                    break;
+                }
+                const ScannedBatch& b = **item;
+                if (b.header.base_offset >= end) {
+                    break;
+                }
+                if (b.header.last_offset < log_start ||
+                    (best && b.header.max_timestamp <= best->timestamp)) {
+                    continue;
+                }
+                if (b.header.base_offset >= log_start && b.header.last_offset < end) {
+                    consider(b.header.max_timestamp, b.header.base_offset, seg);
+                    continue;
+                }
+                auto view = record::RecordBatchView::parse(b.bytes);
+                auto records =
+                    view.ok()
+                        ? record::BatchRecords::open(*view)
+                        : Result<record::BatchRecords, record::BatchError>(fail(view.error()));
+                auto all = records.ok() ? records->decode_all()
+                                        : Result<std::vector<record::Record>, record::BatchError>(
+                                              fail(records.error()));
+                if (!all.ok()) {
+                    failure = ScanFailure{ScanStop::torn, b.position};
+                    break;
+                }
+                for (const record::Record& r : *all) {
+                    const Offset off = view->record_offset(r);
+                    if (off >= log_start && off < end) {
+                        consider(view->record_timestamp(r), off, seg);
+                    }
+                }
+            }
+        }
+        // 2. The first record of that batch carrying the timestamp (Kafka 3.8+, KAFKA-16310:
+        // the record's own offset, not its batch's).
+        if (!failure && best) {
+            BatchScanner scanner(best_segment->log_file(),
+                                 best_segment->scan_start_for(best->offset), best_segment->size(),
+                                 best_segment->base_offset(), best_segment->base_offset(),
+                                 /*verify_crc=*/true, 64 * 1024);
+            while (true) {
+                auto item = scanner.next();
+                if (!item.ok()) {
+                    failure = item.error();
+                    break;
+                }
+                if (!item->has_value() || (**item).header.base_offset > best->offset) {
+                    break;  // not found (compaction removed it): keep the batch's offset
+                }
+                const ScannedBatch& b = **item;
+                if (b.header.last_offset < best->offset) {
+                    continue;
+                }
+                auto view = record::RecordBatchView::parse(b.bytes);
+                auto records =
+                    view.ok()
+                        ? record::BatchRecords::open(*view)
+                        : Result<record::BatchRecords, record::BatchError>(fail(view.error()));
+                auto all = records.ok() ? records->decode_all()
+                                        : Result<std::vector<record::Record>, record::BatchError>(
+                                              fail(records.error()));
+                if (!all.ok()) {
+                    failure = ScanFailure{ScanStop::torn, b.position};
+                    break;
+                }
+                for (const record::Record& r : *all) {
+                    const Offset off = view->record_offset(r);
+                    if (off >= log_start && off < end &&
+                        view->record_timestamp(r) == best->timestamp) {
+                        best->offset = off;
+                        break;
+                    }
+                }
+                break;
+            }
+        }
+        if (!failure) {
+            return best;
+        }
+        if (generation_ != generation && restart < read_restarts_max) {
             continue;
         }
-        if (!best || s->max_timestamp() > best->timestamp) {
-            best = TimestampOffset{s->max_timestamp(), s->offset_of_max_timestamp()};
+        if (failure->stop == ScanStop::torn) {
+            mark_offline("a batch is damaged on every read (max timestamp lookup)");
+            return fail(LogError::corrupt_data);
         }
+        return fail(LogError::io_error);
     }
-    return best;
 }
 
 }  // namespace eddy::log

@@ -131,6 +131,30 @@ def main():
           "The following argument was not expected: --bogus\nRun with --help for more "
           "information.\n")
 
+    # What one PLAINTEXT node cannot honour is a one-line error at start, never served otherwise.
+    scratch = tempfile.mkdtemp(prefix="eddy-cli-config-")
+    nodir = ["--override", f"log.dirs={scratch}/data"]
+    check("broker SSL listener", ["broker", "--override", "listeners=SSL://127.0.0.1:0"] + nodir,
+          "", 2, "eddy broker: listeners: SSL uses security protocol SSL, which Eddy does not "
+          "support yet (PLAINTEXT only)\n")
+    check("broker SASL listener", ["broker", "--override",
+                                   "listeners=PLAINTEXT://127.0.0.1:0,EXT://127.0.0.1:0",
+                                   "--override", "listener.security.protocol.map="
+                                   "PLAINTEXT:PLAINTEXT,EXT:SASL_PLAINTEXT"] + nodir,
+          "", 2, "eddy broker: listeners: EXT uses security protocol SASL_PLAINTEXT, which Eddy "
+          "does not support yet (PLAINTEXT only)\n")
+    check("broker replication factor", ["broker", "--override",
+                                        "offsets.topic.replication.factor=3"] + nodir,
+          "", 2, "eddy broker: offsets.topic.replication.factor is 3, but an Eddy cluster has one "
+          "broker (set it to 1)\n")
+    check("broker default replication factor", ["broker", "--override",
+                                                "default.replication.factor=2"] + nodir,
+          "", 2, "eddy broker: default.replication.factor is 2, but an Eddy cluster has one "
+          "broker (set it to 1)\n")
+    if os.path.exists(f"{scratch}/data"):
+        failures.append("refused config created the data directory")
+    shutil.rmtree(scratch, ignore_errors=True)
+
     port, cport = free_port(), free_port()
     data = tempfile.mkdtemp(prefix="eddy-cli-test-")
     broker = subprocess.Popen(

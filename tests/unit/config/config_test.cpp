@@ -56,3 +56,30 @@ TEST_CASE("invalid configuration is one clear line") {
     CHECK(BrokerConfig::load({}, {{"listeners", "nonsense"}}).error() ==
           "listeners: expected NAME://host:port, got 'nonsense'");
 }
+
+TEST_CASE("what one PLAINTEXT node cannot honour is refused, never served differently") {
+    CHECK(BrokerConfig::load({}, {{"listeners", "SSL://127.0.0.1:0"}}).error() ==
+          "listeners: SSL uses security protocol SSL, which Eddy does not support yet (PLAINTEXT "
+          "only)");
+    CHECK(BrokerConfig::load(
+              {}, {{"listeners", "PLAINTEXT://127.0.0.1:0,EXT://127.0.0.1:1"},
+                   {"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,EXT:SASL_SSL"}})
+              .error() ==
+          "listeners: EXT uses security protocol SASL_SSL, which Eddy does not support yet "
+          "(PLAINTEXT only)");
+    CHECK(BrokerConfig::load({}, {{"listeners", "INTERNAL://127.0.0.1:0"}}).error() ==
+          "listeners: no security protocol for listener INTERNAL in "
+          "listener.security.protocol.map");
+    CHECK(BrokerConfig::load({}, {{"listener.security.protocol.map", "PLAINTEXT:TLS"}}).error() ==
+          "listener.security.protocol.map: unknown security protocol 'TLS'");
+    CHECK(BrokerConfig::load({}, {{"default.replication.factor", "3"}}).error() ==
+          "default.replication.factor is 3, but an Eddy cluster has one broker (set it to 1)");
+    CHECK(
+        BrokerConfig::load({}, {{"offsets.topic.replication.factor", "2"}}).error() ==
+        "offsets.topic.replication.factor is 2, but an Eddy cluster has one broker (set it to 1)");
+    // A PLAINTEXT listener under any name (names are case-insensitive, as in Kafka) is fine.
+    CHECK(BrokerConfig::load(
+              {}, {{"listeners", "internal://127.0.0.1:0,CONTROLLER://127.0.0.1:1"},
+                   {"listener.security.protocol.map", "INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT"}})
+              .ok());
+}

@@ -434,3 +434,186 @@ TEST_CASE("kafka broker: fetch answers the same with and without zero copy") {
     CHECK(answers[0] == answers[2]);
     CHECK(answers[1] == answers[3]);
 }
+
+TEST_CASE(
+    "kafka broker: Produce timeout_ms bounds the durability wait: REQUEST_TIMED_OUT, then "
+    "the write lands; ListOffsets -3 sees only records below the high watermark") {
+    BrokerNode bn{test_config()};
+    with_broker_world(7, bn, [&](Env& env, sim::SimWorld& w) {
+        Client c(env);
+        auto created = c.call<CreateTopicsResponse>(create_topic_request("slow", 1), 5);
+        CHECK(created.has_value());
+        if (!created) {
+            return;
+        }
+        CHECK(created->topics_.at(0).error_code_ == 0);
+        if (!(created->topics_.at(0).error_code_ == 0)) {
+            return;
+        }
+        auto lo = [&](int64_t ts) {
+            auto r = c.call<ListOffsetsResponse>(list_offsets_request("slow", 0, ts), 7);
+            CHECK(r.has_value());
+            return r ? r->topics_.at(0).partitions_.at(0)
+                     : ListOffsetsResponse::ListOffsetsPartitionResponse{};
+        };
+        // Nothing yet: -3 finds no record.
+        CHECK(lo(-3).offset_ == -1);
+        CHECK(lo(-3).timestamp_ == -1);
+        // Timestamps 5000, 9000, 7000: the max is the second record.
+        auto first = produce_request("slow", 0, make_batch({"a", "b", "c"}, 5000));
+        {
+            record::RecordBatchBuilder b(record::BatchBuilderOptions{});
+            for (int64_t ts : {5000, 9000, 7000}) {
+                b.append(record::TimestampMs(ts), as_bytes("k"), as_bytes("v"));
+            }
+            first.topic_data_.at(0).partition_data_.at(0).records_ = b.build();
+        }
+        auto p1 = c.call<ProduceResponse>(first, 7);
+        CHECK(p1.has_value());
+        if (!p1) {
+            return;
+        }
+        CHECK(p1->responses_.at(0).partition_responses_.at(0).error_code_ == 0);
+        CHECK(lo(-3).offset_ == 1);
+        CHECK(lo(-3).timestamp_ == 9000);
+
+        // Syncs now take 2 s; the producer waits at most 100 ms.
+        sim::DiskFaults slow = w.node("broker").disk().faults();
+        slow.sync_latency = Duration::seconds(2);
+        w.node("broker").disk().set_faults(slow);
+        auto late = produce_request("slow", 0, make_batch({"late"}, 20000));
+        late.timeout_ms_ = 100;
+        const Instant sent = env.clock.now();
+        auto p2 = c.call<ProduceResponse>(late, 7);
+        CHECK(p2.has_value());
+        if (!p2) {
+            return;
+        }
+        const auto& pr = p2->responses_.at(0).partition_responses_.at(0);
+        CHECK(pr.error_code_ == 7);  // REQUEST_TIMED_OUT: retriable, not a definite failure
+        CHECK(env.clock.now() - sent < Duration::seconds(1));
+        // Not durable yet, so not below the high watermark: -3 still answers the old maximum,
+        // and -1 the old high watermark.
+        CHECK(lo(-1).offset_ == 3);
+        CHECK(lo(-3).offset_ == 1);
+        CHECK(lo(-3).timestamp_ == 9000);
+
+        // The write was not lost: once synced, the high watermark moves without another Produce.
+        env.scheduler.sleep_for(Duration::seconds(5));
+        CHECK(lo(-1).offset_ == 4);
+        CHECK(lo(-3).offset_ == 3);
+        CHECK(lo(-3).timestamp_ == 20000);
+        auto f = c.call<FetchResponse>(fetch_request("slow", 0, 3), 11);
+        CHECK(f.has_value());
+        if (!f) {
+            return;
+        }
+        CHECK(record_values(*f->responses_.at(0).partitions_.at(0).records_) ==
+              std::vector<std::string>{"late"});
+
+        // A timeout long enough for the sync: answered normally.
+        auto p3 = c.call<ProduceResponse>(produce_request("slow", 0, make_batch({"ok"}, 30000)), 7);
+        CHECK(p3.has_value());
+        if (!p3) {
+            return;
+        }
+        CHECK(p3->responses_.at(0).partition_responses_.at(0).error_code_ == 0);
+        CHECK(p3->responses_.at(0).partition_responses_.at(0).base_offset_ == 4);
+    });
+}
+
+TEST_CASE(
+    "kafka broker: DescribeLogDirs reports partition sizes and, from v4, the volume's "
+    "total and usable bytes") {
+    BrokerNode bn{test_config()};
+    with_broker_world(8, bn, [&](Env& env, sim::SimWorld& w) {
+        sim::DiskFaults capped = w.node("broker").disk().faults();
+        capped.capacity_bytes = uint64_t{1} << 30;
+        w.node("broker").disk().set_faults(capped);
+        Client c(env);
+        auto created = c.call<CreateTopicsResponse>(create_topic_request("sized", 2), 5);
+        CHECK(created.has_value());
+        if (!created) {
+            return;
+        }
+        const Bytes batch = make_batch({"one", "two", "three"});
+        auto p = c.call<ProduceResponse>(produce_request("sized", 1, batch), 7);
+        CHECK(p.has_value());
+        if (!p) {
+            return;
+        }
+        CHECK(p->responses_.at(0).partition_responses_.at(0).error_code_ == 0);
+        if (!(p->responses_.at(0).partition_responses_.at(0).error_code_ == 0)) {
+            return;
+        }
+
+        DescribeLogDirsRequest req;
+        req.topics_ = std::nullopt;
+        auto d = c.call<DescribeLogDirsResponse>(req, 4);
+        CHECK(d.has_value());
+        if (!d) {
+            return;
+        }
+        CHECK(d->results_.size() == 1);
+        if (!(d->results_.size() == 1)) {
+            return;
+        }
+        const auto& dir = d->results_.at(0);
+        CHECK(dir.error_code_ == 0);
+        CHECK(dir.total_bytes_ == int64_t{1} << 30);
+        const uint64_t used = w.node("broker").disk().bytes_used();
+        CHECK(dir.usable_bytes_ > 0);
+        CHECK(dir.usable_bytes_ <= (int64_t{1} << 30) - static_cast<int64_t>(batch.size()));
+        CHECK(dir.usable_bytes_ >= (int64_t{1} << 30) - static_cast<int64_t>(used) - 65536);
+        CHECK(dir.topics_.size() == 1);
+        if (!(dir.topics_.size() == 1)) {
+            return;
+        }
+        const auto& t = dir.topics_.at(0);
+        CHECK(t.name_ == "sized");
+        CHECK(t.partitions_.size() == 2);
+        if (!(t.partitions_.size() == 2)) {
+            return;
+        }
+        for (const auto& part : t.partitions_) {
+            CHECK(part.partition_size_ ==
+                  (part.partition_index_ == 1 ? static_cast<int64_t>(batch.size()) : 0));
+        }
+        // v3 has no such fields: they decode as their default, -1.
+        auto d3 = c.call<DescribeLogDirsResponse>(req, 3);
+        CHECK(d3.has_value());
+        if (!d3) {
+            return;
+        }
+        CHECK(d3->results_.at(0).total_bytes_ == -1);
+        CHECK(d3->results_.at(0).usable_bytes_ == -1);
+    });
+}
+
+TEST_CASE(
+    "kafka broker: CreateTopics with a replication factor above the broker count gets "
+    "INVALID_REPLICATION_FACTOR") {
+    BrokerNode bn{test_config()};
+    with_broker(9, bn, [&](Env& env) {
+        Client c(env);
+        for (int16_t rf : {2, 3, 0}) {
+            CAPTURE(rf);
+            auto req = create_topic_request("replicated", 1);
+            req.topics_.at(0).replication_factor_ = rf;
+            auto r = c.call<CreateTopicsResponse>(req, 5);
+            CHECK(r.has_value());
+            if (!r) {
+                return;
+            }
+            CHECK(r->topics_.at(0).error_code_ == 38);
+        }
+        auto ok = create_topic_request("replicated", 1);
+        ok.topics_.at(0).replication_factor_ = 1;
+        auto r = c.call<CreateTopicsResponse>(ok, 5);
+        CHECK(r.has_value());
+        if (!r) {
+            return;
+        }
+        CHECK(r->topics_.at(0).error_code_ == 0);
+    });
+}

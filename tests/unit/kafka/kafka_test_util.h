@@ -70,7 +70,10 @@ struct BrokerNode {
 
 // Runs `body` as a client fiber ("client") against a fresh broker ("broker") in a SimWorld of
 // `seed`; stops the broker afterwards and checks both finished.
-inline void with_broker(uint64_t seed, BrokerNode& bn, const std::function<void(Env&)>& body) {
+// Runs `body` as a client fiber against a fresh broker; stops the broker afterwards. The body
+// may reach the broker node's simulated disk through the world.
+inline void with_broker_world(uint64_t seed, BrokerNode& bn,
+                              const std::function<void(Env&, sim::SimWorld&)>& body) {
     sim::SimWorld w(seed, quiet_world());
     bool finished = false;
     w.add_node("broker", bn.boot());
@@ -78,7 +81,7 @@ inline void with_broker(uint64_t seed, BrokerNode& bn, const std::function<void(
         while (!bn.started) {
             env.scheduler.sleep_for(Duration::millis(1));
         }
-        body(env);
+        body(env, w);
         finished = true;
         bn.stop->set();
     });
@@ -87,6 +90,10 @@ inline void with_broker(uint64_t seed, BrokerNode& bn, const std::function<void(
     w.run([&] { return bn.stopped; }, Instant::from_nanos(Duration::seconds(120).to_nanos()));
     CHECK(finished);
     CHECK(bn.stopped);
+}
+
+inline void with_broker(uint64_t seed, BrokerNode& bn, const std::function<void(Env&)>& body) {
+    with_broker_world(seed, bn, [&](Env& env, sim::SimWorld&) { body(env); });
 }
 
 class Client {

@@ -1,6 +1,7 @@
 // Compaction: the latest record per key survives, older ones go, tombstones go once
-// delete.retention.ms passed, appends continue meanwhile, and a crash at any point of a cleaning
-// pass leaves a log that is a valid compaction of the original.
+// delete.retention.ms passed since the first cleaning that saw them (KIP-534 delete horizons),
+// the cleaner offset is checkpointed, appends continue meanwhile, and a crash at any point of a
+// cleaning pass leaves a log that is a valid compaction of the original.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -91,6 +92,204 @@ TEST_CASE("batch filter: keeps offsets and timestamps of the kept records, fresh
     }
 }
 
+TEST_CASE("batch filter: stamps a KIP-534 delete horizon on a batch that keeps a tombstone") {
+    for (auto codec : {record::Codec::none, record::Codec::gzip, record::Codec::zstd}) {
+        CAPTURE(static_cast<int>(codec));
+        record::BatchBuilderOptions o;
+        o.compression = codec;
+        o.base_offset = Offset(40);
+        record::RecordBatchBuilder b(o);
+        b.append(record::TimestampMs(1000), as_bytes(std::string("a")), as_bytes(std::string("1")));
+        b.append(record::TimestampMs(900), as_bytes(std::string("b")), std::nullopt);
+        b.append(record::TimestampMs(1200), as_bytes(std::string("c")), as_bytes(std::string("3")));
+        Bytes batch = b.build();
+        auto view = record::RecordBatchView::parse(batch).value();
+        REQUIRE(!view.has_delete_horizon());
+        const record::TimestampMs horizon(5'000'000);
+        auto keep_all = [](const record::Record&, Offset) { return true; };
+        auto f = filter_batch(view, keep_all, FilterOptions{horizon});
+        REQUIRE(f.ok());
+        CHECK(f->kept == 3);
+        CHECK(f->kept_tombstones == 1);
+        CHECK(f->delete_horizon == horizon);
+        REQUIRE(f->rewritten.has_value());  // nothing removed, but stamped
+        auto out = record::RecordBatchView::parse(*f->rewritten).value();
+        CHECK(out.validate(record::ValidateOptions{true, record::OffsetDeltas::increasing}).ok());
+        CHECK(out.has_delete_horizon());
+        CHECK(out.base_timestamp() == horizon);
+        CHECK(out.max_timestamp() == view.max_timestamp());
+        CHECK(out.compression() == codec);
+        auto all = record::BatchRecords::open(out).value().decode_all().value();
+        REQUIRE(all.size() == 3);
+        CHECK(out.record_timestamp(all[0]) == record::TimestampMs(1000));
+        CHECK(out.record_timestamp(all[1]) == record::TimestampMs(900));
+        CHECK(out.record_timestamp(all[2]) == record::TimestampMs(1200));
+        CHECK(out.record_offset(all[2]) == Offset(42));
+        // Stamped once: a later pass keeps the first horizon.
+        auto again = filter_batch(out, keep_all, FilterOptions{record::TimestampMs(9'000'000)});
+        CHECK(!again->rewritten.has_value());
+        CHECK(again->delete_horizon == horizon);
+        // Without a kept tombstone nothing is stamped.
+        auto no_tombstone = filter_batch(
+            view, [](const record::Record& r, Offset) { return r.value.has_value(); },
+            FilterOptions{horizon});
+        REQUIRE(no_tombstone->rewritten.has_value());
+        auto plain = record::RecordBatchView::parse(*no_tombstone->rewritten).value();
+        CHECK(!plain.has_delete_horizon());
+        CHECK(plain.base_timestamp() == view.base_timestamp());
+    }
+}
+
+TEST_CASE(
+    "compaction keeps a tombstone delete.retention.ms from the first cleaning that saw it "
+    "(KIP-534), whatever its timestamp") {
+    LogRig rig(3);
+    rig.open(manager_options(compacted()));
+    rig.run([&] {
+        PartitionLog& log = **rig.manager->create(tp);
+        const int64_t now = rig.clock.wall_now().to_millis();
+        const int64_t old = now - Duration::hours(24 * 10).to_millis();  // ten days ago
+        Bytes v = make_keyed("gone", std::string("value"), old);
+        Bytes t = make_keyed("gone", std::nullopt, old + 1);
+        Bytes other = make_keyed("kept", std::string("x"), old + 2);
+        REQUIRE(log.append(v).ok());
+        REQUIRE(log.append(t).ok());
+        REQUIRE(log.append(other).ok());
+        REQUIRE(log.roll().ok());
+        auto tombstone_batch = [&]() -> std::optional<Bytes> {
+            for (const Bytes& b : read_all(log, log.log_start_offset())) {
+                auto view = record::RecordBatchView::parse(b).value();
+                auto all = record::BatchRecords::open(view).value().decode_all().value();
+                if (!all.empty() && std::string(as_chars(*all[0].key)) == "gone") {
+                    return b;
+                }
+            }
+            return std::nullopt;
+        };
+
+        // The first pass drops the superseded value but keeps the tombstone, although its
+        // timestamp is far older than delete.retention.ms (1 h), and stamps its horizon.
+        const int64_t cleaned_at = rig.clock.wall_now().to_millis();
+        auto r = Cleaner::clean(log);
+        REQUIRE(r.ok());
+        CHECK(r->records_removed == 1);
+        CHECK(r->tombstones_removed == 0);
+        auto stamped = tombstone_batch();
+        REQUIRE(stamped.has_value());
+        auto view = record::RecordBatchView::parse(*stamped).value();
+        CHECK(view.has_delete_horizon());
+        CHECK(view.base_timestamp() ==
+              record::TimestampMs(cleaned_at + Duration::hours(1).to_millis()));
+        auto recs = record::BatchRecords::open(view).value().decode_all().value();
+        REQUIRE(recs.size() == 1);
+        CHECK(!recs[0].value.has_value());
+        CHECK(view.record_timestamp(recs[0]) == record::TimestampMs(old + 1));  // unchanged
+
+        // Before the horizon nothing is due: no pass (nothing dirty either), the tombstone stays.
+        rig.env->scheduler.sleep_for(Duration::minutes(59));
+        CHECK(!Cleaner::tombstones_due(log));
+        r = Cleaner::clean(log);
+        REQUIRE(r.ok());
+        CHECK(!r->cleaned);
+        CHECK(tombstone_batch().has_value());
+
+        // Past it, the cleaner runs although nothing new was written, and drops it.
+        rig.env->scheduler.sleep_for(Duration::minutes(2));
+        CHECK(Cleaner::tombstones_due(log));
+        CHECK(Cleaner::dirty_ratio(log) == 0.0);
+        r = Cleaner::clean(log);
+        REQUIRE(r.ok());
+        CHECK(r->cleaned);
+        CHECK(r->tombstones_removed == 1);
+        CHECK(!tombstone_batch().has_value());
+        CHECK(!Cleaner::tombstones_due(log));
+        auto seen = contents(log);
+        CHECK(seen.size() == 1);
+        CHECK(seen["kept"].back().value == "x");
+    });
+}
+
+TEST_CASE(
+    "the cleaner offset is checkpointed: a restart does not clean the log again, a "
+    "truncation lowers it, an entry past the log end is reset") {
+    LogRig rig(5);
+    rig.open(manager_options(compacted()));
+    const std::string checkpoint = "data/cleaner-offset-checkpoint";
+    Offset cleaned_to;
+    rig.run([&] {
+        PartitionLog& log = **rig.manager->create(tp);
+        for (int i = 0; i < 40; ++i) {
+            Bytes b = make_keyed("k" + std::to_string(i % 5), "v" + std::to_string(i), i);
+            REQUIRE(log.append(b).ok());
+        }
+        REQUIRE(log.roll().ok());
+        CHECK(log.cleaner_offset() == Offset(0));
+        CHECK(Cleaner::dirty_ratio(log) == 1.0);
+        REQUIRE(rig.manager->run_cleaner_once().ok());
+        cleaned_to = log.segment_base_offsets().back();
+        CHECK(log.cleaner_offset() == cleaned_to);
+        CHECK(Cleaner::dirty_ratio(log) == 0.0);
+    });
+    auto text = rig.disk.contents(checkpoint);
+    REQUIRE(text.has_value());
+    CHECK(std::string(as_chars(*text)) == "0\n1\nc 0 " + std::to_string(cleaned_to.value()) + "\n");
+
+    rig.reopen(manager_options(compacted()));
+    rig.run([&] {
+        PartitionLog& log = *rig.manager->get(tp);
+        CHECK(log.cleaner_offset() == cleaned_to);
+        CHECK(Cleaner::dirty_ratio(log) == 0.0);  // not "everything is dirty" after a restart
+        const uint64_t writes = rig.counting.writes;
+        auto r = Cleaner::clean(log, /*force=*/true);
+        REQUIRE(r.ok());
+        CHECK(!r->cleaned);
+        CHECK(rig.counting.writes == writes);  // nothing rewritten
+
+        // New data: only it is dirty; the pass moves the offset past it.
+        for (int i = 0; i < 10; ++i) {
+            Bytes b = make_keyed("k" + std::to_string(i % 5), "w" + std::to_string(i), 100 + i);
+            REQUIRE(log.append(b).ok());
+        }
+        REQUIRE(log.roll().ok());
+        CHECK(Cleaner::dirty_ratio(log) > 0.0);
+        CHECK(Cleaner::dirty_ratio(log) < 1.0);
+        REQUIRE(rig.manager->run_cleaner_once().ok());
+        CHECK(log.cleaner_offset() == log.segment_base_offsets().back());
+        auto seen = contents(log);
+        for (int k = 0; k < 5; ++k) {
+            CHECK(seen["k" + std::to_string(k)].back().value == "w" + std::to_string(5 + k));
+        }
+
+        // Truncation below the cleaner offset lowers it, and the checkpoint with it.
+        REQUIRE(log.truncate_to(Offset(3)).ok());
+        CHECK(log.cleaner_offset() <= Offset(3));
+    });
+    text = rig.disk.contents(checkpoint);
+    REQUIRE(text.has_value());
+    {
+        auto parsed = parse_offset_checkpoint(as_chars(*text));
+        REQUIRE(parsed.has_value());
+        CHECK(parsed->at(tp) <= Offset(3));
+    }
+
+    // An entry past the log end (the log lost data the checkpoint did not hear of) is reset to
+    // the log start: the log is cleaned whole again.
+    rig.run([&] { REQUIRE(rig.manager->close().ok()); });
+    rig.run([&] {
+        const std::string bogus = "0\n1\nc 0 999999\n";
+        REQUIRE(
+            write_file_atomic(*rig.env, "data", "cleaner-offset-checkpoint", as_bytes(bogus)).ok());
+    });
+    rig.executor.kill_group(rig.group);
+    rig.manager.reset();
+    rig.new_incarnation();
+    rig.open(manager_options(compacted()));
+    rig.run([&] {
+        PartitionLog& log = *rig.manager->get(tp);
+        CHECK(log.cleaner_offset() == log.log_start_offset());
+    });
+}
+
 TEST_CASE("compaction keeps the latest record per key and drops old tombstones") {
     LogRig rig(2);
     rig.open(manager_options(compacted()));
@@ -139,6 +338,11 @@ TEST_CASE("compaction keeps the latest record per key and drops old tombstones")
         r = Cleaner::clean(log, /*force=*/true);
         REQUIRE(r.ok());
         CHECK(r->tombstones_removed > 0);
+        // Tombstones that were in the active segment during the first pass were first seen by
+        // this one (KIP-534): they stay another delete.retention.ms.
+        rig.env->scheduler.sleep_for(Duration::hours(2));
+        r = Cleaner::clean(log);
+        REQUIRE(r.ok());
         seen = contents(log);
         for (const auto& [key, value] : latest) {
             if (!value) {

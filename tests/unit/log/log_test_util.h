@@ -107,6 +107,7 @@ public:
         ++dir_syncs;
         return inner_.sync_directory(d);
     }
+    Result<DiskSpace, DiskError> space(std::string_view p) override { return inner_.space(p); }
     uint64_t file_syncs = 0;
     uint64_t dir_syncs = 0;
     uint64_t writes = 0;

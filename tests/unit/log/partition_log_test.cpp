@@ -284,10 +284,34 @@ TEST_CASE("log: offset_for_timestamp finds the first record at or after the targ
             CHECK((*r)->offset == Offset(expected));
         }
         CHECK(!log.offset_for_timestamp(record::TimestampMs(1164))->has_value());
-        auto max = log.max_timestamp_offset();
+        auto max = log.max_timestamp_offset(log.log_end_offset()).value();
         REQUIRE(max.has_value());
         CHECK(max->timestamp == record::TimestampMs(29 * 40 + 3));
         CHECK(max->offset == Offset(119));
+        // Bounded (ListOffsets -3 passes the high watermark): only records below the bound
+        // count, also within a batch the bound cuts.
+        max = log.max_timestamp_offset(Offset(118)).value();
+        REQUIRE(max.has_value());
+        CHECK(max->timestamp == record::TimestampMs(29 * 40 + 1));
+        CHECK(max->offset == Offset(117));
+        max = log.max_timestamp_offset(Offset(116)).value();
+        REQUIRE(max.has_value());
+        CHECK(max->timestamp == record::TimestampMs(28 * 40 + 3));
+        CHECK(max->offset == Offset(115));
+        CHECK(!log.max_timestamp_offset(Offset(0)).value().has_value());
+        // The first record carrying the largest timestamp, not its batch's last offset.
+        record::BatchBuilderOptions bo;
+        record::RecordBatchBuilder b(bo);
+        for (int64_t ts : {5000, 9000, 3000, 9000}) {
+            b.append(record::TimestampMs(ts), std::nullopt, as_bytes(std::string("v")));
+        }
+        Bytes batch = b.build();
+        const Offset first = log.log_end_offset();
+        REQUIRE(log.append(batch).ok());
+        max = log.max_timestamp_offset(log.log_end_offset()).value();
+        REQUIRE(max.has_value());
+        CHECK(max->timestamp == record::TimestampMs(9000));
+        CHECK(max->offset == first + 1);
     });
 }
 

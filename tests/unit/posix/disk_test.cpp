@@ -1,7 +1,7 @@
 // PosixDisk and PosixFile on a mkdtemp directory: reads and writes (short only at end of file),
 // sync, truncate, size, open modes and their errors, rename, remove, nested directories, sorted
-// listings, exists, sync_directory, path checks; and that sync() parks only its own fiber (the
-// fdatasync runs on the reactor's pool while other fibers keep going).
+// listings, exists, sync_directory, path checks, space(); and that sync() parks only its own
+// fiber (the fdatasync runs on the reactor's pool while other fibers keep going).
 // Fiber bodies use CHECK, never REQUIRE (an exception leaving a fiber aborts the process).
 #include <doctest/doctest.h>
 
@@ -263,4 +263,22 @@ TEST_CASE("posix env: a data directory that cannot be created is a one-line erro
     REQUIRE_FALSE(made.ok());
     CHECK(made.error().find("cannot open the data directory") != std::string::npos);
     CHECK(made.error().find("plain-file/data") != std::string::npos);
+}
+
+TEST_CASE("disk: space() reports the file system's size and usable bytes (statvfs)") {
+    TestEnv t;
+    t.run([&] {
+        Disk& disk = t.env().disk;
+        CHECK(disk.make_directory("topic-0").ok());
+        auto root = disk.space("");
+        CHECK(root.ok());
+        if (!root.ok()) {
+            return;
+        }
+        CHECK(root->total_bytes > 0);
+        CHECK(root->usable_bytes <= root->total_bytes);
+        auto sub = disk.space("topic-0");  // the same file system
+        CHECK((sub.ok() && sub->total_bytes == root->total_bytes));
+        CHECK(failed_with(disk.space("nowhere"), DiskError::not_found));
+    });
 }
