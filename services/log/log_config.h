@@ -17,10 +17,22 @@
 //   index.interval.bytes       index_interval_bytes       4096             same
 //   flush.messages             flush_messages             Long.MAX (never) 1 (every append)
 //   flush.ms                   flush_ms                   Long.MAX (never) same
+//   compression.type           compression                producer         same
+//   min.compaction.lag.ms      min_compaction_lag         0                same
+//   max.compaction.lag.ms      max_compaction_lag         Long.MAX         same
+//   message.timestamp.before.max.ms / .after.max.ms / .difference.max.ms
+//                              timestamp_before_max etc.  Long.MAX         same
+//   segment.index.bytes        segment_index_bytes        10 MiB           same
+//
+// Kafka's remaining topic keys (preallocate, file.delete.delay.ms, unclean.leader.election.enable,
+// message.format.version, message.downconversion.enable, the throttled-replica lists, tiered
+// storage and compression levels) have no effect on a log here; set() refuses them like any
+// unknown key and the broker's validation accepts them by type (services/kafka/topic_configs.h).
 //
 // Invariant (checked by validate()): every value is inside its limits below.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,6 +81,23 @@ struct LogConfig {
     // once written; the flusher syncs after N records or flush_ms, whichever comes first.
     uint64_t flush_messages = 1;
     Duration flush_ms = Duration::max();
+    // compression.type: nullopt is "producer" (batches are stored as sent); a codec (none for
+    // "uncompressed") makes the leader recompress every batch written with another codec.
+    std::optional<record::Codec> compression;
+    // Compaction leaves records younger than min_compaction_lag alone, and cleans a log whose
+    // oldest uncleaned record is older than max_compaction_lag whatever its dirty ratio (and rolls
+    // the active segment of a compacted log by then, so it can be cleaned).
+    Duration min_compaction_lag = Duration::zero();
+    Duration max_compaction_lag = Duration::max();
+    // CreateTime bounds (Kafka's LogValidator): a record whose timestamp is more than `before`
+    // in the past or `after` in the future is refused with INVALID_TIMESTAMP. Duration::max() is
+    // no bound. difference.max.ms (deprecated) stands in for a bound left at its default.
+    Duration timestamp_before_max = Duration::max();
+    Duration timestamp_after_max = Duration::max();
+    Duration timestamp_difference_max = Duration::max();
+    // The active segment rolls once its offset index (8-byte entries) or time index (12-byte
+    // entries) would hold more than this many bytes.
+    uint64_t segment_index_bytes = 10 * 1024 * 1024;
 
     // Sets one field from a Kafka key: the topic-level name ("segment.bytes") or the broker-wide
     // default's name ("log.segment.bytes", "log.roll.ms", "log.retention.hours",
@@ -79,6 +108,18 @@ struct LogConfig {
     Result<void, LogError> validate() const;
 
     bool durable_acks() const { return flush_messages <= 1; }
+    Duration timestamp_before_bound() const {
+        return timestamp_before_max != Duration::max() ? timestamp_before_max
+                                                       : timestamp_difference_max;
+    }
+    Duration timestamp_after_bound() const {
+        return timestamp_after_max != Duration::max() ? timestamp_after_max
+                                                      : timestamp_difference_max;
+    }
+    // segment.ms, shortened to max.compaction.lag.ms for compacted logs (Kafka's maxSegmentMs).
+    Duration roll_after() const {
+        return compacts(cleanup_policy) ? std::min(segment_ms, max_compaction_lag) : segment_ms;
+    }
 };
 
 }  // namespace eddy::log
