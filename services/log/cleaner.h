@@ -1,7 +1,10 @@
 // Cleaner: log compaction (cleanup.policy=compact / compact,delete), Kafka's LogCleaner in
 // miniature. A pass over one log:
 //
-// 1. Snapshot the non-active segments (appends keep going to the active one throughout).
+// 0. A log is cleaned when its dirty ratio reaches min.cleanable.dirty.ratio, or when a dirty
+//    segment is older than max.compaction.lag.ms (compaction_overdue).
+// 1. Snapshot the non-active segments (appends keep going to the active one throughout), up to
+//    the first one holding a record younger than min.compaction.lag.ms.
 // 2. Map every key to its latest offset in them (records of the active segment are not looked
 //    at: a record superseded only there stays until the active segment rolls, as in Kafka).
 // 3. Rewrite them, in groups that fit segment.bytes, keeping a record if it is the latest for its
@@ -53,6 +56,9 @@ public:
     static Result<CleanResult, LogError> clean(PartitionLog& log, bool force = false);
     // The fraction of non-active bytes not cleaned since the log was opened (0 when none).
     static double dirty_ratio(const PartitionLog& log);
+    // max.compaction.lag.ms: a dirty non-active segment whose newest record is older than the
+    // lag makes the log due for cleaning whatever its dirty ratio. Does not suspend.
+    static bool compaction_overdue(const PartitionLog& log, int64_t now_ms);
 };
 
 }  // namespace eddy::log
