@@ -294,8 +294,8 @@ Result<Bytes, BatchError> recompress(const RecordBatchView& batch, Codec codec,
     if (!region.empty()) {
         std::memcpy(out.data() + layout::header_bytes, region.data(), region.size());
     }
-    const auto attrs = static_cast<uint16_t>(
-        (batch.attributes() & ~attribute_bits::codec_mask) | static_cast<uint16_t>(codec));
+    const auto attrs = static_cast<uint16_t>((batch.attributes() & ~attribute_bits::codec_mask) |
+                                             static_cast<uint16_t>(codec));
     MutableByteSpan span(out);
     store<uint16_t>(span, layout::attributes, attrs);
     store<uint32_t>(span, layout::batch_length,

@@ -475,9 +475,10 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
                 for (const auto& t : resp.responses_) {
                     for (const auto& p : t.partition_responses_) {
                         if (p.error_code_ != error::none) {
-                            env_.log.info("closing a connection: acks=0 Produce to %s-%d failed "
-                                          "with error %d",
-                                          t.name_.c_str(), p.index_, p.error_code_);
+                            env_.log.info(
+                                "closing a connection: acks=0 Produce to %s-%d failed "
+                                "with error %d",
+                                t.name_.c_str(), p.index_, p.error_code_);
                             return fail(net::HandlerError::close_connection);
                         }
                     }

@@ -138,8 +138,8 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
                 pr.error_message_ = "no record batches";
             } else if (auto refused = check_client_batches(*pd.records, ctx.version)) {
                 pr.error_code_ = refused->code;
-                pr.error_message_ = refused->message + " (" + td.name + "-" +
-                                    std::to_string(pd.index) + ")";
+                pr.error_message_ =
+                    refused->message + " (" + td.name + "-" + std::to_string(pd.index) + ")";
             } else {
                 log::AppendRejection rejection;
                 log::AppendOptions options;

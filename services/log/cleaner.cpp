@@ -62,8 +62,8 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
     }
     const double ratio = dirty_ratio(log);
     const int64_t now_ms = log.env_.clock.wall_now().to_millis();
-    if (ratio == 0.0 ||
-        (!force && ratio < log.config_.min_cleanable_dirty_ratio && !compaction_overdue(log, now_ms))) {
+    if (ratio == 0.0 || (!force && ratio < log.config_.min_cleanable_dirty_ratio &&
+                         !compaction_overdue(log, now_ms))) {
         return out;
     }
     Env& env = log.env_;

@@ -217,7 +217,8 @@ Result<std::pair<std::vector<RecordError>, bool>, LogError> record_errors(
             continue;
         }
         const int64_t ts = view.record_timestamp(*r).value();
-        if (c.topic_type == record::TimestampType::create_time && ts != record::no_timestamp.value()) {
+        if (c.topic_type == record::TimestampType::create_time &&
+            ts != record::no_timestamp.value()) {
             if (ts < c.lowest_ms || ts > c.highest_ms) {
                 timestamp_error = true;
                 out.push_back({i, "Timestamp " + std::to_string(ts) + " of record " +
@@ -337,17 +338,16 @@ Result<PartitionLog::Validated, LogError> PartitionLog::validate(MutableByteSpan
     }
     ASSERT(at == payload.size(), "split_batches covers the payload");
     if (payload.size() > config_.segment_bytes) {
-        reject(o, "The append of " + std::to_string(payload.size()) +
-                      " bytes is larger than segment.bytes=" +
-                      std::to_string(config_.segment_bytes));
+        reject(o,
+               "The append of " + std::to_string(payload.size()) +
+                   " bytes is larger than segment.bytes=" + std::to_string(config_.segment_bytes));
         return fail(LogError::record_list_too_large);
     }
     return out;
 }
 
 Result<void, LogError> PartitionLog::recompress(MutableByteSpan& payload, Validated& v,
-                                                Bytes& converted,
-                                                const AppendOptions& o) const {
+                                                Bytes& converted, const AppendOptions& o) const {
     ASSERT(config_.compression.has_value());
     const record::Codec target = *config_.compression;
     const bool needed = std::any_of(v.batches.begin(), v.batches.end(), [target](const auto& b) {
@@ -390,9 +390,9 @@ Result<void, LogError> PartitionLog::recompress(MutableByteSpan& payload, Valida
         at += b.size;
     }
     if (converted.size() > config_.segment_bytes) {
-        reject(o, "The recompressed append of " + std::to_string(converted.size()) +
-                      " bytes is larger than segment.bytes=" +
-                      std::to_string(config_.segment_bytes));
+        reject(o,
+               "The recompressed append of " + std::to_string(converted.size()) +
+                   " bytes is larger than segment.bytes=" + std::to_string(config_.segment_bytes));
         return fail(LogError::record_list_too_large);
     }
     payload = MutableByteSpan(converted);
@@ -537,7 +537,8 @@ Result<void, LogError> PartitionLog::maybe_roll(uint64_t bytes, Offset first_off
         a.set_roll_base_time(now);
     }
     const bool full = a.size() > 0 && a.size() + bytes > config_.segment_bytes;
-    const bool old = a.size() > 0 && now - *a.roll_base_time() > config_.roll_after() - roll_jitter_;
+    const bool old =
+        a.size() > 0 && now - *a.roll_base_time() > config_.roll_after() - roll_jitter_;
     const bool offsets_overflow = last_offset - a.base_offset() > limits::segment_offsets_max;
     // segment.index.bytes: Kafka rolls once either index is full (8- and 12-byte entries).
     const bool index_full =

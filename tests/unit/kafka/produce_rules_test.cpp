@@ -57,7 +57,8 @@ TEST_CASE("produce rules: internal topics refuse clients' produce, deletion and 
     BrokerNode bn{test_config()};
     with_broker(21, bn, [&](Env& env) {
         Client c(env);
-        for (const char* name : {"__consumer_offsets", "__transaction_state", "__cluster_metadata"}) {
+        for (const char* name :
+             {"__consumer_offsets", "__transaction_state", "__cluster_metadata"}) {
             auto p = c.call<ProduceResponse>(produce_request(name, 0, make_batch({"x"})), 9);
             CHECK(only(p).error_code_ == 17);  // INVALID_TOPIC_EXCEPTION
             CHECK(only(p).error_message_ == std::string("Cannot append to internal topic ") + name);
@@ -143,9 +144,9 @@ TEST_CASE("produce rules: per-record errors (KIP-467) for keyless records and ba
     with_broker(23, bn, [&](Env& env) {
         Client c(env);
         auto cr = c.call<CreateTopicsResponse>(
-            create_topic_request("compacted", 1,
-                                 {{"cleanup.policy", "compact"},
-                                  {"message.timestamp.before.max.ms", "86400000"}}),
+            create_topic_request(
+                "compacted", 1,
+                {{"cleanup.policy", "compact"}, {"message.timestamp.before.max.ms", "86400000"}}),
             5);
         CHECK(cr->topics_.at(0).error_code_ == 0);
         const int64_t now = sim_now_ms(env);
@@ -174,7 +175,8 @@ TEST_CASE("produce rules: per-record errors (KIP-467) for keyless records and ba
 }
 
 TEST_CASE("topic configs: every Kafka topic key is accepted and described with its source") {
-    BrokerNode bn{test_config({{"compression.type", "lz4"}, {"log.cleaner.min.compaction.lag.ms", "1000"}})};
+    BrokerNode bn{
+        test_config({{"compression.type", "lz4"}, {"log.cleaner.min.compaction.lag.ms", "1000"}})};
     with_broker(24, bn, [&](Env& env) {
         Client c(env);
         const std::vector<std::pair<std::string, std::string>> all = {

@@ -95,8 +95,8 @@ TEST_CASE("appends: CreateTime bounds refuse out-of-range records with their bat
         AppendOptions o;
         o.rejection = &why;
         // Record 1 is two hours old, record 2 ten minutes ahead; 0 and 3 are fine.
-        Bytes b = batch_of({{"a", now}, {"b", now - 2 * 3600 * 1000}, {"c", now + 600 * 1000},
-                            {"d", now - 1000}});
+        Bytes b = batch_of(
+            {{"a", now}, {"b", now - 2 * 3600 * 1000}, {"c", now + 600 * 1000}, {"d", now - 1000}});
         CHECK(log.append(b, o).error() == LogError::invalid_timestamp);
         REQUIRE(why.record_errors.size() == 2);
         CHECK(why.record_errors[0].batch_index == 1);
@@ -108,8 +108,8 @@ TEST_CASE("appends: CreateTime bounds refuse out-of-range records with their bat
         CHECK(log.append(ok, o).ok());
         CHECK(log.log_end_offset() == Offset(3));
         // A producer may not claim LogAppendTime.
-        Bytes claims = batch_of({{"a", -1}}, record::Codec::none,
-                                record::TimestampType::log_append_time);
+        Bytes claims =
+            batch_of({{"a", -1}}, record::Codec::none, record::TimestampType::log_append_time);
         CHECK(log.append(claims, o).error() == LogError::invalid_timestamp);
         REQUIRE(why.record_errors.size() == 1);
         CHECK(why.record_errors[0].message.find("LogAppendTime") != std::string::npos);
@@ -140,8 +140,8 @@ TEST_CASE("appends: keyless records on a compacted topic are named by index") {
         AppendOptions o;
         o.rejection = &why;
         for (auto codec : {record::Codec::none, record::Codec::lz4}) {
-            Bytes b = batch_of({{"a", now}, {std::nullopt, now}, {"c", now}, {std::nullopt, now}},
-                               codec);
+            Bytes b =
+                batch_of({{"a", now}, {std::nullopt, now}, {"c", now}, {std::nullopt, now}}, codec);
             CHECK(log.append(b, o).error() == LogError::invalid_record);
             REQUIRE(why.record_errors.size() == 2);
             CHECK(why.record_errors[0].batch_index == 1);
@@ -207,7 +207,8 @@ TEST_CASE("appends: compression.type recompresses batches on the leader, produce
         CHECK(view.validate().ok());
         CHECK(view.base_offset() == Offset(5));
         CHECK(view.record_count() == 5);
-        auto want = record::BatchRecords::open(record::RecordBatchView::parse(sent).value()).value();
+        auto want =
+            record::BatchRecords::open(record::RecordBatchView::parse(sent).value()).value();
         auto got = record::BatchRecords::open(view).value();
         CHECK(std::equal(want.bytes().begin(), want.bytes().end(), got.bytes().begin(),
                          got.bytes().end()));
