@@ -331,7 +331,9 @@ IncrementalAlterConfigsResponse Broker::handle_incremental_alter_configs(
                     break;
                 case 2:    // APPEND
                 case 3: {  // SUBTRACT
-                    if (c.name_ != "cleanup.policy") {
+                    const auto* key = config::find_topic_key(c.name_);
+                    if (key == nullptr || (key->type != config::ConfigType::list &&
+                                           key->type != config::ConfigType::policy)) {
                         r.error_code_ = error::invalid_config;
                         r.error_message_ = c.name_ + " is not a list";
                         break;

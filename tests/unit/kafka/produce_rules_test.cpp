@@ -264,6 +264,25 @@ TEST_CASE("topic configs: every Kafka topic key is accepted and described with i
         CHECK(ct[2].source_ == 5);
         CHECK(by["min.cleanable.dirty.ratio"]->config_type_ == 6);  // DOUBLE
 
+        // APPEND works on every list key, not only cleanup.policy.
+        IncrementalAlterConfigsRequest ia;
+        IncrementalAlterConfigsRequest::AlterConfigsResource iar;
+        iar.resource_type_ = 2;
+        iar.resource_name_ = "everything";
+        IncrementalAlterConfigsRequest::AlterableConfig app;
+        app.name_ = "leader.replication.throttled.replicas";
+        app.config_operation_ = 2;
+        app.value_ = "2:1";
+        iar.configs_.push_back(app);
+        ia.resources_.push_back(iar);
+        CHECK(c.call<IncrementalAlterConfigsResponse>(ia, 1)->responses_.at(0).error_code_ == 0);
+        CHECK(bn.broker->controller()
+                  .image()
+                  .topic("everything")
+                  ->configs.at("leader.replication.throttled.replicas") == "0:1,1:1,2:1");
+        ia.resources_.at(0).configs_.at(0).name_ = "retention.ms";
+        CHECK(c.call<IncrementalAlterConfigsResponse>(ia, 1)->responses_.at(0).error_code_ == 40);
+
         // A topic without configs takes the broker's: lz4 recompression, the broker's lag.
         CHECK(c.call<CreateTopicsResponse>(create_topic_request("plain", 1), 7)
                   ->topics_.at(0)

@@ -181,6 +181,23 @@ TEST_CASE("appends: max.message.bytes measures the batch as sent; a well-compres
         CHECK(why.message.find("as sent, compressed") != std::string::npos);
         CHECK(why.message.find(std::to_string(plain.size()) + " bytes") != std::string::npos);
         CHECK(why.message.find("max.message.bytes=4096") != std::string::npos);
+        // Eddy's bomb guard: past 64 x max.message.bytes (here the 2 MiB floor) of plain records
+        // the batch is too large, and the message says so.
+        record::RecordBatchBuilder bomb(bo);
+        const Bytes big_zeros(1 << 20);
+        for (int i = 0; i < 3; ++i) {
+            bomb.append(record::TimestampMs(now), as_bytes("k"), big_zeros);
+        }
+        Bytes boom = bomb.build();
+        REQUIRE(boom.size() < 4096);
+        CHECK(log.append(boom, o).error() == LogError::message_too_large);
+        CHECK(why.message.find("decompresses to more than") != std::string::npos);
+        // With compression.type=uncompressed the batch is measured again after recompression.
+        LogConfig plain_topic = log.config();
+        REQUIRE(plain_topic.set("compression.type", "uncompressed").ok());
+        REQUIRE(log.set_config(plain_topic).ok());
+        CHECK(log.append(squeezed, o).error() == LogError::message_too_large);
+        CHECK(why.message.find("recompressed to none") != std::string::npos);
     });
 }
 
