@@ -55,6 +55,14 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
             resp.topics_.push_back(std::move(r));
             continue;
         }
+        if (is_internal_topic(t.name_)) {
+            // The broker creates these itself, with the settings their coordinators rely on
+            // (ensure_offsets_topic); a client-made one would break them.
+            r.error_code_ = error::invalid_topic_exception;
+            r.error_message_ = "Cannot create internal topic " + t.name_;
+            resp.topics_.push_back(std::move(r));
+            continue;
+        }
         controller::NewTopic nt;
         nt.name = t.name_;
         nt.partitions = t.num_partitions_;

@@ -53,7 +53,7 @@ int64_t sim_now_ms(Env& env) { return env.clock.wall_now().to_millis(); }
 
 }  // namespace
 
-TEST_CASE("produce rules: internal topics refuse clients' produce, deletion and new partitions") {
+TEST_CASE("produce rules: internal topics refuse clients' produce, creation, deletion, partitions") {
     BrokerNode bn{test_config()};
     with_broker(21, bn, [&](Env& env) {
         Client c(env);
@@ -74,6 +74,8 @@ TEST_CASE("produce rules: internal topics refuse clients' produce, deletion and 
             cp.topics_.push_back(cpt);
             auto r = c.call<CreatePartitionsResponse>(cp, 1);
             CHECK(r->results_.at(0).error_code_ == 17);
+            auto cr = c.call<CreateTopicsResponse>(create_topic_request(name, 1), 5);
+            CHECK(cr->topics_.at(0).error_code_ == 17);
         }
     });
 }
