@@ -277,13 +277,13 @@ void set_partition_leader_epoch(MutableByteSpan batch, LeaderEpoch epoch) {
 }
 
 Result<Bytes, BatchError> recompress(const RecordBatchView& batch, Codec codec,
-                                     size_t decompressed_bytes_max) {
+                                     size_t decompressed_bytes_max, std::optional<int> level) {
     TRY_ASSIGN(BatchRecords records, BatchRecords::open(batch, decompressed_bytes_max));
     Bytes region;
     if (codec == Codec::none) {
         region.assign(records.bytes().begin(), records.bytes().end());
     } else {
-        auto c = compress(codec, records.bytes());
+        auto c = compress(codec, records.bytes(), {}, level);
         if (!c.ok()) {
             return fail(BatchError::decompression_failed);
         }

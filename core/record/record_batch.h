@@ -192,7 +192,8 @@ private:
 // Call it only after validate() passed. Errors: decompression_failed (also when the target
 // codec refuses the input), decompressed_too_large.
 Result<Bytes, BatchError> recompress(const RecordBatchView& batch, Codec codec,
-                                     size_t decompressed_bytes_max);
+                                     size_t decompressed_bytes_max,
+                                     std::optional<int> level = std::nullopt);
 
 // In-place edits of one batch: `batch` must be exactly a batch that passes parse() (ASSERTed).
 // These are the only bytes a broker changes in a stored batch (DESIGN.md §5).

@@ -187,9 +187,6 @@ std::optional<std::string> validate_topic_config(const std::string& key, const s
 
 bool has_log_meaning(std::string_view key) {
     static constexpr std::string_view accepted_only[] = {
-        "compression.gzip.level",
-        "compression.lz4.level",
-        "compression.zstd.level",
         "file.delete.delay.ms",
         "follower.replication.throttled.replicas",
         "leader.replication.throttled.replicas",

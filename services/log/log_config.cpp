@@ -144,6 +144,25 @@ Result<void, LogError> LogConfig::set(std::string_view key, std::string_view val
     } else if (key == "message.timestamp.difference.max.ms" ||
                key == "log.message.timestamp.difference.max.ms") {
         TRY_VOID(set_time(next.timestamp_difference_max, 1));
+    } else if (key == "compression.gzip.level") {
+        // Kafka: 1-9, or -1 for zlib's default.
+        TRY_ASSIGN(int64_t v, need_long(-1));
+        if (v == 0 || v > 9) {
+            return fail(LogError::invalid_config);
+        }
+        next.gzip_level = static_cast<int>(v);
+    } else if (key == "compression.lz4.level") {
+        TRY_ASSIGN(int64_t v, need_long(1));
+        if (v > 17) {
+            return fail(LogError::invalid_config);
+        }
+        next.lz4_level = static_cast<int>(v);
+    } else if (key == "compression.zstd.level") {
+        TRY_ASSIGN(int64_t v, need_long(-131072));
+        if (v > 22) {
+            return fail(LogError::invalid_config);
+        }
+        next.zstd_level = static_cast<int>(v);
     } else if (key == "segment.index.bytes" || key == "log.index.size.max.bytes") {
         TRY_ASSIGN(int64_t v, need_long(4));
         next.segment_index_bytes = static_cast<uint64_t>(v);

@@ -23,10 +23,11 @@
 //   message.timestamp.before.max.ms / .after.max.ms / .difference.max.ms
 //                              timestamp_before_max etc.  Long.MAX         same
 //   segment.index.bytes        segment_index_bytes        10 MiB           same
+//   compression.gzip/lz4/zstd.level  gzip_level etc.      codec default    same
 //
 // Kafka's remaining topic keys (preallocate, file.delete.delay.ms, unclean.leader.election.enable,
 // message.format.version, message.downconversion.enable, the throttled-replica lists, tiered
-// storage and compression levels) have no effect on a log here; set() refuses them like any
+// storage) have no effect on a log here; set() refuses them like any
 // unknown key and the broker's validation accepts them by type (services/kafka/topic_configs.h).
 //
 // Invariant (checked by validate()): every value is inside its limits below.
@@ -84,6 +85,11 @@ struct LogConfig {
     // compression.type: nullopt is "producer" (batches are stored as sent); a codec (none for
     // "uncompressed") makes the leader recompress every batch written with another codec.
     std::optional<record::Codec> compression;
+    // compression.gzip/lz4/zstd.level (KIP-390) for that recompression; nullopt: Kafka's
+    // defaults (gzip 6, lz4 9, zstd 3).
+    std::optional<int> gzip_level;
+    std::optional<int> lz4_level;
+    std::optional<int> zstd_level;
     // Compaction leaves records younger than min_compaction_lag alone, and cleans a log whose
     // oldest uncleaned record is older than max_compaction_lag whatever its dirty ratio (and rolls
     // the active segment of a compacted log by then, so it can be cleaned).
@@ -115,6 +121,21 @@ struct LogConfig {
     Duration timestamp_after_bound() const {
         return timestamp_after_max != Duration::max() ? timestamp_after_max
                                                       : timestamp_difference_max;
+    }
+    // The level set for `codec`, if any.
+    std::optional<int> level_of(record::Codec codec) const {
+        switch (codec) {
+            case record::Codec::gzip:
+                return gzip_level;
+            case record::Codec::lz4:
+                return lz4_level.value_or(9);  // Kafka's default (LZ4 HC); the codec's is fast
+            case record::Codec::zstd:
+                return zstd_level;
+            case record::Codec::none:
+            case record::Codec::snappy:
+                return std::nullopt;
+        }
+        return std::nullopt;
     }
     // segment.ms, shortened to max.compaction.lag.ms for compacted logs (Kafka's maxSegmentMs).
     Duration roll_after() const {

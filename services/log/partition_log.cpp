@@ -369,7 +369,7 @@ Result<void, LogError> PartitionLog::recompress(MutableByteSpan& payload, Valida
         } else {
             auto view = record::RecordBatchView::parse(bytes);
             ASSERT(view.ok(), "validated batches parse");
-            auto re = record::recompress(*view, target, cap);
+            auto re = record::recompress(*view, target, cap, config_.level_of(target));
             if (!re.ok()) {
                 reject(o, "The record batch could not be recompressed to " +
                               std::string(record::to_string(target)) + ": " +

@@ -80,6 +80,9 @@ TEST_CASE("log config: Kafka's topic keys that act on the log, with their broker
     CHECK(c.segment_index_bytes == 4096);
     // Keys without a meaning for the log are not LogConfig's (the broker accepts them by type).
     CHECK(c.set("preallocate", "true").error() == LogError::invalid_config);
+    CHECK(c.set("compression.lz4.level", "18").error() == LogError::invalid_config);
+    CHECK(c.set("compression.lz4.level", "12").ok());
+    CHECK(c.level_of(record::Codec::lz4) == 12);
 }
 
 TEST_CASE("appends: CreateTime bounds refuse out-of-range records with their batch indexes") {
@@ -232,11 +235,27 @@ TEST_CASE("appends: compression.type recompresses batches on the leader, produce
         // A batch already in the topic's codec is written as sent.
         REQUIRE(append(log, make_batch(2, 10, now, 3, "k", record::Codec::gzip)).ok());
         CHECK(stored_codec(log, Offset(10)) == record::Codec::gzip);
+        // The codec's level (KIP-390) applies: gzip level 1 and 9 both read back, 9 no larger.
+        c.gzip_level = 1;
+        REQUIRE(log.set_config(c).ok());
+        REQUIRE(append(log, make_batch(20, 200, now, 5, "k", record::Codec::none)).ok());
+        c.gzip_level = 9;
+        REQUIRE(log.set_config(c).ok());
+        REQUIRE(append(log, make_batch(20, 200, now, 5, "k", record::Codec::none)).ok());
+        auto levels = read_all(log, Offset(12));
+        REQUIRE(levels.size() == 2);
+        CHECK(record::RecordBatchView::parse(levels[0]).value().compression() == record::Codec::gzip);
+        CHECK(levels[1].size() <= levels[0].size());
+        CHECK(record::RecordBatchView::parse(levels[1]).value().validate().ok());
+        CHECK(c.set("compression.gzip.level", "0").error() == LogError::invalid_config);
+        CHECK(c.set("compression.zstd.level", "-5").ok());
+        CHECK(c.level_of(record::Codec::zstd) == -5);
+        CHECK(c.level_of(record::Codec::lz4) == 9);
         // uncompressed: compressed batches are stored plain.
         REQUIRE(c.set("compression.type", "uncompressed").ok());
         REQUIRE(log.set_config(c).ok());
         REQUIRE(append(log, make_batch(3, 100, now, 4, "k", record::Codec::zstd)).ok());
-        CHECK(stored_codec(log, Offset(12)) == record::Codec::none);
+        CHECK(stored_codec(log, Offset(52)) == record::Codec::none);
         // The log reads back intact after a restart.
         CHECK(log.verify().ok());
     });
