@@ -244,7 +244,8 @@ TEST_CASE("appends: compression.type recompresses batches on the leader, produce
         REQUIRE(append(log, make_batch(20, 200, now, 5, "k", record::Codec::none)).ok());
         auto levels = read_all(log, Offset(12));
         REQUIRE(levels.size() == 2);
-        CHECK(record::RecordBatchView::parse(levels[0]).value().compression() == record::Codec::gzip);
+        CHECK(record::RecordBatchView::parse(levels[0]).value().compression() ==
+              record::Codec::gzip);
         CHECK(levels[1].size() <= levels[0].size());
         CHECK(record::RecordBatchView::parse(levels[1]).value().validate().ok());
         CHECK(c.set("compression.gzip.level", "0").error() == LogError::invalid_config);
