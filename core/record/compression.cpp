@@ -56,7 +56,8 @@ Result<Bytes, CompressionError> decompress(Codec codec, ByteSpan input, size_t o
     return fail(CompressionError::unsupported_codec);
 }
 
-Result<Bytes, CompressionError> compress(Codec codec, ByteSpan input, CompressOptions options) {
+Result<Bytes, CompressionError> compress(Codec codec, ByteSpan input, CompressOptions options,
+                                         std::optional<int> level) {
     if (input.size() > limits::decompressed_bytes_max) {
         return fail(CompressionError::input_too_large);
     }
@@ -64,13 +65,13 @@ Result<Bytes, CompressionError> compress(Codec codec, ByteSpan input, CompressOp
         case Codec::none:
             UNREACHABLE("compress(Codec::none)");
         case Codec::gzip:
-            return detail::gzip_compress(input);
+            return detail::gzip_compress(input, level);
         case Codec::snappy:
             return detail::snappy_compress(input, options.snappy_framing);
         case Codec::lz4:
-            return detail::lz4_compress(input);
+            return detail::lz4_compress(input, level);
         case Codec::zstd:
-            return detail::zstd_compress(input);
+            return detail::zstd_compress(input, level);
     }
     return fail(CompressionError::unsupported_codec);
 }

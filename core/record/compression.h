@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/base/bytes.h"
@@ -55,8 +56,12 @@ struct CompressOptions {
 Result<Bytes, CompressionError> decompress(Codec codec, ByteSpan input,
                                            size_t output_max = limits::decompressed_bytes_default);
 
-// Compress `input` with `codec` (not `none`) using the codec's default level.
-Result<Bytes, CompressionError> compress(Codec codec, ByteSpan input, CompressOptions options = {});
+// Compress `input` with `codec` (not `none`) at `level` (Kafka's compression.gzip/lz4/zstd.level,
+// KIP-390), or the codec's default level below when nullopt. Precondition (ASSERTed by the codec):
+// the level is within the codec's range (gzip -1..9, lz4 1..17, zstd -131072..22); snappy has no
+// levels and ignores it.
+Result<Bytes, CompressionError> compress(Codec codec, ByteSpan input, CompressOptions options = {},
+                                         std::optional<int> level = std::nullopt);
 
 namespace detail {
 // Shortens `b` to its first `n` bytes. Spelled as erase rather than resize() because g++ 12 at -O3
@@ -68,13 +73,13 @@ inline void truncate_to(Bytes& b, size_t n) {
 
 // Per-codec entry points (compression_*.cpp), called by decompress/compress.
 Result<Bytes, CompressionError> gzip_decompress(ByteSpan input, size_t output_max);
-Result<Bytes, CompressionError> gzip_compress(ByteSpan input);
+Result<Bytes, CompressionError> gzip_compress(ByteSpan input, std::optional<int> level);
 Result<Bytes, CompressionError> snappy_decompress(ByteSpan input, size_t output_max);
 Result<Bytes, CompressionError> snappy_compress(ByteSpan input, SnappyFraming framing);
 Result<Bytes, CompressionError> lz4_decompress(ByteSpan input, size_t output_max);
-Result<Bytes, CompressionError> lz4_compress(ByteSpan input);
+Result<Bytes, CompressionError> lz4_compress(ByteSpan input, std::optional<int> level);
 Result<Bytes, CompressionError> zstd_decompress(ByteSpan input, size_t output_max);
-Result<Bytes, CompressionError> zstd_compress(ByteSpan input);
+Result<Bytes, CompressionError> zstd_compress(ByteSpan input, std::optional<int> level);
 
 // An output buffer that grows geometrically up to `max + 1` bytes: codecs write into `free()`,
 // `commit()` what they wrote, and report output_too_large once `exceeded()` (or when `free()` is

@@ -30,8 +30,8 @@ struct Inflater {
 
 struct Deflater {
     z_stream zs{};
-    Deflater() {
-        int rc = deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, gzip_window_bits,
+    explicit Deflater(int level) {
+        int rc = deflateInit2(&zs, level, Z_DEFLATED, gzip_window_bits,
                               /*memLevel=*/8, Z_DEFAULT_STRATEGY);
         ASSERT(rc == Z_OK, "zlib deflateInit2");
     }
@@ -80,8 +80,9 @@ Result<Bytes, CompressionError> gzip_decompress(ByteSpan input, size_t output_ma
     return std::move(out).take();
 }
 
-Result<Bytes, CompressionError> gzip_compress(ByteSpan input) {
-    Deflater def;
+Result<Bytes, CompressionError> gzip_compress(ByteSpan input, std::optional<int> level) {
+    ASSERT(!level || (*level >= -1 && *level <= 9), "gzip level");
+    Deflater def(level.value_or(Z_DEFAULT_COMPRESSION));
     Bytes out(deflateBound(&def.zs, static_cast<uLong>(input.size())));
     def.zs.next_in = in_ptr(input);
     def.zs.avail_in = static_cast<uInt>(input.size());

@@ -59,14 +59,15 @@ Result<Bytes, CompressionError> lz4_decompress(ByteSpan input, size_t output_max
     return std::move(out).take();
 }
 
-Result<Bytes, CompressionError> lz4_compress(ByteSpan input) {
+Result<Bytes, CompressionError> lz4_compress(ByteSpan input, std::optional<int> level) {
+    ASSERT(!level || (*level >= 1 && *level <= 17), "lz4 level");
     LZ4F_preferences_t prefs{};
     prefs.frameInfo.blockSizeID = LZ4F_max64KB;
     prefs.frameInfo.blockMode = LZ4F_blockIndependent;
     prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
     prefs.frameInfo.frameType = LZ4F_frame;
     prefs.frameInfo.contentSize = 0;  // not written, as Java's KafkaLZ4BlockOutputStream
-    prefs.compressionLevel = 0;       // fast
+    prefs.compressionLevel = level.value_or(0);  // 0: fast; above 12 lz4 uses 12
     Bytes out(LZ4F_compressFrameBound(input.size(), &prefs));
     size_t n = LZ4F_compressFrame(out.data(), out.size(), input.data(), input.size(), &prefs);
     ASSERT(!LZ4F_isError(n), "LZ4F_compressFrame into a bound-sized buffer");

@@ -92,9 +92,11 @@ Result<Bytes, CompressionError> zstd_decompress(ByteSpan input, size_t output_ma
     return result;
 }
 
-Result<Bytes, CompressionError> zstd_compress(ByteSpan input) {
+Result<Bytes, CompressionError> zstd_compress(ByteSpan input, std::optional<int> level) {
+    ASSERT(!level || (*level >= -131072 && *level <= 22), "zstd level");
     Cctx c;
-    check_param(ZSTD_CCtx_setParameter(c.ctx, ZSTD_c_compressionLevel, zstd_level_default));
+    check_param(
+        ZSTD_CCtx_setParameter(c.ctx, ZSTD_c_compressionLevel, level.value_or(zstd_level_default)));
     check_param(ZSTD_CCtx_setParameter(c.ctx, ZSTD_c_nbWorkers, 0));  // core/ starts no threads
     Bytes out(ZSTD_compressBound(input.size()));
     size_t n = ZSTD_compress2(c.ctx, out.data(), out.size(), input.data(), input.size());

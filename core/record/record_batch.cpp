@@ -1,6 +1,8 @@
 // RecordBatch v2 view, validation, splitting and in-place edits. See record_batch.h.
 #include "core/record/record_batch.h"
 
+#include <cstring>
+
 #include "core/record/crc32c.h"
 
 namespace eddy::record {
@@ -212,6 +214,9 @@ Result<BatchSummary, BatchError> RecordBatchView::validate(const ValidateOptions
         if (i == 0 || ts > summary.max_record_timestamp) {
             summary.max_record_timestamp = ts;
         }
+        if (i == 0 || ts < summary.min_record_timestamp) {
+            summary.min_record_timestamp = ts;
+        }
         summary.any_null_key = summary.any_null_key || !r.key.has_value();
     }
     TRY_VOID(reader.finish());
@@ -269,6 +274,35 @@ void set_base_offset(MutableByteSpan batch, Offset base_offset) {
 void set_partition_leader_epoch(MutableByteSpan batch, LeaderEpoch epoch) {
     assert_one_batch(batch);
     store<int32_t>(batch, layout::partition_leader_epoch, epoch.value());
+}
+
+Result<Bytes, BatchError> recompress(const RecordBatchView& batch, Codec codec,
+                                     size_t decompressed_bytes_max, std::optional<int> level) {
+    TRY_ASSIGN(BatchRecords records, BatchRecords::open(batch, decompressed_bytes_max));
+    Bytes region;
+    if (codec == Codec::none) {
+        region.assign(records.bytes().begin(), records.bytes().end());
+    } else {
+        auto c = compress(codec, records.bytes(), {}, level);
+        if (!c.ok()) {
+            return fail(BatchError::decompression_failed);
+        }
+        region = std::move(c).value();
+    }
+    Bytes out(layout::header_bytes + region.size());
+    std::memcpy(out.data(), batch.bytes().data(), layout::header_bytes);
+    if (!region.empty()) {
+        std::memcpy(out.data() + layout::header_bytes, region.data(), region.size());
+    }
+    const auto attrs = static_cast<uint16_t>((batch.attributes() & ~attribute_bits::codec_mask) |
+                                             static_cast<uint16_t>(codec));
+    MutableByteSpan span(out);
+    store<uint16_t>(span, layout::attributes, attrs);
+    store<uint32_t>(span, layout::batch_length,
+                    static_cast<uint32_t>(out.size() - layout::log_overhead));
+    store<uint32_t>(span, layout::crc, crc_of(span));
+    ASSERT(RecordBatchView::parse(out).ok(), "a recompressed batch is one batch");
+    return out;
 }
 
 void set_max_timestamp(MutableByteSpan batch, TimestampType type, TimestampMs max_timestamp) {

@@ -92,6 +92,8 @@ struct BatchSummary {
     int32_t record_count = 0;
     // Largest BaseTimestamp + timestamp_delta over the records; no_timestamp when there are none.
     TimestampMs max_record_timestamp = no_timestamp;
+    // Smallest BaseTimestamp + timestamp_delta over the records; no_timestamp when there are none.
+    TimestampMs min_record_timestamp = no_timestamp;
     bool any_null_key = false;
     // Size of the plain records region (after decompression).
     size_t records_bytes = 0;
@@ -183,6 +185,15 @@ private:
     ByteSpan span_;  // !compressed_
     int32_t count_ = 0;
 };
+
+// The same batch with its records region written with `codec` instead (Kafka's broker-side
+// compression.type): header fields kept, the codec bits, BatchLength and CRC recomputed. The
+// records themselves are not re-encoded: the plain records region is the same for every codec.
+// Call it only after validate() passed. Errors: decompression_failed (also when the target
+// codec refuses the input), decompressed_too_large.
+Result<Bytes, BatchError> recompress(const RecordBatchView& batch, Codec codec,
+                                     size_t decompressed_bytes_max,
+                                     std::optional<int> level = std::nullopt);
 
 // In-place edits of one batch: `batch` must be exactly a batch that passes parse() (ASSERTed).
 // These are the only bytes a broker changes in a stored batch (DESIGN.md §5).

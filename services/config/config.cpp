@@ -54,6 +54,16 @@ std::optional<int64_t> parse_int(std::string_view v) {
 
 }  // namespace
 
+std::vector<std::string_view> choice_values(std::string_view key) {
+    if (key == "compression.type") {
+        return {"producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"};
+    }
+    if (key == "message.timestamp.type" || key == "log.message.timestamp.type") {
+        return {"CreateTime", "LogAppendTime"};
+    }
+    return {};
+}
+
 const std::vector<KeyDef>& broker_keys() {
     using T = ConfigType;
     static const std::vector<KeyDef> keys = {
@@ -61,6 +71,13 @@ const std::vector<KeyDef>& broker_keys() {
          "Listeners to publish to clients (default: listeners without the controller ones)"},
         {"auto.create.topics.enable", T::boolean, "true", 0, 0,
          "Create a topic on first metadata request or produce to it"},
+        {"compression.gzip.level", T::int32, "-1", -1, 9,
+         "gzip level (1-9, -1: zlib default) for broker-side recompression"},
+        {"compression.lz4.level", T::int32, "9", 1, 17, "lz4 level for broker-side recompression"},
+        {"compression.type", T::choice, "producer", 0, 0,
+         "producer|uncompressed|gzip|snappy|lz4|zstd (default of topic compression.type)"},
+        {"compression.zstd.level", T::int32, "3", -131072, 22,
+         "zstd level for broker-side recompression"},
         {"connections.max.idle.ms", T::int64, "600000", 1000, INT64_MAX,
          "Close connections idle for this long"},
         {"controller.listener.names", T::list, "CONTROLLER", 0, 0,
@@ -90,6 +107,12 @@ const std::vector<KeyDef>& broker_keys() {
          "NAME://host:port to listen on"},
         {"log.cleaner.delete.retention.ms", T::int64, "86400000", 0, INT64_MAX,
          "How long tombstones are kept in compacted topics"},
+        {"log.cleaner.max.compaction.lag.ms", T::int64, "9223372036854775807", 1, INT64_MAX,
+         "A record stays uncompacted at most this long"},
+        {"log.cleaner.min.cleanable.ratio", T::double_, "0.5", 0, 1,
+         "Dirty ratio at which a log gets compacted"},
+        {"log.cleaner.min.compaction.lag.ms", T::int64, "0", 0, INT64_MAX,
+         "A record stays uncompacted at least this long"},
         {"log.cleanup.policy", T::policy, "delete", 0, 0, "delete, compact, or compact,delete"},
         {"log.dir", T::string, "", 0, 0, "Alias of log.dirs (one directory)"},
         {"log.dirs", T::string, "./eddy-data", 0, 0, "Data directory"},
@@ -98,9 +121,29 @@ const std::vector<KeyDef>& broker_keys() {
         {"log.flush.interval.ms", T::int64, "", 0, INT64_MAX,
          "Default flush.ms: with flush.messages > 1, sync once this long has passed since the last "
          "sync (unset: no timer)"},
-        {"log.index.interval.bytes", T::int32, "4096", 0, int32_max, "Bytes between offset-index entries"},
-        {"log.message.timestamp.type", T::string, "CreateTime", 0, 0, "CreateTime or LogAppendTime"},
-        {"log.retention.bytes", T::int64, "-1", -1, INT64_MAX, "Per-partition size limit (-1 = none)"},
+        {"log.index.interval.bytes", T::int32, "4096", 0, int32_max,
+         "Bytes between offset-index entries"},
+        {"log.index.size.max.bytes", T::int32, "10485760", 4, int32_max,
+         "Roll a segment once its offset or time index holds this many bytes"},
+        {"log.local.retention.bytes", T::int64, "-2", -2, INT64_MAX,
+         "Tiered storage (not supported; accepted)"},
+        {"log.local.retention.ms", T::int64, "-2", -2, INT64_MAX,
+         "Tiered storage (not supported; accepted)"},
+        {"log.message.downconversion.enable", T::boolean, "true", 0, 0,
+         "Accepted; Eddy never down-converts (it serves RecordBatch v2 only)"},
+        {"log.message.format.version", T::string, "3.0-IV1", 0, 0,
+         "Accepted and ignored, as in Kafka 3.x (always RecordBatch v2)"},
+        {"log.message.timestamp.after.max.ms", T::int64, "9223372036854775807", 0, INT64_MAX,
+         "Refuse CreateTime timestamps further than this in the future"},
+        {"log.message.timestamp.before.max.ms", T::int64, "9223372036854775807", 0, INT64_MAX,
+         "Refuse CreateTime timestamps further than this in the past"},
+        {"log.message.timestamp.difference.max.ms", T::int64, "9223372036854775807", 0, INT64_MAX,
+         "Deprecated: both bounds unless before/after.max.ms are set"},
+        {"log.message.timestamp.type", T::choice, "CreateTime", 0, 0, "CreateTime|LogAppendTime"},
+        {"log.preallocate", T::boolean, "false", 0, 0,
+         "Accepted; Eddy does not preallocate segments"},
+        {"log.retention.bytes", T::int64, "-1", -1, INT64_MAX,
+         "Per-partition size limit (-1 = none)"},
         {"log.retention.check.interval.ms", T::int64, "300000", 1, INT64_MAX,
          "How often retention is checked"},
         {"log.retention.hours", T::int32, "168", -1, int32_max, "Retention time in hours"},
@@ -109,9 +152,14 @@ const std::vector<KeyDef>& broker_keys() {
         {"log.retention.ms", T::int64, "", -1, INT64_MAX,
          "Retention time in ms (overrides minutes)"},
         {"log.roll.hours", T::int32, "168", 1, int32_max, "Roll a segment after this many hours"},
+        {"log.roll.jitter.hours", T::int32, "0", 0, int32_max,
+         "Random jitter subtracted from segment.ms"},
+        {"log.roll.jitter.ms", T::int64, "", 0, INT64_MAX, "Jitter in ms (overrides hours)"},
         {"log.roll.ms", T::int64, "", 1, INT64_MAX,
          "Roll a segment after this many ms (overrides hours)"},
         {"log.segment.bytes", T::int32, "1073741824", 14, int32_max, "Segment size"},
+        {"log.segment.delete.delay.ms", T::int64, "60000", 0, INT64_MAX,
+         "Accepted; Eddy deletes files at once (readers keep them open)"},
         {"max.connections", T::int32, "2147483647", 0, int32_max,
          "Connections the broker accepts in all; at the limit it stops accepting until one closes"},
         {"max.connections.per.ip", T::int32, "2147483647", 0, int32_max,
@@ -134,34 +182,92 @@ const std::vector<KeyDef>& broker_keys() {
          "Request bytes the broker holds in all before it stops reading requests (-1 = no limit)"},
         {"socket.request.max.bytes", T::int32, "104857600", 1, int32_max,
          "Largest request frame accepted; larger ones close the connection"},
+        {"unclean.leader.election.enable", T::boolean, "false", 0, 0,
+         "Accepted; a single node has no other replica to elect"},
     };
     return keys;
 }
 
 const std::vector<TopicKeyDef>& topic_keys() {
     using T = ConfigType;
+    constexpr int64_t long_max = INT64_MAX;
+    // Every topic-level key of Kafka 3.x (its TopicConfig and LogConfig), sorted by name, with the
+    // broker key that supplies its default (Kafka's ServerTopicConfigSynonyms). Keys Eddy accepts
+    // without acting on them say so in their doc line; docs/broker.md "Configs" says why.
     static const std::vector<TopicKeyDef> keys = {
         {"cleanup.policy", "log.cleanup.policy", T::policy, "delete", 0, 0,
          "delete, compact, or compact,delete"},
+        {"compression.gzip.level", "compression.gzip.level", T::int32, "-1", -1, 9,
+         "gzip level (1-9, -1: zlib default) for recompression"},
+        {"compression.lz4.level", "compression.lz4.level", T::int32, "9", 1, 17,
+         "lz4 level for recompression"},
+        {"compression.type", "compression.type", T::choice, "producer", 0, 0,
+         "producer|uncompressed|gzip|snappy|lz4|zstd: producer keeps batches as sent, any other "
+         "value recompresses them"},
+        {"compression.zstd.level", "compression.zstd.level", T::int32, "3", -131072, 22,
+         "zstd level for recompression"},
         {"delete.retention.ms", "log.cleaner.delete.retention.ms", T::int64, "86400000", 0,
-         INT64_MAX, "How long tombstones are kept"},
-        {"flush.messages", "log.flush.interval.messages", T::int64, "1", 1, INT64_MAX,
+         long_max, "How long tombstones are kept"},
+        {"file.delete.delay.ms", "log.segment.delete.delay.ms", T::int64, "60000", 0, long_max,
+         "Accepted; Eddy deletes files at once (readers keep them open)"},
+        {"flush.messages", "log.flush.interval.messages", T::int64, "1", 1, long_max,
          "Sync after this many messages"},
-        {"flush.ms", "log.flush.interval.ms", T::int64, "9223372036854775807", 0, INT64_MAX,
+        {"flush.ms", "log.flush.interval.ms", T::int64, "9223372036854775807", 0, long_max,
          "With flush.messages > 1: sync once this long has passed since the last sync"},
+        {"follower.replication.throttled.replicas", "", T::list, "", 0, 0,
+         "Accepted; replication throttling is not implemented"},
         {"index.interval.bytes", "log.index.interval.bytes", T::int32, "4096", 0, int32_max,
          "Bytes between offset-index entries"},
+        {"leader.replication.throttled.replicas", "", T::list, "", 0, 0,
+         "Accepted; replication throttling is not implemented"},
+        {"local.retention.bytes", "log.local.retention.bytes", T::int64, "-2", -2, long_max,
+         "Tiered storage (not supported; accepted)"},
+        {"local.retention.ms", "log.local.retention.ms", T::int64, "-2", -2, long_max,
+         "Tiered storage (not supported; accepted)"},
+        {"max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", T::int64,
+         "9223372036854775807", 1, long_max, "A record stays uncompacted at most this long"},
         {"max.message.bytes", "message.max.bytes", T::int32, "1048588", 0, int32_max,
-         "Largest record batch accepted"},
-        {"message.timestamp.type", "log.message.timestamp.type", T::string, "CreateTime", 0, 0,
-         "CreateTime or LogAppendTime"},
+         "Largest record batch accepted (its size as sent, compressed)"},
+        {"message.downconversion.enable", "log.message.downconversion.enable", T::boolean, "true",
+         0, 0, "Accepted; Eddy never down-converts"},
+        {"message.format.version", "log.message.format.version", T::string, "3.0-IV1", 0, 0,
+         "Accepted and ignored, as in Kafka 3.x"},
+        {"message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms", T::int64,
+         "9223372036854775807", 0, long_max,
+         "Refuse CreateTime timestamps further than this in the future"},
+        {"message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms", T::int64,
+         "9223372036854775807", 0, long_max,
+         "Refuse CreateTime timestamps further than this in the past"},
+        {"message.timestamp.difference.max.ms", "log.message.timestamp.difference.max.ms", T::int64,
+         "9223372036854775807", 0, long_max,
+         "Deprecated: both bounds unless before/after.max.ms are set"},
+        {"message.timestamp.type", "log.message.timestamp.type", T::choice, "CreateTime", 0, 0,
+         "CreateTime|LogAppendTime"},
+        {"min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", T::double_, "0.5", 0, 1,
+         "Dirty ratio at which a log gets compacted"},
+        {"min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", T::int64, "0", 0, long_max,
+         "A record stays uncompacted at least this long"},
         {"min.insync.replicas", "min.insync.replicas", T::int32, "1", 1, int32_max,
          "Replicas that must have a write for acks=all"},
-        {"retention.bytes", "log.retention.bytes", T::int64, "-1", -1, INT64_MAX, "Size limit"},
-        {"retention.ms", "", T::int64, "604800000", -1, INT64_MAX, "Retention time (-1 = forever)"},
+        {"preallocate", "log.preallocate", T::boolean, "false", 0, 0,
+         "Accepted; Eddy does not preallocate segments"},
+        {"remote.log.copy.disable", "", T::boolean, "false", 0, 0,
+         "Tiered storage (not supported; accepted)"},
+        {"remote.log.delete.on.disable", "", T::boolean, "false", 0, 0,
+         "Tiered storage (not supported; accepted)"},
+        {"remote.storage.enable", "", T::boolean, "false", 0, 0,
+         "Tiered storage is not supported: only false is accepted"},
+        {"retention.bytes", "log.retention.bytes", T::int64, "-1", -1, long_max, "Size limit"},
+        {"retention.ms", "", T::int64, "604800000", -1, long_max, "Retention time (-1 = forever)"},
         {"segment.bytes", "log.segment.bytes", T::int32, "1073741824", 14, int32_max,
          "Segment size"},
-        {"segment.ms", "", T::int64, "604800000", 1, INT64_MAX, "Roll a segment after this long"},
+        {"segment.index.bytes", "log.index.size.max.bytes", T::int32, "10485760", 4, int32_max,
+         "Roll a segment once its offset or time index holds this many bytes"},
+        {"segment.jitter.ms", "", T::int64, "0", 0, long_max,
+         "Random jitter subtracted from segment.ms"},
+        {"segment.ms", "", T::int64, "604800000", 1, long_max, "Roll a segment after this long"},
+        {"unclean.leader.election.enable", "unclean.leader.election.enable", T::boolean, "false", 0,
+         0, "Accepted; a single node has no other replica to elect"},
     };
     return keys;
 }
@@ -253,6 +359,30 @@ std::optional<std::string> check_value(ConfigType type, int64_t min, int64_t max
                 }
             }
             return std::nullopt;
+        }
+        case ConfigType::double_: {
+            double x = 0;
+            const auto* end = value.data() + value.size();
+            auto [p, ec] = std::from_chars(value.data(), end, x);
+            if (value.empty() || ec != std::errc() || p != end) {
+                return k + ": expected a number, got '" + v + "'";
+            }
+            if (!(x >= static_cast<double>(min) && x <= static_cast<double>(max))) {
+                return k + ": " + v + " is out of range [" + std::to_string(min) + ", " +
+                       std::to_string(max) + "]";
+            }
+            return std::nullopt;
+        }
+        case ConfigType::choice: {
+            const auto allowed = choice_values(key);
+            if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) {
+                return std::nullopt;
+            }
+            std::string list;
+            for (const auto a : allowed) {
+                list += (list.empty() ? "" : ", ") + std::string(a);
+            }
+            return k + ": expected one of " + list + ", got '" + v + "'";
         }
         case ConfigType::string:
         case ConfigType::list:

@@ -23,7 +23,9 @@
 
 namespace eddy::config {
 
-enum class ConfigType : uint8_t { boolean, int32, int64, string, list, policy };
+// policy: cleanup.policy's list; double_: Kafka's DOUBLE (min.cleanable.dirty.ratio, bounds 0-1);
+// choice: a string from the fixed set in the key's doc line (`a|b|c` before the first space).
+enum class ConfigType : uint8_t { boolean, int32, int64, double_, string, list, policy, choice };
 
 struct KeyDef {
     std::string_view name;
@@ -53,6 +55,9 @@ const TopicKeyDef* find_topic_key(std::string_view name);
 // continuations. Errors name the line.
 Result<std::vector<std::pair<std::string, std::string>>, std::string> parse_properties(
     std::string_view text);
+
+// The values a ConfigType::choice key takes (Kafka's ValidString: exact, case-sensitive).
+std::vector<std::string_view> choice_values(std::string_view key);
 
 // Checks one value against its type and bounds; returns a one-line reason when invalid.
 std::optional<std::string> check_value(ConfigType type, int64_t min, int64_t max,

@@ -509,11 +509,25 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
                               ctx.version, protocol::to_string(req.error()));
                 return fail(net::HandlerError::close_connection);
             }
+            const int16_t acks = req->acks;
             auto resp = handle_produce(ctx, *req);
-            if (!resp) {
-                return std::optional<net::FrameParts>();  // acks=0
+            if (acks == 0) {
+                // No response; an error closes the connection instead (Kafka's KafkaApis), the
+                // only way an acks=0 producer learns that its data was refused.
+                for (const auto& t : resp.responses_) {
+                    for (const auto& p : t.partition_responses_) {
+                        if (p.error_code_ != error::none) {
+                            env_.log.info(
+                                "closing a connection: acks=0 Produce to %s-%d failed "
+                                "with error %d",
+                                t.name_.c_str(), p.index_, p.error_code_);
+                            return fail(net::HandlerError::close_connection);
+                        }
+                    }
+                }
+                return std::optional<net::FrameParts>();
             }
-            return std::optional<net::FrameParts>(one_part(encode_response(ctx, *resp)));
+            return std::optional<net::FrameParts>(one_part(encode_response(ctx, resp)));
         }
         if (ctx.key == ApiKey::fetch) {
             auto req = decode_body<protocol::FetchRequest>(r, ctx.version);

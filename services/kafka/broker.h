@@ -32,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/env/env.h"
@@ -50,6 +51,14 @@
 namespace eddy::kafka {
 
 inline constexpr const char* metadata_topic = "__cluster_metadata";
+inline constexpr const char* transaction_state_topic = "__transaction_state";
+
+// Topics only the broker writes and that admin requests may not delete or grow: Kafka's internal
+// topics (__consumer_offsets, __transaction_state) and the metadata log.
+inline bool is_internal_topic(std::string_view name) {
+    return name == "__consumer_offsets" || name == transaction_state_topic ||
+           name == metadata_topic;
+}
 
 struct BrokerOptions {
     std::string data_dir;         // relative to the Disk root; "" is the root itself
@@ -164,8 +173,9 @@ private:
         const RequestContext& ctx, const protocol::FindCoordinatorRequest& req);
     protocol::MetadataResponse handle_metadata(const RequestContext& ctx,
                                                const protocol::MetadataRequest& req);
-    std::optional<protocol::ProduceResponse> handle_produce(const RequestContext& ctx,
-                                                            ProduceRequestView& req);
+    // The response, also for acks=0 (handle_frame sends none then, or closes the connection
+    // when a partition failed, as Kafka does so the producer learns of it).
+    protocol::ProduceResponse handle_produce(const RequestContext& ctx, ProduceRequestView& req);
     protocol::FetchResponse handle_fetch(const RequestContext& ctx,
                                          const protocol::FetchRequest& req,
                                          std::vector<RecordsSplice>* splices);

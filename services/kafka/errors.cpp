@@ -15,6 +15,8 @@ int16_t error_code(log::LogError e) {
             return error::message_too_large;
         case L::record_list_too_large:
             return error::record_list_too_large;
+        case L::invalid_timestamp:
+            return error::invalid_timestamp;
         case L::invalid_offsets:
             return error::unknown_server_error;
         case L::out_of_order_sequence:

@@ -58,6 +58,14 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
             resp.topics_.push_back(std::move(r));
             continue;
         }
+        if (is_internal_topic(t.name_)) {
+            // The broker creates these itself, with the settings their coordinators rely on
+            // (ensure_offsets_topic); a client-made one would break them.
+            r.error_code_ = error::invalid_topic_exception;
+            r.error_message_ = "Cannot create internal topic " + t.name_;
+            resp.topics_.push_back(std::move(r));
+            continue;
+        }
         controller::NewTopic nt;
         nt.name = t.name_;
         nt.partitions = t.num_partitions_;
@@ -135,6 +143,14 @@ DeleteTopicsResponse Broker::handle_delete_topics(const RequestContext& ctx,
         if (const auto* t = controller_->image().topic(*name)) {
             r.topic_id_ = t->id;
         }
+        if (is_internal_topic(*name)) {
+            // The group coordinators (and the controller) own these; deleting one loses every
+            // committed offset (Kafka's tools refuse it the same way).
+            r.error_code_ = error::invalid_topic_exception;
+            r.error_message_ = "Cannot delete internal topic " + *name;
+            resp.responses_.push_back(std::move(r));
+            continue;
+        }
         auto err = controller_->delete_topic(*name);
         r.error_code_ = err.code;
         r.error_message_ = err.message;
@@ -154,6 +170,14 @@ CreatePartitionsResponse Broker::handle_create_partitions(const RequestContext&,
     for (const auto& t : req.topics_) {
         CreatePartitionsResponse::CreatePartitionsTopicResult r;
         r.name_ = t.name_;
+        if (is_internal_topic(t.name_)) {
+            // A group's coordinator partition is a hash modulo the partition count: growing
+            // __consumer_offsets would move every group away from its offsets.
+            r.error_code_ = error::invalid_topic_exception;
+            r.error_message_ = "Cannot add partitions to internal topic " + t.name_;
+            resp.results_.push_back(std::move(r));
+            continue;
+        }
         std::optional<std::vector<std::vector<int32_t>>> assignments;
         if (t.assignments_) {
             assignments.emplace();
@@ -328,7 +352,9 @@ IncrementalAlterConfigsResponse Broker::handle_incremental_alter_configs(
                     break;
                 case 2:    // APPEND
                 case 3: {  // SUBTRACT
-                    if (c.name_ != "cleanup.policy") {
+                    const auto* key = config::find_topic_key(c.name_);
+                    if (key == nullptr || (key->type != config::ConfigType::list &&
+                                           key->type != config::ConfigType::policy)) {
                         r.error_code_ = error::invalid_config;
                         r.error_message_ = protocol::echo(c.name_) + " is not a list";
                         break;

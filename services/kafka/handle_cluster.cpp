@@ -70,7 +70,14 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
         MetadataResponse::MetadataResponseTopic rt;
         rt.name_ = name;
         const auto* t = controller_->image().topic(name);
-        if (t == nullptr && may_create) {
+        if (t == nullptr && may_create && name == offsets_topic) {
+            // Kafka creates its internal topics with their own settings, never as plain topics:
+            // __consumer_offsets as the group coordinators need it (compacted, N partitions).
+            // __transaction_state is not created (no transactions yet); __cluster_metadata is
+            // the metadata log.
+            (void)ensure_offsets_topic();
+            t = controller_->image().topic(name);
+        } else if (t == nullptr && may_create && !is_internal_topic(name)) {
             controller::NewTopic nt;
             nt.name = name;
             auto created = controller_->create_topic(nt, false);
@@ -91,7 +98,7 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
             continue;
         }
         rt.topic_id_ = t->id;
-        rt.is_internal_ = name == offsets_topic;
+        rt.is_internal_ = is_internal_topic(name);
         for (const auto& [p, ps] : t->partitions) {
             MetadataResponse::MetadataResponsePartition rp;
             rp.partition_index_ = p;

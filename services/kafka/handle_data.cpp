@@ -43,10 +43,53 @@ Result<Bytes, log::LogError> copy_ranges(const log::ReadResult& read) {
     return out;
 }
 
+// Kafka's ProduceRequest.validateRecords and LogValidator's client-only batch rules, read from
+// the first batch's header (nothing is decoded; the log validates the rest).
+struct ClientBatchRefusal {
+    int16_t code;
+    std::string message;
+};
+
+std::optional<ClientBatchRefusal> check_client_batches(ByteSpan records, int16_t version) {
+    auto first = record::batch_size_at(records);
+    if (!first.ok()) {
+        return std::nullopt;  // framing, magic: the log's validation says what is wrong
+    }
+    if (*first < records.size()) {
+        // Kafka 3.x: "Produce requests with version N are only allowed to contain exactly one
+        // record batch per partition" (INVALID_RECORD), idempotent or not.
+        return ClientBatchRefusal{error::invalid_record,
+                                  "Produce requests with version " + std::to_string(version) +
+                                      " may carry exactly one record batch per partition"};
+    }
+    auto view = record::RecordBatchView::parse(records.subspan(0, *first));
+    if (!view.ok()) {
+        return std::nullopt;
+    }
+    if (version < 7 && view->compression() == record::Codec::zstd) {
+        return ClientBatchRefusal{error::unsupported_compression_type,
+                                  "Produce requests with version " + std::to_string(version) +
+                                      " may not use zstd compression (v7+)"};
+    }
+    if (view->is_control()) {
+        return ClientBatchRefusal{error::invalid_record,
+                                  "Clients are not allowed to write control records"};
+    }
+    return std::nullopt;
+}
+
+bool first_batch_is_transactional(ByteSpan records) {
+    auto first = record::batch_size_at(records);
+    if (!first.ok()) {
+        return false;
+    }
+    auto view = record::RecordBatchView::parse(records.subspan(0, *first));
+    return view.ok() && view->is_transactional();
+}
+
 }  // namespace
 
-std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
-                                                      ProduceRequestView& req) {
+ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequestView& req) {
     struct Pending {
         size_t topic;
         size_t partition;
@@ -58,6 +101,14 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
     // timeout_ms bounds the wait for durability (Kafka's wait for acks), counted from here.
     const Instant ack_deadline = env_.clock.now() + Duration::millis(std::max(req.timeout_ms, 0));
     const bool valid_acks = req.acks == 0 || req.acks == 1 || req.acks == -1;
+    // Kafka refuses the whole request when it carries transactional batches without a
+    // transactional id (KafkaApis: TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition).
+    const bool refused_transactional =
+        !req.transactional_id && std::any_of(req.topics.begin(), req.topics.end(), [](auto& t) {
+            return std::any_of(t.partitions.begin(), t.partitions.end(), [](auto& p) {
+                return p.records && first_batch_is_transactional(*p.records);
+            });
+        });
     for (auto& td : req.topics) {
         ProduceResponse::TopicProduceResponse tr;
         tr.name_ = td.name;
@@ -65,6 +116,20 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
             ProduceResponse::PartitionProduceResponse pr;
             pr.index_ = pd.index;
             pr.base_offset_ = -1;
+            if (refused_transactional) {
+                pr.error_code_ = error::transactional_id_authorization_failed;
+                pr.error_message_ =
+                    "transactional record batches need a transactional id in the Produce request";
+                tr.partition_responses_.push_back(std::move(pr));
+                continue;
+            }
+            if (is_internal_topic(td.name)) {
+                // Kafka's ReplicaManager: only the broker itself appends to internal topics.
+                pr.error_code_ = error::invalid_topic_exception;
+                pr.error_message_ = "Cannot append to internal topic " + td.name;
+                tr.partition_responses_.push_back(std::move(pr));
+                continue;
+            }
             auto l = partition_log(td.name, pd.index);
             if (ctx.version < 3) {
                 // v0-2 carry legacy message sets (magic 0/1), which Eddy does not store.
@@ -77,12 +142,25 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
             } else if (!pd.records || pd.records->empty()) {
                 pr.error_code_ = error::invalid_record;
                 pr.error_message_ = "no record batches";
+            } else if (auto refused = check_client_batches(*pd.records, ctx.version)) {
+                pr.error_code_ = refused->code;
+                pr.error_message_ = refused->message + " (" + protocol::echo(td.name) + "-" +
+                                    std::to_string(pd.index) + ")";
             } else {
-                auto r = l->append_nowait(*pd.records);
+                log::AppendRejection rejection;
+                log::AppendOptions options;
+                options.rejection = &rejection;
+                auto r = l->append_nowait(*pd.records, options);
                 if (!r.ok()) {
                     pr.error_code_ = error_code(r.error());
-                    if (r.error() == log::LogError::message_too_large) {
-                        pr.error_message_ = "a record batch is larger than max.message.bytes";
+                    if (!rejection.message.empty()) {
+                        pr.error_message_ = rejection.message;
+                    }
+                    for (auto& e : rejection.record_errors) {
+                        ProduceResponse::BatchIndexAndErrorMessage be;
+                        be.batch_index_ = e.batch_index;
+                        be.batch_index_error_message_ = std::move(e.message);
+                        pr.record_errors_.push_back(std::move(be));
                     }
                 } else {
                     pending.push_back(
@@ -122,9 +200,6 @@ std::optional<ProduceResponse> Broker::handle_produce(const RequestContext& ctx,
     }
     if (!late.empty()) {
         advance_when_durable(std::move(late));
-    }
-    if (req.acks == 0) {
-        return std::nullopt;
     }
     return resp;
 }

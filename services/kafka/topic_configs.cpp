@@ -1,5 +1,6 @@
 #include "services/kafka/topic_configs.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/protocol/wire.h"
@@ -13,7 +14,10 @@ int8_t kafka_type(config::ConfigType t) {
         case config::ConfigType::boolean:
             return 1;
         case config::ConfigType::string:
+        case config::ConfigType::choice:
             return 2;
+        case config::ConfigType::double_:
+            return 6;
         case config::ConfigType::int32:
             return 3;
         case config::ConfigType::int64:
@@ -67,6 +71,12 @@ std::optional<ConfigSynonym> broker_value(const config::BrokerConfig& b,
             return v;
         }
         return scaled("log.roll.hours", 3'600'000);
+    }
+    if (k.name == "segment.jitter.ms") {
+        if (auto v = scaled("log.roll.jitter.ms", 1)) {
+            return v;
+        }
+        return scaled("log.roll.jitter.hours", 3'600'000);
     }
     if (k.broker_key.empty()) {
         return std::nullopt;
@@ -129,28 +139,88 @@ std::optional<std::string> validate_topic_config(const std::string& key, const s
     if (k == nullptr) {
         return "unknown topic config '" + protocol::echo(key) + "'";
     }
-    if (value.empty() && k->type != config::ConfigType::string) {
+    if (value.empty() && k->type != config::ConfigType::string &&
+        k->type != config::ConfigType::list) {
         return protocol::echo(key) + ": empty value";
     }
     if (auto why = config::check_value(k->type, k->min, k->max, key, value)) {
         return why;
     }
+    if (key == "remote.storage.enable" && value == "true") {
+        return "remote.storage.enable: tiered storage is not supported by this broker";
+    }
+    if (key == "leader.replication.throttled.replicas" ||
+        key == "follower.replication.throttled.replicas") {
+        // Kafka's ThrottledReplicaListValidator: "*" or partition:broker pairs.
+        if (value.empty() || value == "*") {
+            return std::nullopt;
+        }
+        size_t start = 0;
+        while (start <= value.size()) {
+            const size_t comma = std::min(value.find(',', start), value.size());
+            const std::string item = value.substr(start, comma - start);
+            const size_t colon = item.find(':');
+            if (colon == std::string::npos || !to_int(item.substr(0, colon)) ||
+                !to_int(item.substr(colon + 1))) {
+                return protocol::echo(key) + ": expected * or partition:broker pairs, got '" +
+                       protocol::echo(value) + "'";
+            }
+            start = comma + 1;
+        }
+        return std::nullopt;
+    }
+    if (key == "message.format.version") {
+        // Kafka 3.x accepts any known version (0.8.0 … 3.x-IVn) and ignores it.
+        const bool versionish = !value.empty() && value.front() >= '0' && value.front() <= '9' &&
+                                value.find_first_not_of("0123456789.-IV") == std::string::npos;
+        if (!versionish) {
+            return protocol::echo(key) + ": '" + protocol::echo(value) + "' is not a Kafka version";
+        }
+        return std::nullopt;
+    }
+    if (!has_log_meaning(key)) {
+        return std::nullopt;  // accepted by type (see log_config.h for what each one means here)
+    }
     log::LogConfig probe;
-    if (key != "min.insync.replicas" && !probe.set(key, value).ok()) {
+    if (!probe.set(key, value).ok()) {
         return protocol::echo(key) + ": invalid value '" + protocol::echo(value) + "'";
     }
     return std::nullopt;
 }
 
+bool has_log_meaning(std::string_view key) {
+    static constexpr std::string_view accepted_only[] = {
+        "file.delete.delay.ms",
+        "follower.replication.throttled.replicas",
+        "leader.replication.throttled.replicas",
+        "local.retention.bytes",
+        "local.retention.ms",
+        "message.downconversion.enable",
+        "message.format.version",
+        "min.insync.replicas",
+        "preallocate",
+        "remote.log.copy.disable",
+        "remote.log.delete.on.disable",
+        "remote.storage.enable",
+        "unclean.leader.election.enable",
+    };
+    for (const auto k : accepted_only) {
+        if (k == key) {
+            return false;
+        }
+    }
+    return true;
+}
+
 log::LogConfig broker_log_defaults(const config::BrokerConfig& broker) {
     log::LogConfig c;
-    for (const auto& [key, value] : broker.values()) {
-        if (!broker.is_set(key) || value.empty() || !key.starts_with("log.")) {
-            if (!(key == "message.max.bytes" && broker.is_set(key))) {
-                continue;
-            }
+    for (const auto& k : config::topic_keys()) {
+        if (!has_log_meaning(k.name)) {
+            continue;
         }
-        (void)c.set(key, value);  // keys LogConfig does not model are not log settings
+        if (auto b = broker_value(broker, k)) {
+            (void)c.set(k.name, b->value);  // validated when the broker config was loaded
+        }
     }
     return c;
 }

@@ -49,6 +49,10 @@ std::vector<ConfigEntry> describe_broker_configs(const config::BrokerConfig& bro
 // Why a topic config key/value is not acceptable, or nullopt.
 std::optional<std::string> validate_topic_config(const std::string& key, const std::string& value);
 
+// False for the topic keys Kafka documents that have no effect on an Eddy log (accepted by type,
+// shown by DescribeConfigs; docs/broker.md "Configs" says why each is inert).
+bool has_log_meaning(std::string_view key);
+
 // The log defaults from the broker's static config (only keys set explicitly override LogConfig's
 // own defaults, which are Kafka's except for durable flushing).
 log::LogConfig broker_log_defaults(const config::BrokerConfig& broker);

@@ -42,6 +42,25 @@ bool Cleaner::tombstones_due(const PartitionLog& log) {
            log.delete_horizon_next_.value() <= log.env_.clock.wall_now().to_millis();
 }
 
+bool Cleaner::compaction_overdue(const PartitionLog& log, int64_t now_ms) {
+    if (log.config_.max_compaction_lag == Duration::max()) {
+        return false;
+    }
+    const int64_t deadline_ms = now_ms - log.config_.max_compaction_lag.to_millis();
+    for (const auto& [base, s] : log.segments_) {
+        if (s == log.active_) {
+            break;
+        }
+        const auto next = log.segment_after(base);
+        const bool dirty = next != nullptr && next->base_offset() > log.first_dirty_offset_;
+        // The segment's newest record bounds its oldest one from above.
+        if (dirty && s->size() > 0 && s->max_timestamp().value() <= deadline_ms) {
+            return true;
+        }
+    }
+    return false;
+}
+
 Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
     CleanResult out;
     TRY_VOID(log.check_usable());
@@ -49,21 +68,33 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
         return out;
     }
     const double ratio = dirty_ratio(log);
+    const int64_t now_ms = log.env_.clock.wall_now().to_millis();
     const bool dirty_enough =
-        ratio > 0.0 && (force || ratio >= log.config_.min_cleanable_dirty_ratio);
+        ratio > 0.0 && (force || ratio >= log.config_.min_cleanable_dirty_ratio ||
+                        compaction_overdue(log, now_ms));
     if (!dirty_enough && !tombstones_due(log)) {
         return out;
     }
     Env& env = log.env_;
     uint64_t generation = log.generation_;
     std::vector<std::shared_ptr<Segment>> segs;
+    Offset cleanable_end = log.active_->base_offset();
     for (const auto& [base, s] : log.segments_) {
-        (void)base;
-        if (s != log.active_) {
-            segs.push_back(s);
+        if (s == log.active_) {
+            break;
         }
+        // min.compaction.lag.ms: cleaning stops at the first segment holding a record younger
+        // than the lag (Kafka's first uncleanable offset).
+        if (log.config_.min_compaction_lag > Duration::zero() &&
+            s->max_timestamp().value() > now_ms - log.config_.min_compaction_lag.to_millis()) {
+            cleanable_end = base;
+            break;
+        }
+        segs.push_back(s);
     }
-    const Offset cleanable_end = log.active_->base_offset();
+    if (segs.empty()) {
+        return out;
+    }
     // A damaged batch below the active segment is synced data gone bad — unless the log changed
     // under the pass (a truncation cut a file we were reading).
     auto scan_failed = [&](const ScanFailure& f, const Segment& s) -> LogError {
@@ -144,7 +175,6 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
     // horizon of its batch has passed; a batch keeping a tombstone without a horizon gets one,
     // now + delete.retention.ms, so tombstones live that long from the first cleaning that saw
     // them (whatever their producer's timestamps say).
-    const int64_t now_ms = env.clock.wall_now().to_millis();
     const record::TimestampMs stamp_horizon(now_ms + log.config_.delete_retention.to_millis());
     record::TimestampMs horizon_next = record::no_timestamp;
     auto note_horizon = [&](record::TimestampMs h) {

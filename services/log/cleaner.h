@@ -1,7 +1,11 @@
 // Cleaner: log compaction (cleanup.policy=compact / compact,delete), Kafka's LogCleaner in
 // miniature. A pass over one log:
 //
-// 1. Snapshot the non-active segments (appends keep going to the active one throughout).
+// 0. A log is cleaned when its dirty ratio reaches min.cleanable.dirty.ratio, when a dirty
+//    segment is older than max.compaction.lag.ms (compaction_overdue), or when a tombstone's
+//    delete horizon has passed (tombstones_due).
+// 1. Snapshot the non-active segments (appends keep going to the active one throughout), up to
+//    the first one holding a record younger than min.compaction.lag.ms.
 // 2. Map every key of the dirty segments (those past the log's cleaner offset, the first dirty
 //    offset kept in cleaner-offset-checkpoint) to its latest offset there. Records of the active
 //    segment are not looked at: a record superseded only there stays until it rolls, as in Kafka.
@@ -66,6 +70,9 @@ public:
     static double dirty_ratio(const PartitionLog& log);
     // Whether a tombstone's delete horizon in the cleaned part has passed. Does not suspend.
     static bool tombstones_due(const PartitionLog& log);
+    // max.compaction.lag.ms: a dirty non-active segment whose newest record is older than the
+    // lag makes the log due for cleaning whatever its dirty ratio. Does not suspend.
+    static bool compaction_overdue(const PartitionLog& log, int64_t now_ms);
 };
 
 }  // namespace eddy::log

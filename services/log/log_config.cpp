@@ -114,6 +114,58 @@ Result<void, LogError> LogConfig::set(std::string_view key, std::string_view val
         next.flush_messages = static_cast<uint64_t>(v);
     } else if (key == "flush.ms" || key == "log.flush.interval.ms") {
         TRY_VOID(set_time(next.flush_ms, 1));
+    } else if (key == "compression.type") {
+        if (value == "producer") {
+            next.compression = std::nullopt;
+        } else if (value == "uncompressed") {
+            next.compression = record::Codec::none;
+        } else if (value == "gzip") {
+            next.compression = record::Codec::gzip;
+        } else if (value == "snappy") {
+            next.compression = record::Codec::snappy;
+        } else if (value == "lz4") {
+            next.compression = record::Codec::lz4;
+        } else if (value == "zstd") {
+            next.compression = record::Codec::zstd;
+        } else {
+            return fail(LogError::invalid_config);
+        }
+    } else if (key == "min.compaction.lag.ms" || key == "log.cleaner.min.compaction.lag.ms") {
+        TRY_VOID(set_time(next.min_compaction_lag, 1));
+    } else if (key == "max.compaction.lag.ms" || key == "log.cleaner.max.compaction.lag.ms") {
+        TRY_ASSIGN(int64_t v, need_long(1));
+        next.max_compaction_lag = saturating_millis(v, 1);
+    } else if (key == "message.timestamp.before.max.ms" ||
+               key == "log.message.timestamp.before.max.ms") {
+        TRY_VOID(set_time(next.timestamp_before_max, 1));
+    } else if (key == "message.timestamp.after.max.ms" ||
+               key == "log.message.timestamp.after.max.ms") {
+        TRY_VOID(set_time(next.timestamp_after_max, 1));
+    } else if (key == "message.timestamp.difference.max.ms" ||
+               key == "log.message.timestamp.difference.max.ms") {
+        TRY_VOID(set_time(next.timestamp_difference_max, 1));
+    } else if (key == "compression.gzip.level") {
+        // Kafka: 1-9, or -1 for zlib's default.
+        TRY_ASSIGN(int64_t v, need_long(-1));
+        if (v == 0 || v > 9) {
+            return fail(LogError::invalid_config);
+        }
+        next.gzip_level = static_cast<int>(v);
+    } else if (key == "compression.lz4.level") {
+        TRY_ASSIGN(int64_t v, need_long(1));
+        if (v > 17) {
+            return fail(LogError::invalid_config);
+        }
+        next.lz4_level = static_cast<int>(v);
+    } else if (key == "compression.zstd.level") {
+        TRY_ASSIGN(int64_t v, need_long(-131072));
+        if (v > 22) {
+            return fail(LogError::invalid_config);
+        }
+        next.zstd_level = static_cast<int>(v);
+    } else if (key == "segment.index.bytes" || key == "log.index.size.max.bytes") {
+        TRY_ASSIGN(int64_t v, need_long(4));
+        next.segment_index_bytes = static_cast<uint64_t>(v);
     } else {
         return fail(LogError::invalid_config);
     }
@@ -130,7 +182,10 @@ Result<void, LogError> LogConfig::validate() const {
         min_cleanable_dirty_ratio >= 0.0 && min_cleanable_dirty_ratio <= 1.0 &&
         max_message_bytes <= limits::max_message_bytes_max &&
         index_interval_bytes <= limits::segment_bytes_max && flush_messages >= 1 &&
-        flush_ms >= Duration::zero();
+        flush_ms >= Duration::zero() && min_compaction_lag >= Duration::zero() &&
+        max_compaction_lag > Duration::zero() && timestamp_before_max >= Duration::zero() &&
+        timestamp_after_max >= Duration::zero() && timestamp_difference_max >= Duration::zero() &&
+        segment_index_bytes >= 4 && segment_index_bytes <= limits::segment_bytes_max;
     if (!ok) {
         return fail(LogError::invalid_config);
     }

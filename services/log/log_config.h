@@ -17,10 +17,23 @@
 //   index.interval.bytes       index_interval_bytes       4096             same
 //   flush.messages             flush_messages             Long.MAX (never) 1 (every append)
 //   flush.ms                   flush_ms                   Long.MAX (never) same
+//   compression.type           compression                producer         same
+//   min.compaction.lag.ms      min_compaction_lag         0                same
+//   max.compaction.lag.ms      max_compaction_lag         Long.MAX         same
+//   message.timestamp.before.max.ms / .after.max.ms / .difference.max.ms
+//                              timestamp_before_max etc.  Long.MAX         same
+//   segment.index.bytes        segment_index_bytes        10 MiB           same
+//   compression.gzip/lz4/zstd.level  gzip_level etc.      codec default    same
+//
+// Kafka's remaining topic keys (preallocate, file.delete.delay.ms, unclean.leader.election.enable,
+// message.format.version, message.downconversion.enable, the throttled-replica lists, tiered
+// storage) have no effect on a log here; set() refuses them like any
+// unknown key and the broker's validation accepts them by type (services/kafka/topic_configs.h).
 //
 // Invariant (checked by validate()): every value is inside its limits below.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,6 +82,28 @@ struct LogConfig {
     // once written; the flusher syncs after N records or flush_ms, whichever comes first.
     uint64_t flush_messages = 1;
     Duration flush_ms = Duration::max();
+    // compression.type: nullopt is "producer" (batches are stored as sent); a codec (none for
+    // "uncompressed") makes the leader recompress every batch written with another codec.
+    std::optional<record::Codec> compression;
+    // compression.gzip/lz4/zstd.level (KIP-390) for that recompression; nullopt: Kafka's
+    // defaults (gzip 6, lz4 9, zstd 3).
+    std::optional<int> gzip_level;
+    std::optional<int> lz4_level;
+    std::optional<int> zstd_level;
+    // Compaction leaves records younger than min_compaction_lag alone, and cleans a log whose
+    // oldest uncleaned record is older than max_compaction_lag whatever its dirty ratio (and rolls
+    // the active segment of a compacted log by then, so it can be cleaned).
+    Duration min_compaction_lag = Duration::zero();
+    Duration max_compaction_lag = Duration::max();
+    // CreateTime bounds (Kafka's LogValidator): a record whose timestamp is more than `before`
+    // in the past or `after` in the future is refused with INVALID_TIMESTAMP. Duration::max() is
+    // no bound. difference.max.ms (deprecated) stands in for a bound left at its default.
+    Duration timestamp_before_max = Duration::max();
+    Duration timestamp_after_max = Duration::max();
+    Duration timestamp_difference_max = Duration::max();
+    // The active segment rolls once its offset index (8-byte entries) or time index (12-byte
+    // entries) would hold more than this many bytes.
+    uint64_t segment_index_bytes = 10 * 1024 * 1024;
 
     // Sets one field from a Kafka key: the topic-level name ("segment.bytes") or the broker-wide
     // default's name ("log.segment.bytes", "log.roll.ms", "log.retention.hours",
@@ -79,6 +114,33 @@ struct LogConfig {
     Result<void, LogError> validate() const;
 
     bool durable_acks() const { return flush_messages <= 1; }
+    Duration timestamp_before_bound() const {
+        return timestamp_before_max != Duration::max() ? timestamp_before_max
+                                                       : timestamp_difference_max;
+    }
+    Duration timestamp_after_bound() const {
+        return timestamp_after_max != Duration::max() ? timestamp_after_max
+                                                      : timestamp_difference_max;
+    }
+    // The level set for `codec`, if any.
+    std::optional<int> level_of(record::Codec codec) const {
+        switch (codec) {
+            case record::Codec::gzip:
+                return gzip_level;
+            case record::Codec::lz4:
+                return lz4_level.value_or(9);  // Kafka's default (LZ4 HC); the codec's is fast
+            case record::Codec::zstd:
+                return zstd_level;
+            case record::Codec::none:
+            case record::Codec::snappy:
+                return std::nullopt;
+        }
+        return std::nullopt;
+    }
+    // segment.ms, shortened to max.compaction.lag.ms for compacted logs (Kafka's maxSegmentMs).
+    Duration roll_after() const {
+        return compacts(cleanup_policy) ? std::min(segment_ms, max_compaction_lag) : segment_ms;
+    }
 };
 
 }  // namespace eddy::log

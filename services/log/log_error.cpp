@@ -13,6 +13,8 @@ std::string_view to_string(LogError e) {
             return "unsupported compression codec";
         case LogError::message_too_large:
             return "record batch is larger than max.message.bytes";
+        case LogError::invalid_timestamp:
+            return "record timestamp out of range";
         case LogError::record_list_too_large:
             return "append is larger than segment.bytes";
         case LogError::invalid_offsets:

@@ -23,6 +23,8 @@ enum class LogError : uint8_t {
     message_too_large,        // one batch over max.message.bytes, or it decompresses past the cap
                               // → MESSAGE_TOO_LARGE (10)
     record_list_too_large,  // the append is larger than segment.bytes → RECORD_LIST_TOO_LARGE (18)
+    invalid_timestamp,      // a record's timestamp outside message.timestamp.before/after.max.ms,
+                            // or a producer claiming LogAppendTime → INVALID_TIMESTAMP (32)
     invalid_offsets,        // replica append: offsets not above the log end or not increasing
                             // → UNKNOWN_SERVER_ERROR (-1); a replication bug, logged
     // Idempotent producers (producer_state.h).

@@ -21,6 +21,8 @@ struct PartitionLog::Validated {
         record::TimestampMs max_record_timestamp = record::no_timestamp;
         record::TimestampMs header_max_timestamp = record::no_timestamp;
         ProducerAppend producer;  // producer_id -1: not idempotent
+        record::Codec codec = record::Codec::none;
+        bool control = false;
     };
     std::vector<Batch> batches;
     int64_t records = 0;
@@ -178,36 +180,144 @@ std::vector<Offset> PartitionLog::segment_base_offsets() const {
 
 // --- Appending -----------------------------------------------------------------------------------
 
+namespace {
+
+void reject(const AppendOptions& o, std::string message) {
+    if (o.rejection != nullptr) {
+        o.rejection->message = std::move(message);
+        o.rejection->record_errors.clear();
+    }
+}
+
+// Kafka's LogValidator.validateRecord for one batch: a keyless record on a compacted topic
+// (INVALID_RECORD), a CreateTime timestamp outside [now - before, now + after] or a producer that
+// claims LogAppendTime (INVALID_TIMESTAMP); one error per record, the key checked first. Only
+// called when the batch summary shows a problem, so the common append never decodes twice.
+struct RecordChecks {
+    bool keys = false;        // compacted topic
+    bool timestamps = false;  // leader append: check the timestamp rules
+    record::TimestampType topic_type = record::TimestampType::create_time;
+    int64_t lowest_ms = INT64_MIN;  // CreateTime bounds
+    int64_t highest_ms = INT64_MAX;
+};
+
+Result<std::pair<std::vector<RecordError>, bool>, LogError> record_errors(
+    const record::RecordBatchView& view, const RecordChecks& c, size_t decompressed_max) {
+    auto records = record::BatchRecords::open(view, decompressed_max);
+    if (!records.ok()) {
+        return fail(from_batch_error(records.error()));
+    }
+    std::vector<RecordError> out;
+    bool timestamp_error = false;
+    record::RecordReader reader = records->reader();
+    for (int32_t i = 0; !reader.done() && out.size() < limits::record_errors_max; ++i) {
+        auto r = reader.next();
+        if (!r.ok()) {
+            return fail(from_batch_error(r.error()));
+        }
+        if (c.keys && !r->key) {
+            out.push_back({i, "Compacted topic cannot accept a record without a key"});
+            continue;
+        }
+        if (!c.timestamps) {
+            continue;
+        }
+        const int64_t ts = view.record_timestamp(*r).value();
+        if (c.topic_type == record::TimestampType::create_time &&
+            ts != record::no_timestamp.value()) {
+            if (ts < c.lowest_ms || ts > c.highest_ms) {
+                timestamp_error = true;
+                out.push_back({i, "Timestamp " + std::to_string(ts) + " of record " +
+                                      std::to_string(i) +
+                                      " is out of range: it should be within [" +
+                                      std::to_string(c.lowest_ms) + ", " +
+                                      std::to_string(c.highest_ms) + "]"});
+            }
+        } else if (view.timestamp_type() == record::TimestampType::log_append_time) {
+            timestamp_error = true;
+            out.push_back({i, "Invalid timestamp type in record " + std::to_string(i) +
+                                  ": a producer must not set the timestamp type to LogAppendTime"});
+        }
+    }
+    return std::make_pair(std::move(out), timestamp_error);
+}
+
+}  // namespace
+
 Result<PartitionLog::Validated, LogError> PartitionLog::validate(MutableByteSpan payload,
                                                                  const AppendOptions& o) const {
     auto split = record::split_batches(payload, record::PartialTail::reject);
     if (!split.ok()) {
+        reject(o, std::string(record::to_string(split.error())));
         return fail(from_batch_error(split.error()));
     }
     if (split->empty()) {
+        reject(o, "no record batches");
         return fail(LogError::invalid_record);
     }
+    const bool leader = o.mode == AppendMode::leader;
     record::ValidateOptions vo;
     vo.decode_records = true;
-    vo.offset_deltas = o.mode == AppendMode::leader ? record::OffsetDeltas::consecutive
-                                                    : record::OffsetDeltas::increasing;
-    vo.decompressed_bytes_max = static_cast<size_t>(
-        std::min<uint64_t>(record::limits::decompressed_bytes_max,
-                           std::max<uint64_t>(2 * config_.max_message_bytes,
-                                              record::limits::decompressed_bytes_default)));
+    vo.offset_deltas =
+        leader ? record::OffsetDeltas::consecutive : record::OffsetDeltas::increasing;
+    vo.decompressed_bytes_max = static_cast<size_t>(std::clamp<uint64_t>(
+        limits::decompressed_per_message_byte_max * config_.max_message_bytes,
+        record::limits::decompressed_bytes_default, record::limits::decompressed_bytes_max));
+    RecordChecks checks;
+    checks.keys = compacts(config_.cleanup_policy);
+    checks.topic_type = config_.message_timestamp_type;
+    const int64_t now_ms = env_.clock.wall_now().to_millis();
+    const Duration before = config_.timestamp_before_bound();
+    const Duration after = config_.timestamp_after_bound();
+    // Duration::max() is no bound; finite bounds are far from int64's ends (Duration is in ns).
+    checks.lowest_ms = before == Duration::max() ? INT64_MIN : now_ms - before.to_millis();
+    checks.highest_ms = after == Duration::max() ? INT64_MAX : now_ms + after.to_millis();
     Validated out;
     size_t at = 0;
     for (const record::RecordBatchView& view : *split) {
         if (view.bytes().size() > config_.max_message_bytes) {
+            // Kafka's rule: the batch as sent (compressed), header included.
+            reject(o, "The record batch size in the append to " + tp_.to_string() + " is " +
+                          std::to_string(view.bytes().size()) +
+                          " bytes (as sent, compressed) which exceeds max.message.bytes=" +
+                          std::to_string(config_.max_message_bytes));
             return fail(LogError::message_too_large);
         }
         auto summary = view.validate(vo);
         if (!summary.ok()) {
+            if (summary.error() == record::BatchError::decompressed_too_large) {
+                reject(o, "The record batch in the append to " + tp_.to_string() +
+                              " decompresses to more than " +
+                              std::to_string(vo.decompressed_bytes_max) + " bytes (" +
+                              std::to_string(limits::decompressed_per_message_byte_max) +
+                              " x max.message.bytes, Eddy's bound on a batch's plain size)");
+            } else {
+                reject(o, std::string(record::to_string(summary.error())));
+            }
             return fail(from_batch_error(summary.error()));
         }
-        // Kafka: "Compacted topic cannot accept message without key".
-        if (compacts(config_.cleanup_policy) && summary->any_null_key && !view.is_control()) {
-            return fail(LogError::invalid_record);
+        const bool key_problem = checks.keys && summary->any_null_key && !view.is_control();
+        checks.timestamps = leader && !view.is_control();
+        const bool time_problem =
+            checks.timestamps && summary->record_count > 0 &&
+            (view.timestamp_type() == record::TimestampType::log_append_time ||
+             (config_.message_timestamp_type == record::TimestampType::create_time &&
+              (summary->min_record_timestamp.value() < checks.lowest_ms ||
+               summary->max_record_timestamp.value() > checks.highest_ms)));
+        if (key_problem || time_problem) {
+            TRY_ASSIGN(auto found, record_errors(view, checks, vo.decompressed_bytes_max));
+            auto& [errors, timestamp_error] = found;
+            if (!errors.empty()) {
+                if (o.rejection != nullptr) {
+                    o.rejection->message =
+                        timestamp_error
+                            ? "One or more records have been rejected due to invalid timestamp"
+                            : "One or more records have been rejected: " + errors.front().message;
+                    o.rejection->record_errors = std::move(errors);
+                }
+                return fail(timestamp_error ? LogError::invalid_timestamp
+                                            : LogError::invalid_record);
+            }
         }
         Validated::Batch b;
         b.at = at;
@@ -220,7 +330,12 @@ Result<PartitionLog::Validated, LogError> PartitionLog::validate(MutableByteSpan
         b.header_max_timestamp = view.max_timestamp();
         b.producer = ProducerAppend{view.producer_id(), view.producer_epoch(), view.base_sequence(),
                                     view.last_offset_delta()};
+        b.codec = view.compression();
+        b.control = view.is_control();
         if (b.producer.producer_id.value() >= 0 && b.producer.first_sequence < 0) {
+            reject(o, "Invalid sequence number " + std::to_string(b.producer.first_sequence) +
+                          " in a record batch with producer id " +
+                          std::to_string(b.producer.producer_id.value()));
             return fail(LogError::invalid_record);  // idempotent batches carry a sequence
         }
         out.records += summary->record_count;
@@ -229,9 +344,65 @@ Result<PartitionLog::Validated, LogError> PartitionLog::validate(MutableByteSpan
     }
     ASSERT(at == payload.size(), "split_batches covers the payload");
     if (payload.size() > config_.segment_bytes) {
+        reject(o,
+               "The append of " + std::to_string(payload.size()) +
+                   " bytes is larger than segment.bytes=" + std::to_string(config_.segment_bytes));
         return fail(LogError::record_list_too_large);
     }
     return out;
+}
+
+Result<void, LogError> PartitionLog::recompress(MutableByteSpan& payload, Validated& v,
+                                                Bytes& converted, const AppendOptions& o) const {
+    ASSERT(config_.compression.has_value());
+    const record::Codec target = *config_.compression;
+    const bool needed = std::any_of(v.batches.begin(), v.batches.end(), [target](const auto& b) {
+        return b.codec != target && !b.control;  // Kafka leaves control batches as written
+    });
+    if (!needed) {
+        return {};
+    }
+    const auto cap = static_cast<size_t>(std::clamp<uint64_t>(
+        limits::decompressed_per_message_byte_max * config_.max_message_bytes,
+        record::limits::decompressed_bytes_default, record::limits::decompressed_bytes_max));
+    converted.clear();
+    size_t at = 0;
+    for (auto& b : v.batches) {
+        const ByteSpan bytes = ByteSpan(payload).subspan(b.at, b.size);
+        b.at = at;
+        if (b.codec == target || b.control) {
+            converted.insert(converted.end(), bytes.begin(), bytes.end());
+        } else {
+            auto view = record::RecordBatchView::parse(bytes);
+            ASSERT(view.ok(), "validated batches parse");
+            auto re = record::recompress(*view, target, cap, config_.level_of(target));
+            if (!re.ok()) {
+                reject(o, "The record batch could not be recompressed to " +
+                              std::string(record::to_string(target)) + ": " +
+                              std::string(record::to_string(re.error())));
+                return fail(from_batch_error(re.error()));
+            }
+            if (re->size() > config_.max_message_bytes) {
+                reject(o, "The record batch recompressed to " +
+                              std::string(record::to_string(target)) + " (compression.type) is " +
+                              std::to_string(re->size()) + " bytes, over max.message.bytes=" +
+                              std::to_string(config_.max_message_bytes));
+                return fail(LogError::message_too_large);
+            }
+            b.size = static_cast<uint32_t>(re->size());
+            b.codec = target;
+            converted.insert(converted.end(), re->begin(), re->end());
+        }
+        at += b.size;
+    }
+    if (converted.size() > config_.segment_bytes) {
+        reject(o,
+               "The recompressed append of " + std::to_string(converted.size()) +
+                   " bytes is larger than segment.bytes=" + std::to_string(config_.segment_bytes));
+        return fail(LogError::record_list_too_large);
+    }
+    payload = MutableByteSpan(converted);
+    return {};
 }
 
 Result<AppendInfo, LogError> PartitionLog::append(MutableByteSpan batches, AppendOptions options) {
@@ -246,6 +417,12 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
                                                          AppendOptions options) {
     TRY_VOID(check_usable());
     TRY_ASSIGN(Validated v, validate(payload, options));
+    // compression.type other than producer: the leader rewrites batches written with another
+    // codec into a buffer of its own (the common case, producer, writes the request's bytes).
+    Bytes converted;
+    if (options.mode == AppendMode::leader && config_.compression) {
+        TRY_VOID(recompress(payload, v, converted, options));
+    }
     LockGuard guard(append_mutex_);
     TRY_VOID(check_usable());  // the wait for the mutex may have seen a close or a failure
     if (options.mode == AppendMode::leader) {
@@ -255,6 +432,7 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
             return b.producer.producer_id.value() >= 0;
         });
         if (idempotent && v.batches.size() != 1) {
+            reject(options, "an idempotent producer's append to a partition is one record batch");
             return fail(LogError::invalid_record);
         }
         if (idempotent && !knobs_.skip_producer_checks) {
@@ -365,9 +543,14 @@ Result<void, LogError> PartitionLog::maybe_roll(uint64_t bytes, Offset first_off
         a.set_roll_base_time(now);
     }
     const bool full = a.size() > 0 && a.size() + bytes > config_.segment_bytes;
-    const bool old = a.size() > 0 && now - *a.roll_base_time() > config_.segment_ms - roll_jitter_;
+    const bool old =
+        a.size() > 0 && now - *a.roll_base_time() > config_.roll_after() - roll_jitter_;
     const bool offsets_overflow = last_offset - a.base_offset() > limits::segment_offsets_max;
-    if (!full && !old && !offsets_overflow) {
+    // segment.index.bytes: Kafka rolls once either index is full (8- and 12-byte entries).
+    const bool index_full =
+        a.size() > 0 && (a.offset_index().entries().size() + 1 > config_.segment_index_bytes / 8 ||
+                         a.time_index().entries().size() + 1 > config_.segment_index_bytes / 12);
+    if (!full && !old && !offsets_overflow && !index_full) {
         return {};
     }
     TRY_VOID(roll_to(first_offset));

@@ -75,9 +75,35 @@ enum class AppendMode : uint8_t {
     replica,  // keep the batches' offsets and epochs (a follower copying the leader)
 };
 
+// One record that made its batch be refused (KIP-467): its index in the batch and why.
+struct RecordError {
+    int32_t batch_index = 0;
+    std::string message;
+};
+
+// Why an append was refused, in words for the client (Kafka's error_message and record_errors).
+struct AppendRejection {
+    std::string message;
+    std::vector<RecordError> record_errors;  // at most limits::record_errors_max
+};
+
+namespace limits {
+// Record errors reported for one refused append (Kafka reports all; a batch of a million keyless
+// records would make a response of tens of megabytes).
+inline constexpr size_t record_errors_max = 1000;
+// A batch may decompress to at most this many times max.message.bytes (at least
+// record::limits::decompressed_bytes_default, at most record::limits::decompressed_bytes_max):
+// Kafka judges a batch by its size as sent only; Eddy also bounds what one batch may make it
+// hold in memory (a decompression bomb).
+inline constexpr uint64_t decompressed_per_message_byte_max = 64;
+}  // namespace limits
+
 struct AppendOptions {
     AppendMode mode = AppendMode::leader;
     LeaderEpoch leader_epoch{-1};  // leader mode: stamped into every batch when >= 0
+    // Filled when the append is refused for something in the batches (not for storage errors).
+    // Not owned; may be null.
+    AppendRejection* rejection = nullptr;
 };
 
 struct AppendInfo {
@@ -294,6 +320,10 @@ private:
     // Appending (partition_log.cpp).
     struct Validated;
     Result<Validated, LogError> validate(MutableByteSpan batches, const AppendOptions& o) const;
+    // compression.type: rewrites the batches not in the topic's codec into `converted` and points
+    // `payload` at it (v's positions and sizes follow). Does not suspend.
+    Result<void, LogError> recompress(MutableByteSpan& payload, Validated& v, Bytes& converted,
+                                      const AppendOptions& o) const;
     Result<void, LogError> maybe_roll(uint64_t bytes, Offset first_offset, Offset last_offset);
     Result<void, LogError> roll_to(Offset base);
     Result<void, LogError> check_usable() const;

@@ -418,5 +418,60 @@ def test_describe_cluster_and_list_topics(b):
     check_eq([x[:3] for x in dc["brokers"]], [(1, "127.0.0.1", b.port)], "DescribeCluster brokers")
 
 
+# Issue #9 point 5: the topic keys that tools managing topics as code set (Terraform providers,
+# JulieOps, kafka-gitops) are accepted with Kafka 3.x's meaning and described back.
+TOPIC_AS_CODE = {
+    "compression.type": "zstd", "min.compaction.lag.ms": "60000",
+    "max.compaction.lag.ms": "86400000", "message.timestamp.type": "CreateTime",
+    "message.timestamp.difference.max.ms": "86400000",
+    "message.timestamp.before.max.ms": "86400000", "message.timestamp.after.max.ms": "3600000",
+    "unclean.leader.election.enable": "false", "segment.index.bytes": "10485760",
+    "preallocate": "false", "file.delete.delay.ms": "60000",
+    "message.downconversion.enable": "true", "message.format.version": "3.0-IV1",
+    "min.cleanable.dirty.ratio": "0.5", "segment.jitter.ms": "0",
+}
+
+
+def test_topic_configs_as_code(b):
+    t = h.unique("cf-ascode")
+    create_topic(b, t, config=TOPIC_AS_CODE)
+    cfg = _entries(describe(b, t))
+    dyn = ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+    for k, v in TOPIC_AS_CODE.items():
+        check_eq(cfg.get(k), (v, dyn), f"{k} after create")
+    # the broker keeps the batches as zstd whatever the producer sent
+    p = Producer(h.confluent_conf(b, **{"compression.type": "none", "linger.ms": 0}))
+    check_eq(h.produce_sync(p, t, partition=0, value=b"a" * 1000).offset(), 0, "produce to zstd topic")
+    got = h.consume_all(b, t, 0, 0, 1)
+    check_eq(got[0].value(), b"a" * 1000, "the recompressed message read back")
+    # timestamps outside message.timestamp.before.max.ms are refused (INVALID_TIMESTAMP)
+    old_ms = int(time.time() * 1000) - 3 * 86400000
+    try:
+        h.produce_sync(p, t, partition=0, value=b"old", timestamp=old_ms)
+        raise h.TestFailure("a record three days old was accepted with before.max.ms = one day")
+    except h.DeliveryError as e:
+        check_eq(e.err.code(), KafkaError.INVALID_TIMESTAMP, f"error for the old record ({e.err})")
+    bad = h.unique("cf-badcfg")
+    e = kafka_error_of(admin(b).create_topics([NewTopic(bad, 1, 1, config={"compression.type": "brotli"})])[bad])
+    check_eq(e.code(), KafkaError.INVALID_CONFIG, "compression.type=brotli")
+
+
+def test_internal_topics_refuse_clients(b):
+    p = Producer(h.confluent_conf(b, **{"message.send.max.retries": 0}))
+    try:
+        h.produce_sync(p, "__consumer_offsets", partition=0, value=b"x")
+        raise h.TestFailure("a produce to __consumer_offsets was accepted")
+    except h.DeliveryError as e:
+        check_eq(e.err.code(), KafkaError.TOPIC_EXCEPTION, f"produce to __consumer_offsets ({e.err})")
+    # created by the metadata request as the groups need it, not as a plain topic
+    md = admin(b).list_topics("__consumer_offsets", timeout=10).topics["__consumer_offsets"]
+    check_eq(len(md.partitions), 50, "__consumer_offsets partitions")
+    e = kafka_error_of(admin(b).delete_topics(["__consumer_offsets"])["__consumer_offsets"])
+    check_eq(e.code(), KafkaError.TOPIC_EXCEPTION, "delete __consumer_offsets")
+    fs = admin(b).create_partitions([NewPartitions("__consumer_offsets", 60)])
+    e = kafka_error_of(fs["__consumer_offsets"])
+    check_eq(e.code(), KafkaError.TOPIC_EXCEPTION, "grow __consumer_offsets")
+
+
 if __name__ == "__main__":
     raise SystemExit(h.main(globals(), setup))
