@@ -3,8 +3,10 @@
 #  1. installs the packages (tools/install-deps.sh),
 #  2. Release build, then ctest: unit tests and properties, fuzz corpora replayed, the simulation
 #     seed sweep with the determinism check, planted bugs, the layering lint,
-#  3. ASan + UBSan build, then its unit tests and a shorter seed sweep.
-# Set EDDY_SKIP_SANITIZERS=1 to skip step 3 while iterating.
+#  3. a bounded libFuzzer campaign: clang build of the fuzz targets, each run for
+#     $EDDY_FUZZ_SECONDS (default 10) from its corpus in tests/fuzz/corpus (tools/fuzz.sh),
+#  4. ASan + UBSan build, then its unit tests and a shorter seed sweep.
+# Set EDDY_SKIP_FUZZ=1 / EDDY_SKIP_SANITIZERS=1 to skip step 3 / 4 while iterating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -18,6 +20,11 @@ cmake --build build -j"$jobs"
 
 echo "== tests (release)"
 (cd build && ctest --output-on-failure -j"$jobs")
+
+if [ "${EDDY_SKIP_FUZZ:-0}" != 1 ]; then
+    echo "== fuzz campaign (libFuzzer, clang)"
+    bash tools/fuzz.sh campaign
+fi
 
 if [ "${EDDY_SKIP_SANITIZERS:-0}" != 1 ]; then
     echo "== sanitizer build (ASan + UBSan)"
