@@ -9,7 +9,8 @@ a 32,767-byte client id, Fetch naming one partition 5000 times with max_bytes 2^
 Produce into __consumer_offsets), then a sample of generated requests of every advertised API and
 version with extreme field values and lying headers, each of which must be answered (with the
 request's correlation id) or have its connection closed. After every frame the broker process
-must be alive and answer ApiVersions."""
+must be alive and answer ApiVersions. Last, SIGTERM must stop the broker while a hostile long poll
+waits."""
 import os
 import socket
 import struct
@@ -162,6 +163,23 @@ def test_real_clients_still_produce_and_consume(b):
         check_eq([tp.offset for tp in committed], [len(sent)], "committed offset")
     finally:
         c.close()
+
+
+def test_sigterm_stops_the_broker_under_a_pending_long_poll(b):
+    """A Fetch asking to wait 2^31-1 ms for 2^31-1 bytes must not hold up a graceful shutdown."""
+    topic = h.unique("long-poll")
+    admin = AdminClient(h.confluent_conf(b))
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(15)
+    body = (struct.pack(">iiiib", -1, 2**31 - 1, 2**31 - 1, 2**31 - 1, 0)  # Fetch v4
+            + struct.pack(">i", 1) + h._str(topic) + struct.pack(">i", 1)
+            + struct.pack(">iqi", 0, 0, 1 << 20))  # partition 0 from offset 0: empty, so it waits
+    msg = struct.pack(">hhi", 1, 4, 77) + h._str("hostile") + body
+    with socket.create_connection(("127.0.0.1", b.port), timeout=5) as s:
+        s.sendall(struct.pack(">i", len(msg)) + msg)
+        time.sleep(0.5)  # the fetch is parked in its long poll
+        check_eq(b.stop(timeout=20), 0, "exit code after SIGTERM")
+    b.start()
+    check_alive(b, "the restart")
 
 
 if __name__ == "__main__":
