@@ -17,12 +17,17 @@ using namespace eddy;
 
 namespace {
 
-// 64 bits per draw from the input, little-endian; zeros once the input is used up (so a short
-// input makes small requests: counts and lengths come out 0).
+// 64 bits per draw from the input, little-endian, while it lasts (the fuzzer steers the choices
+// made first: how many requests, which API and version, how the header lies, the budget, the
+// first fields); then a SplitMix64 stream seeded with a hash of the whole input, so that a short
+// input still makes full-sized extreme requests, and the same input always the same ones.
 class InputRng final : public protocol::Rng {
 public:
-    InputRng(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+    InputRng(const uint8_t* data, size_t size) : data_(data), size_(size), rest_(hash(data, size)) {}
     uint64_t next() override {
+        if (at_ >= size_) {
+            return rest_.next();
+        }
         uint64_t v = 0;
         for (int i = 0; i < 8 && at_ < size_; ++i) {
             v |= uint64_t{data_[at_++]} << (8 * i);
@@ -31,9 +36,18 @@ public:
     }
 
 private:
+    static uint64_t hash(const uint8_t* data, size_t size) {
+        uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+        for (size_t i = 0; i < size; ++i) {
+            h = (h ^ data[i]) * 0x100000001b3ULL;
+        }
+        return h;
+    }
+
     const uint8_t* data_;
     size_t size_;
     size_t at_ = 0;
+    protocol::SplitMix64 rest_;
 };
 
 }  // namespace

@@ -184,7 +184,9 @@ Sweep sweep(uint64_t world_seed, size_t n, const std::function<hostile::HostileF
 
 std::string describe(const Sweep& s) {
     std::ostringstream o;
-    o << s.answered << " answered, " << s.closed << " closed, " << s.silent << " unanswered";
+    // Counted by the sessions that ran to their end (a crashed one reports nothing).
+    o << s.answered << " answered, " << s.closed << " closed, " << s.silent
+      << " unanswered in sessions that finished";
     for (const auto& c : s.crashes) {
         o << "\n  CRASH " << c;
     }
