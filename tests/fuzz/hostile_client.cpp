@@ -23,7 +23,8 @@ namespace {
 // input still makes full-sized extreme requests, and the same input always the same ones.
 class InputRng final : public protocol::Rng {
 public:
-    InputRng(const uint8_t* data, size_t size) : data_(data), size_(size), rest_(hash(data, size)) {}
+    InputRng(const uint8_t* data, size_t size)
+        : data_(data), size_(size), rest_(hash(data, size)) {}
     uint64_t next() override {
         if (at_ >= size_) {
             return rest_.next();
@@ -59,12 +60,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < count; ++i) {
         cases.push_back(hostile::random_case(bits));
     }
-    const auto report = hostile::run_session(1, [&](size_t i) -> std::optional<hostile::HostileFrame> {
-        if (i >= cases.size()) {
-            return std::nullopt;
-        }
-        return hostile::build_hostile_frame(cases[i], bits, static_cast<int32_t>(i + 1));
-    });
+    const auto report =
+        hostile::run_session(1, [&](size_t i) -> std::optional<hostile::HostileFrame> {
+            if (i >= cases.size()) {
+                return std::nullopt;
+            }
+            return hostile::build_hostile_frame(cases[i], bits, static_cast<int32_t>(i + 1));
+        });
     if (!report.failures.empty()) {
         std::fprintf(stderr, "hostile session: %s\n", report.summary().c_str());
     }

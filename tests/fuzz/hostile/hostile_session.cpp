@@ -55,10 +55,10 @@ void encode_random_body(ApiKey key, int16_t version, protocol::Rng& rng, protoco
 // Decodes the body of a response to `key` at `version`; true if it decodes completely.
 bool response_body_decodes(ApiKey key, int16_t version, protocol::Reader& r) {
     switch (key) {
-#define EDDY_HOSTILE_RESPONSE(name, Req, Resp)     \
-    case ApiKey::name: {                           \
-        auto m = Resp::decode(r, version);         \
-        return m.ok() && r.remaining() == 0;       \
+#define EDDY_HOSTILE_RESPONSE(name, Req, Resp) \
+    case ApiKey::name: {                       \
+        auto m = Resp::decode(r, version);     \
+        return m.ok() && r.remaining() == 0;   \
     }
         EDDY_PROTOCOL_FOR_EACH_API(EDDY_HOSTILE_RESPONSE)
 #undef EDDY_HOSTILE_RESPONSE
@@ -434,9 +434,8 @@ HostileCase random_case(protocol::Rng& bits) {
     HostileCase c;
     c.key = api.key;
     c.version = static_cast<int16_t>(
-        api.min_version +
-        static_cast<int16_t>(protocol::random_below(
-            bits, static_cast<uint64_t>(api.max_version - api.min_version + 1))));
+        api.min_version + static_cast<int16_t>(protocol::random_below(
+                              bits, static_cast<uint64_t>(api.max_version - api.min_version + 1))));
     if (protocol::random_below(bits, 4) == 0) {
         constexpr Mismatch kinds[] = {Mismatch::body_version, Mismatch::unsupported_version,
                                       Mismatch::header_format};
@@ -468,8 +467,8 @@ std::vector<HostileCase> all_cases(protocol::Rng& bits) {
 bool is_response_to(ApiKey key, int16_t version, int32_t correlation_id, ByteSpan body,
                     std::string* why) {
     const auto range = kafka::supported(key);
-    if (key == ApiKey::api_versions && !(range && version >= range->min_version &&
-                                         version <= range->max_version)) {
+    if (key == ApiKey::api_versions &&
+        !(range && version >= range->min_version && version <= range->max_version)) {
         version = 0;  // KIP-511: an ApiVersions request we cannot serve gets a v0 answer
     }
     const auto& info = protocol::api_info(key);
@@ -520,9 +519,9 @@ std::vector<HostileFrame> named_examples(int32_t first_correlation_id) {
     jg.protocols_.emplace_back();
     jg.protocols_[0].name_ = "range";
     for (int16_t v : {int16_t{5}, int16_t{9}}) {
-        out.push_back(plain_frame(jg, v, correlation++, std::string(32767, 'c'),
-                                  "JoinGroup v" + std::to_string(v) +
-                                      " with a 32767-byte client id"));
+        out.push_back(
+            plain_frame(jg, v, correlation++, std::string(32767, 'c'),
+                        "JoinGroup v" + std::to_string(v) + " with a 32767-byte client id"));
     }
 
     // Fetch naming one partition thousands of times, max_bytes 2^31-1.
@@ -541,9 +540,8 @@ std::vector<HostileFrame> named_examples(int32_t first_correlation_id) {
                               "Fetch v12 naming t-0 5000 times, max_bytes 2^31-1"));
 
     // A plain (non-transactional, producer id -1) Produce into __consumer_offsets.
-    out.push_back(plain_frame(produce_request("__consumer_offsets", 0, one_record_batch("junk")),
-                              9, correlation++, "hostile",
-                              "Produce v9 into __consumer_offsets"));
+    out.push_back(plain_frame(produce_request("__consumer_offsets", 0, one_record_batch("junk")), 9,
+                              correlation++, "hostile", "Produce v9 into __consumer_offsets"));
     out.back().verify = [](ByteSpan body) -> std::string {
         protocol::Reader r(body);
         auto h = protocol::decode_response_header(r, ApiKey::produce, 9);

@@ -36,10 +36,10 @@ namespace eddy::hostile {
 
 // How the request header relates to the body.
 enum class Mismatch : uint8_t {
-    none,                  // header and body agree
-    body_version,          // the body is encoded in another supported version than the header says
-    unsupported_version,   // the header claims a version the broker does not serve
-    header_format,         // header v1 where v2 belongs, or the other way round
+    none,                 // header and body agree
+    body_version,         // the body is encoded in another supported version than the header says
+    unsupported_version,  // the header claims a version the broker does not serve
+    header_format,        // header v1 where v2 belongs, or the other way round
 };
 
 struct HostileCase {

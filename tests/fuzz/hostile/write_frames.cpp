@@ -27,7 +27,8 @@ void write_frame_file(const std::filesystem::path& path, const Bytes& body) {
     const char size[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
                           static_cast<char>(n >> 8), static_cast<char>(n)};
     out.write(size, 4);
-    out.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(body.size()));
+    out.write(reinterpret_cast<const char*>(body.data()),
+              static_cast<std::streamsize>(body.size()));
 }
 
 }  // namespace

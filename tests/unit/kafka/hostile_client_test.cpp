@@ -4,7 +4,6 @@
 // Also the ExtremeRng itself: its messages reach the limits and stay within their budget, and a
 // plain Rng fills exactly as before.
 #include <doctest/doctest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,7 +94,8 @@ struct Sweep {
 // this test naming its frame instead of aborting every other test in the binary; after a crash
 // the frames after it go on in a new session (a fresh broker), so one run lists every crash.
 // `make(i)` must not depend on which frames were made before it.
-Sweep sweep(uint64_t world_seed, size_t n, const std::function<hostile::HostileFrame(size_t)>& make) {
+Sweep sweep(uint64_t world_seed, size_t n,
+            const std::function<hostile::HostileFrame(size_t)>& make) {
     Sweep out;
     size_t next = 0;
     while (next < n) {
@@ -120,13 +120,14 @@ Sweep sweep(uint64_t world_seed, size_t n, const std::function<hostile::HostileF
                     at += static_cast<size_t>(w);
                 }
             };
-            const auto report = hostile::run_session(world_seed, [&](size_t i) -> std::optional<hostile::HostileFrame> {
-                if (next + i >= n) {
-                    return std::nullopt;
-                }
-                say("frame " + std::to_string(next + i));
-                return make(next + i);
-            });
+            const auto report = hostile::run_session(
+                world_seed, [&](size_t i) -> std::optional<hostile::HostileFrame> {
+                    if (next + i >= n) {
+                        return std::nullopt;
+                    }
+                    say("frame " + std::to_string(next + i));
+                    return make(next + i);
+                });
             say("counts " + std::to_string(report.answered) + " " + std::to_string(report.closed) +
                 " " + std::to_string(report.silent));
             for (const auto& f : report.failures) {
@@ -167,10 +168,10 @@ Sweep sweep(uint64_t world_seed, size_t n, const std::function<hostile::HostileF
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
             break;
         }
-        const std::string how = (WIFSIGNALED(status)
-                                     ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                     : "exit code " + std::to_string(WEXITSTATUS(status))) +
-                                (said.empty() ? "" : " (" + said + ")");
+        const std::string how =
+            (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                 : "exit code " + std::to_string(WEXITSTATUS(status))) +
+            (said.empty() ? "" : " (" + said + ")");
         if (!last_frame) {
             out.crashes.push_back("before the first frame: " + how);
             break;
@@ -222,7 +223,8 @@ TEST_CASE("hostile clients: every advertised API and version with extreme values
 }
 
 // To reproduce one request of the sweep above alone (a crash or failure it reported):
-//   HOSTILE_SEED=2 HOSTILE_FRAME=117 build/tests/eddy_tests -tc='hostile clients: one frame' --no-skip
+//   HOSTILE_SEED=2 HOSTILE_FRAME=117 build/tests/eddy_tests -tc='hostile clients: one frame'
+//   --no-skip
 TEST_CASE("hostile clients: one frame of the sweep" * doctest::skip()) {
     const char* seed_text = std::getenv("HOSTILE_SEED");
     const char* frame_text = std::getenv("HOSTILE_FRAME");
