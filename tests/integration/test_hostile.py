@@ -107,7 +107,14 @@ def check_alive(b, label):
     try:
         h.api_versions(b.port, timeout=5.0)
     except Exception as e:  # noqa: BLE001
-        raise h.TestFailure(f"after {label}: ApiVersions not answered: {e}")
+        # A dying broker refuses connections before it has exited: let it finish, so that the
+        # harness sees the exit and restarts it for the tests after this one.
+        try:
+            b.proc.wait(10)
+        except Exception:  # noqa: BLE001 - still running: hung, not dead
+            pass
+        raise h.TestFailure(f"after {label}: ApiVersions not answered: {e} "
+                            f"(exit code {b.proc.poll()})")
 
 
 def test_named_examples_are_answered(b):
