@@ -228,23 +228,28 @@ TEST_CASE("hostile clients: every advertised API and version with extreme values
     }
 }
 
-// To reproduce one request of the sweep above alone (a crash or failure it reported):
-//   HOSTILE_SEED=2 HOSTILE_FRAME=117 build/tests/eddy_tests -tc='hostile clients: one frame'
-//   --no-skip
+// To reproduce one request of the sweep above alone (a crash or failure it reported), or a range
+// of them in one session (HOSTILE_FRAME=40-117, to find which one left the broker broken):
+//   HOSTILE_SEED=2 HOSTILE_FRAME=117 build/tests/eddy_tests -tc='hostile clients: one*' --no-skip
 TEST_CASE("hostile clients: one frame of the sweep" * doctest::skip()) {
     const char* seed_text = std::getenv("HOSTILE_SEED");
     const char* frame_text = std::getenv("HOSTILE_FRAME");
     REQUIRE(seed_text != nullptr);
     REQUIRE(frame_text != nullptr);
     const uint64_t seed = std::strtoull(seed_text, nullptr, 10);
-    const size_t index = std::strtoull(frame_text, nullptr, 10);
+    char* dash = nullptr;
+    const size_t first = std::strtoull(frame_text, &dash, 10);
+    const size_t last = *dash == '-' ? std::strtoull(dash + 1, nullptr, 10) : first;
     protocol::SplitMix64 case_bits(seed);
     const auto cases = hostile::all_cases(case_bits);
-    REQUIRE(index < cases.size());
-    protocol::SplitMix64 bits(seed * 1'000'003 + index);
-    const auto frame = hostile::build_hostile_frame(cases[index], bits, 1);
-    MESSAGE(frame.label << ": " << frame.body.size() << " bytes");
-    const Sweep s = sweep(seed, 1, [&](size_t) { return frame; });
+    REQUIRE(first <= last);
+    REQUIRE(last < cases.size());
+    const Sweep s = sweep(seed, last - first + 1, [&](size_t i) {
+        protocol::SplitMix64 bits(seed * 1'000'003 + first + i);
+        auto frame = hostile::build_hostile_frame(cases[first + i], bits, 1);
+        frame.label += " (" + std::to_string(frame.body.size()) + " bytes)";
+        return frame;
+    });
     MESSAGE(describe(s));
     CHECK(s.crashes.empty());
     CHECK(s.failures.empty());
