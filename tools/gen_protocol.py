@@ -758,15 +758,12 @@ class Gen:
                 e(ind, f"auto& {vec} = {target}.emplace();")
             else:
                 e(ind, f"auto& {vec} = {target};")
-            k = e.fresh("k")
-            if not f.optional:
-                e(ind, f"{vec}.clear();")
-            e(ind, f"for (size_t {k} = random_count(rng); {k} > 0; --{k}) {{")
+            # random_array: in extreme mode arrays grow long and repeat their elements.
+            x = e.fresh("x")
             if f.elem_is_struct:
-                e(ind + 1, f"randomize({vec}.emplace_back(), rng, version);")
+                e(ind, f"random_array({vec}, rng, [&](auto& {x}) {{ randomize({x}, rng, version); }});")
             else:
-                e(ind + 1, f"{vec}.push_back(random_{f.elem}(rng));")
-            e(ind, "}")
+                e(ind, f"random_array({vec}, rng, [&](auto& {x}) {{ {x} = random_{f.elem}(rng); }});")
         elif f.elem_is_struct:
             if f.optional:
                 e(ind, f"randomize({target}.emplace(), rng, version);")

@@ -3,9 +3,12 @@
 #  1. installs the packages (tools/install-deps.sh),
 #  2. Release build, then ctest: unit tests and properties, fuzz corpora replayed, the simulation
 #     seed sweep with the determinism check, planted bugs, the layering lint,
-#  3. ASan + UBSan build, then its unit tests and a shorter seed sweep.
-# Set EDDY_SKIP_SANITIZERS=1 to skip step 3 while iterating. build/ is the folder tools/build.sh
-# uses too (same generator and options, tools/configure.sh), so either script may come first.
+#  3. a bounded libFuzzer campaign: clang build of the fuzz targets, each run for
+#     $EDDY_FUZZ_SECONDS (default 10) from its corpus in tests/fuzz/corpus (tools/fuzz.sh),
+#  4. ASan + UBSan build, then its unit tests and a shorter seed sweep.
+# Set EDDY_SKIP_FUZZ=1 / EDDY_SKIP_SANITIZERS=1 to skip step 3 / 4 while iterating. build/ is the
+# folder tools/build.sh uses too (same generator and options, tools/configure.sh), so either script
+# may come first.
 # Usage: bash tools/test.sh   (from anywhere; needs root or sudo for apt-get)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +23,11 @@ cmake --build build -j"$jobs"
 
 echo "== tests (release)"
 (cd build && ctest --output-on-failure -j"$jobs")
+
+if [ "${EDDY_SKIP_FUZZ:-0}" != 1 ]; then
+    echo "== fuzz campaign (libFuzzer, clang)"
+    bash tools/fuzz.sh campaign
+fi
 
 if [ "${EDDY_SKIP_SANITIZERS:-0}" != 1 ]; then
     echo "== sanitizer build (ASan + UBSan)"

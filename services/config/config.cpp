@@ -435,8 +435,10 @@ Result<BrokerConfig, std::string> BrokerConfig::load(
     auto apply = [&c](const std::vector<std::pair<std::string, std::string>>& pairs,
                       const char* where) -> std::optional<std::string> {
         for (const auto& [key, value] : pairs) {
+            // A named reference: clang 14 (the fuzz build) cannot capture a structured binding.
+            const std::string& name = key;
             const auto it = std::find_if(broker_keys().begin(), broker_keys().end(),
-                                         [&key](const KeyDef& d) { return d.name == key; });
+                                         [&name](const KeyDef& d) { return d.name == name; });
             if (it == broker_keys().end()) {
                 return std::string(where) + ": unknown configuration key '" + key + "'";
             }

@@ -1,6 +1,7 @@
-// The Env parts the fuzz targets run services on: a Disk in memory without faults, a fixed
-// clock, a network that refuses everything, and a Process that must never crash. Enough for a
-// service to run its real paths deterministically inside one fuzz input.
+// The Env parts the fuzz targets run services on: a Disk in memory without faults, a fixed clock
+// or one that follows the executor's virtual time, a network that refuses everything, and a
+// Process that must never crash. Enough for a service to run its real paths deterministically
+// inside one fuzz input.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 
 #include "core/base/assert.h"
 #include "core/env/env.h"
+#include "core/fiber/executor.h"
 
 namespace eddy::fuzz {
 
@@ -112,6 +114,21 @@ class FixedClock final : public Clock {
 public:
     Instant now() const override { return Instant(); }
     WallTime wall_now() const override { return WallTime::from_millis(1700000000000); }
+};
+
+// Time as the fiber executor's driver sees it: a service that waits until now() passes a deadline
+// (a long-polling Fetch) sees the virtual time its timers jump to. A FixedClock would keep such a
+// wait going forever.
+class DriverClock final : public Clock {
+public:
+    explicit DriverClock(const FiberExecutor::Driver& driver) : driver_(driver) {}
+    Instant now() const override { return driver_.now(); }
+    WallTime wall_now() const override {
+        return WallTime::from_millis(1700000000000 + now().to_nanos() / 1'000'000);
+    }
+
+private:
+    const FiberExecutor::Driver& driver_;
 };
 
 class NoNetwork final : public Network {

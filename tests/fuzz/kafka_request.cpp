@@ -24,7 +24,7 @@ using namespace eddy;
 namespace {
 
 using fuzz::AbortProcess;
-using fuzz::FixedClock;
+using fuzz::DriverClock;
 using fuzz::MemDisk;
 using fuzz::NoNetwork;
 
@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FiberExecutor executor(driver);
     const GroupId group = executor.new_group();
     Scheduler scheduler(executor, group);
-    FixedClock clock;
+    DriverClock clock(driver);
     NoNetwork network;
     Random random(1);
     NullTracer tracer;

@@ -51,10 +51,7 @@ void randomize(TopicProduceData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v1 = m.partition_data_;
-    v1.clear();
-    for (size_t k2 = random_count(rng); k2 > 0; --k2) {
-        randomize(v1.emplace_back(), rng, version);
-    }
+    random_array(v1, rng, [&](auto& x2) { randomize(x2, rng, version); });
 }
 
 }  // namespace produce_request_structs
@@ -73,10 +70,7 @@ void randomize(ProduceRequest& m, Rng& rng, int16_t version) {
     m.acks_ = random_int16(rng);
     m.timeout_ms_ = random_int32(rng);
     auto& v3 = m.topic_data_;
-    v3.clear();
-    for (size_t k4 = random_count(rng); k4 > 0; --k4) {
-        randomize(v3.emplace_back(), rng, version);
-    }
+    random_array(v3, rng, [&](auto& x4) { randomize(x4, rng, version); });
 }
 
 namespace produce_response_structs {
@@ -124,10 +118,7 @@ void randomize(PartitionProduceResponse& m, Rng& rng, int16_t version) {
     }
     if (version >= 8) {
         auto& v5 = m.record_errors_;
-        v5.clear();
-        for (size_t k6 = random_count(rng); k6 > 0; --k6) {
-            randomize(v5.emplace_back(), rng, version);
-        }
+        random_array(v5, rng, [&](auto& x6) { randomize(x6, rng, version); });
     }
     if (version >= 8) {
         if (random_null(rng)) {
@@ -147,10 +138,7 @@ void randomize(TopicProduceResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v7 = m.partition_responses_;
-    v7.clear();
-    for (size_t k8 = random_count(rng); k8 > 0; --k8) {
-        randomize(v7.emplace_back(), rng, version);
-    }
+    random_array(v7, rng, [&](auto& x8) { randomize(x8, rng, version); });
 }
 
 void randomize(NodeEndpoint& m, Rng& rng, int16_t version) {
@@ -182,19 +170,13 @@ void randomize(ProduceResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v9 = m.responses_;
-    v9.clear();
-    for (size_t k10 = random_count(rng); k10 > 0; --k10) {
-        randomize(v9.emplace_back(), rng, version);
-    }
+    random_array(v9, rng, [&](auto& x10) { randomize(x10, rng, version); });
     if (version >= 1) {
         m.throttle_time_ms_ = random_int32(rng);
     }
     if ((version >= 10) && !random_keep_default(rng)) {
         auto& v11 = m.node_endpoints_;
-        v11.clear();
-        for (size_t k12 = random_count(rng); k12 > 0; --k12) {
-            randomize(v11.emplace_back(), rng, version);
-        }
+        random_array(v11, rng, [&](auto& x12) { randomize(x12, rng, version); });
     }
 }
 
@@ -244,10 +226,7 @@ void randomize(FetchTopic& m, Rng& rng, int16_t version) {
         m.topic_id_ = random_uuid(rng);
     }
     auto& v13 = m.partitions_;
-    v13.clear();
-    for (size_t k14 = random_count(rng); k14 > 0; --k14) {
-        randomize(v13.emplace_back(), rng, version);
-    }
+    random_array(v13, rng, [&](auto& x14) { randomize(x14, rng, version); });
 }
 
 void randomize(ForgottenTopic& m, Rng& rng, int16_t version) {
@@ -262,10 +241,7 @@ void randomize(ForgottenTopic& m, Rng& rng, int16_t version) {
     }
     if (version >= 7) {
         auto& v15 = m.partitions_;
-        v15.clear();
-        for (size_t k16 = random_count(rng); k16 > 0; --k16) {
-            v15.push_back(random_int32(rng));
-        }
+        random_array(v15, rng, [&](auto& x16) { x16 = random_int32(rng); });
     }
 }
 
@@ -303,16 +279,10 @@ void randomize(FetchRequest& m, Rng& rng, int16_t version) {
         m.session_epoch_ = random_int32(rng);
     }
     auto& v17 = m.topics_;
-    v17.clear();
-    for (size_t k18 = random_count(rng); k18 > 0; --k18) {
-        randomize(v17.emplace_back(), rng, version);
-    }
+    random_array(v17, rng, [&](auto& x18) { randomize(x18, rng, version); });
     if (version >= 7) {
         auto& v19 = m.forgotten_topics_data_;
-        v19.clear();
-        for (size_t k20 = random_count(rng); k20 > 0; --k20) {
-            randomize(v19.emplace_back(), rng, version);
-        }
+        random_array(v19, rng, [&](auto& x20) { randomize(x20, rng, version); });
     }
     if (version >= 11) {
         m.rack_id_ = random_string(rng);
@@ -392,9 +362,7 @@ void randomize(PartitionData& m, Rng& rng, int16_t version) {
             m.aborted_transactions_.reset();
         } else {
             auto& v21 = m.aborted_transactions_.emplace();
-            for (size_t k22 = random_count(rng); k22 > 0; --k22) {
-                randomize(v21.emplace_back(), rng, version);
-            }
+            random_array(v21, rng, [&](auto& x22) { randomize(x22, rng, version); });
         }
     }
     if (version >= 11) {
@@ -418,10 +386,7 @@ void randomize(FetchableTopicResponse& m, Rng& rng, int16_t version) {
         m.topic_id_ = random_uuid(rng);
     }
     auto& v23 = m.partitions_;
-    v23.clear();
-    for (size_t k24 = random_count(rng); k24 > 0; --k24) {
-        randomize(v23.emplace_back(), rng, version);
-    }
+    random_array(v23, rng, [&](auto& x24) { randomize(x24, rng, version); });
 }
 
 void randomize(NodeEndpoint& m, Rng& rng, int16_t version) {
@@ -462,16 +427,10 @@ void randomize(FetchResponse& m, Rng& rng, int16_t version) {
         m.session_id_ = random_int32(rng);
     }
     auto& v25 = m.responses_;
-    v25.clear();
-    for (size_t k26 = random_count(rng); k26 > 0; --k26) {
-        randomize(v25.emplace_back(), rng, version);
-    }
+    random_array(v25, rng, [&](auto& x26) { randomize(x26, rng, version); });
     if ((version >= 16) && !random_keep_default(rng)) {
         auto& v27 = m.node_endpoints_;
-        v27.clear();
-        for (size_t k28 = random_count(rng); k28 > 0; --k28) {
-            randomize(v27.emplace_back(), rng, version);
-        }
+        random_array(v27, rng, [&](auto& x28) { randomize(x28, rng, version); });
     }
 }
 
@@ -497,10 +456,7 @@ void randomize(ListOffsetsTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v29 = m.partitions_;
-    v29.clear();
-    for (size_t k30 = random_count(rng); k30 > 0; --k30) {
-        randomize(v29.emplace_back(), rng, version);
-    }
+    random_array(v29, rng, [&](auto& x30) { randomize(x30, rng, version); });
 }
 
 }  // namespace list_offsets_request_structs
@@ -514,10 +470,7 @@ void randomize(ListOffsetsRequest& m, Rng& rng, int16_t version) {
         m.isolation_level_ = random_int8(rng);
     }
     auto& v31 = m.topics_;
-    v31.clear();
-    for (size_t k32 = random_count(rng); k32 > 0; --k32) {
-        randomize(v31.emplace_back(), rng, version);
-    }
+    random_array(v31, rng, [&](auto& x32) { randomize(x32, rng, version); });
     if (version >= 10) {
         m.timeout_ms_ = random_int32(rng);
     }
@@ -533,10 +486,7 @@ void randomize(ListOffsetsPartitionResponse& m, Rng& rng, int16_t version) {
     m.error_code_ = random_int16(rng);
     if (version <= 0) {
         auto& v33 = m.old_style_offsets_;
-        v33.clear();
-        for (size_t k34 = random_count(rng); k34 > 0; --k34) {
-            v33.push_back(random_int64(rng));
-        }
+        random_array(v33, rng, [&](auto& x34) { x34 = random_int64(rng); });
     }
     if (version >= 1) {
         m.timestamp_ = random_int64(rng);
@@ -555,10 +505,7 @@ void randomize(ListOffsetsTopicResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v35 = m.partitions_;
-    v35.clear();
-    for (size_t k36 = random_count(rng); k36 > 0; --k36) {
-        randomize(v35.emplace_back(), rng, version);
-    }
+    random_array(v35, rng, [&](auto& x36) { randomize(x36, rng, version); });
 }
 
 }  // namespace list_offsets_response_structs
@@ -571,10 +518,7 @@ void randomize(ListOffsetsResponse& m, Rng& rng, int16_t version) {
         m.throttle_time_ms_ = random_int32(rng);
     }
     auto& v37 = m.topics_;
-    v37.clear();
-    for (size_t k38 = random_count(rng); k38 > 0; --k38) {
-        randomize(v37.emplace_back(), rng, version);
-    }
+    random_array(v37, rng, [&](auto& x38) { randomize(x38, rng, version); });
 }
 
 namespace metadata_request_structs {
@@ -603,9 +547,7 @@ void randomize(MetadataRequest& m, Rng& rng, int16_t version) {
         m.topics_.reset();
     } else {
         auto& v39 = m.topics_.emplace();
-        for (size_t k40 = random_count(rng); k40 > 0; --k40) {
-            randomize(v39.emplace_back(), rng, version);
-        }
+        random_array(v39, rng, [&](auto& x40) { randomize(x40, rng, version); });
     }
     if (version >= 4) {
         m.allow_auto_topic_creation_ = random_bool(rng);
@@ -647,21 +589,12 @@ void randomize(MetadataResponsePartition& m, Rng& rng, int16_t version) {
         m.leader_epoch_ = random_int32(rng);
     }
     auto& v41 = m.replica_nodes_;
-    v41.clear();
-    for (size_t k42 = random_count(rng); k42 > 0; --k42) {
-        v41.push_back(random_int32(rng));
-    }
+    random_array(v41, rng, [&](auto& x42) { x42 = random_int32(rng); });
     auto& v43 = m.isr_nodes_;
-    v43.clear();
-    for (size_t k44 = random_count(rng); k44 > 0; --k44) {
-        v43.push_back(random_int32(rng));
-    }
+    random_array(v43, rng, [&](auto& x44) { x44 = random_int32(rng); });
     if (version >= 5) {
         auto& v45 = m.offline_replicas_;
-        v45.clear();
-        for (size_t k46 = random_count(rng); k46 > 0; --k46) {
-            v45.push_back(random_int32(rng));
-        }
+        random_array(v45, rng, [&](auto& x46) { x46 = random_int32(rng); });
     }
 }
 
@@ -682,10 +615,7 @@ void randomize(MetadataResponseTopic& m, Rng& rng, int16_t version) {
         m.is_internal_ = random_bool(rng);
     }
     auto& v47 = m.partitions_;
-    v47.clear();
-    for (size_t k48 = random_count(rng); k48 > 0; --k48) {
-        randomize(v47.emplace_back(), rng, version);
-    }
+    random_array(v47, rng, [&](auto& x48) { randomize(x48, rng, version); });
     if (version >= 8) {
         m.topic_authorized_operations_ = random_int32(rng);
     }
@@ -701,10 +631,7 @@ void randomize(MetadataResponse& m, Rng& rng, int16_t version) {
         m.throttle_time_ms_ = random_int32(rng);
     }
     auto& v49 = m.brokers_;
-    v49.clear();
-    for (size_t k50 = random_count(rng); k50 > 0; --k50) {
-        randomize(v49.emplace_back(), rng, version);
-    }
+    random_array(v49, rng, [&](auto& x50) { randomize(x50, rng, version); });
     if (version >= 2) {
         if (random_null(rng)) {
             m.cluster_id_.reset();
@@ -716,10 +643,7 @@ void randomize(MetadataResponse& m, Rng& rng, int16_t version) {
         m.controller_id_ = random_int32(rng);
     }
     auto& v51 = m.topics_;
-    v51.clear();
-    for (size_t k52 = random_count(rng); k52 > 0; --k52) {
-        randomize(v51.emplace_back(), rng, version);
-    }
+    random_array(v51, rng, [&](auto& x52) { randomize(x52, rng, version); });
     if (version >= 8 && version <= 10) {
         m.cluster_authorized_operations_ = random_int32(rng);
     }
@@ -739,29 +663,17 @@ void randomize(LeaderAndIsrPartitionState& m, Rng& rng, int16_t version) {
     m.leader_ = random_int32(rng);
     m.leader_epoch_ = random_int32(rng);
     auto& v53 = m.isr_;
-    v53.clear();
-    for (size_t k54 = random_count(rng); k54 > 0; --k54) {
-        v53.push_back(random_int32(rng));
-    }
+    random_array(v53, rng, [&](auto& x54) { x54 = random_int32(rng); });
     m.partition_epoch_ = random_int32(rng);
     auto& v55 = m.replicas_;
-    v55.clear();
-    for (size_t k56 = random_count(rng); k56 > 0; --k56) {
-        v55.push_back(random_int32(rng));
-    }
+    random_array(v55, rng, [&](auto& x56) { x56 = random_int32(rng); });
     if (version >= 3) {
         auto& v57 = m.adding_replicas_;
-        v57.clear();
-        for (size_t k58 = random_count(rng); k58 > 0; --k58) {
-            v57.push_back(random_int32(rng));
-        }
+        random_array(v57, rng, [&](auto& x58) { x58 = random_int32(rng); });
     }
     if (version >= 3) {
         auto& v59 = m.removing_replicas_;
-        v59.clear();
-        for (size_t k60 = random_count(rng); k60 > 0; --k60) {
-            v59.push_back(random_int32(rng));
-        }
+        random_array(v59, rng, [&](auto& x60) { x60 = random_int32(rng); });
     }
     if (version >= 1) {
         m.is_new_ = random_bool(rng);
@@ -783,10 +695,7 @@ void randomize(LeaderAndIsrTopicState& m, Rng& rng, int16_t version) {
     }
     if (version >= 2) {
         auto& v61 = m.partition_states_;
-        v61.clear();
-        for (size_t k62 = random_count(rng); k62 > 0; --k62) {
-            randomize(v61.emplace_back(), rng, version);
-        }
+        random_array(v61, rng, [&](auto& x62) { randomize(x62, rng, version); });
     }
 }
 
@@ -818,23 +727,14 @@ void randomize(LeaderAndIsrRequest& m, Rng& rng, int16_t version) {
     }
     if (version <= 1) {
         auto& v63 = m.ungrouped_partition_states_;
-        v63.clear();
-        for (size_t k64 = random_count(rng); k64 > 0; --k64) {
-            randomize(v63.emplace_back(), rng, version);
-        }
+        random_array(v63, rng, [&](auto& x64) { randomize(x64, rng, version); });
     }
     if (version >= 2) {
         auto& v65 = m.topic_states_;
-        v65.clear();
-        for (size_t k66 = random_count(rng); k66 > 0; --k66) {
-            randomize(v65.emplace_back(), rng, version);
-        }
+        random_array(v65, rng, [&](auto& x66) { randomize(x66, rng, version); });
     }
     auto& v67 = m.live_leaders_;
-    v67.clear();
-    for (size_t k68 = random_count(rng); k68 > 0; --k68) {
-        randomize(v67.emplace_back(), rng, version);
-    }
+    random_array(v67, rng, [&](auto& x68) { randomize(x68, rng, version); });
 }
 
 namespace leader_and_isr_response_structs {
@@ -859,10 +759,7 @@ void randomize(LeaderAndIsrTopicError& m, Rng& rng, int16_t version) {
     }
     if (version >= 5) {
         auto& v69 = m.partition_errors_;
-        v69.clear();
-        for (size_t k70 = random_count(rng); k70 > 0; --k70) {
-            randomize(v69.emplace_back(), rng, version);
-        }
+        random_array(v69, rng, [&](auto& x70) { randomize(x70, rng, version); });
     }
 }
 
@@ -875,17 +772,11 @@ void randomize(LeaderAndIsrResponse& m, Rng& rng, int16_t version) {
     m.error_code_ = random_int16(rng);
     if (version <= 4) {
         auto& v71 = m.partition_errors_;
-        v71.clear();
-        for (size_t k72 = random_count(rng); k72 > 0; --k72) {
-            randomize(v71.emplace_back(), rng, version);
-        }
+        random_array(v71, rng, [&](auto& x72) { randomize(x72, rng, version); });
     }
     if (version >= 5) {
         auto& v73 = m.topics_;
-        v73.clear();
-        for (size_t k74 = random_count(rng); k74 > 0; --k74) {
-            randomize(v73.emplace_back(), rng, version);
-        }
+        random_array(v73, rng, [&](auto& x74) { randomize(x74, rng, version); });
     }
 }
 
@@ -912,10 +803,7 @@ void randomize(StopReplicaTopicV1& m, Rng& rng, int16_t version) {
     }
     if (version >= 1 && version <= 2) {
         auto& v75 = m.partition_indexes_;
-        v75.clear();
-        for (size_t k76 = random_count(rng); k76 > 0; --k76) {
-            v75.push_back(random_int32(rng));
-        }
+        random_array(v75, rng, [&](auto& x76) { x76 = random_int32(rng); });
     }
 }
 
@@ -943,10 +831,7 @@ void randomize(StopReplicaTopicState& m, Rng& rng, int16_t version) {
     }
     if (version >= 3) {
         auto& v77 = m.partition_states_;
-        v77.clear();
-        for (size_t k78 = random_count(rng); k78 > 0; --k78) {
-            randomize(v77.emplace_back(), rng, version);
-        }
+        random_array(v77, rng, [&](auto& x78) { randomize(x78, rng, version); });
     }
 }
 
@@ -969,24 +854,15 @@ void randomize(StopReplicaRequest& m, Rng& rng, int16_t version) {
     }
     if (version <= 0) {
         auto& v79 = m.ungrouped_partitions_;
-        v79.clear();
-        for (size_t k80 = random_count(rng); k80 > 0; --k80) {
-            randomize(v79.emplace_back(), rng, version);
-        }
+        random_array(v79, rng, [&](auto& x80) { randomize(x80, rng, version); });
     }
     if (version >= 1 && version <= 2) {
         auto& v81 = m.topics_;
-        v81.clear();
-        for (size_t k82 = random_count(rng); k82 > 0; --k82) {
-            randomize(v81.emplace_back(), rng, version);
-        }
+        random_array(v81, rng, [&](auto& x82) { randomize(x82, rng, version); });
     }
     if (version >= 3) {
         auto& v83 = m.topic_states_;
-        v83.clear();
-        for (size_t k84 = random_count(rng); k84 > 0; --k84) {
-            randomize(v83.emplace_back(), rng, version);
-        }
+        random_array(v83, rng, [&](auto& x84) { randomize(x84, rng, version); });
     }
 }
 
@@ -1009,10 +885,7 @@ void randomize(StopReplicaResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.error_code_ = random_int16(rng);
     auto& v85 = m.partition_errors_;
-    v85.clear();
-    for (size_t k86 = random_count(rng); k86 > 0; --k86) {
-        randomize(v85.emplace_back(), rng, version);
-    }
+    random_array(v85, rng, [&](auto& x86) { randomize(x86, rng, version); });
 }
 
 namespace update_metadata_request_structs {
@@ -1029,22 +902,13 @@ void randomize(UpdateMetadataPartitionState& m, Rng& rng, int16_t version) {
     m.leader_ = random_int32(rng);
     m.leader_epoch_ = random_int32(rng);
     auto& v87 = m.isr_;
-    v87.clear();
-    for (size_t k88 = random_count(rng); k88 > 0; --k88) {
-        v87.push_back(random_int32(rng));
-    }
+    random_array(v87, rng, [&](auto& x88) { x88 = random_int32(rng); });
     m.zk_version_ = random_int32(rng);
     auto& v89 = m.replicas_;
-    v89.clear();
-    for (size_t k90 = random_count(rng); k90 > 0; --k90) {
-        v89.push_back(random_int32(rng));
-    }
+    random_array(v89, rng, [&](auto& x90) { x90 = random_int32(rng); });
     if (version >= 4) {
         auto& v91 = m.offline_replicas_;
-        v91.clear();
-        for (size_t k92 = random_count(rng); k92 > 0; --k92) {
-            v91.push_back(random_int32(rng));
-        }
+        random_array(v91, rng, [&](auto& x92) { x92 = random_int32(rng); });
     }
 }
 
@@ -1060,10 +924,7 @@ void randomize(UpdateMetadataTopicState& m, Rng& rng, int16_t version) {
     }
     if (version >= 5) {
         auto& v93 = m.partition_states_;
-        v93.clear();
-        for (size_t k94 = random_count(rng); k94 > 0; --k94) {
-            randomize(v93.emplace_back(), rng, version);
-        }
+        random_array(v93, rng, [&](auto& x94) { randomize(x94, rng, version); });
     }
 }
 
@@ -1098,10 +959,7 @@ void randomize(UpdateMetadataBroker& m, Rng& rng, int16_t version) {
     }
     if (version >= 1) {
         auto& v95 = m.endpoints_;
-        v95.clear();
-        for (size_t k96 = random_count(rng); k96 > 0; --k96) {
-            randomize(v95.emplace_back(), rng, version);
-        }
+        random_array(v95, rng, [&](auto& x96) { randomize(x96, rng, version); });
     }
     if (version >= 2) {
         if (random_null(rng)) {
@@ -1131,23 +989,14 @@ void randomize(UpdateMetadataRequest& m, Rng& rng, int16_t version) {
     }
     if (version <= 4) {
         auto& v97 = m.ungrouped_partition_states_;
-        v97.clear();
-        for (size_t k98 = random_count(rng); k98 > 0; --k98) {
-            randomize(v97.emplace_back(), rng, version);
-        }
+        random_array(v97, rng, [&](auto& x98) { randomize(x98, rng, version); });
     }
     if (version >= 5) {
         auto& v99 = m.topic_states_;
-        v99.clear();
-        for (size_t k100 = random_count(rng); k100 > 0; --k100) {
-            randomize(v99.emplace_back(), rng, version);
-        }
+        random_array(v99, rng, [&](auto& x100) { randomize(x100, rng, version); });
     }
     auto& v101 = m.live_brokers_;
-    v101.clear();
-    for (size_t k102 = random_count(rng); k102 > 0; --k102) {
-        randomize(v101.emplace_back(), rng, version);
-    }
+    random_array(v101, rng, [&](auto& x102) { randomize(x102, rng, version); });
 }
 
 void randomize(UpdateMetadataResponse& m, Rng& rng, int16_t version) {
@@ -1185,10 +1034,7 @@ void randomize(ControlledShutdownResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.error_code_ = random_int16(rng);
     auto& v103 = m.remaining_partitions_;
-    v103.clear();
-    for (size_t k104 = random_count(rng); k104 > 0; --k104) {
-        randomize(v103.emplace_back(), rng, version);
-    }
+    random_array(v103, rng, [&](auto& x104) { randomize(x104, rng, version); });
 }
 
 namespace offset_commit_request_structs {
@@ -1218,10 +1064,7 @@ void randomize(OffsetCommitRequestTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v105 = m.partitions_;
-    v105.clear();
-    for (size_t k106 = random_count(rng); k106 > 0; --k106) {
-        randomize(v105.emplace_back(), rng, version);
-    }
+    random_array(v105, rng, [&](auto& x106) { randomize(x106, rng, version); });
 }
 
 }  // namespace offset_commit_request_structs
@@ -1248,10 +1091,7 @@ void randomize(OffsetCommitRequest& m, Rng& rng, int16_t version) {
         m.retention_time_ms_ = random_int64(rng);
     }
     auto& v107 = m.topics_;
-    v107.clear();
-    for (size_t k108 = random_count(rng); k108 > 0; --k108) {
-        randomize(v107.emplace_back(), rng, version);
-    }
+    random_array(v107, rng, [&](auto& x108) { randomize(x108, rng, version); });
 }
 
 namespace offset_commit_response_structs {
@@ -1270,10 +1110,7 @@ void randomize(OffsetCommitResponseTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v109 = m.partitions_;
-    v109.clear();
-    for (size_t k110 = random_count(rng); k110 > 0; --k110) {
-        randomize(v109.emplace_back(), rng, version);
-    }
+    random_array(v109, rng, [&](auto& x110) { randomize(x110, rng, version); });
 }
 
 }  // namespace offset_commit_response_structs
@@ -1286,10 +1123,7 @@ void randomize(OffsetCommitResponse& m, Rng& rng, int16_t version) {
         m.throttle_time_ms_ = random_int32(rng);
     }
     auto& v111 = m.topics_;
-    v111.clear();
-    for (size_t k112 = random_count(rng); k112 > 0; --k112) {
-        randomize(v111.emplace_back(), rng, version);
-    }
+    random_array(v111, rng, [&](auto& x112) { randomize(x112, rng, version); });
 }
 
 namespace offset_fetch_request_structs {
@@ -1303,10 +1137,7 @@ void randomize(OffsetFetchRequestTopic& m, Rng& rng, int16_t version) {
     }
     if (version <= 7) {
         auto& v113 = m.partition_indexes_;
-        v113.clear();
-        for (size_t k114 = random_count(rng); k114 > 0; --k114) {
-            v113.push_back(random_int32(rng));
-        }
+        random_array(v113, rng, [&](auto& x114) { x114 = random_int32(rng); });
     }
 }
 
@@ -1319,10 +1150,7 @@ void randomize(OffsetFetchRequestTopics& m, Rng& rng, int16_t version) {
     }
     if (version >= 8) {
         auto& v115 = m.partition_indexes_;
-        v115.clear();
-        for (size_t k116 = random_count(rng); k116 > 0; --k116) {
-            v115.push_back(random_int32(rng));
-        }
+        random_array(v115, rng, [&](auto& x116) { x116 = random_int32(rng); });
     }
 }
 
@@ -1348,9 +1176,7 @@ void randomize(OffsetFetchRequestGroup& m, Rng& rng, int16_t version) {
             m.topics_.reset();
         } else {
             auto& v117 = m.topics_.emplace();
-            for (size_t k118 = random_count(rng); k118 > 0; --k118) {
-                randomize(v117.emplace_back(), rng, version);
-            }
+            random_array(v117, rng, [&](auto& x118) { randomize(x118, rng, version); });
         }
     }
 }
@@ -1369,17 +1195,12 @@ void randomize(OffsetFetchRequest& m, Rng& rng, int16_t version) {
             m.topics_.reset();
         } else {
             auto& v119 = m.topics_.emplace();
-            for (size_t k120 = random_count(rng); k120 > 0; --k120) {
-                randomize(v119.emplace_back(), rng, version);
-            }
+            random_array(v119, rng, [&](auto& x120) { randomize(x120, rng, version); });
         }
     }
     if (version >= 8) {
         auto& v121 = m.groups_;
-        v121.clear();
-        for (size_t k122 = random_count(rng); k122 > 0; --k122) {
-            randomize(v121.emplace_back(), rng, version);
-        }
+        random_array(v121, rng, [&](auto& x122) { randomize(x122, rng, version); });
     }
     if (version >= 7) {
         m.require_stable_ = random_bool(rng);
@@ -1422,10 +1243,7 @@ void randomize(OffsetFetchResponseTopic& m, Rng& rng, int16_t version) {
     }
     if (version <= 7) {
         auto& v123 = m.partitions_;
-        v123.clear();
-        for (size_t k124 = random_count(rng); k124 > 0; --k124) {
-            randomize(v123.emplace_back(), rng, version);
-        }
+        random_array(v123, rng, [&](auto& x124) { randomize(x124, rng, version); });
     }
 }
 
@@ -1463,10 +1281,7 @@ void randomize(OffsetFetchResponseTopics& m, Rng& rng, int16_t version) {
     }
     if (version >= 8) {
         auto& v125 = m.partitions_;
-        v125.clear();
-        for (size_t k126 = random_count(rng); k126 > 0; --k126) {
-            randomize(v125.emplace_back(), rng, version);
-        }
+        random_array(v125, rng, [&](auto& x126) { randomize(x126, rng, version); });
     }
 }
 
@@ -1479,10 +1294,7 @@ void randomize(OffsetFetchResponseGroup& m, Rng& rng, int16_t version) {
     }
     if (version >= 8) {
         auto& v127 = m.topics_;
-        v127.clear();
-        for (size_t k128 = random_count(rng); k128 > 0; --k128) {
-            randomize(v127.emplace_back(), rng, version);
-        }
+        random_array(v127, rng, [&](auto& x128) { randomize(x128, rng, version); });
     }
     if (version >= 8) {
         m.error_code_ = random_int16(rng);
@@ -1500,20 +1312,14 @@ void randomize(OffsetFetchResponse& m, Rng& rng, int16_t version) {
     }
     if (version <= 7) {
         auto& v129 = m.topics_;
-        v129.clear();
-        for (size_t k130 = random_count(rng); k130 > 0; --k130) {
-            randomize(v129.emplace_back(), rng, version);
-        }
+        random_array(v129, rng, [&](auto& x130) { randomize(x130, rng, version); });
     }
     if (version >= 2 && version <= 7) {
         m.error_code_ = random_int16(rng);
     }
     if (version >= 8) {
         auto& v131 = m.groups_;
-        v131.clear();
-        for (size_t k132 = random_count(rng); k132 > 0; --k132) {
-            randomize(v131.emplace_back(), rng, version);
-        }
+        random_array(v131, rng, [&](auto& x132) { randomize(x132, rng, version); });
     }
 }
 
@@ -1529,10 +1335,7 @@ void randomize(FindCoordinatorRequest& m, Rng& rng, int16_t version) {
     }
     if (version >= 4) {
         auto& v133 = m.coordinator_keys_;
-        v133.clear();
-        for (size_t k134 = random_count(rng); k134 > 0; --k134) {
-            v133.push_back(random_string(rng));
-        }
+        random_array(v133, rng, [&](auto& x134) { x134 = random_string(rng); });
     }
 }
 
@@ -1596,10 +1399,7 @@ void randomize(FindCoordinatorResponse& m, Rng& rng, int16_t version) {
     }
     if (version >= 4) {
         auto& v135 = m.coordinators_;
-        v135.clear();
-        for (size_t k136 = random_count(rng); k136 > 0; --k136) {
-            randomize(v135.emplace_back(), rng, version);
-        }
+        random_array(v135, rng, [&](auto& x136) { randomize(x136, rng, version); });
     }
 }
 
@@ -1634,10 +1434,7 @@ void randomize(JoinGroupRequest& m, Rng& rng, int16_t version) {
     }
     m.protocol_type_ = random_string(rng);
     auto& v137 = m.protocols_;
-    v137.clear();
-    for (size_t k138 = random_count(rng); k138 > 0; --k138) {
-        randomize(v137.emplace_back(), rng, version);
-    }
+    random_array(v137, rng, [&](auto& x138) { randomize(x138, rng, version); });
     if (version >= 8) {
         if (random_null(rng)) {
             m.reason_.reset();
@@ -1693,10 +1490,7 @@ void randomize(JoinGroupResponse& m, Rng& rng, int16_t version) {
     }
     m.member_id_ = random_string(rng);
     auto& v139 = m.members_;
-    v139.clear();
-    for (size_t k140 = random_count(rng); k140 > 0; --k140) {
-        randomize(v139.emplace_back(), rng, version);
-    }
+    random_array(v139, rng, [&](auto& x140) { randomize(x140, rng, version); });
 }
 
 void randomize(HeartbeatRequest& m, Rng& rng, int16_t version) {
@@ -1762,10 +1556,7 @@ void randomize(LeaveGroupRequest& m, Rng& rng, int16_t version) {
     }
     if (version >= 3) {
         auto& v141 = m.members_;
-        v141.clear();
-        for (size_t k142 = random_count(rng); k142 > 0; --k142) {
-            randomize(v141.emplace_back(), rng, version);
-        }
+        random_array(v141, rng, [&](auto& x142) { randomize(x142, rng, version); });
     }
 }
 
@@ -1802,10 +1593,7 @@ void randomize(LeaveGroupResponse& m, Rng& rng, int16_t version) {
     m.error_code_ = random_int16(rng);
     if (version >= 3) {
         auto& v143 = m.members_;
-        v143.clear();
-        for (size_t k144 = random_count(rng); k144 > 0; --k144) {
-            randomize(v143.emplace_back(), rng, version);
-        }
+        random_array(v143, rng, [&](auto& x144) { randomize(x144, rng, version); });
     }
 }
 
@@ -1850,10 +1638,7 @@ void randomize(SyncGroupRequest& m, Rng& rng, int16_t version) {
         }
     }
     auto& v145 = m.assignments_;
-    v145.clear();
-    for (size_t k146 = random_count(rng); k146 > 0; --k146) {
-        randomize(v145.emplace_back(), rng, version);
-    }
+    random_array(v145, rng, [&](auto& x146) { randomize(x146, rng, version); });
 }
 
 void randomize(SyncGroupResponse& m, Rng& rng, int16_t version) {
@@ -1886,10 +1671,7 @@ void randomize(DescribeGroupsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v147 = m.groups_;
-    v147.clear();
-    for (size_t k148 = random_count(rng); k148 > 0; --k148) {
-        v147.push_back(random_string(rng));
-    }
+    random_array(v147, rng, [&](auto& x148) { x148 = random_string(rng); });
     if (version >= 3) {
         m.include_authorized_operations_ = random_bool(rng);
     }
@@ -1925,10 +1707,7 @@ void randomize(DescribedGroup& m, Rng& rng, int16_t version) {
     m.protocol_type_ = random_string(rng);
     m.protocol_data_ = random_string(rng);
     auto& v149 = m.members_;
-    v149.clear();
-    for (size_t k150 = random_count(rng); k150 > 0; --k150) {
-        randomize(v149.emplace_back(), rng, version);
-    }
+    random_array(v149, rng, [&](auto& x150) { randomize(x150, rng, version); });
     if (version >= 3) {
         m.authorized_operations_ = random_int32(rng);
     }
@@ -1944,10 +1723,7 @@ void randomize(DescribeGroupsResponse& m, Rng& rng, int16_t version) {
         m.throttle_time_ms_ = random_int32(rng);
     }
     auto& v151 = m.groups_;
-    v151.clear();
-    for (size_t k152 = random_count(rng); k152 > 0; --k152) {
-        randomize(v151.emplace_back(), rng, version);
-    }
+    random_array(v151, rng, [&](auto& x152) { randomize(x152, rng, version); });
 }
 
 void randomize(ListGroupsRequest& m, Rng& rng, int16_t version) {
@@ -1956,17 +1732,11 @@ void randomize(ListGroupsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     if (version >= 4) {
         auto& v153 = m.states_filter_;
-        v153.clear();
-        for (size_t k154 = random_count(rng); k154 > 0; --k154) {
-            v153.push_back(random_string(rng));
-        }
+        random_array(v153, rng, [&](auto& x154) { x154 = random_string(rng); });
     }
     if (version >= 5) {
         auto& v155 = m.types_filter_;
-        v155.clear();
-        for (size_t k156 = random_count(rng); k156 > 0; --k156) {
-            v155.push_back(random_string(rng));
-        }
+        random_array(v155, rng, [&](auto& x156) { x156 = random_string(rng); });
     }
 }
 
@@ -1997,10 +1767,7 @@ void randomize(ListGroupsResponse& m, Rng& rng, int16_t version) {
     }
     m.error_code_ = random_int16(rng);
     auto& v157 = m.groups_;
-    v157.clear();
-    for (size_t k158 = random_count(rng); k158 > 0; --k158) {
-        randomize(v157.emplace_back(), rng, version);
-    }
+    random_array(v157, rng, [&](auto& x158) { randomize(x158, rng, version); });
 }
 
 void randomize(SaslHandshakeRequest& m, Rng& rng, int16_t version) {
@@ -2016,10 +1783,7 @@ void randomize(SaslHandshakeResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.error_code_ = random_int16(rng);
     auto& v159 = m.mechanisms_;
-    v159.clear();
-    for (size_t k160 = random_count(rng); k160 > 0; --k160) {
-        v159.push_back(random_string(rng));
-    }
+    random_array(v159, rng, [&](auto& x160) { x160 = random_string(rng); });
 }
 
 void randomize(ApiVersionsRequest& m, Rng& rng, int16_t version) {
@@ -2083,29 +1847,20 @@ void randomize(ApiVersionsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.error_code_ = random_int16(rng);
     auto& v161 = m.api_keys_;
-    v161.clear();
-    for (size_t k162 = random_count(rng); k162 > 0; --k162) {
-        randomize(v161.emplace_back(), rng, version);
-    }
+    random_array(v161, rng, [&](auto& x162) { randomize(x162, rng, version); });
     if (version >= 1) {
         m.throttle_time_ms_ = random_int32(rng);
     }
     if ((version >= 3) && !random_keep_default(rng)) {
         auto& v163 = m.supported_features_;
-        v163.clear();
-        for (size_t k164 = random_count(rng); k164 > 0; --k164) {
-            randomize(v163.emplace_back(), rng, version);
-        }
+        random_array(v163, rng, [&](auto& x164) { randomize(x164, rng, version); });
     }
     if ((version >= 3) && !random_keep_default(rng)) {
         m.finalized_features_epoch_ = random_int64(rng);
     }
     if ((version >= 3) && !random_keep_default(rng)) {
         auto& v165 = m.finalized_features_;
-        v165.clear();
-        for (size_t k166 = random_count(rng); k166 > 0; --k166) {
-            randomize(v165.emplace_back(), rng, version);
-        }
+        random_array(v165, rng, [&](auto& x166) { randomize(x166, rng, version); });
     }
     if ((version >= 3) && !random_keep_default(rng)) {
         m.zk_migration_ready_ = random_bool(rng);
@@ -2120,10 +1875,7 @@ void randomize(CreatableReplicaAssignment& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.partition_index_ = random_int32(rng);
     auto& v167 = m.broker_ids_;
-    v167.clear();
-    for (size_t k168 = random_count(rng); k168 > 0; --k168) {
-        v167.push_back(random_int32(rng));
-    }
+    random_array(v167, rng, [&](auto& x168) { x168 = random_int32(rng); });
 }
 
 void randomize(CreatableTopicConfig& m, Rng& rng, int16_t version) {
@@ -2146,15 +1898,9 @@ void randomize(CreatableTopic& m, Rng& rng, int16_t version) {
     m.num_partitions_ = random_int32(rng);
     m.replication_factor_ = random_int16(rng);
     auto& v169 = m.assignments_;
-    v169.clear();
-    for (size_t k170 = random_count(rng); k170 > 0; --k170) {
-        randomize(v169.emplace_back(), rng, version);
-    }
+    random_array(v169, rng, [&](auto& x170) { randomize(x170, rng, version); });
     auto& v171 = m.configs_;
-    v171.clear();
-    for (size_t k172 = random_count(rng); k172 > 0; --k172) {
-        randomize(v171.emplace_back(), rng, version);
-    }
+    random_array(v171, rng, [&](auto& x172) { randomize(x172, rng, version); });
 }
 
 }  // namespace create_topics_request_structs
@@ -2164,10 +1910,7 @@ void randomize(CreateTopicsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v173 = m.topics_;
-    v173.clear();
-    for (size_t k174 = random_count(rng); k174 > 0; --k174) {
-        randomize(v173.emplace_back(), rng, version);
-    }
+    random_array(v173, rng, [&](auto& x174) { randomize(x174, rng, version); });
     m.timeout_ms_ = random_int32(rng);
     if (version >= 1) {
         m.validate_only_ = random_bool(rng);
@@ -2231,9 +1974,7 @@ void randomize(CreatableTopicResult& m, Rng& rng, int16_t version) {
             m.configs_.reset();
         } else {
             auto& v175 = m.configs_.emplace();
-            for (size_t k176 = random_count(rng); k176 > 0; --k176) {
-                randomize(v175.emplace_back(), rng, version);
-            }
+            random_array(v175, rng, [&](auto& x176) { randomize(x176, rng, version); });
         }
     }
 }
@@ -2248,10 +1989,7 @@ void randomize(CreateTopicsResponse& m, Rng& rng, int16_t version) {
         m.throttle_time_ms_ = random_int32(rng);
     }
     auto& v177 = m.topics_;
-    v177.clear();
-    for (size_t k178 = random_count(rng); k178 > 0; --k178) {
-        randomize(v177.emplace_back(), rng, version);
-    }
+    random_array(v177, rng, [&](auto& x178) { randomize(x178, rng, version); });
 }
 
 namespace delete_topics_request_structs {
@@ -2280,17 +2018,11 @@ void randomize(DeleteTopicsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     if (version >= 6) {
         auto& v179 = m.topics_;
-        v179.clear();
-        for (size_t k180 = random_count(rng); k180 > 0; --k180) {
-            randomize(v179.emplace_back(), rng, version);
-        }
+        random_array(v179, rng, [&](auto& x180) { randomize(x180, rng, version); });
     }
     if (version <= 5) {
         auto& v181 = m.topic_names_;
-        v181.clear();
-        for (size_t k182 = random_count(rng); k182 > 0; --k182) {
-            v181.push_back(random_string(rng));
-        }
+        random_array(v181, rng, [&](auto& x182) { x182 = random_string(rng); });
     }
     m.timeout_ms_ = random_int32(rng);
 }
@@ -2329,10 +2061,7 @@ void randomize(DeleteTopicsResponse& m, Rng& rng, int16_t version) {
         m.throttle_time_ms_ = random_int32(rng);
     }
     auto& v183 = m.responses_;
-    v183.clear();
-    for (size_t k184 = random_count(rng); k184 > 0; --k184) {
-        randomize(v183.emplace_back(), rng, version);
-    }
+    random_array(v183, rng, [&](auto& x184) { randomize(x184, rng, version); });
 }
 
 namespace delete_records_request_structs {
@@ -2351,10 +2080,7 @@ void randomize(DeleteRecordsTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v185 = m.partitions_;
-    v185.clear();
-    for (size_t k186 = random_count(rng); k186 > 0; --k186) {
-        randomize(v185.emplace_back(), rng, version);
-    }
+    random_array(v185, rng, [&](auto& x186) { randomize(x186, rng, version); });
 }
 
 }  // namespace delete_records_request_structs
@@ -2364,10 +2090,7 @@ void randomize(DeleteRecordsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v187 = m.topics_;
-    v187.clear();
-    for (size_t k188 = random_count(rng); k188 > 0; --k188) {
-        randomize(v187.emplace_back(), rng, version);
-    }
+    random_array(v187, rng, [&](auto& x188) { randomize(x188, rng, version); });
     m.timeout_ms_ = random_int32(rng);
 }
 
@@ -2388,10 +2111,7 @@ void randomize(DeleteRecordsTopicResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v189 = m.partitions_;
-    v189.clear();
-    for (size_t k190 = random_count(rng); k190 > 0; --k190) {
-        randomize(v189.emplace_back(), rng, version);
-    }
+    random_array(v189, rng, [&](auto& x190) { randomize(x190, rng, version); });
 }
 
 }  // namespace delete_records_response_structs
@@ -2402,10 +2122,7 @@ void randomize(DeleteRecordsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v191 = m.topics_;
-    v191.clear();
-    for (size_t k192 = random_count(rng); k192 > 0; --k192) {
-        randomize(v191.emplace_back(), rng, version);
-    }
+    random_array(v191, rng, [&](auto& x192) { randomize(x192, rng, version); });
 }
 
 void randomize(InitProducerIdRequest& m, Rng& rng, int16_t version) {
@@ -2455,10 +2172,7 @@ void randomize(OffsetForLeaderTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_ = random_string(rng);
     auto& v193 = m.partitions_;
-    v193.clear();
-    for (size_t k194 = random_count(rng); k194 > 0; --k194) {
-        randomize(v193.emplace_back(), rng, version);
-    }
+    random_array(v193, rng, [&](auto& x194) { randomize(x194, rng, version); });
 }
 
 }  // namespace offset_for_leader_epoch_request_structs
@@ -2471,10 +2185,7 @@ void randomize(OffsetForLeaderEpochRequest& m, Rng& rng, int16_t version) {
         m.replica_id_ = random_int32(rng);
     }
     auto& v195 = m.topics_;
-    v195.clear();
-    for (size_t k196 = random_count(rng); k196 > 0; --k196) {
-        randomize(v195.emplace_back(), rng, version);
-    }
+    random_array(v195, rng, [&](auto& x196) { randomize(x196, rng, version); });
 }
 
 namespace offset_for_leader_epoch_response_structs {
@@ -2497,10 +2208,7 @@ void randomize(OffsetForLeaderTopicResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_ = random_string(rng);
     auto& v197 = m.partitions_;
-    v197.clear();
-    for (size_t k198 = random_count(rng); k198 > 0; --k198) {
-        randomize(v197.emplace_back(), rng, version);
-    }
+    random_array(v197, rng, [&](auto& x198) { randomize(x198, rng, version); });
 }
 
 }  // namespace offset_for_leader_epoch_response_structs
@@ -2513,10 +2221,7 @@ void randomize(OffsetForLeaderEpochResponse& m, Rng& rng, int16_t version) {
         m.throttle_time_ms_ = random_int32(rng);
     }
     auto& v199 = m.topics_;
-    v199.clear();
-    for (size_t k200 = random_count(rng); k200 > 0; --k200) {
-        randomize(v199.emplace_back(), rng, version);
-    }
+    random_array(v199, rng, [&](auto& x200) { randomize(x200, rng, version); });
 }
 
 namespace add_partitions_to_txn_request_structs {
@@ -2527,10 +2232,7 @@ void randomize(AddPartitionsToTxnTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v201 = m.partitions_;
-    v201.clear();
-    for (size_t k202 = random_count(rng); k202 > 0; --k202) {
-        v201.push_back(random_int32(rng));
-    }
+    random_array(v201, rng, [&](auto& x202) { x202 = random_int32(rng); });
 }
 
 void randomize(AddPartitionsToTxnTransaction& m, Rng& rng, int16_t version) {
@@ -2551,10 +2253,7 @@ void randomize(AddPartitionsToTxnTransaction& m, Rng& rng, int16_t version) {
     }
     if (version >= 4) {
         auto& v203 = m.topics_;
-        v203.clear();
-        for (size_t k204 = random_count(rng); k204 > 0; --k204) {
-            randomize(v203.emplace_back(), rng, version);
-        }
+        random_array(v203, rng, [&](auto& x204) { randomize(x204, rng, version); });
     }
 }
 
@@ -2566,10 +2265,7 @@ void randomize(AddPartitionsToTxnRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     if (version >= 4) {
         auto& v205 = m.transactions_;
-        v205.clear();
-        for (size_t k206 = random_count(rng); k206 > 0; --k206) {
-            randomize(v205.emplace_back(), rng, version);
-        }
+        random_array(v205, rng, [&](auto& x206) { randomize(x206, rng, version); });
     }
     if (version <= 3) {
         m.v3_and_below_transactional_id_ = random_string(rng);
@@ -2582,10 +2278,7 @@ void randomize(AddPartitionsToTxnRequest& m, Rng& rng, int16_t version) {
     }
     if (version <= 3) {
         auto& v207 = m.v3_and_below_topics_;
-        v207.clear();
-        for (size_t k208 = random_count(rng); k208 > 0; --k208) {
-            randomize(v207.emplace_back(), rng, version);
-        }
+        random_array(v207, rng, [&](auto& x208) { randomize(x208, rng, version); });
     }
 }
 
@@ -2605,10 +2298,7 @@ void randomize(AddPartitionsToTxnTopicResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v209 = m.results_by_partition_;
-    v209.clear();
-    for (size_t k210 = random_count(rng); k210 > 0; --k210) {
-        randomize(v209.emplace_back(), rng, version);
-    }
+    random_array(v209, rng, [&](auto& x210) { randomize(x210, rng, version); });
 }
 
 void randomize(AddPartitionsToTxnResult& m, Rng& rng, int16_t version) {
@@ -2620,10 +2310,7 @@ void randomize(AddPartitionsToTxnResult& m, Rng& rng, int16_t version) {
     }
     if (version >= 4) {
         auto& v211 = m.topic_results_;
-        v211.clear();
-        for (size_t k212 = random_count(rng); k212 > 0; --k212) {
-            randomize(v211.emplace_back(), rng, version);
-        }
+        random_array(v211, rng, [&](auto& x212) { randomize(x212, rng, version); });
     }
 }
 
@@ -2639,17 +2326,11 @@ void randomize(AddPartitionsToTxnResponse& m, Rng& rng, int16_t version) {
     }
     if (version >= 4) {
         auto& v213 = m.results_by_transaction_;
-        v213.clear();
-        for (size_t k214 = random_count(rng); k214 > 0; --k214) {
-            randomize(v213.emplace_back(), rng, version);
-        }
+        random_array(v213, rng, [&](auto& x214) { randomize(x214, rng, version); });
     }
     if (version <= 3) {
         auto& v215 = m.results_by_topic_v3_and_below_;
-        v215.clear();
-        for (size_t k216 = random_count(rng); k216 > 0; --k216) {
-            randomize(v215.emplace_back(), rng, version);
-        }
+        random_array(v215, rng, [&](auto& x216) { randomize(x216, rng, version); });
     }
 }
 

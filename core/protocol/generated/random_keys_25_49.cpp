@@ -80,10 +80,7 @@ void randomize(WritableTxnMarkerTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v1 = m.partition_indexes_;
-    v1.clear();
-    for (size_t k2 = random_count(rng); k2 > 0; --k2) {
-        v1.push_back(random_int32(rng));
-    }
+    random_array(v1, rng, [&](auto& x2) { x2 = random_int32(rng); });
 }
 
 void randomize(WritableTxnMarker& m, Rng& rng, int16_t version) {
@@ -94,10 +91,7 @@ void randomize(WritableTxnMarker& m, Rng& rng, int16_t version) {
     m.producer_epoch_ = random_int16(rng);
     m.transaction_result_ = random_bool(rng);
     auto& v3 = m.topics_;
-    v3.clear();
-    for (size_t k4 = random_count(rng); k4 > 0; --k4) {
-        randomize(v3.emplace_back(), rng, version);
-    }
+    random_array(v3, rng, [&](auto& x4) { randomize(x4, rng, version); });
     m.coordinator_epoch_ = random_int32(rng);
 }
 
@@ -108,10 +102,7 @@ void randomize(WriteTxnMarkersRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v5 = m.markers_;
-    v5.clear();
-    for (size_t k6 = random_count(rng); k6 > 0; --k6) {
-        randomize(v5.emplace_back(), rng, version);
-    }
+    random_array(v5, rng, [&](auto& x6) { randomize(x6, rng, version); });
 }
 
 namespace write_txn_markers_response_structs {
@@ -130,10 +121,7 @@ void randomize(WritableTxnMarkerTopicResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v7 = m.partitions_;
-    v7.clear();
-    for (size_t k8 = random_count(rng); k8 > 0; --k8) {
-        randomize(v7.emplace_back(), rng, version);
-    }
+    random_array(v7, rng, [&](auto& x8) { randomize(x8, rng, version); });
 }
 
 void randomize(WritableTxnMarkerResult& m, Rng& rng, int16_t version) {
@@ -142,10 +130,7 @@ void randomize(WritableTxnMarkerResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.producer_id_ = random_int64(rng);
     auto& v9 = m.topics_;
-    v9.clear();
-    for (size_t k10 = random_count(rng); k10 > 0; --k10) {
-        randomize(v9.emplace_back(), rng, version);
-    }
+    random_array(v9, rng, [&](auto& x10) { randomize(x10, rng, version); });
 }
 
 }  // namespace write_txn_markers_response_structs
@@ -155,10 +140,7 @@ void randomize(WriteTxnMarkersResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v11 = m.markers_;
-    v11.clear();
-    for (size_t k12 = random_count(rng); k12 > 0; --k12) {
-        randomize(v11.emplace_back(), rng, version);
-    }
+    random_array(v11, rng, [&](auto& x12) { randomize(x12, rng, version); });
 }
 
 namespace txn_offset_commit_request_structs {
@@ -185,10 +167,7 @@ void randomize(TxnOffsetCommitRequestTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v13 = m.partitions_;
-    v13.clear();
-    for (size_t k14 = random_count(rng); k14 > 0; --k14) {
-        randomize(v13.emplace_back(), rng, version);
-    }
+    random_array(v13, rng, [&](auto& x14) { randomize(x14, rng, version); });
 }
 
 }  // namespace txn_offset_commit_request_structs
@@ -215,10 +194,7 @@ void randomize(TxnOffsetCommitRequest& m, Rng& rng, int16_t version) {
         }
     }
     auto& v15 = m.topics_;
-    v15.clear();
-    for (size_t k16 = random_count(rng); k16 > 0; --k16) {
-        randomize(v15.emplace_back(), rng, version);
-    }
+    random_array(v15, rng, [&](auto& x16) { randomize(x16, rng, version); });
 }
 
 namespace txn_offset_commit_response_structs {
@@ -237,10 +213,7 @@ void randomize(TxnOffsetCommitResponseTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v17 = m.partitions_;
-    v17.clear();
-    for (size_t k18 = random_count(rng); k18 > 0; --k18) {
-        randomize(v17.emplace_back(), rng, version);
-    }
+    random_array(v17, rng, [&](auto& x18) { randomize(x18, rng, version); });
 }
 
 }  // namespace txn_offset_commit_response_structs
@@ -251,10 +224,7 @@ void randomize(TxnOffsetCommitResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v19 = m.topics_;
-    v19.clear();
-    for (size_t k20 = random_count(rng); k20 > 0; --k20) {
-        randomize(v19.emplace_back(), rng, version);
-    }
+    random_array(v19, rng, [&](auto& x20) { randomize(x20, rng, version); });
 }
 
 void randomize(DescribeAclsRequest& m, Rng& rng, int16_t version) {
@@ -306,10 +276,7 @@ void randomize(DescribeAclsResource& m, Rng& rng, int16_t version) {
         m.pattern_type_ = random_int8(rng);
     }
     auto& v21 = m.acls_;
-    v21.clear();
-    for (size_t k22 = random_count(rng); k22 > 0; --k22) {
-        randomize(v21.emplace_back(), rng, version);
-    }
+    random_array(v21, rng, [&](auto& x22) { randomize(x22, rng, version); });
 }
 
 }  // namespace describe_acls_response_structs
@@ -326,10 +293,7 @@ void randomize(DescribeAclsResponse& m, Rng& rng, int16_t version) {
         m.error_message_ = random_string(rng);
     }
     auto& v23 = m.resources_;
-    v23.clear();
-    for (size_t k24 = random_count(rng); k24 > 0; --k24) {
-        randomize(v23.emplace_back(), rng, version);
-    }
+    random_array(v23, rng, [&](auto& x24) { randomize(x24, rng, version); });
 }
 
 namespace create_acls_request_structs {
@@ -356,10 +320,7 @@ void randomize(CreateAclsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v25 = m.creations_;
-    v25.clear();
-    for (size_t k26 = random_count(rng); k26 > 0; --k26) {
-        randomize(v25.emplace_back(), rng, version);
-    }
+    random_array(v25, rng, [&](auto& x26) { randomize(x26, rng, version); });
 }
 
 namespace create_acls_response_structs {
@@ -384,10 +345,7 @@ void randomize(CreateAclsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v27 = m.results_;
-    v27.clear();
-    for (size_t k28 = random_count(rng); k28 > 0; --k28) {
-        randomize(v27.emplace_back(), rng, version);
-    }
+    random_array(v27, rng, [&](auto& x28) { randomize(x28, rng, version); });
 }
 
 namespace delete_acls_request_structs {
@@ -426,10 +384,7 @@ void randomize(DeleteAclsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v29 = m.filters_;
-    v29.clear();
-    for (size_t k30 = random_count(rng); k30 > 0; --k30) {
-        randomize(v29.emplace_back(), rng, version);
-    }
+    random_array(v29, rng, [&](auto& x30) { randomize(x30, rng, version); });
 }
 
 namespace delete_acls_response_structs {
@@ -466,10 +421,7 @@ void randomize(DeleteAclsFilterResult& m, Rng& rng, int16_t version) {
         m.error_message_ = random_string(rng);
     }
     auto& v31 = m.matching_acls_;
-    v31.clear();
-    for (size_t k32 = random_count(rng); k32 > 0; --k32) {
-        randomize(v31.emplace_back(), rng, version);
-    }
+    random_array(v31, rng, [&](auto& x32) { randomize(x32, rng, version); });
 }
 
 }  // namespace delete_acls_response_structs
@@ -480,10 +432,7 @@ void randomize(DeleteAclsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v33 = m.filter_results_;
-    v33.clear();
-    for (size_t k34 = random_count(rng); k34 > 0; --k34) {
-        randomize(v33.emplace_back(), rng, version);
-    }
+    random_array(v33, rng, [&](auto& x34) { randomize(x34, rng, version); });
 }
 
 namespace describe_configs_request_structs {
@@ -498,9 +447,7 @@ void randomize(DescribeConfigsResource& m, Rng& rng, int16_t version) {
         m.configuration_keys_.reset();
     } else {
         auto& v35 = m.configuration_keys_.emplace();
-        for (size_t k36 = random_count(rng); k36 > 0; --k36) {
-            v35.push_back(random_string(rng));
-        }
+        random_array(v35, rng, [&](auto& x36) { x36 = random_string(rng); });
     }
 }
 
@@ -511,10 +458,7 @@ void randomize(DescribeConfigsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v37 = m.resources_;
-    v37.clear();
-    for (size_t k38 = random_count(rng); k38 > 0; --k38) {
-        randomize(v37.emplace_back(), rng, version);
-    }
+    random_array(v37, rng, [&](auto& x38) { randomize(x38, rng, version); });
     if (version >= 1) {
         m.include_synonyms_ = random_bool(rng);
     }
@@ -564,10 +508,7 @@ void randomize(DescribeConfigsResourceResult& m, Rng& rng, int16_t version) {
     m.is_sensitive_ = random_bool(rng);
     if (version >= 1) {
         auto& v39 = m.synonyms_;
-        v39.clear();
-        for (size_t k40 = random_count(rng); k40 > 0; --k40) {
-            randomize(v39.emplace_back(), rng, version);
-        }
+        random_array(v39, rng, [&](auto& x40) { randomize(x40, rng, version); });
     }
     if (version >= 3) {
         m.config_type_ = random_int8(rng);
@@ -594,10 +535,7 @@ void randomize(DescribeConfigsResult& m, Rng& rng, int16_t version) {
     m.resource_type_ = random_int8(rng);
     m.resource_name_ = random_string(rng);
     auto& v41 = m.configs_;
-    v41.clear();
-    for (size_t k42 = random_count(rng); k42 > 0; --k42) {
-        randomize(v41.emplace_back(), rng, version);
-    }
+    random_array(v41, rng, [&](auto& x42) { randomize(x42, rng, version); });
 }
 
 }  // namespace describe_configs_response_structs
@@ -608,10 +546,7 @@ void randomize(DescribeConfigsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v43 = m.results_;
-    v43.clear();
-    for (size_t k44 = random_count(rng); k44 > 0; --k44) {
-        randomize(v43.emplace_back(), rng, version);
-    }
+    random_array(v43, rng, [&](auto& x44) { randomize(x44, rng, version); });
 }
 
 namespace alter_configs_request_structs {
@@ -635,10 +570,7 @@ void randomize(AlterConfigsResource& m, Rng& rng, int16_t version) {
     m.resource_type_ = random_int8(rng);
     m.resource_name_ = random_string(rng);
     auto& v45 = m.configs_;
-    v45.clear();
-    for (size_t k46 = random_count(rng); k46 > 0; --k46) {
-        randomize(v45.emplace_back(), rng, version);
-    }
+    random_array(v45, rng, [&](auto& x46) { randomize(x46, rng, version); });
 }
 
 }  // namespace alter_configs_request_structs
@@ -648,10 +580,7 @@ void randomize(AlterConfigsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v47 = m.resources_;
-    v47.clear();
-    for (size_t k48 = random_count(rng); k48 > 0; --k48) {
-        randomize(v47.emplace_back(), rng, version);
-    }
+    random_array(v47, rng, [&](auto& x48) { randomize(x48, rng, version); });
     m.validate_only_ = random_bool(rng);
 }
 
@@ -679,10 +608,7 @@ void randomize(AlterConfigsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v49 = m.responses_;
-    v49.clear();
-    for (size_t k50 = random_count(rng); k50 > 0; --k50) {
-        randomize(v49.emplace_back(), rng, version);
-    }
+    random_array(v49, rng, [&](auto& x50) { randomize(x50, rng, version); });
 }
 
 namespace alter_replica_log_dirs_request_structs {
@@ -693,10 +619,7 @@ void randomize(AlterReplicaLogDirTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v51 = m.partitions_;
-    v51.clear();
-    for (size_t k52 = random_count(rng); k52 > 0; --k52) {
-        v51.push_back(random_int32(rng));
-    }
+    random_array(v51, rng, [&](auto& x52) { x52 = random_int32(rng); });
 }
 
 void randomize(AlterReplicaLogDir& m, Rng& rng, int16_t version) {
@@ -705,10 +628,7 @@ void randomize(AlterReplicaLogDir& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.path_ = random_string(rng);
     auto& v53 = m.topics_;
-    v53.clear();
-    for (size_t k54 = random_count(rng); k54 > 0; --k54) {
-        randomize(v53.emplace_back(), rng, version);
-    }
+    random_array(v53, rng, [&](auto& x54) { randomize(x54, rng, version); });
 }
 
 }  // namespace alter_replica_log_dirs_request_structs
@@ -718,10 +638,7 @@ void randomize(AlterReplicaLogDirsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v55 = m.dirs_;
-    v55.clear();
-    for (size_t k56 = random_count(rng); k56 > 0; --k56) {
-        randomize(v55.emplace_back(), rng, version);
-    }
+    random_array(v55, rng, [&](auto& x56) { randomize(x56, rng, version); });
 }
 
 namespace alter_replica_log_dirs_response_structs {
@@ -740,10 +657,7 @@ void randomize(AlterReplicaLogDirTopicResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_name_ = random_string(rng);
     auto& v57 = m.partitions_;
-    v57.clear();
-    for (size_t k58 = random_count(rng); k58 > 0; --k58) {
-        randomize(v57.emplace_back(), rng, version);
-    }
+    random_array(v57, rng, [&](auto& x58) { randomize(x58, rng, version); });
 }
 
 }  // namespace alter_replica_log_dirs_response_structs
@@ -754,10 +668,7 @@ void randomize(AlterReplicaLogDirsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v59 = m.results_;
-    v59.clear();
-    for (size_t k60 = random_count(rng); k60 > 0; --k60) {
-        randomize(v59.emplace_back(), rng, version);
-    }
+    random_array(v59, rng, [&](auto& x60) { randomize(x60, rng, version); });
 }
 
 namespace describe_log_dirs_request_structs {
@@ -768,10 +679,7 @@ void randomize(DescribableLogDirTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_ = random_string(rng);
     auto& v61 = m.partitions_;
-    v61.clear();
-    for (size_t k62 = random_count(rng); k62 > 0; --k62) {
-        v61.push_back(random_int32(rng));
-    }
+    random_array(v61, rng, [&](auto& x62) { x62 = random_int32(rng); });
 }
 
 }  // namespace describe_log_dirs_request_structs
@@ -784,9 +692,7 @@ void randomize(DescribeLogDirsRequest& m, Rng& rng, int16_t version) {
         m.topics_.reset();
     } else {
         auto& v63 = m.topics_.emplace();
-        for (size_t k64 = random_count(rng); k64 > 0; --k64) {
-            randomize(v63.emplace_back(), rng, version);
-        }
+        random_array(v63, rng, [&](auto& x64) { randomize(x64, rng, version); });
     }
 }
 
@@ -808,10 +714,7 @@ void randomize(DescribeLogDirsTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v65 = m.partitions_;
-    v65.clear();
-    for (size_t k66 = random_count(rng); k66 > 0; --k66) {
-        randomize(v65.emplace_back(), rng, version);
-    }
+    random_array(v65, rng, [&](auto& x66) { randomize(x66, rng, version); });
 }
 
 void randomize(DescribeLogDirsResult& m, Rng& rng, int16_t version) {
@@ -821,10 +724,7 @@ void randomize(DescribeLogDirsResult& m, Rng& rng, int16_t version) {
     m.error_code_ = random_int16(rng);
     m.log_dir_ = random_string(rng);
     auto& v67 = m.topics_;
-    v67.clear();
-    for (size_t k68 = random_count(rng); k68 > 0; --k68) {
-        randomize(v67.emplace_back(), rng, version);
-    }
+    random_array(v67, rng, [&](auto& x68) { randomize(x68, rng, version); });
     if (version >= 4) {
         m.total_bytes_ = random_int64(rng);
     }
@@ -844,10 +744,7 @@ void randomize(DescribeLogDirsResponse& m, Rng& rng, int16_t version) {
         m.error_code_ = random_int16(rng);
     }
     auto& v69 = m.results_;
-    v69.clear();
-    for (size_t k70 = random_count(rng); k70 > 0; --k70) {
-        randomize(v69.emplace_back(), rng, version);
-    }
+    random_array(v69, rng, [&](auto& x70) { randomize(x70, rng, version); });
 }
 
 void randomize(SaslAuthenticateRequest& m, Rng& rng, int16_t version) {
@@ -880,10 +777,7 @@ void randomize(CreatePartitionsAssignment& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v71 = m.broker_ids_;
-    v71.clear();
-    for (size_t k72 = random_count(rng); k72 > 0; --k72) {
-        v71.push_back(random_int32(rng));
-    }
+    random_array(v71, rng, [&](auto& x72) { x72 = random_int32(rng); });
 }
 
 void randomize(CreatePartitionsTopic& m, Rng& rng, int16_t version) {
@@ -896,9 +790,7 @@ void randomize(CreatePartitionsTopic& m, Rng& rng, int16_t version) {
         m.assignments_.reset();
     } else {
         auto& v73 = m.assignments_.emplace();
-        for (size_t k74 = random_count(rng); k74 > 0; --k74) {
-            randomize(v73.emplace_back(), rng, version);
-        }
+        random_array(v73, rng, [&](auto& x74) { randomize(x74, rng, version); });
     }
 }
 
@@ -909,10 +801,7 @@ void randomize(CreatePartitionsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v75 = m.topics_;
-    v75.clear();
-    for (size_t k76 = random_count(rng); k76 > 0; --k76) {
-        randomize(v75.emplace_back(), rng, version);
-    }
+    random_array(v75, rng, [&](auto& x76) { randomize(x76, rng, version); });
     m.timeout_ms_ = random_int32(rng);
     m.validate_only_ = random_bool(rng);
 }
@@ -940,10 +829,7 @@ void randomize(CreatePartitionsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v77 = m.results_;
-    v77.clear();
-    for (size_t k78 = random_count(rng); k78 > 0; --k78) {
-        randomize(v77.emplace_back(), rng, version);
-    }
+    random_array(v77, rng, [&](auto& x78) { randomize(x78, rng, version); });
 }
 
 namespace create_delegation_token_request_structs {
@@ -977,10 +863,7 @@ void randomize(CreateDelegationTokenRequest& m, Rng& rng, int16_t version) {
         }
     }
     auto& v79 = m.renewers_;
-    v79.clear();
-    for (size_t k80 = random_count(rng); k80 > 0; --k80) {
-        randomize(v79.emplace_back(), rng, version);
-    }
+    random_array(v79, rng, [&](auto& x80) { randomize(x80, rng, version); });
     m.max_lifetime_ms_ = random_int64(rng);
 }
 
@@ -1059,9 +942,7 @@ void randomize(DescribeDelegationTokenRequest& m, Rng& rng, int16_t version) {
         m.owners_.reset();
     } else {
         auto& v81 = m.owners_.emplace();
-        for (size_t k82 = random_count(rng); k82 > 0; --k82) {
-            randomize(v81.emplace_back(), rng, version);
-        }
+        random_array(v81, rng, [&](auto& x82) { randomize(x82, rng, version); });
     }
 }
 
@@ -1093,10 +974,7 @@ void randomize(DescribedDelegationToken& m, Rng& rng, int16_t version) {
     m.token_id_ = random_string(rng);
     m.hmac_ = random_bytes(rng);
     auto& v83 = m.renewers_;
-    v83.clear();
-    for (size_t k84 = random_count(rng); k84 > 0; --k84) {
-        randomize(v83.emplace_back(), rng, version);
-    }
+    random_array(v83, rng, [&](auto& x84) { randomize(x84, rng, version); });
 }
 
 }  // namespace describe_delegation_token_response_structs
@@ -1107,10 +985,7 @@ void randomize(DescribeDelegationTokenResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.error_code_ = random_int16(rng);
     auto& v85 = m.tokens_;
-    v85.clear();
-    for (size_t k86 = random_count(rng); k86 > 0; --k86) {
-        randomize(v85.emplace_back(), rng, version);
-    }
+    random_array(v85, rng, [&](auto& x86) { randomize(x86, rng, version); });
     m.throttle_time_ms_ = random_int32(rng);
 }
 
@@ -1119,10 +994,7 @@ void randomize(DeleteGroupsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v87 = m.groups_names_;
-    v87.clear();
-    for (size_t k88 = random_count(rng); k88 > 0; --k88) {
-        v87.push_back(random_string(rng));
-    }
+    random_array(v87, rng, [&](auto& x88) { x88 = random_string(rng); });
 }
 
 namespace delete_groups_response_structs {
@@ -1143,10 +1015,7 @@ void randomize(DeleteGroupsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v89 = m.results_;
-    v89.clear();
-    for (size_t k90 = random_count(rng); k90 > 0; --k90) {
-        randomize(v89.emplace_back(), rng, version);
-    }
+    random_array(v89, rng, [&](auto& x90) { randomize(x90, rng, version); });
 }
 
 namespace elect_leaders_request_structs {
@@ -1157,10 +1026,7 @@ void randomize(TopicPartitions& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_ = random_string(rng);
     auto& v91 = m.partitions_;
-    v91.clear();
-    for (size_t k92 = random_count(rng); k92 > 0; --k92) {
-        v91.push_back(random_int32(rng));
-    }
+    random_array(v91, rng, [&](auto& x92) { x92 = random_int32(rng); });
 }
 
 }  // namespace elect_leaders_request_structs
@@ -1176,9 +1042,7 @@ void randomize(ElectLeadersRequest& m, Rng& rng, int16_t version) {
         m.topic_partitions_.reset();
     } else {
         auto& v93 = m.topic_partitions_.emplace();
-        for (size_t k94 = random_count(rng); k94 > 0; --k94) {
-            randomize(v93.emplace_back(), rng, version);
-        }
+        random_array(v93, rng, [&](auto& x94) { randomize(x94, rng, version); });
     }
     m.timeout_ms_ = random_int32(rng);
 }
@@ -1204,10 +1068,7 @@ void randomize(ReplicaElectionResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_ = random_string(rng);
     auto& v95 = m.partition_result_;
-    v95.clear();
-    for (size_t k96 = random_count(rng); k96 > 0; --k96) {
-        randomize(v95.emplace_back(), rng, version);
-    }
+    random_array(v95, rng, [&](auto& x96) { randomize(x96, rng, version); });
 }
 
 }  // namespace elect_leaders_response_structs
@@ -1221,10 +1082,7 @@ void randomize(ElectLeadersResponse& m, Rng& rng, int16_t version) {
         m.error_code_ = random_int16(rng);
     }
     auto& v97 = m.replica_election_results_;
-    v97.clear();
-    for (size_t k98 = random_count(rng); k98 > 0; --k98) {
-        randomize(v97.emplace_back(), rng, version);
-    }
+    random_array(v97, rng, [&](auto& x98) { randomize(x98, rng, version); });
 }
 
 namespace incremental_alter_configs_request_structs {
@@ -1249,10 +1107,7 @@ void randomize(AlterConfigsResource& m, Rng& rng, int16_t version) {
     m.resource_type_ = random_int8(rng);
     m.resource_name_ = random_string(rng);
     auto& v99 = m.configs_;
-    v99.clear();
-    for (size_t k100 = random_count(rng); k100 > 0; --k100) {
-        randomize(v99.emplace_back(), rng, version);
-    }
+    random_array(v99, rng, [&](auto& x100) { randomize(x100, rng, version); });
 }
 
 }  // namespace incremental_alter_configs_request_structs
@@ -1262,10 +1117,7 @@ void randomize(IncrementalAlterConfigsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v101 = m.resources_;
-    v101.clear();
-    for (size_t k102 = random_count(rng); k102 > 0; --k102) {
-        randomize(v101.emplace_back(), rng, version);
-    }
+    random_array(v101, rng, [&](auto& x102) { randomize(x102, rng, version); });
     m.validate_only_ = random_bool(rng);
 }
 
@@ -1293,10 +1145,7 @@ void randomize(IncrementalAlterConfigsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v103 = m.responses_;
-    v103.clear();
-    for (size_t k104 = random_count(rng); k104 > 0; --k104) {
-        randomize(v103.emplace_back(), rng, version);
-    }
+    random_array(v103, rng, [&](auto& x104) { randomize(x104, rng, version); });
 }
 
 namespace alter_partition_reassignments_request_structs {
@@ -1310,9 +1159,7 @@ void randomize(ReassignablePartition& m, Rng& rng, int16_t version) {
         m.replicas_.reset();
     } else {
         auto& v105 = m.replicas_.emplace();
-        for (size_t k106 = random_count(rng); k106 > 0; --k106) {
-            v105.push_back(random_int32(rng));
-        }
+        random_array(v105, rng, [&](auto& x106) { x106 = random_int32(rng); });
     }
 }
 
@@ -1322,10 +1169,7 @@ void randomize(ReassignableTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v107 = m.partitions_;
-    v107.clear();
-    for (size_t k108 = random_count(rng); k108 > 0; --k108) {
-        randomize(v107.emplace_back(), rng, version);
-    }
+    random_array(v107, rng, [&](auto& x108) { randomize(x108, rng, version); });
 }
 
 }  // namespace alter_partition_reassignments_request_structs
@@ -1336,10 +1180,7 @@ void randomize(AlterPartitionReassignmentsRequest& m, Rng& rng, int16_t version)
     static_cast<void>(version);
     m.timeout_ms_ = random_int32(rng);
     auto& v109 = m.topics_;
-    v109.clear();
-    for (size_t k110 = random_count(rng); k110 > 0; --k110) {
-        randomize(v109.emplace_back(), rng, version);
-    }
+    random_array(v109, rng, [&](auto& x110) { randomize(x110, rng, version); });
 }
 
 namespace alter_partition_reassignments_response_structs {
@@ -1363,10 +1204,7 @@ void randomize(ReassignableTopicResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v111 = m.partitions_;
-    v111.clear();
-    for (size_t k112 = random_count(rng); k112 > 0; --k112) {
-        randomize(v111.emplace_back(), rng, version);
-    }
+    random_array(v111, rng, [&](auto& x112) { randomize(x112, rng, version); });
 }
 
 }  // namespace alter_partition_reassignments_response_structs
@@ -1383,10 +1221,7 @@ void randomize(AlterPartitionReassignmentsResponse& m, Rng& rng, int16_t version
         m.error_message_ = random_string(rng);
     }
     auto& v113 = m.responses_;
-    v113.clear();
-    for (size_t k114 = random_count(rng); k114 > 0; --k114) {
-        randomize(v113.emplace_back(), rng, version);
-    }
+    random_array(v113, rng, [&](auto& x114) { randomize(x114, rng, version); });
 }
 
 namespace list_partition_reassignments_request_structs {
@@ -1397,10 +1232,7 @@ void randomize(ListPartitionReassignmentsTopics& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v115 = m.partition_indexes_;
-    v115.clear();
-    for (size_t k116 = random_count(rng); k116 > 0; --k116) {
-        v115.push_back(random_int32(rng));
-    }
+    random_array(v115, rng, [&](auto& x116) { x116 = random_int32(rng); });
 }
 
 }  // namespace list_partition_reassignments_request_structs
@@ -1414,9 +1246,7 @@ void randomize(ListPartitionReassignmentsRequest& m, Rng& rng, int16_t version) 
         m.topics_.reset();
     } else {
         auto& v117 = m.topics_.emplace();
-        for (size_t k118 = random_count(rng); k118 > 0; --k118) {
-            randomize(v117.emplace_back(), rng, version);
-        }
+        random_array(v117, rng, [&](auto& x118) { randomize(x118, rng, version); });
     }
 }
 
@@ -1428,20 +1258,11 @@ void randomize(OngoingPartitionReassignment& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.partition_index_ = random_int32(rng);
     auto& v119 = m.replicas_;
-    v119.clear();
-    for (size_t k120 = random_count(rng); k120 > 0; --k120) {
-        v119.push_back(random_int32(rng));
-    }
+    random_array(v119, rng, [&](auto& x120) { x120 = random_int32(rng); });
     auto& v121 = m.adding_replicas_;
-    v121.clear();
-    for (size_t k122 = random_count(rng); k122 > 0; --k122) {
-        v121.push_back(random_int32(rng));
-    }
+    random_array(v121, rng, [&](auto& x122) { x122 = random_int32(rng); });
     auto& v123 = m.removing_replicas_;
-    v123.clear();
-    for (size_t k124 = random_count(rng); k124 > 0; --k124) {
-        v123.push_back(random_int32(rng));
-    }
+    random_array(v123, rng, [&](auto& x124) { x124 = random_int32(rng); });
 }
 
 void randomize(OngoingTopicReassignment& m, Rng& rng, int16_t version) {
@@ -1450,10 +1271,7 @@ void randomize(OngoingTopicReassignment& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v125 = m.partitions_;
-    v125.clear();
-    for (size_t k126 = random_count(rng); k126 > 0; --k126) {
-        randomize(v125.emplace_back(), rng, version);
-    }
+    random_array(v125, rng, [&](auto& x126) { randomize(x126, rng, version); });
 }
 
 }  // namespace list_partition_reassignments_response_structs
@@ -1470,10 +1288,7 @@ void randomize(ListPartitionReassignmentsResponse& m, Rng& rng, int16_t version)
         m.error_message_ = random_string(rng);
     }
     auto& v127 = m.topics_;
-    v127.clear();
-    for (size_t k128 = random_count(rng); k128 > 0; --k128) {
-        randomize(v127.emplace_back(), rng, version);
-    }
+    random_array(v127, rng, [&](auto& x128) { randomize(x128, rng, version); });
 }
 
 namespace offset_delete_request_structs {
@@ -1491,10 +1306,7 @@ void randomize(OffsetDeleteRequestTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v129 = m.partitions_;
-    v129.clear();
-    for (size_t k130 = random_count(rng); k130 > 0; --k130) {
-        randomize(v129.emplace_back(), rng, version);
-    }
+    random_array(v129, rng, [&](auto& x130) { randomize(x130, rng, version); });
 }
 
 }  // namespace offset_delete_request_structs
@@ -1505,10 +1317,7 @@ void randomize(OffsetDeleteRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.group_id_ = random_string(rng);
     auto& v131 = m.topics_;
-    v131.clear();
-    for (size_t k132 = random_count(rng); k132 > 0; --k132) {
-        randomize(v131.emplace_back(), rng, version);
-    }
+    random_array(v131, rng, [&](auto& x132) { randomize(x132, rng, version); });
 }
 
 namespace offset_delete_response_structs {
@@ -1527,10 +1336,7 @@ void randomize(OffsetDeleteResponseTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v133 = m.partitions_;
-    v133.clear();
-    for (size_t k134 = random_count(rng); k134 > 0; --k134) {
-        randomize(v133.emplace_back(), rng, version);
-    }
+    random_array(v133, rng, [&](auto& x134) { randomize(x134, rng, version); });
 }
 
 }  // namespace offset_delete_response_structs
@@ -1542,10 +1348,7 @@ void randomize(OffsetDeleteResponse& m, Rng& rng, int16_t version) {
     m.error_code_ = random_int16(rng);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v135 = m.topics_;
-    v135.clear();
-    for (size_t k136 = random_count(rng); k136 > 0; --k136) {
-        randomize(v135.emplace_back(), rng, version);
-    }
+    random_array(v135, rng, [&](auto& x136) { randomize(x136, rng, version); });
 }
 
 namespace describe_client_quotas_request_structs {
@@ -1570,10 +1373,7 @@ void randomize(DescribeClientQuotasRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v137 = m.components_;
-    v137.clear();
-    for (size_t k138 = random_count(rng); k138 > 0; --k138) {
-        randomize(v137.emplace_back(), rng, version);
-    }
+    random_array(v137, rng, [&](auto& x138) { randomize(x138, rng, version); });
     m.strict_ = random_bool(rng);
 }
 
@@ -1604,15 +1404,9 @@ void randomize(EntryData& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v139 = m.entity_;
-    v139.clear();
-    for (size_t k140 = random_count(rng); k140 > 0; --k140) {
-        randomize(v139.emplace_back(), rng, version);
-    }
+    random_array(v139, rng, [&](auto& x140) { randomize(x140, rng, version); });
     auto& v141 = m.values_;
-    v141.clear();
-    for (size_t k142 = random_count(rng); k142 > 0; --k142) {
-        randomize(v141.emplace_back(), rng, version);
-    }
+    random_array(v141, rng, [&](auto& x142) { randomize(x142, rng, version); });
 }
 
 }  // namespace describe_client_quotas_response_structs
@@ -1632,9 +1426,7 @@ void randomize(DescribeClientQuotasResponse& m, Rng& rng, int16_t version) {
         m.entries_.reset();
     } else {
         auto& v143 = m.entries_.emplace();
-        for (size_t k144 = random_count(rng); k144 > 0; --k144) {
-            randomize(v143.emplace_back(), rng, version);
-        }
+        random_array(v143, rng, [&](auto& x144) { randomize(x144, rng, version); });
     }
 }
 
@@ -1666,15 +1458,9 @@ void randomize(EntryData& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v145 = m.entity_;
-    v145.clear();
-    for (size_t k146 = random_count(rng); k146 > 0; --k146) {
-        randomize(v145.emplace_back(), rng, version);
-    }
+    random_array(v145, rng, [&](auto& x146) { randomize(x146, rng, version); });
     auto& v147 = m.ops_;
-    v147.clear();
-    for (size_t k148 = random_count(rng); k148 > 0; --k148) {
-        randomize(v147.emplace_back(), rng, version);
-    }
+    random_array(v147, rng, [&](auto& x148) { randomize(x148, rng, version); });
 }
 
 }  // namespace alter_client_quotas_request_structs
@@ -1684,10 +1470,7 @@ void randomize(AlterClientQuotasRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v149 = m.entries_;
-    v149.clear();
-    for (size_t k150 = random_count(rng); k150 > 0; --k150) {
-        randomize(v149.emplace_back(), rng, version);
-    }
+    random_array(v149, rng, [&](auto& x150) { randomize(x150, rng, version); });
     m.validate_only_ = random_bool(rng);
 }
 
@@ -1716,10 +1499,7 @@ void randomize(EntryData& m, Rng& rng, int16_t version) {
         m.error_message_ = random_string(rng);
     }
     auto& v151 = m.entity_;
-    v151.clear();
-    for (size_t k152 = random_count(rng); k152 > 0; --k152) {
-        randomize(v151.emplace_back(), rng, version);
-    }
+    random_array(v151, rng, [&](auto& x152) { randomize(x152, rng, version); });
 }
 
 }  // namespace alter_client_quotas_response_structs
@@ -1730,10 +1510,7 @@ void randomize(AlterClientQuotasResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v153 = m.entries_;
-    v153.clear();
-    for (size_t k154 = random_count(rng); k154 > 0; --k154) {
-        randomize(v153.emplace_back(), rng, version);
-    }
+    random_array(v153, rng, [&](auto& x154) { randomize(x154, rng, version); });
 }
 
 }  // namespace eddy::protocol

@@ -49,9 +49,7 @@ void randomize(DescribeUserScramCredentialsRequest& m, Rng& rng, int16_t version
         m.users_.reset();
     } else {
         auto& v1 = m.users_.emplace();
-        for (size_t k2 = random_count(rng); k2 > 0; --k2) {
-            randomize(v1.emplace_back(), rng, version);
-        }
+        random_array(v1, rng, [&](auto& x2) { randomize(x2, rng, version); });
     }
 }
 
@@ -77,10 +75,7 @@ void randomize(DescribeUserScramCredentialsResult& m, Rng& rng, int16_t version)
         m.error_message_ = random_string(rng);
     }
     auto& v3 = m.credential_infos_;
-    v3.clear();
-    for (size_t k4 = random_count(rng); k4 > 0; --k4) {
-        randomize(v3.emplace_back(), rng, version);
-    }
+    random_array(v3, rng, [&](auto& x4) { randomize(x4, rng, version); });
 }
 
 }  // namespace describe_user_scram_credentials_response_structs
@@ -97,10 +92,7 @@ void randomize(DescribeUserScramCredentialsResponse& m, Rng& rng, int16_t versio
         m.error_message_ = random_string(rng);
     }
     auto& v5 = m.results_;
-    v5.clear();
-    for (size_t k6 = random_count(rng); k6 > 0; --k6) {
-        randomize(v5.emplace_back(), rng, version);
-    }
+    random_array(v5, rng, [&](auto& x6) { randomize(x6, rng, version); });
 }
 
 namespace alter_user_scram_credentials_request_structs {
@@ -131,15 +123,9 @@ void randomize(AlterUserScramCredentialsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v7 = m.deletions_;
-    v7.clear();
-    for (size_t k8 = random_count(rng); k8 > 0; --k8) {
-        randomize(v7.emplace_back(), rng, version);
-    }
+    random_array(v7, rng, [&](auto& x8) { randomize(x8, rng, version); });
     auto& v9 = m.upsertions_;
-    v9.clear();
-    for (size_t k10 = random_count(rng); k10 > 0; --k10) {
-        randomize(v9.emplace_back(), rng, version);
-    }
+    random_array(v9, rng, [&](auto& x10) { randomize(x10, rng, version); });
 }
 
 namespace alter_user_scram_credentials_response_structs {
@@ -165,10 +151,7 @@ void randomize(AlterUserScramCredentialsResponse& m, Rng& rng, int16_t version) 
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v11 = m.results_;
-    v11.clear();
-    for (size_t k12 = random_count(rng); k12 > 0; --k12) {
-        randomize(v11.emplace_back(), rng, version);
-    }
+    random_array(v11, rng, [&](auto& x12) { randomize(x12, rng, version); });
 }
 
 namespace vote_request_structs {
@@ -196,10 +179,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_name_ = random_string(rng);
     auto& v13 = m.partitions_;
-    v13.clear();
-    for (size_t k14 = random_count(rng); k14 > 0; --k14) {
-        randomize(v13.emplace_back(), rng, version);
-    }
+    random_array(v13, rng, [&](auto& x14) { randomize(x14, rng, version); });
 }
 
 }  // namespace vote_request_structs
@@ -217,10 +197,7 @@ void randomize(VoteRequest& m, Rng& rng, int16_t version) {
         m.voter_id_ = random_int32(rng);
     }
     auto& v15 = m.topics_;
-    v15.clear();
-    for (size_t k16 = random_count(rng); k16 > 0; --k16) {
-        randomize(v15.emplace_back(), rng, version);
-    }
+    random_array(v15, rng, [&](auto& x16) { randomize(x16, rng, version); });
 }
 
 namespace vote_response_structs {
@@ -242,10 +219,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_name_ = random_string(rng);
     auto& v17 = m.partitions_;
-    v17.clear();
-    for (size_t k18 = random_count(rng); k18 > 0; --k18) {
-        randomize(v17.emplace_back(), rng, version);
-    }
+    random_array(v17, rng, [&](auto& x18) { randomize(x18, rng, version); });
 }
 
 void randomize(NodeEndpoint& m, Rng& rng, int16_t version) {
@@ -271,16 +245,10 @@ void randomize(VoteResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.error_code_ = random_int16(rng);
     auto& v19 = m.topics_;
-    v19.clear();
-    for (size_t k20 = random_count(rng); k20 > 0; --k20) {
-        randomize(v19.emplace_back(), rng, version);
-    }
+    random_array(v19, rng, [&](auto& x20) { randomize(x20, rng, version); });
     if ((version >= 1) && !random_keep_default(rng)) {
         auto& v21 = m.node_endpoints_;
-        v21.clear();
-        for (size_t k22 = random_count(rng); k22 > 0; --k22) {
-            randomize(v21.emplace_back(), rng, version);
-        }
+        random_array(v21, rng, [&](auto& x22) { randomize(x22, rng, version); });
     }
 }
 
@@ -304,10 +272,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_name_ = random_string(rng);
     auto& v23 = m.partitions_;
-    v23.clear();
-    for (size_t k24 = random_count(rng); k24 > 0; --k24) {
-        randomize(v23.emplace_back(), rng, version);
-    }
+    random_array(v23, rng, [&](auto& x24) { randomize(x24, rng, version); });
 }
 
 void randomize(LeaderEndpoint& m, Rng& rng, int16_t version) {
@@ -340,16 +305,10 @@ void randomize(BeginQuorumEpochRequest& m, Rng& rng, int16_t version) {
         m.voter_id_ = random_int32(rng);
     }
     auto& v25 = m.topics_;
-    v25.clear();
-    for (size_t k26 = random_count(rng); k26 > 0; --k26) {
-        randomize(v25.emplace_back(), rng, version);
-    }
+    random_array(v25, rng, [&](auto& x26) { randomize(x26, rng, version); });
     if (version >= 1) {
         auto& v27 = m.leader_endpoints_;
-        v27.clear();
-        for (size_t k28 = random_count(rng); k28 > 0; --k28) {
-            randomize(v27.emplace_back(), rng, version);
-        }
+        random_array(v27, rng, [&](auto& x28) { randomize(x28, rng, version); });
     }
 }
 
@@ -371,10 +330,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_name_ = random_string(rng);
     auto& v29 = m.partitions_;
-    v29.clear();
-    for (size_t k30 = random_count(rng); k30 > 0; --k30) {
-        randomize(v29.emplace_back(), rng, version);
-    }
+    random_array(v29, rng, [&](auto& x30) { randomize(x30, rng, version); });
 }
 
 void randomize(NodeEndpoint& m, Rng& rng, int16_t version) {
@@ -400,16 +356,10 @@ void randomize(BeginQuorumEpochResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.error_code_ = random_int16(rng);
     auto& v31 = m.topics_;
-    v31.clear();
-    for (size_t k32 = random_count(rng); k32 > 0; --k32) {
-        randomize(v31.emplace_back(), rng, version);
-    }
+    random_array(v31, rng, [&](auto& x32) { randomize(x32, rng, version); });
     if ((version >= 1) && !random_keep_default(rng)) {
         auto& v33 = m.node_endpoints_;
-        v33.clear();
-        for (size_t k34 = random_count(rng); k34 > 0; --k34) {
-            randomize(v33.emplace_back(), rng, version);
-        }
+        random_array(v33, rng, [&](auto& x34) { randomize(x34, rng, version); });
     }
 }
 
@@ -436,17 +386,11 @@ void randomize(PartitionData& m, Rng& rng, int16_t version) {
     m.leader_epoch_ = random_int32(rng);
     if (version <= 0) {
         auto& v35 = m.preferred_successors_;
-        v35.clear();
-        for (size_t k36 = random_count(rng); k36 > 0; --k36) {
-            v35.push_back(random_int32(rng));
-        }
+        random_array(v35, rng, [&](auto& x36) { x36 = random_int32(rng); });
     }
     if (version >= 1) {
         auto& v37 = m.preferred_candidates_;
-        v37.clear();
-        for (size_t k38 = random_count(rng); k38 > 0; --k38) {
-            randomize(v37.emplace_back(), rng, version);
-        }
+        random_array(v37, rng, [&](auto& x38) { randomize(x38, rng, version); });
     }
 }
 
@@ -456,10 +400,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_name_ = random_string(rng);
     auto& v39 = m.partitions_;
-    v39.clear();
-    for (size_t k40 = random_count(rng); k40 > 0; --k40) {
-        randomize(v39.emplace_back(), rng, version);
-    }
+    random_array(v39, rng, [&](auto& x40) { randomize(x40, rng, version); });
 }
 
 void randomize(LeaderEndpoint& m, Rng& rng, int16_t version) {
@@ -489,16 +430,10 @@ void randomize(EndQuorumEpochRequest& m, Rng& rng, int16_t version) {
         m.cluster_id_ = random_string(rng);
     }
     auto& v41 = m.topics_;
-    v41.clear();
-    for (size_t k42 = random_count(rng); k42 > 0; --k42) {
-        randomize(v41.emplace_back(), rng, version);
-    }
+    random_array(v41, rng, [&](auto& x42) { randomize(x42, rng, version); });
     if (version >= 1) {
         auto& v43 = m.leader_endpoints_;
-        v43.clear();
-        for (size_t k44 = random_count(rng); k44 > 0; --k44) {
-            randomize(v43.emplace_back(), rng, version);
-        }
+        random_array(v43, rng, [&](auto& x44) { randomize(x44, rng, version); });
     }
 }
 
@@ -520,10 +455,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_name_ = random_string(rng);
     auto& v45 = m.partitions_;
-    v45.clear();
-    for (size_t k46 = random_count(rng); k46 > 0; --k46) {
-        randomize(v45.emplace_back(), rng, version);
-    }
+    random_array(v45, rng, [&](auto& x46) { randomize(x46, rng, version); });
 }
 
 void randomize(NodeEndpoint& m, Rng& rng, int16_t version) {
@@ -549,16 +481,10 @@ void randomize(EndQuorumEpochResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.error_code_ = random_int16(rng);
     auto& v47 = m.topics_;
-    v47.clear();
-    for (size_t k48 = random_count(rng); k48 > 0; --k48) {
-        randomize(v47.emplace_back(), rng, version);
-    }
+    random_array(v47, rng, [&](auto& x48) { randomize(x48, rng, version); });
     if ((version >= 1) && !random_keep_default(rng)) {
         auto& v49 = m.node_endpoints_;
-        v49.clear();
-        for (size_t k50 = random_count(rng); k50 > 0; --k50) {
-            randomize(v49.emplace_back(), rng, version);
-        }
+        random_array(v49, rng, [&](auto& x50) { randomize(x50, rng, version); });
     }
 }
 
@@ -577,10 +503,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_name_ = random_string(rng);
     auto& v51 = m.partitions_;
-    v51.clear();
-    for (size_t k52 = random_count(rng); k52 > 0; --k52) {
-        randomize(v51.emplace_back(), rng, version);
-    }
+    random_array(v51, rng, [&](auto& x52) { randomize(x52, rng, version); });
 }
 
 }  // namespace describe_quorum_request_structs
@@ -590,10 +513,7 @@ void randomize(DescribeQuorumRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v53 = m.topics_;
-    v53.clear();
-    for (size_t k54 = random_count(rng); k54 > 0; --k54) {
-        randomize(v53.emplace_back(), rng, version);
-    }
+    random_array(v53, rng, [&](auto& x54) { randomize(x54, rng, version); });
 }
 
 namespace describe_quorum_response_structs {
@@ -632,15 +552,9 @@ void randomize(PartitionData& m, Rng& rng, int16_t version) {
     m.leader_epoch_ = random_int32(rng);
     m.high_watermark_ = random_int64(rng);
     auto& v55 = m.current_voters_;
-    v55.clear();
-    for (size_t k56 = random_count(rng); k56 > 0; --k56) {
-        randomize(v55.emplace_back(), rng, version);
-    }
+    random_array(v55, rng, [&](auto& x56) { randomize(x56, rng, version); });
     auto& v57 = m.observers_;
-    v57.clear();
-    for (size_t k58 = random_count(rng); k58 > 0; --k58) {
-        randomize(v57.emplace_back(), rng, version);
-    }
+    random_array(v57, rng, [&](auto& x58) { randomize(x58, rng, version); });
 }
 
 void randomize(TopicData& m, Rng& rng, int16_t version) {
@@ -649,10 +563,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_name_ = random_string(rng);
     auto& v59 = m.partitions_;
-    v59.clear();
-    for (size_t k60 = random_count(rng); k60 > 0; --k60) {
-        randomize(v59.emplace_back(), rng, version);
-    }
+    random_array(v59, rng, [&](auto& x60) { randomize(x60, rng, version); });
 }
 
 void randomize(Listener& m, Rng& rng, int16_t version) {
@@ -679,10 +590,7 @@ void randomize(Node& m, Rng& rng, int16_t version) {
     }
     if (version >= 2) {
         auto& v61 = m.listeners_;
-        v61.clear();
-        for (size_t k62 = random_count(rng); k62 > 0; --k62) {
-            randomize(v61.emplace_back(), rng, version);
-        }
+        random_array(v61, rng, [&](auto& x62) { randomize(x62, rng, version); });
     }
 }
 
@@ -701,16 +609,10 @@ void randomize(DescribeQuorumResponse& m, Rng& rng, int16_t version) {
         }
     }
     auto& v63 = m.topics_;
-    v63.clear();
-    for (size_t k64 = random_count(rng); k64 > 0; --k64) {
-        randomize(v63.emplace_back(), rng, version);
-    }
+    random_array(v63, rng, [&](auto& x64) { randomize(x64, rng, version); });
     if (version >= 2) {
         auto& v65 = m.nodes_;
-        v65.clear();
-        for (size_t k66 = random_count(rng); k66 > 0; --k66) {
-            randomize(v65.emplace_back(), rng, version);
-        }
+        random_array(v65, rng, [&](auto& x66) { randomize(x66, rng, version); });
     }
 }
 
@@ -736,17 +638,11 @@ void randomize(PartitionData& m, Rng& rng, int16_t version) {
     m.leader_epoch_ = random_int32(rng);
     if (version <= 2) {
         auto& v67 = m.new_isr_;
-        v67.clear();
-        for (size_t k68 = random_count(rng); k68 > 0; --k68) {
-            v67.push_back(random_int32(rng));
-        }
+        random_array(v67, rng, [&](auto& x68) { x68 = random_int32(rng); });
     }
     if (version >= 3) {
         auto& v69 = m.new_isr_with_epochs_;
-        v69.clear();
-        for (size_t k70 = random_count(rng); k70 > 0; --k70) {
-            randomize(v69.emplace_back(), rng, version);
-        }
+        random_array(v69, rng, [&](auto& x70) { randomize(x70, rng, version); });
     }
     if (version >= 1) {
         m.leader_recovery_state_ = random_int8(rng);
@@ -765,10 +661,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
         m.topic_id_ = random_uuid(rng);
     }
     auto& v71 = m.partitions_;
-    v71.clear();
-    for (size_t k72 = random_count(rng); k72 > 0; --k72) {
-        randomize(v71.emplace_back(), rng, version);
-    }
+    random_array(v71, rng, [&](auto& x72) { randomize(x72, rng, version); });
 }
 
 }  // namespace alter_partition_request_structs
@@ -780,10 +673,7 @@ void randomize(AlterPartitionRequest& m, Rng& rng, int16_t version) {
     m.broker_id_ = random_int32(rng);
     m.broker_epoch_ = random_int64(rng);
     auto& v73 = m.topics_;
-    v73.clear();
-    for (size_t k74 = random_count(rng); k74 > 0; --k74) {
-        randomize(v73.emplace_back(), rng, version);
-    }
+    random_array(v73, rng, [&](auto& x74) { randomize(x74, rng, version); });
 }
 
 namespace alter_partition_response_structs {
@@ -797,10 +687,7 @@ void randomize(PartitionData& m, Rng& rng, int16_t version) {
     m.leader_id_ = random_int32(rng);
     m.leader_epoch_ = random_int32(rng);
     auto& v75 = m.isr_;
-    v75.clear();
-    for (size_t k76 = random_count(rng); k76 > 0; --k76) {
-        v75.push_back(random_int32(rng));
-    }
+    random_array(v75, rng, [&](auto& x76) { x76 = random_int32(rng); });
     if (version >= 1) {
         m.leader_recovery_state_ = random_int8(rng);
     }
@@ -818,10 +705,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
         m.topic_id_ = random_uuid(rng);
     }
     auto& v77 = m.partitions_;
-    v77.clear();
-    for (size_t k78 = random_count(rng); k78 > 0; --k78) {
-        randomize(v77.emplace_back(), rng, version);
-    }
+    random_array(v77, rng, [&](auto& x78) { randomize(x78, rng, version); });
 }
 
 }  // namespace alter_partition_response_structs
@@ -833,10 +717,7 @@ void randomize(AlterPartitionResponse& m, Rng& rng, int16_t version) {
     m.throttle_time_ms_ = random_int32(rng);
     m.error_code_ = random_int16(rng);
     auto& v79 = m.topics_;
-    v79.clear();
-    for (size_t k80 = random_count(rng); k80 > 0; --k80) {
-        randomize(v79.emplace_back(), rng, version);
-    }
+    random_array(v79, rng, [&](auto& x80) { randomize(x80, rng, version); });
 }
 
 namespace update_features_request_structs {
@@ -863,10 +744,7 @@ void randomize(UpdateFeaturesRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.timeout_ms_ = random_int32(rng);
     auto& v81 = m.feature_updates_;
-    v81.clear();
-    for (size_t k82 = random_count(rng); k82 > 0; --k82) {
-        randomize(v81.emplace_back(), rng, version);
-    }
+    random_array(v81, rng, [&](auto& x82) { randomize(x82, rng, version); });
     if (version >= 1) {
         m.validate_only_ = random_bool(rng);
     }
@@ -902,10 +780,7 @@ void randomize(UpdateFeaturesResponse& m, Rng& rng, int16_t version) {
     }
     if (version <= 1) {
         auto& v83 = m.results_;
-        v83.clear();
-        for (size_t k84 = random_count(rng); k84 > 0; --k84) {
-            randomize(v83.emplace_back(), rng, version);
-        }
+        random_array(v83, rng, [&](auto& x84) { randomize(x84, rng, version); });
     }
 }
 
@@ -963,10 +838,7 @@ void randomize(TopicSnapshot& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v85 = m.partitions_;
-    v85.clear();
-    for (size_t k86 = random_count(rng); k86 > 0; --k86) {
-        randomize(v85.emplace_back(), rng, version);
-    }
+    random_array(v85, rng, [&](auto& x86) { randomize(x86, rng, version); });
 }
 
 }  // namespace fetch_snapshot_request_structs
@@ -985,10 +857,7 @@ void randomize(FetchSnapshotRequest& m, Rng& rng, int16_t version) {
     m.replica_id_ = random_int32(rng);
     m.max_bytes_ = random_int32(rng);
     auto& v87 = m.topics_;
-    v87.clear();
-    for (size_t k88 = random_count(rng); k88 > 0; --k88) {
-        randomize(v87.emplace_back(), rng, version);
-    }
+    random_array(v87, rng, [&](auto& x88) { randomize(x88, rng, version); });
 }
 
 namespace fetch_snapshot_response_structs {
@@ -1030,10 +899,7 @@ void randomize(TopicSnapshot& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v89 = m.partitions_;
-    v89.clear();
-    for (size_t k90 = random_count(rng); k90 > 0; --k90) {
-        randomize(v89.emplace_back(), rng, version);
-    }
+    random_array(v89, rng, [&](auto& x90) { randomize(x90, rng, version); });
 }
 
 void randomize(NodeEndpoint& m, Rng& rng, int16_t version) {
@@ -1060,16 +926,10 @@ void randomize(FetchSnapshotResponse& m, Rng& rng, int16_t version) {
     m.throttle_time_ms_ = random_int32(rng);
     m.error_code_ = random_int16(rng);
     auto& v91 = m.topics_;
-    v91.clear();
-    for (size_t k92 = random_count(rng); k92 > 0; --k92) {
-        randomize(v91.emplace_back(), rng, version);
-    }
+    random_array(v91, rng, [&](auto& x92) { randomize(x92, rng, version); });
     if ((version >= 1) && !random_keep_default(rng)) {
         auto& v93 = m.node_endpoints_;
-        v93.clear();
-        for (size_t k94 = random_count(rng); k94 > 0; --k94) {
-            randomize(v93.emplace_back(), rng, version);
-        }
+        random_array(v93, rng, [&](auto& x94) { randomize(x94, rng, version); });
     }
 }
 
@@ -1118,10 +978,7 @@ void randomize(DescribeClusterResponse& m, Rng& rng, int16_t version) {
     m.cluster_id_ = random_string(rng);
     m.controller_id_ = random_int32(rng);
     auto& v95 = m.brokers_;
-    v95.clear();
-    for (size_t k96 = random_count(rng); k96 > 0; --k96) {
-        randomize(v95.emplace_back(), rng, version);
-    }
+    random_array(v95, rng, [&](auto& x96) { randomize(x96, rng, version); });
     m.cluster_authorized_operations_ = random_int32(rng);
 }
 
@@ -1133,10 +990,7 @@ void randomize(TopicRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v97 = m.partition_indexes_;
-    v97.clear();
-    for (size_t k98 = random_count(rng); k98 > 0; --k98) {
-        v97.push_back(random_int32(rng));
-    }
+    random_array(v97, rng, [&](auto& x98) { x98 = random_int32(rng); });
 }
 
 }  // namespace describe_producers_request_structs
@@ -1146,10 +1000,7 @@ void randomize(DescribeProducersRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v99 = m.topics_;
-    v99.clear();
-    for (size_t k100 = random_count(rng); k100 > 0; --k100) {
-        randomize(v99.emplace_back(), rng, version);
-    }
+    random_array(v99, rng, [&](auto& x100) { randomize(x100, rng, version); });
 }
 
 namespace describe_producers_response_structs {
@@ -1178,10 +1029,7 @@ void randomize(PartitionResponse& m, Rng& rng, int16_t version) {
         m.error_message_ = random_string(rng);
     }
     auto& v101 = m.active_producers_;
-    v101.clear();
-    for (size_t k102 = random_count(rng); k102 > 0; --k102) {
-        randomize(v101.emplace_back(), rng, version);
-    }
+    random_array(v101, rng, [&](auto& x102) { randomize(x102, rng, version); });
 }
 
 void randomize(TopicResponse& m, Rng& rng, int16_t version) {
@@ -1190,10 +1038,7 @@ void randomize(TopicResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.name_ = random_string(rng);
     auto& v103 = m.partitions_;
-    v103.clear();
-    for (size_t k104 = random_count(rng); k104 > 0; --k104) {
-        randomize(v103.emplace_back(), rng, version);
-    }
+    random_array(v103, rng, [&](auto& x104) { randomize(x104, rng, version); });
 }
 
 }  // namespace describe_producers_response_structs
@@ -1204,10 +1049,7 @@ void randomize(DescribeProducersResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v105 = m.topics_;
-    v105.clear();
-    for (size_t k106 = random_count(rng); k106 > 0; --k106) {
-        randomize(v105.emplace_back(), rng, version);
-    }
+    random_array(v105, rng, [&](auto& x106) { randomize(x106, rng, version); });
 }
 
 namespace broker_registration_request_structs {
@@ -1241,15 +1083,9 @@ void randomize(BrokerRegistrationRequest& m, Rng& rng, int16_t version) {
     m.cluster_id_ = random_string(rng);
     m.incarnation_id_ = random_uuid(rng);
     auto& v107 = m.listeners_;
-    v107.clear();
-    for (size_t k108 = random_count(rng); k108 > 0; --k108) {
-        randomize(v107.emplace_back(), rng, version);
-    }
+    random_array(v107, rng, [&](auto& x108) { randomize(x108, rng, version); });
     auto& v109 = m.features_;
-    v109.clear();
-    for (size_t k110 = random_count(rng); k110 > 0; --k110) {
-        randomize(v109.emplace_back(), rng, version);
-    }
+    random_array(v109, rng, [&](auto& x110) { randomize(x110, rng, version); });
     if (random_null(rng)) {
         m.rack_.reset();
     } else {
@@ -1260,10 +1096,7 @@ void randomize(BrokerRegistrationRequest& m, Rng& rng, int16_t version) {
     }
     if (version >= 2) {
         auto& v111 = m.log_dirs_;
-        v111.clear();
-        for (size_t k112 = random_count(rng); k112 > 0; --k112) {
-            v111.push_back(random_uuid(rng));
-        }
+        random_array(v111, rng, [&](auto& x112) { x112 = random_uuid(rng); });
     }
     if (version >= 3) {
         m.previous_broker_epoch_ = random_int64(rng);
@@ -1290,10 +1123,7 @@ void randomize(BrokerHeartbeatRequest& m, Rng& rng, int16_t version) {
     m.want_shut_down_ = random_bool(rng);
     if ((version >= 1) && !random_keep_default(rng)) {
         auto& v113 = m.offline_log_dirs_;
-        v113.clear();
-        for (size_t k114 = random_count(rng); k114 > 0; --k114) {
-            v113.push_back(random_uuid(rng));
-        }
+        random_array(v113, rng, [&](auto& x114) { x114 = random_uuid(rng); });
     }
 }
 
@@ -1333,10 +1163,7 @@ void randomize(DescribeTransactionsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v115 = m.transactional_ids_;
-    v115.clear();
-    for (size_t k116 = random_count(rng); k116 > 0; --k116) {
-        v115.push_back(random_string(rng));
-    }
+    random_array(v115, rng, [&](auto& x116) { x116 = random_string(rng); });
 }
 
 namespace describe_transactions_response_structs {
@@ -1347,10 +1174,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_ = random_string(rng);
     auto& v117 = m.partitions_;
-    v117.clear();
-    for (size_t k118 = random_count(rng); k118 > 0; --k118) {
-        v117.push_back(random_int32(rng));
-    }
+    random_array(v117, rng, [&](auto& x118) { x118 = random_int32(rng); });
 }
 
 void randomize(TransactionState& m, Rng& rng, int16_t version) {
@@ -1365,10 +1189,7 @@ void randomize(TransactionState& m, Rng& rng, int16_t version) {
     m.producer_id_ = random_int64(rng);
     m.producer_epoch_ = random_int16(rng);
     auto& v119 = m.topics_;
-    v119.clear();
-    for (size_t k120 = random_count(rng); k120 > 0; --k120) {
-        randomize(v119.emplace_back(), rng, version);
-    }
+    random_array(v119, rng, [&](auto& x120) { randomize(x120, rng, version); });
 }
 
 }  // namespace describe_transactions_response_structs
@@ -1379,10 +1200,7 @@ void randomize(DescribeTransactionsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v121 = m.transaction_states_;
-    v121.clear();
-    for (size_t k122 = random_count(rng); k122 > 0; --k122) {
-        randomize(v121.emplace_back(), rng, version);
-    }
+    random_array(v121, rng, [&](auto& x122) { randomize(x122, rng, version); });
 }
 
 void randomize(ListTransactionsRequest& m, Rng& rng, int16_t version) {
@@ -1390,15 +1208,9 @@ void randomize(ListTransactionsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v123 = m.state_filters_;
-    v123.clear();
-    for (size_t k124 = random_count(rng); k124 > 0; --k124) {
-        v123.push_back(random_string(rng));
-    }
+    random_array(v123, rng, [&](auto& x124) { x124 = random_string(rng); });
     auto& v125 = m.producer_id_filters_;
-    v125.clear();
-    for (size_t k126 = random_count(rng); k126 > 0; --k126) {
-        v125.push_back(random_int64(rng));
-    }
+    random_array(v125, rng, [&](auto& x126) { x126 = random_int64(rng); });
     if (version >= 1) {
         m.duration_filter_ = random_int64(rng);
     }
@@ -1424,15 +1236,9 @@ void randomize(ListTransactionsResponse& m, Rng& rng, int16_t version) {
     m.throttle_time_ms_ = random_int32(rng);
     m.error_code_ = random_int16(rng);
     auto& v127 = m.unknown_state_filters_;
-    v127.clear();
-    for (size_t k128 = random_count(rng); k128 > 0; --k128) {
-        v127.push_back(random_string(rng));
-    }
+    random_array(v127, rng, [&](auto& x128) { x128 = random_string(rng); });
     auto& v129 = m.transaction_states_;
-    v129.clear();
-    for (size_t k130 = random_count(rng); k130 > 0; --k130) {
-        randomize(v129.emplace_back(), rng, version);
-    }
+    random_array(v129, rng, [&](auto& x130) { randomize(x130, rng, version); });
 }
 
 void randomize(AllocateProducerIdsRequest& m, Rng& rng, int16_t version) {
@@ -1461,10 +1267,7 @@ void randomize(TopicPartitions& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v131 = m.partitions_;
-    v131.clear();
-    for (size_t k132 = random_count(rng); k132 > 0; --k132) {
-        v131.push_back(random_int32(rng));
-    }
+    random_array(v131, rng, [&](auto& x132) { x132 = random_int32(rng); });
 }
 
 }  // namespace consumer_group_heartbeat_request_structs
@@ -1491,9 +1294,7 @@ void randomize(ConsumerGroupHeartbeatRequest& m, Rng& rng, int16_t version) {
         m.subscribed_topic_names_.reset();
     } else {
         auto& v133 = m.subscribed_topic_names_.emplace();
-        for (size_t k134 = random_count(rng); k134 > 0; --k134) {
-            v133.push_back(random_string(rng));
-        }
+        random_array(v133, rng, [&](auto& x134) { x134 = random_string(rng); });
     }
     if (version >= 1) {
         if (random_null(rng)) {
@@ -1511,9 +1312,7 @@ void randomize(ConsumerGroupHeartbeatRequest& m, Rng& rng, int16_t version) {
         m.topic_partitions_.reset();
     } else {
         auto& v135 = m.topic_partitions_.emplace();
-        for (size_t k136 = random_count(rng); k136 > 0; --k136) {
-            randomize(v135.emplace_back(), rng, version);
-        }
+        random_array(v135, rng, [&](auto& x136) { randomize(x136, rng, version); });
     }
 }
 
@@ -1525,10 +1324,7 @@ void randomize(TopicPartitions& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v137 = m.partitions_;
-    v137.clear();
-    for (size_t k138 = random_count(rng); k138 > 0; --k138) {
-        v137.push_back(random_int32(rng));
-    }
+    random_array(v137, rng, [&](auto& x138) { x138 = random_int32(rng); });
 }
 
 void randomize(Assignment& m, Rng& rng, int16_t version) {
@@ -1536,10 +1332,7 @@ void randomize(Assignment& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v139 = m.topic_partitions_;
-    v139.clear();
-    for (size_t k140 = random_count(rng); k140 > 0; --k140) {
-        randomize(v139.emplace_back(), rng, version);
-    }
+    random_array(v139, rng, [&](auto& x140) { randomize(x140, rng, version); });
 }
 
 }  // namespace consumer_group_heartbeat_response_structs
@@ -1574,10 +1367,7 @@ void randomize(ConsumerGroupDescribeRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v141 = m.group_ids_;
-    v141.clear();
-    for (size_t k142 = random_count(rng); k142 > 0; --k142) {
-        v141.push_back(random_string(rng));
-    }
+    random_array(v141, rng, [&](auto& x142) { x142 = random_string(rng); });
     m.include_authorized_operations_ = random_bool(rng);
 }
 
@@ -1590,10 +1380,7 @@ void randomize(TopicPartitions& m, Rng& rng, int16_t version) {
     m.topic_id_ = random_uuid(rng);
     m.topic_name_ = random_string(rng);
     auto& v143 = m.partitions_;
-    v143.clear();
-    for (size_t k144 = random_count(rng); k144 > 0; --k144) {
-        v143.push_back(random_int32(rng));
-    }
+    random_array(v143, rng, [&](auto& x144) { x144 = random_int32(rng); });
 }
 
 void randomize(Assignment& m, Rng& rng, int16_t version) {
@@ -1601,10 +1388,7 @@ void randomize(Assignment& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v145 = m.topic_partitions_;
-    v145.clear();
-    for (size_t k146 = random_count(rng); k146 > 0; --k146) {
-        randomize(v145.emplace_back(), rng, version);
-    }
+    random_array(v145, rng, [&](auto& x146) { randomize(x146, rng, version); });
 }
 
 void randomize(Member& m, Rng& rng, int16_t version) {
@@ -1626,10 +1410,7 @@ void randomize(Member& m, Rng& rng, int16_t version) {
     m.client_id_ = random_string(rng);
     m.client_host_ = random_string(rng);
     auto& v147 = m.subscribed_topic_names_;
-    v147.clear();
-    for (size_t k148 = random_count(rng); k148 > 0; --k148) {
-        v147.push_back(random_string(rng));
-    }
+    random_array(v147, rng, [&](auto& x148) { x148 = random_string(rng); });
     if (random_null(rng)) {
         m.subscribed_topic_regex_.reset();
     } else {
@@ -1655,10 +1436,7 @@ void randomize(DescribedGroup& m, Rng& rng, int16_t version) {
     m.assignment_epoch_ = random_int32(rng);
     m.assignor_name_ = random_string(rng);
     auto& v149 = m.members_;
-    v149.clear();
-    for (size_t k150 = random_count(rng); k150 > 0; --k150) {
-        randomize(v149.emplace_back(), rng, version);
-    }
+    random_array(v149, rng, [&](auto& x150) { randomize(x150, rng, version); });
     m.authorized_operations_ = random_int32(rng);
 }
 
@@ -1670,10 +1448,7 @@ void randomize(ConsumerGroupDescribeResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v151 = m.groups_;
-    v151.clear();
-    for (size_t k152 = random_count(rng); k152 > 0; --k152) {
-        randomize(v151.emplace_back(), rng, version);
-    }
+    random_array(v151, rng, [&](auto& x152) { randomize(x152, rng, version); });
 }
 
 namespace controller_registration_request_structs {
@@ -1707,15 +1482,9 @@ void randomize(ControllerRegistrationRequest& m, Rng& rng, int16_t version) {
     m.incarnation_id_ = random_uuid(rng);
     m.zk_migration_ready_ = random_bool(rng);
     auto& v153 = m.listeners_;
-    v153.clear();
-    for (size_t k154 = random_count(rng); k154 > 0; --k154) {
-        randomize(v153.emplace_back(), rng, version);
-    }
+    random_array(v153, rng, [&](auto& x154) { randomize(x154, rng, version); });
     auto& v155 = m.features_;
-    v155.clear();
-    for (size_t k156 = random_count(rng); k156 > 0; --k156) {
-        randomize(v155.emplace_back(), rng, version);
-    }
+    random_array(v155, rng, [&](auto& x156) { randomize(x156, rng, version); });
 }
 
 void randomize(ControllerRegistrationResponse& m, Rng& rng, int16_t version) {
@@ -1747,18 +1516,12 @@ void randomize(GetTelemetrySubscriptionsResponse& m, Rng& rng, int16_t version) 
     m.client_instance_id_ = random_uuid(rng);
     m.subscription_id_ = random_int32(rng);
     auto& v157 = m.accepted_compression_types_;
-    v157.clear();
-    for (size_t k158 = random_count(rng); k158 > 0; --k158) {
-        v157.push_back(random_int8(rng));
-    }
+    random_array(v157, rng, [&](auto& x158) { x158 = random_int8(rng); });
     m.push_interval_ms_ = random_int32(rng);
     m.telemetry_max_bytes_ = random_int32(rng);
     m.delta_temporality_ = random_bool(rng);
     auto& v159 = m.requested_metrics_;
-    v159.clear();
-    for (size_t k160 = random_count(rng); k160 > 0; --k160) {
-        v159.push_back(random_string(rng));
-    }
+    random_array(v159, rng, [&](auto& x160) { x160 = random_string(rng); });
 }
 
 void randomize(PushTelemetryRequest& m, Rng& rng, int16_t version) {
@@ -1795,10 +1558,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v161 = m.partitions_;
-    v161.clear();
-    for (size_t k162 = random_count(rng); k162 > 0; --k162) {
-        randomize(v161.emplace_back(), rng, version);
-    }
+    random_array(v161, rng, [&](auto& x162) { randomize(x162, rng, version); });
 }
 
 void randomize(DirectoryData& m, Rng& rng, int16_t version) {
@@ -1807,10 +1567,7 @@ void randomize(DirectoryData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.id_ = random_uuid(rng);
     auto& v163 = m.topics_;
-    v163.clear();
-    for (size_t k164 = random_count(rng); k164 > 0; --k164) {
-        randomize(v163.emplace_back(), rng, version);
-    }
+    random_array(v163, rng, [&](auto& x164) { randomize(x164, rng, version); });
 }
 
 }  // namespace assign_replicas_to_dirs_request_structs
@@ -1822,10 +1579,7 @@ void randomize(AssignReplicasToDirsRequest& m, Rng& rng, int16_t version) {
     m.broker_id_ = random_int32(rng);
     m.broker_epoch_ = random_int64(rng);
     auto& v165 = m.directories_;
-    v165.clear();
-    for (size_t k166 = random_count(rng); k166 > 0; --k166) {
-        randomize(v165.emplace_back(), rng, version);
-    }
+    random_array(v165, rng, [&](auto& x166) { randomize(x166, rng, version); });
 }
 
 namespace assign_replicas_to_dirs_response_structs {
@@ -1844,10 +1598,7 @@ void randomize(TopicData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v167 = m.partitions_;
-    v167.clear();
-    for (size_t k168 = random_count(rng); k168 > 0; --k168) {
-        randomize(v167.emplace_back(), rng, version);
-    }
+    random_array(v167, rng, [&](auto& x168) { randomize(x168, rng, version); });
 }
 
 void randomize(DirectoryData& m, Rng& rng, int16_t version) {
@@ -1856,10 +1607,7 @@ void randomize(DirectoryData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.id_ = random_uuid(rng);
     auto& v169 = m.topics_;
-    v169.clear();
-    for (size_t k170 = random_count(rng); k170 > 0; --k170) {
-        randomize(v169.emplace_back(), rng, version);
-    }
+    random_array(v169, rng, [&](auto& x170) { randomize(x170, rng, version); });
 }
 
 }  // namespace assign_replicas_to_dirs_response_structs
@@ -1871,10 +1619,7 @@ void randomize(AssignReplicasToDirsResponse& m, Rng& rng, int16_t version) {
     m.throttle_time_ms_ = random_int32(rng);
     m.error_code_ = random_int16(rng);
     auto& v171 = m.directories_;
-    v171.clear();
-    for (size_t k172 = random_count(rng); k172 > 0; --k172) {
-        randomize(v171.emplace_back(), rng, version);
-    }
+    random_array(v171, rng, [&](auto& x172) { randomize(x172, rng, version); });
 }
 
 void randomize(ListClientMetricsResourcesRequest& m, Rng& rng, int16_t version) {
@@ -1901,10 +1646,7 @@ void randomize(ListClientMetricsResourcesResponse& m, Rng& rng, int16_t version)
     m.throttle_time_ms_ = random_int32(rng);
     m.error_code_ = random_int16(rng);
     auto& v173 = m.client_metrics_resources_;
-    v173.clear();
-    for (size_t k174 = random_count(rng); k174 > 0; --k174) {
-        randomize(v173.emplace_back(), rng, version);
-    }
+    random_array(v173, rng, [&](auto& x174) { randomize(x174, rng, version); });
 }
 
 }  // namespace eddy::protocol

@@ -42,10 +42,7 @@ void randomize(DescribeTopicPartitionsRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v1 = m.topics_;
-    v1.clear();
-    for (size_t k2 = random_count(rng); k2 > 0; --k2) {
-        randomize(v1.emplace_back(), rng, version);
-    }
+    random_array(v1, rng, [&](auto& x2) { randomize(x2, rng, version); });
     m.response_partition_limit_ = random_int32(rng);
     if (random_null(rng)) {
         m.cursor_.reset();
@@ -65,36 +62,23 @@ void randomize(DescribeTopicPartitionsResponsePartition& m, Rng& rng, int16_t ve
     m.leader_id_ = random_int32(rng);
     m.leader_epoch_ = random_int32(rng);
     auto& v3 = m.replica_nodes_;
-    v3.clear();
-    for (size_t k4 = random_count(rng); k4 > 0; --k4) {
-        v3.push_back(random_int32(rng));
-    }
+    random_array(v3, rng, [&](auto& x4) { x4 = random_int32(rng); });
     auto& v5 = m.isr_nodes_;
-    v5.clear();
-    for (size_t k6 = random_count(rng); k6 > 0; --k6) {
-        v5.push_back(random_int32(rng));
-    }
+    random_array(v5, rng, [&](auto& x6) { x6 = random_int32(rng); });
     if (random_null(rng)) {
         m.eligible_leader_replicas_.reset();
     } else {
         auto& v7 = m.eligible_leader_replicas_.emplace();
-        for (size_t k8 = random_count(rng); k8 > 0; --k8) {
-            v7.push_back(random_int32(rng));
-        }
+        random_array(v7, rng, [&](auto& x8) { x8 = random_int32(rng); });
     }
     if (random_null(rng)) {
         m.last_known_elr_.reset();
     } else {
         auto& v9 = m.last_known_elr_.emplace();
-        for (size_t k10 = random_count(rng); k10 > 0; --k10) {
-            v9.push_back(random_int32(rng));
-        }
+        random_array(v9, rng, [&](auto& x10) { x10 = random_int32(rng); });
     }
     auto& v11 = m.offline_replicas_;
-    v11.clear();
-    for (size_t k12 = random_count(rng); k12 > 0; --k12) {
-        v11.push_back(random_int32(rng));
-    }
+    random_array(v11, rng, [&](auto& x12) { x12 = random_int32(rng); });
 }
 
 void randomize(DescribeTopicPartitionsResponseTopic& m, Rng& rng, int16_t version) {
@@ -110,10 +94,7 @@ void randomize(DescribeTopicPartitionsResponseTopic& m, Rng& rng, int16_t versio
     m.topic_id_ = random_uuid(rng);
     m.is_internal_ = random_bool(rng);
     auto& v13 = m.partitions_;
-    v13.clear();
-    for (size_t k14 = random_count(rng); k14 > 0; --k14) {
-        randomize(v13.emplace_back(), rng, version);
-    }
+    random_array(v13, rng, [&](auto& x14) { randomize(x14, rng, version); });
     m.topic_authorized_operations_ = random_int32(rng);
 }
 
@@ -133,10 +114,7 @@ void randomize(DescribeTopicPartitionsResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v15 = m.topics_;
-    v15.clear();
-    for (size_t k16 = random_count(rng); k16 > 0; --k16) {
-        randomize(v15.emplace_back(), rng, version);
-    }
+    random_array(v15, rng, [&](auto& x16) { randomize(x16, rng, version); });
     if (random_null(rng)) {
         m.next_cursor_.reset();
     } else {
@@ -160,9 +138,7 @@ void randomize(ShareGroupHeartbeatRequest& m, Rng& rng, int16_t version) {
         m.subscribed_topic_names_.reset();
     } else {
         auto& v17 = m.subscribed_topic_names_.emplace();
-        for (size_t k18 = random_count(rng); k18 > 0; --k18) {
-            v17.push_back(random_string(rng));
-        }
+        random_array(v17, rng, [&](auto& x18) { x18 = random_string(rng); });
     }
 }
 
@@ -174,10 +150,7 @@ void randomize(TopicPartitions& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v19 = m.partitions_;
-    v19.clear();
-    for (size_t k20 = random_count(rng); k20 > 0; --k20) {
-        v19.push_back(random_int32(rng));
-    }
+    random_array(v19, rng, [&](auto& x20) { x20 = random_int32(rng); });
 }
 
 void randomize(Assignment& m, Rng& rng, int16_t version) {
@@ -185,10 +158,7 @@ void randomize(Assignment& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v21 = m.topic_partitions_;
-    v21.clear();
-    for (size_t k22 = random_count(rng); k22 > 0; --k22) {
-        randomize(v21.emplace_back(), rng, version);
-    }
+    random_array(v21, rng, [&](auto& x22) { randomize(x22, rng, version); });
 }
 
 }  // namespace share_group_heartbeat_response_structs
@@ -223,10 +193,7 @@ void randomize(ShareGroupDescribeRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v23 = m.group_ids_;
-    v23.clear();
-    for (size_t k24 = random_count(rng); k24 > 0; --k24) {
-        v23.push_back(random_string(rng));
-    }
+    random_array(v23, rng, [&](auto& x24) { x24 = random_string(rng); });
     m.include_authorized_operations_ = random_bool(rng);
 }
 
@@ -239,10 +206,7 @@ void randomize(TopicPartitions& m, Rng& rng, int16_t version) {
     m.topic_id_ = random_uuid(rng);
     m.topic_name_ = random_string(rng);
     auto& v25 = m.partitions_;
-    v25.clear();
-    for (size_t k26 = random_count(rng); k26 > 0; --k26) {
-        v25.push_back(random_int32(rng));
-    }
+    random_array(v25, rng, [&](auto& x26) { x26 = random_int32(rng); });
 }
 
 void randomize(Assignment& m, Rng& rng, int16_t version) {
@@ -250,10 +214,7 @@ void randomize(Assignment& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v27 = m.topic_partitions_;
-    v27.clear();
-    for (size_t k28 = random_count(rng); k28 > 0; --k28) {
-        randomize(v27.emplace_back(), rng, version);
-    }
+    random_array(v27, rng, [&](auto& x28) { randomize(x28, rng, version); });
 }
 
 void randomize(Member& m, Rng& rng, int16_t version) {
@@ -270,10 +231,7 @@ void randomize(Member& m, Rng& rng, int16_t version) {
     m.client_id_ = random_string(rng);
     m.client_host_ = random_string(rng);
     auto& v29 = m.subscribed_topic_names_;
-    v29.clear();
-    for (size_t k30 = random_count(rng); k30 > 0; --k30) {
-        v29.push_back(random_string(rng));
-    }
+    random_array(v29, rng, [&](auto& x30) { x30 = random_string(rng); });
     randomize(m.assignment_, rng, version);
 }
 
@@ -293,10 +251,7 @@ void randomize(DescribedGroup& m, Rng& rng, int16_t version) {
     m.assignment_epoch_ = random_int32(rng);
     m.assignor_name_ = random_string(rng);
     auto& v31 = m.members_;
-    v31.clear();
-    for (size_t k32 = random_count(rng); k32 > 0; --k32) {
-        randomize(v31.emplace_back(), rng, version);
-    }
+    random_array(v31, rng, [&](auto& x32) { randomize(x32, rng, version); });
     m.authorized_operations_ = random_int32(rng);
 }
 
@@ -308,10 +263,7 @@ void randomize(ShareGroupDescribeResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.throttle_time_ms_ = random_int32(rng);
     auto& v33 = m.groups_;
-    v33.clear();
-    for (size_t k34 = random_count(rng); k34 > 0; --k34) {
-        randomize(v33.emplace_back(), rng, version);
-    }
+    random_array(v33, rng, [&](auto& x34) { randomize(x34, rng, version); });
 }
 
 namespace share_fetch_request_structs {
@@ -323,10 +275,7 @@ void randomize(AcknowledgementBatch& m, Rng& rng, int16_t version) {
     m.first_offset_ = random_int64(rng);
     m.last_offset_ = random_int64(rng);
     auto& v35 = m.acknowledge_types_;
-    v35.clear();
-    for (size_t k36 = random_count(rng); k36 > 0; --k36) {
-        v35.push_back(random_int8(rng));
-    }
+    random_array(v35, rng, [&](auto& x36) { x36 = random_int8(rng); });
 }
 
 void randomize(FetchPartition& m, Rng& rng, int16_t version) {
@@ -336,10 +285,7 @@ void randomize(FetchPartition& m, Rng& rng, int16_t version) {
     m.partition_index_ = random_int32(rng);
     m.partition_max_bytes_ = random_int32(rng);
     auto& v37 = m.acknowledgement_batches_;
-    v37.clear();
-    for (size_t k38 = random_count(rng); k38 > 0; --k38) {
-        randomize(v37.emplace_back(), rng, version);
-    }
+    random_array(v37, rng, [&](auto& x38) { randomize(x38, rng, version); });
 }
 
 void randomize(FetchTopic& m, Rng& rng, int16_t version) {
@@ -348,10 +294,7 @@ void randomize(FetchTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v39 = m.partitions_;
-    v39.clear();
-    for (size_t k40 = random_count(rng); k40 > 0; --k40) {
-        randomize(v39.emplace_back(), rng, version);
-    }
+    random_array(v39, rng, [&](auto& x40) { randomize(x40, rng, version); });
 }
 
 void randomize(ForgottenTopic& m, Rng& rng, int16_t version) {
@@ -360,10 +303,7 @@ void randomize(ForgottenTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v41 = m.partitions_;
-    v41.clear();
-    for (size_t k42 = random_count(rng); k42 > 0; --k42) {
-        v41.push_back(random_int32(rng));
-    }
+    random_array(v41, rng, [&](auto& x42) { x42 = random_int32(rng); });
 }
 
 }  // namespace share_fetch_request_structs
@@ -387,15 +327,9 @@ void randomize(ShareFetchRequest& m, Rng& rng, int16_t version) {
     m.min_bytes_ = random_int32(rng);
     m.max_bytes_ = random_int32(rng);
     auto& v43 = m.topics_;
-    v43.clear();
-    for (size_t k44 = random_count(rng); k44 > 0; --k44) {
-        randomize(v43.emplace_back(), rng, version);
-    }
+    random_array(v43, rng, [&](auto& x44) { randomize(x44, rng, version); });
     auto& v45 = m.forgotten_topics_data_;
-    v45.clear();
-    for (size_t k46 = random_count(rng); k46 > 0; --k46) {
-        randomize(v45.emplace_back(), rng, version);
-    }
+    random_array(v45, rng, [&](auto& x46) { randomize(x46, rng, version); });
 }
 
 namespace share_fetch_response_structs {
@@ -441,10 +375,7 @@ void randomize(PartitionData& m, Rng& rng, int16_t version) {
         m.records_ = random_bytes(rng);
     }
     auto& v47 = m.acquired_records_;
-    v47.clear();
-    for (size_t k48 = random_count(rng); k48 > 0; --k48) {
-        randomize(v47.emplace_back(), rng, version);
-    }
+    random_array(v47, rng, [&](auto& x48) { randomize(x48, rng, version); });
 }
 
 void randomize(ShareFetchableTopicResponse& m, Rng& rng, int16_t version) {
@@ -453,10 +384,7 @@ void randomize(ShareFetchableTopicResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v49 = m.partitions_;
-    v49.clear();
-    for (size_t k50 = random_count(rng); k50 > 0; --k50) {
-        randomize(v49.emplace_back(), rng, version);
-    }
+    random_array(v49, rng, [&](auto& x50) { randomize(x50, rng, version); });
 }
 
 void randomize(NodeEndpoint& m, Rng& rng, int16_t version) {
@@ -487,15 +415,9 @@ void randomize(ShareFetchResponse& m, Rng& rng, int16_t version) {
         m.error_message_ = random_string(rng);
     }
     auto& v51 = m.responses_;
-    v51.clear();
-    for (size_t k52 = random_count(rng); k52 > 0; --k52) {
-        randomize(v51.emplace_back(), rng, version);
-    }
+    random_array(v51, rng, [&](auto& x52) { randomize(x52, rng, version); });
     auto& v53 = m.node_endpoints_;
-    v53.clear();
-    for (size_t k54 = random_count(rng); k54 > 0; --k54) {
-        randomize(v53.emplace_back(), rng, version);
-    }
+    random_array(v53, rng, [&](auto& x54) { randomize(x54, rng, version); });
 }
 
 namespace share_acknowledge_request_structs {
@@ -507,10 +429,7 @@ void randomize(AcknowledgementBatch& m, Rng& rng, int16_t version) {
     m.first_offset_ = random_int64(rng);
     m.last_offset_ = random_int64(rng);
     auto& v55 = m.acknowledge_types_;
-    v55.clear();
-    for (size_t k56 = random_count(rng); k56 > 0; --k56) {
-        v55.push_back(random_int8(rng));
-    }
+    random_array(v55, rng, [&](auto& x56) { x56 = random_int8(rng); });
 }
 
 void randomize(AcknowledgePartition& m, Rng& rng, int16_t version) {
@@ -519,10 +438,7 @@ void randomize(AcknowledgePartition& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.partition_index_ = random_int32(rng);
     auto& v57 = m.acknowledgement_batches_;
-    v57.clear();
-    for (size_t k58 = random_count(rng); k58 > 0; --k58) {
-        randomize(v57.emplace_back(), rng, version);
-    }
+    random_array(v57, rng, [&](auto& x58) { randomize(x58, rng, version); });
 }
 
 void randomize(AcknowledgeTopic& m, Rng& rng, int16_t version) {
@@ -531,10 +447,7 @@ void randomize(AcknowledgeTopic& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v59 = m.partitions_;
-    v59.clear();
-    for (size_t k60 = random_count(rng); k60 > 0; --k60) {
-        randomize(v59.emplace_back(), rng, version);
-    }
+    random_array(v59, rng, [&](auto& x60) { randomize(x60, rng, version); });
 }
 
 }  // namespace share_acknowledge_request_structs
@@ -555,10 +468,7 @@ void randomize(ShareAcknowledgeRequest& m, Rng& rng, int16_t version) {
     }
     m.share_session_epoch_ = random_int32(rng);
     auto& v61 = m.topics_;
-    v61.clear();
-    for (size_t k62 = random_count(rng); k62 > 0; --k62) {
-        randomize(v61.emplace_back(), rng, version);
-    }
+    random_array(v61, rng, [&](auto& x62) { randomize(x62, rng, version); });
 }
 
 namespace share_acknowledge_response_structs {
@@ -591,10 +501,7 @@ void randomize(ShareAcknowledgeTopicResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v63 = m.partitions_;
-    v63.clear();
-    for (size_t k64 = random_count(rng); k64 > 0; --k64) {
-        randomize(v63.emplace_back(), rng, version);
-    }
+    random_array(v63, rng, [&](auto& x64) { randomize(x64, rng, version); });
 }
 
 void randomize(NodeEndpoint& m, Rng& rng, int16_t version) {
@@ -625,15 +532,9 @@ void randomize(ShareAcknowledgeResponse& m, Rng& rng, int16_t version) {
         m.error_message_ = random_string(rng);
     }
     auto& v65 = m.responses_;
-    v65.clear();
-    for (size_t k66 = random_count(rng); k66 > 0; --k66) {
-        randomize(v65.emplace_back(), rng, version);
-    }
+    random_array(v65, rng, [&](auto& x66) { randomize(x66, rng, version); });
     auto& v67 = m.node_endpoints_;
-    v67.clear();
-    for (size_t k68 = random_count(rng); k68 > 0; --k68) {
-        randomize(v67.emplace_back(), rng, version);
-    }
+    random_array(v67, rng, [&](auto& x68) { randomize(x68, rng, version); });
 }
 
 namespace add_raft_voter_request_structs {
@@ -662,10 +563,7 @@ void randomize(AddRaftVoterRequest& m, Rng& rng, int16_t version) {
     m.voter_id_ = random_int32(rng);
     m.voter_directory_id_ = random_uuid(rng);
     auto& v69 = m.listeners_;
-    v69.clear();
-    for (size_t k70 = random_count(rng); k70 > 0; --k70) {
-        randomize(v69.emplace_back(), rng, version);
-    }
+    random_array(v69, rng, [&](auto& x70) { randomize(x70, rng, version); });
 }
 
 void randomize(AddRaftVoterResponse& m, Rng& rng, int16_t version) {
@@ -741,10 +639,7 @@ void randomize(UpdateRaftVoterRequest& m, Rng& rng, int16_t version) {
     m.voter_id_ = random_int32(rng);
     m.voter_directory_id_ = random_uuid(rng);
     auto& v71 = m.listeners_;
-    v71.clear();
-    for (size_t k72 = random_count(rng); k72 > 0; --k72) {
-        randomize(v71.emplace_back(), rng, version);
-    }
+    random_array(v71, rng, [&](auto& x72) { randomize(x72, rng, version); });
     randomize(m.kraft_version_feature_, rng, version);
 }
 
@@ -790,10 +685,7 @@ void randomize(InitializeStateData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v73 = m.partitions_;
-    v73.clear();
-    for (size_t k74 = random_count(rng); k74 > 0; --k74) {
-        randomize(v73.emplace_back(), rng, version);
-    }
+    random_array(v73, rng, [&](auto& x74) { randomize(x74, rng, version); });
 }
 
 }  // namespace initialize_share_group_state_request_structs
@@ -804,10 +696,7 @@ void randomize(InitializeShareGroupStateRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.group_id_ = random_string(rng);
     auto& v75 = m.topics_;
-    v75.clear();
-    for (size_t k76 = random_count(rng); k76 > 0; --k76) {
-        randomize(v75.emplace_back(), rng, version);
-    }
+    random_array(v75, rng, [&](auto& x76) { randomize(x76, rng, version); });
 }
 
 namespace initialize_share_group_state_response_structs {
@@ -831,10 +720,7 @@ void randomize(InitializeStateResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v77 = m.partitions_;
-    v77.clear();
-    for (size_t k78 = random_count(rng); k78 > 0; --k78) {
-        randomize(v77.emplace_back(), rng, version);
-    }
+    random_array(v77, rng, [&](auto& x78) { randomize(x78, rng, version); });
 }
 
 }  // namespace initialize_share_group_state_response_structs
@@ -844,10 +730,7 @@ void randomize(InitializeShareGroupStateResponse& m, Rng& rng, int16_t version) 
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v79 = m.results_;
-    v79.clear();
-    for (size_t k80 = random_count(rng); k80 > 0; --k80) {
-        randomize(v79.emplace_back(), rng, version);
-    }
+    random_array(v79, rng, [&](auto& x80) { randomize(x80, rng, version); });
 }
 
 namespace read_share_group_state_request_structs {
@@ -866,10 +749,7 @@ void randomize(ReadStateData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v81 = m.partitions_;
-    v81.clear();
-    for (size_t k82 = random_count(rng); k82 > 0; --k82) {
-        randomize(v81.emplace_back(), rng, version);
-    }
+    random_array(v81, rng, [&](auto& x82) { randomize(x82, rng, version); });
 }
 
 }  // namespace read_share_group_state_request_structs
@@ -880,10 +760,7 @@ void randomize(ReadShareGroupStateRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.group_id_ = random_string(rng);
     auto& v83 = m.topics_;
-    v83.clear();
-    for (size_t k84 = random_count(rng); k84 > 0; --k84) {
-        randomize(v83.emplace_back(), rng, version);
-    }
+    random_array(v83, rng, [&](auto& x84) { randomize(x84, rng, version); });
 }
 
 namespace read_share_group_state_response_structs {
@@ -912,10 +789,7 @@ void randomize(PartitionResult& m, Rng& rng, int16_t version) {
     m.state_epoch_ = random_int32(rng);
     m.start_offset_ = random_int64(rng);
     auto& v85 = m.state_batches_;
-    v85.clear();
-    for (size_t k86 = random_count(rng); k86 > 0; --k86) {
-        randomize(v85.emplace_back(), rng, version);
-    }
+    random_array(v85, rng, [&](auto& x86) { randomize(x86, rng, version); });
 }
 
 void randomize(ReadStateResult& m, Rng& rng, int16_t version) {
@@ -924,10 +798,7 @@ void randomize(ReadStateResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v87 = m.partitions_;
-    v87.clear();
-    for (size_t k88 = random_count(rng); k88 > 0; --k88) {
-        randomize(v87.emplace_back(), rng, version);
-    }
+    random_array(v87, rng, [&](auto& x88) { randomize(x88, rng, version); });
 }
 
 }  // namespace read_share_group_state_response_structs
@@ -937,10 +808,7 @@ void randomize(ReadShareGroupStateResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v89 = m.results_;
-    v89.clear();
-    for (size_t k90 = random_count(rng); k90 > 0; --k90) {
-        randomize(v89.emplace_back(), rng, version);
-    }
+    random_array(v89, rng, [&](auto& x90) { randomize(x90, rng, version); });
 }
 
 namespace write_share_group_state_request_structs {
@@ -964,10 +832,7 @@ void randomize(PartitionData& m, Rng& rng, int16_t version) {
     m.leader_epoch_ = random_int32(rng);
     m.start_offset_ = random_int64(rng);
     auto& v91 = m.state_batches_;
-    v91.clear();
-    for (size_t k92 = random_count(rng); k92 > 0; --k92) {
-        randomize(v91.emplace_back(), rng, version);
-    }
+    random_array(v91, rng, [&](auto& x92) { randomize(x92, rng, version); });
 }
 
 void randomize(WriteStateData& m, Rng& rng, int16_t version) {
@@ -976,10 +841,7 @@ void randomize(WriteStateData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v93 = m.partitions_;
-    v93.clear();
-    for (size_t k94 = random_count(rng); k94 > 0; --k94) {
-        randomize(v93.emplace_back(), rng, version);
-    }
+    random_array(v93, rng, [&](auto& x94) { randomize(x94, rng, version); });
 }
 
 }  // namespace write_share_group_state_request_structs
@@ -990,10 +852,7 @@ void randomize(WriteShareGroupStateRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.group_id_ = random_string(rng);
     auto& v95 = m.topics_;
-    v95.clear();
-    for (size_t k96 = random_count(rng); k96 > 0; --k96) {
-        randomize(v95.emplace_back(), rng, version);
-    }
+    random_array(v95, rng, [&](auto& x96) { randomize(x96, rng, version); });
 }
 
 namespace write_share_group_state_response_structs {
@@ -1017,10 +876,7 @@ void randomize(WriteStateResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v97 = m.partitions_;
-    v97.clear();
-    for (size_t k98 = random_count(rng); k98 > 0; --k98) {
-        randomize(v97.emplace_back(), rng, version);
-    }
+    random_array(v97, rng, [&](auto& x98) { randomize(x98, rng, version); });
 }
 
 }  // namespace write_share_group_state_response_structs
@@ -1030,10 +886,7 @@ void randomize(WriteShareGroupStateResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v99 = m.results_;
-    v99.clear();
-    for (size_t k100 = random_count(rng); k100 > 0; --k100) {
-        randomize(v99.emplace_back(), rng, version);
-    }
+    random_array(v99, rng, [&](auto& x100) { randomize(x100, rng, version); });
 }
 
 namespace delete_share_group_state_request_structs {
@@ -1051,10 +904,7 @@ void randomize(DeleteStateData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v101 = m.partitions_;
-    v101.clear();
-    for (size_t k102 = random_count(rng); k102 > 0; --k102) {
-        randomize(v101.emplace_back(), rng, version);
-    }
+    random_array(v101, rng, [&](auto& x102) { randomize(x102, rng, version); });
 }
 
 }  // namespace delete_share_group_state_request_structs
@@ -1065,10 +915,7 @@ void randomize(DeleteShareGroupStateRequest& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.group_id_ = random_string(rng);
     auto& v103 = m.topics_;
-    v103.clear();
-    for (size_t k104 = random_count(rng); k104 > 0; --k104) {
-        randomize(v103.emplace_back(), rng, version);
-    }
+    random_array(v103, rng, [&](auto& x104) { randomize(x104, rng, version); });
 }
 
 namespace delete_share_group_state_response_structs {
@@ -1092,10 +939,7 @@ void randomize(DeleteStateResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v105 = m.partitions_;
-    v105.clear();
-    for (size_t k106 = random_count(rng); k106 > 0; --k106) {
-        randomize(v105.emplace_back(), rng, version);
-    }
+    random_array(v105, rng, [&](auto& x106) { randomize(x106, rng, version); });
 }
 
 }  // namespace delete_share_group_state_response_structs
@@ -1105,10 +949,7 @@ void randomize(DeleteShareGroupStateResponse& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v107 = m.results_;
-    v107.clear();
-    for (size_t k108 = random_count(rng); k108 > 0; --k108) {
-        randomize(v107.emplace_back(), rng, version);
-    }
+    random_array(v107, rng, [&](auto& x108) { randomize(x108, rng, version); });
 }
 
 namespace read_share_group_state_summary_request_structs {
@@ -1127,10 +968,7 @@ void randomize(ReadStateSummaryData& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v109 = m.partitions_;
-    v109.clear();
-    for (size_t k110 = random_count(rng); k110 > 0; --k110) {
-        randomize(v109.emplace_back(), rng, version);
-    }
+    random_array(v109, rng, [&](auto& x110) { randomize(x110, rng, version); });
 }
 
 }  // namespace read_share_group_state_summary_request_structs
@@ -1141,10 +979,7 @@ void randomize(ReadShareGroupStateSummaryRequest& m, Rng& rng, int16_t version) 
     static_cast<void>(version);
     m.group_id_ = random_string(rng);
     auto& v111 = m.topics_;
-    v111.clear();
-    for (size_t k112 = random_count(rng); k112 > 0; --k112) {
-        randomize(v111.emplace_back(), rng, version);
-    }
+    random_array(v111, rng, [&](auto& x112) { randomize(x112, rng, version); });
 }
 
 namespace read_share_group_state_summary_response_structs {
@@ -1170,10 +1005,7 @@ void randomize(ReadStateSummaryResult& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v113 = m.partitions_;
-    v113.clear();
-    for (size_t k114 = random_count(rng); k114 > 0; --k114) {
-        randomize(v113.emplace_back(), rng, version);
-    }
+    random_array(v113, rng, [&](auto& x114) { randomize(x114, rng, version); });
 }
 
 }  // namespace read_share_group_state_summary_response_structs
@@ -1183,10 +1015,7 @@ void randomize(ReadShareGroupStateSummaryResponse& m, Rng& rng, int16_t version)
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v115 = m.results_;
-    v115.clear();
-    for (size_t k116 = random_count(rng); k116 > 0; --k116) {
-        randomize(v115.emplace_back(), rng, version);
-    }
+    random_array(v115, rng, [&](auto& x116) { randomize(x116, rng, version); });
 }
 
 }  // namespace eddy::protocol

@@ -96,10 +96,7 @@ void randomize(TopicPartitions& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v1 = m.partitions_;
-    v1.clear();
-    for (size_t k2 = random_count(rng); k2 > 0; --k2) {
-        v1.push_back(random_int32(rng));
-    }
+    random_array(v1, rng, [&](auto& x2) { x2 = random_int32(rng); });
 }
 
 }  // namespace consumer_group_current_member_assignment_value_structs
@@ -112,15 +109,9 @@ void randomize(ConsumerGroupCurrentMemberAssignmentValue& m, Rng& rng, int16_t v
     m.previous_member_epoch_ = random_int32(rng);
     m.state_ = random_int8(rng);
     auto& v3 = m.assigned_partitions_;
-    v3.clear();
-    for (size_t k4 = random_count(rng); k4 > 0; --k4) {
-        randomize(v3.emplace_back(), rng, version);
-    }
+    random_array(v3, rng, [&](auto& x4) { randomize(x4, rng, version); });
     auto& v5 = m.partitions_pending_revocation_;
-    v5.clear();
-    for (size_t k6 = random_count(rng); k6 > 0; --k6) {
-        randomize(v5.emplace_back(), rng, version);
-    }
+    random_array(v5, rng, [&](auto& x6) { randomize(x6, rng, version); });
 }
 
 void randomize(ConsumerGroupMemberMetadataKey& m, Rng& rng, int16_t version) {
@@ -147,10 +138,7 @@ void randomize(ClassicMemberMetadata& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.session_timeout_ms_ = random_int32(rng);
     auto& v7 = m.supported_protocols_;
-    v7.clear();
-    for (size_t k8 = random_count(rng); k8 > 0; --k8) {
-        randomize(v7.emplace_back(), rng, version);
-    }
+    random_array(v7, rng, [&](auto& x8) { randomize(x8, rng, version); });
 }
 
 }  // namespace consumer_group_member_metadata_value_structs
@@ -172,10 +160,7 @@ void randomize(ConsumerGroupMemberMetadataValue& m, Rng& rng, int16_t version) {
     m.client_id_ = random_string(rng);
     m.client_host_ = random_string(rng);
     auto& v9 = m.subscribed_topic_names_;
-    v9.clear();
-    for (size_t k10 = random_count(rng); k10 > 0; --k10) {
-        v9.push_back(random_string(rng));
-    }
+    random_array(v9, rng, [&](auto& x10) { x10 = random_string(rng); });
     if (random_null(rng)) {
         m.subscribed_topic_regex_.reset();
     } else {
@@ -225,10 +210,7 @@ void randomize(PartitionMetadata& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.partition_ = random_int32(rng);
     auto& v11 = m.racks_;
-    v11.clear();
-    for (size_t k12 = random_count(rng); k12 > 0; --k12) {
-        v11.push_back(random_string(rng));
-    }
+    random_array(v11, rng, [&](auto& x12) { x12 = random_string(rng); });
 }
 
 void randomize(TopicMetadata& m, Rng& rng, int16_t version) {
@@ -239,10 +221,7 @@ void randomize(TopicMetadata& m, Rng& rng, int16_t version) {
     m.topic_name_ = random_string(rng);
     m.num_partitions_ = random_int32(rng);
     auto& v13 = m.partition_metadata_;
-    v13.clear();
-    for (size_t k14 = random_count(rng); k14 > 0; --k14) {
-        randomize(v13.emplace_back(), rng, version);
-    }
+    random_array(v13, rng, [&](auto& x14) { randomize(x14, rng, version); });
 }
 
 }  // namespace consumer_group_partition_metadata_value_structs
@@ -252,10 +231,7 @@ void randomize(ConsumerGroupPartitionMetadataValue& m, Rng& rng, int16_t version
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v15 = m.topics_;
-    v15.clear();
-    for (size_t k16 = random_count(rng); k16 > 0; --k16) {
-        randomize(v15.emplace_back(), rng, version);
-    }
+    random_array(v15, rng, [&](auto& x16) { randomize(x16, rng, version); });
 }
 
 void randomize(ConsumerGroupTargetAssignmentMemberKey& m, Rng& rng, int16_t version) {
@@ -274,10 +250,7 @@ void randomize(TopicPartition& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v17 = m.partitions_;
-    v17.clear();
-    for (size_t k18 = random_count(rng); k18 > 0; --k18) {
-        v17.push_back(random_int32(rng));
-    }
+    random_array(v17, rng, [&](auto& x18) { x18 = random_int32(rng); });
 }
 
 }  // namespace consumer_group_target_assignment_member_value_structs
@@ -287,10 +260,7 @@ void randomize(ConsumerGroupTargetAssignmentMemberValue& m, Rng& rng, int16_t ve
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v19 = m.topic_partitions_;
-    v19.clear();
-    for (size_t k20 = random_count(rng); k20 > 0; --k20) {
-        randomize(v19.emplace_back(), rng, version);
-    }
+    random_array(v19, rng, [&](auto& x20) { randomize(x20, rng, version); });
 }
 
 void randomize(ConsumerGroupTargetAssignmentMetadataKey& m, Rng& rng, int16_t version) {
@@ -360,10 +330,7 @@ void randomize(GroupMetadataValue& m, Rng& rng, int16_t version) {
         m.current_state_timestamp_ = random_int64(rng);
     }
     auto& v21 = m.members_;
-    v21.clear();
-    for (size_t k22 = random_count(rng); k22 > 0; --k22) {
-        randomize(v21.emplace_back(), rng, version);
-    }
+    random_array(v21, rng, [&](auto& x22) { randomize(x22, rng, version); });
 }
 
 void randomize(OffsetCommitKey& m, Rng& rng, int16_t version) {
@@ -406,10 +373,7 @@ void randomize(TopicPartitions& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v23 = m.partitions_;
-    v23.clear();
-    for (size_t k24 = random_count(rng); k24 > 0; --k24) {
-        v23.push_back(random_int32(rng));
-    }
+    random_array(v23, rng, [&](auto& x24) { x24 = random_int32(rng); });
 }
 
 }  // namespace share_group_current_member_assignment_value_structs
@@ -422,10 +386,7 @@ void randomize(ShareGroupCurrentMemberAssignmentValue& m, Rng& rng, int16_t vers
     m.previous_member_epoch_ = random_int32(rng);
     m.state_ = random_int8(rng);
     auto& v25 = m.assigned_partitions_;
-    v25.clear();
-    for (size_t k26 = random_count(rng); k26 > 0; --k26) {
-        randomize(v25.emplace_back(), rng, version);
-    }
+    random_array(v25, rng, [&](auto& x26) { randomize(x26, rng, version); });
 }
 
 void randomize(ShareGroupMemberMetadataKey& m, Rng& rng, int16_t version) {
@@ -448,10 +409,7 @@ void randomize(ShareGroupMemberMetadataValue& m, Rng& rng, int16_t version) {
     m.client_id_ = random_string(rng);
     m.client_host_ = random_string(rng);
     auto& v27 = m.subscribed_topic_names_;
-    v27.clear();
-    for (size_t k28 = random_count(rng); k28 > 0; --k28) {
-        v27.push_back(random_string(rng));
-    }
+    random_array(v27, rng, [&](auto& x28) { x28 = random_string(rng); });
 }
 
 void randomize(ShareGroupMetadataKey& m, Rng& rng, int16_t version) {
@@ -483,10 +441,7 @@ void randomize(PartitionMetadata& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.partition_ = random_int32(rng);
     auto& v29 = m.racks_;
-    v29.clear();
-    for (size_t k30 = random_count(rng); k30 > 0; --k30) {
-        v29.push_back(random_string(rng));
-    }
+    random_array(v29, rng, [&](auto& x30) { x30 = random_string(rng); });
 }
 
 void randomize(TopicMetadata& m, Rng& rng, int16_t version) {
@@ -497,10 +452,7 @@ void randomize(TopicMetadata& m, Rng& rng, int16_t version) {
     m.topic_name_ = random_string(rng);
     m.num_partitions_ = random_int32(rng);
     auto& v31 = m.partition_metadata_;
-    v31.clear();
-    for (size_t k32 = random_count(rng); k32 > 0; --k32) {
-        randomize(v31.emplace_back(), rng, version);
-    }
+    random_array(v31, rng, [&](auto& x32) { randomize(x32, rng, version); });
 }
 
 }  // namespace share_group_partition_metadata_value_structs
@@ -510,10 +462,7 @@ void randomize(ShareGroupPartitionMetadataValue& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v33 = m.topics_;
-    v33.clear();
-    for (size_t k34 = random_count(rng); k34 > 0; --k34) {
-        randomize(v33.emplace_back(), rng, version);
-    }
+    random_array(v33, rng, [&](auto& x34) { randomize(x34, rng, version); });
 }
 
 void randomize(ShareGroupStatePartitionMetadataKey& m, Rng& rng, int16_t version) {
@@ -532,10 +481,7 @@ void randomize(TopicPartitionsInfo& m, Rng& rng, int16_t version) {
     m.topic_id_ = random_uuid(rng);
     m.topic_name_ = random_string(rng);
     auto& v35 = m.partitions_;
-    v35.clear();
-    for (size_t k36 = random_count(rng); k36 > 0; --k36) {
-        v35.push_back(random_int32(rng));
-    }
+    random_array(v35, rng, [&](auto& x36) { x36 = random_int32(rng); });
 }
 
 void randomize(TopicInfo& m, Rng& rng, int16_t version) {
@@ -553,15 +499,9 @@ void randomize(ShareGroupStatePartitionMetadataValue& m, Rng& rng, int16_t versi
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v37 = m.initialized_topics_;
-    v37.clear();
-    for (size_t k38 = random_count(rng); k38 > 0; --k38) {
-        randomize(v37.emplace_back(), rng, version);
-    }
+    random_array(v37, rng, [&](auto& x38) { randomize(x38, rng, version); });
     auto& v39 = m.deleting_topics_;
-    v39.clear();
-    for (size_t k40 = random_count(rng); k40 > 0; --k40) {
-        randomize(v39.emplace_back(), rng, version);
-    }
+    random_array(v39, rng, [&](auto& x40) { randomize(x40, rng, version); });
 }
 
 void randomize(ShareGroupTargetAssignmentMemberKey& m, Rng& rng, int16_t version) {
@@ -580,10 +520,7 @@ void randomize(TopicPartition& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_id_ = random_uuid(rng);
     auto& v41 = m.partitions_;
-    v41.clear();
-    for (size_t k42 = random_count(rng); k42 > 0; --k42) {
-        v41.push_back(random_int32(rng));
-    }
+    random_array(v41, rng, [&](auto& x42) { x42 = random_int32(rng); });
 }
 
 }  // namespace share_group_target_assignment_member_value_structs
@@ -593,10 +530,7 @@ void randomize(ShareGroupTargetAssignmentMemberValue& m, Rng& rng, int16_t versi
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v43 = m.topic_partitions_;
-    v43.clear();
-    for (size_t k44 = random_count(rng); k44 > 0; --k44) {
-        randomize(v43.emplace_back(), rng, version);
-    }
+    random_array(v43, rng, [&](auto& x44) { randomize(x44, rng, version); });
 }
 
 void randomize(ShareGroupTargetAssignmentMetadataKey& m, Rng& rng, int16_t version) {
@@ -621,10 +555,7 @@ void randomize(TopicPartition& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_ = random_string(rng);
     auto& v45 = m.partitions_;
-    v45.clear();
-    for (size_t k46 = random_count(rng); k46 > 0; --k46) {
-        v45.push_back(random_int32(rng));
-    }
+    random_array(v45, rng, [&](auto& x46) { x46 = random_int32(rng); });
 }
 
 }  // namespace consumer_protocol_assignment_structs
@@ -634,10 +565,7 @@ void randomize(ConsumerProtocolAssignment& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v47 = m.assigned_partitions_;
-    v47.clear();
-    for (size_t k48 = random_count(rng); k48 > 0; --k48) {
-        randomize(v47.emplace_back(), rng, version);
-    }
+    random_array(v47, rng, [&](auto& x48) { randomize(x48, rng, version); });
     if (random_null(rng)) {
         m.user_data_.reset();
     } else {
@@ -656,10 +584,7 @@ void randomize(TopicPartition& m, Rng& rng, int16_t version) {
     }
     if (version >= 1) {
         auto& v49 = m.partitions_;
-        v49.clear();
-        for (size_t k50 = random_count(rng); k50 > 0; --k50) {
-            v49.push_back(random_int32(rng));
-        }
+        random_array(v49, rng, [&](auto& x50) { x50 = random_int32(rng); });
     }
 }
 
@@ -670,10 +595,7 @@ void randomize(ConsumerProtocolSubscription& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v51 = m.topics_;
-    v51.clear();
-    for (size_t k52 = random_count(rng); k52 > 0; --k52) {
-        v51.push_back(random_string(rng));
-    }
+    random_array(v51, rng, [&](auto& x52) { x52 = random_string(rng); });
     if (random_null(rng)) {
         m.user_data_.reset();
     } else {
@@ -681,10 +603,7 @@ void randomize(ConsumerProtocolSubscription& m, Rng& rng, int16_t version) {
     }
     if (version >= 1) {
         auto& v53 = m.owned_partitions_;
-        v53.clear();
-        for (size_t k54 = random_count(rng); k54 > 0; --k54) {
-            randomize(v53.emplace_back(), rng, version);
-        }
+        random_array(v53, rng, [&](auto& x54) { randomize(x54, rng, version); });
     }
     if (version >= 2) {
         m.generation_id_ = random_int32(rng);
@@ -736,15 +655,9 @@ void randomize(LeaderChangeMessage& m, Rng& rng, int16_t version) {
     m.version_ = random_int16(rng);
     m.leader_id_ = random_int32(rng);
     auto& v55 = m.voters_;
-    v55.clear();
-    for (size_t k56 = random_count(rng); k56 > 0; --k56) {
-        randomize(v55.emplace_back(), rng, version);
-    }
+    random_array(v55, rng, [&](auto& x56) { randomize(x56, rng, version); });
     auto& v57 = m.granting_voters_;
-    v57.clear();
-    for (size_t k58 = random_count(rng); k58 > 0; --k58) {
-        randomize(v57.emplace_back(), rng, version);
-    }
+    random_array(v57, rng, [&](auto& x58) { randomize(x58, rng, version); });
 }
 
 void randomize(SnapshotFooterRecord& m, Rng& rng, int16_t version) {
@@ -788,10 +701,7 @@ void randomize(Voter& m, Rng& rng, int16_t version) {
     m.voter_id_ = random_int32(rng);
     m.voter_directory_id_ = random_uuid(rng);
     auto& v59 = m.endpoints_;
-    v59.clear();
-    for (size_t k60 = random_count(rng); k60 > 0; --k60) {
-        randomize(v59.emplace_back(), rng, version);
-    }
+    random_array(v59, rng, [&](auto& x60) { randomize(x60, rng, version); });
     randomize(m.kraft_version_feature_, rng, version);
 }
 
@@ -803,10 +713,7 @@ void randomize(VotersRecord& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.version_ = random_int16(rng);
     auto& v61 = m.voters_;
-    v61.clear();
-    for (size_t k62 = random_count(rng); k62 > 0; --k62) {
-        randomize(v61.emplace_back(), rng, version);
-    }
+    random_array(v61, rng, [&](auto& x62) { randomize(x62, rng, version); });
 }
 
 void randomize(AbortTransactionRecord& m, Rng& rng, int16_t version) {
@@ -863,10 +770,7 @@ void randomize(BrokerRegistrationChangeRecord& m, Rng& rng, int16_t version) {
     }
     if ((version >= 2) && !random_keep_default(rng)) {
         auto& v63 = m.log_dirs_;
-        v63.clear();
-        for (size_t k64 = random_count(rng); k64 > 0; --k64) {
-            v63.push_back(random_uuid(rng));
-        }
+        random_array(v63, rng, [&](auto& x64) { x64 = random_uuid(rng); });
     }
 }
 
@@ -891,10 +795,7 @@ void randomize(ClientQuotaRecord& m, Rng& rng, int16_t version) {
     static_cast<void>(rng);
     static_cast<void>(version);
     auto& v65 = m.entity_;
-    v65.clear();
-    for (size_t k66 = random_count(rng); k66 > 0; --k66) {
-        randomize(v65.emplace_back(), rng, version);
-    }
+    random_array(v65, rng, [&](auto& x66) { randomize(x66, rng, version); });
     m.key_ = random_string(rng);
     m.value_ = random_float64(rng);
     m.remove_ = random_bool(rng);
@@ -921,10 +822,7 @@ void randomize(DelegationTokenRecord& m, Rng& rng, int16_t version) {
     m.owner_ = random_string(rng);
     m.requester_ = random_string(rng);
     auto& v67 = m.renewers_;
-    v67.clear();
-    for (size_t k68 = random_count(rng); k68 > 0; --k68) {
-        v67.push_back(random_string(rng));
-    }
+    random_array(v67, rng, [&](auto& x68) { x68 = random_string(rng); });
     m.issue_timestamp_ = random_int64(rng);
     m.max_timestamp_ = random_int64(rng);
     m.expiration_timestamp_ = random_int64(rng);
@@ -970,9 +868,7 @@ void randomize(PartitionChangeRecord& m, Rng& rng, int16_t version) {
             m.isr_.reset();
         } else {
             auto& v69 = m.isr_.emplace();
-            for (size_t k70 = random_count(rng); k70 > 0; --k70) {
-                v69.push_back(random_int32(rng));
-            }
+            random_array(v69, rng, [&](auto& x70) { x70 = random_int32(rng); });
         }
     }
     if (!random_keep_default(rng)) {
@@ -983,9 +879,7 @@ void randomize(PartitionChangeRecord& m, Rng& rng, int16_t version) {
             m.replicas_.reset();
         } else {
             auto& v71 = m.replicas_.emplace();
-            for (size_t k72 = random_count(rng); k72 > 0; --k72) {
-                v71.push_back(random_int32(rng));
-            }
+            random_array(v71, rng, [&](auto& x72) { x72 = random_int32(rng); });
         }
     }
     if (!random_keep_default(rng)) {
@@ -993,9 +887,7 @@ void randomize(PartitionChangeRecord& m, Rng& rng, int16_t version) {
             m.removing_replicas_.reset();
         } else {
             auto& v73 = m.removing_replicas_.emplace();
-            for (size_t k74 = random_count(rng); k74 > 0; --k74) {
-                v73.push_back(random_int32(rng));
-            }
+            random_array(v73, rng, [&](auto& x74) { x74 = random_int32(rng); });
         }
     }
     if (!random_keep_default(rng)) {
@@ -1003,9 +895,7 @@ void randomize(PartitionChangeRecord& m, Rng& rng, int16_t version) {
             m.adding_replicas_.reset();
         } else {
             auto& v75 = m.adding_replicas_.emplace();
-            for (size_t k76 = random_count(rng); k76 > 0; --k76) {
-                v75.push_back(random_int32(rng));
-            }
+            random_array(v75, rng, [&](auto& x76) { x76 = random_int32(rng); });
         }
     }
     if (!random_keep_default(rng)) {
@@ -1016,9 +906,7 @@ void randomize(PartitionChangeRecord& m, Rng& rng, int16_t version) {
             m.directories_.reset();
         } else {
             auto& v77 = m.directories_.emplace();
-            for (size_t k78 = random_count(rng); k78 > 0; --k78) {
-                v77.push_back(random_uuid(rng));
-            }
+            random_array(v77, rng, [&](auto& x78) { x78 = random_uuid(rng); });
         }
     }
     if ((version >= 2) && !random_keep_default(rng)) {
@@ -1026,9 +914,7 @@ void randomize(PartitionChangeRecord& m, Rng& rng, int16_t version) {
             m.eligible_leader_replicas_.reset();
         } else {
             auto& v79 = m.eligible_leader_replicas_.emplace();
-            for (size_t k80 = random_count(rng); k80 > 0; --k80) {
-                v79.push_back(random_int32(rng));
-            }
+            random_array(v79, rng, [&](auto& x80) { x80 = random_int32(rng); });
         }
     }
     if ((version >= 2) && !random_keep_default(rng)) {
@@ -1036,9 +922,7 @@ void randomize(PartitionChangeRecord& m, Rng& rng, int16_t version) {
             m.last_known_elr_.reset();
         } else {
             auto& v81 = m.last_known_elr_.emplace();
-            for (size_t k82 = random_count(rng); k82 > 0; --k82) {
-                v81.push_back(random_int32(rng));
-            }
+            random_array(v81, rng, [&](auto& x82) { x82 = random_int32(rng); });
         }
     }
 }
@@ -1050,25 +934,13 @@ void randomize(PartitionRecord& m, Rng& rng, int16_t version) {
     m.partition_id_ = random_int32(rng);
     m.topic_id_ = random_uuid(rng);
     auto& v83 = m.replicas_;
-    v83.clear();
-    for (size_t k84 = random_count(rng); k84 > 0; --k84) {
-        v83.push_back(random_int32(rng));
-    }
+    random_array(v83, rng, [&](auto& x84) { x84 = random_int32(rng); });
     auto& v85 = m.isr_;
-    v85.clear();
-    for (size_t k86 = random_count(rng); k86 > 0; --k86) {
-        v85.push_back(random_int32(rng));
-    }
+    random_array(v85, rng, [&](auto& x86) { x86 = random_int32(rng); });
     auto& v87 = m.removing_replicas_;
-    v87.clear();
-    for (size_t k88 = random_count(rng); k88 > 0; --k88) {
-        v87.push_back(random_int32(rng));
-    }
+    random_array(v87, rng, [&](auto& x88) { x88 = random_int32(rng); });
     auto& v89 = m.adding_replicas_;
-    v89.clear();
-    for (size_t k90 = random_count(rng); k90 > 0; --k90) {
-        v89.push_back(random_int32(rng));
-    }
+    random_array(v89, rng, [&](auto& x90) { x90 = random_int32(rng); });
     m.leader_ = random_int32(rng);
     if (!random_keep_default(rng)) {
         m.leader_recovery_state_ = random_int8(rng);
@@ -1077,19 +949,14 @@ void randomize(PartitionRecord& m, Rng& rng, int16_t version) {
     m.partition_epoch_ = random_int32(rng);
     if (version >= 1) {
         auto& v91 = m.directories_;
-        v91.clear();
-        for (size_t k92 = random_count(rng); k92 > 0; --k92) {
-            v91.push_back(random_uuid(rng));
-        }
+        random_array(v91, rng, [&](auto& x92) { x92 = random_uuid(rng); });
     }
     if ((version >= 2) && !random_keep_default(rng)) {
         if (random_null(rng)) {
             m.eligible_leader_replicas_.reset();
         } else {
             auto& v93 = m.eligible_leader_replicas_.emplace();
-            for (size_t k94 = random_count(rng); k94 > 0; --k94) {
-                v93.push_back(random_int32(rng));
-            }
+            random_array(v93, rng, [&](auto& x94) { x94 = random_int32(rng); });
         }
     }
     if ((version >= 2) && !random_keep_default(rng)) {
@@ -1097,9 +964,7 @@ void randomize(PartitionRecord& m, Rng& rng, int16_t version) {
             m.last_known_elr_.reset();
         } else {
             auto& v95 = m.last_known_elr_.emplace();
-            for (size_t k96 = random_count(rng); k96 > 0; --k96) {
-                v95.push_back(random_int32(rng));
-            }
+            random_array(v95, rng, [&](auto& x96) { x96 = random_int32(rng); });
         }
     }
 }
@@ -1147,15 +1012,9 @@ void randomize(RegisterBrokerRecord& m, Rng& rng, int16_t version) {
     m.incarnation_id_ = random_uuid(rng);
     m.broker_epoch_ = random_int64(rng);
     auto& v97 = m.end_points_;
-    v97.clear();
-    for (size_t k98 = random_count(rng); k98 > 0; --k98) {
-        randomize(v97.emplace_back(), rng, version);
-    }
+    random_array(v97, rng, [&](auto& x98) { randomize(x98, rng, version); });
     auto& v99 = m.features_;
-    v99.clear();
-    for (size_t k100 = random_count(rng); k100 > 0; --k100) {
-        randomize(v99.emplace_back(), rng, version);
-    }
+    random_array(v99, rng, [&](auto& x100) { randomize(x100, rng, version); });
     if (random_null(rng)) {
         m.rack_.reset();
     } else {
@@ -1167,10 +1026,7 @@ void randomize(RegisterBrokerRecord& m, Rng& rng, int16_t version) {
     }
     if ((version >= 3) && !random_keep_default(rng)) {
         auto& v101 = m.log_dirs_;
-        v101.clear();
-        for (size_t k102 = random_count(rng); k102 > 0; --k102) {
-            v101.push_back(random_uuid(rng));
-        }
+        random_array(v101, rng, [&](auto& x102) { x102 = random_uuid(rng); });
     }
 }
 
@@ -1205,15 +1061,9 @@ void randomize(RegisterControllerRecord& m, Rng& rng, int16_t version) {
     m.incarnation_id_ = random_uuid(rng);
     m.zk_migration_ready_ = random_bool(rng);
     auto& v103 = m.end_points_;
-    v103.clear();
-    for (size_t k104 = random_count(rng); k104 > 0; --k104) {
-        randomize(v103.emplace_back(), rng, version);
-    }
+    random_array(v103, rng, [&](auto& x104) { randomize(x104, rng, version); });
     auto& v105 = m.features_;
-    v105.clear();
-    for (size_t k106 = random_count(rng); k106 > 0; --k106) {
-        randomize(v105.emplace_back(), rng, version);
-    }
+    random_array(v105, rng, [&](auto& x106) { randomize(x106, rng, version); });
 }
 
 void randomize(RemoveAccessControlEntryRecord& m, Rng& rng, int16_t version) {
@@ -1322,9 +1172,7 @@ void randomize(QuorumStateData& m, Rng& rng, int16_t version) {
             m.current_voters_.reset();
         } else {
             auto& v107 = m.current_voters_.emplace();
-            for (size_t k108 = random_count(rng); k108 > 0; --k108) {
-                randomize(v107.emplace_back(), rng, version);
-            }
+            random_array(v107, rng, [&](auto& x108) { randomize(x108, rng, version); });
         }
     }
 }
@@ -1361,10 +1209,7 @@ void randomize(ShareSnapshotValue& m, Rng& rng, int16_t version) {
     m.leader_epoch_ = random_int32(rng);
     m.start_offset_ = random_int64(rng);
     auto& v109 = m.state_batches_;
-    v109.clear();
-    for (size_t k110 = random_count(rng); k110 > 0; --k110) {
-        randomize(v109.emplace_back(), rng, version);
-    }
+    random_array(v109, rng, [&](auto& x110) { randomize(x110, rng, version); });
 }
 
 void randomize(ShareUpdateKey& m, Rng& rng, int16_t version) {
@@ -1398,10 +1243,7 @@ void randomize(ShareUpdateValue& m, Rng& rng, int16_t version) {
     m.leader_epoch_ = random_int32(rng);
     m.start_offset_ = random_int64(rng);
     auto& v111 = m.state_batches_;
-    v111.clear();
-    for (size_t k112 = random_count(rng); k112 > 0; --k112) {
-        randomize(v111.emplace_back(), rng, version);
-    }
+    random_array(v111, rng, [&](auto& x112) { randomize(x112, rng, version); });
 }
 
 namespace producer_snapshot_structs {
@@ -1428,10 +1270,7 @@ void randomize(ProducerSnapshot& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.crc_ = random_uint32(rng);
     auto& v113 = m.producer_entries_;
-    v113.clear();
-    for (size_t k114 = random_count(rng); k114 > 0; --k114) {
-        randomize(v113.emplace_back(), rng, version);
-    }
+    random_array(v113, rng, [&](auto& x114) { randomize(x114, rng, version); });
 }
 
 namespace remote_log_segment_metadata_record_structs {
@@ -1474,10 +1313,7 @@ void randomize(RemoteLogSegmentMetadataRecord& m, Rng& rng, int16_t version) {
     m.max_timestamp_ms_ = random_int64(rng);
     m.event_timestamp_ms_ = random_int64(rng);
     auto& v115 = m.segment_leader_epochs_;
-    v115.clear();
-    for (size_t k116 = random_count(rng); k116 > 0; --k116) {
-        randomize(v115.emplace_back(), rng, version);
-    }
+    random_array(v115, rng, [&](auto& x116) { randomize(x116, rng, version); });
     m.segment_size_in_bytes_ = random_int32(rng);
     if (random_null(rng)) {
         m.custom_metadata_.reset();
@@ -1510,10 +1346,7 @@ void randomize(RemoteLogSegmentMetadataSnapshotRecord& m, Rng& rng, int16_t vers
     m.max_timestamp_ms_ = random_int64(rng);
     m.event_timestamp_ms_ = random_int64(rng);
     auto& v117 = m.segment_leader_epochs_;
-    v117.clear();
-    for (size_t k118 = random_count(rng); k118 > 0; --k118) {
-        randomize(v117.emplace_back(), rng, version);
-    }
+    random_array(v117, rng, [&](auto& x118) { randomize(x118, rng, version); });
     m.segment_size_in_bytes_ = random_int32(rng);
     if (random_null(rng)) {
         m.custom_metadata_.reset();
@@ -1597,10 +1430,7 @@ void randomize(PartitionsSchema& m, Rng& rng, int16_t version) {
     static_cast<void>(version);
     m.topic_ = random_string(rng);
     auto& v119 = m.partition_ids_;
-    v119.clear();
-    for (size_t k120 = random_count(rng); k120 > 0; --k120) {
-        v119.push_back(random_int32(rng));
-    }
+    random_array(v119, rng, [&](auto& x120) { x120 = random_int32(rng); });
 }
 
 }  // namespace transaction_log_value_structs
@@ -1623,9 +1453,7 @@ void randomize(TransactionLogValue& m, Rng& rng, int16_t version) {
         m.transaction_partitions_.reset();
     } else {
         auto& v121 = m.transaction_partitions_.emplace();
-        for (size_t k122 = random_count(rng); k122 > 0; --k122) {
-            randomize(v121.emplace_back(), rng, version);
-        }
+        random_array(v121, rng, [&](auto& x122) { randomize(x122, rng, version); });
     }
     m.transaction_last_update_timestamp_ms_ = random_int64(rng);
     m.transaction_start_timestamp_ms_ = random_int64(rng);

@@ -1,0 +1,668 @@
+// Hostile-client sessions: frame building, the response oracle and the session in a SimWorld (see
+// hostile_session.h).
+#include "tests/fuzz/hostile/hostile_session.h"
+
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <utility>
+
+#include "core/base/assert.h"
+#include "core/fiber/sync.h"
+#include "core/protocol/generated/all_messages.h"
+#include "core/protocol/message_header.h"
+#include "core/record/record_batch.h"
+#include "core/record/record_batch_builder.h"
+#include "services/kafka/api_table.h"
+#include "services/kafka/broker.h"
+#include "services/net/frame_server.h"
+#include "sim/world.h"
+
+namespace eddy::hostile {
+
+namespace {
+
+using protocol::ApiKey;
+
+constexpr const char* broker_host = "broker";
+constexpr uint16_t broker_port = 9092;
+// How long (simulated) a hostile request may go unanswered before the client gives up on it.
+constexpr Duration reply_wait = Duration::seconds(30);
+// An ordinary request must be answered well within this.
+constexpr Duration ordinary_wait = Duration::seconds(10);
+constexpr size_t response_bytes_max = size_t{256} << 20;
+constexpr const char* session_topic = "t";
+constexpr const char* probe_topic = "hostile-probe";
+constexpr const char* probe_group = "hostile-probe-group";
+
+// Encodes the body of `key` at `version` into `w`, filled by randomize() from `rng`.
+void encode_random_body(ApiKey key, int16_t version, protocol::Rng& rng, protocol::Writer& w) {
+    switch (key) {
+#define EDDY_HOSTILE_BODY(name, Req, Resp) \
+    case ApiKey::name: {                   \
+        Req m;                             \
+        randomize(m, rng, version);        \
+        m.encode(w, version);              \
+        return;                            \
+    }
+        EDDY_PROTOCOL_FOR_EACH_API(EDDY_HOSTILE_BODY)
+#undef EDDY_HOSTILE_BODY
+    }
+    UNREACHABLE("every ApiKey has a message");
+}
+
+// Decodes the body of a response to `key` at `version`; true if it decodes completely.
+bool response_body_decodes(ApiKey key, int16_t version, protocol::Reader& r) {
+    switch (key) {
+#define EDDY_HOSTILE_RESPONSE(name, Req, Resp) \
+    case ApiKey::name: {                       \
+        auto m = Resp::decode(r, version);     \
+        return m.ok() && r.remaining() == 0;   \
+    }
+        EDDY_PROTOCOL_FOR_EACH_API(EDDY_HOSTILE_RESPONSE)
+#undef EDDY_HOSTILE_RESPONSE
+    }
+    UNREACHABLE("every ApiKey has a message");
+}
+
+template <typename Req>
+HostileFrame plain_frame(const Req& req, int16_t version, int32_t correlation_id,
+                         std::string client_id, std::string label) {
+    protocol::RequestHeader h;
+    h.request_api_key_ = static_cast<int16_t>(Req::api_key);
+    h.request_api_version_ = version;
+    h.correlation_id_ = correlation_id;
+    h.client_id_ = std::move(client_id);
+    HostileFrame f;
+    protocol::Writer w(f.body);
+    protocol::encode_request_header(w, h);
+    req.encode(w, version);
+    f.key = static_cast<ApiKey>(Req::api_key);
+    f.header_version = version;
+    f.correlation_id = correlation_id;
+    f.label = std::move(label);
+    return f;
+}
+
+Bytes one_record_batch(std::string_view value) {
+    record::RecordBatchBuilder b(record::BatchBuilderOptions{});
+    b.append(record::TimestampMs(1'700'000'000'000), as_bytes("k"), as_bytes(value));
+    return b.build();
+}
+
+protocol::ProduceRequest produce_request(const std::string& topic, int32_t partition,
+                                         Bytes records) {
+    protocol::ProduceRequest p;
+    p.acks_ = -1;
+    p.timeout_ms_ = 5000;
+    p.topic_data_.emplace_back();
+    p.topic_data_[0].name_ = topic;
+    p.topic_data_[0].partition_data_.emplace_back();
+    p.topic_data_[0].partition_data_[0].index_ = partition;
+    p.topic_data_[0].partition_data_[0].records_ = std::move(records);
+    return p;
+}
+
+// The broker of a session, on its own node; runs until `stop` is set.
+struct BrokerNode {
+    explicit BrokerNode(config::BrokerConfig c) : config(std::move(c)) {}
+    config::BrokerConfig config;
+    bool started = false;
+    bool stopped = false;
+    std::string start_error;
+    std::unique_ptr<Event> stop;
+
+    sim::SimNode::Boot boot() {
+        return [this](Env& env) {
+            kafka::Broker b(env, config);
+            auto r = b.start();
+            if (!r.ok()) {
+                start_error = r.error();
+                stopped = true;
+                return;
+            }
+            stop = std::make_unique<Event>(env.scheduler);
+            started = true;
+            (void)stop->wait();
+            b.stop();
+            stopped = true;
+        };
+    }
+};
+
+config::BrokerConfig session_config() {
+    // One offsets partition: the coordinator comes up quickly, and a fuzz input pays little for it.
+    auto c = config::BrokerConfig::load(
+        {}, {{"listeners", "PLAINTEXT://broker:9092,CONTROLLER://broker:9093"},
+             {"offsets.topic.num.partitions", "1"}});
+    ASSERT(c.ok());
+    return std::move(c).value();
+}
+
+enum class Reply : uint8_t { answered, closed, silent };
+
+struct Received {
+    Reply reply = Reply::closed;
+    Bytes body;
+};
+
+// Sends `frame` on `conn` and waits up to `wait` for one response frame.
+Received exchange(Env& env, Connection& conn, ByteSpan frame, Duration wait) {
+    if (!net::write_frame(conn, frame).ok()) {
+        return {};  // the broker closed the connection while the frame was going out
+    }
+    struct Slot {
+        explicit Slot(Scheduler& s) : done(s) {}
+        std::optional<Result<Bytes, NetError>> got;
+        Event done;
+    };
+    auto slot = std::make_shared<Slot>(env.scheduler);
+    env.scheduler.spawn("hostile-reader", [slot, &conn] {
+        slot->got = net::read_frame(conn, response_bytes_max);
+        slot->done.set();
+    });
+    if (!slot->done.wait(env.scheduler.now() + wait).ok()) {
+        conn.close();
+        (void)slot->done.wait();  // the read fails with closed at once
+        return {Reply::silent, {}};
+    }
+    if (!slot->got->ok()) {
+        return {};
+    }
+    return {Reply::answered, std::move(**slot->got)};
+}
+
+std::unique_ptr<Connection> connect(Env& env) {
+    auto c = env.network.connect({broker_host, broker_port}, Duration::seconds(1));
+    return c.ok() ? std::move(c).value() : nullptr;
+}
+
+// An ordinary client: one request on a fresh connection, the decoded response or an error line.
+class Ordinary {
+public:
+    explicit Ordinary(Env& env) : env_(env) {}
+
+    template <typename Resp, typename Req>
+    std::optional<Resp> call(const Req& req, int16_t version, std::string* why) {
+        auto conn = connect(env_);
+        if (!conn) {
+            *why = "cannot connect";
+            return std::nullopt;
+        }
+        const HostileFrame f = plain_frame(req, version, ++correlation_, "ordinary", "");
+        Received got = exchange(env_, *conn, f.body, ordinary_wait);
+        conn->close();
+        if (got.reply != Reply::answered) {
+            *why = std::string(protocol::to_string(f.key)) + " v" + std::to_string(version) +
+                   (got.reply == Reply::closed ? ": connection closed" : ": no answer");
+            return std::nullopt;
+        }
+        protocol::Reader r(got.body);
+        auto h = protocol::decode_response_header(r, f.key, version);
+        if (h.ok() && h->correlation_id_ == f.correlation_id) {
+            auto resp = Resp::decode(r, version);
+            if (resp.ok()) {
+                return std::move(resp).value();
+            }
+        }
+        *why = std::string(protocol::to_string(f.key)) + ": malformed response";
+        return std::nullopt;
+    }
+
+private:
+    Env& env_;
+    int32_t correlation_ = 1'000'000;
+};
+
+// The state the hostile requests meet: topic "t" with records, the offsets topic.
+std::string prepare(Env& env) {
+    Ordinary c(env);
+    std::string why;
+    protocol::CreateTopicsRequest ct;
+    ct.topics_.emplace_back();
+    ct.topics_[0].name_ = session_topic;
+    ct.topics_[0].num_partitions_ = 2;
+    ct.topics_[0].replication_factor_ = -1;
+    auto created = c.call<protocol::CreateTopicsResponse>(ct, 5, &why);
+    if (!created || created->topics_.at(0).error_code_ != 0) {
+        return "prepare: create topic: " + why;
+    }
+    for (int32_t p = 0; p < 2; ++p) {
+        auto produced = c.call<protocol::ProduceResponse>(
+            produce_request(session_topic, p, one_record_batch("session")), 9, &why);
+        if (!produced) {
+            return "prepare: produce: " + why;
+        }
+    }
+    // The offsets topic is created on the first coordinator lookup.
+    protocol::FindCoordinatorRequest fc;
+    fc.key_ = "g";
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        auto found = c.call<protocol::FindCoordinatorResponse>(fc, 1, &why);
+        if (!found) {
+            return "prepare: find coordinator: " + why;
+        }
+        if (found->error_code_ == 0) {
+            return "";
+        }
+        env.scheduler.sleep_for(Duration::millis(100));
+    }
+    return "prepare: the group coordinator never became available";
+}
+
+// After every hostile request: an ordinary Metadata request is answered.
+std::string still_serving(Env& env) {
+    Ordinary c(env);
+    std::string why;
+    protocol::MetadataRequest md;
+    md.topics_.emplace();
+    md.topics_->emplace_back();
+    md.topics_->back().name_ = session_topic;
+    md.allow_auto_topic_creation_ = false;
+    return c.call<protocol::MetadataResponse>(md, 12, &why) ? "" : "then Metadata: " + why;
+}
+
+// At the end: a new topic takes a record and gives it back, and a group commits an offset.
+std::string round_trip(Env& env) {
+    Ordinary c(env);
+    std::string why;
+    protocol::CreateTopicsRequest ct;
+    ct.topics_.emplace_back();
+    ct.topics_[0].name_ = probe_topic;
+    ct.topics_[0].num_partitions_ = 1;
+    ct.topics_[0].replication_factor_ = -1;
+    auto created = c.call<protocol::CreateTopicsResponse>(ct, 5, &why);
+    if (!created) {
+        return "final create topic: " + why;
+    }
+    if (created->topics_.at(0).error_code_ != 0) {
+        return "final create topic: error " + std::to_string(created->topics_.at(0).error_code_);
+    }
+    auto produced = c.call<protocol::ProduceResponse>(
+        produce_request(probe_topic, 0, one_record_batch("probe")), 9, &why);
+    if (!produced) {
+        return "final produce: " + why;
+    }
+    const auto& pr = produced->responses_.at(0).partition_responses_.at(0);
+    if (pr.error_code_ != 0 || pr.base_offset_ != 0) {
+        return "final produce: error " + std::to_string(pr.error_code_);
+    }
+    protocol::FetchRequest f;
+    f.max_wait_ms_ = 0;
+    f.min_bytes_ = 1;
+    f.topics_.emplace_back();
+    f.topics_[0].topic_ = probe_topic;
+    f.topics_[0].partitions_.emplace_back();
+    f.topics_[0].partitions_[0].partition_ = 0;
+    f.topics_[0].partitions_[0].fetch_offset_ = 0;
+    f.topics_[0].partitions_[0].partition_max_bytes_ = 1 << 20;
+    auto fetched = c.call<protocol::FetchResponse>(f, 12, &why);
+    if (!fetched) {
+        return "final fetch: " + why;
+    }
+    const auto& fp = fetched->responses_.at(0).partitions_.at(0);
+    if (fp.error_code_ != 0 || fp.high_watermark_ != 1 || !fp.records_) {
+        return "final fetch: error " + std::to_string(fp.error_code_);
+    }
+    auto batches = record::split_batches(*fp.records_, record::PartialTail::ignore);
+    bool found = false;
+    if (batches.ok()) {
+        for (const auto& b : *batches) {
+            auto recs = record::BatchRecords::open(b);
+            if (!recs.ok()) {
+                continue;
+            }
+            auto all = recs->decode_all();
+            if (all.ok()) {
+                for (const auto& rec : *all) {
+                    found = found || (rec.value && as_chars(*rec.value) == "probe");
+                }
+            }
+        }
+    }
+    if (!found) {
+        return "final fetch: the produced record is not there";
+    }
+    protocol::OffsetCommitRequest oc;
+    oc.group_id_ = probe_group;
+    oc.topics_.emplace_back();
+    oc.topics_[0].name_ = probe_topic;
+    oc.topics_[0].partitions_.emplace_back();
+    oc.topics_[0].partitions_[0].partition_index_ = 0;
+    oc.topics_[0].partitions_[0].committed_offset_ = 1;
+    auto committed = c.call<protocol::OffsetCommitResponse>(oc, 7, &why);
+    if (!committed) {
+        return "final offset commit: " + why;
+    }
+    if (committed->topics_.at(0).partitions_.at(0).error_code_ != 0) {
+        return "final offset commit: error " +
+               std::to_string(committed->topics_.at(0).partitions_.at(0).error_code_);
+    }
+    protocol::OffsetFetchRequest of;
+    of.group_id_ = probe_group;
+    of.topics_.emplace();
+    of.topics_->emplace_back();
+    of.topics_->back().name_ = probe_topic;
+    of.topics_->back().partition_indexes_ = {0};
+    auto offsets = c.call<protocol::OffsetFetchResponse>(of, 5, &why);
+    if (!offsets) {
+        return "final offset fetch: " + why;
+    }
+    if (offsets->topics_.empty() || offsets->topics_[0].partitions_.empty() ||
+        offsets->topics_[0].partitions_[0].committed_offset_ != 1) {
+        return "final offset fetch: the committed offset is not there";
+    }
+    return "";
+}
+
+std::string case_label(const HostileCase& c, int16_t header_version) {
+    std::string s = std::string(protocol::to_string(c.key)) + " v" + std::to_string(c.version);
+    switch (c.mismatch) {
+        case Mismatch::none:
+            break;
+        case Mismatch::body_version:
+        case Mismatch::unsupported_version:
+            s += " (header says v" + std::to_string(header_version) + ")";
+            break;
+        case Mismatch::header_format:
+            s += " (wrong header version)";
+            break;
+    }
+    return s + ", " + std::to_string(c.budget_bytes / 1024) + " KiB budget";
+}
+
+}  // namespace
+
+std::vector<std::string> hostile_names() {
+    return {session_topic, "__consumer_offsets", kafka::metadata_topic, "g", ""};
+}
+
+HostileFrame build_hostile_frame(const HostileCase& c, protocol::Rng& bits,
+                                 int32_t correlation_id) {
+    const auto range = kafka::supported(c.key);
+    ASSERT(range && c.version >= range->min_version && c.version <= range->max_version,
+           "a hostile case encodes its body in a version the broker serves");
+    protocol::ExtremeRng rng(bits, c.budget_bytes, hostile_names());
+
+    int16_t claimed = c.version;
+    int16_t header_format = protocol::request_header_version(c.key, c.version);
+    switch (c.mismatch) {
+        case Mismatch::none:
+            break;
+        case Mismatch::body_version: {
+            const auto n = static_cast<uint64_t>(range->max_version - range->min_version + 1);
+            claimed = static_cast<int16_t>(range->min_version +
+                                           static_cast<int16_t>(protocol::random_below(rng, n)));
+            header_format = protocol::request_header_version(c.key, claimed);
+            break;
+        }
+        case Mismatch::unsupported_version: {
+            const int16_t choices[] = {static_cast<int16_t>(range->max_version + 1),
+                                       static_cast<int16_t>(range->min_version - 1), -1,
+                                       std::numeric_limits<int16_t>::max(),
+                                       std::numeric_limits<int16_t>::min()};
+            claimed = choices[protocol::random_below(rng, std::size(choices))];
+            header_format = protocol::request_header_version(c.key, claimed);
+            break;
+        }
+        case Mismatch::header_format:
+            header_format = header_format == 2 ? 1 : 2;
+            break;
+    }
+
+    protocol::RequestHeader h;
+    randomize(h, rng, header_format);  // the client id and tagged fields
+    h.request_api_key_ = static_cast<int16_t>(c.key);
+    h.request_api_version_ = claimed;
+    h.correlation_id_ = correlation_id;
+
+    HostileFrame f;
+    protocol::Writer w(f.body);
+    h.encode(w, header_format);
+    encode_random_body(c.key, c.version, rng, w);
+    f.key = c.key;
+    f.header_version = claimed;
+    f.correlation_id = correlation_id;
+    f.label = case_label(c, claimed);
+    return f;
+}
+
+HostileCase random_case(protocol::Rng& bits) {
+    const auto apis = kafka::supported_apis();
+    const auto& api = apis[protocol::random_below(bits, apis.size())];
+    HostileCase c;
+    c.key = api.key;
+    c.version = static_cast<int16_t>(
+        api.min_version + static_cast<int16_t>(protocol::random_below(
+                              bits, static_cast<uint64_t>(api.max_version - api.min_version + 1))));
+    if (protocol::random_below(bits, 4) == 0) {
+        constexpr Mismatch kinds[] = {Mismatch::body_version, Mismatch::unsupported_version,
+                                      Mismatch::header_format};
+        c.mismatch = kinds[protocol::random_below(bits, std::size(kinds))];
+    }
+    constexpr size_t budgets[] = {size_t{1} << 10, size_t{64} << 10, size_t{1} << 20};
+    c.budget_bytes = budgets[protocol::random_below(bits, std::size(budgets))];
+    return c;
+}
+
+std::vector<HostileCase> all_cases(protocol::Rng& bits) {
+    constexpr size_t budgets[] = {size_t{1} << 10, size_t{64} << 10, size_t{1} << 20};
+    auto budget = [&] { return budgets[protocol::random_below(bits, std::size(budgets))]; };
+    std::vector<HostileCase> out;
+    for (const auto& api : kafka::supported_apis()) {
+        for (int16_t v = api.min_version; v <= api.max_version; ++v) {
+            out.push_back({api.key, v, Mismatch::none, budget()});
+        }
+    }
+    for (const auto& api : kafka::supported_apis()) {
+        for (Mismatch m :
+             {Mismatch::body_version, Mismatch::unsupported_version, Mismatch::header_format}) {
+            out.push_back({api.key, api.max_version, m, budget()});
+        }
+    }
+    return out;
+}
+
+bool is_response_to(ApiKey key, int16_t version, int32_t correlation_id, ByteSpan body,
+                    std::string* why) {
+    const auto range = kafka::supported(key);
+    if (key == ApiKey::api_versions &&
+        !(range && version >= range->min_version && version <= range->max_version)) {
+        version = 0;  // KIP-511: an ApiVersions request we cannot serve gets a v0 answer
+    }
+    const auto& info = protocol::api_info(key);
+    if (version < info.min_version || version > info.max_version) {
+        *why = "answered a request of version " + std::to_string(version) +
+               ", which the protocol does not define";
+        return false;
+    }
+    protocol::Reader r(body);
+    auto h = protocol::decode_response_header(r, key, version);
+    if (!h.ok()) {
+        *why = "the response header does not decode";
+        return false;
+    }
+    if (h->correlation_id_ != correlation_id) {
+        *why = "the response carries correlation id " + std::to_string(h->correlation_id_);
+        return false;
+    }
+    if (!response_body_decodes(key, version, r)) {
+        *why = "the response body does not decode as " + std::string(protocol::to_string(key)) +
+               " v" + std::to_string(version);
+        return false;
+    }
+    return true;
+}
+
+std::vector<HostileFrame> named_examples(int32_t first_correlation_id) {
+    std::vector<HostileFrame> out;
+    int32_t correlation = first_correlation_id;
+
+    // DescribeConfigs v4 for a topic whose name is 32,760 bytes (echoed back in the answer).
+    protocol::DescribeConfigsRequest dc;
+    dc.resources_.emplace_back();
+    dc.resources_[0].resource_type_ = 2;  // TOPIC
+    dc.resources_[0].resource_name_ = std::string(32760, 'n');
+    dc.resources_[0].configuration_keys_ = std::nullopt;
+    dc.include_synonyms_ = true;
+    dc.include_documentation_ = true;
+    out.push_back(plain_frame(dc, 4, correlation++, "hostile",
+                              "DescribeConfigs v4 for a topic named by 32760 bytes"));
+
+    // JoinGroup with a client id at the string limit (the member id is made from it).
+    protocol::JoinGroupRequest jg;
+    jg.group_id_ = "hostile-group";
+    jg.session_timeout_ms_ = 10'000;
+    jg.rebalance_timeout_ms_ = 10'000;
+    jg.protocol_type_ = "consumer";
+    jg.protocols_.emplace_back();
+    jg.protocols_[0].name_ = "range";
+    for (int16_t v : {int16_t{5}, int16_t{9}}) {
+        out.push_back(
+            plain_frame(jg, v, correlation++, std::string(32767, 'c'),
+                        "JoinGroup v" + std::to_string(v) + " with a 32767-byte client id"));
+    }
+
+    // Fetch naming one partition thousands of times, max_bytes 2^31-1.
+    protocol::FetchRequest f;
+    f.max_wait_ms_ = 0;
+    f.min_bytes_ = 1;
+    f.max_bytes_ = std::numeric_limits<int32_t>::max();
+    f.topics_.emplace_back();
+    f.topics_[0].topic_ = session_topic;
+    protocol::FetchRequest::FetchPartition fp;
+    fp.partition_ = 0;
+    fp.fetch_offset_ = 0;
+    fp.partition_max_bytes_ = std::numeric_limits<int32_t>::max();
+    f.topics_[0].partitions_.assign(5000, fp);
+    out.push_back(plain_frame(f, 12, correlation++, "hostile",
+                              "Fetch v12 naming t-0 5000 times, max_bytes 2^31-1"));
+
+    // A plain (non-transactional, producer id -1) Produce into __consumer_offsets.
+    out.push_back(plain_frame(produce_request("__consumer_offsets", 0, one_record_batch("junk")), 9,
+                              correlation++, "hostile", "Produce v9 into __consumer_offsets"));
+    out.back().verify = [](ByteSpan body) -> std::string {
+        protocol::Reader r(body);
+        auto h = protocol::decode_response_header(r, ApiKey::produce, 9);
+        auto p = protocol::ProduceResponse::decode(r, 9);
+        if (!h.ok() || !p.ok() || p->responses_.empty() ||
+            p->responses_[0].partition_responses_.empty()) {
+            return "malformed Produce response";
+        }
+        const int16_t error = p->responses_[0].partition_responses_[0].error_code_;
+        return error != 0 ? "" : "a plain Produce into __consumer_offsets was accepted";
+    };
+    for (auto& e : out) {
+        e.must_answer = true;
+    }
+    return out;
+}
+
+std::string SessionReport::summary() const {
+    std::ostringstream s;
+    s << answered << " answered, " << closed << " closed, " << silent << " unanswered; "
+      << failures.size() << " failures";
+    for (const auto& f : failures) {
+        s << "\n  " << f;
+    }
+    return s.str();
+}
+
+SessionReport run_session(uint64_t world_seed, const FrameSource& frames) {
+    sim::WorldOptions options;
+    options.buggify = false;
+    options.log_level = LogLevel::error;
+    sim::SimWorld world(world_seed, options);
+    BrokerNode bn{session_config()};
+    SessionReport report;
+    bool finished = false;
+    world.add_node(broker_host, bn.boot());
+    world.add_node("client", [&](Env& env) {
+        while (!bn.started && !bn.stopped) {
+            env.scheduler.sleep_for(Duration::millis(1));
+        }
+        if (!bn.started) {
+            report.failures.push_back("broker did not start: " + bn.start_error);
+            finished = true;
+            return;
+        }
+        if (std::string e = prepare(env); !e.empty()) {
+            report.failures.push_back(e);
+        }
+        // Every frame is tried even after a failure, so that one run lists them all; only a
+        // broker that stopped serving ends the session early.
+        bool serving = report.failures.empty();
+        for (size_t i = 0; serving; ++i) {
+            std::optional<HostileFrame> f = frames(i);
+            if (!f) {
+                break;
+            }
+            auto conn = connect(env);
+            if (!conn) {
+                report.failures.push_back(f->label + ": cannot connect");
+                break;
+            }
+            Received got = exchange(env, *conn, f->body, reply_wait);
+            conn->close();
+            switch (got.reply) {
+                case Reply::answered: {
+                    ++report.answered;
+                    std::string why;
+                    if (!is_response_to(f->key, f->header_version, f->correlation_id, got.body,
+                                        &why)) {
+                        report.failures.push_back(f->label + ": " + why);
+                    } else if (f->verify) {
+                        if (std::string bad = f->verify(got.body); !bad.empty()) {
+                            report.failures.push_back(f->label + ": " + bad);
+                        }
+                    }
+                    break;
+                }
+                case Reply::closed:
+                    ++report.closed;
+                    if (f->must_answer) {
+                        report.failures.push_back(f->label + ": connection closed, not answered");
+                    }
+                    break;
+                case Reply::silent:
+                    ++report.silent;
+                    report.silent_labels.push_back(f->label);
+                    if (f->must_answer) {
+                        report.failures.push_back(f->label + ": no answer");
+                    }
+                    break;
+            }
+            if (std::string e = still_serving(env); !e.empty()) {
+                report.failures.push_back(f->label + ": " + e);
+                serving = false;
+            }
+        }
+        if (serving) {
+            if (std::string e = round_trip(env); !e.empty()) {
+                report.failures.push_back(e);
+            }
+        }
+        finished = true;
+        bn.stop->set();
+    });
+    world.start(world.node(broker_host));
+    world.start(world.node("client"));
+    // Generous: every frame may wait reply_wait and its check ordinary_wait; this only bounds a
+    // session whose broker never stops.
+    world.run([&] { return finished && bn.stopped; },
+              Instant::from_nanos(Duration::seconds(48 * 3600).to_nanos()));
+    if (!finished) {
+        report.failures.push_back("the session did not finish (the simulation ran out of work)");
+    } else if (!bn.stopped) {
+        std::string waiting;
+        for (const auto& l : report.silent_labels) {
+            waiting += (waiting.empty() ? "" : "; ") + l;
+        }
+        report.failures.push_back("the broker did not stop (requests left unanswered: " +
+                                  (waiting.empty() ? std::string("none") : waiting) + ")");
+    }
+    return report;
+}
+
+}  // namespace eddy::hostile
