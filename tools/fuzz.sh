@@ -2,6 +2,8 @@
 # libFuzzer campaigns over the targets in tests/fuzz/*.cpp (tests/fuzz/README.md).
 #
 #   tools/fuzz.sh build                  clang build of every fuzz_<target> in build-fuzz/
+#   tools/fuzz.sh build-all              the same folder, everything (eddy, eddy_tests, ...):
+#                                        tools/test.sh runs the sanitizer ctest there
 #   tools/fuzz.sh run [SECONDS] [TARGET...]
 #                                        each target for SECONDS (default $EDDY_FUZZ_SECONDS or
 #                                        10) from its corpus tests/fuzz/corpus/<target>; new
@@ -31,19 +33,30 @@ targets() {
     fi
 }
 
-build() {
+configure() {
     local launcher=()
     if command -v ccache > /dev/null; then
         launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
     fi
-    CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    CC=clang CXX=clang++ bash tools/configure.sh "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DEDDY_FUZZ=ON \
-        "${launcher[@]}" > /dev/null
+        -DEDDY_SIM_SEEDS=1-12 "${launcher[@]}"
+}
+
+build() {
+    configure
     local t=()
     for n in $(targets); do
         t+=("fuzz_$n")
     done
     cmake --build "$build_dir" -j"$(nproc)" --target "${t[@]}"
+}
+
+# Everything: the fuzz targets and the whole project (eddy, eddy_tests, ...) with the same
+# sanitizers, so one clang build serves the campaign and the sanitizer run of ctest.
+build_all() {
+    configure
+    cmake --build "$build_dir" -j"$(nproc)"
 }
 
 run() {
@@ -87,6 +100,7 @@ cmd=${1:-campaign}
 [ $# -gt 0 ] && shift
 case "$cmd" in
     build) build ;;
+    build-all) build_all ;;
     run) run "$@" ;;
     merge) merge "$@" ;;
     campaign)
@@ -94,7 +108,7 @@ case "$cmd" in
         run "$@"
         ;;
     *)
-        echo "usage: $0 build | run [SECONDS] [TARGET...] | merge [TARGET...] | campaign" >&2
+        echo "usage: $0 build | build-all | run [SECONDS] [TARGET...] | merge [TARGET...] | campaign" >&2
         exit 2
         ;;
 esac

@@ -3,10 +3,12 @@
 #  1. installs the packages (tools/install-deps.sh),
 #  2. Release build, then ctest: unit tests and properties, fuzz corpora replayed, the simulation
 #     seed sweep with the determinism check, planted bugs, the layering lint,
-#  3. a bounded libFuzzer campaign: clang build of the fuzz targets, each run for
-#     $EDDY_FUZZ_SECONDS (default 10) from its corpus in tests/fuzz/corpus (tools/fuzz.sh),
-#  4. ASan + UBSan build, then its unit tests and a shorter seed sweep.
-# Set EDDY_SKIP_FUZZ=1 / EDDY_SKIP_SANITIZERS=1 to skip step 3 / 4 while iterating. build/ is the
+#  3. one clang build with ASan + UBSan + libFuzzer coverage in build-fuzz/ (tools/fuzz.sh), then
+#     a bounded libFuzzer campaign: each fuzz target for $EDDY_FUZZ_SECONDS (default 10) from
+#     its corpus in tests/fuzz/corpus,
+#  4. ctest in that same build: the unit tests and a shorter seed sweep under the sanitizers.
+# Set EDDY_SKIP_FUZZ=1 / EDDY_SKIP_SANITIZERS=1 to skip the campaign / the sanitizer tests while
+# iterating (both: no clang build). build/ is the
 # folder tools/build.sh uses too (same generator and options, tools/configure.sh), so either script
 # may come first.
 # Usage: bash tools/test.sh   (from anywhere; needs root or sudo for apt-get)
@@ -24,16 +26,19 @@ cmake --build build -j"$jobs"
 echo "== tests (release)"
 (cd build && ctest --output-on-failure -j"$jobs")
 
+if [ "${EDDY_SKIP_FUZZ:-0}" != 1 ] || [ "${EDDY_SKIP_SANITIZERS:-0}" != 1 ]; then
+    # One clang build with ASan + UBSan + libFuzzer coverage serves both the fuzz campaign and
+    # the sanitizer run of the tests (a second sanitizer build would cost CI ten minutes).
+    echo "== sanitizer build (clang: ASan + UBSan + fuzzer coverage, build-fuzz/)"
+    bash tools/fuzz.sh build-all
+fi
+
 if [ "${EDDY_SKIP_FUZZ:-0}" != 1 ]; then
-    echo "== fuzz campaign (libFuzzer, clang)"
-    bash tools/fuzz.sh campaign
+    echo "== fuzz campaign (libFuzzer)"
+    bash tools/fuzz.sh run
 fi
 
 if [ "${EDDY_SKIP_SANITIZERS:-0}" != 1 ]; then
-    echo "== sanitizer build (ASan + UBSan)"
-    bash tools/configure.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDDY_SANITIZE=ON \
-        -DEDDY_SIM_SEEDS=1-12
-    cmake --build build-asan -j"$jobs"
     echo "== tests (sanitizers)"
-    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+    (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
 fi

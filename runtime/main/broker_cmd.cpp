@@ -44,7 +44,8 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
     for (const auto& o : overrides) {
         const size_t eq = o.find('=');
         if (eq == std::string::npos || eq == 0) {
-            std::fprintf(stderr, "eddy broker: --override expects KEY=VALUE, got '%s'\n", o.c_str());
+            std::fprintf(stderr, "eddy broker: --override expects KEY=VALUE, got '%s'\n",
+                         o.c_str());
             return 2;
         }
         override_pairs.emplace_back(o.substr(0, eq), o.substr(eq + 1));

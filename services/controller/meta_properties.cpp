@@ -101,10 +101,11 @@ Result<MetaProperties, std::string> load_or_format(Env& env, const std::string& 
     m.node_id = node_id;
     m.cluster_id = random_base64_uuid(env.random);
     m.directory_id = random_base64_uuid(env.random);
-    const std::string text = "#\n# Written by eddy when it formatted this data directory.\n#\n"
-                             "version=1\nnode.id=" + std::to_string(node_id) +
-                             "\ncluster.id=" + m.cluster_id + "\ndirectory.id=" +
-                             m.directory_id + "\n";
+    const std::string text =
+        "#\n# Written by eddy when it formatted this data directory.\n#\n"
+        "version=1\nnode.id=" +
+        std::to_string(node_id) + "\ncluster.id=" + m.cluster_id +
+        "\ndirectory.id=" + m.directory_id + "\n";
     const std::string tmp = path + ".tmp";
     auto f = env.disk.open(tmp, OpenMode::create);
     if (!f.ok()) {

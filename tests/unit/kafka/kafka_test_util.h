@@ -98,7 +98,7 @@ inline void with_broker(uint64_t seed, BrokerNode& bn, const std::function<void(
 
 class Client {
 public:
-    Client(Env& env, std::string host = "broker", uint16_t port = 9092) : env_(env) {
+    Client(Env& env, std::string host = "broker", uint16_t port = 9092) {
         auto c = env.network.connect({host, port}, Duration::seconds(1));
         CHECK(c.ok());
         if (c.ok()) {
@@ -159,7 +159,6 @@ public:
     }
 
 private:
-    Env& env_;
     std::unique_ptr<Connection> conn_;
     int32_t correlation_ = 0;
     std::string client_id_ = "eddy-test";

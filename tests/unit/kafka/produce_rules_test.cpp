@@ -206,7 +206,7 @@ TEST_CASE("topic configs: every Kafka topic key is accepted and described with i
         CHECK(lc.segment_index_bytes == 65536);
         CHECK(lc.min_cleanable_dirty_ratio == doctest::Approx(0.3));
         // Refused as Kafka refuses them.
-        for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+        for (const auto& kv : std::vector<std::pair<std::string, std::string>>{
                  {"compression.type", "brotli"},
                  {"message.timestamp.type", "Whenever"},
                  {"min.cleanable.dirty.ratio", "1.5"},
@@ -214,7 +214,8 @@ TEST_CASE("topic configs: every Kafka topic key is accepted and described with i
                  {"remote.storage.enable", "true"},
                  {"leader.replication.throttled.replicas", "zero"},
                  {"preallocate", "maybe"}}) {
-            auto bad = c.call<CreateTopicsResponse>(create_topic_request("bad", 1, {{k, v}}), 7);
+            const std::string& k = kv.first;  // clang 14 cannot capture structured bindings
+            auto bad = c.call<CreateTopicsResponse>(create_topic_request("bad", 1, {kv}), 7);
             CHECK_MESSAGE(bad->topics_.at(0).error_code_ == 40, k);
         }
         DescribeConfigsRequest dc;
@@ -230,9 +231,10 @@ TEST_CASE("topic configs: every Kafka topic key is accepted and described with i
         for (const auto& e : cfgs) {
             by[e.name_] = &e;
         }
-        for (const auto& [k, v] : all) {
+        for (const auto& kv : all) {
+            const std::string& k = kv.first;
             REQUIRE_MESSAGE(by.contains(k), k);
-            CHECK_MESSAGE(by[k]->value_ == v, k);
+            CHECK_MESSAGE(by[k]->value_ == kv.second, k);
             CHECK_MESSAGE(by[k]->config_source_ == 1, k);
         }
         CHECK(by.contains("remote.log.copy.disable"));
