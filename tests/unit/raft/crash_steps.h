@@ -13,6 +13,15 @@
 
 namespace eddy::raft::test {
 
+// A crash model that shows missing syncs often: unsynced writes are often lost or torn.
+inline sim::DiskFaults crash_faults() {
+    sim::DiskFaults f;
+    f.crash_keep_unsynced_p = 0.3;
+    f.crash_lose_unsynced_p = 0.4;
+    f.crash_tear_p = 0.8;
+    return f;
+}
+
 // Arms the trap on `rig`: the node crashes itself before its `k`-th disk mutation from now.
 inline void arm_crash_before(log::test::LogRig& rig, uint64_t k) {
     auto count = std::make_shared<uint64_t>(0);

@@ -115,10 +115,7 @@ TEST_CASE(
     int crash_points = 0;
     for (uint64_t seed = 1; seed <= 12; ++seed) {
         CAPTURE(seed);
-        sim::DiskFaults faults;
-        faults.crash_keep_unsynced_p = 0.3;
-        faults.crash_lose_unsynced_p = 0.4;
-        faults.crash_tear_p = 0.8;
+        const sim::DiskFaults faults = raft::test::crash_faults();
         bool next_acked = false;
         crash_points += raft::test::crash_at_every_step(
             [&] { return std::make_unique<LogRig>(seed, faults); },
