@@ -4,12 +4,14 @@
 #include "runtime/main/commands.h"
 
 int main(int argc, char** argv) {
-    CLI::App app{"eddy: a Kafka-compatible event streaming platform, built simulation-first.\n"
-                 "Run `eddy <command> --help` for the options of each command."};
+    CLI::App app{
+        "eddy: a Kafka-compatible event streaming platform, built simulation-first.\n"
+        "Run `eddy <command> --help` for the options of each command."};
     app.require_subcommand(1);
     app.set_version_flag("--version", "eddy 0.1.0");
     int exit_code = 0;
     eddy::cli::add_broker_command(app, exit_code);
+    eddy::cli::add_format_commands(app, exit_code);
     eddy::cli::add_sim_commands(app, exit_code);
     eddy::cli::add_bench_commands(app, exit_code);
     eddy::cli::add_client_commands(app, exit_code);

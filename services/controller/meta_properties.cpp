@@ -56,7 +56,7 @@ Result<void, std::string> write_meta_properties(Env& env, const std::string& dir
         if (r.error() == log::ReplaceError::sync_failed) {
             log::crash_after_failed_sync(env, path_in(dir));
         }
-        return fail("cannot write " + path_in(dir) + ": " + log::to_string(r.error()));
+        return fail(path_in(dir) + ": cannot be written (" + log::to_string(r.error()) + ")");
     }
     return {};
 }

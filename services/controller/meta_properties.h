@@ -44,8 +44,9 @@ struct MetaProperties {
     std::string derived_from_voters;
 };
 
-// Reads `<dir>/meta.properties`; nullopt when the directory is not formatted. Errors are one
-// line naming the file: unreadable, too large, malformed, no or invalid cluster.id. Suspends.
+// Every error below is one line that starts with the file's path (`<dir>/meta.properties`).
+
+// Reads `<dir>/meta.properties`; nullopt when the directory is not formatted. Errors: unreadable, too large, malformed, no or invalid cluster.id. Suspends.
 Result<std::optional<MetaProperties>, std::string> read_meta_properties(Env& env,
                                                                         const std::string& dir);
 
