@@ -74,7 +74,7 @@ const std::vector<KeyDef>& broker_keys() {
         {"broker.heartbeat.interval.ms", T::int32, "2000", 1, int32_max,
          "How often a broker heartbeats to the active controller"},
         {"broker.rack", T::string, "", 0, 0,
-         "The broker's rack (unset: none); replicas are spread across racks when set"},
+         "The broker's rack (unset: none), for rack-aware replica placement"},
         {"broker.session.timeout.ms", T::int32, "9000", 1, int32_max,
          "A broker without a heartbeat for this long is fenced by the controller"},
         {"compression.gzip.level", T::int32, "-1", -1, 9,
