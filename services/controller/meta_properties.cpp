@@ -122,11 +122,7 @@ Result<std::optional<MetaProperties>, std::string> read_meta_properties(Env& env
     const std::string path = path_in(dir);
     auto read = log::read_file_stable(env.disk, path, file_bytes_max);
     if (!read.ok()) {
-        return fail(path + ": cannot be read (" +
-                    (read.error() == log::LogError::corrupt_data
-                         ? std::string("too large")
-                         : std::string(log::to_string(read.error()))) +
-                    ")");
+        return fail(log::read_failure(path, read.error()));
     }
     if (!*read) {
         return std::optional<MetaProperties>();

@@ -76,6 +76,12 @@ Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_
     return std::optional<Bytes>(std::move(contents));
 }
 
+std::string read_failure(std::string_view path, LogError e) {
+    return std::string(path) + ": cannot be read (" +
+           (e == LogError::corrupt_data ? std::string("too large") : std::string(to_string(e))) +
+           ")";
+}
+
 const char* to_string(ReplaceError e) {
     switch (e) {
         case ReplaceError::io_error:

@@ -44,6 +44,9 @@ Result<size_t, LogError> read_stable(File& file, uint64_t offset, MutableByteSpa
 // The whole file at `path`, read stably; nullopt if it does not exist. Suspends.
 Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_view path,
                                                         uint64_t bytes_max);
+// One line for a read_file_stable() failure of `path`: "<path>: cannot be read (<why>)", where
+// corrupt_data (what it returns for a file above bytes_max) reads "too large".
+std::string read_failure(std::string_view path, LogError e);
 // Replaces dir/name with `contents` atomically (see above); a failed sync crashes the node.
 // Suspends.
 Result<void, LogError> write_file_atomic(Env& env, std::string_view dir, std::string_view name,

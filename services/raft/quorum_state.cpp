@@ -228,11 +228,7 @@ Result<QuorumState, std::string> read_quorum_state(Env& env, std::string_view di
     const std::string path = log::join_path(dir, quorum_state_file);
     auto read = log::read_file_stable(env.disk, path, limits::quorum_state_bytes_max);
     if (!read.ok()) {
-        return fail(path + ": cannot be read (" +
-                    (read.error() == log::LogError::corrupt_data
-                         ? std::string("too large")
-                         : std::string(log::to_string(read.error()))) +
-                    ")");
+        return fail(log::read_failure(path, read.error()));
     }
     if (!*read) {
         return QuorumState{};
