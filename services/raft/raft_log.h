@@ -27,7 +27,10 @@
 // a renamed snapshot, but bit rot can damage one) are ignored and removed, older valid ones
 // removed; then the log is made consistent with the latest snapshot (restarted at S if it does
 // not hold entry S-1 in epoch E: an install that crashed half way) and segments wholly below it
-// are deleted.
+// are deleted. The epoch map is rebuilt from the batches; a gap in their offsets (only an
+// interrupted truncation leaves one, and the partition log now removes segments highest first
+// so that it cannot) is truncated away. A log that starts above its snapshot, or above 0 with
+// none, opens as damaged: entries below its start would be lost.
 //
 // Mutating calls (append, truncate_to, write_snapshot, install_snapshot) are serialised by a
 // fiber mutex; reads may run beside them. Every call but the accessors suspends.
