@@ -29,10 +29,10 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
         auto t0 = std::chrono::steady_clock::now();
         const auto busy = scenarios::bench_busy_world(1, Duration::seconds(*seconds));
         const double busy_wall = wall_seconds_since(t0);
-        std::printf("busy: 5 nodes, %llu round trips, %llu events in %.3f s wall, %.3f s simulated\n",
-                    static_cast<unsigned long long>(busy.operations),
-                    static_cast<unsigned long long>(busy.steps), busy_wall,
-                    busy.simulated.to_seconds());
+        std::printf(
+            "busy: 5 nodes, %llu round trips, %llu events in %.3f s wall, %.3f s simulated\n",
+            static_cast<unsigned long long>(busy.operations),
+            static_cast<unsigned long long>(busy.steps), busy_wall, busy.simulated.to_seconds());
 
         t0 = std::chrono::steady_clock::now();
         const auto idle = scenarios::bench_idle_world(1, Duration::hours(1));
@@ -41,7 +41,8 @@ void add_bench_commands(CLI::App& app, int& exit_code) {
                     idle.simulated.to_seconds(), idle_wall);
         std::printf("events_per_s=%.0f busy_sim_per_wall=%.2f idle_sim_per_wall=%.0f\n",
                     static_cast<double>(busy.steps) / busy_wall,
-                    busy.simulated.to_seconds() / busy_wall, idle.simulated.to_seconds() / idle_wall);
+                    busy.simulated.to_seconds() / busy_wall,
+                    idle.simulated.to_seconds() / idle_wall);
         exit_code = 0;
     });
 }

@@ -3,11 +3,10 @@
 // and running a command's body in a fiber of a PosixEnv with a connected-on-demand Client.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "core/env/env.h"
 #include "services/client/client.h"

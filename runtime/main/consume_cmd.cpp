@@ -51,17 +51,17 @@ std::optional<int> write_out(const std::string& cmd, const std::string& out) {
                         std::fflush(stdout) == 0)) {
         return std::nullopt;
     }
-    return errno == EPIPE ? 0
-                          : report(cmd, std::string("cannot write to stdout: ") +
-                                            std::strerror(errno));
+    return errno == EPIPE
+               ? 0
+               : report(cmd, std::string("cannot write to stdout: ") + std::strerror(errno));
 }
 
 // Where reading a partition starts: the group's committed offset if there is one, else --offset;
 // and where it ends unless following (the high watermark now).
 Result<Position, client::ClientError> start_position(client::Client& c, const std::string& topic,
-                                                   PartitionId p,
-                                                   const std::optional<Offset>& committed,
-                                                   const client::OffsetSpec& spec) {
+                                                     PartitionId p,
+                                                     const std::optional<Offset>& committed,
+                                                     const client::OffsetSpec& spec) {
     TRY_ASSIGN(auto start, c.list_offset(topic, p, -2));
     TRY_ASSIGN(auto end, c.list_offset(topic, p, -1));
     const int64_t log_start = start.value_or(Offset(0)).value();
@@ -79,9 +79,8 @@ Result<Position, client::ClientError> start_position(client::Client& c, const st
     return Position{p, Offset(client::resolve_offset(spec, log_start, hw, ts_offset)), Offset(hw)};
 }
 
-int consume_group(client::Client& c, Env& env, const ConsumeArgs& a,
-                  const client::OffsetSpec& spec, const client::RecordFormatter& formatter,
-                  const bool& stopping);
+int consume_group(client::Client& c, Env& env, const ConsumeArgs& a, const client::OffsetSpec& spec,
+                  const client::RecordFormatter& formatter, const bool& stopping);
 
 int consume(client::Client& c, Env& env, const ConsumeArgs& a, const bool& stopping) {
     const std::string cmd = "eddy consume";
@@ -124,17 +123,18 @@ int consume(client::Client& c, Env& env, const ConsumeArgs& a, const bool& stopp
         positions.push_back(*pos);
     }
     if (positions.empty()) {
-        return report(cmd, "topic '" + a.topic + "' has no partition " +
-                               std::to_string(a.partition));
+        return report(cmd,
+                      "topic '" + a.topic + "' has no partition " + std::to_string(a.partition));
     }
 
     int64_t printed = 0;
     bool warned = false;
     const bool limited = a.count >= 0;
     client::FetchOptions fo;
-    fo.max_wait = a.follow ? Duration::millis(std::max<int64_t>(50, 500 / static_cast<int64_t>(
-                                                                          positions.size())))
-                           : Duration::millis(100);
+    fo.max_wait =
+        a.follow
+            ? Duration::millis(std::max<int64_t>(50, 500 / static_cast<int64_t>(positions.size())))
+            : Duration::millis(100);
     fo.max_bytes = 4 * 1024 * 1024;
     while (!stopping) {
         bool active = false;
@@ -201,9 +201,8 @@ int consume(client::Client& c, Env& env, const ConsumeArgs& a, const bool& stopp
     return 0;
 }
 
-int consume_group(client::Client& c, Env& env, const ConsumeArgs& a,
-                  const client::OffsetSpec& spec, const client::RecordFormatter& formatter,
-                  const bool& stopping) {
+int consume_group(client::Client& c, Env& env, const ConsumeArgs& a, const client::OffsetSpec& spec,
+                  const client::RecordFormatter& formatter, const bool& stopping) {
     const std::string cmd = "eddy consume";
     const bool json = a.output == "json";
     client::GroupMemberOptions mo;
@@ -383,8 +382,9 @@ void add_consume_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--output", a->output,
                     "text (default; see --format) or json (one object per line: topic, "
                     "partition, offset, timestamp, key, value, headers)");
-    cmd->add_flag("-F,--follow", a->follow, "Keep waiting for new records instead of stopping at "
-                                            "the end");
+    cmd->add_flag("-F,--follow", a->follow,
+                  "Keep waiting for new records instead of stopping at "
+                  "the end");
     cmd->add_option("-g,--group", a->group,
                     "Consume as a member of this consumer group: partitions assigned by the "
                     "group, start at its committed offsets (--offset where none), commit every "
@@ -395,11 +395,10 @@ void add_consume_command(CLI::App& app, int& exit_code) {
         ->check(CLI::Range(1, 1800000));
     add_client_options(cmd, a->client);
     cmd->callback([a, &exit_code] {
-        exit_code = run_client_until_signal(
-            "eddy consume", a->client,
-            [a](client::Client& c, Env& env, const bool& stopping) {
-                return consume(c, env, *a, stopping);
-            });
+        exit_code = run_client_until_signal("eddy consume", a->client,
+                                            [a](client::Client& c, Env& env, const bool& stopping) {
+                                                return consume(c, env, *a, stopping);
+                                            });
     });
 }
 

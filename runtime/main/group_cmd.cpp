@@ -69,8 +69,8 @@ int describe(client::Client& c, const std::string& group) {
     }
     std::printf("GROUP %s  STATE %s  MEMBERS %zu\n", group.c_str(), desc->state.c_str(),
                 desc->members.size());
-    std::vector<Row> rows{{"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET",
-                           "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"}};
+    std::vector<Row> rows{{"GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
+                           "CONSUMER-ID", "HOST", "CLIENT-ID"}};
     for (const auto& [k, unused] : keys) {
         (void)unused;
         auto end = c.list_offset(k.first, PartitionId(k.second), -1);
@@ -469,8 +469,8 @@ void add_group_commands(CLI::App& app, int& exit_code) {
     auto* list_cmd = group->add_subcommand("list", "List groups: id, state, protocol type");
     add_client_options(list_cmd, *la);
     list_cmd->callback([la, &exit_code] {
-        exit_code = run_client("eddy group list", *la,
-                               [](client::Client& c, Env&) { return list(c); });
+        exit_code =
+            run_client("eddy group list", *la, [](client::Client& c, Env&) { return list(c); });
     });
 
     struct DescribeArgs {

@@ -115,10 +115,11 @@ int produce(client::Client& c, Env& env, const ProduceArgs& a) {
     } else {
         return report(cmd, "invalid --acks '" + a.acks + "' (expected 0, 1 or all)");
     }
-    const std::map<std::string, record::Codec> codecs = {
-        {"none", record::Codec::none}, {"gzip", record::Codec::gzip},
-        {"snappy", record::Codec::snappy}, {"lz4", record::Codec::lz4},
-        {"zstd", record::Codec::zstd}};
+    const std::map<std::string, record::Codec> codecs = {{"none", record::Codec::none},
+                                                         {"gzip", record::Codec::gzip},
+                                                         {"snappy", record::Codec::snappy},
+                                                         {"lz4", record::Codec::lz4},
+                                                         {"zstd", record::Codec::zstd}};
     const auto codec = codecs.find(a.compression);
     if (codec == codecs.end()) {
         return report(cmd, "invalid --compression '" + a.compression +
@@ -149,8 +150,8 @@ int produce(client::Client& c, Env& env, const ProduceArgs& a) {
     }
     if (a.partition >= count) {
         return report(cmd, "topic '" + a.topic + "' has no partition " +
-                               std::to_string(a.partition) + " (it has " +
-                               std::to_string(count) + ")");
+                               std::to_string(a.partition) + " (it has " + std::to_string(count) +
+                               ")");
     }
     // Keyless records go to one partition per batch, rotating from a random start.
     int32_t next_keyless = static_cast<int32_t>(env.random.below(static_cast<uint64_t>(count)));
@@ -196,11 +197,11 @@ int produce(client::Client& c, Env& env, const ProduceArgs& a) {
             by_partition[p].push_back(std::move(r));
         }
         for (const auto& [p, records] : by_partition) {
-            auto res = idempotent ? idempotent->send(a.topic, PartitionId(p), records,
-                                                     env.scheduler.now() +
-                                                         Duration::millis(a.client.timeout_ms),
-                                                     po)
-                                  : c.produce(a.topic, PartitionId(p), records, po);
+            auto res = idempotent
+                           ? idempotent->send(
+                                 a.topic, PartitionId(p), records,
+                                 env.scheduler.now() + Duration::millis(a.client.timeout_ms), po)
+                           : c.produce(a.topic, PartitionId(p), records, po);
             if (!res.ok()) {
                 return report(cmd, res.error());
             }
@@ -218,8 +219,8 @@ int produce(client::Client& c, Env& env, const ProduceArgs& a) {
 
 void add_produce_command(CLI::App& app, int& exit_code) {
     auto a = std::make_shared<ProduceArgs>();
-    auto* cmd = app.add_subcommand(
-        "produce", "Produce records to a topic: one record per line of stdin");
+    auto* cmd =
+        app.add_subcommand("produce", "Produce records to a topic: one record per line of stdin");
     cmd->add_option("topic", a->topic, "Topic to produce to")->required();
     cmd->add_option("-k,--key-separator", a->key_separator,
                     "Split each line at the first SEP into key and value (lines without SEP get "

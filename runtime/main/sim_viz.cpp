@@ -95,13 +95,13 @@ std::optional<Object> parse_flat_object(const std::string& line) {
 }
 
 struct Event {
-    std::string id;     // DOT node id
-    std::string lane;   // the node it happened on
+    std::string id;    // DOT node id
+    std::string lane;  // the node it happened on
     double seconds = 0;
     std::string label;
     std::string color;
     std::string shape = "box";
-    std::string role;   // raft role, "" for faults
+    std::string role;  // raft role, "" for faults
     std::string epoch;
 };
 
@@ -174,8 +174,10 @@ int viz_elections(const std::string& trace, const std::string& output) {
         events.push_back(std::move(e));
     }
     if (events.empty()) {
-        std::fprintf(stderr, "eddy sim viz: %s has no raft.role or fault events (%zu lines "
-                     "skipped)\n", trace.c_str(), skipped);
+        std::fprintf(stderr,
+                     "eddy sim viz: %s has no raft.role or fault events (%zu lines "
+                     "skipped)\n",
+                     trace.c_str(), skipped);
         return 1;
     }
     std::map<std::string, std::vector<const Event*>> lanes;

@@ -199,12 +199,14 @@ void add_topic_commands(CLI::App& app, int& exit_code) {
     auto ca = std::make_shared<CreateArgs>();
     auto* create_cmd = topic->add_subcommand("create", "Create a topic");
     create_cmd->add_option("name", ca->name, "Topic name")->required();
-    create_cmd->add_option("-p,--partitions", ca->partitions,
-                           "Number of partitions (default: the broker's num.partitions)")
+    create_cmd
+        ->add_option("-p,--partitions", ca->partitions,
+                     "Number of partitions (default: the broker's num.partitions)")
         ->check(CLI::Range(1, 1000000));
-    create_cmd->add_option("-r,--replication-factor", ca->replication_factor,
-                           "Replicas per partition (default: the broker's "
-                           "default.replication.factor)")
+    create_cmd
+        ->add_option("-r,--replication-factor", ca->replication_factor,
+                     "Replicas per partition (default: the broker's "
+                     "default.replication.factor)")
         ->check(CLI::Range(1, 32767));
     create_cmd->add_option("-c,--config", ca->configs,
                            "Topic config KEY=VALUE, e.g. retention.ms=60000 (repeatable)");
@@ -279,23 +281,22 @@ void add_topic_commands(CLI::App& app, int& exit_code) {
         int total = 0;
     };
     auto pa = std::make_shared<PartitionsArgs>();
-    auto* parts_cmd = topic->add_subcommand("add-partitions",
-                                            "Grow a topic to a larger number of partitions");
+    auto* parts_cmd =
+        topic->add_subcommand("add-partitions", "Grow a topic to a larger number of partitions");
     parts_cmd->add_option("name", pa->name, "Topic name")->required();
     parts_cmd->add_option("-p,--partitions", pa->total, "The new total number of partitions")
         ->required()
         ->check(CLI::Range(1, 1000000));
     add_client_options(parts_cmd, pa->client);
     parts_cmd->callback([pa, &exit_code] {
-        exit_code = run_client("eddy topic add-partitions", pa->client,
-                               [pa](client::Client& c, Env&) {
-                                   if (auto r = c.create_partitions(pa->name, pa->total); !r.ok()) {
-                                       return report("eddy topic add-partitions", r.error());
-                                   }
-                                   std::printf("topic %s now has %d partitions\n",
-                                               pa->name.c_str(), pa->total);
-                                   return 0;
-                               });
+        exit_code =
+            run_client("eddy topic add-partitions", pa->client, [pa](client::Client& c, Env&) {
+                if (auto r = c.create_partitions(pa->name, pa->total); !r.ok()) {
+                    return report("eddy topic add-partitions", r.error());
+                }
+                std::printf("topic %s now has %d partitions\n", pa->name.c_str(), pa->total);
+                return 0;
+            });
     });
 }
 

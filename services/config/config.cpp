@@ -71,6 +71,12 @@ const std::vector<KeyDef>& broker_keys() {
          "Listeners to publish to clients (default: listeners without the controller ones)"},
         {"auto.create.topics.enable", T::boolean, "true", 0, 0,
          "Create a topic on first metadata request or produce to it"},
+        {"broker.heartbeat.interval.ms", T::int32, "2000", 1, int32_max,
+         "How often a broker heartbeats to the active controller"},
+        {"broker.rack", T::string, "", 0, 0,
+         "The broker's rack (unset: none), for rack-aware replica placement"},
+        {"broker.session.timeout.ms", T::int32, "9000", 1, int32_max,
+         "A broker without a heartbeat for this long is fenced by the controller"},
         {"compression.gzip.level", T::int32, "-1", -1, 9,
          "gzip level (1-9, -1: zlib default) for broker-side recompression"},
         {"compression.lz4.level", T::int32, "9", 1, 17, "lz4 level for broker-side recompression"},
@@ -82,8 +88,18 @@ const std::vector<KeyDef>& broker_keys() {
          "Close connections idle for this long"},
         {"controller.listener.names", T::list, "CONTROLLER", 0, 0,
          "Listeners used by the controller quorum"},
+        {"controller.quorum.election.backoff.max.ms", T::int32, "1000", 1, int32_max,
+         "Longest wait before a candidate that lost an election tries again (exponential backoff)"},
+        {"controller.quorum.election.timeout.ms", T::int32, "1000", 1, int32_max,
+         "A voter that hears no leader for this long (plus jitter) starts an election"},
+        {"controller.quorum.fetch.timeout.ms", T::int32, "2000", 1, int32_max,
+         "A follower that cannot fetch from the leader for this long starts an election; a leader "
+         "without fetches from a majority for this long resigns"},
+        {"controller.quorum.request.timeout.ms", T::int32, "2000", 1, int32_max,
+         "How long a quorum request (Vote, Fetch, BeginQuorumEpoch, ...) waits for its answer"},
         {"controller.quorum.voters", T::list, "1@127.0.0.1:9093", 0, 0,
-         "id@host:port of every controller voter"},
+         "id@host:port of every controller voter; the same on every node of a cluster (it also "
+         "derives the cluster id of a data directory formatted at first start)"},
         {"default.replication.factor", T::int32, "1", 1, 32767,
          "Replication factor of auto-created topics"},
         {"delete.topic.enable", T::boolean, "true", 0, 0, "Allow deleting topics"},
@@ -425,6 +441,107 @@ Result<std::vector<Listener>, std::string> parse_listeners(std::string_view key,
     return out;
 }
 
+Result<std::vector<QuorumVoter>, std::string> parse_quorum_voters(std::string_view value) {
+    const char* key = "controller.quorum.voters";
+    std::vector<QuorumVoter> out;
+    for (const auto& item : split_list(value)) {
+        const auto at = item.find('@');
+        const auto colon = item.rfind(':');
+        if (at == std::string::npos || at == 0 || colon == std::string::npos || colon < at) {
+            return fail(std::string(key) + ": expected id@host:port, got '" + item + "'");
+        }
+        auto id = parse_int(std::string_view(item).substr(0, at));
+        if (!id || *id < 0 || *id > int32_max) {
+            return fail(std::string(key) + ": bad node id in '" + item + "'");
+        }
+        std::string host = item.substr(at + 1, colon - at - 1);
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+        }
+        if (host.empty()) {
+            return fail(std::string(key) + ": missing host in '" + item + "'");
+        }
+        auto port = parse_int(std::string_view(item).substr(colon + 1));
+        if (!port || *port < 1 || *port > 65535) {
+            return fail(std::string(key) + ": bad port in '" + item + "'");
+        }
+        for (const auto& other : out) {
+            if (other.id == *id) {
+                return fail(std::string(key) + ": node id " + std::to_string(*id) +
+                            " appears twice");
+            }
+        }
+        // Host names are case-insensitive: one spelling, so every node derives the same text.
+        std::transform(host.begin(), host.end(), host.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        out.push_back(
+            QuorumVoter{static_cast<int32_t>(*id), std::move(host), static_cast<uint16_t>(*port)});
+    }
+    if (out.empty()) {
+        return fail(std::string(key) + ": at least one voter (id@host:port) is required");
+    }
+    return out;
+}
+
+std::string normalized_quorum_voters(std::vector<QuorumVoter> voters) {
+    std::sort(voters.begin(), voters.end(),
+              [](const QuorumVoter& a, const QuorumVoter& b) { return a.id < b.id; });
+    std::string out;
+    for (const auto& v : voters) {
+        const bool ipv6 = v.host.find(':') != std::string::npos;
+        out += (out.empty() ? "" : ",") + std::to_string(v.id) + "@" +
+               (ipv6 ? "[" + v.host + "]" : v.host) + ":" + std::to_string(v.port);
+    }
+    return out;
+}
+
+bool BrokerConfig::has_role(std::string_view role) const {
+    const auto roles = get_list("process.roles");
+    return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+std::optional<std::string> BrokerConfig::check_quorum() const {
+    const int32_t id = node_id();
+    const auto is_voter = std::any_of(voters_.begin(), voters_.end(),
+                                      [id](const QuorumVoter& v) { return v.id == id; });
+    // Several voters are several nodes: a node.id left at its default would make them all node 1.
+    if (voters_.size() > 1 && !is_set("node.id")) {
+        return std::string(
+            "node.id: required when controller.quorum.voters lists more than one voter (each "
+            "node sets its own)");
+    }
+    std::string ids;
+    for (const auto& v : voters_) {
+        ids += (ids.empty() ? "" : ", ") + std::to_string(v.id);
+    }
+    const bool has_controller_listener =
+        std::any_of(listeners_.begin(), listeners_.end(),
+                    [this](const Listener& l) { return is_controller_listener(l.name); });
+    if (has_role("controller")) {
+        if (!is_voter) {
+            return "node.id " + std::to_string(id) +
+                   " has the controller role but is not among controller.quorum.voters (" + ids +
+                   ")";
+        }
+        if (!has_controller_listener) {
+            return "listeners: the controller role needs a listener named in "
+                   "controller.listener.names (" +
+                   get("controller.listener.names") + ")";
+        }
+    } else {
+        if (is_voter) {
+            return "node.id " + std::to_string(id) +
+                   " is among controller.quorum.voters but process.roles has no controller";
+        }
+        if (has_controller_listener) {
+            return "listeners: a broker-only node must not listen on a controller listener ("
+                   "controller.listener.names=" +
+                   get("controller.listener.names") + ")";
+        }
+    }
+    return std::nullopt;
+}
+
 Result<BrokerConfig, std::string> BrokerConfig::load(
     const std::vector<std::pair<std::string, std::string>>& file,
     const std::vector<std::pair<std::string, std::string>>& overrides) {
@@ -519,6 +636,14 @@ Result<BrokerConfig, std::string> BrokerConfig::load(
     const bool broker_role = std::find(roles.begin(), roles.end(), "broker") != roles.end();
     if (broker_role && c.advertised_.empty()) {
         return fail("listeners: a broker needs at least one non-controller listener");
+    }
+    auto voters = parse_quorum_voters(c.get("controller.quorum.voters"));
+    if (!voters.ok()) {
+        return fail(voters.error());
+    }
+    c.voters_ = std::move(voters).value();
+    if (auto e = c.check_quorum()) {
+        return fail(*e);
     }
     return c;
 }

@@ -69,6 +69,21 @@ struct Listener {
     uint16_t port = 0;
 };
 
+// One entry of controller.quorum.voters: `id@host:port` (an IPv6 host in brackets).
+struct QuorumVoter {
+    int32_t id = -1;
+    std::string host;  // lower-cased, without brackets
+    uint16_t port = 0;
+    bool operator==(const QuorumVoter&) const = default;
+};
+
+// Parses controller.quorum.voters ("1@host:9093,2@other:9093"): at least one voter, ids unique
+// and >= 0, ports 1-65535. Fails with one line naming the bad entry.
+Result<std::vector<QuorumVoter>, std::string> parse_quorum_voters(std::string_view value);
+// The voters as "id@host:port,…" sorted by id, hosts lower-cased, IPv6 hosts in brackets: the
+// same set of voters always gives the same text, however the config spelled it.
+std::string normalized_quorum_voters(std::vector<QuorumVoter> voters);
+
 class BrokerConfig {
 public:
     // Defaults, then the file's pairs, then the overrides (later wins). Fails with one line.
@@ -88,6 +103,10 @@ public:
     const std::vector<Listener>& listeners() const { return listeners_; }
     const std::vector<Listener>& advertised_listeners() const { return advertised_; }
     bool is_controller_listener(const std::string& name) const;
+    // "broker" or "controller" is in process.roles.
+    bool has_role(std::string_view role) const;
+    // controller.quorum.voters, parsed (load() refuses a config where it does not parse).
+    const std::vector<QuorumVoter>& quorum_voters() const { return voters_; }
     // What a single PLAINTEXT node cannot honour, as one line (nullopt: servable): a listener
     // whose listener.security.protocol.map entry is not PLAINTEXT (or missing), a
     // default.replication.factor or offsets.topic.replication.factor above 1 (the broker count).
@@ -98,11 +117,17 @@ public:
     const std::map<std::string, std::string, std::less<>>& values() const { return values_; }
 
 private:
+    // The quorum rules, as Kafka's: a controller is among the voters and has a listener named in
+    // controller.listener.names; a broker-only node is neither; node.id is set explicitly when
+    // there are several voters. One line, or nullopt.
+    std::optional<std::string> check_quorum() const;
+
     std::map<std::string, std::string, std::less<>> values_;
     std::map<std::string, bool, std::less<>> explicitly_set_;
     std::string log_dir_;
     std::vector<Listener> listeners_;
     std::vector<Listener> advertised_;
+    std::vector<QuorumVoter> voters_;
 };
 
 // "NAME://host:port,…" → listeners.

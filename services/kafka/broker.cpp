@@ -44,7 +44,8 @@ Result<void, std::string> Broker::open_and_serve() {
         !r.ok() && r.error() != DiskError::already_exists) {
         return fail(std::string("cannot create the data directory: ") + to_string(r.error()));
     }
-    TRY_ASSIGN(meta_, controller::load_or_format(env_, options_.data_dir, node_id_));
+    TRY_ASSIGN(meta_, controller::load_or_format(env_, options_.data_dir, node_id_,
+                                                 config_.quorum_voters()));
 
     log::LogManagerOptions lo;
     lo.data_dir = options_.data_dir;

@@ -76,16 +76,36 @@ Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_
     return std::optional<Bytes>(std::move(contents));
 }
 
-Result<void, LogError> write_file_atomic(Env& env, std::string_view dir, std::string_view name,
-                                         ByteSpan contents) {
+std::string read_failure(std::string_view path, LogError e) {
+    return std::string(path) + ": cannot be read (" +
+           (e == LogError::corrupt_data ? std::string("too large") : std::string(to_string(e))) +
+           ")";
+}
+
+const char* to_string(ReplaceError e) {
+    switch (e) {
+        case ReplaceError::io_error:
+            return "io_error";
+        case ReplaceError::no_space:
+            return "no_space";
+        case ReplaceError::sync_failed:
+            return "sync_failed";
+    }
+    return "?";
+}
+
+Result<void, ReplaceError> replace_file(Env& env, std::string_view dir, std::string_view name,
+                                        ByteSpan contents) {
     ASSERT(!name.empty() && name.find('/') == std::string_view::npos, "a file name, not a path");
-    ASSERT(contents.size() <= limits::checkpoint_bytes_max, "checkpoints stay small");
     const std::string path = join_path(dir, name);
     const std::string tmp = path + std::string(file_names::tmp_suffix);
+    const auto disk_failed = [](DiskError e) {
+        return e == DiskError::no_space ? ReplaceError::no_space : ReplaceError::io_error;
+    };
     {
         auto opened = env.disk.open(tmp, OpenMode::create);
         if (!opened.ok()) {
-            return fail(from_disk_error(opened.error()));
+            return fail(disk_failed(opened.error()));
         }
         File& f = **opened;
         auto r = f.truncate(0);
@@ -93,20 +113,38 @@ Result<void, LogError> write_file_atomic(Env& env, std::string_view dir, std::st
             r = f.write_at(0, contents);
         }
         if (!r.ok()) {
-            return fail(from_disk_error(r.error()));
+            return fail(disk_failed(r.error()));
         }
         if (!f.sync().ok()) {
-            crash_after_failed_sync(env, tmp);
+            return fail(ReplaceError::sync_failed);
         }
     }
     auto renamed = env.disk.rename(tmp, path);
     if (!renamed.ok()) {
-        return fail(from_disk_error(renamed.error()));
+        return fail(disk_failed(renamed.error()));
     }
     if (!env.disk.sync_directory(dir).ok()) {
-        crash_after_failed_sync(env, dir);
+        return fail(ReplaceError::sync_failed);
     }
     return {};
+}
+
+Result<void, LogError> write_file_atomic(Env& env, std::string_view dir, std::string_view name,
+                                         ByteSpan contents) {
+    ASSERT(contents.size() <= limits::checkpoint_bytes_max, "checkpoints stay small");
+    auto r = replace_file(env, dir, name, contents);
+    if (r.ok()) {
+        return {};
+    }
+    switch (r.error()) {
+        case ReplaceError::sync_failed:
+            crash_after_failed_sync(env, join_path(dir, name));
+        case ReplaceError::no_space:
+            return fail(LogError::no_space);
+        case ReplaceError::io_error:
+            return fail(LogError::io_error);
+    }
+    return fail(LogError::io_error);
 }
 
 std::string format_offset_checkpoint(const OffsetCheckpoint& entries) {

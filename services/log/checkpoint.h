@@ -44,9 +44,29 @@ Result<size_t, LogError> read_stable(File& file, uint64_t offset, MutableByteSpa
 // The whole file at `path`, read stably; nullopt if it does not exist. Suspends.
 Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_view path,
                                                         uint64_t bytes_max);
-// Replaces dir/name with `contents` atomically (see above). Suspends.
+// One line for a read_file_stable() failure of `path`: "<path>: cannot be read (<why>)", where
+// corrupt_data (what it returns for a file above bytes_max) reads "too large".
+std::string read_failure(std::string_view path, LogError e);
+// Replaces dir/name with `contents` atomically (see above); a failed sync crashes the node.
+// Suspends.
 Result<void, LogError> write_file_atomic(Env& env, std::string_view dir, std::string_view name,
                                          ByteSpan contents);
+
+// replace_file(): why the replacement did not happen, or may not be durable.
+enum class ReplaceError : uint8_t {
+    io_error,
+    no_space,
+    // The temp file's or the directory's sync failed: the file is poisoned and the new contents
+    // may or may not survive a crash. The caller must crash the node (crash_after_failed_sync),
+    // never retry and continue, and never act as if the contents were durable.
+    sync_failed,
+};
+const char* to_string(ReplaceError e);
+// The atomic write of write_file_atomic() (dir/name.tmp written and synced, renamed over
+// dir/name, dir synced) for callers that crash the node themselves: a failed sync is returned
+// as sync_failed instead. Any size. Suspends.
+Result<void, ReplaceError> replace_file(Env& env, std::string_view dir, std::string_view name,
+                                        ByteSpan contents);
 
 using OffsetCheckpoint = std::map<TopicPartition, Offset>;
 std::string format_offset_checkpoint(const OffsetCheckpoint& entries);

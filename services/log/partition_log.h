@@ -270,6 +270,12 @@ public:
     // whole), across segments; the log end becomes the end of what is kept (<= offset). An offset
     // below the first segment empties the log and restarts it at `offset`. Durable on return.
     Result<void, LogError> truncate_to(Offset offset);
+    // Replication (Kafka's truncateFullyAndStartAt): drops every segment and restarts the log,
+    // empty, at `offset`, which may lie past the log end (a follower whose leader's log starts
+    // beyond it; a Raft follower installing a snapshot). Log start, log end, high watermark and
+    // durable offset all become `offset`; the leader epochs are forgotten. Durable on return: a
+    // crash afterwards reopens the empty log at `offset`. Suspends.
+    Result<void, LogError> restart_at(Offset offset);
     // DeleteRecords: raises the log start offset to `offset` (durably, through the hooks), then
     // deletes the segments wholly below it. Errors: offset_out_of_range (above the log end).
     Result<void, LogError> delete_records_before(Offset offset);
@@ -346,6 +352,10 @@ private:
         const std::vector<std::shared_ptr<Segment>>& doomed);
     Result<uint64_t, LogError> find_cut(Segment& segment, Offset offset, Offset& cut_base);
     Result<void, LogError> truncate_fully_and_start_at(Offset offset);
+    // Before a truncation cuts files: lowers the durable offset and compaction's first dirty
+    // offset to `floor`, rewriting the recovery-point checkpoint (through the hooks) so that it
+    // never claims more than the disk will keep. Suspends.
+    Result<void, LogError> lower_durable_offset(Offset floor);
 
     // Segment lookups (do not suspend).
     std::shared_ptr<Segment> floor_segment(Offset offset) const;

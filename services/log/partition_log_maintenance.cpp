@@ -62,6 +62,19 @@ Result<void, LogError> PartitionLog::truncate_fully_and_start_at(Offset offset) 
     return {};
 }
 
+Result<void, LogError> PartitionLog::lower_durable_offset(Offset floor) {
+    // Compaction's cleaned range cannot extend past what is kept either; lowered first too (the
+    // hook rewrites its checkpoint with the recovery points).
+    first_dirty_offset_ = std::min(first_dirty_offset_, floor);
+    if (durable_offset_ > floor) {
+        durable_offset_ = floor;
+        if (hooks_ != nullptr) {
+            TRY_VOID(hooks_->recovery_point_lowered(*this));
+        }
+    }
+    return {};
+}
+
 Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     LockGuard maintenance(maintenance_mutex_);
     LockGuard append(append_mutex_);
@@ -79,15 +92,7 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     // below what is on disk. (Lower than needed only costs a longer scan at recovery.)
     const Offset old_durable = durable_offset_;
     const Offset floor = full ? offset : floor_segment(offset - 1)->base_offset();
-    // Compaction's cleaned range cannot extend past what is kept either; lowered first too (the
-    // hook below rewrites its checkpoint with the recovery points).
-    first_dirty_offset_ = std::min(first_dirty_offset_, floor);
-    if (durable_offset_ > floor) {
-        durable_offset_ = floor;
-        if (hooks_ != nullptr) {
-            TRY_VOID(hooks_->recovery_point_lowered(*this));
-        }
-    }
+    TRY_VOID(lower_durable_offset(floor));
     flush_requested_ = std::min(flush_requested_, offset);
     if (full) {
         TRY_VOID(truncate_fully_and_start_at(offset));
@@ -99,9 +104,11 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
         for (auto it = segments_.lower_bound(offset); it != segments_.end(); ++it) {
             doomed.push_back(it->second);
         }
-        for (const auto& s : doomed) {
-            segments_.erase(s->base_offset());
-            TRY_VOID(s->remove_files());
+        // Highest first: a crash half way then leaves a prefix of the log, never a gap (the
+        // directory keeps a prefix of its removals).
+        for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) {
+            segments_.erase((*it)->base_offset());
+            TRY_VOID((*it)->remove_files());
         }
         std::shared_ptr<Segment> last = std::prev(segments_.end())->second;
         Offset cut_base;
@@ -132,6 +139,33 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     env_.tracer.event("log.truncated", {{"partition", tp_.to_string()},
                                         {"to", offset.value()},
                                         {"log_end", log_end_offset_.value()}});
+    durable_waiters_.notify_all();
+    return {};
+}
+
+Result<void, LogError> PartitionLog::restart_at(Offset offset) {
+    LockGuard maintenance(maintenance_mutex_);
+    LockGuard append(append_mutex_);
+    TRY_VOID(check_usable());
+    ASSERT(offset.value() >= 0);
+    ++truncations_;
+    ++generation_;
+    TRY_VOID(lower_durable_offset(offset));
+    flush_requested_ = std::min(flush_requested_, offset);
+    TRY_VOID(truncate_fully_and_start_at(offset));
+    if (hooks_ != nullptr) {
+        TRY_VOID(hooks_->log_start_offset_raised(*this));
+    }
+    // None of the old epochs wrote anything that is kept. (A crash before this rewrite leaves
+    // the old checkpoint, which the next open trims to at most one entry starting at the log
+    // end: it describes no offset of the empty log, as after a full truncate_to.)
+    if (!epochs_.entries().empty()) {
+        epochs_ = LeaderEpochCache();
+        TRY_VOID(write_leader_epochs());
+    }
+    TRY_VOID(load_producer_state());
+    check_invariants();
+    env_.tracer.event("log.restarted", {{"partition", tp_.to_string()}, {"at", offset.value()}});
     durable_waiters_.notify_all();
     return {};
 }

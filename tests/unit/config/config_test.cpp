@@ -1,7 +1,7 @@
 // Broker configuration: properties parsing, defaults, overrides, validation errors as one line.
-#include <doctest/doctest.h>
-
 #include "services/config/config.h"
+
+#include <doctest/doctest.h>
 
 using namespace eddy::config;
 
@@ -35,7 +35,7 @@ TEST_CASE("defaults give the single-node broker") {
 
 TEST_CASE("overrides beat the file; derived retention follows Kafka's precedence") {
     auto c = BrokerConfig::load({{"node.id", "2"}, {"log.retention.minutes", "5"}},
-                                {{"node.id", "7"}});
+                                {{"node.id", "7"}, {"controller.quorum.voters", "7@h:9093"}});
     REQUIRE(c.ok());
     CHECK(c->node_id() == 7);
     CHECK(c->is_set("node.id"));
@@ -51,8 +51,9 @@ TEST_CASE("invalid configuration is one clear line") {
           "--override: num.partitions: 0 is out of range [1, 2147483647]");
     CHECK(BrokerConfig::load({}, {{"log.cleanup.policy", "shred"}}).error() ==
           "--override: log.cleanup.policy: unknown cleanup policy 'shred'");
-    CHECK(BrokerConfig::load({}, {{"listeners", "PLAINTEXT://0.0.0.0:9092"}}).error().find(
-              "advertised.listeners") != std::string::npos);
+    CHECK(BrokerConfig::load({}, {{"listeners", "PLAINTEXT://0.0.0.0:9092"}})
+              .error()
+              .find("advertised.listeners") != std::string::npos);
     CHECK(BrokerConfig::load({}, {{"listeners", "nonsense"}}).error() ==
           "listeners: expected NAME://host:port, got 'nonsense'");
 }
@@ -82,4 +83,83 @@ TEST_CASE("what one PLAINTEXT node cannot honour is refused, never served differ
               {}, {{"listeners", "internal://127.0.0.1:0,CONTROLLER://127.0.0.1:1"},
                    {"listener.security.protocol.map", "INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT"}})
               .ok());
+}
+
+TEST_CASE("quorum keys: Kafka's defaults") {
+    auto c = BrokerConfig::load({}, {});
+    REQUIRE(c.ok());
+    CHECK(c->get_int("controller.quorum.election.timeout.ms") == 1000);
+    CHECK(c->get_int("controller.quorum.fetch.timeout.ms") == 2000);
+    CHECK(c->get_int("controller.quorum.election.backoff.max.ms") == 1000);
+    CHECK(c->get_int("controller.quorum.request.timeout.ms") == 2000);
+    CHECK(c->get_int("broker.session.timeout.ms") == 9000);
+    CHECK(c->get_int("broker.heartbeat.interval.ms") == 2000);
+    CHECK(c->get("broker.rack").empty());
+    CHECK(!c->is_set("broker.rack"));
+    CHECK(c->has_role("broker"));
+    CHECK(c->has_role("controller"));
+    REQUIRE(c->quorum_voters().size() == 1);
+    CHECK(c->quorum_voters()[0] == QuorumVoter{1, "127.0.0.1", 9093});
+    CHECK(BrokerConfig::load({}, {{"controller.quorum.fetch.timeout.ms", "0"}}).error() ==
+          "--override: controller.quorum.fetch.timeout.ms: 0 is out of range [1, 2147483647]");
+}
+
+TEST_CASE("controller.quorum.voters parses as id@host:port and normalizes") {
+    auto v = parse_quorum_voters(" 3@Node-C.example:9093, 1@[::1]:9094 ,2@10.0.0.2:19093");
+    REQUIRE(v.ok());
+    REQUIRE(v->size() == 3);
+    CHECK((*v)[0] == QuorumVoter{3, "node-c.example", 9093});
+    CHECK((*v)[1] == QuorumVoter{1, "::1", 9094});
+    CHECK(normalized_quorum_voters(*v) == "1@[::1]:9094,2@10.0.0.2:19093,3@node-c.example:9093");
+    const char* bad[][2] = {
+        {"", "controller.quorum.voters: at least one voter (id@host:port) is required"},
+        {"1@h", "controller.quorum.voters: expected id@host:port, got '1@h'"},
+        {"h:9093", "controller.quorum.voters: expected id@host:port, got 'h:9093'"},
+        {"x@h:9093", "controller.quorum.voters: bad node id in 'x@h:9093'"},
+        {"-1@h:9093", "controller.quorum.voters: bad node id in '-1@h:9093'"},
+        {"1@:9093", "controller.quorum.voters: missing host in '1@:9093'"},
+        {"1@h:0", "controller.quorum.voters: bad port in '1@h:0'"},
+        {"1@h:99999", "controller.quorum.voters: bad port in '1@h:99999'"},
+        {"1@h:1,1@g:2", "controller.quorum.voters: node id 1 appears twice"},
+    };
+    for (const auto& [text, why] : bad) {
+        CAPTURE(text);
+        auto r = parse_quorum_voters(text);
+        REQUIRE(!r.ok());
+        CHECK(r.error() == why);
+        // And load() says the same.
+        CHECK(BrokerConfig::load({}, {{"controller.quorum.voters", text}}).error() == why);
+    }
+}
+
+TEST_CASE("roles and voters must agree, as in Kafka") {
+    const std::pair<std::string, std::string> three = {"controller.quorum.voters",
+                                                       "1@a:9093,2@b:9093,3@c:9093"};
+    // Several voters: node.id is required.
+    CHECK(BrokerConfig::load({three}, {}).error() ==
+          "node.id: required when controller.quorum.voters lists more than one voter (each node "
+          "sets its own)");
+    CHECK(BrokerConfig::load({three}, {{"node.id", "2"}}).ok());
+    // A controller must be a voter, with a controller listener.
+    CHECK(BrokerConfig::load({three}, {{"node.id", "4"}}).error() ==
+          "node.id 4 has the controller role but is not among controller.quorum.voters (1, 2, 3)");
+    CHECK(BrokerConfig::load({three}, {{"node.id", "2"}, {"listeners", "PLAINTEXT://h:9092"}})
+              .error() ==
+          "listeners: the controller role needs a listener named in controller.listener.names "
+          "(CONTROLLER)");
+    // A broker-only node is neither a voter nor on a controller listener.
+    const std::pair<std::string, std::string> broker = {"process.roles", "broker"};
+    const std::pair<std::string, std::string> plain = {"listeners", "PLAINTEXT://h:9092"};
+    CHECK(BrokerConfig::load({three, broker, plain}, {{"node.id", "4"}}).ok());
+    CHECK(BrokerConfig::load({three, broker, plain}, {{"node.id", "3"}}).error() ==
+          "node.id 3 is among controller.quorum.voters but process.roles has no controller");
+    CHECK(BrokerConfig::load({three, broker}, {{"node.id", "4"}}).error() ==
+          "listeners: a broker-only node must not listen on a controller listener "
+          "(controller.listener.names=CONTROLLER)");
+    // A controller-only node needs no client listener.
+    auto controller = BrokerConfig::load(
+        {three, {"process.roles", "controller"}, {"listeners", "CONTROLLER://c:9093"}},
+        {{"node.id", "3"}});
+    REQUIRE(controller.ok());
+    CHECK(!controller->has_role("broker"));
 }

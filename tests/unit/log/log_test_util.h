@@ -71,14 +71,19 @@ public:
         }
         Result<void, DiskError> write_at(uint64_t o, ByteSpan b) override {
             ++d_.writes;
+            d_.mutating();
             return f_->write_at(o, b);
         }
         Result<void, DiskError> sync() override {
             ++d_.file_syncs;
+            d_.mutating();
             d_.delay_sync();
             return f_->sync();
         }
-        Result<void, DiskError> truncate(uint64_t s) override { return f_->truncate(s); }
+        Result<void, DiskError> truncate(uint64_t s) override {
+            d_.mutating();
+            return f_->truncate(s);
+        }
         Result<uint64_t, DiskError> size() override { return f_->size(); }
 
     private:
@@ -86,17 +91,26 @@ public:
         CountingDisk& d_;
     };
     Result<std::unique_ptr<File>, DiskError> open(std::string_view p, OpenMode m) override {
+        if (m == OpenMode::create || m == OpenMode::create_exclusive) {
+            mutating();
+        }
         TRY_ASSIGN(auto f, inner_.open(p, m));
         return std::unique_ptr<File>(std::make_unique<CountingFile>(std::move(f), *this));
     }
-    Result<void, DiskError> remove(std::string_view p) override { return inner_.remove(p); }
+    Result<void, DiskError> remove(std::string_view p) override {
+        mutating();
+        return inner_.remove(p);
+    }
     Result<void, DiskError> rename(std::string_view a, std::string_view b) override {
+        mutating();
         return inner_.rename(a, b);
     }
     Result<void, DiskError> make_directory(std::string_view p) override {
+        mutating();
         return inner_.make_directory(p);
     }
     Result<void, DiskError> remove_directory(std::string_view p) override {
+        mutating();
         return inner_.remove_directory(p);
     }
     Result<std::vector<std::string>, DiskError> list(std::string_view d) override {
@@ -105,9 +119,20 @@ public:
     Result<bool, DiskError> exists(std::string_view p) override { return inner_.exists(p); }
     Result<void, DiskError> sync_directory(std::string_view d) override {
         ++dir_syncs;
+        mutating();
         return inner_.sync_directory(d);
     }
     Result<DiskSpace, DiskError> space(std::string_view p) override { return inner_.space(p); }
+    // Called before every call that changes the disk (create, write, truncate, sync, rename,
+    // remove, mkdir, rmdir, directory sync): the crash-at-every-step tests crash the node there.
+    std::function<void()> before_mutation;
+    void mutating() {
+        ++mutations;
+        if (before_mutation) {
+            before_mutation();
+        }
+    }
+    uint64_t mutations = 0;
     uint64_t file_syncs = 0;
     uint64_t dir_syncs = 0;
     uint64_t writes = 0;

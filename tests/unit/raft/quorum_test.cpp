@@ -1,12 +1,12 @@
 // QuorumReplica on its own: elections, the commit rule, vote refusals, and a follower whose log
 // holds an epoch the leader never had (the divergence case the raft-quorum scenario found).
+#include "services/raft/quorum.h"
+
 #include <doctest/doctest.h>
 
 #include <cstring>
 #include <map>
 #include <vector>
-
-#include "services/raft/quorum.h"
 
 using namespace eddy;
 using namespace eddy::raft;
@@ -14,7 +14,8 @@ using namespace eddy::raft;
 namespace {
 
 Bytes data(const char* s) {
-    return Bytes(reinterpret_cast<const std::byte*>(s), reinterpret_cast<const std::byte*>(s) + std::strlen(s));
+    return Bytes(reinterpret_cast<const std::byte*>(s),
+                 reinterpret_cast<const std::byte*>(s) + std::strlen(s));
 }
 
 QuorumConfig config(int n) {
@@ -32,7 +33,8 @@ struct Net {
     std::vector<Message> queue;
 
     void add(int32_t id, int n, DurableState d = {}) {
-        replicas.emplace(id, QuorumReplica(NodeId(id), config(n), std::move(d), Random(uint64_t(id)), now));
+        replicas.emplace(
+            id, QuorumReplica(NodeId(id), config(n), std::move(d), Random(uint64_t(id)), now));
     }
     void drain() {
         for (int guard = 0; !queue.empty() && guard < 10000; ++guard) {
@@ -121,9 +123,9 @@ TEST_CASE("raft: votes go only to candidates whose log is as up to date, once pe
     CHECK_FALSE(vote(2, 4, 1, 10));  // older last epoch, however long
     CHECK_FALSE(vote(2, 4, 3, 1));   // same last epoch, shorter
     CHECK(r.epoch() == 4);
-    CHECK(vote(3, 4, 3, 2));         // as up to date
-    CHECK_FALSE(vote(2, 4, 5, 9));   // already voted in epoch 4
-    CHECK(vote(3, 4, 3, 2));         // the same candidate again
+    CHECK(vote(3, 4, 3, 2));        // as up to date
+    CHECK_FALSE(vote(2, 4, 5, 9));  // already voted in epoch 4
+    CHECK(vote(3, 4, 3, 2));        // the same candidate again
     CHECK(r.durable().voted_for == NodeId(3));
 }
 
@@ -132,8 +134,8 @@ TEST_CASE("raft: a follower drops entries of an epoch the leader never had") {
     Net net;
     DurableState leader_state;
     leader_state.epoch = 3;
-    leader_state.log = {Entry{1, data("a")}, Entry{1, data("b")}, Entry{3, {}}, Entry{3, data("c")},
-                        Entry{3, data("d")}, Entry{3, data("e")}};
+    leader_state.log = {Entry{1, data("a")}, Entry{1, data("b")}, Entry{3, {}},
+                        Entry{3, data("c")}, Entry{3, data("d")}, Entry{3, data("e")}};
     DurableState stale;
     stale.epoch = 2;
     stale.log = {Entry{1, data("a")}, Entry{2, {}}, Entry{2, data("x")}, Entry{2, data("y")}};

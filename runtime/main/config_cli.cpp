@@ -1,0 +1,62 @@
+#include "runtime/main/config_cli.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace eddy::cli {
+
+std::optional<config::BrokerConfig> load_config_or_report(
+    const char* command, const std::string& config_file,
+    const std::vector<std::string>& overrides) {
+    std::vector<std::pair<std::string, std::string>> file_pairs;
+    if (!config_file.empty()) {
+        std::ifstream in(config_file);
+        if (!in) {
+            std::fprintf(stderr, "eddy %s: cannot read %s\n", command, config_file.c_str());
+            return std::nullopt;
+        }
+        std::stringstream text;
+        text << in.rdbuf();
+        auto parsed = config::parse_properties(text.str());
+        if (!parsed.ok()) {
+            std::fprintf(stderr, "eddy %s: %s: %s\n", command, config_file.c_str(),
+                         parsed.error().c_str());
+            return std::nullopt;
+        }
+        file_pairs = std::move(parsed).value();
+    }
+    std::vector<std::pair<std::string, std::string>> override_pairs;
+    for (const auto& o : overrides) {
+        const size_t eq = o.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::fprintf(stderr, "eddy %s: --override expects KEY=VALUE, got '%s'\n", command,
+                         o.c_str());
+            return std::nullopt;
+        }
+        override_pairs.emplace_back(o.substr(0, eq), o.substr(eq + 1));
+    }
+    auto loaded = config::BrokerConfig::load(file_pairs, override_pairs);
+    if (!loaded.ok()) {
+        std::fprintf(stderr, "eddy %s: %s\n", command, loaded.error().c_str());
+        return std::nullopt;
+    }
+    return std::move(loaded).value();
+}
+
+std::unique_ptr<PosixEnv> node_env_or_report(const char* command, const config::BrokerConfig& cfg,
+                                             std::string node_name, LogLevel log_level) {
+    PosixEnvOptions po;
+    po.data_dir = cfg.log_dir();
+    po.node = NodeId(cfg.node_id());
+    po.node_name = std::move(node_name);
+    po.log_level = log_level;
+    auto made = PosixEnv::create(po);
+    if (!made.ok()) {
+        std::fprintf(stderr, "eddy %s: %s\n", command, made.error().c_str());
+        return nullptr;
+    }
+    return std::move(made).value();
+}
+
+}  // namespace eddy::cli

@@ -1,0 +1,255 @@
+// The quorum-state file: encoding, the strict parser, and the durable read and write. See
+// quorum_state.h.
+#include "services/raft/quorum_state.h"
+
+#include <charconv>
+#include <set>
+
+#include "services/log/file_names.h"
+
+namespace eddy::raft {
+namespace {
+
+// A cursor over the text with the few JSON productions this one shape needs. Every method
+// consumes leading whitespace, returns nullopt/false without consuming on a mismatch, and never
+// reads past the end; nothing recurses, so the text's nesting cannot exhaust the stack.
+class Cursor {
+public:
+    explicit Cursor(std::string_view text) : s_(text) {}
+
+    bool punct(char c) {
+        skip_ws();
+        if (i_ < s_.size() && s_[i_] == c) {
+            ++i_;
+            return true;
+        }
+        return false;
+    }
+    // An integer: -?(0|[1-9][0-9]*), at most 19 digits, no fraction or exponent.
+    std::optional<int64_t> integer() {
+        skip_ws();
+        const size_t start = i_;
+        size_t j = i_;
+        if (j < s_.size() && s_[j] == '-') {
+            ++j;
+        }
+        const size_t digits_start = j;
+        while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9') {
+            ++j;
+        }
+        const size_t digits = j - digits_start;
+        if (digits == 0 || digits > 19 || (digits > 1 && s_[digits_start] == '0')) {
+            return std::nullopt;
+        }
+        if (j < s_.size() && (s_[j] == '.' || s_[j] == 'e' || s_[j] == 'E')) {
+            return std::nullopt;
+        }
+        int64_t v = 0;
+        auto [end, ec] = std::from_chars(s_.data() + start, s_.data() + j, v);
+        if (ec != std::errc() || end != s_.data() + j) {
+            return std::nullopt;  // out of range
+        }
+        i_ = j;
+        return v;
+    }
+    // A string of printable ASCII without escapes.
+    std::optional<std::string> string() {
+        skip_ws();
+        if (i_ >= s_.size() || s_[i_] != '"') {
+            return std::nullopt;
+        }
+        size_t j = i_ + 1;
+        while (j < s_.size() && s_[j] != '"') {
+            const char c = s_[j];
+            if (c < 0x20 || c > 0x7e || c == '\\') {
+                return std::nullopt;
+            }
+            ++j;
+        }
+        if (j >= s_.size()) {
+            return std::nullopt;
+        }
+        std::string out(s_.substr(i_ + 1, j - i_ - 1));
+        i_ = j + 1;
+        return out;
+    }
+    bool at_end() {
+        skip_ws();
+        return i_ == s_.size();
+    }
+    size_t position() const { return i_; }
+
+private:
+    void skip_ws() {
+        while (i_ < s_.size() &&
+               (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) {
+            ++i_;
+        }
+    }
+    std::string_view s_;
+    size_t i_ = 0;
+};
+
+std::optional<NodeId> optional_id(int64_t v) {
+    return v < 0 ? std::nullopt : std::optional<NodeId>(NodeId(static_cast<int32_t>(v)));
+}
+
+bool fits_id(int64_t v) { return v >= -1 && v <= INT32_MAX; }
+
+// `{"voterId":N}` objects in `[...]`; the cursor is just past '['.
+std::optional<std::string> parse_voters(Cursor& c, std::vector<NodeId>& out) {
+    if (c.punct(']')) {
+        return std::nullopt;
+    }
+    while (true) {
+        if (out.size() >= limits::quorum_voters_max) {
+            return "more than " + std::to_string(limits::quorum_voters_max) + " voters";
+        }
+        auto key = std::optional<std::string>();
+        if (!c.punct('{') || !(key = c.string()) || *key != "voterId" || !c.punct(':')) {
+            return std::string("a voter is not {\"voterId\":N}");
+        }
+        auto id = c.integer();
+        if (!id || *id < 0 || *id > INT32_MAX) {
+            return std::string("a voterId is not a node id");
+        }
+        if (!c.punct('}')) {
+            return std::string("a voter is not {\"voterId\":N}");
+        }
+        out.emplace_back(static_cast<int32_t>(*id));
+        if (c.punct(']')) {
+            return std::nullopt;
+        }
+        if (!c.punct(',')) {
+            return std::string("currentVoters is not a list of voters");
+        }
+    }
+}
+
+}  // namespace
+
+std::string encode_quorum_state(const QuorumState& state) {
+    ASSERT(state.leader_epoch.value() >= 0);
+    ASSERT(state.current_voters.size() <= limits::quorum_voters_max);
+    for (const char c : state.cluster_id) {
+        ASSERT(c >= 0x20 && c <= 0x7e && c != '"' && c != '\\', "cluster ids need no escaping");
+    }
+    std::string out = "{\"clusterId\":\"" + state.cluster_id + "\"";
+    out += ",\"leaderId\":" + std::to_string(state.leader_id ? state.leader_id->value() : -1);
+    out += ",\"leaderEpoch\":" + std::to_string(state.leader_epoch.value());
+    out += ",\"votedId\":" + std::to_string(state.voted_id ? state.voted_id->value() : -1);
+    out += ",\"appliedOffset\":" + std::to_string(state.applied_offset.value());
+    out += ",\"currentVoters\":[";
+    for (size_t i = 0; i < state.current_voters.size(); ++i) {
+        ASSERT(state.current_voters[i].value() >= 0);
+        out += (i == 0 ? "{\"voterId\":" : ",{\"voterId\":") +
+               std::to_string(state.current_voters[i].value()) + "}";
+    }
+    out += "],\"data_version\":0}";
+    return out;
+}
+
+Result<QuorumState, std::string> decode_quorum_state(std::string_view text) {
+    Cursor c(text);
+    QuorumState s;
+    std::set<std::string> seen;
+    const auto where = [&c] { return " (at byte " + std::to_string(c.position()) + ")"; };
+    if (!c.punct('{')) {
+        return fail("not a JSON object" + where());
+    }
+    bool first = true;
+    while (!c.punct('}')) {
+        if (!first && !c.punct(',')) {
+            return fail("expected ',' or '}'" + where());
+        }
+        first = false;
+        auto key = c.string();
+        if (!key || !c.punct(':')) {
+            return fail("expected \"key\":" + where());
+        }
+        if (!seen.insert(*key).second) {
+            return fail("\"" + *key + "\" appears twice");
+        }
+        if (*key == "clusterId") {
+            auto v = c.string();
+            if (!v) {
+                return fail("clusterId is not a plain string" + where());
+            }
+            s.cluster_id = std::move(*v);
+        } else if (*key == "currentVoters") {
+            if (!c.punct('[')) {
+                return fail("currentVoters is not a list" + where());
+            }
+            if (auto why = parse_voters(c, s.current_voters)) {
+                return fail(*why + where());
+            }
+        } else {
+            auto v = c.integer();
+            if (!v) {
+                return fail(*key + " is not an integer" + where());
+            }
+            if (*key == "leaderId" || *key == "votedId") {
+                if (!fits_id(*v)) {
+                    return fail(*key + " " + std::to_string(*v) + " is not a node id or -1");
+                }
+                (*key == "leaderId" ? s.leader_id : s.voted_id) = optional_id(*v);
+            } else if (*key == "leaderEpoch") {
+                if (*v < 0 || *v > INT32_MAX) {
+                    return fail("leaderEpoch " + std::to_string(*v) + " is out of range");
+                }
+                s.leader_epoch = LeaderEpoch(static_cast<int32_t>(*v));
+            } else if (*key == "appliedOffset") {
+                if (*v < 0) {
+                    return fail("appliedOffset " + std::to_string(*v) + " is negative");
+                }
+                s.applied_offset = Offset(*v);
+            } else if (*key == "data_version") {
+                if (*v != 0) {
+                    return fail("data_version " + std::to_string(*v) +
+                                " is not supported (this build reads version 0)");
+                }
+            } else {
+                return fail("unknown key \"" + *key + "\"");
+            }
+        }
+    }
+    if (!c.at_end()) {
+        return fail("text after the object" + where());
+    }
+    for (const char* required : {"leaderId", "leaderEpoch", "votedId", "data_version"}) {
+        if (!seen.contains(required)) {
+            return fail(std::string("no \"") + required + "\"");
+        }
+    }
+    return s;
+}
+
+Result<QuorumState, std::string> read_quorum_state(Env& env, std::string_view dir) {
+    const std::string path = log::join_path(dir, quorum_state_file);
+    auto read = log::read_file_stable(env.disk, path, limits::quorum_state_bytes_max);
+    if (!read.ok()) {
+        return fail(log::read_failure(path, read.error()));
+    }
+    if (!*read) {
+        return QuorumState{};
+    }
+    auto state = decode_quorum_state(as_chars(**read));
+    if (!state.ok()) {
+        return fail(path + " is damaged: " + state.error());
+    }
+    return state;
+}
+
+Result<void, log::ReplaceError> write_quorum_state(Env& env, std::string_view dir,
+                                                   const QuorumState& state) {
+    const std::string text = encode_quorum_state(state);
+    auto r = log::replace_file(env, dir, quorum_state_file, as_bytes(text));
+    if (r.ok()) {
+        env.tracer.event("raft.quorum_state",
+                         {{"epoch", state.leader_epoch.value()},
+                          {"voted", state.voted_id ? state.voted_id->value() : -1}});
+    }
+    return r;
+}
+
+}  // namespace eddy::raft

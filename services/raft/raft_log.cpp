@@ -1,0 +1,554 @@
+// The Raft log on a partition log, with snapshots beside it. See raft_log.h.
+#include "services/raft/raft_log.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/record/crc32c.h"
+#include "core/record/record_batch_builder.h"
+#include "services/log/checkpoint.h"
+
+namespace eddy::raft {
+namespace {
+
+constexpr std::string_view snapshot_suffix = ".checkpoint";
+constexpr size_t epoch_digits = 10;
+constexpr size_t offset_digits = 20;
+
+// A snapshot file: this header, then the image. The image's CRC-32C lets open() tell a damaged
+// file from a good one (a torn one cannot be renamed into place, but bit rot can strike later).
+//   magic "EDDYSNAP" | version u32 (1) | crc32c(image) u32 | image length u64   (big-endian)
+constexpr std::string_view snapshot_magic = "EDDYSNAP";
+constexpr uint32_t snapshot_version = 1;
+constexpr size_t snapshot_header_bytes = 24;
+static_assert(snapshot_header_bytes == 8 + 4 + 4 + 8);
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+RaftLogError from_log_error(log::LogError e) {
+    switch (e) {
+        case log::LogError::no_space:
+            return RaftLogError::no_space;
+        case log::LogError::message_too_large:
+        case log::LogError::record_list_too_large:
+            return RaftLogError::too_large;
+        case log::LogError::offset_out_of_range:
+            return RaftLogError::offset_out_of_range;
+        case log::LogError::corrupt_data:
+            return RaftLogError::damaged;
+        // The disk or the log failing us.
+        case log::LogError::io_error:
+        case log::LogError::offline:
+        case log::LogError::closed:
+        case log::LogError::truncated:
+        case log::LogError::timed_out:
+        case log::LogError::not_found:
+        case log::LogError::already_exists:
+        case log::LogError::invalid_config:
+        // Refusals of a batch's contents: never for the batches built here.
+        case log::LogError::corrupt_message:
+        case log::LogError::invalid_record:
+        case log::LogError::unsupported_compression:
+        case log::LogError::invalid_timestamp:
+        case log::LogError::invalid_offsets:
+        case log::LogError::out_of_order_sequence:
+        case log::LogError::invalid_producer_epoch:
+        case log::LogError::unknown_producer_id:
+            return RaftLogError::io_error;
+    }
+    return RaftLogError::io_error;
+}
+
+Bytes snapshot_file(ByteSpan image) {
+    Bytes out(snapshot_header_bytes + image.size());
+    std::copy(snapshot_magic.begin(), snapshot_magic.end(), reinterpret_cast<char*>(out.data()));
+    store_be<uint32_t>(out.data() + 8, snapshot_version);
+    store_be<uint32_t>(out.data() + 12, record::crc32c(image));
+    store_be<uint64_t>(out.data() + 16, image.size());
+    std::copy(image.begin(), image.end(), out.begin() + snapshot_header_bytes);
+    return out;
+}
+
+// The image's length if `file` is a whole, intact snapshot file.
+std::optional<uint64_t> check_snapshot_file(ByteSpan file) {
+    if (file.size() < snapshot_header_bytes ||
+        as_chars(file.subspan(0, snapshot_magic.size())) != snapshot_magic ||
+        load_be<uint32_t>(file.data() + 8) != snapshot_version) {
+        return std::nullopt;
+    }
+    const uint64_t length = load_be<uint64_t>(file.data() + 16);
+    const ByteSpan image = file.subspan(snapshot_header_bytes);
+    if (length != image.size() || record::crc32c(image) != load_be<uint32_t>(file.data() + 12)) {
+        return std::nullopt;
+    }
+    return length;
+}
+
+}  // namespace
+
+const char* to_string(RaftLogError e) {
+    switch (e) {
+        case RaftLogError::io_error:
+            return "io_error";
+        case RaftLogError::no_space:
+            return "no_space";
+        case RaftLogError::offset_out_of_range:
+            return "offset_out_of_range";
+        case RaftLogError::invalid_snapshot_id:
+            return "invalid_snapshot_id";
+        case RaftLogError::snapshot_not_found:
+            return "snapshot_not_found";
+        case RaftLogError::damaged:
+            return "damaged";
+        case RaftLogError::too_large:
+            return "too_large";
+    }
+    return "?";
+}
+
+std::string SnapshotId::file_name() const {
+    ASSERT(end_offset.value() >= 0 && epoch.value() >= 0);
+    std::string e = std::to_string(epoch.value());
+    return log::offset_file_stem(end_offset) + "-" + std::string(epoch_digits - e.size(), '0') + e +
+           std::string(snapshot_suffix);
+}
+
+std::optional<SnapshotId> SnapshotId::parse(std::string_view name) {
+    if (name.size() != offset_digits + 1 + epoch_digits + snapshot_suffix.size() ||
+        name[offset_digits] != '-' || !ends_with(name, snapshot_suffix)) {
+        return std::nullopt;
+    }
+    const auto digits = [](std::string_view s) {
+        return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const std::string_view off = name.substr(0, offset_digits);
+    const std::string_view ep = name.substr(offset_digits + 1, epoch_digits);
+    int64_t o = 0;
+    int64_t e = 0;
+    if (!digits(off) || !digits(ep) ||
+        std::from_chars(off.data(), off.data() + off.size(), o).ec != std::errc() ||
+        std::from_chars(ep.data(), ep.data() + ep.size(), e).ec != std::errc() || e > INT32_MAX) {
+        return std::nullopt;
+    }
+    return SnapshotId{Offset(o), LeaderEpoch(static_cast<int32_t>(e))};
+}
+
+RaftLog::RaftLog(Env& env, log::PartitionLog& log) : env_(env), log_(&log), mutex_(env.scheduler) {}
+
+Result<std::unique_ptr<RaftLog>, RaftLogError> RaftLog::open(Env& env, log::LogManager& logs,
+                                                             RaftLogOptions options) {
+    log::LogConfig config = options.config;
+    config.retention = std::nullopt;
+    config.retention_bytes = std::nullopt;
+    config.cleanup_policy = log::CleanupPolicy::delete_;
+    config.flush_messages = 1;
+    config.compression = std::nullopt;
+    log::PartitionLog* log = logs.get(options.topic_partition);
+    if (log == nullptr) {
+        auto created = logs.create(options.topic_partition, config);
+        if (!created.ok()) {
+            return fail(from_log_error(created.error()));
+        }
+        log = *created;
+    }
+    if (log->offline()) {
+        env.log.error("%s is offline: %s", log->dir().c_str(), log->offline_reason().c_str());
+        return fail(RaftLogError::damaged);
+    }
+    if (auto r = log->set_config(config); !r.ok()) {
+        return fail(from_log_error(r.error()));
+    }
+    std::unique_ptr<RaftLog> raft(new RaftLog(env, *log));
+    TRY_VOID(raft->recover());
+    return raft;
+}
+
+Result<void, RaftLogError> RaftLog::recover() {
+    LockGuard guard(mutex_);
+    const std::string& dir = log_->dir();
+    auto listed = env_.disk.list(dir);
+    if (!listed.ok()) {
+        return fail(RaftLogError::io_error);
+    }
+    std::vector<SnapshotId> ids;
+    for (const std::string& name : *listed) {
+        if (ends_with(name,
+                      std::string(snapshot_suffix) + std::string(log::file_names::tmp_suffix))) {
+            (void)env_.disk.remove(log::join_path(dir, name));  // a snapshot never renamed in
+        } else if (auto id = SnapshotId::parse(name)) {
+            ids.push_back(*id);
+        }
+    }
+    // The newest intact snapshot is the latest; the others go (clean_below_latest).
+    std::sort(ids.rbegin(), ids.rend());
+    for (const SnapshotId& id : ids) {
+        const std::string path = log::join_path(dir, id.file_name());
+        auto file = log::read_file_stable(env_.disk, path,
+                                          limits::snapshot_bytes_max + snapshot_header_bytes);
+        if (file.ok() && *file && check_snapshot_file(**file)) {
+            latest_snapshot_ = id;
+            break;
+        }
+        if (!file.ok() && file.error() != log::LogError::corrupt_data) {
+            return fail(RaftLogError::io_error);  // unreadable is not damaged: keep it, fail
+        }
+        env_.log.warn("%s is damaged: ignored and removed", path.c_str());
+        (void)env_.disk.remove(path);
+    }
+    TRY_VOID(rebuild_epochs());
+    if (latest_snapshot_) {
+        const SnapshotId s = *latest_snapshot_;
+        if (log_->log_start_offset() > s.end_offset) {
+            env_.log.error("%s starts at offset %lld, past its latest snapshot %s", dir.c_str(),
+                           static_cast<long long>(log_->log_start_offset().value()),
+                           s.file_name().c_str());
+            return fail(RaftLogError::damaged);
+        }
+        const bool holds_end =
+            s.end_offset == log_->log_start_offset() ||
+            (s.end_offset <= log_->log_end_offset() && epoch_at(s.end_offset - 1) == s.epoch);
+        if (!holds_end) {
+            // An install that crashed before the log was replaced, or a log that diverged from
+            // the snapshot's history: the snapshot wins (it holds committed entries only).
+            env_.log.info("%s: restarting the log at its latest snapshot %s", dir.c_str(),
+                          s.file_name().c_str());
+            if (auto r = log_->restart_at(s.end_offset); !r.ok()) {
+                return fail(from_log_error(r.error()));
+            }
+            epochs_.clear();
+        }
+    } else if (log_->log_start_offset() > Offset(0)) {
+        env_.log.error("%s starts at offset %lld but has no snapshot of what is below", dir.c_str(),
+                       static_cast<long long>(log_->log_start_offset().value()));
+        return fail(RaftLogError::damaged);
+    }
+    TRY_VOID(clean_below_latest());
+    check();
+    return {};
+}
+
+Result<void, RaftLogError> RaftLog::rebuild_epochs() {
+    epochs_.clear();
+    Offset at = log_->log_start_offset();
+    while (at < log_->log_end_offset()) {
+        log::ReadOptions o;
+        o.bound = log::ReadBound::log_end;
+        auto copy = log_->read_copy(at, o);
+        if (!copy.ok()) {
+            return fail(from_log_error(copy.error()));
+        }
+        if (copy->batches.empty()) {
+            break;
+        }
+        for (const log::ReadBatchInfo& b : copy->batches) {
+            if (b.base_offset != at) {
+                // Only an interrupted truncation leaves a gap, and it was dropping everything
+                // from there on: finish it.
+                env_.log.warn("%s: entries missing at offset %lld; truncating there",
+                              log_->dir().c_str(), static_cast<long long>(at.value()));
+                if (auto r = log_->truncate_to(at); !r.ok()) {
+                    return fail(from_log_error(r.error()));
+                }
+                return {};
+            }
+            const LeaderEpoch e = b.partition_leader_epoch;
+            if (b.base_offset != b.last_offset || e.value() < 0 ||
+                (!epochs_.empty() && e < epochs_.back().epoch)) {
+                env_.log.error("%s: the batch at offset %lld is not a Raft entry in epoch order",
+                               log_->dir().c_str(), static_cast<long long>(b.base_offset.value()));
+                return fail(RaftLogError::damaged);
+            }
+            if (epochs_.empty() || e != epochs_.back().epoch) {
+                epochs_.push_back({e, b.base_offset});
+            }
+            at = b.last_offset + 1;
+        }
+    }
+    return {};
+}
+
+Result<Offset, RaftLogError> RaftLog::append(LeaderEpoch epoch, const std::vector<Bytes>& entries) {
+    ASSERT(!entries.empty());
+    ASSERT(epoch.value() >= 0 && epoch >= last_epoch(), "Raft epochs never decrease along the log");
+    LockGuard guard(mutex_);
+    Bytes batches;
+    const record::TimestampMs now(env_.clock.wall_now().to_millis());
+    for (const Bytes& e : entries) {
+        record::RecordBatchBuilder b(record::BatchBuilderOptions{});
+        b.append(now, std::nullopt, ByteSpan(e));
+        const Bytes batch = b.build();
+        batches.insert(batches.end(), batch.begin(), batch.end());
+    }
+    const Offset first = log_->log_end_offset();
+    auto r = log_->append(batches, log::AppendOptions{log::AppendMode::leader, epoch});
+    // Even a failed append may have written (not acknowledged) entries: the map follows the log.
+    if (log_->log_end_offset() > first && (epochs_.empty() || epochs_.back().epoch != epoch)) {
+        epochs_.push_back({epoch, first});
+    }
+    if (!r.ok()) {
+        return fail(from_log_error(r.error()));
+    }
+    ASSERT(r->base_offset == first);
+    check();
+    return first;
+}
+
+Result<void, RaftLogError> RaftLog::truncate_to(Offset offset) {
+    LockGuard guard(mutex_);
+    ASSERT(offset >= log_->log_start_offset(), "Raft never truncates below the log start");
+    ASSERT(!latest_snapshot_ || offset >= latest_snapshot_->end_offset,
+           "Raft never truncates snapshotted (committed) entries");
+    if (offset >= log_->log_end_offset()) {
+        return {};
+    }
+    if (auto r = log_->truncate_to(offset); !r.ok()) {
+        return fail(from_log_error(r.error()));
+    }
+    ASSERT(log_->log_end_offset() == offset, "one entry per batch: truncation is exact");
+    while (!epochs_.empty() && epochs_.back().start >= offset) {
+        epochs_.pop_back();
+    }
+    check();
+    return {};
+}
+
+Result<std::vector<RaftEntry>, RaftLogError> RaftLog::read(Offset from, uint64_t max_bytes) {
+    if (from < log_->log_start_offset() || from > log_->log_end_offset()) {
+        return fail(RaftLogError::offset_out_of_range);
+    }
+    log::ReadOptions o;
+    o.bound = log::ReadBound::log_end;
+    o.max_bytes = max_bytes;
+    auto copy = log_->read_copy(from, o);
+    if (!copy.ok()) {
+        return fail(from_log_error(copy.error()));
+    }
+    auto batches = record::split_batches(copy->data);
+    if (!batches.ok()) {
+        return fail(RaftLogError::damaged);
+    }
+    std::vector<RaftEntry> out;
+    for (const auto& batch : *batches) {
+        auto records = record::BatchRecords::open(batch);
+        if (!records.ok()) {
+            return fail(RaftLogError::damaged);
+        }
+        auto all = records->decode_all();
+        if (!all.ok() || all->size() != 1 || !(*all)[0].value) {
+            return fail(RaftLogError::damaged);
+        }
+        if (batch.base_offset() < from) {
+            continue;
+        }
+        const ByteSpan v = *(*all)[0].value;
+        out.push_back(RaftEntry{batch.base_offset(), batch.partition_leader_epoch(),
+                                Bytes(v.begin(), v.end())});
+    }
+    return out;
+}
+
+Offset RaftLog::end_offset() const { return log_->log_end_offset(); }
+
+Offset RaftLog::log_start_offset() const { return log_->log_start_offset(); }
+
+LeaderEpoch RaftLog::last_epoch() const {
+    if (!epochs_.empty()) {
+        return epochs_.back().epoch;
+    }
+    return latest_snapshot_ ? latest_snapshot_->epoch : LeaderEpoch(0);
+}
+
+EpochEnd RaftLog::end_of_epoch(LeaderEpoch epoch) const {
+    // Epochs increase along the log: those <= `epoch` are a prefix of the map.
+    const auto after =
+        std::upper_bound(epochs_.begin(), epochs_.end(), epoch,
+                         [](LeaderEpoch e, const EpochStart& s) { return e < s.epoch; });
+    if (after != epochs_.begin()) {
+        const Offset end = after == epochs_.end() ? log_->log_end_offset() : after->start;
+        return {std::prev(after)->epoch, end};
+    }
+    // Nothing in the log: below it, only the snapshot knows (and it ends at the log start, or
+    // the log's first epoch would be <= the snapshot's).
+    if (latest_snapshot_ && latest_snapshot_->epoch <= epoch) {
+        return {latest_snapshot_->epoch, latest_snapshot_->end_offset};
+    }
+    if (log_->log_start_offset() == Offset(0)) {
+        return {LeaderEpoch(0), Offset(0)};
+    }
+    return {LeaderEpoch(-1), Offset(-1)};
+}
+
+std::optional<LeaderEpoch> RaftLog::epoch_at(Offset offset) const {
+    if (offset >= log_->log_start_offset() && offset < log_->log_end_offset()) {
+        const auto after =
+            std::upper_bound(epochs_.begin(), epochs_.end(), offset,
+                             [](Offset o, const EpochStart& s) { return o < s.start; });
+        ASSERT(after != epochs_.begin(), "the epoch map covers the whole log");
+        return std::prev(after)->epoch;
+    }
+    if (latest_snapshot_ && offset == latest_snapshot_->end_offset - 1) {
+        return latest_snapshot_->epoch;
+    }
+    return std::nullopt;
+}
+
+Result<void, RaftLogError> RaftLog::store_snapshot(SnapshotId id, ByteSpan image) {
+    if (image.size() > limits::snapshot_bytes_max) {
+        return fail(RaftLogError::too_large);
+    }
+    const Bytes file = snapshot_file(image);
+    auto r = log::replace_file(env_, log_->dir(), id.file_name(), file);
+    if (r.ok()) {
+        env_.tracer.event("raft.snapshot", {{"end_offset", id.end_offset.value()},
+                                            {"epoch", id.epoch.value()},
+                                            {"bytes", image.size()}});
+        return {};
+    }
+    switch (r.error()) {
+        case log::ReplaceError::sync_failed:
+            log::crash_after_failed_sync(env_, log::join_path(log_->dir(), id.file_name()));
+        case log::ReplaceError::no_space:
+            return fail(RaftLogError::no_space);
+        case log::ReplaceError::io_error:
+            return fail(RaftLogError::io_error);
+    }
+    return fail(RaftLogError::io_error);
+}
+
+Result<void, RaftLogError> RaftLog::write_snapshot(SnapshotId id, ByteSpan image) {
+    LockGuard guard(mutex_);
+    if (latest_snapshot_ && id == *latest_snapshot_) {
+        return {};
+    }
+    const bool past_latest = !latest_snapshot_ || id.end_offset > latest_snapshot_->end_offset;
+    const bool in_log =
+        id.end_offset >= log_->log_start_offset() && id.end_offset <= log_->log_end_offset();
+    const std::optional<LeaderEpoch> epoch =
+        id.end_offset == Offset(0) ? std::optional(LeaderEpoch(0)) : epoch_at(id.end_offset - 1);
+    if (!past_latest || !in_log || epoch != id.epoch) {
+        return fail(RaftLogError::invalid_snapshot_id);
+    }
+    TRY_VOID(store_snapshot(id, image));
+    latest_snapshot_ = id;
+    TRY_VOID(clean_below_latest());
+    check();
+    return {};
+}
+
+Result<void, RaftLogError> RaftLog::install_snapshot(SnapshotId id, ByteSpan image) {
+    LockGuard guard(mutex_);
+    if (latest_snapshot_ && id.end_offset <= latest_snapshot_->end_offset) {
+        return {};
+    }
+    TRY_VOID(store_snapshot(id, image));
+    latest_snapshot_ = id;
+    // From here a crash reopens with this snapshot and restarts the log at it (recover()).
+    if (auto r = log_->restart_at(id.end_offset); !r.ok()) {
+        return fail(from_log_error(r.error()));
+    }
+    epochs_.clear();
+    TRY_VOID(clean_below_latest());
+    check();
+    return {};
+}
+
+Result<void, RaftLogError> RaftLog::clean_below_latest() {
+    if (!latest_snapshot_) {
+        return {};
+    }
+    auto listed = env_.disk.list(log_->dir());
+    if (!listed.ok()) {
+        return fail(RaftLogError::io_error);
+    }
+    for (const std::string& name : *listed) {
+        auto id = SnapshotId::parse(name);
+        if (id && *id != *latest_snapshot_) {
+            // Not synced: a crash may bring it back, and the next open removes it again.
+            (void)env_.disk.remove(log::join_path(log_->dir(), name));
+        }
+    }
+    // Segments wholly below the snapshot: the log starts at the base of the one holding it.
+    Offset floor = log_->log_start_offset();
+    for (const Offset base : log_->segment_base_offsets()) {
+        if (base <= latest_snapshot_->end_offset) {
+            floor = std::max(floor, base);
+        }
+    }
+    if (floor > log_->log_start_offset()) {
+        if (auto r = log_->delete_records_before(floor); !r.ok()) {
+            return fail(from_log_error(r.error()));
+        }
+        const auto first_kept =
+            std::upper_bound(epochs_.begin(), epochs_.end(), floor,
+                             [](Offset o, const EpochStart& s) { return o < s.start; });
+        if (first_kept != epochs_.begin()) {
+            // The epoch holding `floor` now starts there.
+            auto holding = std::prev(first_kept);
+            holding->start = floor;
+            epochs_.erase(epochs_.begin(), holding);
+        }
+        if (floor == log_->log_end_offset()) {
+            epochs_.clear();
+        }
+    }
+    return {};
+}
+
+Result<RaftLog::OpenSnapshot, RaftLogError> RaftLog::open_snapshot(SnapshotId id) {
+    if (!latest_snapshot_ || id != *latest_snapshot_) {
+        return fail(RaftLogError::snapshot_not_found);
+    }
+    auto f = env_.disk.open(log::join_path(log_->dir(), id.file_name()), OpenMode::read_only);
+    if (!f.ok()) {
+        // Removed meanwhile: a newer snapshot replaced it.
+        return fail(f.error() == DiskError::not_found ? RaftLogError::snapshot_not_found
+                                                      : RaftLogError::io_error);
+    }
+    auto size = (*f)->size();
+    if (!size.ok() || *size < snapshot_header_bytes) {
+        return fail(RaftLogError::io_error);
+    }
+    return OpenSnapshot{std::move(f).value(), *size - snapshot_header_bytes};
+}
+
+Result<uint64_t, RaftLogError> RaftLog::snapshot_size(SnapshotId id) {
+    TRY_ASSIGN(OpenSnapshot s, open_snapshot(id));
+    return s.image_bytes;
+}
+
+Result<Bytes, RaftLogError> RaftLog::read_snapshot(SnapshotId id, uint64_t position,
+                                                   uint64_t max_bytes) {
+    TRY_ASSIGN(OpenSnapshot s, open_snapshot(id));
+    if (position > s.image_bytes) {
+        return fail(RaftLogError::offset_out_of_range);
+    }
+    Bytes out(static_cast<size_t>(std::min(max_bytes, s.image_bytes - position)));
+    auto n = log::read_stable(*s.file, snapshot_header_bytes + position, out);
+    if (!n.ok() || *n != out.size()) {
+        return fail(RaftLogError::io_error);
+    }
+    return out;
+}
+
+void RaftLog::check() const {
+    const Offset start = log_->log_start_offset();
+    const Offset end = log_->log_end_offset();
+    ASSERT(epochs_.empty() == (start == end), "the epoch map covers exactly the log");
+    if (!epochs_.empty()) {
+        ASSERT(epochs_.front().start == start);
+        ASSERT(epochs_.back().start < end);
+    }
+    for (size_t i = 1; i < epochs_.size(); ++i) {
+        ASSERT(epochs_[i - 1].epoch < epochs_[i].epoch && epochs_[i - 1].start < epochs_[i].start);
+    }
+    if (latest_snapshot_) {
+        ASSERT(start <= latest_snapshot_->end_offset && latest_snapshot_->end_offset <= end,
+               "the log starts at or below its latest snapshot and holds up to it");
+    } else {
+        ASSERT(start == Offset(0));
+    }
+}
+
+}  // namespace eddy::raft
