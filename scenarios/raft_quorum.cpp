@@ -70,7 +70,7 @@ void observe(Cluster& c, const QuorumReplica& r) {
             return;
         }
         if (fresh) {
-            const auto& log = r.log();
+            const auto& log = r.durable().log;
             for (size_t o = 0; o < c.committed.size(); ++o) {
                 if (o >= log.size() || !(log[o] == c.committed[o])) {
                     c.fail(leader_completeness, "the leader of epoch " + std::to_string(r.epoch()) +
@@ -90,7 +90,7 @@ void observe(Cluster& c, const QuorumReplica& r) {
     }
     last = r.high_watermark();
     for (int64_t o = 0; o < r.high_watermark(); ++o) {
-        const auto& e = r.log()[static_cast<size_t>(o)];
+        const auto& e = r.entry(o);
         if (static_cast<size_t>(o) < c.committed.size()) {
             if (!(e == c.committed[static_cast<size_t>(o)])) {
                 c.fail(state_machine_safety,
@@ -109,7 +109,7 @@ void replica_main(Env& env, Cluster& c, NodeId id, const raft::QuorumConfig& con
                   raft::QuorumKnobs knobs) {
     Random r = env.random.fork("replica");
     QuorumReplica replica(id, config, c.disks[id], env.random.fork("raft"), env.scheduler.now(),
-                          knobs);
+                          nullptr, knobs);
     struct Registration {
         Cluster& c;
         NodeId id;
