@@ -551,7 +551,11 @@ void QuorumReplica::on_fetch_request(NodeId from, const FetchRequest& r, Instant
     resp.log_start_offset = log_start_offset();
     resp.base_offset = r.fetch_offset;
     resp.leader = leader_hint(now);
-    if (!leading() || r.epoch != state_.epoch) {
+    resp.error = !leading()               ? FetchError::not_leader
+                 : r.epoch < state_.epoch ? FetchError::fenced_leader_epoch
+                 : r.epoch > state_.epoch ? FetchError::unknown_leader_epoch
+                                          : FetchError::none;
+    if (resp.error != FetchError::none) {
         out.push_back({self_, from, std::move(resp)});
         return;
     }
@@ -594,10 +598,19 @@ void QuorumReplica::on_fetch_request(NodeId from, const FetchRequest& r, Instant
 }
 
 void QuorumReplica::on_fetch_response(NodeId from, const FetchResponse& r, Instant now) {
-    if (r.leader.value() >= 0 && r.epoch >= state_.epoch && voter(r.leader)) {
-        observe_epoch(r.epoch, r.leader, now);  // how an observer (or a lost voter) finds it
-    } else if (r.epoch > state_.epoch) {
-        observe_epoch(r.epoch, std::nullopt, now);
+    const bool hint = r.leader.value() >= 0 && voter(r.leader);
+    if (r.epoch > state_.epoch) {
+        // The answer to a fetch of an older epoch: the leader checked nothing against our log,
+        // so only its epoch and leader are news (how an observer, or a lost voter, finds it).
+        observe_epoch(r.epoch, hint ? std::optional<NodeId>(r.leader) : std::nullopt, now);
+        return;
+    }
+    if (hint && r.epoch == state_.epoch) {
+        observe_epoch(r.epoch, r.leader, now);
+    }
+    if (r.error != FetchError::none) {
+        // Even in our epoch: it may answer a fetch we sent before we moved to it (the
+        // raft-quorum scenario, seed 210, had an observer take a high watermark from one).
         return;
     }
     if (role_ != Role::follower || r.epoch != state_.epoch || leader_ != from || r.leader != from ||

@@ -108,7 +108,17 @@ struct DivergingEpoch {
     int32_t epoch = 0;
     int64_t end_offset = 0;
 };
+// Kafka's fetch errors that matter here: anything but `none` means the leader checked nothing
+// against the fetcher's log, so only the epoch and the leader in the response are news.
+enum class FetchError : uint8_t {
+    none,
+    fenced_leader_epoch,   // the request's epoch is older than ours
+    unknown_leader_epoch,  // newer than ours (we have just moved to it)
+    not_leader,            // we do not lead this epoch
+};
+
 struct FetchResponse {
+    FetchError error = FetchError::none;
     int32_t epoch = 0;
     NodeId leader{-1};  // the leader of `epoch` the sender knows; -1: none
     int64_t high_watermark = 0;

@@ -30,10 +30,19 @@ TEST_CASE("raft: persist delta: a vote, a truncation and appends, and nothing el
     // Leader 1 of epoch 3 has no epoch-2 entry past offset 2: the follower drops "x" and
     // appends what the leader has instead.
     r.receive({NodeId(1), NodeId(2), BeginQuorumEpoch{3}}, Instant::from_nanos(0), out);
-    FetchResponse diverging{3, NodeId(1), 0, 0, 3, {}, DivergingEpoch{2, 2}, std::nullopt};
+    FetchResponse diverging{FetchError::none,     3,           NodeId(1), 0, 0, 3, {},
+                            DivergingEpoch{2, 2}, std::nullopt};
     r.receive({NodeId(1), NodeId(2), diverging}, Instant::from_nanos(0), out);
-    FetchResponse entries{3, NodeId(1), 3, 0, 2, {Entry{3, {}}, Entry{3, data("y")}}, {}, {}};
+    FetchResponse entries{
+        FetchError::none, 3, NodeId(1), 3, 0, 2, {Entry{3, {}}, Entry{3, data("y")}}, {}, {}};
     r.receive({NodeId(1), NodeId(2), entries}, Instant::from_nanos(0), out);
+    // An answer to a fetch of an older epoch carries the leader's high watermark, but the leader
+    // checked nothing against our log: it must not move ours.
+    const int64_t hw = r.high_watermark();
+    FetchResponse fenced{
+        FetchError::fenced_leader_epoch, 3, NodeId(1), 9, 0, r.end_offset(), {}, {}, {}};
+    r.receive({NodeId(1), NodeId(2), fenced}, Instant::from_nanos(0), out);
+    CHECK(r.high_watermark() == hw);
     PersistDelta log = r.take_persist();
     CHECK_FALSE(log.hard_state.has_value());
     CHECK(log.truncate_to == 2);
