@@ -15,6 +15,7 @@ const std::vector<Scenario>& all_scenarios() {
             group_rebalance_scenario(),
             idempotent_produce_scenario(),
             raft_quorum_scenario(),
+            raft_quorum_leader_isolation_scenario(),
         };
         for (const auto& s : v) {
             // A planted bug is proven caught by the checker it targets, never by a timeout or

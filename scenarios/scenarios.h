@@ -11,5 +11,6 @@ Scenario log_crash_recovery_scenario();
 Scenario group_rebalance_scenario();
 Scenario idempotent_produce_scenario();
 Scenario raft_quorum_scenario();
+Scenario raft_quorum_leader_isolation_scenario();
 
 }  // namespace eddy::scenarios

@@ -1,109 +1,50 @@
-// QuorumReplica on its own: elections, the commit rule, vote refusals, and a follower whose log
-// holds an epoch the leader never had (the divergence case the raft-quorum scenario found).
+// QuorumReplica on its own: elections, the commit rule, vote refusals, a follower whose log holds
+// an epoch the leader never had (the divergence case the raft-quorum scenario found), pre-vote
+// (KIP-996) and check quorum.
 #include "services/raft/quorum.h"
 
 #include <doctest/doctest.h>
 
-#include <cstring>
-#include <map>
 #include <vector>
+
+#include "tests/unit/raft/quorum_net.h"
 
 using namespace eddy;
 using namespace eddy::raft;
-
-namespace {
-
-Bytes data(const char* s) {
-    return Bytes(reinterpret_cast<const std::byte*>(s),
-                 reinterpret_cast<const std::byte*>(s) + std::strlen(s));
-}
-
-QuorumConfig config(int n) {
-    QuorumConfig c;
-    for (int i = 1; i <= n; ++i) {
-        c.voters.push_back(NodeId(i));
-    }
-    return c;
-}
-
-// Replicas that exchange messages instantly and reliably.
-struct Net {
-    std::map<int32_t, QuorumReplica> replicas;
-    Instant now = Instant::from_nanos(1'000'000'000);
-    std::vector<Message> queue;
-
-    void add(int32_t id, int n, DurableState d = {}) {
-        replicas.emplace(
-            id, QuorumReplica(NodeId(id), config(n), std::move(d), Random(uint64_t(id)), now));
-    }
-    void drain() {
-        for (int guard = 0; !queue.empty() && guard < 10000; ++guard) {
-            Message m = queue.front();
-            queue.erase(queue.begin());
-            auto it = replicas.find(m.to.value());
-            if (it != replicas.end()) {
-                it->second.receive(m, now, queue);
-            }
-        }
-    }
-    void advance(Duration d, int steps = 20) {
-        for (int i = 0; i < steps; ++i) {
-            now = now + d / steps;
-            for (auto& [id, r] : replicas) {
-                r.tick(now, queue);
-            }
-            drain();
-        }
-    }
-    const QuorumReplica* leader() const {
-        for (const auto& [id, r] : replicas) {
-            if (r.role() == Role::leader) {
-                return &r;
-            }
-        }
-        return nullptr;
-    }
-};
-
-}  // namespace
+using namespace eddy::raft::testing;
 
 TEST_CASE("raft: a single voter elects itself and commits at once") {
-    Net net;
-    net.add(1, 1);
+    Net net(1);
+    net.add(1);
     net.advance(Duration::seconds(3));
     const QuorumReplica* l = net.leader();
     REQUIRE(l != nullptr);
     CHECK(l->epoch() == 1);
     CHECK(l->high_watermark() == 1);  // the leader-change entry
-    std::vector<Message> out;
-    CHECK(net.replicas.at(1).propose(data("x"), net.now, out) == 1);
-    CHECK(net.replicas.at(1).high_watermark() == 2);
+    CHECK(net.propose(1, "x") == 1);
+    CHECK(net.at(1).high_watermark() == 2);
+    CHECK(net.nodes.at(1).app.end == 2);  // handed to the application at once
 }
 
 TEST_CASE("raft: three voters elect one leader; entries commit once a majority fetched them") {
-    Net net;
-    for (int i = 1; i <= 3; ++i) {
-        net.add(i, 3);
-    }
-    net.advance(Duration::seconds(3));
-    const QuorumReplica* l = net.leader();
-    REQUIRE(l != nullptr);
-    const int32_t leader_id = l->id().value();
-    for (auto& [id, r] : net.replicas) {
-        CHECK(r.epoch() == l->epoch());
+    Net net(3);
+    const int32_t leader_id = net.elect(3);
+    const QuorumReplica& l = net.at(leader_id);
+    for (auto& [id, n] : net.nodes) {
+        CHECK(n.replica->epoch() == l.epoch());
         if (id != leader_id) {
-            CHECK(r.role() == Role::follower);
-            CHECK(r.leader() == l->id());
+            CHECK(n.replica->role() == Role::follower);
+            CHECK(n.replica->leader() == l.id());
         }
     }
-    std::vector<Message> out;
-    auto at = net.replicas.at(leader_id).propose(data("a"), net.now, out);
+    auto at = net.propose(leader_id, "a");
     REQUIRE(at.has_value());
-    net.queue.insert(net.queue.end(), out.begin(), out.end());
+    CHECK(net.at(leader_id).high_watermark() <= *at);  // not before a follower has it
     net.advance(Duration::millis(500));
-    for (auto& [id, r] : net.replicas) {
-        CHECK(r.high_watermark() == *at + 1);
-        CHECK(r.log().at(static_cast<size_t>(*at)).data == data("a"));
+    for (auto& [id, n] : net.nodes) {
+        CHECK(n.replica->high_watermark() == *at + 1);
+        CHECK(n.replica->entry(*at).data == data("a"));
+        CHECK(n.app == net.nodes.at(leader_id).app);
     }
 }
 
@@ -115,7 +56,7 @@ TEST_CASE("raft: votes go only to candidates whose log is as up to date, once pe
     std::vector<Message> out;
     auto vote = [&](int32_t from, int32_t epoch, int32_t last_epoch, int64_t end) {
         out.clear();
-        r.receive({NodeId(from), NodeId(1), VoteRequest{epoch, last_epoch, end}},
+        r.receive({NodeId(from), NodeId(1), VoteRequest{epoch, last_epoch, end, false}},
                   Instant::from_nanos(0), out);
         REQUIRE(out.size() == 1);
         return std::get<VoteResponse>(out[0].body).granted;
@@ -127,11 +68,13 @@ TEST_CASE("raft: votes go only to candidates whose log is as up to date, once pe
     CHECK_FALSE(vote(2, 4, 5, 9));  // already voted in epoch 4
     CHECK(vote(3, 4, 3, 2));        // the same candidate again
     CHECK(r.durable().voted_for == NodeId(3));
+    CHECK_FALSE(vote(7, 5, 5, 9));  // not a voter
+    CHECK(r.epoch() == 4);
 }
 
 TEST_CASE("raft: a follower drops entries of an epoch the leader never had") {
     // Follower 2 holds epoch-2 entries from a leader that lost them; leader 1 has epochs 1 and 3.
-    Net net;
+    Net net(3);
     DurableState leader_state;
     leader_state.epoch = 3;
     leader_state.log = {Entry{1, data("a")}, Entry{1, data("b")}, Entry{3, {}},
@@ -139,16 +82,78 @@ TEST_CASE("raft: a follower drops entries of an epoch the leader never had") {
     DurableState stale;
     stale.epoch = 2;
     stale.log = {Entry{1, data("a")}, Entry{2, {}}, Entry{2, data("x")}, Entry{2, data("y")}};
-    net.add(1, 3, leader_state);
-    net.add(2, 3, stale);
-    net.add(3, 3, leader_state);
+    net.add(1, leader_state);
+    net.add(2, stale);
+    net.add(3, leader_state);
     net.advance(Duration::seconds(5), 200);
-    const QuorumReplica* l = net.leader();
-    REQUIRE(l != nullptr);
-    CHECK(l->id() != NodeId(2));  // its log is behind: it cannot win
-    const auto& f = net.replicas.at(2);
-    REQUIRE(f.log().size() == l->log().size());
-    CHECK(f.log() == l->log());
-    CHECK(f.log().at(1).data == data("b"));
-    CHECK(f.high_watermark() == l->high_watermark());
+    const int32_t l = net.leader_id();
+    CHECK(l != 2);  // its log is behind: it cannot win
+    const auto& f = net.at(2);
+    REQUIRE(f.end_offset() == net.at(l).end_offset());
+    CHECK(f.durable().log == net.at(l).durable().log);
+    CHECK(f.entry(1).data == data("b"));
+    CHECK(f.high_watermark() == net.at(l).high_watermark());
+}
+
+TEST_CASE("raft: a pre-vote is refused while the voter hears its leader, and changes nothing") {
+    Net net(3);
+    const int32_t l = net.elect(3);
+    const int32_t f = l == 1 ? 2 : 1;
+    const int32_t epoch = net.at(f).epoch();
+    auto pre_vote = [&]() {
+        std::vector<Message> out;
+        const QuorumReplica& r = net.at(f);
+        VoteRequest req{epoch + 1, r.durable().log.back().epoch, r.end_offset() + 5, true};
+        net.at(f).receive({NodeId(6 - l - f), NodeId(f), req}, net.now, out);
+        CHECK(net.at(f).take_persist().empty());  // nothing to persist for a pre-vote
+        CHECK(net.at(f).epoch() == epoch);
+        REQUIRE(out.size() == 1);
+        const auto& resp = std::get<VoteResponse>(out[0].body);
+        CHECK(resp.pre_vote);
+        return resp;
+    };
+    const VoteResponse refused = pre_vote();
+    CHECK_FALSE(refused.granted);
+    CHECK(refused.leader == NodeId(l));  // so the asker finds the leader
+    // Once the leader has been silent for fetch_timeout, the voter would grant it.
+    net.isolated.insert(l);
+    net.now = net.now + net.cfg.fetch_timeout;
+    CHECK(pre_vote().granted);
+}
+
+TEST_CASE("raft: a partitioned follower rejoins without bumping the epoch or deposing the leader") {
+    Net net(3);
+    const int32_t l = net.elect(3);
+    const int32_t f = l == 3 ? 1 : 3;
+    const int32_t epoch = net.at(l).epoch();
+    net.isolated.insert(f);
+    net.advance(net.cfg.fetch_timeout * 10, 400);  // many election timeouts alone
+    CHECK(net.at(f).epoch() == epoch);             // pre-votes only: no epoch bumps
+    CHECK(net.at(f).role() == Role::prospective);
+    net.propose(l, "while away");
+    net.isolated.clear();
+    net.advance(Duration::seconds(2), 100);
+    CHECK(net.leader_id() == l);
+    CHECK(net.at(l).epoch() == epoch);
+    CHECK(net.at(f).role() == Role::follower);
+    CHECK(net.at(f).high_watermark() == net.at(l).high_watermark());
+}
+
+TEST_CASE("raft: check quorum: a leader cut off from a majority steps down after fetch_timeout") {
+    for (const bool disabled : {false, true}) {
+        CAPTURE(disabled);
+        Net net(3);
+        net.knobs.check_quorum_disabled = disabled;
+        const int32_t l = net.elect(3);
+        const int32_t epoch = net.at(l).epoch();
+        net.isolated.insert(l);
+        net.advance(net.cfg.fetch_timeout + Duration::millis(200), 50);
+        CHECK((net.at(l).role() == Role::leader) == disabled);
+        // The other two elected a leader of a later epoch either way.
+        for (int i = 1; i <= 3; ++i) {
+            if (i != l) {
+                CHECK(net.at(i).epoch() == epoch + 1);
+            }
+        }
+    }
 }
