@@ -122,7 +122,9 @@ TEST_CASE("controller.quorum.voters parses as id@host:port and normalizes") {
         {"1@h:99999", "controller.quorum.voters: bad port in '1@h:99999'"},
         {"1@h:1,1@g:2", "controller.quorum.voters: node id 1 appears twice"},
     };
-    for (const auto& [text, why] : bad) {
+    for (const auto& entry : bad) {
+        const auto& text = entry[0];  // clang 14 cannot capture structured bindings
+        const auto& why = entry[1];
         CAPTURE(text);
         auto r = parse_quorum_voters(text);
         REQUIRE(!r.ok());

@@ -198,7 +198,9 @@ TEST_CASE("raft: random faults: the disk built from deltas is always durable(), 
         const int32_t l = net.leader_id();
         net.propose(l, "final");
         net.advance(Duration::seconds(1), 50);
-        for (auto& [id, n] : net.nodes) {
+        for (auto& node : net.nodes) {
+            const auto id = node.first;  // clang 14 cannot capture structured bindings
+            auto& n = node.second;
             CAPTURE(id);
             CHECK(n.replica->high_watermark() == net.at(l).high_watermark());
             CHECK(n.app == net.nodes.at(l).app);
