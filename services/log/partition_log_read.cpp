@@ -15,6 +15,20 @@
 namespace eddy::log {
 
 namespace {
+
+// Every record of a parsed batch; an error when the batch or its records do not decode.
+Result<std::vector<record::Record>, record::BatchError> decode_records(
+    const Result<record::RecordBatchView, record::BatchError>& view) {
+    if (!view.ok()) {
+        return fail(view.error());
+    }
+    auto records = record::BatchRecords::open(*view);
+    if (!records.ok()) {
+        return fail(records.error());
+    }
+    return records->decode_all();
+}
+
 // read() starts over when a header read fails (a bit flipped in an earlier header's length sends
 // the walk into the middle of a batch; a fresh walk from the index does not repeat a transient
 // fault) or the segments changed under it, at most this often before calling it damage.
@@ -344,13 +358,7 @@ Result<std::optional<TimestampOffset>, LogError> PartitionLog::max_timestamp_off
                     continue;
                 }
                 auto view = record::RecordBatchView::parse(b.bytes);
-                auto records =
-                    view.ok()
-                        ? record::BatchRecords::open(*view)
-                        : Result<record::BatchRecords, record::BatchError>(fail(view.error()));
-                auto all = records.ok() ? records->decode_all()
-                                        : Result<std::vector<record::Record>, record::BatchError>(
-                                              fail(records.error()));
+                auto all = decode_records(view);
                 if (!all.ok()) {
                     failure = ScanFailure{ScanStop::torn, b.position};
                     break;
@@ -384,13 +392,7 @@ Result<std::optional<TimestampOffset>, LogError> PartitionLog::max_timestamp_off
                     continue;
                 }
                 auto view = record::RecordBatchView::parse(b.bytes);
-                auto records =
-                    view.ok()
-                        ? record::BatchRecords::open(*view)
-                        : Result<record::BatchRecords, record::BatchError>(fail(view.error()));
-                auto all = records.ok() ? records->decode_all()
-                                        : Result<std::vector<record::Record>, record::BatchError>(
-                                              fail(records.error()));
+                auto all = decode_records(view);
                 if (!all.ok()) {
                     failure = ScanFailure{ScanStop::torn, b.position};
                     break;
