@@ -108,14 +108,14 @@ const char* to_string(RaftLogError e) {
     return "?";
 }
 
-std::string SnapshotId::file_name() const {
+std::string LogSnapshotId::file_name() const {
     ASSERT(end_offset.value() >= 0 && epoch.value() >= 0);
     std::string e = std::to_string(epoch.value());
     return log::offset_file_stem(end_offset) + "-" + std::string(epoch_digits - e.size(), '0') + e +
            std::string(snapshot_suffix);
 }
 
-std::optional<SnapshotId> SnapshotId::parse(std::string_view name) {
+std::optional<LogSnapshotId> LogSnapshotId::parse(std::string_view name) {
     if (name.size() != offset_digits + 1 + epoch_digits + snapshot_suffix.size() ||
         name[offset_digits] != '-' || !ends_with(name, snapshot_suffix)) {
         return std::nullopt;
@@ -132,7 +132,7 @@ std::optional<SnapshotId> SnapshotId::parse(std::string_view name) {
         std::from_chars(ep.data(), ep.data() + ep.size(), e).ec != std::errc() || e > INT32_MAX) {
         return std::nullopt;
     }
-    return SnapshotId{Offset(o), LeaderEpoch(static_cast<int32_t>(e))};
+    return LogSnapshotId{Offset(o), LeaderEpoch(static_cast<int32_t>(e))};
 }
 
 RaftLog::RaftLog(Env& env, log::PartitionLog& log) : env_(env), log_(&log), mutex_(env.scheduler) {}
@@ -172,18 +172,18 @@ Result<void, RaftLogError> RaftLog::recover() {
     if (!listed.ok()) {
         return fail(RaftLogError::io_error);
     }
-    std::vector<SnapshotId> ids;
+    std::vector<LogSnapshotId> ids;
     for (const std::string& name : *listed) {
         if (ends_with(name,
                       std::string(snapshot_suffix) + std::string(log::file_names::tmp_suffix))) {
             (void)env_.disk.remove(log::join_path(dir, name));  // a snapshot never renamed in
-        } else if (auto id = SnapshotId::parse(name)) {
+        } else if (auto id = LogSnapshotId::parse(name)) {
             ids.push_back(*id);
         }
     }
     // The newest intact snapshot is the latest; the others go (clean_below_latest).
     std::sort(ids.rbegin(), ids.rend());
-    for (const SnapshotId& id : ids) {
+    for (const LogSnapshotId& id : ids) {
         const std::string path = log::join_path(dir, id.file_name());
         auto file = log::read_file_stable(env_.disk, path,
                                           limits::snapshot_bytes_max + snapshot_header_bytes);
@@ -199,7 +199,7 @@ Result<void, RaftLogError> RaftLog::recover() {
     }
     TRY_VOID(rebuild_epochs());
     if (latest_snapshot_) {
-        const SnapshotId s = *latest_snapshot_;
+        const LogSnapshotId s = *latest_snapshot_;
         if (log_->log_start_offset() > s.end_offset) {
             env_.log.error("%s starts at offset %lld, past its latest snapshot %s", dir.c_str(),
                            static_cast<long long>(log_->log_start_offset().value()),
@@ -394,7 +394,7 @@ std::optional<LeaderEpoch> RaftLog::epoch_at(Offset offset) const {
     return std::nullopt;
 }
 
-Result<void, RaftLogError> RaftLog::store_snapshot(SnapshotId id, ByteSpan image) {
+Result<void, RaftLogError> RaftLog::store_snapshot(LogSnapshotId id, ByteSpan image) {
     if (image.size() > limits::snapshot_bytes_max) {
         return fail(RaftLogError::too_large);
     }
@@ -417,7 +417,7 @@ Result<void, RaftLogError> RaftLog::store_snapshot(SnapshotId id, ByteSpan image
     return fail(RaftLogError::io_error);
 }
 
-Result<void, RaftLogError> RaftLog::write_snapshot(SnapshotId id, ByteSpan image) {
+Result<void, RaftLogError> RaftLog::write_snapshot(LogSnapshotId id, ByteSpan image) {
     LockGuard guard(mutex_);
     if (latest_snapshot_ && id == *latest_snapshot_) {
         return {};
@@ -437,7 +437,7 @@ Result<void, RaftLogError> RaftLog::write_snapshot(SnapshotId id, ByteSpan image
     return {};
 }
 
-Result<void, RaftLogError> RaftLog::install_snapshot(SnapshotId id, ByteSpan image) {
+Result<void, RaftLogError> RaftLog::install_snapshot(LogSnapshotId id, ByteSpan image) {
     LockGuard guard(mutex_);
     if (latest_snapshot_ && id.end_offset <= latest_snapshot_->end_offset) {
         return {};
@@ -463,7 +463,7 @@ Result<void, RaftLogError> RaftLog::clean_below_latest() {
         return fail(RaftLogError::io_error);
     }
     for (const std::string& name : *listed) {
-        auto id = SnapshotId::parse(name);
+        auto id = LogSnapshotId::parse(name);
         if (id && *id != *latest_snapshot_) {
             // Not synced: a crash may bring it back, and the next open removes it again.
             (void)env_.disk.remove(log::join_path(log_->dir(), name));
@@ -496,7 +496,7 @@ Result<void, RaftLogError> RaftLog::clean_below_latest() {
     return {};
 }
 
-Result<RaftLog::OpenSnapshot, RaftLogError> RaftLog::open_snapshot(SnapshotId id) {
+Result<RaftLog::OpenSnapshot, RaftLogError> RaftLog::open_snapshot(LogSnapshotId id) {
     if (!latest_snapshot_ || id != *latest_snapshot_) {
         return fail(RaftLogError::snapshot_not_found);
     }
@@ -513,12 +513,12 @@ Result<RaftLog::OpenSnapshot, RaftLogError> RaftLog::open_snapshot(SnapshotId id
     return OpenSnapshot{std::move(f).value(), *size - snapshot_header_bytes};
 }
 
-Result<uint64_t, RaftLogError> RaftLog::snapshot_size(SnapshotId id) {
+Result<uint64_t, RaftLogError> RaftLog::snapshot_size(LogSnapshotId id) {
     TRY_ASSIGN(OpenSnapshot s, open_snapshot(id));
     return s.image_bytes;
 }
 
-Result<Bytes, RaftLogError> RaftLog::read_snapshot(SnapshotId id, uint64_t position,
+Result<Bytes, RaftLogError> RaftLog::read_snapshot(LogSnapshotId id, uint64_t position,
                                                    uint64_t max_bytes) {
     TRY_ASSIGN(OpenSnapshot s, open_snapshot(id));
     if (position > s.image_bytes) {

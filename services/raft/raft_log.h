@@ -68,15 +68,16 @@ enum class RaftLogError : uint8_t {
 const char* to_string(RaftLogError e);
 
 // KRaft's OffsetAndEpoch for a snapshot: the snapshot holds every entry below end_offset; epoch
-// is the epoch of the entry at end_offset - 1 (0 for an empty prefix).
-struct SnapshotId {
+// is the epoch of the entry at end_offset - 1 (0 for an empty prefix). QuorumReplica's SnapshotId
+// (quorum.h) is the same id in plain integers; the driver converts between them.
+struct LogSnapshotId {
     Offset end_offset;
     LeaderEpoch epoch{0};
-    auto operator<=>(const SnapshotId&) const = default;
+    auto operator<=>(const LogSnapshotId&) const = default;
     // "<20 digits>-<10 digits>.checkpoint"
     std::string file_name() const;
     // The id in a snapshot file name; nullopt for any other name.
-    static std::optional<SnapshotId> parse(std::string_view file_name);
+    static std::optional<LogSnapshotId> parse(std::string_view file_name);
 };
 
 struct RaftEntry {
@@ -142,7 +143,7 @@ public:
 
     // --- Snapshots ---
 
-    std::optional<SnapshotId> latest_snapshot() const { return latest_snapshot_; }
+    std::optional<LogSnapshotId> latest_snapshot() const { return latest_snapshot_; }
     // Stores `image` as snapshot `id` (durable on return), makes it the latest, removes older
     // snapshots and the segments wholly below id.end_offset (the log start moves to the first
     // kept segment's base; entries from there stay readable). `id` must name a point of this log
@@ -150,18 +151,18 @@ public:
     // entry end_offset - 1; otherwise invalid_snapshot_id. The same id as the latest is a no-op.
     // A failed sync crashes the node. Errors: invalid_snapshot_id, too_large, io_error, no_space.
     // Suspends.
-    Result<void, RaftLogError> write_snapshot(SnapshotId id, ByteSpan image);
+    Result<void, RaftLogError> write_snapshot(LogSnapshotId id, ByteSpan image);
     // A follower's FetchSnapshot result: stores `image` as snapshot `id` (durable), then replaces
     // the whole log by it: every entry goes and the log restarts empty at id.end_offset. An id
     // not past the latest snapshot is a no-op. Errors: too_large, io_error, no_space. Suspends.
-    Result<void, RaftLogError> install_snapshot(SnapshotId id, ByteSpan image);
+    Result<void, RaftLogError> install_snapshot(LogSnapshotId id, ByteSpan image);
     // The image's size in bytes (FetchSnapshot's size field). Errors: snapshot_not_found,
     // io_error. Suspends.
-    Result<uint64_t, RaftLogError> snapshot_size(SnapshotId id);
+    Result<uint64_t, RaftLogError> snapshot_size(LogSnapshotId id);
     // Up to max_bytes of the image from `position` (a FetchSnapshot chunk; empty at the end),
     // read until two reads agree. Errors: snapshot_not_found, offset_out_of_range (position past
     // the size), io_error. Suspends.
-    Result<Bytes, RaftLogError> read_snapshot(SnapshotId id, uint64_t position, uint64_t max_bytes);
+    Result<Bytes, RaftLogError> read_snapshot(LogSnapshotId id, uint64_t position, uint64_t max_bytes);
 
     log::PartitionLog& partition_log() { return *log_; }
 
@@ -169,7 +170,7 @@ private:
     RaftLog(Env& env, log::PartitionLog& log);
     Result<void, RaftLogError> recover();
     Result<void, RaftLogError> rebuild_epochs();
-    Result<void, RaftLogError> store_snapshot(SnapshotId id, ByteSpan image);
+    Result<void, RaftLogError> store_snapshot(LogSnapshotId id, ByteSpan image);
     // Removes snapshot files other than the latest and segments wholly below it. Suspends.
     Result<void, RaftLogError> clean_below_latest();
     struct OpenSnapshot {
@@ -177,7 +178,7 @@ private:
         uint64_t image_bytes = 0;
     };
     // The latest snapshot's file, if `id` names it. Suspends.
-    Result<OpenSnapshot, RaftLogError> open_snapshot(SnapshotId id);
+    Result<OpenSnapshot, RaftLogError> open_snapshot(LogSnapshotId id);
     // ASSERTs the invariants of the file comment. Does not suspend.
     void check() const;
 
@@ -189,7 +190,7 @@ private:
     Env& env_;
     log::PartitionLog* log_;
     std::vector<EpochStart> epochs_;  // entries of [log start, end), increasing both ways
-    std::optional<SnapshotId> latest_snapshot_;
+    std::optional<LogSnapshotId> latest_snapshot_;
     Mutex mutex_;
 };
 

@@ -247,10 +247,10 @@ TEST_CASE("raft log: snapshots are written, read in chunks, and replace what is 
               RaftLogError::invalid_snapshot_id);
         CHECK(raft->write_snapshot({Offset(12), LeaderEpoch(1)}, image).error() ==
               RaftLogError::invalid_snapshot_id);
-        const SnapshotId first{Offset(8), LeaderEpoch(1)};
+        const LogSnapshotId first{Offset(8), LeaderEpoch(1)};
         REQUIRE(raft->write_snapshot(first, as_bytes("old image")).ok());
         CHECK(raft->latest_snapshot() == first);
-        const SnapshotId id{Offset(12), LeaderEpoch(2)};
+        const LogSnapshotId id{Offset(12), LeaderEpoch(2)};
         REQUIRE(raft->write_snapshot(id, image).ok());
         CHECK(raft->latest_snapshot() == id);
         REQUIRE(raft->write_snapshot(id, image).ok());  // the same again: nothing to do
@@ -261,7 +261,7 @@ TEST_CASE("raft log: snapshots are written, read in chunks, and replace what is 
         REQUIRE(names.ok());
         int snapshots = 0;
         for (const auto& n : *names) {
-            if (SnapshotId::parse(n)) {
+            if (LogSnapshotId::parse(n)) {
                 ++snapshots;
                 CHECK(n == "00000000000000000012-0000000002.checkpoint");
             }
@@ -294,7 +294,7 @@ TEST_CASE("raft log: snapshots are written, read in chunks, and replace what is 
     rig.crash();
     raft = open_raft(rig, small_segments());
     rig.run([&] {
-        CHECK(raft->latest_snapshot() == SnapshotId{Offset(12), LeaderEpoch(2)});
+        CHECK(raft->latest_snapshot() == LogSnapshotId{Offset(12), LeaderEpoch(2)});
         CHECK(raft->log_start_offset() == start);
         CHECK(raft->end_offset() == Offset(20));
         CHECK(*raft->read_snapshot(*raft->latest_snapshot(), 0, 2000) == image);
@@ -304,7 +304,7 @@ TEST_CASE("raft log: snapshots are written, read in chunks, and replace what is 
 TEST_CASE("raft log: install_snapshot replaces a follower's log, even a diverging one") {
     LogRig rig;
     auto raft = open_raft(rig, small_segments());
-    const SnapshotId id{Offset(30), LeaderEpoch(4)};
+    const LogSnapshotId id{Offset(30), LeaderEpoch(4)};
     rig.run([&] {
         must_append(*raft, 1, entries({"a", "b", "c"}));
         must_append(*raft, 3, entries({"stale"}));  // an epoch the leader never committed
@@ -342,9 +342,9 @@ TEST_CASE("raft log: a crash at every step of a snapshot write or install reopen
             faults.crash_keep_unsynced_p = 0.3;
             faults.crash_lose_unsynced_p = 0.4;
             std::unique_ptr<RaftLog> raft;
-            const SnapshotId old_id{Offset(4), LeaderEpoch(1)};
-            const SnapshotId new_id = install ? SnapshotId{Offset(40), LeaderEpoch(7)}
-                                              : SnapshotId{Offset(14), LeaderEpoch(2)};
+            const LogSnapshotId old_id{Offset(4), LeaderEpoch(1)};
+            const LogSnapshotId new_id = install ? LogSnapshotId{Offset(40), LeaderEpoch(7)}
+                                              : LogSnapshotId{Offset(14), LeaderEpoch(2)};
             std::vector<RaftEntry> acked;
             raft::test::crash_at_every_step(
                 [&] { return std::make_unique<LogRig>(seed, faults); },
