@@ -157,6 +157,10 @@ private:
     Mutex mutex_;
     int64_t applied_ = 0;
     int64_t last_snapshot_end_ = 0;
+    // Proposals waiting for their offset to commit (offset -> the epoch that proposed it), and
+    // the verdicts apply_committed reached for them (true: committed as proposed).
+    std::map<int64_t, int32_t> proposed_;
+    std::map<int64_t, bool> outcomes_;
     WaitQueue applied_changed_;
     std::optional<FiberRef> ticker_;
     bool stopping_ = false;
