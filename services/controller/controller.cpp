@@ -18,38 +18,28 @@ Controller::Controller(Env& env, ControllerOptions options, MetadataLog& log,
       validator_(std::move(validator)),
       mutex_(env.scheduler) {}
 
-Result<void, std::string> Controller::load() {
-    LockGuard g(mutex_);
-    TRY_VOID(log_.replay([this](const MetadataRecord& r) -> std::optional<std::string> {
-        if (auto why = image_.inconsistency(r)) {
-            return why;
-        }
-        image_.apply(r);
-        return std::nullopt;
-    }));
-    ++commits_;
-    return {};
-}
-
 ApiError Controller::commit(const std::vector<MetadataRecord>& records) {
     if (records.empty()) {
         return {};
     }
-    auto r = log_.append(records);
-    if (!r.ok()) {
-        return ApiError::of(e::unknown_server_error, "the metadata log could not be written");
+    auto r = log_.append(records, options_.write_timeout);
+    if (r.ok()) {
+        return {};
     }
-    for (const auto& rec : records) {
-        image_.apply(rec);
+    switch (r.error()) {
+        case MetadataLogError::not_controller:
+        case MetadataLogError::stopped:
+            return ApiError::of(e::not_controller, to_string(r.error()));
+        case MetadataLogError::timed_out:
+            return ApiError::of(e::request_timed_out, to_string(r.error()));
     }
-    ++commits_;
-    return {};
+    return ApiError::of(e::unknown_server_error, to_string(r.error()));
 }
 
 Result<int64_t, ApiError> Controller::allocate_producer_ids(int32_t broker, int32_t count) {
     ASSERT(count > 0);
     LockGuard guard(mutex_);
-    const int64_t first = image_.next_producer_id();
+    const int64_t first = image().next_producer_id();
     if (first > std::numeric_limits<int64_t>::max() - count) {
         return fail(ApiError::of(e::unknown_server_error, "producer ids are exhausted"));
     }
@@ -75,7 +65,7 @@ Uuid Controller::new_topic_id() {
         // Kafka reserves the zero UUID and the metadata topic's id (0…01).
         Uuid one;
         one.bytes_[15] = 1;
-        if (!id.is_zero() && id != one && image_.topic(id) == nullptr) {
+        if (!id.is_zero() && id != one && image().topic(id) == nullptr) {
             return id;
         }
     }
@@ -133,7 +123,7 @@ CreatedTopic Controller::create_topic(const NewTopic& t, bool validate_only) {
         out.error = ApiError::of(e::invalid_topic_exception, "reserved topic name");
         return out;
     }
-    if (image_.topic(t.name) != nullptr) {
+    if (image().topic(t.name) != nullptr) {
         out.error = ApiError::of(e::topic_already_exists,
                                  "topic '" + protocol::echo(t.name) + "' already exists");
         return out;
@@ -210,7 +200,7 @@ ApiError Controller::delete_topic(const std::string& name) {
     if (!options_.delete_topic_enable) {
         return ApiError::of(e::topic_deletion_disabled, "delete.topic.enable is false");
     }
-    const TopicState* t = image_.topic(name);
+    const TopicState* t = image().topic(name);
     if (t == nullptr) {
         return ApiError::of(e::unknown_topic_or_partition,
                             "no topic '" + protocol::echo(name) + "'");
@@ -226,7 +216,7 @@ ApiError Controller::create_partitions(
     const std::string& name, int32_t count,
     const std::optional<std::vector<std::vector<int32_t>>>& assignments, bool validate_only) {
     LockGuard g(mutex_);
-    const TopicState* t = image_.topic(name);
+    const TopicState* t = image().topic(name);
     if (t == nullptr) {
         return ApiError::of(e::unknown_topic_or_partition,
                             "no topic '" + protocol::echo(name) + "'");
@@ -267,7 +257,7 @@ ApiError Controller::alter_topic_configs(const std::string& name,
                                          const std::vector<ConfigChange>& changes, bool replace,
                                          bool validate_only) {
     LockGuard g(mutex_);
-    const TopicState* t = image_.topic(name);
+    const TopicState* t = image().topic(name);
     if (t == nullptr) {
         return ApiError::of(e::unknown_topic_or_partition,
                             "no topic '" + protocol::echo(name) + "'");

@@ -1,16 +1,17 @@
-// Controller: the controller role of a node, here the only voter of the metadata quorum. Every
-// change to cluster metadata (topics, partitions, topic configs) is validated against the current
-// MetadataImage, written to the MetadataLog as one batch of Kafka metadata records, and applied to
-// the image once committed. Nothing else writes the image. A Raft quorum later replaces the
-// single voter's MetadataLog (and adds leader election) without changing these operations.
+// Controller: the operations of the active controller. Every change to cluster metadata (topics,
+// partitions, topic configs, producer id blocks) is validated against the current MetadataImage
+// and written to the MetadataLog as one entry of Kafka metadata records; it reaches the image
+// (here and on every other node) once the controller quorum has committed it. Only the quorum's
+// leader can write: elsewhere an operation answers NOT_CONTROLLER (brokers forward admin
+// requests to the leader instead).
 //
 // Concurrency: operations are serialised by one fiber mutex, so validation and commit see the
 // same image (two creates of one name cannot both pass). The image is read without the mutex;
 // it changes only at commit.
 //
-// Outcomes per resource are Kafka error codes (ApiError); a failed metadata-log write is logged
-// and answered with UNKNOWN_SERVER_ERROR (the write may or may not be durable: the next start
-// replays whatever is).
+// Outcomes per resource are Kafka error codes (ApiError); a write the quorum did not commit in
+// time is REQUEST_TIMED_OUT (it may still commit), one refused because leadership moved is
+// NOT_CONTROLLER.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,8 @@ struct ControllerOptions {
     int32_t default_partitions = 1;          // num.partitions
     int16_t default_replication_factor = 1;  // default.replication.factor
     bool delete_topic_enable = true;         // delete.topic.enable
+    // How long a write may wait for the quorum to commit it before REQUEST_TIMED_OUT.
+    Duration write_timeout = Duration::seconds(30);
 };
 
 // One config change: a value to set, or nullopt to remove the dynamic value.
@@ -71,12 +74,8 @@ public:
     Controller(const Controller&) = delete;
     Controller& operator=(const Controller&) = delete;
 
-    // Replays the metadata log into the image. Call once, before anything else. Suspends.
-    Result<void, std::string> load();
-
-    const MetadataImage& image() const { return image_; }
-    // Bumped at every commit (for callers that reconcile local state with the image).
-    uint64_t commits() const { return commits_; }
+    // The committed metadata (applied by the metadata log, on every node alike).
+    const MetadataImage& image() const { return log_.image(); }
 
     // The operations. validate_only checks everything and writes nothing. Suspend.
     CreatedTopic create_topic(const NewTopic& t, bool validate_only);
@@ -104,9 +103,7 @@ private:
     ControllerOptions options_;
     MetadataLog& log_;
     ConfigValidator validator_;
-    MetadataImage image_;
     Mutex mutex_;
-    uint64_t commits_ = 0;
 };
 
 }  // namespace eddy::controller

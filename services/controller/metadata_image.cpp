@@ -139,6 +139,42 @@ void MetadataImage::apply(const MetadataRecord& record) {
     }
 }
 
+std::vector<MetadataRecord> MetadataImage::to_records() const {
+    using namespace protocol::records;
+    std::vector<MetadataRecord> out;
+    for (const auto& [name, t] : topics_) {
+        TopicRecord tr;
+        tr.name_ = name;
+        tr.topic_id_ = t.id;
+        out.emplace_back(std::move(tr));
+        for (const auto& [index, ps] : t.partitions) {
+            PartitionRecord pr;
+            pr.partition_id_ = index;
+            pr.topic_id_ = t.id;
+            pr.replicas_ = ps.replicas;
+            pr.isr_ = ps.isr;
+            pr.leader_ = ps.leader;
+            pr.leader_epoch_ = ps.leader_epoch;
+            pr.partition_epoch_ = ps.partition_epoch;
+            out.emplace_back(std::move(pr));
+        }
+        for (const auto& [key, value] : t.configs) {
+            ConfigRecord cr;
+            cr.resource_type_ = config_resource_topic;
+            cr.resource_name_ = name;
+            cr.name_ = key;
+            cr.value_ = value;
+            out.emplace_back(std::move(cr));
+        }
+    }
+    if (next_producer_id_ > 0) {
+        ProducerIdsRecord ids;
+        ids.next_producer_id_ = next_producer_id_;
+        out.emplace_back(ids);
+    }
+    return out;
+}
+
 const TopicState* MetadataImage::topic(const std::string& name) const {
     auto it = topics_.find(name);
     return it == topics_.end() ? nullptr : &it->second;

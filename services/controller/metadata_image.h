@@ -63,6 +63,9 @@ public:
     // such records, and replay checks the ones it reads (ASSERT).
     void apply(const MetadataRecord& record);
 
+    // Records that rebuild this image when applied in order to an empty one (a snapshot).
+    std::vector<MetadataRecord> to_records() const;
+
     const TopicState* topic(const std::string& name) const;
     const TopicState* topic(const Uuid& id) const;
     const std::map<std::string, TopicState>& topics() const { return topics_; }

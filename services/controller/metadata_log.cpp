@@ -1,92 +1,150 @@
 #include "services/controller/metadata_log.h"
 
-#include "core/record/record_batch_builder.h"
-
 namespace eddy::controller {
 
 const char* to_string(MetadataLogError e) {
     switch (e) {
-        case MetadataLogError::storage:
-            return "storage";
-        case MetadataLogError::corrupt:
-            return "corrupt";
+        case MetadataLogError::not_controller:
+            return "this node is not the active controller";
+        case MetadataLogError::timed_out:
+            return "the metadata write was not committed in time";
+        case MetadataLogError::stopped:
+            return "the node is shutting down";
     }
     return "?";
 }
 
-Result<void, MetadataLogError> PartitionMetadataLog::append(
-    const std::vector<MetadataRecord>& records) {
-    ASSERT(!records.empty());
-    record::RecordBatchBuilder b(record::BatchBuilderOptions{});
-    const record::TimestampMs now(env_.clock.wall_now().to_millis());
-    for (const auto& r : records) {
-        const Bytes value = encode_metadata_record(r);
-        b.append(now, std::nullopt, ByteSpan(value));
+Bytes encode_metadata_entry(const std::vector<MetadataRecord>& records) {
+    Bytes out;
+    protocol::Writer w(out);
+    w.write_uvarint(static_cast<uint32_t>(records.size()));
+    for (const MetadataRecord& r : records) {
+        const Bytes one = encode_metadata_record(r);
+        w.write_uvarint(static_cast<uint32_t>(one.size()));
+        out.insert(out.end(), one.begin(), one.end());
     }
-    Bytes batch = b.build();
-    auto r = log_.append(batch);
-    if (!r.ok()) {
-        env_.log.error("metadata log append failed: %s",
-                       std::string(log::to_string(r.error())).c_str());
-        return fail(MetadataLogError::storage);
+    return out;
+}
+
+Result<std::vector<MetadataRecord>, std::string> decode_metadata_entry(ByteSpan entry) {
+    protocol::Reader r(entry);
+    auto count = r.read_uvarint();
+    if (!count.ok() || *count > limits::entry_records_max) {
+        return fail(std::string("bad record count"));
     }
-    log_.set_high_watermark(log_.durable_offset());
+    std::vector<MetadataRecord> out;
+    for (uint32_t i = 0; i < *count; ++i) {
+        auto size = r.read_uvarint();
+        if (!size.ok()) {
+            return fail("record " + std::to_string(i) + ": bad length");
+        }
+        auto bytes = r.read_span(*size);  // checks the length against what is left
+        if (!bytes.ok()) {
+            return fail("record " + std::to_string(i) + ": truncated");
+        }
+        auto m = decode_metadata_record(*bytes);
+        if (!m.ok()) {
+            return fail("record " + std::to_string(i) + " does not decode (" +
+                        protocol::to_string(m.error()) + ")");
+        }
+        if (*m) {
+            out.push_back(std::move(**m));
+        }
+    }
+    if (r.remaining() != 0) {
+        return fail(std::string("bytes after the last record"));
+    }
+    return out;
+}
+
+MetadataLog::MetadataLog(Env& env) : env_(env), changed_(env.scheduler) {}
+
+Result<void, MetadataLogError> MetadataLog::append(const std::vector<MetadataRecord>& records,
+                                                   Duration timeout) {
+    ASSERT(quorum_ != nullptr && !records.empty());
+    auto r = quorum_->propose(encode_metadata_entry(records), timeout);
+    if (r.ok()) {
+        return {};
+    }
+    switch (r.error()) {
+        case raft::ProposeError::not_leader:
+            return fail(MetadataLogError::not_controller);
+        case raft::ProposeError::timed_out:
+            return fail(MetadataLogError::timed_out);
+        case raft::ProposeError::stopped:
+            return fail(MetadataLogError::stopped);
+    }
+    return fail(MetadataLogError::stopped);
+}
+
+void MetadataLog::apply(int64_t base_offset, const std::vector<raft::Entry>& entries) {
+    bool any = false;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const raft::Entry& e = entries[i];
+        const int64_t offset = base_offset + static_cast<int64_t>(i);
+        if (e.data.empty()) {
+            continue;  // a new leader's leader-change entry
+        }
+        auto records = decode_metadata_entry(e.data);
+        if (!records.ok()) {
+            damaged("the metadata entry at offset " + std::to_string(offset) +
+                    " does not decode: " + records.error());
+            continue;
+        }
+        for (const MetadataRecord& m : *records) {
+            if (auto why = image_.inconsistency(m)) {
+                damaged("the metadata record at offset " + std::to_string(offset) +
+                        " is inconsistent: " + *why);
+                continue;
+            }
+            image_.apply(m);
+            any = true;
+        }
+    }
+    applied_offset_ = base_offset + static_cast<int64_t>(entries.size());
+    // Brokers report the applied offset in heartbeats: a change even without new records.
+    (void)any;
+    changed();
+}
+
+Result<void, std::string> MetadataLog::load_snapshot(raft::SnapshotId id, ByteSpan image) {
+    auto records = decode_metadata_entry(image);
+    if (!records.ok()) {
+        return fail("the metadata snapshot does not decode: " + records.error());
+    }
+    MetadataImage fresh;
+    for (const MetadataRecord& m : *records) {
+        if (auto why = fresh.inconsistency(m)) {
+            return fail("the metadata snapshot is inconsistent: " + *why);
+        }
+        fresh.apply(m);
+    }
+    image_ = std::move(fresh);
+    applied_offset_ = id.end_offset;
+    changed();
     return {};
 }
 
-Result<void, std::string> PartitionMetadataLog::replay(const Apply& apply) {
-    Offset at = log_.log_start_offset();
-    const auto where = [](Offset o) {
-        return "the metadata record at offset " + std::to_string(o.value());
-    };
-    while (at < log_.log_end_offset()) {
-        log::ReadOptions o;
-        o.bound = log::ReadBound::log_end;
-        auto copy = log_.read_copy(at, o);
-        if (!copy.ok()) {
-            return fail("the metadata log cannot be read at offset " + std::to_string(at.value()) +
-                        ": " + std::string(log::to_string(copy.error())));
-        }
-        if (copy->batches.empty()) {
-            break;
-        }
-        auto batches = record::split_batches(copy->data);
-        if (!batches.ok()) {
-            return fail("the metadata batch at offset " + std::to_string(at.value()) +
-                        " does not parse");
-        }
-        for (const auto& batch : *batches) {
-            auto recs = record::BatchRecords::open(batch);
-            if (!recs.ok()) {
-                return fail("the metadata batch at offset " +
-                            std::to_string(batch.base_offset().value()) + " does not open");
-            }
-            auto all = recs->decode_all();
-            if (!all.ok()) {
-                return fail("the records of the metadata batch at offset " +
-                            std::to_string(batch.base_offset().value()) + " do not decode");
-            }
-            for (const auto& rec : *all) {
-                const Offset offset = batch.base_offset() + rec.offset_delta;
-                if (!rec.value) {
-                    return fail(where(offset) + " has no value");
-                }
-                auto m = decode_metadata_record(*rec.value);
-                if (!m.ok()) {
-                    return fail(where(offset) + " does not decode (" +
-                                protocol::to_string(m.error()) + ")");
-                }
-                if (*m) {
-                    if (auto why = apply(**m)) {
-                        return fail(where(offset) + " is inconsistent: " + *why);
-                    }
-                }
-            }
-            at = batch.last_offset() + 1;
+Bytes MetadataLog::snapshot_image() const { return encode_metadata_entry(image_.to_records()); }
+
+void MetadataLog::damaged(std::string what) {
+    env_.log.error("%s (skipped)", what.c_str());
+    if (!first_damage_) {
+        first_damage_ = std::move(what);
+    }
+}
+
+void MetadataLog::changed() {
+    ++version_;
+    changed_.notify_all();
+}
+
+void MetadataLog::wait_changed(uint64_t seen, Instant deadline) {
+    while (version_ == seen) {
+        if (changed_.wait(deadline) != WakeReason::notified) {
+            return;
         }
     }
-    log_.set_high_watermark(log_.log_end_offset());
-    return {};
 }
 
 }  // namespace eddy::controller

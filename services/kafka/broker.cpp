@@ -16,6 +16,23 @@ using protocol::ApiKey;
 namespace {
 constexpr size_t broker_pipeline_depth = 256;
 static_assert(broker_pipeline_depth <= net::limits::pipeline_depth_max);
+
+// Drops every message: a quorum of one voter sends none.
+class NullTransport final : public raft::QuorumTransport {
+public:
+    void send(raft::Message) override {}
+};
+
+raft::QuorumConfig quorum_config(const config::BrokerConfig& c) {
+    raft::QuorumConfig q;
+    for (const auto& v : c.quorum_voters()) {
+        q.voters.push_back(NodeId(v.id));
+    }
+    q.election_timeout = c.duration_ms("controller.quorum.election.timeout.ms");
+    q.fetch_timeout = c.duration_ms("controller.quorum.fetch.timeout.ms");
+    q.request_timeout = c.duration_ms("controller.quorum.request.timeout.ms");
+    return q;
+}
 }  // namespace
 
 Broker::Broker(Env& env, config::BrokerConfig config, BrokerOptions options)
@@ -62,23 +79,23 @@ Result<void, std::string> Broker::open_and_serve() {
     }
     logs_ = std::move(logs);
 
-    // The metadata log: never deleted by retention, every write synced.
-    const log::TopicPartition mtp{metadata_topic, PartitionId(0)};
-    log::LogConfig mconfig;
-    mconfig.retention = std::nullopt;
-    mconfig.flush_messages = 1;
-    if (logs_->get(mtp) == nullptr) {
-        if (auto r = logs_->create(mtp, mconfig); !r.ok()) {
-            return fail(std::string("cannot create the metadata log: ") +
-                        std::string(log::to_string(r.error())));
-        }
+    // The metadata quorum: every node runs a replica of the Raft log on __cluster_metadata-0
+    // (a voter when it is a controller, else an observer) and applies what commits to its image.
+    metadata_ = std::make_unique<controller::MetadataLog>(env_);
+    raft::QuorumDriverOptions qo;
+    qo.self = NodeId(node_id_);
+    qo.config = quorum_config(config_);
+    qo.cluster_id = meta_.cluster_id;
+    qo.snapshot_every = options_.metadata_snapshot_every;
+    qo.knobs = options_.quorum_knobs;
+    auto quorum = raft::QuorumDriver::open(env_, *logs_, qo, *metadata_);
+    if (!quorum.ok()) {
+        return fail(quorum.error());
     }
-    log::PartitionLog* mlog = logs_->get(mtp);
-    if (mlog->offline()) {
-        return fail("the metadata log is damaged: " + mlog->offline_reason());
-    }
-    (void)mlog->set_config(mconfig);
-    metadata_log_ = std::make_unique<controller::PartitionMetadataLog>(env_, *mlog);
+    quorum_ = std::move(quorum).value();
+    metadata_->attach(*quorum_);
+    quorum_transport_ = std::make_unique<NullTransport>();
+    quorum_->start(*quorum_transport_);
 
     controller::ControllerOptions co;
     co.node_id = node_id_;
@@ -87,11 +104,11 @@ Result<void, std::string> Broker::open_and_serve() {
         static_cast<int16_t>(config_.get_int("default.replication.factor"));
     co.delete_topic_enable = config_.get_bool("delete.topic.enable");
     controller_ = std::make_unique<controller::Controller>(
-        env_, co, *metadata_log_,
+        env_, co, *metadata_,
         [](const std::string& k, const std::string& v) { return validate_topic_config(k, v); });
-    if (auto r = controller_->load(); !r.ok()) {
-        return fail("cannot replay the metadata log: " + r.error());
-    }
+    // Serve only once this node has the committed metadata: a leader is known and everything it
+    // had committed when we heard from it is applied here.
+    TRY_VOID(wait_for_metadata());
     reconcile();
     logs_->start_background();
 
@@ -194,9 +211,35 @@ void Broker::stop() {
         (void)f.join();
     }
     late_durable_fibers_.clear();
+    if (quorum_) {
+        quorum_->stop();
+    }
     if (logs_) {
         if (auto r = logs_->close(); !r.ok()) {
             env_.log.error("closing the logs: %s", std::string(log::to_string(r.error())).c_str());
+        }
+    }
+}
+
+Result<void, std::string> Broker::wait_for_metadata() {
+    Instant next_report = env_.clock.now() + Duration::seconds(5);
+    while (true) {
+        if (quorum_->leader() && quorum_->high_watermark() > 0 &&
+            metadata_->applied_offset() >= quorum_->high_watermark()) {
+            if (const auto& damage = metadata_->first_damage()) {
+                return fail("cannot replay the metadata log: " + *damage);
+            }
+            return {};
+        }
+        if (env_.clock.now() >= next_report) {
+            env_.log.info("waiting for the controller quorum (%s): epoch %d, leader %s",
+                          config_.get("controller.quorum.voters").c_str(), quorum_->epoch(),
+                          quorum_->leader() ? std::to_string(quorum_->leader()->value()).c_str()
+                                            : "unknown");
+            next_report = env_.clock.now() + Duration::seconds(5);
+        }
+        if (env_.scheduler.sleep_for(Duration::millis(10)) == WakeReason::cancelled) {
+            return fail(std::string("cancelled while waiting for the controller quorum"));
         }
     }
 }

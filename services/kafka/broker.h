@@ -47,6 +47,7 @@
 #include "services/kafka/produce_view.h"
 #include "services/log/log_manager.h"
 #include "services/net/frame_server.h"
+#include "services/raft/quorum_driver.h"
 
 namespace eddy::kafka {
 
@@ -71,6 +72,9 @@ struct BrokerOptions {
     // Planted bugs for the simulator's checkers to catch (never set outside scenarios).
     group::GroupKnobs group_knobs;
     log::TestingKnobs log_knobs;
+    raft::QuorumKnobs quorum_knobs;
+    // Snapshot the metadata image every this many metadata log entries (0: never).
+    int64_t metadata_snapshot_every = 1024;
 };
 
 // A fetched partition whose records go out as file ranges: the response is encoded with a
@@ -118,6 +122,7 @@ public:
     const std::string& cluster_id() const { return meta_.cluster_id; }
     int32_t node_id() const { return node_id_; }
     controller::Controller& controller() { return *controller_; }
+    raft::QuorumDriver& quorum() { return *quorum_; }
     log::LogManager& logs() { return *logs_; }
 
     // One request frame (without its size prefix) received on listener `listener`: the response
@@ -147,6 +152,8 @@ private:
     // suspend.
     static void release_turn(const RequestContext& ctx) { ctx.turn->release(); }
 
+    // Waits until the quorum has a leader and this node has applied what it committed. Suspends.
+    Result<void, std::string> wait_for_metadata();
     // Makes the partition logs match the metadata image. Suspends.
     void reconcile();
     // Wakes long-polling fetches (after an append or a high-watermark change).
@@ -231,7 +238,9 @@ private:
     log::LogConfig log_defaults_;
     controller::MetaProperties meta_;
     std::unique_ptr<log::LogManager> logs_;
-    std::unique_ptr<controller::PartitionMetadataLog> metadata_log_;
+    std::unique_ptr<controller::MetadataLog> metadata_;
+    std::unique_ptr<raft::QuorumTransport> quorum_transport_;
+    std::unique_ptr<raft::QuorumDriver> quorum_;
     std::unique_ptr<controller::Controller> controller_;
     // The block of producer ids this broker hands out: [next, end), reserved at the controller.
     int64_t producer_ids_next_ = 0;

@@ -74,6 +74,9 @@ QuorumReplica::QuorumReplica(NodeId self, QuorumConfig config, DurableState dura
     persisted_end_ = end_offset();
     next_fetch_at_ = now;
     reset_election_timer(now);
+    if (is_voter_ && config_.voters.size() == 1) {
+        election_deadline_ = now;  // a lone voter needs nobody: it elects itself at once
+    }
     check_invariants();
 }
 

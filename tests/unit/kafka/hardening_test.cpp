@@ -251,18 +251,16 @@ TEST_CASE("hardening: an inconsistent metadata record stops start() with a reaso
         auto r = b.start();
         if (incarnation == 1) {
             REQUIRE(r.ok());
-            // A PartitionRecord for a topic id no TopicRecord created, appended the way the
-            // controller appends (a damaged or hand-edited metadata log).
-            auto* mlog = b.logs().get({"__cluster_metadata", PartitionId(0)});
-            REQUIRE(mlog != nullptr);
-            controller::PartitionMetadataLog ml(env, *mlog);
+            // A PartitionRecord for a topic id no TopicRecord created, committed through the
+            // quorum without the controller's checks (a buggy controller or a hand-edited log).
             protocol::records::PartitionRecord pr;
             pr.partition_id_ = 0;
             pr.topic_id_.bytes_.fill(9);
             pr.replicas_ = {1};
             pr.isr_ = {1};
             pr.leader_ = 1;
-            REQUIRE(ml.append({pr}).ok());
+            REQUIRE(b.quorum().propose(controller::encode_metadata_entry({pr}),
+                                       Duration::seconds(5)).ok());
             b.stop();
             first_done = true;
             return;
