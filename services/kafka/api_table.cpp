@@ -2,18 +2,25 @@
 
 #include <array>
 
+#include "core/protocol/generated/all_messages.h"
+
 namespace eddy::kafka {
 
 namespace {
 
 using protocol::ApiKey;
 
+template <typename Req>
+constexpr SupportedApi all_versions() {
+    return {Req::api_key, Req::min_version, Req::max_version};
+}
+
 // Minimums: CLIENTS.md §6 (librdkafka's feature map needs Produce 3 / Fetch 4 for MsgVer2 and
 // ListOffsets <= 1 for OffsetTime; kafka-python sends Metadata v0 and ListOffsets v1).
 // Produce starts at 0 although v0-2 (legacy message sets) are refused per partition: librdkafka
 // 2.0.2 keeps gzip/snappy/lz4 only if the Produce range overlaps [0, 0]. FindCoordinator 0 is
 // what librdkafka's LZ4 and group features look for.
-constexpr std::array<SupportedApi, 26> table{{
+constexpr std::array<SupportedApi, 27> table{{
     {ApiKey::produce, 0, 9},
     {ApiKey::fetch, 4, 12},
     {ApiKey::list_offsets, 1, 7},
@@ -44,14 +51,45 @@ constexpr std::array<SupportedApi, 26> table{{
     // Idempotent producers: librdkafka uses v4 (flexible from 2), kafkajs v1. No transactions
     // yet: a transactional.id gets COORDINATOR_NOT_AVAILABLE (docs/broker.md).
     {ApiKey::init_producer_id, 0, 4},
+    // The controller quorum's state (kafka-metadata-quorum, `eddy cluster quorum`), forwarded to
+    // the active controller.
+    all_versions<protocol::DescribeQuorumRequest>(),
+}};
+
+// The controller listener: what the other nodes send (the quorum's Raft traffic, broker
+// registration and heartbeats, producer id blocks) and the admin requests brokers forward to the
+// active controller. Every node runs the same build, so the ranges are the generated codecs'.
+constexpr std::array<SupportedApi, 17> controller_table{{
+    {ApiKey::fetch, 12, 12},  // the metadata log (Raft Fetch: KIP-595)
+    {ApiKey::metadata, 0, 12},
+    {ApiKey::api_versions, 0, 3},
+    {ApiKey::create_topics, 0, 7},
+    {ApiKey::delete_topics, 0, 6},
+    {ApiKey::alter_configs, 0, 2},
+    {ApiKey::create_partitions, 0, 3},
+    {ApiKey::incremental_alter_configs, 0, 1},
+    all_versions<protocol::VoteRequest>(),
+    all_versions<protocol::BeginQuorumEpochRequest>(),
+    all_versions<protocol::EndQuorumEpochRequest>(),
+    all_versions<protocol::DescribeQuorumRequest>(),
+    all_versions<protocol::BrokerRegistrationRequest>(),
+    all_versions<protocol::BrokerHeartbeatRequest>(),
+    all_versions<protocol::FetchSnapshotRequest>(),
+    {ApiKey::describe_cluster, 0, 1},
+    all_versions<protocol::AllocateProducerIdsRequest>(),
 }};
 
 }  // namespace
 
-std::span<const SupportedApi> supported_apis() { return table; }
+std::span<const SupportedApi> supported_apis(ListenerKind kind) {
+    if (kind == ListenerKind::controller) {
+        return controller_table;
+    }
+    return table;
+}
 
-std::optional<SupportedApi> supported(ApiKey key) {
-    for (const auto& a : table) {
+std::optional<SupportedApi> supported(ApiKey key, ListenerKind kind) {
+    for (const auto& a : supported_apis(kind)) {
         if (a.key == key) {
             return a;
         }

@@ -16,9 +16,13 @@ struct SupportedApi {
     int16_t max_version;
 };
 
-// Ordered by key.
-std::span<const SupportedApi> supported_apis();
-// The range for a key, or nullopt when the broker does not serve it.
-std::optional<SupportedApi> supported(protocol::ApiKey key);
+// Client listeners serve Kafka's client APIs; the controller listener (controller.listener.names)
+// serves what nodes send each other: the quorum, broker registration, forwarded admin requests.
+enum class ListenerKind : uint8_t { client, controller };
+
+std::span<const SupportedApi> supported_apis(ListenerKind kind = ListenerKind::client);
+// The range for a key, or nullopt when the listener does not serve it.
+std::optional<SupportedApi> supported(protocol::ApiKey key,
+                                      ListenerKind kind = ListenerKind::client);
 
 }  // namespace eddy::kafka

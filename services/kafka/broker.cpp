@@ -6,6 +6,7 @@
 #include "core/protocol/message_header.h"
 #include "services/kafka/api_table.h"
 #include "services/kafka/errors.h"
+#include "services/kafka/forwarding.h"
 #include "services/kafka/produce_view.h"
 #include "services/kafka/topic_configs.h"
 
@@ -94,8 +95,6 @@ Result<void, std::string> Broker::open_and_serve() {
     }
     quorum_ = std::move(quorum).value();
     metadata_->attach(*quorum_);
-    quorum_transport_ = std::make_unique<NullTransport>();
-    quorum_->start(*quorum_transport_);
 
     controller::ControllerOptions co;
     co.node_id = node_id_;
@@ -106,26 +105,16 @@ Result<void, std::string> Broker::open_and_serve() {
     controller_ = std::make_unique<controller::Controller>(
         env_, co, *metadata_,
         [](const std::string& k, const std::string& v) { return validate_topic_config(k, v); });
-    // Serve only once this node has the committed metadata: a leader is known and everything it
-    // had committed when we heard from it is applied here.
-    TRY_VOID(wait_for_metadata());
-    reconcile();
-    logs_->start_background();
-
-    group::GroupConfig gc;
-    gc.initial_rebalance_delay = config_.duration_ms("group.initial.rebalance.delay.ms");
-    gc.session_timeout_min = config_.duration_ms("group.min.session.timeout.ms");
-    gc.session_timeout_max = config_.duration_ms("group.max.session.timeout.ms");
-    gc.knobs = options_.group_knobs;
-    gc.offsets_retention = Duration::minutes(config_.get_int("offsets.retention.minutes"));
-    groups_ = std::make_unique<GroupManager>(
-        env_, gc, static_cast<int32_t>(config_.get_int("offsets.topic.num.partitions")),
-        [this](int32_t p) {
-            return logs_->get_shared({offsets_topic, PartitionId(p)});
-        },
-        [this] { return ensure_offsets_topic(); });
-    groups_->start(controller_->image().topic(offsets_topic) != nullptr);
-
+    std::map<NodeId, Address> controllers;
+    for (const auto& v : config_.quorum_voters()) {
+        controllers[NodeId(v.id)] = Address{v.host, static_cast<uint16_t>(v.port)};
+    }
+    controller_channel_ = std::make_unique<ControllerChannel>(
+        env_, *quorum_, std::move(controllers), internal_client_id,
+        [this](Bytes frame) { return call_controller_listener(std::move(frame)); });
+    // The controller listener first: the other voters need it to elect a leader. Clients are
+    // served only once this node has the committed metadata (a leader is known and everything it
+    // had committed when we heard from it is applied here).
     net::FrameServerOptions so;
     so.frame_bytes_max = static_cast<size_t>(config_.get_int("socket.request.max.bytes"));
     so.idle_timeout = config_.duration_ms("connections.max.idle.ms");
@@ -144,36 +133,73 @@ Result<void, std::string> Broker::open_and_serve() {
     TRY_ASSIGN(lim.connections_per_host_overrides,
                net::parse_connection_overrides(config_.get("max.connections.per.ip.overrides")));
     so.limits = std::make_shared<net::ServerLimits>(env_.scheduler, std::move(lim));
+    declare_listeners();
+    TRY_VOID(serve(ListenerKind::controller, so));
+    quorum_transport_ = std::make_unique<NullTransport>();
+    quorum_->start(*quorum_transport_);
+    TRY_VOID(wait_for_metadata());
+    reconcile();
+    logs_->start_background();
+
+    group::GroupConfig gc;
+    gc.initial_rebalance_delay = config_.duration_ms("group.initial.rebalance.delay.ms");
+    gc.session_timeout_min = config_.duration_ms("group.min.session.timeout.ms");
+    gc.session_timeout_max = config_.duration_ms("group.max.session.timeout.ms");
+    gc.knobs = options_.group_knobs;
+    gc.offsets_retention = Duration::minutes(config_.get_int("offsets.retention.minutes"));
+    groups_ = std::make_unique<GroupManager>(
+        env_, gc, static_cast<int32_t>(config_.get_int("offsets.topic.num.partitions")),
+        [this](int32_t p) {
+            return logs_->get_shared({offsets_topic, PartitionId(p)});
+        },
+        [this] { return ensure_offsets_topic(); });
+    groups_->start(controller_->image().topic(offsets_topic) != nullptr);
+
+    TRY_VOID(serve(ListenerKind::client, so));
+    if (std::none_of(listeners_.begin(), listeners_.end(), [](const BoundListener& l) {
+            return l.kind == ListenerKind::client;
+        })) {
+        return fail("no client listener: `listeners` names only controller listeners");
+    }
+    return {};
+}
+
+void Broker::declare_listeners() {
     for (const auto& l : config_.listeners()) {
-        if (config_.is_controller_listener(l.name)) {
-            continue;  // a single voter has no controller RPCs yet (docs/broker.md)
-        }
-        if (!options_.listen) {
-            for (const auto& a : config_.advertised_listeners()) {
-                if (a.name == l.name) {
-                    endpoints_.push_back({l.name, a.host, a.port});
-                }
+        BoundListener b;
+        b.kind = config_.is_controller_listener(l.name) ? ListenerKind::controller
+                                                        : ListenerKind::client;
+        b.endpoint = Endpoint{l.name, l.host, l.port};
+        for (const auto& a : config_.advertised_listeners()) {
+            if (a.name == l.name) {
+                b.endpoint.host = a.host;
+                b.endpoint.port = a.port;
             }
+        }
+        listeners_.push_back(std::move(b));
+    }
+}
+
+Result<void, std::string> Broker::serve(ListenerKind kind, const net::FrameServerOptions& so) {
+    const auto& configured = config_.listeners();
+    for (size_t index = 0; index < listeners_.size(); ++index) {
+        BoundListener& bl = listeners_[index];
+        if (bl.kind != kind || !options_.listen) {
             continue;
         }
+        const auto& l = configured[index];
         auto listener = env_.network.listen({l.host, l.port});
         if (!listener.ok()) {
             return fail("cannot listen on " + l.name + "://" + l.host + ":" +
                         std::to_string(l.port) + ": " + eddy::to_string(listener.error()));
         }
         const Address bound = (*listener)->local_address();
-        Endpoint ep{l.name, l.host, bound.port};
-        for (const auto& a : config_.advertised_listeners()) {
-            if (a.name == l.name) {
-                ep.host = a.host;
-                ep.port = a.port == 0 ? bound.port : a.port;
-            }
+        if (bl.endpoint.port == 0 || bl.endpoint.port == l.port) {
+            bl.endpoint.port = bound.port;  // port 0 asked for any port
         }
-        if (ep.host.empty() || ep.host == "0.0.0.0") {
-            ep.host = "127.0.0.1";
+        if (bl.endpoint.host.empty() || bl.endpoint.host == "0.0.0.0") {
+            bl.endpoint.host = "127.0.0.1";
         }
-        const size_t index = endpoints_.size();
-        endpoints_.push_back(ep);
         auto server = std::make_unique<net::FrameServer>(
             env_, std::move(listener).value(),
             net::PartsHandler([this, index](const net::ConnectionInfo& ci, MutableByteSpan frame,
@@ -184,8 +210,11 @@ Result<void, std::string> Broker::open_and_serve() {
         server->start();
         servers_.push_back(std::move(server));
     }
-    if (endpoints_.empty()) {
-        return fail("no client listener: `listeners` names only controller listeners");
+    endpoints_.clear();
+    for (const auto& b : listeners_) {
+        if (b.kind == ListenerKind::client) {
+            endpoints_.push_back(b.endpoint);
+        }
     }
     return {};
 }
@@ -211,6 +240,9 @@ void Broker::stop() {
         (void)f.join();
     }
     late_durable_fibers_.clear();
+    if (controller_channel_) {
+        controller_channel_->stop();
+    }
     if (quorum_) {
         quorum_->stop();
     }
@@ -219,6 +251,57 @@ void Broker::stop() {
             env_.log.error("closing the logs: %s", std::string(log::to_string(r.error())).c_str());
         }
     }
+}
+
+controller::CreatedTopic Broker::create_topic_via_controller(const controller::NewTopic& nt) {
+    protocol::CreateTopicsRequest req;
+    protocol::CreateTopicsRequest::CreatableTopic t;
+    t.name_ = nt.name;
+    t.num_partitions_ = nt.partitions;
+    t.replication_factor_ = nt.replication_factor;
+    for (const auto& c : nt.configs) {
+        protocol::CreateTopicsRequest::CreatableTopicConfig cc;
+        cc.name_ = c.key;
+        cc.value_ = c.value;
+        t.configs_.push_back(std::move(cc));
+    }
+    req.topics_.push_back(std::move(t));
+    const auto resp = forward<protocol::CreateTopicsResponse>(*controller_channel_, req,
+                                                              Duration::seconds(10));
+    controller::CreatedTopic out;
+    if (resp.topics_.size() != 1) {
+        out.error = controller::ApiError::of(error::unknown_server_error,
+                                             "the controller's CreateTopics answer is malformed");
+        return out;
+    }
+    const auto& r = resp.topics_.front();
+    out.error.code = r.error_code_;
+    out.error.message = r.error_message_;
+    out.id = r.topic_id_;
+    out.partitions = r.num_partitions_;
+    out.replication_factor = r.replication_factor_;
+    if (out.error.ok()) {
+        await_image([&] { return controller_->image().topic(nt.name) != nullptr; });
+    }
+    return out;
+}
+
+Result<Bytes, std::string> Broker::call_controller_listener(Bytes frame) {
+    for (size_t i = 0; i < listeners_.size(); ++i) {
+        if (listeners_[i].kind != ListenerKind::controller) {
+            continue;
+        }
+        auto r = handle_frame(i, std::move(frame), "");
+        if (!r.ok() || !*r) {
+            return fail(std::string("the local controller closed the request"));
+        }
+        auto flat = flatten(**r);
+        if (!flat.ok()) {
+            return fail(std::string("the local controller's response could not be read"));
+        }
+        return std::move(flat).value();
+    }
+    return fail(std::string("this node has no controller listener"));
 }
 
 Result<void, std::string> Broker::wait_for_metadata() {
@@ -242,6 +325,14 @@ Result<void, std::string> Broker::wait_for_metadata() {
             return fail(std::string("cancelled while waiting for the controller quorum"));
         }
     }
+}
+
+void Broker::await_image(const std::function<bool()>& done) {
+    const Instant deadline = env_.clock.now() + Duration::seconds(5);
+    while (!done() && env_.clock.now() < deadline && !stopped_) {
+        metadata_->wait_changed(metadata_->version(), deadline);
+    }
+    reconcile();
 }
 
 void Broker::notify_data() { data_arrived_.notify_all(); }
@@ -343,7 +434,7 @@ bool Broker::ensure_offsets_topic() {
         nt.replication_factor =
             static_cast<int16_t>(config_.get_int("offsets.topic.replication.factor"));
         nt.configs.push_back({"cleanup.policy", std::string("compact")});
-        auto created = controller_->create_topic(nt, false);
+        auto created = create_topic_via_controller(nt);
         if (!created.error.ok() && created.error.code != error::topic_already_exists) {
             env_.log.error("cannot create %s: %s", offsets_topic,
                            created.error.message.value_or("").c_str());
@@ -489,13 +580,15 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
     RequestContext ctx;
     ctx.header = std::move(header).value();
     ctx.version = ctx.header.request_api_version_;
+    ASSERT(listener < listeners_.size(), "a request on an unknown listener");
     ctx.listener = listener;
+    ctx.listener_kind = listeners_[listener].kind;
     ctx.client_host = std::move(client_host);
     ctx.turn = turn != nullptr ? turn : &released;
     auto key = protocol::api_key_from_int(ctx.header.request_api_key_);
     ASSERT(key.has_value());  // decode_request_header rejects unknown keys
     ctx.key = *key;
-    const auto range = supported(ctx.key);
+    const auto range = supported(ctx.key, ctx.listener_kind);
     if (!range || ctx.version < range->min_version || ctx.version > range->max_version) {
         if (ctx.key == ApiKey::api_versions) {
             return std::optional<net::FrameParts>(
@@ -535,6 +628,7 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(describe_cluster, DescribeClusterRequest, handle_describe_cluster)
         EDDY_SERVE(describe_log_dirs, DescribeLogDirsRequest, handle_describe_log_dirs)
         EDDY_SERVE(init_producer_id, InitProducerIdRequest, handle_init_producer_id)
+        EDDY_SERVE(allocate_producer_ids, AllocateProducerIdsRequest, handle_allocate_producer_ids)
         EDDY_SERVE(join_group, JoinGroupRequest, handle_join_group)
         EDDY_SERVE(sync_group, SyncGroupRequest, handle_sync_group)
         EDDY_SERVE(heartbeat, HeartbeatRequest, handle_heartbeat)

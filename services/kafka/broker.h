@@ -43,6 +43,8 @@
 #include "services/controller/controller.h"
 #include "services/controller/meta_properties.h"
 #include "services/controller/metadata_log.h"
+#include "services/kafka/api_table.h"
+#include "services/kafka/controller_channel.h"
 #include "services/kafka/group_manager.h"
 #include "services/kafka/produce_view.h"
 #include "services/log/log_manager.h"
@@ -52,6 +54,11 @@
 namespace eddy::kafka {
 
 inline constexpr const char* metadata_topic = "__cluster_metadata";
+// The client id of the requests a node sends the active controller for itself (internal topics,
+// producer id blocks, registration); only these may create internal topics.
+inline constexpr const char* internal_client_id = "eddy-node";
+// How long a forwarded admin request without a timeout of its own waits for the controller.
+inline constexpr Duration admin_timeout = Duration::seconds(30);
 inline constexpr const char* transaction_state_topic = "__transaction_state";
 
 // Topics only the broker writes and that admin requests may not delete or grow: Kafka's internal
@@ -97,7 +104,8 @@ struct RequestContext {
     protocol::RequestHeader header;
     protocol::ApiKey key = protocol::ApiKey::api_versions;
     int16_t version = 0;
-    size_t listener = 0;      // index into Broker::endpoints()
+    size_t listener = 0;      // index into the configured listeners (Broker::listeners_)
+    ListenerKind listener_kind = ListenerKind::client;
     std::string client_host;  // the peer's address (DescribeGroups shows it)
     // The request's turn on its connection (never null inside handlers); release_turn() passes it.
     net::RequestTurn* turn = nullptr;
@@ -152,8 +160,21 @@ private:
     // suspend.
     static void release_turn(const RequestContext& ctx) { ctx.turn->release(); }
 
+    // Fills listeners_ from the config (advertised addresses; ports fixed when bound).
+    void declare_listeners();
+    // Binds and serves the listeners of `kind` (nothing when options_.listen is off).
+    Result<void, std::string> serve(ListenerKind kind, const net::FrameServerOptions& so);
+    // Creates a topic at the active controller for this node itself (auto-creation, internal
+    // topics) and waits until the local image has it. Suspends.
+    controller::CreatedTopic create_topic_via_controller(const controller::NewTopic& nt);
+    // Runs a request frame through this node's controller listener (ControllerChannel's local
+    // path). Suspends.
+    Result<Bytes, std::string> call_controller_listener(Bytes frame);
     // Waits until the quorum has a leader and this node has applied what it committed. Suspends.
     Result<void, std::string> wait_for_metadata();
+    // After a forwarded change: waits (a few seconds at most) until this node's image shows it,
+    // so the client's next request here sees its change; then reconciles the logs. Suspends.
+    void await_image(const std::function<bool()>& done);
     // Makes the partition logs match the metadata image. Suspends.
     void reconcile();
     // Wakes long-polling fetches (after an append or a high-watermark change).
@@ -209,6 +230,9 @@ private:
     // Idempotent producers (handle_producers.cpp).
     protocol::InitProducerIdResponse handle_init_producer_id(
         const RequestContext& ctx, const protocol::InitProducerIdRequest& req);
+    // Controller listener: a block of producer ids for a broker (handle_producers.cpp).
+    protocol::AllocateProducerIdsResponse handle_allocate_producer_ids(
+        const RequestContext& ctx, const protocol::AllocateProducerIdsRequest& req);
     // Groups (handle_groups.cpp).
     protocol::JoinGroupResponse handle_join_group(const RequestContext& ctx,
                                                   const protocol::JoinGroupRequest& req);
@@ -242,11 +266,19 @@ private:
     std::unique_ptr<raft::QuorumTransport> quorum_transport_;
     std::unique_ptr<raft::QuorumDriver> quorum_;
     std::unique_ptr<controller::Controller> controller_;
+    std::unique_ptr<ControllerChannel> controller_channel_;
     // The block of producer ids this broker hands out: [next, end), reserved at the controller.
     int64_t producer_ids_next_ = 0;
     int64_t producer_ids_end_ = 0;
     std::unique_ptr<GroupManager> groups_;
     std::vector<std::unique_ptr<net::FrameServer>> servers_;
+    // Every configured listener, in config order (RequestContext::listener indexes this), and
+    // the client ones as clients see them (endpoints()).
+    struct BoundListener {
+        Endpoint endpoint;
+        ListenerKind kind = ListenerKind::client;
+    };
+    std::vector<BoundListener> listeners_;
     std::vector<Endpoint> endpoints_;
     // The topic id each partition log was made for (a deleted and re-created topic gets new logs).
     // Logs found at start are taken to belong to the topic the image names.

@@ -6,6 +6,7 @@
 
 #include "services/kafka/broker.h"
 #include "services/kafka/errors.h"
+#include "services/kafka/forwarding.h"
 #include "services/kafka/topic_configs.h"
 
 namespace eddy::kafka {
@@ -42,11 +43,31 @@ std::string join_list(const std::vector<std::string>& v) {
 
 CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
                                                   const CreateTopicsRequest& req) {
+    if (ctx.listener_kind == ListenerKind::client) {
+        auto resp = forward<CreateTopicsResponse>(
+            *controller_channel_, req, Duration::millis(std::max(req.timeout_ms_, 1000)));
+        if (!req.validate_only_) {
+            await_image([&] {
+                for (const auto& t : resp.topics_) {
+                    if (t.error_code_ == error::none &&
+                        controller_->image().topic(t.name_) == nullptr) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+        }
+        return resp;
+    }
     CreateTopicsResponse resp;
     std::map<std::string, int> counts;
     for (const auto& t : req.topics_) {
         ++counts[t.name_];
     }
+    // Internal topics come from the brokers themselves (ensure_offsets_topic), which send their
+    // CreateTopics with the internal client id.
+    const bool internal = ctx.listener_kind == ListenerKind::controller &&
+                          ctx.header.client_id_ == std::optional<std::string>(internal_client_id);
     bool changed = false;
     for (const auto& t : req.topics_) {
         CreateTopicsResponse::CreatableTopicResult r;
@@ -58,7 +79,7 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
             resp.topics_.push_back(std::move(r));
             continue;
         }
-        if (is_internal_topic(t.name_)) {
+        if (is_internal_topic(t.name_) && !internal) {
             // The broker creates these itself, with the settings their coordinators rely on
             // (ensure_offsets_topic); a client-made one would break them.
             r.error_code_ = error::invalid_topic_exception;
@@ -113,6 +134,31 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
 
 DeleteTopicsResponse Broker::handle_delete_topics(const RequestContext& ctx,
                                                   const DeleteTopicsRequest& req) {
+    if (ctx.listener_kind == ListenerKind::client) {
+        // Forwarded in the highest version, where the topics are `topics_`, never `topic_names_`.
+        DeleteTopicsRequest fwd = req;
+        if (ctx.version < 6) {
+            fwd.topics_.clear();
+            for (const auto& n : req.topic_names_) {
+                DeleteTopicsRequest::DeleteTopicState st;
+                st.name_ = n;
+                fwd.topics_.push_back(std::move(st));
+            }
+            fwd.topic_names_.clear();
+        }
+        auto resp = forward<DeleteTopicsResponse>(*controller_channel_, fwd,
+                                                  Duration::millis(std::max(req.timeout_ms_, 1000)));
+        await_image([&] {
+            for (const auto& t : resp.responses_) {
+                if (t.error_code_ == error::none && t.name_ &&
+                    controller_->image().topic(*t.name_) != nullptr) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        return resp;
+    }
     DeleteTopicsResponse resp;
     std::vector<DeleteTopicsRequest::DeleteTopicState> wanted;
     if (ctx.version >= 6) {
@@ -163,8 +209,28 @@ DeleteTopicsResponse Broker::handle_delete_topics(const RequestContext& ctx,
     return resp;
 }
 
-CreatePartitionsResponse Broker::handle_create_partitions(const RequestContext&,
+CreatePartitionsResponse Broker::handle_create_partitions(const RequestContext& ctx,
                                                           const CreatePartitionsRequest& req) {
+    if (ctx.listener_kind == ListenerKind::client) {
+        auto resp = forward<CreatePartitionsResponse>(
+            *controller_channel_, req, Duration::millis(std::max(req.timeout_ms_, 1000)));
+        if (!req.validate_only_) {
+            await_image([&] {
+                for (const auto& t : req.topics_) {
+                    const auto* topic = controller_->image().topic(t.name_);
+                    if (topic != nullptr && topic->partitions.size() < static_cast<size_t>(t.count_)) {
+                        for (const auto& r : resp.results_) {
+                            if (r.name_ == t.name_ && r.error_code_ == error::none) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                return true;
+            });
+        }
+        return resp;
+    }
     CreatePartitionsResponse resp;
     bool changed = false;
     for (const auto& t : req.topics_) {
@@ -273,8 +339,11 @@ DescribeConfigsResponse Broker::handle_describe_configs(const RequestContext& ct
     return resp;
 }
 
-AlterConfigsResponse Broker::handle_alter_configs(const RequestContext&,
+AlterConfigsResponse Broker::handle_alter_configs(const RequestContext& ctx,
                                                   const AlterConfigsRequest& req) {
+    if (ctx.listener_kind == ListenerKind::client) {
+        return forward<AlterConfigsResponse>(*controller_channel_, req, admin_timeout);
+    }
     AlterConfigsResponse resp;
     bool changed = false;
     for (const auto& res : req.resources_) {
@@ -306,7 +375,10 @@ AlterConfigsResponse Broker::handle_alter_configs(const RequestContext&,
 }
 
 IncrementalAlterConfigsResponse Broker::handle_incremental_alter_configs(
-    const RequestContext&, const IncrementalAlterConfigsRequest& req) {
+    const RequestContext& ctx, const IncrementalAlterConfigsRequest& req) {
+    if (ctx.listener_kind == ListenerKind::client) {
+        return forward<IncrementalAlterConfigsResponse>(*controller_channel_, req, admin_timeout);
+    }
     IncrementalAlterConfigsResponse resp;
     bool changed = false;
     for (const auto& res : req.resources_) {

@@ -11,9 +11,10 @@ namespace eddy::kafka {
 
 using namespace protocol;
 
-ApiVersionsResponse Broker::handle_api_versions(const RequestContext&, const ApiVersionsRequest&) {
+ApiVersionsResponse Broker::handle_api_versions(const RequestContext& ctx,
+                                                const ApiVersionsRequest&) {
     ApiVersionsResponse resp;
-    for (const auto& a : supported_apis()) {
+    for (const auto& a : supported_apis(ctx.listener_kind)) {
         ApiVersionsResponse::ApiVersion v;
         v.api_key_ = static_cast<int16_t>(a.key);
         v.min_version_ = a.min_version;
@@ -25,7 +26,7 @@ ApiVersionsResponse Broker::handle_api_versions(const RequestContext&, const Api
 
 MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const MetadataRequest& req) {
     MetadataResponse resp;
-    const Endpoint& ep = endpoints_[ctx.listener];
+    const Endpoint& ep = listeners_[ctx.listener].endpoint;
     MetadataResponse::MetadataResponseBroker b;
     b.node_id_ = node_id_;
     b.host_ = ep.host;
@@ -80,7 +81,7 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
         } else if (t == nullptr && may_create && !is_internal_topic(name)) {
             controller::NewTopic nt;
             nt.name = name;
-            auto created = controller_->create_topic(nt, false);
+            auto created = create_topic_via_controller(nt);
             if (created.error.ok()) {
                 reconcile();
             } else if (created.error.code != error::topic_already_exists) {
@@ -127,7 +128,7 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
 FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ctx,
                                                         const FindCoordinatorRequest& req) {
     FindCoordinatorResponse resp;
-    const Endpoint& ep = endpoints_[ctx.listener];
+    const Endpoint& ep = listeners_[ctx.listener].endpoint;
     const bool valid_type = req.key_type_ == 0 || req.key_type_ == 1;
     if (ctx.version < 4) {
         resp.error_message_ = std::nullopt;
@@ -167,8 +168,8 @@ DescribeClusterResponse Broker::handle_describe_cluster(const RequestContext& ct
     resp.controller_id_ = node_id_;
     DescribeClusterResponse::DescribeClusterBroker b;
     b.broker_id_ = node_id_;
-    b.host_ = endpoints_[ctx.listener].host;
-    b.port_ = endpoints_[ctx.listener].port;
+    b.host_ = listeners_[ctx.listener].endpoint.host;
+    b.port_ = listeners_[ctx.listener].endpoint.port;
     resp.brokers_.push_back(b);
     return resp;
 }

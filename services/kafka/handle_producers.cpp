@@ -1,6 +1,7 @@
 // InitProducerId for idempotent producers (KIP-98): a fresh producer id at epoch 0 from a block
-// this broker reserved at the controller (a ProducerIdsRecord in the metadata log, so no id is
-// ever handed out twice, across restarts too). The sequence checks themselves are the partition
+// this broker reserved at the active controller (AllocateProducerIds, KIP-730; the controller
+// writes a ProducerIdsRecord to the metadata log, so no id is ever handed out twice, across
+// restarts and controller changes too). The sequence checks themselves are the partition
 // log's (services/log/producer_state.h).
 #include "services/kafka/broker.h"
 #include "services/kafka/errors.h"
@@ -30,16 +31,35 @@ InitProducerIdResponse Broker::handle_init_producer_id(const RequestContext& ctx
     // Without a transactional id every call starts a new producer (Kafka does the same, also when
     // a KIP-360 client passes its current id and epoch to have it bumped).
     if (producer_ids_next_ >= producer_ids_end_) {
-        auto block = controller_->allocate_producer_ids(node_id_, producer_id_block);
-        if (!block.ok()) {
-            resp.error_code_ = block.error().code;
+        protocol::AllocateProducerIdsRequest alloc;
+        alloc.broker_id_ = node_id_;
+        auto block = controller_channel_->call<protocol::AllocateProducerIdsResponse>(
+            alloc, Duration::seconds(10));
+        if (!block.ok() || block->error_code_ != error::none || block->producer_id_len_ <= 0) {
+            resp.error_code_ = block.ok() ? block->error_code_ : block.error().code;
+            if (resp.error_code_ == error::none) {
+                resp.error_code_ = error::unknown_server_error;
+            }
             return resp;
         }
-        producer_ids_next_ = *block;
-        producer_ids_end_ = *block + producer_id_block;
+        producer_ids_next_ = block->producer_id_start_;
+        producer_ids_end_ = block->producer_id_start_ + block->producer_id_len_;
     }
     resp.producer_id_ = producer_ids_next_++;
     resp.producer_epoch_ = 0;
+    return resp;
+}
+
+protocol::AllocateProducerIdsResponse Broker::handle_allocate_producer_ids(
+    const RequestContext&, const protocol::AllocateProducerIdsRequest& req) {
+    protocol::AllocateProducerIdsResponse resp;
+    auto block = controller_->allocate_producer_ids(req.broker_id_, producer_id_block);
+    if (!block.ok()) {
+        resp.error_code_ = block.error().code;
+        return resp;
+    }
+    resp.producer_id_start_ = *block;
+    resp.producer_id_len_ = producer_id_block;
     return resp;
 }
 

@@ -121,9 +121,10 @@ def main():
                 "--config", conf, "--override", f"node.id={i + 1}", "--override",
                 f"listeners=PLAINTEXT://127.0.0.1:{ports[i]},CONTROLLER://127.0.0.1:{cports[i]}",
                 "--override", f"log.dirs={scratch}/node{i + 1}"]
-            p = start_broker(node, f"{scratch}/node{i + 1}.out")
-            procs.append(p)
-            ids.append(wait_cluster_id(p, f"{scratch}/node{i + 1}.out"))
+            procs.append(start_broker(node, f"{scratch}/node{i + 1}.out"))
+        # Each serves once the three have elected a controller, so all start before any waits.
+        for i in range(3):
+            ids.append(wait_cluster_id(procs[-3 + i], f"{scratch}/node{i + 1}.out"))
         expect("three nodes agree", ids[0] is not None and ids == [ids[0]] * 3, ids)
         expect("the id derived from the voters", ids[0] == derived_id(voters),
                f"{ids[0]} vs {derived_id(voters)}")

@@ -1,0 +1,89 @@
+#include "services/kafka/forwarding.h"
+
+namespace eddy::kafka {
+
+using namespace protocol;
+
+CreateTopicsResponse error_response(const CreateTopicsRequest& req, int16_t code,
+                                    const std::string& message) {
+    CreateTopicsResponse resp;
+    for (const auto& t : req.topics_) {
+        CreateTopicsResponse::CreatableTopicResult r;
+        r.name_ = t.name_;
+        r.error_code_ = code;
+        r.error_message_ = message;
+        resp.topics_.push_back(std::move(r));
+    }
+    return resp;
+}
+
+DeleteTopicsResponse error_response(const DeleteTopicsRequest& req, int16_t code,
+                                    const std::string& message) {
+    DeleteTopicsResponse resp;
+    auto add = [&](std::optional<std::string> name, Uuid id) {
+        DeleteTopicsResponse::DeletableTopicResult r;
+        r.name_ = std::move(name);
+        r.topic_id_ = id;
+        r.error_code_ = code;
+        r.error_message_ = message;
+        resp.responses_.push_back(std::move(r));
+    };
+    for (const auto& t : req.topics_) {
+        add(t.name_, t.topic_id_);
+    }
+    for (const auto& n : req.topic_names_) {
+        add(n, Uuid{});
+    }
+    return resp;
+}
+
+CreatePartitionsResponse error_response(const CreatePartitionsRequest& req, int16_t code,
+                                        const std::string& message) {
+    CreatePartitionsResponse resp;
+    for (const auto& t : req.topics_) {
+        CreatePartitionsResponse::CreatePartitionsTopicResult r;
+        r.name_ = t.name_;
+        r.error_code_ = code;
+        r.error_message_ = message;
+        resp.results_.push_back(std::move(r));
+    }
+    return resp;
+}
+
+AlterConfigsResponse error_response(const AlterConfigsRequest& req, int16_t code,
+                                    const std::string& message) {
+    AlterConfigsResponse resp;
+    for (const auto& res : req.resources_) {
+        AlterConfigsResponse::AlterConfigsResourceResponse r;
+        r.resource_type_ = res.resource_type_;
+        r.resource_name_ = res.resource_name_;
+        r.error_code_ = code;
+        r.error_message_ = message;
+        resp.responses_.push_back(std::move(r));
+    }
+    return resp;
+}
+
+IncrementalAlterConfigsResponse error_response(const IncrementalAlterConfigsRequest& req,
+                                               int16_t code, const std::string& message) {
+    IncrementalAlterConfigsResponse resp;
+    for (const auto& res : req.resources_) {
+        IncrementalAlterConfigsResponse::AlterConfigsResourceResponse r;
+        r.resource_type_ = res.resource_type_;
+        r.resource_name_ = res.resource_name_;
+        r.error_code_ = code;
+        r.error_message_ = message;
+        resp.responses_.push_back(std::move(r));
+    }
+    return resp;
+}
+
+DescribeQuorumResponse error_response(const DescribeQuorumRequest&, int16_t code,
+                                      const std::string& message) {
+    DescribeQuorumResponse resp;
+    resp.error_code_ = code;
+    resp.error_message_ = message;
+    return resp;
+}
+
+}  // namespace eddy::kafka
