@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,10 +58,22 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         bo.data_dir = "";  // the PosixEnv's disk is rooted at the data directory
         bo.log_dir_display = cfg.log_dir();
         kafka::Broker broker(pe.env(), cfg, bo);
+        // The only waiter for signals: a signal while start() waits for the controller quorum
+        // makes start() give up; afterwards it asks for the graceful stop below.
+        std::optional<int> signalled;
+        Event stop_requested(pe.scheduler());
+        FiberRef watcher = pe.scheduler().spawn("signals", [&] {
+            auto sig = signals.wait();
+            signalled = sig.ok() ? *sig : 0;
+            broker.abort_start();
+            stop_requested.set();
+        });
         if (auto r = broker.start(); !r.ok()) {
             std::fprintf(stderr, "eddy broker: %s\n", r.error().c_str());
             broker.stop();
-            rc = 1;
+            rc = signalled ? 0 : 1;
+            watcher.cancel();
+            (void)watcher.join();
             done = true;
             return;
         }
@@ -71,9 +84,11 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         }
         std::printf("eddy broker: cluster.id %s\n", broker.cluster_id().c_str());
         std::fflush(stdout);
-        auto sig = signals.wait();
+        (void)stop_requested.wait();
         pe.env().log.info("shutting down (%s)",
-                          sig.ok() ? (*sig == SIGTERM ? "SIGTERM" : "SIGINT") : "wait failed");
+                          signalled == SIGTERM ? "SIGTERM"
+                          : signalled == SIGINT ? "SIGINT"
+                                                : "signal wait failed");
         broker.stop();
         std::printf("eddy broker: stopped\n");
         std::fflush(stdout);

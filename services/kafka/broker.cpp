@@ -321,8 +321,9 @@ Result<void, std::string> Broker::wait_for_metadata() {
                                             : "unknown");
             next_report = env_.clock.now() + Duration::seconds(5);
         }
-        if (env_.scheduler.sleep_for(Duration::millis(10)) == WakeReason::cancelled) {
-            return fail(std::string("cancelled while waiting for the controller quorum"));
+        if (start_aborted_ ||
+            env_.scheduler.sleep_for(Duration::millis(10)) == WakeReason::cancelled) {
+            return fail(std::string("stopped while waiting for the controller quorum"));
         }
     }
 }

@@ -121,6 +121,9 @@ public:
     // Opens storage, replays the metadata log and starts serving. One-line error on failure, after
     // which whatever was opened is closed again (stop() is then a no-op). Suspends.
     Result<void, std::string> start();
+    // Makes a start() that is still waiting for the controller quorum give up (a signal during
+    // start). Does not suspend.
+    void abort_start() { start_aborted_ = true; }
     // Graceful shutdown: stop accepting and reading, finish in-flight requests, close the logs.
     // Suspends.
     void stop();
@@ -287,6 +290,7 @@ private:
     WaitQueue data_arrived_;
     std::vector<FiberRef> late_durable_fibers_;  // advance_when_durable; joined by stop()
     bool started_ = false;
+    bool start_aborted_ = false;
     bool stopped_ = false;
 };
 

@@ -345,6 +345,12 @@ class Broker:
         return cmd
 
     def start(self, timeout=30.0):
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self):
+        """Starts the process without waiting for it to serve (a cluster's nodes serve only once
+        the controller quorum has a leader, so all of them start before any is waited for)."""
         check(self.proc is None, "broker already running")
         self.starts += 1
         out = os.path.join(self.workdir, f"broker-{self.starts}.out")
@@ -356,6 +362,10 @@ class Broker:
             fo.flush()
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
                                          cwd=self.workdir, preexec_fn=_set_pdeathsig)
+        return self
+
+    def wait_ready(self, timeout=30.0):
+        """Waits until the launched broker answers ApiVersions on its client port."""
         deadline = time.monotonic() + timeout
         last = None
         while True:

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""Three real `eddy broker` processes on loopback, each a broker and a controller, form one
+cluster from the same controller.quorum.voters: kcat -L and librdkafka list the three brokers and
+the active controller; SIGKILL of the active controller is followed by a new leader and a topic
+creation through any broker succeeds; the killed node restarts and rejoins; a broker-only fourth
+node joins as an observer and is listed too."""
+import json
+import signal
+
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import harness as h
+from harness import check, check_eq
+
+
+class Cluster:
+    nodes = []        # node.id -> h.Broker, ids 1..3 (controllers) and 4 (broker only)
+    voters = ""
+
+
+def node(i):
+    return Cluster.nodes[i - 1]
+
+
+def setup():
+    nodes = [h.Broker(f"cluster-{i}") for i in range(1, 4)]
+    voters = ",".join(f"{i}@127.0.0.1:{n.controller_port}" for i, n in enumerate(nodes, 1))
+    for i, n in enumerate(nodes, 1):
+        n.overrides.update({"node.id": str(i), "controller.quorum.voters": voters,
+                            "process.roles": "broker,controller",
+                            "default.replication.factor": "3",
+                            "offsets.topic.replication.factor": "3",
+                            "broker.session.timeout.ms": "4000",
+                            "broker.heartbeat.interval.ms": "500",
+                            "controller.quorum.election.timeout.ms": "500",
+                            "controller.quorum.fetch.timeout.ms": "1000"})
+    Cluster.nodes = nodes
+    Cluster.voters = voters
+    for n in nodes:
+        n.launch()
+    for n in nodes:
+        n.wait_ready(60)
+    return nodes[0]
+
+
+def metadata(b):
+    return json.loads(h.kcat(b, "-L", "-J").stdout)
+
+
+def broker_ids(b):
+    return sorted(x["id"] for x in metadata(b)["brokers"])
+
+
+def live():
+    return [n for n in Cluster.nodes if n.proc is not None]
+
+
+def test_kcat_lists_three_brokers_from_every_node():
+    for n in Cluster.nodes:
+        h.wait_until(lambda n=n: broker_ids(n) == [1, 2, 3], 30, f"three brokers via {n.name}")
+        md = metadata(n)
+        check(md["controllerid"] in (1, 2, 3), f"a controller id: {md['controllerid']}")
+        ports = sorted(int(x["name"].split(":")[1]) for x in md["brokers"])
+        check_eq(ports, sorted(m.port for m in Cluster.nodes), "advertised client ports")
+
+
+def test_librdkafka_lists_three_brokers_and_one_controller():
+    a = AdminClient(h.confluent_conf(node(2)))
+    md = a.list_topics(timeout=10)
+    check_eq(sorted(md.brokers), [1, 2, 3], "librdkafka's brokers")
+    ids = {metadata(n)["controllerid"] for n in Cluster.nodes}
+    check_eq(len(ids), 1, "every node names the same active controller")
+
+
+def create_topic(via, name, partitions=3, rf=3):
+    a = AdminClient(h.confluent_conf(via))
+    fs = a.create_topics([NewTopic(name, partitions, rf)], operation_timeout=20, request_timeout=30)
+    fs[name].result(40)
+
+
+def topic_everywhere(name, partitions):
+    for n in live():
+        md = metadata(n)
+        ts = [t for t in md["topics"] if t["topic"] == name]
+        if not ts or len(ts[0]["partitions"]) != partitions:
+            return False
+    return True
+
+
+def test_topic_created_through_a_follower_is_placed_on_three_brokers():
+    name = h.unique("cl-a")
+    controller = metadata(node(1))["controllerid"]
+    follower = next(n for i, n in enumerate(Cluster.nodes, 1) if i != controller)
+    create_topic(follower, name, partitions=3, rf=3)
+    h.wait_until(lambda: topic_everywhere(name, 3), 20, "the topic on every node")
+    md = metadata(node(1))
+    t = next(t for t in md["topics"] if t["topic"] == name)
+    leaders = sorted(p["leader"] for p in t["partitions"])
+    check_eq(leaders, [1, 2, 3], "one partition led by each broker")
+    for p in t["partitions"]:
+        check_eq(sorted(r["id"] for r in p["replicas"]), [1, 2, 3], "replicas of each partition")
+
+
+def test_replication_factor_above_the_brokers_is_refused():
+    a = AdminClient(h.confluent_conf(node(1)))
+    name = h.unique("cl-rf")
+    fs = a.create_topics([NewTopic(name, 1, 4)], request_timeout=30)
+    try:
+        fs[name].result(40)
+    except Exception as e:  # noqa: BLE001 - KafkaException with the broker's error
+        check("INVALID_REPLICATION_FACTOR" in str(e), f"error names the cause: {e}")
+        return
+    raise h.TestFailure("a replication factor of 4 on three brokers was accepted")
+
+
+def test_sigkill_of_the_active_controller_elects_another_and_creates_still_work():
+    old = metadata(node(1))["controllerid"]
+    victim = node(old)
+    victim.stop(signal.SIGKILL)
+    survivors = [n for n in Cluster.nodes if n is not victim]
+
+    def new_controller():
+        ids = {metadata(n)["controllerid"] for n in survivors}
+        return len(ids) == 1 and ids.pop() not in (old, -1)
+    h.wait_until(new_controller, 30, "a new active controller")
+    for via in survivors:
+        name = h.unique("cl-after")
+        create_topic(via, name, partitions=2, rf=2)
+        h.wait_until(lambda name=name: topic_everywhere(name, 2), 20, f"{name} everywhere")
+    # The killed broker is fenced once its session expires: Metadata lists the two left.
+    h.wait_until(lambda: broker_ids(survivors[0]) == sorted(
+        i for i, n in enumerate(Cluster.nodes, 1) if n is not victim), 30, "the dead broker fenced")
+
+    victim.start(60)
+    h.wait_until(lambda: all(broker_ids(n) == [1, 2, 3] for n in Cluster.nodes), 30,
+                 "the restarted node listed by everyone")
+    name = h.unique("cl-rejoined")
+    create_topic(victim, name, partitions=1, rf=3)
+    h.wait_until(lambda: topic_everywhere(name, 1), 20, "created through the rejoined node")
+
+
+def test_a_broker_only_node_joins_as_an_observer():
+    b4 = h.Broker("cluster-4", {"node.id": "4", "controller.quorum.voters": Cluster.voters,
+                                "process.roles": "broker",
+                                "broker.heartbeat.interval.ms": "500"})
+    b4.overrides["listeners"] = f"PLAINTEXT://127.0.0.1:{b4.port}"
+    b4.overrides["controller.listener.names"] = "CONTROLLER"
+    Cluster.nodes.append(b4)
+    b4.start(60)
+    h.wait_until(lambda: broker_ids(node(1)) == [1, 2, 3, 4], 30, "four brokers listed")
+    h.wait_until(lambda: broker_ids(b4) == [1, 2, 3, 4], 30, "the observer serves metadata")
+    name = h.unique("cl-four")
+    create_topic(b4, name, partitions=4, rf=1)
+    h.wait_until(lambda: topic_everywhere(name, 4), 20, "a topic created through the observer")
+    md = metadata(b4)
+    t = next(t for t in md["topics"] if t["topic"] == name)
+    check_eq(sorted(p["leader"] for p in t["partitions"]), [1, 2, 3, 4], "leaders spread")
+
+
+if __name__ == "__main__":
+    raise SystemExit(h.main(globals(), setup))
