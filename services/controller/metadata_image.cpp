@@ -1,6 +1,10 @@
 #include "services/controller/metadata_image.h"
 
 #include <algorithm>
+#include <limits>
+#include <set>
+#include <type_traits>
+#include <utility>
 
 #include "core/base/assert.h"
 #include "services/log/file_names.h"
@@ -26,6 +30,73 @@ Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_as(protocol:
     }
     TRY_ASSIGN(R rec, R::decode(r, version));
     return std::optional<MetadataRecord>(std::move(rec));
+}
+
+// What is wrong with a partition's replica set, ISR and leader taken together, or nullopt: no
+// replica twice, no negative broker id, the ISR within the replicas, the leader -1 or a replica.
+// (Kafka's own records never break these; a corrupt or hostile one might.)
+std::optional<std::string> replica_set_problem(const std::vector<int32_t>& replicas,
+                                               const std::vector<int32_t>& isr, int32_t leader) {
+    const std::set<int32_t> distinct(replicas.begin(), replicas.end());
+    if (distinct.size() != replicas.size()) {
+        return std::string("a replica listed twice");
+    }
+    if (!replicas.empty() && *distinct.begin() < 0) {
+        return std::string("a negative replica id");
+    }
+    if (std::set<int32_t>(isr.begin(), isr.end()).size() != isr.size()) {
+        return std::string("an ISR member listed twice");
+    }
+    for (int32_t r : isr) {
+        if (!distinct.contains(r)) {
+            return "ISR member " + std::to_string(r) + " is not a replica";
+        }
+    }
+    if (leader != no_leader && !distinct.contains(leader)) {
+        return "leader " + std::to_string(leader) + " is not a replica";
+    }
+    return std::nullopt;
+}
+
+std::string broker_record_name(const MetadataRecord& record) {
+    using namespace protocol::records;
+    return std::visit(
+        [](const auto& r) -> std::string {
+            using R = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<R, RegisterBrokerRecord>) {
+                return "RegisterBrokerRecord for broker " + std::to_string(r.broker_id_);
+            } else if constexpr (std::is_same_v<R, UnregisterBrokerRecord>) {
+                return "UnregisterBrokerRecord for broker " + std::to_string(r.broker_id_);
+            } else if constexpr (std::is_same_v<R, FenceBrokerRecord>) {
+                return "FenceBrokerRecord for broker " + std::to_string(r.id_);
+            } else if constexpr (std::is_same_v<R, UnfenceBrokerRecord>) {
+                return "UnfenceBrokerRecord for broker " + std::to_string(r.id_);
+            } else if constexpr (std::is_same_v<R, BrokerRegistrationChangeRecord>) {
+                return "BrokerRegistrationChangeRecord for broker " + std::to_string(r.broker_id_);
+            } else {
+                return "a record";
+            }
+        },
+        record);
+}
+
+// The broker id and epoch a Fence/Unfence/Unregister/RegistrationChange record names, or nullopt
+// for other kinds. These records act on one registration: the epoch must be the current one.
+std::optional<std::pair<int32_t, int64_t>> registration_named(const MetadataRecord& record) {
+    using namespace protocol::records;
+    if (const auto* u = std::get_if<UnregisterBrokerRecord>(&record)) {
+        return std::pair{u->broker_id_, u->broker_epoch_};
+    }
+    if (const auto* f = std::get_if<FenceBrokerRecord>(&record)) {
+        return std::pair{f->id_, f->epoch_};
+    }
+    if (const auto* f = std::get_if<UnfenceBrokerRecord>(&record)) {
+        return std::pair{f->id_, f->epoch_};
+    }
+    if (const auto* c = std::get_if<BrokerRegistrationChangeRecord>(&record)) {
+        return std::pair{c->broker_id_, c->broker_epoch_};
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -59,6 +130,22 @@ Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_rec
             return decode_as<RemoveTopicRecord>(r, version);
         case ProducerIdsRecord::record_type:
             return decode_as<ProducerIdsRecord>(r, version);
+        case RegisterBrokerRecord::record_type:
+            return decode_as<RegisterBrokerRecord>(r, version);
+        case UnregisterBrokerRecord::record_type:
+            return decode_as<UnregisterBrokerRecord>(r, version);
+        case FenceBrokerRecord::record_type:
+            return decode_as<FenceBrokerRecord>(r, version);
+        case UnfenceBrokerRecord::record_type:
+            return decode_as<UnfenceBrokerRecord>(r, version);
+        case BrokerRegistrationChangeRecord::record_type:
+            return decode_as<BrokerRegistrationChangeRecord>(r, version);
+        case PartitionChangeRecord::record_type:
+            return decode_as<PartitionChangeRecord>(r, version);
+        case FeatureLevelRecord::record_type:
+            return decode_as<FeatureLevelRecord>(r, version);
+        case NoOpRecord::record_type:
+            return decode_as<NoOpRecord>(r, version);
         default:
             return std::optional<MetadataRecord>();  // a kind this image does not track
     }
@@ -81,14 +168,105 @@ std::optional<std::string> MetadataImage::inconsistency(const MetadataRecord& re
             return "PartitionRecord " + std::to_string(p->partition_id_) +
                    ": its topic id names no topic";
         }
+        const std::string name = "PartitionRecord " + std::to_string(p->partition_id_) + " of '" +
+                                 names_by_id_.at(p->topic_id_) + "'";
         if (p->partition_id_ < 0) {
-            return "PartitionRecord " + std::to_string(p->partition_id_) + " of '" +
-                   names_by_id_.at(p->topic_id_) + "': a negative partition id";
+            return name + ": a negative partition id";
+        }
+        if (auto problem = replica_set_problem(p->replicas_, p->isr_, p->leader_)) {
+            return name + ": " + *problem;
         }
     } else if (const auto* rm = std::get_if<RemoveTopicRecord>(&record)) {
         if (!names_by_id_.contains(rm->topic_id_)) {
             return std::string("RemoveTopicRecord: its topic id names no topic");
         }
+    } else if (const auto* c = std::get_if<PartitionChangeRecord>(&record)) {
+        return partition_change_inconsistency(*c);
+    } else if (const auto* f = std::get_if<FeatureLevelRecord>(&record)) {
+        if (f->feature_level_ < 0) {
+            return "FeatureLevelRecord for '" + protocol::echo(f->name_) + "': a negative level";
+        }
+    } else {
+        return broker_inconsistency(record);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> MetadataImage::broker_inconsistency(const MetadataRecord& record) const {
+    using namespace protocol::records;
+    if (const auto* r = std::get_if<RegisterBrokerRecord>(&record)) {
+        if (r->broker_id_ < 0) {
+            return broker_record_name(record) + ": a negative broker id";
+        }
+        if (r->broker_epoch_ < 0) {
+            return broker_record_name(record) + ": a negative broker epoch";
+        }
+        // A broker epoch is the offset of the registration's record, so a re-registration always
+        // has a larger one; a smaller one would let a stale Fence/Unfence match again.
+        auto it = brokers_.find(r->broker_id_);
+        if (it != brokers_.end() && r->broker_epoch_ <= it->second.epoch) {
+            return broker_record_name(record) + ": broker epoch " +
+                   std::to_string(r->broker_epoch_) + " does not grow past " +
+                   std::to_string(it->second.epoch);
+        }
+        return std::nullopt;
+    }
+    const auto named = registration_named(record);
+    if (!named) {
+        return std::nullopt;  // ConfigRecord, ProducerIdsRecord, NoOpRecord: always acceptable
+    }
+    auto it = brokers_.find(named->first);
+    if (it == brokers_.end()) {
+        return broker_record_name(record) + ": no such broker is registered";
+    }
+    if (it->second.epoch != named->second) {
+        return broker_record_name(record) + ": broker epoch " + std::to_string(named->second) +
+               " is not the registered " + std::to_string(it->second.epoch);
+    }
+    if (const auto* c = std::get_if<BrokerRegistrationChangeRecord>(&record)) {
+        // Kafka's encodings: fenced -1 unfence / 0 no change / 1 fence; in_controlled_shutdown
+        // 0 no change / 1 entering controlled shutdown (leaving it takes a new registration).
+        if (c->fenced_ < -1 || c->fenced_ > 1) {
+            return broker_record_name(record) + ": fenced change " + std::to_string(c->fenced_) +
+                   " is not -1, 0 or 1";
+        }
+        if (c->in_controlled_shutdown_ < 0 || c->in_controlled_shutdown_ > 1) {
+            return broker_record_name(record) + ": in_controlled_shutdown change " +
+                   std::to_string(c->in_controlled_shutdown_) + " is not 0 or 1";
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> MetadataImage::partition_change_inconsistency(
+    const protocol::records::PartitionChangeRecord& c) const {
+    const std::string id = std::to_string(c.partition_id_);
+    auto topic = names_by_id_.find(c.topic_id_);
+    if (topic == names_by_id_.end()) {
+        return "PartitionChangeRecord for partition " + id + ": its topic id names no topic";
+    }
+    const std::string name = "PartitionChangeRecord for " + topic->second + "-" + id;
+    const PartitionState* ps = partition(c.topic_id_, c.partition_id_);
+    if (ps == nullptr) {
+        return name + ": no such partition";
+    }
+    if (c.leader_ < no_leader_change) {
+        return name + ": leader " + std::to_string(c.leader_) + " is below -2";
+    }
+    if (c.replicas_ && c.replicas_->empty()) {
+        return name + ": an empty replica set";
+    }
+    // Epochs are int32 on the wire; one at the maximum cannot be bumped.
+    constexpr int32_t epoch_max = std::numeric_limits<int32_t>::max();
+    if (ps->partition_epoch == epoch_max ||
+        (c.leader_ != no_leader_change && ps->leader_epoch == epoch_max)) {
+        return name + ": an epoch would overflow";
+    }
+    const auto& replicas = c.replicas_ ? *c.replicas_ : ps->replicas;
+    const auto& isr = c.isr_ ? *c.isr_ : ps->isr;
+    const int32_t leader = c.leader_ == no_leader_change ? ps->leader : c.leader_;
+    if (auto problem = replica_set_problem(replicas, isr, leader)) {
+        return name + ": " + *problem;
     }
     return std::nullopt;
 }
@@ -115,6 +293,23 @@ void MetadataImage::apply(const MetadataRecord& record) {
         ps.leader_epoch = p->leader_epoch_;
         ps.partition_epoch = p->partition_epoch_;
         topics_[it->second].partitions[p->partition_id_] = std::move(ps);
+    } else if (const auto* pc = std::get_if<PartitionChangeRecord>(&record)) {
+        // PartitionRegistration.merge: absent fields keep their value; any change bumps the
+        // partition epoch, a leader field other than -2 (even naming the same leader) bumps the
+        // leader epoch.
+        PartitionState* ps = mutable_partition(pc->topic_id_, pc->partition_id_);
+        ASSERT(ps != nullptr, "metadata log: change of an unknown partition");
+        if (pc->replicas_) {
+            ps->replicas = *pc->replicas_;
+        }
+        if (pc->isr_) {
+            ps->isr = *pc->isr_;
+        }
+        if (pc->leader_ != no_leader_change) {
+            ps->leader = pc->leader_;
+            ps->leader_epoch += 1;
+        }
+        ps->partition_epoch += 1;
     } else if (const auto* c = std::get_if<ConfigRecord>(&record)) {
         if (c->resource_type_ != config_resource_topic) {
             return;
@@ -136,20 +331,93 @@ void MetadataImage::apply(const MetadataRecord& record) {
     } else if (const auto* ids = std::get_if<ProducerIdsRecord>(&record)) {
         // Blocks only move forward; a record that would hand out ids again is ignored.
         next_producer_id_ = std::max(next_producer_id_, ids->next_producer_id_);
+    } else if (const auto* f = std::get_if<FeatureLevelRecord>(&record)) {
+        if (f->feature_level_ == 0) {
+            features_.erase(f->name_);  // level 0: the feature is not enabled
+        } else {
+            features_[f->name_] = f->feature_level_;
+        }
+    } else if (std::holds_alternative<NoOpRecord>(record)) {
+        // KRaft writes these to advance the log (and the high watermark) with no change.
+    } else {
+        apply_broker(record);
+    }
+}
+
+void MetadataImage::apply_broker(const MetadataRecord& record) {
+    using namespace protocol::records;
+    if (const auto* r = std::get_if<RegisterBrokerRecord>(&record)) {
+        // A re-registration (a restarted broker, a new incarnation) replaces the old one whole.
+        BrokerState b;
+        b.id = r->broker_id_;
+        b.incarnation_id = r->incarnation_id_;
+        b.epoch = r->broker_epoch_;
+        for (const auto& e : r->end_points_) {
+            b.endpoints.push_back({e.name_, e.host_, e.port_, e.security_protocol_});
+        }
+        b.rack = r->rack_;
+        b.fenced = r->fenced_;
+        b.in_controlled_shutdown = r->in_controlled_shutdown_;
+        brokers_[b.id] = std::move(b);
+        return;
+    }
+    const auto named = registration_named(record);
+    ASSERT(named.has_value(), "metadata image: a record kind apply() does not handle");
+    auto it = brokers_.find(named->first);
+    ASSERT(it != brokers_.end() && it->second.epoch == named->second,
+           "metadata log: a change to a registration that is not the current one");
+    BrokerState& b = it->second;
+    if (std::holds_alternative<UnregisterBrokerRecord>(record)) {
+        brokers_.erase(it);
+    } else if (std::holds_alternative<FenceBrokerRecord>(record)) {
+        b.fenced = true;
+    } else if (std::holds_alternative<UnfenceBrokerRecord>(record)) {
+        b.fenced = false;
+    } else if (const auto* c = std::get_if<BrokerRegistrationChangeRecord>(&record)) {
+        if (c->fenced_ != 0) {
+            b.fenced = c->fenced_ > 0;
+        }
+        if (c->in_controlled_shutdown_ == 1) {
+            b.in_controlled_shutdown = true;
+        }
     }
 }
 
 std::vector<MetadataRecord> MetadataImage::to_records() const {
     using namespace protocol::records;
     std::vector<MetadataRecord> out;
+    for (const auto& [name, level] : features_) {
+        FeatureLevelRecord f;
+        f.name_ = name;
+        f.feature_level_ = level;
+        out.emplace_back(std::move(f));
+    }
+    for (const auto& [id, b] : brokers_) {
+        RegisterBrokerRecord r;
+        r.broker_id_ = id;
+        r.incarnation_id_ = b.incarnation_id;
+        r.broker_epoch_ = b.epoch;
+        for (const auto& e : b.endpoints) {
+            RegisterBrokerRecord::BrokerEndpoint ep;
+            ep.name_ = e.name;
+            ep.host_ = e.host;
+            ep.port_ = e.port;
+            ep.security_protocol_ = e.security_protocol;
+            r.end_points_.push_back(std::move(ep));
+        }
+        r.rack_ = b.rack;
+        r.fenced_ = b.fenced;
+        r.in_controlled_shutdown_ = b.in_controlled_shutdown;
+        out.emplace_back(std::move(r));
+    }
     for (const auto& [name, t] : topics_) {
         TopicRecord tr;
         tr.name_ = name;
         tr.topic_id_ = t.id;
         out.emplace_back(std::move(tr));
-        for (const auto& [index, ps] : t.partitions) {
+        for (const auto& [id, ps] : t.partitions) {
             PartitionRecord pr;
-            pr.partition_id_ = index;
+            pr.partition_id_ = id;
             pr.topic_id_ = t.id;
             pr.replicas_ = ps.replicas;
             pr.isr_ = ps.isr;
@@ -159,12 +427,12 @@ std::vector<MetadataRecord> MetadataImage::to_records() const {
             out.emplace_back(std::move(pr));
         }
         for (const auto& [key, value] : t.configs) {
-            ConfigRecord cr;
-            cr.resource_type_ = config_resource_topic;
-            cr.resource_name_ = name;
-            cr.name_ = key;
-            cr.value_ = value;
-            out.emplace_back(std::move(cr));
+            ConfigRecord c;
+            c.resource_type_ = config_resource_topic;
+            c.resource_name_ = name;
+            c.name_ = key;
+            c.value_ = value;
+            out.emplace_back(std::move(c));
         }
     }
     if (next_producer_id_ > 0) {
@@ -183,6 +451,103 @@ const TopicState* MetadataImage::topic(const std::string& name) const {
 const TopicState* MetadataImage::topic(const Uuid& id) const {
     auto it = names_by_id_.find(id);
     return it == names_by_id_.end() ? nullptr : topic(it->second);
+}
+
+const PartitionState* MetadataImage::partition(const Uuid& topic_id, int32_t partition) const {
+    const TopicState* t = topic(topic_id);
+    if (t == nullptr) {
+        return nullptr;
+    }
+    auto it = t->partitions.find(partition);
+    return it == t->partitions.end() ? nullptr : &it->second;
+}
+
+PartitionState* MetadataImage::mutable_partition(const Uuid& topic_id, int32_t partition) {
+    return const_cast<PartitionState*>(std::as_const(*this).partition(topic_id, partition));
+}
+
+const BrokerState* MetadataImage::broker(int32_t id) const {
+    auto it = brokers_.find(id);
+    return it == brokers_.end() ? nullptr : &it->second;
+}
+
+std::vector<int32_t> MetadataImage::unfenced_brokers() const {
+    std::vector<int32_t> out;
+    for (const auto& [id, b] : brokers_) {
+        if (!b.fenced) {
+            out.push_back(id);
+        }
+    }
+    return out;
+}
+
+Bytes encode_metadata_entry(const std::vector<MetadataRecord>& records) {
+    ASSERT(records.size() <= limits::metadata_entry_records_max, "a metadata entry too large");
+    Bytes out;
+    protocol::Writer w(out);
+    w.write_int32(static_cast<int32_t>(records.size()));
+    for (const auto& r : records) {
+        const Bytes one = encode_metadata_record(r);
+        ASSERT(one.size() <= static_cast<size_t>(std::numeric_limits<int32_t>::max()),
+               "a metadata record too large");
+        w.write_int32(static_cast<int32_t>(one.size()));
+        w.write_raw(one);
+    }
+    return out;
+}
+
+Result<std::vector<MetadataRecord>, std::string> decode_metadata_entry(ByteSpan value) {
+    protocol::Reader r(value);
+    auto count = r.read_int32();
+    if (!count.ok()) {
+        return Err(std::string("metadata entry: no record count"));
+    }
+    // Each record takes at least its 4-byte length, which bounds the count by the input before
+    // anything is reserved for it.
+    if (*count < 0 || static_cast<uint32_t>(*count) > limits::metadata_entry_records_max ||
+        static_cast<size_t>(*count) > r.remaining() / 4) {
+        return Err("metadata entry: a record count of " + std::to_string(*count) +
+                   " that the entry cannot hold");
+    }
+    std::vector<MetadataRecord> out;
+    out.reserve(static_cast<size_t>(*count));
+    for (int32_t i = 0; i < *count; ++i) {
+        auto length = r.read_int32();
+        if (!length.ok() || *length < 0 || static_cast<size_t>(*length) > r.remaining()) {
+            return Err("metadata entry: record " + std::to_string(i) + " is truncated");
+        }
+        auto span = r.read_span(static_cast<size_t>(*length));
+        ASSERT(span.ok(), "read_span of a length checked against remaining()");
+        auto record = decode_metadata_record(*span);
+        if (!record.ok()) {
+            return Err("metadata entry: record " + std::to_string(i) + ": " +
+                       protocol::to_string(record.error()));
+        }
+        if (record->has_value()) {
+            out.push_back(std::move(**record));
+        }
+    }
+    if (r.remaining() != 0) {
+        return Err("metadata entry: " + std::to_string(r.remaining()) +
+                   " bytes after the last record");
+    }
+    return out;
+}
+
+Bytes encode_image_snapshot(const MetadataImage& image) {
+    return encode_metadata_entry(image.to_records());
+}
+
+Result<MetadataImage, std::string> decode_image_snapshot(ByteSpan value) {
+    TRY_ASSIGN(std::vector<MetadataRecord> records, decode_metadata_entry(value));
+    MetadataImage image;
+    for (size_t i = 0; i < records.size(); ++i) {
+        if (auto why = image.inconsistency(records[i])) {
+            return Err("image snapshot: record " + std::to_string(i) + ": " + *why);
+        }
+        image.apply(records[i]);
+    }
+    return image;
 }
 
 }  // namespace eddy::controller

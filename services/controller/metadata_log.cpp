@@ -14,49 +14,6 @@ const char* to_string(MetadataLogError e) {
     return "?";
 }
 
-Bytes encode_metadata_entry(const std::vector<MetadataRecord>& records) {
-    Bytes out;
-    protocol::Writer w(out);
-    w.write_uvarint(static_cast<uint32_t>(records.size()));
-    for (const MetadataRecord& r : records) {
-        const Bytes one = encode_metadata_record(r);
-        w.write_uvarint(static_cast<uint32_t>(one.size()));
-        out.insert(out.end(), one.begin(), one.end());
-    }
-    return out;
-}
-
-Result<std::vector<MetadataRecord>, std::string> decode_metadata_entry(ByteSpan entry) {
-    protocol::Reader r(entry);
-    auto count = r.read_uvarint();
-    if (!count.ok() || *count > limits::entry_records_max) {
-        return fail(std::string("bad record count"));
-    }
-    std::vector<MetadataRecord> out;
-    for (uint32_t i = 0; i < *count; ++i) {
-        auto size = r.read_uvarint();
-        if (!size.ok()) {
-            return fail("record " + std::to_string(i) + ": bad length");
-        }
-        auto bytes = r.read_span(*size);  // checks the length against what is left
-        if (!bytes.ok()) {
-            return fail("record " + std::to_string(i) + ": truncated");
-        }
-        auto m = decode_metadata_record(*bytes);
-        if (!m.ok()) {
-            return fail("record " + std::to_string(i) + " does not decode (" +
-                        protocol::to_string(m.error()) + ")");
-        }
-        if (*m) {
-            out.push_back(std::move(**m));
-        }
-    }
-    if (r.remaining() != 0) {
-        return fail(std::string("bytes after the last record"));
-    }
-    return out;
-}
-
 MetadataLog::MetadataLog(Env& env) : env_(env), changed_(env.scheduler) {}
 
 Result<void, MetadataLogError> MetadataLog::append(const std::vector<MetadataRecord>& records,
@@ -108,24 +65,17 @@ void MetadataLog::apply(int64_t base_offset, const std::vector<raft::Entry>& ent
 }
 
 Result<void, std::string> MetadataLog::load_snapshot(raft::SnapshotId id, ByteSpan image) {
-    auto records = decode_metadata_entry(image);
-    if (!records.ok()) {
-        return fail("the metadata snapshot does not decode: " + records.error());
+    auto decoded = decode_image_snapshot(image);
+    if (!decoded.ok()) {
+        return fail("the metadata snapshot does not load: " + decoded.error());
     }
-    MetadataImage fresh;
-    for (const MetadataRecord& m : *records) {
-        if (auto why = fresh.inconsistency(m)) {
-            return fail("the metadata snapshot is inconsistent: " + *why);
-        }
-        fresh.apply(m);
-    }
-    image_ = std::move(fresh);
+    image_ = std::move(decoded).value();
     applied_offset_ = id.end_offset;
     changed();
     return {};
 }
 
-Bytes MetadataLog::snapshot_image() const { return encode_metadata_entry(image_.to_records()); }
+Bytes MetadataLog::snapshot_image() const { return encode_image_snapshot(image_); }
 
 void MetadataLog::damaged(std::string what) {
     env_.log.error("%s (skipped)", what.c_str());

@@ -2,7 +2,7 @@
 // components see it. The log itself is the controller quorum's Raft log (services/raft:
 // QuorumDriver on a RaftLog); this class is the application the quorum drives: every committed
 // entry is a batch of Kafka metadata records (records/metadata/*.json, framed by
-// encode_metadata_entry), applied in log order to the node's MetadataImage. Nothing else changes
+// encode_metadata_entry in metadata_image.h), applied in log order to the node's MetadataImage. Nothing else changes
 // the image, on any node: the active controller's own writes reach its image the same way, once
 // committed.
 //
@@ -30,24 +30,12 @@
 
 namespace eddy::controller {
 
-namespace limits {
-// Records in one metadata entry (one controller write; a CreateTopics of 10,000 partitions is
-// about that many records).
-inline constexpr uint64_t entry_records_max = 1 << 20;
-}  // namespace limits
-
 enum class MetadataLogError : uint8_t {
     not_controller,  // this node does not lead the quorum (NOT_CONTROLLER)
     timed_out,       // not committed in time; it may still commit (REQUEST_TIMED_OUT)
     stopped,         // the node is shutting down
 };
 const char* to_string(MetadataLogError e);
-
-// One entry's bytes: uvarint record count, then each record as uvarint length + its Kafka
-// framing (encode_metadata_record).
-Bytes encode_metadata_entry(const std::vector<MetadataRecord>& records);
-// The records of an entry; kinds this build does not know are skipped. One line on damage.
-Result<std::vector<MetadataRecord>, std::string> decode_metadata_entry(ByteSpan entry);
 
 class MetadataLog final : public raft::QuorumApplication {
 public:

@@ -1,20 +1,16 @@
 // The metadata image: records applied in order give topics, partitions and configs; the record
 // framing (frame version, type, version, body) round-trips; unknown record types are skipped.
+#include "services/controller/metadata_image.h"
+
 #include <doctest/doctest.h>
 
-#include "services/controller/metadata_image.h"
+#include "tests/unit/controller/image_fixtures.h"
 
 using namespace eddy;
 using namespace eddy::controller;
 using namespace eddy::protocol::records;
 
-namespace {
-Uuid id_of(uint8_t b) {
-    Uuid u{};
-    u.bytes_.fill(b);
-    return u;
-}
-}  // namespace
+using eddy::controller::testing::id_of;
 
 TEST_CASE("metadata image: create, configure and remove a topic") {
     MetadataImage image;
