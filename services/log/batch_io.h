@@ -83,7 +83,9 @@ class BatchScanner {
 public:
     // Scans [start, end) of `file`; batch offsets must be >= `base_min`, and every offset must be
     // below base_min's segment base + 2^31 (`relative_base`, for the u32 index entries).
-    // `verify_crc` false checks framing and offsets only (index rebuilds of trusted data).
+    // `verify_crc` false checks framing and offsets only: a transient flip in a field that the
+    // CRC alone covers (LastOffsetDelta, timestamps, producer fields) then passes as data. Only
+    // for a caller that confirms the headers it uses some other way.
     BatchScanner(File& file, uint64_t start, uint64_t end, Offset base_min, Offset relative_base,
                  bool verify_crc, size_t chunk_bytes = limits::scan_chunk_bytes);
 

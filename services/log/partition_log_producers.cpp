@@ -74,9 +74,13 @@ Result<void, LogError> PartitionLog::load_producer_state() {
 Result<void, LogError> PartitionLog::scan_producers_from(Offset from) {
     for (auto seg = floor_segment(from); seg != nullptr; seg = segment_after(seg->base_offset())) {
         const uint64_t start = seg->base_offset() >= from ? 0 : seg->scan_start_for(from);
-        // Recovery checked these bytes already: framing and offsets are enough here.
+        // CRCs checked although recovery checked these bytes already: what is stored is sound,
+        // but a read may flip a bit, and framing and offsets alone take a flipped LastOffsetDelta
+        // or producer field as data (a LastOffsetDelta grown past the next batch's base then
+        // makes that intact batch fail on every re-read, "torn": a truncation failed with
+        // corrupt_data). A failed CRC makes the scanner read the batch again.
         BatchScanner scanner(seg->log_file(), start, seg->size(), seg->base_offset(),
-                             seg->base_offset(), /*verify_crc=*/false);
+                             seg->base_offset(), /*verify_crc=*/true);
         while (true) {
             auto item = scanner.next();
             if (!item.ok()) {

@@ -67,7 +67,11 @@ public:
     public:
         CountingFile(std::unique_ptr<File> f, CountingDisk& d) : f_(std::move(f)), d_(d) {}
         Result<size_t, DiskError> read_at(uint64_t o, MutableByteSpan b) override {
-            return f_->read_at(o, b);
+            auto n = f_->read_at(o, b);
+            if (n.ok() && d_.after_read) {
+                d_.after_read(o, b.first(*n));
+            }
+            return n;
         }
         Result<void, DiskError> write_at(uint64_t o, ByteSpan b) override {
             ++d_.writes;
@@ -126,6 +130,9 @@ public:
     // Called before every call that changes the disk (create, write, truncate, sync, rename,
     // remove, mkdir, rmdir, directory sync): the crash-at-every-step tests crash the node there.
     std::function<void()> before_mutation;
+    // Called with the bytes every successful read returned, which it may change: a targeted,
+    // transient read fault (the stored data stays intact), where SimDisk's flips are random.
+    std::function<void(uint64_t offset, MutableByteSpan got)> after_read;
     void mutating() {
         ++mutations;
         if (before_mutation) {

@@ -262,6 +262,75 @@ TEST_CASE("log: truncate_to across segments fixes indexes and survives restart")
     });
 }
 
+TEST_CASE("log: truncate_to sees through a bit flipped in a header read by the producer scan") {
+    // Regression (the log-vs-model property failed ~1 run in 13): truncate_to rebuilds the
+    // idempotent producers' state by scanning the batch headers from the log start. That scan
+    // did not check CRCs, so one read that flipped a bit in a header was taken as data: a
+    // LastOffsetDelta grown by 2^27 made the next, intact batch look out of order on every read
+    // ("torn"), and truncate_to failed with corrupt_data on an undamaged log; a flipped
+    // BaseSequence went silently into the producer state. Each flip happens on one read only.
+    auto idempotent = [](int32_t seq, int records) {
+        record::BatchBuilderOptions o;
+        o.producer_id = ProducerId(7);
+        o.producer_epoch = ProducerEpoch(0);
+        o.base_sequence = seq;
+        record::RecordBatchBuilder b(o);
+        for (int i = 0; i < records; ++i) {
+            b.append(record::TimestampMs(1000 + i), std::nullopt, as_bytes(std::string("v")));
+        }
+        return b.build();
+    };
+    size_t field = 0;
+    std::byte mask{};
+    SUBCASE("LastOffsetDelta") {
+        field = record::layout::last_offset_delta;  // most significant byte: delta 1 -> 2^27 + 1
+        mask = std::byte{0x08};
+    }
+    SUBCASE("BaseSequence") {
+        field = record::layout::base_sequence + 3;  // sequence 0 -> 1
+        mask = std::byte{0x01};
+    }
+    LogRig rig;
+    LogConfig config;
+    config.index_interval_bytes = 0;  // every batch indexed: the cut is found without reading 0
+    rig.open(manager_options(config));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        Bytes first = idempotent(0, 2);  // offsets 0-1
+        must_append(log, first);
+        for (int32_t seq : {2, 3}) {  // offsets 2 and 3
+            Bytes b = idempotent(seq, 1);
+            must_append(log, b);
+        }
+        int flips = 0;
+        rig.counting.after_read = [&](uint64_t offset, MutableByteSpan got) {
+            // The producer scan's first read of the segment, holding the first batch's header.
+            if (flips == 0 && offset == 0 && got.size() > record::layout::header_bytes &&
+                static_cast<int8_t>(got[record::layout::magic]) == record::magic_v2) {
+                got[field] ^= mask;
+                ++flips;
+            }
+        };
+        auto truncated = log.truncate_to(Offset(3));
+        rig.counting.after_read = nullptr;
+        CHECK(flips == 1);
+        REQUIRE(truncated.ok());
+        CHECK(!log.offline());
+        CHECK(log.log_end_offset() == Offset(3));
+        // The producer state is the log's: a retry of the first batch is answered with its
+        // offsets, and the next sequence is accepted where the log ends.
+        Bytes retry = idempotent(0, 2);
+        AppendInfo again = must_append(log, retry);
+        CHECK(again.duplicate);
+        CHECK(again.base_offset == Offset(0));
+        CHECK(again.last_offset == Offset(1));
+        Bytes next = idempotent(3, 1);
+        AppendInfo appended = must_append(log, next);
+        CHECK(!appended.duplicate);
+        CHECK(appended.base_offset == Offset(3));
+    });
+}
+
 TEST_CASE("log: offset_for_timestamp finds the first record at or after the target") {
     LogRig rig;
     rig.open(manager_options(small_segments(3000)));
