@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/protocol/wire.h"
+#include "services/controller/placement.h"
 #include "services/log/file_names.h"
 
 namespace eddy::controller {
@@ -71,24 +72,36 @@ Uuid Controller::new_topic_id() {
     }
 }
 
-protocol::records::PartitionRecord Controller::partition_record(const Uuid& topic,
-                                                                int32_t partition) const {
+protocol::records::PartitionRecord Controller::partition_record(
+    const Uuid& topic, int32_t partition, const std::vector<int32_t>& replicas) const {
     protocol::records::PartitionRecord p;
     p.partition_id_ = partition;
     p.topic_id_ = topic;
-    p.replicas_ = {options_.node_id};
-    p.isr_ = {options_.node_id};
-    p.leader_ = options_.node_id;
+    p.replicas_ = replicas;
+    // Every replica starts in sync (the log is empty); the preferred replica leads.
+    p.isr_ = replicas;
+    p.leader_ = replicas.front();
     p.leader_epoch_ = 0;
     p.partition_epoch_ = 0;
     return p;
 }
 
 ApiError Controller::check_replicas(const std::vector<int32_t>& replicas) const {
-    if (replicas.size() != 1 || replicas[0] != options_.node_id) {
-        return ApiError::of(e::invalid_replica_assignment,
-                            "this cluster has one broker: every partition's replicas must be [" +
-                                std::to_string(options_.node_id) + "]");
+    if (replicas.empty()) {
+        return ApiError::of(e::invalid_replica_assignment, "a partition needs at least one replica");
+    }
+    std::set<int32_t> seen;
+    for (int32_t id : replicas) {
+        if (!seen.insert(id).second) {
+            return ApiError::of(e::invalid_replica_assignment,
+                                "broker " + std::to_string(id) + " is named twice");
+        }
+        const BrokerState* b = image().broker(id);
+        if (b == nullptr || b->fenced) {
+            return ApiError::of(e::invalid_replica_assignment,
+                                "broker " + std::to_string(id) +
+                                    " is not a registered, unfenced broker");
+        }
     }
     return {};
 }
@@ -157,10 +170,14 @@ CreatedTopic Controller::create_topic(const NewTopic& t, bool validate_only) {
                                      std::to_string(limits::partitions_per_topic_max));
         return out;
     }
-    if (rf != 1) {
-        out.error = ApiError::of(e::invalid_replication_factor,
-                                 "replication factor must be 1: this cluster has one broker");
-        return out;
+    std::vector<std::vector<int32_t>> replicas = t.assignments;
+    if (replicas.empty()) {
+        Placement placed = place_replicas(usable_brokers(image()), partitions, rf, 0, env_.random);
+        if (!placed.error.ok()) {
+            out.error = placed.error;
+            return out;
+        }
+        replicas = std::move(placed.replicas);
     }
     out.error = check_configs(t.configs);
     if (!out.error.ok()) {
@@ -188,7 +205,7 @@ CreatedTopic Controller::create_topic(const NewTopic& t, bool validate_only) {
         }
     }
     for (int32_t p = 0; p < partitions; ++p) {
-        records.emplace_back(partition_record(tr.topic_id_, p));
+        records.emplace_back(partition_record(tr.topic_id_, p, replicas[static_cast<size_t>(p)]));
     }
     out.error = commit(records);
     env_.log.info("controller: created topic %s with %d partitions", t.name.c_str(), partitions);
@@ -243,12 +260,28 @@ ApiError Controller::create_partitions(
             }
         }
     }
+    std::vector<std::vector<int32_t>> replicas;
+    if (assignments && !assignments->empty()) {
+        replicas = *assignments;
+    } else {
+        // New partitions get the topic's replication factor (that of partition 0).
+        const auto rf = t->partitions.empty()
+                            ? options_.default_replication_factor
+                            : static_cast<int16_t>(t->partitions.begin()->second.replicas.size());
+        Placement placed =
+            place_replicas(usable_brokers(image()), count - current, rf, current, env_.random);
+        if (!placed.error.ok()) {
+            return placed.error;
+        }
+        replicas = std::move(placed.replicas);
+    }
     if (validate_only) {
         return {};
     }
     std::vector<MetadataRecord> records;
     for (int32_t p = current; p < count; ++p) {
-        records.emplace_back(partition_record(t->id, p));
+        records.emplace_back(
+            partition_record(t->id, p, replicas[static_cast<size_t>(p - current)]));
     }
     return commit(records);
 }

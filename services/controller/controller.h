@@ -97,7 +97,8 @@ private:
     ApiError check_configs(const std::vector<ConfigChange>& configs) const;
     ApiError commit(const std::vector<MetadataRecord>& records);
     Uuid new_topic_id();
-    protocol::records::PartitionRecord partition_record(const Uuid& topic, int32_t partition) const;
+    protocol::records::PartitionRecord partition_record(const Uuid& topic, int32_t partition,
+                                                        const std::vector<int32_t>& replicas) const;
 
     Env& env_;
     ControllerOptions options_;
