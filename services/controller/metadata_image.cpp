@@ -397,14 +397,7 @@ std::vector<MetadataRecord> MetadataImage::to_records() const {
         r.broker_id_ = id;
         r.incarnation_id_ = b.incarnation_id;
         r.broker_epoch_ = b.epoch;
-        for (const auto& e : b.endpoints) {
-            RegisterBrokerRecord::BrokerEndpoint ep;
-            ep.name_ = e.name;
-            ep.host_ = e.host;
-            ep.port_ = e.port;
-            ep.security_protocol_ = e.security_protocol;
-            r.end_points_.push_back(std::move(ep));
-        }
+        r.end_points_ = endpoint_records(b.endpoints);
         r.rack_ = b.rack;
         r.fenced_ = b.fenced;
         r.in_controlled_shutdown_ = b.in_controlled_shutdown;
@@ -477,6 +470,20 @@ std::vector<int32_t> MetadataImage::unfenced_brokers() const {
         if (!b.fenced) {
             out.push_back(id);
         }
+    }
+    return out;
+}
+
+std::vector<protocol::records::RegisterBrokerRecord::BrokerEndpoint> endpoint_records(
+    const std::vector<BrokerEndpoint>& endpoints) {
+    std::vector<protocol::records::RegisterBrokerRecord::BrokerEndpoint> out;
+    for (const auto& e : endpoints) {
+        protocol::records::RegisterBrokerRecord::BrokerEndpoint ep;
+        ep.name_ = e.name;
+        ep.host_ = e.host;
+        ep.port_ = e.port;
+        ep.security_protocol_ = e.security_protocol;
+        out.push_back(std::move(ep));
     }
     return out;
 }

@@ -91,6 +91,10 @@ struct BrokerState {
     bool operator==(const BrokerState&) const = default;
 };
 
+// The listeners as RegisterBrokerRecord writes them.
+std::vector<protocol::records::RegisterBrokerRecord::BrokerEndpoint> endpoint_records(
+    const std::vector<BrokerEndpoint>& endpoints);
+
 // One metadata record, any of the kinds the image understands.
 using MetadataRecord =
     std::variant<protocol::records::TopicRecord, protocol::records::PartitionRecord,

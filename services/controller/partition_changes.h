@@ -1,0 +1,45 @@
+// Partition leadership when brokers come and go, as KRaft's PartitionChangeBuilder does it without
+// ELR: the PartitionChangeRecords that take a broker out of every ISR and leadership (it was
+// fenced, its session expired, it re-registered, it is shutting down), and those that give a
+// leader back to leaderless partitions once an ISR member is usable again.
+//
+// A leader is elected from the ISR only (no unclean election), in replica order (the preferred
+// replica first), among the brokers that may lead: registered, unfenced, not in controlled
+// shutdown. An ISR never becomes empty: when the broker leaving is the last member it stays, with
+// no leader, as Kafka keeps the last ISR member so that it alone can lead again when it returns.
+//
+// The records are computed against `image` and are consistent with it when applied in order; they
+// never name a leader outside the ISR or a broker that may not lead. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "services/controller/metadata_image.h"
+
+namespace eddy::controller {
+
+// Who may lead, beyond what the image says: `gone` may not (it is being fenced or shut down in
+// the same batch), `back` may (it is being unfenced in the same batch).
+struct LeaderEligibility {
+    std::optional<int32_t> gone;
+    std::optional<int32_t> back;
+
+    bool may_lead(const MetadataImage& image, int32_t broker) const;
+};
+
+// Changes that remove `broker` from every ISR it is in and from every leadership it holds,
+// electing new leaders from what remains of the ISR.
+std::vector<protocol::records::PartitionChangeRecord> remove_from_partitions(
+    const MetadataImage& image, int32_t broker);
+
+// Changes that give a leader to every leaderless partition with an ISR member that may lead
+// (with `eligibility` applied on top of the image).
+std::vector<protocol::records::PartitionChangeRecord> elect_leaders(
+    const MetadataImage& image, const LeaderEligibility& eligibility = {});
+
+// The partitions `broker` leads, counted.
+size_t partitions_led(const MetadataImage& image, int32_t broker);
+
+}  // namespace eddy::controller
