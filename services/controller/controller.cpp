@@ -37,6 +37,64 @@ ApiError Controller::commit(const std::vector<MetadataRecord>& records) {
     return ApiError::of(e::unknown_server_error, to_string(r.error()));
 }
 
+BrokerHeartbeats& Controller::heartbeats() {
+    const int32_t epoch = log_.quorum().epoch();
+    if (!heartbeats_ || heartbeats_epoch_ != epoch) {
+        heartbeats_ = std::make_unique<BrokerHeartbeats>(options_.heartbeats);
+        heartbeats_epoch_ = epoch;
+    }
+    return *heartbeats_;
+}
+
+RegistrationOutcome Controller::register_broker(const BrokerRegistration& request) {
+    LockGuard guard(mutex_);
+    RegistrationOutcome out;
+    if (!log_.quorum().is_leader()) {
+        out.error = ApiError::of(e::not_controller, "this node is not the active controller");
+        return out;
+    }
+    out = heartbeats().register_broker(request, image(), log_.quorum().end_offset(),
+                                       env_.clock.now());
+    if (out.error.ok()) {
+        out.error = commit(out.records);
+        if (out.error.ok()) {
+            env_.log.info("controller: broker %d registered (epoch %lld)", request.broker_id,
+                          static_cast<long long>(out.broker_epoch));
+        }
+    }
+    return out;
+}
+
+HeartbeatOutcome Controller::broker_heartbeat(const BrokerHeartbeat& request) {
+    LockGuard guard(mutex_);
+    HeartbeatOutcome out;
+    if (!log_.quorum().is_leader()) {
+        out.error = e::not_controller;
+        return out;
+    }
+    out = heartbeats().heartbeat(request, image(), env_.clock.now(),
+                                 Offset(log_.quorum().high_watermark()));
+    if (out.error == e::none && !out.records.empty()) {
+        if (ApiError err = commit(out.records); !err.ok()) {
+            out.error = err.code;
+        }
+    }
+    return out;
+}
+
+void Controller::expire_brokers() {
+    LockGuard guard(mutex_);
+    if (!log_.quorum().is_leader()) {
+        return;
+    }
+    const auto records = heartbeats().expire(image(), env_.clock.now());
+    if (!records.empty()) {
+        env_.log.info("controller: fencing brokers whose session expired (%zu records)",
+                      records.size());
+        (void)commit(records);
+    }
+}
+
 Result<int64_t, ApiError> Controller::allocate_producer_ids(int32_t broker, int32_t count) {
     ASSERT(count > 0);
     LockGuard guard(mutex_);

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "core/env/env.h"
 #include "core/fiber/sync.h"
 #include "services/controller/api_error.h"
+#include "services/controller/broker_heartbeats.h"
 #include "services/controller/metadata_image.h"
 #include "services/controller/metadata_log.h"
 
@@ -39,6 +41,7 @@ struct ControllerOptions {
     int32_t default_partitions = 1;          // num.partitions
     int16_t default_replication_factor = 1;  // default.replication.factor
     bool delete_topic_enable = true;         // delete.topic.enable
+    BrokerHeartbeatOptions heartbeats;  // broker.session.timeout.ms
     // How long a write may wait for the quorum to commit it before REQUEST_TIMED_OUT.
     Duration write_timeout = Duration::seconds(30);
 };
@@ -88,6 +91,14 @@ public:
     ApiError alter_topic_configs(const std::string& name, const std::vector<ConfigChange>& changes,
                                  bool replace, bool validate_only);
 
+    // Broker lifecycle (broker_heartbeats.h): the outcome is answered once its records are
+    // committed. NOT_CONTROLLER unless this node leads the quorum. Suspend.
+    RegistrationOutcome register_broker(const BrokerRegistration& request);
+    HeartbeatOutcome broker_heartbeat(const BrokerHeartbeat& request);
+    // Fences brokers whose session expired (and moves their leadership). The active controller
+    // calls it periodically; a no-op elsewhere. Suspends.
+    void expire_brokers();
+
     // Reserves `count` producer ids for `broker` (Kafka's AllocateProducerIds): the block
     // [first, first + count), never handed out again, even after a restart. Suspends.
     Result<int64_t, ApiError> allocate_producer_ids(int32_t broker, int32_t count);
@@ -104,7 +115,12 @@ private:
     ControllerOptions options_;
     MetadataLog& log_;
     ConfigValidator validator_;
+    // A controller that has just become active starts every broker's session afresh.
+    BrokerHeartbeats& heartbeats();
+
     Mutex mutex_;
+    std::unique_ptr<BrokerHeartbeats> heartbeats_;
+    int32_t heartbeats_epoch_ = -1;  // the quorum epoch heartbeats_ belongs to
 };
 
 }  // namespace eddy::controller
