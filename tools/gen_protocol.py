@@ -3,7 +3,9 @@
 
 Usage: python3 tools/gen_protocol.py /path/to/shared/kafka-protocol [--out core/protocol/generated]
 
-Reads <spec>/messages/*.json and <spec>/records/**/*.json and writes C++ into
+Reads <spec>/messages/*.json and <spec>/records/**/*.json (a file of the same name in
+tools/kafka-protocol-overlay/messages/ replaces the spec's: newer upstream versions taken ahead of
+the spec snapshot, see the README there) and writes C++ into
 core/protocol/generated/ (the output is committed, so the build never needs the specs):
 
   api_keys.h/.cpp            ApiKey enum, the table of every API (versions, first flexible
@@ -1084,13 +1086,22 @@ def main():
     ap.add_argument("spec_dir", help="the kafka-protocol folder (with messages/ and records/)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                                    "core", "protocol", "generated"))
+    ap.add_argument("--overlay", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                       "kafka-protocol-overlay"),
+                    help="a folder whose messages/*.json replace the spec's files of the same name")
     ap.add_argument("--keys-per-codec-file", type=int, default=10)
     ap.add_argument("--keys-per-random-file", type=int, default=25)
     args = ap.parse_args()
     out_dir = os.path.normpath(args.out)
 
     messages, records = {}, []
-    for path in sorted(glob.glob(os.path.join(args.spec_dir, "messages", "*.json"))):
+    message_paths = {os.path.basename(p): p
+                     for p in glob.glob(os.path.join(args.spec_dir, "messages", "*.json"))}
+    for path in glob.glob(os.path.join(args.overlay, "messages", "*.json")):
+        if os.path.basename(path) not in message_paths:
+            fatal(f"{path}: overlays no file of the spec")
+        message_paths[os.path.basename(path)] = path
+    for _, path in sorted(message_paths.items()):
         spec = Spec(path, load_json(path))
         if spec.kind in ("request", "response", "header"):
             messages[spec.name] = spec

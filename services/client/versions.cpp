@@ -38,6 +38,14 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::heartbeat, {0, 4}},
         {ApiKey::leave_group, {0, 5}},  // v3: members by batch
         {ApiKey::init_producer_id, {0, 4}},
+        // The controller quorum (services/raft/raft_wire.h) and broker registration.
+        {ApiKey::vote, {0, 2}},  // v2: pre-vote (KIP-996)
+        {ApiKey::begin_quorum_epoch, {0, 1}},
+        {ApiKey::end_quorum_epoch, {0, 1}},
+        {ApiKey::fetch_snapshot, {0, 1}},
+        {ApiKey::describe_quorum, {0, 2}},
+        {ApiKey::broker_registration, {0, 4}},
+        {ApiKey::broker_heartbeat, {0, 1}},
     };
     VersionRange r;
     bool found = false;

@@ -5,8 +5,8 @@
 #include <charconv>
 
 #include "core/record/crc32c.h"
-#include "core/record/record_batch_builder.h"
 #include "services/log/checkpoint.h"
+#include "services/raft/entry_batch.h"
 
 namespace eddy::raft {
 namespace {
@@ -276,9 +276,8 @@ Result<Offset, RaftLogError> RaftLog::append(LeaderEpoch epoch, const std::vecto
     Bytes batches;
     const record::TimestampMs now(env_.clock.wall_now().to_millis());
     for (const Bytes& e : entries) {
-        record::RecordBatchBuilder b(record::BatchBuilderOptions{});
-        b.append(now, std::nullopt, ByteSpan(e));
-        const Bytes batch = b.build();
+        // The log assigns the offsets; the epoch is stamped again by the leader-mode append.
+        const Bytes batch = encode_entry_batch(Offset(0), epoch, ByteSpan(e), now);
         batches.insert(batches.end(), batch.begin(), batch.end());
     }
     const Offset first = log_->log_end_offset();
@@ -331,20 +330,14 @@ Result<std::vector<RaftEntry>, RaftLogError> RaftLog::read(Offset from, uint64_t
     }
     std::vector<RaftEntry> out;
     for (const auto& batch : *batches) {
-        auto records = record::BatchRecords::open(batch);
-        if (!records.ok()) {
-            return fail(RaftLogError::damaged);
-        }
-        auto all = records->decode_all();
-        if (!all.ok() || all->size() != 1 || !(*all)[0].value) {
-            return fail(RaftLogError::damaged);
-        }
         if (batch.base_offset() < from) {
             continue;
         }
-        const ByteSpan v = *(*all)[0].value;
-        out.push_back(RaftEntry{batch.base_offset(), batch.partition_leader_epoch(),
-                                Bytes(v.begin(), v.end())});
+        auto entry = decode_entry_batch(batch);
+        if (!entry.ok()) {
+            return fail(RaftLogError::damaged);
+        }
+        out.push_back(std::move(entry).value());
     }
     return out;
 }

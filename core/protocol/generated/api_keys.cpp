@@ -64,7 +64,7 @@ constexpr std::array<ApiInfo, 88> api_table{{
     ApiInfo{ApiKey::alter_client_quotas, "AlterClientQuotas", 0, 1, 1, false, listener_zk_broker | listener_broker | listener_controller},
     ApiInfo{ApiKey::describe_user_scram_credentials, "DescribeUserScramCredentials", 0, 0, 0, false, listener_zk_broker | listener_broker | listener_controller},
     ApiInfo{ApiKey::alter_user_scram_credentials, "AlterUserScramCredentials", 0, 0, 0, false, listener_zk_broker | listener_broker | listener_controller},
-    ApiInfo{ApiKey::vote, "Vote", 0, 1, 0, false, listener_controller},
+    ApiInfo{ApiKey::vote, "Vote", 0, 2, 0, false, listener_controller},
     ApiInfo{ApiKey::begin_quorum_epoch, "BeginQuorumEpoch", 0, 1, 1, false, listener_controller},
     ApiInfo{ApiKey::end_quorum_epoch, "EndQuorumEpoch", 0, 1, 1, false, listener_controller},
     ApiInfo{ApiKey::describe_quorum, "DescribeQuorum", 0, 2, 0, false, listener_broker | listener_controller},

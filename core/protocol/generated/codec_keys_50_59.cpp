@@ -356,6 +356,9 @@ void PartitionData::encode(Writer& w, int16_t version) const {
     }
     w.write_int32(last_offset_epoch_);
     w.write_int64(last_offset_);
+    if (version >= 2) {
+        w.write_bool(pre_vote_);
+    }
     if (flexible) {
         w.write_uvarint(0);
     }
@@ -376,6 +379,9 @@ Result<PartitionData, DecodeError> PartitionData::decode(Reader& r, int16_t vers
     }
     TRY_ASSIGN(m.last_offset_epoch_, r.read_int32());
     TRY_ASSIGN(m.last_offset_, r.read_int64());
+    if (version >= 2) {
+        TRY_ASSIGN(m.pre_vote_, r.read_bool());
+    }
     if (flexible) {
         TRY_VOID(r.skip_tagged_fields());
     }
@@ -417,7 +423,7 @@ Result<TopicData, DecodeError> TopicData::decode(Reader& r, int16_t version) {
 }  // namespace vote_request_structs
 
 void VoteRequest::encode(Writer& w, int16_t version) const {
-    ASSERT(version >= 0 && version <= 1, "VoteRequest: version outside validVersions");
+    ASSERT(version >= 0 && version <= 2, "VoteRequest: version outside validVersions");
     [[maybe_unused]] const bool flexible = true;
     w.write_nullable_string(cluster_id_, flexible);
     if (version >= 1) {
@@ -433,7 +439,7 @@ void VoteRequest::encode(Writer& w, int16_t version) const {
 }
 
 Result<VoteRequest, DecodeError> VoteRequest::decode(Reader& r, int16_t version) {
-    if (version < 0 || version > 1) {
+    if (version < 0 || version > 2) {
         return fail(DecodeError::unsupported_version);
     }
     [[maybe_unused]] const bool flexible = true;
@@ -557,7 +563,7 @@ Result<NodeEndpoint, DecodeError> NodeEndpoint::decode(Reader& r, int16_t versio
 }  // namespace vote_response_structs
 
 void VoteResponse::encode(Writer& w, int16_t version) const {
-    ASSERT(version >= 0 && version <= 1, "VoteResponse: version outside validVersions");
+    ASSERT(version >= 0 && version <= 2, "VoteResponse: version outside validVersions");
     [[maybe_unused]] const bool flexible = true;
     w.write_int16(error_code_);
     w.write_array_length(topics_.size(), flexible);
@@ -580,7 +586,7 @@ void VoteResponse::encode(Writer& w, int16_t version) const {
 }
 
 Result<VoteResponse, DecodeError> VoteResponse::decode(Reader& r, int16_t version) {
-    if (version < 0 || version > 1) {
+    if (version < 0 || version > 2) {
         return fail(DecodeError::unsupported_version);
     }
     [[maybe_unused]] const bool flexible = true;

@@ -171,6 +171,9 @@ void randomize(PartitionData& m, Rng& rng, int16_t version) {
     }
     m.last_offset_epoch_ = random_int32(rng);
     m.last_offset_ = random_int64(rng);
+    if (version >= 2) {
+        m.pre_vote_ = random_bool(rng);
+    }
 }
 
 void randomize(TopicData& m, Rng& rng, int16_t version) {

@@ -33,6 +33,8 @@ struct PartitionData {
     int32_t last_offset_epoch_{};
     // The offset of the last record written to the metadata log (versions 0+)
     int64_t last_offset_{};
+    // Whether the request is a PreVote request (not persisted) or not. (versions 2+)
+    bool pre_vote_{};
 
     bool operator==(const PartitionData&) const = default;
     void encode(Writer& w, int16_t version) const;
@@ -54,11 +56,11 @@ void randomize(TopicData& m, Rng& rng, int16_t version);
 
 }  // namespace vote_request_structs
 
-// VoteRequest: versions 0-1, flexible 0+.
+// VoteRequest: versions 0-2, flexible 0+.
 struct VoteRequest {
     static constexpr ApiKey api_key = ApiKey::vote;
     static constexpr int16_t min_version = 0;
-    static constexpr int16_t max_version = 1;
+    static constexpr int16_t max_version = 2;
 
     using PartitionData = vote_request_structs::PartitionData;
     using TopicData = vote_request_structs::TopicData;
@@ -125,11 +127,11 @@ void randomize(NodeEndpoint& m, Rng& rng, int16_t version);
 
 }  // namespace vote_response_structs
 
-// VoteResponse: versions 0-1, flexible 0+.
+// VoteResponse: versions 0-2, flexible 0+.
 struct VoteResponse {
     static constexpr ApiKey api_key = ApiKey::vote;
     static constexpr int16_t min_version = 0;
-    static constexpr int16_t max_version = 1;
+    static constexpr int16_t max_version = 2;
 
     using PartitionData = vote_response_structs::PartitionData;
     using TopicData = vote_response_structs::TopicData;
