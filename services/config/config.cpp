@@ -191,8 +191,8 @@ const std::vector<KeyDef>& broker_keys() {
          "Committed offsets of empty groups are kept this long"},
         {"offsets.topic.num.partitions", T::int32, "50", 1, 1000,
          "Partitions of __consumer_offsets"},
-        {"offsets.topic.replication.factor", T::int32, "1", 1, 32767,
-         "Replication factor of __consumer_offsets"},
+        {"offsets.topic.replication.factor", T::int32, "3", 1, 32767,
+         "Replication factor of __consumer_offsets (capped at the live brokers)"},
         {"process.roles", T::list, "broker,controller", 0, 0, "broker, controller, or both"},
         {"queued.max.request.bytes", T::int64, "-1", -1, INT64_MAX,
          "Request bytes the broker holds in all before it stops reading requests (-1 = no limit)"},
@@ -696,14 +696,6 @@ std::optional<std::string> BrokerConfig::check_servable() const {
         if (it->second != "PLAINTEXT") {
             return "listeners: " + l.name + " uses security protocol " + it->second +
                    ", which Eddy does not support yet (PLAINTEXT only)";
-        }
-    }
-    // One node: a replication factor above 1 cannot be met (Kafka would fail to create the
-    // topics later instead).
-    for (const char* key : {"default.replication.factor", "offsets.topic.replication.factor"}) {
-        if (get_int(key) > 1) {
-            return std::string(key) + " is " + get(key) +
-                   ", but an Eddy cluster has one broker (set it to 1)";
         }
     }
     return std::nullopt;

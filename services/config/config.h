@@ -108,8 +108,7 @@ public:
     // controller.quorum.voters, parsed (load() refuses a config where it does not parse).
     const std::vector<QuorumVoter>& quorum_voters() const { return voters_; }
     // What a single PLAINTEXT node cannot honour, as one line (nullopt: servable): a listener
-    // whose listener.security.protocol.map entry is not PLAINTEXT (or missing), a
-    // default.replication.factor or offsets.topic.replication.factor above 1 (the broker count).
+    // whose listener.security.protocol.map entry is not PLAINTEXT (or missing).
     // load() refuses such a config: it is never served differently from what it asks.
     std::optional<std::string> check_servable() const;
     Duration duration_ms(std::string_view key) const { return Duration::millis(get_int(key)); }

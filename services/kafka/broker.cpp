@@ -8,6 +8,7 @@
 #include "services/kafka/errors.h"
 #include "services/kafka/forwarding.h"
 #include "services/kafka/produce_view.h"
+#include "services/raft/driver_endpoint.h"
 #include "services/kafka/topic_configs.h"
 
 namespace eddy::kafka {
@@ -17,12 +18,6 @@ using protocol::ApiKey;
 namespace {
 constexpr size_t broker_pipeline_depth = 256;
 static_assert(broker_pipeline_depth <= net::limits::pipeline_depth_max);
-
-// Drops every message: a quorum of one voter sends none.
-class NullTransport final : public raft::QuorumTransport {
-public:
-    void send(raft::Message) override {}
-};
 
 raft::QuorumConfig quorum_config(const config::BrokerConfig& c) {
     raft::QuorumConfig q;
@@ -135,9 +130,57 @@ Result<void, std::string> Broker::open_and_serve() {
     so.limits = std::make_shared<net::ServerLimits>(env_.scheduler, std::move(lim));
     declare_listeners();
     TRY_VOID(serve(ListenerKind::controller, so));
-    quorum_transport_ = std::make_unique<NullTransport>();
+    quorum_endpoint_ = std::make_unique<raft::DriverEndpoint>(*quorum_);
+    {
+        std::map<NodeId, Address> voters;
+        for (const auto& v : config_.quorum_voters()) {
+            voters[NodeId(v.id)] = Address{v.host, v.port};
+        }
+        raft::KafkaQuorumTransportOptions to;
+        to.request_timeout = qo.config.request_timeout;
+        quorum_transport_ = std::make_unique<raft::KafkaQuorumTransport>(
+            env_, NodeId(node_id_), meta_.cluster_id, std::move(voters),
+            [this](raft::Message m) {
+                if (quorum_) {
+                    (void)quorum_->receive(m);
+                }
+            },
+            to);
+        quorum_transport_->start();
+    }
     quorum_->start(*quorum_transport_);
+    if (config_.has_role("controller")) {
+        expiry_fiber_ = env_.scheduler.spawn("broker-session-expiry", [this] {
+            const Duration every = std::max(Duration::millis(50),
+                                            config_.duration_ms("broker.session.timeout.ms") / 8);
+            while (env_.scheduler.sleep_for(every) != WakeReason::cancelled) {
+                controller_->expire_brokers();
+            }
+        });
+    }
     TRY_VOID(wait_for_metadata());
+    if (config_.has_role("broker")) {
+        BrokerLifecycleOptions lo2;
+        lo2.node_id = node_id_;
+        lo2.cluster_id = meta_.cluster_id;
+        for (const auto& l : listeners_) {
+            if (l.kind == ListenerKind::client) {
+                protocol::BrokerRegistrationRequest::Listener rl;
+                rl.name_ = l.endpoint.listener;
+                rl.host_ = l.endpoint.host;
+                rl.port_ = static_cast<uint16_t>(l.endpoint.port);
+                rl.security_protocol_ = 0;  // PLAINTEXT (check_servable refuses others)
+                lo2.listeners.push_back(std::move(rl));
+            }
+        }
+        if (config_.is_set("broker.rack") && !config_.get("broker.rack").empty()) {
+            lo2.rack = config_.get("broker.rack");
+        }
+        lo2.heartbeat_interval = config_.duration_ms("broker.heartbeat.interval.ms");
+        lifecycle_ = std::make_unique<BrokerLifecycle>(env_, lo2, *controller_channel_, *metadata_);
+        lifecycle_->start();
+        TRY_VOID(wait_until_unfenced());
+    }
     reconcile();
     logs_->start_background();
 
@@ -149,9 +192,7 @@ Result<void, std::string> Broker::open_and_serve() {
     gc.offsets_retention = Duration::minutes(config_.get_int("offsets.retention.minutes"));
     groups_ = std::make_unique<GroupManager>(
         env_, gc, static_cast<int32_t>(config_.get_int("offsets.topic.num.partitions")),
-        [this](int32_t p) {
-            return logs_->get_shared({offsets_topic, PartitionId(p)});
-        },
+        [this](int32_t p) { return partition_log(offsets_topic, p); },
         [this] { return ensure_offsets_topic(); });
     groups_->start(controller_->image().topic(offsets_topic) != nullptr);
 
@@ -224,6 +265,10 @@ void Broker::stop() {
         return;
     }
     stopped_ = true;
+    if (lifecycle_) {
+        // Controlled shutdown: leadership moves to other brokers before this one stops serving.
+        lifecycle_->shutdown(Duration::seconds(5));
+    }
     if (groups_) {
         groups_->stop();  // pending JoinGroup/SyncGroup answer now, so the servers can drain
     }
@@ -240,11 +285,18 @@ void Broker::stop() {
         (void)f.join();
     }
     late_durable_fibers_.clear();
+    if (expiry_fiber_) {
+        expiry_fiber_->cancel();
+        (void)expiry_fiber_->join();
+    }
     if (controller_channel_) {
         controller_channel_->stop();
     }
     if (quorum_) {
         quorum_->stop();
+    }
+    if (quorum_transport_) {
+        quorum_transport_->stop();
     }
     if (logs_) {
         if (auto r = logs_->close(); !r.ok()) {
@@ -302,6 +354,17 @@ Result<Bytes, std::string> Broker::call_controller_listener(Bytes frame) {
         return std::move(flat).value();
     }
     return fail(std::string("this node has no controller listener"));
+}
+
+Result<void, std::string> Broker::wait_until_unfenced() {
+    while (!lifecycle_->wait_unfenced(env_.clock.now() + Duration::seconds(5))) {
+        if (start_aborted_ || env_.scheduler.cancelled()) {
+            return fail(std::string("stopped while waiting to be unfenced"));
+        }
+        env_.log.info("waiting for the active controller to %s this broker",
+                      lifecycle_->registered() ? "unfence" : "register");
+    }
+    return {};
 }
 
 Result<void, std::string> Broker::wait_for_metadata() {
@@ -366,7 +429,10 @@ void Broker::reconcile() {
     for (const auto& [name, t] : topics) {
         const log::LogConfig c = topic_log_config(log_defaults_, t.configs);
         for (const auto& [p, ps] : t.partitions) {
-            (void)ps;
+            // A node keeps logs only for the partitions it is a replica of.
+            if (std::find(ps.replicas.begin(), ps.replicas.end(), node_id_) == ps.replicas.end()) {
+                continue;
+            }
             wants.push_back({{name, PartitionId(p)}, c, t.id});
             wanted.insert({name, PartitionId(p)});
         }
@@ -408,9 +474,19 @@ void Broker::reconcile() {
     notify_data();
 }
 
+bool Broker::leads(const std::string& topic, int32_t partition) const {
+    const auto* t = controller_->image().topic(topic);
+    if (t == nullptr) {
+        return false;
+    }
+    const auto it = t->partitions.find(partition);
+    return it != t->partitions.end() && it->second.leader == node_id_;
+}
+
 std::shared_ptr<log::PartitionLog> Broker::partition_log(const std::string& topic,
                                                          int32_t partition) {
-    if (topic == metadata_topic) {
+    // Only the partition's leader serves it (followers copy data with the replication issue).
+    if (topic == metadata_topic || !leads(topic, partition)) {
         return nullptr;
     }
     return logs_->get_shared({topic, PartitionId(partition)});
@@ -420,6 +496,11 @@ int16_t Broker::partition_error(const std::string& topic, int32_t partition) con
     const auto* t = controller_->image().topic(topic);
     if (t == nullptr || !t->partitions.contains(partition)) {
         return error::unknown_topic_or_partition;
+    }
+    const int32_t leader = t->partitions.at(partition).leader;
+    if (leader != node_id_) {
+        // Another broker leads it (the client's metadata is stale), or none does right now.
+        return leader < 0 ? error::leader_not_available : error::not_leader_or_follower;
     }
     return error::leader_not_available;  // in the image but its log is not open (yet)
 }
@@ -432,8 +513,11 @@ bool Broker::ensure_offsets_topic() {
         controller::NewTopic nt;
         nt.name = offsets_topic;
         nt.partitions = groups_->partitions();
-        nt.replication_factor =
-            static_cast<int16_t>(config_.get_int("offsets.topic.replication.factor"));
+        // Capped at the live brokers: a cluster smaller than the factor still gets its groups.
+        const auto live = static_cast<int64_t>(controller_->image().unfenced_brokers().size());
+        nt.replication_factor = static_cast<int16_t>(
+            std::clamp<int64_t>(config_.get_int("offsets.topic.replication.factor"), 1,
+                                std::max<int64_t>(live, 1)));
         nt.configs.push_back({"cleanup.policy", std::string("compact")});
         auto created = create_topic_via_controller(nt);
         if (!created.error.ok() && created.error.code != error::topic_already_exists) {
@@ -448,9 +532,8 @@ bool Broker::ensure_offsets_topic() {
         return false;
     }
     for (const auto& [p, ps] : t->partitions) {
-        (void)ps;
-        if (logs_->get_shared({offsets_topic, PartitionId(p)}) == nullptr) {
-            return false;
+        if (ps.leader == node_id_ && logs_->get_shared({offsets_topic, PartitionId(p)}) == nullptr) {
+            return false;  // one this node coordinates is not open yet
         }
     }
     return true;
@@ -601,6 +684,20 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         return fail(net::HandlerError::close_connection);
     }
 
+    if (ctx.listener_kind == ListenerKind::controller && raft::is_quorum_api(ctx.key)) {
+        auto body = raft::serve_quorum_request(env_, *quorum_endpoint_, NodeId(node_id_),
+                                               meta_.cluster_id, ctx.key, ctx.version, r);
+        if (!body.ok()) {
+            env_.log.warn("closing a controller connection: %s", body.error().c_str());
+            return fail(net::HandlerError::close_connection);
+        }
+        Bytes out;
+        protocol::Writer w(out);
+        protocol::encode_response_header(w, ctx.key, ctx.version, ctx.header.correlation_id_);
+        out.insert(out.end(), body->begin(), body->end());
+        return std::optional<net::FrameParts>(one_part(std::move(out)));
+    }
+
 #define EDDY_SERVE(KEY, REQ, CALL)                                                              \
     if (ctx.key == ApiKey::KEY) {                                                               \
         auto req = decode_body<protocol::REQ>(r, ctx.version);                                  \
@@ -630,6 +727,9 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(describe_log_dirs, DescribeLogDirsRequest, handle_describe_log_dirs)
         EDDY_SERVE(init_producer_id, InitProducerIdRequest, handle_init_producer_id)
         EDDY_SERVE(allocate_producer_ids, AllocateProducerIdsRequest, handle_allocate_producer_ids)
+        EDDY_SERVE(broker_registration, BrokerRegistrationRequest, handle_broker_registration)
+        EDDY_SERVE(broker_heartbeat, BrokerHeartbeatRequest, handle_broker_heartbeat)
+        EDDY_SERVE(describe_quorum, DescribeQuorumRequest, handle_describe_quorum)
         EDDY_SERVE(join_group, JoinGroupRequest, handle_join_group)
         EDDY_SERVE(sync_group, SyncGroupRequest, handle_sync_group)
         EDDY_SERVE(heartbeat, HeartbeatRequest, handle_heartbeat)

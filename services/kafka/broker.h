@@ -49,6 +49,8 @@
 #include "services/kafka/produce_view.h"
 #include "services/log/log_manager.h"
 #include "services/net/frame_server.h"
+#include "services/kafka/broker_lifecycle.h"
+#include "services/raft/kafka_transport.h"
 #include "services/raft/quorum_driver.h"
 
 namespace eddy::kafka {
@@ -173,6 +175,8 @@ private:
     // Runs a request frame through this node's controller listener (ControllerChannel's local
     // path). Suspends.
     Result<Bytes, std::string> call_controller_listener(Bytes frame);
+    // Waits until the active controller has unfenced this broker. Suspends.
+    Result<void, std::string> wait_until_unfenced();
     // Waits until the quorum has a leader and this node has applied what it committed. Suspends.
     Result<void, std::string> wait_for_metadata();
     // After a forwarded change: waits (a few seconds at most) until this node's image shows it,
@@ -190,12 +194,26 @@ private:
         Offset last_offset;
     };
     void advance_when_durable(std::vector<LateDurable> late);
+    // True when the image names this node the partition's leader.
+    bool leads(const std::string& topic, int32_t partition) const;
+    // The log of a partition this node leads, else null.
     std::shared_ptr<log::PartitionLog> partition_log(const std::string& topic, int32_t partition);
     int16_t partition_error(const std::string& topic, int32_t partition) const;
     bool auto_create_allowed() const;
     // Creates `__consumer_offsets` if missing (compacted, offsets.topic.num.partitions); true
     // once its logs are open. Suspends.
     bool ensure_offsets_topic();
+
+    // The unfenced brokers as clients on the request's listener reach them, by id.
+    struct LiveBroker {
+        int32_t id = -1;
+        std::string host;
+        int32_t port = 0;
+        std::optional<std::string> rack;
+    };
+    std::vector<LiveBroker> live_brokers(const RequestContext& ctx) const;
+    int32_t controller_id_for_clients(const std::vector<LiveBroker>& live) const;
+    static const LiveBroker* find_live(const std::vector<LiveBroker>& live, int32_t id);
 
     // Handlers (handle_*.cpp).
     protocol::ApiVersionsResponse handle_api_versions(const RequestContext& ctx,
@@ -236,6 +254,15 @@ private:
     // Controller listener: a block of producer ids for a broker (handle_producers.cpp).
     protocol::AllocateProducerIdsResponse handle_allocate_producer_ids(
         const RequestContext& ctx, const protocol::AllocateProducerIdsRequest& req);
+    // Controller listener: the broker lifecycle (handle_controller.cpp).
+    protocol::BrokerRegistrationResponse handle_broker_registration(
+        const RequestContext& ctx, const protocol::BrokerRegistrationRequest& req);
+    protocol::BrokerHeartbeatResponse handle_broker_heartbeat(
+        const RequestContext& ctx, const protocol::BrokerHeartbeatRequest& req);
+    // DescribeQuorum from a client: forwarded to the active controller, which answers with its
+    // view of the quorum (handle_controller.cpp).
+    protocol::DescribeQuorumResponse handle_describe_quorum(
+        const RequestContext& ctx, const protocol::DescribeQuorumRequest& req);
     // Groups (handle_groups.cpp).
     protocol::JoinGroupResponse handle_join_group(const RequestContext& ctx,
                                                   const protocol::JoinGroupRequest& req);
@@ -266,8 +293,11 @@ private:
     controller::MetaProperties meta_;
     std::unique_ptr<log::LogManager> logs_;
     std::unique_ptr<controller::MetadataLog> metadata_;
-    std::unique_ptr<raft::QuorumTransport> quorum_transport_;
+    std::unique_ptr<raft::KafkaQuorumTransport> quorum_transport_;
     std::unique_ptr<raft::QuorumDriver> quorum_;
+    std::unique_ptr<raft::QuorumEndpoint> quorum_endpoint_;
+    std::unique_ptr<BrokerLifecycle> lifecycle_;
+    std::optional<FiberRef> expiry_fiber_;  // the controller's broker-session expiry
     std::unique_ptr<controller::Controller> controller_;
     std::unique_ptr<ControllerChannel> controller_channel_;
     // The block of producer ids this broker hands out: [next, end), reserved at the controller.

@@ -32,9 +32,7 @@ BrokerLifecycle::BrokerLifecycle(Env& env, BrokerLifecycleOptions options,
       state_changed_(env.scheduler) {}
 
 BrokerLifecycle::~BrokerLifecycle() {
-    if (fiber_) {
-        fiber_->cancel();
-    }
+    ASSERT(!fiber_ || fiber_->done(), "shutdown() the broker lifecycle before destroying it");
 }
 
 void BrokerLifecycle::start() {

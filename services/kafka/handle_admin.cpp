@@ -44,8 +44,24 @@ std::string join_list(const std::vector<std::string>& v) {
 CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
                                                   const CreateTopicsRequest& req) {
     if (ctx.listener_kind == ListenerKind::client) {
-        auto resp = forward<CreateTopicsResponse>(
-            *controller_channel_, req, Duration::millis(std::max(req.timeout_ms_, 1000)));
+        // Internal topics are refused here: what reaches the controller from this node carries
+        // the node's own client id, which may create them.
+        CreateTopicsRequest fwd = req;
+        std::erase_if(fwd.topics_, [](const auto& t) { return is_internal_topic(t.name_); });
+        auto resp = fwd.topics_.empty()
+                        ? CreateTopicsResponse{}
+                        : forward<CreateTopicsResponse>(
+                              *controller_channel_, fwd,
+                              Duration::millis(std::max(req.timeout_ms_, 1000)));
+        for (const auto& t : req.topics_) {
+            if (is_internal_topic(t.name_)) {
+                CreateTopicsResponse::CreatableTopicResult r;
+                r.name_ = t.name_;
+                r.error_code_ = error::invalid_topic_exception;
+                r.error_message_ = "Cannot create internal topic " + t.name_;
+                resp.topics_.push_back(std::move(r));
+            }
+        }
         if (!req.validate_only_) {
             await_image([&] {
                 for (const auto& t : resp.topics_) {

@@ -24,16 +24,60 @@ ApiVersionsResponse Broker::handle_api_versions(const RequestContext& ctx,
     return resp;
 }
 
+std::vector<Broker::LiveBroker> Broker::live_brokers(const RequestContext& ctx) const {
+    const std::string& name = listeners_[ctx.listener].endpoint.listener;
+    std::vector<LiveBroker> out;
+    for (const auto& [id, b] : controller_->image().brokers()) {
+        if (b.fenced || b.endpoints.empty()) {
+            continue;
+        }
+        // The endpoint of the listener the request came in on (clients reach every broker the
+        // way they reached this one), else the broker's first.
+        const controller::BrokerEndpoint* ep = &b.endpoints.front();
+        for (const auto& e : b.endpoints) {
+            if (e.name == name) {
+                ep = &e;
+            }
+        }
+        out.push_back(LiveBroker{id, ep->host, ep->port, b.rack});
+    }
+    return out;
+}
+
+int32_t Broker::controller_id_for_clients(const std::vector<LiveBroker>& live) const {
+    // KIP-590: clients cannot reach the controllers, so brokers name a live broker: the active
+    // controller when it is one (a combined node), else the lowest live id.
+    const auto leader = quorum_->leader();
+    for (const auto& b : live) {
+        if (leader && b.id == leader->value()) {
+            return b.id;
+        }
+    }
+    return live.empty() ? -1 : live.front().id;
+}
+
+const Broker::LiveBroker* Broker::find_live(const std::vector<LiveBroker>& live, int32_t id) {
+    for (const auto& b : live) {
+        if (b.id == id) {
+            return &b;
+        }
+    }
+    return nullptr;
+}
+
 MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const MetadataRequest& req) {
     MetadataResponse resp;
-    const Endpoint& ep = listeners_[ctx.listener].endpoint;
-    MetadataResponse::MetadataResponseBroker b;
-    b.node_id_ = node_id_;
-    b.host_ = ep.host;
-    b.port_ = ep.port;
-    resp.brokers_.push_back(b);
+    const auto live = live_brokers(ctx);
+    for (const auto& l : live) {
+        MetadataResponse::MetadataResponseBroker b;
+        b.node_id_ = l.id;
+        b.host_ = l.host;
+        b.port_ = l.port;
+        b.rack_ = l.rack;
+        resp.brokers_.push_back(std::move(b));
+    }
     resp.cluster_id_ = meta_.cluster_id;
-    resp.controller_id_ = node_id_;
+    resp.controller_id_ = controller_id_for_clients(live);
 
     // Which topics: v0 with an empty list and v1+ with a null list mean all of them.
     const bool all = !req.topics_ || (ctx.version == 0 && req.topics_->empty());
@@ -107,8 +151,11 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
             rp.leader_epoch_ = ps.leader_epoch;
             rp.replica_nodes_ = ps.replicas;
             rp.isr_nodes_ = ps.isr;
-            auto l = partition_log(name, p);
-            if (!l || l->offline()) {
+            // A leader the clients cannot reach (fenced), none, or this node without its log:
+            // LEADER_NOT_AVAILABLE, and the clients ask again.
+            const bool here_but_offline =
+                ps.leader == node_id_ && (!partition_log(name, p) || partition_log(name, p)->offline());
+            if (find_live(live, ps.leader) == nullptr || here_but_offline) {
                 rp.error_code_ = error::leader_not_available;
                 rp.leader_id_ = -1;
             }
@@ -122,13 +169,24 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
     return resp;
 }
 
-// A single node coordinates every group and transactional id: it leads every partition of
-// `__consumer_offsets` (the groups' coordinators, group_manager.h). Transaction coordinators are
-// not there yet. librdkafka also needs FindCoordinator advertised to enable LZ4.
+// A group's coordinator is the leader of its `__consumer_offsets` partition (group_manager.h).
+// Transaction coordinators are not there yet. librdkafka also needs FindCoordinator advertised to
+// enable LZ4.
 FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ctx,
                                                         const FindCoordinatorRequest& req) {
     FindCoordinatorResponse resp;
-    const Endpoint& ep = listeners_[ctx.listener].endpoint;
+    const auto live = live_brokers(ctx);
+    // The coordinator of a key is the leader of its __consumer_offsets partition; before that
+    // topic exists, this broker (its first group request creates it).
+    auto coordinator = [&](const std::string& key) -> const LiveBroker* {
+        const auto* t = controller_->image().topic(offsets_topic);
+        int32_t leader = node_id_;
+        if (t != nullptr) {
+            const auto it = t->partitions.find(groups_->partition_for(key));
+            leader = it == t->partitions.end() ? -1 : it->second.leader;
+        }
+        return find_live(live, leader);
+    };
     const bool valid_type = req.key_type_ == 0 || req.key_type_ == 1;
     if (ctx.version < 4) {
         resp.error_message_ = std::nullopt;
@@ -138,9 +196,16 @@ FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ct
             resp.port_ = -1;
             return resp;
         }
-        resp.node_id_ = node_id_;
-        resp.host_ = ep.host;
-        resp.port_ = ep.port;
+        const LiveBroker* c = coordinator(req.key_);
+        if (c == nullptr) {
+            resp.error_code_ = error::coordinator_not_available;
+            resp.node_id_ = -1;
+            resp.port_ = -1;
+            return resp;
+        }
+        resp.node_id_ = c->id;
+        resp.host_ = c->host;
+        resp.port_ = c->port;
         return resp;
     }
     for (const auto& key : req.coordinator_keys_) {
@@ -151,10 +216,14 @@ FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ct
             c.error_code_ = error::invalid_request;
             c.node_id_ = -1;
             c.port_ = -1;
+        } else if (const LiveBroker* lb = coordinator(key); lb == nullptr) {
+            c.error_code_ = error::coordinator_not_available;
+            c.node_id_ = -1;
+            c.port_ = -1;
         } else {
-            c.node_id_ = node_id_;
-            c.host_ = ep.host;
-            c.port_ = ep.port;
+            c.node_id_ = lb->id;
+            c.host_ = lb->host;
+            c.port_ = lb->port;
         }
         resp.coordinators_.push_back(std::move(c));
     }
@@ -165,12 +234,16 @@ DescribeClusterResponse Broker::handle_describe_cluster(const RequestContext& ct
                                                         const DescribeClusterRequest&) {
     DescribeClusterResponse resp;
     resp.cluster_id_ = meta_.cluster_id;
-    resp.controller_id_ = node_id_;
-    DescribeClusterResponse::DescribeClusterBroker b;
-    b.broker_id_ = node_id_;
-    b.host_ = listeners_[ctx.listener].endpoint.host;
-    b.port_ = listeners_[ctx.listener].endpoint.port;
-    resp.brokers_.push_back(b);
+    const auto live = live_brokers(ctx);
+    resp.controller_id_ = controller_id_for_clients(live);
+    for (const auto& l : live) {
+        DescribeClusterResponse::DescribeClusterBroker b;
+        b.broker_id_ = l.id;
+        b.host_ = l.host;
+        b.port_ = l.port;
+        b.rack_ = l.rack;
+        resp.brokers_.push_back(std::move(b));
+    }
     return resp;
 }
 

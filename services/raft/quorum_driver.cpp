@@ -172,9 +172,8 @@ QuorumDriver::QuorumDriver(Env& env, QuorumDriverOptions options, QuorumApplicat
       applied_changed_(env.scheduler) {}
 
 QuorumDriver::~QuorumDriver() {
-    if (ticker_) {
-        ticker_->cancel();
-    }
+    // stop() joined the ticker; a crashed node's fibers were unwound. It must not outlive us.
+    ASSERT(!ticker_ || ticker_->done(), "stop() the quorum driver before destroying it");
 }
 
 void QuorumDriver::start(QuorumTransport& transport) {

@@ -143,14 +143,6 @@ def main():
                                    "PLAINTEXT:PLAINTEXT,EXT:SASL_PLAINTEXT"] + nodir,
           "", 2, "eddy broker: listeners: EXT uses security protocol SASL_PLAINTEXT, which Eddy "
           "does not support yet (PLAINTEXT only)\n")
-    check("broker replication factor", ["broker", "--override",
-                                        "offsets.topic.replication.factor=3"] + nodir,
-          "", 2, "eddy broker: offsets.topic.replication.factor is 3, but an Eddy cluster has one "
-          "broker (set it to 1)\n")
-    check("broker default replication factor", ["broker", "--override",
-                                                "default.replication.factor=2"] + nodir,
-          "", 2, "eddy broker: default.replication.factor is 2, but an Eddy cluster has one "
-          "broker (set it to 1)\n")
     if os.path.exists(f"{scratch}/data"):
         failures.append("refused config created the data directory")
     shutil.rmtree(scratch, ignore_errors=True)

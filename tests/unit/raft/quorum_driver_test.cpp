@@ -159,8 +159,7 @@ struct Cluster {
         return o;
     }
     void crash(Node& n) {
-        n.driver.reset();  // before the node's memory (its fibers are unwound first)
-        world.crash(*n.sim);
+        world.crash(*n.sim);  // unwinds the node's fibers first, then its memory goes
         n.driver.reset();
         n.logs.reset();
     }
