@@ -182,6 +182,19 @@ Result<void, std::string> Broker::open_and_serve() {
         TRY_VOID(wait_until_unfenced());
     }
     reconcile();
+    // The metadata publisher: every change the quorum commits (topics created through another
+    // node, leadership moves) reaches this node's logs.
+    publisher_fiber_ = env_.scheduler.spawn("metadata-publisher", [this] {
+        uint64_t seen = metadata_->version();
+        while (!env_.scheduler.cancelled()) {
+            metadata_->wait_changed(seen, Instant::max());
+            if (env_.scheduler.cancelled() || stopped_) {
+                return;
+            }
+            seen = metadata_->version();
+            reconcile();
+        }
+    });
     logs_->start_background();
 
     group::GroupConfig gc;
@@ -285,9 +298,11 @@ void Broker::stop() {
         (void)f.join();
     }
     late_durable_fibers_.clear();
-    if (expiry_fiber_) {
-        expiry_fiber_->cancel();
-        (void)expiry_fiber_->join();
+    for (auto* f : {&expiry_fiber_, &publisher_fiber_}) {
+        if (*f) {
+            (*f)->cancel();
+            (void)(*f)->join();
+        }
     }
     if (controller_channel_) {
         controller_channel_->stop();

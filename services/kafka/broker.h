@@ -297,7 +297,8 @@ private:
     std::unique_ptr<raft::QuorumDriver> quorum_;
     std::unique_ptr<raft::QuorumEndpoint> quorum_endpoint_;
     std::unique_ptr<BrokerLifecycle> lifecycle_;
-    std::optional<FiberRef> expiry_fiber_;  // the controller's broker-session expiry
+    std::optional<FiberRef> expiry_fiber_;     // the controller's broker-session expiry
+    std::optional<FiberRef> publisher_fiber_;  // reconciles the logs with each image change
     std::unique_ptr<controller::Controller> controller_;
     std::unique_ptr<ControllerChannel> controller_channel_;
     // The block of producer ids this broker hands out: [next, end), reserved at the controller.
