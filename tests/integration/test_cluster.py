@@ -101,6 +101,25 @@ def test_topic_created_through_a_follower_is_placed_on_three_brokers():
         check_eq(sorted(r["id"] for r in p["replicas"]), [1, 2, 3], "replicas of each partition")
 
 
+def test_librdkafka_produces_to_each_partition_leader_and_reads_back():
+    from confluent_kafka import Producer
+    name = h.unique("cl-data")
+    create_topic(node(3), name, partitions=3, rf=1)
+    h.wait_until(lambda: topic_everywhere(name, 3), 20, "the topic on every node")
+    p = Producer(h.confluent_conf(node(1), acks="all"))
+    reports = []
+    for i in range(30):
+        p.produce(name, value=b"v%d" % i, partition=i % 3,
+                  on_delivery=lambda e, m: reports.append((e, m)))
+    p.flush(30)
+    check_eq(len(reports), 30, "delivery reports")
+    check(all(e is None for e, _ in reports), f"delivery errors: {[e for e, _ in reports if e]}")
+    for part in range(3):
+        got = h.consume_all(node(2), name, part, 0, 10)
+        check_eq([m.value() for m in got], [b"v%d" % i for i in range(part, 30, 3)],
+                 f"partition {part} read back through another broker's bootstrap")
+
+
 def test_replication_factor_above_the_brokers_is_refused():
     a = AdminClient(h.confluent_conf(node(1)))
     name = h.unique("cl-rf")
