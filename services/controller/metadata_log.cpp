@@ -89,7 +89,7 @@ void MetadataLog::changed() {
     changed_.notify_all();
 }
 
-void MetadataLog::wait_changed(uint64_t seen, Instant deadline) {
+void MetadataLog::wait_changed(uint64_t seen, Instant deadline) const {
     while (version_ == seen) {
         if (changed_.wait(deadline) != WakeReason::notified) {
             return;

@@ -58,7 +58,7 @@ public:
     // The first entry or record that could not be applied, as one line naming its offset.
     const std::optional<std::string>& first_damage() const { return first_damage_; }
     // Waits until version() differs from `seen` or the deadline. Suspends.
-    void wait_changed(uint64_t seen, Instant deadline);
+    void wait_changed(uint64_t seen, Instant deadline) const;
 
     // raft::QuorumApplication
     void apply(int64_t base_offset, const std::vector<raft::Entry>& entries) override;
@@ -75,7 +75,7 @@ private:
     int64_t applied_offset_ = 0;
     uint64_t version_ = 0;
     std::optional<std::string> first_damage_;
-    WaitQueue changed_;
+    mutable WaitQueue changed_;  // waiting does not change the log
 };
 
 }  // namespace eddy::controller

@@ -37,7 +37,6 @@ Broker::Broker(Env& env, config::BrokerConfig config, BrokerOptions options)
       options_(std::move(options)),
       node_id_(config_.node_id()),
       log_defaults_(broker_log_defaults(config_)),
-      reconcile_mutex_(env.scheduler),
       data_arrived_(env.scheduler) {}
 
 Broker::~Broker() = default;
@@ -181,20 +180,10 @@ Result<void, std::string> Broker::open_and_serve() {
         lifecycle_->start();
         TRY_VOID(wait_until_unfenced());
     }
+    publisher_ = std::make_unique<MetadataPublisher>(env_, node_id_, *metadata_, *logs_,
+                                                     log_defaults_, [this] { notify_data(); });
     reconcile();
-    // The metadata publisher: every change the quorum commits (topics created through another
-    // node, leadership moves) reaches this node's logs.
-    publisher_fiber_ = env_.scheduler.spawn("metadata-publisher", [this] {
-        uint64_t seen = metadata_->version();
-        while (!env_.scheduler.cancelled()) {
-            metadata_->wait_changed(seen, Instant::max());
-            if (env_.scheduler.cancelled() || stopped_) {
-                return;
-            }
-            seen = metadata_->version();
-            reconcile();
-        }
-    });
+    publisher_->start();
     logs_->start_background();
 
     group::GroupConfig gc;
@@ -298,11 +287,12 @@ void Broker::stop() {
         (void)f.join();
     }
     late_durable_fibers_.clear();
-    for (auto* f : {&expiry_fiber_, &publisher_fiber_}) {
-        if (*f) {
-            (*f)->cancel();
-            (void)(*f)->join();
-        }
+    if (expiry_fiber_) {
+        expiry_fiber_->cancel();
+        (void)expiry_fiber_->join();
+    }
+    if (publisher_) {
+        publisher_->stop();
     }
     if (controller_channel_) {
         controller_channel_->stop();
@@ -430,64 +420,7 @@ void Broker::advance_when_durable(std::vector<LateDurable> late) {
         }));
 }
 
-void Broker::reconcile() {
-    LockGuard g(reconcile_mutex_);
-    const auto& topics = controller_->image().topics();
-    std::set<log::TopicPartition> wanted;
-    // Copy what is needed first: creating a log suspends, and the image may change meanwhile.
-    struct Want {
-        log::TopicPartition tp;
-        log::LogConfig config;
-        protocol::Uuid id;
-    };
-    std::vector<Want> wants;
-    for (const auto& [name, t] : topics) {
-        const log::LogConfig c = topic_log_config(log_defaults_, t.configs);
-        for (const auto& [p, ps] : t.partitions) {
-            // A node keeps logs only for the partitions it is a replica of.
-            if (std::find(ps.replicas.begin(), ps.replicas.end(), node_id_) == ps.replicas.end()) {
-                continue;
-            }
-            wants.push_back({{name, PartitionId(p)}, c, t.id});
-            wanted.insert({name, PartitionId(p)});
-        }
-    }
-    for (const auto& w : wants) {
-        auto known = log_topic_ids_.find(w.tp);
-        if (known != log_topic_ids_.end() && known->second != w.id && logs_->get(w.tp) != nullptr) {
-            // The topic was deleted and created again since the log was made: a new, empty log.
-            if (auto r = logs_->remove(w.tp); !r.ok()) {
-                env_.log.error("cannot delete the log of %s: %s", w.tp.to_string().c_str(),
-                               std::string(log::to_string(r.error())).c_str());
-                continue;
-            }
-        }
-        log_topic_ids_[w.tp] = w.id;
-        if (auto l = logs_->get_shared(w.tp)) {
-            (void)l->set_config(w.config);
-            l->set_high_watermark(w.config.durable_acks() ? l->durable_offset()
-                                                          : l->log_end_offset());
-            continue;
-        }
-        auto r = logs_->create(w.tp, w.config);
-        if (!r.ok()) {
-            env_.log.error("cannot create the log of %s: %s", w.tp.to_string().c_str(),
-                           std::string(log::to_string(r.error())).c_str());
-        }
-    }
-    for (const auto& tp : logs_->partitions()) {
-        if (tp.topic == metadata_topic || wanted.contains(tp)) {
-            continue;
-        }
-        // A deleted topic, or a topic whose creation never committed.
-        log_topic_ids_.erase(tp);
-        if (auto r = logs_->remove(tp); !r.ok()) {
-            env_.log.error("cannot delete the log of %s: %s", tp.to_string().c_str(),
-                           std::string(log::to_string(r.error())).c_str());
-        }
-    }
-    notify_data();
-}
+void Broker::reconcile() { publisher_->publish(); }
 
 bool Broker::leads(const std::string& topic, int32_t partition) const {
     const auto* t = controller_->image().topic(topic);

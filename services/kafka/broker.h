@@ -46,6 +46,7 @@
 #include "services/kafka/api_table.h"
 #include "services/kafka/controller_channel.h"
 #include "services/kafka/group_manager.h"
+#include "services/kafka/metadata_publisher.h"
 #include "services/kafka/produce_view.h"
 #include "services/log/log_manager.h"
 #include "services/net/frame_server.h"
@@ -55,7 +56,6 @@
 
 namespace eddy::kafka {
 
-inline constexpr const char* metadata_topic = "__cluster_metadata";
 // The client id of the requests a node sends the active controller for itself (internal topics,
 // producer id blocks, registration); only these may create internal topics.
 inline constexpr const char* internal_client_id = "eddy-node";
@@ -298,7 +298,7 @@ private:
     std::unique_ptr<raft::QuorumEndpoint> quorum_endpoint_;
     std::unique_ptr<BrokerLifecycle> lifecycle_;
     std::optional<FiberRef> expiry_fiber_;     // the controller's broker-session expiry
-    std::optional<FiberRef> publisher_fiber_;  // reconciles the logs with each image change
+    std::unique_ptr<MetadataPublisher> publisher_;
     std::unique_ptr<controller::Controller> controller_;
     std::unique_ptr<ControllerChannel> controller_channel_;
     // The block of producer ids this broker hands out: [next, end), reserved at the controller.
@@ -314,10 +314,6 @@ private:
     };
     std::vector<BoundListener> listeners_;
     std::vector<Endpoint> endpoints_;
-    // The topic id each partition log was made for (a deleted and re-created topic gets new logs).
-    // Logs found at start are taken to belong to the topic the image names.
-    std::map<log::TopicPartition, protocol::Uuid> log_topic_ids_;
-    Mutex reconcile_mutex_;
     WaitQueue data_arrived_;
     std::vector<FiberRef> late_durable_fibers_;  // advance_when_durable; joined by stop()
     bool started_ = false;

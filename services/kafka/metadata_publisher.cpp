@@ -1,0 +1,107 @@
+#include "services/kafka/metadata_publisher.h"
+
+#include <algorithm>
+#include <set>
+
+#include "services/kafka/topic_configs.h"
+
+namespace eddy::kafka {
+
+MetadataPublisher::MetadataPublisher(Env& env, int32_t node_id,
+                                     const controller::MetadataLog& metadata,
+                                     log::LogManager& logs, log::LogConfig defaults,
+                                     std::function<void()> published)
+    : env_(env),
+      node_id_(node_id),
+      metadata_(metadata),
+      logs_(&logs),
+      defaults_(std::move(defaults)),
+      published_(std::move(published)),
+      mutex_(env.scheduler) {}
+
+MetadataPublisher::~MetadataPublisher() {
+    ASSERT(!fiber_ || fiber_->done(), "stop() the metadata publisher before destroying it");
+}
+
+void MetadataPublisher::start() {
+    ASSERT(!fiber_);
+    fiber_ = env_.scheduler.spawn("metadata-publisher", [this] {
+        uint64_t seen = metadata_.version();
+        while (!env_.scheduler.cancelled()) {
+            metadata_.wait_changed(seen, Instant::max());
+            if (env_.scheduler.cancelled()) {
+                return;
+            }
+            seen = metadata_.version();
+            publish();
+        }
+    });
+}
+
+void MetadataPublisher::stop() {
+    if (fiber_) {
+        fiber_->cancel();
+        (void)fiber_->join();
+    }
+}
+
+void MetadataPublisher::publish() {
+    LockGuard g(mutex_);
+    const auto& topics = metadata_.image().topics();
+    std::set<log::TopicPartition> wanted;
+    // Copy what is needed first: creating a log suspends, and the image may change meanwhile.
+    struct Want {
+        log::TopicPartition tp;
+        log::LogConfig config;
+        protocol::Uuid id;
+    };
+    std::vector<Want> wants;
+    for (const auto& [name, t] : topics) {
+        const log::LogConfig c = topic_log_config(defaults_, t.configs);
+        for (const auto& [p, ps] : t.partitions) {
+            // A node keeps logs only for the partitions it is a replica of.
+            if (std::find(ps.replicas.begin(), ps.replicas.end(), node_id_) == ps.replicas.end()) {
+                continue;
+            }
+            wants.push_back({{name, PartitionId(p)}, c, t.id});
+            wanted.insert({name, PartitionId(p)});
+        }
+    }
+    for (const auto& w : wants) {
+        auto known = log_topic_ids_.find(w.tp);
+        if (known != log_topic_ids_.end() && known->second != w.id && logs_->get(w.tp) != nullptr) {
+            // The topic was deleted and created again since the log was made: a new, empty log.
+            if (auto r = logs_->remove(w.tp); !r.ok()) {
+                env_.log.error("cannot delete the log of %s: %s", w.tp.to_string().c_str(),
+                               std::string(log::to_string(r.error())).c_str());
+                continue;
+            }
+        }
+        log_topic_ids_[w.tp] = w.id;
+        if (auto l = logs_->get_shared(w.tp)) {
+            (void)l->set_config(w.config);
+            l->set_high_watermark(w.config.durable_acks() ? l->durable_offset()
+                                                          : l->log_end_offset());
+            continue;
+        }
+        auto r = logs_->create(w.tp, w.config);
+        if (!r.ok()) {
+            env_.log.error("cannot create the log of %s: %s", w.tp.to_string().c_str(),
+                           std::string(log::to_string(r.error())).c_str());
+        }
+    }
+    for (const auto& tp : logs_->partitions()) {
+        if (tp.topic == metadata_topic || wanted.contains(tp)) {
+            continue;
+        }
+        // A deleted topic, or a topic whose creation never committed.
+        log_topic_ids_.erase(tp);
+        if (auto r = logs_->remove(tp); !r.ok()) {
+            env_.log.error("cannot delete the log of %s: %s", tp.to_string().c_str(),
+                           std::string(log::to_string(r.error())).c_str());
+        }
+    }
+    published_();
+}
+
+}  // namespace eddy::kafka
