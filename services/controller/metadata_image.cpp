@@ -507,13 +507,13 @@ Result<std::vector<MetadataRecord>, std::string> decode_metadata_entry(ByteSpan 
     protocol::Reader r(value);
     auto count = r.read_int32();
     if (!count.ok()) {
-        return Err(std::string("metadata entry: no record count"));
+        return fail(std::string("metadata entry: no record count"));
     }
     // Each record takes at least its 4-byte length, which bounds the count by the input before
     // anything is reserved for it.
     if (*count < 0 || static_cast<uint32_t>(*count) > limits::metadata_entry_records_max ||
         static_cast<size_t>(*count) > r.remaining() / 4) {
-        return Err("metadata entry: a record count of " + std::to_string(*count) +
+        return fail("metadata entry: a record count of " + std::to_string(*count) +
                    " that the entry cannot hold");
     }
     std::vector<MetadataRecord> out;
@@ -521,13 +521,13 @@ Result<std::vector<MetadataRecord>, std::string> decode_metadata_entry(ByteSpan 
     for (int32_t i = 0; i < *count; ++i) {
         auto length = r.read_int32();
         if (!length.ok() || *length < 0 || static_cast<size_t>(*length) > r.remaining()) {
-            return Err("metadata entry: record " + std::to_string(i) + " is truncated");
+            return fail("metadata entry: record " + std::to_string(i) + " is truncated");
         }
         auto span = r.read_span(static_cast<size_t>(*length));
         ASSERT(span.ok(), "read_span of a length checked against remaining()");
         auto record = decode_metadata_record(*span);
         if (!record.ok()) {
-            return Err("metadata entry: record " + std::to_string(i) + ": " +
+            return fail("metadata entry: record " + std::to_string(i) + ": " +
                        protocol::to_string(record.error()));
         }
         if (record->has_value()) {
@@ -535,7 +535,7 @@ Result<std::vector<MetadataRecord>, std::string> decode_metadata_entry(ByteSpan 
         }
     }
     if (r.remaining() != 0) {
-        return Err("metadata entry: " + std::to_string(r.remaining()) +
+        return fail("metadata entry: " + std::to_string(r.remaining()) +
                    " bytes after the last record");
     }
     return out;
@@ -550,7 +550,7 @@ Result<MetadataImage, std::string> decode_image_snapshot(ByteSpan value) {
     MetadataImage image;
     for (size_t i = 0; i < records.size(); ++i) {
         if (auto why = image.inconsistency(records[i])) {
-            return Err("image snapshot: record " + std::to_string(i) + ": " + *why);
+            return fail("image snapshot: record " + std::to_string(i) + ": " + *why);
         }
         image.apply(records[i]);
     }
