@@ -1,6 +1,7 @@
 // `eddy sim viz elections TRACE [-o FILE]`: draws the leader elections of a simulation trace
 // (JSON Lines from `eddy sim run --trace`) with Graphviz. One lane per node, left to right in
-// time: its role changes (`raft.role` events: candidate, voted, follower, leader, with the epoch)
+// time: its role changes (`raft.role` events: prospective, candidate, voted, follower, leader,
+// resigned, unattached, with the epoch)
 // and the faults that hit it (crashes, isolation, one-way partitions); a leader's box links to
 // the replicas that followed it in that epoch. -o FILE.dot writes the DOT text, -o FILE.svg or
 // .png runs `dot` (Graphviz) on it; without -o the DOT goes to stdout.
@@ -125,6 +126,9 @@ std::string role_color(const std::string& role) {
     if (role == "candidate") return "orange";
     if (role == "follower") return "lightblue";
     if (role == "voted") return "lightgray";
+    if (role == "prospective") return "khaki";  // asking for pre-votes (KIP-996)
+    if (role == "resigned") return "plum";      // a leader handing over (EndQuorumEpoch)
+    if (role == "unattached") return "white";
     return "white";
 }
 
