@@ -22,6 +22,9 @@
 // - `state-machine-safety`: every entry any node applies at an offset is the entry every other
 //   node applied there (entries compared by epoch and bytes), and snapshots installed at one
 //   offset are the same image: committed metadata is never lost or changed;
+// - `metadata-consistent`: the committed entries, replayed in order, decode and each record fits
+//   the image of those before it (MetadataImage::inconsistency): the active controller
+//   validated every write against an up-to-date image (no topic created twice);
 // - `applied-monotonic`: a node's applied metadata offset never moves back within an incarnation;
 // - `leader-has-quorum`: a leader that, at one of its timer steps, has received nothing from a
 //   majority of the voters (itself included) for longer than fetch timeout + 30 ms, counted from
@@ -56,6 +59,7 @@ constexpr const char* leader_has_quorum = "leader-has-quorum";
 constexpr const char* image_convergence = "image-convergence";
 constexpr const char* acked_topics = "acked-topics";
 constexpr const char* nothing_invented = "nothing-invented";
+constexpr const char* metadata_consistent = "metadata-consistent";
 
 // A tick of the driver (10 ms) and a few slow disk operations between the replica's own check
 // and the observer seeing the step.
@@ -93,6 +97,9 @@ public:
                          ByteSpan image) override;
 
 private:
+    // The active controller validated `e` against its image; it must fit the committed prefix.
+    void check_records(int64_t offset, const raft::Entry& e);
+
     Cluster& c_;
     int id_;
 };
@@ -132,6 +139,9 @@ struct Cluster {
     std::map<std::pair<int, int>, Instant> delivered;     // (to, from) -> last message received
     std::map<int64_t, uint64_t> committed;                // offset -> entry hash
     std::map<int64_t, uint64_t> snapshots;                // end offset -> image hash
+    // The committed metadata replayed in order, each record checked against the image before it.
+    controller::MetadataImage reference;
+    int64_t reference_end = 0;
     // The workload.
     std::set<std::string> attempted;    // every name the client tried to create
     std::set<std::string> acked;        // acknowledged creations not deleted since
@@ -249,6 +259,32 @@ void Watch::applied(const raft::QuorumDriver& d, int64_t base_offset,
                         std::to_string(o) + " than a node before it");
             return;
         }
+        if (o == c_.reference_end) {
+            c_.reference_end = o + 1;
+            check_records(o, entries[i]);
+        }
+    }
+}
+
+void Watch::check_records(int64_t offset, const raft::Entry& e) {
+    if (e.data.empty()) {
+        return;  // a leader-change entry
+    }
+    auto records = controller::decode_metadata_entry(e.data);
+    if (!records.ok()) {
+        c_.fail(metadata_consistent, "the committed metadata entry at offset " +
+                                         std::to_string(offset) + " does not decode: " +
+                                         records.error());
+        return;
+    }
+    for (const controller::MetadataRecord& r : *records) {
+        if (auto why = c_.reference.inconsistency(r)) {
+            c_.fail(metadata_consistent, "the committed metadata record at offset " +
+                                             std::to_string(offset) +
+                                             " contradicts the records before it: " + *why);
+            return;
+        }
+        c_.reference.apply(r);
     }
 }
 
