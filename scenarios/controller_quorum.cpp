@@ -119,8 +119,9 @@ struct NodeState {
 struct VoteTrap {
     bool armed = false;
     Instant until;
-    std::optional<int32_t> epoch;  // the election it caught
-    std::set<int> crashed;          // voters crashed after granting a vote in it
+    std::optional<int32_t> epoch;  // the election it watches (the latest with a vote granted)
+    std::set<int> granted;          // voters that granted a vote in it
+    std::set<int> crashed;          // voters crashed once its winner led
 };
 
 struct Cluster {
@@ -222,23 +223,36 @@ void Watch::settled(const raft::QuorumDriver& d, bool ticked,
             }
         }
     }
-    // The vote crash: a voter that has just granted a vote goes down a moment later.
+    // The vote crash: the voters that elected a leader go down as soon as it leads, before
+    // anything else happens to them (a vote is durable before it is sent, so they must come
+    // back remembering it).
     VoteTrap& t = c_.trap;
+    if (!t.armed || now >= t.until) {
+        return;
+    }
     for (const raft::Message& m : sent) {
         const auto* v = std::get_if<raft::VoteResponse>(&m.body);
-        if (v == nullptr || !v->granted || v->pre_vote || !t.armed || now >= t.until ||
-            (t.epoch && *t.epoch != v->epoch) || t.crashed.contains(id_)) {
+        if (v != nullptr && v->granted && !v->pre_vote && (!t.epoch || *t.epoch <= v->epoch)) {
+            if (t.epoch != v->epoch) {
+                t.granted.clear();
+            }
+            t.epoch = v->epoch;
+            t.granted.insert(id_);
+        }
+    }
+    if (d.role() != raft::Role::leader || t.epoch != d.epoch()) {
+        return;
+    }
+    sim::SimWorld& w = *c_.world;
+    for (int id : t.granted) {
+        if (!t.crashed.insert(id).second) {
             continue;
         }
-        t.epoch = v->epoch;
-        t.crashed.insert(id_);
-        c_.held.insert(id_);
+        c_.held.insert(id);
         ++c_.vote_crashes;
-        sim::SimWorld& w = *c_.world;
-        const int id = id_;
         w.spawn("vote-crash", [&w, id] {
             Random r = w.random().fork("vote-crash");
-            w.world_env().scheduler.sleep_for(Duration::micros(r.between(0, 2000)));
+            w.world_env().scheduler.sleep_for(Duration::micros(r.between(0, 1000)));
             w.trace("fault.vote_crash", {{"node", node_name(id)}});
             w.crash(w.node(node_name(id)));
         });
@@ -823,7 +837,7 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
     // Fault weights, in the order of `Fault`.
     const std::vector<int64_t> weights =
         leader_faults ? std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 0, 8}
-                      : std::vector<int64_t>{2, 2, 1, 2, 1, 1, 1, 4, 0};
+                      : std::vector<int64_t>{2, 2, 1, 2, 1, 1, 1, 7, 0};
     Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(800, 2500)));
     nemesis.base_disk_faults = wo.disk;
     // The supervisor: nodes that crashed themselves (a failed fsync) start again.
@@ -843,7 +857,7 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
         auto& s = world.world_env().scheduler;
         Random r = world.random().fork("faults");
         s.sleep_for(Duration::seconds(2));  // the cluster forms
-        nemesis.run(Duration::seconds(r.between(8, 14)));
+        nemesis.run(Duration::seconds(r.between(10, 16)));
         c.workload_done = true;
         c.healed = true;
     });
