@@ -16,6 +16,8 @@ const std::vector<Scenario>& all_scenarios() {
             idempotent_produce_scenario(),
             raft_quorum_scenario(),
             raft_quorum_leader_isolation_scenario(),
+            controller_quorum_scenario(),
+            controller_quorum_leader_isolation_scenario(),
         };
         for (const auto& s : v) {
             // A planted bug is proven caught by the checker it targets, never by a timeout or

@@ -12,5 +12,7 @@ Scenario group_rebalance_scenario();
 Scenario idempotent_produce_scenario();
 Scenario raft_quorum_scenario();
 Scenario raft_quorum_leader_isolation_scenario();
+Scenario controller_quorum_scenario();
+Scenario controller_quorum_leader_isolation_scenario();
 
 }  // namespace eddy::scenarios

@@ -37,6 +37,27 @@ ApiError Controller::commit(const std::vector<MetadataRecord>& records) {
     return ApiError::of(e::unknown_server_error, to_string(r.error()));
 }
 
+ApiError Controller::catch_up() {
+    raft::QuorumDriver& q = log_.quorum();
+    const Instant deadline = env_.clock.now() + options_.write_timeout;
+    while (true) {
+        if (!q.is_leader()) {
+            return ApiError::of(e::not_controller, "this node is not the active controller");
+        }
+        const int64_t end = q.end_offset();
+        if (q.applied_offset() >= end) {
+            return {};
+        }
+        const Instant now = env_.clock.now();
+        if (now >= deadline) {
+            return ApiError::of(e::request_timed_out,
+                                "the active controller has not yet applied its whole log");
+        }
+        // Short waits: leadership may go while we wait, and nothing is applied then.
+        (void)q.wait_applied(end, std::min(deadline, now + Duration::millis(50)));
+    }
+}
+
 BrokerHeartbeats& Controller::heartbeats() {
     const int32_t epoch = log_.quorum().epoch();
     if (!heartbeats_ || heartbeats_epoch_ != epoch) {
@@ -49,8 +70,7 @@ BrokerHeartbeats& Controller::heartbeats() {
 RegistrationOutcome Controller::register_broker(const BrokerRegistration& request) {
     LockGuard guard(mutex_);
     RegistrationOutcome out;
-    if (!log_.quorum().is_leader()) {
-        out.error = ApiError::of(e::not_controller, "this node is not the active controller");
+    if (out.error = catch_up(); !out.error.ok()) {
         return out;
     }
     out = heartbeats().register_broker(request, image(), log_.quorum().end_offset(),
@@ -68,8 +88,8 @@ RegistrationOutcome Controller::register_broker(const BrokerRegistration& reques
 HeartbeatOutcome Controller::broker_heartbeat(const BrokerHeartbeat& request) {
     LockGuard guard(mutex_);
     HeartbeatOutcome out;
-    if (!log_.quorum().is_leader()) {
-        out.error = e::not_controller;
+    if (ApiError err = catch_up(); !err.ok()) {
+        out.error = err.code;
         return out;
     }
     out = heartbeats().heartbeat(request, image(), env_.clock.now(),
@@ -84,7 +104,7 @@ HeartbeatOutcome Controller::broker_heartbeat(const BrokerHeartbeat& request) {
 
 void Controller::expire_brokers() {
     LockGuard guard(mutex_);
-    if (!log_.quorum().is_leader()) {
+    if (!log_.quorum().is_leader() || !catch_up().ok()) {
         return;
     }
     const auto records = heartbeats().expire(image(), env_.clock.now());
@@ -98,6 +118,9 @@ void Controller::expire_brokers() {
 Result<int64_t, ApiError> Controller::allocate_producer_ids(int32_t broker, int32_t count) {
     ASSERT(count > 0);
     LockGuard guard(mutex_);
+    if (ApiError err = catch_up(); !err.ok()) {
+        return fail(err);
+    }
     const int64_t first = image().next_producer_id();
     if (first > std::numeric_limits<int64_t>::max() - count) {
         return fail(ApiError::of(e::unknown_server_error, "producer ids are exhausted"));
@@ -184,6 +207,9 @@ ApiError Controller::check_configs(const std::vector<ConfigChange>& configs) con
 CreatedTopic Controller::create_topic(const NewTopic& t, bool validate_only) {
     LockGuard g(mutex_);
     CreatedTopic out;
+    if (out.error = catch_up(); !out.error.ok()) {
+        return out;
+    }
     if (!log::valid_topic_name(t.name)) {
         out.error =
             ApiError::of(e::invalid_topic_exception,
@@ -272,6 +298,9 @@ CreatedTopic Controller::create_topic(const NewTopic& t, bool validate_only) {
 
 ApiError Controller::delete_topic(const std::string& name) {
     LockGuard g(mutex_);
+    if (ApiError err = catch_up(); !err.ok()) {
+        return err;
+    }
     if (!options_.delete_topic_enable) {
         return ApiError::of(e::topic_deletion_disabled, "delete.topic.enable is false");
     }
@@ -291,6 +320,9 @@ ApiError Controller::create_partitions(
     const std::string& name, int32_t count,
     const std::optional<std::vector<std::vector<int32_t>>>& assignments, bool validate_only) {
     LockGuard g(mutex_);
+    if (ApiError err = catch_up(); !err.ok()) {
+        return err;
+    }
     const TopicState* t = image().topic(name);
     if (t == nullptr) {
         return ApiError::of(e::unknown_topic_or_partition,
@@ -348,6 +380,9 @@ ApiError Controller::alter_topic_configs(const std::string& name,
                                          const std::vector<ConfigChange>& changes, bool replace,
                                          bool validate_only) {
     LockGuard g(mutex_);
+    if (ApiError err = catch_up(); !err.ok()) {
+        return err;
+    }
     const TopicState* t = image().topic(name);
     if (t == nullptr) {
         return ApiError::of(e::unknown_topic_or_partition,

@@ -104,6 +104,13 @@ public:
     Result<int64_t, ApiError> allocate_producer_ids(int32_t broker, int32_t count);
 
 private:
+    // Every operation starts here, under the mutex: NOT_CONTROLLER unless this node leads, and
+    // then waits (up to the write timeout: REQUEST_TIMED_OUT) until the image holds every entry
+    // of the leader's log. The operations validate against the image, so it must: a new leader
+    // has entries of earlier epochs that commit only with its own first entry, and a write that
+    // timed out may still commit — validating without them let a second TopicRecord for one name
+    // through (controller-quorum-leader-isolation, seeds 144 and 248). Suspends.
+    ApiError catch_up();
     ApiError check_replicas(const std::vector<int32_t>& replicas) const;
     ApiError check_configs(const std::vector<ConfigChange>& configs) const;
     ApiError commit(const std::vector<MetadataRecord>& records);

@@ -83,6 +83,8 @@ Result<void, std::string> Broker::open_and_serve() {
     qo.cluster_id = meta_.cluster_id;
     qo.snapshot_every = options_.metadata_snapshot_every;
     qo.knobs = options_.quorum_knobs;
+    qo.driver_knobs = options_.quorum_driver_knobs;
+    qo.observer = options_.quorum_observer;
     auto quorum = raft::QuorumDriver::open(env_, *logs_, qo, *metadata_);
     if (!quorum.ok()) {
         return fail(quorum.error());

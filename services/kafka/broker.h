@@ -82,6 +82,9 @@ struct BrokerOptions {
     group::GroupKnobs group_knobs;
     log::TestingKnobs log_knobs;
     raft::QuorumKnobs quorum_knobs;
+    raft::DriverKnobs quorum_driver_knobs;
+    // The simulator's checkers watch the quorum through this (never set outside scenarios).
+    raft::QuorumObserver* quorum_observer = nullptr;
     // Snapshot the metadata image every this many metadata log entries (0: never).
     int64_t metadata_snapshot_every = 1024;
 };

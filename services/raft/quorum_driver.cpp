@@ -157,6 +157,10 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
         Random(env.random.next()), env.clock.now(), d->snapshots_.get(), d->options_.knobs);
     // The replica restarts from exactly what is on disk: nothing to persist yet.
     ASSERT(d->replica_->take_persist().empty());
+    if (d->options_.observer != nullptr) {
+        d->options_.observer->opened(*d);
+    }
+    d->trace_role();
     return d;
 }
 
@@ -189,9 +193,15 @@ void QuorumDriver::tick_loop() {
             LockGuard guard(mutex_);
             std::vector<Message> out;
             replica_->tick(env_.clock.now(), out);
-            settle(std::move(out), std::nullopt);
+            settle(std::move(out), std::nullopt, true);
+            persist_deferred();  // the planted bug's late writes (nothing otherwise)
         }
-        if (env_.scheduler.sleep_for(options_.tick_interval) == WakeReason::cancelled) {
+        // A late tick (a busy or descheduled node): timers fire late, elections and check
+        // quorum run behind.
+        const Duration pause =
+            BUGGIFY(env_) ? options_.tick_interval * static_cast<int64_t>(env_.random.between(2, 20))
+                          : options_.tick_interval;
+        if (env_.scheduler.sleep_for(pause) == WakeReason::cancelled) {
             return;
         }
     }
@@ -207,6 +217,7 @@ void QuorumDriver::stop() {
         if (replica_->resign(env_.clock.now(), out)) {
             settle(std::move(out), std::nullopt);
         }
+        persist_deferred();
         stopping_ = true;
     }
     if (ticker_) {
@@ -223,6 +234,9 @@ std::vector<Message> QuorumDriver::receive(const Message& m) {
     }
     ASSERT(m.to == options_.self);
     LockGuard guard(mutex_);
+    if (options_.observer != nullptr) {
+        options_.observer->received(*this, m);
+    }
     std::vector<Message> out;
     replica_->receive(m, env_.clock.now(), out);
     return settle(std::move(out),
@@ -282,12 +296,20 @@ bool QuorumDriver::wait_applied(int64_t offset, Instant deadline) {
 QuorumStatus QuorumDriver::describe() const { return replica_->describe(env_.clock.now()); }
 
 std::vector<Message> QuorumDriver::settle(std::vector<Message> out,
-                                          std::optional<NodeId> reply_to) {
+                                          std::optional<NodeId> reply_to, bool ticked) {
     ASSERT(mutex_.locked());
     const PersistDelta delta = replica_->take_persist();
     if (!delta.empty()) {
-        persist(delta);
+        if (options_.driver_knobs.send_before_persist) {
+            deferred_.push_back(delta);  // the planted bug: written after the messages leave
+        } else {
+            persist(delta);
+        }
     }
+    if (options_.observer != nullptr) {
+        options_.observer->settled(*this, ticked, out);
+    }
+    trace_role();
     std::vector<Message> replies;
     for (Message& m : out) {
         if (reply_to && m.to == *reply_to && is_response(m.body)) {
@@ -305,6 +327,9 @@ std::vector<Message> QuorumDriver::settle(std::vector<Message> out,
         }
         snapshots_->add(s.id, s.image);
         applied_ = s.id.end_offset;
+        if (options_.observer != nullptr) {
+            options_.observer->snapshot_loaded(*this, s.id, s.image);
+        }
         // Proposals the snapshot covers cannot be told apart from a successor's: report them
         // as not led (a leader never installs a snapshot, so it had lost its epoch anyway).
         for (auto it = proposed_.begin(); it != proposed_.end() && it->first < applied_;) {
@@ -316,6 +341,28 @@ std::vector<Message> QuorumDriver::settle(std::vector<Message> out,
     }
     apply_committed();
     return replies;
+}
+
+void QuorumDriver::persist_deferred() {
+    // Swapped out first: a crash inside persist() unwinds this fiber with the rest unwritten.
+    std::vector<PersistDelta> deferred;
+    deferred.swap(deferred_);
+    for (const PersistDelta& d : deferred) {
+        persist(d);
+    }
+}
+
+void QuorumDriver::trace_role() {
+    const std::pair<Role, int32_t> now{replica_->role(), replica_->epoch()};
+    if (traced_ == now) {
+        return;
+    }
+    traced_ = now;
+    env_.tracer.event("raft.role", {{"node", options_.self.value()},
+                                    {"epoch", now.second},
+                                    {"role", std::string(to_string(now.first))},
+                                    {"end_offset", replica_->end_offset()},
+                                    {"high_watermark", replica_->high_watermark()}});
 }
 
 void QuorumDriver::persist(const PersistDelta& delta) {
@@ -378,6 +425,9 @@ void QuorumDriver::apply_committed() {
         return;
     }
     ASSERT(c.base_offset == applied_, "committed entries continue what was applied");
+    if (options_.observer != nullptr) {
+        options_.observer->applied(*this, c.base_offset, c.entries);
+    }
     app_.apply(c.base_offset, c.entries);
     applied_ = c.base_offset + static_cast<int64_t>(c.entries.size());
     // Proposals decided: committed in the epoch that proposed them, or replaced by another.
@@ -394,6 +444,7 @@ void QuorumDriver::maybe_snapshot() {
     if (options_.snapshot_every <= 0 || applied_ - last_snapshot_end_ < options_.snapshot_every) {
         return;
     }
+    persist_deferred();  // the snapshot moves the log start of the log on disk: it must be there
     const int64_t end = applied_;
     ASSERT(end - 1 >= replica_->log_start_offset() && end <= replica_->end_offset());
     const SnapshotId id{end, replica_->entry(end - 1).epoch};

@@ -69,6 +69,38 @@ public:
     virtual void send(Message m) = 0;
 };
 
+// Planted bugs of the driver itself, for the simulator's checkers; never set in production.
+struct DriverKnobs {
+    // Sends (and returns) each step's messages before its persist delta is durable: the delta is
+    // written at the end of the next tick instead. A vote granted, or entries acknowledged by a
+    // fetch, can then be forgotten by a crash after someone heard of them (Raft's "persist
+    // before you speak" broken; scenarios/controller_quorum.cpp must catch it).
+    bool send_before_persist = false;
+};
+
+class QuorumDriver;
+
+// Watches a driver from outside, for the simulator's checkers (scenarios/controller_quorum.cpp);
+// production sets none. Called on the driver's fibers with its mutex held: must not suspend and
+// must use only the driver's const accessors.
+class QuorumObserver {
+public:
+    virtual ~QuorumObserver() = default;
+    // The driver opened its replica from disk (a start or a restart).
+    virtual void opened(const QuorumDriver& driver) = 0;
+    // A message from another node reached the replica (before it is handled).
+    virtual void received(const QuorumDriver& driver, const Message& m) = 0;
+    // A step (`ticked`: the timer step) is done: its delta is durable (unless a DriverKnobs bug
+    // says otherwise) and `sent` are the messages it produced, about to leave.
+    virtual void settled(const QuorumDriver& driver, bool ticked,
+                         const std::vector<Message>& sent) = 0;
+    // Committed entries handed to the application, the first at `base_offset`.
+    virtual void applied(const QuorumDriver& driver, int64_t base_offset,
+                         const std::vector<Entry>& entries) = 0;
+    // A snapshot installed from the leader replaced the application's state.
+    virtual void snapshot_loaded(const QuorumDriver& driver, SnapshotId id, ByteSpan image) = 0;
+};
+
 struct QuorumDriverOptions {
     NodeId self{-1};
     QuorumConfig config;
@@ -78,6 +110,8 @@ struct QuorumDriverOptions {
     Duration tick_interval = Duration::millis(10);
     RaftLogOptions log;
     QuorumKnobs knobs;  // planted bugs; never set in production
+    DriverKnobs driver_knobs;
+    QuorumObserver* observer = nullptr;  // the simulator's checkers; must outlive the driver
 };
 
 enum class ProposeError : uint8_t {
@@ -140,8 +174,13 @@ private:
 
     // Steps 1-3 of the file comment for the messages `out` the replica produced; returns those
     // addressed to `reply_to`. Called with mutex_ held. Suspends.
-    std::vector<Message> settle(std::vector<Message> out, std::optional<NodeId> reply_to);
+    std::vector<Message> settle(std::vector<Message> out, std::optional<NodeId> reply_to,
+                                bool ticked = false);
     void persist(const PersistDelta& delta);
+    // DriverKnobs::send_before_persist: writes the deltas it held back, in order.
+    void persist_deferred();
+    // Traces `raft.role` when the role or the epoch changed since the last step.
+    void trace_role();
     void apply_committed();
     void maybe_snapshot();
     void tick_loop();
@@ -164,6 +203,8 @@ private:
     WaitQueue applied_changed_;
     std::optional<FiberRef> ticker_;
     bool stopping_ = false;
+    std::vector<PersistDelta> deferred_;  // DriverKnobs::send_before_persist only
+    std::optional<std::pair<Role, int32_t>> traced_;  // the role and epoch last traced
 };
 
 }  // namespace eddy::raft

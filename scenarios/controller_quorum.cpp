@@ -1,0 +1,907 @@
+// Scenarios "controller-quorum" and "controller-quorum-leader-isolation": the acceptance test of
+// the controller quorum. A cluster of real kafka::Broker nodes on the simulated network and
+// disks — 3 or 5 broker+controller nodes (the voters of the metadata quorum) and 1-2 broker-only
+// nodes (observers) — each with its own config (node.id, controller.quorum.voters naming the sim
+// hosts, a PLAINTEXT and a CONTROLLER listener) and short timeouts (election 150-400 ms, fetch
+// twice that, broker session 2 s). A client creates topics (and deletes some of them) through
+// random nodes, retrying on errors, and records every creation acknowledged.
+//
+// Faults, until the fault phase ends and everything heals: a node isolated both ways (a
+// minority), the nodes split into two random sides (one side may hold a majority), a node that
+// hears but cannot be heard (one-way), crashes that lose unsynced writes (quorum-state included)
+// and restarts, pauses, wall-clock jumps, bursts of disk read errors and failed fsyncs (a failed
+// fsync crashes the node; a supervisor restarts crashed nodes), and the vote crash: the leader is
+// isolated, every voter that grants a vote in the election that follows is crashed a moment
+// later, then the winner is isolated in turn, so the crashed voters and the old leader elect
+// again — in the same epoch if a vote was forgotten. "controller-quorum-leader-isolation" aims
+// most of its faults at the leader (isolated for longer than the fetch timeout, crashed, on the
+// minority side of a split). The client stays connected to every node throughout.
+//
+// The checkers watch every node's QuorumDriver (raft::QuorumObserver) and images:
+// - `election-safety`: at most one leader per epoch, over all nodes and the whole run;
+// - `state-machine-safety`: every entry any node applies at an offset is the entry every other
+//   node applied there (entries compared by epoch and bytes), and snapshots installed at one
+//   offset are the same image: committed metadata is never lost or changed;
+// - `metadata-consistent`: the committed entries, replayed in order, decode and each record fits
+//   the image of those before it (MetadataImage::inconsistency): the active controller
+//   validated every write against an up-to-date image (no topic created twice);
+// - `applied-monotonic`: a node's applied metadata offset never moves back within an incarnation;
+// - `leader-has-quorum`: a leader that, at one of its timer steps, has received nothing from a
+//   majority of the voters (itself included) for longer than fetch timeout + 30 ms, counted from
+//   when it became leader, no longer leads (check quorum);
+// - after healing, once every node is up, registered and unfenced and has applied the same
+//   offset (`liveness` if that never happens), a topic created then commits and reaches every
+//   node, and then: `image-convergence`: every node's image has the same topics, partitions and
+//   brokers; `acked-topics`: every acknowledged creation is there unless the client deleted it;
+//   `nothing-invented`: every topic there is one the client asked for.
+// Planted bugs: the driver sends each step's messages before its delta is durable
+// (DriverKnobs::send_before_persist) → `election-safety` (controller-quorum); check quorum
+// disabled → `leader-has-quorum` (controller-quorum-leader-isolation).
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "scenarios/kafka_nodes.h"
+#include "scenarios/scenarios.h"
+#include "services/raft/quorum_driver.h"
+#include "sim/world.h"
+
+namespace eddy::scenarios {
+namespace {
+
+constexpr const char* election_safety = "election-safety";
+constexpr const char* state_machine_safety = "state-machine-safety";
+constexpr const char* applied_monotonic = "applied-monotonic";
+constexpr const char* leader_has_quorum = "leader-has-quorum";
+constexpr const char* image_convergence = "image-convergence";
+constexpr const char* acked_topics = "acked-topics";
+constexpr const char* nothing_invented = "nothing-invented";
+constexpr const char* metadata_consistent = "metadata-consistent";
+
+// A tick of the driver (10 ms) and a few slow disk operations between the replica's own check
+// and the observer seeing the step.
+constexpr Duration quorum_slack = Duration::millis(30);
+constexpr uint16_t controller_port = 9093;
+const std::string after_heal_topic = "after-heal";
+
+uint64_t fnv(uint64_t h, ByteSpan b) {
+    for (std::byte x : b) {
+        h = (h ^ static_cast<uint64_t>(x)) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+uint64_t entry_hash(const raft::Entry& e) {
+    uint64_t h = 0xcbf29ce484222325ULL ^ static_cast<uint64_t>(static_cast<uint32_t>(e.epoch));
+    return fnv(h * 0x100000001b3ULL, e.data);
+}
+
+std::string node_name(int id) { return "node-" + std::to_string(id); }
+
+struct Cluster;
+
+// One node's watch on its QuorumDriver (lives as long as the cluster: across incarnations).
+class Watch final : public raft::QuorumObserver {
+public:
+    Watch(Cluster& c, int id) : c_(c), id_(id) {}
+    void opened(const raft::QuorumDriver& d) override;
+    void received(const raft::QuorumDriver& d, const raft::Message& m) override;
+    void settled(const raft::QuorumDriver& d, bool ticked,
+                 const std::vector<raft::Message>& sent) override;
+    void applied(const raft::QuorumDriver& d, int64_t base_offset,
+                 const std::vector<raft::Entry>& entries) override;
+    void snapshot_loaded(const raft::QuorumDriver& d, raft::SnapshotId id,
+                         ByteSpan image) override;
+
+private:
+    // The active controller validated `e` against its image; it must fit the committed prefix.
+    void check_records(int64_t offset, const raft::Entry& e);
+
+    Cluster& c_;
+    int id_;
+};
+
+struct NodeState {
+    int id = 0;
+    bool voter = false;
+    kafka::Broker* broker = nullptr;  // set while a started broker runs
+    int64_t applied = 0;              // the driver's applied offset, this incarnation
+    raft::Role role = raft::Role::unattached;
+    int32_t epoch = 0;
+    std::string start_error;  // the last failed start, for the liveness message
+    uint64_t start_failures = 0;
+};
+
+// The vote crash (see the file comment): armed by the nemesis, sprung by Watch::settled.
+struct VoteTrap {
+    bool armed = false;
+    Instant until;
+    std::optional<int32_t> epoch;  // the election it watches (the latest with a vote granted)
+    std::set<int> granted;          // voters that granted a vote in it
+    std::set<int> crashed;          // voters crashed once its winner led
+};
+
+struct Cluster {
+    sim::SimWorld* world = nullptr;
+    std::vector<int> ids;  // voters first, then observers
+    std::vector<int> voters;
+    Duration fetch_timeout{};
+    std::map<int, NodeState> nodes;
+    std::map<int, std::unique_ptr<Watch>> watches;
+    std::set<int> held;  // nodes the nemesis keeps down (the supervisor leaves them)
+    VoteTrap trap;
+    uint64_t vote_crashes = 0;
+    // Checker state.
+    std::map<int32_t, int> leaders;                       // epoch -> leader
+    std::map<std::pair<int, int32_t>, Instant> leader_since;  // (node, epoch) -> first seen leading
+    std::map<std::pair<int, int>, Instant> delivered;     // (to, from) -> last message received
+    std::map<int64_t, uint64_t> committed;                // offset -> entry hash
+    std::map<int64_t, uint64_t> snapshots;                // end offset -> image hash
+    // The committed metadata replayed in order, each record checked against the image before it.
+    controller::MetadataImage reference;
+    int64_t reference_end = 0;
+    // The workload.
+    std::set<std::string> attempted;    // every name the client tried to create
+    std::set<std::string> acked;        // acknowledged creations not deleted since
+    std::set<std::string> maybe_gone;   // deletions in doubt
+    uint64_t creates_acked = 0;
+    uint64_t deletes_acked = 0;
+    bool workload_done = false;
+    bool healed = false;
+    bool checked = false;
+    Violation violation;
+
+    Instant now() const { return world->now(); }
+    void fail(const char* checker, std::string why) { violation.report(checker, std::move(why)); }
+
+    // The node leading the highest epoch, as the drivers say now.
+    std::optional<int> leader() const {
+        std::optional<int> best;
+        int32_t epoch = -1;
+        for (const auto& [id, n] : nodes) {
+            if (n.broker != nullptr && n.role == raft::Role::leader && n.epoch > epoch &&
+                world->node(node_name(id)).up()) {
+                best = id;
+                epoch = n.epoch;
+            }
+        }
+        return best;
+    }
+};
+
+void Watch::opened(const raft::QuorumDriver& d) {
+    NodeState& n = c_.nodes[id_];
+    n.applied = d.applied_offset();  // a new incarnation starts from its snapshot
+    n.role = d.role();
+    n.epoch = d.epoch();
+}
+
+void Watch::received(const raft::QuorumDriver& d, const raft::Message& m) {
+    (void)d;
+    c_.delivered[{id_, m.from.value()}] = c_.now();
+}
+
+void Watch::settled(const raft::QuorumDriver& d, bool ticked,
+                    const std::vector<raft::Message>& sent) {
+    NodeState& n = c_.nodes[id_];
+    n.role = d.role();
+    n.epoch = d.epoch();
+    const Instant now = c_.now();
+    if (d.applied_offset() < n.applied) {
+        c_.fail(applied_monotonic, node_name(id_) + "'s applied metadata offset moved back from " +
+                                       std::to_string(n.applied) + " to " +
+                                       std::to_string(d.applied_offset()));
+    }
+    n.applied = d.applied_offset();
+    if (d.role() == raft::Role::leader) {
+        const auto [it, fresh] = c_.leaders.emplace(d.epoch(), id_);
+        if (!fresh && it->second != id_) {
+            c_.fail(election_safety, "two leaders in epoch " + std::to_string(d.epoch()) + ": " +
+                                         node_name(it->second) + " and " + node_name(id_));
+        }
+        const auto since = c_.leader_since.try_emplace({id_, d.epoch()}, now).first->second;
+        if (ticked) {
+            size_t heard = 1;
+            for (int v : c_.voters) {
+                if (v == id_) {
+                    continue;
+                }
+                const auto at = c_.delivered.find({id_, v});
+                const Instant last =
+                    at == c_.delivered.end() ? since : std::max(since, at->second);
+                heard += now - last < c_.fetch_timeout + quorum_slack ? size_t{1} : size_t{0};
+            }
+            if (heard < c_.voters.size() / 2 + 1) {
+                c_.fail(leader_has_quorum,
+                        node_name(id_) + " still leads epoch " + std::to_string(d.epoch()) +
+                            " having heard from " + std::to_string(heard) + " of " +
+                            std::to_string(c_.voters.size()) +
+                            " voters for over the fetch timeout");
+            }
+        }
+    }
+    // The vote crash: the voters that elected a leader go down as soon as it leads, before
+    // anything else happens to them (a vote is durable before it is sent, so they must come
+    // back remembering it).
+    VoteTrap& t = c_.trap;
+    if (!t.armed || now >= t.until) {
+        return;
+    }
+    for (const raft::Message& m : sent) {
+        const auto* v = std::get_if<raft::VoteResponse>(&m.body);
+        if (v != nullptr && v->granted && !v->pre_vote && (!t.epoch || *t.epoch <= v->epoch)) {
+            if (t.epoch != v->epoch) {
+                t.granted.clear();
+            }
+            t.epoch = v->epoch;
+            t.granted.insert(id_);
+        }
+    }
+    if (d.role() != raft::Role::leader || t.epoch != d.epoch()) {
+        return;
+    }
+    sim::SimWorld& w = *c_.world;
+    for (int id : t.granted) {
+        if (!t.crashed.insert(id).second) {
+            continue;
+        }
+        c_.held.insert(id);
+        ++c_.vote_crashes;
+        w.spawn("vote-crash", [&w, id] {
+            Random r = w.random().fork("vote-crash");
+            w.world_env().scheduler.sleep_for(Duration::micros(r.between(0, 1000)));
+            w.trace("fault.vote_crash", {{"node", node_name(id)}});
+            w.crash(w.node(node_name(id)));
+        });
+    }
+}
+
+void Watch::applied(const raft::QuorumDriver& d, int64_t base_offset,
+                    const std::vector<raft::Entry>& entries) {
+    (void)d;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const int64_t o = base_offset + static_cast<int64_t>(i);
+        const uint64_t h = entry_hash(entries[i]);
+        const auto [it, fresh] = c_.committed.emplace(o, h);
+        if (!fresh && it->second != h) {
+            c_.fail(state_machine_safety,
+                    node_name(id_) + " applied another entry (epoch " +
+                        std::to_string(entries[i].epoch) + ") at committed metadata offset " +
+                        std::to_string(o) + " than a node before it");
+            return;
+        }
+        if (o == c_.reference_end) {
+            c_.reference_end = o + 1;
+            check_records(o, entries[i]);
+        }
+    }
+}
+
+void Watch::check_records(int64_t offset, const raft::Entry& e) {
+    if (e.data.empty()) {
+        return;  // a leader-change entry
+    }
+    auto records = controller::decode_metadata_entry(e.data);
+    if (!records.ok()) {
+        c_.fail(metadata_consistent, "the committed metadata entry at offset " +
+                                         std::to_string(offset) + " does not decode: " +
+                                         records.error());
+        return;
+    }
+    for (const controller::MetadataRecord& r : *records) {
+        if (auto why = c_.reference.inconsistency(r)) {
+            c_.fail(metadata_consistent, "the committed metadata record at offset " +
+                                             std::to_string(offset) +
+                                             " contradicts the records before it: " + *why);
+            return;
+        }
+        c_.reference.apply(r);
+    }
+}
+
+void Watch::snapshot_loaded(const raft::QuorumDriver& d, raft::SnapshotId id, ByteSpan image) {
+    (void)d;
+    const uint64_t h = fnv(0xcbf29ce484222325ULL, image);
+    const auto [it, fresh] = c_.snapshots.emplace(id.end_offset, h);
+    if (!fresh && it->second != h) {
+        c_.fail(state_machine_safety, node_name(id_) + " installed another metadata snapshot at " +
+                                          std::to_string(id.end_offset) + " than a node before it");
+    }
+}
+
+// The body of one node: runs a Broker until the node crashes. A broker that does not start (a
+// read error, no quorum yet) is closed and started again, as a supervisor restarts a process.
+void node_main(Env& env, Cluster& c, int id, const config::BrokerConfig& config,
+               kafka::BrokerOptions options) {
+    NodeState& n = c.nodes[id];
+    options.quorum_observer = c.watches.at(id).get();
+    while (true) {
+        kafka::Broker b(env, config, options);
+        struct Registration {
+            NodeState& n;
+            ~Registration() { n.broker = nullptr; }
+        } registration{n};
+        if (auto r = b.start(); r.ok()) {
+            n.broker = &b;
+            while (true) {
+                env.scheduler.sleep_for(Duration::seconds(3600));
+            }
+        } else {
+            n.start_error = r.error();
+            ++n.start_failures;
+        }
+        env.scheduler.sleep_for(Duration::millis(200));
+    }
+}
+
+client::Client make_client(Env& env, const Cluster& c, Random& r, Duration timeout) {
+    client::ClientOptions o;
+    o.bootstrap.push_back(Address{node_name(c.ids[r.below(c.ids.size())]), broker_port});
+    o.request_timeout = timeout;
+    o.retry_backoff = Duration::millis(50);
+    o.retry_backoff_max = Duration::millis(400);
+    return client::Client(env, o);
+}
+
+// Creates `name` through random nodes, up to `attempts` times; true once acknowledged (or
+// TOPIC_ALREADY_EXISTS: the name is ours alone, so an earlier attempt of ours committed).
+bool create(Env& env, Cluster& c, Random& r, const std::string& name, int attempts) {
+    client::NewTopic t;
+    t.name = name;
+    t.partitions = static_cast<int32_t>(r.between(1, 3));
+    t.replication_factor = static_cast<int16_t>(r.chance(0.7) ? 1 : 2);
+    c.attempted.insert(name);
+    for (int i = 0; i < attempts; ++i) {
+        client::Client client = make_client(env, c, r, Duration::seconds(3));
+        const auto res = client.create_topic(t);
+        if (res.ok() || res.error().code == client::error_code::topic_already_exists) {
+            return true;
+        }
+        if (res.error().code == client::error_code::invalid_replication_factor) {
+            t.replication_factor = 1;  // too few unfenced brokers right now
+        }
+        env.scheduler.sleep_for(Duration::millis(r.between(20, 200)));
+    }
+    return false;
+}
+
+void workload(Env& env, Cluster& c) {
+    Random r = env.random.fork("workload");
+    uint64_t n = 0;
+    while (!c.workload_done) {
+        if (r.chance(0.2) && !c.acked.empty()) {
+            auto it = c.acked.begin();
+            std::advance(it, static_cast<ptrdiff_t>(r.below(c.acked.size())));
+            const std::string name = *it;
+            c.acked.erase(it);
+            client::Client client = make_client(env, c, r, Duration::seconds(3));
+            const auto res = client.delete_topic(name);
+            if (res.ok()) {
+                ++c.deletes_acked;
+            } else {
+                c.maybe_gone.insert(name);  // it may still go: no claim either way
+            }
+        } else {
+            const std::string name = "t" + std::to_string(++n);
+            if (create(env, c, r, name, 4)) {
+                c.acked.insert(name);
+                ++c.creates_acked;
+            }
+        }
+        env.scheduler.sleep_for(Duration::millis(r.between(20, 300)));
+    }
+}
+
+// Every node up with a started broker, every broker registered and unfenced in every image, one
+// leader, and every node at the same applied offset of at least `offset`.
+bool converged(const Cluster& c, int64_t offset) {
+    std::optional<int64_t> applied;
+    for (const auto& [id, n] : c.nodes) {
+        if (n.broker == nullptr || !c.world->node(node_name(id)).up()) {
+            return false;
+        }
+        const int64_t a = n.broker->quorum().applied_offset();
+        if (a < offset || (applied && *applied != a)) {
+            return false;
+        }
+        applied = a;
+        const auto& image = n.broker->controller().image();
+        for (int b : c.ids) {
+            const auto* s = image.broker(b);
+            if (s == nullptr || s->fenced) {
+                return false;
+            }
+        }
+    }
+    return c.leader().has_value();
+}
+
+std::string describe_waiting(const Cluster& c) {
+    std::string s;
+    for (const auto& [id, n] : c.nodes) {
+        s += " " + node_name(id) + ":";
+        if (!c.world->node(node_name(id)).up()) {
+            s += "down";
+        } else if (n.broker == nullptr) {
+            s += "starting(" + std::to_string(n.start_failures) + " failed starts" +
+                 (n.start_error.empty() ? "" : ", last: " + n.start_error) + ")";
+        } else {
+            const auto& q = n.broker->quorum();
+            s += std::string(raft::to_string(q.role())) + "/e" + std::to_string(q.epoch()) +
+                 "/applied " + std::to_string(q.applied_offset());
+            int fenced = 0;
+            for (int b : c.ids) {
+                const auto* st = n.broker->controller().image().broker(b);
+                fenced += st == nullptr || st->fenced ? 1 : 0;
+            }
+            s += "/fenced " + std::to_string(fenced);
+        }
+    }
+    return s;
+}
+
+// After healing: convergence, a change made now reaches every node, then the image checks.
+void check_after_heal(Env& env, Cluster& c) {
+    Random r = env.random.fork("final");
+    auto wait_converged = [&](int64_t offset, const char* what) {
+        const Instant give_up = env.scheduler.now() + Duration::seconds(40);
+        while (!converged(c, offset)) {
+            if (env.scheduler.now() >= give_up || !c.violation.empty()) {
+                c.fail(checkers::liveness, std::string("after healing, ") + what +
+                                               " within 40 simulated seconds:" +
+                                               describe_waiting(c));
+                return false;
+            }
+            env.scheduler.sleep_for(Duration::millis(100));
+        }
+        return true;
+    };
+    if (!wait_converged(0, "the cluster did not converge")) {
+        return;
+    }
+    if (!create(env, c, r, after_heal_topic, 20)) {
+        c.fail(checkers::liveness, "after healing, creating '" + after_heal_topic +
+                                       "' was not acknowledged in 20 attempts");
+        return;
+    }
+    c.acked.insert(after_heal_topic);
+    // The creation is committed; wait until every node has applied what the leader has.
+    const int64_t end = c.nodes.at(*c.leader()).broker->quorum().applied_offset();
+    if (!wait_converged(end, "a topic created then did not reach every node")) {
+        return;
+    }
+    const auto& first = c.nodes.begin()->second.broker->controller().image();
+    for (const auto& [id, n] : c.nodes) {
+        const auto& image = n.broker->controller().image();
+        if (image.topics() != first.topics() || image.brokers() != first.brokers()) {
+            c.fail(image_convergence,
+                   node_name(id) + "'s metadata image differs from " +
+                       node_name(c.nodes.begin()->first) + "'s at the same applied offset " +
+                       std::to_string(n.broker->quorum().applied_offset()));
+            return;
+        }
+        if (image.topic(after_heal_topic) == nullptr) {
+            c.fail(acked_topics, node_name(id) + " lacks '" + after_heal_topic +
+                                     "', created after healing");
+            return;
+        }
+    }
+    for (const std::string& t : c.acked) {
+        if (first.topic(t) == nullptr) {
+            c.fail(acked_topics, "topic '" + t + "' was acknowledged as created, never deleted, "
+                                 "and is missing after healing");
+            return;
+        }
+    }
+    for (const auto& [name, t] : first.topics()) {
+        if (!c.attempted.contains(name) && !kafka::is_internal_topic(name)) {
+            c.fail(nothing_invented, "topic '" + name + "' exists but no client created it");
+            return;
+        }
+    }
+}
+
+enum class Fault : uint8_t {
+    isolate,        // one node cut off both ways (a minority)
+    split,          // two random sides; one may hold a majority
+    mute,           // one node cannot be heard (one-way)
+    crash,          // crash, restart after a while
+    pause,          // SIGSTOP, then resume
+    clock_jump,     // the wall clock steps
+    disk_faults,    // read errors and failed fsyncs on one node's disk for a while
+    vote_crash,     // isolate the leader; crash the voters of the next election; isolate the winner
+    leader_faults,  // the leader isolated, crashed, or on the minority side
+    count,
+};
+
+class Nemesis {
+public:
+    Nemesis(sim::SimWorld& w, Cluster& c, std::vector<int64_t> weights, Duration hold_max)
+        : w_(w), c_(c), weights_(std::move(weights)), hold_max_(hold_max),
+          r_(w.random().fork("nemesis")) {}
+
+    void run(Duration phase) {
+        Scheduler& s = sched();
+        const Instant end = s.now() + phase;
+        while (s.now() < end && c_.violation.empty()) {
+            s.sleep_for(Duration::millis(r_.between(100, 1200)));
+            inject(pick());
+        }
+        heal();
+    }
+    uint64_t faults() const { return faults_; }
+
+private:
+    Scheduler& sched() { return w_.world_env().scheduler; }
+    sim::SimNode& node(int id) { return w_.node(node_name(id)); }
+    Duration hold() { return r_.duration_between(Duration::millis(100), hold_max_); }
+    int any() { return c_.ids[r_.below(c_.ids.size())]; }
+
+    Fault pick() {
+        int64_t total = 0;
+        for (int64_t x : weights_) {
+            total += x;
+        }
+        int64_t at = static_cast<int64_t>(r_.below(static_cast<uint64_t>(total)));
+        size_t k = 0;
+        while (at >= weights_[k]) {
+            at -= weights_[k++];
+        }
+        return static_cast<Fault>(k);
+    }
+
+    // Cuts `a` off from `b` (each a set of nodes); the client reaches everyone.
+    void split(const std::vector<int>& a, const std::vector<int>& b, bool one_way = false) {
+        for (int x : a) {
+            for (int y : b) {
+                w_.network().partition(node_name(x), node_name(y), one_way);
+            }
+        }
+    }
+    std::vector<int> others(int id) const {
+        std::vector<int> v;
+        for (int x : c_.ids) {
+            if (x != id) {
+                v.push_back(x);
+            }
+        }
+        return v;
+    }
+    void crash_for(int id, Duration d) {
+        if (!node(id).up()) {
+            return;
+        }
+        c_.held.insert(id);
+        w_.crash(node(id));
+        sched().sleep_for(d);
+        c_.held.erase(id);
+        if (!node(id).up()) {
+            w_.start(node(id));
+        }
+    }
+
+    void inject(Fault f) {
+        ++faults_;
+        switch (f) {
+            case Fault::isolate: {
+                const int v = any();
+                split({v}, others(v));
+                sched().sleep_for(hold());
+                w_.network().heal_all();
+                break;
+            }
+            case Fault::split: {
+                std::vector<int> a;
+                std::vector<int> b;
+                for (int x : c_.ids) {
+                    (r_.chance(0.5) ? a : b).push_back(x);
+                }
+                split(a, b);
+                sched().sleep_for(hold());
+                w_.network().heal_all();
+                break;
+            }
+            case Fault::mute: {
+                const int v = any();
+                split({v}, others(v), true);
+                sched().sleep_for(hold());
+                w_.network().heal_all();
+                break;
+            }
+            case Fault::crash:
+                crash_for(any(), r_.duration_between(Duration::millis(10), hold_max_));
+                break;
+            case Fault::pause: {
+                auto& n = node(any());
+                if (n.up() && !n.paused()) {
+                    w_.pause(n);
+                    sched().sleep_for(r_.duration_between(Duration::millis(10), hold_max_ / 2));
+                    w_.resume(n);
+                }
+                break;
+            }
+            case Fault::clock_jump: {
+                auto& n = node(any());
+                const Duration by =
+                    r_.duration_between(Duration::seconds(-30), Duration::seconds(30));
+                n.clock().jump(by);
+                w_.trace("fault.clock_jump", {{"node", n.name()}, {"by_ms", by.to_millis()}});
+                break;
+            }
+            case Fault::disk_faults: {
+                auto& n = node(any());
+                sim::DiskFaults before = n.disk().faults();
+                sim::DiskFaults bad = before;
+                bad.read_error_p = r_.unit() * 0.05;
+                bad.sync_error_p = r_.unit() * 0.02;
+                w_.trace("fault.disk", {{"node", n.name()},
+                                        {"read_error_ppm", static_cast<int64_t>(bad.read_error_p * 1e6)},
+                                        {"sync_error_ppm", static_cast<int64_t>(bad.sync_error_p * 1e6)}});
+                n.disk().set_faults(bad);
+                sched().sleep_for(hold());
+                n.disk().set_faults(before);
+                break;
+            }
+            case Fault::vote_crash:
+                vote_crash();
+                break;
+            case Fault::leader_faults:
+                leader_fault();
+                break;
+            case Fault::count:
+                break;
+        }
+    }
+
+    void vote_crash() {
+        const auto leader = c_.leader();
+        if (!leader) {
+            return;
+        }
+        w_.trace("fault.vote_crash_begin", {{"node", node_name(*leader)}});
+        split({*leader}, others(*leader));
+        c_.trap = VoteTrap{};
+        c_.trap.armed = true;
+        c_.trap.until = sched().now() + c_.fetch_timeout * 4;
+        // Wait for the election the isolation causes, and for its winner.
+        std::optional<int> winner;
+        while (sched().now() < c_.trap.until && c_.violation.empty()) {
+            sched().sleep_for(Duration::millis(5));
+            if (c_.trap.epoch) {
+                for (const auto& [id, n] : c_.nodes) {
+                    if (n.role == raft::Role::leader && n.epoch == *c_.trap.epoch &&
+                        node(id).up()) {
+                        winner = id;
+                    }
+                }
+                if (winner) {
+                    break;
+                }
+            }
+        }
+        c_.trap.armed = false;
+        sched().sleep_for(Duration::millis(r_.between(5, 50)));
+        w_.network().heal_all();
+        if (winner) {
+            split({*winner}, others(*winner));
+        }
+        // The crashed voters come back, knowing what their disks kept.
+        sched().sleep_for(Duration::millis(r_.between(20, 300)));
+        for (int id : c_.trap.crashed) {
+            c_.held.erase(id);
+            if (!node(id).up()) {
+                w_.start(node(id));
+            }
+        }
+        sched().sleep_for(c_.fetch_timeout * r_.between(2, 5));
+        w_.network().heal_all();
+    }
+
+    void leader_fault() {
+        const auto leader = c_.leader();
+        if (!leader) {
+            return;
+        }
+        // Long enough that check quorum must have deposed it.
+        const Duration d = c_.fetch_timeout * 2 + hold();
+        switch (r_.below(3)) {
+            case 0:
+                split({*leader}, others(*leader));
+                sched().sleep_for(d);
+                w_.network().heal_all();
+                break;
+            case 1: {
+                // The leader and up to a minority with it on one side.
+                std::vector<int> small = {*leader};
+                std::vector<int> rest;
+                for (int x : others(*leader)) {
+                    (small.size() < (c_.voters.size() - 1) / 2 && r_.chance(0.5) ? small : rest)
+                        .push_back(x);
+                }
+                split(small, rest);
+                sched().sleep_for(d);
+                w_.network().heal_all();
+                break;
+            }
+            default:
+                crash_for(*leader, hold());
+                break;
+        }
+    }
+
+    void heal() {
+        w_.network().heal_all();
+        for (int id : c_.ids) {
+            auto& n = node(id);
+            n.disk().set_faults(base_disk_faults);
+            c_.held.erase(id);
+            if (!n.up()) {
+                w_.start(n);
+            } else if (n.paused()) {
+                w_.resume(n);
+            }
+        }
+        w_.trace("nemesis.healed", {{"faults", faults_}});
+    }
+
+public:
+    sim::DiskFaults base_disk_faults;
+
+private:
+    sim::SimWorld& w_;
+    Cluster& c_;
+    std::vector<int64_t> weights_;
+    Duration hold_max_;
+    Random r_;
+    uint64_t faults_ = 0;
+};
+
+RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
+    Random swarm = Random(ro.seed).fork("swarm");
+    Cluster c;  // before the world: the nodes' brokers hold its watches until they unwind
+    sim::WorldOptions wo = broker_world_options(swarm);
+    sim::SimWorld world(ro.seed, wo);
+    if (ro.trace_sink) {
+        world.trace().set_sink(ro.trace_sink);
+    }
+    c.world = &world;
+    const int voters = swarm.chance(0.7) ? 3 : 5;
+    const int observers = static_cast<int>(swarm.between(1, 2));
+    const int64_t election_ms = swarm.between(150, 400);
+    c.fetch_timeout = Duration::millis(election_ms * 2);
+    std::string voters_config;
+    for (int id = 1; id <= voters + observers; ++id) {
+        c.ids.push_back(id);
+        if (id <= voters) {
+            c.voters.push_back(id);
+            voters_config += (voters_config.empty() ? "" : ",") + std::to_string(id) + "@" +
+                             node_name(id) + ":" + std::to_string(controller_port);
+        }
+        NodeState& n = c.nodes[id];
+        n.id = id;
+        n.voter = id <= voters;
+        c.watches[id] = std::make_unique<Watch>(c, id);
+    }
+    kafka::BrokerOptions bo;
+    bo.quorum_driver_knobs.send_before_persist = ro.planted_bug && !leader_faults;
+    bo.quorum_knobs.check_quorum_disabled = ro.planted_bug && leader_faults;
+    bo.metadata_snapshot_every = swarm.between(20, 200);
+    std::map<int, config::BrokerConfig> configs;
+    for (int id : c.ids) {
+        const bool voter = id <= voters;
+        const std::string host = node_name(id);
+        auto config = config::BrokerConfig::load(
+            {}, {{"node.id", std::to_string(id)},
+                 {"process.roles", voter ? "broker,controller" : "broker"},
+                 {"controller.quorum.voters", voters_config},
+                 {"listeners", "PLAINTEXT://" + host + ":" + std::to_string(broker_port) +
+                                   (voter ? ",CONTROLLER://" + host + ":" +
+                                                std::to_string(controller_port)
+                                          : "")},
+                 {"controller.quorum.election.timeout.ms", std::to_string(election_ms)},
+                 {"controller.quorum.fetch.timeout.ms", std::to_string(election_ms * 2)},
+                 {"controller.quorum.request.timeout.ms", std::to_string(election_ms)},
+                 {"controller.quorum.election.backoff.max.ms", "100"},
+                 {"broker.session.timeout.ms", "2000"},
+                 {"broker.heartbeat.interval.ms", "250"},
+                 {"num.partitions", "1"},
+                 {"default.replication.factor", "1"}});
+        if (!config.ok()) {
+            return finish(world, Verdict::violation(checkers::setup,
+                                                    host + ": bad broker config: " + config.error()));
+        }
+        configs.emplace(id, std::move(config).value());
+    }
+    for (int id : c.ids) {
+        world.add_node(node_name(id), [&c, &configs, id, bo](Env& env) {
+            node_main(env, c, id, configs.at(id), bo);
+        });
+    }
+    world.add_node("client", [&c](Env& env) {
+        workload(env, c);
+        while (!c.healed) {
+            env.scheduler.sleep_for(Duration::millis(50));
+        }
+        check_after_heal(env, c);
+        c.checked = true;
+        while (true) {
+            env.scheduler.sleep_for(Duration::seconds(3600));
+        }
+    });
+    for (auto* n : world.nodes()) {
+        world.start(*n);
+    }
+    // Fault weights, in the order of `Fault`.
+    const std::vector<int64_t> weights =
+        leader_faults ? std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 0, 8}
+                      : std::vector<int64_t>{2, 2, 1, 2, 1, 1, 1, 7, 0};
+    Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(800, 2500)));
+    nemesis.base_disk_faults = wo.disk;
+    // The supervisor: nodes that crashed themselves (a failed fsync) start again.
+    world.spawn("supervisor", [&] {
+        auto& s = world.world_env().scheduler;
+        while (true) {
+            s.sleep_for(Duration::millis(250));
+            for (int id : c.ids) {
+                auto& n = world.node(node_name(id));
+                if (!n.up() && !c.held.contains(id)) {
+                    world.start(n);
+                }
+            }
+        }
+    });
+    world.spawn("faults", [&] {
+        auto& s = world.world_env().scheduler;
+        Random r = world.random().fork("faults");
+        s.sleep_for(Duration::seconds(2));  // the cluster forms
+        nemesis.run(Duration::seconds(r.between(10, 16)));
+        c.workload_done = true;
+        c.healed = true;
+    });
+    world.run([&] { return c.checked || !c.violation.empty(); },
+              Instant::from_nanos(Duration::seconds(120).to_nanos()));
+
+    int32_t max_epoch = 0;
+    for (const auto& [epoch, leader] : c.leaders) {
+        max_epoch = std::max(max_epoch, epoch);
+    }
+    Verdict v = Verdict::ok(
+        std::to_string(voters) + " voters, " + std::to_string(observers) + " observers, " +
+        std::to_string(c.leaders.size()) + " leaders up to epoch " + std::to_string(max_epoch) +
+        ", " + std::to_string(nemesis.faults()) + " faults (" + std::to_string(c.vote_crashes) +
+        " vote crashes), " + std::to_string(c.committed.size()) + " entries committed, " +
+        std::to_string(c.creates_acked) + " topics created, " + std::to_string(c.deletes_acked) +
+        " deleted");
+    if (!c.violation.empty()) {
+        v = Verdict::violation(c.violation);
+    } else if (!c.checked) {
+        v = Verdict::violation(checkers::run_timeout,
+                               "the run did not finish within 120 simulated seconds");
+    }
+    return finish(world, v);
+}
+
+}  // namespace
+
+Scenario controller_quorum_scenario() {
+    return {"controller-quorum",
+            "a cluster of 3-5 broker+controller nodes and 1-2 observers (real Brokers) under "
+            "partitions, crashes losing unsynced writes, pauses, clock jumps and disk faults, "
+            "while a client creates and deletes topics: one leader per epoch, committed metadata "
+            "never changes, images converge, acknowledged topics survive",
+            [](const RunOptions& ro) { return run_controller_quorum(ro, false); },
+            election_safety};
+}
+
+Scenario controller_quorum_leader_isolation_scenario() {
+    return {"controller-quorum-leader-isolation",
+            "controller-quorum with its faults aimed at the active controller (isolated, on the "
+            "minority side, crashed): a leader cut off from a majority stops leading",
+            [](const RunOptions& ro) { return run_controller_quorum(ro, true); },
+            leader_has_quorum};
+}
+
+}  // namespace eddy::scenarios
