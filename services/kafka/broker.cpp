@@ -273,6 +273,16 @@ void Broker::stop() {
         // Controlled shutdown: leadership moves to other brokers before this one stops serving.
         lifecycle_->shutdown(Duration::seconds(5));
     }
+    // Nothing may wait on the quorum from here: forwarded requests fail at once (NOT_CONTROLLER)
+    // and the controller's operations see it stop, so the servers below can drain even when the
+    // quorum has no majority left. A leading controller resigns (EndQuorumEpoch goes out while
+    // the transport still runs).
+    if (controller_channel_) {
+        controller_channel_->stop();
+    }
+    if (quorum_) {
+        quorum_->stop();
+    }
     if (groups_) {
         groups_->stop();  // pending JoinGroup/SyncGroup answer now, so the servers can drain
     }
@@ -295,12 +305,6 @@ void Broker::stop() {
     }
     if (publisher_) {
         publisher_->stop();
-    }
-    if (controller_channel_) {
-        controller_channel_->stop();
-    }
-    if (quorum_) {
-        quorum_->stop();
     }
     if (quorum_transport_) {
         quorum_transport_->stop();

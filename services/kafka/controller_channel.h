@@ -46,7 +46,7 @@ public:
         const Instant deadline = env_.clock.now() + timeout;
         client::ClientError last{client::error_code::request_timed_out,
                                  "no active controller answered in time"};
-        while (!stopped_ && env_.clock.now() < deadline) {
+        while (!stopped_ && !env_.scheduler.cancelled() && env_.clock.now() < deadline) {
             const auto leader = quorum_.leader();
             if (!leader) {
                 pause(deadline);
