@@ -2,6 +2,7 @@
 #include "services/client/cluster_report.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace eddy::client {
 
@@ -61,9 +62,16 @@ std::string quorum_report(const std::string& cluster_id, const QuorumDescription
     const QuorumReplicaState* leader = find(q.voters, q.leader);
     const int64_t leader_end = leader ? leader->log_end_offset : q.high_watermark;
     // kafka-metadata-quorum: the voter furthest behind, the leader included (then 0 and 0).
-    const auto behind = std::min_element(
-        q.voters.begin(), q.voters.end(),
-        [](const auto& a, const auto& b) { return a.log_end_offset < b.log_end_offset; });
+    // Among voters at the same log end offset, the one caught up longest ago: an idle log does
+    // not hide a voter that stopped fetching.
+    const auto caught_up = [](const QuorumReplicaState& r) {
+        return r.last_caught_up.value_or(WallTime::from_nanos(INT64_MIN));
+    };
+    const auto behind =
+        std::min_element(q.voters.begin(), q.voters.end(), [&](const auto& a, const auto& b) {
+            return a.log_end_offset != b.log_end_offset ? a.log_end_offset < b.log_end_offset
+                                                        : caught_up(a) < caught_up(b);
+        });
     int64_t lag_max = 0;
     int64_t lag_time_max_ms = 0;
     if (behind != q.voters.end() && leader != nullptr && &*behind != leader) {

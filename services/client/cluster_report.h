@@ -22,7 +22,8 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows,
 // The quorum's status and one row per replica. `now` is this machine's wall clock: the leader's
 // timestamps are shown as how long ago they were (never negative, whatever the clocks' skew).
 // MaxFollowerLag and MaxFollowerLagTimeMs are computed as kafka-metadata-quorum does: from the
-// voter with the lowest log end offset, against the leader.
+// voter with the lowest log end offset (of those, the one caught up longest ago), against the
+// leader.
 std::string quorum_report(const std::string& cluster_id, const QuorumDescription& q, WallTime now);
 
 // `eddy cluster info`: cluster id, controller, topic count, and every broker the description

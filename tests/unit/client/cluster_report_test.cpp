@@ -68,6 +68,12 @@ TEST_CASE("cluster report: a voter that never fetched, a clock ahead, a lone lea
     alone.high_watermark = 5;
     alone.voters = {{NodeId(1), 5, now, now}};
     const std::string single = quorum_report("c", alone, now);
+    // An idle log: every voter at the leader's end, one of them silent for 6 s.
+    QuorumDescription idle = three_voters_and_an_observer();
+    idle.voters[2] = {NodeId(3), 120, ms_ago(6000), ms_ago(6000)};
+    CHECK(quorum_report("c", idle, now)
+              .find("MaxFollowerLag:        0\nMaxFollowerLagTimeMs:  6000\n") !=
+          std::string::npos);
     CHECK(single.find("MaxFollowerLag:        0\nMaxFollowerLagTimeMs:  0\n") != std::string::npos);
 }
 
