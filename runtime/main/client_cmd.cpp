@@ -1,4 +1,5 @@
-// The client commands' shared plumbing (client_cli.h) and `eddy cluster info`.
+// The client commands' shared plumbing (client_cli.h) and the operator's view of a cluster:
+// `eddy cluster info|quorum|health` (their text: services/client/cluster_report.h).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -9,13 +10,14 @@
 #include "runtime/main/commands.h"
 #include "runtime/posix_env.h"
 #include "runtime/signals.h"
+#include "services/client/cluster_report.h"
 
 namespace eddy::cli {
 
 void add_client_options(CLI::App* cmd, ClientArgs& args) {
     const char* env = std::getenv("EDDY_BROKERS");
     args.brokers = env != nullptr && *env != '\0' ? env : "127.0.0.1:9092";
-    cmd->add_option("-b,--brokers", args.brokers,
+    cmd->add_option("-b,--brokers,--bootstrap-server", args.brokers,
                     "Bootstrap brokers, host:port[,host:port...] (default: $EDDY_BROKERS, else "
                     "127.0.0.1:9092)");
     cmd->add_option("--timeout-ms", args.timeout_ms,
@@ -63,23 +65,7 @@ Result<std::vector<Address>, std::string> parse_brokers(const std::string& list)
 }
 
 void print_table(const std::vector<Row>& rows) {
-    std::vector<size_t> widths;
-    for (const Row& r : rows) {
-        widths.resize(std::max(widths.size(), r.size()));
-        for (size_t i = 0; i < r.size(); ++i) {
-            widths[i] = std::max(widths[i], r[i].size());
-        }
-    }
-    for (const Row& r : rows) {
-        std::string line;
-        for (size_t i = 0; i < r.size(); ++i) {
-            line += r[i];
-            if (i + 1 < r.size()) {
-                line.append(widths[i] - r[i].size() + 2, ' ');
-            }
-        }
-        std::printf("%s\n", line.c_str());
-    }
+    std::fputs(client::format_table(rows).c_str(), stdout);
 }
 
 int report(const std::string& command, const std::string& message) {
@@ -157,7 +143,7 @@ namespace {
 
 int cluster_info(client::Client& c) {
     const std::string cmd = "eddy cluster info";
-    auto desc = c.describe_cluster();
+    auto desc = c.describe_cluster(/*include_fenced=*/true);
     if (!desc.ok()) {
         return report(cmd, desc.error());
     }
@@ -169,31 +155,144 @@ int cluster_info(client::Client& c) {
     for (const auto& t : md->topics) {
         internal += t.internal ? 1 : 0;
     }
-    std::printf("CLUSTER     %s\n", desc->cluster_id.c_str());
-    std::printf("CONTROLLER  %d\n", desc->controller.value());
-    std::printf("TOPICS      %zu\n", md->topics.size() - internal);
-    std::printf("BROKERS\n");
-    std::printf("  ID  ADDRESS\n");
-    for (const auto& b : desc->brokers) {
-        std::printf("  %-3d %s%s\n", b.id.value(), b.address.to_string().c_str(),
-                    b.id == desc->controller ? " (controller)" : "");
+    std::fputs(client::cluster_info_report(*desc, md->topics.size() - internal).c_str(), stdout);
+    return 0;
+}
+
+int cluster_quorum(client::Client& c, Env& env) {
+    const std::string cmd = "eddy cluster quorum";
+    auto desc = c.describe_cluster();
+    if (!desc.ok()) {
+        return report(cmd, "cannot reach the cluster: " + desc.error().to_string());
     }
+    auto q = c.describe_quorum();
+    if (!q.ok()) {
+        return report(cmd, "cannot describe the quorum: " + q.error().to_string());
+    }
+    std::fputs(client::quorum_report(desc->cluster_id, *q, env.clock.wall_now()).c_str(), stdout);
+    return 0;
+}
+
+// What DescribeQuorum answers while the quorum has no leader (an election, or too few voters):
+// the listener's forward times out or the controller it reached does not lead.
+bool no_leader_error(int16_t code) {
+    return code == client::error_code::not_leader_or_follower ||
+           code == client::error_code::leader_not_available ||
+           code == client::error_code::not_controller ||
+           code == client::error_code::request_timed_out;
+}
+
+// Every problem on its own line on stdout; exit 1 if there is any, else one "ok" line and 0.
+int cluster_health(client::Client& c) {
+    auto desc = c.describe_cluster(/*include_fenced=*/true);
+    if (!desc.ok()) {
+        std::printf("cannot reach the cluster: %s\n", desc.error().to_string().c_str());
+        return 1;
+    }
+    std::vector<std::string> problems;
+    auto q = c.describe_quorum();
+    if (!q.ok()) {
+        problems.push_back((no_leader_error(q.error().code) ? "no quorum leader ("
+                                                            : "cannot describe the quorum (") +
+                           q.error().to_string() + ")");
+    } else {
+        problems = client::quorum_problems(*q);
+    }
+    for (auto& p : client::broker_problems(*desc)) {
+        problems.push_back(std::move(p));
+    }
+    // Registered and unfenced is not enough: a broker killed a moment ago stays so until its
+    // session expires (broker.session.timeout.ms). Ask each one.
+    size_t live = 0;
+    for (const auto& b : desc->brokers) {
+        if (b.fenced) {
+            continue;
+        }
+        if (auto r = c.reach(b.address); !r.ok()) {
+            problems.push_back("broker " + std::to_string(b.id.value()) + " is unreachable at " +
+                               b.address.to_string() + " (" + r.error().to_string() + ")");
+        } else {
+            ++live;
+        }
+    }
+    for (const auto& p : problems) {
+        std::printf("%s\n", p.c_str());
+    }
+    if (!problems.empty()) {
+        return 1;
+    }
+    std::printf("ok: quorum leader %d (epoch %d), %zu brokers live\n", q->leader.value(),
+                q->leader_epoch, live);
     return 0;
 }
 
 }  // namespace
 
 void add_cluster_commands(CLI::App& app, int& exit_code) {
-    auto* cluster = app.add_subcommand("cluster", "Cluster-wide information");
+    auto* cluster = app.add_subcommand(
+        "cluster",
+        "The operator's view of a cluster: its brokers, its metadata quorum, its health");
     cluster->require_subcommand(1);
+    struct Command {
+        const char* name;
+        const char* summary;  // one line, in `eddy cluster --help`
+        const char* details;  // the footer of `eddy cluster <name> --help`
+        int (*body)(client::Client&, Env&);
+    };
+    static const Command commands[] = {
+        {"info", "Every registered broker with its state, the cluster id and the controller",
+         "Prints the cluster id, the controller clients are told about, the number of topics,\n"
+         "and every registered broker with its address and state:\n"
+         "  live    registered, unfenced: it serves clients\n"
+         "  fenced  registered but not serving: its heartbeats stopped (its session expired)\n"
+         "          or it has not caught up with the metadata log yet\n"
+         "Fenced brokers come from DescribeCluster v2 (KIP-1073); a broker without it lists the\n"
+         "live brokers only.",
+         [](client::Client& c, Env&) { return cluster_info(c); }},
+        {"quorum", "The metadata quorum: leader, epoch, high watermark, each replica's lag",
+         "Asks the active controller (DescribeQuorum, forwarded by the broker reached) and prints\n"
+         "what `kafka-metadata-quorum describe --status` and `--replication` print together:\n"
+         "  ClusterId, LeaderId, LeaderEpoch, HighWatermark\n"
+         "  MaxFollowerLag        records between the leader's log end and the voter furthest\n"
+         "                        behind\n"
+         "  MaxFollowerLagTimeMs  how long before the leader that voter was last caught up\n"
+         "  CurrentVoters, CurrentObservers (observers: broker-only nodes)\n"
+         "then a row per voter and observer: NodeId, LogEndOffset, Lag (the leader's log end\n"
+         "minus its own), LastFetchTimestamp and LastCaughtUpTimestamp (as 'N ms ago' on this\n"
+         "machine's clock; '-' when never) and Status (Leader, Follower or Observer).\n"
+         "Exits 1 with one line on stderr when the cluster cannot be reached or the quorum has\n"
+         "no leader (after retrying for --timeout-ms).",
+         cluster_quorum},
+        {"health", "Exit 0 if the quorum has a leader and every broker is up, else list problems",
+         "Exits 0, printing one 'ok: ...' line, when the metadata quorum has a leader and every\n"
+         "registered broker is unfenced and answers a connection. Otherwise prints each problem\n"
+         "on its own line on stdout and exits 1:\n"
+         "  no quorum leader (...)\n"
+         "  broker 3 is fenced\n"
+         "  broker 3 is unreachable at host:port (...)   (killed, not yet fenced)\n"
+         "  cannot reach the cluster: ...\n"
+         "Usage errors exit 2. Without a quorum leader the check takes up to --timeout-ms.",
+         [](client::Client& c, Env&) { return cluster_health(c); }},
+    };
     auto args = std::make_shared<ClientArgs>();
-    auto* info = cluster->add_subcommand(
-        "info", "Print the cluster id, the controller, the brokers and the number of topics");
-    add_client_options(info, *args);
-    info->callback([args, &exit_code] {
-        exit_code = run_client("eddy cluster info", *args,
-                               [](client::Client& c, Env&) { return cluster_info(c); });
-    });
+    for (const Command& command : commands) {
+        auto* sub = cluster->add_subcommand(command.name, command.summary);
+        sub->footer(command.details);
+        add_client_options(sub, *args);
+        sub->callback([args, &exit_code, &command] {
+            exit_code =
+                run_client(std::string("eddy cluster ") + command.name, *args, command.body);
+        });
+    }
+}
+
+int usage_exit_code(const CLI::App& app, int cli11_code) {
+    // `eddy cluster ...` is for scripts and monitors: 0 healthy, 1 not, 2 the command was wrong.
+    // Other commands keep CLI11's codes.
+    if (cli11_code != 0 && app.got_subcommand("cluster")) {
+        return 2;
+    }
+    return cli11_code;
 }
 
 void add_client_commands(CLI::App& app, int& exit_code) {

@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
     eddy::cli::add_sim_commands(app, exit_code);
     eddy::cli::add_bench_commands(app, exit_code);
     eddy::cli::add_client_commands(app, exit_code);
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return eddy::cli::usage_exit_code(app, app.exit(e));
+    }
     return exit_code;
 }

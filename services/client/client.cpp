@@ -221,7 +221,14 @@ Result<VersionTable, ClientError> Client::versions() {
     });
 }
 
-Result<ClusterDescription, ClientError> Client::describe_cluster() {
+Result<void, ClientError> Client::reach(const Address& address) {
+    // Not connect(): a cached connection may not have noticed yet that its broker died.
+    TRY_ASSIGN(auto conn, BrokerConnection::open(env_, address, options_.client_id, deadline()));
+    (void)conn;
+    return {};
+}
+
+Result<ClusterDescription, ClientError> Client::describe_cluster(bool include_fenced) {
     const Instant d = deadline();
     return with_retries(d, [&]() -> Result<ClusterDescription, ClientError> {
         TRY_ASSIGN(BrokerConnection * conn, any_broker(d));
@@ -234,6 +241,7 @@ Result<ClusterDescription, ClientError> Client::describe_cluster() {
             return out;
         }
         protocol::DescribeClusterRequest req;
+        req.include_fenced_brokers_ = include_fenced;  // v2+; older versions drop it
         TRY_ASSIGN(auto resp, conn->call<protocol::DescribeClusterResponse>(req, d));
         if (resp.error_code_ != error_code::none) {
             return fail(ClientError{resp.error_code_, resp.error_message_.value_or("")});
@@ -244,8 +252,9 @@ Result<ClusterDescription, ClientError> Client::describe_cluster() {
             if (b.port_ < 0 || b.port_ > 65535) {
                 continue;
             }
-            out.brokers.push_back(BrokerMetadata{
-                NodeId(b.broker_id_), Address{b.host_, static_cast<uint16_t>(b.port_)}, b.rack_});
+            out.brokers.push_back(BrokerMetadata{NodeId(b.broker_id_),
+                                                 Address{b.host_, static_cast<uint16_t>(b.port_)},
+                                                 b.rack_, b.is_fenced_});
         }
         std::sort(out.brokers.begin(), out.brokers.end(),
                   [](const BrokerMetadata& a, const BrokerMetadata& b) { return a.id < b.id; });

@@ -49,8 +49,16 @@ public:
         const std::optional<std::vector<std::string>>& topics);
     // One topic's metadata; UNKNOWN_TOPIC_OR_PARTITION if it does not exist.
     Result<TopicMetadata, ClientError> topic(const std::string& name);
-    // DescribeCluster (falls back to Metadata when the broker lacks it).
-    Result<ClusterDescription, ClientError> describe_cluster();
+    // DescribeCluster (falls back to Metadata when the broker lacks it). With `include_fenced`
+    // the registered fenced brokers too (v2, KIP-1073), marked `fenced`; a broker without v2
+    // lists its live brokers only.
+    Result<ClusterDescription, ClientError> describe_cluster(bool include_fenced = false);
+    // DescribeQuorum of the metadata log (any broker forwards it to the active controller).
+    // NOT_LEADER_OR_FOLLOWER (no leader, or an election under way) is retried to the deadline.
+    Result<QuorumDescription, ClientError> describe_quorum();
+    // Whether the broker at `address` answers now: a new connection and its ApiVersions
+    // handshake, once, no retries (`eddy cluster health`). The connection is closed after.
+    Result<void, ClientError> reach(const Address& address);
     // The versions negotiated with some broker (for `eddy cluster info` and tests).
     Result<VersionTable, ClientError> versions();
 

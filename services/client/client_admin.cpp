@@ -11,6 +11,7 @@
 #include "core/protocol/generated/create_topics.h"
 #include "core/protocol/generated/delete_topics.h"
 #include "core/protocol/generated/describe_configs.h"
+#include "core/protocol/generated/describe_quorum.h"
 #include "core/protocol/generated/incremental_alter_configs.h"
 #include "services/client/client.h"
 
@@ -21,6 +22,9 @@ namespace {
 constexpr int8_t resource_type_topic = 2;
 constexpr int8_t op_set = 0;
 constexpr int8_t op_delete = 1;
+// The metadata log, the only partition DescribeQuorum describes (KIP-595).
+constexpr const char* metadata_topic = "__cluster_metadata";
+constexpr int32_t metadata_partition = 0;
 
 int32_t timeout_ms(Duration d) {
     const int64_t ms = d.to_millis();
@@ -194,6 +198,52 @@ Result<void, ClientError> Client::alter_topic_configs(const std::string& name,
         }
         return {};
     }, false);
+}
+
+Result<QuorumDescription, ClientError> Client::describe_quorum() {
+    protocol::DescribeQuorumRequest req;
+    req.topics_.push_back({metadata_topic, {{metadata_partition}}});
+    const auto at = [](int64_t ms) {  // -1: unknown
+        return ms < 0 ? std::nullopt : std::optional<WallTime>(WallTime::from_millis(ms));
+    };
+    const auto replicas = [&](const auto& in) {
+        std::vector<QuorumReplicaState> out;
+        for (const auto& r : in) {
+            out.push_back(QuorumReplicaState{NodeId(r.replica_id_), r.log_end_offset_,
+                                             at(r.last_fetch_timestamp_),
+                                             at(r.last_caught_up_timestamp_)});
+        }
+        return out;
+    };
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<QuorumDescription, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, any_broker(d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::DescribeQuorumResponse>(req, d));
+        if (resp.error_code_ != error_code::none) {
+            return fail(ClientError{resp.error_code_, resp.error_message_.value_or("")});
+        }
+        for (const auto& t : resp.topics_) {
+            for (const auto& p : t.partitions_) {
+                if (t.topic_name_ != metadata_topic || p.partition_index_ != metadata_partition) {
+                    continue;
+                }
+                if (p.error_code_ != error_code::none) {
+                    return fail(ClientError{p.error_code_, p.error_message_.value_or("")});
+                }
+                QuorumDescription out;
+                out.leader = NodeId(p.leader_id_);
+                out.leader_epoch = p.leader_epoch_;
+                out.high_watermark = p.high_watermark_;
+                out.voters = replicas(p.current_voters_);
+                out.observers = replicas(p.observers_);
+                std::sort(out.observers.begin(), out.observers.end(),
+                          [](const auto& a, const auto& b) { return a.id < b.id; });
+                return out;
+            }
+        }
+        return fail(ClientError{error_code::unknown_server_error,
+                                "the DescribeQuorum response lacks __cluster_metadata-0"});
+    });
 }
 
 }  // namespace eddy::client

@@ -19,6 +19,7 @@ struct BrokerMetadata {
     NodeId id;
     Address address;
     std::optional<std::string> rack;
+    bool fenced = false;  // only DescribeCluster v2 with fenced brokers included lists such
 };
 
 struct PartitionMetadata {
@@ -49,6 +50,23 @@ struct ClusterDescription {
     std::string cluster_id;
     NodeId controller{-1};
     std::vector<BrokerMetadata> brokers;  // sorted by id
+};
+
+// DescribeQuorum (KIP-595, KIP-836): the active controller's view of one replica of the metadata
+// log. Timestamps are the leader's wall clock.
+struct QuorumReplicaState {
+    NodeId id{-1};
+    int64_t log_end_offset = -1;             // -1: it has not fetched in this epoch
+    std::optional<WallTime> last_fetch;      // nullopt: never (or before v1)
+    std::optional<WallTime> last_caught_up;  // likewise
+};
+
+struct QuorumDescription {
+    NodeId leader{-1};  // -1: no leader
+    int32_t leader_epoch = -1;
+    int64_t high_watermark = -1;
+    std::vector<QuorumReplicaState> voters;     // as the leader lists them
+    std::vector<QuorumReplicaState> observers;  // brokers that are not voters, by id
 };
 
 struct RecordHeader {

@@ -25,7 +25,7 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::describe_configs, {1, 4}},  // v1: config sources
         {ApiKey::alter_configs, {0, 2}},
         {ApiKey::incremental_alter_configs, {0, 1}},
-        {ApiKey::describe_cluster, {0, 1}},
+        {ApiKey::describe_cluster, {0, 2}},  // v2: fenced brokers (KIP-1073)
         {ApiKey::find_coordinator, {0, 3}},  // v4: batched keys
         {ApiKey::list_groups, {0, 4}},
         {ApiKey::describe_groups, {0, 5}},

@@ -35,7 +35,8 @@ constexpr std::array<SupportedApi, 27> table{{
     {ApiKey::describe_log_dirs, 0, 4},
     {ApiKey::create_partitions, 0, 3},
     {ApiKey::incremental_alter_configs, 0, 1},
-    {ApiKey::describe_cluster, 0, 1},
+    // v2: fenced brokers on request (KIP-1073, `eddy cluster info|health`).
+    {ApiKey::describe_cluster, 0, 2},
     // Groups: CLIENTS.md §6.2 (librdkafka 2.0.2 needs JoinGroup/SyncGroup/Heartbeat/LeaveGroup
     // from 0, OffsetFetch <= 1, OffsetCommit <= 2, or it disables consumer groups).
     {ApiKey::offset_commit, 0, 9},
@@ -75,7 +76,7 @@ constexpr std::array<SupportedApi, 17> controller_table{{
     all_versions<protocol::BrokerRegistrationRequest>(),
     all_versions<protocol::BrokerHeartbeatRequest>(),
     all_versions<protocol::FetchSnapshotRequest>(),
-    {ApiKey::describe_cluster, 0, 1},
+    {ApiKey::describe_cluster, 0, 1},  // fenced brokers (v2) only from a broker listener (KIP-1073)
     all_versions<protocol::AllocateProducerIdsRequest>(),
 }};
 

@@ -231,7 +231,7 @@ FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ct
 }
 
 DescribeClusterResponse Broker::handle_describe_cluster(const RequestContext& ctx,
-                                                        const DescribeClusterRequest&) {
+                                                        const DescribeClusterRequest& req) {
     DescribeClusterResponse resp;
     resp.cluster_id_ = meta_.cluster_id;
     const auto live = live_brokers(ctx);
@@ -243,6 +243,30 @@ DescribeClusterResponse Broker::handle_describe_cluster(const RequestContext& ct
         b.port_ = l.port;
         b.rack_ = l.rack;
         resp.brokers_.push_back(std::move(b));
+    }
+    // v2 (KIP-1073): the fenced registered brokers too, with IsFenced, when asked (v0/v1 and
+    // v2 without the flag list the live ones only). Their endpoint: the request's listener's,
+    // else their first, as for the live ones.
+    if (ctx.version >= 2 && req.include_fenced_brokers_) {
+        const std::string& name = listeners_[ctx.listener].endpoint.listener;
+        for (const auto& [id, s] : controller_->image().brokers()) {
+            if (!s.fenced || s.endpoints.empty()) {
+                continue;
+            }
+            auto ep =
+                std::find_if(s.endpoints.begin(), s.endpoints.end(),
+                             [&](const controller::BrokerEndpoint& e) { return e.name == name; });
+            ep = ep == s.endpoints.end() ? s.endpoints.begin() : ep;
+            DescribeClusterResponse::DescribeClusterBroker b;
+            b.broker_id_ = id;
+            b.host_ = ep->host;
+            b.port_ = ep->port;
+            b.rack_ = s.rack;
+            b.is_fenced_ = true;
+            resp.brokers_.push_back(std::move(b));
+        }
+        std::sort(resp.brokers_.begin(), resp.brokers_.end(),
+                  [](const auto& a, const auto& b) { return a.broker_id_ < b.broker_id_; });
     }
     return resp;
 }

@@ -3,9 +3,12 @@
 cluster from the same controller.quorum.voters: kcat -L and librdkafka list the three brokers and
 the active controller; SIGKILL of the active controller is followed by a new leader and a topic
 creation through any broker succeeds; the killed node restarts and rejoins; a broker-only fourth
-node joins as an observer and is listed too."""
+node joins as an observer and is listed too. Then the operator's view through `eddy cluster
+quorum|info|health --bootstrap-server`: three voters and the observer, every broker live, and a
+SIGKILLed broker named by `health` (exit 1) until it restarts (exit 0)."""
 import json
 import signal
+import subprocess
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -174,6 +177,103 @@ def test_a_broker_only_node_joins_as_an_observer():
     md = metadata(b4)
     t = next(t for t in md["topics"] if t["topic"] == name)
     check_eq(sorted(p["leader"] for p in t["partitions"]), [1, 2, 3, 4], "leaders spread")
+
+
+def eddy(*args, timeout=90):
+    """Runs `eddy <args>`: (exit code, stdout, stderr)."""
+    r = subprocess.run([h._args.eddy, *args], capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+def bootstrap(n):
+    return ["--bootstrap-server", f"127.0.0.1:{n.port}"]
+
+
+def quorum(via):
+    """`eddy cluster quorum`: ({key: value}, [row cells]) or None when it fails."""
+    code, out, err = eddy("cluster", "quorum", *bootstrap(via), "--timeout-ms", "10000")
+    if code != 0:
+        print(f"eddy cluster quorum: exit {code}: {err.strip()}")
+        return None
+    status, _, table = out.partition("\n\n")
+    fields = {k: v.strip() for k, v in (line.split(":", 1) for line in status.splitlines())}
+    return fields, [line.split() for line in table.splitlines()]
+
+
+def broker_states(via):
+    """`eddy cluster info`: {broker id: state} ("live"/"fenced"), or None when it fails."""
+    code, out, err = eddy("cluster", "info", *bootstrap(via), "--timeout-ms", "10000")
+    if code != 0:
+        print(f"eddy cluster info: exit {code}: {err.strip()}")
+        return None
+    rows = out.split("BROKERS\n", 1)[1].splitlines()
+    check_eq(rows[0].split(), ["ID", "ADDRESS", "STATE"], "eddy cluster info's broker header")
+    return {int(r.split()[0]): r.split()[2] for r in rows[1:]}
+
+
+def health(via):
+    code, out, err = eddy("cluster", "health", *bootstrap(via), "--timeout-ms", "5000")
+    return code, out + err
+
+
+def test_cluster_quorum_lists_three_voters_and_the_observer():
+    def settled():
+        q = quorum(node(2))
+        return q is not None and q[0]["CurrentObservers"] == "[4]" and q
+    fields, rows = h.wait_until(settled, 30, "the observer in DescribeQuorum")
+    check_eq(fields["ClusterId"], h.describe_cluster(node(2).port)["cluster_id"], "cluster id")
+    check_eq(fields["CurrentVoters"], "[1,2,3]", "voters")
+    leader = int(fields["LeaderId"])
+    check(leader in (1, 2, 3), f"a voter leads: {fields}")
+    check(int(fields["LeaderEpoch"]) >= 1 and int(fields["HighWatermark"]) > 0, f"{fields}")
+    check_eq(rows[0], ["NodeId", "LogEndOffset", "Lag", "LastFetchTimestamp",
+                       "LastCaughtUpTimestamp", "Status"], "the replication table's header")
+    status = {int(r[0]): r[-1] for r in rows[1:]}
+    check_eq(status, {i: "Leader" if i == leader else "Follower" for i in (1, 2, 3)} | {
+        4: "Observer"}, "each replica's status")
+    for r in rows[1:]:
+        check(int(r[1]) >= 0 and int(r[2]) >= 0, f"a log end offset and a lag: {r}")
+        check(r[3:6] == [r[3], "ms", "ago"], f"last fetch as 'N ms ago': {r}")
+
+
+def test_cluster_info_lists_every_broker_live():
+    for via in (node(1), node(4)):
+        h.wait_until(lambda via=via: broker_states(via) == {i: "live" for i in (1, 2, 3, 4)}, 30,
+                     f"four live brokers via {via.name}", interval=0.5)
+    code, out = health(node(3))
+    check_eq(code, 0, f"eddy cluster health on a whole cluster: {out}")
+    check(out.startswith("ok: quorum leader "), f"one ok line: {out!r}")
+
+
+def test_cluster_health_names_a_killed_broker_until_it_restarts():
+    leader = int(quorum(node(1))[0]["LeaderId"])
+    victim_id = next(i for i in (3, 2) if i != leader)
+    victim = node(victim_id)
+    via = next(n for i, n in enumerate(Cluster.nodes, 1) if i != victim_id)
+    victim.stop(signal.SIGKILL)
+    # Unreachable at once (it is still registered and unfenced), fenced once its session expires.
+    code, out = health(via)
+    check_eq(code, 1, f"health with broker {victim_id} killed: {out}")
+    check(f"broker {victim_id} is " in out, f"the killed broker named: {out!r}")
+    h.wait_until(lambda: health(via) == (1, f"broker {victim_id} is fenced\n"), 30,
+                 f"broker {victim_id} reported fenced", interval=0.5)
+    check_eq(broker_states(via), {i: "fenced" if i == victim_id else "live" for i in (1, 2, 3, 4)},
+             "eddy cluster info lists the fenced broker")
+    victim.start(60)
+    h.wait_until(lambda: health(via)[0] == 0, 30, "healthy again after the restart",
+                 interval=0.5)
+    h.wait_until(lambda: health(victim)[0] == 0, 30, "healthy through the restarted node",
+                 interval=0.5)
+
+
+def test_cluster_health_without_a_reachable_bootstrap():
+    port = h.free_ports(1)[0]
+    code, out, err = eddy("cluster", "health", "--bootstrap-server", f"127.0.0.1:{port}",
+                          "--timeout-ms", "1000")
+    check_eq(code, 1, "exit code")
+    check(out.startswith("cannot reach the cluster: ") and out.count("\n") == 1, f"{out!r}")
+    code, _, err = eddy("cluster", "health", "--bogus")
+    check_eq(code, 2, f"a usage error: {err}")
 
 
 if __name__ == "__main__":

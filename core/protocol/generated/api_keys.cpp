@@ -72,7 +72,7 @@ constexpr std::array<ApiInfo, 88> api_table{{
     ApiInfo{ApiKey::update_features, "UpdateFeatures", 0, 2, 0, false, listener_zk_broker | listener_broker | listener_controller},
     ApiInfo{ApiKey::envelope, "Envelope", 0, 0, 0, false, listener_controller | listener_zk_broker},
     ApiInfo{ApiKey::fetch_snapshot, "FetchSnapshot", 0, 1, 0, false, listener_controller},
-    ApiInfo{ApiKey::describe_cluster, "DescribeCluster", 0, 1, 0, false, listener_zk_broker | listener_broker | listener_controller},
+    ApiInfo{ApiKey::describe_cluster, "DescribeCluster", 0, 2, 0, false, listener_zk_broker | listener_broker | listener_controller},
     ApiInfo{ApiKey::describe_producers, "DescribeProducers", 0, 0, 0, false, listener_zk_broker | listener_broker},
     ApiInfo{ApiKey::broker_registration, "BrokerRegistration", 0, 4, 0, false, listener_controller},
     ApiInfo{ApiKey::broker_heartbeat, "BrokerHeartbeat", 0, 1, 0, false, listener_controller},

@@ -17,11 +17,14 @@
 namespace eddy::protocol {
 
 void DescribeClusterRequest::encode(Writer& w, int16_t version) const {
-    ASSERT(version >= 0 && version <= 1, "DescribeClusterRequest: version outside validVersions");
+    ASSERT(version >= 0 && version <= 2, "DescribeClusterRequest: version outside validVersions");
     [[maybe_unused]] const bool flexible = true;
     w.write_bool(include_cluster_authorized_operations_);
     if (version >= 1) {
         w.write_int8(endpoint_type_);
+    }
+    if (version >= 2) {
+        w.write_bool(include_fenced_brokers_);
     }
     if (flexible) {
         w.write_uvarint(0);
@@ -29,7 +32,7 @@ void DescribeClusterRequest::encode(Writer& w, int16_t version) const {
 }
 
 Result<DescribeClusterRequest, DecodeError> DescribeClusterRequest::decode(Reader& r, int16_t version) {
-    if (version < 0 || version > 1) {
+    if (version < 0 || version > 2) {
         return fail(DecodeError::unsupported_version);
     }
     [[maybe_unused]] const bool flexible = true;
@@ -37,6 +40,9 @@ Result<DescribeClusterRequest, DecodeError> DescribeClusterRequest::decode(Reade
     TRY_ASSIGN(m.include_cluster_authorized_operations_, r.read_bool());
     if (version >= 1) {
         TRY_ASSIGN(m.endpoint_type_, r.read_int8());
+    }
+    if (version >= 2) {
+        TRY_ASSIGN(m.include_fenced_brokers_, r.read_bool());
     }
     if (flexible) {
         TRY_VOID(r.skip_tagged_fields());
@@ -53,6 +59,9 @@ void DescribeClusterBroker::encode(Writer& w, int16_t version) const {
     w.write_string(host_, flexible);
     w.write_int32(port_);
     w.write_nullable_string(rack_, flexible);
+    if (version >= 2) {
+        w.write_bool(is_fenced_);
+    }
     if (flexible) {
         w.write_uvarint(0);
     }
@@ -66,6 +75,9 @@ Result<DescribeClusterBroker, DecodeError> DescribeClusterBroker::decode(Reader&
     TRY_ASSIGN(m.host_, r.read_string(flexible));
     TRY_ASSIGN(m.port_, r.read_int32());
     TRY_ASSIGN(m.rack_, r.read_nullable_string(flexible, true));
+    if (version >= 2) {
+        TRY_ASSIGN(m.is_fenced_, r.read_bool());
+    }
     if (flexible) {
         TRY_VOID(r.skip_tagged_fields());
     }
@@ -75,7 +87,7 @@ Result<DescribeClusterBroker, DecodeError> DescribeClusterBroker::decode(Reader&
 }  // namespace describe_cluster_response_structs
 
 void DescribeClusterResponse::encode(Writer& w, int16_t version) const {
-    ASSERT(version >= 0 && version <= 1, "DescribeClusterResponse: version outside validVersions");
+    ASSERT(version >= 0 && version <= 2, "DescribeClusterResponse: version outside validVersions");
     [[maybe_unused]] const bool flexible = true;
     w.write_int32(throttle_time_ms_);
     w.write_int16(error_code_);
@@ -96,7 +108,7 @@ void DescribeClusterResponse::encode(Writer& w, int16_t version) const {
 }
 
 Result<DescribeClusterResponse, DecodeError> DescribeClusterResponse::decode(Reader& r, int16_t version) {
-    if (version < 0 || version > 1) {
+    if (version < 0 || version > 2) {
         return fail(DecodeError::unsupported_version);
     }
     [[maybe_unused]] const bool flexible = true;

@@ -16,16 +16,18 @@
 
 namespace eddy::protocol {
 
-// DescribeClusterRequest: versions 0-1, flexible 0+.
+// DescribeClusterRequest: versions 0-2, flexible 0+.
 struct DescribeClusterRequest {
     static constexpr ApiKey api_key = ApiKey::describe_cluster;
     static constexpr int16_t min_version = 0;
-    static constexpr int16_t max_version = 1;
+    static constexpr int16_t max_version = 2;
 
     // Whether to include cluster authorized operations. (versions 0+)
     bool include_cluster_authorized_operations_{};
     // The endpoint type to describe. 1=brokers, 2=controllers. (versions 1+)
     int8_t endpoint_type_ = int8_t{1};
+    // Whether to include fenced brokers when listing brokers. (versions 2+)
+    bool include_fenced_brokers_{};
 
     bool operator==(const DescribeClusterRequest&) const = default;
     void encode(Writer& w, int16_t version) const;
@@ -46,6 +48,8 @@ struct DescribeClusterBroker {
     // The rack of the broker, or null if it has not been assigned to a rack. (versions 0+, nullable
     // 0+)
     std::optional<std::string> rack_{};
+    // Whether the broker is fenced (versions 2+)
+    bool is_fenced_{};
 
     bool operator==(const DescribeClusterBroker&) const = default;
     void encode(Writer& w, int16_t version) const;
@@ -55,11 +59,11 @@ void randomize(DescribeClusterBroker& m, Rng& rng, int16_t version);
 
 }  // namespace describe_cluster_response_structs
 
-// DescribeClusterResponse: versions 0-1, flexible 0+.
+// DescribeClusterResponse: versions 0-2, flexible 0+.
 struct DescribeClusterResponse {
     static constexpr ApiKey api_key = ApiKey::describe_cluster;
     static constexpr int16_t min_version = 0;
-    static constexpr int16_t max_version = 1;
+    static constexpr int16_t max_version = 2;
 
     using DescribeClusterBroker = describe_cluster_response_structs::DescribeClusterBroker;
 

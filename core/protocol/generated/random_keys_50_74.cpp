@@ -944,6 +944,9 @@ void randomize(DescribeClusterRequest& m, Rng& rng, int16_t version) {
     if (version >= 1) {
         m.endpoint_type_ = random_int8(rng);
     }
+    if (version >= 2) {
+        m.include_fenced_brokers_ = random_bool(rng);
+    }
 }
 
 namespace describe_cluster_response_structs {
@@ -959,6 +962,9 @@ void randomize(DescribeClusterBroker& m, Rng& rng, int16_t version) {
         m.rack_.reset();
     } else {
         m.rack_ = random_string(rng);
+    }
+    if (version >= 2) {
+        m.is_fenced_ = random_bool(rng);
     }
 }
 

@@ -3,15 +3,16 @@
 
 Starts a broker on free loopback ports with a temporary data directory, then drives
 `eddy topic create|list|describe|alter-config|add-partitions|delete`, `eddy produce`,
-`eddy consume` and `eddy cluster info` with exact-output assertions; kcat reads what `eddy produce`
-wrote with every codec (and the codecs are checked in the segment file), `--follow` is stopped by
-SIGINT and ends when its pipe closes, and every command answers `--help`. The broker is killed at the
-end whatever happens.
+`eddy consume` and `eddy cluster info|quorum|health` with exact-output assertions (quorum times
+as patterns); kcat reads what `eddy produce` wrote with every codec (and the codecs are checked in
+the segment file), `--follow` is stopped by SIGINT and ends when its pipe closes, and every command
+answers `--help`. The broker is killed at the end whatever happens.
 
     /usr/bin/python3 tests/integration/cli/cli_test.py build/eddy    (default: build/eddy)
 """
 import glob
 import os
+import re
 import select
 import shutil
 import signal
@@ -64,6 +65,42 @@ def read_line(proc, timeout):
     """One line of proc's stdout, or None when none comes within timeout seconds."""
     ready, _, _ = select.select([proc.stdout], [], [], timeout)
     return proc.stdout.readline() if ready else None
+
+
+def quorum_checks(b, cluster_id):
+    # One node: the only voter leads, nobody lags, no observers; times vary, so a pattern.
+    out = check("cluster quorum", ["cluster", "quorum", "--bootstrap-server", b[1]])
+    want = (rf"ClusterId:             {re.escape(cluster_id)}\n"
+            r"LeaderId:              1\n"
+            r"LeaderEpoch:           [1-9][0-9]*\n"
+            r"HighWatermark:         ([1-9][0-9]*)\n"
+            r"MaxFollowerLag:        0\n"
+            r"MaxFollowerLagTimeMs:  0\n"
+            r"CurrentVoters:         \[1\]\n"
+            r"CurrentObservers:      \[\]\n"
+            r"\n"
+            r"NodeId  LogEndOffset  Lag  LastFetchTimestamp  LastCaughtUpTimestamp  Status\n"
+            r"1       ([1-9][0-9]*) +0    \d+ ms ago +\d+ ms ago +Leader\n")
+    if not re.fullmatch(want, out):
+        failures.append("cluster quorum shape")
+        print(f"FAIL cluster quorum shape: {out!r}")
+    check("cluster health", ["cluster", "health"] + b, None)
+    out = check("cluster health line", ["cluster", "health"] + b)
+    if not re.fullmatch(r"ok: quorum leader 1 \(epoch [1-9][0-9]*\), 1 brokers live\n", out):
+        failures.append("cluster health line")
+        print(f"FAIL cluster health line: {out!r}")
+    port = free_port()
+    check("cluster quorum unreachable", ["cluster", "quorum", "-b", f"127.0.0.1:{port}",
+                                         "--timeout-ms", "1000"], "", 1,
+          f"eddy cluster quorum: cannot reach the cluster: cannot connect to 127.0.0.1:{port}: "
+          "connection refused (NETWORK_EXCEPTION)\n")
+    check("cluster health unreachable", ["cluster", "health", "-b", f"127.0.0.1:{port}",
+                                         "--timeout-ms", "1000"],
+          f"cannot reach the cluster: cannot connect to 127.0.0.1:{port}: connection refused "
+          "(NETWORK_EXCEPTION)\n", 1)
+    check("cluster health usage", ["cluster", "health", "--bogus"], "", 2,
+          "The following argument was not expected: --bogus\nRun with --help for more "
+          "information.\n")
 
 
 def follow_checks(b):
@@ -122,7 +159,8 @@ def follow_checks(b):
 def main():
     for cmd in [["topic"], ["topic", "create"], ["topic", "list"], ["topic", "describe"],
                 ["topic", "delete"], ["topic", "alter-config"], ["topic", "add-partitions"],
-                ["produce"], ["consume"], ["cluster"], ["cluster", "info"]]:
+                ["produce"], ["consume"], ["cluster"], ["cluster", "info"],
+                ["cluster", "quorum"], ["cluster", "health"]]:
         code, out, _ = run(cmd + ["--help"])
         if code != 0 or f"Usage: {EDDY} {' '.join(cmd)} [OPTIONS]" not in out:
             failures.append("help " + " ".join(cmd))
@@ -287,11 +325,15 @@ def main():
         check("list after add", ["topic", "list"] + b,
               "NAME    PARTITIONS  REPLICAS\nlogs    2           1\norders  3           1\n")
         out = check("cluster info", ["cluster", "info"] + b)
-        want_tail = (f"CONTROLLER  1\nTOPICS      2\nBROKERS\n  ID  ADDRESS\n"
-                     f"  1   127.0.0.1:{port} (controller)\n")
+        address = f"127.0.0.1:{port}"
+        want_tail = (f"CONTROLLER  1\nTOPICS      2\nBROKERS\n"
+                     f"  ID  {'ADDRESS'.ljust(len(address))}  STATE\n"
+                     f"  1   {address}  live (controller)\n")
         if not out.startswith("CLUSTER     ") or not out.endswith(want_tail):
             failures.append("cluster info shape")
             print(f"FAIL cluster info shape: {out!r}")
+        cluster_id = out.split("\n", 1)[0].split()[1]
+        quorum_checks(b, cluster_id)
         check("delete", ["topic", "delete", "orders"] + b, "deleted topic orders\n")
         check("delete missing", ["topic", "delete", "orders"] + b, "", 1,
               "eddy topic delete: topic 'orders' does not exist (UNKNOWN_TOPIC_OR_PARTITION)\n")
