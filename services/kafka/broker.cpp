@@ -77,6 +77,9 @@ Result<void, std::string> Broker::open_and_serve() {
     // The metadata quorum: every node runs a replica of the Raft log on __cluster_metadata-0
     // (a voter when it is a controller, else an observer) and applies what commits to its image.
     metadata_ = std::make_unique<controller::MetadataLog>(env_);
+    // Before any listener is bound: the controller listener's handlers publish their changes.
+    publisher_ = std::make_unique<MetadataPublisher>(env_, node_id_, *metadata_, *logs_,
+                                                     log_defaults_, [this] { notify_data(); });
     raft::QuorumDriverOptions qo;
     qo.self = NodeId(node_id_);
     qo.config = quorum_config(config_);
@@ -182,8 +185,6 @@ Result<void, std::string> Broker::open_and_serve() {
         lifecycle_->start();
         TRY_VOID(wait_until_unfenced());
     }
-    publisher_ = std::make_unique<MetadataPublisher>(env_, node_id_, *metadata_, *logs_,
-                                                     log_defaults_, [this] { notify_data(); });
     reconcile();
     publisher_->start();
     logs_->start_background();
