@@ -1,5 +1,5 @@
 #!/bin/bash
-# `eddy sim viz elections`: a raft-quorum trace becomes DOT with a lane per voter, leader boxes
+# `eddy sim viz elections`: a raft-quorum trace (and a controller-quorum one) becomes DOT with a lane per voter, leader boxes
 # and follower edges, and an SVG through Graphviz; a file that is not a trace is refused with a
 # one-line error. Usage: bash tests/sim_viz_test.sh build/eddy
 set -euo pipefail
@@ -18,6 +18,12 @@ if command -v dot > /dev/null; then
 else
     echo "graphviz not installed: SVG output not checked"
 fi
+# The controller quorum of a cluster scenario: real brokers' drivers emit the same events.
+"$eddy" sim run --scenario controller-quorum --seed 3 --trace "$dir/c.jsonl" > /dev/null
+"$eddy" sim viz elections "$dir/c.jsonl" > "$dir/c.dot"
+for n in node-1 node-2 node-3; do grep -q "cluster_$n" "$dir/c.dot"; done
+grep -q 'label="leader e' "$dir/c.dot"
+grep -q 'label="prospective e' "$dir/c.dot"
 echo 'not a trace' > "$dir/bad.jsonl"
 if "$eddy" sim viz elections "$dir/bad.jsonl" 2> "$dir/err"; then
     echo "a file without events was accepted"; exit 1
