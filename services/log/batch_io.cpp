@@ -85,6 +85,7 @@ BatchScanner::BatchScanner(File& file, uint64_t start, uint64_t end, Offset base
       position_(start),
       end_(end),
       base_min_(base_min),
+      base_min_expected_(start == 0),
       relative_base_(relative_base),
       verify_crc_(verify_crc),
       chunk_bytes_(std::max<size_t>(chunk_bytes, rl::header_bytes)) {
@@ -203,8 +204,14 @@ Result<std::optional<ScannedBatch>, ScanFailure> BatchScanner::next() {
         }
         const auto header = check(rest);
         ASSERT(header.has_value(), "reread_bad_batch returns only with a good batch");
-        if (header->base_offset != base_min_ && attempt < limits::stable_read_attempts_max) {
-            // A gap: compaction's, or a flipped bit in the BaseOffset (outside the CRC).
+        // BaseOffset is outside the CRC. A batch that does not start where the previous one
+        // ended (a gap: compaction's, or a flipped bit) has it read again. So does the first
+        // batch of a scan that starts at an index position: base_min_ (the segment base) is then
+        // only a lower bound, and a flip that lowered the BaseOffset to exactly that bound would
+        // otherwise pass unnoticed and shift the whole batch down (1 -> 0 once made truncate_to
+        // keep the batch holding its target, or fail on an intact log).
+        if ((header->base_offset != base_min_ || !base_min_expected_) &&
+            attempt < limits::stable_read_attempts_max) {
             TRY_ASSIGN(Offset stable, stable_base_offset());
             if (stable != header->base_offset) {
                 TRY_VOID(fill());  // the buffered copy was the faulty read
@@ -214,6 +221,7 @@ Result<std::optional<ScannedBatch>, ScanFailure> BatchScanner::next() {
         ScannedBatch out{position_, rest.first(header->size), *header};
         position_ += header->size;
         base_min_ = header->last_offset + 1;
+        base_min_expected_ = true;
         return std::optional<ScannedBatch>(out);
     }
 }

@@ -11,7 +11,9 @@
 //   transient read fault and the fresh read is used. BaseOffset is outside the CRC, so a batch
 //   that does not start right after the previous one (a gap, which only compaction makes) has
 //   its BaseOffset read again until two reads agree: a flipped bit there must not move the log
-//   end. Used by recovery, index rebuilds, compaction and the timestamp search.
+//   end. A scan that starts inside a segment (at an index position) does not know where the
+//   first batch starts: its BaseOffset is read again whatever it says. Used by recovery, index
+//   rebuilds, compaction, truncation and the timestamp search.
 //
 // Nothing here writes.
 #pragma once
@@ -82,7 +84,9 @@ struct ScanFailure {
 class BatchScanner {
 public:
     // Scans [start, end) of `file`; batch offsets must be >= `base_min`, and every offset must be
-    // below base_min's segment base + 2^31 (`relative_base`, for the u32 index entries).
+    // below base_min's segment base + 2^31 (`relative_base`, for the u32 index entries). With
+    // `start` 0, `base_min` is where the first batch should start (the segment base); past 0 it
+    // is only a lower bound, so the first batch's BaseOffset is always confirmed by a stable read.
     // `verify_crc` false checks framing and offsets only: a transient flip in a field that the
     // CRC alone covers (LastOffsetDelta, timestamps, producer fields) then passes as data. Only
     // for a caller that confirms the headers it uses some other way.
@@ -105,6 +109,9 @@ private:
     uint64_t position_;
     uint64_t end_;
     Offset base_min_;
+    // base_min_ is where the next batch starts unless compaction left a gap (see next()); false
+    // for the first batch of a scan that starts inside a segment.
+    bool base_min_expected_;
     Offset relative_base_;
     bool verify_crc_;
     size_t chunk_bytes_;

@@ -1,6 +1,7 @@
 // Checkpoint files: stable reads, atomic writes, Kafka's text format. See checkpoint.h.
 #include "services/log/checkpoint.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <vector>
@@ -28,30 +29,42 @@ void crash_after_failed_sync(Env& env, std::string_view what) {
     UNREACHABLE("Process::crash returned");
 }
 
-Result<size_t, LogError> read_stable(File& file, uint64_t offset, MutableByteSpan out) {
+namespace {
+
+// Reads out.size() bytes at `offset` until `agreeing` reads returned the same bytes, giving up
+// after `attempts` reads.
+Result<size_t, LogError> read_agreeing(File& file, uint64_t offset, MutableByteSpan out,
+                                       int agreeing, int attempts) {
+    ASSERT(agreeing >= 2 && attempts >= agreeing);
     if (out.empty()) {
         return size_t{0};
     }
-    // Two reads that agree were both untouched: a transient fault flips a random bit each time.
+    // Reads that agree were all untouched, unless a transient fault flipped the same bit in each
+    // of them: it flips a random bit each time, so that is rare, and rarer with every read.
     std::vector<Bytes> seen;
-    for (int attempt = 0; attempt < limits::stable_read_attempts_max; ++attempt) {
+    for (int attempt = 0; attempt < attempts; ++attempt) {
         Bytes scratch(out.size());
         auto n = file.read_at(offset, scratch);
         if (!n.ok()) {
             continue;  // a read error may be transient too
         }
         scratch.resize(*n);
-        for (const Bytes& earlier : seen) {
-            if (earlier == scratch) {
-                if (!scratch.empty()) {
-                    std::memcpy(out.data(), scratch.data(), scratch.size());
-                }
-                return scratch.size();
+        const auto same = std::count(seen.begin(), seen.end(), scratch);
+        if (same + 1 >= agreeing) {
+            if (!scratch.empty()) {
+                std::memcpy(out.data(), scratch.data(), scratch.size());
             }
+            return scratch.size();
         }
         seen.push_back(std::move(scratch));
     }
     return fail(LogError::io_error);
+}
+
+}  // namespace
+
+Result<size_t, LogError> read_stable(File& file, uint64_t offset, MutableByteSpan out) {
+    return read_agreeing(file, offset, out, 2, limits::stable_read_attempts_max);
 }
 
 Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_view path,
@@ -71,7 +84,8 @@ Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_
         return fail(LogError::corrupt_data);
     }
     Bytes contents(*size);
-    TRY_ASSIGN(size_t n, read_stable(**opened, 0, contents));
+    TRY_ASSIGN(size_t n, read_agreeing(**opened, 0, contents, limits::stable_file_reads_agreeing,
+                                       limits::stable_file_read_attempts_max));
     contents.resize(n);
     return std::optional<Bytes>(std::move(contents));
 }

@@ -7,9 +7,13 @@
 //
 // Atomic write: <name>.tmp is written, synced, renamed over <name>, and the directory is synced;
 // a crash leaves the old file or the new one, never a mix. A failed sync crashes the node
-// (env.process.crash: never retried). Stable read: a file is read until two consecutive reads
-// agree, so a bit flipped by one read (the simulator injects those; real disks have them too) is
-// not mistaken for the stored bytes.
+// (env.process.crash: never retried). Stable read: bytes are read until two reads agree, so a
+// bit flipped by one read (the simulator injects those; real disks have them too) is not mistaken
+// for the stored bytes. A whole file read by read_file_stable() needs three agreeing reads: these
+// files carry no checksum (Kafka's text formats have none), so nothing else would catch two reads
+// that happened to flip the same bit, and a checkpoint damaged that way is either ignored (the
+// log start goes back) or, when it still parses, believed with a wrong value. Reads alone only
+// make that unlikely (see README.md, "Limits").
 #pragma once
 
 #include <map>
@@ -28,6 +32,11 @@ namespace eddy::log {
 namespace limits {
 // Reads of one piece of data before a persistent mismatch counts as real damage.
 inline constexpr int stable_read_attempts_max = 5;
+// read_file_stable(): agreeing reads a whole file needs, out of at most this many reads. Two more
+// attempts than read_stable()'s, so that failing to agree stays as unlikely with one more read
+// needed.
+inline constexpr int stable_file_reads_agreeing = 3;
+inline constexpr int stable_file_read_attempts_max = stable_read_attempts_max + 2;
 // Checkpoint files are small; anything larger is not one of ours.
 inline constexpr uint64_t checkpoint_bytes_max = 64 * 1024 * 1024;
 }  // namespace limits
@@ -41,7 +50,8 @@ LogError from_disk_error(DiskError e);
 // Reads out.size() bytes at `offset` until two reads agree. Suspends. Errors: io_error (the disk
 // failed every attempt, or no two reads agreed).
 Result<size_t, LogError> read_stable(File& file, uint64_t offset, MutableByteSpan out);
-// The whole file at `path`, read stably; nullopt if it does not exist. Suspends.
+// The whole file at `path`, read until three reads agree (see above); nullopt if it does not
+// exist. Suspends. Errors: as read_stable(); corrupt_data if it is larger than bytes_max.
 Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_view path,
                                                         uint64_t bytes_max);
 // One line for a read_file_stable() failure of `path`: "<path>: cannot be read (<why>)", where

@@ -16,7 +16,8 @@ Result<OffsetCheckpoint, LogError> read_checkpoint(Env& env, const std::string& 
     }
     auto parsed = parse_offset_checkpoint(as_chars(*text));
     if (!parsed) {
-        // Written atomically and read stably, so this is real damage. Recovering from offset 0
+        // Written atomically and read stably, so this is real damage (or, very rarely, three
+        // reads that flipped the same bit: see checkpoint.h). Recovering from offset 0
         // is always safe for the recovery point; for the log start it may resurrect records
         // below a DeleteRecords, which is logged loudly.
         env.log.error("%s is damaged; ignoring it", path.c_str());

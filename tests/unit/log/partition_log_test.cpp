@@ -2,6 +2,9 @@
 // truncation, DeleteRecords, retention, and recovery (torn tail, mid-log corruption).
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <string>
+
 #include "core/record/crc32c.h"
 #include "tests/unit/log/log_test_util.h"
 
@@ -331,6 +334,61 @@ TEST_CASE("log: truncate_to sees through a bit flipped in a header read by the p
     });
 }
 
+TEST_CASE("log: truncate_to sees through a BaseOffset lowered by a read to the segment base") {
+    // Regression (the log-vs-model property, seeds 45, 55 and 71 with max_success=2000): a scan
+    // that starts at an index position expects batches at or after the segment base only.
+    // BaseOffset is outside the CRC, and a read that flipped it from 1 to exactly that base (0)
+    // was not read again. In find_cut (target 1) the batch seemed to end before the target, the
+    // next one was cut instead and the target's batch kept: the "truncation keeps nothing at or
+    // past its target" ASSERT. In the tail scan after the cut (target 2, which scans from the
+    // entry of offset 1) the batch no longer matched its index entry: truncate_to failed with
+    // corrupt_data on an intact log.
+    int64_t target = 0;
+    SUBCASE("find_cut") {
+        target = 1;
+    }
+    SUBCASE("the tail scan after the cut") {
+        target = 2;
+    }
+    LogRig rig;
+    LogConfig config;
+    config.index_interval_bytes = 0;  // every batch after the first indexed
+    rig.open(manager_options(config));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        std::vector<Bytes> kept;
+        uint64_t second_position = 0;
+        for (int i = 0; i < 3; ++i) {  // offsets 0, 1 and 2, one record each
+            Bytes b = make_batch(1, 10, 1000 + i);
+            must_append(log, b);
+            if (i == 0) {
+                second_position = b.size();
+            }
+            if (i < target) {
+                kept.push_back(b);
+            }
+        }
+        int flips = 0;
+        rig.counting.after_read = [&](uint64_t offset, MutableByteSpan got) {
+            // The first read from the index position of offset 1 (the second batch): find_cut's
+            // for target 1, the tail scan's for target 2 (find_cut starts at offset 2's entry).
+            if (flips == 0 && offset == second_position &&
+                got.size() > record::layout::header_bytes) {
+                CHECK(load_be<uint64_t>(got.data() + record::layout::base_offset) == 1);
+                got[record::layout::base_offset + 7] ^= std::byte{0x01};  // BaseOffset 1 -> 0
+                ++flips;
+            }
+        };
+        auto truncated = log.truncate_to(Offset(target));
+        rig.counting.after_read = nullptr;
+        CHECK(flips == 1);
+        REQUIRE(truncated.ok());
+        CHECK(!log.offline());
+        CHECK(log.log_end_offset() == Offset(target));
+        CHECK(read_all(log, Offset(0)) == kept);
+    });
+}
+
 TEST_CASE("log: offset_for_timestamp finds the first record at or after the target") {
     LogRig rig;
     rig.open(manager_options(small_segments(3000)));
@@ -538,4 +596,49 @@ TEST_CASE("log: verify() finds damage below the recovery point that recovery did
     o.verify_on_open = true;
     rig.open(o);
     rig.run([&] { CHECK(rig.manager->get(tp)->offline()); });
+}
+
+TEST_CASE("log: the log start survives a restart whose checkpoint reads flip the same bit twice") {
+    // Regression (the log-vs-model property, seed 13, about 1 case in 60,000): two reads of
+    // log-start-offset-checkpoint flipped the same bit, the stable read took them for the file,
+    // and the damaged text was ignored: the log start went back to 0. Checkpoints carry no
+    // checksum, so a whole file now needs three agreeing reads. A flip can also leave text that
+    // parses, with a wrong value, which nothing else would catch.
+    char from = 0;
+    char to = 0;
+    SUBCASE("text that does not parse") {
+        from = '1';  // the entry count
+        to = '0';
+    }
+    SUBCASE("text that parses, with another log start") {
+        from = '2';  // the log start offset
+        to = '3';
+    }
+    LogRig rig;
+    rig.open(manager_options());
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        for (int i = 0; i < 4; ++i) {  // offsets 0-3
+            Bytes b = make_batch(1, 10, 1000 + i);
+            must_append(log, b);
+        }
+        REQUIRE(log.delete_records_before(Offset(2)).ok());
+    });
+    const std::string text = "0\n1\nt 0 2\n";  // the recovery point's says 4
+    int flips = 0;
+    rig.counting.after_read = [&](uint64_t offset, MutableByteSpan got) {
+        if (flips < 2 && offset == 0 && got.size() == text.size() &&
+            std::memcmp(got.data(), text.data(), text.size()) == 0) {
+            const size_t at = text.find(from);  // the same bit both times
+            got[at] ^= static_cast<std::byte>(from ^ to);
+            ++flips;
+        }
+    };
+    rig.reopen(manager_options());
+    rig.counting.after_read = nullptr;
+    CHECK(flips == 2);
+    PartitionLog* reopened = rig.manager->get(tp);
+    REQUIRE(reopened != nullptr);
+    CHECK(reopened->log_start_offset() == Offset(2));
+    CHECK(reopened->log_end_offset() == Offset(4));
 }
