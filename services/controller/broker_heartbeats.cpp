@@ -30,6 +30,14 @@ std::optional<Instant> BrokerHeartbeats::last_contact(int32_t broker) const {
     return it == last_contact_.end() ? std::nullopt : std::optional<Instant>(it->second);
 }
 
+void BrokerHeartbeats::start_sessions(const MetadataImage& image, Instant now) {
+    ASSERT(last_contact_.empty(), "sessions start once, when the controller becomes active");
+    for (const auto& [id, b] : image.brokers()) {
+        (void)b;
+        last_contact_[id] = now;
+    }
+}
+
 RegistrationOutcome BrokerHeartbeats::register_broker(const BrokerRegistration& request,
                                                       const MetadataImage& image,
                                                       int64_t record_offset, Instant now) {

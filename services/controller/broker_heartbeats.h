@@ -11,9 +11,10 @@
 // silent for longer than the session timeout is fenced and taken out of every ISR (expire()).
 //
 // Session state (the last contact per broker) lives only here, in memory: a controller that has
-// just become active has none, and gives every registered broker a full session from the first
-// expire() that sees it, as Kafka touches every broker on activation (no fencing storm after a
-// failover). Deterministic: std::map, time passed in.
+// just become active gives every registered broker a full session (start_sessions, as Kafka
+// touches every broker on activation: no fencing storm after a failover, and no other
+// incarnation can take a live broker's id in the meantime), and a broker it learns of later a
+// full session from the first expire() that sees it. Deterministic: std::map, time passed in.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +74,13 @@ struct HeartbeatOutcome {
 class BrokerHeartbeats {
 public:
     explicit BrokerHeartbeats(BrokerHeartbeatOptions options) : options_(options) {}
+
+    // The controller has just become active: every broker registered in `image` has a session
+    // from `now`. Call once, before anything else.
+    void start_sessions(const MetadataImage& image, Instant now);
+
+    // Forgets the broker's session (its process is known to be gone).
+    void end_session(int32_t broker) { last_contact_.erase(broker); }
 
     // A registration: refused with DUPLICATE_BROKER_REGISTRATION while another incarnation of
     // the id has a live session; otherwise the broker epoch (record_offset, the offset the

@@ -62,6 +62,7 @@ BrokerHeartbeats& Controller::heartbeats() {
     const int32_t epoch = log_.quorum().epoch();
     if (!heartbeats_ || heartbeats_epoch_ != epoch) {
         heartbeats_ = std::make_unique<BrokerHeartbeats>(options_.heartbeats);
+        heartbeats_->start_sessions(image(), env_.clock.now());
         heartbeats_epoch_ = epoch;
     }
     return *heartbeats_;
@@ -72,6 +73,14 @@ RegistrationOutcome Controller::register_broker(const BrokerRegistration& reques
     RegistrationOutcome out;
     if (out.error = catch_up(); !out.error.ok()) {
         return out;
+    }
+    if (local_incarnation_ && request.broker_id == options_.node_id) {
+        if (request.incarnation_id != *local_incarnation_) {
+            out.error = ApiError::of(e::duplicate_broker_registration,
+                                     "Another broker is registered with that broker id.");
+            return out;
+        }
+        heartbeats().end_session(request.broker_id);  // the previous incarnation was this node
     }
     out = heartbeats().register_broker(request, image(), log_.quorum().end_offset(),
                                        env_.clock.now());

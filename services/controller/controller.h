@@ -91,6 +91,14 @@ public:
     ApiError alter_topic_configs(const std::string& name, const std::vector<ConfigChange>& changes,
                                  bool replace, bool validate_only);
 
+    // The incarnation of this process's own broker, which registers as options.node_id. Any
+    // other incarnation registering that id is refused (DUPLICATE_BROKER_REGISTRATION: this node
+    // is alive), and this one replaces an earlier incarnation's registration at once, live
+    // session or not (that process is gone: this one runs in its place). Without it, a restarted
+    // node that leads the quorum would wait out its previous incarnation's session, which the
+    // controller starts afresh on activation. Does not suspend.
+    void set_local_broker(Uuid incarnation) { local_incarnation_ = incarnation; }
+
     // Broker lifecycle (broker_heartbeats.h): the outcome is answered once its records are
     // committed. NOT_CONTROLLER unless this node leads the quorum. Suspend.
     RegistrationOutcome register_broker(const BrokerRegistration& request);
@@ -128,6 +136,8 @@ private:
     Mutex mutex_;
     std::unique_ptr<BrokerHeartbeats> heartbeats_;
     int32_t heartbeats_epoch_ = -1;  // the quorum epoch heartbeats_ belongs to
+    // set_local_broker
+    std::optional<Uuid> local_incarnation_;
 };
 
 }  // namespace eddy::controller

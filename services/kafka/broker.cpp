@@ -182,6 +182,7 @@ Result<void, std::string> Broker::open_and_serve() {
         }
         lo2.heartbeat_interval = config_.duration_ms("broker.heartbeat.interval.ms");
         lifecycle_ = std::make_unique<BrokerLifecycle>(env_, lo2, *controller_channel_, *metadata_);
+        controller_->set_local_broker(lifecycle_->incarnation_id());
         lifecycle_->start();
         TRY_VOID(wait_until_unfenced());
     }

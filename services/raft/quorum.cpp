@@ -2,6 +2,7 @@
 #include "services/raft/quorum.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/base/assert.h"
 
@@ -205,8 +206,10 @@ CommittedEntries QuorumReplica::take_committed() {
 }
 
 void QuorumReplica::observe_epoch(int32_t epoch, std::optional<NodeId> leader, Instant now) {
-    if (leader && *leader == self_ && role_ != Role::leader) {
-        leader.reset();  // a stale hint that we lead: we know better
+    if (leader && *leader == self_ && (role_ != Role::leader || epoch != state_.epoch)) {
+        // A stale hint that we lead, or a forged one naming us for another epoch (raft_wire.h
+        // refuses requests from our own id; this holds whatever the transport): we know better.
+        leader.reset();
     }
     if (epoch > state_.epoch) {
         set_epoch(epoch);
@@ -252,6 +255,8 @@ void QuorumReplica::become_prospective(Instant now, std::vector<Message>& out) {
 }
 
 void QuorumReplica::become_candidate(Instant now, std::vector<Message>& out) {
+    ASSERT(state_.epoch < std::numeric_limits<int32_t>::max(),
+           "epochs taken from messages are at most limits::epoch_max");
     set_epoch(state_.epoch + 1);
     vote_for(self_);
     become_unattached(now);

@@ -66,6 +66,14 @@
 
 namespace eddy::raft {
 
+namespace limits {
+// The largest epoch a message may carry (raft_wire.h refuses larger ones). A replica moves at
+// most one epoch past the largest it has seen per election, so this leaves about 2^31 - 2^30
+// elections before int32 runs out; an epoch of 2^31-1 taken from a message would overflow at
+// the next election.
+inline constexpr int32_t epoch_max = int32_t{1} << 30;
+}  // namespace limits
+
 struct Entry {
     int32_t epoch = 0;
     Bytes data;  // empty: the leader-change entry a new leader appends

@@ -50,6 +50,14 @@ constexpr auto by_partition_index = [](const auto& p) { return p.partition_index
 
 bool valid_id(int32_t id) { return id >= 0; }
 
+// A request's sender: a node id, and not this node's (a replica never sends itself a request;
+// one that names us is forged, and the replica must not take its own id as another's).
+bool valid_sender(int32_t id, NodeId self) { return valid_id(id) && id != self.value(); }
+
+// An epoch a replica may take: not negative, and leaving room for the elections after it
+// (limits::epoch_max). Kafka's null epoch (-1) is refused too where one is required.
+bool valid_epoch(int32_t epoch) { return epoch >= 0 && epoch <= limits::epoch_max; }
+
 // Kafka's null leader is -1; anything below is garbage.
 Result<NodeId, WireError> leader_id(int32_t id) {
     if (id < -1) {
@@ -204,8 +212,9 @@ Result<Message, WireError> request_from_kafka(const protocol::VoteRequest& r, in
         return fail(WireError::unsupported_version);
     }
     TRY_ASSIGN(const auto* p, one_partition(r.topics_, by_topic_name, by_partition_index));
-    if (!valid_id(p->candidate_id_) || p->candidate_epoch_ < 0 || p->last_offset_epoch_ < 0 ||
-        p->last_offset_ < 0 || (version >= 1 && r.voter_id_ >= 0 && r.voter_id_ != self.value())) {
+    if (!valid_sender(p->candidate_id_, self) || !valid_epoch(p->candidate_epoch_) ||
+        !valid_epoch(p->last_offset_epoch_) || p->last_offset_ < 0 ||
+        (version >= 1 && r.voter_id_ >= 0 && r.voter_id_ != self.value())) {
         return fail(WireError::invalid_field);
     }
     VoteRequest b;
@@ -222,7 +231,7 @@ Result<Message, WireError> request_from_kafka(const protocol::BeginQuorumEpochRe
         return fail(WireError::unsupported_version);
     }
     TRY_ASSIGN(const auto* p, one_partition(r.topics_, by_topic_name, by_partition_index));
-    if (!valid_id(p->leader_id_) || p->leader_epoch_ < 0 ||
+    if (!valid_sender(p->leader_id_, self) || !valid_epoch(p->leader_epoch_) ||
         (version >= 1 && r.voter_id_ >= 0 && r.voter_id_ != self.value())) {
         return fail(WireError::invalid_field);
     }
@@ -235,7 +244,7 @@ Result<Message, WireError> request_from_kafka(const protocol::EndQuorumEpochRequ
         return fail(WireError::unsupported_version);
     }
     TRY_ASSIGN(const auto* p, one_partition(r.topics_, by_topic_name, by_partition_index));
-    if (!valid_id(p->leader_id_) || p->leader_epoch_ < 0) {
+    if (!valid_sender(p->leader_id_, self) || !valid_epoch(p->leader_epoch_)) {
         return fail(WireError::invalid_field);
     }
     EndQuorumEpoch b;
@@ -269,8 +278,8 @@ Result<Message, WireError> request_from_kafka(const protocol::FetchRequest& r, i
     TRY_ASSIGN(const auto* p,
                one_partition(r.topics_, topic_ok, [](const auto& q) { return q.partition_; }));
     const int32_t replica = version >= 15 ? r.replica_state_.replica_id_ : r.replica_id_;
-    if (!valid_id(replica) || p->current_leader_epoch_ < 0 || p->fetch_offset_ < 0 ||
-        p->last_fetched_epoch_ < 0) {
+    if (!valid_sender(replica, self) || !valid_epoch(p->current_leader_epoch_) ||
+        p->fetch_offset_ < 0 || !valid_epoch(p->last_fetched_epoch_)) {
         return fail(WireError::invalid_field);
     }
     return Message{
@@ -285,8 +294,9 @@ Result<Message, WireError> request_from_kafka(const protocol::FetchSnapshotReque
     }
     TRY_ASSIGN(const auto* p,
                one_partition(r.topics_, by_name, [](const auto& q) { return q.partition_; }));
-    if (!valid_id(r.replica_id_) || p->current_leader_epoch_ < 0 ||
-        p->snapshot_id_.end_offset_ < 0 || p->snapshot_id_.epoch_ < 0 || p->position_ < 0) {
+    if (!valid_sender(r.replica_id_, self) || !valid_epoch(p->current_leader_epoch_) ||
+        p->snapshot_id_.end_offset_ < 0 || !valid_epoch(p->snapshot_id_.epoch_) ||
+        p->position_ < 0) {
         return fail(WireError::invalid_field);
     }
     FetchSnapshotRequest b;
@@ -434,7 +444,7 @@ Result<Message, WireError> response_from_kafka(const protocol::VoteResponse& r, 
     TRY_VOID(check_response(wire::vote_versions, version, r.error_code_));
     TRY_ASSIGN(const auto* p, one_partition(r.topics_, by_topic_name, by_partition_index));
     TRY_ASSIGN(const NodeId leader, leader_id(p->leader_id_));
-    if (p->leader_epoch_ < 0) {
+    if (!valid_epoch(p->leader_epoch_)) {
         return fail(WireError::invalid_field);
     }
     VoteResponse b;
@@ -457,7 +467,7 @@ Result<Message, WireError> response_from_kafka(const protocol::FetchResponse& r,
         return fail(WireError::error_response);
     }
     TRY_ASSIGN(const NodeId leader, leader_id(p->current_leader_.leader_id_));
-    if (p->current_leader_.leader_epoch_ < 0 || p->high_watermark_ < 0 ||
+    if (!valid_epoch(p->current_leader_.leader_epoch_) || p->high_watermark_ < 0 ||
         p->log_start_offset_ < 0) {
         return fail(WireError::invalid_field);
     }
@@ -470,14 +480,14 @@ Result<Message, WireError> response_from_kafka(const protocol::FetchResponse& r,
     b.base_offset = request.fetch_offset;
     const auto& d = p->diverging_epoch_;
     if (d.epoch_ != -1 || d.end_offset_ != -1) {
-        if (d.epoch_ < 0 || d.end_offset_ < 0) {
+        if (!valid_epoch(d.epoch_) || d.end_offset_ < 0) {
             return fail(WireError::invalid_field);
         }
         b.diverging = DivergingEpoch{d.epoch_, d.end_offset_};
     }
     const auto& s = p->snapshot_id_;
     if (s.epoch_ != -1 || s.end_offset_ != -1) {
-        if (s.epoch_ < 0 || s.end_offset_ < 0) {
+        if (!valid_epoch(s.epoch_) || s.end_offset_ < 0) {
             return fail(WireError::invalid_field);
         }
         b.snapshot_id = SnapshotId{s.end_offset_, s.epoch_};
@@ -494,7 +504,9 @@ Result<Message, WireError> response_from_kafka(const protocol::FetchResponse& r,
         for (const record::RecordBatchView& batch : *batches) {
             auto e = decode_entry_batch(batch);
             const int64_t expected = request.fetch_offset + static_cast<int64_t>(b.entries.size());
-            if (!e.ok() || e->offset.value() != expected) {
+            // A leader's log holds no entry from an epoch after its own (the replica asserts it).
+            if (!e.ok() || e->offset.value() != expected || !valid_epoch(e->epoch.value()) ||
+                e->epoch.value() > b.epoch) {
                 return fail(WireError::invalid_records);
             }
             b.entries.push_back(Entry{e->epoch.value(), std::move(e->data)});
@@ -511,8 +523,8 @@ Result<Message, WireError> response_from_kafka(const protocol::FetchSnapshotResp
     TRY_ASSIGN(const auto* p,
                one_partition(r.topics_, by_name, [](const auto& q) { return q.index_; }));
     TRY_ASSIGN(const NodeId leader, leader_id(p->current_leader_.leader_id_));
-    if (p->current_leader_.leader_epoch_ < 0 || p->snapshot_id_.end_offset_ < 0 ||
-        p->snapshot_id_.epoch_ < 0 || p->size_ < 0 || p->position_ < 0) {
+    if (!valid_epoch(p->current_leader_.leader_epoch_) || p->snapshot_id_.end_offset_ < 0 ||
+        !valid_epoch(p->snapshot_id_.epoch_) || p->size_ < 0 || p->position_ < 0) {
         return fail(WireError::invalid_field);
     }
     FetchSnapshotResponse b;

@@ -6,7 +6,9 @@
 //
 // Node ids: a request names its sender (Vote's CandidateId, BeginQuorumEpoch's and
 // EndQuorumEpoch's LeaderId, Fetch's and FetchSnapshot's ReplicaId) and its receiver is the local
-// node; a response comes from the peer the request went to. So requests decode with `self`, and
+// node (a request naming the local node as its sender is refused: no node sends itself one, so
+// it is forged); a response comes from the peer the request went to. So requests decode with
+// `self`, and
 // responses with the peer, `self` and the request they answer (Kafka's responses do not repeat
 // the fetch offset, nor whether a vote was a pre-vote).
 //
@@ -14,7 +16,8 @@
 // stores them (entry_batch.h), the first at the fetch offset.
 //
 // Decoding is of untrusted peer input: every count is bounded, batches' CRCs are checked, ids,
-// epochs, offsets and sizes must be in range, and anything else is a WireError, never an ASSERT.
+// epochs (at most limits::epoch_max, quorum.h), offsets and sizes must be in range, and anything
+// else is a WireError, never an ASSERT.
 // Kafka outcomes a response carries (a fenced epoch, a snapshot not found) are data.
 //
 // Versions: Vote 0-2 (a pre-vote needs v2: Vote v2 was taken from Kafka 4.0 ahead of the spec

@@ -10,6 +10,7 @@
 
 #include "core/base/assert.h"
 #include "core/fiber/sync.h"
+#include "core/protocol/error_codes.h"
 #include "core/protocol/generated/all_messages.h"
 #include "core/protocol/message_header.h"
 #include "core/record/record_batch.h"
@@ -27,6 +28,11 @@ using protocol::ApiKey;
 
 constexpr const char* broker_host = "broker";
 constexpr uint16_t broker_port = 9092;
+constexpr uint16_t controller_port = 9093;
+constexpr int32_t broker_node_id = 1;  // the default node.id, the only voter
+// After a controller frame the node must lead its quorum again within this (a forged higher epoch
+// deposes it; it elects itself after an election timeout, 1-2 s by default).
+constexpr Duration quorum_recovery_wait = Duration::seconds(20);
 // How long (simulated) a hostile request may go unanswered before the client gives up on it.
 constexpr Duration reply_wait = Duration::seconds(30);
 // An ordinary request must be answered well within this.
@@ -68,7 +74,8 @@ bool response_body_decodes(ApiKey key, int16_t version, protocol::Reader& r) {
 
 template <typename Req>
 HostileFrame plain_frame(const Req& req, int16_t version, int32_t correlation_id,
-                         std::string client_id, std::string label) {
+                         std::string client_id, std::string label,
+                         kafka::ListenerKind listener = kafka::ListenerKind::client) {
     protocol::RequestHeader h;
     h.request_api_key_ = static_cast<int16_t>(Req::api_key);
     h.request_api_version_ = version;
@@ -78,6 +85,7 @@ HostileFrame plain_frame(const Req& req, int16_t version, int32_t correlation_id
     protocol::Writer w(f.body);
     protocol::encode_request_header(w, h);
     req.encode(w, version);
+    f.listener = listener;
     f.key = static_cast<ApiKey>(Req::api_key);
     f.header_version = version;
     f.correlation_id = correlation_id;
@@ -173,8 +181,11 @@ Received exchange(Env& env, Connection& conn, ByteSpan frame, Duration wait) {
     return {Reply::answered, std::move(**slot->got)};
 }
 
-std::unique_ptr<Connection> connect(Env& env) {
-    auto c = env.network.connect({broker_host, broker_port}, Duration::seconds(1));
+std::unique_ptr<Connection> connect(Env& env,
+                                    kafka::ListenerKind listener = kafka::ListenerKind::client) {
+    const uint16_t port =
+        listener == kafka::ListenerKind::controller ? controller_port : broker_port;
+    auto c = env.network.connect({broker_host, port}, Duration::seconds(1));
     return c.ok() ? std::move(c).value() : nullptr;
 }
 
@@ -184,8 +195,9 @@ public:
     explicit Ordinary(Env& env) : env_(env) {}
 
     template <typename Resp, typename Req>
-    std::optional<Resp> call(const Req& req, int16_t version, std::string* why) {
-        auto conn = connect(env_);
+    std::optional<Resp> call(const Req& req, int16_t version, std::string* why,
+                             kafka::ListenerKind listener = kafka::ListenerKind::client) {
+        auto conn = connect(env_, listener);
         if (!conn) {
             *why = "cannot connect";
             return std::nullopt;
@@ -261,6 +273,41 @@ std::string still_serving(Env& env) {
     md.topics_->back().name_ = session_topic;
     md.allow_auto_topic_creation_ = false;
     return c.call<protocol::MetadataResponse>(md, 12, &why) ? "" : "then Metadata: " + why;
+}
+
+// After a controller listener frame: the controller listener answers an ordinary request, and
+// the node leads its quorum (DescribeQuorum there names it), at once or after an election.
+std::string quorum_led(Env& env) {
+    Ordinary c(env);
+    std::string why;
+    protocol::DescribeQuorumRequest dq;
+    dq.topics_.emplace_back();
+    dq.topics_[0].topic_name_ = kafka::metadata_topic;
+    dq.topics_[0].partitions_.emplace_back();
+    dq.topics_[0].partitions_[0].partition_index_ = 0;
+    const Instant deadline = env.scheduler.now() + quorum_recovery_wait;
+    int32_t leader = -1;
+    while (true) {
+        auto d =
+            c.call<protocol::DescribeQuorumResponse>(dq, 0, &why, kafka::ListenerKind::controller);
+        if (!d) {
+            return "then DescribeQuorum on the controller listener: " + why;
+        }
+        if (d->topics_.size() != 1 || d->topics_[0].partitions_.size() != 1) {
+            return "then DescribeQuorum: not one partition in the answer";
+        }
+        leader = d->topics_[0].partitions_[0].leader_id_;
+        if (leader == broker_node_id && d->topics_[0].partitions_[0].error_code_ == 0) {
+            return "";
+        }
+        if (env.scheduler.now() >= deadline) {
+            break;
+        }
+        env.scheduler.sleep_for(Duration::millis(200));
+    }
+    return "then the quorum: led by " + std::to_string(leader) + ", not node " +
+           std::to_string(broker_node_id) + ", " +
+           std::to_string(quorum_recovery_wait.to_millis()) + " ms later";
 }
 
 // At the end: a new topic takes a record and gives it back, and a group commits an offset.
@@ -357,7 +404,9 @@ std::string round_trip(Env& env) {
 }
 
 std::string case_label(const HostileCase& c, int16_t header_version) {
-    std::string s = std::string(protocol::to_string(c.key)) + " v" + std::to_string(c.version);
+    std::string s =
+        std::string(c.listener == kafka::ListenerKind::controller ? "controller: " : "") +
+        protocol::to_string(c.key) + " v" + std::to_string(c.version);
     switch (c.mismatch) {
         case Mismatch::none:
             break;
@@ -380,9 +429,9 @@ std::vector<std::string> hostile_names() {
 
 HostileFrame build_hostile_frame(const HostileCase& c, protocol::Rng& bits,
                                  int32_t correlation_id) {
-    const auto range = kafka::supported(c.key);
+    const auto range = kafka::supported(c.key, c.listener);
     ASSERT(range && c.version >= range->min_version && c.version <= range->max_version,
-           "a hostile case encodes its body in a version the broker serves");
+           "a hostile case encodes its body in a version the listener serves");
     protocol::ExtremeRng rng(bits, c.budget_bytes, hostile_names());
 
     int16_t claimed = c.version;
@@ -421,6 +470,7 @@ HostileFrame build_hostile_frame(const HostileCase& c, protocol::Rng& bits,
     protocol::Writer w(f.body);
     h.encode(w, header_format);
     encode_random_body(c.key, c.version, rng, w);
+    f.listener = c.listener;
     f.key = c.key;
     f.header_version = claimed;
     f.correlation_id = correlation_id;
@@ -428,10 +478,11 @@ HostileFrame build_hostile_frame(const HostileCase& c, protocol::Rng& bits,
     return f;
 }
 
-HostileCase random_case(protocol::Rng& bits) {
-    const auto apis = kafka::supported_apis();
+HostileCase random_case(protocol::Rng& bits, kafka::ListenerKind listener) {
+    const auto apis = kafka::supported_apis(listener);
     const auto& api = apis[protocol::random_below(bits, apis.size())];
     HostileCase c;
+    c.listener = listener;
     c.key = api.key;
     c.version = static_cast<int16_t>(
         api.min_version + static_cast<int16_t>(protocol::random_below(
@@ -446,27 +497,27 @@ HostileCase random_case(protocol::Rng& bits) {
     return c;
 }
 
-std::vector<HostileCase> all_cases(protocol::Rng& bits) {
+std::vector<HostileCase> all_cases(protocol::Rng& bits, kafka::ListenerKind listener) {
     constexpr size_t budgets[] = {size_t{1} << 10, size_t{64} << 10, size_t{1} << 20};
     auto budget = [&] { return budgets[protocol::random_below(bits, std::size(budgets))]; };
     std::vector<HostileCase> out;
-    for (const auto& api : kafka::supported_apis()) {
+    for (const auto& api : kafka::supported_apis(listener)) {
         for (int16_t v = api.min_version; v <= api.max_version; ++v) {
-            out.push_back({api.key, v, Mismatch::none, budget()});
+            out.push_back({listener, api.key, v, Mismatch::none, budget()});
         }
     }
-    for (const auto& api : kafka::supported_apis()) {
+    for (const auto& api : kafka::supported_apis(listener)) {
         for (Mismatch m :
              {Mismatch::body_version, Mismatch::unsupported_version, Mismatch::header_format}) {
-            out.push_back({api.key, api.max_version, m, budget()});
+            out.push_back({listener, api.key, api.max_version, m, budget()});
         }
     }
     return out;
 }
 
 bool is_response_to(ApiKey key, int16_t version, int32_t correlation_id, ByteSpan body,
-                    std::string* why) {
-    const auto range = kafka::supported(key);
+                    std::string* why, kafka::ListenerKind listener) {
+    const auto range = kafka::supported(key, listener);
     if (key == ApiKey::api_versions &&
         !(range && version >= range->min_version && version <= range->max_version)) {
         version = 0;  // KIP-511: an ApiVersions request we cannot serve gets a v0 answer
@@ -559,6 +610,201 @@ std::vector<HostileFrame> named_examples(int32_t first_correlation_id) {
     return out;
 }
 
+namespace {
+
+constexpr auto controller = kafka::ListenerKind::controller;
+constexpr int32_t int32_max = std::numeric_limits<int32_t>::max();
+constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
+constexpr int64_t int64_min = std::numeric_limits<int64_t>::min();
+
+// A Vote, BeginQuorumEpoch or EndQuorumEpoch for __cluster_metadata-0, its partition filled by
+// `fill`.
+template <typename Req, typename Fill>
+Req for_metadata_partition(Fill fill) {
+    Req r;
+    r.topics_.emplace_back();
+    r.topics_[0].topic_name_ = kafka::metadata_topic;
+    r.topics_[0].partitions_.emplace_back();
+    r.topics_[0].partitions_[0].partition_index_ = 0;
+    fill(r.topics_[0].partitions_[0]);
+    return r;
+}
+
+protocol::VoteRequest vote(int32_t candidate, int32_t epoch, int64_t last_offset, bool pre_vote) {
+    return for_metadata_partition<protocol::VoteRequest>([&](auto& p) {
+        p.candidate_epoch_ = epoch;
+        p.candidate_id_ = candidate;
+        p.last_offset_epoch_ = epoch;
+        p.last_offset_ = last_offset;
+        p.pre_vote_ = pre_vote;
+    });
+}
+
+template <typename Req>
+Req leader_announcement(int32_t leader, int32_t epoch) {
+    return for_metadata_partition<Req>([&](auto& p) {
+        p.leader_id_ = leader;
+        p.leader_epoch_ = epoch;
+    });
+}
+
+protocol::FetchRequest raft_fetch(int32_t replica, int32_t epoch, int64_t offset,
+                                  int32_t last_fetched_epoch) {
+    protocol::FetchRequest f;
+    f.replica_id_ = replica;
+    f.max_wait_ms_ = 0;
+    f.min_bytes_ = 0;
+    f.topics_.emplace_back();
+    f.topics_[0].topic_ = kafka::metadata_topic;
+    protocol::FetchRequest::FetchPartition p;
+    p.partition_ = 0;
+    p.current_leader_epoch_ = epoch;
+    p.fetch_offset_ = offset;
+    p.last_fetched_epoch_ = last_fetched_epoch;
+    p.partition_max_bytes_ = int32_max;
+    f.topics_[0].partitions_.push_back(p);
+    return f;
+}
+
+protocol::FetchSnapshotRequest fetch_snapshot(int32_t replica, int32_t epoch, int64_t end_offset,
+                                              int64_t position) {
+    protocol::FetchSnapshotRequest r;
+    r.replica_id_ = replica;
+    r.topics_.emplace_back();
+    r.topics_[0].name_ = kafka::metadata_topic;
+    r.topics_[0].partitions_.emplace_back();
+    auto& p = r.topics_[0].partitions_[0];
+    p.partition_ = 0;
+    p.current_leader_epoch_ = epoch;
+    p.snapshot_id_.end_offset_ = end_offset;
+    p.snapshot_id_.epoch_ = epoch;
+    p.position_ = position;
+    return r;
+}
+
+protocol::BrokerHeartbeatRequest heartbeat(int32_t broker, int64_t epoch, int64_t offset) {
+    protocol::BrokerHeartbeatRequest h;
+    h.broker_id_ = broker;
+    h.broker_epoch_ = epoch;
+    h.current_metadata_offset_ = offset;
+    return h;
+}
+
+// A check of a controller-listener answer's top-level error code.
+template <typename Resp>
+std::function<std::string(ByteSpan)> expect_error(int16_t version, int16_t expected) {
+    return [version, expected](ByteSpan body) -> std::string {
+        protocol::Reader r(body);
+        auto h = protocol::decode_response_header(r, static_cast<ApiKey>(Resp::api_key), version);
+        auto m = Resp::decode(r, version);
+        if (!h.ok() || !m.ok()) {
+            return "malformed response";
+        }
+        return m->error_code_ == expected ? ""
+                                          : "error " + std::to_string(m->error_code_) +
+                                                ", expected " + std::to_string(expected);
+    };
+}
+
+}  // namespace
+
+std::vector<HostileFrame> controller_examples(int32_t first_correlation_id) {
+    std::vector<HostileFrame> out;
+    int32_t correlation = first_correlation_id;
+    auto add = [&](const auto& req, int16_t version, std::string label) {
+        out.push_back(
+            plain_frame(req, version, correlation++, "hostile", std::move(label), controller));
+    };
+    const int32_t stranger = 7;  // no voter, no registered broker
+    const int32_t self = broker_node_id;
+
+    // Votes: from a non-voter (refused, nothing changes), and forged from the node itself with
+    // epochs at the int32 edge and offsets beyond any log.
+    add(vote(stranger, int32_max, int64_max, false), 2, "Vote from non-voter 7, epoch 2^31-1");
+    add(vote(self, int32_max, int64_max, false), 2, "Vote from node 1 itself, epoch 2^31-1");
+    add(vote(self, int32_max, int64_max, true), 2, "pre-Vote from node 1 itself, epoch 2^31-1");
+    add(vote(self, int32_max - 1, 0, false), 1, "Vote v1 from node 1 itself, epoch 2^31-2");
+    // Leader announcements: from a non-voter (ignored), and from the only voter's id at the edge.
+    add(leader_announcement<protocol::BeginQuorumEpochRequest>(stranger, int32_max), 1,
+        "BeginQuorumEpoch from non-voter 7, epoch 2^31-1");
+    add(leader_announcement<protocol::BeginQuorumEpochRequest>(self, int32_max), 0,
+        "BeginQuorumEpoch naming node 1 itself, epoch 2^31-1");
+    add(leader_announcement<protocol::BeginQuorumEpochRequest>(self, 1000), 1,
+        "BeginQuorumEpoch naming node 1 itself, epoch 1000");
+    {
+        auto end = leader_announcement<protocol::EndQuorumEpochRequest>(self, int32_max);
+        end.topics_[0].partitions_[0].preferred_successors_.assign(200, int32_max);
+        add(end, 0, "EndQuorumEpoch from node 1 itself, epoch 2^31-1, 200 successors");
+        auto end1 = leader_announcement<protocol::EndQuorumEpochRequest>(self, 2000);
+        end1.topics_[0].partitions_[0].preferred_candidates_.assign(200, {self, {}});
+        add(end1, 1, "EndQuorumEpoch v1 from node 1 itself, epoch 2000, 200 candidates");
+    }
+    // Raft fetches: claiming to be the voter, from an observer id, at the edges.
+    add(raft_fetch(self, int32_max, int64_max, int32_max), 12,
+        "Fetch claiming to be voter 1, epoch 2^31-1, offset 2^63-1");
+    add(raft_fetch(stranger, 0, int64_max, int32_max), 12,
+        "Fetch from observer 7, epoch 0, offset 2^63-1");
+    add(raft_fetch(stranger, 3000, 0, 0), 12, "Fetch from observer 7, epoch 3000");
+    add(raft_fetch(-2, 0, 0, 0), 12, "Fetch from replica -2");
+    add(fetch_snapshot(stranger, 0, int64_max, int64_max), 1,
+        "FetchSnapshot at position 2^63-1 of snapshot (2^63-1, 0)");
+    add(fetch_snapshot(self, int32_max, 0, int64_max), 0,
+        "FetchSnapshot from node 1 itself, epoch 2^31-1, position 2^63-1");
+    // A registration naming the session's cluster id (learnt as an attacker would).
+    auto registration = [&](int16_t version, int32_t broker, std::string label) {
+        const int32_t c = correlation++;
+        out.push_back(plain_frame(protocol::BrokerRegistrationRequest{}, version, c, "hostile",
+                                  std::move(label), controller));
+        out.back().make_body = [=](const std::string& cluster_id) {
+            protocol::BrokerRegistrationRequest r;
+            r.broker_id_ = broker;
+            r.cluster_id_ = cluster_id;
+            r.incarnation_id_.bytes_[0] = 0x42;
+            r.listeners_.push_back({"PLAINTEXT", "attacker", 9092, 0});
+            return plain_frame(r, version, c, "hostile", "", controller).body;
+        };
+    };
+    // Broker lifecycle, right after the forged elections above: a registration for node 1 by
+    // another incarnation must be refused (node 1 is alive).
+    registration(4, self, "BrokerRegistration for node 1 (another incarnation)");
+    out.back().verify = expect_error<protocol::BrokerRegistrationResponse>(
+        4, kafka_error::duplicate_broker_registration);
+    {
+        protocol::BrokerRegistrationRequest r;
+        r.broker_id_ = int32_max;
+        r.listeners_.assign(1000, {"PLAINTEXT", "", 65535, int16_t{-1}});
+        add(r, 4, "BrokerRegistration for 2^31-1 with another cluster's id, 1000 listeners");
+        out.back().verify = expect_error<protocol::BrokerRegistrationResponse>(
+            4, kafka_error::inconsistent_cluster_id);
+    }
+    registration(0, -5, "BrokerRegistration v0 for broker -5");
+    out.back().verify =
+        expect_error<protocol::BrokerRegistrationResponse>(0, kafka_error::invalid_request);
+    // Heartbeats for node 1 guessing its broker epoch (a small offset), with absurd metadata
+    // offsets; for a stranger.
+    for (int64_t epoch : {int64_t{0}, int64_t{1}, int64_t{2}, int64_t{3}, int64_max, int64_min}) {
+        for (int64_t offset : {int64_min, int64_max}) {
+            add(heartbeat(self, epoch, offset), 1,
+                "BrokerHeartbeat for node 1, epoch " + std::to_string(epoch) + ", offset " +
+                    std::to_string(offset));
+        }
+    }
+    add(heartbeat(stranger, 0, int64_max), 0, "BrokerHeartbeat for unregistered 7");
+    out.back().verify =
+        expect_error<protocol::BrokerHeartbeatResponse>(0, kafka_error::broker_id_not_registered);
+    {
+        protocol::AllocateProducerIdsRequest a;
+        a.broker_id_ = -1;
+        a.broker_epoch_ = int64_max;
+        add(a, 0, "AllocateProducerIds for broker -1, epoch 2^63-1");
+    }
+    for (auto& e : out) {
+        e.must_answer = true;
+        e.label = "controller: " + e.label;
+    }
+    return out;
+}
+
 std::string SessionReport::summary() const {
     std::ostringstream s;
     s << answered << " answered, " << closed << " closed, " << silent << " unanswered; "
@@ -590,6 +836,19 @@ SessionReport run_session(uint64_t world_seed, const FrameSource& frames) {
         if (std::string e = prepare(env); !e.empty()) {
             report.failures.push_back(e);
         }
+        // What an attacker learns first: the cluster id, which registrations must name.
+        std::string cluster_id;
+        {
+            Ordinary c(env);
+            std::string why;
+            auto dc = c.call<protocol::DescribeClusterResponse>(protocol::DescribeClusterRequest{},
+                                                                0, &why);
+            if (!dc) {
+                report.failures.push_back("prepare: describe cluster: " + why);
+            } else {
+                cluster_id = dc->cluster_id_;
+            }
+        }
         // Every frame is tried even after a failure, so that one run lists them all; only a
         // broker that stopped serving ends the session early.
         bool serving = report.failures.empty();
@@ -598,7 +857,10 @@ SessionReport run_session(uint64_t world_seed, const FrameSource& frames) {
             if (!f) {
                 break;
             }
-            auto conn = connect(env);
+            if (f->make_body) {
+                f->body = f->make_body(cluster_id);
+            }
+            auto conn = connect(env, f->listener);
             if (!conn) {
                 report.failures.push_back(f->label + ": cannot connect");
                 break;
@@ -610,7 +872,7 @@ SessionReport run_session(uint64_t world_seed, const FrameSource& frames) {
                     ++report.answered;
                     std::string why;
                     if (!is_response_to(f->key, f->header_version, f->correlation_id, got.body,
-                                        &why)) {
+                                        &why, f->listener)) {
                         report.failures.push_back(f->label + ": " + why);
                     } else if (f->verify) {
                         if (std::string bad = f->verify(got.body); !bad.empty()) {
@@ -636,6 +898,11 @@ SessionReport run_session(uint64_t world_seed, const FrameSource& frames) {
             if (std::string e = still_serving(env); !e.empty()) {
                 report.failures.push_back(f->label + ": " + e);
                 serving = false;
+            } else if (f->listener == kafka::ListenerKind::controller) {
+                if (std::string q = quorum_led(env); !q.empty()) {
+                    report.failures.push_back(f->label + ": " + q);
+                    serving = false;
+                }
             }
         }
         if (serving) {

@@ -16,6 +16,13 @@
 // cleanly. A broker crash (an ASSERT reached by client input) aborts the process: that is the
 // finding, and what the libFuzzer target tests/fuzz/hostile_client.cpp hunts for.
 //
+// The same for the controller listener (ListenerKind::controller, port 9093): the cases are drawn
+// from its API table (the quorum's Raft APIs, broker registration and heartbeats, producer id
+// blocks, forwarded admin requests), and after each such frame the quorum must still be led by
+// the node (DescribeQuorum on the controller listener names node 1 within a few simulated
+// seconds: a forged higher epoch may depose it, after which it elects itself again) besides the
+// client listener's Metadata check.
+//
 // Used by tests/unit/kafka/hostile_client_test.cpp (fixed seeds, the four named examples), the
 // fuzz target, and tools: the frame writer (tests/fuzz/hostile/write_frames.cpp) for the
 // integration test against a real `eddy broker`.
@@ -31,6 +38,7 @@
 #include "core/base/bytes.h"
 #include "core/protocol/generated/api_keys.h"
 #include "core/protocol/random_fill.h"
+#include "services/kafka/api_table.h"
 
 namespace eddy::hostile {
 
@@ -43,6 +51,7 @@ enum class Mismatch : uint8_t {
 };
 
 struct HostileCase {
+    kafka::ListenerKind listener = kafka::ListenerKind::client;  // whose API table, which port
     protocol::ApiKey key = protocol::ApiKey::api_versions;
     int16_t version = 0;  // the version the body is encoded in (a supported one)
     Mismatch mismatch = Mismatch::none;
@@ -51,6 +60,7 @@ struct HostileCase {
 
 // One request frame (without its size prefix) and what the header claims.
 struct HostileFrame {
+    kafka::ListenerKind listener = kafka::ListenerKind::client;  // where it is sent
     Bytes body;
     protocol::ApiKey key = protocol::ApiKey::api_versions;
     int16_t header_version = 0;  // the API version the header claims
@@ -59,6 +69,9 @@ struct HostileFrame {
     bool must_answer = false;
     // Further checks of the answer (the response frame body): "" if it is right, else what is not.
     std::function<std::string(ByteSpan)> verify;
+    // When set, the body is made just before sending, knowing the session's cluster id (a
+    // request an attacker builds after asking DescribeCluster); `body` is then unused.
+    std::function<Bytes(const std::string& cluster_id)> make_body;
     std::string label;
 };
 
@@ -70,13 +83,15 @@ std::vector<std::string> hostile_names();
 // from an ExtremeRng over `bits`.
 HostileFrame build_hostile_frame(const HostileCase& c, protocol::Rng& bits, int32_t correlation_id);
 
-// A case drawn from `bits`: an advertised API, one of its versions, a mismatch a quarter of the
-// time, a budget of 1 KiB, 64 KiB or 1 MiB.
-HostileCase random_case(protocol::Rng& bits);
+// A case drawn from `bits`: an API `listener` serves, one of its versions, a mismatch a quarter
+// of the time, a budget of 1 KiB, 64 KiB or 1 MiB.
+HostileCase random_case(protocol::Rng& bits,
+                        kafka::ListenerKind listener = kafka::ListenerKind::client);
 
-// Every advertised (API, version) with its header in agreement, then every API once with each
-// kind of mismatch; budgets drawn from `bits`.
-std::vector<HostileCase> all_cases(protocol::Rng& bits);
+// Every (API, version) `listener` serves with its header in agreement, then every API once with
+// each kind of mismatch; budgets drawn from `bits`.
+std::vector<HostileCase> all_cases(protocol::Rng& bits,
+                                   kafka::ListenerKind listener = kafka::ListenerKind::client);
 
 // Frames to send, made one at a time (a frame can be megabytes): `next(i)` gives frame i, or
 // nullopt after the last.
@@ -98,11 +113,19 @@ SessionReport run_session(uint64_t world_seed, const FrameSource& frames);
 
 // Whether `body` (a response frame without its size prefix) is the response to a request of
 // (key, version): header with `correlation_id`, then a body that decodes completely. ApiVersions
-// requests of a version not served are answered in v0.
+// requests of a version `listener` does not serve are answered in v0.
 bool is_response_to(protocol::ApiKey key, int16_t version, int32_t correlation_id, ByteSpan body,
-                    std::string* why);
+                    std::string* why, kafka::ListenerKind listener = kafka::ListenerKind::client);
 
 // The four examples of issue #9 as frames (must be answered).
 std::vector<HostileFrame> named_examples(int32_t first_correlation_id);
+
+// Well-formed but hostile requests to the controller listener of the session's node (node 1, the
+// only voter, cluster id from its meta.properties unknown to the sender: the requests name no
+// cluster id, which the quorum APIs accept): votes and epochs from ids that are not voters or
+// that claim to be node 1 itself, epochs at the int32 edge, a Fetch claiming to be the voter,
+// FetchSnapshot at absurd positions, registrations and heartbeats for node 1 and for strangers.
+// Each must be answered (must_answer).
+std::vector<HostileFrame> controller_examples(int32_t first_correlation_id);
 
 }  // namespace eddy::hostile

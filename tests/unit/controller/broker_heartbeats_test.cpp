@@ -223,6 +223,21 @@ TEST_CASE("heartbeats: a new controller gives known brokers a full session first
     CHECK(!fresh.expire(c.image, at(109)).empty());
 }
 
+TEST_CASE("heartbeats: a new controller refuses another incarnation of a live broker at once") {
+    // The hostile controller-listener sweep found it: sessions started only at the first
+    // expire(), so right after an election (which anyone reaching the controller listener can
+    // force with a forged epoch) any registration could replace a live broker's.
+    Cluster c;
+    REQUIRE(c.register_broker(1, 1, at(0)).error.ok());
+    c.heartbeats = BrokerHeartbeats(BrokerHeartbeatOptions{session, 10});
+    c.heartbeats.start_sessions(c.image, at(100));
+    CHECK(c.register_broker(1, 2, at(100)).error.code ==
+          kafka_error::duplicate_broker_registration);
+    // A process known to be gone (the controller's own node, restarted) ends its session.
+    c.heartbeats.end_session(1);
+    CHECK(c.register_broker(1, 2, at(101)).error.ok());
+}
+
 TEST_CASE("partition changes: a restarted broker's registration takes it out of leadership") {
     Cluster c;
     c.start(2, {1, 2});

@@ -292,6 +292,43 @@ TEST_CASE("raft wire: requests for another partition, or with fields out of rang
     CHECK(request_from_kafka(snap, 1, self).error() == WireError::invalid_field);
 }
 
+TEST_CASE("raft wire: epochs past limits::epoch_max and requests from our own id are refused") {
+    // Found by the hostile controller-listener sweep: an epoch of 2^31-1 from a forged Vote,
+    // BeginQuorumEpoch or Fetch overflowed at the next election, and a BeginQuorumEpoch naming
+    // the receiver as leader of a newer epoch made it follow itself (both ASSERTs).
+    const int32_t huge = limits::epoch_max + 1;
+    auto vote = std::get<protocol::VoteRequest>(
+        request_to_kafka({peer, self, VoteRequest{7, 6, 42, false}}, "c"));
+    vote.topics_[0].partitions_[0].candidate_epoch_ = limits::epoch_max;
+    vote.topics_[0].partitions_[0].last_offset_epoch_ = limits::epoch_max;
+    CHECK(request_from_kafka(vote, 2, self).ok());
+    vote.topics_[0].partitions_[0].candidate_epoch_ = huge;
+    CHECK(request_from_kafka(vote, 2, self).error() == WireError::invalid_field);
+    auto from_self = std::get<protocol::VoteRequest>(
+        request_to_kafka({self, self, VoteRequest{7, 6, 42, false}}, "c"));
+    CHECK(request_from_kafka(from_self, 2, self).error() == WireError::invalid_field);
+
+    auto begin = std::get<protocol::BeginQuorumEpochRequest>(
+        request_to_kafka({peer, self, BeginQuorumEpoch{huge}}, "c"));
+    CHECK(request_from_kafka(begin, 1, self).error() == WireError::invalid_field);
+    auto begin_self = std::get<protocol::BeginQuorumEpochRequest>(
+        request_to_kafka({self, self, BeginQuorumEpoch{3}}, "c"));
+    CHECK(request_from_kafka(begin_self, 1, self).error() == WireError::invalid_field);
+    auto end = std::get<protocol::EndQuorumEpochRequest>(
+        request_to_kafka({peer, self, EndQuorumEpoch{huge, {}}}, "c"));
+    CHECK(request_from_kafka(end, 1, self).error() == WireError::invalid_field);
+
+    auto fetch = std::get<protocol::FetchRequest>(
+        request_to_kafka({peer, self, FetchRequest{huge, 10, 4}}, "c"));
+    CHECK(request_from_kafka(fetch, 12, self).error() == WireError::invalid_field);
+    auto fetch_self = std::get<protocol::FetchRequest>(
+        request_to_kafka({self, self, FetchRequest{5, 10, 4}}, "c"));
+    CHECK(request_from_kafka(fetch_self, 12, self).error() == WireError::invalid_field);
+    auto snap = std::get<protocol::FetchSnapshotRequest>(
+        request_to_kafka({peer, self, FetchSnapshotRequest{5, SnapshotId{10, huge}, 0}}, "c"));
+    CHECK(request_from_kafka(snap, 1, self).error() == WireError::invalid_field);
+}
+
 TEST_CASE("raft wire: hostile Fetch responses are refused") {
     const FetchRequest req{5, 10, 4};
     const auto good = response_to_kafka(full_fetch_response());
