@@ -6,14 +6,14 @@
 //   check is read again: a transient flip goes away, real damage does not. Used by the read path
 //   and offset lookups, which then never walk into garbage.
 // - BatchScanner: whole batches in order from a position, in large chunks, each checked for
-//   framing, CRC-32C and increasing offsets. A batch that fails is re-read until two reads agree:
-//   the same bytes twice and still bad is real damage (a torn write); a different result is a
-//   transient read fault and the fresh read is used. BaseOffset is outside the CRC, so a batch
-//   that does not start right after the previous one (a gap, which only compaction makes) has
-//   its BaseOffset read again until two reads agree: a flipped bit there must not move the log
-//   end. A scan that starts inside a segment (at an index position) does not know where the
-//   first batch starts: its BaseOffset is read again whatever it says. Used by recovery, index
-//   rebuilds, compaction, truncation and the timestamp search.
+//   framing, CRC-32C and increasing offsets. A batch that fails is re-read: the same bad bytes
+//   on three reads is real damage (a torn write); a good read was a transient read fault and is
+//   used. BaseOffset is outside the CRC, so a batch that does not start right after the previous
+//   one (a gap, which only compaction makes) has its BaseOffset read again until two reads
+//   agree: a flipped bit there must not move the log end. A scan that starts inside a segment (at
+//   an index position) does not know where the first batch starts: its BaseOffset is read again
+//   whatever it says. Used by recovery, index rebuilds, compaction, truncation and the timestamp
+//   search.
 //
 // Nothing here writes.
 #pragma once

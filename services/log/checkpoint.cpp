@@ -84,8 +84,8 @@ Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_
         return fail(LogError::corrupt_data);
     }
     Bytes contents(*size);
-    TRY_ASSIGN(size_t n, read_agreeing(**opened, 0, contents, limits::stable_file_reads_agreeing,
-                                       limits::stable_file_read_attempts_max));
+    TRY_ASSIGN(size_t n, read_agreeing(**opened, 0, contents, limits::reads_agreeing_unchecked,
+                                       limits::read_attempts_unchecked_max));
     contents.resize(n);
     return std::optional<Bytes>(std::move(contents));
 }

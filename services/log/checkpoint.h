@@ -32,11 +32,13 @@ namespace eddy::log {
 namespace limits {
 // Reads of one piece of data before a persistent mismatch counts as real damage.
 inline constexpr int stable_read_attempts_max = 5;
-// read_file_stable(): agreeing reads a whole file needs, out of at most this many reads. Two more
-// attempts than read_stable()'s, so that failing to agree stays as unlikely with one more read
-// needed.
-inline constexpr int stable_file_reads_agreeing = 3;
-inline constexpr int stable_file_read_attempts_max = stable_read_attempts_max + 2;
+// Conclusions that no checksum can confirm — a whole file read by read_file_stable() is the stored
+// one; a batch that fails its CRC is damaged on disk (BatchScanner's "torn") — need this many
+// reads that return the same bytes, out of at most this many reads. Two reads that flip the same
+// bit are rare but happen in long simulations; three are thousands of times rarer. Two more
+// attempts than read_stable()'s, so that failing to agree stays as unlikely.
+inline constexpr int reads_agreeing_unchecked = 3;
+inline constexpr int read_attempts_unchecked_max = stable_read_attempts_max + 2;
 // Checkpoint files are small; anything larger is not one of ours.
 inline constexpr uint64_t checkpoint_bytes_max = 64 * 1024 * 1024;
 }  // namespace limits
