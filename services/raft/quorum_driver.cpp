@@ -271,8 +271,12 @@ Result<int64_t, ProposeError> QuorumDriver::propose(Bytes data, Duration timeout
         }
         const bool gone = replica_->epoch() != epoch && replica_->end_offset() <= offset;
         const bool stopped = stopping_;
-        const bool timed_out = !gone && !stopped && applied_changed_.wait(deadline) ==
-                                                        WakeReason::timeout;
+        const WakeReason woke =
+            gone || stopped ? WakeReason::notified : applied_changed_.wait(deadline);
+        // A cancelled caller (a fiber being stopped) gives up like a timeout: the entry may
+        // still commit. Waiting again would return at once, forever at the same instant (a
+        // three-node simulation stopping its brokers spun here: a broker heartbeat's commit).
+        const bool timed_out = woke == WakeReason::timeout || woke == WakeReason::cancelled;
         if (gone || stopped || timed_out) {
             if (outcomes_.contains(offset)) {
                 continue;  // decided meanwhile

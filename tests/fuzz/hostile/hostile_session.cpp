@@ -2,6 +2,7 @@
 // hostile_session.h).
 #include "tests/fuzz/hostile/hostile_session.h"
 
+#include <algorithm>
 #include <iterator>
 #include <limits>
 #include <memory>
@@ -182,22 +183,24 @@ Received exchange(Env& env, Connection& conn, ByteSpan frame, Duration wait) {
 }
 
 std::unique_ptr<Connection> connect(Env& env,
-                                    kafka::ListenerKind listener = kafka::ListenerKind::client) {
+                                    kafka::ListenerKind listener = kafka::ListenerKind::client,
+                                    const std::string& host = broker_host) {
     const uint16_t port =
         listener == kafka::ListenerKind::controller ? controller_port : broker_port;
-    auto c = env.network.connect({broker_host, port}, Duration::seconds(1));
+    auto c = env.network.connect({host, port}, Duration::seconds(1));
     return c.ok() ? std::move(c).value() : nullptr;
 }
 
 // An ordinary client: one request on a fresh connection, the decoded response or an error line.
 class Ordinary {
 public:
-    explicit Ordinary(Env& env) : env_(env) {}
+    explicit Ordinary(Env& env, std::string host = broker_host)
+        : env_(env), host_(std::move(host)) {}
 
     template <typename Resp, typename Req>
     std::optional<Resp> call(const Req& req, int16_t version, std::string* why,
                              kafka::ListenerKind listener = kafka::ListenerKind::client) {
-        auto conn = connect(env_, listener);
+        auto conn = connect(env_, listener, host_);
         if (!conn) {
             *why = "cannot connect";
             return std::nullopt;
@@ -224,6 +227,7 @@ public:
 
 private:
     Env& env_;
+    std::string host_;
     int32_t correlation_ = 1'000'000;
 };
 
@@ -928,6 +932,223 @@ SessionReport run_session(uint64_t world_seed, const FrameSource& frames) {
         }
         report.failures.push_back("the broker did not stop (requests left unanswered: " +
                                   (waiting.empty() ? std::string("none") : waiting) + ")");
+    }
+    return report;
+}
+
+namespace {
+
+constexpr const char* cluster_hosts[] = {"n1", "n2", "n3"};
+constexpr Duration cluster_settle_wait = Duration::seconds(60);
+
+config::BrokerConfig cluster_node_config(int32_t id) {
+    const std::string host = cluster_hosts[id - 1];
+    auto c = config::BrokerConfig::load(
+        {}, {{"listeners", "PLAINTEXT://" + host + ":9092,CONTROLLER://" + host + ":9093"},
+             {"node.id", std::to_string(id)},
+             {"controller.quorum.voters", "1@n1:9093,2@n2:9093,3@n3:9093"},
+             {"offsets.topic.num.partitions", "1"}});
+    ASSERT(c.ok());
+    return std::move(c).value();
+}
+
+// What `host`'s controller listener says of the quorum (any voter names the leader it follows).
+std::optional<QuorumView> quorum_view(Env& env, const std::string& host) {
+    Ordinary c(env, host);
+    std::string why;
+    protocol::DescribeQuorumRequest dq;
+    dq.topics_.emplace_back();
+    dq.topics_[0].topic_name_ = kafka::metadata_topic;
+    dq.topics_[0].partitions_.emplace_back();
+    auto d = c.call<protocol::DescribeQuorumResponse>(dq, 0, &why, controller);
+    if (!d || d->topics_.size() != 1 || d->topics_[0].partitions_.size() != 1) {
+        return std::nullopt;
+    }
+    return QuorumView{d->topics_[0].partitions_[0].leader_id_,
+                      d->topics_[0].partitions_[0].leader_epoch_};
+}
+
+// The leader and epoch all three report, once they agree (within cluster_settle_wait).
+std::optional<QuorumView> agreed_quorum(Env& env) {
+    const Instant deadline = env.scheduler.now() + cluster_settle_wait;
+    while (env.scheduler.now() < deadline) {
+        std::optional<QuorumView> first;
+        bool agree = true;
+        for (const char* host : cluster_hosts) {
+            const auto v = quorum_view(env, host);
+            if (!v || v->leader < 0 ||
+                (first && (v->leader != first->leader || v->epoch != first->epoch))) {
+                agree = false;
+                break;
+            }
+            first = first ? first : v;
+        }
+        if (agree && first) {
+            return first;
+        }
+        env.scheduler.sleep_for(Duration::millis(250));
+    }
+    return std::nullopt;
+}
+
+// A CreateTopics of `topic` through `host`'s client listener succeeds (retried while the
+// cluster settles: NOT_CONTROLLER, no unfenced brokers yet, a forward that timed out).
+std::string create_topic_through(Env& env, const std::string& host, const std::string& topic) {
+    Ordinary c(env, host);
+    protocol::CreateTopicsRequest ct;
+    ct.timeout_ms_ = 10'000;
+    ct.topics_.emplace_back();
+    ct.topics_[0].name_ = topic;
+    ct.topics_[0].num_partitions_ = 1;
+    ct.topics_[0].replication_factor_ = 3;
+    std::string last;
+    const Instant deadline = env.scheduler.now() + cluster_settle_wait;
+    while (env.scheduler.now() < deadline) {
+        std::string why;
+        auto r = c.call<protocol::CreateTopicsResponse>(ct, 5, &why);
+        if (r && !r->topics_.empty()) {
+            const int16_t error = r->topics_[0].error_code_;
+            if (error == 0 || error == kafka_error::topic_already_exists) {
+                return "";
+            }
+            last = "error " + std::to_string(error);
+        } else {
+            last = why;
+        }
+        env.scheduler.sleep_for(Duration::millis(500));
+    }
+    return "CreateTopics " + topic + " through " + host + ": " + last;
+}
+
+// Sends a forged request to `host`'s controller listener; "" if it was answered as it should.
+template <typename Req>
+std::string forge(Env& env, const std::string& host, const Req& req, int16_t version,
+                  const std::string& label) {
+    const HostileFrame f = plain_frame(req, version, 7, "outsider", label, controller);
+    auto conn = connect(env, controller, host);
+    if (!conn) {
+        return label + " to " + host + ": cannot connect";
+    }
+    Received got = exchange(env, *conn, f.body, reply_wait);
+    conn->close();
+    std::string why;
+    if (got.reply != Reply::answered) {
+        return label + " to " + host + ": not answered";
+    }
+    if (!is_response_to(f.key, version, f.correlation_id, got.body, &why, controller)) {
+        return label + " to " + host + ": " + why;
+    }
+    return "";
+}
+
+}  // namespace
+
+QuorumAttackReport run_quorum_attack(uint64_t world_seed) {
+    sim::WorldOptions options;
+    options.buggify = false;
+    options.log_level = LogLevel::error;
+    sim::SimWorld world(world_seed, options);
+    std::vector<std::unique_ptr<BrokerNode>> nodes;
+    for (int32_t id = 1; id <= 3; ++id) {
+        nodes.push_back(std::make_unique<BrokerNode>(cluster_node_config(id)));
+        world.add_node(cluster_hosts[id - 1], nodes.back()->boot());
+    }
+    QuorumAttackReport report;
+    bool finished = false;
+    auto fail_with = [&](std::string what) { report.failures.push_back(std::move(what)); };
+    world.add_node("outsider", [&](Env& env) {
+        auto all = [&](auto pred) {
+            return std::all_of(nodes.begin(), nodes.end(), [&](const auto& n) { return pred(*n); });
+        };
+        const Instant start_deadline = env.scheduler.now() + cluster_settle_wait;
+        while (!all([](const BrokerNode& n) { return n.started || n.stopped; }) &&
+               env.scheduler.now() < start_deadline) {
+            env.scheduler.sleep_for(Duration::millis(10));
+        }
+        auto run = [&]() -> void {
+            if (!all([](const BrokerNode& n) { return n.started; })) {
+                return fail_with("a node did not start within " +
+                                 std::to_string(cluster_settle_wait.to_millis()) + " ms");
+            }
+            if (std::string e = create_topic_through(env, "n1", "before"); !e.empty()) {
+                return fail_with(e);
+            }
+            const auto before = agreed_quorum(env);
+            if (!before) {
+                return fail_with("no agreed leader before the attack");
+            }
+            report.before = *before;
+            // (1) From a non-voter: refused or ignored.
+            const int32_t higher = before->epoch + 1000;
+            for (const char* host : cluster_hosts) {
+                for (std::string e :
+                     {forge(env, host, vote(7, higher, int64_max, false), 2, "Vote from 7"),
+                      forge(env, host, vote(7, higher, int64_max, true), 2, "pre-Vote from 7"),
+                      forge(env, host,
+                            leader_announcement<protocol::BeginQuorumEpochRequest>(7, higher), 1,
+                            "BeginQuorumEpoch from 7")}) {
+                    if (!e.empty()) {
+                        fail_with(e);
+                    }
+                }
+            }
+            if (const auto v = agreed_quorum(env)) {
+                report.after_outsider = *v;
+            } else {
+                return fail_with("no agreed leader after the non-voter's requests");
+            }
+            // (2) A BeginQuorumEpoch naming another voter, to every voter.
+            report.forged_epoch = before->epoch + 1'000'000;
+            for (int32_t id = 1; id <= 3; ++id) {
+                const int32_t named = id % 3 + 1;
+                if (std::string e = forge(env, cluster_hosts[id - 1],
+                                          leader_announcement<protocol::BeginQuorumEpochRequest>(
+                                              named, report.forged_epoch),
+                                          1, "BeginQuorumEpoch naming " + std::to_string(named));
+                    !e.empty()) {
+                    fail_with(e);
+                }
+            }
+            if (const auto v = agreed_quorum(env)) {
+                report.after_forgery = *v;
+            } else {
+                return fail_with("no agreed leader after the forged BeginQuorumEpoch");
+            }
+            for (const char* host : cluster_hosts) {
+                if (std::string e = create_topic_through(env, host, std::string("after-") + host);
+                    !e.empty()) {
+                    fail_with(e);
+                }
+            }
+        };
+        run();
+        finished = true;
+        for (auto& n : nodes) {
+            if (n->stop) {
+                n->stop->set();
+            }
+        }
+    });
+    for (const char* host : cluster_hosts) {
+        world.start(world.node(host));
+    }
+    world.start(world.node("outsider"));
+    world.run(
+        [&] {
+            return finished && std::all_of(nodes.begin(), nodes.end(),
+                                           [](const auto& n) { return n->stopped; });
+        },
+        Instant::from_nanos(Duration::seconds(900).to_nanos()));
+    if (!finished) {
+        report.failures.push_back("the attack did not finish (the simulation ran out of work)");
+    }
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        if (!nodes[i]->stopped) {
+            report.failures.push_back(std::string(cluster_hosts[i]) + " did not stop");
+        } else if (!nodes[i]->start_error.empty()) {
+            report.failures.push_back(std::string(cluster_hosts[i]) +
+                                      " did not start: " + nodes[i]->start_error);
+        }
     }
     return report;
 }

@@ -111,6 +111,26 @@ struct SessionReport {
 // broker has stopped.
 SessionReport run_session(uint64_t world_seed, const FrameSource& frames);
 
+// Forged quorum requests against a three-voter cluster: nodes n1-n3 (node ids 1-3, each a broker
+// and a controller) and an outsider on the network, which (1) sends every voter a Vote and a
+// BeginQuorumEpoch from non-voter 7 with a higher epoch, then (2) a BeginQuorumEpoch that names
+// another voter as the leader of the current epoch + 1,000,000. The controller listener has no
+// authentication, and Raft believes its voters: (1) must change nothing, (2) deposes the leader
+// and moves the quorum to the forged epoch, after which it must elect a leader again and serve
+// clients (a CreateTopics through every node's client listener). What the outsider saw:
+struct QuorumView {
+    int32_t leader = -1;
+    int32_t epoch = -1;
+};
+struct QuorumAttackReport {
+    QuorumView before;
+    QuorumView after_outsider;  // after (1)
+    int32_t forged_epoch = -1;
+    QuorumView after_forgery;           // the leader the three agree on after (2)
+    std::vector<std::string> failures;  // a node not answering or not recovering, a bad answer
+};
+QuorumAttackReport run_quorum_attack(uint64_t world_seed);
+
 // Whether `body` (a response frame without its size prefix) is the response to a request of
 // (key, version): header with `correlation_id`, then a body that decodes completely. ApiVersions
 // requests of a version `listener` does not serve are answered in v0.

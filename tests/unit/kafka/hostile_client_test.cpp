@@ -253,6 +253,41 @@ TEST_CASE("hostile clients: every controller-listener API and version with extre
     sweep_listener(kafka::ListenerKind::controller, sweep_seeds, 1'000'033);
 }
 
+TEST_CASE("hostile clients: forged quorum requests to a three-voter cluster") {
+    // The controller listener has no authentication and Raft believes whatever claims to be a
+    // voter, so an outsider who reaches it can:
+    //  - depose the leader and move the quorum to an epoch of its choosing (up to
+    //    limits::epoch_max): a BeginQuorumEpoch or Vote naming a voter, or a Fetch with a higher
+    //    epoch from any replica id (Eddy takes the epoch from a Fetch request; Kafka answers
+    //    UNKNOWN_LEADER_EPOCH instead);
+    //  - make a leader count forged replication (a Fetch claiming to be a voter at the leader's
+    //    end offset advances the high watermark);
+    //  - register ghost brokers, or fence a broker or put it in controlled shutdown once it
+    //    guesses the broker epoch (a small offset), through BrokerRegistration/BrokerHeartbeat.
+    // Kafka has the same exposure; it keeps the listener on a private network or behind mTLS
+    // (issue 13). What must hold: nothing crashes, requests from non-voters change nothing, and
+    // after the forged epoch the cluster elects a leader again and serves clients.
+    const auto r = hostile::run_quorum_attack(21);
+    std::ostringstream failures;
+    for (const auto& f : r.failures) {
+        failures << "\n  " << f;
+    }
+    MESSAGE("before: leader " << r.before.leader << " epoch " << r.before.epoch
+                              << "; after the non-voter: leader " << r.after_outsider.leader
+                              << " epoch " << r.after_outsider.epoch << "; forged epoch "
+                              << r.forged_epoch << "; after: leader " << r.after_forgery.leader
+                              << " epoch " << r.after_forgery.epoch << failures.str());
+    CHECK(r.failures.empty());
+    CHECK(r.before.leader >= 1);
+    // The non-voter's Vote and BeginQuorumEpoch with a higher epoch changed nothing.
+    CHECK(r.after_outsider.leader == r.before.leader);
+    CHECK(r.after_outsider.epoch == r.before.epoch);
+    // The forged BeginQuorumEpoch moved the quorum past the forged epoch: a disruption Raft
+    // cannot tell from a real leader change. A leader was elected again.
+    CHECK(r.after_forgery.epoch > r.forged_epoch);
+    CHECK(r.after_forgery.leader >= 1);
+}
+
 // To reproduce one request of the sweep above alone (a crash or failure it reported), or a range
 // of them in one session (HOSTILE_FRAME=40-117, to find which one left the broker broken):
 //   HOSTILE_SEED=2 HOSTILE_FRAME=117 build/tests/eddy_tests -tc='hostile clients: one*' --no-skip
