@@ -26,6 +26,9 @@
 //   the image of those before it (MetadataImage::inconsistency): the active controller
 //   validated every write against an up-to-date image (no topic created twice);
 // - `applied-monotonic`: a node's applied metadata offset never moves back within an incarnation;
+// - `leaders-answer-correctly`: no replica refused a fetch response (one diverging below its high
+//   watermark or inside its snapshot, or entries that cannot follow its log: the replica refuses
+//   those rather than asserting, as they come from a peer);
 // - `leader-has-quorum`: a leader that, at one of its timer steps, has received nothing from a
 //   majority of the voters (itself included) for longer than fetch timeout + 30 ms, counted from
 //   when it became leader, no longer leads (check quorum);
@@ -55,6 +58,8 @@ namespace {
 constexpr const char* election_safety = "election-safety";
 constexpr const char* state_machine_safety = "state-machine-safety";
 constexpr const char* applied_monotonic = "applied-monotonic";
+// Every fetch response a replica got could follow its log (QuorumReplica::refused_responses).
+constexpr const char* leaders_answer_correctly = "leaders-answer-correctly";
 constexpr const char* leader_has_quorum = "leader-has-quorum";
 constexpr const char* image_convergence = "image-convergence";
 constexpr const char* acked_topics = "acked-topics";
@@ -196,6 +201,10 @@ void Watch::settled(const raft::QuorumDriver& d, bool ticked,
                                        std::to_string(d.applied_offset()));
     }
     n.applied = d.applied_offset();
+    if (d.refused_responses() > 0) {
+        c_.fail(leaders_answer_correctly,
+                node_name(id_) + " refused a fetch response no correct leader sends");
+    }
     if (d.role() == raft::Role::leader) {
         const auto [it, fresh] = c_.leaders.emplace(d.epoch(), id_);
         if (!fresh && it->second != id_) {

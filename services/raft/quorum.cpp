@@ -643,14 +643,28 @@ void QuorumReplica::on_fetch_response(NodeId from, const FetchResponse& r, Insta
         // Truncate to where the leader's diverging epoch ends, or where our own log leaves that
         // epoch if sooner: our entries after it belong to epochs the leader does not have.
         const auto own = end_of_epoch(r.diverging->epoch);
-        // Our snapshot holds committed entries only, which the leader has: it never names an
-        // epoch that ended inside it.
-        ASSERT(own.has_value(), "a diverging epoch inside our snapshot");
+        // Our snapshot holds committed entries only, which a correct leader has: it never names
+        // an epoch that ended inside it, nor a point below our high watermark. The response comes
+        // from a peer, so such an answer is refused, not asserted (nothing a peer sends may reach
+        // an assertion); the next fetch asks again.
+        if (!own || std::min(r.diverging->end_offset, own->end_offset) < high_watermark_) {
+            ++refused_responses_;
+            return;
+        }
         truncate(std::min(r.diverging->end_offset, own->end_offset));
         return;
     }
     if (r.base_offset != end_offset()) {
         return;  // an answer to an older fetch
+    }
+    // Entries of a future epoch, or epochs going back, cannot follow our log: refused whole.
+    int32_t previous = last_epoch();
+    for (const Entry& e : r.entries) {
+        if (e.epoch > state_.epoch || e.epoch < previous) {
+            ++refused_responses_;
+            return;
+        }
+        previous = e.epoch;
     }
     for (const Entry& e : r.entries) {
         append(e);

@@ -297,6 +297,10 @@ public:
     // The entry at `offset`, which must be in [log_start_offset, end_offset).
     const Entry& entry(int64_t offset) const;
     NodeId id() const { return self_; }
+    // Fetch responses refused because no correct leader sends them (a diverging point below our
+    // high watermark or inside our snapshot, entries whose epochs cannot follow our log). Always
+    // 0 among correct replicas: the scenarios check it.
+    uint64_t refused_responses() const { return refused_responses_; }
 
 private:
     // A replica this leader has heard fetch (voters other than itself, and observers).
@@ -399,6 +403,7 @@ private:
     std::optional<InstalledSnapshot> pending_install_;
     std::optional<SnapshotId> pending_log_start_;
     int64_t applied_ = 0;  // the next offset take_committed hands out
+    uint64_t refused_responses_ = 0;
 };
 
 }  // namespace eddy::raft

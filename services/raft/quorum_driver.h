@@ -165,6 +165,8 @@ public:
     // The next offset the application will be handed (everything below is applied).
     int64_t applied_offset() const { return applied_; }
     const QuorumConfig& config() const { return options_.config; }
+    // See QuorumReplica::refused_responses (0 among correct replicas).
+    uint64_t refused_responses() const { return replica_->refused_responses(); }
     NodeId self() const { return options_.self; }
 
 private:
