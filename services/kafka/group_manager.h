@@ -86,7 +86,11 @@ public:
         {
             LockGuard g(s.mutex);
             if (!s.coordinator && !load_partition(p)) {
-                return fail(group_error::coordinator_load_in_progress);
+                // No log here: another broker leads the partition (the client found this one
+                // before the topic existed, or leadership moved), so it must ask FindCoordinator
+                // again; NOT_COORDINATOR says so (COORDINATOR_LOAD_IN_PROGRESS would keep it here).
+                return fail(log_for_(p) ? group_error::coordinator_load_in_progress
+                                        : group_error::not_coordinator);
             }
             out.emplace(f(*s.coordinator, now(), fx));
             if (!write(p, fx)) {

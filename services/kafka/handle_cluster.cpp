@@ -176,16 +176,18 @@ FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ct
                                                         const FindCoordinatorRequest& req) {
     FindCoordinatorResponse resp;
     const auto live = live_brokers(ctx);
-    // The coordinator of a key is the leader of its __consumer_offsets partition; before that
-    // topic exists, this broker (its first group request creates it).
+    // The coordinator of a key is the leader of its __consumer_offsets partition; the first
+    // FindCoordinator creates that topic (as Kafka's does), so the answer names the real leader.
+    if (controller_->image().topic(offsets_topic) == nullptr) {
+        (void)ensure_offsets_topic();
+    }
     auto coordinator = [&](const std::string& key) -> const LiveBroker* {
         const auto* t = controller_->image().topic(offsets_topic);
-        int32_t leader = node_id_;
-        if (t != nullptr) {
-            const auto it = t->partitions.find(groups_->partition_for(key));
-            leader = it == t->partitions.end() ? -1 : it->second.leader;
+        if (t == nullptr) {
+            return nullptr;  // COORDINATOR_NOT_AVAILABLE: the client asks again
         }
-        return find_live(live, leader);
+        const auto it = t->partitions.find(groups_->partition_for(key));
+        return find_live(live, it == t->partitions.end() ? -1 : it->second.leader);
     };
     const bool valid_type = req.key_type_ == 0 || req.key_type_ == 1;
     if (ctx.version < 4) {

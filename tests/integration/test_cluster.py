@@ -124,6 +124,39 @@ def test_librdkafka_produces_to_each_partition_leader_and_reads_back():
                  f"partition {part} read back through another broker's bootstrap")
 
 
+def test_a_consumer_group_finds_its_coordinator_on_the_offsets_leader():
+    """FindCoordinator names the leader of the group's __consumer_offsets partition (placed across
+    the three brokers, replication capped and spread); the group consumes and commits there."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    name = h.unique("cl-group")
+    create_topic(node(1), name, partitions=3, rf=1)
+    h.wait_until(lambda: topic_everywhere(name, 3), 20, "the topic on every node")
+    p = Producer(h.confluent_conf(node(2), acks="all"))
+    for i in range(12):
+        p.produce(name, value=b"g%d" % i, partition=i % 3)
+    check_eq(p.flush(30), 0, "messages left unflushed")
+    group = h.unique("cl-g")
+    c = Consumer(h.confluent_conf(node(3), **{"group.id": group, "auto.offset.reset": "earliest",
+                                             "enable.auto.commit": False}))
+    c.subscribe([name])
+    got = []
+    try:
+        deadline = time.monotonic() + 40
+        while len(got) < 12 and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is not None and m.error() is None:
+                got.append(m.value())
+        check_eq(sorted(got), sorted(b"g%d" % i for i in range(12)), "the group read everything")
+        c.commit(asynchronous=False)
+        committed = c.committed([TopicPartition(name, i) for i in range(3)], timeout=10)
+        check_eq([tp.offset for tp in committed], [4, 4, 4], "committed offsets")
+    finally:
+        c.close()
+    offsets = next(t for t in metadata(node(1))["topics"] if t["topic"] == "__consumer_offsets")
+    leaders = {pp["leader"] for pp in offsets["partitions"]}
+    check(leaders <= {1, 2, 3} and len(leaders) > 1, f"__consumer_offsets leaders spread: {leaders}")
+
+
 def test_replication_factor_above_the_brokers_is_refused():
     a = AdminClient(h.confluent_conf(node(1)))
     name = h.unique("cl-rf")
