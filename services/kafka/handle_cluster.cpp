@@ -176,18 +176,17 @@ FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ct
                                                         const FindCoordinatorRequest& req) {
     FindCoordinatorResponse resp;
     const auto live = live_brokers(ctx);
-    // The coordinator of a key is the leader of its __consumer_offsets partition; the first
-    // FindCoordinator creates that topic (as Kafka's does), so the answer names the real leader.
-    if (controller_->image().topic(offsets_topic) == nullptr) {
-        (void)ensure_offsets_topic();
-    }
+    // The coordinator of a key is the leader of its __consumer_offsets partition. Before that
+    // topic exists, this broker: the group's first JoinGroup creates it, and if another broker
+    // then leads the group's partition the answer is NOT_COORDINATOR and the client asks again.
     auto coordinator = [&](const std::string& key) -> const LiveBroker* {
         const auto* t = controller_->image().topic(offsets_topic);
-        if (t == nullptr) {
-            return nullptr;  // COORDINATOR_NOT_AVAILABLE: the client asks again
+        int32_t leader = node_id_;
+        if (t != nullptr) {
+            const auto it = t->partitions.find(groups_->partition_for(key));
+            leader = it == t->partitions.end() ? -1 : it->second.leader;
         }
-        const auto it = t->partitions.find(groups_->partition_for(key));
-        return find_live(live, it == t->partitions.end() ? -1 : it->second.leader);
+        return find_live(live, leader);
     };
     const bool valid_type = req.key_type_ == 0 || req.key_type_ == 1;
     if (ctx.version < 4) {
