@@ -17,6 +17,10 @@ import harness as h
 from harness import check, check_eq
 
 
+# Waits are generous: CI also runs this file against the sanitizer build on two busy cores.
+WAIT = 90
+
+
 class Cluster:
     nodes = []        # node.id -> h.Broker, ids 1..3 (controllers) and 4 (broker only)
     voters = ""
@@ -36,8 +40,8 @@ def setup():
                             "offsets.topic.replication.factor": "3",
                             "broker.session.timeout.ms": "4000",
                             "broker.heartbeat.interval.ms": "500",
-                            "controller.quorum.election.timeout.ms": "500",
-                            "controller.quorum.fetch.timeout.ms": "1000"})
+                            "controller.quorum.election.timeout.ms": "1000",
+                            "controller.quorum.fetch.timeout.ms": "2000"})
     Cluster.nodes = nodes
     Cluster.voters = voters
     for n in nodes:
@@ -61,7 +65,7 @@ def live():
 
 def test_kcat_lists_three_brokers_from_every_node():
     for n in Cluster.nodes:
-        h.wait_until(lambda n=n: broker_ids(n) == [1, 2, 3], 30, f"three brokers via {n.name}")
+        h.wait_until(lambda n=n: broker_ids(n) == [1, 2, 3], WAIT, f"three brokers via {n.name}")
         md = metadata(n)
         check(md["controllerid"] in (1, 2, 3), f"a controller id: {md['controllerid']}")
         ports = sorted(int(x["name"].split(":")[1]) for x in md["brokers"])
@@ -96,7 +100,7 @@ def test_topic_created_through_a_follower_is_placed_on_three_brokers():
     controller = metadata(node(1))["controllerid"]
     follower = next(n for i, n in enumerate(Cluster.nodes, 1) if i != controller)
     create_topic(follower, name, partitions=3, rf=3)
-    h.wait_until(lambda: topic_everywhere(name, 3), 20, "the topic on every node")
+    h.wait_until(lambda: topic_everywhere(name, 3), WAIT, "the topic on every node")
     md = metadata(node(1))
     t = next(t for t in md["topics"] if t["topic"] == name)
     leaders = sorted(p["leader"] for p in t["partitions"])
@@ -109,7 +113,7 @@ def test_librdkafka_produces_to_each_partition_leader_and_reads_back():
     from confluent_kafka import Producer
     name = h.unique("cl-data")
     create_topic(node(3), name, partitions=3, rf=1)
-    h.wait_until(lambda: topic_everywhere(name, 3), 20, "the topic on every node")
+    h.wait_until(lambda: topic_everywhere(name, 3), WAIT, "the topic on every node")
     p = Producer(h.confluent_conf(node(1), acks="all"))
     reports = []
     for i in range(30):
@@ -130,7 +134,7 @@ def test_a_consumer_group_finds_its_coordinator_on_the_offsets_leader():
     from confluent_kafka import Consumer, Producer, TopicPartition
     name = h.unique("cl-group")
     create_topic(node(1), name, partitions=3, rf=1)
-    h.wait_until(lambda: topic_everywhere(name, 3), 20, "the topic on every node")
+    h.wait_until(lambda: topic_everywhere(name, 3), WAIT, "the topic on every node")
     p = Producer(h.confluent_conf(node(2), acks="all"))
     for i in range(12):
         p.produce(name, value=b"g%d" % i, partition=i % 3)
@@ -178,21 +182,21 @@ def test_sigkill_of_the_active_controller_elects_another_and_creates_still_work(
     def new_controller():
         ids = {metadata(n)["controllerid"] for n in survivors}
         return len(ids) == 1 and ids.pop() not in (old, -1)
-    h.wait_until(new_controller, 30, "a new active controller")
+    h.wait_until(new_controller, WAIT, "a new active controller")
     for via in survivors:
         name = h.unique("cl-after")
         create_topic(via, name, partitions=2, rf=2)
-        h.wait_until(lambda name=name: topic_everywhere(name, 2), 20, f"{name} everywhere")
+        h.wait_until(lambda name=name: topic_everywhere(name, 2), WAIT, f"{name} everywhere")
     # The killed broker is fenced once its session expires: Metadata lists the two left.
     h.wait_until(lambda: broker_ids(survivors[0]) == sorted(
-        i for i, n in enumerate(Cluster.nodes, 1) if n is not victim), 30, "the dead broker fenced")
+        i for i, n in enumerate(Cluster.nodes, 1) if n is not victim), WAIT, "the dead broker fenced")
 
     victim.start(60)
-    h.wait_until(lambda: all(broker_ids(n) == [1, 2, 3] for n in Cluster.nodes), 30,
+    h.wait_until(lambda: all(broker_ids(n) == [1, 2, 3] for n in Cluster.nodes), WAIT,
                  "the restarted node listed by everyone")
     name = h.unique("cl-rejoined")
     create_topic(victim, name, partitions=1, rf=3)
-    h.wait_until(lambda: topic_everywhere(name, 1), 20, "created through the rejoined node")
+    h.wait_until(lambda: topic_everywhere(name, 1), WAIT, "created through the rejoined node")
 
 
 def test_a_broker_only_node_joins_as_an_observer():
@@ -203,11 +207,11 @@ def test_a_broker_only_node_joins_as_an_observer():
     b4.overrides["controller.listener.names"] = "CONTROLLER"
     Cluster.nodes.append(b4)
     b4.start(60)
-    h.wait_until(lambda: broker_ids(node(1)) == [1, 2, 3, 4], 30, "four brokers listed")
-    h.wait_until(lambda: broker_ids(b4) == [1, 2, 3, 4], 30, "the observer serves metadata")
+    h.wait_until(lambda: broker_ids(node(1)) == [1, 2, 3, 4], WAIT, "four brokers listed")
+    h.wait_until(lambda: broker_ids(b4) == [1, 2, 3, 4], WAIT, "the observer serves metadata")
     name = h.unique("cl-four")
     create_topic(b4, name, partitions=4, rf=1)
-    h.wait_until(lambda: topic_everywhere(name, 4), 20, "a topic created through the observer")
+    h.wait_until(lambda: topic_everywhere(name, 4), WAIT, "a topic created through the observer")
     md = metadata(b4)
     t = next(t for t in md["topics"] if t["topic"] == name)
     check_eq(sorted(p["leader"] for p in t["partitions"]), [1, 2, 3, 4], "leaders spread")
@@ -254,7 +258,7 @@ def test_cluster_quorum_lists_three_voters_and_the_observer():
     def settled():
         q = quorum(node(2))
         return q is not None and q[0]["CurrentObservers"] == "[4]" and q
-    fields, rows = h.wait_until(settled, 30, "the observer in DescribeQuorum")
+    fields, rows = h.wait_until(settled, WAIT, "the observer in DescribeQuorum")
     check_eq(fields["ClusterId"], h.describe_cluster(node(2).port)["cluster_id"], "cluster id")
     check_eq(fields["CurrentVoters"], "[1,2,3]", "voters")
     leader = int(fields["LeaderId"])
@@ -272,7 +276,7 @@ def test_cluster_quorum_lists_three_voters_and_the_observer():
 
 def test_cluster_info_lists_every_broker_live():
     for via in (node(1), node(4)):
-        h.wait_until(lambda via=via: broker_states(via) == {i: "live" for i in (1, 2, 3, 4)}, 30,
+        h.wait_until(lambda via=via: broker_states(via) == {i: "live" for i in (1, 2, 3, 4)}, WAIT,
                      f"four live brokers via {via.name}", interval=0.5)
     code, out = health(node(3))
     check_eq(code, 0, f"eddy cluster health on a whole cluster: {out}")
@@ -289,14 +293,14 @@ def test_cluster_health_names_a_killed_broker_until_it_restarts():
     code, out = health(via)
     check_eq(code, 1, f"health with broker {victim_id} killed: {out}")
     check(f"broker {victim_id} is " in out, f"the killed broker named: {out!r}")
-    h.wait_until(lambda: health(via) == (1, f"broker {victim_id} is fenced\n"), 30,
+    h.wait_until(lambda: health(via) == (1, f"broker {victim_id} is fenced\n"), WAIT,
                  f"broker {victim_id} reported fenced", interval=0.5)
     check_eq(broker_states(via), {i: "fenced" if i == victim_id else "live" for i in (1, 2, 3, 4)},
              "eddy cluster info lists the fenced broker")
     victim.start(60)
-    h.wait_until(lambda: health(via)[0] == 0, 30, "healthy again after the restart",
+    h.wait_until(lambda: health(via)[0] == 0, WAIT, "healthy again after the restart",
                  interval=0.5)
-    h.wait_until(lambda: health(victim)[0] == 0, 30, "healthy through the restarted node",
+    h.wait_until(lambda: health(victim)[0] == 0, WAIT, "healthy through the restarted node",
                  interval=0.5)
 
 
