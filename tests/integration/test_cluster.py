@@ -220,7 +220,7 @@ def test_a_broker_only_node_joins_as_an_observer():
 def eddy(*args, timeout=90):
     """Runs `eddy <args>`: (exit code, stdout, stderr)."""
     r = subprocess.run([h._args.eddy, *args], capture_output=True, text=True, timeout=timeout)
-    return r.returncode, r.stdout, r.stderr
+    return r.returncode, r.stdout, h.clean_stderr(r.stderr)
 
 
 def bootstrap(n):
