@@ -33,6 +33,15 @@ const char* to_string(DecodeError e) {
     return "unknown DecodeError";
 }
 
+Uuid Uuid::from_words(uint64_t a, uint64_t b) {
+    Uuid id;
+    for (size_t i = 0; i < 8; ++i) {
+        id.bytes_[i] = static_cast<uint8_t>(a >> (8 * i));
+        id.bytes_[8 + i] = static_cast<uint8_t>(b >> (8 * i));
+    }
+    return id;
+}
+
 bool Uuid::is_zero() const {
     for (uint8_t b : bytes_) {
         if (b != 0) {

@@ -64,6 +64,10 @@ const char* to_string(DecodeError e);
 struct Uuid {
     std::array<uint8_t, 16> bytes_{};
 
+    // The id whose first 8 bytes are `a` and last 8 are `b`, each least significant byte first
+    // (how the controller and the broker lifecycle turn two draws from Env::random into an id).
+    static Uuid from_words(uint64_t a, uint64_t b);
+
     bool is_zero() const;
     auto operator<=>(const Uuid&) const = default;
 };

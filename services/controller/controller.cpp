@@ -146,13 +146,8 @@ Result<int64_t, ApiError> Controller::allocate_producer_ids(int32_t broker, int3
 
 Uuid Controller::new_topic_id() {
     while (true) {
-        Uuid id;
         const uint64_t a = env_.random.next();
-        const uint64_t b = env_.random.next();
-        for (size_t i = 0; i < 8; ++i) {
-            id.bytes_[i] = static_cast<uint8_t>(a >> (8 * i));
-            id.bytes_[8 + i] = static_cast<uint8_t>(b >> (8 * i));
-        }
+        const Uuid id = Uuid::from_words(a, env_.random.next());
         // Kafka reserves the zero UUID and the metadata topic's id (0…01).
         Uuid one;
         one.bytes_[15] = 1;

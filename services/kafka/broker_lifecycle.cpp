@@ -9,14 +9,8 @@ namespace eddy::kafka {
 namespace {
 
 protocol::Uuid random_incarnation(Random& random) {
-    protocol::Uuid id;
     const uint64_t a = random.next();
-    const uint64_t b = random.next() | 1;  // never the zero id
-    for (size_t i = 0; i < 8; ++i) {
-        id.bytes_[i] = static_cast<uint8_t>(a >> (8 * i));
-        id.bytes_[8 + i] = static_cast<uint8_t>(b >> (8 * i));
-    }
-    return id;
+    return protocol::Uuid::from_words(a, random.next() | 1);  // never the zero id
 }
 
 }  // namespace

@@ -191,6 +191,13 @@ bool KafkaQuorumTransport::exchange(Peer& p, const Message& m) {
                               resp.error().to_string().c_str());
                 return false;
             }
+            if (BUGGIFY(env_)) {
+                // The peer handled the request but its answer is lost with the connection: the
+                // replica must cope with a vote granted or entries taken that it never hears of.
+                env_.log.info("quorum: buggify: %s answer from node %d lost with the connection",
+                              protocol::api_info(Req::api_key).name, p.id.value());
+                return false;
+            }
             Result<Message, WireError> back = fail(WireError::error_response);
             if constexpr (std::is_same_v<Req, protocol::VoteRequest>) {
                 back = response_from_kafka(*resp, *version, std::get<VoteRequest>(m.body), p.id,
