@@ -1,6 +1,7 @@
 #include "services/kafka/broker.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "core/protocol/message_header.h"
@@ -78,8 +79,29 @@ Result<void, std::string> Broker::open_and_serve() {
     // (a voter when it is a controller, else an observer) and applies what commits to its image.
     metadata_ = std::make_unique<controller::MetadataLog>(env_);
     // Before any listener is bound: the controller listener's handlers publish their changes.
+    replica::ReplicaOptions ro;
+    ro.node_id = node_id_;
+    ro.lag_time_max = config_.duration_ms("replica.lag.time.max.ms");
+    ro.fetch_wait_max = config_.duration_ms("replica.fetch.wait.max.ms");
+    ro.fetch_partition_max_bytes = static_cast<int32_t>(config_.get_int("replica.fetch.max.bytes"));
+    ro.fetch_response_max_bytes =
+        static_cast<int32_t>(config_.get_int("replica.fetch.response.max.bytes"));
+    ro.fetch_backoff = config_.duration_ms("replica.fetch.backoff.ms");
+    ro.socket_timeout = config_.duration_ms("replica.socket.timeout.ms");
+    replica::ReplicaHooks rh;
+    rh.address_of = [this](int32_t id) { return replica_address(id); };
+    rh.alter_isr = [this](const log::TopicPartition& tp, const replica::Assignment& now,
+                          const std::vector<int32_t>& isr) { return alter_isr(tp, now, isr); };
+    rh.may_join = [this](int32_t id) {
+        const auto* b = controller_->image().broker(id);
+        return b != nullptr && b->usable();
+    };
+    rh.data_changed = [this] { notify_data(); };
+    replicas_ = std::make_unique<replica::ReplicaManager>(env_, ro, *logs_, std::move(rh),
+                                                          options_.replica_knobs);
     publisher_ = std::make_unique<MetadataPublisher>(env_, node_id_, *metadata_, *logs_,
-                                                     log_defaults_, [this] { notify_data(); });
+                                                     *replicas_, log_defaults_,
+                                                     [this] { notify_data(); });
     raft::QuorumDriverOptions qo;
     qo.self = NodeId(node_id_);
     qo.config = quorum_config(config_);
@@ -187,6 +209,7 @@ Result<void, std::string> Broker::open_and_serve() {
         TRY_VOID(wait_until_unfenced());
     }
     reconcile();
+    replicas_->start();
     publisher_->start();
     logs_->start_background();
 
@@ -199,7 +222,21 @@ Result<void, std::string> Broker::open_and_serve() {
     groups_ = std::make_unique<GroupManager>(
         env_, gc, static_cast<int32_t>(config_.get_int("offsets.topic.num.partitions")),
         [this](int32_t p) { return partition_log(offsets_topic, p); },
-        [this] { return ensure_offsets_topic(); });
+        [this] { return ensure_offsets_topic(); },
+        [this](int32_t p, MutableByteSpan batch) {
+            // Coordinator records are written as Kafka writes them: acks=all.
+            auto l = partition_log(offsets_topic, p);
+            int32_t epoch = -1;
+            if (!l) {
+                return false;
+            }
+            auto info = leader_append(*l, batch, nullptr, epoch);
+            bool late = false;
+            return info.ok() &&
+                   wait_for_acks(l, *info, -1, epoch,
+                                 env_.clock.now() + config_.duration_ms("offsets.commit.timeout.ms"),
+                                 late) == error::none;
+        });
     groups_->start(controller_->image().topic(offsets_topic) != nullptr);
 
     TRY_VOID(serve(ListenerKind::client, so));
@@ -287,6 +324,9 @@ void Broker::stop() {
     }
     if (groups_) {
         groups_->stop();  // pending JoinGroup/SyncGroup answer now, so the servers can drain
+    }
+    if (replicas_) {
+        replicas_->stop();  // fetchers stop; acks=all produces waiting for followers answer now
     }
     // Long-poll fetches see stopped_ and answer now: a Fetch waiting max_wait_ms (up to 2^31-1 ms)
     // must not hold the servers' drain, and so the shutdown, hostage.
@@ -420,9 +460,7 @@ void Broker::advance_when_durable(std::vector<LateDurable> late) {
         env_.scheduler.spawn("produce-late-durable", [this, late = std::move(late)] {
             for (const LateDurable& d : late) {
                 if (d.log->wait_durable(d.last_offset).ok()) {
-                    d.log->set_high_watermark(
-                        std::max(d.log->high_watermark(), d.log->durable_offset()));
-                    notify_data();
+                    replicas_->appended(d.log->topic_partition());
                 }
             }
         }));
@@ -441,11 +479,138 @@ bool Broker::leads(const std::string& topic, int32_t partition) const {
 
 std::shared_ptr<log::PartitionLog> Broker::partition_log(const std::string& topic,
                                                          int32_t partition) {
-    // Only the partition's leader serves it (followers copy data with the replication issue).
-    if (topic == metadata_topic || !leads(topic, partition)) {
+    // Only the partition's leader serves it, once its replica state says so (the publisher
+    // applies the image to it right after making the log).
+    const log::TopicPartition tp{topic, PartitionId(partition)};
+    if (topic == metadata_topic || !leads(topic, partition) || !replicas_->leader_epoch(tp)) {
         return nullptr;
     }
-    return logs_->get_shared({topic, PartitionId(partition)});
+    return logs_->get_shared(tp);
+}
+
+Result<log::AppendInfo, log::LogError> Broker::leader_append(log::PartitionLog& l,
+                                                             MutableByteSpan batches,
+                                                             log::AppendRejection* rejection,
+                                                             int32_t& epoch) {
+    const auto e = replicas_->leader_epoch(l.topic_partition());
+    if (!e) {
+        return fail(log::LogError::closed);  // leadership moved: NOT_LEADER_OR_FOLLOWER
+    }
+    epoch = *e;
+    log::AppendOptions options;
+    options.leader_epoch = LeaderEpoch(epoch);
+    options.rejection = rejection;
+    auto r = l.append_nowait(batches, options);
+    if (r.ok() && !l.config().durable_acks()) {
+        replicas_->appended(l.topic_partition());  // page-cache mode: written is enough here
+    }
+    return r;
+}
+
+int16_t Broker::wait_for_acks(const std::shared_ptr<log::PartitionLog>& l,
+                              const log::AppendInfo& info, int16_t acks, int32_t epoch,
+                              Instant deadline, bool& late) {
+    late = false;
+    if (l->config().durable_acks()) {
+        if (auto w = l->wait_durable(info.last_offset, deadline); !w.ok()) {
+            late = w.error() == log::LogError::timed_out;
+            return error_code(w.error());  // timed_out: REQUEST_TIMED_OUT
+        }
+        replicas_->appended(l->topic_partition());
+    }
+    if (acks != -1) {
+        return error::none;
+    }
+    const auto& tp = l->topic_partition();
+    if (int16_t e = replicas_->wait_replicated(tp, info.last_offset, epoch, deadline);
+        e != error::none) {
+        return e;
+    }
+    if (static_cast<int64_t>(replicas_->isr_size(tp)) < min_insync_replicas(tp.topic)) {
+        return error::not_enough_replicas_after_append;
+    }
+    return error::none;
+}
+
+int32_t Broker::min_insync_replicas(const std::string& topic) const {
+    if (const auto* t = controller_->image().topic(topic)) {
+        if (auto it = t->configs.find("min.insync.replicas"); it != t->configs.end()) {
+            int32_t v = 0;
+            const auto* end = it->second.data() + it->second.size();
+            if (std::from_chars(it->second.data(), end, v).ptr == end && v >= 1) {
+                return v;
+            }
+        }
+    }
+    return static_cast<int32_t>(config_.get_int("min.insync.replicas"));
+}
+
+std::optional<Address> Broker::replica_address(int32_t broker) const {
+    const auto* b = controller_->image().broker(broker);
+    if (b == nullptr) {
+        return std::nullopt;
+    }
+    std::string name;
+    for (const auto& l : listeners_) {
+        if (l.kind == ListenerKind::client) {
+            name = l.endpoint.listener;
+            break;
+        }
+    }
+    for (const auto& e : b->endpoints) {
+        if (e.name == name) {
+            return Address{e.host, e.port};
+        }
+    }
+    return std::nullopt;
+}
+
+Result<replica::Assignment, int16_t> Broker::alter_isr(const log::TopicPartition& tp,
+                                                       const replica::Assignment& now,
+                                                       const std::vector<int32_t>& isr) {
+    const auto& image = controller_->image();
+    const auto* t = image.topic(tp.topic);
+    if (t == nullptr || !lifecycle_) {
+        return fail(error::unknown_topic_or_partition);
+    }
+    protocol::AlterPartitionRequest req;
+    req.broker_id_ = node_id_;
+    req.broker_epoch_ = lifecycle_->broker_epoch();
+    protocol::AlterPartitionRequest::TopicData td;
+    td.topic_name_ = tp.topic;
+    td.topic_id_ = t->id;
+    protocol::AlterPartitionRequest::PartitionData pd;
+    pd.partition_index_ = tp.partition.value();
+    pd.leader_epoch_ = now.leader_epoch;
+    pd.partition_epoch_ = now.partition_epoch;
+    pd.new_isr_ = isr;
+    for (int32_t id : isr) {
+        const auto* b = image.broker(id);
+        pd.new_isr_with_epochs_.push_back({id, b != nullptr ? b->epoch : -1});
+    }
+    td.partitions_.push_back(std::move(pd));
+    req.topics_.push_back(std::move(td));
+    auto resp = controller_channel_->call<protocol::AlterPartitionResponse>(req,
+                                                                           Duration::seconds(10));
+    if (!resp.ok()) {
+        return fail(resp.error().code);
+    }
+    if (resp->error_code_ != error::none) {
+        return fail(resp->error_code_);
+    }
+    if (resp->topics_.size() != 1 || resp->topics_[0].partitions_.size() != 1) {
+        return fail(error::unknown_server_error);
+    }
+    const auto& p = resp->topics_[0].partitions_[0];
+    if (p.error_code_ != error::none) {
+        return fail(p.error_code_);
+    }
+    replica::Assignment out = now;
+    out.leader = p.leader_id_;
+    out.leader_epoch = p.leader_epoch_;
+    out.isr = p.isr_;
+    out.partition_epoch = p.partition_epoch_;
+    return out;
 }
 
 int16_t Broker::partition_error(const std::string& topic, int32_t partition) const {

@@ -53,6 +53,7 @@
 #include "services/kafka/broker_lifecycle.h"
 #include "services/raft/kafka_transport.h"
 #include "services/raft/quorum_driver.h"
+#include "services/replica/replica_manager.h"
 
 namespace eddy::kafka {
 
@@ -83,6 +84,7 @@ struct BrokerOptions {
     log::TestingKnobs log_knobs;
     raft::QuorumKnobs quorum_knobs;
     raft::DriverKnobs quorum_driver_knobs;
+    replica::ReplicaKnobs replica_knobs;
     // The simulator's checkers watch the quorum through this (never set outside scenarios).
     raft::QuorumObserver* quorum_observer = nullptr;
     // Snapshot the metadata image every this many metadata log entries (0: never).
@@ -140,6 +142,7 @@ public:
     controller::Controller& controller() { return *controller_; }
     raft::QuorumDriver& quorum() { return *quorum_; }
     log::LogManager& logs() { return *logs_; }
+    replica::ReplicaManager& replicas() { return *replicas_; }
 
     // One request frame (without its size prefix) received on listener `listener`: the response
     // frame body, nothing (acks=0), or close_connection. What the FrameServer calls; public for
@@ -199,6 +202,27 @@ private:
     void advance_when_durable(std::vector<LateDurable> late);
     // True when the image names this node the partition's leader.
     bool leads(const std::string& topic, int32_t partition) const;
+    // Appends to a partition this node leads (the log from partition_log()), stamping its leader
+    // epoch into the batches; `epoch` receives that epoch. Suspends.
+    Result<log::AppendInfo, log::LogError> leader_append(log::PartitionLog& l,
+                                                         MutableByteSpan batches,
+                                                         log::AppendRejection* rejection,
+                                                         int32_t& epoch);
+    // What a Produce with `acks` waits for once leader_append() returned `info`: the sync
+    // (durable mode), then with acks=-1 the high watermark passing the batch and
+    // min.insync.replicas. 0 or a Kafka error code; `late` is set when the sync itself timed out
+    // (the caller moves the high watermark once it lands). Suspends.
+    int16_t wait_for_acks(const std::shared_ptr<log::PartitionLog>& l, const log::AppendInfo& info,
+                          int16_t acks, int32_t epoch, Instant deadline, bool& late);
+    // min.insync.replicas of a topic (its own config, else the broker's).
+    int32_t min_insync_replicas(const std::string& topic) const;
+    // Asks the active controller to change a partition's ISR (AlterPartition). Suspends.
+    Result<replica::Assignment, int16_t> alter_isr(const log::TopicPartition& tp,
+                                                   const replica::Assignment& now,
+                                                   const std::vector<int32_t>& isr);
+    // Where a broker serves replica fetches: its registered listener named like this node's
+    // first client listener.
+    std::optional<Address> replica_address(int32_t broker) const;
     // The log of a partition this node leads, else null.
     std::shared_ptr<log::PartitionLog> partition_log(const std::string& topic, int32_t partition);
     int16_t partition_error(const std::string& topic, int32_t partition) const;
@@ -301,6 +325,7 @@ private:
     std::unique_ptr<raft::QuorumEndpoint> quorum_endpoint_;
     std::unique_ptr<BrokerLifecycle> lifecycle_;
     std::optional<FiberRef> expiry_fiber_;     // the controller's broker-session expiry
+    std::unique_ptr<replica::ReplicaManager> replicas_;
     std::unique_ptr<MetadataPublisher> publisher_;
     std::unique_ptr<controller::Controller> controller_;
     std::unique_ptr<ControllerChannel> controller_channel_;

@@ -8,10 +8,11 @@
 namespace eddy::kafka {
 
 GroupManager::GroupManager(Env& env, group::GroupConfig config, int32_t partitions,
-                           LogFor log_for, EnsureTopic ensure_topic)
+                           LogFor log_for, EnsureTopic ensure_topic, Append append)
     : env_(env),
       config_(config),
       log_for_(std::move(log_for)),
+      append_(std::move(append)),
       ensure_topic_(std::move(ensure_topic)),
       init_mutex_(env.scheduler),
       timers_changed_(env.scheduler) {
@@ -132,7 +133,6 @@ bool GroupManager::load_partition(int32_t p) {
         return false;
     }
     shards_[static_cast<size_t>(p)]->coordinator.emplace(std::move(loaded).value());
-    l->set_high_watermark(l->log_end_offset());
     return true;
 }
 
@@ -153,20 +153,10 @@ bool GroupManager::write(int32_t p, group::Effects& fx) {
             b.append(ts, ByteSpan(r.key), value);
         }
         Bytes batch = b.build();
-        auto info = l->append_nowait(MutableByteSpan(batch));
-        ok = info.ok();
-        if (ok && l->config().durable_acks()) {
-            ok = l->wait_durable(info->last_offset).ok();
-            if (ok) {
-                l->set_high_watermark(std::max(l->high_watermark(), l->durable_offset()));
-            }
-        } else if (ok) {
-            l->set_high_watermark(std::max(l->high_watermark(), info->last_offset + 1));
-        }
+        ok = append_(p, MutableByteSpan(batch));
         if (!ok) {
-            env_.log.error("%s-%d: appending group records failed: %s", offsets_topic, p,
-                           info.ok() ? "not durable"
-                                     : std::string(log::to_string(info.error())).c_str());
+            env_.log.error("%s-%d: appending group records failed (not committed)", offsets_topic,
+                           p);
         }
     }
     if (!ok) {

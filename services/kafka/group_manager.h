@@ -40,9 +40,13 @@ public:
     using LogFor = std::function<std::shared_ptr<log::PartitionLog>(int32_t p)>;
     // Creates `__consumer_offsets` if it does not exist; true once its logs are open. Suspends.
     using EnsureTopic = std::function<bool()>;
+    // Appends one batch of coordinator records to partition `p` as its leader and waits until it
+    // is committed (durable and replicated to the ISR, as Kafka writes them with acks=all); false
+    // when it is not (the coordinator then reloads from the log). Suspends.
+    using Append = std::function<bool(int32_t p, MutableByteSpan batch)>;
 
     GroupManager(Env& env, group::GroupConfig config, int32_t partitions, LogFor log_for,
-                 EnsureTopic ensure_topic);
+                 EnsureTopic ensure_topic, Append append);
     ~GroupManager();
     GroupManager(const GroupManager&) = delete;
     GroupManager& operator=(const GroupManager&) = delete;
@@ -159,6 +163,7 @@ private:
     Env& env_;
     group::GroupConfig config_;
     LogFor log_for_;
+    Append append_;
     EnsureTopic ensure_topic_;
     std::vector<std::unique_ptr<Shard>> shards_;
     Mutex init_mutex_;

@@ -95,6 +95,7 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
         size_t partition;
         std::shared_ptr<log::PartitionLog> log;
         log::AppendInfo info;
+        int32_t epoch = -1;
     };
     ProduceResponse resp;
     std::vector<Pending> pending;
@@ -146,11 +147,20 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
                 pr.error_code_ = refused->code;
                 pr.error_message_ = refused->message + " (" + protocol::echo(td.name) + "-" +
                                     std::to_string(pd.index) + ")";
+            } else if (req.acks == -1 &&
+                       static_cast<int64_t>(replicas_->isr_size(l->topic_partition())) <
+                           min_insync_replicas(td.name)) {
+                // Kafka refuses before appending: the write could not be acknowledged.
+                pr.error_code_ = error::not_enough_replicas;
+                pr.error_message_ = "The ISR of " + protocol::echo(td.name) + "-" +
+                                    std::to_string(pd.index) + " has " +
+                                    std::to_string(replicas_->isr_size(l->topic_partition())) +
+                                    " replicas, below min.insync.replicas=" +
+                                    std::to_string(min_insync_replicas(td.name));
             } else {
                 log::AppendRejection rejection;
-                log::AppendOptions options;
-                options.rejection = &rejection;
-                auto r = l->append_nowait(*pd.records, options);
+                int32_t epoch = -1;
+                auto r = leader_append(*l, *pd.records, &rejection, epoch);
                 if (!r.ok()) {
                     pr.error_code_ = error_code(r.error());
                     if (!rejection.message.empty()) {
@@ -164,7 +174,7 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
                     }
                 } else {
                     pending.push_back(
-                        {resp.responses_.size(), tr.partition_responses_.size(), l, *r});
+                        {resp.responses_.size(), tr.partition_responses_.size(), l, *r, epoch});
                 }
             }
             tr.partition_responses_.push_back(std::move(pr));
@@ -174,23 +184,25 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
     // Every append of this request is done, in the connection's order: the next request may
     // start while this one waits for its sync, so pipelined produce requests share a group commit.
     release_turn(ctx);
+    if (!pending.empty()) {
+        notify_data();  // followers fetch now, so their sync overlaps the leader's
+    }
     bool appended = false;
     std::vector<LateDurable> late;
     for (auto& p : pending) {
         auto& pr = resp.responses_[p.topic].partition_responses_[p.partition];
-        if (p.log->config().durable_acks()) {
-            if (auto w = p.log->wait_durable(p.info.last_offset, ack_deadline); !w.ok()) {
-                pr.error_code_ = error_code(w.error());  // timed_out: REQUEST_TIMED_OUT
-                if (w.error() == log::LogError::timed_out) {
-                    late.push_back({p.log, p.info.last_offset});
-                }
-                continue;
-            }
-            p.log->set_high_watermark(std::max(p.log->high_watermark(), p.log->durable_offset()));
-        } else {
-            p.log->set_high_watermark(std::max(p.log->high_watermark(), p.info.last_offset + 1));
+        bool late_sync = false;
+        const int16_t e = wait_for_acks(p.log, p.info, req.acks, p.epoch, ack_deadline, late_sync);
+        if (late_sync) {
+            late.push_back({p.log, p.info.last_offset});
         }
         appended = true;
+        if (e != error::none) {
+            // REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS_AFTER_APPEND: all
+            // retriable, none claims the write did not land.
+            pr.error_code_ = e;
+            continue;
+        }
         pr.base_offset_ = p.info.base_offset.value();
         pr.log_append_time_ms_ = p.info.log_append_time.value();
         pr.log_start_offset_ = p.log->log_start_offset().value();
@@ -221,6 +233,26 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
         for (const auto& fp : ft.partitions_) {
             last[{ft.topic_, fp.partition_}] = &fp;
         }
+    }
+    // A follower's fetch (a replica id) reads up to the log end and reports its position, once:
+    // that may move the high watermark or show that its log diverges. A consumer that names its
+    // leader epoch (v9+) is checked against ours.
+    const int32_t replica = req.replica_id_;
+    const bool follower = replica >= 0;
+    std::map<Named, replica::FollowerFetchCheck> checks;
+    for (const auto& [named, fp] : last) {
+        const log::TopicPartition tp{std::string(named.first), PartitionId(named.second)};
+        if (!leads(tp.topic, named.second)) {
+            continue;  // answered by partition_error below
+        }
+        replica::FollowerFetchCheck c;
+        if (follower) {
+            c = replicas_->follower_fetch(tp, replica, Offset(fp->fetch_offset_),
+                                          fp->current_leader_epoch_, fp->last_fetched_epoch_);
+        } else if (fp->current_leader_epoch_ >= 0) {
+            c.error = replicas_->check_leader_epoch(tp, fp->current_leader_epoch_);
+        }
+        checks[named] = c;
     }
     while (true) {
         if (splices != nullptr) {
@@ -253,11 +285,24 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
                 pd.high_watermark_ = l->high_watermark().value();
                 pd.last_stable_offset_ = pd.high_watermark_;
                 pd.log_start_offset_ = l->log_start_offset().value();
+                if (auto c = checks.find({ft.topic_, fp.partition_}); c != checks.end()) {
+                    if (c->second.error != error::none || c->second.diverging) {
+                        pd.error_code_ = c->second.error;
+                        if (c->second.diverging) {
+                            pd.diverging_epoch_.epoch_ = c->second.diverging->first;
+                            pd.diverging_epoch_.end_offset_ = c->second.diverging->second;
+                        }
+                        failed = true;  // answer at once
+                        tr.partitions_.push_back(std::move(pd));
+                        continue;
+                    }
+                }
                 const int64_t room = std::min<int64_t>(fp.partition_max_bytes_, max_bytes - total);
                 if (fp.partition_max_bytes_ > 0 && (room > 0 || total == 0)) {
                     log::ReadOptions o;
                     o.max_bytes = static_cast<uint64_t>(std::max<int64_t>(room, 1));
                     o.first_batch_whole = total == 0;
+                    o.bound = follower ? log::ReadBound::log_end : log::ReadBound::high_watermark;
                     auto read = l->read(Offset(fp.fetch_offset_), o);
                     if (!read.ok()) {
                         pd.error_code_ = error_code(read.error());

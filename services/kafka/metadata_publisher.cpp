@@ -9,12 +9,13 @@ namespace eddy::kafka {
 
 MetadataPublisher::MetadataPublisher(Env& env, int32_t node_id,
                                      const controller::MetadataLog& metadata,
-                                     log::LogManager& logs, log::LogConfig defaults,
-                                     std::function<void()> published)
+                                     log::LogManager& logs, replica::ReplicaManager& replicas,
+                                     log::LogConfig defaults, std::function<void()> published)
     : env_(env),
       node_id_(node_id),
       metadata_(metadata),
       logs_(&logs),
+      replicas_(&replicas),
       defaults_(std::move(defaults)),
       published_(std::move(published)),
       mutex_(env.scheduler) {}
@@ -80,8 +81,6 @@ void MetadataPublisher::publish() {
         log_topic_ids_[w.tp] = w.id;
         if (auto l = logs_->get_shared(w.tp)) {
             (void)l->set_config(w.config);
-            l->set_high_watermark(w.config.durable_acks() ? l->durable_offset()
-                                                          : l->log_end_offset());
             continue;
         }
         auto r = logs_->create(w.tp, w.config);
@@ -101,6 +100,22 @@ void MetadataPublisher::publish() {
                            std::string(log::to_string(r.error())).c_str());
         }
     }
+    // Leadership and ISR, from the image as it is now (creating logs suspended; the image may
+    // have moved meanwhile, and the next publish() follows it).
+    std::map<log::TopicPartition, replica::Assignment> assignments;
+    for (const auto& w : wants) {
+        const auto* t = metadata_.image().topic(w.tp.topic);
+        if (t == nullptr || t->id != w.id) {
+            continue;
+        }
+        const auto it = t->partitions.find(w.tp.partition.value());
+        if (it == t->partitions.end()) {
+            continue;
+        }
+        const auto& ps = it->second;
+        assignments[w.tp] = {ps.replicas, ps.isr, ps.leader, ps.leader_epoch, ps.partition_epoch};
+    }
+    replicas_->apply(assignments);
     published_();
 }
 

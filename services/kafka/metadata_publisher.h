@@ -16,6 +16,7 @@
 #include "core/fiber/sync.h"
 #include "services/controller/metadata_log.h"
 #include "services/log/log_manager.h"
+#include "services/replica/replica_manager.h"
 
 namespace eddy::kafka {
 
@@ -24,9 +25,10 @@ inline constexpr const char* metadata_topic = "__cluster_metadata";
 class MetadataPublisher {
 public:
     // `published` runs after every publish() (the broker wakes its long-polling fetches).
+    // `replicas` receives each local partition's leadership and ISR once its log exists.
     MetadataPublisher(Env& env, int32_t node_id, const controller::MetadataLog& metadata,
-                      log::LogManager& logs, log::LogConfig defaults,
-                      std::function<void()> published);
+                      log::LogManager& logs, replica::ReplicaManager& replicas,
+                      log::LogConfig defaults, std::function<void()> published);
     ~MetadataPublisher();
     MetadataPublisher(const MetadataPublisher&) = delete;
     MetadataPublisher& operator=(const MetadataPublisher&) = delete;
@@ -43,6 +45,7 @@ private:
     int32_t node_id_;
     const controller::MetadataLog& metadata_;
     log::LogManager* logs_;
+    replica::ReplicaManager* replicas_;
     log::LogConfig defaults_;
     std::function<void()> published_;
     // The topic id each partition log was made for (a deleted and re-created topic gets new logs).

@@ -1,0 +1,265 @@
+#include "services/replica/replica_fetcher.h"
+
+#include <algorithm>
+
+#include "core/protocol/error_codes.h"
+#include "core/record/record_batch.h"
+#include "services/replica/replica_manager.h"
+
+namespace eddy::replica {
+
+
+namespace {
+
+// The longest prefix of `records` made of whole batches (a leader may cut its last batch short
+// when a segment is truncated under its read).
+size_t whole_batches(ByteSpan records) {
+    size_t at = 0;
+    while (at < records.size()) {
+        auto n = record::batch_size_at(records.subspan(at));
+        if (!n.ok() || *n > records.size() - at) {
+            break;
+        }
+        at += *n;
+    }
+    return at;
+}
+
+}  // namespace
+
+ReplicaFetcher::ReplicaFetcher(Env& env, ReplicaManager& manager, int32_t leader)
+    : env_(env), manager_(manager), leader_(leader), wake_(env.scheduler) {}
+
+ReplicaFetcher::~ReplicaFetcher() {
+    ASSERT(!fiber_ || fiber_->done(), "stop() the replica fetcher before destroying it");
+}
+
+void ReplicaFetcher::start() {
+    ASSERT(!fiber_);
+    fiber_ = env_.scheduler.spawn("replica-fetcher-" + std::to_string(leader_), [this] { run(); });
+}
+
+void ReplicaFetcher::stop() {
+    if (fiber_) {
+        fiber_->cancel();
+        (void)fiber_->join();
+    }
+    conn_.reset();
+}
+
+void ReplicaFetcher::add(const log::TopicPartition& tp, int32_t leader_epoch) {
+    auto& f = partitions_[tp];
+    if (f.leader_epoch != leader_epoch) {
+        f.retry_at = Instant();  // a new epoch: try at once
+    }
+    f.leader_epoch = leader_epoch;
+    wake_.notify_all();
+}
+
+void ReplicaFetcher::remove(const log::TopicPartition& tp) { partitions_.erase(tp); }
+
+void ReplicaFetcher::run() {
+    Duration backoff = manager_.options().fetch_backoff;
+    while (!env_.scheduler.cancelled()) {
+        if (partitions_.empty()) {
+            if (wake_.wait() == WakeReason::cancelled) {
+                return;
+            }
+            continue;
+        }
+        if (!connect() || !round()) {
+            conn_.reset();
+            if (env_.scheduler.sleep_for(backoff) == WakeReason::cancelled) {
+                return;
+            }
+        }
+    }
+}
+
+bool ReplicaFetcher::connect() {
+    if (conn_ && !conn_->broken()) {
+        return true;
+    }
+    conn_.reset();
+    const auto address = manager_.hooks_.address_of(leader_);
+    if (!address) {
+        env_.log.debug("replica fetcher: no address for broker %d yet", leader_);
+        return false;
+    }
+    const auto& o = manager_.options();
+    auto c = client::BrokerConnection::open(env_, *address,
+                                            "eddy-replica-" + std::to_string(o.node_id),
+                                            env_.clock.now() + o.socket_timeout);
+    if (!c.ok()) {
+        env_.log.info("replica fetcher: cannot connect to broker %d at %s: %s", leader_,
+                      address->to_string().c_str(), c.error().to_string().c_str());
+        return false;
+    }
+    conn_ = std::move(c).value();
+    auto v = conn_->version_of(protocol::ApiKey::fetch);
+    if (!v.ok() || *v < 12) {
+        env_.log.warn("replica fetcher: broker %d does not serve Fetch v12", leader_);
+        conn_.reset();
+        return false;
+    }
+    return true;
+}
+
+bool ReplicaFetcher::round() {
+    const auto& o = manager_.options();
+    const Instant now = env_.clock.now();
+    protocol::FetchRequest req;
+    req.replica_id_ = o.node_id;
+    req.max_wait_ms_ = static_cast<int32_t>(o.fetch_wait_max.to_millis());
+    req.min_bytes_ = 1;
+    req.max_bytes_ = o.fetch_response_max_bytes;
+    req.session_id_ = 0;
+    req.session_epoch_ = -1;  // sessionless: every partition named in every request
+    std::vector<log::TopicPartition> asked;
+    Instant next_retry = Instant::max();
+    for (const auto& [tp, f] : partitions_) {
+        if (f.retry_at > now) {
+            next_retry = std::min(next_retry, f.retry_at);
+            continue;
+        }
+        auto* p = manager_.find(tp);
+        if (p == nullptr || p->log == nullptr || p->log->offline() || p->log->closed()) {
+            continue;
+        }
+        protocol::FetchRequest::FetchPartition fp;
+        fp.partition_ = tp.partition.value();
+        fp.current_leader_epoch_ = f.leader_epoch;
+        fp.fetch_offset_ = p->log->log_end_offset().value();
+        const auto latest = p->log->leader_epochs().latest();
+        fp.last_fetched_epoch_ = latest ? latest->epoch.value() : -1;
+        fp.log_start_offset_ = p->log->log_start_offset().value();
+        fp.partition_max_bytes_ = o.fetch_partition_max_bytes;
+        if (req.topics_.empty() || req.topics_.back().topic_ != tp.topic) {
+            protocol::FetchRequest::FetchTopic t;
+            t.topic_ = tp.topic;
+            req.topics_.push_back(std::move(t));
+        }
+        req.topics_.back().partitions_.push_back(fp);
+        asked.push_back(tp);
+    }
+    if (asked.empty()) {
+        // Everything is backing off (or has no log yet): wait for the first retry or a change.
+        (void)wake_.wait(std::min(next_retry, now + o.fetch_backoff));
+        return true;
+    }
+    auto resp = conn_->call<protocol::FetchResponse>(
+        req, env_.clock.now() + o.fetch_wait_max + o.socket_timeout);
+    ++rounds_;
+    if (!resp.ok()) {
+        env_.log.info("replica fetcher: Fetch from broker %d failed: %s", leader_,
+                      resp.error().to_string().c_str());
+        return false;
+    }
+    if (resp->error_code_ != kafka_error::none) {
+        env_.log.info("replica fetcher: broker %d answered Fetch with %s", leader_,
+                      kafka_error::error_name(resp->error_code_));
+        return false;
+    }
+    for (auto& t : resp->responses_) {
+        for (auto& pd : t.partitions_) {
+            log::TopicPartition tp{t.topic_, PartitionId(pd.partition_index_)};
+            if (std::find(asked.begin(), asked.end(), tp) == asked.end() ||
+                !partitions_.contains(tp)) {
+                continue;  // not asked (a confused leader), or no longer followed here
+            }
+            handle(tp, pd);
+            if (env_.scheduler.cancelled()) {
+                return true;
+            }
+        }
+    }
+    return true;
+}
+
+void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchResponse::PartitionData& pd) {
+    const auto& o = manager_.options();
+    auto back_off = [&] {
+        if (auto it = partitions_.find(tp); it != partitions_.end()) {
+            it->second.retry_at = env_.clock.now() + o.fetch_backoff;
+        }
+    };
+    auto* p = manager_.find(tp);
+    if (p == nullptr || p->log == nullptr || p->state.role() != Role::follower) {
+        return;
+    }
+    std::shared_ptr<log::PartitionLog> l = p->log;  // kept alive across suspensions
+    if (pd.error_code_ == kafka_error::offset_out_of_range) {
+        // Below the leader's log start (retention, DeleteRecords there): start over at it. Above
+        // the leader's end cannot happen with epochs checked; take the leader's high watermark.
+        const Offset leader_start(pd.log_start_offset_);
+        if (pd.log_start_offset_ >= 0 && l->log_end_offset() < leader_start) {
+            env_.log.info("%s: behind the leader's log start %lld: restarting the log there",
+                          tp.to_string().c_str(), static_cast<long long>(leader_start.value()));
+            if (auto r = l->restart_at(leader_start); !r.ok()) {
+                back_off();
+            }
+        } else if (pd.high_watermark_ >= 0 && Offset(pd.high_watermark_) < l->log_end_offset()) {
+            (void)l->truncate_to(std::max(Offset(pd.high_watermark_), l->log_start_offset()));
+        } else {
+            back_off();
+        }
+        return;
+    }
+    if (pd.error_code_ != kafka_error::none) {
+        // Leadership moved (FENCED_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH) or
+        // the leader cannot serve it now: wait for the metadata or the backoff.
+        env_.log.debug("%s: leader %d answered %s", tp.to_string().c_str(), leader_,
+                       kafka_error::error_name(pd.error_code_));
+        back_off();
+        return;
+    }
+    if (pd.diverging_epoch_.epoch_ >= 0 || pd.diverging_epoch_.end_offset_ >= 0) {
+        // KIP-320, as Kafka's fetcher does it: when this log has the leader's epoch, truncate to
+        // the smaller of the two ends of it; when it does not, to the end of the largest epoch it
+        // has below that one (the next fetch compares again from there).
+        const LeaderEpoch epoch(pd.diverging_epoch_.epoch_);
+        const auto mine = l->leader_epochs().end_offset_for(epoch, l->log_end_offset());
+        Offset to(std::max<int64_t>(pd.diverging_epoch_.end_offset_, 0));
+        if (mine.epoch == epoch) {
+            to = std::min(to, mine.end_offset);
+        } else if (mine.end_offset.value() >= 0) {
+            to = mine.end_offset;
+        }
+        to = std::min(to, l->log_end_offset());
+        env_.log.info("%s: diverges from leader %d at epoch %d: truncating to %lld",
+                      tp.to_string().c_str(), leader_, pd.diverging_epoch_.epoch_,
+                      static_cast<long long>(to.value()));
+        if (auto r = l->truncate_to(std::max(to, l->log_start_offset())); !r.ok()) {
+            back_off();
+        }
+        return;
+    }
+    if (pd.records_ && !pd.records_->empty()) {
+        Bytes& records = *pd.records_;
+        const size_t whole = whole_batches(records);
+        if (whole > 0) {
+            log::AppendOptions ao;
+            ao.mode = log::AppendMode::replica;
+            // In durable mode append() returns once synced: the next fetch offset is on disk.
+            auto r = l->append(MutableByteSpan(records.data(), whole), ao);
+            if (!r.ok()) {
+                env_.log.warn("%s: cannot append what leader %d sent: %s", tp.to_string().c_str(),
+                              leader_, std::string(log::to_string(r.error())).c_str());
+                back_off();
+                return;
+            }
+        }
+    }
+    // The leader's log start (its retention and DeleteRecords) reaches this replica.
+    if (pd.log_start_offset_ > l->log_start_offset().value() &&
+        Offset(pd.log_start_offset_) <= l->log_end_offset()) {
+        (void)l->delete_records_before(Offset(pd.log_start_offset_));
+    }
+    if (auto* again = manager_.find(tp); again != nullptr && again->log == l) {
+        again->state.set_follower_high_watermark(Offset(std::max<int64_t>(pd.high_watermark_, 0)),
+                                                 l->log_end_offset());
+        l->set_high_watermark(again->state.high_watermark());
+    }
+}
+
+}  // namespace eddy::replica

@@ -1,0 +1,73 @@
+// ReplicaFetcher: one fiber copying every partition this broker follows from one leader broker
+// (Kafka's ReplicaFetcherThread, one per source broker). Each round is one Fetch (v12, a replica
+// id, sessionless) naming every partition with its current leader epoch, its log end as the fetch
+// offset and the epoch of its last batch; the answer for each partition is one of:
+//
+// - a diverging epoch (KIP-320): the logs differ from (epoch, end offset); the follower truncates
+//   to the smaller of that end offset and its own end of that epoch, then fetches again;
+// - records: appended as they are (offsets and leader epochs kept), synced before the next fetch
+//   when the topic is in durable mode, so a fetch offset always tells the leader what this replica
+//   has on disk; then the follower's high watermark and log start follow the leader's;
+// - OFFSET_OUT_OF_RANGE below the leader's log start: the log restarts, empty, at it;
+// - FENCED_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER, …: the partition waits for the metadata to move.
+//
+// The leader's bytes are untrusted input: anything the log refuses (a torn batch, a CRC error,
+// offsets that do not follow) fails that partition's round, is logged, and is retried after the
+// backoff; it never reaches an assertion.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "core/env/env.h"
+#include "core/fiber/sync.h"
+#include "core/protocol/generated/fetch.h"
+#include "services/client/broker_connection.h"
+#include "services/log/file_names.h"
+
+namespace eddy::replica {
+
+class ReplicaManager;
+
+class ReplicaFetcher {
+public:
+    ReplicaFetcher(Env& env, ReplicaManager& manager, int32_t leader);
+    ~ReplicaFetcher();
+    ReplicaFetcher(const ReplicaFetcher&) = delete;
+    ReplicaFetcher& operator=(const ReplicaFetcher&) = delete;
+
+    void start();
+    // Cancels the fiber and waits for it. Suspends.
+    void stop();
+
+    // Fetch `tp` from this leader with `leader_epoch` as the current epoch.
+    void add(const log::TopicPartition& tp, int32_t leader_epoch);
+    void remove(const log::TopicPartition& tp);
+    bool empty() const { return partitions_.empty(); }
+    uint64_t rounds() const { return rounds_; }
+
+private:
+    struct Fetching {
+        int32_t leader_epoch = 0;
+        Instant retry_at;  // after an error, not before this
+    };
+    void run();
+    bool connect();
+    // One Fetch round; false when the connection failed.
+    bool round();
+    // Handles one partition's answer. Suspends (appends, truncation).
+    void handle(const log::TopicPartition& tp, protocol::FetchResponse::PartitionData& pd);
+
+    Env& env_;
+    ReplicaManager& manager_;
+    int32_t leader_;
+    std::map<log::TopicPartition, Fetching> partitions_;
+    std::unique_ptr<client::BrokerConnection> conn_;
+    WaitQueue wake_;
+    std::optional<FiberRef> fiber_;
+    uint64_t rounds_ = 0;
+};
+
+}  // namespace eddy::replica
