@@ -50,6 +50,8 @@ inline constexpr std::string_view delete_dir_suffix = "-delete";
 inline constexpr std::string_view recovery_point_checkpoint = "recovery-point-offset-checkpoint";
 inline constexpr std::string_view log_start_offset_checkpoint = "log-start-offset-checkpoint";
 inline constexpr std::string_view cleaner_offset_checkpoint = "cleaner-offset-checkpoint";
+// Kafka's name for the high watermarks of a data directory's partitions.
+inline constexpr std::string_view high_watermark_checkpoint = "replication-offset-checkpoint";
 inline constexpr std::string_view leader_epoch_checkpoint = "leader-epoch-checkpoint";
 }  // namespace file_names
 

@@ -94,6 +94,9 @@ Result<void, LogError> LogManager::open() {
     TRY_ASSIGN(
         OffsetCheckpoint cleaner_offsets,
         read_checkpoint(env_, join_path(options_.data_dir, file_names::cleaner_offset_checkpoint)));
+    TRY_ASSIGN(
+        OffsetCheckpoint high_watermarks,
+        read_checkpoint(env_, join_path(options_.data_dir, file_names::high_watermark_checkpoint)));
     auto names = env_.disk.list(options_.data_dir);
     if (!names.ok()) {
         return fail(from_disk_error(names.error()));
@@ -122,6 +125,9 @@ Result<void, LogError> LogManager::open() {
         o.log_start_offset = ls == log_starts.end() ? Offset(0) : ls->second;
         auto co = cleaner_offsets.find(*tp);
         o.cleaner_offset = co == cleaner_offsets.end() ? Offset(0) : co->second;
+        if (auto hw = high_watermarks.find(*tp); hw != high_watermarks.end()) {
+            o.high_watermark = hw->second;
+        }
         o.hooks = this;
         o.knobs = options_.knobs;
         o.verify_on_open = options_.verify_on_open;
@@ -132,6 +138,9 @@ Result<void, LogError> LogManager::open() {
             if (co != cleaner_offsets.end()) {
                 offline_cleaner_offsets_[*tp] = co->second;
             }
+            if (o.high_watermark) {
+                offline_high_watermarks_[*tp] = *o.high_watermark;
+            }
         }
         logs_.emplace(*tp, std::shared_ptr<PartitionLog>(std::move(log)));
     }
@@ -139,6 +148,7 @@ Result<void, LogError> LogManager::open() {
     TRY_VOID(checkpoint_recovery_points());
     TRY_VOID(checkpoint_log_start_offsets());
     TRY_VOID(checkpoint_cleaner_offsets());
+    TRY_VOID(checkpoint_high_watermarks());
     return {};
 }
 
@@ -158,6 +168,7 @@ void LogManager::start_background() {
             (void)checkpoint_recovery_points();
             (void)checkpoint_log_start_offsets();
             (void)checkpoint_cleaner_offsets();
+            (void)checkpoint_high_watermarks();
         });
     }));
     fibers_.push_back(env_.scheduler.spawn("log-retention", [this] {
@@ -187,6 +198,7 @@ Result<void, LogError> LogManager::close() {
     TRY_VOID(checkpoint_recovery_points());
     TRY_VOID(checkpoint_log_start_offsets());
     TRY_VOID(checkpoint_cleaner_offsets());
+    TRY_VOID(checkpoint_high_watermarks());
     return {};
 }
 
@@ -248,6 +260,7 @@ Result<void, LogError> LogManager::remove(const TopicPartition& tp) {
     offline_recovery_points_.erase(tp);
     offline_log_starts_.erase(tp);
     offline_cleaner_offsets_.erase(tp);
+    offline_high_watermarks_.erase(tp);
     (void)log->close();
     const std::string doomed = partition_dir(tp) + "." + std::to_string(deletions_++) +
                                std::string(file_names::delete_dir_suffix);
@@ -306,6 +319,19 @@ Result<void, LogError> LogManager::checkpoint_log_start_offsets() {
     }
     const std::string text = format_offset_checkpoint(entries);
     return write_file_atomic(env_, options_.data_dir, file_names::log_start_offset_checkpoint,
+                             as_bytes(text));
+}
+
+Result<void, LogError> LogManager::checkpoint_high_watermarks() {
+    LockGuard guard(checkpoint_mutex_);
+    OffsetCheckpoint entries = offline_high_watermarks_;
+    for (const auto& [tp, log] : logs_) {
+        if (!log->offline()) {
+            entries[tp] = log->high_watermark();
+        }
+    }
+    const std::string text = format_offset_checkpoint(entries);
+    return write_file_atomic(env_, options_.data_dir, file_names::high_watermark_checkpoint,
                              as_bytes(text));
 }
 

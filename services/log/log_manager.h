@@ -82,6 +82,8 @@ public:
     Result<void, LogError> checkpoint_log_start_offsets();
     // Writes cleaner-offset-checkpoint if an entry changed since the last write.
     Result<void, LogError> checkpoint_cleaner_offsets();
+    // Writes replication-offset-checkpoint: every log's high watermark.
+    Result<void, LogError> checkpoint_high_watermarks();
     Result<void, LogError> run_retention_once();
     Result<void, LogError> run_cleaner_once(bool force = false);
 
@@ -104,6 +106,7 @@ private:
     OffsetCheckpoint offline_recovery_points_;
     OffsetCheckpoint offline_log_starts_;
     OffsetCheckpoint offline_cleaner_offsets_;
+    OffsetCheckpoint offline_high_watermarks_;
     std::optional<OffsetCheckpoint> cleaner_offsets_written_;  // what the file holds
     Mutex checkpoint_mutex_;  // one checkpoint write at a time (they share a temp file name)
     std::vector<FiberRef> fibers_;

@@ -38,6 +38,7 @@ PartitionLog::PartitionLog(Env& env, OpenOptions options)
       verify_on_open_(options.verify_on_open),
       log_start_offset_(options.log_start_offset),
       recovery_point_at_open_(options.recovery_point),
+      high_watermark_at_open_(options.high_watermark),
       first_dirty_offset_(options.cleaner_offset),
       append_mutex_(env.scheduler),
       maintenance_mutex_(env.scheduler),

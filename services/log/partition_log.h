@@ -205,6 +205,10 @@ public:
         // From the cleaner-offset-checkpoint: compaction's first dirty offset (0: none). Outside
         // [log start, log end] it is reset to the log start (as Kafka does).
         Offset cleaner_offset{0};
+        // From the replication-offset-checkpoint: the high watermark when it was last written
+        // (clamped into [log start, log end] on open). nullopt: everything recovered counts as
+        // committed (a data directory from before replication, or a log never checkpointed).
+        std::optional<Offset> high_watermark;
         LogDirHooks* hooks = nullptr;
         TestingKnobs knobs;
         // Also CRC-check every segment below the recovery point on open (Kafka never does).
@@ -380,6 +384,7 @@ private:
     Offset high_watermark_;
     Offset durable_offset_;
     Offset recovery_point_at_open_;
+    std::optional<Offset> high_watermark_at_open_;
     // Bumped whenever segments are removed, truncated or replaced: a suspended reader or the
     // cleaner re-checks it.
     uint64_t generation_ = 0;

@@ -308,7 +308,10 @@ Result<void, LogError> PartitionLog::recover_segments(
         s->sync_indexes();
     }
     durable_offset_ = log_end_offset_;
-    high_watermark_ = log_end_offset_;
+    // Replication moves it up again once the ISR has what lies above (a lone replica at once).
+    high_watermark_ = high_watermark_at_open_
+                          ? std::clamp(*high_watermark_at_open_, log_start_offset_, log_end_offset_)
+                          : log_end_offset_;
     ASSERT(log_start_offset_ <= log_end_offset_ && log_end_offset_ >= rp,
            "recovery ends at or past the recovery point, at or past the log start");
     if (active_->size() > 0) {

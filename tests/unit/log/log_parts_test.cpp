@@ -211,3 +211,33 @@ TEST_CASE("log manager: create, list, remove (crash-safe), and reopen in directo
         CHECK(!rig.disk.exists("data/a-0.9-delete").value());
     });
 }
+
+TEST_CASE("log manager: high watermarks survive a restart in replication-offset-checkpoint") {
+    log::test::LogRig rig(17);
+    rig.open(log::test::manager_options());
+    const TopicPartition tp{"hw", PartitionId(0)};
+    rig.run([&] {
+        REQUIRE(rig.manager->create(tp).ok());
+        auto* l = rig.manager->get(tp);
+        for (int i = 0; i < 5; ++i) {
+            Bytes batch = log::test::make_batch(2, 10, i);
+            REQUIRE(l->append(batch).ok());
+        }
+        l->set_high_watermark(Offset(4));  // replication says only 4 are committed
+    });
+    rig.reopen(log::test::manager_options());
+    rig.run([&] {
+        auto* l = rig.manager->get(tp);
+        CHECK(l->log_end_offset() == Offset(10));
+        CHECK(l->high_watermark() == Offset(4));  // not the log end: the rest is not committed
+        auto text = rig.disk.contents("data/replication-offset-checkpoint");
+        REQUIRE(text.has_value());
+        CHECK(std::string(as_chars(*text)).find("hw 0 4") != std::string::npos);
+        // Without the file (a data directory from before replication): everything recovered
+        // counts as committed.
+        REQUIRE(rig.disk.remove("data/replication-offset-checkpoint").ok());
+    });
+    rig.crash();
+    rig.open(log::test::manager_options());
+    rig.run([&] { CHECK(rig.manager->get(tp)->high_watermark() == Offset(10)); });
+}
