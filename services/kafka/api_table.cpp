@@ -20,7 +20,7 @@ constexpr SupportedApi all_versions() {
 // Produce starts at 0 although v0-2 (legacy message sets) are refused per partition: librdkafka
 // 2.0.2 keeps gzip/snappy/lz4 only if the Produce range overlaps [0, 0]. FindCoordinator 0 is
 // what librdkafka's LZ4 and group features look for.
-constexpr std::array<SupportedApi, 27> table{{
+constexpr std::array<SupportedApi, 28> table{{
     {ApiKey::produce, 0, 9},
     {ApiKey::fetch, 4, 12},
     {ApiKey::list_offsets, 1, 7},
@@ -30,6 +30,7 @@ constexpr std::array<SupportedApi, 27> table{{
     {ApiKey::create_topics, 0, 7},
     {ApiKey::delete_topics, 0, 6},
     {ApiKey::delete_records, 0, 2},
+    {ApiKey::offset_for_leader_epoch, 0, 4},
     {ApiKey::describe_configs, 0, 4},
     {ApiKey::alter_configs, 0, 2},
     {ApiKey::describe_log_dirs, 0, 4},

@@ -837,6 +837,8 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(find_coordinator, FindCoordinatorRequest, handle_find_coordinator)
         EDDY_SERVE(list_offsets, ListOffsetsRequest, handle_list_offsets)
         EDDY_SERVE(delete_records, DeleteRecordsRequest, handle_delete_records)
+        EDDY_SERVE(offset_for_leader_epoch, OffsetForLeaderEpochRequest,
+                   handle_offset_for_leader_epoch)
         EDDY_SERVE(create_topics, CreateTopicsRequest, handle_create_topics)
         EDDY_SERVE(delete_topics, DeleteTopicsRequest, handle_delete_topics)
         EDDY_SERVE(create_partitions, CreatePartitionsRequest, handle_create_partitions)

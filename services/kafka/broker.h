@@ -259,6 +259,9 @@ private:
                                                       const protocol::ListOffsetsRequest& req);
     protocol::DeleteRecordsResponse handle_delete_records(
         const RequestContext& ctx, const protocol::DeleteRecordsRequest& req);
+    // KIP-101/279: where an epoch ends in this leader's log (followers and KIP-320 consumers).
+    protocol::OffsetForLeaderEpochResponse handle_offset_for_leader_epoch(
+        const RequestContext& ctx, const protocol::OffsetForLeaderEpochRequest& req);
     protocol::CreateTopicsResponse handle_create_topics(const RequestContext& ctx,
                                                         const protocol::CreateTopicsRequest& req);
     protocol::DeleteTopicsResponse handle_delete_topics(const RequestContext& ctx,

@@ -368,7 +368,14 @@ ListOffsetsResponse Broker::handle_list_offsets(const RequestContext& ctx,
                 tr.partitions_.push_back(pr);
                 continue;
             }
-            pr.leader_epoch_ = 0;
+            if (int16_t e = replicas_->check_leader_epoch(l->topic_partition(),
+                                                          p.current_leader_epoch_);
+                e != error::none) {
+                pr.error_code_ = e;
+                tr.partitions_.push_back(pr);
+                continue;
+            }
+            pr.leader_epoch_ = replicas_->leader_epoch(l->topic_partition()).value_or(-1);
             const Offset hw = l->high_watermark();
             if (p.timestamp_ == -2) {
                 pr.offset_ = l->log_start_offset().value();
@@ -427,6 +434,51 @@ DeleteRecordsResponse Broker::handle_delete_records(const RequestContext&,
                     }
                 }
                 pr.low_watermark_ = l->log_start_offset().value();
+            }
+            tr.partitions_.push_back(pr);
+        }
+        resp.topics_.push_back(std::move(tr));
+    }
+    return resp;
+}
+
+OffsetForLeaderEpochResponse Broker::handle_offset_for_leader_epoch(
+    const RequestContext&, const OffsetForLeaderEpochRequest& req) {
+    OffsetForLeaderEpochResponse resp;
+    std::set<std::pair<std::string_view, int32_t>> answered;
+    for (const auto& t : req.topics_) {
+        OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult tr;
+        tr.topic_ = t.topic_;
+        for (const auto& p : t.partitions_) {
+            if (!answered.insert({t.topic_, p.partition_}).second) {
+                continue;  // a partition named twice is answered once
+            }
+            OffsetForLeaderEpochResponse::EpochEndOffset pr;
+            pr.partition_ = p.partition_;
+            auto l = partition_log(t.topic_, p.partition_);
+            if (!l) {
+                pr.error_code_ = partition_error(t.topic_, p.partition_);
+                tr.partitions_.push_back(pr);
+                continue;
+            }
+            const auto& tp = l->topic_partition();
+            if (int16_t e = replicas_->check_leader_epoch(tp, p.current_leader_epoch_);
+                e != error::none) {
+                pr.error_code_ = e;
+                tr.partitions_.push_back(pr);
+                continue;
+            }
+            const int32_t current = replicas_->leader_epoch(tp).value_or(-1);
+            if (p.leader_epoch_ > current) {
+                // An epoch this leader has not reached: undefined, as Kafka answers.
+            } else if (p.leader_epoch_ == current) {
+                pr.leader_epoch_ = current;
+                pr.end_offset_ = l->log_end_offset().value();
+            } else {
+                const auto end = l->leader_epochs().end_offset_for(LeaderEpoch(p.leader_epoch_),
+                                                                   l->log_end_offset());
+                pr.leader_epoch_ = end.epoch.value();
+                pr.end_offset_ = end.end_offset.value();
             }
             tr.partitions_.push_back(pr);
         }
