@@ -173,16 +173,38 @@ bool ReplicaFetcher::round() {
             }
         }
     }
+    // Durable mode: every partition's appends of this round are synced (their flushers run side
+    // by side) before the next fetch says how far this replica has them.
+    for (const auto& w : written_) {
+        if (!w.log->wait_durable(w.last_offset).ok()) {
+            back_off(w.log->topic_partition());
+        }
+    }
+    for (const auto& w : written_) {
+        follow_high_watermark(w.log, w.leader_hw);
+    }
+    written_.clear();
     return true;
 }
 
+void ReplicaFetcher::back_off(const log::TopicPartition& tp) {
+    if (auto it = partitions_.find(tp); it != partitions_.end()) {
+        it->second.retry_at = env_.clock.now() + manager_.options().fetch_backoff;
+    }
+}
+
+void ReplicaFetcher::follow_high_watermark(const std::shared_ptr<log::PartitionLog>& l,
+                                           Offset leader_hw) {
+    auto* p = manager_.find(l->topic_partition());
+    if (p != nullptr && p->log == l && p->state.role() == Role::follower) {
+        // Never above what this replica has synced (durable mode) or written.
+        const Offset mine = l->config().durable_acks() ? l->durable_offset() : l->log_end_offset();
+        p->state.set_follower_high_watermark(leader_hw, mine);
+        l->set_high_watermark(p->state.high_watermark());
+    }
+}
+
 void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchResponse::PartitionData& pd) {
-    const auto& o = manager_.options();
-    auto back_off = [&] {
-        if (auto it = partitions_.find(tp); it != partitions_.end()) {
-            it->second.retry_at = env_.clock.now() + o.fetch_backoff;
-        }
-    };
     auto* p = manager_.find(tp);
     if (p == nullptr || p->log == nullptr || p->state.role() != Role::follower) {
         return;
@@ -196,12 +218,12 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
             env_.log.info("%s: behind the leader's log start %lld: restarting the log there",
                           tp.to_string().c_str(), static_cast<long long>(leader_start.value()));
             if (auto r = l->restart_at(leader_start); !r.ok()) {
-                back_off();
+                back_off(tp);
             }
         } else if (pd.high_watermark_ >= 0 && Offset(pd.high_watermark_) < l->log_end_offset()) {
             (void)l->truncate_to(std::max(Offset(pd.high_watermark_), l->log_start_offset()));
         } else {
-            back_off();
+            back_off(tp);
         }
         return;
     }
@@ -210,7 +232,7 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
         // the leader cannot serve it now: wait for the metadata or the backoff.
         env_.log.debug("%s: leader %d answered %s", tp.to_string().c_str(), leader_,
                        kafka_error::error_name(pd.error_code_));
-        back_off();
+        back_off(tp);
         return;
     }
     if (pd.diverging_epoch_.epoch_ >= 0 || pd.diverging_epoch_.end_offset_ >= 0) {
@@ -230,23 +252,26 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
                       tp.to_string().c_str(), leader_, pd.diverging_epoch_.epoch_,
                       static_cast<long long>(to.value()));
         if (auto r = l->truncate_to(std::max(to, l->log_start_offset())); !r.ok()) {
-            back_off();
+            back_off(tp);
         }
         return;
     }
+    const Offset leader_hw(std::max<int64_t>(pd.high_watermark_, 0));
     if (pd.records_ && !pd.records_->empty()) {
         Bytes& records = *pd.records_;
         const size_t whole = whole_batches(records);
         if (whole > 0) {
             log::AppendOptions ao;
             ao.mode = log::AppendMode::replica;
-            // In durable mode append() returns once synced: the next fetch offset is on disk.
-            auto r = l->append(MutableByteSpan(records.data(), whole), ao);
+            auto r = l->append_nowait(MutableByteSpan(records.data(), whole), ao);
             if (!r.ok()) {
                 env_.log.warn("%s: cannot append what leader %d sent: %s", tp.to_string().c_str(),
                               leader_, std::string(log::to_string(r.error())).c_str());
-                back_off();
+                back_off(tp);
                 return;
+            }
+            if (l->config().durable_acks()) {
+                written_.push_back({l, r->last_offset, leader_hw});
             }
         }
     }
@@ -255,11 +280,7 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
         Offset(pd.log_start_offset_) <= l->log_end_offset()) {
         (void)l->delete_records_before(Offset(pd.log_start_offset_));
     }
-    if (auto* again = manager_.find(tp); again != nullptr && again->log == l) {
-        again->state.set_follower_high_watermark(Offset(std::max<int64_t>(pd.high_watermark_, 0)),
-                                                 l->log_end_offset());
-        l->set_high_watermark(again->state.high_watermark());
-    }
+    follow_high_watermark(l, leader_hw);
 }
 
 }  // namespace eddy::replica

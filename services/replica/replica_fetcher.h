@@ -5,9 +5,10 @@
 //
 // - a diverging epoch (KIP-320): the logs differ from (epoch, end offset); the follower truncates
 //   to the smaller of that end offset and its own end of that epoch, then fetches again;
-// - records: appended as they are (offsets and leader epochs kept), synced before the next fetch
-//   when the topic is in durable mode, so a fetch offset always tells the leader what this replica
-//   has on disk; then the follower's high watermark and log start follow the leader's;
+// - records: appended as they are (offsets and leader epochs kept); in durable mode every
+//   partition's appends of the round are synced before the next fetch, so a fetch offset always
+//   tells the leader what this replica has on disk; the follower's high watermark and log start
+//   follow the leader's;
 // - OFFSET_OUT_OF_RANGE below the leader's log start: the log restarts, empty, at it;
 // - FENCED_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER, …: the partition waits for the metadata to move.
 //
@@ -20,12 +21,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "core/env/env.h"
 #include "core/fiber/sync.h"
 #include "core/protocol/generated/fetch.h"
 #include "services/client/broker_connection.h"
 #include "services/log/file_names.h"
+#include "services/log/partition_log.h"
 
 namespace eddy::replica {
 
@@ -59,6 +62,9 @@ private:
     bool round();
     // Handles one partition's answer. Suspends (appends, truncation).
     void handle(const log::TopicPartition& tp, protocol::FetchResponse::PartitionData& pd);
+    void back_off(const log::TopicPartition& tp);
+    // A follower's high watermark: the leader's, bounded by what this replica has.
+    void follow_high_watermark(const std::shared_ptr<log::PartitionLog>& l, Offset leader_hw);
 
     Env& env_;
     ReplicaManager& manager_;
@@ -68,6 +74,13 @@ private:
     WaitQueue wake_;
     std::optional<FiberRef> fiber_;
     uint64_t rounds_ = 0;
+    // This round's appends still to be synced (durable mode).
+    struct Written {
+        std::shared_ptr<log::PartitionLog> log;
+        Offset last_offset;
+        Offset leader_hw;
+    };
+    std::vector<Written> written_;
 };
 
 }  // namespace eddy::replica
