@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -201,6 +202,31 @@ int cluster_health(client::Client& c) {
     for (auto& p : client::broker_problems(*desc)) {
         problems.push_back(std::move(p));
     }
+    if (auto md = c.metadata(std::nullopt); md.ok()) {
+        // min.insync.replicas only matters where the ISR is short: ask for those topics only.
+        std::map<std::string, int32_t> min_isr;
+        auto min_isr_of = [&](const std::string& topic) {
+            auto it = min_isr.find(topic);
+            if (it != min_isr.end()) {
+                return it->second;
+            }
+            int32_t m = 1;
+            if (auto configs = c.describe_topic_configs(topic); configs.ok()) {
+                for (const auto& e : *configs) {
+                    if (e.name == "min.insync.replicas" && e.value) {
+                        m = std::max(1, std::atoi(e.value->c_str()));
+                    }
+                }
+            }
+            min_isr[topic] = m;
+            return m;
+        };
+        for (auto& p : client::partition_problems(*md, min_isr_of)) {
+            problems.push_back(std::move(p));
+        }
+    } else {
+        problems.push_back("cannot read the partitions' metadata (" + md.error().to_string() + ")");
+    }
     // Registered and unfenced is not enough: a broker killed a moment ago stays so until its
     // session expires (broker.session.timeout.ms). Ask each one.
     size_t live = 0;
@@ -263,13 +289,19 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
          "Exits 1 with one line on stderr when the cluster cannot be reached or the quorum has\n"
          "no leader (after retrying for --timeout-ms).",
          cluster_quorum},
-        {"health", "Exit 0 if the quorum has a leader and every broker is up, else list problems",
-         "Exits 0, printing one 'ok: ...' line, when the metadata quorum has a leader and every\n"
-         "registered broker is unfenced and answers a connection. Otherwise prints each problem\n"
-         "on its own line on stdout and exits 1:\n"
+        {"health",
+         "Exit 0 if the quorum has a leader, every broker is up and every partition fully "
+         "replicated, else list problems",
+         "Exits 0, printing one 'ok: ...' line, when the metadata quorum has a leader, every\n"
+         "registered broker is unfenced and answers a connection, and every partition has a\n"
+         "leader and all its replicas in sync. Otherwise prints each problem on its own line on\n"
+         "stdout and exits 1:\n"
          "  no quorum leader (...)\n"
          "  broker 3 is fenced\n"
          "  broker 3 is unreachable at host:port (...)   (killed, not yet fenced)\n"
+         "  partition orders-2 is offline (no leader; ISR [3], replicas [1,2,3])\n"
+         "  partition orders-0 is under min ISR (ISR [1], min.insync.replicas=2)\n"
+         "  partition orders-1 is under-replicated (ISR [1,2] of replicas [1,2,3])\n"
          "  cannot reach the cluster: ...\n"
          "Usage errors exit 2. Without a quorum leader the check takes up to --timeout-ms.",
          [](client::Client& c, Env&) { return cluster_health(c); }},

@@ -140,4 +140,47 @@ std::vector<std::string> broker_problems(const ClusterDescription& c) {
     return out;
 }
 
+std::vector<std::string> partition_problems(
+    const ClusterMetadata& md, const std::function<int32_t(const std::string&)>& min_isr,
+    size_t max_lines) {
+    auto list = [](const std::vector<int32_t>& v) {
+        std::string out = "[";
+        for (int32_t x : v) {
+            out += (out.size() > 1 ? "," : "") + std::to_string(x);
+        }
+        return out + "]";
+    };
+    std::vector<std::string> out;
+    size_t more = 0;
+    for (const auto& t : md.topics) {
+        for (const auto& p : t.partitions) {
+            const std::string name = t.name + "-" + std::to_string(p.id.value());
+            std::string line;
+            if (p.leader.value() < 0) {
+                line = "partition " + name + " is offline (no leader; ISR " + list(p.isr) +
+                       ", replicas " + list(p.replicas) + ")";
+            } else if (p.isr.size() < p.replicas.size()) {
+                const int32_t m = min_isr(t.name);
+                line = "partition " + name +
+                       (static_cast<int64_t>(p.isr.size()) < m
+                            ? " is under min ISR (ISR " + list(p.isr) +
+                                  ", min.insync.replicas=" + std::to_string(m) + ")"
+                            : " is under-replicated (ISR " + list(p.isr) + " of replicas " +
+                                  list(p.replicas) + ")");
+            } else {
+                continue;
+            }
+            if (out.size() < max_lines) {
+                out.push_back(std::move(line));
+            } else {
+                ++more;
+            }
+        }
+    }
+    if (more > 0) {
+        out.push_back("... and " + std::to_string(more) + " more partitions with problems");
+    }
+    return out;
+}
+
 }  // namespace eddy::client

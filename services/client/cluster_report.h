@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,13 @@ std::string cluster_info_report(const ClusterDescription& c, size_t topics);
 // has none, "broker N is fenced" per fenced broker, "no brokers registered" when none is.
 std::vector<std::string> quorum_problems(const QuorumDescription& q);
 std::vector<std::string> broker_problems(const ClusterDescription& c);
+
+// Partition problems, one line each, as `kafka-topics --describe` filters them: "offline" (no
+// leader), "under min ISR" (fewer ISR members than min.insync.replicas: acks=all is refused),
+// "under-replicated" (fewer ISR members than replicas). `min_isr(topic)` is the topic's
+// min.insync.replicas. At most `max_lines` lines, then one saying how many more.
+std::vector<std::string> partition_problems(const ClusterMetadata& md,
+                                            const std::function<int32_t(const std::string&)>& min_isr,
+                                            size_t max_lines = 20);
 
 }  // namespace eddy::client

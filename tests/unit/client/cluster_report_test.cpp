@@ -111,3 +111,37 @@ TEST_CASE("cluster report: tables pad every column but the last") {
     CHECK(format_table({{"a", "bb", "c"}, {"ccc", "d"}}, "> ") == "> a    bb  c\n> ccc  d\n");
     CHECK(format_table({}).empty());
 }
+
+TEST_CASE("cluster report: partitions offline, under min ISR and under-replicated") {
+    ClusterMetadata md;
+    TopicMetadata t;
+    t.name = "orders";
+    t.partitions = {{PartitionId(0), 0, NodeId(1), LeaderEpoch(3), {1, 2, 3}, {1}, {}},
+                    {PartitionId(1), 0, NodeId(1), LeaderEpoch(3), {1, 2, 3}, {1, 2}, {}},
+                    {PartitionId(2), 0, NodeId(-1), LeaderEpoch(4), {1, 2, 3}, {3}, {}},
+                    {PartitionId(3), 0, NodeId(2), LeaderEpoch(1), {1, 2, 3}, {2, 3, 1}, {}}};
+    md.topics.push_back(t);
+    std::vector<std::string> asked;
+    auto min_isr = [&](const std::string& topic) {
+        asked.push_back(topic);
+        return 2;
+    };
+    const auto problems = partition_problems(md, min_isr);
+    CHECK(problems == std::vector<std::string>{
+                          "partition orders-0 is under min ISR (ISR [1], min.insync.replicas=2)",
+                          "partition orders-1 is under-replicated (ISR [1,2] of replicas [1,2,3])",
+                          "partition orders-2 is offline (no leader; ISR [3], replicas [1,2,3])"});
+    CHECK(asked.size() == 2);  // only where the ISR is short
+    // Many problems: a bounded list and a count.
+    ClusterMetadata big;
+    TopicMetadata bt;
+    bt.name = "t";
+    for (int i = 0; i < 30; ++i) {
+        bt.partitions.push_back({PartitionId(i), 0, NodeId(-1), LeaderEpoch(0), {1}, {1}, {}});
+    }
+    big.topics.push_back(bt);
+    const auto capped = partition_problems(big, min_isr, 5);
+    REQUIRE(capped.size() == 6);
+    CHECK(capped.back() == "... and 25 more partitions with problems");
+    CHECK(partition_problems(ClusterMetadata{}, min_isr).empty());
+}
