@@ -503,7 +503,7 @@ def test_acks_all_idempotent_writes_survive_leader_sigkills():
             problems.append(f"restarting the brokers: {e}")
         # A failed run flushes briefly: its outcome no longer depends on the last messages.
         stopped = w.stop(WAIT if completed and not problems else 10)
-    check(stopped, f"the producer thread did not finish within {WAIT + 30}s")
+    check(stopped, f"the producer thread did not finish within {w.flush_s + 30}s")
     check(not w.crash, f"the producer thread failed: {w.crash}")
     if w.fatal:
         problems.append(f"idempotent producer fatal error(s): {w.fatal}")
