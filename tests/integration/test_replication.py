@@ -1,0 +1,747 @@
+#!/usr/bin/python3
+"""Partition replication with real processes (issue 11's acceptance): three `eddy broker`
+processes (broker+controller) from one controller.quorum.voters, a topic `repl` with 6 partitions,
+replication factor 3 and min.insync.replicas=2.
+
+- Every partition lists 3 replicas and 3 in-sync replicas.
+- A librdkafka producer (idempotent, acks=all) writes continuously while the leader of some
+  partition is SIGKILLed and restarted, three rounds; writes go on while a node is down (RF 3 with
+  min ISR 2 survives one dead node) and the ISR is full again after each restart. Afterwards every
+  acknowledged message is read at its acknowledged offset, no offset holds two values and no value
+  appears twice.
+- A consumer in group g1 keeps consuming through a SIGKILL of its group coordinator's broker:
+  markers produced after the kill and after the restart arrive, and the offsets committed before
+  the kill are not lost.
+- With two of three brokers dead, acks=all to the surviving leader is refused (NOT_ENOUGH_REPLICAS,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND or REQUEST_TIMED_OUT) while acks=1 is written.
+
+What was measured (acknowledged messages, kills, time to a full ISR after a restart) is printed."""
+import collections
+import json
+import signal
+import threading
+import time
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+import harness as h
+from harness import check, check_eq
+
+
+# Waits are generous: CI also runs this file against the sanitizer build on two busy cores.
+WAIT = 90
+TOPIC = "repl"
+PARTITIONS = 6
+RF = 3
+IDS = [1, 2, 3]
+
+
+class Cluster:
+    nodes = []        # node.id -> h.Broker, ids 1..3
+    voters = ""
+
+
+def node(i):
+    return Cluster.nodes[i - 1]
+
+
+def setup():
+    nodes = [h.Broker(f"repl-{i}") for i in IDS]
+    voters = ",".join(f"{i}@127.0.0.1:{n.controller_port}" for i, n in enumerate(nodes, 1))
+    for i, n in enumerate(nodes, 1):
+        n.overrides.update({"node.id": str(i), "controller.quorum.voters": voters,
+                            "process.roles": "broker,controller",
+                            "default.replication.factor": "3",
+                            "offsets.topic.replication.factor": "3",
+                            "broker.session.timeout.ms": "4000",
+                            "broker.heartbeat.interval.ms": "500",
+                            "controller.quorum.election.timeout.ms": "1000",
+                            "controller.quorum.fetch.timeout.ms": "2000",
+                            "group.initial.rebalance.delay.ms": "500"})
+    Cluster.nodes = nodes
+    Cluster.voters = voters
+    for n in nodes:
+        n.launch()
+    for n in nodes:
+        n.wait_ready(60)
+    return nodes[0]
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def live():
+    return [n for n in Cluster.nodes if n.proc is not None and n.proc.poll() is None]
+
+
+def crashed():
+    return any(n.proc is not None and n.proc.poll() is not None for n in Cluster.nodes)
+
+
+def check_no_crash():
+    """Fails at once when a node the test did not stop has exited (no point waiting out a
+    timeout for it); its output is printed after the results."""
+    dead = [f"{n.name} (node {node_id(n)}) exited with code {n.proc.returncode}"
+            for n in Cluster.nodes if n.proc is not None and n.proc.poll() is not None]
+    check(not dead, "a broker died: " + "; ".join(dead))
+
+
+def node_id(n):
+    return Cluster.nodes.index(n) + 1
+
+
+def bootstrap_all():
+    return ",".join(n.bootstrap for n in Cluster.nodes)
+
+
+def conf(**extra):
+    """librdkafka configuration bootstrapping from all three nodes (any may be dead)."""
+    c = h.confluent_conf(Cluster.nodes[0], **extra)
+    c["bootstrap.servers"] = bootstrap_all()
+    return c
+
+
+def metadata(b):
+    return json.loads(h.kcat(b, "-L", "-J", "-t", TOPIC).stdout)
+
+
+def partitions_of(b):
+    """{partition: (leader, sorted replicas, sorted isr)} of `repl` as node b sees it, or None."""
+    ts = [t for t in metadata(b)["topics"] if t["topic"] == TOPIC]
+    if not ts or ts[0].get("error"):
+        return None
+    return {p["partition"]: (p["leader"], sorted(r["id"] for r in p.get("replicas", [])),
+                             sorted(r["id"] for r in p.get("isrs", [])))
+            for p in ts[0]["partitions"]}
+
+
+def full_isr_everywhere():
+    """True when every live node lists all partitions of `repl` with a leader, 3 replicas and
+    3 in-sync replicas."""
+    for n in live():
+        parts = partitions_of(n)
+        if parts is None or sorted(parts) != list(range(PARTITIONS)):
+            return False
+        for leader, replicas, isr in parts.values():
+            if leader not in IDS or replicas != IDS or isr != IDS:
+                return False
+    return True
+
+
+def describe_partitions():
+    """One line per partition as a live node sees it (for failure messages and the report)."""
+    for n in live():
+        try:
+            parts = partitions_of(n)
+        except Exception:  # noqa: BLE001 - try the next node
+            continue
+        if parts is None:
+            return f"via {n.name}: no topic {TOPIC}"
+        return f"via {n.name}: " + "; ".join(
+            f"p{p} leader {l} replicas {r} isr {i}" for p, (l, r, i) in sorted(parts.items()))
+    return "no live node answered Metadata"
+
+
+def wait_full_isr(what, timeout=WAIT):
+    """Waits for a full ISR on every partition; returns the seconds it took."""
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    last = None
+    while True:
+        check_no_crash()
+        try:
+            if full_isr_everywhere():
+                return time.monotonic() - t0
+        except Exception as e:  # noqa: BLE001 - polled; reported on timeout
+            last = f"{type(e).__name__}: {str(e)[:300]}"
+        if time.monotonic() >= deadline:
+            raise h.TestFailure(f"timed out after {timeout}s waiting for {what}: a full ISR on "
+                                f"every partition (last error: {last})\n"
+                                f"    now {describe_partitions()}")
+        time.sleep(0.5)
+
+
+def leader_of(partition):
+    for n in live():
+        try:
+            parts = partitions_of(n)
+        except Exception:  # noqa: BLE001 - try the next node
+            continue
+        if parts and parts.get(partition, (-1,))[0] in IDS:
+            return parts[partition][0]
+    raise h.TestFailure(f"no live node names a leader of {TOPIC}[{partition}]")
+
+
+def heal():
+    """Starts every node a failed test left dead (the next test needs all three)."""
+    for n in Cluster.nodes:
+        if n.proc is not None and n.proc.poll() is not None:
+            print(f"[repl] {n.name} exited with {n.proc.returncode}; restarting", flush=True)
+            n.proc = None
+        if n.proc is None:
+            n.launch()
+    for n in Cluster.nodes:
+        try:
+            n.wait_ready(60)
+        except h.BrokerError as e:
+            raise h.BrokerError(f"{n.name} (node {node_id(n)}, start #{n.starts}): {e}") from None
+
+
+_admin = None
+
+
+def admin():
+    global _admin  # one client kept alive: a collected client fails its pending futures
+    if _admin is None:
+        _admin = AdminClient(conf())
+    return _admin
+
+
+def ensure_topic():
+    """Creates `repl` unless it exists, then waits for a full ISR (each test can run alone)."""
+    heal()
+    md = admin().list_topics(timeout=20)
+    if TOPIC not in md.topics or md.topics[TOPIC].error is not None:
+        fs = admin().create_topics([NewTopic(TOPIC, PARTITIONS, RF,
+                                             config={"min.insync.replicas": "2"})],
+                                   operation_timeout=20, request_timeout=30)
+        fs[TOPIC].result(40)
+    return wait_full_isr("the topic")
+
+
+def kafka_error(err):
+    """'NAME' of a KafkaError (its code's name)."""
+    try:
+        return err.name()
+    except Exception:  # noqa: BLE001
+        return str(err)
+
+
+def find_coordinator(group):
+    """FindCoordinator v0 over the harness's wire client, asked of every live node: the
+    coordinator's node id, or None."""
+    for n in live():
+        try:
+            r = h.kafka_request(n.port, 10, 0, h._str(group), timeout=5)
+            err, nid = r.i16(), r.i32()
+            if err == 0 and nid in IDS:
+                return nid
+        except Exception:  # noqa: BLE001 - try the next node
+            continue
+    return None
+
+
+def sample(items, n=8):
+    items = list(items)
+    return f"{items[:n]}{' ...' if len(items) > n else ''} ({len(items)})"
+
+
+# ---------------------------------------------------------------------------- the writer thread
+
+
+class Writer:
+    """An idempotent acks=all producer writing continuously from its own thread; value "m-%06d"
+    (its sequence number) to partition seq % PARTITIONS. Records (partition, offset, value) for
+    every acknowledged message and the error name of every failed one."""
+
+    RATE = 600         # messages a second
+    MAX_QUEUED = 5000  # stop producing while this many are unacknowledged (writes stalled)
+
+    def __init__(self):
+        self.acked = []              # (partition, offset, value) in delivery order
+        self.failed = collections.Counter()    # delivery errors by name
+        self.errors = collections.Counter()    # client errors (error_cb) by name
+        self.fatal = []
+        self.next_seq = 0            # sequence number of the next message produced
+        self.max_acked_seq = -1
+        self.unflushed = None
+        self.flush_s = WAIT
+        self.crash = None
+        self.stop_event = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="repl-writer", daemon=True)
+
+    def _on_error(self, err):
+        self.errors[kafka_error(err)] += 1
+        if err.fatal():
+            self.fatal.append(str(err))
+
+    def _on_delivery(self, err, msg):
+        with self.lock:
+            if err is not None:
+                self.failed[kafka_error(err)] += 1
+                return
+            value = msg.value().decode()
+            self.acked.append((msg.partition(), msg.offset(), value))
+            self.max_acked_seq = max(self.max_acked_seq, int(value[2:]))
+
+    def _run(self):
+        p = None
+        try:
+            p = Producer(conf(**{"enable.idempotence": True, "acks": "all", "linger.ms": 5,
+                                 "message.timeout.ms": 120000, "error_cb": self._on_error}))
+            next_t = time.monotonic()
+            while not self.stop_event.is_set() and not self.fatal:
+                # Paced: RATE messages a second, PARTITIONS at a time.
+                next_t += PARTITIONS / self.RATE
+                while time.monotonic() < next_t:
+                    p.poll(max(0.0, next_t - time.monotonic()))
+                if len(p) >= self.MAX_QUEUED:
+                    continue
+                for _ in range(PARTITIONS):
+                    seq = self.next_seq
+                    try:
+                        p.produce(TOPIC, value=b"m-%06d" % seq, partition=seq % PARTITIONS,
+                                  on_delivery=self._on_delivery)
+                    except BufferError:
+                        break
+                    self.next_seq = seq + 1
+                p.poll(0)
+            self.unflushed = p.flush(self.flush_s)
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            self.crash = f"{type(e).__name__}: {e}"
+        finally:
+            if p is not None:
+                try:
+                    p.purge()
+                    p.flush(0)
+                except Exception:  # noqa: BLE001
+                    pass
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self, flush_s=WAIT):
+        """Stops producing, waits up to flush_s for outstanding acknowledgements (the rest is
+        purged: failed, not acknowledged) and for the thread."""
+        self.flush_s = flush_s
+        self.stop_event.set()
+        self.thread.join(flush_s + 30)
+        return not self.thread.is_alive()
+
+    def acked_count(self):
+        with self.lock:
+            return len(self.acked)
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+def read_everything(timeout=WAIT):
+    """Reads every partition of `repl` from offset 0 up to its high watermark with an assign()
+    consumer (no group). Returns ({partition: {offset: value}}, {partition: hw}, [problems])."""
+    problems = []
+    got = {p: {} for p in range(PARTITIONS)}
+    c = Consumer(conf(**{"group.id": "eddy-repl-reader", "enable.auto.commit": False,
+                         "enable.partition.eof": True, "auto.offset.reset": "error"}))
+    try:
+        hw = {}
+        for p in range(PARTITIONS):
+            lo, hi = c.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=20)
+            hw[p] = hi
+            if lo != 0:
+                problems.append(f"{TOPIC}[{p}] starts at {lo}, not 0")
+        pending = {p for p in range(PARTITIONS) if hw[p] > 0}
+        c.assign([TopicPartition(TOPIC, p, 0) for p in sorted(pending)])
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == KafkaError._PARTITION_EOF:
+                    if m.offset() >= hw[m.partition()]:
+                        pending.discard(m.partition())
+                    continue
+                if m.topic() is None:
+                    print(f"[repl] consumer (not partition) error ignored: {m.error()}")
+                    continue
+                problems.append(f"consumer error on {TOPIC}[{m.partition()}]: {m.error()}")
+                pending.discard(m.partition())
+                continue
+            part, off, val = m.partition(), m.offset(), m.value().decode(errors="replace")
+            old = got[part].get(off)
+            if old is not None and old != val:
+                problems.append(f"{TOPIC}[{part}] offset {off} read as {old!r} and as {val!r}")
+            got[part][off] = val
+            if off >= hw[part] - 1:
+                pending.discard(part)
+        if pending:
+            problems.append("read stopped before the high watermark of " + ", ".join(
+                f"{TOPIC}[{p}] (hw {hw[p]}, read {len(got[p])})" for p in sorted(pending)))
+        return got, hw, problems
+    finally:
+        c.close()
+
+
+def verify(acked, got, hw):
+    """The checks of the acceptance bullet; returns problem strings."""
+    problems = []
+    # One value per acknowledged (partition, offset).
+    by_offset = collections.defaultdict(set)
+    for part, off, val in acked:
+        by_offset[(part, off)].add(val)
+    twice = {k: sorted(v) for k, v in by_offset.items() if len(v) > 1}
+    if twice:
+        problems.append(f"offsets acknowledged for two values: {sample(sorted(twice.items()))}")
+    # Every acknowledged message at its offset, below the high watermark.
+    above = [(p, o, v) for p, o, v in acked if o >= hw.get(p, 0)]
+    if above:
+        problems.append(f"acknowledged at or above the high watermark {hw}: {sample(above)}")
+    missing = [(p, o, v) for p, o, v in acked if o < hw.get(p, 0) and o not in got[p]]
+    if missing:
+        problems.append(f"acknowledged offsets not read back: {sample(missing)}")
+    wrong = [(p, o, v, got[p][o]) for p, o, v in acked if o in got[p] and got[p][o] != v]
+    if wrong:
+        problems.append(f"acknowledged offsets holding another value (partition, offset, "
+                        f"acknowledged, read): {sample(wrong)}")
+    # No value twice, and each in the partition it was sent to.
+    where = collections.defaultdict(list)
+    for part, offs in got.items():
+        for off, val in offs.items():
+            where[val].append((part, off))
+    dup = {v: w for v, w in where.items() if len(w) > 1}
+    if dup:
+        problems.append(f"values stored at two offsets (idempotence): "
+                        f"{sample(sorted(dup.items()))}")
+    misplaced = [(v, w) for v, w in where.items() if v.startswith("m-")
+                 and any(part != int(v[2:]) % PARTITIONS for part, _ in w)]
+    if misplaced:
+        problems.append(f"values in another partition than sent to: {sample(misplaced)}")
+    return problems
+
+
+# ------------------------------------------------------------------------------------- tests
+
+
+def test_a_topic_with_three_replicas_has_full_isr():
+    t = ensure_topic()
+    res = ConfigResource(ConfigResource.Type.TOPIC, TOPIC)
+    configs = admin().describe_configs([res])[res].result(30)
+    check_eq(configs["min.insync.replicas"].value, "2", "the topic's min.insync.replicas")
+    parts = partitions_of(live()[0])
+    leaders = collections.Counter(l for l, _, _ in parts.values())
+    print(f"  full ISR after {t:.1f}s; leaders per broker {dict(sorted(leaders.items()))}")
+    print(f"  {describe_partitions()}")
+
+
+def test_acks_all_idempotent_writes_survive_leader_sigkills():
+    ensure_topic()
+    rounds, down_s, min_total_s = 3, 5.0, 25.0
+    problems = []
+    measured = []
+    w = Writer().start()
+    t_start = time.monotonic()
+    killed = set()
+    completed = False
+    try:
+        try:
+            h.wait_until(lambda: w.acked_count() > 0 or w.crash or w.fatal, WAIT,
+                         "a first acknowledged write", interval=0.1)
+        except h.TestFailure as e:
+            raise h.TestFailure(f"{e}; delivery errors {dict(w.failed)}, client errors "
+                                f"{dict(w.errors)} (librdkafka's log is above)") from None
+        check(not w.crash and not w.fatal, f"the producer failed: {w.crash or w.fatal}")
+        time.sleep(2)
+        for r in range(1, rounds + 1):
+            # The leader of some partition, a broker not killed yet if there is one.
+            leaders = [leader_of(p) for p in range(PARTITIONS)]
+            fresh = [l for l in leaders if l not in killed]
+            vid = (fresh or leaders)[(r - 1) % len(fresh or leaders)]
+            part = leaders.index(vid)
+            victim = node(vid)
+            seq_at_kill, acked_at_kill = w.next_seq, w.acked_count()
+            print(f"  round {r}: SIGKILL broker {vid} (leader of {TOPIC}[{part}]) after "
+                  f"{acked_at_kill} acknowledged", flush=True)
+            victim.stop(signal.SIGKILL)
+            killed.add(vid)
+            t_kill = time.monotonic()
+            progress_s = None
+            try:
+                # Writes go on with one node down: a message produced after the kill is
+                # acknowledged (its partition's ISR shrinks to two, still min.insync.replicas).
+                h.wait_until(lambda: w.max_acked_seq >= seq_at_kill or w.fatal or w.crash
+                             or crashed(), WAIT,
+                             f"a write produced after broker {vid}'s SIGKILL acknowledged",
+                             interval=0.1)
+                check_no_crash()
+                progress_s = time.monotonic() - t_kill
+                check(not w.crash and not w.fatal, f"the producer failed: {w.crash or w.fatal}")
+            except h.TestFailure as e:
+                problems.append(f"round {r}: {e}")
+            time.sleep(max(0.0, down_s - (time.monotonic() - t_kill)))
+            acked_down = w.acked_count() - acked_at_kill
+            victim.start(60)
+            t_ready = time.monotonic()
+            try:
+                isr_s = wait_full_isr(f"round {r}: broker {vid} restarted")
+            except h.TestFailure as e:
+                problems.append(str(e))
+                isr_s = None
+            m = {"round": r, "killed": vid, "partition": part,
+                 "first_ack_after_kill_s": progress_s,
+                 "acked_while_down": acked_down, "down_s": t_ready - t_kill,
+                 "full_isr_after_ready_s": isr_s}
+            measured.append(m)
+            print(f"  round {r}: " + ", ".join(
+                f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()),
+                flush=True)
+            if acked_down <= 0:
+                problems.append(f"round {r}: nothing acknowledged during the {down_s:.0f}s "
+                                f"broker {vid} was down")
+            if problems:
+                break  # the next rounds would only wait out the same timeouts
+        if not problems:
+            time.sleep(max(0.0, min_total_s - (time.monotonic() - t_start)))
+        completed = True
+    finally:
+        try:
+            heal()  # first: the writer's last messages may wait for a node a test did not stop
+        except h.TestFailure as e:
+            problems.append(f"restarting the brokers: {e}")
+        # A failed run flushes briefly: its outcome no longer depends on the last messages.
+        stopped = w.stop(WAIT if completed and not problems else 10)
+    check(stopped, f"the producer thread did not finish within {w.flush_s + 30}s")
+    check(not w.crash, f"the producer thread failed: {w.crash}")
+    if w.fatal:
+        problems.append(f"idempotent producer fatal error(s): {w.fatal}")
+    print(f"  produced {w.next_seq}, acknowledged {len(w.acked)}, failed {dict(w.failed)}, "
+          f"client errors {dict(w.errors)}, unflushed {w.unflushed}, kills {len(measured)}, "
+          f"in {time.monotonic() - t_start:.1f}s", flush=True)
+    check(len(w.acked) > 0, "no write was acknowledged")
+
+    got, hw, read_problems = read_everything()
+    problems += read_problems
+    problems += verify(w.acked, got, hw)
+    print(f"  read back {sum(len(v) for v in got.values())} messages up to the high watermarks "
+          f"{hw}; {len(w.acked)} acknowledged checked", flush=True)
+    check(not problems, f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+
+
+def test_a_consumer_group_keeps_consuming_through_a_leader_kill():
+    """Group g1 consumes `repl` while the broker of its group coordinator is SIGKILLed (and, when
+    that broker led no partition of `repl`, then a partition leader too): markers produced with a
+    broker down and after its restart arrive, and the offsets committed before a kill are what
+    the coordinator answers with the broker down."""
+    ensure_topic()
+    run = f"{int(time.time() * 1000) % 10**9}"
+    client_errors = collections.Counter()
+    p = Producer(conf(**{"enable.idempotence": True, "acks": "all", "linger.ms": 5,
+                         "message.timeout.ms": 60000,
+                         "error_cb": lambda e: client_errors.update([str(e)])}))
+    reports = {}
+
+    def on_delivery(err, msg):
+        reports[msg.value().decode()] = None if err is None else kafka_error(err)
+
+    def produce_markers(kind, n=30):
+        values = [f"g1-{run}-{kind}-{i}" for i in range(n)]
+        for i, v in enumerate(values):
+            p.produce(TOPIC, value=v.encode(), partition=i % PARTITIONS, on_delivery=on_delivery)
+        p.poll(0)
+        return set(values)
+
+    commits = []
+    c = Consumer(conf(**{"group.id": "g1", "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False,
+                         "on_commit": lambda err, tps: commits.append((err, tps))}))
+    tps = [TopicPartition(TOPIC, q) for q in range(PARTITIONS)]
+    position = {}   # partition -> next offset after what was processed
+    seen = set()
+    redelivered = [0]
+    problems = []
+
+    def poll_once(timeout):
+        """The consumer's only poll (commit callbacks are served here too)."""
+        p.poll(0)
+        m = c.poll(timeout)
+        if m is None:
+            return
+        if m.error():
+            print(f"[repl] g1 consumer error: {m.error()}")
+            return
+        value = m.value().decode(errors="replace")
+        if value in seen:
+            redelivered[0] += 1
+        seen.add(value)
+        position[m.partition()] = max(position.get(m.partition(), 0), m.offset() + 1)
+
+    def consume_until(want, what, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while not want <= seen:
+            check_no_crash()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                missing = sorted(want - seen)
+                states = {v: reports.get(v, "no report") for v in missing[:6]}
+                raise h.TestFailure(
+                    f"timed out after {timeout}s waiting for {what}: {len(missing)} of "
+                    f"{len(want)} not consumed (delivery reports of some: {states}; producer "
+                    f"errors: {dict(client_errors)}); {describe_partitions()}")
+            poll_once(min(left, 0.5))
+
+    def commit(what, timeout=WAIT):
+        """An asynchronous commit of the consumed positions, polled until it succeeds (no sync
+        commit: it has no timeout while the coordinator moves). Returns what was committed."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            del commits[:]
+            try:
+                c.commit(asynchronous=True)
+            except KafkaException as e:
+                last = str(e)
+                poll_once(0.5)
+                continue
+            t_end = min(deadline, time.monotonic() + 15)
+            while not commits and time.monotonic() < t_end:
+                poll_once(0.2)
+            if commits and commits[0][0] is None:
+                bad = [tp for tp in commits[0][1] if tp.error is not None]
+                if not bad:
+                    return {tp.partition: tp.offset for tp in commits[0][1]}
+                last = f"partition errors {bad}"
+            elif commits:
+                last = str(commits[0][0])
+            else:
+                last = "no commit callback"
+        raise h.TestFailure(f"{what}: no successful commit within {timeout}s (last: {last})")
+
+    def committed_now(what):
+        return h.wait_until(lambda: {tp.partition: tp.offset
+                                     for tp in c.committed(tps, timeout=10)},
+                            WAIT, f"the committed offsets {what}")
+
+    try:
+        before = produce_markers("before")
+        c.subscribe([TOPIC])
+        consume_until(before, "the markers produced before the kill")
+        last_commit = commit("before the kill")
+        print(f"  consumed {len(seen)} messages; committed {last_commit}", flush=True)
+
+        coord = find_coordinator("g1")
+        vid = coord if coord in IDS else leader_of(0)
+        for r in (1, 2):
+            leads = [q for q in range(PARTITIONS) if leader_of(q) == vid]
+            victim = node(vid)
+            print(f"  kill {r}: SIGKILL broker {vid} (g1's coordinator is on {coord}; it leads "
+                  f"{TOPIC} partitions {leads})", flush=True)
+            victim.stop(signal.SIGKILL)
+            t_kill = time.monotonic()
+            after = produce_markers(f"after-kill-{r}")
+            consume_until(after, f"markers produced after kill {r}")
+            print(f"  kill {r}: markers produced with broker {vid} down consumed "
+                  f"{time.monotonic() - t_kill:.1f}s after the kill", flush=True)
+            # What was committed before the kill, as the group's coordinator now answers it.
+            got = committed_now(f"with broker {vid} down")
+            behind = {q: (got.get(q), off) for q, off in last_commit.items()
+                      if got.get(q, -1) < off}
+            if behind:
+                problems.append(f"kill {r}: committed offsets behind what was committed before "
+                                f"the kill (partition: (committed now, before)): {behind}")
+            try:
+                last_commit = commit(f"kill {r}: with broker {vid} down", timeout=30)
+            except h.TestFailure as e:
+                problems.append(str(e))
+
+            victim.start(60)
+            try:
+                isr_s = wait_full_isr(f"kill {r}: broker {vid} restarted")
+                print(f"  kill {r}: full ISR {isr_s:.1f}s after the restart", flush=True)
+            except h.TestFailure as e:
+                problems.append(str(e))
+                break
+            if leads:
+                break
+            vid = leader_of(0)  # the coordinator led no partition of repl: kill a leader too
+
+        again = produce_markers("after-restart")
+        consume_until(again, "markers produced after the restart")
+        commit("after the restart")
+        final = dict(position)
+        got = committed_now("after the restart")
+        print(f"  committed after the restart {got}; {redelivered[0]} message(s) delivered again",
+              flush=True)
+        off = {q: (got.get(q), n) for q, n in final.items() if got.get(q) != n}
+        if off:
+            problems.append(f"committed offsets after the restart differ from what was processed "
+                            f"(partition: (committed, processed)): {off}")
+        undelivered = {v: e for v, e in reports.items() if e is not None}
+        if undelivered:
+            problems.append(f"marker deliveries failed: {sample(undelivered.items())}")
+        check(not problems, f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    finally:
+        try:
+            c.close()
+        finally:
+            p.purge()
+            p.flush(0)
+            heal()
+
+
+def test_min_insync_replicas_refuses_acks_all_when_two_are_down():
+    ensure_topic()
+    part = 0
+    survivor = leader_of(part)
+    dead = [i for i in IDS if i != survivor]
+    problems = []
+    print(f"  SIGKILL brokers {dead}; broker {survivor} leads {TOPIC}[{part}]", flush=True)
+    try:
+        for i in dead:
+            node(i).stop(signal.SIGKILL)
+        # Without retries, the broker's answer is the delivery report's error (a retried
+        # NOT_ENOUGH_REPLICAS would end as a local _MSG_TIMED_OUT). The broker's own timeout
+        # (request.timeout.ms) ends before the local one (message.timeout.ms).
+        only = conf(**{"enable.idempotence": False, "acks": "all", "retries": 0,
+                       "request.timeout.ms": 5000, "message.timeout.ms": 10000})
+        only["bootstrap.servers"] = node(survivor).bootstrap
+        p = Producer(only)
+        try:
+            msg = h.produce_sync(p, TOPIC, value=b"refused?", partition=part, timeout=30)
+            problems.append(f"acks=all with one live replica of three was acknowledged at "
+                            f"offset {msg.offset()} (min.insync.replicas=2)")
+        except h.DeliveryError as e:
+            name = kafka_error(e.err)
+            print(f"  acks=all answered {name}", flush=True)
+            if name not in ("NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+                            "REQUEST_TIMED_OUT"):
+                problems.append(f"acks=all refused with {name} ({e.err}); expected "
+                                f"NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND or "
+                                f"REQUEST_TIMED_OUT")
+        finally:
+            p.purge()
+            p.flush(0)
+        one = {k: v for k, v in only.items() if k not in ("retries", "request.timeout.ms")}
+        one.update({"acks": "1", "message.timeout.ms": 30000})
+        p1 = Producer(one)
+        try:
+            msg = h.produce_sync(p1, TOPIC, value=b"acks-1-alone", partition=part, timeout=40)
+            print(f"  acks=1 written at {TOPIC}[{part}] offset {msg.offset()}", flush=True)
+        except h.DeliveryError as e:
+            problems.append(f"acks=1 to the surviving leader failed: {e.err}")
+        finally:
+            p1.purge()
+            p1.flush(0)
+    finally:
+        heal()
+    try:
+        t = wait_full_isr("both brokers restarted")
+        print(f"  full ISR {t:.1f}s after the restarts", flush=True)
+    except h.TestFailure as e:
+        problems.append(str(e))
+    p = Producer(conf(**{"acks": "all", "message.timeout.ms": WAIT * 1000}))
+    try:
+        msg = h.produce_sync(p, TOPIC, value=b"acks-all-healed", partition=part, timeout=WAIT)
+        print(f"  acks=all written again at offset {msg.offset()}", flush=True)
+    except h.DeliveryError as e:
+        problems.append(f"acks=all after the restarts failed: {e.err}")
+    finally:
+        p.purge()
+        p.flush(0)
+    check(not problems, f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+
+
+if __name__ == "__main__":
+    raise SystemExit(h.main(globals(), setup))
