@@ -14,7 +14,9 @@ using namespace eddy;
 using namespace eddy::controller;
 using namespace eddy::protocol::records;
 using eddy::controller::testing::id_of;
+using eddy::controller::testing::partition_record;
 using eddy::controller::testing::registration;
+using eddy::controller::testing::topic_record;
 
 namespace {
 
@@ -24,19 +26,8 @@ MetadataImage image_with_partition() {
     for (int32_t b = 1; b <= 3; ++b) {
         image.apply(registration(b, 10 + b));
     }
-    TopicRecord t;
-    t.name_ = "t";
-    t.topic_id_ = id_of(7);
-    image.apply(t);
-    PartitionRecord p;
-    p.partition_id_ = 0;
-    p.topic_id_ = id_of(7);
-    p.replicas_ = {1, 2, 3};
-    p.isr_ = {1, 2, 3};
-    p.leader_ = 1;
-    p.leader_epoch_ = 4;
-    p.partition_epoch_ = 9;
-    image.apply(p);
+    image.apply(topic_record("t", id_of(7)));
+    image.apply(partition_record(id_of(7), 0, {1, 2, 3}, {1, 2, 3}, 1, 4, 9));
     return image;
 }
 
