@@ -40,7 +40,7 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::init_producer_id, {0, 4}},
         // The controller quorum (services/raft/raft_wire.h), and what a broker's
         // ControllerChannel sends the active controller: registration, heartbeats, producer id
-        // blocks. ControllerChannel reaches a remote controller only through these.
+        // blocks, ISR changes. ControllerChannel reaches a remote controller only through these.
         {ApiKey::vote, {0, 2}},  // v2: pre-vote (KIP-996)
         {ApiKey::begin_quorum_epoch, {0, 1}},
         {ApiKey::end_quorum_epoch, {0, 1}},
@@ -49,6 +49,7 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::broker_registration, {0, 4}},
         {ApiKey::broker_heartbeat, {0, 1}},
         {ApiKey::allocate_producer_ids, {0, 0}},
+        {ApiKey::alter_partition, {0, 3}},  // v2: topic ids; v3: ISR members' broker epochs
     };
     VersionRange r;
     bool found = false;

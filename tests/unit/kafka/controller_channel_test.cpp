@@ -22,4 +22,5 @@ TEST_CASE("controller channel: the client negotiates every API of the controller
         CHECK(table.version(api.key).has_value());
     }
     CHECK(table.version(protocol::ApiKey::allocate_producer_ids) == std::optional<int16_t>(0));
+    CHECK(table.version(protocol::ApiKey::alter_partition) == std::optional<int16_t>(3));
 }
