@@ -38,7 +38,9 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::heartbeat, {0, 4}},
         {ApiKey::leave_group, {0, 5}},  // v3: members by batch
         {ApiKey::init_producer_id, {0, 4}},
-        // The controller quorum (services/raft/raft_wire.h) and broker registration.
+        // The controller quorum (services/raft/raft_wire.h), and what a broker's
+        // ControllerChannel sends the active controller: registration, heartbeats, producer id
+        // blocks, ISR changes. ControllerChannel reaches a remote controller only through these.
         {ApiKey::vote, {0, 2}},  // v2: pre-vote (KIP-996)
         {ApiKey::begin_quorum_epoch, {0, 1}},
         {ApiKey::end_quorum_epoch, {0, 1}},
@@ -46,6 +48,8 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::describe_quorum, {0, 2}},
         {ApiKey::broker_registration, {0, 4}},
         {ApiKey::broker_heartbeat, {0, 1}},
+        {ApiKey::allocate_producer_ids, {0, 0}},
+        {ApiKey::alter_partition, {0, 3}},  // v2: topic ids; v3: ISR members' broker epochs
     };
     VersionRange r;
     bool found = false;

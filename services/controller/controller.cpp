@@ -124,6 +124,42 @@ void Controller::expire_brokers() {
     }
 }
 
+AlterPartitionOutcome Controller::alter_partition(const IsrChangeSender& sender,
+                                                  const std::vector<IsrChange>& changes) {
+    LockGuard guard(mutex_);
+    AlterPartitionOutcome out;
+    if (out.error = catch_up(); !out.error.ok()) {
+        return out;
+    }
+    AlterPartitionDecision decided = decide_alter_partition(image(), sender, changes);
+    if (out.error = decided.error; !out.error.ok()) {
+        return out;
+    }
+    const std::vector<MetadataRecord> records(decided.records.begin(), decided.records.end());
+    if (out.error = commit(records); !out.error.ok()) {
+        return out;
+    }
+    if (!records.empty()) {
+        env_.log.info("controller: broker %d changed the ISR of %zu partitions", sender.broker,
+                      records.size());
+    }
+    // The image holds the changes now (commit returns once they are applied) and nothing else:
+    // writes are serialised by the mutex.
+    out.partitions.reserve(changes.size());
+    for (size_t i = 0; i < changes.size(); ++i) {
+        IsrChangeResult r;
+        r.error = decided.outcomes[i];
+        if (r.error.ok()) {
+            const TopicState* t = isr_change_topic(image(), sender, changes[i]);
+            ASSERT(t != nullptr && t->partitions.contains(changes[i].partition),
+                   "a partition AlterPartition accepted is gone from the image");
+            r.state = t->partitions.at(changes[i].partition);
+        }
+        out.partitions.push_back(std::move(r));
+    }
+    return out;
+}
+
 Result<int64_t, ApiError> Controller::allocate_producer_ids(int32_t broker, int32_t count) {
     ASSERT(count > 0);
     LockGuard guard(mutex_);

@@ -24,6 +24,7 @@
 
 #include "core/env/env.h"
 #include "core/fiber/sync.h"
+#include "services/controller/alter_partition.h"
 #include "services/controller/api_error.h"
 #include "services/controller/broker_heartbeats.h"
 #include "services/controller/metadata_image.h"
@@ -67,6 +68,18 @@ struct CreatedTopic {
     int16_t replication_factor = -1;
 };
 
+// One partition's answer to AlterPartition: its error, or its state after the change (the
+// current state when the request changed nothing).
+struct IsrChangeResult {
+    ApiError error;
+    PartitionState state;
+};
+
+struct AlterPartitionOutcome {
+    ApiError error;  // the whole request's: NOT_CONTROLLER, REQUEST_TIMED_OUT, STALE_BROKER_EPOCH
+    std::vector<IsrChangeResult> partitions;  // without a top-level error: one per change, in order
+};
+
 class Controller {
 public:
     // Validates a topic config key and value; returns the reason when not acceptable.
@@ -106,6 +119,11 @@ public:
     // Fences brokers whose session expired (and moves their leadership). The active controller
     // calls it periodically; a no-op elsewhere. Suspends.
     void expire_brokers();
+
+    // A partition leader's ISR changes (AlterPartition, alter_partition.h), every valid one
+    // committed in one entry; each partition is answered once that entry is applied. Suspends.
+    AlterPartitionOutcome alter_partition(const IsrChangeSender& sender,
+                                          const std::vector<IsrChange>& changes);
 
     // Reserves `count` producer ids for `broker` (Kafka's AllocateProducerIds): the block
     // [first, first + count), never handed out again, even after a restart. Suspends.

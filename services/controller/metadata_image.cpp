@@ -176,6 +176,11 @@ std::optional<std::string> MetadataImage::inconsistency(const MetadataRecord& re
         if (auto problem = replica_set_problem(p->replicas_, p->isr_, p->leader_)) {
             return name + ": " + *problem;
         }
+        if (p->leader_recovery_state_ != leader_recovered &&
+            p->leader_recovery_state_ != leader_recovering) {
+            return name + ": leader recovery state " + std::to_string(p->leader_recovery_state_) +
+                   " is not 0 or 1";
+        }
     } else if (const auto* rm = std::get_if<RemoveTopicRecord>(&record)) {
         if (!names_by_id_.contains(rm->topic_id_)) {
             return std::string("RemoveTopicRecord: its topic id names no topic");
@@ -256,6 +261,11 @@ std::optional<std::string> MetadataImage::partition_change_inconsistency(
     if (c.replicas_ && c.replicas_->empty()) {
         return name + ": an empty replica set";
     }
+    if (c.leader_recovery_state_ < no_leader_recovery_change ||
+        c.leader_recovery_state_ > leader_recovering) {
+        return name + ": leader recovery state " + std::to_string(c.leader_recovery_state_) +
+               " is not -1, 0 or 1";
+    }
     // Epochs are int32 on the wire; one at the maximum cannot be bumped.
     constexpr int32_t epoch_max = std::numeric_limits<int32_t>::max();
     if (ps->partition_epoch == epoch_max ||
@@ -292,11 +302,13 @@ void MetadataImage::apply(const MetadataRecord& record) {
         ps.leader = p->leader_;
         ps.leader_epoch = p->leader_epoch_;
         ps.partition_epoch = p->partition_epoch_;
+        ps.leader_recovery_state = p->leader_recovery_state_;
         topics_[it->second].partitions[p->partition_id_] = std::move(ps);
     } else if (const auto* pc = std::get_if<PartitionChangeRecord>(&record)) {
         // PartitionRegistration.merge: absent fields keep their value; any change bumps the
         // partition epoch, a leader field other than -2 (even naming the same leader) bumps the
-        // leader epoch.
+        // leader epoch. An ISR-only change (AlterPartition) keeps the leader epoch, so the
+        // leader's fetchers and producers are not fenced by it.
         PartitionState* ps = mutable_partition(pc->topic_id_, pc->partition_id_);
         ASSERT(ps != nullptr, "metadata log: change of an unknown partition");
         if (pc->replicas_) {
@@ -308,6 +320,9 @@ void MetadataImage::apply(const MetadataRecord& record) {
         if (pc->leader_ != no_leader_change) {
             ps->leader = pc->leader_;
             ps->leader_epoch += 1;
+        }
+        if (pc->leader_recovery_state_ != no_leader_recovery_change) {
+            ps->leader_recovery_state = pc->leader_recovery_state_;
         }
         ps->partition_epoch += 1;
     } else if (const auto* c = std::get_if<ConfigRecord>(&record)) {
@@ -417,6 +432,7 @@ std::vector<MetadataRecord> MetadataImage::to_records() const {
             pr.leader_ = ps.leader;
             pr.leader_epoch_ = ps.leader_epoch;
             pr.partition_epoch_ = ps.partition_epoch;
+            pr.leader_recovery_state_ = ps.leader_recovery_state;
             out.emplace_back(std::move(pr));
         }
         for (const auto& [key, value] : t.configs) {

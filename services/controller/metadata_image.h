@@ -6,10 +6,11 @@
 // (to_records, encode_image_snapshot), as KRaft's snapshots are.
 //
 // Invariants: topic names and ids are unique; every partition belongs to an existing topic;
-// a partition's leader is -1 or one of its replicas; a broker epoch only grows across
-// re-registrations; every map is ordered, so iteration (and to_records) is deterministic; the
-// image is a pure function of the records applied. Records read from disk or peers are untrusted:
-// inconsistency() names what is wrong with one, and only apply() of a consistent record asserts.
+// a partition's leader is -1 or one of its replicas; its leader recovery state is 0 or 1; a broker
+// epoch only grows across re-registrations; every map is ordered, so iteration (and to_records) is
+// deterministic; the image is a pure function of the records applied. Records read from disk or
+// peers are untrusted: inconsistency() names what is wrong with one, and only apply() of a
+// consistent record asserts.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,11 @@ namespace eddy::controller {
 
 using protocol::Uuid;
 
+// Kafka's LeaderRecoveryState values, and PartitionChangeRecord's "unchanged" (-1).
+inline constexpr int8_t leader_recovered = 0;
+inline constexpr int8_t leader_recovering = 1;
+inline constexpr int8_t no_leader_recovery_change = -1;
+
 struct PartitionState {
     int32_t partition = 0;
     std::vector<int32_t> replicas;
@@ -46,6 +52,10 @@ struct PartitionState {
     int32_t leader = -1;
     int32_t leader_epoch = 0;
     int32_t partition_epoch = 0;
+    // Kafka's LeaderRecoveryState (KIP-704): leader_recovered, or leader_recovering while a
+    // leader chosen by unclean election has not yet told the controller (AlterPartition) that
+    // it has recovered. Eddy elects only from the ISR, so only a foreign log writes recovering.
+    int8_t leader_recovery_state = leader_recovered;
 
     bool operator==(const PartitionState&) const = default;
 };

@@ -59,9 +59,10 @@ constexpr std::array<SupportedApi, 28> table{{
 }};
 
 // The controller listener: what the other nodes send (the quorum's Raft traffic, broker
-// registration and heartbeats, producer id blocks) and the admin requests brokers forward to the
-// active controller. Every node runs the same build, so the ranges are the generated codecs'.
-constexpr std::array<SupportedApi, 17> controller_table{{
+// registration and heartbeats, producer id blocks, partition leaders' ISR changes) and the admin
+// requests brokers forward to the active controller. Every node runs the same build, so the
+// ranges are the generated codecs'.
+constexpr std::array<SupportedApi, 18> controller_table{{
     {ApiKey::fetch, 12, 12},  // the metadata log (Raft Fetch: KIP-595)
     {ApiKey::metadata, 0, 12},
     {ApiKey::api_versions, 0, 3},
@@ -79,6 +80,7 @@ constexpr std::array<SupportedApi, 17> controller_table{{
     all_versions<protocol::FetchSnapshotRequest>(),
     {ApiKey::describe_cluster, 0, 1},  // fenced brokers (v2) only from a broker listener (KIP-1073)
     all_versions<protocol::AllocateProducerIdsRequest>(),
+    all_versions<protocol::AlterPartitionRequest>(),
 }};
 
 }  // namespace

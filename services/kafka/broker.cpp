@@ -852,6 +852,7 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(allocate_producer_ids, AllocateProducerIdsRequest, handle_allocate_producer_ids)
         EDDY_SERVE(broker_registration, BrokerRegistrationRequest, handle_broker_registration)
         EDDY_SERVE(broker_heartbeat, BrokerHeartbeatRequest, handle_broker_heartbeat)
+        EDDY_SERVE(alter_partition, AlterPartitionRequest, handle_alter_partition)
         EDDY_SERVE(describe_quorum, DescribeQuorumRequest, handle_describe_quorum)
         EDDY_SERVE(join_group, JoinGroupRequest, handle_join_group)
         EDDY_SERVE(sync_group, SyncGroupRequest, handle_sync_group)

@@ -289,6 +289,9 @@ private:
         const RequestContext& ctx, const protocol::BrokerRegistrationRequest& req);
     protocol::BrokerHeartbeatResponse handle_broker_heartbeat(
         const RequestContext& ctx, const protocol::BrokerHeartbeatRequest& req);
+    // Controller listener: a partition leader's ISR change (handle_controller.cpp).
+    protocol::AlterPartitionResponse handle_alter_partition(
+        const RequestContext& ctx, const protocol::AlterPartitionRequest& req);
     // DescribeQuorum from a client: forwarded to the active controller, which answers with its
     // view of the quorum (handle_controller.cpp).
     protocol::DescribeQuorumResponse handle_describe_quorum(

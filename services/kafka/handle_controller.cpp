@@ -1,6 +1,7 @@
 // Handlers of the controller listener's broker lifecycle (BrokerRegistration, BrokerHeartbeat: the
-// active controller's side of broker_lifecycle.h) and DescribeQuorum from clients (forwarded to
-// the active controller). The quorum's own traffic (Vote, Fetch, …) is served by
+// active controller's side of broker_lifecycle.h), partition leaders' ISR changes (AlterPartition:
+// services/controller/alter_partition.h) and DescribeQuorum from clients (forwarded to the active
+// controller). The quorum's own traffic (Vote, Fetch, …) is served by
 // raft::serve_quorum_request, straight from handle_frame.
 #include "services/kafka/broker.h"
 #include "services/kafka/errors.h"
@@ -45,6 +46,64 @@ BrokerHeartbeatResponse Broker::handle_broker_heartbeat(const RequestContext&,
     resp.is_caught_up_ = out.is_caught_up;
     resp.is_fenced_ = out.is_fenced;
     resp.should_shut_down_ = out.should_shut_down;
+    return resp;
+}
+
+AlterPartitionResponse Broker::handle_alter_partition(const RequestContext& ctx,
+                                                      const AlterPartitionRequest& req) {
+    const controller::IsrChangeSender sender{req.broker_id_, req.broker_epoch_, ctx.version};
+    // v3 names each ISR member with its broker epoch (KIP-903); before, the epoch is unchecked.
+    constexpr int16_t isr_with_epochs_min_version = 3;
+    std::vector<controller::IsrChange> changes;
+    for (const auto& t : req.topics_) {
+        for (const auto& p : t.partitions_) {
+            controller::IsrChange c;
+            c.topic_name = t.topic_name_;
+            c.topic_id = t.topic_id_;
+            c.partition = p.partition_index_;
+            c.leader_epoch = p.leader_epoch_;
+            c.partition_epoch = p.partition_epoch_;
+            c.leader_recovery_state = p.leader_recovery_state_;
+            if (ctx.version >= isr_with_epochs_min_version) {
+                for (const auto& m : p.new_isr_with_epochs_) {
+                    c.new_isr.push_back({m.broker_id_, m.broker_epoch_});
+                }
+            } else {
+                for (int32_t b : p.new_isr_) {
+                    c.new_isr.push_back({b, -1});
+                }
+            }
+            changes.push_back(std::move(c));
+        }
+    }
+    const auto out = controller_->alter_partition(sender, changes);
+    AlterPartitionResponse resp;
+    resp.error_code_ = out.error.code;
+    if (!out.error.ok()) {
+        return resp;  // Kafka's error response: the code alone, no topics
+    }
+    ASSERT(out.partitions.size() == changes.size());
+    size_t next = 0;
+    for (const auto& t : req.topics_) {
+        AlterPartitionResponse::TopicData rt;
+        rt.topic_name_ = t.topic_name_;
+        rt.topic_id_ = t.topic_id_;
+        for (const auto& p : t.partitions_) {
+            const controller::IsrChangeResult& r = out.partitions[next++];
+            AlterPartitionResponse::PartitionData rp;
+            rp.partition_index_ = p.partition_index_;
+            rp.error_code_ = r.error.code;
+            if (r.error.ok()) {
+                rp.leader_id_ = r.state.leader;
+                rp.leader_epoch_ = r.state.leader_epoch;
+                rp.isr_ = r.state.isr;
+                rp.leader_recovery_state_ = r.state.leader_recovery_state;
+                rp.partition_epoch_ = r.state.partition_epoch;
+            }
+            rt.partitions_.push_back(std::move(rp));
+        }
+        resp.topics_.push_back(std::move(rt));
+    }
     return resp;
 }
 

@@ -694,6 +694,30 @@ protocol::BrokerHeartbeatRequest heartbeat(int32_t broker, int64_t epoch, int64_
     return h;
 }
 
+// ISR changes of topic "t" from `broker` with broker epoch `epoch` (v0-1 name the topic): its
+// two partitions, each named 1000 times, with partitions at the int32 edges, an ISR of 10,000
+// members, a leader recovery state of 127, epochs at 0 (the partitions' own) and beyond.
+protocol::AlterPartitionRequest alter_partition(int32_t broker, int64_t epoch) {
+    protocol::AlterPartitionRequest r;
+    r.broker_id_ = broker;
+    r.broker_epoch_ = epoch;
+    r.topics_.emplace_back();
+    r.topics_[0].topic_name_ = session_topic;
+    for (int i = 0; i < 1000; ++i) {
+        for (int32_t partition : {0, 1, int32_max, -1 - i}) {
+            protocol::AlterPartitionRequest::PartitionData p;
+            p.partition_index_ = partition;
+            p.leader_epoch_ = i % 3 == 0 ? 0 : int32_max;
+            p.partition_epoch_ = i % 2 == 0 ? 0 : -1;
+            p.new_isr_ = {broker_node_id};
+            p.leader_recovery_state_ = static_cast<int8_t>(i % 4 == 3 ? 127 : i % 2);
+            r.topics_[0].partitions_.push_back(std::move(p));
+        }
+    }
+    r.topics_[0].partitions_[0].new_isr_.assign(10'000, int32_max);
+    return r;
+}
+
 // A check of a controller-listener answer's top-level error code.
 template <typename Resp>
 std::function<std::string(ByteSpan)> expect_error(int16_t version, int16_t expected) {
@@ -796,6 +820,15 @@ std::vector<HostileFrame> controller_examples(int32_t first_correlation_id) {
     add(heartbeat(stranger, 0, int64_max), 0, "BrokerHeartbeat for unregistered 7");
     out.back().verify =
         expect_error<protocol::BrokerHeartbeatResponse>(0, kafka_error::broker_id_not_registered);
+    // ISR changes from node 1 guessing its broker epoch (as the heartbeats above); from a
+    // stranger, refused whole.
+    for (int64_t epoch : {int64_t{0}, int64_t{1}, int64_t{2}, int64_t{3}}) {
+        add(alter_partition(self, epoch), 1,
+            "AlterPartition v1 of 4000 partitions for node 1, epoch " + std::to_string(epoch));
+    }
+    add(alter_partition(stranger, 0), 1, "AlterPartition v1 for unregistered 7");
+    out.back().verify =
+        expect_error<protocol::AlterPartitionResponse>(1, kafka_error::stale_broker_epoch);
     {
         protocol::AllocateProducerIdsRequest a;
         a.broker_id_ = -1;

@@ -10,11 +10,13 @@
 #include "services/controller/partition_changes.h"
 #include "services/controller/placement.h"
 #include "tests/unit/controller/image_fixtures.h"
+#include "tests/unit/controller/random_cluster.h"
 
 using namespace eddy;
 using namespace eddy::controller;
 using namespace eddy::protocol::records;
 using eddy::controller::testing::id_of;
+using eddy::controller::testing::RandomCluster;
 
 namespace {
 
@@ -252,83 +254,21 @@ TEST_CASE("partition changes: a restarted broker's registration takes it out of 
 TEST_CASE("property: leaders are unfenced ISR members; epochs only grow") {
     const bool ok = rc::check("heartbeat sequences", [] {
         Random rng(*rc::gen::arbitrary<uint64_t>());
-        MetadataImage image;
-        int64_t log_end = 0;
-        BrokerHeartbeats hb(BrokerHeartbeatOptions{session, 5});
+        RandomCluster cluster(BrokerHeartbeatOptions{session, 5});
+        const MetadataImage& image = cluster.image;
         std::map<std::pair<int, int32_t>, std::pair<int32_t, int32_t>> epochs;
         std::map<int32_t, int64_t> broker_epochs;
-        Instant now = at(0);
-        int topics = 0;
-        auto commit = [&](const std::vector<MetadataRecord>& records) {
-            for (const auto& r : records) {
-                RC_ASSERT(!image.inconsistency(r).has_value());
-                image.apply(r);
-                ++log_end;
-            }
-        };
         const int steps = *rc::gen::inRange(1, 150);
         for (int step = 0; step < steps; ++step) {
             const auto id = static_cast<int32_t>(rng.below(4));
-            switch (rng.below(6)) {
-                case 0: {
-                    BrokerRegistration r;
-                    r.broker_id = id;
-                    r.incarnation_id = id_of(static_cast<uint8_t>(rng.below(3)));
-                    r.rack = "r" + std::to_string(rng.below(2));
-                    auto out = hb.register_broker(r, image, log_end, now);
-                    commit(out.records);
-                    break;
-                }
-                case 1:
-                case 2: {
-                    BrokerHeartbeat h;
-                    h.broker_id = id;
-                    const BrokerState* b = image.broker(id);
-                    h.broker_epoch = b != nullptr && rng.chance(0.95) ? b->epoch : 7;
-                    h.current_metadata_offset =
-                        Offset(log_end - static_cast<int64_t>(rng.below(8)));
-                    h.want_fence = rng.chance(0.1);
-                    h.want_shutdown = rng.chance(0.1);
-                    commit(hb.heartbeat(h, image, now, Offset(log_end)).records);
-                    break;
-                }
-                case 3:
-                    now = now + Duration::seconds(static_cast<int64_t>(rng.below(6)));
-                    commit(hb.expire(image, now));
-                    break;
-                case 4: {
-                    // A topic placed on the usable brokers, as CreateTopics will.
-                    const auto usable = usable_brokers(image);
-                    if (usable.empty() || topics >= 3) {
-                        break;
-                    }
-                    const auto rf = static_cast<int16_t>(1 + rng.below(usable.size()));
-                    const Placement p = place_replicas(usable, 3, rf, 0, rng);
-                    RC_ASSERT(p.error.ok());
-                    TopicRecord t;
-                    t.name_ = "t" + std::to_string(topics);
-                    t.topic_id_ = id_of(static_cast<uint8_t>(50 + topics));
-                    ++topics;
-                    std::vector<MetadataRecord> records{t};
-                    for (int32_t i = 0; i < 3; ++i) {
-                        PartitionRecord pr;
-                        pr.topic_id_ = t.topic_id_;
-                        pr.partition_id_ = i;
-                        pr.replicas_ = p.replicas[static_cast<size_t>(i)];
-                        pr.isr_ = pr.replicas_;
-                        pr.leader_ = pr.replicas_.front();
-                        pr.leader_epoch_ = 0;
-                        pr.partition_epoch_ = 0;
-                        records.emplace_back(pr);
-                    }
-                    commit(records);
-                    break;
-                }
-                default: {
-                    const auto changes = elect_leaders(image);
-                    commit(std::vector<MetadataRecord>(changes.begin(), changes.end()));
-                    break;
-                }
+            const auto kind = rng.below(6);
+            if (kind < 4) {
+                cluster.broker_step(rng, id);
+            } else if (kind == 4) {
+                cluster.create_topic(rng, 3, 3);
+            } else {
+                const auto changes = elect_leaders(image);
+                cluster.commit(std::vector<MetadataRecord>(changes.begin(), changes.end()));
             }
             for (const auto& [name, t] : image.topics()) {
                 for (const auto& [pid, p] : t.partitions) {

@@ -1,8 +1,10 @@
-// Small builders shared by the controller tests: topic ids and broker registrations.
+// Small builders shared by the controller tests: topic ids, broker registrations, topics and
+// partitions.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "services/controller/metadata_image.h"
 
@@ -30,6 +32,31 @@ inline protocol::records::RegisterBrokerRecord registration(
     r.end_points_.push_back(ep);
     r.rack_ = std::move(rack);
     return r;
+}
+
+// A TopicRecord for `name` with id `id`.
+inline protocol::records::TopicRecord topic_record(std::string name, Uuid id) {
+    protocol::records::TopicRecord t;
+    t.name_ = std::move(name);
+    t.topic_id_ = id;
+    return t;
+}
+
+// A PartitionRecord of `topic`'s partition `partition`.
+inline protocol::records::PartitionRecord partition_record(Uuid topic, int32_t partition,
+                                                           std::vector<int32_t> replicas,
+                                                           std::vector<int32_t> isr, int32_t leader,
+                                                           int32_t leader_epoch,
+                                                           int32_t partition_epoch) {
+    protocol::records::PartitionRecord p;
+    p.partition_id_ = partition;
+    p.topic_id_ = topic;
+    p.replicas_ = std::move(replicas);
+    p.isr_ = std::move(isr);
+    p.leader_ = leader;
+    p.leader_epoch_ = leader_epoch;
+    p.partition_epoch_ = partition_epoch;
+    return p;
 }
 
 }  // namespace eddy::controller::testing

@@ -14,7 +14,9 @@ using namespace eddy;
 using namespace eddy::controller;
 using namespace eddy::protocol::records;
 using eddy::controller::testing::id_of;
+using eddy::controller::testing::partition_record;
 using eddy::controller::testing::registration;
+using eddy::controller::testing::topic_record;
 
 namespace {
 
@@ -24,19 +26,8 @@ MetadataImage image_with_partition() {
     for (int32_t b = 1; b <= 3; ++b) {
         image.apply(registration(b, 10 + b));
     }
-    TopicRecord t;
-    t.name_ = "t";
-    t.topic_id_ = id_of(7);
-    image.apply(t);
-    PartitionRecord p;
-    p.partition_id_ = 0;
-    p.topic_id_ = id_of(7);
-    p.replicas_ = {1, 2, 3};
-    p.isr_ = {1, 2, 3};
-    p.leader_ = 1;
-    p.leader_epoch_ = 4;
-    p.partition_epoch_ = 9;
-    image.apply(p);
+    image.apply(topic_record("t", id_of(7)));
+    image.apply(partition_record(id_of(7), 0, {1, 2, 3}, {1, 2, 3}, 1, 4, 9));
     return image;
 }
 
@@ -187,6 +178,23 @@ TEST_CASE("metadata image: PartitionChangeRecord follows Kafka's merge") {
     image.apply(c);
     CHECK(part().replicas == std::vector<int32_t>{2, 1});
     CHECK(part().partition_epoch == 13);
+
+    // The leader recovery state: -1 keeps it, 0 and 1 set it; the epochs move as for any change.
+    CHECK(part().leader_recovery_state == leader_recovered);
+    c = change_of_partition0();
+    c.leader_recovery_state_ = leader_recovering;
+    image.apply(c);
+    CHECK(part().leader_recovery_state == leader_recovering);
+    CHECK(part().leader_epoch == 7);
+    CHECK(part().partition_epoch == 14);
+    c = change_of_partition0();
+    c.isr_ = std::vector<int32_t>{2, 1};
+    image.apply(c);
+    CHECK(part().leader_recovery_state == leader_recovering);
+    c = change_of_partition0();
+    c.leader_recovery_state_ = leader_recovered;
+    image.apply(c);
+    CHECK(part().leader_recovery_state == leader_recovered);
 }
 
 TEST_CASE("metadata image: malformed PartitionChangeRecords are named, never applied") {
@@ -220,6 +228,21 @@ TEST_CASE("metadata image: malformed PartitionChangeRecords are named, never app
     c = change_of_partition0();
     c.replicas_ = std::vector<int32_t>{2, 3};  // the current leader 1 would not be a replica
     CHECK(refused(c));
+    for (int8_t state : {int8_t{-2}, int8_t{2}, int8_t{127}}) {
+        c = change_of_partition0();
+        c.leader_recovery_state_ = state;
+        CHECK(refused(c));
+    }
+    PartitionRecord recovering;
+    recovering.partition_id_ = 1;
+    recovering.topic_id_ = id_of(7);
+    recovering.replicas_ = {1};
+    recovering.isr_ = {1};
+    recovering.leader_ = 1;
+    recovering.leader_recovery_state_ = leader_recovering;
+    CHECK(!image.inconsistency(recovering).has_value());
+    recovering.leader_recovery_state_ = 2;
+    CHECK(image.inconsistency(recovering).has_value());
 
     MetadataImage at_max = image_with_partition();
     PartitionRecord p;
@@ -375,6 +398,8 @@ MetadataRecord random_record(Random& rng, const MetadataImage& image, int64_t& n
             r.leader_ = rng.chance(0.8) ? r.replicas_.front() : no_leader;
             r.leader_epoch_ = static_cast<int32_t>(rng.below(5));
             r.partition_epoch_ = static_cast<int32_t>(rng.below(5));
+            r.leader_recovery_state_ =
+                static_cast<int8_t>(rng.chance(0.8) ? 0 : rng.between(-1, 2));
             return r;
         }
         case 7:
@@ -401,6 +426,9 @@ MetadataRecord random_record(Random& rng, const MetadataImage& image, int64_t& n
                 r.leader_ = replicas[rng.below(replicas.size())];
             } else if (choice == 1) {
                 r.leader_ = no_leader;
+            }
+            if (rng.chance(0.2)) {
+                r.leader_recovery_state_ = static_cast<int8_t>(rng.between(-2, 2));
             }
             return r;
         }
