@@ -277,7 +277,7 @@ void ReplicaManager::isr_loop() {
 
 void ReplicaManager::check_isr(const log::TopicPartition& tp) {
     Partition* p = find(tp);
-    if (p == nullptr || !p->state.is_leader() || !hooks_.alter_isr) {
+    if (p == nullptr || !p->state.is_leader() || !hooks_.alter_isr || knobs_.no_isr_changes) {
         return;
     }
     auto wanted = p->state.wanted_isr(env_.clock.now(), options_.lag_time_max, hooks_.may_join);

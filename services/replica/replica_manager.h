@@ -71,6 +71,8 @@ struct ReplicaKnobs {
     // have and appends after it.
     bool truncate_without_epoch_check = false;
     bool hw_from_leader_alone = false;     // the high watermark ignores the followers
+    // Not a bug: leaders never ask for ISR changes (tests that send AlterPartition themselves).
+    bool no_isr_changes = false;
 };
 
 // The leader's answer to one follower's fetch position (Fetch with a replica id).

@@ -115,7 +115,10 @@ TEST_CASE("alter partition on the wire: the active controller changes the ISR ev
     sim::SimWorld w(11, quiet_world());
     std::vector<std::unique_ptr<BrokerNode>> nodes;
     for (int32_t id = 1; id <= 3; ++id) {
-        nodes.push_back(std::make_unique<BrokerNode>(node_config(id)));
+        // The test plays the partition leader's part: the real leader sends no AlterPartition.
+        BrokerOptions o;
+        o.replica_knobs.no_isr_changes = true;
+        nodes.push_back(std::make_unique<BrokerNode>(node_config(id), o));
         w.add_node(hosts[static_cast<size_t>(id - 1)], nodes.back()->boot());
     }
     bool finished = false;
