@@ -90,8 +90,9 @@ Result<void, std::string> Broker::open_and_serve() {
     ro.socket_timeout = config_.duration_ms("replica.socket.timeout.ms");
     replica::ReplicaHooks rh;
     rh.address_of = [this](int32_t id) { return replica_address(id); };
-    rh.alter_isr = [this](const log::TopicPartition& tp, const replica::Assignment& now,
-                          const std::vector<int32_t>& isr) { return alter_isr(tp, now, isr); };
+    rh.alter_isr = [this](const std::vector<replica::IsrChange>& changes) {
+        return alter_isr(changes);
+    };
     rh.may_join = [this](int32_t id) {
         const auto* b = controller_->image().broker(id);
         return b != nullptr && b->usable();
@@ -565,51 +566,85 @@ std::optional<Address> Broker::replica_address(int32_t broker) const {
     return std::nullopt;
 }
 
-Result<replica::Assignment, int16_t> Broker::alter_isr(const log::TopicPartition& tp,
-                                                       const replica::Assignment& now,
-                                                       const std::vector<int32_t>& isr) {
+std::vector<Result<replica::Assignment, int16_t>> Broker::alter_isr(
+    const std::vector<replica::IsrChange>& changes) {
+    using Answer = Result<replica::Assignment, int16_t>;
+    std::vector<Answer> out(changes.size(), Answer(fail(error::unknown_topic_or_partition)));
     const auto& image = controller_->image();
-    const auto* t = image.topic(tp.topic);
-    if (t == nullptr || !lifecycle_) {
-        return fail(error::unknown_topic_or_partition);
+    if (!lifecycle_) {
+        return out;
     }
     protocol::AlterPartitionRequest req;
     req.broker_id_ = node_id_;
     req.broker_epoch_ = lifecycle_->broker_epoch();
-    protocol::AlterPartitionRequest::TopicData td;
-    td.topic_name_ = tp.topic;
-    td.topic_id_ = t->id;
-    protocol::AlterPartitionRequest::PartitionData pd;
-    pd.partition_index_ = tp.partition.value();
-    pd.leader_epoch_ = now.leader_epoch;
-    pd.partition_epoch_ = now.partition_epoch;
-    pd.new_isr_ = isr;
-    for (int32_t id : isr) {
-        const auto* b = image.broker(id);
-        pd.new_isr_with_epochs_.push_back({id, b != nullptr ? b->epoch : -1});
+    // Which change each (topic, partition) of the request is.
+    std::map<std::pair<std::string, int32_t>, size_t> index;
+    for (size_t i = 0; i < changes.size(); ++i) {
+        const auto& ch = changes[i];
+        const auto* t = image.topic(ch.tp.topic);
+        if (t == nullptr) {
+            continue;
+        }
+        if (req.topics_.empty() || req.topics_.back().topic_name_ != ch.tp.topic) {
+            protocol::AlterPartitionRequest::TopicData td;
+            td.topic_name_ = ch.tp.topic;
+            td.topic_id_ = t->id;
+            req.topics_.push_back(std::move(td));
+        }
+        protocol::AlterPartitionRequest::PartitionData pd;
+        pd.partition_index_ = ch.tp.partition.value();
+        pd.leader_epoch_ = ch.now.leader_epoch;
+        pd.partition_epoch_ = ch.now.partition_epoch;
+        pd.new_isr_ = ch.isr;
+        for (int32_t id : ch.isr) {
+            const auto* b = image.broker(id);
+            pd.new_isr_with_epochs_.push_back({id, b != nullptr ? b->epoch : -1});
+        }
+        req.topics_.back().partitions_.push_back(std::move(pd));
+        index[{ch.tp.topic, ch.tp.partition.value()}] = i;
     }
-    td.partitions_.push_back(std::move(pd));
-    req.topics_.push_back(std::move(td));
+    if (req.topics_.empty()) {
+        return out;
+    }
     auto resp = controller_channel_->call<protocol::AlterPartitionResponse>(req,
                                                                            Duration::seconds(10));
+    int16_t whole = error::none;
     if (!resp.ok()) {
-        return fail(resp.error().code);
+        whole = resp.error().code;
+    } else if (resp->error_code_ != error::none) {
+        whole = resp->error_code_;
     }
-    if (resp->error_code_ != error::none) {
-        return fail(resp->error_code_);
+    if (whole != error::none) {
+        for (auto& [key, i] : index) {
+            out[i] = fail(whole);
+        }
+        return out;
     }
-    if (resp->topics_.size() != 1 || resp->topics_[0].partitions_.size() != 1) {
-        return fail(error::unknown_server_error);
+    // Answers are matched by name (v0-1) or by id (v2+).
+    for (const auto& t : resp->topics_) {
+        std::string name = t.topic_name_;
+        if (name.empty()) {
+            if (const auto* known = image.topic(t.topic_id_)) {
+                name = known->name;
+            }
+        }
+        for (const auto& p : t.partitions_) {
+            auto it = index.find({name, p.partition_index_});
+            if (it == index.end()) {
+                continue;
+            }
+            if (p.error_code_ != error::none) {
+                out[it->second] = fail(p.error_code_);
+                continue;
+            }
+            replica::Assignment a = changes[it->second].now;
+            a.leader = p.leader_id_;
+            a.leader_epoch = p.leader_epoch_;
+            a.isr = p.isr_;
+            a.partition_epoch = p.partition_epoch_;
+            out[it->second] = std::move(a);
+        }
     }
-    const auto& p = resp->topics_[0].partitions_[0];
-    if (p.error_code_ != error::none) {
-        return fail(p.error_code_);
-    }
-    replica::Assignment out = now;
-    out.leader = p.leader_id_;
-    out.leader_epoch = p.leader_epoch_;
-    out.isr = p.isr_;
-    out.partition_epoch = p.partition_epoch_;
     return out;
 }
 

@@ -216,10 +216,9 @@ private:
                           int16_t acks, int32_t epoch, Instant deadline, bool& late);
     // min.insync.replicas of a topic (its own config, else the broker's).
     int32_t min_insync_replicas(const std::string& topic) const;
-    // Asks the active controller to change a partition's ISR (AlterPartition). Suspends.
-    Result<replica::Assignment, int16_t> alter_isr(const log::TopicPartition& tp,
-                                                   const replica::Assignment& now,
-                                                   const std::vector<int32_t>& isr);
+    // Asks the active controller to change partitions' ISRs (one AlterPartition). Suspends.
+    std::vector<Result<replica::Assignment, int16_t>> alter_isr(
+        const std::vector<replica::IsrChange>& changes);
     // Where a broker serves replica fetches: its registered listener named like this node's
     // first client listener.
     std::optional<Address> replica_address(int32_t broker) const;

@@ -257,52 +257,57 @@ void ReplicaManager::isr_loop() {
     const Duration every =
         std::max(Duration::millis(50), Duration::nanos(options_.lag_time_max.to_nanos() / 2));
     while (!env_.scheduler.cancelled()) {
-        std::vector<log::TopicPartition> led;
-        for (const auto& [tp, p] : partitions_) {
-            if (p->state.is_leader()) {
-                led.push_back(tp);
-            }
-        }
-        for (const auto& tp : led) {
-            check_isr(tp);
-            if (env_.scheduler.cancelled()) {
-                return;
-            }
-        }
-        if (isr_wakeup_.wait(env_.clock.now() + every) == WakeReason::cancelled) {
+        change_isrs();
+        if (env_.scheduler.cancelled() ||
+            isr_wakeup_.wait(env_.clock.now() + every) == WakeReason::cancelled) {
             return;
         }
     }
 }
 
-void ReplicaManager::check_isr(const log::TopicPartition& tp) {
-    Partition* p = find(tp);
-    if (p == nullptr || !p->state.is_leader() || !hooks_.alter_isr || knobs_.no_isr_changes) {
+void ReplicaManager::change_isrs() {
+    if (!hooks_.alter_isr || knobs_.no_isr_changes) {
         return;
     }
-    auto wanted = p->state.wanted_isr(env_.clock.now(), options_.lag_time_max, hooks_.may_join);
-    if (!wanted) {
+    const Instant now = env_.clock.now();
+    std::vector<IsrChange> changes;
+    std::vector<std::shared_ptr<log::PartitionLog>> logs;
+    for (auto& [tp, p] : partitions_) {
+        if (!p->state.is_leader()) {
+            continue;
+        }
+        if (auto wanted = p->state.wanted_isr(now, options_.lag_time_max, hooks_.may_join)) {
+            p->state.isr_change_sent(*wanted);
+            changes.push_back({tp, p->state.assignment(), std::move(*wanted)});
+            logs.push_back(p->log);
+        }
+    }
+    if (changes.empty()) {
         return;
     }
-    const Assignment before = p->state.assignment();
-    const std::shared_ptr<log::PartitionLog> log = p->log;
-    p->state.isr_change_sent(*wanted);
-    auto r = hooks_.alter_isr(tp, before, *wanted);  // suspends
-    p = find(tp);
-    if (p == nullptr || p->log != log) {
-        return;
-    }
-    if (!r.ok()) {
-        env_.log.info("%s: AlterPartition for ISR of %zu refused: %s", tp.to_string().c_str(),
-                      wanted->size(), kafka_error::error_name(r.error()));
-        p->state.isr_change_done(std::nullopt);
-        return;
-    }
-    env_.log.info("%s: ISR now %zu of %zu replicas (partition epoch %d)", tp.to_string().c_str(),
-                  r->isr.size(), r->replicas.size(), r->partition_epoch);
-    p->state.isr_change_done(*r);
-    if (p->state.is_leader()) {
-        update_high_watermark(tp, *p);
+    auto results = hooks_.alter_isr(changes);  // suspends
+    ASSERT(results.size() == changes.size(), "one answer per change asked");
+    for (size_t i = 0; i < changes.size(); ++i) {
+        const auto& tp = changes[i].tp;
+        Partition* p = find(tp);
+        if (p == nullptr || p->log != logs[i]) {
+            continue;  // gone meanwhile
+        }
+        const auto& r = results[i];
+        if (!r.ok()) {
+            env_.log.info("%s: AlterPartition for an ISR of %zu refused: %s",
+                          tp.to_string().c_str(), changes[i].isr.size(),
+                          kafka_error::error_name(r.error()));
+            p->state.isr_change_done(std::nullopt);
+            continue;
+        }
+        env_.log.info("%s: ISR now %zu of %zu replicas (partition epoch %d)",
+                      tp.to_string().c_str(), r->isr.size(), r->replicas.size(),
+                      r->partition_epoch);
+        p->state.isr_change_done(*r);
+        if (p->state.is_leader()) {
+            update_high_watermark(tp, *p);
+        }
     }
 }
 

@@ -49,14 +49,20 @@ struct ReplicaOptions {
     Duration socket_timeout = Duration::seconds(30);
 };
 
+// One ISR change a leader asks the controller for.
+struct IsrChange {
+    log::TopicPartition tp;
+    Assignment now;             // the leader's view: its leader and partition epochs
+    std::vector<int32_t> isr;  // the ISR it asks for
+};
+
 // What the broker around the manager provides.
 struct ReplicaHooks {
     // Where broker `id` serves replica fetches (its registered listener), if known.
     std::function<std::optional<Address>(int32_t id)> address_of;
-    // Sends AlterPartition for one partition to the active controller and returns the committed
-    // state, or a Kafka error code. Suspends.
-    std::function<Result<Assignment, int16_t>(const log::TopicPartition& tp, const Assignment& now,
-                                              const std::vector<int32_t>& isr)>
+    // Sends one AlterPartition for these partitions to the active controller and returns, for
+    // each in order, the committed state or a Kafka error code. Suspends.
+    std::function<std::vector<Result<Assignment, int16_t>>(const std::vector<IsrChange>& changes)>
         alter_isr;
     // KIP-841: whether broker `id` may join an ISR (registered, unfenced, not shutting down).
     std::function<bool(int32_t id)> may_join;
@@ -149,7 +155,8 @@ private:
     // The leader's acknowledgeable end: durable offset (flush.messages=1) or log end.
     static Offset local_end(const log::PartitionLog& log);
     void isr_loop();
-    void check_isr(const log::TopicPartition& tp);
+    // One AlterPartition for every led partition whose ISR should change. Suspends.
+    void change_isrs();
     // Follower side: moves `tp` to the fetcher of its leader (creating it).
     void follow(const log::TopicPartition& tp, int32_t leader);
     void unfollow(const log::TopicPartition& tp);
