@@ -8,11 +8,13 @@
 namespace eddy::kafka {
 
 GroupManager::GroupManager(Env& env, group::GroupConfig config, int32_t partitions,
-                           LogFor log_for, EnsureTopic ensure_topic, Append append)
+                           LogFor log_for, EnsureTopic ensure_topic, Append append,
+                           EpochFor epoch_for)
     : env_(env),
       config_(config),
       log_for_(std::move(log_for)),
       append_(std::move(append)),
+      epoch_for_(std::move(epoch_for)),
       ensure_topic_(std::move(ensure_topic)),
       init_mutex_(env.scheduler),
       timers_changed_(env.scheduler) {
@@ -78,9 +80,26 @@ int16_t GroupManager::ensure_ready() {
     return 0;
 }
 
+void GroupManager::drop_if_leadership_moved(int32_t p) {
+    Shard& s = *shards_[static_cast<size_t>(p)];
+    if (!s.coordinator) {
+        return;
+    }
+    const auto epoch = epoch_for_(p);
+    if (epoch && *epoch == s.loaded_epoch) {
+        return;
+    }
+    env_.log.info("%s-%d: leadership moved (loaded in epoch %d): the group coordinator is "
+                  "unloaded",
+                  offsets_topic, p, s.loaded_epoch);
+    s.coordinator.reset();
+    fail_pending(p);
+}
+
 bool GroupManager::load_partition(int32_t p) {
     auto l = log_for_(p);
-    if (!l || l->offline()) {
+    const auto epoch = epoch_for_(p);
+    if (!l || l->offline() || !epoch) {
         return false;
     }
     std::vector<group::GroupRecord> records;
@@ -133,6 +152,7 @@ bool GroupManager::load_partition(int32_t p) {
         return false;
     }
     shards_[static_cast<size_t>(p)]->coordinator.emplace(std::move(loaded).value());
+    shards_[static_cast<size_t>(p)]->loaded_epoch = *epoch;
     return true;
 }
 
@@ -228,6 +248,7 @@ void GroupManager::timer_main() {
             group::Effects fx;
             {
                 LockGuard g(s.mutex);
+                drop_if_leadership_moved(p);
                 if (!s.coordinator) {
                     continue;
                 }

@@ -44,9 +44,13 @@ public:
     // is committed (durable and replicated to the ISR, as Kafka writes them with acks=all); false
     // when it is not (the coordinator then reloads from the log). Suspends.
     using Append = std::function<bool(int32_t p, MutableByteSpan batch)>;
+    // The leader epoch this broker leads partition `p` with, nullopt when it does not lead it. A
+    // coordinator loaded in one epoch is dropped when the epoch changes: another broker may have
+    // led the partition in between and written records this one never saw.
+    using EpochFor = std::function<std::optional<int32_t>(int32_t p)>;
 
     GroupManager(Env& env, group::GroupConfig config, int32_t partitions, LogFor log_for,
-                 EnsureTopic ensure_topic, Append append);
+                 EnsureTopic ensure_topic, Append append, EpochFor epoch_for);
     ~GroupManager();
     GroupManager(const GroupManager&) = delete;
     GroupManager& operator=(const GroupManager&) = delete;
@@ -89,6 +93,7 @@ public:
         std::optional<R> out;
         {
             LockGuard g(s.mutex);
+            drop_if_leadership_moved(p);
             if (!s.coordinator && !load_partition(p)) {
                 // No log here: another broker leads the partition (the client found this one
                 // before the topic existed, or leadership moved), so it must ask FindCoordinator
@@ -142,6 +147,7 @@ private:
         explicit Shard(Scheduler& s) : mutex(s) {}
         Mutex mutex;
         std::optional<group::GroupCoordinator> coordinator;
+        int32_t loaded_epoch = -1;  // the leader epoch the coordinator was loaded in
     };
     struct Pending {
         int32_t partition;
@@ -153,6 +159,10 @@ private:
     group::Now now() const;
     // Reads the partition's log into a new coordinator. Call with the shard's mutex held.
     bool load_partition(int32_t p);
+    // Drops the partition's coordinator (failing its pending JoinGroup/SyncGroup) when this broker
+    // no longer leads the partition in the epoch it was loaded in. Call with the shard's mutex
+    // held.
+    void drop_if_leadership_moved(int32_t p);
     // Appends fx.records; on failure drops the coordinator and fails its pending requests.
     // Call with the shard's mutex held.
     bool write(int32_t p, group::Effects& fx);
@@ -164,6 +174,7 @@ private:
     group::GroupConfig config_;
     LogFor log_for_;
     Append append_;
+    EpochFor epoch_for_;
     EnsureTopic ensure_topic_;
     std::vector<std::unique_ptr<Shard>> shards_;
     Mutex init_mutex_;
