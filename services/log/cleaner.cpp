@@ -83,6 +83,12 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
         if (s == log.active_) {
             break;
         }
+        // Nothing at or above the high watermark is cleaned (it is not committed yet: a
+        // follower may still truncate it): only segments wholly below it.
+        if (log.segment_offset_end(*s) > log.high_watermark_) {
+            cleanable_end = base;
+            break;
+        }
         // min.compaction.lag.ms: cleaning stops at the first segment holding a record younger
         // than the lag (Kafka's first uncleanable offset).
         if (log.config_.min_compaction_lag > Duration::zero() &&

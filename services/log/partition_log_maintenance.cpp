@@ -225,6 +225,9 @@ Result<RetentionResult, LogError> PartitionLog::apply_retention() {
             break;  // never the active segment
         }
         const Segment& s = *it->second;
+        if (next->first > high_watermark_) {
+            break;  // never past the high watermark: what is above it is not committed yet
+        }
         const bool below_start = next->first <= log_start_offset_;
         const bool by_time = deletes(config_.cleanup_policy) && config_.retention &&
                              s.max_timestamp() != record::no_timestamp &&

@@ -299,10 +299,12 @@ TEST_CASE("compaction: min.compaction.lag.ms leaves young records, max.compactio
         }
         REQUIRE(log.roll().ok());
         // Every record is younger than the lag: nothing is cleaned.
+        log.set_high_watermark(log.log_end_offset());  // all committed
         auto r = Cleaner::clean(log, /*force=*/true);
         REQUIRE(r.ok());
         CHECK(!r->cleaned);
         rig.env->scheduler.sleep_for(Duration::minutes(61));
+        log.set_high_watermark(log.log_end_offset());  // all committed
         r = Cleaner::clean(log, /*force=*/true);
         REQUIRE(r.ok());
         CHECK(r->cleaned);
@@ -321,11 +323,13 @@ TEST_CASE("compaction: min.compaction.lag.ms leaves young records, max.compactio
         REQUIRE(log.roll().ok());
         REQUIRE(Cleaner::dirty_ratio(log) < 0.99);
         CHECK(!Cleaner::compaction_overdue(log, now()));
+        log.set_high_watermark(log.log_end_offset());  // all committed
         r = Cleaner::clean(log);
         REQUIRE(r.ok());
         CHECK(!r->cleaned);
         rig.env->scheduler.sleep_for(Duration::hours(3));
         CHECK(Cleaner::compaction_overdue(log, now()));
+        log.set_high_watermark(log.log_end_offset());  // all committed
         r = Cleaner::clean(log);
         REQUIRE(r.ok());
         CHECK(r->cleaned);

@@ -170,6 +170,7 @@ TEST_CASE(
         // The first pass drops the superseded value but keeps the tombstone, although its
         // timestamp is far older than delete.retention.ms (1 h), and stamps its horizon.
         const int64_t cleaned_at = rig.clock.wall_now().to_millis();
+        log.set_high_watermark(log.log_end_offset());  // all committed
         auto r = Cleaner::clean(log);
         REQUIRE(r.ok());
         CHECK(r->records_removed == 1);
@@ -188,6 +189,7 @@ TEST_CASE(
         // Before the horizon nothing is due: no pass (nothing dirty either), the tombstone stays.
         rig.env->scheduler.sleep_for(Duration::minutes(59));
         CHECK(!Cleaner::tombstones_due(log));
+        log.set_high_watermark(log.log_end_offset());  // all committed
         r = Cleaner::clean(log);
         REQUIRE(r.ok());
         CHECK(!r->cleaned);
@@ -197,6 +199,7 @@ TEST_CASE(
         rig.env->scheduler.sleep_for(Duration::minutes(2));
         CHECK(Cleaner::tombstones_due(log));
         CHECK(Cleaner::dirty_ratio(log) == 0.0);
+        log.set_high_watermark(log.log_end_offset());  // all committed
         r = Cleaner::clean(log);
         REQUIRE(r.ok());
         CHECK(r->cleaned);
@@ -225,6 +228,7 @@ TEST_CASE(
         REQUIRE(log.roll().ok());
         CHECK(log.cleaner_offset() == Offset(0));
         CHECK(Cleaner::dirty_ratio(log) == 1.0);
+        log.set_high_watermark(log.log_end_offset());  // all committed
         REQUIRE(rig.manager->run_cleaner_once().ok());
         cleaned_to = log.segment_base_offsets().back();
         CHECK(log.cleaner_offset() == cleaned_to);
@@ -240,6 +244,7 @@ TEST_CASE(
         CHECK(log.cleaner_offset() == cleaned_to);
         CHECK(Cleaner::dirty_ratio(log) == 0.0);  // not "everything is dirty" after a restart
         const uint64_t writes = rig.counting.writes;
+        log.set_high_watermark(log.log_end_offset());  // all committed
         auto r = Cleaner::clean(log, /*force=*/true);
         REQUIRE(r.ok());
         CHECK(!r->cleaned);
@@ -253,6 +258,7 @@ TEST_CASE(
         REQUIRE(log.roll().ok());
         CHECK(Cleaner::dirty_ratio(log) > 0.0);
         CHECK(Cleaner::dirty_ratio(log) < 1.0);
+        log.set_high_watermark(log.log_end_offset());  // all committed
         REQUIRE(rig.manager->run_cleaner_once().ok());
         CHECK(log.cleaner_offset() == log.segment_base_offsets().back());
         auto seen = contents(log);
@@ -312,6 +318,14 @@ TEST_CASE("compaction keeps the latest record per key and drops old tombstones")
         }
         const Offset end = log.log_end_offset();
         const uint64_t before = log.size_bytes();
+        // Nothing is committed yet (the high watermark is at the log start): nothing is cleaned,
+        // since a follower might still truncate what lies above it.
+        log.set_high_watermark(log.log_start_offset());
+        auto none = Cleaner::clean(log, /*force=*/true);
+        REQUIRE(none.ok());
+        CHECK(none->records_removed == 0);
+        CHECK(log.size_bytes() == before);
+        log.set_high_watermark(log.log_end_offset());  // all committed
         auto r = Cleaner::clean(log);
         REQUIRE(r.ok());
         CHECK(r->cleaned);
@@ -335,12 +349,14 @@ TEST_CASE("compaction keeps the latest record per key and drops old tombstones")
         Bytes filler = make_keyed("filler", std::string("x"), now);
         REQUIRE(log.append(filler).ok());
         REQUIRE(log.roll().ok());
+        log.set_high_watermark(log.log_end_offset());  // all committed
         r = Cleaner::clean(log, /*force=*/true);
         REQUIRE(r.ok());
         CHECK(r->tombstones_removed > 0);
         // Tombstones that were in the active segment during the first pass were first seen by
         // this one (KIP-534): they stay another delete.retention.ms.
         rig.env->scheduler.sleep_for(Duration::hours(2));
+        log.set_high_watermark(log.log_end_offset());  // all committed
         r = Cleaner::clean(log);
         REQUIRE(r.ok());
         seen = contents(log);
@@ -383,6 +399,7 @@ TEST_CASE("compaction runs while appends continue") {
                 ++appended_during;
             }
         });
+        log.set_high_watermark(log.log_end_offset());  // all committed
         auto r = Cleaner::clean(log);
         cleaning = false;
         (void)appender.join();
@@ -424,6 +441,7 @@ TEST_CASE("a crash at any point of a compaction leaves a valid compaction of the
         const uint64_t crash_after = rig.executor.steps() + 5 + (seed * 37) % 400;
         bool cleaned = false;
         rig.executor.spawn(rig.group, "clean", [&] {
+            rig.manager->get(tp)->set_high_watermark(rig.manager->get(tp)->log_end_offset());  // all committed
             (void)Cleaner::clean(*rig.manager->get(tp), true);
             cleaned = true;
         });

@@ -497,6 +497,7 @@ TEST_CASE("log: retention by size and by time deletes only whole non-active segm
             must_append(log, b);
         }
         const uint64_t active_base = log.segment_base_offsets().back().value();
+        log.set_high_watermark(log.log_end_offset());  // all committed
         auto r = log.apply_retention();
         REQUIRE(r.ok());
         CHECK(r->segments_deleted > 0);
@@ -506,11 +507,39 @@ TEST_CASE("log: retention by size and by time deletes only whole non-active segm
         CHECK(static_cast<uint64_t>(log.segment_base_offsets().back().value()) == active_base);
         // By time: everything is an hour old, but the active segment stays.
         rig.env->scheduler.sleep_for(Duration::hours(2));
+        log.set_high_watermark(log.log_end_offset());  // all committed
         r = log.apply_retention();
         REQUIRE(r.ok());
         CHECK(log.segment_count() == 1);
         CHECK(log.segment_base_offsets().front().value() == static_cast<int64_t>(active_base));
         CHECK(log.log_end_offset() == Offset(40));
+    });
+}
+
+TEST_CASE("log: retention never deletes at or above the high watermark") {
+    LogRig rig;
+    LogConfig c = small_segments(1500);
+    c.retention = Duration::hours(1);
+    rig.open(manager_options(c));
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        const int64_t now = rig.clock.wall_now().to_millis();
+        for (int i = 0; i < 20; ++i) {
+            Bytes b = make_batch(2, 300, now);
+            must_append(log, b);
+        }
+        REQUIRE(log.segment_count() > 3);
+        const Offset third = log.segment_base_offsets()[2];
+        log.set_high_watermark(third + 1);  // replication committed up to inside segment 3
+        rig.env->scheduler.sleep_for(Duration::hours(2));  // every segment is past retention
+        auto r = log.apply_retention();
+        REQUIRE(r.ok());
+        CHECK(r->segments_deleted == 2);  // the two wholly below the high watermark
+        CHECK(log.log_start_offset() == third);
+        CHECK(log.high_watermark() == third + 1);  // not moved by the deletion
+        log.set_high_watermark(log.log_end_offset());
+        REQUIRE(log.apply_retention().ok());
+        CHECK(log.segment_count() == 1);
     });
 }
 
