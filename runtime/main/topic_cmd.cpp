@@ -275,6 +275,80 @@ void add_topic_commands(CLI::App& app, int& exit_code) {
                                [aa](client::Client& c, Env&) { return alter(c, *aa); });
     });
 
+    struct ElectArgs {
+        ClientArgs client;
+        std::string type = "preferred";
+        std::vector<std::string> topics;
+        std::vector<int> partitions;
+    };
+    auto ea = std::make_shared<ElectArgs>();
+    auto* elect_cmd = topic->add_subcommand(
+        "elect-leaders",
+        "Move leadership back to the preferred replicas, or give leaderless partitions a leader");
+    elect_cmd->add_option("--type", ea->type,
+                          "preferred (default: the first replica, if in sync) or unclean (any "
+                          "live replica of a leaderless partition: may lose acknowledged data)")
+        ->check(CLI::IsMember({"preferred", "unclean"}));
+    elect_cmd->add_option("--topic", ea->topics, "Only this topic (repeatable; default: all)");
+    elect_cmd->add_option("--partition", ea->partitions,
+                          "Only these partitions of the --topic (repeatable)");
+    elect_cmd->footer(
+        "Prints one line per partition: elected, or why not (ELECTION_NOT_NEEDED when the\n"
+        "preferred replica already leads, PREFERRED_LEADER_NOT_AVAILABLE when it is out of\n"
+        "the ISR or fenced). Without --topic every partition that needs an election is tried.\n"
+        "Exits 1 if a partition asked for by name could not be elected (ELECTION_NOT_NEEDED\n"
+        "counts as done).");
+    add_client_options(elect_cmd, ea->client);
+    elect_cmd->callback([ea, &exit_code] {
+        exit_code = run_client("eddy topic elect-leaders", ea->client, [ea](client::Client& c,
+                                                                           Env&) {
+            std::optional<std::vector<std::pair<std::string, int32_t>>> which;
+            if (!ea->topics.empty()) {
+                which.emplace();
+                for (const auto& t : ea->topics) {
+                    if (!ea->partitions.empty()) {
+                        for (int p : ea->partitions) {
+                            which->emplace_back(t, p);
+                        }
+                        continue;
+                    }
+                    auto md = c.topic(t);
+                    if (!md.ok()) {
+                        return report("eddy topic elect-leaders", md.error());
+                    }
+                    for (const auto& p : md->partitions) {
+                        which->emplace_back(t, p.id.value());
+                    }
+                }
+            } else if (!ea->partitions.empty()) {
+                std::fprintf(stderr, "eddy topic elect-leaders: --partition needs --topic\n");
+                return 2;
+            }
+            auto r = c.elect_leaders(ea->type == "unclean", which);
+            if (!r.ok()) {
+                return report("eddy topic elect-leaders", r.error());
+            }
+            int failed = 0;
+            for (const auto& e : *r) {
+                if (e.error == 0) {
+                    std::printf("%s-%d: elected\n", e.topic.c_str(), e.partition);
+                } else {
+                    std::printf("%s-%d: %s%s%s\n", e.topic.c_str(), e.partition,
+                                client::error_name(e.error), e.message.empty() ? "" : ": ",
+                                e.message.c_str());
+                    // Already led by the preferred replica is success, as Kafka's tool has it.
+                    failed += which.has_value() && e.error != client::error_code::election_not_needed
+                                  ? 1
+                                  : 0;
+                }
+            }
+            if (r->empty()) {
+                std::printf("no partition needed an election\n");
+            }
+            return failed > 0 ? 1 : 0;
+        });
+    });
+
     struct PartitionsArgs {
         ClientArgs client;
         std::string name;

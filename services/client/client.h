@@ -87,6 +87,11 @@ public:
     Result<void, ClientError> create_partitions(const std::string& name, int32_t total);
     // The topic's configs, sorted by name.
     Result<std::vector<ConfigEntry>, ClientError> describe_topic_configs(const std::string& name);
+    // ElectLeaders (KIP-460): `unclean` false elects the preferred replicas, true gives
+    // leaderless partitions any live replica. `partitions` nullopt: every partition (then only
+    // those that needed an election are answered). One result per partition.
+    Result<std::vector<ElectionResult>, ClientError> elect_leaders(
+        bool unclean, const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions);
     // IncrementalAlterConfigs; on a broker without it, AlterConfigs with the current dynamic
     // configs merged with `changes` (AlterConfigs replaces the whole set).
     Result<void, ClientError> alter_topic_configs(const std::string& name,

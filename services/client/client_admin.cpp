@@ -12,6 +12,7 @@
 #include "core/protocol/generated/delete_topics.h"
 #include "core/protocol/generated/describe_configs.h"
 #include "core/protocol/generated/describe_quorum.h"
+#include "core/protocol/generated/elect_leaders.h"
 #include "core/protocol/generated/incremental_alter_configs.h"
 #include "services/client/client.h"
 
@@ -98,6 +99,42 @@ Result<void, ClientError> Client::create_partitions(const std::string& name, int
             }
         }
         return {};
+    }, false);
+}
+
+Result<std::vector<ElectionResult>, ClientError> Client::elect_leaders(
+    bool unclean, const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions) {
+    protocol::ElectLeadersRequest req;
+    req.election_type_ = unclean ? 1 : 0;
+    req.timeout_ms_ = timeout_ms(options_.request_timeout);
+    if (partitions) {
+        req.topic_partitions_.emplace();
+        for (const auto& [topic, p] : *partitions) {
+            if (req.topic_partitions_->empty() || req.topic_partitions_->back().topic_ != topic) {
+                protocol::ElectLeadersRequest::TopicPartitions t;
+                t.topic_ = topic;
+                req.topic_partitions_->push_back(std::move(t));
+            }
+            req.topic_partitions_->back().partitions_.push_back(p);
+        }
+    } else {
+        req.topic_partitions_ = std::nullopt;
+    }
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<std::vector<ElectionResult>, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, controller(d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::ElectLeadersResponse>(req, d));
+        if (resp.error_code_ != error_code::none) {
+            return fail(ClientError{resp.error_code_, "ElectLeaders refused"});
+        }
+        std::vector<ElectionResult> out;
+        for (const auto& t : resp.replica_election_results_) {
+            for (const auto& p : t.partition_result_) {
+                out.push_back({t.topic_, p.partition_id_, p.error_code_,
+                               p.error_message_.value_or("")});
+            }
+        }
+        return out;
     }, false);
 }
 

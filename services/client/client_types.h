@@ -147,6 +147,14 @@ enum class ConfigSource : int8_t {
 };
 const char* to_string(ConfigSource s);
 
+// One partition's answer to ElectLeaders.
+struct ElectionResult {
+    std::string topic;
+    int32_t partition = 0;
+    int16_t error = 0;  // 0: elected; ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ...
+    std::string message;
+};
+
 struct ConfigEntry {
     std::string name;
     std::optional<std::string> value;

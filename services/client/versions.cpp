@@ -49,6 +49,7 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::broker_registration, {0, 4}},
         {ApiKey::broker_heartbeat, {0, 1}},
         {ApiKey::allocate_producer_ids, {0, 0}},
+        {ApiKey::elect_leaders, {0, 2}},
         {ApiKey::alter_partition, {0, 3}},  // v2: topic ids; v3: ISR members' broker epochs
     };
     VersionRange r;

@@ -356,6 +356,69 @@ ApiError Controller::delete_topic(const std::string& name) {
     return res;
 }
 
+Controller::ElectionOutcome Controller::elect_leaders(
+    ElectionType type,
+    const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions) {
+    LockGuard g(mutex_);
+    ElectionOutcome out;
+    if (out.error = catch_up(); !out.error.ok()) {
+        return out;
+    }
+    std::vector<std::pair<std::string, int32_t>> asked;
+    if (partitions) {
+        asked = *partitions;
+    } else {
+        for (const auto& [name, t] : image().topics()) {
+            for (const auto& [id, p] : t.partitions) {
+                asked.emplace_back(name, id);
+            }
+        }
+    }
+    std::vector<MetadataRecord> records;
+    std::set<std::pair<std::string, int32_t>> seen;
+    for (const auto& [topic, partition] : asked) {
+        ElectionResult r{topic, partition, 0, {}};
+        if (!seen.insert({topic, partition}).second) {
+            continue;  // named twice: answered once
+        }
+        auto e = elect_leader(image(), topic, partition, type);
+        if (e.change) {
+            records.emplace_back(std::move(*e.change));
+        } else if (!partitions && e.error == e::election_not_needed) {
+            continue;  // "all partitions": only those an election was needed for
+        } else {
+            r.error = e.error;
+            r.message = e.message;
+        }
+        out.results.push_back(std::move(r));
+    }
+    if (!records.empty()) {
+        if (ApiError err = commit(records); !err.ok()) {
+            out.error = err;
+            return out;
+        }
+        env_.log.info("controller: %zu %s leader elections", records.size(),
+                      type == ElectionType::preferred ? "preferred" : "unclean");
+    }
+    return out;
+}
+
+void Controller::rebalance_leaders(double max_imbalance) {
+    LockGuard g(mutex_);
+    if (!log_.quorum().is_leader() || !catch_up().ok()) {
+        return;
+    }
+    auto changes = controller::rebalance_leaders(image(), max_imbalance);
+    if (changes.empty()) {
+        return;
+    }
+    std::vector<MetadataRecord> records(changes.begin(), changes.end());
+    if (commit(records).ok()) {
+        env_.log.info("controller: leader imbalance: %zu partitions back to their preferred leader",
+                      records.size());
+    }
+}
+
 ApiError Controller::create_partitions(
     const std::string& name, int32_t count,
     const std::optional<std::vector<std::vector<int32_t>>>& assignments, bool validate_only) {

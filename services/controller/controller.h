@@ -29,6 +29,7 @@
 #include "services/controller/broker_heartbeats.h"
 #include "services/controller/metadata_image.h"
 #include "services/controller/metadata_log.h"
+#include "services/controller/partition_changes.h"
 
 namespace eddy::controller {
 
@@ -124,6 +125,27 @@ public:
     // committed in one entry; each partition is answered once that entry is applied. Suspends.
     AlterPartitionOutcome alter_partition(const IsrChangeSender& sender,
                                           const std::vector<IsrChange>& changes);
+
+    // ElectLeaders: one answer per (topic, partition) asked, in order (all partitions when
+    // `partitions` is nullopt, then only those whose election was needed); every change
+    // committed in one entry. A whole-request error (NOT_CONTROLLER, REQUEST_TIMED_OUT) in
+    // `error`. Suspends.
+    struct ElectionResult {
+        std::string topic;
+        int32_t partition = 0;
+        int16_t error = 0;
+        std::string message;
+    };
+    struct ElectionOutcome {
+        ApiError error;
+        std::vector<ElectionResult> results;
+    };
+    ElectionOutcome elect_leaders(
+        ElectionType type,
+        const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions);
+    // auto.leader.rebalance.enable: preferred-leader elections where a broker's imbalance passes
+    // `max_imbalance`. The active controller calls it periodically; a no-op elsewhere. Suspends.
+    void rebalance_leaders(double max_imbalance);
 
     // Reserves `count` producer ids for `broker` (Kafka's AllocateProducerIds): the block
     // [first, first + count), never handed out again, even after a restart. Suspends.

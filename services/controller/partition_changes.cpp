@@ -1,6 +1,9 @@
 #include "services/controller/partition_changes.h"
 
 #include <algorithm>
+#include <map>
+
+#include "core/protocol/error_codes.h"
 
 namespace eddy::controller {
 namespace {
@@ -100,6 +103,99 @@ std::vector<PartitionChangeRecord> elect_leaders(const MetadataImage& image,
             c.leader_ = leader;
             if (consistent(image, c)) {
                 out.push_back(std::move(c));
+            }
+        }
+    }
+    return out;
+}
+
+Election elect_leader(const MetadataImage& image, const std::string& topic, int32_t partition,
+                      ElectionType type) {
+    namespace e = kafka_error;
+    Election out;
+    const TopicState* t = image.topic(topic);
+    const auto it = t == nullptr ? decltype(t->partitions)::const_iterator{}
+                                 : t->partitions.find(partition);
+    if (t == nullptr || it == t->partitions.end()) {
+        out.error = e::unknown_topic_or_partition;
+        out.message = "no such partition";
+        return out;
+    }
+    const PartitionState& p = it->second;
+    const LeaderEligibility anyone;
+    PartitionChangeRecord c = change_of(*t, p);
+    if (type == ElectionType::preferred) {
+        const int32_t preferred = p.replicas.empty() ? no_leader : p.replicas.front();
+        if (p.leader == preferred) {
+            out.error = e::election_not_needed;
+            out.message = "the preferred replica already leads";
+            return out;
+        }
+        if (preferred == no_leader || !contains(p.isr, preferred) ||
+            !anyone.may_lead(image, preferred)) {
+            out.error = e::preferred_leader_not_available;
+            out.message = "the preferred replica " + std::to_string(preferred) +
+                          " is not in the ISR or may not lead (fenced, shutting down)";
+            return out;
+        }
+        c.leader_ = preferred;
+    } else {
+        if (p.leader != no_leader) {
+            out.error = e::election_not_needed;
+            out.message = "the partition has a leader";
+            return out;
+        }
+        int32_t leader = choose_leader(image, p, p.isr, anyone);
+        if (leader == no_leader) {
+            // Unclean: the first replica that may lead, alone in the ISR.
+            leader = choose_leader(image, p, p.replicas, anyone);
+            if (leader != no_leader) {
+                c.isr_ = std::vector<int32_t>{leader};
+            }
+        }
+        if (leader == no_leader) {
+            out.error = e::eligible_leaders_not_available;
+            out.message = "no replica may lead (all fenced or shutting down)";
+            return out;
+        }
+        c.leader_ = leader;
+    }
+    if (!consistent(image, c)) {
+        out.error = e::unknown_server_error;
+        out.message = "the partition's epochs are at their maximum";
+        return out;
+    }
+    out.change = std::move(c);
+    return out;
+}
+
+std::vector<PartitionChangeRecord> rebalance_leaders(const MetadataImage& image,
+                                                     double max_imbalance) {
+    // Per broker: the partitions it is the preferred replica of, and those led elsewhere.
+    std::map<int32_t, std::pair<size_t, size_t>> counts;
+    for (const auto& [name, t] : image.topics()) {
+        for (const auto& [id, p] : t.partitions) {
+            if (p.replicas.empty()) {
+                continue;
+            }
+            auto& c = counts[p.replicas.front()];
+            ++c.first;
+            c.second += p.leader != p.replicas.front() ? 1U : 0U;
+        }
+    }
+    std::vector<PartitionChangeRecord> out;
+    for (const auto& [name, t] : image.topics()) {
+        for (const auto& [id, p] : t.partitions) {
+            if (p.replicas.empty() || p.leader == p.replicas.front()) {
+                continue;
+            }
+            const auto& c = counts[p.replicas.front()];
+            if (static_cast<double>(c.second) / static_cast<double>(c.first) <= max_imbalance) {
+                continue;
+            }
+            auto e = elect_leader(image, name, id, ElectionType::preferred);
+            if (e.change) {
+                out.push_back(std::move(*e.change));
             }
         }
     }

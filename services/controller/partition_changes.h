@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "services/controller/metadata_image.h"
@@ -41,5 +42,25 @@ std::vector<protocol::records::PartitionChangeRecord> elect_leaders(
 
 // The partitions `broker` leads, counted.
 size_t partitions_led(const MetadataImage& image, int32_t broker);
+
+// ElectLeaders (KIP-460): preferred moves leadership to the first replica when it is in the ISR
+// and may lead; unclean gives a leaderless partition a leader, from the ISR if one may lead, else
+// the first replica that may (its ISR then only that replica: data the others had may be lost).
+enum class ElectionType : int8_t { preferred = 0, unclean = 1 };
+
+struct Election {
+    int16_t error = 0;  // ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ...
+    std::string message;
+    std::optional<protocol::records::PartitionChangeRecord> change;
+};
+
+Election elect_leader(const MetadataImage& image, const std::string& topic, int32_t partition,
+                      ElectionType type);
+
+// auto.leader.rebalance.enable: for each broker whose preferred partitions are led elsewhere in
+// more than `max_imbalance` (leader.imbalance.per.broker.percentage / 100) of cases, the
+// preferred-leader elections that can be made now.
+std::vector<protocol::records::PartitionChangeRecord> rebalance_leaders(const MetadataImage& image,
+                                                                        double max_imbalance);
 
 }  // namespace eddy::controller

@@ -180,8 +180,20 @@ Result<void, std::string> Broker::open_and_serve() {
         expiry_fiber_ = env_.scheduler.spawn("broker-session-expiry", [this] {
             const Duration every = std::max(Duration::millis(50),
                                             config_.duration_ms("broker.session.timeout.ms") / 8);
+            const Duration check_every =
+                Duration::seconds(config_.get_int("leader.imbalance.check.interval.seconds"));
+            Instant next_rebalance = env_.clock.now() + check_every;
             while (env_.scheduler.sleep_for(every) != WakeReason::cancelled) {
                 controller_->expire_brokers();
+                // auto.leader.rebalance.enable: leadership back to the preferred replicas.
+                if (config_.get_bool("auto.leader.rebalance.enable") &&
+                    env_.clock.now() >= next_rebalance) {
+                    next_rebalance = env_.clock.now() + check_every;
+                    controller_->rebalance_leaders(
+                        static_cast<double>(
+                            config_.get_int("leader.imbalance.per.broker.percentage")) /
+                        100.0);
+                }
             }
         });
     }
@@ -895,6 +907,7 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(broker_heartbeat, BrokerHeartbeatRequest, handle_broker_heartbeat)
         EDDY_SERVE(alter_partition, AlterPartitionRequest, handle_alter_partition)
         EDDY_SERVE(describe_quorum, DescribeQuorumRequest, handle_describe_quorum)
+        EDDY_SERVE(elect_leaders, ElectLeadersRequest, handle_elect_leaders)
         EDDY_SERVE(join_group, JoinGroupRequest, handle_join_group)
         EDDY_SERVE(sync_group, SyncGroupRequest, handle_sync_group)
         EDDY_SERVE(heartbeat, HeartbeatRequest, handle_heartbeat)

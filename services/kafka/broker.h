@@ -295,6 +295,10 @@ private:
     // view of the quorum (handle_controller.cpp).
     protocol::DescribeQuorumResponse handle_describe_quorum(
         const RequestContext& ctx, const protocol::DescribeQuorumRequest& req);
+    // ElectLeaders (KIP-460): preferred or unclean leader elections at the active controller
+    // (forwarded from client listeners).
+    protocol::ElectLeadersResponse handle_elect_leaders(const RequestContext& ctx,
+                                                        const protocol::ElectLeadersRequest& req);
     // Groups (handle_groups.cpp).
     protocol::JoinGroupResponse handle_join_group(const RequestContext& ctx,
                                                   const protocol::JoinGroupRequest& req);

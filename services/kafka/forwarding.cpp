@@ -86,4 +86,25 @@ DescribeQuorumResponse error_response(const DescribeQuorumRequest&, int16_t code
     return resp;
 }
 
+ElectLeadersResponse error_response(const ElectLeadersRequest& req, int16_t code,
+                                    const std::string& message) {
+    ElectLeadersResponse resp;
+    resp.error_code_ = code;
+    if (req.topic_partitions_) {
+        for (const auto& t : *req.topic_partitions_) {
+            ElectLeadersResponse::ReplicaElectionResult r;
+            r.topic_ = t.topic_;
+            for (int32_t p : t.partitions_) {
+                ElectLeadersResponse::PartitionResult pr;
+                pr.partition_id_ = p;
+                pr.error_code_ = code;
+                pr.error_message_ = message;
+                r.partition_result_.push_back(std::move(pr));
+            }
+            resp.replica_election_results_.push_back(std::move(r));
+        }
+    }
+    return resp;
+}
+
 }  // namespace eddy::kafka

@@ -27,6 +27,8 @@ protocol::IncrementalAlterConfigsResponse error_response(
     const protocol::IncrementalAlterConfigsRequest& req, int16_t code, const std::string& message);
 protocol::DescribeQuorumResponse error_response(const protocol::DescribeQuorumRequest& req,
                                                 int16_t code, const std::string& message);
+protocol::ElectLeadersResponse error_response(const protocol::ElectLeadersRequest& req,
+                                              int16_t code, const std::string& message);
 
 // The controller's answer to `req`, or error_response() when none came in time. Suspends.
 template <typename Resp, typename Req>

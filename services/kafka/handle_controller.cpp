@@ -113,4 +113,47 @@ DescribeQuorumResponse Broker::handle_describe_quorum(const RequestContext&,
     return forward<DescribeQuorumResponse>(*controller_channel_, req, admin_timeout);
 }
 
+ElectLeadersResponse Broker::handle_elect_leaders(const RequestContext& ctx,
+                                                  const ElectLeadersRequest& req) {
+    if (ctx.listener_kind == ListenerKind::client) {
+        return forward<ElectLeadersResponse>(*controller_channel_, req, admin_timeout);
+    }
+    ElectLeadersResponse resp;
+    if (req.election_type_ != 0 && req.election_type_ != 1) {
+        return error_response(req, error::invalid_request,
+                              "election type " + std::to_string(req.election_type_) +
+                                  " (0 preferred, 1 unclean)");
+    }
+    std::optional<std::vector<std::pair<std::string, int32_t>>> asked;
+    if (req.topic_partitions_) {
+        asked.emplace();
+        for (const auto& t : *req.topic_partitions_) {
+            for (int32_t p : t.partitions_) {
+                asked->emplace_back(t.topic_, p);
+            }
+        }
+    }
+    const auto out = controller_->elect_leaders(
+        static_cast<controller::ElectionType>(req.election_type_), asked);
+    if (!out.error.ok()) {
+        return error_response(req, out.error.code, out.error.message.value_or(""));
+    }
+    for (const auto& r : out.results) {
+        if (resp.replica_election_results_.empty() ||
+            resp.replica_election_results_.back().topic_ != r.topic) {
+            ElectLeadersResponse::ReplicaElectionResult tr;
+            tr.topic_ = protocol::echo(r.topic);
+            resp.replica_election_results_.push_back(std::move(tr));
+        }
+        ElectLeadersResponse::PartitionResult pr;
+        pr.partition_id_ = r.partition;
+        pr.error_code_ = r.error;
+        pr.error_message_ = r.error == error::none ? std::nullopt
+                                                   : std::optional<std::string>(r.message);
+        resp.replica_election_results_.back().partition_result_.push_back(std::move(pr));
+    }
+    reconcile();
+    return resp;
+}
+
 }  // namespace eddy::kafka

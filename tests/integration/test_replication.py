@@ -18,6 +18,7 @@ replication factor 3 and min.insync.replicas=2.
 What was measured (acknowledged messages, kills, time to a full ISR after a restart) is printed."""
 import collections
 import json
+import subprocess
 import signal
 import threading
 import time
@@ -741,6 +742,42 @@ def test_min_insync_replicas_refuses_acks_all_when_two_are_down():
         p.purge()
         p.flush(0)
     check(not problems, f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+
+
+def preferred_and_leaders(b):
+    """{partition: (leader, preferred replica)} of `repl` as node b sees it."""
+    ts = [t for t in metadata(b)["topics"] if t["topic"] == TOPIC]
+    return {p["partition"]: (p["leader"], p["replicas"][0]["id"]) for p in ts[0]["partitions"]}
+
+
+def test_elect_leaders_moves_leadership_back_to_the_preferred_replicas():
+    """After the kills above, leaders sit wherever the failovers left them; `eddy topic
+    elect-leaders` (ElectLeaders, preferred) puts each partition back on its first replica."""
+    heal()
+    wait_full_isr("the cluster healed")
+    via = live()[0]
+    before = preferred_and_leaders(via)
+    moved = sorted(p for p, (leader, pref) in before.items() if leader != pref)
+    print(f"  partitions led off their preferred replica: {moved}", flush=True)
+    r = subprocess.run([h._args.eddy, "topic", "elect-leaders", "--bootstrap-server",
+                        bootstrap_all(), "--topic", TOPIC, "--timeout-ms", "30000"],
+                       capture_output=True, text=True, timeout=60)
+    lines = r.stdout.splitlines()
+    check_eq(r.returncode, 0, f"eddy topic elect-leaders: {r.stdout}{r.stderr}")
+    check_eq(len(lines), PARTITIONS, f"one line per partition: {r.stdout!r}")
+    for p in range(PARTITIONS):
+        want = f"{TOPIC}-{p}: " + ("elected" if p in moved else "ELECTION_NOT_NEEDED")
+        check(any(line.startswith(want) for line in lines), f"{want!r} in {r.stdout!r}")
+    h.wait_until(lambda: all(leader == pref for leader, pref in
+                             preferred_and_leaders(via).values()),
+                 WAIT, "every partition led by its preferred replica", interval=0.5)
+    # Nothing left to do: every partition answers ELECTION_NOT_NEEDED, which counts as done.
+    again = subprocess.run([h._args.eddy, "topic", "elect-leaders", "--bootstrap-server",
+                            bootstrap_all(), "--topic", TOPIC], capture_output=True, text=True,
+                           timeout=60)
+    check(all("ELECTION_NOT_NEEDED" in line for line in again.stdout.splitlines()),
+          f"{again.stdout!r}")
+    check_eq(again.returncode, 0, "already preferred everywhere")
 
 
 if __name__ == "__main__":

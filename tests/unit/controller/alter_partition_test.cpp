@@ -25,13 +25,7 @@ namespace {
 // fenced, 5 never registered. Topic "t" (id 7), partition 0 on replicas 1..5 with ISR {1, 2},
 // leader 1, leader epoch 4, partition epoch 9.
 MetadataImage cluster() {
-    MetadataImage image;
-    for (int32_t b = 1; b <= 4; ++b) {
-        image.apply(registration(b, 10 + b));
-    }
-    for (int32_t b = 1; b <= 3; ++b) {
-        image.apply(UnfenceBrokerRecord{b, 10 + b});
-    }
+    MetadataImage image = eddy::controller::testing::three_unfenced_one_fenced();
     image.apply(topic_record("t", id_of(7)));
     image.apply(partition_record(id_of(7), 0, {1, 2, 3, 4, 5}, {1, 2}, 1, 4, 9));
     return image;

@@ -59,4 +59,16 @@ inline protocol::records::PartitionRecord partition_record(Uuid topic, int32_t p
     return p;
 }
 
+// Brokers 1..4 registered with broker epochs 11..14; 1..3 unfenced, 4 fenced.
+inline MetadataImage three_unfenced_one_fenced() {
+    MetadataImage image;
+    for (int32_t b = 1; b <= 4; ++b) {
+        image.apply(registration(b, 10 + b));
+    }
+    for (int32_t b = 1; b <= 3; ++b) {
+        image.apply(protocol::records::UnfenceBrokerRecord{b, 10 + b});
+    }
+    return image;
+}
+
 }  // namespace eddy::controller::testing
