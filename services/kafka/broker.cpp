@@ -124,6 +124,7 @@ Result<void, std::string> Broker::open_and_serve() {
     co.default_replication_factor =
         static_cast<int16_t>(config_.get_int("default.replication.factor"));
     co.delete_topic_enable = config_.get_bool("delete.topic.enable");
+    co.heartbeats.session_timeout = config_.duration_ms("broker.session.timeout.ms");
     controller_ = std::make_unique<controller::Controller>(
         env_, co, *metadata_,
         [](const std::string& k, const std::string& v) { return validate_topic_config(k, v); });

@@ -85,7 +85,11 @@ bool BrokerLifecycle::heartbeat_once(bool want_shut_down) {
     protocol::BrokerHeartbeatRequest req;
     req.broker_id_ = options_.node_id;
     req.broker_epoch_ = broker_epoch_;
-    req.current_metadata_offset_ = metadata_.applied_offset();
+    // Kafka's CurrentMetadataOffset is the offset of the last entry applied, not the one after
+    // it: the controller unfences a broker once it is at or past its registration's offset
+    // (its broker epoch), and only then has this node's image dropped the leaderships its
+    // registration took away.
+    req.current_metadata_offset_ = metadata_.applied_offset() - 1;
     req.want_fence_ = false;
     req.want_shut_down_ = want_shut_down;
     auto resp = channel_.call<protocol::BrokerHeartbeatResponse>(

@@ -94,9 +94,16 @@ Result<void, LogError> LogManager::open() {
     TRY_ASSIGN(
         OffsetCheckpoint cleaner_offsets,
         read_checkpoint(env_, join_path(options_.data_dir, file_names::cleaner_offset_checkpoint)));
-    TRY_ASSIGN(
-        OffsetCheckpoint high_watermarks,
-        read_checkpoint(env_, join_path(options_.data_dir, file_names::high_watermark_checkpoint)));
+    const std::string hw_path = join_path(options_.data_dir, file_names::high_watermark_checkpoint);
+    TRY_ASSIGN(OffsetCheckpoint high_watermarks, read_checkpoint(env_, hw_path));
+    // A log the file does not name was created after it was last written (it is written at every
+    // open): nothing of it is known to be committed, so its high watermark starts at its log
+    // start, as Kafka's does, and replication moves it up. Without the file at all (a data
+    // directory from before replication) everything recovered counts as committed.
+    auto hw_file = env_.disk.exists(hw_path);
+    if (!hw_file.ok()) {
+        return fail(from_disk_error(hw_file.error()));
+    }
     auto names = env_.disk.list(options_.data_dir);
     if (!names.ok()) {
         return fail(from_disk_error(names.error()));
@@ -127,6 +134,8 @@ Result<void, LogError> LogManager::open() {
         o.cleaner_offset = co == cleaner_offsets.end() ? Offset(0) : co->second;
         if (auto hw = high_watermarks.find(*tp); hw != high_watermarks.end()) {
             o.high_watermark = hw->second;
+        } else if (*hw_file) {
+            o.high_watermark = Offset(0);  // clamped up to the log start on open
         }
         o.hooks = this;
         o.knobs = options_.knobs;

@@ -12,12 +12,13 @@ namespace eddy::replica {
 namespace {
 
 // The longest prefix of `records` made of whole batches (a leader may cut its last batch short
-// when a segment is truncated under its read).
-size_t whole_batches(ByteSpan records) {
+// when a segment is truncated under its read) and no longer than `max_bytes`, unless its first
+// batch alone is.
+size_t whole_batches(ByteSpan records, uint64_t max_bytes = UINT64_MAX) {
     size_t at = 0;
     while (at < records.size()) {
         auto n = record::batch_size_at(records.subspan(at));
-        if (!n.ok() || *n > records.size() - at) {
+        if (!n.ok() || *n > records.size() - at || (at > 0 && at + *n > max_bytes)) {
             break;
         }
         at += *n;
@@ -260,19 +261,30 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
     if (pd.records_ && !pd.records_->empty()) {
         Bytes& records = *pd.records_;
         const size_t whole = whole_batches(records);
-        if (whole > 0) {
+        // One append holds at most segment.bytes (the log refuses more), and a fetch may bring
+        // more than that when segments are small: the batches go in as several appends.
+        size_t at = 0;
+        std::optional<Offset> last;
+        while (at < whole) {
+            const size_t n = whole_batches(ByteSpan(records).subspan(at, whole - at),
+                                           l->config().segment_bytes);
             log::AppendOptions ao;
             ao.mode = log::AppendMode::replica;
-            auto r = l->append_nowait(MutableByteSpan(records.data(), whole), ao);
+            auto r = l->append_nowait(MutableByteSpan(records.data() + at, n), ao);
             if (!r.ok()) {
                 env_.log.warn("%s: cannot append what leader %d sent: %s", tp.to_string().c_str(),
                               leader_, std::string(log::to_string(r.error())).c_str());
                 back_off(tp);
-                return;
+                break;
             }
-            if (l->config().durable_acks()) {
-                written_.push_back({l, r->last_offset, leader_hw});
-            }
+            last = r->last_offset;
+            at += n;
+        }
+        if (last && l->config().durable_acks()) {
+            written_.push_back({l, *last, leader_hw});
+        }
+        if (at < whole) {
+            return;
         }
     }
     // The leader's log start (its retention and DeleteRecords) reaches this replica.

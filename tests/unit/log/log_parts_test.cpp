@@ -241,3 +241,26 @@ TEST_CASE("log manager: high watermarks survive a restart in replication-offset-
     rig.open(log::test::manager_options());
     rig.run([&] { CHECK(rig.manager->get(tp)->high_watermark() == Offset(10)); });
 }
+
+TEST_CASE("log manager: a log created since the last high-watermark checkpoint reopens with "
+          "nothing committed") {
+    log::test::LogRig rig(19);
+    rig.open(log::test::manager_options());  // writes the checkpoint, naming no log yet
+    const TopicPartition tp{"new", PartitionId(0)};
+    rig.run([&] {
+        REQUIRE(rig.manager->create(tp).ok());
+        auto* l = rig.manager->get(tp);
+        for (int i = 0; i < 3; ++i) {
+            Bytes batch = log::test::make_batch(2, 10, i);
+            REQUIRE(l->append(batch).ok());
+        }
+    });
+    rig.crash();  // before any checkpoint names the new log
+    rig.open(log::test::manager_options());
+    rig.run([&] {
+        auto* l = rig.manager->get(tp);
+        CHECK(l->log_end_offset() == Offset(6));
+        // Not the log end: the replicas may not have had any of it (replication-failover).
+        CHECK(l->high_watermark() == Offset(0));
+    });
+}
