@@ -101,8 +101,13 @@ def test_topic_created_through_a_follower_is_placed_on_three_brokers():
     follower = next(n for i, n in enumerate(Cluster.nodes, 1) if i != controller)
     create_topic(follower, name, partitions=3, rf=3)
     h.wait_until(lambda: topic_everywhere(name, 3), WAIT, "the topic on every node")
-    md = metadata(node(1))
-    t = next(t for t in md["topics"] if t["topic"] == name)
+    def partitions():
+        md = metadata(node(1))
+        return next(t for t in md["topics"] if t["topic"] == name)["partitions"]
+    # A leader is listed once its broker has opened the partition (LEADER_NOT_AVAILABLE, -1,
+    # for the moment between the metadata change and that).
+    h.wait_until(lambda: all(p["leader"] > 0 for p in partitions()), WAIT, "every leader ready")
+    t = {"partitions": partitions()}
     leaders = sorted(p["leader"] for p in t["partitions"])
     check_eq(leaders, [1, 2, 3], "one partition led by each broker")
     for p in t["partitions"]:
