@@ -235,7 +235,14 @@ Result<void, std::string> Broker::open_and_serve() {
     gc.offsets_retention = Duration::minutes(config_.get_int("offsets.retention.minutes"));
     groups_ = std::make_unique<GroupManager>(
         env_, gc, static_cast<int32_t>(config_.get_int("offsets.topic.num.partitions")),
-        [this](int32_t p) { return partition_log(offsets_topic, p); },
+        [this](int32_t p) {
+            GroupManager::Led led;
+            led.log = partition_log(offsets_topic, p);
+            if (led.log) {
+                led.leader_epoch = replicas_->leader_epoch(led.log->topic_partition()).value_or(-1);
+            }
+            return led;
+        },
         [this] { return ensure_offsets_topic(); },
         [this](int32_t p, MutableByteSpan batch) {
             // Coordinator records are written as Kafka writes them: acks=all.

@@ -8,13 +8,11 @@
 namespace eddy::kafka {
 
 GroupManager::GroupManager(Env& env, group::GroupConfig config, int32_t partitions,
-                           LogFor log_for, EnsureTopic ensure_topic, Append append,
-                           EpochFor epoch_for)
+                           LogFor log_for, EnsureTopic ensure_topic, Append append)
     : env_(env),
       config_(config),
       log_for_(std::move(log_for)),
       append_(std::move(append)),
-      epoch_for_(std::move(epoch_for)),
       ensure_topic_(std::move(ensure_topic)),
       init_mutex_(env.scheduler),
       timers_changed_(env.scheduler) {
@@ -80,31 +78,28 @@ int16_t GroupManager::ensure_ready() {
     return 0;
 }
 
-void GroupManager::drop_if_leadership_moved(int32_t p) {
+void GroupManager::drop_if_deposed(int32_t p) {
     Shard& s = *shards_[static_cast<size_t>(p)];
-    if (!s.coordinator) {
-        return;
+    if (s.coordinator && log_for_(p).leader_epoch != s.loaded_epoch) {
+        s.coordinator.reset();
+        fail_pending(p);
     }
-    const auto epoch = epoch_for_(p);
-    if (epoch && *epoch == s.loaded_epoch) {
-        return;
-    }
-    env_.log.info("%s-%d: leadership moved (loaded in epoch %d): the group coordinator is "
-                  "unloaded",
-                  offsets_topic, p, s.loaded_epoch);
-    s.coordinator.reset();
-    fail_pending(p);
 }
 
 bool GroupManager::load_partition(int32_t p) {
-    auto l = log_for_(p);
-    const auto epoch = epoch_for_(p);
-    if (!l || l->offline() || !epoch) {
+    Shard& s = *shards_[static_cast<size_t>(p)];
+    const Led led = log_for_(p);
+    const auto& l = led.log;
+    if (!l || l->offline()) {
         return false;
+    }
+    Offset end = l->log_end_offset();
+    if (s.load_end && s.load_end->first == led.leader_epoch) {
+        end = std::min(end, s.load_end->second);  // not the records of a failed append
     }
     std::vector<group::GroupRecord> records;
     Offset at = l->log_start_offset();
-    while (at < l->log_end_offset()) {
+    while (at < end) {
         log::ReadOptions o;
         o.bound = log::ReadBound::log_end;
         auto copy = l->read_copy(at, o);
@@ -121,6 +116,9 @@ bool GroupManager::load_partition(int32_t p) {
             return false;
         }
         for (const auto& batch : *batches) {
+            if (batch.base_offset() >= end) {
+                break;
+            }
             auto recs = record::BatchRecords::open(batch);
             if (!recs.ok()) {
                 return false;
@@ -143,6 +141,9 @@ bool GroupManager::load_partition(int32_t p) {
             at = batch.last_offset() + 1;
         }
     }
+    if (log_for_(p).leader_epoch != led.leader_epoch) {
+        return false;  // leadership moved while the log was read
+    }
     group::GroupConfig c = config_;
     c.member_id_seed = env_.random.next();
     auto loaded = group::GroupCoordinator::load(c, records, now());
@@ -151,8 +152,9 @@ bool GroupManager::load_partition(int32_t p) {
                        offsets_topic, p);
         return false;
     }
-    shards_[static_cast<size_t>(p)]->coordinator.emplace(std::move(loaded).value());
-    shards_[static_cast<size_t>(p)]->loaded_epoch = *epoch;
+    s.coordinator.emplace(std::move(loaded).value());
+    s.loaded_epoch = led.leader_epoch;
+    s.load_end.reset();
     return true;
 }
 
@@ -160,8 +162,10 @@ bool GroupManager::write(int32_t p, group::Effects& fx) {
     if (fx.records.empty()) {
         return true;
     }
-    auto l = log_for_(p);
+    Shard& s = *shards_[static_cast<size_t>(p)];
+    auto l = log_for_(p).log;
     bool ok = l != nullptr;
+    const Offset before = ok ? l->log_end_offset() : Offset(0);
     if (ok) {
         record::RecordBatchBuilder b(record::BatchBuilderOptions{});
         const record::TimestampMs ts(env_.clock.wall_now().to_millis());
@@ -180,8 +184,12 @@ bool GroupManager::write(int32_t p, group::Effects& fx) {
         }
     }
     if (!ok) {
-        // The in-memory state is ahead of the log: reload it from the log at the next use.
-        shards_[static_cast<size_t>(p)]->coordinator.reset();
+        // The in-memory state is ahead of the log: reload it from the log at the next use, from
+        // what the log held before this append (writes are serialised by the shard's mutex).
+        if (l) {
+            s.load_end = {s.loaded_epoch, before};
+        }
+        s.coordinator.reset();
         fx.replies.clear();
         fail_pending(p);
     }
@@ -248,7 +256,7 @@ void GroupManager::timer_main() {
             group::Effects fx;
             {
                 LockGuard g(s.mutex);
-                drop_if_leadership_moved(p);
+                drop_if_deposed(p);
                 if (!s.coordinator) {
                     continue;
                 }

@@ -5,9 +5,14 @@
 // serialised executor): a call runs the state machine, appends the call's Effects::records as one
 // RecordBatch v2 to the partition log, waits until it is durable (durable mode), and only then
 // releases the response and the deferred JoinGroup/SyncGroup replies. A failed append drops the
-// coordinator (reloaded from the log at its next use) and answers everything pending on it with
-// COORDINATOR_NOT_AVAILABLE. One timer fiber sleeps until the earliest `next_deadline()` and
-// ticks the partitions that are due.
+// coordinator and answers everything pending on it with COORDINATOR_NOT_AVAILABLE; it is
+// reloaded from the log at its next use, but only from what the log held before the failed
+// append (those records stay in the log — a deposed leader's are truncated later, a slow ISR's
+// may yet commit — but no client was told they happened). A coordinator serves only while its
+// broker leads the partition in the leader epoch it was loaded in (Kafka unloads on resignation
+// and loads on election): a broker that lost the partition and leads it again reloads, since
+// another leader's writes came in between. One timer fiber sleeps until the earliest
+// `next_deadline()` and ticks the partitions that are due.
 //
 // The topic is created on first need (`ensure_ready()`, the broker's callback creates it through
 // the controller); partitions are loaded from their logs then, or at broker start if the topic
@@ -36,21 +41,22 @@ namespace group_error = ::eddy::kafka_error;
 
 class GroupManager {
 public:
-    // The log of partition `p` of `__consumer_offsets`, or null if it is not open.
-    using LogFor = std::function<std::shared_ptr<log::PartitionLog>(int32_t p)>;
+    // The log of partition `p` of `__consumer_offsets` and the leader epoch this broker leads
+    // it in, or a null log if it does not lead it (or it is not open).
+    struct Led {
+        std::shared_ptr<log::PartitionLog> log;
+        int32_t leader_epoch = -1;
+    };
+    using LogFor = std::function<Led(int32_t p)>;
     // Creates `__consumer_offsets` if it does not exist; true once its logs are open. Suspends.
     using EnsureTopic = std::function<bool()>;
     // Appends one batch of coordinator records to partition `p` as its leader and waits until it
     // is committed (durable and replicated to the ISR, as Kafka writes them with acks=all); false
     // when it is not (the coordinator then reloads from the log). Suspends.
     using Append = std::function<bool(int32_t p, MutableByteSpan batch)>;
-    // The leader epoch this broker leads partition `p` with, nullopt when it does not lead it. A
-    // coordinator loaded in one epoch is dropped when the epoch changes: another broker may have
-    // led the partition in between and written records this one never saw.
-    using EpochFor = std::function<std::optional<int32_t>(int32_t p)>;
 
     GroupManager(Env& env, group::GroupConfig config, int32_t partitions, LogFor log_for,
-                 EnsureTopic ensure_topic, Append append, EpochFor epoch_for);
+                 EnsureTopic ensure_topic, Append append);
     ~GroupManager();
     GroupManager(const GroupManager&) = delete;
     GroupManager& operator=(const GroupManager&) = delete;
@@ -93,13 +99,13 @@ public:
         std::optional<R> out;
         {
             LockGuard g(s.mutex);
-            drop_if_leadership_moved(p);
+            drop_if_deposed(p);
             if (!s.coordinator && !load_partition(p)) {
                 // No log here: another broker leads the partition (the client found this one
                 // before the topic existed, or leadership moved), so it must ask FindCoordinator
                 // again; NOT_COORDINATOR says so (COORDINATOR_LOAD_IN_PROGRESS would keep it here).
-                return fail(log_for_(p) ? group_error::coordinator_load_in_progress
-                                        : group_error::not_coordinator);
+                return fail(log_for_(p).log ? group_error::coordinator_load_in_progress
+                                            : group_error::not_coordinator);
             }
             out.emplace(f(*s.coordinator, now(), fx));
             if (!write(p, fx)) {
@@ -147,7 +153,10 @@ private:
         explicit Shard(Scheduler& s) : mutex(s) {}
         Mutex mutex;
         std::optional<group::GroupCoordinator> coordinator;
-        int32_t loaded_epoch = -1;  // the leader epoch the coordinator was loaded in
+        int32_t loaded_epoch = -1;  // the leader epoch `coordinator` was loaded in
+        // After a failed append in leader epoch `first`: the log end before it, where a reload
+        // in that epoch stops.
+        std::optional<std::pair<int32_t, Offset>> load_end;
     };
     struct Pending {
         int32_t partition;
@@ -159,10 +168,9 @@ private:
     group::Now now() const;
     // Reads the partition's log into a new coordinator. Call with the shard's mutex held.
     bool load_partition(int32_t p);
-    // Drops the partition's coordinator (failing its pending JoinGroup/SyncGroup) when this broker
-    // no longer leads the partition in the epoch it was loaded in. Call with the shard's mutex
-    // held.
-    void drop_if_leadership_moved(int32_t p);
+    // Drops the partition's coordinator (failing what is pending on it) unless this broker
+    // still leads the partition in the epoch it was loaded in. Call with the shard's mutex held.
+    void drop_if_deposed(int32_t p);
     // Appends fx.records; on failure drops the coordinator and fails its pending requests.
     // Call with the shard's mutex held.
     bool write(int32_t p, group::Effects& fx);
@@ -174,7 +182,6 @@ private:
     group::GroupConfig config_;
     LogFor log_for_;
     Append append_;
-    EpochFor epoch_for_;
     EnsureTopic ensure_topic_;
     std::vector<std::unique_ptr<Shard>> shards_;
     Mutex init_mutex_;
