@@ -257,12 +257,6 @@ Result<void, std::string> Broker::open_and_serve() {
                    wait_for_acks(l, *info, -1, epoch,
                                  env_.clock.now() + config_.duration_ms("offsets.commit.timeout.ms"),
                                  late) == error::none;
-        },
-        [this](int32_t p) -> std::optional<int32_t> {
-            if (!partition_log(offsets_topic, p)) {
-                return std::nullopt;
-            }
-            return replicas_->leader_epoch({offsets_topic, PartitionId(p)});
         });
     groups_->start(controller_->image().topic(offsets_topic) != nullptr);
 

@@ -86,6 +86,9 @@ def test_every_acks_setting(b):
         offs = [m.offset() for _, m in reports]
         if acks == "0":
             check(all(o is None or o < 0 for o in offs), f"acks=0 cannot know offsets, got {offs}")
+            # flush() returns once acks=0 requests are sent, not once they are appended: wait
+            # until they are, or the next producer's writes may land between them.
+            h.wait_until(lambda: _wm(b, t, 0)[1] == 5, 15, "the acks=0 writes appended")
         else:
             base = len(expected) - 5
             check_eq(offs, list(range(base, base + 5)), f"acks={acks}: offsets")
