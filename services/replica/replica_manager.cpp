@@ -298,13 +298,15 @@ void ReplicaManager::change_isrs() {
             env_.log.info("%s: AlterPartition for an ISR of %zu refused: %s",
                           tp.to_string().c_str(), changes[i].isr.size(),
                           kafka_error::error_name(r.error()));
-            p->state.isr_change_done(std::nullopt);
+        } else {
+            env_.log.info("%s: ISR now %zu of %zu replicas (partition epoch %d)",
+                          tp.to_string().c_str(), r->isr.size(), r->replicas.size(),
+                          r->partition_epoch);
+        }
+        p->state.isr_change_done(r);
+        if (!r.ok()) {
             continue;
         }
-        env_.log.info("%s: ISR now %zu of %zu replicas (partition epoch %d)",
-                      tp.to_string().c_str(), r->isr.size(), r->replicas.size(),
-                      r->partition_epoch);
-        p->state.isr_change_done(*r);
         if (p->state.is_leader()) {
             update_high_watermark(tp, *p);
         }
