@@ -50,6 +50,19 @@ const Scenario* find_scenario(std::string_view name) {
     return nullptr;
 }
 
+Verdict judge(const Violation& violation, bool finished, Duration limit, Verdict passed) {
+    if (!violation.empty()) {
+        return Verdict::violation(violation);
+    }
+    if (!finished) {
+        return Verdict::violation(checkers::run_timeout,
+                                  "the run did not finish within " +
+                                      std::to_string(limit.to_millis() / 1000) +
+                                      " simulated seconds");
+    }
+    return passed;
+}
+
 RunResult finish(sim::SimWorld& world, Verdict verdict) {
     // The step count and end time make the hash cover the whole schedule, not just traced events.
     world.trace("run.end", {{"pass", verdict.pass},
