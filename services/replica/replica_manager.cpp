@@ -285,6 +285,12 @@ void ReplicaManager::change_isrs() {
     if (changes.empty()) {
         return;
     }
+    if (BUGGIFY(env_) && env_.scheduler.sleep_for(Duration::millis(env_.random.between(
+                             50, 500))) == WakeReason::cancelled) {
+        // A slow controller round: the changes stay in flight (the maximal ISR counts) for
+        // longer while fetches, produces and leadership changes go on.
+        return;  // stopping
+    }
     auto results = hooks_.alter_isr(changes);  // suspends
     ASSERT(results.size() == changes.size(), "one answer per change asked");
     for (size_t i = 0; i < changes.size(); ++i) {
