@@ -18,6 +18,9 @@ const std::vector<Scenario>& all_scenarios() {
             raft_quorum_leader_isolation_scenario(),
             controller_quorum_scenario(),
             controller_quorum_leader_isolation_scenario(),
+            replication_failover_scenario(),
+            replication_failover_epochs_scenario(),
+            replication_failover_hw_scenario(),
         };
         for (const auto& s : v) {
             // A planted bug is proven caught by the checker it targets, never by a timeout or

@@ -249,8 +249,14 @@ std::optional<ReplicaManager::PartitionView> ReplicaManager::view(
     if (p == nullptr) {
         return std::nullopt;
     }
-    return PartitionView{p->state.role(), p->state.assignment(), p->log->high_watermark(),
-                         p->state.isr_change_in_flight()};
+    PartitionView v{p->state.role(), p->state.assignment(), p->log->high_watermark(),
+                    p->state.isr_change_in_flight(), {}};
+    for (const auto& [id, f] : p->state.followers()) {
+        if (f.log_end) {
+            v.follower_log_ends.emplace(id, *f.log_end);
+        }
+    }
+    return v;
 }
 
 void ReplicaManager::isr_loop() {
