@@ -76,10 +76,10 @@ Result<config::BrokerConfig, std::string> cluster_node_config(
         {"node.id", std::to_string(id)},
         {"process.roles", voter ? "broker,controller" : "broker"},
         {"controller.quorum.voters", voters},
-        {"listeners", "PLAINTEXT://" + host + ":" + std::to_string(broker_port) +
-                          (voter ? ",CONTROLLER://" + host + ":" +
-                                       std::to_string(cluster_controller_port)
-                                 : "")},
+        {"listeners",
+         "PLAINTEXT://" + host + ":" + std::to_string(broker_port) +
+             (voter ? ",CONTROLLER://" + host + ":" + std::to_string(cluster_controller_port)
+                    : "")},
         {"controller.quorum.election.timeout.ms", std::to_string(election_ms)},
         {"controller.quorum.fetch.timeout.ms", std::to_string(election_ms * 2)},
         {"controller.quorum.request.timeout.ms", std::to_string(election_ms)},

@@ -19,8 +19,7 @@ client::ClientOptions client_options(const Cluster& c, Random& r, Duration timeo
     client::ClientOptions o;
     std::vector<int> ids = c.ids;
     // Each client starts from another node.
-    std::rotate(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(r.below(ids.size())),
-                ids.end());
+    std::rotate(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(r.below(ids.size())), ids.end());
     for (int id : ids) {
         o.bootstrap.push_back(Address{cluster_node_name(id), broker_port});
     }
@@ -60,8 +59,8 @@ std::optional<std::string> not_caught_up(const Cluster& c) {
     for (const auto& [p, ps] : first->partitions) {
         const log::TopicPartition tp{topic_name, PartitionId(p)};
         std::string s = " " + tp_name(p) + ": leader " + std::to_string(ps.leader) + " epoch " +
-                        std::to_string(ps.leader_epoch) + " ISR " +
-                        std::to_string(ps.isr.size()) + "/" + std::to_string(ps.replicas.size());
+                        std::to_string(ps.leader_epoch) + " ISR " + std::to_string(ps.isr.size()) +
+                        "/" + std::to_string(ps.replicas.size());
         if (ps.leader < 0 || ps.isr.size() != ps.replicas.size()) {
             return s;
         }
@@ -74,8 +73,8 @@ std::optional<std::string> not_caught_up(const Cluster& c) {
         }
         const Offset end = l->log_end_offset();
         if (l->high_watermark() != end) {
-            return s + " high watermark " + std::to_string(l->high_watermark().value()) +
-                   " of " + std::to_string(end.value());
+            return s + " high watermark " + std::to_string(l->high_watermark().value()) + " of " +
+                   std::to_string(end.value());
         }
         for (int32_t r : ps.replicas) {
             const auto* rl = c.nodes.at(r).broker->logs().get(tp);
@@ -194,9 +193,8 @@ void check_replicas(Cluster& c) {
                            " offset " + std::to_string(at) + ", its leader " +
                            cluster_node_name(leader) + " (epoch " +
                            std::to_string(view->assignment.leader_epoch) + ") " + show(leaders) +
-                           "; the leader accepted its fetch at " +
-                           std::to_string(fetched.value()) + ", high watermark " +
-                           std::to_string(view->high_watermark.value()));
+                           "; the leader accepted its fetch at " + std::to_string(fetched.value()) +
+                           ", high watermark " + std::to_string(view->high_watermark.value()));
             };
             for (const auto& [at, v] : *values) {
                 if (at >= bound) {
@@ -243,11 +241,10 @@ void check_read_back(Env& env, Cluster& c) {
             fo.max_wait = Duration::millis(10);
             auto got = client.fetch(topic_name, PartitionId(p), Offset(at), fo);
             if (!got.ok() || (got->records.empty() && got->next_offset.value() <= at)) {
-                c.fail(checkers::liveness, "after healing, reading " + tp_name(p) + " at " +
-                                               std::to_string(at) + " (high watermark " +
-                                               std::to_string(hw) + "): " +
-                                               (got.ok() ? std::string("nothing")
-                                                         : got.error().to_string()));
+                c.fail(checkers::liveness,
+                       "after healing, reading " + tp_name(p) + " at " + std::to_string(at) +
+                           " (high watermark " + std::to_string(hw) +
+                           "): " + (got.ok() ? std::string("nothing") : got.error().to_string()));
                 return;
             }
             for (const auto& rec : got->records) {
@@ -263,10 +260,10 @@ void check_read_back(Env& env, Cluster& c) {
                 const auto [w, fresh] = where.try_emplace(v, p, o);
                 if (!fresh && s->second.idempotent) {
                     c.fail(no_duplicates, "'" + v + "' (idempotent " + s->second.producer +
-                                              ") is in the log twice: " +
-                                              tp_name(w->second.first) + " offset " +
-                                              std::to_string(w->second.second) + " and " +
-                                              tp_name(p) + " offset " + std::to_string(o));
+                                              ") is in the log twice: " + tp_name(w->second.first) +
+                                              " offset " + std::to_string(w->second.second) +
+                                              " and " + tp_name(p) + " offset " +
+                                              std::to_string(o));
                     return;
                 }
             }
@@ -278,11 +275,11 @@ void check_read_back(Env& env, Cluster& c) {
         for (const auto& [o, v] : read) {
             const auto it = log.find(o);
             if (it == log.end() || it->second != v) {
-                c.fail(consumed_stays, "'" + v + "', consumed at " + tp_name(p) + " offset " +
-                                           std::to_string(o) + ", is " +
-                                           (it == log.end() ? "gone" : "replaced by '" +
-                                                                           it->second + "'") +
-                                           " after healing");
+                c.fail(consumed_stays,
+                       "'" + v + "', consumed at " + tp_name(p) + " offset " + std::to_string(o) +
+                           ", is " +
+                           (it == log.end() ? "gone" : "replaced by '" + it->second + "'") +
+                           " after healing");
                 return;
             }
         }
@@ -355,8 +352,10 @@ void check_after_heal(Env& env, Cluster& c) {
         s.sleep_for(Duration::millis(100));
     }
     if (!consumed_to_end(c)) {
-        return stalled("the group did not consume every partition to its high watermark within "
-                       "30 s (generation " + std::to_string(c.max_generation) + ")");
+        return stalled(
+            "the group did not consume every partition to its high watermark within "
+            "30 s (generation " +
+            std::to_string(c.max_generation) + ")");
     }
     if (c.violation.empty()) {
         check_read_back(env, c);

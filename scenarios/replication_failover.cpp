@@ -56,6 +56,8 @@
 // cut off then crashed, which come back once the new leader has outgrown their tail); the high
 // watermark ignores the followers (hw_from_leader_alone) → `consumed-stays`
 // ("replication-failover-hw": mostly leaders cut off while consumers still read from them).
+#include "scenarios/replication_failover.h"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -64,7 +66,6 @@
 #include <vector>
 
 #include "scenarios/kafka_nodes.h"
-#include "scenarios/replication_failover.h"
 #include "scenarios/scenarios.h"
 #include "services/client/group_member.h"
 #include "services/client/idempotent_producer.h"
@@ -113,9 +114,8 @@ void producer_main(Env& env, Cluster& c, const std::string& name, ProducerKind k
                 available.push_back(q);
             }
         }
-        const int32_t p = available.empty()
-                              ? static_cast<int32_t>(r.between(0, c.partitions - 1))
-                              : available[r.below(available.size())];
+        const int32_t p = available.empty() ? static_cast<int32_t>(r.between(0, c.partitions - 1))
+                                            : available[r.below(available.size())];
         std::vector<client::ProducerRecord> records(static_cast<size_t>(r.between(1, 4)));
         std::vector<std::string> values;
         for (auto& rec : records) {
@@ -164,9 +164,9 @@ void on_synced(Cluster& c, const std::string& name, const client::GroupMember& m
         for (const auto& tp : theirs) {
             if (std::find(m.assignment().begin(), m.assignment().end(), tp) !=
                 m.assignment().end()) {
-                c.fail(one_owner_per_generation,
-                       "generation " + std::to_string(g) + " hands " + tp.first + "-" +
-                           std::to_string(tp.second) + " to both " + name + " and " + other);
+                c.fail(one_owner_per_generation, "generation " + std::to_string(g) + " hands " +
+                                                     tp.first + "-" + std::to_string(tp.second) +
+                                                     " to both " + name + " and " + other);
             }
         }
     }
@@ -200,8 +200,8 @@ void observe(Cluster& c, const std::string& who, int32_t p, int32_t epoch,
         if (!first && it->second != value) {
             c.fail(consumed_stays, who + " read '" + value + "' at " + tp_name(p) + " offset " +
                                        std::to_string(at) + ", where '" + it->second +
-                                       "' was read before (leader epoch " +
-                                       std::to_string(epoch) + ")");
+                                       "' was read before (leader epoch " + std::to_string(epoch) +
+                                       ")");
         }
         ++c.records_consumed;
     }
@@ -307,19 +307,19 @@ void consumer_main(Env& env, Cluster& c, const std::string& name, Duration sessi
 // --- Faults ---
 
 enum class Fault : uint8_t {
-    isolate,          // one node cut off both ways
-    split,            // two random sides
-    crash,            // crash (losing unsynced writes), restart after a while
-    pause,            // SIGSTOP, then resume; past the broker session when long
-    clock_jump,       // the wall clock steps
-    disk_faults,      // read errors and failed fsyncs for a while
-    leader_isolate,   // a partition leader cut off from the other nodes until it is fenced
-    leader_minority,  // a partition leader on the minority side of a split until it is fenced
-    leader_cut_crash, // a partition leader cut off for a moment, then crashed for a while
-    leader_crash,     // a partition leader crashed
-    leader_pause,     // a partition leader paused past the broker session
-    rolling_restart,  // every node in turn, back in sync before the next
-    crash_all,        // every node at the same instant
+    isolate,           // one node cut off both ways
+    split,             // two random sides
+    crash,             // crash (losing unsynced writes), restart after a while
+    pause,             // SIGSTOP, then resume; past the broker session when long
+    clock_jump,        // the wall clock steps
+    disk_faults,       // read errors and failed fsyncs for a while
+    leader_isolate,    // a partition leader cut off from the other nodes until it is fenced
+    leader_minority,   // a partition leader on the minority side of a split until it is fenced
+    leader_cut_crash,  // a partition leader cut off for a moment, then crashed for a while
+    leader_crash,      // a partition leader crashed
+    leader_pause,      // a partition leader paused past the broker session
+    rolling_restart,   // every node in turn, back in sync before the next
+    crash_all,         // every node at the same instant
     count,
 };
 
@@ -608,9 +608,8 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
     }
     for (int i = 1; i <= c.consumers; ++i) {
         const std::string name = "consumer-" + std::to_string(i);
-        world.add_node(name, [&c, name, session](Env& env) {
-            consumer_main(env, c, name, session);
-        });
+        world.add_node(name,
+                       [&c, name, session](Env& env) { consumer_main(env, c, name, session); });
     }
     world.add_node("admin", [&c](Env& env) {
         create_topic(env, c);
@@ -654,8 +653,7 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
         nemesis.run(Duration::seconds(r.between(15, 25)));
         c.healed = true;
     });
-    world.run([&] { return c.checked || !c.violation.empty(); },
-              Instant() + run_limit);
+    world.run([&] { return c.checked || !c.violation.empty(); }, Instant() + run_limit);
 
     uint64_t acked_all = 0;
     for (const Acked& a : c.acked) {
@@ -667,17 +665,12 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
         " crash-alls, " + std::to_string(nemesis.rolling_restarts()) + " rolling restarts), " +
         std::to_string(c.acked.size()) + " batches acknowledged (" + std::to_string(acked_all) +
         " acks=all), " + std::to_string(c.in_doubt) + " in doubt, " +
-        std::to_string(c.records_consumed) + " records consumed in " +
-        std::to_string(c.fetches) + " fetches, generation " + std::to_string(c.max_generation));
+        std::to_string(c.records_consumed) + " records consumed in " + std::to_string(c.fetches) +
+        " fetches, generation " + std::to_string(c.max_generation));
     return finish(world, judge(c.violation, c.checked, run_limit, std::move(v)));
 }
 
-}  // namespace
-
-namespace {
-
-Scenario variant(std::string name, std::string description, Planted planted,
-                 const char* checker) {
+Scenario variant(std::string name, std::string description, Planted planted, const char* checker) {
     return {std::move(name), std::move(description),
             [planted](const RunOptions& ro) { return run_replication_failover(ro, planted); },
             checker};
