@@ -69,8 +69,8 @@ constexpr const char* metadata_consistent = "metadata-consistent";
 // A tick of the driver (10 ms) and a few slow disk operations between the replica's own check
 // and the observer seeing the step.
 constexpr Duration quorum_slack = Duration::millis(30);
-constexpr uint16_t controller_port = 9093;
 const std::string after_heal_topic = "after-heal";
+constexpr Duration run_limit = Duration::seconds(120);  // simulated
 
 uint64_t fnv(uint64_t h, ByteSpan b) {
     for (std::byte x : b) {
@@ -83,8 +83,6 @@ uint64_t entry_hash(const raft::Entry& e) {
     uint64_t h = 0xcbf29ce484222325ULL ^ static_cast<uint64_t>(static_cast<uint32_t>(e.epoch));
     return fnv(h * 0x100000001b3ULL, e.data);
 }
-
-std::string node_name(int id) { return "node-" + std::to_string(id); }
 
 struct Cluster;
 
@@ -109,15 +107,12 @@ private:
     int id_;
 };
 
-struct NodeState {
+struct NodeState : ClusterNode {
     int id = 0;
     bool voter = false;
-    kafka::Broker* broker = nullptr;  // set while a started broker runs
-    int64_t applied = 0;              // the driver's applied offset, this incarnation
+    int64_t applied = 0;  // the driver's applied offset, this incarnation
     raft::Role role = raft::Role::unattached;
     int32_t epoch = 0;
-    std::string start_error;  // the last failed start, for the liveness message
-    uint64_t start_failures = 0;
 };
 
 // The vote crash (see the file comment): armed by the nemesis, sprung by Watch::settled.
@@ -168,7 +163,7 @@ struct Cluster {
         int32_t epoch = -1;
         for (const auto& [id, n] : nodes) {
             if (n.broker != nullptr && n.role == raft::Role::leader && n.epoch > epoch &&
-                world->node(node_name(id)).up()) {
+                world->node(cluster_node_name(id)).up()) {
                 best = id;
                 epoch = n.epoch;
             }
@@ -196,20 +191,20 @@ void Watch::settled(const raft::QuorumDriver& d, bool ticked,
     n.epoch = d.epoch();
     const Instant now = c_.now();
     if (d.applied_offset() < n.applied) {
-        c_.fail(applied_monotonic, node_name(id_) + "'s applied metadata offset moved back from " +
+        c_.fail(applied_monotonic, cluster_node_name(id_) + "'s applied metadata offset moved back from " +
                                        std::to_string(n.applied) + " to " +
                                        std::to_string(d.applied_offset()));
     }
     n.applied = d.applied_offset();
     if (d.refused_responses() > 0) {
         c_.fail(leaders_answer_correctly,
-                node_name(id_) + " refused a fetch response no correct leader sends");
+                cluster_node_name(id_) + " refused a fetch response no correct leader sends");
     }
     if (d.role() == raft::Role::leader) {
         const auto [it, fresh] = c_.leaders.emplace(d.epoch(), id_);
         if (!fresh && it->second != id_) {
             c_.fail(election_safety, "two leaders in epoch " + std::to_string(d.epoch()) + ": " +
-                                         node_name(it->second) + " and " + node_name(id_));
+                                         cluster_node_name(it->second) + " and " + cluster_node_name(id_));
         }
         const auto since = c_.leader_since.try_emplace({id_, d.epoch()}, now).first->second;
         if (ticked) {
@@ -225,7 +220,7 @@ void Watch::settled(const raft::QuorumDriver& d, bool ticked,
             }
             if (heard < c_.voters.size() / 2 + 1) {
                 c_.fail(leader_has_quorum,
-                        node_name(id_) + " still leads epoch " + std::to_string(d.epoch()) +
+                        cluster_node_name(id_) + " still leads epoch " + std::to_string(d.epoch()) +
                             " having heard from " + std::to_string(heard) + " of " +
                             std::to_string(c_.voters.size()) +
                             " voters for over the fetch timeout");
@@ -262,8 +257,8 @@ void Watch::settled(const raft::QuorumDriver& d, bool ticked,
         w.spawn("vote-crash", [&w, id] {
             Random r = w.random().fork("vote-crash");
             w.world_env().scheduler.sleep_for(Duration::micros(r.between(0, 1000)));
-            w.trace("fault.vote_crash", {{"node", node_name(id)}});
-            w.crash(w.node(node_name(id)));
+            w.trace("fault.vote_crash", {{"node", cluster_node_name(id)}});
+            w.crash(w.node(cluster_node_name(id)));
         });
     }
 }
@@ -277,7 +272,7 @@ void Watch::applied(const raft::QuorumDriver& d, int64_t base_offset,
         const auto [it, fresh] = c_.committed.emplace(o, h);
         if (!fresh && it->second != h) {
             c_.fail(state_machine_safety,
-                    node_name(id_) + " applied another entry (epoch " +
+                    cluster_node_name(id_) + " applied another entry (epoch " +
                         std::to_string(entries[i].epoch) + ") at committed metadata offset " +
                         std::to_string(o) + " than a node before it");
             return;
@@ -316,39 +311,22 @@ void Watch::snapshot_loaded(const raft::QuorumDriver& d, raft::SnapshotId id, By
     const uint64_t h = fnv(0xcbf29ce484222325ULL, image);
     const auto [it, fresh] = c_.snapshots.emplace(id.end_offset, h);
     if (!fresh && it->second != h) {
-        c_.fail(state_machine_safety, node_name(id_) + " installed another metadata snapshot at " +
+        c_.fail(state_machine_safety, cluster_node_name(id_) + " installed another metadata snapshot at " +
                                           std::to_string(id.end_offset) + " than a node before it");
     }
 }
 
-// The body of one node: runs a Broker until the node crashes. A broker that does not start (a
-// read error, no quorum yet) is closed and started again, as a supervisor restarts a process.
+// The body of one node: a Broker watched through its QuorumDriver, restarted when it does not
+// start (run_cluster_node).
 void node_main(Env& env, Cluster& c, int id, const config::BrokerConfig& config,
                kafka::BrokerOptions options) {
-    NodeState& n = c.nodes[id];
     options.quorum_observer = c.watches.at(id).get();
-    while (true) {
-        kafka::Broker b(env, config, options);
-        struct Registration {
-            NodeState& n;
-            ~Registration() { n.broker = nullptr; }
-        } registration{n};
-        if (auto r = b.start(); r.ok()) {
-            n.broker = &b;
-            while (true) {
-                env.scheduler.sleep_for(Duration::seconds(3600));
-            }
-        } else {
-            n.start_error = r.error();
-            ++n.start_failures;
-        }
-        env.scheduler.sleep_for(Duration::millis(200));
-    }
+    run_cluster_node(env, c.nodes[id], config, options);
 }
 
 client::Client make_client(Env& env, const Cluster& c, Random& r, Duration timeout) {
     client::ClientOptions o;
-    o.bootstrap.push_back(Address{node_name(c.ids[r.below(c.ids.size())]), broker_port});
+    o.bootstrap.push_back(Address{cluster_node_name(c.ids[r.below(c.ids.size())]), broker_port});
     o.request_timeout = timeout;
     o.retry_backoff = Duration::millis(50);
     o.retry_backoff_max = Duration::millis(400);
@@ -409,7 +387,7 @@ void workload(Env& env, Cluster& c) {
 bool converged(const Cluster& c, int64_t offset) {
     std::optional<int64_t> applied;
     for (const auto& [id, n] : c.nodes) {
-        if (n.broker == nullptr || !c.world->node(node_name(id)).up()) {
+        if (n.broker == nullptr || !c.world->node(cluster_node_name(id)).up()) {
             return false;
         }
         const int64_t a = n.broker->quorum().applied_offset();
@@ -431,12 +409,9 @@ bool converged(const Cluster& c, int64_t offset) {
 std::string describe_waiting(const Cluster& c) {
     std::string s;
     for (const auto& [id, n] : c.nodes) {
-        s += " " + node_name(id) + ":";
-        if (!c.world->node(node_name(id)).up()) {
-            s += "down";
-        } else if (n.broker == nullptr) {
-            s += "starting(" + std::to_string(n.start_failures) + " failed starts" +
-                 (n.start_error.empty() ? "" : ", last: " + n.start_error) + ")";
+        s += " " + cluster_node_name(id) + ":";
+        if (auto trouble = cluster_node_trouble(*c.world, id, n)) {
+            s += *trouble;
         } else {
             const auto& q = n.broker->quorum();
             s += std::string(raft::to_string(q.role())) + "/e" + std::to_string(q.epoch()) +
@@ -487,13 +462,13 @@ void check_after_heal(Env& env, Cluster& c) {
         const auto& image = n.broker->controller().image();
         if (image.topics() != first.topics() || image.brokers() != first.brokers()) {
             c.fail(image_convergence,
-                   node_name(id) + "'s metadata image differs from " +
-                       node_name(c.nodes.begin()->first) + "'s at the same applied offset " +
+                   cluster_node_name(id) + "'s metadata image differs from " +
+                       cluster_node_name(c.nodes.begin()->first) + "'s at the same applied offset " +
                        std::to_string(n.broker->quorum().applied_offset()));
             return;
         }
         if (image.topic(after_heal_topic) == nullptr) {
-            c.fail(acked_topics, node_name(id) + " lacks '" + after_heal_topic +
+            c.fail(acked_topics, cluster_node_name(id) + " lacks '" + after_heal_topic +
                                      "', created after healing");
             return;
         }
@@ -526,134 +501,50 @@ enum class Fault : uint8_t {
     count,
 };
 
-class Nemesis {
+class Nemesis : public ClusterFaults {
 public:
     Nemesis(sim::SimWorld& w, Cluster& c, std::vector<int64_t> weights, Duration hold_max)
-        : w_(w), c_(c), weights_(std::move(weights)), hold_max_(hold_max),
-          r_(w.random().fork("nemesis")) {}
+        : ClusterFaults(w, c.ids, c.held, w.random().fork("nemesis"), hold_max),
+          c_(c),
+          weights_(std::move(weights)) {}
 
     void run(Duration phase) {
         Scheduler& s = sched();
         const Instant end = s.now() + phase;
         while (s.now() < end && c_.violation.empty()) {
             s.sleep_for(Duration::millis(r_.between(100, 1200)));
-            inject(pick());
+            inject(static_cast<Fault>(pick(weights_)));
         }
-        heal();
+        heal(base_disk_faults);
+        w_.trace("nemesis.healed", {{"faults", faults_}});
     }
     uint64_t faults() const { return faults_; }
 
 private:
-    Scheduler& sched() { return w_.world_env().scheduler; }
-    sim::SimNode& node(int id) { return w_.node(node_name(id)); }
-    Duration hold() { return r_.duration_between(Duration::millis(100), hold_max_); }
-    int any() { return c_.ids[r_.below(c_.ids.size())]; }
-
-    Fault pick() {
-        int64_t total = 0;
-        for (int64_t x : weights_) {
-            total += x;
-        }
-        int64_t at = static_cast<int64_t>(r_.below(static_cast<uint64_t>(total)));
-        size_t k = 0;
-        while (at >= weights_[k]) {
-            at -= weights_[k++];
-        }
-        return static_cast<Fault>(k);
-    }
-
-    // Cuts `a` off from `b` (each a set of nodes); the client reaches everyone.
-    void split(const std::vector<int>& a, const std::vector<int>& b, bool one_way = false) {
-        for (int x : a) {
-            for (int y : b) {
-                w_.network().partition(node_name(x), node_name(y), one_way);
-            }
-        }
-    }
-    std::vector<int> others(int id) const {
-        std::vector<int> v;
-        for (int x : c_.ids) {
-            if (x != id) {
-                v.push_back(x);
-            }
-        }
-        return v;
-    }
-    void crash_for(int id, Duration d) {
-        if (!node(id).up()) {
-            return;
-        }
-        c_.held.insert(id);
-        w_.crash(node(id));
-        sched().sleep_for(d);
-        c_.held.erase(id);
-        if (!node(id).up()) {
-            w_.start(node(id));
-        }
-    }
-
     void inject(Fault f) {
         ++faults_;
         switch (f) {
-            case Fault::isolate: {
-                const int v = any();
-                split({v}, others(v));
-                sched().sleep_for(hold());
-                w_.network().heal_all();
+            case Fault::isolate:
+                isolate_any();
                 break;
-            }
-            case Fault::split: {
-                std::vector<int> a;
-                std::vector<int> b;
-                for (int x : c_.ids) {
-                    (r_.chance(0.5) ? a : b).push_back(x);
-                }
-                split(a, b);
-                sched().sleep_for(hold());
-                w_.network().heal_all();
+            case Fault::split:
+                split_any();
                 break;
-            }
-            case Fault::mute: {
-                const int v = any();
-                split({v}, others(v), true);
-                sched().sleep_for(hold());
-                w_.network().heal_all();
+            case Fault::mute:
+                isolate_any(true);
                 break;
-            }
             case Fault::crash:
-                crash_for(any(), r_.duration_between(Duration::millis(10), hold_max_));
+                crash_any();
                 break;
-            case Fault::pause: {
-                auto& n = node(any());
-                if (n.up() && !n.paused()) {
-                    w_.pause(n);
-                    sched().sleep_for(r_.duration_between(Duration::millis(10), hold_max_ / 2));
-                    w_.resume(n);
-                }
+            case Fault::pause:
+                pause_any(hold_max_ / 2);
                 break;
-            }
-            case Fault::clock_jump: {
-                auto& n = node(any());
-                const Duration by =
-                    r_.duration_between(Duration::seconds(-30), Duration::seconds(30));
-                n.clock().jump(by);
-                w_.trace("fault.clock_jump", {{"node", n.name()}, {"by_ms", by.to_millis()}});
+            case Fault::clock_jump:
+                clock_jump_any();
                 break;
-            }
-            case Fault::disk_faults: {
-                auto& n = node(any());
-                sim::DiskFaults before = n.disk().faults();
-                sim::DiskFaults bad = before;
-                bad.read_error_p = r_.unit() * 0.05;
-                bad.sync_error_p = r_.unit() * 0.02;
-                w_.trace("fault.disk", {{"node", n.name()},
-                                        {"read_error_ppm", static_cast<int64_t>(bad.read_error_p * 1e6)},
-                                        {"sync_error_ppm", static_cast<int64_t>(bad.sync_error_p * 1e6)}});
-                n.disk().set_faults(bad);
-                sched().sleep_for(hold());
-                n.disk().set_faults(before);
+            case Fault::disk_faults:
+                disk_faults_any();
                 break;
-            }
             case Fault::vote_crash:
                 vote_crash();
                 break;
@@ -670,7 +561,7 @@ private:
         if (!leader) {
             return;
         }
-        w_.trace("fault.vote_crash_begin", {{"node", node_name(*leader)}});
+        w_.trace("fault.vote_crash_begin", {{"node", cluster_node_name(*leader)}});
         split({*leader}, others(*leader));
         c_.trap = VoteTrap{};
         c_.trap.armed = true;
@@ -718,21 +609,11 @@ private:
         const Duration d = c_.fetch_timeout * 2 + hold();
         switch (r_.below(3)) {
             case 0:
-                split({*leader}, others(*leader));
-                sched().sleep_for(d);
-                w_.network().heal_all();
+                split_for({*leader}, others(*leader), d);
                 break;
             case 1: {
-                // The leader and up to a minority with it on one side.
-                std::vector<int> small = {*leader};
-                std::vector<int> rest;
-                for (int x : others(*leader)) {
-                    (small.size() < (c_.voters.size() - 1) / 2 && r_.chance(0.5) ? small : rest)
-                        .push_back(x);
-                }
-                split(small, rest);
-                sched().sleep_for(d);
-                w_.network().heal_all();
+                const auto [small, rest] = minority_with(*leader, c_.voters.size());
+                split_for(small, rest, d);
                 break;
             }
             default:
@@ -741,30 +622,12 @@ private:
         }
     }
 
-    void heal() {
-        w_.network().heal_all();
-        for (int id : c_.ids) {
-            auto& n = node(id);
-            n.disk().set_faults(base_disk_faults);
-            c_.held.erase(id);
-            if (!n.up()) {
-                w_.start(n);
-            } else if (n.paused()) {
-                w_.resume(n);
-            }
-        }
-        w_.trace("nemesis.healed", {{"faults", faults_}});
-    }
-
 public:
     sim::DiskFaults base_disk_faults;
 
 private:
-    sim::SimWorld& w_;
     Cluster& c_;
     std::vector<int64_t> weights_;
-    Duration hold_max_;
-    Random r_;
     uint64_t faults_ = 0;
 };
 
@@ -781,13 +644,10 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
     const int observers = static_cast<int>(swarm.between(1, 2));
     const int64_t election_ms = swarm.between(150, 400);
     c.fetch_timeout = Duration::millis(election_ms * 2);
-    std::string voters_config;
     for (int id = 1; id <= voters + observers; ++id) {
         c.ids.push_back(id);
         if (id <= voters) {
             c.voters.push_back(id);
-            voters_config += (voters_config.empty() ? "" : ",") + std::to_string(id) + "@" +
-                             node_name(id) + ":" + std::to_string(controller_port);
         }
         NodeState& n = c.nodes[id];
         n.id = id;
@@ -798,34 +658,14 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
     bo.quorum_driver_knobs.send_before_persist = ro.planted_bug && !leader_faults;
     bo.quorum_knobs.check_quorum_disabled = ro.planted_bug && leader_faults;
     bo.metadata_snapshot_every = swarm.between(20, 200);
-    std::map<int, config::BrokerConfig> configs;
-    for (int id : c.ids) {
-        const bool voter = id <= voters;
-        const std::string host = node_name(id);
-        auto config = config::BrokerConfig::load(
-            {}, {{"node.id", std::to_string(id)},
-                 {"process.roles", voter ? "broker,controller" : "broker"},
-                 {"controller.quorum.voters", voters_config},
-                 {"listeners", "PLAINTEXT://" + host + ":" + std::to_string(broker_port) +
-                                   (voter ? ",CONTROLLER://" + host + ":" +
-                                                std::to_string(controller_port)
-                                          : "")},
-                 {"controller.quorum.election.timeout.ms", std::to_string(election_ms)},
-                 {"controller.quorum.fetch.timeout.ms", std::to_string(election_ms * 2)},
-                 {"controller.quorum.request.timeout.ms", std::to_string(election_ms)},
-                 {"controller.quorum.election.backoff.max.ms", "100"},
-                 {"broker.session.timeout.ms", "2000"},
-                 {"broker.heartbeat.interval.ms", "250"},
-                 {"num.partitions", "1"},
-                 {"default.replication.factor", "1"}});
-        if (!config.ok()) {
-            return finish(world, Verdict::violation(checkers::setup,
-                                                    host + ": bad broker config: " + config.error()));
-        }
-        configs.emplace(id, std::move(config).value());
+    auto loaded = cluster_configs(c.ids, c.voters, Duration::millis(election_ms),
+                                  {{"num.partitions", "1"}, {"default.replication.factor", "1"}});
+    if (!loaded.ok()) {
+        return finish(world, Verdict::violation(checkers::setup, loaded.error()));
     }
+    const std::map<int, config::BrokerConfig> configs = std::move(loaded).value();
     for (int id : c.ids) {
-        world.add_node(node_name(id), [&c, &configs, id, bo](Env& env) {
+        world.add_node(cluster_node_name(id), [&c, &configs, id, bo](Env& env) {
             node_main(env, c, id, configs.at(id), bo);
         });
     }
@@ -849,19 +689,7 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
                       : std::vector<int64_t>{2, 2, 1, 2, 1, 1, 1, 7, 0};
     Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(800, 2500)));
     nemesis.base_disk_faults = wo.disk;
-    // The supervisor: nodes that crashed themselves (a failed fsync) start again.
-    world.spawn("supervisor", [&] {
-        auto& s = world.world_env().scheduler;
-        while (true) {
-            s.sleep_for(Duration::millis(250));
-            for (int id : c.ids) {
-                auto& n = world.node(node_name(id));
-                if (!n.up() && !c.held.contains(id)) {
-                    world.start(n);
-                }
-            }
-        }
-    });
+    spawn_cluster_supervisor(world, c.ids, c.held);
     world.spawn("faults", [&] {
         auto& s = world.world_env().scheduler;
         Random r = world.random().fork("faults");
@@ -871,7 +699,7 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
         c.healed = true;
     });
     world.run([&] { return c.checked || !c.violation.empty(); },
-              Instant::from_nanos(Duration::seconds(120).to_nanos()));
+              Instant() + run_limit);
 
     int32_t max_epoch = 0;
     for (const auto& [epoch, leader] : c.leaders) {
@@ -884,13 +712,7 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
         " vote crashes), " + std::to_string(c.committed.size()) + " entries committed, " +
         std::to_string(c.creates_acked) + " topics created, " + std::to_string(c.deletes_acked) +
         " deleted");
-    if (!c.violation.empty()) {
-        v = Verdict::violation(c.violation);
-    } else if (!c.checked) {
-        v = Verdict::violation(checkers::run_timeout,
-                               "the run did not finish within 120 simulated seconds");
-    }
-    return finish(world, v);
+    return finish(world, judge(c.violation, c.checked, run_limit, std::move(v)));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Building blocks of the Kafka-level scenarios (see kafka_nodes.h).
 #include "scenarios/kafka_nodes.h"
 
+#include <algorithm>
+
 namespace eddy::scenarios {
 
 sim::WorldOptions broker_world_options(Random& swarm) {
@@ -52,6 +54,248 @@ void create_topic_until_done(Env& env, client::Client& client, const std::string
         }
         env.scheduler.sleep_for(Duration::millis(100));
     }
+}
+
+std::string cluster_node_name(int id) { return "node-" + std::to_string(id); }
+
+std::string cluster_quorum_voters(const std::vector<int>& voters) {
+    std::string s;
+    for (int id : voters) {
+        s += (s.empty() ? "" : ",") + std::to_string(id) + "@" + cluster_node_name(id) + ":" +
+             std::to_string(cluster_controller_port);
+    }
+    return s;
+}
+
+Result<config::BrokerConfig, std::string> cluster_node_config(
+    int id, bool voter, const std::string& voters, Duration election,
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+    const std::string host = cluster_node_name(id);
+    const int64_t election_ms = election.to_millis();
+    std::vector<std::pair<std::string, std::string>> keys = {
+        {"node.id", std::to_string(id)},
+        {"process.roles", voter ? "broker,controller" : "broker"},
+        {"controller.quorum.voters", voters},
+        {"listeners",
+         "PLAINTEXT://" + host + ":" + std::to_string(broker_port) +
+             (voter ? ",CONTROLLER://" + host + ":" + std::to_string(cluster_controller_port)
+                    : "")},
+        {"controller.quorum.election.timeout.ms", std::to_string(election_ms)},
+        {"controller.quorum.fetch.timeout.ms", std::to_string(election_ms * 2)},
+        {"controller.quorum.request.timeout.ms", std::to_string(election_ms)},
+        {"controller.quorum.election.backoff.max.ms", "100"},
+        {"broker.session.timeout.ms", "2000"},
+        {"broker.heartbeat.interval.ms", "250"}};
+    keys.insert(keys.end(), overrides.begin(), overrides.end());
+    return config::BrokerConfig::load({}, keys);
+}
+
+Result<std::map<int, config::BrokerConfig>, std::string> cluster_configs(
+    const std::vector<int>& ids, const std::vector<int>& voters, Duration election,
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+    const std::string voters_config = cluster_quorum_voters(voters);
+    std::map<int, config::BrokerConfig> out;
+    for (int id : ids) {
+        const bool voter = std::find(voters.begin(), voters.end(), id) != voters.end();
+        auto config = cluster_node_config(id, voter, voters_config, election, overrides);
+        if (!config.ok()) {
+            return fail(cluster_node_name(id) + ": bad broker config: " + config.error());
+        }
+        out.emplace(id, std::move(config).value());
+    }
+    return out;
+}
+
+void run_cluster_node(Env& env, ClusterNode& n, const config::BrokerConfig& config,
+                      const kafka::BrokerOptions& options) {
+    n.stop_requested = false;
+    n.stopped = false;
+    while (true) {
+        kafka::Broker b(env, config, options);
+        struct Registration {
+            ClusterNode& n;
+            ~Registration() { n.broker = nullptr; }
+        } registration{n};
+        auto started = b.start();
+        if (started.ok()) {
+            n.broker = &b;
+            while (!n.stop_requested) {
+                env.scheduler.sleep_for(Duration::millis(20));
+            }
+            n.broker = nullptr;
+            b.stop();
+            n.stopped = true;
+            while (true) {
+                env.scheduler.sleep_for(Duration::seconds(3600));
+            }
+        }
+        n.start_error = started.error();
+        ++n.start_failures;
+        env.scheduler.sleep_for(Duration::millis(200));
+    }
+}
+
+std::optional<std::string> cluster_node_trouble(sim::SimWorld& w, int id, const ClusterNode& n) {
+    if (!w.node(cluster_node_name(id)).up()) {
+        return std::string("down");
+    }
+    if (n.stopped) {
+        return std::string("stopped");
+    }
+    if (n.broker == nullptr) {
+        return "starting(" + std::to_string(n.start_failures) + " failed starts" +
+               (n.start_error.empty() ? "" : ", last: " + n.start_error) + ")";
+    }
+    return std::nullopt;
+}
+
+std::vector<int> ClusterFaults::others(int id) const {
+    std::vector<int> v;
+    for (int x : ids_) {
+        if (x != id) {
+            v.push_back(x);
+        }
+    }
+    return v;
+}
+
+void ClusterFaults::isolate_any(bool one_way) {
+    const int v = any();
+    split_for({v}, others(v), hold(), one_way);
+}
+
+void ClusterFaults::crash_any() {
+    const int v = any();
+    crash_for(v, r_.duration_between(Duration::millis(10), hold_max_));
+}
+
+void ClusterFaults::pause_any(Duration pause_max) {
+    const int v = any();
+    pause_for(v, r_.duration_between(Duration::millis(10), pause_max));
+}
+
+void ClusterFaults::disk_faults_any() {
+    const int v = any();
+    disk_faults_for(v, hold());
+}
+
+size_t ClusterFaults::pick(const std::vector<int64_t>& weights) {
+    int64_t total = 0;
+    for (int64_t x : weights) {
+        total += x;
+    }
+    ASSERT(total > 0, "some fault must be possible");
+    auto at = static_cast<int64_t>(r_.below(static_cast<uint64_t>(total)));
+    size_t k = 0;
+    while (at >= weights[k]) {
+        at -= weights[k++];
+    }
+    return k;
+}
+
+std::pair<std::vector<int>, std::vector<int>> ClusterFaults::minority_with(int id, size_t voters) {
+    std::vector<int> small = {id};
+    std::vector<int> rest;
+    for (int x : others(id)) {
+        (small.size() < (voters - 1) / 2 && r_.chance(0.5) ? small : rest).push_back(x);
+    }
+    return {small, rest};
+}
+
+void ClusterFaults::split(const std::vector<int>& a, const std::vector<int>& b, bool one_way) {
+    for (int x : a) {
+        for (int y : b) {
+            w_.network().partition(cluster_node_name(x), cluster_node_name(y), one_way);
+        }
+    }
+}
+
+void ClusterFaults::split_for(const std::vector<int>& a, const std::vector<int>& b, Duration d,
+                              bool one_way) {
+    split(a, b, one_way);
+    sched().sleep_for(d);
+    w_.network().heal_all();
+}
+
+void ClusterFaults::random_split_for(Duration d) {
+    std::vector<int> a;
+    std::vector<int> b;
+    for (int x : ids_) {
+        (r_.chance(0.5) ? a : b).push_back(x);
+    }
+    split_for(a, b, d);
+}
+
+void ClusterFaults::crash_for(int id, Duration d) {
+    if (!node(id).up()) {
+        return;
+    }
+    held_.insert(id);
+    w_.crash(node(id));
+    sched().sleep_for(d);
+    held_.erase(id);
+    if (!node(id).up()) {
+        w_.start(node(id));
+    }
+}
+
+void ClusterFaults::pause_for(int id, Duration d) {
+    auto& n = node(id);
+    if (n.up() && !n.paused()) {
+        w_.pause(n);
+        sched().sleep_for(d);
+        w_.resume(n);
+    }
+}
+
+void ClusterFaults::clock_jump(int id) {
+    auto& n = node(id);
+    const Duration by = r_.duration_between(Duration::seconds(-30), Duration::seconds(30));
+    n.clock().jump(by);
+    w_.trace("fault.clock_jump", {{"node", n.name()}, {"by_ms", by.to_millis()}});
+}
+
+void ClusterFaults::disk_faults_for(int id, Duration d) {
+    auto& n = node(id);
+    const sim::DiskFaults before = n.disk().faults();
+    sim::DiskFaults bad = before;
+    bad.read_error_p = r_.unit() * 0.05;
+    bad.sync_error_p = r_.unit() * 0.02;
+    w_.trace("fault.disk", {{"node", n.name()},
+                            {"read_error_ppm", static_cast<int64_t>(bad.read_error_p * 1e6)},
+                            {"sync_error_ppm", static_cast<int64_t>(bad.sync_error_p * 1e6)}});
+    n.disk().set_faults(bad);
+    sched().sleep_for(d);
+    n.disk().set_faults(before);
+}
+
+void ClusterFaults::heal(const sim::DiskFaults& base) {
+    w_.network().heal_all();
+    for (int id : ids_) {
+        auto& n = node(id);
+        n.disk().set_faults(base);
+        held_.erase(id);
+        if (!n.up()) {
+            w_.start(n);
+        } else if (n.paused()) {
+            w_.resume(n);
+        }
+    }
+}
+
+void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held) {
+    w.spawn("supervisor", [&w, ids = std::move(ids), &held] {
+        auto& s = w.world_env().scheduler;
+        while (true) {
+            s.sleep_for(Duration::millis(250));
+            for (int id : ids) {
+                auto& n = w.node(cluster_node_name(id));
+                if (!n.up() && !held.contains(id)) {
+                    w.start(n);
+                }
+            }
+        }
+    });
 }
 
 }  // namespace eddy::scenarios

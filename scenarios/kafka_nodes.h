@@ -1,7 +1,11 @@
 // Building blocks of the scenarios that run Eddy's broker and clients on simulated nodes.
 #pragma once
 
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "scenarios/scenario.h"
 #include "services/client/client.h"
@@ -33,5 +37,117 @@ client::ClientOptions broker_client_options(Duration request_timeout);
 // Creates `topic` with `partitions` (replication 1), retrying until it exists. Suspends.
 void create_topic_until_done(Env& env, client::Client& client, const std::string& topic,
                              int32_t partitions);
+
+// --- Clusters of Broker nodes (controller-quorum, replication-failover) ---
+
+// Node `id` of a cluster runs on the sim host "node-<id>", with its client listener on
+// broker_port and, for a voter, its controller listener on cluster_controller_port.
+std::string cluster_node_name(int id);
+inline constexpr uint16_t cluster_controller_port = 9093;
+
+// controller.quorum.voters for `voters` (ids), naming their sim hosts.
+std::string cluster_quorum_voters(const std::vector<int>& voters);
+
+// The config of cluster node `id`: node.id, process.roles (broker,controller for a voter, else
+// broker), `voters` (cluster_quorum_voters), the listeners, short quorum timeouts drawn by the
+// scenario (the election timeout `election`, fetch timeout twice that, request timeout and
+// election backoff short too), a 2 s broker session with 250 ms heartbeats, and `overrides`
+// (Kafka key names) on top.
+Result<config::BrokerConfig, std::string> cluster_node_config(
+    int id, bool voter, const std::string& voters, Duration election,
+    const std::vector<std::pair<std::string, std::string>>& overrides);
+
+// cluster_node_config() for every node of `ids`, those in `voters` with the controller role;
+// the first that does not load fails it ("node-N: bad broker config: ...").
+Result<std::map<int, config::BrokerConfig>, std::string> cluster_configs(
+    const std::vector<int>& ids, const std::vector<int>& voters, Duration election,
+    const std::vector<std::pair<std::string, std::string>>& overrides);
+
+// One node of a cluster as the scenario sees it, across its incarnations.
+struct ClusterNode {
+    kafka::Broker* broker = nullptr;  // set while a started broker runs
+    std::string start_error;          // the last failed start
+    uint64_t start_failures = 0;
+    // A graceful stop (rolling restart): the broker stops (controlled shutdown) and sets
+    // `stopped`; the incarnation then idles until the node is crashed and started again.
+    bool stop_requested = false;
+    bool stopped = false;
+};
+
+// The body of a cluster node: runs a Broker until the node crashes. A broker that does not start
+// (a read error, no quorum yet) is closed and started again after 200 ms, as a supervisor
+// restarts a process. Call from the node's boot function with `n` living as long as the world.
+void run_cluster_node(Env& env, ClusterNode& n, const config::BrokerConfig& config,
+                      const kafka::BrokerOptions& options);
+
+// Why a node is not serving, for a liveness message: "down", "starting (...)", "stopped", or
+// nullopt when its broker runs.
+std::optional<std::string> cluster_node_trouble(sim::SimWorld& w, int id, const ClusterNode& n);
+
+// Faults on the nodes of a cluster, for a scenario's fault schedule (a world fiber). The methods
+// that hold a fault suspend that fiber for as long and undo it after. Nodes in `held` are kept
+// down by the schedule; the supervisor (spawn_supervisor) leaves them alone.
+class ClusterFaults {
+public:
+    ClusterFaults(sim::SimWorld& w, std::vector<int> ids, std::set<int>& held, Random random,
+                  Duration hold_max)
+        : w_(w), ids_(std::move(ids)), held_(held), r_(std::move(random)), hold_max_(hold_max) {}
+
+    // The faults every cluster scenario injects, each on a random node and held for a random
+    // while (up to hold_max): isolated both ways, or unable to be heard (one way); two random
+    // sides (either may hold a majority); crashed (losing unsynced writes) and started again;
+    // paused for up to `pause_max`; its wall clock stepped; its disk failing reads and fsyncs.
+    void isolate_any(bool one_way = false);
+    void split_any() { random_split_for(hold()); }
+    void crash_any();
+    void pause_any(Duration pause_max);
+    void clock_jump_any() { clock_jump(any()); }
+    void disk_faults_any();
+    // A random while a fault is held: 100 ms to hold_max.
+    Duration hold() { return r_.duration_between(Duration::millis(100), hold_max_); }
+
+    // A random node.
+    int any() { return ids_[r_.below(ids_.size())]; }
+    // Every node but `id`.
+    std::vector<int> others(int id) const;
+    // A random index of `weights`, in proportion to them (one at least must be positive).
+    size_t pick(const std::vector<int64_t>& weights);
+    // Two sides: `id` with up to (voters - 1) / 2 random others (a minority of `voters`), and
+    // the rest.
+    std::pair<std::vector<int>, std::vector<int>> minority_with(int id, size_t voters);
+    // Cuts every node of `a` off from every node of `b` (both ways unless `one_way`); clients
+    // still reach every node.
+    void split(const std::vector<int>& a, const std::vector<int>& b, bool one_way = false);
+    // split(), held for `d`, then the network heals.
+    void split_for(const std::vector<int>& a, const std::vector<int>& b, Duration d,
+                   bool one_way = false);
+    // The nodes on two random sides (either may hold a majority), for `d`.
+    void random_split_for(Duration d);
+    // Crashes `id` (if up), keeps it down for `d`, starts it again.
+    void crash_for(int id, Duration d);
+    // Pauses `id` (if up and running) for `d`.
+    void pause_for(int id, Duration d);
+    // Steps `id`'s wall clock by up to 30 s either way.
+    void clock_jump(int id);
+    // Read errors (up to 5%) and failed fsyncs (up to 2%, crashing the node) on `id`'s disk for
+    // `d`.
+    void disk_faults_for(int id, Duration d);
+    // Everything back: the network whole, every disk at `base`, every node up and resumed.
+    void heal(const sim::DiskFaults& base);
+
+protected:
+    Scheduler& sched() { return w_.world_env().scheduler; }
+    sim::SimNode& node(int id) { return w_.node(cluster_node_name(id)); }
+
+    sim::SimWorld& w_;
+    std::vector<int> ids_;
+    std::set<int>& held_;
+    Random r_;
+    Duration hold_max_;
+};
+
+// The supervisor, a world fiber: every 250 ms it starts the nodes of `ids` that are down and not
+// in `held` (a node that crashed itself on a failed fsync comes back as a process would).
+void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held);
 
 }  // namespace eddy::scenarios

@@ -18,6 +18,9 @@ const std::vector<Scenario>& all_scenarios() {
             raft_quorum_leader_isolation_scenario(),
             controller_quorum_scenario(),
             controller_quorum_leader_isolation_scenario(),
+            replication_failover_scenario(),
+            replication_failover_epochs_scenario(),
+            replication_failover_hw_scenario(),
         };
         for (const auto& s : v) {
             // A planted bug is proven caught by the checker it targets, never by a timeout or
@@ -48,6 +51,19 @@ const Scenario* find_scenario(std::string_view name) {
         }
     }
     return nullptr;
+}
+
+Verdict judge(const Violation& violation, bool finished, Duration limit, Verdict passed) {
+    if (!violation.empty()) {
+        return Verdict::violation(violation);
+    }
+    if (!finished) {
+        return Verdict::violation(checkers::run_timeout,
+                                  "the run did not finish within " +
+                                      std::to_string(limit.to_millis() / 1000) +
+                                      " simulated seconds");
+    }
+    return passed;
 }
 
 RunResult finish(sim::SimWorld& world, Verdict verdict) {

@@ -89,6 +89,10 @@ uint64_t planted_catches_needed(uint64_t seeds);
 const std::vector<Scenario>& all_scenarios();
 const Scenario* find_scenario(std::string_view name);
 
+// The usual verdict of a run: its first violation, else `run-timeout` when it did not finish
+// within `limit` of simulated time, else `passed`.
+Verdict judge(const Violation& violation, bool finished, Duration limit, Verdict passed);
+
 // Fills the hash/event/step/time fields of a result from a finished world.
 RunResult finish(sim::SimWorld& world, Verdict verdict);
 

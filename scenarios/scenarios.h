@@ -14,5 +14,8 @@ Scenario raft_quorum_scenario();
 Scenario raft_quorum_leader_isolation_scenario();
 Scenario controller_quorum_scenario();
 Scenario controller_quorum_leader_isolation_scenario();
+Scenario replication_failover_scenario();
+Scenario replication_failover_epochs_scenario();
+Scenario replication_failover_hw_scenario();
 
 }  // namespace eddy::scenarios

@@ -114,6 +114,9 @@ Result<FetchResult, ClientError> Client::fetch(const std::string& topic, Partiti
     fp.partition_ = partition.value();
     fp.fetch_offset_ = offset.value();
     fp.partition_max_bytes_ = options.max_bytes;
+    if (options.current_leader_epoch) {
+        fp.current_leader_epoch_ = options.current_leader_epoch->value();
+    }
     ft.partitions_.push_back(fp);
     req.topics_.push_back(std::move(ft));
 

@@ -105,6 +105,10 @@ struct FetchOptions {
     Duration max_wait = Duration::millis(500);
     int32_t min_bytes = 1;
     int32_t max_bytes = 8 * 1024 * 1024;
+    // KIP-320: the leader epoch the caller's metadata names (Fetch v9+). The leader answers
+    // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH unless it leads in exactly this epoch, so what
+    // comes back is known to be that epoch's. nullopt: not checked.
+    std::optional<LeaderEpoch> current_leader_epoch;
 };
 
 struct ConsumerRecord {

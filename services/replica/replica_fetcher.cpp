@@ -156,6 +156,12 @@ bool ReplicaFetcher::round() {
                       resp.error().to_string().c_str());
         return false;
     }
+    if (BUGGIFY(env_)) {
+        // The leader handled the fetch (it counted this replica's position) but the answer is
+        // lost with the connection: the next round asks again from the same offsets.
+        env_.log.info("replica fetcher: buggify: Fetch answer from broker %d lost", leader_);
+        return false;
+    }
     if (resp->error_code_ != kafka_error::none) {
         env_.log.info("replica fetcher: broker %d answered Fetch with %s", leader_,
                       kafka_error::error_name(resp->error_code_));
@@ -260,7 +266,9 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
     const Offset leader_hw(std::max<int64_t>(pd.high_watermark_, 0));
     if (pd.records_ && !pd.records_->empty()) {
         Bytes& records = *pd.records_;
-        const size_t whole = whole_batches(records);
+        // Buggify: only the first batch now, as if the leader's answer had been cut short; the
+        // rest comes in the next round.
+        const size_t whole = whole_batches(records, BUGGIFY(env_) ? 1 : UINT64_MAX);
         // One append holds at most segment.bytes (the log refuses more), and a fetch may bring
         // more than that when segments are small: the batches go in as several appends.
         size_t at = 0;

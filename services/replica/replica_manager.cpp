@@ -249,8 +249,14 @@ std::optional<ReplicaManager::PartitionView> ReplicaManager::view(
     if (p == nullptr) {
         return std::nullopt;
     }
-    return PartitionView{p->state.role(), p->state.assignment(), p->log->high_watermark(),
-                         p->state.isr_change_in_flight()};
+    PartitionView v{p->state.role(), p->state.assignment(), p->log->high_watermark(),
+                    p->state.isr_change_in_flight(), {}};
+    for (const auto& [id, f] : p->state.followers()) {
+        if (f.log_end) {
+            v.follower_log_ends.emplace(id, *f.log_end);
+        }
+    }
+    return v;
 }
 
 void ReplicaManager::isr_loop() {
@@ -285,6 +291,12 @@ void ReplicaManager::change_isrs() {
     if (changes.empty()) {
         return;
     }
+    if (BUGGIFY(env_) && env_.scheduler.sleep_for(Duration::millis(env_.random.between(
+                             50, 500))) == WakeReason::cancelled) {
+        // A slow controller round: the changes stay in flight (the maximal ISR counts) for
+        // longer while fetches, produces and leadership changes go on.
+        return;  // stopping
+    }
     auto results = hooks_.alter_isr(changes);  // suspends
     ASSERT(results.size() == changes.size(), "one answer per change asked");
     for (size_t i = 0; i < changes.size(); ++i) {
@@ -298,13 +310,15 @@ void ReplicaManager::change_isrs() {
             env_.log.info("%s: AlterPartition for an ISR of %zu refused: %s",
                           tp.to_string().c_str(), changes[i].isr.size(),
                           kafka_error::error_name(r.error()));
-            p->state.isr_change_done(std::nullopt);
+        } else {
+            env_.log.info("%s: ISR now %zu of %zu replicas (partition epoch %d)",
+                          tp.to_string().c_str(), r->isr.size(), r->replicas.size(),
+                          r->partition_epoch);
+        }
+        p->state.isr_change_done(r);
+        if (!r.ok()) {
             continue;
         }
-        env_.log.info("%s: ISR now %zu of %zu replicas (partition epoch %d)",
-                      tp.to_string().c_str(), r->isr.size(), r->replicas.size(),
-                      r->partition_epoch);
-        p->state.isr_change_done(*r);
         if (p->state.is_leader()) {
             update_high_watermark(tp, *p);
         }

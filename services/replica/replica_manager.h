@@ -134,6 +134,9 @@ public:
         Assignment assignment;
         Offset high_watermark;
         bool isr_change_in_flight = false;
+        // Leader: each follower's last fetch offset in this leader epoch (those that fetched).
+        // Its log below that offset passed the epoch check, so it matches the leader's.
+        std::map<int32_t, Offset> follower_log_ends;
     };
     std::optional<PartitionView> view(const log::TopicPartition& tp) const;
     const ReplicaOptions& options() const { return options_; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/base/assert.h"
+#include "core/protocol/error_codes.h"
 
 namespace eddy::replica {
 
@@ -45,7 +46,9 @@ bool ReplicaState::apply(const Assignment& a, Offset local_end, Offset local_hw,
             }
         }
         std::erase_if(followers_, [&](const auto& f) { return !contains(a.replicas, f.first); });
-        if (pending_isr_ && *pending_isr_ == a.isr) {
+        // The image has moved past the state the change in flight was based on: it was applied
+        // or refused, and the image says which.
+        if (pending_isr_ && (*pending_isr_ == a.isr || a.partition_epoch > pending_base_epoch_)) {
             pending_isr_.reset();
         }
         (void)advance_high_watermark();
@@ -137,8 +140,11 @@ void ReplicaState::set_follower_high_watermark(Offset leader_hw, Offset local_en
 
 std::optional<std::vector<int32_t>> ReplicaState::wanted_isr(
     Instant now, Duration lag_max, const std::function<bool(int32_t)>& may_join) const {
-    if (!is_leader() || pending_isr_) {
+    if (!is_leader()) {
         return std::nullopt;
+    }
+    if (pending_isr_) {
+        return pending_resend_ ? pending_isr_ : std::nullopt;
     }
     std::vector<int32_t> wanted;
     for (int32_t r : assignment_.replicas) {
@@ -170,22 +176,45 @@ std::optional<std::vector<int32_t>> ReplicaState::wanted_isr(
 }
 
 void ReplicaState::isr_change_sent(std::vector<int32_t> isr) {
-    ASSERT(is_leader() && !pending_isr_, "one ISR change in flight at a time");
+    ASSERT(is_leader() && (!pending_isr_ || (pending_resend_ && *pending_isr_ == isr)),
+           "one ISR change in flight at a time");
     ASSERT(contains(isr, self_), "a leader never asks to leave its own ISR");
+    if (!pending_isr_) {
+        pending_base_epoch_ = assignment_.partition_epoch;
+    }
     pending_isr_ = std::move(isr);
+    pending_resend_ = false;
 }
 
-void ReplicaState::isr_change_done(const std::optional<Assignment>& committed) {
-    pending_isr_.reset();
-    if (committed && is_leader() && committed->leader == self_ &&
-        committed->leader_epoch == assignment_.leader_epoch &&
-        committed->partition_epoch > assignment_.partition_epoch) {
-        Assignment a = assignment_;
-        a.isr = committed->isr;
-        a.partition_epoch = committed->partition_epoch;
-        ASSERT(contains(a.isr, self_), "the controller keeps the leader in its ISR");
-        assignment_ = a;
-        (void)advance_high_watermark();
+void ReplicaState::isr_change_done(const Result<Assignment, int16_t>& answer) {
+    if (!pending_isr_) {
+        return;  // the image settled it meanwhile (or a new leadership began)
+    }
+    if (answer.ok()) {
+        const Assignment& committed = *answer;
+        if (!is_leader() || committed.leader != self_ ||
+            committed.leader_epoch != assignment_.leader_epoch) {
+            // Applied or not, this leadership is over: the image will say so. Until then the
+            // change's members still count (the controller may elect one of them).
+            return;
+        }
+        pending_isr_.reset();
+        if (committed.partition_epoch > assignment_.partition_epoch) {
+            Assignment a = assignment_;
+            a.isr = committed.isr;
+            a.partition_epoch = committed.partition_epoch;
+            ASSERT(contains(a.isr, self_), "the controller keeps the leader in its ISR");
+            assignment_ = a;
+            (void)advance_high_watermark();
+        }
+    } else if (answer.error() == kafka_error::ineligible_replica ||
+               answer.error() == kafka_error::operation_not_attempted) {
+        pending_isr_.reset();  // definitely not applied
+    } else {
+        // No answer, or one saying this view is stale (FENCED_LEADER_EPOCH,
+        // INVALID_UPDATE_VERSION, ...): it may have been applied. Ask again; the image settles
+        // it.
+        pending_resend_ = true;
     }
     check();
 }

@@ -13,6 +13,13 @@
 // - A follower's fetch offset says it has (and, in durable mode, has synced) everything below it:
 //   followers append with a sync before they fetch again.
 // - While leading, the high watermark never goes back.
+// - A change in flight is dropped only when its outcome is known (Kafka's Partition): applied
+//   (the answer for this leadership, or an image past the partition epoch it was based on), or
+//   definitely not applied (INELIGIBLE_REPLICA, OPERATION_NOT_ATTEMPTED). Any other outcome —
+//   no answer, an answer for a later leadership, a refusal saying this view is stale — may hide
+//   a committed change (an ISR member the controller may now elect), so the change stays in
+//   flight, its members counted, until the image says what happened; after no answer it is sent
+//   again.
 // - A follower leaves the ISR when it has not caught up with the leader's log end for
 //   replica.lag.time.max.ms; one joins when its log end reaches the high watermark and the start
 //   of the leader's epoch and the controller says it may (unfenced, not shutting down).
@@ -28,6 +35,7 @@
 #include <vector>
 
 #include "core/base/ids.h"
+#include "core/base/result.h"
 #include "core/base/time.h"
 
 namespace eddy::replica {
@@ -84,15 +92,18 @@ public:
     // Follower: the leader's high watermark, bounded by what this replica has.
     void set_follower_high_watermark(Offset leader_hw, Offset local_end);
 
-    // Leader: the ISR the controller should be asked for now, if it differs from the current
-    // one and no change is in flight. `may_join(broker)` is the controller's KIP-841 rule.
+    // Leader: the ISR the controller should be asked for now: a change in flight whose request
+    // got no answer (sent again), else the ISR wanted if it differs from the current one and no
+    // change is in flight. `may_join(broker)` is the controller's KIP-841 rule.
     std::optional<std::vector<int32_t>> wanted_isr(Instant now, Duration lag_max,
                                                    const std::function<bool(int32_t)>& may_join)
         const;
-    // An AlterPartition asking for `isr` was sent / answered. done() with the controller's answer
-    // (the committed state) applies it when it still belongs to this leader epoch.
+    // An AlterPartition asking for `isr` was sent / answered: the committed state, or a Kafka
+    // error code (the request's or the partition's; a lost request is an error too). The
+    // committed state is applied when it belongs to this leadership; see the file comment for
+    // when the change stays in flight.
     void isr_change_sent(std::vector<int32_t> isr);
-    void isr_change_done(const std::optional<Assignment>& committed);
+    void isr_change_done(const Result<Assignment, int16_t>& answer);
     bool isr_change_in_flight() const { return pending_isr_.has_value(); }
     // The ISR the high watermark is computed over: the committed one, plus the members a change
     // in flight adds.
@@ -111,6 +122,8 @@ private:
     Offset high_watermark_{0};
     std::map<int32_t, FollowerProgress> followers_;
     std::optional<std::vector<int32_t>> pending_isr_;
+    int32_t pending_base_epoch_ = 0;  // the partition epoch the change in flight was based on
+    bool pending_resend_ = false;     // its request got no answer: send it again
 };
 
 // True when `v` holds `x`.

@@ -5,12 +5,13 @@
 // next leader truncates), and not a state loaded in an earlier leadership (another leader wrote
 // in between). Both were seen in the replication-failover scenario as one generation handed out
 // twice.
+#include "services/kafka/group_manager.h"
+
 #include <doctest/doctest.h>
 
 #include <memory>
 #include <optional>
 
-#include "services/kafka/group_manager.h"
 #include "tests/unit/log/log_test_util.h"
 
 using namespace eddy;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "core/base/random.h"
+#include "core/protocol/error_codes.h"
 
 namespace eddy::replica {
 namespace {
@@ -119,11 +120,58 @@ TEST_CASE("replica state: a follower that reached the high watermark and the epo
     auto w = s.wanted_isr(at(3), lag, anyone);
     REQUIRE(w);
     CHECK(*w == std::vector<int32_t>{1, 2, 3});
-    // Refused (a stale partition epoch, say): nothing changes and it may be asked again.
+    // Definitely not applied (INELIGIBLE_REPLICA): nothing changes and it may be asked again.
     s.isr_change_sent(*w);
-    s.isr_change_done(std::nullopt);
+    s.isr_change_done(fail(kafka_error::ineligible_replica));
     CHECK(s.assignment().isr == std::vector<int32_t>{1, 2});
+    CHECK_FALSE(s.isr_change_in_flight());
     CHECK(s.wanted_isr(at(4), lag, anyone));
+}
+
+TEST_CASE("replica state: a change whose outcome is unknown stays in flight until the image says") {
+    // Leader 1 with ISR {1}; 2 has caught up and 1 asks for {1, 2}.
+    ReplicaState s(1);
+    s.apply(three(1, {1}, 1, 5), Offset(10), Offset(10), at(0));
+    s.set_local_end(Offset(10));
+    s.follower_fetched(2, Offset(10), Offset(10), at(1));
+    auto w = s.wanted_isr(at(1), lag, anyone);
+    REQUIRE(w);
+    CHECK(*w == std::vector<int32_t>{1, 2});
+    s.isr_change_sent(*w);
+    // The controller committed it, then fenced 1 and made 2 leader; the answer shows the later
+    // state. 1 must not fall back to {1}: 2 may lead without what 1 writes now.
+    s.isr_change_done(Assignment{{1, 2, 3}, {2}, 2, 2, 7});
+    CHECK(s.isr_change_in_flight());
+    CHECK(s.maximal_isr() == std::vector<int32_t>{1, 2});
+    s.set_local_end(Offset(15));
+    CHECK_FALSE(s.advance_high_watermark());  // 2 stopped fetching at 10
+    CHECK(s.high_watermark() == Offset(10));
+    CHECK_FALSE(s.wanted_isr(at(2), lag, anyone));  // nothing to send: it was answered
+    // The image makes it a follower.
+    CHECK_FALSE(s.apply(Assignment{{1, 2, 3}, {2}, 2, 2, 7}, Offset(15), Offset(10), at(3)));
+    CHECK_FALSE(s.isr_change_in_flight());
+
+    // No answer at all (the controller unreachable): the same change is sent again, and the
+    // image past its partition epoch settles it.
+    ReplicaState t(1);
+    t.apply(three(1, {1}, 1, 5), Offset(10), Offset(10), at(0));
+    t.follower_fetched(2, Offset(10), Offset(10), at(1));
+    w = t.wanted_isr(at(1), lag, anyone);
+    REQUIRE(w);
+    t.isr_change_sent(*w);
+    t.isr_change_done(fail(kafka_error::request_timed_out));
+    CHECK(t.isr_change_in_flight());
+    CHECK(t.maximal_isr() == std::vector<int32_t>{1, 2});
+    const auto again = t.wanted_isr(at(2), lag, anyone);
+    REQUIRE(again);
+    CHECK(*again == *w);
+    t.isr_change_sent(*again);
+    t.isr_change_done(fail(kafka_error::invalid_update_version));  // the first one was applied
+    CHECK(t.isr_change_in_flight());
+    CHECK_FALSE(t.wanted_isr(at(3), lag, anyone) == std::nullopt);  // asked until the image says
+    t.apply(three(1, {1, 2}, 1, 6), Offset(10), Offset(10), at(4));
+    CHECK_FALSE(t.isr_change_in_flight());
+    CHECK(t.assignment().isr == std::vector<int32_t>{1, 2});
 }
 
 TEST_CASE("replica state: fetches from outside the replicas are refused") {
@@ -139,6 +187,10 @@ TEST_CASE("property: the high watermark never passes an ISR member's end and nev
         int32_t pe = 1;
         Assignment a{{1, 2, 3}, {1, 2, 3}, 1, 1, pe};
         s.apply(a, Offset(0), Offset(0), at(0));
+        // The controller's ISR: any member of it may be elected, so the watermark must never
+        // pass its end, whatever the leader heard back.
+        std::vector<int32_t> controller_isr = a.isr;
+        bool image_behind = false;  // a committed change the leader has not heard of
         int64_t leader_end = 0;
         std::map<int32_t, int64_t> ends{{2, 0}, {3, 0}};
         std::map<int32_t, bool> heard{{2, false}, {3, false}};
@@ -164,14 +216,45 @@ TEST_CASE("property: the high watermark never passes an ISR member's end and nev
                     if (auto w = s.wanted_isr(at(now), lag, anyone)) {
                         RC_ASSERT(std::find(w->begin(), w->end(), 1) != w->end());
                         s.isr_change_sent(*w);
-                        if (rng.chance(0.8)) {
-                            Assignment c = s.assignment();
-                            c.isr = *w;
-                            c.partition_epoch = ++pe;
-                            s.isr_change_done(c);
-                        } else {
-                            s.isr_change_done(std::nullopt);
+                        // The controller applies it unless its view moved on (the image is
+                        // behind: a stale partition epoch).
+                        const bool stale = image_behind;
+                        const bool applied = !stale && rng.chance(0.7);
+                        if (applied) {
+                            controller_isr = *w;
+                            ++pe;
                         }
+                        Assignment c = s.assignment();
+                        c.isr = controller_isr;
+                        c.partition_epoch = pe;
+                        switch (rng.below(3)) {
+                            case 0:
+                                s.isr_change_done(
+                                    applied ? Result<Assignment, int16_t>(c)
+                                            : fail(stale ? kafka_error::invalid_update_version
+                                                         : kafka_error::ineligible_replica));
+                                break;
+                            case 1:  // the answer is lost
+                                s.isr_change_done(fail(kafka_error::request_timed_out));
+                                image_behind = image_behind || applied;
+                                break;
+                            default:  // the answer shows a later leadership's state
+                                c.leader = 2;
+                                ++c.leader_epoch;
+                                s.isr_change_done(c);
+                                image_behind = image_behind || applied;
+                                break;
+                        }
+                    }
+                    break;
+                case 3:
+                    // The image catches up with the controller.
+                    if (image_behind) {
+                        Assignment c = s.assignment();
+                        c.isr = controller_isr;
+                        c.partition_epoch = pe;
+                        s.apply(c, Offset(leader_end), s.high_watermark(), at(now));
+                        image_behind = false;
                     }
                     break;
                 default:
@@ -182,10 +265,16 @@ TEST_CASE("property: the high watermark never passes an ISR member's end and nev
             RC_ASSERT(hw >= last_hw);
             RC_ASSERT(hw <= Offset(leader_end) || hw == Offset(0));
             if (hw > last_hw) {
-                // It moved: every member of the ISR it was computed over has it.
+                // It moved: every member of the ISR it was computed over has it, and so does
+                // every member of the controller's (the ones that may be elected next).
                 for (int32_t r : s.maximal_isr()) {
                     if (r != 1) {
                         RC_ASSERT(heard[r]);
+                        RC_ASSERT(Offset(ends[r]) >= hw);
+                    }
+                }
+                for (int32_t r : controller_isr) {
+                    if (r != 1) {
                         RC_ASSERT(Offset(ends[r]) >= hw);
                     }
                 }
