@@ -200,6 +200,21 @@ void ReplicaFetcher::back_off(const log::TopicPartition& tp) {
     }
 }
 
+OutOfRangeAction on_offset_out_of_range(int64_t leader_log_start, int64_t leader_hw,
+                                        Offset my_log_start, Offset my_log_end) {
+    const bool start_believable = leader_log_start >= 0 && leader_log_start <= leader_hw;
+    // Below the leader's log start (retention, DeleteRecords there): start over, empty, at it.
+    if (start_believable && my_log_end.value() < leader_log_start) {
+        return {OutOfRangeAction::Kind::restart_at, Offset(leader_log_start)};
+    }
+    // Above the leader's end cannot happen with epochs checked; should it, keep what the leader
+    // has committed (never below this log's own start).
+    if (leader_hw >= 0 && std::max(Offset(leader_hw), my_log_start) < my_log_end) {
+        return {OutOfRangeAction::Kind::truncate_to, std::max(Offset(leader_hw), my_log_start)};
+    }
+    return {OutOfRangeAction::Kind::back_off, Offset(0)};
+}
+
 void ReplicaFetcher::follow_high_watermark(const std::shared_ptr<log::PartitionLog>& l,
                                            Offset leader_hw) {
     auto* p = manager_.find(l->topic_partition());
@@ -218,19 +233,27 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
     }
     std::shared_ptr<log::PartitionLog> l = p->log;  // kept alive across suspensions
     if (pd.error_code_ == kafka_error::offset_out_of_range) {
-        // Below the leader's log start (retention, DeleteRecords there): start over at it. Above
-        // the leader's end cannot happen with epochs checked; take the leader's high watermark.
-        const Offset leader_start(pd.log_start_offset_);
-        if (pd.log_start_offset_ >= 0 && l->log_end_offset() < leader_start) {
+        const OutOfRangeAction a = on_offset_out_of_range(pd.log_start_offset_, pd.high_watermark_,
+                                                          l->log_start_offset(), l->log_end_offset());
+        switch (a.kind) {
+        case OutOfRangeAction::Kind::restart_at:
             env_.log.info("%s: behind the leader's log start %lld: restarting the log there",
-                          tp.to_string().c_str(), static_cast<long long>(leader_start.value()));
-            if (auto r = l->restart_at(leader_start); !r.ok()) {
+                          tp.to_string().c_str(), static_cast<long long>(a.offset.value()));
+            if (auto r = l->restart_at(a.offset); !r.ok()) {
                 back_off(tp);
             }
-        } else if (pd.high_watermark_ >= 0 && Offset(pd.high_watermark_) < l->log_end_offset()) {
-            (void)l->truncate_to(std::max(Offset(pd.high_watermark_), l->log_start_offset()));
-        } else {
+            break;
+        case OutOfRangeAction::Kind::truncate_to:
+            (void)l->truncate_to(a.offset);
+            break;
+        case OutOfRangeAction::Kind::back_off:
+            env_.log.warn("%s: leader %d answered OFFSET_OUT_OF_RANGE with log start %lld and high "
+                          "watermark %lld; retrying after the backoff",
+                          tp.to_string().c_str(), leader_,
+                          static_cast<long long>(pd.log_start_offset_),
+                          static_cast<long long>(pd.high_watermark_));
             back_off(tp);
+            break;
         }
         return;
     }
@@ -297,7 +320,8 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
     }
     // The leader's log start (its retention and DeleteRecords) reaches this replica.
     if (pd.log_start_offset_ > l->log_start_offset().value() &&
-        Offset(pd.log_start_offset_) <= l->log_end_offset()) {
+        Offset(pd.log_start_offset_) <= l->log_end_offset() &&
+        pd.log_start_offset_ <= pd.high_watermark_) {
         (void)l->delete_records_before(Offset(pd.log_start_offset_));
     }
     follow_high_watermark(l, leader_hw);

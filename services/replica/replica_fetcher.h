@@ -34,6 +34,18 @@ namespace eddy::replica {
 
 class ReplicaManager;
 
+// What a follower does with OFFSET_OUT_OF_RANGE. The leader's log start and high watermark come
+// from a peer: a log start above the leader's own high watermark (which a real leader never has,
+// since nothing at or above it is deleted) or a negative one is not believed, and the partition
+// backs off instead of restarting its log at an offset nobody wrote.
+struct OutOfRangeAction {
+    enum class Kind { restart_at, truncate_to, back_off };
+    Kind kind = Kind::back_off;
+    Offset offset;
+};
+OutOfRangeAction on_offset_out_of_range(int64_t leader_log_start, int64_t leader_hw,
+                                        Offset my_log_start, Offset my_log_end);
+
 class ReplicaFetcher {
 public:
     ReplicaFetcher(Env& env, ReplicaManager& manager, int32_t leader);
