@@ -32,8 +32,9 @@ client::ClientOptions client_options(const Cluster& c, Random& r, Duration timeo
 namespace {
 
 // Why the cluster is not yet caught up (nullopt once it is): every node serving, every
-// partition with a leader and its full ISR in every node's image, the leader leading it in that
-// epoch, every replica's log ending where the leader's does, and the high watermark there.
+// partition with a leader and its full ISR in every node's image, no reassignment in progress and
+// no copy left on a node that is not a replica, the leader leading it in that epoch, every
+// replica's log ending where the leader's does, and the high watermark there.
 std::optional<std::string> not_caught_up(const Cluster& c) {
     std::string why;
     for (const auto& [id, n] : c.nodes) {
@@ -63,6 +64,15 @@ std::optional<std::string> not_caught_up(const Cluster& c) {
                         "/" + std::to_string(ps.replicas.size());
         if (ps.leader < 0 || ps.isr.size() != ps.replicas.size()) {
             return s;
+        }
+        if (ps.reassigning()) {
+            return s + " (still reassigning: " + std::to_string(ps.adding.size()) + " adding, " +
+                   std::to_string(ps.removing.size()) + " removing)";
+        }
+        for (const auto& [id, n] : c.nodes) {
+            if (!replica::contains(ps.replicas, id) && n.broker->logs().get(tp) != nullptr) {
+                return s + " " + cluster_node_name(id) + " still holds a copy, not a replica";
+            }
         }
         kafka::Broker& leader = *c.nodes.at(ps.leader).broker;
         const auto view = leader.replicas().view(tp);

@@ -56,6 +56,13 @@
 // cut off then crashed, which come back once the new leader has outgrown their tail); the high
 // watermark ignores the followers (hw_from_leader_alone) → `consumed-stays`
 // ("replication-failover-hw": mostly leaders cut off while consumers still read from them).
+// "replication-reassign" (4-5 nodes) adds a client moving random partitions to a
+// random 3 of the nodes, and cancelling, all through the fault phase; liveness then also needs
+// every reassignment complete and no copy left on a node that is no longer a replica. Its planted
+// bug counts the new replicas in sync before they copied anything
+// (controller::ReassignmentKnobs::in_sync_before_copied), so leadership may move to an empty
+// replica → `consumed-stays` (offsets consumers read now hold other values; acked-writes-survive
+// would judge it too, after healing).
 #include "scenarios/replication_failover.h"
 
 #include <algorithm>
@@ -65,8 +72,10 @@
 #include <string>
 #include <vector>
 
+#include "core/protocol/generated/alter_partition_reassignments.h"
 #include "scenarios/kafka_nodes.h"
 #include "scenarios/scenarios.h"
+#include "services/client/broker_connection.h"
 #include "services/client/group_member.h"
 #include "services/client/idempotent_producer.h"
 #include "sim/world.h"
@@ -84,6 +93,7 @@ enum class Planted : uint8_t {
     ack_before_replication,
     truncate_without_epoch_check,
     hw_from_leader_alone,
+    in_sync_before_copied,
 };
 
 enum class ProducerKind : uint8_t { idempotent, acks_all, acks_one };
@@ -300,6 +310,63 @@ void consumer_main(Env& env, Cluster& c, const std::string& name, Duration sessi
             next_commit = env.scheduler.now() + Duration::millis(r.between(50, 500));
         }
         (void)member.heartbeat_if_due();
+    }
+    idle(env);
+}
+
+// --- Reassignments ---
+
+// replication-reassign: every 0.2-1.5 s during the fault phase, moves a random partition to a
+// random 3 of the nodes (a reordering when there are only 3; half the time, with more nodes, 3 that
+// leave out its current leader, as when a broker is drained) or cancels its reassignment, through
+// a random node (forwarded to the active controller). Answers are not judged here: under faults
+// many are NOT_CONTROLLER or time out; what must hold is what the checkers check, and that every
+// reassignment completes after healing (liveness).
+void reassigner_main(Env& env, Cluster& c) {
+    Random r = env.random.fork("reassigner");
+    while (!c.topic_ready) {
+        env.scheduler.sleep_for(Duration::millis(50));
+    }
+    while (!c.healed) {
+        env.scheduler.sleep_for(Duration::millis(r.between(200, 1500)));
+        if (c.healed) {
+            break;
+        }
+        protocol::AlterPartitionReassignmentsRequest req;
+        req.timeout_ms_ = 3000;
+        protocol::AlterPartitionReassignmentsRequest::ReassignableTopic t;
+        t.name_ = topic_name;
+        protocol::AlterPartitionReassignmentsRequest::ReassignablePartition part;
+        part.partition_index_ = static_cast<int32_t>(r.between(0, c.partitions - 1));
+        if (!r.chance(0.15)) {
+            std::vector<int> ids = c.ids;
+            const auto* topic = c.topic();
+            if (ids.size() > 3 && topic != nullptr && r.chance(0.5)) {
+                const auto current = topic->partitions.find(part.partition_index_);
+                if (current != topic->partitions.end()) {
+                    std::erase(ids, current->second.leader);  // drain the leader's broker
+                }
+            }
+            for (size_t i = ids.size() - 1; i > 0; --i) {
+                std::swap(ids[i], ids[r.below(i + 1)]);
+            }
+            part.replicas_.emplace(ids.begin(), ids.begin() + 3);
+        }
+        t.partitions_.push_back(std::move(part));
+        req.topics_.push_back(std::move(t));
+        const int via = c.ids[r.below(c.ids.size())];
+        const Instant deadline = env.scheduler.now() + Duration::seconds(3);
+        auto conn = client::BrokerConnection::open(env, Address{cluster_node_name(via), broker_port},
+                                                   "reassigner", deadline);
+        if (!conn.ok()) {
+            continue;
+        }
+        auto resp = (*conn)->call<protocol::AlterPartitionReassignmentsResponse>(req, deadline);
+        if (resp.ok() && resp->error_code_ == 0 && !resp->responses_.empty() &&
+            !resp->responses_[0].partitions_.empty() &&
+            resp->responses_[0].partitions_[0].error_code_ == 0) {
+            ++c.reassignments;
+        }
     }
     idle(env);
 }
@@ -550,7 +617,9 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
         world.trace().set_sink(ro.trace_sink);
     }
     c.world = &world;
-    const int nodes = swarm.chance(0.5) ? 3 : static_cast<int>(swarm.between(4, 5));
+    const bool reassigning = planted == Planted::in_sync_before_copied;
+    // Reassignment moves data only with more nodes than replicas.
+    const int nodes = !reassigning && swarm.chance(0.5) ? 3 : static_cast<int>(swarm.between(4, 5));
     c.partitions = static_cast<int32_t>(swarm.between(2, 4));
     c.consumers = static_cast<int>(swarm.between(1, 3));
     const Duration election = Duration::millis(swarm.between(150, 400));
@@ -568,6 +637,8 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
         ro.planted_bug && planted == Planted::truncate_without_epoch_check;
     bo.replica_knobs.hw_from_leader_alone =
         ro.planted_bug && planted == Planted::hw_from_leader_alone;
+    bo.reassignment_knobs.in_sync_before_copied =
+        ro.planted_bug && planted == Planted::in_sync_before_copied;
     bo.metadata_snapshot_every = swarm.between(50, 500);
     // One set of keys for every node (the group coordinator's partition count must agree).
     const std::vector<std::pair<std::string, std::string>> keys = {
@@ -611,6 +682,9 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
         world.add_node(name,
                        [&c, name, session](Env& env) { consumer_main(env, c, name, session); });
     }
+    if (reassigning) {
+        world.add_node("reassigner", [&c](Env& env) { reassigner_main(env, c); });
+    }
     world.add_node("admin", [&c](Env& env) {
         create_topic(env, c);
         c.topic_ready = true;
@@ -637,6 +711,10 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
             break;
         case Planted::hw_from_leader_alone:
             weights = {0, 0, 1, 0, 1, 0, 5, 2, 1, 1, 1, 0, 0};
+            break;
+        case Planted::in_sync_before_copied:
+            // Fewer faults: reassignments must get far enough to move leadership.
+            weights = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
             break;
     }
     Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(1500, 4000)),
@@ -666,7 +744,8 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
         std::to_string(c.acked.size()) + " batches acknowledged (" + std::to_string(acked_all) +
         " acks=all), " + std::to_string(c.in_doubt) + " in doubt, " +
         std::to_string(c.records_consumed) + " records consumed in " + std::to_string(c.fetches) +
-        " fetches, generation " + std::to_string(c.max_generation));
+        " fetches, generation " + std::to_string(c.max_generation) +
+        (reassigning ? ", " + std::to_string(c.reassignments) + " reassignments accepted" : ""));
     return finish(world, judge(c.violation, c.checked, run_limit, std::move(v)));
 }
 
@@ -695,6 +774,15 @@ Scenario replication_failover_epochs_scenario() {
                    "crashing them: a deposed leader's uncommitted tail is truncated at the "
                    "diverging epoch before it copies again, so the replicas agree",
                    Planted::truncate_without_epoch_check, replicas_agree);
+}
+
+Scenario replication_reassign_scenario() {
+    return variant("replication-reassign",
+                   "replication-failover on 4-5 nodes while partitions are moved to other "
+                   "brokers and reassignments cancelled: new replicas join the ISR before the old "
+                   "ones leave, so acknowledged writes survive and every reassignment completes "
+                   "after healing",
+                   Planted::in_sync_before_copied, consumed_stays);
 }
 
 Scenario replication_failover_hw_scenario() {

@@ -69,6 +69,7 @@ struct Cluster {
     int32_t max_generation = -1;
     uint64_t fetches = 0;
     uint64_t records_consumed = 0;
+    uint64_t reassignments = 0;  // accepted (replication-reassign)
     // Phases.
     bool producing_done = false;
     bool healed = false;

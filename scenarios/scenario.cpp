@@ -21,6 +21,7 @@ const std::vector<Scenario>& all_scenarios() {
             replication_failover_scenario(),
             replication_failover_epochs_scenario(),
             replication_failover_hw_scenario(),
+            replication_reassign_scenario(),
         };
         for (const auto& s : v) {
             // A planted bug is proven caught by the checker it targets, never by a timeout or

@@ -17,5 +17,6 @@ Scenario controller_quorum_leader_isolation_scenario();
 Scenario replication_failover_scenario();
 Scenario replication_failover_epochs_scenario();
 Scenario replication_failover_hw_scenario();
+Scenario replication_reassign_scenario();
 
 }  // namespace eddy::scenarios

@@ -417,7 +417,8 @@ Controller::ReassignmentOutcome Controller::alter_partition_reassignments(
             out.partitions.push_back(ApiError::of(e::invalid_request, "the partition is named twice"));
             continue;
         }
-        auto decided = decide_reassignment(image(), r.topic, r.partition, r.target);
+        auto decided = decide_reassignment(image(), r.topic, r.partition, r.target,
+                                           options_.reassignment_knobs);
         if (!decided.ok()) {
             out.partitions.push_back(decided.error());
             continue;

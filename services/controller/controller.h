@@ -45,6 +45,7 @@ struct ControllerOptions {
     int16_t default_replication_factor = 1;  // default.replication.factor
     bool delete_topic_enable = true;         // delete.topic.enable
     BrokerHeartbeatOptions heartbeats;  // broker.session.timeout.ms
+    ReassignmentKnobs reassignment_knobs;  // planted bugs (scenarios only)
     // How long a write may wait for the quorum to commit it before REQUEST_TIMED_OUT.
     Duration write_timeout = Duration::seconds(30);
 };

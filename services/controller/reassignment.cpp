@@ -72,7 +72,7 @@ std::vector<int32_t> target_replicas(const PartitionState& p) {
 
 Result<std::optional<PartitionChangeRecord>, ApiError> decide_reassignment(
     const MetadataImage& image, const std::string& topic, int32_t partition,
-    const std::optional<std::vector<int32_t>>& target) {
+    const std::optional<std::vector<int32_t>>& target, const ReassignmentKnobs& knobs) {
     const TopicState* t = image.topic(topic);
     if (t == nullptr || !t->partitions.contains(partition)) {
         return fail(ApiError::of(e::unknown_topic_or_partition,
@@ -101,7 +101,14 @@ Result<std::optional<PartitionChangeRecord>, ApiError> decide_reassignment(
     const std::vector<int32_t> adding = filter(to, original, false);
     const std::vector<int32_t> removing = filter(original, to, false);
     // In-sync members stay in sync as long as they stay replicas.
-    const std::vector<int32_t> isr = filter(p.isr, replicas, true);
+    std::vector<int32_t> isr = filter(p.isr, replicas, true);
+    if (knobs.in_sync_before_copied) {
+        for (int32_t r : adding) {
+            if (!contains(isr, r) && LeaderEligibility{}.may_lead(image, r)) {
+                isr.push_back(r);  // planted bug: never copied, yet "in sync"
+            }
+        }
+    }
     if (isr.empty()) {
         return fail(ApiError::of(e::invalid_replica_assignment,
                                  partition_name(topic, partition) +

@@ -35,6 +35,14 @@ std::vector<int32_t> original_replicas(const PartitionState& p);
 // The target of a partition's reassignment: its replicas without those being removed.
 std::vector<int32_t> target_replicas(const PartitionState& p);
 
+// Planted bugs for the simulator's checkers (never set outside scenarios).
+struct ReassignmentKnobs {
+    // The adding replicas count as in sync the moment a reassignment starts, so it completes at
+    // once and leadership may move to a replica that has nothing yet (replication-reassign's
+    // acked-writes-survive catches it).
+    bool in_sync_before_copied = false;
+};
+
 // One partition of AlterPartitionReassignments checked against `image`: the record to commit,
 // nullopt when nothing changes (the partition already has these replicas, or is already being
 // moved to them), or the partition's error: UNKNOWN_TOPIC_OR_PARTITION,
@@ -42,7 +50,7 @@ std::vector<int32_t> target_replicas(const PartitionState& p);
 // member left), NO_REASSIGNMENT_IN_PROGRESS (cancelling none).
 Result<std::optional<protocol::records::PartitionChangeRecord>, ApiError> decide_reassignment(
     const MetadataImage& image, const std::string& topic, int32_t partition,
-    const std::optional<std::vector<int32_t>>& target);
+    const std::optional<std::vector<int32_t>>& target, const ReassignmentKnobs& knobs = {});
 
 // Completes the reassignment of the partition `change` applies to, when the ISR after `change`
 // holds every target replica: `change` then also sets the replicas to the target, clears adding

@@ -125,6 +125,7 @@ Result<void, std::string> Broker::open_and_serve() {
         static_cast<int16_t>(config_.get_int("default.replication.factor"));
     co.delete_topic_enable = config_.get_bool("delete.topic.enable");
     co.heartbeats.session_timeout = config_.duration_ms("broker.session.timeout.ms");
+    co.reassignment_knobs = options_.reassignment_knobs;
     controller_ = std::make_unique<controller::Controller>(
         env_, co, *metadata_,
         [](const std::string& k, const std::string& v) { return validate_topic_config(k, v); });

@@ -85,6 +85,7 @@ struct BrokerOptions {
     raft::QuorumKnobs quorum_knobs;
     raft::DriverKnobs quorum_driver_knobs;
     replica::ReplicaKnobs replica_knobs;
+    controller::ReassignmentKnobs reassignment_knobs;
     // The simulator's checkers watch the quorum through this (never set outside scenarios).
     raft::QuorumObserver* quorum_observer = nullptr;
     // Snapshot the metadata image every this many metadata log entries (0: never).

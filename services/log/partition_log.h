@@ -389,6 +389,9 @@ private:
     // cleaner re-checks it.
     uint64_t generation_ = 0;
     uint64_t truncations_ = 0;
+    // A truncation is cutting files: a flush finishing meanwhile does not raise the durable
+    // offset (the end it synced to may be cut away).
+    bool truncating_ = false;
     // Compaction: offsets below this were cleaned (the manager checkpoints it; lowered by
     // truncation).
     Offset first_dirty_offset_;

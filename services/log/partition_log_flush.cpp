@@ -24,9 +24,10 @@ bool PartitionLog::flush_due() const {
 
 void PartitionLog::flusher_main() {
     while (!stopping_) {
-        if (!flush_due()) {
+        // A truncation cutting files makes a flush pointless (it could not count): wait for it.
+        if (truncating_ || !flush_due()) {
             Instant deadline = Instant::max();
-            if (!config_.durable_acks() && config_.flush_ms < Duration::max() &&
+            if (!truncating_ && !config_.durable_acks() && config_.flush_ms < Duration::max() &&
                 log_end_offset_ > durable_offset_) {
                 deadline = last_flush_ + config_.flush_ms;
             }
@@ -64,7 +65,7 @@ void PartitionLog::flush_once() {
     ++stats_.syncs;
     last_flush_ = env_.clock.now();
     ASSERT(durable_offset_ <= log_end_offset_, "the durable offset never passes the log end");
-    if (truncations_ == truncations) {
+    if (truncations_ == truncations && !truncating_) {
         ASSERT(target <= log_end_offset_);
         durable_offset_ = std::max(durable_offset_, target);
         records_flushed_ = std::max(records_flushed_, records);

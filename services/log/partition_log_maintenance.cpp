@@ -85,6 +85,14 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     }
     ++truncations_;
     ++generation_;
+    // Cleared however this returns (an error part way must not stop flushes counting forever).
+    struct Truncating {
+        bool& flag;
+        explicit Truncating(bool& f) : flag(f) { flag = true; }
+        ~Truncating() { flag = false; }
+        Truncating(const Truncating&) = delete;
+        Truncating& operator=(const Truncating&) = delete;
+    } truncating(truncating_);
     const bool full = offset <= segments_.begin()->first || offset < log_start_offset_;
     // The new log end is not known before the cut is found, but it is at least the base of the
     // last segment kept (or `offset` when nothing is kept). The checkpoint on disk must not claim
@@ -129,6 +137,11 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     }
     // What was durable below the new end still is (the checkpoint may say less: that is safe).
     durable_offset_ = full ? log_end_offset_ : std::min(old_durable, log_end_offset_);
+    // Counted again at the end: a flush that began while the files were being cut (it saw the
+    // old log end) must not raise the durable offset to it when it finishes, nor one that
+    // finishes meanwhile (truncating_): one did, and the next checkpoint claimed synced data the
+    // log no longer had (replication-reassign seed 17).
+    ++truncations_;
     high_watermark_ = std::min(high_watermark_, log_end_offset_);
     if (epochs_.truncate_from_end(log_end_offset_)) {
         TRY_VOID(write_leader_epochs());
@@ -140,6 +153,7 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
                                         {"to", offset.value()},
                                         {"log_end", log_end_offset_.value()}});
     durable_waiters_.notify_all();
+    flush_wakeup_.notify_all();  // the flusher waited out the truncation
     return {};
 }
 
@@ -164,6 +178,7 @@ Result<void, LogError> PartitionLog::restart_at(Offset offset) {
         TRY_VOID(write_leader_epochs());
     }
     TRY_VOID(load_producer_state());
+    ++truncations_;  // as in truncate_to: a flush overlapping the restart does not count
     check_invariants();
     env_.tracer.event("log.restarted", {{"partition", tp_.to_string()}, {"at", offset.value()}});
     durable_waiters_.notify_all();

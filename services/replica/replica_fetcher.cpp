@@ -116,7 +116,8 @@ bool ReplicaFetcher::round() {
     req.max_bytes_ = o.fetch_response_max_bytes;
     req.session_id_ = 0;
     req.session_epoch_ = -1;  // sessionless: every partition named in every request
-    std::vector<log::TopicPartition> asked;
+    // What each partition was asked from: the answer applies only to that log at that offset.
+    std::map<log::TopicPartition, Asked> asked;
     Instant next_retry = Instant::max();
     for (const auto& [tp, f] : partitions_) {
         if (f.retry_at > now) {
@@ -141,7 +142,7 @@ bool ReplicaFetcher::round() {
             req.topics_.push_back(std::move(t));
         }
         req.topics_.back().partitions_.push_back(fp);
-        asked.push_back(tp);
+        asked[tp] = Asked{p->log, p->log->log_end_offset()};
     }
     if (asked.empty()) {
         // Everything is backing off (or has no log yet): wait for the first retry or a change.
@@ -170,9 +171,15 @@ bool ReplicaFetcher::round() {
     for (auto& t : resp->responses_) {
         for (auto& pd : t.partitions_) {
             log::TopicPartition tp{t.topic_, PartitionId(pd.partition_index_)};
-            if (std::find(asked.begin(), asked.end(), tp) == asked.end() ||
-                !partitions_.contains(tp)) {
+            const auto a = asked.find(tp);
+            if (a == asked.end() || !partitions_.contains(tp)) {
                 continue;  // not asked (a confused leader), or no longer followed here
+            }
+            if (!still_as_asked(tp, a->second)) {
+                // The log was deleted and made again (a reassignment took this replica away
+                // and back) or moved while the fetch was out: the answer is for another log.
+                // Appending it would leave a gap (replication-reassign seed 56).
+                continue;
             }
             handle(tp, pd);
             if (env_.scheduler.cancelled()) {
@@ -192,6 +199,11 @@ bool ReplicaFetcher::round() {
     }
     written_.clear();
     return true;
+}
+
+bool ReplicaFetcher::still_as_asked(const log::TopicPartition& tp, const Asked& a) const {
+    const auto* p = manager_.find(tp);
+    return p != nullptr && p->log == a.log && a.log->log_end_offset() == a.fetch_offset;
 }
 
 void ReplicaFetcher::back_off(const log::TopicPartition& tp) {

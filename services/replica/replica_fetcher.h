@@ -68,8 +68,15 @@ private:
         int32_t leader_epoch = 0;
         Instant retry_at;  // after an error, not before this
     };
+    // The log a partition was fetched for and its end then.
+    struct Asked {
+        std::shared_ptr<log::PartitionLog> log;
+        Offset fetch_offset;
+    };
     void run();
     bool connect();
+    // Whether `tp` still has the log it was asked for, ending where the fetch started.
+    bool still_as_asked(const log::TopicPartition& tp, const Asked& a) const;
     // One Fetch round; false when the connection failed.
     bool round();
     // Handles one partition's answer. Suspends (appends, truncation).

@@ -47,8 +47,15 @@ bool ReplicaState::apply(const Assignment& a, Offset local_end, Offset local_hw,
         }
         std::erase_if(followers_, [&](const auto& f) { return !contains(a.replicas, f.first); });
         // The image has moved past the state the change in flight was based on: it was applied
-        // or refused, and the image says which.
-        if (pending_isr_ && (*pending_isr_ == a.isr || a.partition_epoch > pending_base_epoch_)) {
+        // or refused, and the image says which. A change naming a broker that is no longer a
+        // replica (a reassignment completed meanwhile: the AlterPartition answer that completed
+        // it carries no replica list) cannot be applied by the controller and is dropped; its
+        // non-replica must not hold the high watermark back.
+        const bool names_non_replica =
+            pending_isr_ && std::any_of(pending_isr_->begin(), pending_isr_->end(),
+                                        [&](int32_t r) { return !contains(a.replicas, r); });
+        if (pending_isr_ && (*pending_isr_ == a.isr || a.partition_epoch > pending_base_epoch_ ||
+                             names_non_replica)) {
             pending_isr_.reset();
         }
         (void)advance_high_watermark();

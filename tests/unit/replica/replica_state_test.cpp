@@ -106,6 +106,34 @@ TEST_CASE("replica state: a follower behind for replica.lag.time.max.ms leaves t
     CHECK(s.assignment().isr == std::vector<int32_t>{1, 2});
 }
 
+TEST_CASE("replica state: a completed reassignment drops an ISR change naming a removed replica") {
+    // Replicas [1,2,3,4] while 4 is being removed and 3 added; the AlterPartition that put 3 in
+    // the ISR also completed the reassignment, but its answer carries no replica list, so the
+    // leader, still counting 4 as a replica, asks for 4 back in the ISR. Once the image shows 4
+    // gone, that change (which the controller refuses) no longer holds the watermark back
+    // (replication-reassign seed 2: the watermark stuck at the end 4's log had when deleted).
+    ReplicaState s(1);
+    CHECK(s.apply(Assignment{{1, 2, 3, 4}, {1, 2, 4}, 1, 1, 1}, Offset(0), Offset(0), at(0)));
+    s.set_local_end(Offset(100));
+    s.follower_fetched(2, Offset(100), Offset(100), at(1));
+    s.follower_fetched(3, Offset(100), Offset(100), at(1));
+    s.follower_fetched(4, Offset(40), Offset(100), at(1));
+    s.isr_change_sent({1, 2, 4, 3});
+    s.isr_change_done(Assignment{{}, {1, 2, 3}, 1, 1, 2});  // completed: 4 left the ISR
+    CHECK(s.assignment().isr == std::vector<int32_t>{1, 2, 3});
+    s.follower_fetched(4, Offset(100), Offset(100), at(2));
+    auto w = s.wanted_isr(at(2), lag, anyone);
+    REQUIRE(w);  // 4 caught up and is still a replica as far as this leader knows
+    s.isr_change_sent(*w);
+    s.set_local_end(Offset(150));
+    s.follower_fetched(2, Offset(150), Offset(150), at(3));
+    s.follower_fetched(3, Offset(150), Offset(150), at(3));
+    // The image: replicas [1,2,3] at the partition epoch of the completing change.
+    CHECK_FALSE(s.apply(Assignment{{1, 2, 3}, {1, 2, 3}, 1, 1, 2}, Offset(150), Offset(100), at(4)));
+    CHECK(s.maximal_isr() == std::vector<int32_t>{1, 2, 3});
+    CHECK(s.high_watermark() == Offset(150));
+}
+
 TEST_CASE("replica state: a follower that reached the high watermark and the epoch start rejoins") {
     ReplicaState s(1);
     s.apply(three(1, {1, 2}), Offset(20), Offset(20), at(0));
