@@ -81,7 +81,7 @@ public:
     }
 
 private:
-    std::string at() { return " at " + c_.line_and_column(); }
+    std::string at() { return c_.at_end() ? " at the end" : " at " + c_.line_and_column(); }
 
     // `{"key": value, ...}`: on_key reads the value of each key; the keys seen, each once.
     template <typename F>

@@ -9,7 +9,8 @@
 // with an optional "log_dirs" per partition, which must list "any" once per replica (Eddy has one
 // log directory per broker). Keys appear once each; any other key, a missing key, a version other
 // than 1, an empty topic name, an empty or duplicated replica list, a partition named twice, or
-// text after the object is an error with one line that says what and where ("line L, column C").
+// text after the object is an error with one line that says what and where ("at line L, column C"
+// or "at the end").
 // Strings have no escapes (Kafka's topic names need none); the broker judges the names.
 #pragma once
 

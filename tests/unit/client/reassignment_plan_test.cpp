@@ -58,8 +58,9 @@ TEST_CASE("reassignment plan: malformed files are refused with one line that say
         const char* says;
     };
     const Bad bad[] = {
-        {"", "expected the plan (an object) at line 1, column 1"},
-        {"   \n  ", "expected the plan (an object) at line 2, column 3"},
+        {"", "expected the plan (an object) at the end"},
+        {"   \n  ", "expected the plan (an object) at the end"},
+        {"\n\n  [", "expected the plan (an object) at line 3, column 3"},
         {"[]", "expected the plan (an object)"},
         {"{", "expected \"key\": in the plan"},
         {R"({"version":1,"partitions":[)", "expected a partition (an object)"},
