@@ -4,6 +4,8 @@
 #include <set>
 #include <utility>
 
+#include "services/controller/reassignment.h"
+
 namespace eddy::controller {
 
 namespace e = kafka_error;
@@ -172,6 +174,8 @@ Result<std::optional<PartitionChangeRecord>, ApiError> decide_isr_change(
         return std::optional<PartitionChangeRecord>();
     }
     ASSERT(c.leader_ == no_leader_change, "an ISR change never moves leadership");
+    // The ISR may now hold every replica a reassignment is adding: it completes with this change.
+    complete_reassignment(image, c);
     if (auto why = image.inconsistency(c)) {
         return fail(ApiError::of(e::unknown_server_error, *why));
     }

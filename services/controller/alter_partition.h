@@ -28,9 +28,11 @@
 // image would refuse (an epoch at its int32 maximum, which only a hostile log can put there) is
 // UNKNOWN_SERVER_ERROR.
 //
-// A valid change never moves leadership: its record carries only the ISR (and the recovery state
-// when it changes), so applying it bumps the partition epoch and keeps the leader epoch. It keeps
-// the image's invariants: the leader is in the ISR, the ISR is a non-empty set of replicas.
+// A valid change carries only the ISR (and the recovery state when it changes), so applying it
+// bumps the partition epoch and keeps the leader epoch, except when the new ISR holds every
+// replica a reassignment is adding: then the same change completes the reassignment
+// (reassignment.h), and moves leadership if the leader was being removed. It keeps the image's
+// invariants: the leader is in the ISR, the ISR is a non-empty set of replicas.
 #pragma once
 
 #include <cstdint>

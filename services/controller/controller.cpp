@@ -403,6 +403,41 @@ Controller::ElectionOutcome Controller::elect_leaders(
     return out;
 }
 
+Controller::ReassignmentOutcome Controller::alter_partition_reassignments(
+    const std::vector<PartitionReassignment>& reassignments) {
+    LockGuard g(mutex_);
+    ReassignmentOutcome out;
+    if (out.error = catch_up(); !out.error.ok()) {
+        return out;
+    }
+    std::vector<MetadataRecord> records;
+    std::set<std::pair<std::string, int32_t>> seen;
+    for (const auto& r : reassignments) {
+        if (!seen.insert({r.topic, r.partition}).second) {
+            out.partitions.push_back(ApiError::of(e::invalid_request, "the partition is named twice"));
+            continue;
+        }
+        auto decided = decide_reassignment(image(), r.topic, r.partition, r.target);
+        if (!decided.ok()) {
+            out.partitions.push_back(decided.error());
+            continue;
+        }
+        if (*decided) {
+            env_.log.info("controller: %s %s-%d", r.target ? "reassigning" : "cancelling the reassignment of",
+                          r.topic.c_str(), r.partition);
+            records.emplace_back(std::move(**decided));
+        }
+        out.partitions.push_back({});
+    }
+    if (!records.empty()) {
+        if (ApiError err = commit(records); !err.ok()) {
+            out.error = err;
+            out.partitions.clear();
+        }
+    }
+    return out;
+}
+
 void Controller::rebalance_leaders(double max_imbalance) {
     LockGuard g(mutex_);
     if (!log_.quorum().is_leader() || !catch_up().ok()) {

@@ -30,6 +30,7 @@
 #include "services/controller/metadata_image.h"
 #include "services/controller/metadata_log.h"
 #include "services/controller/partition_changes.h"
+#include "services/controller/reassignment.h"
 
 namespace eddy::controller {
 
@@ -146,6 +147,22 @@ public:
     // auto.leader.rebalance.enable: preferred-leader elections where a broker's imbalance passes
     // `max_imbalance`. The active controller calls it periodically; a no-op elsewhere. Suspends.
     void rebalance_leaders(double max_imbalance);
+
+    // AlterPartitionReassignments (KIP-455, reassignment.h): one outcome per partition, in
+    // order; every change committed in one entry. A partition named twice is INVALID_REQUEST
+    // after its first occurrence. A whole-request error (NOT_CONTROLLER, REQUEST_TIMED_OUT) in
+    // `error`. Suspends.
+    struct PartitionReassignment {
+        std::string topic;
+        int32_t partition = 0;
+        std::optional<std::vector<int32_t>> target;  // nullopt: cancel
+    };
+    struct ReassignmentOutcome {
+        ApiError error;
+        std::vector<ApiError> partitions;
+    };
+    ReassignmentOutcome alter_partition_reassignments(
+        const std::vector<PartitionReassignment>& reassignments);
 
     // Reserves `count` producer ids for `broker` (Kafka's AllocateProducerIds): the block
     // [first, first + count), never handed out again, even after a restart. Suspends.

@@ -58,6 +58,28 @@ std::optional<std::string> replica_set_problem(const std::vector<int32_t>& repli
     return std::nullopt;
 }
 
+// A reassignment's adding and removing replicas: distinct replicas, in no set twice.
+std::optional<std::string> reassignment_problem(const std::vector<int32_t>& replicas,
+                                                const std::vector<int32_t>& adding,
+                                                const std::vector<int32_t>& removing) {
+    const std::set<int32_t> distinct(replicas.begin(), replicas.end());
+    std::set<int32_t> seen;
+    for (const auto* set : {&adding, &removing}) {
+        for (int32_t r : *set) {
+            if (!distinct.contains(r)) {
+                return "reassigned replica " + std::to_string(r) + " is not a replica";
+            }
+            if (!seen.insert(r).second) {
+                return "replica " + std::to_string(r) + " is both adding and removing, or listed twice";
+            }
+        }
+    }
+    if (!removing.empty() && removing.size() >= replicas.size()) {
+        return std::string("every replica is being removed");
+    }
+    return std::nullopt;
+}
+
 std::string broker_record_name(const MetadataRecord& record) {
     using namespace protocol::records;
     return std::visit(
@@ -176,6 +198,10 @@ std::optional<std::string> MetadataImage::inconsistency(const MetadataRecord& re
         if (auto problem = replica_set_problem(p->replicas_, p->isr_, p->leader_)) {
             return name + ": " + *problem;
         }
+        if (auto problem =
+                reassignment_problem(p->replicas_, p->adding_replicas_, p->removing_replicas_)) {
+            return name + ": " + *problem;
+        }
         if (p->leader_recovery_state_ != leader_recovered &&
             p->leader_recovery_state_ != leader_recovering) {
             return name + ": leader recovery state " + std::to_string(p->leader_recovery_state_) +
@@ -278,6 +304,11 @@ std::optional<std::string> MetadataImage::partition_change_inconsistency(
     if (auto problem = replica_set_problem(replicas, isr, leader)) {
         return name + ": " + *problem;
     }
+    const auto& adding = c.adding_replicas_ ? *c.adding_replicas_ : ps->adding;
+    const auto& removing = c.removing_replicas_ ? *c.removing_replicas_ : ps->removing;
+    if (auto problem = reassignment_problem(replicas, adding, removing)) {
+        return name + ": " + *problem;
+    }
     return std::nullopt;
 }
 
@@ -303,6 +334,8 @@ void MetadataImage::apply(const MetadataRecord& record) {
         ps.leader_epoch = p->leader_epoch_;
         ps.partition_epoch = p->partition_epoch_;
         ps.leader_recovery_state = p->leader_recovery_state_;
+        ps.adding = p->adding_replicas_;
+        ps.removing = p->removing_replicas_;
         topics_[it->second].partitions[p->partition_id_] = std::move(ps);
     } else if (const auto* pc = std::get_if<PartitionChangeRecord>(&record)) {
         // PartitionRegistration.merge: absent fields keep their value; any change bumps the
@@ -316,6 +349,12 @@ void MetadataImage::apply(const MetadataRecord& record) {
         }
         if (pc->isr_) {
             ps->isr = *pc->isr_;
+        }
+        if (pc->adding_replicas_) {
+            ps->adding = *pc->adding_replicas_;
+        }
+        if (pc->removing_replicas_) {
+            ps->removing = *pc->removing_replicas_;
         }
         if (pc->leader_ != no_leader_change) {
             ps->leader = pc->leader_;
@@ -433,6 +472,8 @@ std::vector<MetadataRecord> MetadataImage::to_records() const {
             pr.leader_epoch_ = ps.leader_epoch;
             pr.partition_epoch_ = ps.partition_epoch;
             pr.leader_recovery_state_ = ps.leader_recovery_state;
+            pr.adding_replicas_ = ps.adding;
+            pr.removing_replicas_ = ps.removing;
             out.emplace_back(std::move(pr));
         }
         for (const auto& [key, value] : t.configs) {

@@ -56,7 +56,13 @@ struct PartitionState {
     // leader chosen by unclean election has not yet told the controller (AlterPartition) that
     // it has recovered. Eddy elects only from the ISR, so only a foreign log writes recovering.
     int8_t leader_recovery_state = leader_recovered;
+    // A reassignment in progress (KIP-455): `replicas` is the target followed by the replicas
+    // leaving; `adding` are the target's replicas not in the original set, `removing` the original
+    // replicas not in the target. Both empty when none is. Disjoint subsets of `replicas`.
+    std::vector<int32_t> adding;
+    std::vector<int32_t> removing;
 
+    bool reassigning() const { return !adding.empty() || !removing.empty(); }
     bool operator==(const PartitionState&) const = default;
 };
 

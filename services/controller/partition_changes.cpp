@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/protocol/error_codes.h"
+#include "services/controller/reassignment.h"
 
 namespace eddy::controller {
 namespace {
@@ -78,6 +79,9 @@ std::vector<PartitionChangeRecord> remove_from_partitions(const MetadataImage& i
                 if (leader != p.leader) {
                     c.leader_ = leader;
                 }
+            }
+            if (c.isr_ || c.leader_ != no_leader_change) {
+                complete_reassignment(image, c, eligibility);
             }
             if ((c.isr_ || c.leader_ != no_leader_change) && consistent(image, c)) {
                 out.push_back(std::move(c));

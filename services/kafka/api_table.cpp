@@ -20,7 +20,7 @@ constexpr SupportedApi all_versions() {
 // Produce starts at 0 although v0-2 (legacy message sets) are refused per partition: librdkafka
 // 2.0.2 keeps gzip/snappy/lz4 only if the Produce range overlaps [0, 0]. FindCoordinator 0 is
 // what librdkafka's LZ4 and group features look for.
-constexpr std::array<SupportedApi, 29> table{{
+constexpr std::array<SupportedApi, 31> table{{
     {ApiKey::produce, 0, 9},
     {ApiKey::fetch, 4, 12},
     {ApiKey::list_offsets, 1, 7},
@@ -38,6 +38,10 @@ constexpr std::array<SupportedApi, 29> table{{
     {ApiKey::incremental_alter_configs, 0, 1},
     // Preferred and unclean leader elections (KIP-460), forwarded to the active controller.
     {ApiKey::elect_leaders, 0, 2},
+    // Partition reassignment (KIP-455): changes forwarded to the active controller, the list
+    // answered from this node's metadata image.
+    all_versions<protocol::AlterPartitionReassignmentsRequest>(),
+    all_versions<protocol::ListPartitionReassignmentsRequest>(),
     // v2: fenced brokers on request (KIP-1073, `eddy cluster info|health`).
     {ApiKey::describe_cluster, 0, 2},
     // Groups: CLIENTS.md §6.2 (librdkafka 2.0.2 needs JoinGroup/SyncGroup/Heartbeat/LeaveGroup
@@ -64,7 +68,7 @@ constexpr std::array<SupportedApi, 29> table{{
 // registration and heartbeats, producer id blocks, partition leaders' ISR changes) and the admin
 // requests brokers forward to the active controller. Every node runs the same build, so the
 // ranges are the generated codecs'.
-constexpr std::array<SupportedApi, 19> controller_table{{
+constexpr std::array<SupportedApi, 20> controller_table{{
     {ApiKey::fetch, 12, 12},  // the metadata log (Raft Fetch: KIP-595)
     {ApiKey::metadata, 0, 12},
     {ApiKey::api_versions, 0, 3},
@@ -84,6 +88,7 @@ constexpr std::array<SupportedApi, 19> controller_table{{
     all_versions<protocol::AllocateProducerIdsRequest>(),
     all_versions<protocol::AlterPartitionRequest>(),
     all_versions<protocol::ElectLeadersRequest>(),
+    all_versions<protocol::AlterPartitionReassignmentsRequest>(),
 }};
 
 }  // namespace

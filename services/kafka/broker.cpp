@@ -910,6 +910,10 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(alter_partition, AlterPartitionRequest, handle_alter_partition)
         EDDY_SERVE(describe_quorum, DescribeQuorumRequest, handle_describe_quorum)
         EDDY_SERVE(elect_leaders, ElectLeadersRequest, handle_elect_leaders)
+        EDDY_SERVE(alter_partition_reassignments, AlterPartitionReassignmentsRequest,
+                   handle_alter_partition_reassignments)
+        EDDY_SERVE(list_partition_reassignments, ListPartitionReassignmentsRequest,
+                   handle_list_partition_reassignments)
         EDDY_SERVE(join_group, JoinGroupRequest, handle_join_group)
         EDDY_SERVE(sync_group, SyncGroupRequest, handle_sync_group)
         EDDY_SERVE(heartbeat, HeartbeatRequest, handle_heartbeat)

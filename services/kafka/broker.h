@@ -299,6 +299,12 @@ private:
     // (forwarded from client listeners).
     protocol::ElectLeadersResponse handle_elect_leaders(const RequestContext& ctx,
                                                         const protocol::ElectLeadersRequest& req);
+    // Partition reassignment (KIP-455): AlterPartitionReassignments at the active controller
+    // (forwarded from client listeners); ListPartitionReassignments from this node's image.
+    protocol::AlterPartitionReassignmentsResponse handle_alter_partition_reassignments(
+        const RequestContext& ctx, const protocol::AlterPartitionReassignmentsRequest& req);
+    protocol::ListPartitionReassignmentsResponse handle_list_partition_reassignments(
+        const RequestContext& ctx, const protocol::ListPartitionReassignmentsRequest& req);
     // Groups (handle_groups.cpp).
     protocol::JoinGroupResponse handle_join_group(const RequestContext& ctx,
                                                   const protocol::JoinGroupRequest& req);

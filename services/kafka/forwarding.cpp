@@ -107,4 +107,24 @@ ElectLeadersResponse error_response(const ElectLeadersRequest& req, int16_t code
     return resp;
 }
 
+AlterPartitionReassignmentsResponse error_response(const AlterPartitionReassignmentsRequest& req,
+                                                   int16_t code, const std::string& message) {
+    AlterPartitionReassignmentsResponse resp;
+    resp.error_code_ = code;
+    resp.error_message_ = message;
+    for (const auto& t : req.topics_) {
+        AlterPartitionReassignmentsResponse::ReassignableTopicResponse tr;
+        tr.name_ = t.name_;
+        for (const auto& p : t.partitions_) {
+            AlterPartitionReassignmentsResponse::ReassignablePartitionResponse pr;
+            pr.partition_index_ = p.partition_index_;
+            pr.error_code_ = code;
+            pr.error_message_ = message;
+            tr.partitions_.push_back(std::move(pr));
+        }
+        resp.responses_.push_back(std::move(tr));
+    }
+    return resp;
+}
+
 }  // namespace eddy::kafka

@@ -29,6 +29,9 @@ protocol::DescribeQuorumResponse error_response(const protocol::DescribeQuorumRe
                                                 int16_t code, const std::string& message);
 protocol::ElectLeadersResponse error_response(const protocol::ElectLeadersRequest& req,
                                               int16_t code, const std::string& message);
+protocol::AlterPartitionReassignmentsResponse error_response(
+    const protocol::AlterPartitionReassignmentsRequest& req, int16_t code,
+    const std::string& message);
 
 // The controller's answer to `req`, or error_response() when none came in time. Suspends.
 template <typename Resp, typename Req>

@@ -3,6 +3,8 @@
 // services/controller/alter_partition.h) and DescribeQuorum from clients (forwarded to the active
 // controller). The quorum's own traffic (Vote, Fetch, …) is served by
 // raft::serve_quorum_request, straight from handle_frame.
+#include <set>
+
 #include "services/kafka/broker.h"
 #include "services/kafka/errors.h"
 #include "services/kafka/forwarding.h"
@@ -153,6 +155,90 @@ ElectLeadersResponse Broker::handle_elect_leaders(const RequestContext& ctx,
         resp.replica_election_results_.back().partition_result_.push_back(std::move(pr));
     }
     reconcile();
+    return resp;
+}
+
+AlterPartitionReassignmentsResponse Broker::handle_alter_partition_reassignments(
+    const RequestContext& ctx, const AlterPartitionReassignmentsRequest& req) {
+    if (ctx.listener_kind == ListenerKind::client) {
+        return forward<AlterPartitionReassignmentsResponse>(*controller_channel_, req,
+                                                            admin_timeout);
+    }
+    std::vector<controller::Controller::PartitionReassignment> asked;
+    for (const auto& t : req.topics_) {
+        for (const auto& p : t.partitions_) {
+            asked.push_back({t.name_, p.partition_index_, p.replicas_});
+        }
+    }
+    const auto out = controller_->alter_partition_reassignments(asked);
+    if (!out.error.ok()) {
+        return error_response(req, out.error.code, out.error.message.value_or(""));
+    }
+    AlterPartitionReassignmentsResponse resp;
+    size_t i = 0;
+    for (const auto& t : req.topics_) {
+        AlterPartitionReassignmentsResponse::ReassignableTopicResponse tr;
+        tr.name_ = protocol::echo(t.name_);
+        for (const auto& p : t.partitions_) {
+            AlterPartitionReassignmentsResponse::ReassignablePartitionResponse pr;
+            pr.partition_index_ = p.partition_index_;
+            const controller::ApiError& err = out.partitions.at(i++);
+            pr.error_code_ = err.code;
+            pr.error_message_ = err.ok() ? std::nullopt : err.message;
+            tr.partitions_.push_back(std::move(pr));
+        }
+        resp.responses_.push_back(std::move(tr));
+    }
+    reconcile();
+    return resp;
+}
+
+ListPartitionReassignmentsResponse Broker::handle_list_partition_reassignments(
+    const RequestContext&, const ListPartitionReassignmentsRequest& req) {
+    ListPartitionReassignmentsResponse resp;
+    const auto& image = metadata_->image();
+    auto add = [&](const controller::TopicState& t, const controller::PartitionState& p) {
+        if (!p.reassigning()) {
+            return;
+        }
+        if (resp.topics_.empty() || resp.topics_.back().name_ != t.name) {
+            ListPartitionReassignmentsResponse::OngoingTopicReassignment tr;
+            tr.name_ = t.name;
+            resp.topics_.push_back(std::move(tr));
+        }
+        ListPartitionReassignmentsResponse::OngoingPartitionReassignment pr;
+        pr.partition_index_ = p.partition;
+        pr.replicas_ = p.replicas;
+        pr.adding_replicas_ = p.adding;
+        pr.removing_replicas_ = p.removing;
+        resp.topics_.back().partitions_.push_back(std::move(pr));
+    };
+    if (!req.topics_) {
+        for (const auto& [name, t] : image.topics()) {
+            for (const auto& [id, p] : t.partitions) {
+                add(t, p);
+            }
+        }
+        return resp;
+    }
+    // Named partitions: those being reassigned are listed (once each); one that does not exist
+    // fails the request, as Kafka's controller answers.
+    std::set<std::pair<std::string, int32_t>> listed;
+    for (const auto& rt : *req.topics_) {
+        const controller::TopicState* t = image.topic(rt.name_);
+        for (int32_t id : rt.partition_indexes_) {
+            if (t == nullptr || !t->partitions.contains(id)) {
+                ListPartitionReassignmentsResponse none;
+                none.error_code_ = error::unknown_topic_or_partition;
+                none.error_message_ =
+                    "no partition " + protocol::echo(rt.name_) + "-" + std::to_string(id);
+                return none;
+            }
+            if (listed.insert({rt.name_, id}).second) {
+                add(*t, t->partitions.at(id));
+            }
+        }
+    }
     return resp;
 }
 
