@@ -301,9 +301,11 @@ ReassignmentProgress reassignment_progress(const std::string& topic, int32_t par
     std::sort(have.begin(), have.end());
     std::sort(want.begin(), want.end());
     if (have != want) {
-        // The controller has finished (or cancelled) it; the broker's metadata may lag behind.
-        return {false, name + ": no longer listed, replicas " + id_list(metadata->replicas) +
-                           " (waiting for the metadata to show " + id_list(target) + ")"};
+        // Brokers answer from their own image, which may trail the controller: the list may not
+        // show a reassignment just started yet, nor Metadata one just completed.
+        return {false, name + ": not listed as reassigning, replicas " +
+                           id_list(metadata->replicas) + " (waiting for the metadata to show " +
+                           id_list(target) + ")"};
     }
     const int32_t leader = metadata->leader.value();
     return {true, name + ": done, replicas " + id_list(metadata->replicas) + ", leader " +

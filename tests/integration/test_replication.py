@@ -871,12 +871,14 @@ def test_reassign_moves_a_partition_while_acks_all_writes_go_on():
         check(re.fullmatch(rf"{topic}-0: done, replicas \[{b},{c}\], leader ({b}|{c})",
                            lines[-1]), f"the last line: {shown(r)}")
         adding = rf"{topic}-0: adding \[{c}\], removing \[{a}\], in sync [0-2] of 2 target replicas"
-        lagging = (rf"{topic}-0: no longer listed, replicas \[[0-9,]+\] \(waiting for the "
+        lagging = (rf"{topic}-0: not listed as reassigning, replicas \[[0-9,]+\] \(waiting for the "
                    rf"metadata to show \[{b},{c}\]\)")
         for line in lines[1:-1]:
             check(re.fullmatch(adding, line) or re.fullmatch(lagging, line),
                   f"unexpected progress line {line!r}: {shown(r)}")
-        check(any(re.fullmatch(adding, line) for line in lines), f"no progress line: {shown(r)}")
+        # The first poll follows the request at once: c cannot have caught up yet. (Brokers
+        # answer the list from their image, which may not show the reassignment yet.)
+        check(len(lines) >= 3, f"no progress line: {shown(r)}")
 
         listed = eddy_topic("reassign", "--list")
         check_eq((listed.returncode, listed.stdout),

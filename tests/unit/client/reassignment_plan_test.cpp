@@ -177,13 +177,13 @@ TEST_CASE("reassignment progress lines") {
     p = reassignment_progress("orders", 0, target, std::nullopt, partition_md(-1, {4, 3, 2}, {}));
     CHECK(p.done);
     CHECK(p.line == "orders-0: done, replicas [4,3,2], leader none");
-    // Not listed, but the broker's metadata still shows the old replicas: not done yet.
+    // Not listed (not yet, or no longer), but Metadata shows other replicas: not done yet.
     p = reassignment_progress("orders", 0, target, std::nullopt,
                               partition_md(1, {1, 2, 3}, {1, 2, 3}));
     CHECK_FALSE(p.done);
-    CHECK(
-        p.line ==
-        "orders-0: no longer listed, replicas [1,2,3] (waiting for the metadata to show [2,3,4])");
+    CHECK(p.line ==
+          "orders-0: not listed as reassigning, replicas [1,2,3] (waiting for the metadata to "
+          "show [2,3,4])");
     p = reassignment_progress("orders", 0, target, std::nullopt, std::nullopt);
     CHECK_FALSE(p.done);
     CHECK(p.line == "orders-0: not in the metadata (waiting)");
