@@ -46,6 +46,7 @@ int report(const std::string& command, const std::string& message);
 
 // Commands (each file registers its own).
 void add_topic_commands(CLI::App& app, int& exit_code);    // topic_cmd.cpp
+void add_topic_reassign_command(CLI::App* topic, int& exit_code);  // topic_reassign.cpp
 void add_produce_command(CLI::App& app, int& exit_code);   // produce_cmd.cpp
 void add_consume_command(CLI::App& app, int& exit_code);   // consume_cmd.cpp
 void add_cluster_commands(CLI::App& app, int& exit_code);  // client_cmd.cpp

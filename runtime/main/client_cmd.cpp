@@ -319,9 +319,12 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
 }
 
 int usage_exit_code(const CLI::App& app, int cli11_code) {
-    // `eddy cluster ...` is for scripts and monitors: 0 healthy, 1 not, 2 the command was wrong.
-    // Other commands keep CLI11's codes.
-    if (cli11_code != 0 && app.got_subcommand("cluster")) {
+    // `eddy cluster ...` is for scripts and monitors: 0 healthy, 1 not, 2 the command was wrong;
+    // so is `eddy topic reassign` (0 done, 1 refused or not done in time). Other commands keep
+    // CLI11's codes.
+    const bool reassign =
+        app.got_subcommand("topic") && app.get_subcommand("topic")->got_subcommand("reassign");
+    if (cli11_code != 0 && (app.got_subcommand("cluster") || reassign)) {
         return 2;
     }
     return cli11_code;

@@ -17,7 +17,7 @@ void add_bench_log_command(CLI::App& bench, int& exit_code);  // bench_log.cpp
 // topic, produce, consume, cluster (client_cmd.cpp and friends; see client_cli.h)
 void add_client_commands(CLI::App& app, int& exit_code);
 // The exit code of a command line CLI11 refused (`cli11_code`, what app.exit() returned): 2 for
-// `eddy cluster ...` (client_cmd.cpp), CLI11's own otherwise.
+// `eddy cluster ...` and `eddy topic reassign` (client_cmd.cpp), CLI11's own otherwise.
 int usage_exit_code(const CLI::App& app, int cli11_code);
 
 }  // namespace eddy::cli

@@ -1,5 +1,5 @@
-// `eddy topic create|list|describe|delete|alter-config|add-partitions`: topic administration
-// through Eddy's client (services/client/).
+// `eddy topic create|list|describe|delete|alter-config|add-partitions|elect-leaders`: topic
+// administration through Eddy's client (services/client/); `reassign` is topic_reassign.cpp.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -7,21 +7,12 @@
 #include <vector>
 
 #include "runtime/main/client_cli.h"
+#include "services/client/reassignment_plan.h"
 
 namespace eddy::cli {
 namespace {
 
-std::string id_list(const std::vector<int32_t>& ids) {
-    std::string s = "[";
-    for (size_t i = 0; i < ids.size(); ++i) {
-        if (i > 0) {
-            s += ',';
-        }
-        s += std::to_string(ids[i]);
-    }
-    s += ']';
-    return s;
-}
+using client::id_list;
 
 // "K=V" into (K, V); errors name the bad item.
 Result<std::pair<std::string, std::string>, std::string> split_kv(const std::string& kv) {
@@ -348,6 +339,8 @@ void add_topic_commands(CLI::App& app, int& exit_code) {
             return failed > 0 ? 1 : 0;
         });
     });
+
+    add_topic_reassign_command(topic, exit_code);
 
     struct PartitionsArgs {
         ClientArgs client;

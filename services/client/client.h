@@ -92,6 +92,17 @@ public:
     // those that needed an election are answered). One result per partition.
     Result<std::vector<ElectionResult>, ClientError> elect_leaders(
         bool unclean, const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions);
+    // AlterPartitionReassignments (KIP-455) at the controller: starts (or, with nullopt
+    // replicas, cancels) each partition's reassignment. Returns at once, before any data moves;
+    // one result per partition (INVALID_REPLICA_ASSIGNMENT, UNKNOWN_TOPIC_OR_PARTITION,
+    // NO_REASSIGNMENT_IN_PROGRESS, ...). A top-level error fails the call.
+    Result<std::vector<PartitionResult>, ClientError> alter_partition_reassignments(
+        const std::vector<PartitionReassignment>& reassignments);
+    // ListPartitionReassignments at the controller: the partitions being reassigned among
+    // `partitions` (nullopt: every partition), sorted by topic and partition. A partition whose
+    // reassignment completed, or that does not exist, is not listed.
+    Result<std::vector<OngoingReassignment>, ClientError> list_partition_reassignments(
+        const std::optional<std::vector<TopicPartition>>& partitions);
     // IncrementalAlterConfigs; on a broker without it, AlterConfigs with the current dynamic
     // configs merged with `changes` (AlterConfigs replaces the whole set).
     Result<void, ClientError> alter_topic_configs(const std::string& name,

@@ -1,12 +1,15 @@
-// Client admin calls: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs and
+// Client admin calls: CreateTopics, DeleteTopics, CreatePartitions, ElectLeaders,
+// AlterPartitionReassignments, ListPartitionReassignments, DescribeConfigs and
 // IncrementalAlterConfigs (AlterConfigs on brokers without it). Sent to the controller as
 // reported by Metadata (any broker in KRaft, which forwards), retried on retriable errors.
 #include <algorithm>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "core/protocol/generated/alter_configs.h"
+#include "core/protocol/generated/alter_partition_reassignments.h"
 #include "core/protocol/generated/create_partitions.h"
 #include "core/protocol/generated/create_topics.h"
 #include "core/protocol/generated/delete_topics.h"
@@ -14,6 +17,7 @@
 #include "core/protocol/generated/describe_quorum.h"
 #include "core/protocol/generated/elect_leaders.h"
 #include "core/protocol/generated/incremental_alter_configs.h"
+#include "core/protocol/generated/list_partition_reassignments.h"
 #include "services/client/client.h"
 
 namespace eddy::client {
@@ -30,6 +34,31 @@ constexpr int32_t metadata_partition = 0;
 int32_t timeout_ms(Duration d) {
     const int64_t ms = d.to_millis();
     return ms > INT32_MAX ? INT32_MAX : static_cast<int32_t>(ms);
+}
+
+// The entry of `topic` in a request's topics (appended when new): requests name each topic once,
+// in the order first named. T has a `name_`.
+template <typename T>
+T& topic_entry(std::vector<T>& topics, std::map<std::string, size_t>& index,
+               const std::string& topic) {
+    const auto found = index.find(topic);
+    if (found != index.end()) {
+        return topics[found->second];
+    }
+    index.emplace(topic, topics.size());
+    T& t = topics.emplace_back();
+    t.name_ = topic;
+    return t;
+}
+
+// A response's top-level error, with the broker's message (else `refused`).
+template <typename Resp>
+Result<void, ClientError> top_level_error(const Resp& resp, const char* refused) {
+    if (resp.error_code_ == error_code::none) {
+        return {};
+    }
+    const std::string message = resp.error_message_.value_or("");
+    return fail(ClientError{resp.error_code_, message.empty() ? refused : message});
 }
 
 }  // namespace
@@ -134,6 +163,67 @@ Result<std::vector<ElectionResult>, ClientError> Client::elect_leaders(
                                p.error_message_.value_or("")});
             }
         }
+        return out;
+    }, false);
+}
+
+Result<std::vector<PartitionResult>, ClientError> Client::alter_partition_reassignments(
+    const std::vector<PartitionReassignment>& reassignments) {
+    protocol::AlterPartitionReassignmentsRequest req;
+    req.timeout_ms_ = timeout_ms(options_.request_timeout);
+    std::map<std::string, size_t> index;
+    for (const PartitionReassignment& r : reassignments) {
+        auto& t = topic_entry(req.topics_, index, r.topic);
+        protocol::AlterPartitionReassignmentsRequest::ReassignablePartition p;
+        p.partition_index_ = r.partition;
+        p.replicas_ = r.replicas;
+        t.partitions_.push_back(std::move(p));
+    }
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<std::vector<PartitionResult>, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, controller(d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::AlterPartitionReassignmentsResponse>(req, d));
+        TRY_VOID(top_level_error(resp, "AlterPartitionReassignments refused"));
+        std::vector<PartitionResult> out;
+        for (const auto& t : resp.responses_) {
+            for (const auto& p : t.partitions_) {
+                out.push_back({t.name_, p.partition_index_, p.error_code_,
+                               p.error_message_.value_or("")});
+            }
+        }
+        return out;
+    }, false);
+}
+
+Result<std::vector<OngoingReassignment>, ClientError> Client::list_partition_reassignments(
+    const std::optional<std::vector<TopicPartition>>& partitions) {
+    protocol::ListPartitionReassignmentsRequest req;
+    req.timeout_ms_ = timeout_ms(options_.request_timeout);
+    if (partitions) {
+        req.topics_.emplace();
+        std::map<std::string, size_t> index;
+        for (const TopicPartition& tp : *partitions) {
+            topic_entry(*req.topics_, index, tp.topic)
+                .partition_indexes_.push_back(tp.partition.value());
+        }
+    } else {
+        req.topics_ = std::nullopt;
+    }
+    const Instant d = deadline();
+    return with_retries(d, [&]() -> Result<std::vector<OngoingReassignment>, ClientError> {
+        TRY_ASSIGN(BrokerConnection * conn, controller(d));
+        TRY_ASSIGN(auto resp, conn->call<protocol::ListPartitionReassignmentsResponse>(req, d));
+        TRY_VOID(top_level_error(resp, "ListPartitionReassignments refused"));
+        std::vector<OngoingReassignment> out;
+        for (const auto& t : resp.topics_) {
+            for (const auto& p : t.partitions_) {
+                out.push_back({t.name_, p.partition_index_, p.replicas_, p.adding_replicas_,
+                               p.removing_replicas_});
+            }
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+        });
         return out;
     }, false);
 }

@@ -151,12 +151,37 @@ enum class ConfigSource : int8_t {
 };
 const char* to_string(ConfigSource s);
 
-// One partition's answer to ElectLeaders.
-struct ElectionResult {
+// One partition's answer to an admin request about partitions (ElectLeaders,
+// AlterPartitionReassignments).
+struct PartitionResult {
     std::string topic;
     int32_t partition = 0;
-    int16_t error = 0;  // 0: elected; ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ...
+    // 0: done. ElectLeaders: ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ...;
+    // AlterPartitionReassignments: INVALID_REPLICA_ASSIGNMENT, NO_REASSIGNMENT_IN_PROGRESS, ...
+    int16_t error = 0;
     std::string message;
+};
+using ElectionResult = PartitionResult;
+
+// One partition of AlterPartitionReassignments (KIP-455): move it to `replicas` (the first one
+// is the preferred leader), or with nullopt cancel its reassignment in progress.
+struct PartitionReassignment {
+    std::string topic;
+    int32_t partition = 0;
+    std::optional<std::vector<int32_t>> replicas;
+    bool operator==(const PartitionReassignment&) const = default;
+};
+
+// A partition being reassigned, as ListPartitionReassignments answers: `replicas` is the target
+// and the original together (KRaft: target first), `adding` = target - original, `removing` =
+// original - target.
+struct OngoingReassignment {
+    std::string topic;
+    int32_t partition = 0;
+    std::vector<int32_t> replicas;
+    std::vector<int32_t> adding;
+    std::vector<int32_t> removing;
+    bool operator==(const OngoingReassignment&) const = default;
 };
 
 struct ConfigEntry {

@@ -50,7 +50,7 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::broker_heartbeat, {0, 1}},
         {ApiKey::allocate_producer_ids, {0, 0}},
         {ApiKey::elect_leaders, {0, 2}},
-        {ApiKey::alter_partition_reassignments, {0, 0}},
+        {ApiKey::alter_partition_reassignments, {0, 0}},  // v1: replication factor changes
         {ApiKey::list_partition_reassignments, {0, 0}},
         {ApiKey::alter_partition, {0, 3}},  // v2: topic ids; v3: ISR members' broker epochs
     };

@@ -2,93 +2,13 @@
 // quorum_state.h.
 #include "services/raft/quorum_state.h"
 
-#include <charconv>
 #include <set>
 
+#include "core/base/json_cursor.h"
 #include "services/log/file_names.h"
 
 namespace eddy::raft {
 namespace {
-
-// A cursor over the text with the few JSON productions this one shape needs. Every method
-// consumes leading whitespace, returns nullopt/false without consuming on a mismatch, and never
-// reads past the end; nothing recurses, so the text's nesting cannot exhaust the stack.
-class Cursor {
-public:
-    explicit Cursor(std::string_view text) : s_(text) {}
-
-    bool punct(char c) {
-        skip_ws();
-        if (i_ < s_.size() && s_[i_] == c) {
-            ++i_;
-            return true;
-        }
-        return false;
-    }
-    // An integer: -?(0|[1-9][0-9]*), at most 19 digits, no fraction or exponent.
-    std::optional<int64_t> integer() {
-        skip_ws();
-        const size_t start = i_;
-        size_t j = i_;
-        if (j < s_.size() && s_[j] == '-') {
-            ++j;
-        }
-        const size_t digits_start = j;
-        while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9') {
-            ++j;
-        }
-        const size_t digits = j - digits_start;
-        if (digits == 0 || digits > 19 || (digits > 1 && s_[digits_start] == '0')) {
-            return std::nullopt;
-        }
-        if (j < s_.size() && (s_[j] == '.' || s_[j] == 'e' || s_[j] == 'E')) {
-            return std::nullopt;
-        }
-        int64_t v = 0;
-        auto [end, ec] = std::from_chars(s_.data() + start, s_.data() + j, v);
-        if (ec != std::errc() || end != s_.data() + j) {
-            return std::nullopt;  // out of range
-        }
-        i_ = j;
-        return v;
-    }
-    // A string of printable ASCII without escapes.
-    std::optional<std::string> string() {
-        skip_ws();
-        if (i_ >= s_.size() || s_[i_] != '"') {
-            return std::nullopt;
-        }
-        size_t j = i_ + 1;
-        while (j < s_.size() && s_[j] != '"') {
-            const char c = s_[j];
-            if (c < 0x20 || c > 0x7e || c == '\\') {
-                return std::nullopt;
-            }
-            ++j;
-        }
-        if (j >= s_.size()) {
-            return std::nullopt;
-        }
-        std::string out(s_.substr(i_ + 1, j - i_ - 1));
-        i_ = j + 1;
-        return out;
-    }
-    bool at_end() {
-        skip_ws();
-        return i_ == s_.size();
-    }
-    size_t position() const { return i_; }
-
-private:
-    void skip_ws() {
-        while (i_ < s_.size() &&
-               (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) {
-            ++i_;
-        }
-    }
-    std::string_view s_;
-    size_t i_ = 0;
-};
 
 std::optional<NodeId> optional_id(int64_t v) {
     return v < 0 ? std::nullopt : std::optional<NodeId>(NodeId(static_cast<int32_t>(v)));
@@ -97,7 +17,7 @@ std::optional<NodeId> optional_id(int64_t v) {
 bool fits_id(int64_t v) { return v >= -1 && v <= INT32_MAX; }
 
 // `{"voterId":N}` objects in `[...]`; the cursor is just past '['.
-std::optional<std::string> parse_voters(Cursor& c, std::vector<NodeId>& out) {
+std::optional<std::string> parse_voters(JsonCursor& c, std::vector<NodeId>& out) {
     if (c.punct(']')) {
         return std::nullopt;
     }
@@ -150,7 +70,7 @@ std::string encode_quorum_state(const QuorumState& state) {
 }
 
 Result<QuorumState, std::string> decode_quorum_state(std::string_view text) {
-    Cursor c(text);
+    JsonCursor c(text);
     QuorumState s;
     std::set<std::string> seen;
     const auto where = [&c] { return " (at byte " + std::to_string(c.position()) + ")"; };

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """kafkajs 2.2.4 (npm, tests/integration/js) against a real eddy broker: js/kafkajs_check.js runs
 the admin calls, a gzip producer and an idempotent producer and asserts their answers; this script then reads what it
-produced back with librdkafka (no consumer group) and checks the stored batches are gzip."""
+produced back with librdkafka (no consumer group) and checks the stored batches are gzip.
+js/kafkajs_reassign.js checks admin.alterPartitionReassignments / listPartitionReassignments on the
+one broker (a no-op move, nothing listed, INVALID_REPLICA_ASSIGNMENT, UNKNOWN_TOPIC_OR_PARTITION)."""
 import json
 import os
 import shutil
@@ -18,12 +20,18 @@ def setup():
     return h.Broker("kafkajs").start()
 
 
-def test_kafkajs_admin_and_gzip_producer(b):
+def node_js():
+    """The node binary, once kafkajs is known to be installed."""
     node = shutil.which("node")
     check(node, "node is not installed: kafkajs needs Node.js (see tools/install-deps.sh)")
     check(os.path.isdir(os.path.join(JS, "node_modules", "kafkajs")),
           f"kafkajs is not installed in {JS}/node_modules: run `npm ci` there "
           f"(tools/install-deps.sh does it when npm is available)")
+    return node
+
+
+def test_kafkajs_admin_and_gzip_producer(b):
+    node = node_js()
     t, other = h.unique("kjs"), h.unique("kjs-other")
     base = int(time.time() * 1000) - 60_000
     p = subprocess.run([node, os.path.join(JS, "kafkajs_check.js"), b.bootstrap, t, other, str(base)],
@@ -65,6 +73,15 @@ def test_kafkajs_admin_and_gzip_producer(b):
           f"partition 2: one producer id {[x['producer_id'] for x in idem]}")
     check_eq([m.value() for m in h.consume_all(b, t, 2, 0, 15)],
              [f"idem {i}".encode() for i in range(15)], "partition 2 read back")
+
+
+def test_kafkajs_partition_reassignments(b):
+    p = subprocess.run([node_js(), os.path.join(JS, "kafkajs_reassign.js"), b.bootstrap,
+                        h.unique("kjs-reassign")], capture_output=True, timeout=90, cwd=JS)
+    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    check_eq(p.returncode, 0, f"kafkajs_reassign.js exit code\nstdout:\n{out[-3000:]}\n"
+                              f"stderr:\n{err[-5000:]}")
+    check_eq(json.loads(out.strip().splitlines()[-1]), {"ok": True}, "kafkajs_reassign.js")
 
 
 if __name__ == "__main__":

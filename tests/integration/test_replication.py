@@ -18,6 +18,8 @@ replication factor 3 and min.insync.replicas=2.
 What was measured (acknowledged messages, kills, time to a full ISR after a restart) is printed."""
 import collections
 import json
+import os
+import re
 import subprocess
 import signal
 import threading
@@ -103,13 +105,14 @@ def conf(**extra):
     return c
 
 
-def metadata(b):
-    return json.loads(h.kcat(b, "-L", "-J", "-t", TOPIC).stdout)
+def metadata(b, topic=TOPIC):
+    return json.loads(h.kcat(b, "-L", "-J", "-t", topic).stdout)
 
 
-def partitions_of(b):
-    """{partition: (leader, sorted replicas, sorted isr)} of `repl` as node b sees it, or None."""
-    ts = [t for t in metadata(b)["topics"] if t["topic"] == TOPIC]
+def partitions_of(b, topic=TOPIC):
+    """{partition: (leader, sorted replicas, sorted isr)} of `topic` as node b sees it, or
+    None."""
+    ts = [t for t in metadata(b, topic)["topics"] if t["topic"] == topic]
     if not ts or ts[0].get("error"):
         return None
     return {p["partition"]: (p["leader"], sorted(r["id"] for r in p.get("replicas", [])),
@@ -243,13 +246,15 @@ def sample(items, n=8):
 
 class Writer:
     """An idempotent acks=all producer writing continuously from its own thread; value "m-%06d"
-    (its sequence number) to partition seq % PARTITIONS. Records (partition, offset, value) for
-    every acknowledged message and the error name of every failed one."""
+    (its sequence number) to partition seq % partitions of `topic`. Records (partition, offset,
+    value) for every acknowledged message and the error name of every failed one."""
 
     RATE = 600         # messages a second
     MAX_QUEUED = 5000  # stop producing while this many are unacknowledged (writes stalled)
 
-    def __init__(self):
+    def __init__(self, topic=TOPIC, partitions=PARTITIONS):
+        self.topic = topic
+        self.partitions = partitions
         self.acked = []              # (partition, offset, value) in delivery order
         self.failed = collections.Counter()    # delivery errors by name
         self.errors = collections.Counter()    # client errors (error_cb) by name
@@ -284,16 +289,17 @@ class Writer:
                                  "message.timeout.ms": 120000, "error_cb": self._on_error}))
             next_t = time.monotonic()
             while not self.stop_event.is_set() and not self.fatal:
-                # Paced: RATE messages a second, PARTITIONS at a time.
-                next_t += PARTITIONS / self.RATE
+                # Paced: RATE messages a second, one per partition at a time.
+                next_t += self.partitions / self.RATE
                 while time.monotonic() < next_t:
                     p.poll(max(0.0, next_t - time.monotonic()))
                 if len(p) >= self.MAX_QUEUED:
                     continue
-                for _ in range(PARTITIONS):
+                for _ in range(self.partitions):
                     seq = self.next_seq
                     try:
-                        p.produce(TOPIC, value=b"m-%06d" % seq, partition=seq % PARTITIONS,
+                        p.produce(self.topic, value=b"m-%06d" % seq,
+                                  partition=seq % self.partitions,
                                   on_delivery=self._on_delivery)
                     except BufferError:
                         break
@@ -330,22 +336,25 @@ class Writer:
 # ------------------------------------------------------------------------------------ reading
 
 
-def read_everything(timeout=WAIT):
-    """Reads every partition of `repl` from offset 0 up to its high watermark with an assign()
+def read_everything(timeout=WAIT, topic=TOPIC, partitions=PARTITIONS, bootstrap=None):
+    """Reads every partition of `topic` from offset 0 up to its high watermark with an assign()
     consumer (no group). Returns ({partition: {offset: value}}, {partition: hw}, [problems])."""
     problems = []
-    got = {p: {} for p in range(PARTITIONS)}
-    c = Consumer(conf(**{"group.id": "eddy-repl-reader", "enable.auto.commit": False,
-                         "enable.partition.eof": True, "auto.offset.reset": "error"}))
+    got = {p: {} for p in range(partitions)}
+    cc = conf(**{"group.id": "eddy-repl-reader", "enable.auto.commit": False,
+                 "enable.partition.eof": True, "auto.offset.reset": "error"})
+    if bootstrap:
+        cc["bootstrap.servers"] = bootstrap
+    c = Consumer(cc)
     try:
         hw = {}
-        for p in range(PARTITIONS):
-            lo, hi = c.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=20)
+        for p in range(partitions):
+            lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=20)
             hw[p] = hi
             if lo != 0:
-                problems.append(f"{TOPIC}[{p}] starts at {lo}, not 0")
-        pending = {p for p in range(PARTITIONS) if hw[p] > 0}
-        c.assign([TopicPartition(TOPIC, p, 0) for p in sorted(pending)])
+                problems.append(f"{topic}[{p}] starts at {lo}, not 0")
+        pending = {p for p in range(partitions) if hw[p] > 0}
+        c.assign([TopicPartition(topic, p, 0) for p in sorted(pending)])
         deadline = time.monotonic() + timeout
         while pending and time.monotonic() < deadline:
             m = c.poll(0.5)
@@ -359,25 +368,25 @@ def read_everything(timeout=WAIT):
                 if m.topic() is None:
                     print(f"[repl] consumer (not partition) error ignored: {m.error()}")
                     continue
-                problems.append(f"consumer error on {TOPIC}[{m.partition()}]: {m.error()}")
+                problems.append(f"consumer error on {topic}[{m.partition()}]: {m.error()}")
                 pending.discard(m.partition())
                 continue
             part, off, val = m.partition(), m.offset(), m.value().decode(errors="replace")
             old = got[part].get(off)
             if old is not None and old != val:
-                problems.append(f"{TOPIC}[{part}] offset {off} read as {old!r} and as {val!r}")
+                problems.append(f"{topic}[{part}] offset {off} read as {old!r} and as {val!r}")
             got[part][off] = val
             if off >= hw[part] - 1:
                 pending.discard(part)
         if pending:
             problems.append("read stopped before the high watermark of " + ", ".join(
-                f"{TOPIC}[{p}] (hw {hw[p]}, read {len(got[p])})" for p in sorted(pending)))
+                f"{topic}[{p}] (hw {hw[p]}, read {len(got[p])})" for p in sorted(pending)))
         return got, hw, problems
     finally:
         c.close()
 
 
-def verify(acked, got, hw):
+def verify(acked, got, hw, partitions=PARTITIONS):
     """The checks of the acceptance bullet; returns problem strings."""
     problems = []
     # One value per acknowledged (partition, offset).
@@ -408,7 +417,7 @@ def verify(acked, got, hw):
         problems.append(f"values stored at two offsets (idempotence): "
                         f"{sample(sorted(dup.items()))}")
     misplaced = [(v, w) for v, w in where.items() if v.startswith("m-")
-                 and any(part != int(v[2:]) % PARTITIONS for part, _ in w)]
+                 and any(part != int(v[2:]) % partitions for part, _ in w)]
     if misplaced:
         problems.append(f"values in another partition than sent to: {sample(misplaced)}")
     return problems
@@ -778,6 +787,218 @@ def test_elect_leaders_moves_leadership_back_to_the_preferred_replicas():
     check(all("ELECTION_NOT_NEEDED" in line for line in again.stdout.splitlines()),
           f"{again.stdout!r}")
     check_eq(again.returncode, 0, "already preferred everywhere")
+
+
+# ------------------------------------------------------------------------------- reassignment
+
+
+def eddy_topic(*args, timeout=WAIT + 60):
+    """`eddy topic ARGS... --bootstrap-server <all three>`, its output captured."""
+    return subprocess.run([h._args.eddy, "topic", *args, "--bootstrap-server", bootstrap_all()],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def shown(r):
+    return f"exit {r.returncode}\nstdout:\n{r.stdout}stderr:\n{r.stderr}"
+
+
+def partition0(b, topic):
+    """(leader, replicas in their order, sorted isr) of topic[0] as node b sees it, or None."""
+    ts = [t for t in metadata(b, topic)["topics"] if t["topic"] == topic and not t.get("error")]
+    ps = [p for p in (ts[0]["partitions"] if ts else []) if p["partition"] == 0]
+    if not ps:
+        return None
+    return (ps[0]["leader"], [r["id"] for r in ps[0].get("replicas", [])],
+            sorted(r["id"] for r in ps[0].get("isrs", [])))
+
+
+def wait_partition0(topic, fits, what):
+    """Waits until every live node shows topic[0] as fits(leader, replicas, isr) wants; returns
+    that state as the first live node shows it."""
+    def everywhere():
+        states = [partition0(n, topic) for n in live()]
+        return all(st is not None and fits(*st) for st in states) and states[0]
+    try:
+        return h.wait_until(everywhere, WAIT, what, interval=0.5)
+    except h.TestFailure as e:
+        raise h.TestFailure(f"{e}; now {[partition0(n, topic) for n in live()]}") from None
+
+
+def new_rf2_topic(name):
+    """Creates `name` with one partition on two of the three brokers; returns (a, b, c): its
+    preferred replica, its other replica and the broker not holding it."""
+    heal()
+    admin().create_topics([NewTopic(name, 1, 2)], operation_timeout=20,
+                          request_timeout=30)[name].result(40)
+    _, replicas, _ = wait_partition0(
+        name, lambda leader, replicas, isr: leader in IDS and len(replicas) == 2 and
+        sorted(replicas) == isr, f"{name}[0] on two brokers, both in sync")
+    a, b = replicas
+    c = [i for i in IDS if i not in replicas][0]
+    print(f"  {name}[0] replicas [{a},{b}]; broker {c} holds no copy", flush=True)
+    return a, b, c
+
+
+def partition_dirs(n, topic):
+    """The directories of topic[0] in node n's data dir (a deleted one is renamed first)."""
+    return sorted(d for d in os.listdir(n.data_dir) if d == f"{topic}-0"
+                  or d.startswith(f"{topic}-0."))
+
+
+def test_reassign_moves_a_partition_while_acks_all_writes_go_on():
+    """`eddy topic reassign` moves a partition from [a,b] to [b,c] under an idempotent acks=all
+    producer: it prints its progress and ends done with exit 0, nothing is listed as
+    reassigning afterwards, a deleted its copy, and with b stopped c serves every acknowledged
+    message at its offset."""
+    topic = "moved"
+    a, b, c = new_rf2_topic(topic)
+    w = Writer(topic, 1).start()
+    problems = []
+    completed = False
+    try:
+        h.wait_until(lambda: w.acked_count() >= 200 or w.crash or w.fatal, WAIT,
+                     "acknowledged writes before the move", interval=0.1)
+        check(not w.crash and not w.fatal, f"the producer failed: {w.crash or w.fatal}")
+        t0 = time.monotonic()
+        r = eddy_topic("reassign", "--topic", topic, "--partition", "0", "--replicas",
+                       f"{b},{c}", "--timeout-ms", str(WAIT * 1000))
+        acked_at_done = w.acked_count()
+        print(f"  reassigned in {time.monotonic() - t0:.1f}s with {acked_at_done} acknowledged; "
+              f"the command printed:\n    " + "\n    ".join(r.stdout.splitlines()), flush=True)
+        check_eq(r.returncode, 0, shown(r))
+        lines = r.stdout.splitlines()
+        check_eq(lines[0], f"{topic}-0: reassigning to [{b},{c}]", "the first line")
+        check(re.fullmatch(rf"{topic}-0: done, replicas \[{b},{c}\], leader ({b}|{c})",
+                           lines[-1]), f"the last line: {shown(r)}")
+        adding = rf"{topic}-0: adding \[{c}\], removing \[{a}\], in sync [0-2] of 2 target replicas"
+        lagging = (rf"{topic}-0: not listed as reassigning, replicas \[[0-9,]+\] \(waiting for the "
+                   rf"metadata to show \[{b},{c}\]\)")
+        for line in lines[1:-1]:
+            check(re.fullmatch(adding, line) or re.fullmatch(lagging, line),
+                  f"unexpected progress line {line!r}: {shown(r)}")
+        # The first poll follows the request at once: c cannot have caught up yet. (Brokers
+        # answer the list from their image, which may not show the reassignment yet.)
+        check(len(lines) >= 3, f"no progress line: {shown(r)}")
+
+        listed = eddy_topic("reassign", "--list")
+        check_eq((listed.returncode, listed.stdout),
+                 (0, "no partition reassignments in progress\n"), "--list after the move")
+        leader, _, _ = wait_partition0(
+            topic, lambda leader, replicas, isr: replicas == [b, c] and isr == sorted([b, c]) and
+            leader in (b, c), f"every node's metadata to show {topic}[0] on [{b},{c}]")
+        h.wait_until(lambda: not partition_dirs(node(a), topic), WAIT,
+                     f"broker {a} to delete its copy of {topic}-0 (it has "
+                     f"{partition_dirs(node(a), topic)})", interval=0.2)
+        check_eq(partition_dirs(node(c), topic), [f"{topic}-0"], f"broker {c}'s copy")
+        # Writes go on after the move (to the new leader).
+        h.wait_until(lambda: w.acked_count() >= acked_at_done + 200 or w.crash or w.fatal, WAIT,
+                     "acknowledged writes after the move", interval=0.1)
+        completed = True
+    finally:
+        stopped = w.stop(WAIT if completed else 10)
+    check(stopped, "the producer thread did not finish")
+    check(not w.crash and not w.fatal, f"the producer failed: {w.crash or w.fatal}")
+    print(f"  produced {w.next_seq}, acknowledged {len(w.acked)}, failed {dict(w.failed)}, "
+          f"unflushed {w.unflushed}", flush=True)
+    try:
+        # Only c is left holding the partition: everything acknowledged must come from it.
+        node(b).stop()
+        wait_partition0(topic, lambda leader, replicas, isr: leader == c,
+                        f"broker {c} to lead {topic}[0] with broker {b} stopped")
+        got, hw, read_problems = read_everything(topic=topic, partitions=1,
+                                                 bootstrap=node(c).bootstrap)
+        problems += read_problems + verify(w.acked, got, hw, partitions=1)
+        print(f"  read {len(got[0])} messages from broker {c} alone (high watermark {hw[0]}; "
+              f"leader before the stop: {leader})", flush=True)
+    finally:
+        heal()
+    check(not problems, f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+
+
+def test_reassign_cancel_reverts_a_reassignment_that_cannot_complete():
+    """A reassignment (from a JSON plan) to a stopped broker cannot complete: the command gives
+    up at --timeout-ms with exit 1, `--list` shows it, `--cancel` puts the partition back on its
+    original replicas, and a second `--cancel` finds nothing to cancel."""
+    topic = "moved-cancel"
+    a, b, c = new_rf2_topic(topic)
+    plan = os.path.join(node(1).workdir, "cancel-plan.json")
+    with open(plan, "w") as f:
+        json.dump({"version": 1, "partitions": [{"topic": topic, "partition": 0,
+                                                 "replicas": [a, c]}]}, f)
+    try:
+        node(c).stop()  # still registered (fenced): it can be named, but never catch up
+        # c may have been the active controller: wait for the next one to answer.
+        h.wait_until(lambda: eddy_topic("reassign", "--list").returncode == 0, WAIT,
+                     f"a controller answering with broker {c} stopped", interval=0.5)
+        r = eddy_topic("reassign", "--reassignment-json-file", plan, "--timeout-ms", "5000")
+        print("  the command printed:\n    " + "\n    ".join(r.stdout.splitlines()), flush=True)
+        check_eq(r.returncode, 1, shown(r))
+        lines = r.stdout.splitlines()
+        check(lines and lines[0] == f"{topic}-0: reassigning to [{a},{c}]",
+              f"the first line: {shown(r)}")
+        check(f"{topic}-0: adding [{c}], removing [{b}], in sync 1 of 2 target replicas" in lines,
+              f"the progress line: {shown(r)}")
+        check_eq(lines[-1], f"{topic}-0: not done within --timeout-ms; the reassignment goes "
+                            f"on (see --list; --cancel stops it)", "the last line")
+
+        listed = eddy_topic("reassign", "--list")
+        check_eq((listed.returncode, listed.stdout),
+                 (0, f"{topic}-0: replicas [{a},{c},{b}] adding [{c}] removing [{b}]\n"),
+                 "--list while it cannot complete")
+        cancel = eddy_topic("reassign", "--cancel", "--topic", topic, "--partition", "0")
+        check_eq((cancel.returncode, cancel.stdout), (0, f"{topic}-0: reassignment cancelled\n"),
+                 shown(cancel))
+        listed = eddy_topic("reassign", "--list")
+        check_eq((listed.returncode, listed.stdout),
+                 (0, "no partition reassignments in progress\n"), "--list after --cancel")
+        wait_partition0(topic, lambda leader, replicas, isr: sorted(replicas) == sorted([a, b]),
+                        f"{topic}[0] back on [{a},{b}]")
+        again = eddy_topic("reassign", "--cancel", "--reassignment-json-file", plan)
+        check_eq(again.returncode, 1, shown(again))
+        check(again.stdout.startswith(f"{topic}-0: NO_REASSIGNMENT_IN_PROGRESS"), shown(again))
+    finally:
+        heal()
+    h.wait_until(lambda: not partition_dirs(node(c), topic), WAIT,
+                 f"broker {c} without a copy of {topic}-0 after its restart", interval=0.2)
+
+
+def test_reassign_refusals_and_usage_errors():
+    """Per-partition refusals print the error's name (exit 1); bad command lines and plan files
+    exit 2 with one line on stderr."""
+    heal()
+    topic = "moved-refused"
+    admin().create_topics([NewTopic(topic, 1, 1)], operation_timeout=20,
+                          request_timeout=30)[topic].result(40)
+    plan = os.path.join(node(1).workdir, "refused-plan.json")
+    with open(plan, "w") as f:
+        json.dump({"version": 1, "partitions": [
+            {"topic": topic, "partition": 0, "replicas": [99]},
+            {"topic": "no-such-topic", "partition": 0, "replicas": [1]}]}, f)
+    r = eddy_topic("reassign", "--reassignment-json-file", plan)
+    check_eq(r.returncode, 1, shown(r))
+    lines = r.stdout.splitlines()
+    check_eq(len(lines), 2, shown(r))
+    check(lines[0].startswith(f"{topic}-0: INVALID_REPLICA_ASSIGNMENT"), shown(r))
+    check(lines[1].startswith("no-such-topic-0: UNKNOWN_TOPIC_OR_PARTITION"), shown(r))
+
+    bad = os.path.join(node(1).workdir, "bad-plan.json")
+    with open(bad, "w") as f:
+        f.write('{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,1]}]}')
+    for args, err in [
+            (["--topic", topic, "--partition", "0"], "name the move: --topic T --partition P "
+             "--replicas 1,2,3, or --reassignment-json-file F"),
+            (["--topic", topic, "--partition", "0", "--replicas", "1,x"],
+             "invalid replica list '1,x' (expected broker ids like 1,2,3)"),
+            (["--reassignment-json-file", bad],
+             f"{bad}: broker 1 appears twice in the replicas of t-0"),
+            (["--cancel", "--topic", topic], "--cancel needs --topic and --partition, or "
+             "--reassignment-json-file"),
+            (["--list", "--no-wait"], "--list takes only --topic and --partition")]:
+        u = eddy_topic("reassign", *args)
+        check_eq((u.returncode, u.stdout, u.stderr), (2, "", f"eddy topic reassign: {err}\n"),
+                 f"eddy topic reassign {' '.join(args)}")
+    u = eddy_topic("reassign", "--partition", "-1")
+    check_eq(u.returncode, 2, shown(u))
 
 
 if __name__ == "__main__":
