@@ -44,6 +44,7 @@
 #include "services/controller/meta_properties.h"
 #include "services/controller/metadata_log.h"
 #include "services/kafka/api_table.h"
+#include "services/kafka/fetch_sessions.h"
 #include "services/kafka/controller_channel.h"
 #include "services/kafka/group_manager.h"
 #include "services/kafka/metadata_publisher.h"
@@ -352,6 +353,8 @@ private:
     std::vector<BoundListener> listeners_;
     std::vector<Endpoint> endpoints_;
     WaitQueue data_arrived_;
+    // KIP-227 incremental fetch sessions of consumers and followers fetching from this broker.
+    FetchSessionCache fetch_sessions_;
     std::vector<FiberRef> late_durable_fibers_;  // advance_when_durable; joined by stop()
     bool started_ = false;
     bool start_aborted_ = false;
