@@ -1,8 +1,12 @@
 // FetchSessionCache (KIP-227, the broker's side) on its own: creating, incremental adds, updates
-// and forgets, epoch checks, closing, eviction, the partition bounds and the epoch wrap.
+// and forgets, epoch checks, closing, eviction, the partition bounds and the epoch wrap; and a
+// property that a follower's FetchSessionClient and the cache, driven through any sequence of
+// rounds, lost answers and closes, always agree on the partitions (and positions) a full fetch
+// would have named.
 #include "services/kafka/fetch_sessions.h"
 
 #include <doctest/doctest.h>
+#include <rapidcheck.h>
 
 #include <climits>
 #include <string>
@@ -11,6 +15,7 @@
 
 #include "core/protocol/error_codes.h"
 #include "core/protocol/fetch_metadata.h"
+#include "services/replica/fetch_session_client.h"
 #include "tests/unit/kafka/kafka_test_util.h"
 
 namespace eddy::kafka {
@@ -323,6 +328,104 @@ TEST_CASE("fetch sessions: partitions per session are bounded, in a full and an 
     CHECK(ctx.error == kafka_error::fetch_session_id_not_found);
     CHECK(cache.find(id) == nullptr);
     CHECK(cache.partitions_total() == 0);
+}
+
+TEST_CASE("fetch sessions: a follower's incremental rounds keep the session equal to a full fetch") {
+    // Property: whatever partitions a fetcher wants from round to round (added, dropped, moved),
+    // and whatever answers get lost or sessions get closed, the partitions the broker reads for an
+    // incremental fetch are exactly those, with exactly those positions, that the equivalent full
+    // fetch would name.
+    const bool ok = rc::check("session partitions == wanted partitions", [] {
+        Random random(*rc::gen::arbitrary<uint64_t>());
+        FetchSessionCache cache(random);
+        replica::FetchSessionClient client;
+        replica::FetchSessionClient::Wanted wanted;
+        const int rounds = *rc::gen::inRange(1, 60);
+        Instant now = t0;
+        for (int round = 0; round < rounds; ++round) {
+            now = now + Duration::millis(*rc::gen::inRange(0, 200'000));
+            const int changes = *rc::gen::inRange(0, 4);
+            for (int c = 0; c < changes; ++c) {
+                log::TopicPartition tp{*rc::gen::element<std::string>("a", "b", "c"),
+                                       PartitionId(*rc::gen::inRange(0, 4))};
+                if (*rc::gen::inRange(0, 3) == 0) {
+                    wanted.erase(tp);
+                } else {
+                    auto fp = position(tp.partition.value(), *rc::gen::inRange<int64_t>(0, 5));
+                    fp.current_leader_epoch_ = *rc::gen::inRange(0, 3);
+                    wanted[tp] = fp;
+                }
+            }
+            if (wanted.empty()) {
+                continue;  // the fetcher sends nothing
+            }
+            FetchRequest req;
+            req.replica_id_ = 1;
+            client.build(wanted, req);
+            auto ctx = cache.begin(req, now);
+            FetchResponse resp;
+            switch (ctx.kind) {
+            case Kind::error:
+                resp.error_code_ = ctx.error;
+                RC_ASSERT(!client.handle_response(resp));
+                continue;
+            case Kind::sessionless:
+                break;
+            case Kind::full: {
+                RC_ASSERT(req.session_epoch_ == protocol::fetch_session::initial_epoch);
+                std::vector<CachedPartition> named;
+                for (const auto& t : req.topics_) {
+                    for (const auto& fp : t.partitions_) {
+                        named.push_back(CachedPartition{t.topic_, fp});
+                    }
+                }
+                RC_ASSERT(named.size() == wanted.size());
+                resp.session_id_ = cache.create(req.replica_id_, std::move(named),
+                                                *rc::gen::inRange<size_t>(0, 3), now);
+                break;
+            }
+            case Kind::incremental: {
+                // The session's order is its own (answered partitions move to the back); its
+                // content is the fetcher's.
+                replica::FetchSessionClient::Wanted read;
+                for (const auto& p : ctx.partitions) {
+                    const bool fresh =
+                        read.emplace(log::TopicPartition{p.topic, PartitionId(p.fetch.partition_)},
+                                     p.fetch)
+                            .second;
+                    RC_ASSERT(fresh);
+                }
+                RC_ASSERT(read == wanted);
+                for (const auto& p : ctx.partitions) {
+                    if (*rc::gen::inRange(0, 3) == 0) {
+                        resp.responses_.emplace_back();
+                        resp.responses_.back().topic_ = p.topic;
+                        resp.responses_.back().partitions_.emplace_back();
+                        resp.responses_.back().partitions_.back().partition_index_ =
+                            p.fetch.partition_;
+                    }
+                }
+                resp.session_id_ = ctx.session_id;
+                RC_ASSERT(cache.answered(ctx, resp));
+                break;
+            }
+            }
+            // Sometimes the answer is lost with the connection; sometimes another fetcher's
+            // session comes and goes.
+            if (*rc::gen::inRange(0, 8) == 0) {
+                client.reset();
+            } else {
+                RC_ASSERT(client.handle_response(resp));
+            }
+            if (client.epoch() > 0) {
+                const auto* s = cache.find(client.session_id());
+                RC_ASSERT(s != nullptr);
+                RC_ASSERT(s->epoch == client.epoch());
+                RC_ASSERT(s->partitions.size() == client.session().size());
+            }
+        }
+    });
+    CHECK(ok);
 }
 
 }  // namespace eddy::kafka
