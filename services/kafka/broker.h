@@ -160,6 +160,8 @@ public:
         size_t listener, Bytes frame, std::string client_host = "");
     // The group coordinators (`__consumer_offsets`); for tests.
     GroupManager& groups() { return *groups_; }
+    // The KIP-227 fetch sessions of the fetchers of this broker; for tests.
+    const FetchSessionCache& fetch_sessions() const { return fetch_sessions_; }
     // The bytes of a response made of parts (reads the file ranges). For tests and fuzzing.
     static Result<Bytes, DiskError> flatten(const net::FrameParts& parts);
 

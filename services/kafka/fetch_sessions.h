@@ -129,6 +129,7 @@ public:
     size_t size() const { return sessions_.size(); }
     size_t partitions_total() const { return partitions_total_; }
     const Session* find(int32_t id) const;
+    const std::map<int32_t, Session>& sessions() const { return sessions_; }
     // Tests: reach a state that takes billions of requests to reach (an epoch near INT32_MAX).
     Session* find_for_test(int32_t id) { return const_cast<Session*>(std::as_const(*this).find(id)); }
 
