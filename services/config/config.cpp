@@ -188,6 +188,8 @@ const std::vector<KeyDef>& broker_keys() {
          "Connections accepted from one IP address; more are closed at once"},
         {"max.connections.per.ip.overrides", T::string, "", 0, 0,
          "Per-address exceptions to max.connections.per.ip: host:count,host:count"},
+        {"max.incremental.fetch.session.cache.slots", T::int32, "1000", 0, int32_max,
+         "Most KIP-227 incremental fetch sessions (consumers' and followers') the broker keeps"},
         {"message.max.bytes", T::int32, "1048588", 0, int32_max, "Largest record batch accepted"},
         {"min.insync.replicas", T::int32, "1", 1, int32_max,
          "Replicas that must have a write for acks=all"},

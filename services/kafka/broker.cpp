@@ -38,7 +38,8 @@ Broker::Broker(Env& env, config::BrokerConfig config, BrokerOptions options)
       options_(std::move(options)),
       node_id_(config_.node_id()),
       log_defaults_(broker_log_defaults(config_)),
-      data_arrived_(env.scheduler) {}
+      data_arrived_(env.scheduler),
+      fetch_sessions_(env.random) {}
 
 Broker::~Broker() = default;
 

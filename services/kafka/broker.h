@@ -44,6 +44,7 @@
 #include "services/controller/meta_properties.h"
 #include "services/controller/metadata_log.h"
 #include "services/kafka/api_table.h"
+#include "services/kafka/fetch_sessions.h"
 #include "services/kafka/controller_channel.h"
 #include "services/kafka/group_manager.h"
 #include "services/kafka/metadata_publisher.h"
@@ -160,6 +161,8 @@ public:
         size_t listener, Bytes frame, std::string client_host = "");
     // The group coordinators (`__consumer_offsets`); for tests.
     GroupManager& groups() { return *groups_; }
+    // The KIP-227 fetch sessions of the fetchers of this broker; for tests.
+    const FetchSessionCache& fetch_sessions() const { return fetch_sessions_; }
     // The bytes of a response made of parts (reads the file ranges). For tests and fuzzing.
     static Result<Bytes, DiskError> flatten(const net::FrameParts& parts);
 
@@ -359,6 +362,8 @@ private:
     std::vector<BoundListener> listeners_;
     std::vector<Endpoint> endpoints_;
     WaitQueue data_arrived_;
+    // KIP-227 incremental fetch sessions of consumers and followers fetching from this broker.
+    FetchSessionCache fetch_sessions_;
     std::vector<FiberRef> late_durable_fibers_;  // advance_when_durable; joined by stop()
     bool started_ = false;
     bool start_aborted_ = false;

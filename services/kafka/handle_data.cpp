@@ -224,14 +224,54 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
     // batch whole, so a consumer can never get stuck behind a batch larger than its limit.
     const int64_t max_bytes =
         std::clamp<int64_t>(req.max_bytes_, 1, config_.get_int("fetch.max.bytes"));
+    // KIP-227: a sessionless or full fetch reads the partitions it names; an incremental one
+    // reads every partition of its session (the ones it did not name with the position given
+    // before) and answers only those with something to say.
+    using SessionKind = FetchSessionCache::Context::Kind;
+    const FetchSessionCache::Context session = fetch_sessions_.begin(req, env_.clock.now());
+    if (session.kind == SessionKind::error) {
+        FetchResponse resp;
+        resp.error_code_ = session.error;
+        return resp;
+    }
+    const bool incremental = session.kind == SessionKind::incremental;
     // A partition named more than once is answered once, at the place it was first named, with the
     // fetch position given last (Kafka keeps the request's partitions in an ordered map). Without
     // this, one partition named many times would be read, and sent, once per naming.
     using Named = std::pair<std::string_view, int32_t>;
     std::map<Named, const FetchRequest::FetchPartition*> last;
-    for (const auto& ft : req.topics_) {
-        for (const auto& fp : ft.partitions_) {
-            last[{ft.topic_, fp.partition_}] = &fp;
+    struct ToRead {
+        const FetchRequest::FetchPartition* fetch;
+        const CachedPartition* cached;  // incremental: what the session last sent
+    };
+    struct TopicToRead {
+        const std::string* topic;
+        Uuid topic_id;
+        bool named_empty;  // named without partitions: answered with none
+        std::vector<ToRead> partitions;
+    };
+    std::vector<TopicToRead> reads;
+    if (incremental) {
+        for (const auto& cp : session.partitions) {
+            if (reads.empty() || *reads.back().topic != cp.topic) {
+                reads.push_back({&cp.topic, Uuid{}, false, {}});
+            }
+            reads.back().partitions.push_back({&cp.fetch, &cp});
+        }
+    } else {
+        for (const auto& ft : req.topics_) {
+            for (const auto& fp : ft.partitions_) {
+                last[{ft.topic_, fp.partition_}] = &fp;
+            }
+        }
+        std::set<Named> named;
+        for (const auto& ft : req.topics_) {
+            reads.push_back({&ft.topic_, ft.topic_id_, ft.partitions_.empty(), {}});
+            for (const auto& fp : ft.partitions_) {
+                if (named.insert({ft.topic_, fp.partition_}).second) {
+                    reads.back().partitions.push_back({last.at({ft.topic_, fp.partition_}), nullptr});
+                }
+            }
         }
     }
     // A follower's fetch (a replica id) reads up to the log end and reports its position, once:
@@ -240,117 +280,158 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
     const int32_t replica = req.replica_id_;
     const bool follower = replica >= 0;
     std::map<Named, replica::FollowerFetchCheck> checks;
-    for (const auto& [named, fp] : last) {
-        const log::TopicPartition tp{std::string(named.first), PartitionId(named.second)};
-        if (!leads(tp.topic, named.second)) {
-            continue;  // answered by partition_error below
+    for (const auto& t : reads) {
+        for (const auto& p : t.partitions) {
+            const auto& fp = *p.fetch;
+            if (!leads(*t.topic, fp.partition_)) {
+                continue;  // answered by partition_error below
+            }
+            const log::TopicPartition tp{*t.topic, PartitionId(fp.partition_)};
+            replica::FollowerFetchCheck c;
+            if (follower) {
+                c = replicas_->follower_fetch(tp, replica, Offset(fp.fetch_offset_),
+                                              fp.current_leader_epoch_, fp.last_fetched_epoch_);
+            } else if (fp.current_leader_epoch_ >= 0) {
+                c.error = replicas_->check_leader_epoch(tp, fp.current_leader_epoch_);
+            }
+            checks[{*t.topic, fp.partition_}] = c;
         }
-        replica::FollowerFetchCheck c;
-        if (follower) {
-            c = replicas_->follower_fetch(tp, replica, Offset(fp->fetch_offset_),
-                                          fp->current_leader_epoch_, fp->last_fetched_epoch_);
-        } else if (fp->current_leader_epoch_ >= 0) {
-            c.error = replicas_->check_leader_epoch(tp, fp->current_leader_epoch_);
-        }
-        checks[named] = c;
     }
+    FetchResponse resp;
+    int64_t total = 0;
+    bool failed = false;
+    // One partition's answer; counts its records in `total` and errors in `failed`.
+    auto answer = [&](const std::string& topic, const FetchRequest::FetchPartition& fp) {
+        FetchResponse::PartitionData pd;
+        pd.partition_index_ = fp.partition_;
+        pd.aborted_transactions_ = std::nullopt;
+        pd.records_ = Bytes{};
+        auto l = partition_log(topic, fp.partition_);
+        if (!l) {
+            pd.error_code_ = partition_error(topic, fp.partition_);
+            failed = true;
+            return pd;
+        }
+        pd.high_watermark_ = l->high_watermark().value();
+        pd.last_stable_offset_ = pd.high_watermark_;
+        pd.log_start_offset_ = l->log_start_offset().value();
+        if (auto c = checks.find({topic, fp.partition_}); c != checks.end()) {
+            if (c->second.error != error::none || c->second.diverging) {
+                pd.error_code_ = c->second.error;
+                if (c->second.diverging) {
+                    pd.diverging_epoch_.epoch_ = c->second.diverging->first;
+                    pd.diverging_epoch_.end_offset_ = c->second.diverging->second;
+                }
+                failed = true;  // answer at once
+                return pd;
+            }
+        }
+        const int64_t room = std::min<int64_t>(fp.partition_max_bytes_, max_bytes - total);
+        if (fp.partition_max_bytes_ <= 0 || (room <= 0 && total > 0)) {
+            return pd;
+        }
+        log::ReadOptions o;
+        o.max_bytes = static_cast<uint64_t>(std::max<int64_t>(room, 1));
+        o.first_batch_whole = total == 0;
+        o.bound = follower ? log::ReadBound::log_end : log::ReadBound::high_watermark;
+        auto read = l->read(Offset(fp.fetch_offset_), o);
+        if (!read.ok()) {
+            pd.error_code_ = error_code(read.error());
+            failed = true;
+            return pd;
+        }
+        if (read->bytes == 0) {
+            return pd;
+        }
+        if (splices != nullptr) {
+            RecordsSplice sp;
+            sp.marker.resize(16);
+            for (size_t i = 0; i < 16; i += 8) {
+                store_be<uint64_t>(sp.marker.data() + i, env_.random.next());
+            }
+            sp.ranges = read->ranges;
+            sp.bytes = read->bytes;
+            pd.records_ = sp.marker;
+            total += static_cast<int64_t>(read->bytes);
+            splices->push_back(std::move(sp));
+        } else if (auto data = copy_ranges(*read); !data.ok()) {
+            pd.error_code_ = error::kafka_storage_error;
+            failed = true;
+        } else {
+            total += static_cast<int64_t>(data->size());
+            pd.records_ = std::move(data).value();
+        }
+        pd.high_watermark_ = read->high_watermark.value();
+        pd.last_stable_offset_ = pd.high_watermark_;
+        pd.log_start_offset_ = read->log_start_offset.value();
+        return pd;
+    };
     while (true) {
         if (splices != nullptr) {
             splices->clear();
         }
-        FetchResponse resp;
-        int64_t total = 0;
-        bool failed = false;
-        std::set<Named> answered;
-        for (const auto& ft : req.topics_) {
+        resp = FetchResponse{};
+        total = 0;
+        failed = false;
+        for (const auto& t : reads) {
             FetchResponse::FetchableTopicResponse tr;
-            tr.topic_ = ft.topic_;
-            tr.topic_id_ = ft.topic_id_;
-            for (const auto& named : ft.partitions_) {
-                if (!answered.insert({ft.topic_, named.partition_}).second) {
-                    continue;
-                }
-                const auto& fp = *last.at({ft.topic_, named.partition_});
-                FetchResponse::PartitionData pd;
-                pd.partition_index_ = fp.partition_;
-                pd.aborted_transactions_ = std::nullopt;
-                pd.records_ = Bytes{};
-                auto l = partition_log(ft.topic_, fp.partition_);
-                if (!l) {
-                    pd.error_code_ = partition_error(ft.topic_, fp.partition_);
-                    failed = true;
+            tr.topic_ = *t.topic;
+            tr.topic_id_ = t.topic_id;
+            for (const auto& p : t.partitions) {
+                auto pd = answer(*t.topic, *p.fetch);
+                if (p.cached == nullptr || must_respond(*p.cached, pd)) {
                     tr.partitions_.push_back(std::move(pd));
-                    continue;
                 }
-                pd.high_watermark_ = l->high_watermark().value();
-                pd.last_stable_offset_ = pd.high_watermark_;
-                pd.log_start_offset_ = l->log_start_offset().value();
-                if (auto c = checks.find({ft.topic_, fp.partition_}); c != checks.end()) {
-                    if (c->second.error != error::none || c->second.diverging) {
-                        pd.error_code_ = c->second.error;
-                        if (c->second.diverging) {
-                            pd.diverging_epoch_.epoch_ = c->second.diverging->first;
-                            pd.diverging_epoch_.end_offset_ = c->second.diverging->second;
-                        }
-                        failed = true;  // answer at once
-                        tr.partitions_.push_back(std::move(pd));
-                        continue;
-                    }
-                }
-                const int64_t room = std::min<int64_t>(fp.partition_max_bytes_, max_bytes - total);
-                if (fp.partition_max_bytes_ > 0 && (room > 0 || total == 0)) {
-                    log::ReadOptions o;
-                    o.max_bytes = static_cast<uint64_t>(std::max<int64_t>(room, 1));
-                    o.first_batch_whole = total == 0;
-                    o.bound = follower ? log::ReadBound::log_end : log::ReadBound::high_watermark;
-                    auto read = l->read(Offset(fp.fetch_offset_), o);
-                    if (!read.ok()) {
-                        pd.error_code_ = error_code(read.error());
-                        failed = true;
-                    } else if (read->bytes > 0 && splices != nullptr) {
-                        RecordsSplice sp;
-                        sp.marker.resize(16);
-                        for (size_t i = 0; i < 16; i += 8) {
-                            store_be<uint64_t>(sp.marker.data() + i, env_.random.next());
-                        }
-                        sp.ranges = read->ranges;
-                        sp.bytes = read->bytes;
-                        pd.records_ = sp.marker;
-                        total += static_cast<int64_t>(read->bytes);
-                        splices->push_back(std::move(sp));
-                        pd.high_watermark_ = read->high_watermark.value();
-                        pd.last_stable_offset_ = pd.high_watermark_;
-                        pd.log_start_offset_ = read->log_start_offset.value();
-                    } else if (read->bytes > 0) {
-                        auto data = copy_ranges(*read);
-                        if (!data.ok()) {
-                            pd.error_code_ = error::kafka_storage_error;
-                            failed = true;
-                        } else {
-                            total += static_cast<int64_t>(data->size());
-                            pd.records_ = std::move(data).value();
-                        }
-                        pd.high_watermark_ = read->high_watermark.value();
-                        pd.last_stable_offset_ = pd.high_watermark_;
-                        pd.log_start_offset_ = read->log_start_offset.value();
-                    }
-                }
-                tr.partitions_.push_back(std::move(pd));
             }
-            if (!tr.partitions_.empty() || ft.partitions_.empty()) {
+            if (!tr.partitions_.empty() || t.named_empty) {
                 resp.responses_.push_back(std::move(tr));
             }
         }
         if (failed || total >= req.min_bytes_ || stopped_ || env_.clock.now() >= deadline) {
-            return resp;
+            break;
         }
         // A long poll: later requests of the connection need not wait behind it (a fetch changes
         // nothing they could depend on).
         release_turn(ctx);
         if (data_arrived_.wait(deadline) == WakeReason::cancelled) {
-            return resp;
+            break;
         }
     }
+    switch (session.kind) {
+    case SessionKind::sessionless:
+    case SessionKind::error:
+        break;
+    case SessionKind::full: {
+        // The new session holds every partition answered, with what was answered.
+        std::vector<CachedPartition> cached;
+        for (const auto& t : resp.responses_) {
+            for (const auto& pd : t.partitions_) {
+                CachedPartition c{t.topic_, *last.at({t.topic_, pd.partition_index_})};
+                remember(c, pd);
+                cached.push_back(std::move(c));
+            }
+        }
+        resp.session_id_ = fetch_sessions_.create(
+            replica, std::move(cached),
+            static_cast<size_t>(config_.get_int("max.incremental.fetch.session.cache.slots")),
+            env_.clock.now());
+        break;
+    }
+    case SessionKind::incremental:
+        if (!fetch_sessions_.answered(session, resp)) {
+            // Another request of the session came in while this one waited (a duplicate).
+            if (splices != nullptr) {
+                splices->clear();
+            }
+            FetchResponse dup;
+            dup.error_code_ = error::invalid_fetch_session_epoch;
+            dup.session_id_ = session.session_id;
+            return dup;
+        }
+        resp.session_id_ = session.session_id;
+        break;
+    }
+    return resp;
 }
 
 ListOffsetsResponse Broker::handle_list_offsets(const RequestContext& ctx,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/protocol/error_codes.h"
+#include "core/protocol/fetch_metadata.h"
 #include "core/record/record_batch.h"
 #include "services/replica/replica_manager.h"
 
@@ -97,6 +98,7 @@ bool ReplicaFetcher::connect() {
         return false;
     }
     conn_ = std::move(c).value();
+    session_.reset();  // a new connection starts a new session (the full fetch closes the old one)
     auto v = conn_->version_of(protocol::ApiKey::fetch);
     if (!v.ok() || *v < 12) {
         env_.log.warn("replica fetcher: broker %d does not serve Fetch v12", leader_);
@@ -114,8 +116,9 @@ bool ReplicaFetcher::round() {
     req.max_wait_ms_ = static_cast<int32_t>(o.fetch_wait_max.to_millis());
     req.min_bytes_ = 1;
     req.max_bytes_ = o.fetch_response_max_bytes;
-    req.session_id_ = 0;
-    req.session_epoch_ = -1;  // sessionless: every partition named in every request
+    // Every partition to fetch this round, with its position; the session names only what
+    // changed since the last round (KIP-227) and forgets the partitions left out.
+    FetchSessionClient::Wanted wanted;
     // What each partition was asked from: the answer applies only to that log at that offset.
     std::map<log::TopicPartition, Asked> asked;
     Instant next_retry = Instant::max();
@@ -136,19 +139,15 @@ bool ReplicaFetcher::round() {
         fp.last_fetched_epoch_ = latest ? latest->epoch.value() : -1;
         fp.log_start_offset_ = p->log->log_start_offset().value();
         fp.partition_max_bytes_ = o.fetch_partition_max_bytes;
-        if (req.topics_.empty() || req.topics_.back().topic_ != tp.topic) {
-            protocol::FetchRequest::FetchTopic t;
-            t.topic_ = tp.topic;
-            req.topics_.push_back(std::move(t));
-        }
-        req.topics_.back().partitions_.push_back(fp);
+        wanted.emplace(tp, fp);
         asked[tp] = Asked{p->log, p->log->log_end_offset()};
     }
-    if (asked.empty()) {
+    if (wanted.empty()) {
         // Everything is backing off (or has no log yet): wait for the first retry or a change.
         (void)wake_.wait(std::min(next_retry, now + o.fetch_backoff));
         return true;
     }
+    session_.build(wanted, req);
     auto resp = conn_->call<protocol::FetchResponse>(
         req, env_.clock.now() + o.fetch_wait_max + o.socket_timeout);
     ++rounds_;
@@ -163,10 +162,16 @@ bool ReplicaFetcher::round() {
         env_.log.info("replica fetcher: buggify: Fetch answer from broker %d lost", leader_);
         return false;
     }
-    if (resp->error_code_ != kafka_error::none) {
+    if (!session_.handle_response(*resp)) {
         env_.log.info("replica fetcher: broker %d answered Fetch with %s", leader_,
                       kafka_error::error_name(resp->error_code_));
-        return false;
+        // A session error is answered at once by a full fetch opening a new session; anything
+        // else waits for the backoff on a new connection.
+        // (A leader that answers a full fetch with a session error gets the backoff too.)
+        const bool session_error =
+            resp->error_code_ == kafka_error::fetch_session_id_not_found ||
+            resp->error_code_ == kafka_error::invalid_fetch_session_epoch;
+        return session_error && !protocol::fetch_session::is_full(req.session_epoch_);
     }
     for (auto& t : resp->responses_) {
         for (auto& pd : t.partitions_) {

@@ -1,7 +1,10 @@
 // ReplicaFetcher: one fiber copying every partition this broker follows from one leader broker
 // (Kafka's ReplicaFetcherThread, one per source broker). Each round is one Fetch (v12, a replica
-// id, sessionless) naming every partition with its current leader epoch, its log end as the fetch
-// offset and the epoch of its last batch; the answer for each partition is one of:
+// id) for every partition with its current leader epoch, its log end as the fetch offset and the
+// epoch of its last batch. Rounds run in a KIP-227 fetch session (fetch_session_client.h): the
+// first names every partition, later ones only those whose position or epoch changed, and a
+// partition missing from the answer has nothing new; a session error or a new connection starts
+// a new session with a full fetch. The answer for each partition is one of:
 //
 // - a diverging epoch (KIP-320): the logs differ from (epoch, end offset); the follower truncates
 //   to the smaller of that end offset and its own end of that epoch, then fetches again;
@@ -29,6 +32,7 @@
 #include "services/client/broker_connection.h"
 #include "services/log/file_names.h"
 #include "services/log/partition_log.h"
+#include "services/replica/fetch_session_client.h"
 
 namespace eddy::replica {
 
@@ -90,6 +94,7 @@ private:
     int32_t leader_;
     std::map<log::TopicPartition, Fetching> partitions_;
     std::unique_ptr<client::BrokerConnection> conn_;
+    FetchSessionClient session_;  // the KIP-227 session with this leader, over conn_
     WaitQueue wake_;
     std::optional<FiberRef> fiber_;
     uint64_t rounds_ = 0;

@@ -66,6 +66,16 @@ TEST_CASE("kafka: write fuzz seed corpus" * doctest::skip()) {
     f.topics_[0].partitions_[1].partition_max_bytes_ = 1000;
     write_seed("fetch_v4", f, 4);
     write_seed("fetch_v12", f, 12);
+    // KIP-227: a full fetch opening a session, and an incremental one in a session that does not
+    // exist (the fuzzer's one frame cannot know a session id) forgetting a partition.
+    f.session_epoch_ = 0;
+    write_seed("fetch_v12_new_session", f, 12);
+    f.session_id_ = 12345;
+    f.session_epoch_ = 1;
+    f.forgotten_topics_data_.resize(1);
+    f.forgotten_topics_data_[0].topic_ = "t";
+    f.forgotten_topics_data_[0].partitions_ = {1};
+    write_seed("fetch_v12_incremental", f, 7);
     ListOffsetsRequest lo;
     lo.topics_.resize(1);
     lo.topics_[0].name_ = "t";

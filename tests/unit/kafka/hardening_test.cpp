@@ -119,7 +119,7 @@ TEST_CASE("hardening: a JoinGroup whose client id is 32,767 bytes gets a bounded
                 CHECK(first->error_code_ == 0);  // v0 joins at once
             }
             CHECK(!first->member_id_.empty());
-            CHECK(first->member_id_.size() <= limits::echoed_bytes_max + 48);
+            CHECK(first->member_id_.size() <= protocol::limits::echoed_bytes_max + 48);
             CHECK(first->member_id_.starts_with("ccc"));
         }
         CHECK(still_serves(c));

@@ -207,6 +207,15 @@ inline protocol::ProduceRequest produce_request(const std::string& topic, int32_
     return req;
 }
 
+// One partition of a Fetch: from `offset`, up to 1 MiB.
+inline protocol::FetchRequest::FetchPartition fetch_position(int32_t partition, int64_t offset) {
+    protocol::FetchRequest::FetchPartition fp;
+    fp.partition_ = partition;
+    fp.fetch_offset_ = offset;
+    fp.partition_max_bytes_ = 1 << 20;
+    return fp;
+}
+
 inline protocol::FetchRequest fetch_request(const std::string& topic, int32_t partition,
                                             int64_t offset, int32_t max_wait_ms = 0,
                                             int32_t min_bytes = 0) {
@@ -216,11 +225,7 @@ inline protocol::FetchRequest fetch_request(const std::string& topic, int32_t pa
     req.max_bytes_ = 1 << 20;
     protocol::FetchRequest::FetchTopic ft;
     ft.topic_ = topic;
-    protocol::FetchRequest::FetchPartition fp;
-    fp.partition_ = partition;
-    fp.fetch_offset_ = offset;
-    fp.partition_max_bytes_ = 1 << 20;
-    ft.partitions_.push_back(fp);
+    ft.partitions_.push_back(fetch_position(partition, offset));
     req.topics_.push_back(ft);
     return req;
 }
