@@ -138,6 +138,13 @@ TEST_CASE("kafka broker: create topic, produce, fetch, list offsets, delete") {
         CHECK(drr->topics_.at(0).partitions_.at(0).error_code_ == 0);
         CHECK(drr->topics_.at(0).partitions_.at(0).low_watermark_ == 2);
         CHECK(lo(-2, 1).offset_ == 2);
+        // Nothing at or above the high watermark may be deleted.
+        const int64_t hw = lo(-1, 1).offset_;
+        drt.partitions_[0].offset_ = hw + 1;
+        dr.topics_ = {drt};
+        auto above = c.call<DeleteRecordsResponse>(dr, 1);
+        CHECK(above->topics_.at(0).partitions_.at(0).error_code_ == 1);  // OFFSET_OUT_OF_RANGE
+        CHECK(lo(-2, 1).offset_ == 2);
 
         DeleteTopicsRequest del;
         del.topic_names_ = {"orders"};
