@@ -6,7 +6,8 @@
 #  3. one clang build with ASan + UBSan + libFuzzer coverage in build-fuzz/ (tools/fuzz.sh), then
 #     a bounded libFuzzer campaign: each fuzz target for $EDDY_FUZZ_SECONDS (default 10) from
 #     its corpus in tests/fuzz/corpus,
-#  4. ctest in that same build: the unit tests and a shorter seed sweep under the sanitizers.
+#  4. ctest in that same build: the unit tests and a shorter seed sweep (one run per seed; the
+#     Release sweep checks determinism) under the sanitizers.
 # Set EDDY_SKIP_FUZZ=1 / EDDY_SKIP_SANITIZERS=1 to skip the campaign / the sanitizer tests while
 # iterating (both: no clang build). build/ is the
 # folder tools/build.sh uses too (same generator and options, tools/configure.sh), so either script
