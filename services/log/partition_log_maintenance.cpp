@@ -5,6 +5,20 @@
 
 namespace eddy::log {
 
+namespace {
+
+// Marks a truncation cutting files (PartitionLog::truncating_) for as long as it runs, cleared
+// however it returns: an error part way must not keep flushes from counting forever.
+struct Truncating {
+    bool& flag;
+    explicit Truncating(bool& f) : flag(f) { flag = true; }
+    ~Truncating() { flag = false; }
+    Truncating(const Truncating&) = delete;
+    Truncating& operator=(const Truncating&) = delete;
+};
+
+}  // namespace
+
 Result<void, LogError> PartitionLog::roll() {
     LockGuard guard(append_mutex_);
     TRY_VOID(check_usable());
@@ -85,14 +99,7 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     }
     ++truncations_;
     ++generation_;
-    // Cleared however this returns (an error part way must not stop flushes counting forever).
-    struct Truncating {
-        bool& flag;
-        explicit Truncating(bool& f) : flag(f) { flag = true; }
-        ~Truncating() { flag = false; }
-        Truncating(const Truncating&) = delete;
-        Truncating& operator=(const Truncating&) = delete;
-    } truncating(truncating_);
+    const Truncating truncating(truncating_);
     const bool full = offset <= segments_.begin()->first || offset < log_start_offset_;
     // The new log end is not known before the cut is found, but it is at least the base of the
     // last segment kept (or `offset` when nothing is kept). The checkpoint on disk must not claim
@@ -164,6 +171,7 @@ Result<void, LogError> PartitionLog::restart_at(Offset offset) {
     ASSERT(offset.value() >= 0);
     ++truncations_;
     ++generation_;
+    const Truncating truncating(truncating_);  // as in truncate_to
     TRY_VOID(lower_durable_offset(offset));
     flush_requested_ = std::min(flush_requested_, offset);
     TRY_VOID(truncate_fully_and_start_at(offset));
@@ -182,6 +190,7 @@ Result<void, LogError> PartitionLog::restart_at(Offset offset) {
     check_invariants();
     env_.tracer.event("log.restarted", {{"partition", tp_.to_string()}, {"at", offset.value()}});
     durable_waiters_.notify_all();
+    flush_wakeup_.notify_all();  // the flusher waited out the restart
     return {};
 }
 
