@@ -47,6 +47,12 @@ void remember(CachedPartition& cached, const FetchResponse::PartitionData& pd) {
     cached.log_start_offset = pd.log_start_offset_;
 }
 
+void FetchSessionCache::evict(int32_t id, int32_t replica_id) {
+    if (auto it = sessions_.find(id); it != sessions_.end() && it->second.replica_id == replica_id) {
+        remove(id);
+    }
+}
+
 FetchSessionCache::Context FetchSessionCache::begin(const FetchRequest& req, Instant now) {
     Context ctx;
     if (fs::is_full(req.session_epoch_)) {

@@ -128,6 +128,9 @@ public:
 
     size_t size() const { return sessions_.size(); }
     size_t partitions_total() const { return partitions_total_; }
+    // Removes session `id` if `replica_id`'s kind of fetcher opened it, as an eviction would
+    // (the simulator's BUGGIFY: the fetcher then meets FETCH_SESSION_ID_NOT_FOUND).
+    void evict(int32_t id, int32_t replica_id);
     const Session* find(int32_t id) const;
     const std::map<int32_t, Session>& sessions() const { return sessions_; }
     // Tests: reach a state that takes billions of requests to reach (an epoch near INT32_MAX).

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/env/faults.h"
+#include "core/protocol/fetch_metadata.h"
 #include "services/kafka/broker.h"
 #include "services/kafka/errors.h"
 
@@ -228,6 +230,11 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
     // reads every partition of its session (the ones it did not name with the position given
     // before) and answers only those with something to say.
     using SessionKind = FetchSessionCache::Context::Kind;
+    if (!protocol::fetch_session::is_full(req.session_epoch_) && BUGGIFY(env_)) {
+        // Buggify: the session was evicted a moment ago (other fetchers took the slots): the
+        // fetcher must notice and start over with a full fetch.
+        fetch_sessions_.evict(req.session_id_, req.replica_id_);
+    }
     const FetchSessionCache::Context session = fetch_sessions_.begin(req, env_.clock.now());
     if (session.kind == SessionKind::error) {
         FetchResponse resp;
