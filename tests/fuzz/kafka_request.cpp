@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/base/assert.h"
@@ -92,17 +93,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Env env{NodeId(1), clock, network, disk, random, scheduler, tracer, faults, logger, process};
 
     bool done = false;
+    bool answered = false;
+    bool watchdog_stopping = false;  // the watchdog's stop() has begun and not yet returned
+    std::optional<kafka::Broker> broker;
     scheduler.spawn("fuzz", [&] {
         kafka::BrokerOptions o;
         o.data_dir = "data";
         o.listen = false;
-        kafka::Broker broker(env, config, o);
-        auto started = broker.start();
+        broker.emplace(env, config, o);
+        auto started = broker->start();
         ASSERT(started.ok());
-        seed_state(broker);
+        seed_state(*broker);
+        // A request may legitimately wait as long as it asks (a Fetch's max_wait_ms reaches
+        // 2^31-1 ms; the virtual clock would step through weeks of quorum ticks to get there).
+        // After a minute of virtual time the broker is stopped, as an operator would: every
+        // waiting handler must then answer at once, which is itself checked.
+        scheduler.spawn("fuzz-watchdog", [&] {
+            scheduler.sleep_for(Duration::seconds(60));
+            if (!answered) {
+                watchdog_stopping = true;
+                broker->stop();
+                watchdog_stopping = false;
+            }
+        });
         const Bytes frame(reinterpret_cast<const std::byte*>(data),
                           reinterpret_cast<const std::byte*>(data) + size);
-        auto r = broker.handle_frame(0, frame);
+        auto r = broker->handle_frame(0, frame);
+        answered = true;
         if (r.ok() && r->has_value()) {
             auto flat = kafka::Broker::flatten(**r);
             ASSERT(flat.ok());
@@ -111,10 +128,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             ASSERT(std::equal(resp.begin(), resp.begin() + 4, frame.begin() + 4),
                    "a response carries the request's correlation id");
         }
-        broker.stop();
+        broker->stop();
         done = true;
     });
-    executor.run([&] { return done; });
+    executor.run([&] { return done && !watchdog_stopping; });
+    broker.reset();
     ASSERT(done);
     return 0;
 }
