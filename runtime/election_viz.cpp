@@ -586,6 +586,9 @@ void TimelineBuilder::State::add(const TraceEvent& e, std::string detail) {
         const std::string label = k.substr(k.find('.') + 1);
         if (e.node == "world") {
             const std::string* target = e.field("node");
+            if (target != nullptr && !to_int(target)) {
+                nodes[*target].hit = true;  // a name; ids name Raft nodes, which have lanes
+            }
             if (target != nullptr && k != "fault.crash") {  // a crash is drawn from the node's own
                 world_marks.push_back({e.t_ns, *target, {kind, e.t_ns, label, std::move(detail)}});
             }
@@ -632,14 +635,16 @@ Timeline TimelineBuilder::finish() {
             lanes.push_back(name);
         }
     }
-    if (lanes.empty()) {
-        for (const auto& [name, n] : s.nodes) {
-            if (n.hit && name != "world") {
-                lanes.push_back(name);
-            }
+    std::sort(lanes.begin(), lanes.end(), natural_less);
+    const size_t cluster_lanes = lanes.size();
+    std::vector<std::string> others;
+    for (const auto& [name, n] : s.nodes) {
+        if (n.hit && !n.lane && name != "world") {
+            others.push_back(name);
         }
     }
-    std::sort(lanes.begin(), lanes.end(), natural_less);
+    std::sort(others.begin(), others.end(), natural_less);
+    lanes.insert(lanes.end(), others.begin(), others.end());
     std::map<std::string, size_t> index;
     for (size_t i = 0; i < lanes.size(); ++i) {
         index[lanes[i]] = i;
@@ -650,6 +655,7 @@ Timeline TimelineBuilder::finish() {
         NodeLane lane;
         lane.name = name;
         lane.id = n.id;
+        lane.cluster = t.nodes.size() < cluster_lanes;
         // The role band: a role lasts until the next role, a crash or the end; a crash lasts
         // until the node starts again.
         std::optional<RoleSpan> role;
@@ -781,9 +787,14 @@ Timeline TimelineBuilder::finish() {
             }
             now.side.insert(now.side.begin(), lanes[a]);
             now.component = component_of_root.at(root(a));
+            size_t side_in_cluster = a < cluster_lanes ? 1 : 0;
+            for (size_t b = 0; b < cluster_lanes; ++b) {
+                side_in_cluster += b != a && !cut(a, b) && !cut(b, a) ? size_t{1} : size_t{0};
+            }
+            now.majority = 2 * side_in_cluster > cluster_lanes;
             std::optional<CutSpan>& cur = open[a];
             if (cur && cur->cut_from == now.cut_from && cur->one_way == now.one_way &&
-                cur->component == now.component) {
+                cur->component == now.component && cur->majority == now.majority) {
                 continue;
             }
             if (cur) {
@@ -901,7 +912,7 @@ std::string xml_escape(std::string_view s) {
 
 std::string num(double v) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", v);
+    std::snprintf(buf, sizeof buf, "%.2f", v);
     return buf;
 }
 
@@ -927,11 +938,11 @@ RoleStyle role_style(const std::string& role) {
     return {"#cccccc", "#000000"};
 }
 
-// The sides of a partition.
-const char* side_color(int component) {
-    static const char* colors[] = {"#d7301f", "#2b8cbe", "#7b3294", "#e08214", "#1b7837"};
-    return colors[static_cast<size_t>(component) % (sizeof colors / sizeof colors[0])];
-}
+// The side of a partition a node is on: with a majority of the cluster (it can still form a
+// quorum), without one, or a process outside the cluster.
+constexpr const char* side_majority = "#2b8cbe";
+constexpr const char* side_minority = "#d7301f";
+constexpr const char* side_outside = "#777777";
 
 // Node identities (the partition lanes color a span by its leader).
 const char* node_color(size_t i) {
@@ -963,8 +974,15 @@ public:
     std::string render() {
         const double legend_bottom = legend(52);
         axis_y_ = legend_bottom + 26;
-        const double lanes_top = axis_y_ + 8;
-        const double lanes_bottom = lanes_top + lane_h_ * static_cast<double>(t_.nodes.size());
+        lanes_top_ = axis_y_ + 8;
+        first_other_ = t_.nodes.size();
+        for (size_t i = 0; i < t_.nodes.size(); ++i) {
+            if (!t_.nodes[i].cluster) {
+                first_other_ = std::min(first_other_, i);
+            }
+        }
+        const double lanes_top = lanes_top_;
+        const double lanes_bottom = lane_y(t_.nodes.size());
         double partitions_top = lanes_bottom;
         double bottom = lanes_bottom;
         if (!t_.partitions.empty()) {
@@ -1006,9 +1024,13 @@ public:
 
         axis(lanes_top, bottom);
         for (size_t i = 0; i < t_.nodes.size(); ++i) {
-            node_lane(t_.nodes[i], lanes_top + lane_h_ * static_cast<double>(i));
+            node_lane(t_.nodes[i], lane_y(i));
         }
-        votes(lanes_top);
+        if (first_other_ > 0 && first_other_ < t_.nodes.size()) {
+            out_ += "<text x=\"12\" y=\"" + num(lane_y(first_other_) - 6) +
+                    "\" font-weight=\"bold\">Other processes (only faults name them)</text>\n";
+        }
+        votes();
         if (!t_.partitions.empty()) {
             out_ += "<text x=\"12\" y=\"" + num(partitions_top - 8) +
                     "\" font-weight=\"bold\">Topic-partitions: leader, leader epoch, ISR (color: "
@@ -1034,6 +1056,11 @@ public:
 
 private:
     double x(int64_t ns) const { return plot_left_ + static_cast<double>(ns) * scale_; }
+    // The top of lane i; the processes outside the cluster come after a gap with their header.
+    double lane_y(size_t i) const {
+        const bool gap = first_other_ > 0 && first_other_ < t_.nodes.size() && i >= first_other_;
+        return lanes_top_ + lane_h_ * static_cast<double>(i) + (gap ? 26 : 0);
+    }
 
     // Tooltip and (interactive) the event's JSON for the info box.
     std::string hover(const std::string& summary, const std::string& detail) const {
@@ -1096,12 +1123,8 @@ private:
         }
         item("down (crashed)", box("#404040"));
         item("paused", box("url(#hatch)"));
-        item("cut off by a partition (color: side)", [this](double x0, double y0) {
-            out_ += "<rect x=\"" + num(x0) + "\" y=\"" + num(y0 - 6) +
-                    "\" width=\"8\" height=\"12\" fill=\"" + side_color(0) + "\"/><rect x=\"" +
-                    num(x0 + 8) + "\" y=\"" + num(y0 - 6) + "\" width=\"8\" height=\"12\" fill=\"" +
-                    side_color(1) + "\"/>\n";
-        });
+        item("partition: cut off on a minority side", box(side_minority));
+        item("partition: on a majority side", box(side_majority));
         item("crash", [this](double x0, double y0) { cross(x0 + 8, y0, 5); });
         item("other fault", [this](double x0, double y0) { diamond(x0 + 8, y0, "#e08214"); });
         item("disk fault", [this](double x0, double y0) { diamond(x0 + 8, y0, "#7b3294"); });
@@ -1174,7 +1197,8 @@ private:
     }
 
     void node_lane(const NodeLane& n, double y) {
-        out_ += "<g class=\"lane\" data-node=\"" + xml_escape(n.name) + "\">\n";
+        out_ += std::string("<g class=\"lane") + (n.cluster ? "" : " other") + "\" data-node=\"" +
+                xml_escape(n.name) + "\">\n";
         if (static_cast<size_t>(&n - t_.nodes.data()) % 2 == 1) {
             out_ += "<rect x=\"0\" y=\"" + num(y) + "\" width=\"" + std::to_string(width_) +
                     "\" height=\"" + num(lane_h_) + "\" fill=\"#f6f6f6\"/>\n";
@@ -1228,11 +1252,15 @@ private:
             for (size_t k = 0; k < c.side.size(); ++k) {
                 side += (k ? "," : "") + short_name(c.side[k]);
             }
-            rect(x0, y + 3, w, 12, side_color(c.component),
+            rect(x0, y + 3, w, 12,
+                 !n.cluster ? side_outside : c.majority ? side_majority : side_minority,
                  std::string(" class=\"cut\"") +
                      (c.one_way ? " fill-opacity=\"0.55\" stroke-dasharray=\"3 2\" stroke=\"#000\""
                                 : ""),
-                 span_summary(n.name + " " + c.label + "; its side: " + side, c), c.detail);
+                 span_summary(n.name + " " + c.label + "; its side: " + side +
+                                  (c.majority ? " (a majority)" : ""),
+                              c),
+                 c.detail);
             if (text_px(c.label, 9) + 6 <= w) {
                 text(x0 + 3, y + 12, c.label, " font-size=\"9\" fill=\"#ffffff\"");
             }
@@ -1261,13 +1289,12 @@ private:
         out_ += "</g>\n";
     }
 
-    void votes(double lanes_top) {
+    void votes() {
         out_ += "<g class=\"votes\">\n";
         for (const Vote& v : t_.votes) {
             const double band_y = 17;
-            const double from_y =
-                lanes_top + lane_h_ * static_cast<double>(v.voter) + band_y + 10;
-            const double to_lane = lanes_top + lane_h_ * static_cast<double>(v.candidate);
+            const double from_y = lane_y(v.voter) + band_y + 10;
+            const double to_lane = lane_y(v.candidate);
             const double to_y = v.voter < v.candidate ? to_lane + band_y - 1 : to_lane + band_y + 21;
             const double vx = x(v.t_ns);
             const std::string name = v.granted ? "granted" : "refused";
@@ -1323,6 +1350,8 @@ private:
     double plot_right_ = 0;
     double scale_ = 0;
     double axis_y_ = 0;
+    double lanes_top_ = 0;
+    size_t first_other_ = 0;  // the first lane outside the cluster
     double height_ = 0;
     double lane_h_ = 48;
     double part_h_ = 22;

@@ -62,6 +62,7 @@ struct CutSpan : Span {
     std::vector<std::string> side;
     bool one_way = false;  // some of the cuts block one direction only
     int component = 0;     // which side of the partition (0 = the side of the first lane)
+    bool majority = false;  // its side holds a majority of the cluster's nodes (a quorum)
 };
 
 // A point event on a lane: a crash (drawn as an x) or another fault (a diamond).
@@ -75,6 +76,9 @@ struct Mark {
 
 struct NodeLane {
     std::string name;
+    // A node of the cluster (it has raft.role, raft.vote or partition.leader events); the others
+    // are processes only faults name (clients), drawn below the cluster.
+    bool cluster = true;
     std::optional<int32_t> id;  // the Raft node id, when a raft.role event named it
     std::vector<RoleSpan> roles;
     std::vector<Span> down;    // crashed, until it started again
@@ -132,8 +136,9 @@ public:
     // Adds the next line (blank lines are skipped). On a malformed line returns the reason, and
     // the builder stays usable (the caller decides whether to stop).
     std::optional<std::string> add_line(std::string_view line);
-    // The picture's model. Lanes: nodes with a raft.role, raft.vote or partition.leader event, in
-    // natural name order (node-2 before node-10); when there are none, the nodes faults hit.
+    // The picture's model. Lanes: the cluster's nodes (with a raft.role, raft.vote or
+    // partition.leader event) in natural name order (node-2 before node-10), then the other
+    // processes faults hit (clients), in the same order.
     Timeline finish();
 
 private:
@@ -147,7 +152,8 @@ struct SvgOptions {
     bool interactive = false;  // data-ev attributes with each event's JSON (the HTML page reads them)
 };
 
-// The picture. Lanes are <g class="lane" data-node="NAME">; the axis ticks are
+// The picture. Cluster lanes are <g class="lane" data-node="NAME">, the others
+// <g class="lane other" ...>; the axis ticks are
 // <g class="tick" data-t-ns="T"> holding a <line x1=X> and a <text> "S s"; x is linear in time.
 std::string render_svg(const Timeline& t, const SvgOptions& o);
 // A whole page: the SVG inline, an info box that lists the fields of the event under the mouse.

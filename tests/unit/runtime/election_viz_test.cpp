@@ -177,6 +177,8 @@ TEST_CASE("election_viz: partitions cut nodes off, with their side") {
     CHECK(n1.cut[0].side == std::vector<std::string>{"node-1", "node-2"});
     CHECK(n1.cut[0].component != n3.cut[0].component);
     CHECK(n1.cut[0].component == t.nodes[1].cut[0].component);
+    CHECK(n1.cut[0].majority);  // {1,2} of 3
+    CHECK(!n3.cut[0].majority);
     CHECK(n1.cut[1].begin_ns == 3 * s);
     CHECK(n1.cut[1].end_ns == 4 * s);
     CHECK(n1.cut[1].one_way);
@@ -298,4 +300,30 @@ TEST_CASE("election_viz: a long trace keeps only what it draws") {
     CHECK(t.drawn == 1);
     REQUIRE(t.nodes.size() == 1);
     CHECK(t.nodes[0].roles.size() == 1);
+}
+
+TEST_CASE("election_viz: processes only faults name get lanes after the cluster") {
+    const Timeline t = build({
+        role(0, "broker", 1, "leader", 1),
+        event(0, "consumer-1", "node.start", R"("incarnation":1)"),
+        event(0, "consumer-2", "node.start", R"("incarnation":1)"),  // no fault: no lane
+        event(1 * s, "world", "fault.cut", R"("node":"consumer-1")"),
+        event(1 * s, "consumer-1", "fault.partition", R"("to":"broker","one_way":false)"),
+        event(2 * s, "world", "fault.heal_all"),
+        event(3 * s, "consumer-1", "fault.crash", R"("incarnation":1)"),
+        event(4 * s, "world", "run.end"),
+    });
+    REQUIRE(t.nodes.size() == 2);
+    CHECK(t.nodes[0].name == "broker");
+    CHECK(t.nodes[0].cluster);
+    CHECK(t.nodes[1].name == "consumer-1");
+    CHECK(!t.nodes[1].cluster);
+    REQUIRE(t.nodes[1].cut.size() == 1);
+    CHECK(t.nodes[1].cut[0].label == "isolated");
+    REQUIRE(t.nodes[1].down.size() == 1);
+    CHECK(t.nodes[1].marks.size() == 2);  // the cut's intent and the crash
+    CHECK(t.unresolved.empty());
+    const std::string svg = render_svg(t, SvgOptions{});
+    CHECK(count(svg, "<g class=\"lane\" data-node=\"") == 1);
+    CHECK(count(svg, "<g class=\"lane other\" data-node=\"consumer-1\"") == 1);
 }
