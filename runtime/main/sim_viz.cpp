@@ -90,8 +90,8 @@ void add_sim_viz_command(CLI::App& sim, int& exit_code) {
         "Leader elections with time to scale: a lane per node with its Raft role over time "
         "(follower, prospective = pre-vote, candidate, leader with its epoch, ...), the votes it "
         "received (granted solid, refused dashed, pre-votes faint), crashes (x, then a dark down "
-        "span), pauses (hatched) and partitions (a bar over the lane: whom it is cut from, colored "
-        "by side); for a Kafka cluster a lane per topic-partition with its leader, leader epoch "
+        "span), pauses (hatched) and partitions (a bar over the lane: whom it is cut from; red when "
+        "its side holds no majority, blue when it does); for a Kafka cluster a lane per topic-partition with its leader, leader epoch "
         "and ISR");
     static VizOptions options;
     elections
