@@ -6,8 +6,9 @@
 #              raft-quorum trace draws votes and leader epochs; .dot keeps the Graphviz form; a
 #              malformed line is refused with its line number.
 #  screenshot: the HTML page of the same trace in headless Chromium: a 1600x900 PNG with the
-#              picture on it (many colors, the leader and follower colors among them). Exits 77
-#              (ctest: skipped) when Chromium is not installed.
+#              picture on it (many colors, the leader and follower colors among them), and a
+#              mouseover on a span fills the info box with its event's fields. Exits 77 (ctest:
+#              skipped) when Chromium is not installed.
 set -euo pipefail
 eddy=$1
 mode=${2:-svg}
@@ -97,6 +98,14 @@ assert len(colors) >= 50, 'too few colors: blank or broken page'
 assert (total - white) / total > 0.10, 'mostly white: the picture did not render'
 assert leader > 100 and follower > 1000, 'the role colors are not on the screenshot'
 PY
+    # Hovering: a mouseover on a role span fills the info box with its event's fields.
+    sed 's#</body>#<script>document.querySelector("rect.role[data-ev]").dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));</script></body>#' \
+        "$dir/k.html" > "$dir/hover.html"
+    timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --user-data-dir="$dir/chromium" \
+        --dump-dom "file://$dir/hover.html" > "$dir/hover.dom" 2> "$dir/chromium.log" ||
+        { cat "$dir/chromium.log"; exit 1; }
+    grep -A8 '<div id="info">' "$dir/hover.dom" | grep -q '^k  *raft.role$' ||
+        { echo "hovering a span did not list its event's fields"; grep -A6 'id="info"' "$dir/hover.dom"; exit 1; }
     echo "sim viz screenshot: ok"
     exit 0
 fi
