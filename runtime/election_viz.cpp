@@ -468,6 +468,11 @@ std::optional<std::string> TimelineBuilder::add_line(std::string_view line) {
     if (!e) {
         return error;
     }
+    if (e->t_ns < state_->end_ns) {
+        // Virtual time never goes back within one run: two traces glued together, or not a trace.
+        return "\"t\" goes back in time (" + std::to_string(e->t_ns) + " ns after " +
+               std::to_string(state_->end_ns) + " ns): not the trace of one run";
+    }
     state_->lines += 1;
     state_->add(*e, trimmed(line));
     return std::nullopt;
