@@ -523,8 +523,9 @@ void TimelineBuilder::State::add(const TraceEvent& e, std::string detail) {
         s.epoch = version.first;
         const std::string* isr = e.field("isr");
         s.isr = isr ? *isr : "";
-        s.label = (s.leader >= 0 ? "leader " + std::to_string(s.leader) : std::string("no leader")) +
-                  " e" + std::to_string(s.epoch) + " isr [" + s.isr + "]";
+        s.label =
+            (s.leader >= 0 ? "leader " + std::to_string(s.leader) : std::string("no leader")) +
+            " e" + std::to_string(s.epoch) + " isr [" + s.isr + "]";
         s.detail = std::move(detail);
         p.spans.push_back(std::move(s));
         drawn += 1;
@@ -585,8 +586,8 @@ void TimelineBuilder::State::add(const TraceEvent& e, std::string detail) {
             net.push_back({NetOp::Kind::block, e.t_ns, "*", victim, true, std::move(detail)});
         }
         drawn += 1;
-    } else if (k.rfind("fault.", 0) == 0 || (k.rfind("disk.", 0) == 0 &&
-                                             k.rfind("disk.crash", 0) != 0)) {
+    } else if (k.rfind("fault.", 0) == 0 ||
+               (k.rfind("disk.", 0) == 0 && k.rfind("disk.crash", 0) != 0)) {
         const Mark::Kind kind = k[0] == 'd' ? Mark::Kind::disk : Mark::Kind::fault;
         const std::string label = k.substr(k.find('.') + 1);
         if (e.node == "world") {
@@ -1016,8 +1017,7 @@ public:
         out_ = std::move(head) + out_;  // the legend was drawn first
 
         out_ += "<text x=\"12\" y=\"20\" font-size=\"15\" font-weight=\"bold\">" +
-                xml_escape("Elections" + (o_.title.empty() ? "" : " — " + o_.title)) +
-                "</text>\n";
+                xml_escape("Elections" + (o_.title.empty() ? "" : " — " + o_.title)) + "</text>\n";
         std::string sub = std::to_string(t_.nodes.size()) + " nodes, " + seconds(t_.end_ns) +
                           " simulated, " + std::to_string(t_.votes.size()) + " votes";
         if (!t_.partitions.empty()) {
@@ -1041,8 +1041,7 @@ public:
                     "\" font-weight=\"bold\">Topic-partitions: leader, leader epoch, ISR (color: "
                     "the leader's node)</text>\n";
             for (size_t i = 0; i < t_.partitions.size(); ++i) {
-                partition_lane(t_.partitions[i],
-                               partitions_top + part_h_ * static_cast<double>(i));
+                partition_lane(t_.partitions[i], partitions_top + part_h_ * static_cast<double>(i));
             }
         }
         if (!t_.unresolved.empty()) {
@@ -1134,9 +1133,10 @@ private:
         item("other fault", [this](double x0, double y0) { diamond(x0 + 8, y0, "#e08214"); });
         item("disk fault", [this](double x0, double y0) { diamond(x0 + 8, y0, "#7b3294"); });
         item("vote granted", [this](double x0, double y0) {
-            out_ += "<line x1=\"" + num(x0) + "\" y1=\"" + num(y0) + "\" x2=\"" + num(x0 + 16) +
-                    "\" y2=\"" + num(y0) +
-                    "\" stroke=\"#1a7837\" stroke-width=\"1.6\" marker-end=\"url(#arrow-granted)\"/>\n";
+            out_ +=
+                "<line x1=\"" + num(x0) + "\" y1=\"" + num(y0) + "\" x2=\"" + num(x0 + 16) +
+                "\" y2=\"" + num(y0) +
+                "\" stroke=\"#1a7837\" stroke-width=\"1.6\" marker-end=\"url(#arrow-granted)\"/>\n";
         });
         item("vote refused", [this](double x0, double y0) {
             out_ += "<line x1=\"" + num(x0) + "\" y1=\"" + num(y0) + "\" x2=\"" + num(x0 + 16) +
@@ -1219,12 +1219,13 @@ private:
             const RoleStyle st = role_style(r.role);
             const double x0 = x(r.begin_ns);
             const double w = x(r.end_ns) - x0;
-            rect(x0, band_y, w, band_h, st.fill, " class=\"role\" data-role=\"" + r.role + "\"",
+            rect(x0, band_y, w, band_h, st.fill,
+                 " class=\"role\" data-role=\"" + xml_escape(r.role) + "\"",
                  span_summary(n.name + " " + r.role + " in epoch " + std::to_string(r.epoch), r),
                  r.detail);
             if (r.role == "leader") {
-                for (std::string label : {"leader e" + std::to_string(r.epoch),
-                                          "e" + std::to_string(r.epoch)}) {
+                for (std::string label :
+                     {"leader e" + std::to_string(r.epoch), "e" + std::to_string(r.epoch)}) {
                     if (text_px(label) + 6 <= w) {
                         text(x0 + 3, band_y + 14, label,
                              std::string(" class=\"epoch\" font-weight=\"bold\" fill=\"") +
@@ -1258,7 +1259,9 @@ private:
                 side += (k ? "," : "") + short_name(c.side[k]);
             }
             rect(x0, y + 3, w, 12,
-                 !n.cluster ? side_outside : c.majority ? side_majority : side_minority,
+                 !n.cluster   ? side_outside
+                 : c.majority ? side_majority
+                              : side_minority,
                  std::string(" class=\"cut\"") +
                      (c.one_way ? " fill-opacity=\"0.55\" stroke-dasharray=\"3 2\" stroke=\"#000\""
                                 : ""),
@@ -1300,10 +1303,12 @@ private:
             const double band_y = 17;
             const double from_y = lane_y(v.voter) + band_y + 10;
             const double to_lane = lane_y(v.candidate);
-            const double to_y = v.voter < v.candidate ? to_lane + band_y - 1 : to_lane + band_y + 21;
+            const double to_y =
+                v.voter < v.candidate ? to_lane + band_y - 1 : to_lane + band_y + 21;
             const double vx = x(v.t_ns);
             const std::string name = v.granted ? "granted" : "refused";
-            std::string style = v.granted ? " stroke=\"#1a7837\"" : " stroke=\"#c51b7d\" stroke-dasharray=\"4 3\"";
+            std::string style =
+                v.granted ? " stroke=\"#1a7837\"" : " stroke=\"#c51b7d\" stroke-dasharray=\"4 3\"";
             style += v.pre_vote ? " stroke-width=\"1\" stroke-opacity=\"0.45\""
                                 : " stroke-width=\"1.6\"";
             const std::string summary =
@@ -1326,7 +1331,7 @@ private:
             const double x0 = x(s.begin_ns);
             const double w = x(s.end_ns) - x0;
             auto color = color_of_id_.find(s.leader);
-            const std::string fill = s.leader < 0 ? "url(#hatch)"
+            const std::string fill = s.leader < 0                  ? "url(#hatch)"
                                      : color != color_of_id_.end() ? color->second
                                                                    : "#999999";
             rect(x0, y + 3, w, part_h_ - 6, fill,
@@ -1445,8 +1450,8 @@ std::string render_dot(const Timeline& t) {
                    "\", shape=" + shape + ", fillcolor=\"" + fill + "\"];\n";
         }
         for (size_t k = first + 1; k < id; ++k) {
-            dot += "    e" + std::to_string(k - 1) + " -> e" + std::to_string(k) +
-                   " [weight=10];\n";
+            dot +=
+                "    e" + std::to_string(k - 1) + " -> e" + std::to_string(k) + " [weight=10];\n";
         }
         dot += "  }\n";
     }

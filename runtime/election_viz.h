@@ -30,8 +30,8 @@ namespace eddy::viz {
 // booleans as written, nested values as their raw JSON).
 struct TraceEvent {
     int64_t t_ns = 0;
-    std::string node;  // "n"
-    std::string kind;  // "k"
+    std::string node;                                         // "n"
+    std::string kind;                                         // "k"
     std::vector<std::pair<std::string, std::string>> fields;  // the rest, in line order
 
     const std::string* field(std::string_view key) const;
@@ -60,8 +60,8 @@ struct RoleSpan : Span {
 struct CutSpan : Span {
     std::vector<std::string> cut_from;
     std::vector<std::string> side;
-    bool one_way = false;  // some of the cuts block one direction only
-    int component = 0;     // which side of the partition (0 = the side of the first lane)
+    bool one_way = false;   // some of the cuts block one direction only
+    int component = 0;      // which side of the partition (0 = the side of the first lane)
     bool majority = false;  // its side holds a majority of the cluster's nodes (a quorum)
 };
 
@@ -149,7 +149,8 @@ private:
 struct SvgOptions {
     int width_px = 1600;
     std::string title;  // e.g. the trace's file name
-    bool interactive = false;  // data-ev attributes with each event's JSON (the HTML page reads them)
+    // data-ev attributes with each event's JSON (the HTML page's info box reads them)
+    bool interactive = false;
 };
 
 // The picture. Cluster lanes are <g class="lane" data-node="NAME">, the others

@@ -35,9 +35,10 @@ int viz_elections(const VizOptions& o) {
         const size_t dot = o.output.find_last_of('.');
         format = dot == std::string::npos ? "" : o.output.substr(dot + 1);
         if (format != "svg" && format != "html" && format != "dot") {
-            std::fprintf(stderr,
-                         "eddy sim viz: -o must end in .svg, .html or .dot (for a PNG, open the "
-                         ".html in a browser, or: chromium --headless --screenshot=F.png F.html)\n");
+            std::fprintf(
+                stderr,
+                "eddy sim viz: -o must end in .svg, .html or .dot (for a PNG, open the "
+                ".html in a browser, or: chromium --headless --screenshot=F.png F.html)\n");
             return 1;
         }
     }
@@ -90,9 +91,9 @@ void add_sim_viz_command(CLI::App& sim, int& exit_code) {
         "Leader elections with time to scale: a lane per node with its Raft role over time "
         "(follower, prospective = pre-vote, candidate, leader with its epoch, ...), the votes it "
         "received (granted solid, refused dashed, pre-votes faint), crashes (x, then a dark down "
-        "span), pauses (hatched) and partitions (a bar over the lane: whom it is cut from; red when "
-        "its side holds no majority, blue when it does); for a Kafka cluster a lane per topic-partition with its leader, leader epoch "
-        "and ISR");
+        "span), pauses (hatched) and partitions (a bar over the lane: whom it is cut from; red "
+        "when its side holds no majority, blue when it does); for a Kafka cluster a lane per "
+        "topic-partition with its leader, leader epoch and ISR");
     static VizOptions options;
     elections
         ->add_option("trace", options.trace, "Trace file (JSON Lines from `eddy sim run --trace`)")
@@ -102,8 +103,8 @@ void add_sim_viz_command(CLI::App& sim, int& exit_code) {
                           "see its fields) or FILE.dot (Graphviz, a chain of boxes per node, "
                           "time not to scale); default: the SVG on stdout");
     elections
-        ->add_option("--width", options.width_px, "Width of the picture in pixels (the time axis "
-                                                  "fills it)")
+        ->add_option("--width", options.width_px,
+                     "Width of the picture in pixels (the time axis fills it)")
         ->default_val(1600)
         ->check(CLI::Range(400, 100000));
     elections->callback([&exit_code] { exit_code = viz_elections(options); });

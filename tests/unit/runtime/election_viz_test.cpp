@@ -17,8 +17,9 @@ constexpr int64_t s = 1'000'000'000;
 
 std::string role(int64_t t, const std::string& node, int id, const std::string& r, int epoch) {
     return "{\"i\":0,\"t\":" + std::to_string(t) + ",\"n\":\"" + node +
-           "\",\"k\":\"raft.role\",\"node\":" + std::to_string(id) + ",\"epoch\":" +
-           std::to_string(epoch) + ",\"role\":\"" + r + "\",\"end_offset\":0,\"high_watermark\":0}";
+           "\",\"k\":\"raft.role\",\"node\":" + std::to_string(id) +
+           ",\"epoch\":" + std::to_string(epoch) + ",\"role\":\"" + r +
+           "\",\"end_offset\":0,\"high_watermark\":0}";
 }
 
 std::string event(int64_t t, const std::string& node, const std::string& kind,
@@ -73,10 +74,10 @@ TEST_CASE("election_viz: trace lines parse, malformed ones are refused with a re
     CHECK(*e->field("x") == R"({"y":[1,"}"]})");
     CHECK(e->field("i") == nullptr);
 
-    for (const char* bad : {"not a trace", R"({"t":1,"k":"x")", R"({"t":"1","k":"x"})",
-                            R"({"t":-5,"k":"x"})", R"({"k":"x"})", R"({"t":1})",
-                            R"({"t":1,"k":"x",})", R"({"t":1,"k":"x"} tail)",
-                            R"({"t":1,"k":"x","v":tru})", R"({"t":1,"k":"\q"})", "{"}) {
+    for (const char* bad :
+         {"not a trace", R"({"t":1,"k":"x")", R"({"t":"1","k":"x"})", R"({"t":-5,"k":"x"})",
+          R"({"k":"x"})", R"({"t":1})", R"({"t":1,"k":"x",})", R"({"t":1,"k":"x"} tail)",
+          R"({"t":1,"k":"x","v":tru})", R"({"t":1,"k":"\q"})", "{"}) {
         error.clear();
         CHECK_MESSAGE(!parse_trace_line(bad, error), bad);
         CHECK_MESSAGE(!error.empty(), bad);
@@ -205,16 +206,21 @@ TEST_CASE("election_viz: votes and partition leaders") {
         event(1 * s, "node-1", "raft.vote",
               R"("node":1,"from":3,"epoch":4,"granted":false,"pre_vote":true)"),
         event(1 * s, "node-1", "raft.vote", R"("node":1,"from":9,"epoch":4,"granted":true)"),
-        event(2 * s, "node-2", "partition.leader",
-              R"("topic":"orders","partition":0,"leader":1,"epoch":1,"partition_epoch":1,"isr":"1,2,3")"),
-        event(2 * s, "node-3", "partition.leader",  // the same assignment from another broker
-              R"("topic":"orders","partition":0,"leader":1,"epoch":1,"partition_epoch":1,"isr":"1,2,3")"),
-        event(3 * s, "node-1", "partition.leader",
-              R"("topic":"orders","partition":0,"leader":1,"epoch":1,"partition_epoch":2,"isr":"1,2")"),
-        event(4 * s, "node-2", "partition.leader",  // a broker that learns late: stale
-              R"("topic":"orders","partition":0,"leader":1,"epoch":1,"partition_epoch":1,"isr":"1,2,3")"),
-        event(5 * s, "node-2", "partition.leader",
-              R"("topic":"orders","partition":0,"leader":2,"epoch":2,"partition_epoch":3,"isr":"2")"),
+        event(
+            2 * s, "node-2", "partition.leader",
+            R"("topic":"orders","partition":0,"leader":1,"epoch":1,"partition_epoch":1,"isr":"1,2,3")"),
+        event(
+            2 * s, "node-3", "partition.leader",  // the same assignment from another broker
+            R"("topic":"orders","partition":0,"leader":1,"epoch":1,"partition_epoch":1,"isr":"1,2,3")"),
+        event(
+            3 * s, "node-1", "partition.leader",
+            R"("topic":"orders","partition":0,"leader":1,"epoch":1,"partition_epoch":2,"isr":"1,2")"),
+        event(
+            4 * s, "node-2", "partition.leader",  // a broker that learns late: stale
+            R"("topic":"orders","partition":0,"leader":1,"epoch":1,"partition_epoch":1,"isr":"1,2,3")"),
+        event(
+            5 * s, "node-2", "partition.leader",
+            R"("topic":"orders","partition":0,"leader":2,"epoch":2,"partition_epoch":3,"isr":"2")"),
         event(6 * s, "world", "run.end"),
     });
     REQUIRE(t.votes.size() == 2);
@@ -329,4 +335,23 @@ TEST_CASE("election_viz: processes only faults name get lanes after the cluster"
     const std::string svg = render_svg(t, SvgOptions{});
     CHECK(count(svg, "<g class=\"lane\" data-node=\"") == 1);
     CHECK(count(svg, "<g class=\"lane other\" data-node=\"consumer-1\"") == 1);
+}
+
+TEST_CASE("election_viz: text from the trace is escaped in the SVG") {
+    const Timeline t = build({
+        role(0, "a<&>\\\"'", 1, "ro<le\\\"", 1),
+        event(1 * s, "world", "run.end"),
+    });
+    REQUIRE(t.nodes.size() == 1);
+    CHECK(t.nodes[0].name == "a<&>\"'");  // JSON-unescaped
+    for (bool interactive : {false, true}) {
+        SvgOptions o;
+        o.interactive = interactive;
+        o.title = "t<1>.jsonl";
+        const std::string svg = render_svg(t, o);
+        CHECK(svg.find("a<&") == std::string::npos);
+        CHECK(svg.find("ro<le") == std::string::npos);
+        CHECK(svg.find("t<1>") == std::string::npos);
+        CHECK(svg.find("data-node=\"a&lt;&amp;&gt;&quot;&apos;\"") != std::string::npos);
+    }
 }
