@@ -372,6 +372,14 @@ void replica_main(Env& env, Cluster& c, NodeId id, raft::QuorumKnobs knobs) {
         });
         for (const InFlight& f : due) {
             c.delivered[{id, f.message.from}] = now;
+            if (const auto* vote = std::get_if<raft::VoteResponse>(&f.message.body)) {
+                // As services/raft/quorum_driver.cpp traces it, for eddy sim viz elections.
+                env.tracer.event("raft.vote", {{"node", id.value()},
+                                               {"from", f.message.from.value()},
+                                               {"epoch", vote->epoch},
+                                               {"granted", vote->granted},
+                                               {"pre_vote", vote->pre_vote}});
+            }
             replica.receive(f.message, now, out);
         }
         replica.tick(now, out);
@@ -546,6 +554,7 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
                     isolate(victim, true);
                     pause(100, 3000);
                     c.blocked.clear();
+                    world.trace("fault.heal_all", {});
                     break;
                 case Fault::mute:
                     // One-way: the victim hears the others but cannot answer.
@@ -553,6 +562,7 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
                     isolate(victim, false);
                     pause(100, 3000);
                     c.blocked.clear();
+                    world.trace("fault.heal_all", {});
                     break;
                 case Fault::lag_then_restart_others: {
                     victim = c.voters[r.below(c.voters.size())];
@@ -560,6 +570,7 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
                     isolate(victim, true);
                     pause(500, 3000);
                     c.blocked.clear();
+                    world.trace("fault.heal_all", {});
                     pause(0, 100);
                     // A correlated crash (a power loss of a rack): every other voter at once.
                     std::vector<NodeId> down;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages Eddy needs to build, test and run. Safe to run again: it
 # does nothing when everything is already there. Needs root (or sudo).
-# Usage: bash tools/install-deps.sh   (EDDY_WITH_CLIENTS=0: without the Kafka clients and Node.js,
-#        as tools/build.sh runs it)
+# Usage: bash tools/install-deps.sh   (EDDY_WITH_CLIENTS=0: without the Kafka clients, Node.js and
+#        Chromium, as tools/build.sh runs it)
 set -euo pipefail
 
 packages=(
@@ -20,6 +20,8 @@ if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then
     # (librdkafka-dev builds bench/'s eddy-loadgen, the load generator of the bench_produce test)
     packages+=(kcat python3 python3-confluent-kafka python3-kafka
                python3-snappy python3-lz4 python3-zstandard librdkafka-dev)
+    # headless Chromium: the sim_viz_screenshot test screenshots the election picture's HTML view
+    packages+=(chromium)
     # Node.js and npm for kafkajs: Debian's (bookworm: nodejs 18, npm 9, two packages) only
     # when the machine has none. A Node.js from elsewhere (e.g. NodeSource's nodejs 20, which
     # bundles npm) is kept: Debian's npm package conflicts with it.

@@ -1,255 +1,81 @@
-// `eddy sim viz elections TRACE [-o FILE]`: draws the leader elections of a simulation trace
-// (JSON Lines from `eddy sim run --trace`) with Graphviz. One lane per node, left to right in
-// time: its role changes (`raft.role` events: prospective, candidate, voted, follower, leader,
-// resigned, unattached, with the epoch)
-// and the faults that hit it (crashes, isolation, one-way partitions); a leader's box links to
-// the replicas that followed it in that epoch. -o FILE.dot writes the DOT text, -o FILE.svg or
-// .png runs `dot` (Graphviz) on it; without -o the DOT goes to stdout.
+// `eddy sim viz elections TRACE [-o FILE]`: the picture of a simulation trace's leader elections
+// (JSON Lines from `eddy sim run --trace`), drawn by runtime/election_viz.{h,cpp}. Time runs to
+// scale on one horizontal axis; a lane per node shows its Raft role (with the leader's epoch),
+// the votes it received, crashes, pauses and the partitions that cut it off; a lane per Kafka
+// topic-partition shows its leader and ISR. -o FILE.svg writes the SVG, FILE.html a page around
+// it where hovering an event lists its fields, FILE.dot a Graphviz chain of boxes per node (time
+// not to scale). Without -o the SVG goes to stdout.
 //
-// Trace lines are untrusted text: a line that is not a flat JSON object is skipped and counted.
+// Trace lines are untrusted text: the first malformed line stops the command with its line number
+// and the reason, in one line on stderr.
 #include <cstdio>
 #include <fstream>
-#include <map>
-#include <optional>
-#include <set>
 #include <string>
-#include <vector>
 
+#include "runtime/election_viz.h"
 #include "runtime/main/commands.h"
 
 namespace eddy::cli {
 namespace {
 
-using Object = std::map<std::string, std::string>;  // values as text (strings unquoted)
-
-// Parses one flat JSON object ({"k": "v" | number | true | false, ...}); nullopt otherwise.
-std::optional<Object> parse_flat_object(const std::string& line) {
-    Object out;
-    size_t i = 0;
-    auto skip = [&] {
-        while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) {
-            ++i;
-        }
-    };
-    auto string = [&]() -> std::optional<std::string> {
-        if (i >= line.size() || line[i] != '"') {
-            return std::nullopt;
-        }
-        std::string s;
-        for (++i; i < line.size(); ++i) {
-            if (line[i] == '\\' && i + 1 < line.size()) {
-                s += line[++i];
-            } else if (line[i] == '"') {
-                ++i;
-                return s;
-            } else {
-                s += line[i];
-            }
-        }
-        return std::nullopt;
-    };
-    skip();
-    if (i >= line.size() || line[i++] != '{') {
-        return std::nullopt;
-    }
-    skip();
-    if (i < line.size() && line[i] == '}') {
-        return out;
-    }
-    while (true) {
-        skip();
-        auto key = string();
-        skip();
-        if (!key || i >= line.size() || line[i++] != ':') {
-            return std::nullopt;
-        }
-        skip();
-        std::string value;
-        if (i < line.size() && line[i] == '"') {
-            auto v = string();
-            if (!v) {
-                return std::nullopt;
-            }
-            value = *v;
-        } else {
-            while (i < line.size() && line[i] != ',' && line[i] != '}') {
-                value += line[i++];
-            }
-            while (!value.empty() && value.back() == ' ') {
-                value.pop_back();
-            }
-            if (value.empty()) {
-                return std::nullopt;
-            }
-        }
-        out[*key] = value;
-        skip();
-        if (i < line.size() && line[i] == ',') {
-            ++i;
-            continue;
-        }
-        if (i < line.size() && line[i] == '}') {
-            return out;
-        }
-        return std::nullopt;
-    }
-}
-
-struct Event {
-    std::string id;    // DOT node id
-    std::string lane;  // the node it happened on
-    double seconds = 0;
-    std::string label;
-    std::string color;
-    std::string shape = "box";
-    std::string role;  // raft role, "" for faults
-    std::string epoch;
+struct VizOptions {
+    std::string trace;
+    std::string output;
+    int width_px = 1600;
 };
 
-std::string dot_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '\n') {
-            out += "\\n";  // a line break in a label
-            continue;
-        }
-        if (c == '"' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-    return out;
-}
-
-std::string role_color(const std::string& role) {
-    if (role == "leader") return "gold";
-    if (role == "candidate") return "orange";
-    if (role == "follower") return "lightblue";
-    if (role == "voted") return "lightgray";
-    if (role == "prospective") return "khaki";  // asking for pre-votes (KIP-996)
-    if (role == "resigned") return "plum";      // a leader handing over (EndQuorumEpoch)
-    if (role == "unattached") return "white";
-    return "white";
-}
-
-int viz_elections(const std::string& trace, const std::string& output) {
-    std::ifstream in(trace);
+int viz_elections(const VizOptions& o) {
+    std::ifstream in(o.trace);
     if (!in) {
-        std::fprintf(stderr, "eddy sim viz: cannot read %s\n", trace.c_str());
+        std::fprintf(stderr, "eddy sim viz: cannot read %s\n", o.trace.c_str());
         return 1;
     }
-    std::vector<Event> events;
-    size_t skipped = 0;
-    std::string line;
-    while (std::getline(in, line)) {
-        auto o = parse_flat_object(line);
-        if (!o) {
-            ++skipped;
-            continue;
-        }
-        const std::string kind = (*o)["k"];
-        const double seconds = std::strtod((*o)["t"].c_str(), nullptr) / 1e9;
-        char when[32];
-        std::snprintf(when, sizeof when, "%.3fs", seconds);
-        Event e;
-        e.id = "e" + std::to_string(events.size());
-        e.seconds = seconds;
-        if (kind == "raft.role") {
-            e.lane = (*o)["n"];
-            e.role = (*o)["role"];
-            e.epoch = (*o)["epoch"];
-            e.label = e.role + " e" + e.epoch + "\n" + when + "  end " + (*o)["end_offset"] +
-                      " hw " + (*o)["high_watermark"];
-            e.color = role_color(e.role);
-        } else if (kind.rfind("fault.", 0) == 0 && kind != "fault.clock_skew" &&
-                   o->contains("node")) {
-            std::string victim = (*o)["node"];
-            // Scenario faults name nodes by id or by name; lanes are node names.
-            if (!victim.empty() && victim.find_first_not_of("0123456789") == std::string::npos) {
-                victim = "voter-" + victim;
-            }
-            e.lane = victim;
-            e.label = kind.substr(6) + "\n" + when;
-            e.color = "salmon";
-            e.shape = "octagon";
-        } else {
-            continue;
-        }
-        events.push_back(std::move(e));
-    }
-    if (events.empty()) {
-        std::fprintf(stderr,
-                     "eddy sim viz: %s has no raft.role or fault events (%zu lines "
-                     "skipped)\n",
-                     trace.c_str(), skipped);
-        return 1;
-    }
-    std::map<std::string, std::vector<const Event*>> lanes;
-    for (const Event& e : events) {
-        lanes[e.lane].push_back(&e);
-    }
-    std::string dot = "digraph elections {\n  rankdir=LR;\n  node [style=filled, fontsize=10];\n";
-    for (const auto& [lane, list] : lanes) {
-        dot += "  subgraph \"cluster_" + dot_escape(lane) + "\" {\n    label=\"" +
-               dot_escape(lane) + "\";\n";
-        for (const Event* e : list) {
-            dot += "    " + e->id + " [label=\"" + dot_escape(e->label) + "\", shape=" + e->shape +
-                   ", fillcolor=\"" + e->color + "\"];\n";
-        }
-        for (size_t i = 1; i < list.size(); ++i) {
-            dot += "    " + list[i - 1]->id + " -> " + list[i]->id + " [weight=10];\n";
-        }
-        dot += "  }\n";
-    }
-    // Who followed whom: each epoch's leader to the replicas that became its followers.
-    std::map<std::string, const Event*> leader_of;
-    for (const Event& e : events) {
-        if (e.role == "leader") {
-            leader_of.emplace(e.epoch, &e);
-        }
-    }
-    for (const Event& e : events) {
-        if (e.role == "follower") {
-            auto it = leader_of.find(e.epoch);
-            if (it != leader_of.end() && it->second->seconds <= e.seconds) {
-                dot += "  " + it->second->id + " -> " + e.id +
-                       " [style=dashed, color=goldenrod, constraint=false];\n";
-            }
-        }
-    }
-    dot += "}\n";
-
-    if (output.empty()) {
-        std::fputs(dot.c_str(), stdout);
-        return 0;
-    }
-    const auto ext = output.substr(output.find_last_of('.') + 1);
-    if (ext == "dot" || ext == "gv") {
-        std::ofstream out(output);
-        out << dot;
-        if (!out) {
-            std::fprintf(stderr, "eddy sim viz: cannot write %s\n", output.c_str());
+    std::string format = "svg";
+    if (!o.output.empty()) {
+        const size_t dot = o.output.find_last_of('.');
+        format = dot == std::string::npos ? "" : o.output.substr(dot + 1);
+        if (format != "svg" && format != "html" && format != "dot") {
+            std::fprintf(
+                stderr,
+                "eddy sim viz: -o must end in .svg, .html or .dot (for a PNG, open the "
+                ".html in a browser, or: chromium --headless --screenshot=F.png F.html)\n");
             return 1;
         }
+    }
+    viz::TimelineBuilder builder;
+    std::string line;
+    size_t number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (auto error = builder.add_line(line)) {
+            std::fprintf(stderr, "eddy sim viz: %s:%zu: %s\n", o.trace.c_str(), number,
+                         error->c_str());
+            return 1;
+        }
+    }
+    const viz::Timeline timeline = builder.finish();
+    if (timeline.nodes.empty()) {
+        std::fprintf(stderr,
+                     "eddy sim viz: %s has no raft.role, partition.leader or fault events "
+                     "(%zu lines)\n",
+                     o.trace.c_str(), timeline.lines);
+        return 1;
+    }
+    viz::SvgOptions svg;
+    svg.width_px = o.width_px;
+    svg.title = o.trace.substr(o.trace.find_last_of('/') + 1);
+    const std::string text = format == "dot"    ? viz::render_dot(timeline)
+                             : format == "html" ? viz::render_html(timeline, svg)
+                                                : viz::render_svg(timeline, svg);
+    if (o.output.empty()) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
         return 0;
     }
-    if (ext != "svg" && ext != "png" && ext != "pdf") {
-        std::fprintf(stderr, "eddy sim viz: -o must end in .dot, .svg, .png or .pdf\n");
-        return 1;
-    }
-    const std::string cmd = "dot -T" + ext + " -o '" + output + "'";
-    FILE* p = popen(cmd.c_str(), "w");
-    if (p == nullptr) {
-        std::fprintf(stderr, "eddy sim viz: cannot run Graphviz `dot`\n");
-        return 1;
-    }
-    std::fwrite(dot.data(), 1, dot.size(), p);
-    const int rc = pclose(p);
-    if (rc != 0) {
-        std::fprintf(stderr,
-                     "eddy sim viz: `dot` failed (exit %d); is Graphviz installed? "
-                     "(apt-get install graphviz)\n",
-                     rc);
+    std::ofstream out(o.output, std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) {
+        std::fprintf(stderr, "eddy sim viz: cannot write %s\n", o.output.c_str());
         return 1;
     }
     return 0;
@@ -258,21 +84,30 @@ int viz_elections(const std::string& trace, const std::string& output) {
 }  // namespace
 
 void add_sim_viz_command(CLI::App& sim, int& exit_code) {
-    auto* viz = sim.add_subcommand("viz", "Draw a simulation trace with Graphviz");
+    auto* viz = sim.add_subcommand("viz", "Draw a simulation trace");
     viz->require_subcommand(1);
-    auto* elections =
-        viz->add_subcommand("elections",
-                            "Leader elections: one lane per node with its role changes (raft.role "
-                            "events) and the faults that hit it; dashed edges from each epoch's "
-                            "leader to its followers");
-    static std::string trace;
-    static std::string output;
-    elections->add_option("trace", trace, "Trace file (JSON Lines from `eddy sim run --trace`)")
+    auto* elections = viz->add_subcommand(
+        "elections",
+        "Leader elections with time to scale: a lane per node with its Raft role over time "
+        "(follower, prospective = pre-vote, candidate, leader with its epoch, ...), the votes it "
+        "received (granted solid, refused dashed, pre-votes faint), crashes (x, then a dark down "
+        "span), pauses (hatched) and partitions (a bar over the lane: whom it is cut from; red "
+        "when its side holds no majority, blue when it does); for a Kafka cluster a lane per "
+        "topic-partition with its leader, leader epoch and ISR");
+    static VizOptions options;
+    elections
+        ->add_option("trace", options.trace, "Trace file (JSON Lines from `eddy sim run --trace`)")
         ->required();
-    elections->add_option("-o,--output", output,
-                          "Write FILE.dot (DOT text) or FILE.svg/.png/.pdf (runs Graphviz `dot`); "
-                          "default: DOT on stdout");
-    elections->callback([&exit_code] { exit_code = viz_elections(trace, output); });
+    elections->add_option("-o,--output", options.output,
+                          "FILE.svg (the picture), FILE.html (the picture; hover an event to "
+                          "see its fields) or FILE.dot (Graphviz, a chain of boxes per node, "
+                          "time not to scale); default: the SVG on stdout");
+    elections
+        ->add_option("--width", options.width_px,
+                     "Width of the picture in pixels (the time axis fills it)")
+        ->default_val(1600)
+        ->check(CLI::Range(400, 100000));
+    elections->callback([&exit_code] { exit_code = viz_elections(options); });
 }
 
 }  // namespace eddy::cli

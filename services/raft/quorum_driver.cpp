@@ -237,6 +237,14 @@ std::vector<Message> QuorumDriver::receive(const Message& m) {
     if (options_.observer != nullptr) {
         options_.observer->received(*this, m);
     }
+    if (const auto* vote = std::get_if<VoteResponse>(&m.body)) {
+        // For the election picture (eddy sim viz elections): a vote as its candidate received it.
+        env_.tracer.event("raft.vote", {{"node", options_.self.value()},
+                                        {"from", m.from.value()},
+                                        {"epoch", vote->epoch},
+                                        {"granted", vote->granted},
+                                        {"pre_vote", vote->pre_vote}});
+    }
     std::vector<Message> out;
     replica_->receive(m, env_.clock.now(), out);
     return settle(std::move(out),

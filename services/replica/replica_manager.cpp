@@ -67,6 +67,19 @@ void ReplicaManager::apply(const std::map<log::TopicPartition, Assignment>& assi
             slot->log = l;
         }
         Partition& p = *slot;
+        if (env_.tracer.enabled() && !(p.state.assignment() == a)) {
+            // For the election picture (eddy sim viz elections): leader and ISR as applied here.
+            std::string isr;
+            for (int32_t r : a.isr) {
+                isr += (isr.empty() ? "" : ",") + std::to_string(r);
+            }
+            env_.tracer.event("partition.leader", {{"topic", tp.topic},
+                                                   {"partition", tp.partition.value()},
+                                                   {"leader", a.leader},
+                                                   {"epoch", a.leader_epoch},
+                                                   {"partition_epoch", a.partition_epoch},
+                                                   {"isr", isr}});
+        }
         const bool was_leader = p.state.is_leader();
         const bool became_leader = p.state.apply(a, l->log_end_offset(), l->high_watermark(), now);
         if (p.state.is_leader()) {
