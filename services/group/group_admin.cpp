@@ -245,7 +245,14 @@ void GroupCoordinator::check_invariants() const {
             }
         }
         ASSERT(statics == g.static_members.size());
+        for (const auto& [tp, n] : g.pending_transactional_offsets) {
+            ASSERT(n > 0, "a staged transactional offset has a producer");
+        }
+        for (const auto& [sid, mid] : g.static_members) {
+            ASSERT(g.members.contains(mid), "a static member id names a member");
+        }
     }
+
 }
 
 }  // namespace eddy::group

@@ -334,9 +334,12 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
         fresh->sync_indexes();
         ASSERT(fresh->size() == position, "the swapped-in segment is what was written");
         for (const auto& seg : group) {
+            ASSERT(seg != log.active_, "compaction never rewrites the active segment");
             log.segments_.erase(seg->base_offset());
         }
         log.segments_.emplace(base, fresh);
+        ASSERT(log.active_ == std::prev(log.segments_.end())->second,
+               "the active segment stays the last one");
         ++log.generation_;
         generation = log.generation_;
         log.stats_.cleanings += 1;
@@ -353,7 +356,9 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
                                            {"bytes_in", bytes_in},
                                            {"bytes_out", position}});
     }
+    ASSERT(cleaned_end <= log.log_end_offset_, "compaction cleans only what is in the log");
     log.first_dirty_offset_ = std::max(log.first_dirty_offset_, cleaned_end);
+
     log.delete_horizon_next_ = horizon_next;
     out.cleaner_offset = log.first_dirty_offset_;
     return out;

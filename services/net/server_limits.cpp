@@ -69,6 +69,8 @@ bool ServerLimits::admit_connection(const std::string& host) {
     }
     ++n;
     ++connections_;
+    ASSERT(n <= limit, "a host never holds more connections than its limit");
+    ASSERT(connections_ >= n, "the total counts every host's connections");
     return true;
 }
 
@@ -100,8 +102,13 @@ bool ServerLimits::wait_request_bytes(size_t bytes) {
 
 void ServerLimits::hold_request_bytes(size_t bytes) {
     ASSERT(queued_bytes_ <= std::numeric_limits<size_t>::max() - bytes);
+    // wait_request_bytes let it in: within the budget, or alone (one request larger than the
+    // budget is admitted when nothing else is queued).
+    ASSERT(queued_bytes_ == 0 || queued_bytes_ + bytes <= options_.queued_bytes_max,
+           "held request bytes stay within queued.max.request.bytes");
     queued_bytes_ += bytes;
 }
+
 
 void ServerLimits::release_request_bytes(size_t bytes) {
     ASSERT(queued_bytes_ >= bytes, "request bytes released twice");
