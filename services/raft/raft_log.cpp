@@ -290,6 +290,9 @@ Result<Offset, RaftLogError> RaftLog::append(LeaderEpoch epoch, const std::vecto
         return fail(from_log_error(r.error()));
     }
     ASSERT(r->base_offset == first);
+    ASSERT(log_->log_end_offset() == first + static_cast<int64_t>(entries.size()),
+           "one entry per batch: each takes one offset");
+    ASSERT(!epochs_.empty() && epochs_.back().epoch == epoch && epochs_.back().start <= first);
     check();
     return first;
 }
@@ -319,7 +322,8 @@ Result<std::vector<RaftEntry>, RaftLogError> RaftLog::read(Offset from, uint64_t
     }
     log::ReadOptions o;
     o.bound = log::ReadBound::log_end;
-    o.max_bytes = max_bytes;
+    // A short read: one entry instead of max_bytes' worth (the first batch is always whole).
+    o.max_bytes = BUGGIFY(env_) ? 1 : max_bytes;
     auto copy = log_->read_copy(from, o);
     if (!copy.ok()) {
         return fail(from_log_error(copy.error()));
@@ -442,6 +446,8 @@ Result<void, RaftLogError> RaftLog::install_snapshot(LogSnapshotId id, ByteSpan 
         return fail(from_log_error(r.error()));
     }
     epochs_.clear();
+    ASSERT(log_->log_start_offset() == id.end_offset && log_->log_end_offset() == id.end_offset,
+           "an installed snapshot restarts the log, empty, at its end");
     TRY_VOID(clean_below_latest());
     check();
     return {};
@@ -469,8 +475,10 @@ Result<void, RaftLogError> RaftLog::clean_below_latest() {
             floor = std::max(floor, base);
         }
     }
+    ASSERT(floor <= latest_snapshot_->end_offset, "only snapshotted entries are deleted");
     if (floor > log_->log_start_offset()) {
         if (auto r = log_->delete_records_before(floor); !r.ok()) {
+
             return fail(from_log_error(r.error()));
         }
         const auto first_kept =
