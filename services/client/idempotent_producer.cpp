@@ -32,8 +32,9 @@ Result<ProduceResult, ClientError> IdempotentProducer::send(
     while (true) {
         // Idempotence: a retry resends the same batch under the same producer id, epoch and
         // base sequence, which is what lets the partition leader recognise it.
-        ASSERT(options.stamp->id == sent.id && options.stamp->epoch == sent.epoch &&
-               options.stamp->base_sequence == sent.base_sequence);
+        ASSERT(options.stamp->id == sent.id);
+        ASSERT(options.stamp->epoch == sent.epoch);
+        ASSERT(options.stamp->base_sequence == sent.base_sequence);
         ASSERT(options.stamp->base_sequence >= 0, "sequences are never negative");
         auto r = client_.produce(topic, partition, records, options);
         if (r.ok()) {

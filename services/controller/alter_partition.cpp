@@ -160,8 +160,11 @@ Result<std::optional<PartitionChangeRecord>, ApiError> decide_isr_change(
         }
     }
 
-    ASSERT(sender.broker == p.leader && change.leader_epoch == p.leader_epoch &&
-               change.partition_epoch == p.partition_epoch,
+    ASSERT(sender.broker == p.leader,
+           "only the current leader's change at the current epochs gets this far");
+    ASSERT(change.leader_epoch == p.leader_epoch,
+           "only the current leader's change at the current epochs gets this far");
+    ASSERT(change.partition_epoch == p.partition_epoch,
            "only the current leader's change at the current epochs gets this far");
     ASSERT(std::find(isr.begin(), isr.end(), p.leader) != isr.end(),
            "the leader stays in the ISR it asks for");
@@ -184,7 +187,8 @@ Result<std::optional<PartitionChangeRecord>, ApiError> decide_isr_change(
     if (auto why = image.inconsistency(c)) {
         return fail(ApiError::of(e::unknown_server_error, *why));
     }
-    ASSERT(c.topic_id_ == t->id && c.partition_id_ == p.partition);
+    ASSERT(c.topic_id_ == t->id);
+    ASSERT(c.partition_id_ == p.partition);
     return std::optional<PartitionChangeRecord>(std::move(c));
 }
 

@@ -110,7 +110,8 @@ HeartbeatOutcome BrokerHeartbeats::heartbeat(const BrokerHeartbeat& request,
         return out;
     }
     out.is_fenced = false;
-    ASSERT(!b->fenced && b->epoch == request.broker_epoch);
+    ASSERT(!b->fenced);
+    ASSERT(b->epoch == request.broker_epoch);
     if (request.want_fence) {
 
         out.records.emplace_back(FenceBrokerRecord{id, b->epoch});

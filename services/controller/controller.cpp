@@ -158,7 +158,8 @@ AlterPartitionOutcome Controller::alter_partition(const IsrChangeSender& sender,
         r.error = decided.outcomes[i];
         if (r.error.ok()) {
             const TopicState* t = isr_change_topic(image(), sender, changes[i]);
-            ASSERT(t != nullptr && t->partitions.contains(changes[i].partition),
+            ASSERT(t != nullptr, "a partition AlterPartition accepted is gone from the image");
+            ASSERT(t->partitions.contains(changes[i].partition),
                    "a partition AlterPartition accepted is gone from the image");
             r.state = t->partitions.at(changes[i].partition);
         }

@@ -18,7 +18,8 @@ MetadataLog::MetadataLog(Env& env) : env_(env), changed_(env.scheduler) {}
 
 Result<void, MetadataLogError> MetadataLog::append(const std::vector<MetadataRecord>& records,
                                                    Duration timeout) {
-    ASSERT(quorum_ != nullptr && !records.empty());
+    ASSERT(quorum_ != nullptr);
+    ASSERT(!records.empty());
     auto r = quorum_->propose(encode_metadata_entry(records), timeout);
     if (r.ok()) {
         return {};

@@ -106,8 +106,8 @@ std::vector<PartitionChangeRecord> elect_leaders(const MetadataImage& image,
             if (leader == no_leader) {
                 continue;
             }
-            ASSERT(contains(p.isr, leader) && contains(p.replicas, leader),
-                   "a leader is elected from the ISR");
+            ASSERT(contains(p.isr, leader), "a leader is elected from the ISR");
+            ASSERT(contains(p.replicas, leader), "a leader is elected from the ISR");
             PartitionChangeRecord c = change_of(t, p);
             c.leader_ = leader;
             if (consistent(image, c)) {
@@ -167,8 +167,8 @@ Election elect_leader(const MetadataImage& image, const std::string& topic, int3
             out.message = "no replica may lead (all fenced or shutting down)";
             return out;
         }
-        ASSERT(contains(p.replicas, leader) && (contains(p.isr, leader) || c.isr_),
-               "an unclean leader becomes the whole ISR");
+        ASSERT(contains(p.replicas, leader), "an unclean leader becomes the whole ISR");
+        ASSERT((contains(p.isr, leader) || c.isr_), "an unclean leader becomes the whole ISR");
         c.leader_ = leader;
     }
 

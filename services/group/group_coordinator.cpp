@@ -479,7 +479,8 @@ void GroupCoordinator::complete_join(Group& g, Now now, Effects& fx) {
         }
         g.leader_id = joined->first;
     }
-    ASSERT(g.leader_id && g.members.at(*g.leader_id).pending_join,
+    ASSERT(g.leader_id, "the new generation's leader is a member that rejoined");
+    ASSERT(g.members.at(*g.leader_id).pending_join,
            "the new generation's leader is a member that rejoined");
     ++g.generation;
     ASSERT(g.generation > generation_before, "generations only grow");

@@ -98,7 +98,8 @@ proto::OffsetCommitResponse GroupCoordinator::offset_commit(const proto::OffsetC
             if (pe == Errc::none) {
                 // Committed offsets come from the current generation's members, or from a
                 // group without management (the simple consumer, generation -1).
-                ASSERT(g != nullptr && g->state != GroupState::dead);
+                ASSERT(g != nullptr);
+                ASSERT(g->state != GroupState::dead);
                 ASSERT(config_.knobs.accept_fenced_commits ||
                            (generation < 0 && g->state == GroupState::empty) ||
                            (generation == g->generation && g->members.contains(member_id) &&

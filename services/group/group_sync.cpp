@@ -78,8 +78,9 @@ void GroupCoordinator::sync_group(Token token, const proto::SyncGroupRequest& re
             target->second.assignment = a.assignment_;
         }
     }
-    ASSERT(g.state == GroupState::completing_rebalance && g.leader_id == m.member_id,
+    ASSERT(g.state == GroupState::completing_rebalance,
            "only the leader's SyncGroup completes a rebalance");
+    ASSERT(g.leader_id == m.member_id, "only the leader's SyncGroup completes a rebalance");
     ASSERT(m.pending_sync.has_value(), "the leader's own SyncGroup is answered with the rest");
     g.sync_deadline.reset();
     transition(g, GroupState::stable, now);

@@ -84,7 +84,8 @@ bool BrokerLifecycle::register_once() {
 }
 
 bool BrokerLifecycle::heartbeat_once(bool want_shut_down) {
-    ASSERT(registered() && broker_epoch_ >= 0, "only a registered broker heartbeats");
+    ASSERT(registered(), "only a registered broker heartbeats");
+    ASSERT(broker_epoch_ >= 0, "only a registered broker heartbeats");
     protocol::BrokerHeartbeatRequest req;
 
     req.broker_id_ = options_.node_id;

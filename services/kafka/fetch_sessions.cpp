@@ -124,7 +124,8 @@ FetchSessionCache::Context FetchSessionCache::begin(const FetchRequest& req, Ins
             s.index.erase(c);
         }
     }
-    ASSERT(s.partitions.size() == after && s.index.size() == after);
+    ASSERT(s.partitions.size() == after);
+    ASSERT(s.index.size() == after);
     partitions_total_ = partitions_total_ - before + after;
     ASSERT(partitions_total_ <= limits::fetch_session_cache_partitions_max);
     if (s.partitions.empty()) {
@@ -173,7 +174,8 @@ int32_t FetchSessionCache::create(int32_t replica_id, std::vector<CachedPartitio
         ASSERT(fresh);
     }
     partitions_total_ += n;
-    ASSERT(s.partitions.size() == n && s.index.size() == n, "a new session holds what it was given");
+    ASSERT(s.partitions.size() == n, "a new session holds what it was given");
+    ASSERT(s.index.size() == n, "a new session holds what it was given");
     ASSERT(sessions_.size() <= slots, "the cache never holds more sessions than its slots");
     ASSERT(partitions_total_ <= limits::fetch_session_cache_partitions_max);
     return id;

@@ -362,7 +362,8 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
         if (read->bytes == 0) {
             return pd;
         }
-        ASSERT(!read->batches.empty() && read->batches.front().last_offset.value() >= fp.fetch_offset_,
+        ASSERT(!read->batches.empty(), "a fetch returns the batch holding its offset first");
+        ASSERT(read->batches.front().last_offset.value() >= fp.fetch_offset_,
                "a fetch returns the batch holding its offset first");
         ASSERT(follower || read->batches.back().last_offset < read->high_watermark,
                "a consumer is served only committed data");
@@ -594,7 +595,9 @@ OffsetForLeaderEpochResponse Broker::handle_offset_for_leader_epoch(
             } else {
                 const auto end = l->leader_epochs().end_offset_for(LeaderEpoch(p.leader_epoch_),
                                                                    l->log_end_offset());
-                ASSERT(end.epoch.value() <= p.leader_epoch_ && end.end_offset <= l->log_end_offset(),
+                ASSERT(end.epoch.value() <= p.leader_epoch_,
+                       "an epoch's end is at or below the one asked, within the log");
+                ASSERT(end.end_offset <= l->log_end_offset(),
                        "an epoch's end is at or below the one asked, within the log");
 
                 pr.leader_epoch_ = end.epoch.value();

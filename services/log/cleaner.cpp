@@ -163,6 +163,8 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
     }
     // Offsets up to here get cleaned this pass (segments past a full key map wait for the next).
     const Offset cleaned_end = mapped < segs.size() ? segs[mapped]->base_offset() : cleanable_end;
+    ASSERT(cleaned_end <= log.active_->base_offset(), "the active segment is never cleaned");
+
     segs.resize(mapped);
 
     // 2. Groups of consecutive segments that fit one segment.
@@ -267,6 +269,10 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
                 if (!kept.empty()) {
                     const BatchMeta meta{view->base_offset(), view->last_offset(),
                                          view->max_timestamp(), static_cast<uint32_t>(kept.size())};
+                    ASSERT(placed.empty() || meta.base_offset > placed.back().meta.last_offset,
+                           "compaction keeps the batches in offset order");
+                    ASSERT(meta.base_offset >= base, "a group's batches lie at or above its base");
+
                     placed.push_back({meta, position});
                     pending.insert(pending.end(), kept.begin(), kept.end());
                     position += kept.size();

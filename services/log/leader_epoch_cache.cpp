@@ -31,7 +31,8 @@ bool LeaderEpochCache::assign(LeaderEpoch epoch, Offset offset) {
         entries_.pop_back();
     }
     entries_.push_back({epoch, offset});
-    ASSERT(entries_.back().epoch == epoch && entries_.back().start_offset == offset);
+    ASSERT(entries_.back().epoch == epoch);
+    ASSERT(entries_.back().start_offset == offset);
     check();
     return true;
 }
@@ -62,7 +63,8 @@ bool LeaderEpochCache::truncate_from_start(Offset start) {
     if (!next_starts_there) {
         entries_.insert(entries_.begin(), kept);
     }
-    ASSERT(!entries_.empty() && entries_.front().start_offset == start,
+    ASSERT(!entries_.empty(), "after a raised log start the first epoch starts there");
+    ASSERT(entries_.front().start_offset == start,
            "after a raised log start the first epoch starts there");
     check();
     return true;
@@ -88,7 +90,8 @@ EpochEndOffset LeaderEpochCache::end_offset_for(LeaderEpoch epoch, Offset log_en
     if (i == entries_.size()) {
         return {entries_.back().epoch, log_end};
     }
-    ASSERT(entries_[i].epoch > epoch && entries_[i].start_offset > entries_[i - 1].start_offset);
+    ASSERT(entries_[i].epoch > epoch);
+    ASSERT(entries_[i].start_offset > entries_[i - 1].start_offset);
     return {entries_[i - 1].epoch, entries_[i].start_offset};
 }
 

@@ -171,7 +171,8 @@ void LogManager::background_loop(Duration interval, const std::function<void()>&
 }
 
 void LogManager::start_background() {
-    ASSERT(opened_ && !closed_);
+    ASSERT(opened_);
+    ASSERT(!closed_);
     fibers_.push_back(env_.scheduler.spawn("log-checkpoint", [this] {
         background_loop(options_.checkpoint_interval, [this] {
             (void)checkpoint_recovery_points();
@@ -341,8 +342,9 @@ Result<void, LogError> LogManager::checkpoint_high_watermarks() {
     OffsetCheckpoint entries = offline_high_watermarks_;
     for (const auto& [tp, log] : logs_) {
         if (!log->offline()) {
-            ASSERT(log->log_start_offset() <= log->high_watermark() &&
-                   log->high_watermark() <= log->log_end_offset(),
+            ASSERT(log->log_start_offset() <= log->high_watermark(),
+                   "log start <= high watermark <= log end");
+            ASSERT(log->high_watermark() <= log->log_end_offset(),
                    "log start <= high watermark <= log end");
             entries[tp] = log->high_watermark();
         }

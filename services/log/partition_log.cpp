@@ -50,11 +50,13 @@ PartitionLog::~PartitionLog() {
 }
 
 Result<std::unique_ptr<PartitionLog>, LogError> PartitionLog::open(Env& env, OpenOptions options) {
-    ASSERT(options.recovery_point.value() >= 0 && options.log_start_offset.value() >= 0);
+    ASSERT(options.recovery_point.value() >= 0);
+    ASSERT(options.log_start_offset.value() >= 0);
     TRY_VOID(options.config.validate());
     std::unique_ptr<PartitionLog> log(new PartitionLog(env, std::move(options)));
     TRY_VOID(log->recover());
-    ASSERT(log->active_ != nullptr && !log->segments_.empty(), "an open log has a segment");
+    ASSERT(log->active_ != nullptr, "an open log has a segment");
+    ASSERT(!log->segments_.empty(), "an open log has a segment");
     ASSERT(log->durable_offset_ <= log->log_end_offset_);
     if (!log->offline_) {
         log->check_invariants();
@@ -92,14 +94,14 @@ Result<void, LogError> PartitionLog::check_usable() const {
 }
 
 void PartitionLog::check_invariants() const {
-    ASSERT(!segments_.empty() && active_ == std::prev(segments_.end())->second,
-           "the active segment is the last one");
+    ASSERT(!segments_.empty(), "the active segment is the last one");
+    ASSERT(active_ == std::prev(segments_.end())->second, "the active segment is the last one");
     ASSERT(log_start_offset_ >= segments_.begin()->first, "the log start lies in a segment");
-    ASSERT(log_start_offset_ <= high_watermark_ && high_watermark_ <= log_end_offset_,
-           "log start <= high watermark <= log end");
+    ASSERT(log_start_offset_ <= high_watermark_, "log start <= high watermark <= log end");
+    ASSERT(high_watermark_ <= log_end_offset_, "log start <= high watermark <= log end");
     ASSERT(durable_offset_ <= log_end_offset_, "nothing past the log end is durable");
-    ASSERT(active_->next_offset() && *active_->next_offset() == log_end_offset_,
-           "the active segment ends at the log end");
+    ASSERT(active_->next_offset(), "the active segment ends at the log end");
+    ASSERT(*active_->next_offset() == log_end_offset_, "the active segment ends at the log end");
     ASSERT(active_->base_offset() <= log_end_offset_, "the active segment starts by the log end");
     ASSERT(active_->synced_size() <= active_->size(), "nothing unwritten is synced");
     ASSERT(log_start_offset_.value() >= 0, "offsets are never negative");
@@ -171,7 +173,8 @@ Offset PartitionLog::bound_offset(ReadBound bound) const {
 void PartitionLog::set_high_watermark(Offset hw) {
     ASSERT(log_start_offset_ <= log_end_offset_, "a log's start is not past its end");
     high_watermark_ = std::clamp(hw, log_start_offset_, log_end_offset_);
-    ASSERT(high_watermark_ >= log_start_offset_ && high_watermark_ <= log_end_offset_);
+    ASSERT(high_watermark_ >= log_start_offset_);
+    ASSERT(high_watermark_ <= log_end_offset_);
 }
 
 uint64_t PartitionLog::size_bytes() const {
@@ -353,7 +356,8 @@ Result<PartitionLog::Validated, LogError> PartitionLog::validate(MutableByteSpan
                           std::to_string(b.producer.producer_id.value()));
             return fail(LogError::invalid_record);  // idempotent batches carry a sequence
         }
-        ASSERT(b.size > 0 && b.at + b.size <= payload.size(), "a batch lies in the payload");
+        ASSERT(b.size > 0, "a batch lies in the payload");
+        ASSERT(b.at + b.size <= payload.size(), "a batch lies in the payload");
         out.records += summary->record_count;
         out.batches.push_back(b);
         at += view.bytes().size();
@@ -591,8 +595,8 @@ Result<void, LogError> PartitionLog::maybe_roll(uint64_t bytes, Offset first_off
 
     ASSERT(first_offset <= last_offset);
     TRY_VOID(roll_to(first_offset));
-    ASSERT(active_->base_offset() == first_offset && active_->size() == 0,
-           "an append after a roll starts the new segment");
+    ASSERT(active_->base_offset() == first_offset, "an append after a roll starts the new segment");
+    ASSERT(active_->size() == 0, "an append after a roll starts the new segment");
     active_->set_roll_base_time(now);
     return {};
 }

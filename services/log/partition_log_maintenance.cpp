@@ -26,7 +26,8 @@ Result<void, LogError> PartitionLog::roll() {
         return {};
     }
     TRY_VOID(roll_to(log_end_offset_));
-    ASSERT(active_->size() == 0 && active_->base_offset() == log_end_offset_,
+    ASSERT(active_->size() == 0, "a roll starts an empty segment at the log end");
+    ASSERT(active_->base_offset() == log_end_offset_,
            "a roll starts an empty segment at the log end");
     active_->set_roll_base_time(env_.clock.wall_now());
     return {};
@@ -90,7 +91,8 @@ Result<void, LogError> PartitionLog::lower_durable_offset(Offset floor) {
             TRY_VOID(hooks_->recovery_point_lowered(*this));
         }
     }
-    ASSERT(durable_offset_ <= floor && first_dirty_offset_ <= floor);
+    ASSERT(durable_offset_ <= floor);
+    ASSERT(first_dirty_offset_ <= floor);
     return {};
 }
 
@@ -197,8 +199,10 @@ Result<void, LogError> PartitionLog::restart_at(Offset offset) {
     }
     TRY_VOID(load_producer_state());
     ++truncations_;  // as in truncate_to: a flush overlapping the restart does not count
-    ASSERT(log_start_offset_ == offset && log_end_offset_ == offset, "a restarted log is empty");
-    ASSERT(segments_.size() == 1 && active_->size() == 0);
+    ASSERT(log_start_offset_ == offset, "a restarted log is empty");
+    ASSERT(log_end_offset_ == offset, "a restarted log is empty");
+    ASSERT(segments_.size() == 1);
+    ASSERT(active_->size() == 0);
     check_invariants();
     env_.tracer.event("log.restarted", {{"partition", tp_.to_string()}, {"at", offset.value()}});
     durable_waiters_.notify_all();
@@ -224,7 +228,8 @@ Result<void, LogError> PartitionLog::delete_records_before(Offset offset) {
     if (offset <= log_start_offset_) {
         return {};
     }
-    ASSERT(offset > log_start_offset_ && offset <= log_end_offset_);
+    ASSERT(offset > log_start_offset_);
+    ASSERT(offset <= log_end_offset_);
     log_start_offset_ = offset;
     high_watermark_ = std::max(high_watermark_, log_start_offset_);
     ASSERT(high_watermark_ <= log_end_offset_, "the log start is never past the log end");
@@ -295,8 +300,8 @@ Result<RetentionResult, LogError> PartitionLog::delete_segments(
         out.bytes_deleted += s->size();
         ++out.segments_deleted;
     }
-    ASSERT(!segments_.empty() && active_ == std::prev(segments_.end())->second,
-           "deletion keeps the active segment");
+    ASSERT(!segments_.empty(), "deletion keeps the active segment");
+    ASSERT(active_ == std::prev(segments_.end())->second, "deletion keeps the active segment");
     ++generation_;
     log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
     high_watermark_ = std::max(high_watermark_, log_start_offset_);

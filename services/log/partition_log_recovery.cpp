@@ -313,7 +313,9 @@ Result<void, LogError> PartitionLog::recover_segments(
     high_watermark_ = high_watermark_at_open_
                           ? std::clamp(*high_watermark_at_open_, log_start_offset_, log_end_offset_)
                           : log_end_offset_;
-    ASSERT(log_start_offset_ <= log_end_offset_ && log_end_offset_ >= rp,
+    ASSERT(log_start_offset_ <= log_end_offset_,
+           "recovery ends at or past the recovery point, at or past the log start");
+    ASSERT(log_end_offset_ >= rp,
            "recovery ends at or past the recovery point, at or past the log start");
     if (active_->size() > 0) {
         active_->set_roll_base_time(env_.clock.wall_now());

@@ -77,7 +77,8 @@ void ProducerStateTable::record(const ProducerAppend& a, Offset first_offset, Of
     while (e.batches.size() > batches_retained) {
         e.batches.pop_front();
     }
-    ASSERT(!e.batches.empty() && e.batches.size() <= batches_retained);
+    ASSERT(!e.batches.empty());
+    ASSERT(e.batches.size() <= batches_retained);
     ASSERT(e.epoch == a.epoch, "the entry holds the latest batch's epoch");
 
     if (timestamp > e.last_timestamp) {

@@ -29,7 +29,8 @@ std::string Segment::time_index_path() const {
 
 uint32_t Segment::relative(Offset o) const {
     const int64_t r = o - base_offset_;
-    ASSERT(r >= 0 && r <= limits::segment_offsets_max, "offset outside the segment's range");
+    ASSERT(r >= 0, "offset outside the segment's range");
+    ASSERT(r <= limits::segment_offsets_max, "offset outside the segment's range");
     return static_cast<uint32_t>(r);
 }
 
@@ -108,7 +109,8 @@ void Segment::reset_index_state() {
 }
 
 void Segment::index_batch(const BatchMeta& meta, uint64_t position) {
-    ASSERT(meta.base_offset >= base_offset_ && meta.last_offset >= meta.base_offset);
+    ASSERT(meta.base_offset >= base_offset_);
+    ASSERT(meta.last_offset >= meta.base_offset);
     ASSERT(position <= UINT32_MAX, "segment positions fit the index's u32");
     if (max_timestamp_ == record::no_timestamp || meta.max_timestamp > max_timestamp_) {
         max_timestamp_ = meta.max_timestamp;
@@ -209,7 +211,8 @@ Result<void, LogError> Segment::compute_tail_state(Offset offset_end) {
         return fail(LogError::corrupt_data);
     }
     ASSERT(start <= size_, "index entries point below the segment's size");
-    ASSERT(*next_offset_ >= base_offset_ && *next_offset_ <= offset_end);
+    ASSERT(*next_offset_ >= base_offset_);
+    ASSERT(*next_offset_ <= offset_end);
     bytes_since_index_entry_ = size_ - start;
     return {};
 }
@@ -313,7 +316,8 @@ void Segment::drop_index_files(const char* why) {
 }
 
 Result<void, LogError> Segment::append(ByteSpan bytes, std::span<const BatchMeta> metas) {
-    ASSERT(!metas.empty() && next_offset_.has_value(), "append to a segment in a known state");
+    ASSERT(!metas.empty(), "append to a segment in a known state");
+    ASSERT(next_offset_.has_value(), "append to a segment in a known state");
     ASSERT(metas.front().base_offset >= *next_offset_, "offsets increase across appends");
     const uint64_t position = size_;
     auto written = log_->write_at(position, bytes);

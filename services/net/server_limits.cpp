@@ -76,7 +76,8 @@ bool ServerLimits::admit_connection(const std::string& host) {
 
 void ServerLimits::release_connection(const std::string& host) {
     const auto it = per_host_.find(host);
-    ASSERT(it != per_host_.end() && it->second > 0, "a connection released twice");
+    ASSERT(it != per_host_.end(), "a connection released twice");
+    ASSERT(it->second > 0, "a connection released twice");
     ASSERT(connections_ > 0);
     --connections_;
     if (--it->second == 0) {

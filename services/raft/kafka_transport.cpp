@@ -90,6 +90,7 @@ void KafkaQuorumTransport::send(Message m) {
         ++dropped_;
     }
     p.queue.push_back(std::move(m));
+    ASSERT(p.queue.size() <= options_.queue_max, "a peer's queue is bounded");
     p.wake.notify_one();
 }
 
@@ -110,6 +111,8 @@ void KafkaQuorumTransport::run_peer(Peer& p) {
         }
         const Message m = std::move(p.queue.front());
         p.queue.pop_front();
+        ASSERT(m.to == p.id, "a peer's queue holds only messages to it");
+        ASSERT(m.from == self_, "a peer's queue holds only messages to it");
         if (!exchange(p, m)) {
             ++dropped_;
             p.conn.reset();
@@ -132,7 +135,9 @@ bool KafkaQuorumTransport::connect(Peer& p) {
     }
     p.conn = std::move(c).value();
     p.backoff = options_.reconnect_backoff_min;
+    ASSERT(p.id != self_, "a node never connects to itself for the quorum");
     return true;
+
 }
 
 namespace {

@@ -70,7 +70,8 @@ QuorumReplica::QuorumReplica(NodeId self, QuorumConfig config, DurableState dura
       is_voter_(std::find(config_.voters.begin(), config_.voters.end(), self) !=
                 config_.voters.end()),
       state_(std::move(durable)) {
-    ASSERT(!config_.voters.empty() && config_.snapshot_chunk_bytes > 0);
+    ASSERT(!config_.voters.empty());
+    ASSERT(config_.snapshot_chunk_bytes > 0);
     ASSERT(is_voter_ || !state_.voted_for, "an observer never votes");
     // A restart forgets the leader; the high watermark restarts at the snapshot, which holds
     // only committed entries. A vote cast in this epoch stands.
@@ -88,7 +89,8 @@ QuorumReplica::QuorumReplica(NodeId self, QuorumConfig config, DurableState dura
 }
 
 const Entry& QuorumReplica::entry(int64_t offset) const {
-    ASSERT(offset >= log_start_offset() && offset < end_offset());
+    ASSERT(offset >= log_start_offset());
+    ASSERT(offset < end_offset());
     return state_.log[static_cast<size_t>(offset - log_start_offset())];
 }
 
@@ -135,7 +137,8 @@ void QuorumReplica::vote_for(NodeId candidate) {
 }
 
 void QuorumReplica::append(Entry e) {
-    ASSERT(e.epoch <= state_.epoch && e.epoch >= last_epoch());
+    ASSERT(e.epoch <= state_.epoch);
+    ASSERT(e.epoch >= last_epoch());
     dirty_from_ = std::min(dirty_from_.value_or(end_offset()), end_offset());
     state_.log.push_back(std::move(e));
 }
@@ -153,8 +156,9 @@ void QuorumReplica::truncate(int64_t to) {
 void QuorumReplica::install(Download d) {
     // Only a follower whose log ends before the leader's log start downloads a snapshot, and it
     // does not fetch entries meanwhile: the snapshot replaces its whole log.
-    ASSERT(d.id.end_offset > end_offset() && d.id.end_offset >= high_watermark_);
-    ASSERT(role_ == Role::follower && !leading(), "only a follower installs a snapshot");
+    ASSERT(d.id.end_offset > end_offset());
+    ASSERT(d.id.end_offset >= high_watermark_);
+    ASSERT(role_ == Role::follower, "only a follower installs a snapshot");
     dirty_from_ = std::min(dirty_from_.value_or(d.id.end_offset), d.id.end_offset);
     state_.log.clear();
     state_.snapshot = d.id;
@@ -162,7 +166,9 @@ void QuorumReplica::install(Download d) {
     applied_ = std::max(applied_, d.id.end_offset);
     pending_log_start_ = d.id;
     pending_install_ = InstalledSnapshot{d.id, std::move(d.image)};
-    ASSERT(log_start_offset() == high_watermark_ && end_offset() == high_watermark_,
+    ASSERT(log_start_offset() == high_watermark_,
+           "an installed snapshot is the whole log, all committed");
+    ASSERT(end_offset() == high_watermark_,
            "an installed snapshot is the whole log, all committed");
 }
 
@@ -198,7 +204,8 @@ PersistDelta QuorumReplica::take_persist() {
     if (from < durable_end) {
         d.truncate_to = from;
     }
-    ASSERT(from >= log_start_offset() && from <= end_offset());
+    ASSERT(from >= log_start_offset());
+    ASSERT(from <= end_offset());
     ASSERT(!d.truncate_to || !d.snapshot_installed, "an install replaces the log; nothing to cut");
     d.append_from = from;
     for (int64_t o = from; o < end_offset(); ++o) {
@@ -298,7 +305,8 @@ void QuorumReplica::request_votes(Instant now, std::vector<Message>& out) {
 }
 
 void QuorumReplica::become_leader(Instant now, std::vector<Message>& out) {
-    ASSERT(is_voter_ && role_ == Role::candidate, "only a candidate is elected");
+    ASSERT(is_voter_, "only a candidate is elected");
+    ASSERT(role_ == Role::candidate, "only a candidate is elected");
     ASSERT(votes_.size() >= majority(), "a leader has a majority of votes");
     ASSERT(state_.voted_for == self_, "a leader voted for itself in its epoch");
     ASSERT(end_offset() >= high_watermark_, "a leader's log holds everything it knows committed");
@@ -510,7 +518,8 @@ void QuorumReplica::on_vote_request(NodeId from, const VoteRequest& r, Instant n
         (!state_.voted_for || *state_.voted_for == from);
     const bool grant = r.epoch == state_.epoch && free && log_ok;
     if (grant) {
-        ASSERT(!leading() && role_ != Role::candidate, "a candidate or leader votes only for itself");
+        ASSERT(!leading(), "a candidate or leader votes only for itself");
+        ASSERT(role_ != Role::candidate, "a candidate or leader votes only for itself");
         vote_for(from);
         ASSERT(state_.voted_for == from);
         role_ = Role::voted;
@@ -626,8 +635,9 @@ void QuorumReplica::on_fetch_request(NodeId from, const FetchRequest& r, Instant
             resp.high_watermark = high_watermark_;
         }
     }
-    ASSERT(r.fetch_offset >= log_start_offset() && r.fetch_offset <= end_offset(),
+    ASSERT(r.fetch_offset >= log_start_offset(),
            "a fetch served entries lies within the leader's log");
+    ASSERT(r.fetch_offset <= end_offset(), "a fetch served entries lies within the leader's log");
     const int64_t last =
         std::min(end_offset(), r.fetch_offset + static_cast<int64_t>(config_.fetch_entries_max));
     for (int64_t o = r.fetch_offset; o < last; ++o) {
@@ -816,8 +826,8 @@ QuorumStatus QuorumReplica::describe(Instant now) const {
 }
 
 void QuorumReplica::check_invariants() {
-    ASSERT(log_start_offset() <= high_watermark_ && high_watermark_ <= end_offset(),
-           "log start <= high watermark <= end offset");
+    ASSERT(log_start_offset() <= high_watermark_, "log start <= high watermark <= end offset");
+    ASSERT(high_watermark_ <= end_offset(), "log start <= high watermark <= end offset");
     // Stronger than "on a leader": no replica's high watermark moves back while it runs.
     ASSERT(high_watermark_ >= high_watermark_checked_, "the high watermark never moves back");
     high_watermark_checked_ = high_watermark_;
@@ -825,7 +835,8 @@ void QuorumReplica::check_invariants() {
     ASSERT(applied_ <= high_watermark_);
     ASSERT(is_voter_ || !state_.voted_for);
     ASSERT((role_ == Role::leader || role_ == Role::resigned) == (leader_ == self_));
-    ASSERT(state_.epoch >= 0 && state_.snapshot.end_offset >= 0);
+    ASSERT(state_.epoch >= 0);
+    ASSERT(state_.snapshot.end_offset >= 0);
     ASSERT(state_.snapshot.epoch <= state_.epoch, "no snapshot from a future epoch");
     ASSERT(!leading() || last_epoch() == state_.epoch, "a leader's log ends in its own epoch");
     ASSERT(!leading() || is_voter_, "only a voter leads");

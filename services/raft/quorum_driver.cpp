@@ -61,8 +61,10 @@ public:
     }
     Bytes read(SnapshotId id, int64_t position, int64_t length) const override {
         const Bytes* b = find(id);
-        ASSERT(b != nullptr && position >= 0 && length >= 0 &&
-               position + length <= static_cast<int64_t>(b->size()));
+        ASSERT(b != nullptr);
+        ASSERT(position >= 0);
+        ASSERT(length >= 0);
+        ASSERT(position + length <= static_cast<int64_t>(b->size()));
         return Bytes(b->begin() + position, b->begin() + position + length);
     }
     void add(SnapshotId id, Bytes image) {
@@ -199,7 +201,8 @@ void QuorumDriver::tick_loop() {
                 env_.random.below(500) == 0) {
                 env_.log.info("quorum: buggify: the leader resigns in epoch %d", replica_->epoch());
                 const bool resigned = replica_->resign(env_.clock.now(), out);
-                ASSERT(resigned && replica_->role() == Role::resigned);
+                ASSERT(resigned);
+                ASSERT(replica_->role() == Role::resigned);
             }
             settle(std::move(out), std::nullopt, true);
 
@@ -268,6 +271,11 @@ Result<int64_t, ProposeError> QuorumDriver::propose(Bytes data, Duration timeout
         }
         offset = *at;
         epoch = replica_->epoch();
+        ASSERT(offset == replica_->end_offset() - 1,
+               "a proposal is the leader's newest entry, in its epoch");
+        ASSERT(replica_->entry(offset).epoch == epoch,
+               "a proposal is the leader's newest entry, in its epoch");
+
         proposed_.emplace(offset, epoch);  // before settle: a single voter commits at once
         settle(std::move(out), std::nullopt);
     }
@@ -466,7 +474,8 @@ void QuorumDriver::maybe_snapshot() {
     }
     persist_deferred();  // the snapshot moves the log start of the log on disk: it must be there
     const int64_t end = applied_;
-    ASSERT(end - 1 >= replica_->log_start_offset() && end <= replica_->end_offset());
+    ASSERT(end - 1 >= replica_->log_start_offset());
+    ASSERT(end <= replica_->end_offset());
     ASSERT(end <= replica_->high_watermark(), "a snapshot holds only committed entries");
     ASSERT(end > last_snapshot_end_, "snapshots move forward");
 
@@ -483,8 +492,10 @@ void QuorumDriver::maybe_snapshot() {
     replica_->snapshot_taken(end);
     const PersistDelta moved = replica_->take_persist();
     // Only the log start moves, and write_snapshot already moved it on disk.
-    ASSERT(!moved.hard_state && !moved.snapshot_installed && !moved.truncate_to &&
-           moved.appended.empty());
+    ASSERT(!moved.hard_state);
+    ASSERT(!moved.snapshot_installed);
+    ASSERT(!moved.truncate_to);
+    ASSERT(moved.appended.empty());
 }
 
 }  // namespace eddy::raft

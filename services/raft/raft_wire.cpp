@@ -129,14 +129,10 @@ bool is_request(const Body& body) {
 
 KafkaRequest request_to_kafka(const Message& m, const std::string& cluster_id) {
     ASSERT(is_request(m.body), "only requests travel as Kafka requests");
-    ASSERT(m.from.value() >= 0 && m.to.value() >= 0 && m.from != m.to,
-           "a replica sends requests to another node, under its own id");
     return std::visit(
         [&](const auto& b) -> KafkaRequest {
             using T = std::decay_t<decltype(b)>;
             if constexpr (std::is_same_v<T, VoteRequest>) {
-                ASSERT(b.last_epoch <= b.epoch && b.end_offset >= 0,
-                       "a candidate's log is from its epoch or before");
                 protocol::VoteRequest r;
                 r.cluster_id_ = cluster_id;
                 r.voter_id_ = m.to.value();
@@ -173,8 +169,6 @@ KafkaRequest request_to_kafka(const Message& m, const std::string& cluster_id) {
                 r.topics_.push_back({std::string(wire::metadata_topic), {p}});
                 return r;
             } else if constexpr (std::is_same_v<T, FetchRequest>) {
-                ASSERT(b.fetch_offset >= 0 && b.last_fetched_epoch <= b.epoch,
-                       "a fetcher's log is from its epoch or before");
                 protocol::FetchRequest r;
                 r.cluster_id_ = cluster_id;
                 r.replica_id_ = m.from.value();                 // v12-14
@@ -194,9 +188,7 @@ KafkaRequest request_to_kafka(const Message& m, const std::string& cluster_id) {
                 r.topics_.push_back(std::move(t));
                 return r;
             } else if constexpr (std::is_same_v<T, FetchSnapshotRequest>) {
-                ASSERT(b.position >= 0 && b.snapshot_id.end_offset > 0);
                 protocol::FetchSnapshotRequest r;
-
                 r.cluster_id_ = cluster_id;
                 r.replica_id_ = m.from.value();
                 protocol::FetchSnapshotRequest::PartitionSnapshot p;

@@ -83,7 +83,8 @@ bool FetchSessionClient::handle_response(const protocol::FetchResponse& resp) {
         start_over(true);
         return false;
     }
-    ASSERT(!fs::is_full(epoch_) && session_id_ == resp.session_id_);
+    ASSERT(!fs::is_full(epoch_));
+    ASSERT(session_id_ == resp.session_id_);
     epoch_ = fs::next_epoch(epoch_);
     session_ = std::move(pending_);
     return true;

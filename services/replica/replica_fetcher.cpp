@@ -332,8 +332,8 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
                 back_off(tp);
                 break;
             }
-            ASSERT(r->last_offset >= end_before && l->log_end_offset() > end_before,
-                   "a follower's log only grows by appending");
+            ASSERT(r->last_offset >= end_before, "a follower's log only grows by appending");
+            ASSERT(l->log_end_offset() > end_before, "a follower's log only grows by appending");
             last = r->last_offset;
             at += n;
 

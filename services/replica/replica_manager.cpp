@@ -71,7 +71,8 @@ void ReplicaManager::apply(const std::map<log::TopicPartition, Assignment>& assi
         const bool became_leader = p.state.apply(a, l->log_end_offset(), l->high_watermark(), now);
         ASSERT(p.state.leader_epoch() >= a.leader_epoch, "the state holds the newest leader epoch");
         if (p.state.is_leader()) {
-            ASSERT(a.leader == options_.node_id && contains(a.isr, options_.node_id));
+            ASSERT(a.leader == options_.node_id);
+            ASSERT(contains(a.isr, options_.node_id));
             if (became_leader) {
                 unfollow(tp);
                 env_.log.info("%s: leader in epoch %d (ISR %zu of %zu replicas)",
@@ -244,7 +245,11 @@ FollowerFetchCheck ReplicaManager::follower_fetch(const log::TopicPartition& tp,
         return out;
     }
     const bool in_isr = contains(p->state.assignment().isr, replica);
-    (void)p->state.follower_fetched(replica, fetch_offset, l.log_end_offset(), env_.clock.now());
+    ASSERT(fetch_offset <= l.log_end_offset(), "a follower never has more than its leader");
+    const bool known =
+        p->state.follower_fetched(replica, fetch_offset, l.log_end_offset(), env_.clock.now());
+    ASSERT(known, "a leader tracks every replica of the partition");
+
     update_high_watermark(tp, *p);
     if (!in_isr && fetch_offset >= p->state.high_watermark()) {
         isr_wakeup_.notify_all();  // it may join now
@@ -293,6 +298,7 @@ void ReplicaManager::change_isrs() {
         }
         if (auto wanted = p->state.wanted_isr(now, options_.lag_time_max, hooks_.may_join)) {
             p->state.isr_change_sent(*wanted);
+            ASSERT(p->state.isr_change_in_flight(), "a change sent is in flight until answered");
             changes.push_back({tp, p->state.assignment(), std::move(*wanted)});
             logs.push_back(p->log);
         }

@@ -192,7 +192,8 @@ std::optional<std::vector<int32_t>> ReplicaState::wanted_isr(
 }
 
 void ReplicaState::isr_change_sent(std::vector<int32_t> isr) {
-    ASSERT(is_leader() && (!pending_isr_ || (pending_resend_ && *pending_isr_ == isr)),
+    ASSERT(is_leader(), "one ISR change in flight at a time");
+    ASSERT((!pending_isr_ || (pending_resend_ && *pending_isr_ == isr)),
            "one ISR change in flight at a time");
     ASSERT(contains(isr, self_), "a leader never asks to leave its own ISR");
     if (!pending_isr_) {
