@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/base/assert.h"
+
 namespace eddy::client {
 
 std::map<std::string, protocol::PartitionList> range_assign(
@@ -23,6 +25,7 @@ std::map<std::string, protocol::PartitionList> range_assign(
         }
         std::sort(ids.begin(), ids.end());
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        ASSERT(!ids.empty(), "a subscribed topic has a subscriber");
         const auto n = static_cast<size_t>(count->second);
         const size_t each = n / ids.size();
         const size_t extra = n % ids.size();
@@ -33,7 +36,9 @@ std::map<std::string, protocol::PartitionList> range_assign(
                 out[ids[i]].emplace_back(topic, static_cast<int32_t>(next++));
             }
         }
+        ASSERT(next == n, "every partition of a subscribed topic has exactly one owner");
     }
+
     for (auto& [id, list] : out) {
         std::sort(list.begin(), list.end());
     }

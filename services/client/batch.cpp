@@ -19,7 +19,9 @@ Bytes build_batch(const std::vector<ProducerRecord>& records, record::Codec code
         o.producer_epoch = stamp->epoch;
         o.base_sequence = stamp->base_sequence;
     }
+    ASSERT(!stamp || stamp->base_sequence >= 0, "an idempotent batch carries a sequence");
     record::RecordBatchBuilder b(o);
+
     std::vector<record::Header> headers;
     for (const ProducerRecord& r : records) {
         headers.clear();
@@ -83,6 +85,7 @@ Result<DecodedRecords, ClientError> decode_records(const std::string& topic, Par
             if (offset < from) {
                 continue;
             }
+            ASSERT(offset >= from, "records before the fetch offset are skipped");
             ConsumerRecord c;
             c.topic = topic;
             c.partition = partition;
@@ -106,6 +109,7 @@ Result<DecodedRecords, ClientError> decode_records(const std::string& topic, Par
             out.records.push_back(std::move(c));
         }
     }
+    ASSERT(out.next_offset >= from, "a fetch never moves the position back");
     return out;
 }
 

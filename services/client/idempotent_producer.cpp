@@ -28,9 +28,17 @@ Result<ProduceResult, ClientError> IdempotentProducer::send(
     options.stamp = *stamp_;
     options.stamp->base_sequence = next_sequence_[key];
     Duration backoff = Duration::millis(50);
+    const ProducerStamp sent = *options.stamp;
     while (true) {
+        // Idempotence: a retry resends the same batch under the same producer id, epoch and
+        // base sequence, which is what lets the partition leader recognise it.
+        ASSERT(options.stamp->id == sent.id);
+        ASSERT(options.stamp->epoch == sent.epoch);
+        ASSERT(options.stamp->base_sequence == sent.base_sequence);
+        ASSERT(options.stamp->base_sequence >= 0, "sequences are never negative");
         auto r = client_.produce(topic, partition, records, options);
         if (r.ok()) {
+
             const int64_t next = int64_t{options.stamp->base_sequence} +
                                  static_cast<int64_t>(records.size());
             next_sequence_[key] = static_cast<int32_t>(

@@ -160,6 +160,14 @@ Result<std::optional<PartitionChangeRecord>, ApiError> decide_isr_change(
         }
     }
 
+    ASSERT(sender.broker == p.leader,
+           "only the current leader's change at the current epochs gets this far");
+    ASSERT(change.leader_epoch == p.leader_epoch,
+           "only the current leader's change at the current epochs gets this far");
+    ASSERT(change.partition_epoch == p.partition_epoch,
+           "only the current leader's change at the current epochs gets this far");
+    ASSERT(std::find(isr.begin(), isr.end(), p.leader) != isr.end(),
+           "the leader stays in the ISR it asks for");
     PartitionChangeRecord c;
     c.topic_id_ = t->id;
     c.partition_id_ = p.partition;
@@ -179,6 +187,8 @@ Result<std::optional<PartitionChangeRecord>, ApiError> decide_isr_change(
     if (auto why = image.inconsistency(c)) {
         return fail(ApiError::of(e::unknown_server_error, *why));
     }
+    ASSERT(c.topic_id_ == t->id);
+    ASSERT(c.partition_id_ == p.partition);
     return std::optional<PartitionChangeRecord>(std::move(c));
 }
 
@@ -208,7 +218,9 @@ AlterPartitionDecision decide_alter_partition(const MetadataImage& image,
         if (decided->has_value()) {
             out.records.push_back(std::move(**decided));
         }
+        ASSERT(out.records.size() <= out.outcomes.size(), "at most one record per change");
     }
+
     ASSERT(out.outcomes.size() == changes.size());
     return out;
 }

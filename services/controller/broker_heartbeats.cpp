@@ -59,6 +59,8 @@ RegistrationOutcome BrokerHeartbeats::register_broker(const BrokerRegistration& 
     // ran ahead of its offsets (hostile or foreign) still gets a growing one.
     out.broker_epoch =
         existing != nullptr ? std::max(record_offset, existing->epoch + 1) : record_offset;
+    ASSERT(existing == nullptr || out.broker_epoch > existing->epoch,
+           "broker epochs grow across registrations");
     RegisterBrokerRecord r;
     r.broker_id_ = request.broker_id;
     r.incarnation_id_ = request.incarnation_id;
@@ -100,6 +102,7 @@ HeartbeatOutcome BrokerHeartbeats::heartbeat(const BrokerHeartbeat& request,
             // A fenced broker leads nothing and is in no ISR it could shrink: it may go now.
             out.should_shut_down = true;
         } else if (!request.want_fence && out.is_caught_up) {
+            ASSERT(offset.value() >= b->epoch, "a broker is unfenced only once it has its registration");
             out.records.emplace_back(UnfenceBrokerRecord{id, b->epoch});
             append_all(out.records, elect_leaders(image, LeaderEligibility{std::nullopt, id}));
             out.is_fenced = false;
@@ -107,7 +110,10 @@ HeartbeatOutcome BrokerHeartbeats::heartbeat(const BrokerHeartbeat& request,
         return out;
     }
     out.is_fenced = false;
+    ASSERT(!b->fenced);
+    ASSERT(b->epoch == request.broker_epoch);
     if (request.want_fence) {
+
         out.records.emplace_back(FenceBrokerRecord{id, b->epoch});
         append_all(out.records, remove_from_partitions(image, id));
         out.is_fenced = true;

@@ -23,7 +23,14 @@ ApiError Controller::commit(const std::vector<MetadataRecord>& records) {
     if (records.empty()) {
         return {};
     }
+    ASSERT(mutex_.locked(), "the controller's writes are serialised");
+    // A slow controller: the write waits before it is proposed (a busy or paused process), so
+    // brokers' registrations, heartbeats and AlterPartitions wait or time out and retry.
+    if (BUGGIFY(env_)) {
+        (void)env_.scheduler.sleep_for(Duration::millis(env_.random.between(10, 300)));
+    }
     auto r = log_.append(records, options_.write_timeout);
+
     if (r.ok()) {
         return {};
     }
@@ -151,7 +158,8 @@ AlterPartitionOutcome Controller::alter_partition(const IsrChangeSender& sender,
         r.error = decided.outcomes[i];
         if (r.error.ok()) {
             const TopicState* t = isr_change_topic(image(), sender, changes[i]);
-            ASSERT(t != nullptr && t->partitions.contains(changes[i].partition),
+            ASSERT(t != nullptr, "a partition AlterPartition accepted is gone from the image");
+            ASSERT(t->partitions.contains(changes[i].partition),
                    "a partition AlterPartition accepted is gone from the image");
             r.state = t->partitions.at(changes[i].partition);
         }
@@ -200,8 +208,10 @@ protocol::records::PartitionRecord Controller::partition_record(
     p.topic_id_ = topic;
     p.replicas_ = replicas;
     // Every replica starts in sync (the log is empty); the preferred replica leads.
+    ASSERT(!replicas.empty(), "check_replicas refuses an empty replica set");
     p.isr_ = replicas;
     p.leader_ = replicas.front();
+
     p.leader_epoch_ = 0;
     p.partition_epoch_ = 0;
     return p;

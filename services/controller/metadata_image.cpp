@@ -323,6 +323,7 @@ void MetadataImage::apply(const MetadataRecord& record) {
         s.id = t->topic_id_;
         topics_.emplace(t->name_, std::move(s));
         names_by_id_.emplace(t->topic_id_, t->name_);
+        ASSERT(topics_.size() == names_by_id_.size(), "topics and their ids match one to one");
     } else if (const auto* p = std::get_if<PartitionRecord>(&record)) {
         auto it = names_by_id_.find(p->topic_id_);
         ASSERT(it != names_by_id_.end(), "metadata log: partition of an unknown topic");
@@ -344,6 +345,8 @@ void MetadataImage::apply(const MetadataRecord& record) {
         // leader's fetchers and producers are not fenced by it.
         PartitionState* ps = mutable_partition(pc->topic_id_, pc->partition_id_);
         ASSERT(ps != nullptr, "metadata log: change of an unknown partition");
+        const int32_t leader_epoch_before = ps->leader_epoch;
+        const int32_t partition_epoch_before = ps->partition_epoch;
         if (pc->replicas_) {
             ps->replicas = *pc->replicas_;
         }
@@ -364,6 +367,13 @@ void MetadataImage::apply(const MetadataRecord& record) {
             ps->leader_recovery_state = pc->leader_recovery_state_;
         }
         ps->partition_epoch += 1;
+        // inconsistency() refused epochs at their maximum: the image's epochs only grow.
+        ASSERT(ps->partition_epoch > partition_epoch_before, "partition epochs grow");
+        ASSERT(ps->leader_epoch >= leader_epoch_before, "leader epochs never go back");
+        ASSERT(ps->leader == no_leader ||
+                   std::find(ps->replicas.begin(), ps->replicas.end(), ps->leader) !=
+                       ps->replicas.end(),
+               "a partition's leader is one of its replicas");
     } else if (const auto* c = std::get_if<ConfigRecord>(&record)) {
         if (c->resource_type_ != config_resource_topic) {
             return;
@@ -382,9 +392,11 @@ void MetadataImage::apply(const MetadataRecord& record) {
         ASSERT(it != names_by_id_.end(), "metadata log: removal of an unknown topic");
         topics_.erase(it->second);
         names_by_id_.erase(it);
+        ASSERT(topics_.size() == names_by_id_.size(), "topics and their ids match one to one");
     } else if (const auto* ids = std::get_if<ProducerIdsRecord>(&record)) {
         // Blocks only move forward; a record that would hand out ids again is ignored.
         next_producer_id_ = std::max(next_producer_id_, ids->next_producer_id_);
+
     } else if (const auto* f = std::get_if<FeatureLevelRecord>(&record)) {
         if (f->feature_level_ == 0) {
             features_.erase(f->name_);  // level 0: the feature is not enabled
@@ -418,7 +430,9 @@ void MetadataImage::apply_broker(const MetadataRecord& record) {
     const auto named = registration_named(record);
     ASSERT(named.has_value(), "metadata image: a record kind apply() does not handle");
     auto it = brokers_.find(named->first);
-    ASSERT(it != brokers_.end() && it->second.epoch == named->second,
+    ASSERT(it != brokers_.end(),
+           "metadata log: a change to a registration that is not the current one");
+    ASSERT(it->second.epoch == named->second,
            "metadata log: a change to a registration that is not the current one");
     BrokerState& b = it->second;
     if (std::holds_alternative<UnregisterBrokerRecord>(record)) {

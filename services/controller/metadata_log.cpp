@@ -18,7 +18,8 @@ MetadataLog::MetadataLog(Env& env) : env_(env), changed_(env.scheduler) {}
 
 Result<void, MetadataLogError> MetadataLog::append(const std::vector<MetadataRecord>& records,
                                                    Duration timeout) {
-    ASSERT(quorum_ != nullptr && !records.empty());
+    ASSERT(quorum_ != nullptr);
+    ASSERT(!records.empty());
     auto r = quorum_->propose(encode_metadata_entry(records), timeout);
     if (r.ok()) {
         return {};
@@ -35,6 +36,7 @@ Result<void, MetadataLogError> MetadataLog::append(const std::vector<MetadataRec
 }
 
 void MetadataLog::apply(int64_t base_offset, const std::vector<raft::Entry>& entries) {
+    ASSERT(base_offset == applied_offset_, "metadata entries are applied in order, none skipped");
     bool any = false;
     for (size_t i = 0; i < entries.size(); ++i) {
         const raft::Entry& e = entries[i];
@@ -69,8 +71,10 @@ Result<void, std::string> MetadataLog::load_snapshot(raft::SnapshotId id, ByteSp
     if (!decoded.ok()) {
         return fail("the metadata snapshot does not load: " + decoded.error());
     }
+    ASSERT(id.end_offset >= applied_offset_, "a snapshot never takes the image back");
     image_ = std::move(decoded).value();
     applied_offset_ = id.end_offset;
+
     changed();
     return {};
 }

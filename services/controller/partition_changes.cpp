@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/base/assert.h"
 #include "core/protocol/error_codes.h"
 #include "services/controller/reassignment.h"
 
@@ -76,6 +77,8 @@ std::vector<PartitionChangeRecord> remove_from_partitions(const MetadataImage& i
             if (p.leader == broker ||
                 (p.leader != no_leader && !eligibility.may_lead(image, p.leader))) {
                 const int32_t leader = choose_leader(image, p, isr, eligibility);
+                ASSERT(leader == no_leader || (contains(isr, leader) && leader != broker),
+                       "the new leader is an in-sync replica other than the one leaving");
                 if (leader != p.leader) {
                     c.leader_ = leader;
                 }
@@ -103,6 +106,8 @@ std::vector<PartitionChangeRecord> elect_leaders(const MetadataImage& image,
             if (leader == no_leader) {
                 continue;
             }
+            ASSERT(contains(p.isr, leader), "a leader is elected from the ISR");
+            ASSERT(contains(p.replicas, leader), "a leader is elected from the ISR");
             PartitionChangeRecord c = change_of(t, p);
             c.leader_ = leader;
             if (consistent(image, c)) {
@@ -162,8 +167,11 @@ Election elect_leader(const MetadataImage& image, const std::string& topic, int3
             out.message = "no replica may lead (all fenced or shutting down)";
             return out;
         }
+        ASSERT(contains(p.replicas, leader), "an unclean leader becomes the whole ISR");
+        ASSERT((contains(p.isr, leader) || c.isr_), "an unclean leader becomes the whole ISR");
         c.leader_ = leader;
     }
+
     if (!consistent(image, c)) {
         out.error = e::unknown_server_error;
         out.message = "the partition's epochs are at their maximum";

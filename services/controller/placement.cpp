@@ -84,6 +84,7 @@ Placement place_replicas(const std::vector<UsableBroker>& brokers, int32_t parti
         return out;
     }
     const std::vector<UsableBroker> order = rack_alternated(brokers);
+    ASSERT(order.size() == brokers.size(), "rack alternation reorders, never drops, brokers");
     const uint64_t n = order.size();
     const auto rf = static_cast<size_t>(replication_factor);
     out.replicas.reserve(static_cast<size_t>(partitions));
@@ -126,8 +127,10 @@ Placement place_replicas(const std::vector<UsableBroker>& brokers, int32_t parti
                "placement: a broker chosen twice for one partition");
         out.replicas.push_back(std::move(replicas));
     }
+    ASSERT(out.replicas.size() == static_cast<size_t>(partitions), "one replica set per partition");
     return out;
 }
+
 
 Placement place_replicas(const std::vector<UsableBroker>& brokers, int32_t partitions,
                          int16_t replication_factor, int32_t start_partition, Random& random) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/base/assert.h"
 #include "core/protocol/error_codes.h"
 
 namespace eddy::controller {
@@ -100,6 +101,12 @@ Result<std::optional<PartitionChangeRecord>, ApiError> decide_reassignment(
     }
     const std::vector<int32_t> adding = filter(to, original, false);
     const std::vector<int32_t> removing = filter(original, to, false);
+    ASSERT(std::all_of(adding.begin(), adding.end(), [&](int32_t r) { return contains(to, r); }),
+           "the replicas being added are in the target");
+    ASSERT(std::none_of(removing.begin(), removing.end(), [&](int32_t r) { return contains(to, r); }),
+           "no replica of the target is being removed");
+    ASSERT(replicas.size() == to.size() + removing.size(),
+           "a reassigning replica set is the target followed by those leaving");
     // In-sync members stay in sync as long as they stay replicas.
     std::vector<int32_t> isr = filter(p.isr, replicas, true);
     if (knobs.in_sync_before_copied) {
@@ -124,6 +131,7 @@ Result<std::optional<PartitionChangeRecord>, ApiError> decide_reassignment(
     if (p.leader != no_leader && !contains(isr, p.leader)) {
         // Only an adding replica dropped by a cancel can be the leader and leave the ISR here.
         c.leader_ = first_leader(image, replicas, isr);
+        ASSERT(c.leader_ == no_leader || contains(isr, c.leader_), "a new leader is in the ISR");
     }
     // Every target replica may be in sync already: then it completes at once.
     complete_reassignment(image, c);
@@ -156,6 +164,7 @@ void complete_reassignment(const MetadataImage& image, PartitionChangeRecord& ch
         return;
     }
     const std::vector<int32_t> isr = filter(isr_after, target, true);
+    ASSERT(isr.size() == target.size(), "a completing reassignment has its whole target in sync");
     const int32_t leader = change.leader_ == no_leader_change ? p->leader : change.leader_;
     int32_t new_leader = no_leader_change;
     if (leader == no_leader || !contains(target, leader)) {
@@ -165,8 +174,11 @@ void complete_reassignment(const MetadataImage& image, PartitionChangeRecord& ch
         }
         new_leader = chosen == leader ? no_leader_change : chosen;
     }
+    ASSERT(new_leader == no_leader_change || new_leader == no_leader || contains(isr, new_leader),
+           "a new leader is in the ISR");
     PartitionChangeRecord completed = change;
     completed.replicas_ = target;
+
     completed.isr_ = isr;
     completed.adding_replicas_ = std::vector<int32_t>{};
     completed.removing_replicas_ = std::vector<int32_t>{};

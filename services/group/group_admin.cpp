@@ -64,6 +64,7 @@ proto::DescribeGroupsResponse GroupCoordinator::describe_groups(
         }
         r.groups_.push_back(std::move(d));
     }
+    ASSERT(r.groups_.size() == req.groups_.size(), "every group asked is described");
     return r;
 }
 
@@ -102,6 +103,7 @@ proto::DeleteGroupsResponse GroupCoordinator::delete_groups(const proto::DeleteG
         } else if (it->second.state != GroupState::empty) {
             res.error_code_ = code(Errc::non_empty_group);
         } else {
+            ASSERT(it->second.members.empty(), "only an empty group is deleted");
             for (const auto& [tp, c] : it->second.offsets) {
                 fx.records.push_back(make_offset_tombstone(id, tp.first, tp.second));
             }
@@ -110,9 +112,11 @@ proto::DeleteGroupsResponse GroupCoordinator::delete_groups(const proto::DeleteG
         }
         r.results_.push_back(std::move(res));
     }
+    ASSERT(r.results_.size() == req.groups_names_.size(), "every group asked is answered");
     check_invariants();
     return r;
 }
+
 
 Result<GroupCoordinator, RecordError> GroupCoordinator::load(GroupConfig config,
                                                              std::span<const GroupRecord> records,
@@ -214,10 +218,12 @@ void GroupCoordinator::check_invariants() const {
                g.state == GroupState::preparing_rebalance);
         ASSERT(g.members.empty() == !g.leader_id.has_value());
         if (g.state == GroupState::empty) {
-            ASSERT(!g.leader_id && !g.protocol_name);
+            ASSERT(!g.leader_id);
+            ASSERT(!g.protocol_name);
         }
         if (g.state == GroupState::completing_rebalance || g.state == GroupState::stable) {
-            ASSERT(g.leader_id && g.members.contains(*g.leader_id));
+            ASSERT(g.leader_id);
+            ASSERT(g.members.contains(*g.leader_id));
             ASSERT(g.protocol_name);
             for (const auto& [mid, m] : g.members) {
                 ASSERT(m.metadata_for(*g.protocol_name) != nullptr);
@@ -238,14 +244,22 @@ void GroupCoordinator::check_invariants() const {
             if (m.group_instance_id) {
                 ++statics;
                 auto s = g.static_members.find(*m.group_instance_id);
-                ASSERT(s != g.static_members.end() && s->second == mid);
+                ASSERT(s != g.static_members.end());
+                ASSERT(s->second == mid);
             }
             if (g.state != GroupState::preparing_rebalance) {
                 ASSERT(!m.pending_join);
             }
         }
         ASSERT(statics == g.static_members.size());
+        for (const auto& [tp, n] : g.pending_transactional_offsets) {
+            ASSERT(n > 0, "a staged transactional offset has a producer");
+        }
+        for (const auto& [sid, mid] : g.static_members) {
+            ASSERT(g.members.contains(mid), "a static member id names a member");
+        }
     }
+
 }
 
 }  // namespace eddy::group

@@ -132,6 +132,26 @@ Errc GroupCoordinator::validate_member(const Group& g, const std::string& member
 }
 
 void GroupCoordinator::transition(Group& g, GroupState to, Now now) {
+    // Kafka's GroupState.validPreviousStates (Dead is never entered here: dead groups are erased).
+    switch (to) {
+        case GroupState::preparing_rebalance:
+            ASSERT(g.state == GroupState::stable || g.state == GroupState::completing_rebalance ||
+                       g.state == GroupState::empty,
+                   "PreparingRebalance follows Stable, CompletingRebalance or Empty");
+            break;
+        case GroupState::completing_rebalance:
+            ASSERT(g.state == GroupState::preparing_rebalance,
+                   "CompletingRebalance follows PreparingRebalance");
+            break;
+        case GroupState::stable:
+            ASSERT(g.state == GroupState::completing_rebalance, "Stable follows CompletingRebalance");
+            break;
+        case GroupState::empty:
+            ASSERT(g.state == GroupState::preparing_rebalance, "Empty follows PreparingRebalance");
+            break;
+        case GroupState::dead:
+            UNREACHABLE("dead groups are erased, never transitioned to");
+    }
     g.state = to;
     g.state_timestamp = now.wall;
 }
@@ -247,6 +267,7 @@ void GroupCoordinator::join_new_member(Group& g, Token token, const proto::JoinG
     if (!g.leader_id) {
         g.leader_id = member_id;
     }
+    ASSERT(g.members.contains(*g.leader_id), "the leader is a member");
     g.new_member_added = true;
     switch (g.state) {
         case GroupState::empty:
@@ -334,7 +355,9 @@ void GroupCoordinator::replace_static_member(Group& g, Token token,
     if (g.leader_id == old_id) {
         g.leader_id = new_id;
     }
+    ASSERT(!g.members.contains(new_id), "a fresh member id is unused");
     Member& placed = g.members.emplace(new_id, std::move(m)).first->second;
+
     switch (g.state) {
         case GroupState::stable:
             // KIP-345: a static member coming back with a new member id takes over its
@@ -435,8 +458,10 @@ void GroupCoordinator::complete_join(Group& g, Now now, Effects& fx) {
     for (const auto& id : gone) {
         erase_member(g, id, Errc::unknown_member_id, fx);
     }
+    const int32_t generation_before = g.generation;
     if (g.members.empty()) {
         ++g.generation;
+        ASSERT(g.generation > generation_before, "generations only grow");
         g.protocol_name.reset();
         g.leader_id.reset();
         transition(g, GroupState::empty, now);
@@ -454,7 +479,11 @@ void GroupCoordinator::complete_join(Group& g, Now now, Effects& fx) {
         }
         g.leader_id = joined->first;
     }
+    ASSERT(g.leader_id, "the new generation's leader is a member that rejoined");
+    ASSERT(g.members.at(*g.leader_id).pending_join,
+           "the new generation's leader is a member that rejoined");
     ++g.generation;
+    ASSERT(g.generation > generation_before, "generations only grow");
     g.protocol_name = select_protocol(g);
     transition(g, GroupState::completing_rebalance, now);
     g.sync_deadline = now.mono + std::max(g.rebalance_timeout(), Duration::millis(1));

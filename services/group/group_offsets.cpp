@@ -96,7 +96,17 @@ proto::OffsetCommitResponse GroupCoordinator::offset_commit(const proto::OffsetC
                 pe = Errc::offset_metadata_too_large;
             }
             if (pe == Errc::none) {
+                // Committed offsets come from the current generation's members, or from a
+                // group without management (the simple consumer, generation -1).
+                ASSERT(g != nullptr);
+                ASSERT(g->state != GroupState::dead);
+                ASSERT(config_.knobs.accept_fenced_commits ||
+                           (generation < 0 && g->state == GroupState::empty) ||
+                           (generation == g->generation && g->members.contains(member_id) &&
+                            g->state != GroupState::completing_rebalance),
+                       "an offset is committed only by a member of the current generation");
                 CommittedOffset c;
+
                 c.offset = p.committed_offset_;
                 c.leader_epoch = version >= 6 ? p.committed_leader_epoch_ : -1;
                 c.metadata = metadata;
@@ -292,6 +302,7 @@ void GroupCoordinator::stage_transactional_offset(const std::string& group_id,
         it->second.group_id = group_id;
     }
     ++it->second.pending_transactional_offsets[{topic, partition}];
+    ASSERT(it->second.pending_transactional_offsets.at({topic, partition}) > 0);
 }
 
 void GroupCoordinator::end_transactional_offset(const std::string& group_id,
@@ -300,6 +311,7 @@ void GroupCoordinator::end_transactional_offset(const std::string& group_id,
     ASSERT(g != groups_.end());
     auto it = g->second.pending_transactional_offsets.find({topic, partition});
     ASSERT(it != g->second.pending_transactional_offsets.end());
+    ASSERT(it->second > 0, "each transaction ends the offsets it staged once");
     if (--it->second == 0) {
         g->second.pending_transactional_offsets.erase(it);
     }
@@ -335,6 +347,9 @@ void GroupCoordinator::expire_offsets(Now now, Effects& fx) {
                 !only_unsubscribed || !only_unsubscribed->contains(it->first.first);
             if (eligible && !g.pending_transactional_offsets.contains(it->first) &&
                 expired(it->second, base)) {
+                ASSERT(!only_unsubscribed || !only_unsubscribed->contains(it->first.first),
+                       "a stable group's subscribed offsets never expire");
+
                 fx.records.push_back(make_offset_tombstone(id, it->first.first, it->first.second));
                 it = g.offsets.erase(it);
             } else {

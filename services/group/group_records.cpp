@@ -15,7 +15,8 @@ using protocol::Writer;
 
 template <typename T>
 Bytes encode_versioned(const T& m, int16_t version) {
-    ASSERT(version >= T::min_version && version <= T::max_version);
+    ASSERT(version >= T::min_version);
+    ASSERT(version <= T::max_version);
     Bytes out;
     Writer w(out);
     w.write_int16(version);

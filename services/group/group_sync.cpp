@@ -78,6 +78,10 @@ void GroupCoordinator::sync_group(Token token, const proto::SyncGroupRequest& re
             target->second.assignment = a.assignment_;
         }
     }
+    ASSERT(g.state == GroupState::completing_rebalance,
+           "only the leader's SyncGroup completes a rebalance");
+    ASSERT(g.leader_id == m.member_id, "only the leader's SyncGroup completes a rebalance");
+    ASSERT(m.pending_sync.has_value(), "the leader's own SyncGroup is answered with the rest");
     g.sync_deadline.reset();
     transition(g, GroupState::stable, now);
     persist_group(g, fx);
@@ -311,7 +315,10 @@ void GroupCoordinator::erase_member(Group& g, const std::string& member_id, Errc
         g.leader_id =
             g.members.empty() ? std::nullopt : std::optional<std::string>(g.members.begin()->first);
     }
+    ASSERT(!g.members.contains(member_id), "an erased member is gone");
+    ASSERT(!g.leader_id || g.members.contains(*g.leader_id), "the leader is a member");
 }
+
 
 void GroupCoordinator::remove_member(Group& g, const std::string& member_id, Errc pending_error,
                                      Now now, Effects& fx) {

@@ -524,7 +524,11 @@ Result<log::AppendInfo, log::LogError> Broker::leader_append(log::PartitionLog& 
     options.leader_epoch = LeaderEpoch(epoch);
     options.rejection = rejection;
     auto r = l.append_nowait(batches, options);
+    ASSERT(!r.ok() || r->duplicate || r->last_offset < l.log_end_offset(),
+           "an append returns once its batches are in the log");
+    ASSERT(!r.ok() || r->base_offset <= r->last_offset);
     if (r.ok() && !l.config().durable_acks()) {
+
         replicas_->appended(l.topic_partition());  // page-cache mode: written is enough here
     }
     return r;

@@ -58,6 +58,8 @@ void BrokerLifecycle::run() {
 }
 
 bool BrokerLifecycle::register_once() {
+    ASSERT(!registered(), "a registered broker heartbeats instead");
+    ASSERT(!incarnation_id_.is_zero(), "an incarnation id is never the zero id");
     protocol::BrokerRegistrationRequest req;
     req.broker_id_ = options_.node_id;
     req.cluster_id_ = options_.cluster_id;
@@ -82,7 +84,10 @@ bool BrokerLifecycle::register_once() {
 }
 
 bool BrokerLifecycle::heartbeat_once(bool want_shut_down) {
+    ASSERT(registered(), "only a registered broker heartbeats");
+    ASSERT(broker_epoch_ >= 0, "only a registered broker heartbeats");
     protocol::BrokerHeartbeatRequest req;
+
     req.broker_id_ = options_.node_id;
     req.broker_epoch_ = broker_epoch_;
     // Kafka's CurrentMetadataOffset is the offset of the last entry applied, not the one after

@@ -124,8 +124,10 @@ FetchSessionCache::Context FetchSessionCache::begin(const FetchRequest& req, Ins
             s.index.erase(c);
         }
     }
-    ASSERT(s.partitions.size() == after && s.index.size() == after);
+    ASSERT(s.partitions.size() == after);
+    ASSERT(s.index.size() == after);
     partitions_total_ = partitions_total_ - before + after;
+    ASSERT(partitions_total_ <= limits::fetch_session_cache_partitions_max);
     if (s.partitions.empty()) {
         // Nothing left to fetch in it: Kafka closes it and reads the request as sessionless.
         remove(s.id);
@@ -172,6 +174,10 @@ int32_t FetchSessionCache::create(int32_t replica_id, std::vector<CachedPartitio
         ASSERT(fresh);
     }
     partitions_total_ += n;
+    ASSERT(s.partitions.size() == n, "a new session holds what it was given");
+    ASSERT(s.index.size() == n, "a new session holds what it was given");
+    ASSERT(sessions_.size() <= slots, "the cache never holds more sessions than its slots");
+    ASSERT(partitions_total_ <= limits::fetch_session_cache_partitions_max);
     return id;
 }
 
@@ -185,6 +191,8 @@ bool FetchSessionCache::answered(const Context& ctx, const FetchResponse& resp) 
     if (s.epoch != ctx.epoch) {
         return false;
     }
+    ASSERT(s.index.size() == s.partitions.size(), "the index names every cached partition once");
+
     for (const auto& t : resp.responses_) {
         for (const auto& pd : t.partitions_) {
             if (auto c = s.index.find(Key{t.topic_, pd.partition_index_}); c != s.index.end()) {

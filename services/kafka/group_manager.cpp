@@ -152,6 +152,7 @@ bool GroupManager::load_partition(int32_t p) {
                        offsets_topic, p);
         return false;
     }
+    ASSERT(!s.coordinator, "a partition's coordinator is loaded once per leadership");
     s.coordinator.emplace(std::move(loaded).value());
     s.loaded_epoch = led.leader_epoch;
     s.load_end.reset();
@@ -177,6 +178,7 @@ bool GroupManager::write(int32_t p, group::Effects& fx) {
             b.append(ts, ByteSpan(r.key), value);
         }
         Bytes batch = b.build();
+        ASSERT(s.coordinator.has_value(), "only a loaded coordinator writes");
         ok = append_(p, MutableByteSpan(batch));
         if (!ok) {
             env_.log.error("%s-%d: appending group records failed (not committed)", offsets_topic,
@@ -219,6 +221,8 @@ void GroupManager::deliver(group::Effects& fx) {
         if (it == pending_.end()) {
             continue;  // answered already (a failed write), or the request gave up
         }
+        ASSERT(it->second.version == r.version, "a reply answers its request's version");
+
         it->second.promise.set_value(std::move(r));
         pending_.erase(it);
     }

@@ -100,7 +100,14 @@ public:
         {
             LockGuard g(s.mutex);
             drop_if_deposed(p);
+            // A load in progress: a coordinator not yet loaded here answers
+            // COORDINATOR_LOAD_IN_PROGRESS for a while (a big offsets partition), and the
+            // client retries.
+            if (!s.coordinator && log_for_(p).log && BUGGIFY(env_)) {
+                return fail(group_error::coordinator_load_in_progress);
+            }
             if (!s.coordinator && !load_partition(p)) {
+
                 // No log here: another broker leads the partition (the client found this one
                 // before the topic existed, or leadership moved), so it must ask FindCoordinator
                 // again; NOT_COORDINATOR says so (COORDINATOR_LOAD_IN_PROGRESS would keep it here).

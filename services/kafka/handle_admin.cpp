@@ -117,7 +117,10 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
         r.error_code_ = created.error.code;
         r.error_message_ = created.error.message;
         if (created.error.ok()) {
+            ASSERT(created.partitions > 0, "a created topic has partitions and replicas");
+            ASSERT(created.replication_factor > 0, "a created topic has partitions and replicas");
             changed = changed || !req.validate_only_;
+
             r.topic_id_ = created.id;
             r.num_partitions_ = created.partitions;
             r.replication_factor_ = created.replication_factor;
@@ -142,6 +145,7 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
         }
         resp.topics_.push_back(std::move(r));
     }
+    ASSERT(resp.topics_.size() == req.topics_.size(), "every topic asked for is answered");
     if (changed) {
         reconcile();
     }

@@ -145,8 +145,15 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
         rt.topic_id_ = t->id;
         rt.is_internal_ = is_internal_topic(name);
         for (const auto& [p, ps] : t->partitions) {
+            // The image's invariants (MetadataImage): what Metadata tells clients is consistent.
+            ASSERT(ps.partition == p, "a partition is filed under its own id");
+            ASSERT(ps.leader == -1 ||
+                       std::find(ps.replicas.begin(), ps.replicas.end(), ps.leader) !=
+                           ps.replicas.end(),
+                   "a partition's leader is one of its replicas");
             MetadataResponse::MetadataResponsePartition rp;
             rp.partition_index_ = p;
+
             rp.leader_id_ = ps.leader;
             rp.leader_epoch_ = ps.leader_epoch;
             rp.replica_nodes_ = ps.replicas;

@@ -181,8 +181,11 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
             }
             tr.partition_responses_.push_back(std::move(pr));
         }
+        ASSERT(tr.partition_responses_.size() == td.partitions.size(),
+               "every partition of a Produce is answered");
         resp.responses_.push_back(std::move(tr));
     }
+    ASSERT(resp.responses_.size() == req.topics.size());
     // Every append of this request is done, in the connection's order: the next request may
     // start while this one waits for its sync, so pipelined produce requests share a group commit.
     release_turn(ctx);
@@ -194,7 +197,14 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
     for (auto& p : pending) {
         auto& pr = resp.responses_[p.topic].partition_responses_[p.partition];
         bool late_sync = false;
-        const int16_t e = wait_for_acks(p.log, p.info, req.acks, p.epoch, ack_deadline, late_sync);
+        // An acks=all wait that times out sooner than the producer's timeout (a slow follower
+        // would make it): REQUEST_TIMED_OUT, retriable; the write stays in the log.
+        const Instant deadline =
+            req.acks == -1 && BUGGIFY(env_)
+                ? std::min(ack_deadline,
+                           env_.clock.now() + Duration::millis(env_.random.between(1, 100)))
+                : ack_deadline;
+        const int16_t e = wait_for_acks(p.log, p.info, req.acks, p.epoch, deadline, late_sync);
         if (late_sync) {
             late.push_back({p.log, p.info.last_offset});
         }
@@ -338,7 +348,9 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
             return pd;
         }
         log::ReadOptions o;
-        o.max_bytes = static_cast<uint64_t>(std::max<int64_t>(room, 1));
+        // A short read: as if the partition's buffer held one byte, the read returns its first
+        // batch whole (KIP-74) or, after an earlier partition returned data, nothing.
+        o.max_bytes = BUGGIFY(env_) ? 1 : static_cast<uint64_t>(std::max<int64_t>(room, 1));
         o.first_batch_whole = total == 0;
         o.bound = follower ? log::ReadBound::log_end : log::ReadBound::high_watermark;
         auto read = l->read(Offset(fp.fetch_offset_), o);
@@ -350,6 +362,11 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
         if (read->bytes == 0) {
             return pd;
         }
+        ASSERT(!read->batches.empty(), "a fetch returns the batch holding its offset first");
+        ASSERT(read->batches.front().last_offset.value() >= fp.fetch_offset_,
+               "a fetch returns the batch holding its offset first");
+        ASSERT(follower || read->batches.back().last_offset < read->high_watermark,
+               "a consumer is served only committed data");
         if (splices != nullptr) {
             RecordsSplice sp;
             sp.marker.resize(16);
@@ -397,6 +414,11 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
         if (failed || total >= req.min_bytes_ || stopped_ || env_.clock.now() >= deadline) {
             break;
         }
+        // A long poll returning early, with what it has (perhaps nothing): the fetcher asks again.
+        if (BUGGIFY(env_)) {
+            break;
+        }
+
         // A long poll: later requests of the connection need not wait behind it (a fetch changes
         // nothing they could depend on).
         release_turn(ctx);
@@ -486,14 +508,19 @@ ListOffsetsResponse Broker::handle_list_offsets(const RequestContext& ctx,
                 if (!r.ok()) {
                     pr.error_code_ = error_code(r.error());
                 } else if (*r && (*r)->offset < hw) {
+                    ASSERT((*r)->timestamp.value() >= p.timestamp_,
+                           "a timestamp lookup finds a record at or after the target");
                     pr.timestamp_ = (*r)->timestamp.value();
                     pr.offset_ = (*r)->offset.value();
                 }
             } else {
                 pr.error_code_ = error::invalid_request;
             }
+            ASSERT(pr.error_code_ != error::none || pr.offset_ <= hw.value(),
+                   "ListOffsets never names an offset a consumer cannot read up to");
             tr.partitions_.push_back(pr);
         }
+        ASSERT(tr.partitions_.size() == t.partitions_.size(), "every partition asked is answered");
         resp.topics_.push_back(std::move(tr));
     }
     return resp;
@@ -519,6 +546,9 @@ DeleteRecordsResponse Broker::handle_delete_records(const RequestContext&,
                 } else if (target > l->log_start_offset()) {
                     if (auto r = l->delete_records_before(target); !r.ok()) {
                         pr.error_code_ = error_code(r.error());
+                    } else {
+                        ASSERT(l->log_start_offset() >= target || l->closed() || l->offline(),
+                               "DeleteRecords answers once the log start has moved");
                     }
                 }
                 pr.low_watermark_ = l->log_start_offset().value();
@@ -565,6 +595,11 @@ OffsetForLeaderEpochResponse Broker::handle_offset_for_leader_epoch(
             } else {
                 const auto end = l->leader_epochs().end_offset_for(LeaderEpoch(p.leader_epoch_),
                                                                    l->log_end_offset());
+                ASSERT(end.epoch.value() <= p.leader_epoch_,
+                       "an epoch's end is at or below the one asked, within the log");
+                ASSERT(end.end_offset <= l->log_end_offset(),
+                       "an epoch's end is at or below the one asked, within the log");
+
                 pr.leader_epoch_ = end.epoch.value();
                 pr.end_offset_ = end.end_offset.value();
             }

@@ -161,6 +161,7 @@ OffsetFetchResponse Broker::handle_offset_fetch(const RequestContext& ctx,
                                    [&](group::GroupCoordinator& c, group::Now, group::Effects&) {
                                        return c.offset_fetch(one, ctx.version);
                                    });
+            ASSERT(!r.ok() || r->groups_.size() == 1, "the coordinator answers each group asked");
             if (r.ok() && r->groups_.size() == 1) {
                 resp.groups_.push_back(std::move(r->groups_[0]));
             } else {
@@ -216,6 +217,7 @@ DescribeGroupsResponse Broker::handle_describe_groups(const RequestContext& ctx,
         auto r = groups_->call(id, [&](group::GroupCoordinator& c, group::Now, group::Effects&) {
             return c.describe_groups(one, ctx.version);
         });
+        ASSERT(!r.ok() || r->groups_.size() == 1, "the coordinator describes each group asked");
         if (r.ok() && r->groups_.size() == 1) {
             resp.groups_.push_back(std::move(r->groups_[0]));
         } else {
@@ -225,6 +227,7 @@ DescribeGroupsResponse Broker::handle_describe_groups(const RequestContext& ctx,
             resp.groups_.push_back(std::move(g));
         }
     }
+    ASSERT(resp.groups_.size() == req.groups_.size(), "every group asked is described");
     return resp;
 }
 
@@ -264,6 +267,7 @@ DeleteGroupsResponse Broker::handle_delete_groups(const RequestContext& ctx,
             groups_->call(id, [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
                 return c.delete_groups(one, ctx.version, n, fx);
             });
+        ASSERT(!r.ok() || r->results_.size() == 1, "the coordinator answers each group asked");
         if (r.ok() && r->results_.size() == 1) {
             resp.results_.push_back(std::move(r->results_[0]));
         } else {

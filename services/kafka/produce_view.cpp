@@ -20,8 +20,8 @@ Result<ProduceRequestView, DecodeError> ProduceRequestView::decode(protocol::Rea
     // The Reader hands out const spans into `frame`; the same bytes, writable.
     auto writable = [&frame](ByteSpan s) {
         const auto at = static_cast<size_t>(s.data() - frame.data());
-        ASSERT(s.data() >= frame.data() && at + s.size() <= frame.size(),
-               "the reader reads the frame");
+        ASSERT(s.data() >= frame.data(), "the reader reads the frame");
+        ASSERT(at + s.size() <= frame.size(), "the reader reads the frame");
         return frame.subspan(at, s.size());
     };
     ProduceRequestView m;

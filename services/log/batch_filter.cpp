@@ -54,6 +54,8 @@ Result<FilteredBatch, record::BatchError> filter_batch(const record::RecordBatch
         }
     }
     out.kept = static_cast<int32_t>(kept.size());
+    ASSERT(static_cast<size_t>(out.kept + out.removed) == all.size(),
+           "every record is kept or removed");
     const bool stamp = !batch.has_delete_horizon() && out.kept_tombstones > 0 &&
                        options.stamp_delete_horizon.has_value();
     out.delete_horizon = batch.has_delete_horizon() ? batch.base_timestamp()
@@ -107,8 +109,14 @@ Result<FilteredBatch, record::BatchError> filter_batch(const record::RecordBatch
     store_be<uint32_t>(bytes.data() + rl::crc,
                        record::crc32c(ByteSpan(bytes).subspan(rl::attributes)));
     ASSERT(record::RecordBatchView::parse(bytes).ok(), "a filtered batch is one batch");
+    ASSERT(load_be<uint64_t>(bytes.data() + rl::base_offset) ==
+                   static_cast<uint64_t>(batch.base_offset().value()) &&
+               load_be<uint32_t>(bytes.data() + rl::last_offset_delta) ==
+                   static_cast<uint32_t>(batch.last_offset_delta()),
+           "filtering keeps the batch's offset range (compaction leaves gaps, never moves)");
     out.rewritten = std::move(bytes);
     return out;
+
 }
 
 }  // namespace eddy::log

@@ -35,7 +35,8 @@ namespace {
 // after `attempts` reads.
 Result<size_t, LogError> read_agreeing(File& file, uint64_t offset, MutableByteSpan out,
                                        int agreeing, int attempts) {
-    ASSERT(agreeing >= 2 && attempts >= agreeing);
+    ASSERT(agreeing >= 2);
+    ASSERT(attempts >= agreeing);
     if (out.empty()) {
         return size_t{0};
     }
@@ -110,7 +111,8 @@ const char* to_string(ReplaceError e) {
 
 Result<void, ReplaceError> replace_file(Env& env, std::string_view dir, std::string_view name,
                                         ByteSpan contents) {
-    ASSERT(!name.empty() && name.find('/') == std::string_view::npos, "a file name, not a path");
+    ASSERT(!name.empty(), "a file name, not a path");
+    ASSERT(name.find('/') == std::string_view::npos, "a file name, not a path");
     const std::string path = join_path(dir, name);
     const std::string tmp = path + std::string(file_names::tmp_suffix);
     const auto disk_failed = [](DiskError e) {

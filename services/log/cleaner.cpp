@@ -163,6 +163,8 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
     }
     // Offsets up to here get cleaned this pass (segments past a full key map wait for the next).
     const Offset cleaned_end = mapped < segs.size() ? segs[mapped]->base_offset() : cleanable_end;
+    ASSERT(cleaned_end <= log.active_->base_offset(), "the active segment is never cleaned");
+
     segs.resize(mapped);
 
     // 2. Groups of consecutive segments that fit one segment.
@@ -267,6 +269,10 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
                 if (!kept.empty()) {
                     const BatchMeta meta{view->base_offset(), view->last_offset(),
                                          view->max_timestamp(), static_cast<uint32_t>(kept.size())};
+                    ASSERT(placed.empty() || meta.base_offset > placed.back().meta.last_offset,
+                           "compaction keeps the batches in offset order");
+                    ASSERT(meta.base_offset >= base, "a group's batches lie at or above its base");
+
                     placed.push_back({meta, position});
                     pending.insert(pending.end(), kept.begin(), kept.end());
                     position += kept.size();
@@ -334,9 +340,12 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
         fresh->sync_indexes();
         ASSERT(fresh->size() == position, "the swapped-in segment is what was written");
         for (const auto& seg : group) {
+            ASSERT(seg != log.active_, "compaction never rewrites the active segment");
             log.segments_.erase(seg->base_offset());
         }
         log.segments_.emplace(base, fresh);
+        ASSERT(log.active_ == std::prev(log.segments_.end())->second,
+               "the active segment stays the last one");
         ++log.generation_;
         generation = log.generation_;
         log.stats_.cleanings += 1;
@@ -353,7 +362,9 @@ Result<CleanResult, LogError> Cleaner::clean(PartitionLog& log, bool force) {
                                            {"bytes_in", bytes_in},
                                            {"bytes_out", position}});
     }
+    ASSERT(cleaned_end <= log.log_end_offset_, "compaction cleans only what is in the log");
     log.first_dirty_offset_ = std::max(log.first_dirty_offset_, cleaned_end);
+
     log.delete_horizon_next_ = horizon_next;
     out.cleaner_offset = log.first_dirty_offset_;
     return out;

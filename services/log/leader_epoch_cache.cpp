@@ -31,15 +31,20 @@ bool LeaderEpochCache::assign(LeaderEpoch epoch, Offset offset) {
         entries_.pop_back();
     }
     entries_.push_back({epoch, offset});
+    ASSERT(entries_.back().epoch == epoch);
+    ASSERT(entries_.back().start_offset == offset);
     check();
     return true;
 }
+
 
 bool LeaderEpochCache::truncate_from_end(Offset end) {
     const size_t before = entries_.size();
     while (!entries_.empty() && entries_.back().start_offset >= end) {
         entries_.pop_back();
     }
+    ASSERT(entries_.empty() || entries_.back().start_offset < end,
+           "no epoch starts at or past the new log end");
     return entries_.size() != before;
 }
 
@@ -58,6 +63,9 @@ bool LeaderEpochCache::truncate_from_start(Offset start) {
     if (!next_starts_there) {
         entries_.insert(entries_.begin(), kept);
     }
+    ASSERT(!entries_.empty(), "after a raised log start the first epoch starts there");
+    ASSERT(entries_.front().start_offset == start,
+           "after a raised log start the first epoch starts there");
     check();
     return true;
 }
@@ -78,9 +86,12 @@ EpochEndOffset LeaderEpochCache::end_offset_for(LeaderEpoch epoch, Offset log_en
     if (i == 0) {
         return {LeaderEpoch(-1), Offset(-1)};
     }
+    ASSERT(entries_[i - 1].epoch <= epoch, "the epoch answered is at or below the one asked");
     if (i == entries_.size()) {
         return {entries_.back().epoch, log_end};
     }
+    ASSERT(entries_[i].epoch > epoch);
+    ASSERT(entries_[i].start_offset > entries_[i - 1].start_offset);
     return {entries_[i - 1].epoch, entries_[i].start_offset};
 }
 

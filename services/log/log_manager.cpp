@@ -171,7 +171,8 @@ void LogManager::background_loop(Duration interval, const std::function<void()>&
 }
 
 void LogManager::start_background() {
-    ASSERT(opened_ && !closed_);
+    ASSERT(opened_);
+    ASSERT(!closed_);
     fibers_.push_back(env_.scheduler.spawn("log-checkpoint", [this] {
         background_loop(options_.checkpoint_interval, [this] {
             (void)checkpoint_recovery_points();
@@ -245,8 +246,10 @@ Result<PartitionLog*, LogError> LogManager::create(const TopicPartition& tp,
         return fail(LogError::already_exists);
     }
     PartitionLog* raw = log.get();
+    ASSERT(raw->topic_partition() == tp);
     logs_.emplace(tp, std::shared_ptr<PartitionLog>(std::move(log)));
     return raw;
+
 }
 
 PartitionLog* LogManager::get(const TopicPartition& tp) const {
@@ -310,6 +313,8 @@ Result<void, LogError> LogManager::checkpoint_recovery_points() {
     OffsetCheckpoint entries = offline_recovery_points_;
     for (const auto& [tp, log] : logs_) {
         if (!log->offline()) {
+            ASSERT(log->durable_offset() <= log->log_end_offset(),
+                   "the recovery point never claims more than the log holds");
             entries[tp] = log->durable_offset();
         }
     }
@@ -323,6 +328,7 @@ Result<void, LogError> LogManager::checkpoint_log_start_offsets() {
     OffsetCheckpoint entries = offline_log_starts_;
     for (const auto& [tp, log] : logs_) {
         if (!log->offline()) {
+            ASSERT(log->log_start_offset() <= log->log_end_offset());
             entries[tp] = log->log_start_offset();
         }
     }
@@ -336,6 +342,10 @@ Result<void, LogError> LogManager::checkpoint_high_watermarks() {
     OffsetCheckpoint entries = offline_high_watermarks_;
     for (const auto& [tp, log] : logs_) {
         if (!log->offline()) {
+            ASSERT(log->log_start_offset() <= log->high_watermark(),
+                   "log start <= high watermark <= log end");
+            ASSERT(log->high_watermark() <= log->log_end_offset(),
+                   "log start <= high watermark <= log end");
             entries[tp] = log->high_watermark();
         }
     }
@@ -350,6 +360,7 @@ Result<void, LogError> LogManager::checkpoint_cleaner_offsets() {
     OffsetCheckpoint entries = offline_cleaner_offsets_;
     for (const auto& [tp, log] : logs_) {
         if (!log->offline() && compacts(log->config().cleanup_policy)) {
+            ASSERT(log->cleaner_offset() >= log->log_start_offset());
             entries[tp] = log->cleaner_offset();
         }
     }

@@ -50,11 +50,13 @@ PartitionLog::~PartitionLog() {
 }
 
 Result<std::unique_ptr<PartitionLog>, LogError> PartitionLog::open(Env& env, OpenOptions options) {
-    ASSERT(options.recovery_point.value() >= 0 && options.log_start_offset.value() >= 0);
+    ASSERT(options.recovery_point.value() >= 0);
+    ASSERT(options.log_start_offset.value() >= 0);
     TRY_VOID(options.config.validate());
     std::unique_ptr<PartitionLog> log(new PartitionLog(env, std::move(options)));
     TRY_VOID(log->recover());
-    ASSERT(log->active_ != nullptr && !log->segments_.empty(), "an open log has a segment");
+    ASSERT(log->active_ != nullptr, "an open log has a segment");
+    ASSERT(!log->segments_.empty(), "an open log has a segment");
     ASSERT(log->durable_offset_ <= log->log_end_offset_);
     if (!log->offline_) {
         log->check_invariants();
@@ -92,14 +94,25 @@ Result<void, LogError> PartitionLog::check_usable() const {
 }
 
 void PartitionLog::check_invariants() const {
-    ASSERT(!segments_.empty() && active_ == std::prev(segments_.end())->second,
-           "the active segment is the last one");
+    ASSERT(!segments_.empty(), "the active segment is the last one");
+    ASSERT(active_ == std::prev(segments_.end())->second, "the active segment is the last one");
     ASSERT(log_start_offset_ >= segments_.begin()->first, "the log start lies in a segment");
-    ASSERT(log_start_offset_ <= high_watermark_ && high_watermark_ <= log_end_offset_,
-           "log start <= high watermark <= log end");
+    ASSERT(log_start_offset_ <= high_watermark_, "log start <= high watermark <= log end");
+    ASSERT(high_watermark_ <= log_end_offset_, "log start <= high watermark <= log end");
     ASSERT(durable_offset_ <= log_end_offset_, "nothing past the log end is durable");
-    ASSERT(active_->next_offset() && *active_->next_offset() == log_end_offset_,
-           "the active segment ends at the log end");
+    ASSERT(active_->next_offset(), "the active segment ends at the log end");
+    ASSERT(*active_->next_offset() == log_end_offset_, "the active segment ends at the log end");
+    ASSERT(active_->base_offset() <= log_end_offset_, "the active segment starts by the log end");
+    ASSERT(active_->synced_size() <= active_->size(), "nothing unwritten is synced");
+    ASSERT(log_start_offset_.value() >= 0, "offsets are never negative");
+    ASSERT(records_flushed_ <= records_appended_, "only appended records are flushed");
+    if (segments_.size() >= 2) {
+        // Only the segment before the active one: checking every segment on each append costs.
+        const Segment& before = *std::prev(segments_.end(), 2)->second;
+        ASSERT(before.base_offset() < active_->base_offset(), "segment bases increase");
+        ASSERT(!before.next_offset() || *before.next_offset() <= active_->base_offset(),
+               "a sealed segment ends at or before its successor's base");
+    }
 }
 
 void PartitionLog::mark_offline(std::string reason) {
@@ -158,7 +171,10 @@ Offset PartitionLog::bound_offset(ReadBound bound) const {
 }
 
 void PartitionLog::set_high_watermark(Offset hw) {
+    ASSERT(log_start_offset_ <= log_end_offset_, "a log's start is not past its end");
     high_watermark_ = std::clamp(hw, log_start_offset_, log_end_offset_);
+    ASSERT(high_watermark_ >= log_start_offset_);
+    ASSERT(high_watermark_ <= log_end_offset_);
 }
 
 uint64_t PartitionLog::size_bytes() const {
@@ -252,6 +268,7 @@ Result<PartitionLog::Validated, LogError> PartitionLog::validate(MutableByteSpan
         reject(o, std::string(record::to_string(split.error())));
         return fail(from_batch_error(split.error()));
     }
+    ASSERT(split->size() <= payload.size(), "a batch takes at least one byte");
     if (split->empty()) {
         reject(o, "no record batches");
         return fail(LogError::invalid_record);
@@ -339,10 +356,13 @@ Result<PartitionLog::Validated, LogError> PartitionLog::validate(MutableByteSpan
                           std::to_string(b.producer.producer_id.value()));
             return fail(LogError::invalid_record);  // idempotent batches carry a sequence
         }
+        ASSERT(b.size > 0, "a batch lies in the payload");
+        ASSERT(b.at + b.size <= payload.size(), "a batch lies in the payload");
         out.records += summary->record_count;
         out.batches.push_back(b);
         at += view.bytes().size();
     }
+    ASSERT(!out.batches.empty(), "an empty append was refused above");
     ASSERT(at == payload.size(), "split_batches covers the payload");
     if (payload.size() > config_.segment_bytes) {
         reject(o,
@@ -376,6 +396,7 @@ Result<void, LogError> PartitionLog::recompress(MutableByteSpan& payload, Valida
         } else {
             auto view = record::RecordBatchView::parse(bytes);
             ASSERT(view.ok(), "validated batches parse");
+            ASSERT(!b.control, "control batches keep their codec");
             auto re = record::recompress(*view, target, cap, config_.level_of(target));
             if (!re.ok()) {
                 reject(o, "The record batch could not be recompressed to " +
@@ -402,6 +423,7 @@ Result<void, LogError> PartitionLog::recompress(MutableByteSpan& payload, Valida
                    " bytes is larger than segment.bytes=" + std::to_string(config_.segment_bytes));
         return fail(LogError::record_list_too_large);
     }
+    ASSERT(at == converted.size(), "the batches' positions follow the rewritten payload");
     payload = MutableByteSpan(converted);
     return {};
 }
@@ -410,6 +432,8 @@ Result<AppendInfo, LogError> PartitionLog::append(MutableByteSpan batches, Appen
     TRY_ASSIGN(AppendInfo info, append_nowait(batches, options));
     if (config_.durable_acks()) {
         TRY_VOID(wait_durable(info.last_offset));
+        ASSERT(knobs_.ack_before_sync || durable_offset_ > info.last_offset,
+               "a durable append is acknowledged only once synced");
     }
     return info;
 }
@@ -439,6 +463,9 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
         if (idempotent && !knobs_.skip_producer_checks) {
             TRY_ASSIGN(auto retry, producers_.check(v.batches.front().producer));
             if (retry) {
+                ASSERT(retry->first_offset <= retry->last_offset);
+                ASSERT(retry->last_offset < log_end_offset_,
+                       "a retried batch the producer state knows is in the log");
                 AppendInfo dup;
                 dup.base_offset = retry->first_offset;
                 dup.last_offset = retry->last_offset;
@@ -454,6 +481,7 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
     std::vector<BatchMeta> metas;
     metas.reserve(v.batches.size());
     const record::TimestampMs now_ms(env_.clock.wall_now().to_millis());
+    const Offset end_before = log_end_offset_;
     Offset next = log_end_offset_;
     if (options.mode == AppendMode::replica) {
         next = v.batches.front().base_offset;
@@ -483,6 +511,8 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
             return fail(LogError::invalid_offsets);  // replica batches must increase
         }
         const Offset base = options.mode == AppendMode::leader ? next : b.base_offset;
+        ASSERT(base >= next, "offsets increase batch by batch");
+        ASSERT(b.last_offset_delta >= 0, "validated batches have a last offset delta");
         const BatchMeta meta{base, base + b.last_offset_delta, max_ts, b.size};
         if (info.batch_count == 0 || max_ts > info.max_timestamp) {
             info.max_timestamp = max_ts;
@@ -496,6 +526,10 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
     info.last_offset = metas.back().last_offset;
     info.record_count = v.records;
     info.bytes = payload.size();
+    ASSERT(info.base_offset >= end_before, "an append never reuses an offset");
+    ASSERT(options.mode == AppendMode::replica || info.base_offset == end_before,
+           "a leader's append starts at the log end");
+    ASSERT(info.last_offset >= info.base_offset);
 
     TRY_VOID(maybe_roll(payload.size(), info.base_offset, info.last_offset));
     // Leader epochs: the leader's own, or each replicated batch's (Kafka's assign per batch).
@@ -518,6 +552,7 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
         return fail(written.error());
     }
     ASSERT(active_->next_offset() == info.last_offset + 1);
+    ASSERT(log_end_offset_ == end_before, "the append mutex keeps the log end still");
     log_end_offset_ = info.last_offset + 1;
     for (size_t i = 0; i < metas.size(); ++i) {
         if (v.batches[i].producer.producer_id.value() >= 0) {
@@ -551,10 +586,17 @@ Result<void, LogError> PartitionLog::maybe_roll(uint64_t bytes, Offset first_off
     const bool index_full =
         a.size() > 0 && (a.offset_index().entries().size() + 1 > config_.segment_index_bytes / 8 ||
                          a.time_index().entries().size() + 1 > config_.segment_index_bytes / 12);
-    if (!full && !old && !offsets_overflow && !index_full) {
+    // A segment rolled early (about one append in 32 once the site is on), so that the paths
+    // across segment boundaries — reads, truncations, retention, snapshots — are taken often.
+    const bool forced = a.size() > 0 && BUGGIFY(env_) && env_.random.below(8) == 0;
+    if (!full && !old && !offsets_overflow && !index_full && !forced) {
         return {};
     }
+
+    ASSERT(first_offset <= last_offset);
     TRY_VOID(roll_to(first_offset));
+    ASSERT(active_->base_offset() == first_offset, "an append after a roll starts the new segment");
+    ASSERT(active_->size() == 0, "an append after a roll starts the new segment");
     active_->set_roll_base_time(now);
     return {};
 }
@@ -584,8 +626,11 @@ Result<void, LogError> PartitionLog::roll_to(Offset base) {
         ++generation_;
         (void)empty->remove_files();
     }
+    ASSERT(segments_.empty() || std::prev(segments_.end())->first < base,
+           "a new segment's base is above every other");
     segments_.emplace(base, *created);
     active_ = *created;
+    ASSERT(active_ == std::prev(segments_.end())->second, "the new segment is the last one");
     write_producer_snapshot(base);
     dir_dirty_ = true;
     ++stats_.rolls;
@@ -621,8 +666,10 @@ Result<void, LogError> PartitionLog::wait_durable(Offset last_offset, Instant de
             return fail(LogError::closed);  // cancelled: the caller is going away
         }
     }
+    ASSERT(durable_offset_ <= log_end_offset_);
     return {};
 }
+
 
 Result<void, LogError> PartitionLog::flush() {
     TRY_VOID(check_usable());

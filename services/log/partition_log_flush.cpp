@@ -37,12 +37,22 @@ void PartitionLog::flusher_main() {
             }
             continue;
         }
+        // Delayed sync: the flusher yields before syncing, so the appends written so far wait
+        // longer and later ones pile up for the same sync; then it looks at the log again.
+        if (BUGGIFY(env_)) {
+            if (env_.scheduler.sleep_for(Duration::millis(env_.random.between(1, 50))) ==
+                WakeReason::cancelled) {
+                return;
+            }
+            continue;
+        }
         flush_once();
     }
 }
 
 void PartitionLog::flush_once() {
     const Offset target = log_end_offset_;
+    const Offset durable_before = durable_offset_;
     const uint64_t records = records_appended_;
     const uint64_t truncations = truncations_;
     ASSERT(target > durable_offset_ || dir_dirty_, "a flush with nothing to do");
@@ -56,6 +66,7 @@ void PartitionLog::flush_once() {
     }
     const bool sync_dir = dir_dirty_;
     dir_dirty_ = false;
+
     for (auto& [segment, size] : dirty) {
         segment->sync_log(size);  // crashes the node on failure
     }
@@ -67,9 +78,13 @@ void PartitionLog::flush_once() {
     ASSERT(durable_offset_ <= log_end_offset_, "the durable offset never passes the log end");
     if (truncations_ == truncations && !truncating_) {
         ASSERT(target <= log_end_offset_);
+        ASSERT(durable_offset_ >= durable_before, "without a truncation the durable offset only rises");
         durable_offset_ = std::max(durable_offset_, target);
         records_flushed_ = std::max(records_flushed_, records);
+        ASSERT(records_flushed_ <= records_appended_);
     }
+    ASSERT(durable_offset_ <= log_end_offset_, "a sync never makes the unwritten durable");
+
     env_.tracer.event("log.synced", {{"partition", tp_.to_string()},
                                      {"durable", durable_offset_.value()},
                                      {"segments", dirty.size()}});

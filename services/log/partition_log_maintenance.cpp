@@ -26,6 +26,9 @@ Result<void, LogError> PartitionLog::roll() {
         return {};
     }
     TRY_VOID(roll_to(log_end_offset_));
+    ASSERT(active_->size() == 0, "a roll starts an empty segment at the log end");
+    ASSERT(active_->base_offset() == log_end_offset_,
+           "a roll starts an empty segment at the log end");
     active_->set_roll_base_time(env_.clock.wall_now());
     return {};
 }
@@ -47,6 +50,7 @@ Result<uint64_t, LogError> PartitionLog::find_cut(Segment& segment, Offset offse
         }
         if ((*item)->header.last_offset >= offset) {
             cut_base = (*item)->header.base_offset;
+            ASSERT((*item)->position <= segment.size(), "a scan stays within the segment");
             return (*item)->position;
         }
     }
@@ -61,6 +65,7 @@ Result<void, LogError> PartitionLog::truncate_fully_and_start_at(Offset offset) 
     segments_.clear();
     ++generation_;
     TRY_ASSIGN(auto fresh, Segment::create(env_, dir_, offset, config_.index_interval_bytes));
+    ASSERT(segments_.empty());
     segments_.emplace(offset, fresh);
     active_ = fresh;
     log_start_offset_ = offset;
@@ -86,6 +91,8 @@ Result<void, LogError> PartitionLog::lower_durable_offset(Offset floor) {
             TRY_VOID(hooks_->recovery_point_lowered(*this));
         }
     }
+    ASSERT(durable_offset_ <= floor);
+    ASSERT(first_dirty_offset_ <= floor);
     return {};
 }
 
@@ -100,6 +107,7 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     ++truncations_;
     ++generation_;
     const Truncating truncating(truncating_);
+    const Offset end_before = log_end_offset_;
     const bool full = offset <= segments_.begin()->first || offset < log_start_offset_;
     // The new log end is not known before the cut is found, but it is at least the base of the
     // last segment kept (or `offset` when nothing is kept). The checkpoint on disk must not claim
@@ -125,7 +133,9 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
             segments_.erase((*it)->base_offset());
             TRY_VOID((*it)->remove_files());
         }
+        ASSERT(!segments_.empty(), "a partial truncation keeps the first segment");
         std::shared_ptr<Segment> last = std::prev(segments_.end())->second;
+        ASSERT(last->base_offset() < offset, "the segment cut holds offsets below the target");
         Offset cut_base;
         auto cut = find_cut(*last, offset, cut_base);
         if (!cut.ok()) {
@@ -144,6 +154,8 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
     }
     // What was durable below the new end still is (the checkpoint may say less: that is safe).
     durable_offset_ = full ? log_end_offset_ : std::min(old_durable, log_end_offset_);
+    ASSERT(full || log_end_offset_ < end_before, "a truncation below the log end shortens it");
+    ASSERT(log_end_offset_ <= offset || full, "nothing at or past the target is kept");
     // Counted again at the end: a flush that began while the files were being cut (it saw the
     // old log end) must not raise the durable offset to it when it finishes, nor one that
     // finishes meanwhile (truncating_): one did, and the next checkpoint claimed synced data the
@@ -187,6 +199,10 @@ Result<void, LogError> PartitionLog::restart_at(Offset offset) {
     }
     TRY_VOID(load_producer_state());
     ++truncations_;  // as in truncate_to: a flush overlapping the restart does not count
+    ASSERT(log_start_offset_ == offset, "a restarted log is empty");
+    ASSERT(log_end_offset_ == offset, "a restarted log is empty");
+    ASSERT(segments_.size() == 1);
+    ASSERT(active_->size() == 0);
     check_invariants();
     env_.tracer.event("log.restarted", {{"partition", tp_.to_string()}, {"at", offset.value()}});
     durable_waiters_.notify_all();
@@ -212,8 +228,11 @@ Result<void, LogError> PartitionLog::delete_records_before(Offset offset) {
     if (offset <= log_start_offset_) {
         return {};
     }
+    ASSERT(offset > log_start_offset_);
+    ASSERT(offset <= log_end_offset_);
     log_start_offset_ = offset;
     high_watermark_ = std::max(high_watermark_, log_start_offset_);
+    ASSERT(high_watermark_ <= log_end_offset_, "the log start is never past the log end");
     producers_.truncate_head(log_start_offset_);
     if (hooks_ != nullptr) {
         TRY_VOID(hooks_->log_start_offset_raised(*this));
@@ -252,6 +271,7 @@ Result<RetentionResult, LogError> PartitionLog::apply_retention() {
         if (next->first > high_watermark_) {
             break;  // never past the high watermark: what is above it is not committed yet
         }
+        ASSERT(next->first <= log_end_offset_, "a segment after another starts by the log end");
         const bool below_start = next->first <= log_start_offset_;
         const bool by_time = deletes(config_.cleanup_policy) && config_.retention &&
                              s.max_timestamp() != record::no_timestamp &&
@@ -280,9 +300,12 @@ Result<RetentionResult, LogError> PartitionLog::delete_segments(
         out.bytes_deleted += s->size();
         ++out.segments_deleted;
     }
+    ASSERT(!segments_.empty(), "deletion keeps the active segment");
+    ASSERT(active_ == std::prev(segments_.end())->second, "deletion keeps the active segment");
     ++generation_;
     log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
     high_watermark_ = std::max(high_watermark_, log_start_offset_);
+    ASSERT(log_start_offset_ <= log_end_offset_);
     producers_.truncate_head(log_start_offset_);
     if (epochs_.truncate_from_start(log_start_offset_)) {
         TRY_VOID(write_leader_epochs());
@@ -343,6 +366,8 @@ Result<void, LogError> PartitionLog::close() {
         if (log_end_offset_ > durable_offset_ || dir_dirty_) {
             flush_once();
         }
+        ASSERT(durable_offset_ == log_end_offset_, "a closed log is durable to its end");
+
         active_->sync_indexes();
         write_producer_snapshot(log_end_offset_);
     }

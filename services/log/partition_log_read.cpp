@@ -107,6 +107,9 @@ Result<ReadResult, LogError> PartitionLog::read(Offset from, ReadOptions options
                     done = true;
                     break;
                 }
+                ASSERT(h->last_offset < bound, "a read returns nothing at or past its bound");
+                ASSERT(out.batches.empty() || h->base_offset > out.batches.back().last_offset,
+                       "a read's batches ascend");
                 FileRange* last = out.ranges.empty() ? nullptr : &out.ranges.back();
                 if (last != nullptr && last->segment_base == seg->base_offset() &&
                     last->position + last->length == position) {
@@ -132,6 +135,9 @@ Result<ReadResult, LogError> PartitionLog::read(Offset from, ReadOptions options
         }
         if (!failed) {
             ASSERT(out.batches.empty() || out.batches.front().last_offset >= from);
+            ASSERT(out.bytes <= options.max_bytes ||
+                       (out.batches.size() == 1 && options.first_batch_whole),
+                   "max_bytes is exceeded only by a whole first batch (KIP-74)");
             return out;
         }
         if (restart < read_restarts_max) {
@@ -218,6 +224,7 @@ Result<ReadCopy, LogError> PartitionLog::read_copy(Offset from, ReadOptions opti
             }
         }
         if (ok) {
+            ASSERT(at == copy.data.size(), "every byte read belongs to a checked batch");
             copy.batches = std::move(r.batches);
             return copy;
         }
@@ -280,6 +287,7 @@ Result<std::optional<TimestampOffset>, LogError> PartitionLog::offset_for_timest
                     const Offset off = view->record_offset(*rec);
                     const record::TimestampMs ts = view->record_timestamp(*rec);
                     if (off >= start && off < log_end && ts >= target) {
+                        ASSERT(off >= log_start, "a timestamp lookup answers within the log");
                         return std::optional<TimestampOffset>(TimestampOffset{ts, off});
                     }
                 }
@@ -409,8 +417,10 @@ Result<std::optional<TimestampOffset>, LogError> PartitionLog::max_timestamp_off
             }
         }
         if (!failure) {
+            ASSERT(!best || best->offset >= log_start, "the max timestamp lies in the log");
             return best;
         }
+
         if (generation_ != generation && restart < read_restarts_max) {
             continue;
         }

@@ -306,13 +306,16 @@ Result<void, LogError> PartitionLog::recover_segments(
     for (const auto& s : scanned) {
         s->sync_log(s->size());
         s->sync_indexes();
+        ASSERT(s->synced_size() == s->size(), "a recovered segment is synced whole");
     }
     durable_offset_ = log_end_offset_;
     // Replication moves it up again once the ISR has what lies above (a lone replica at once).
     high_watermark_ = high_watermark_at_open_
                           ? std::clamp(*high_watermark_at_open_, log_start_offset_, log_end_offset_)
                           : log_end_offset_;
-    ASSERT(log_start_offset_ <= log_end_offset_ && log_end_offset_ >= rp,
+    ASSERT(log_start_offset_ <= log_end_offset_,
+           "recovery ends at or past the recovery point, at or past the log start");
+    ASSERT(log_end_offset_ >= rp,
            "recovery ends at or past the recovery point, at or past the log start");
     if (active_->size() > 0) {
         active_->set_roll_base_time(env_.clock.wall_now());
@@ -336,6 +339,10 @@ Result<void, LogError> PartitionLog::load_leader_epochs() {
     }
     changed = epochs_.truncate_from_end(log_end_offset_) || changed;
     changed = epochs_.truncate_from_start(log_start_offset_) || changed;
+    ASSERT(epochs_.entries().empty() || (epochs_.entries().front().start_offset >= log_start_offset_ &&
+                                         epochs_.entries().back().start_offset <= log_end_offset_),
+           "the leader epochs describe offsets of the log");
+
     if (changed) {
         TRY_VOID(write_leader_epochs());
     }

@@ -72,10 +72,15 @@ void ProducerStateTable::record(const ProducerAppend& a, Offset first_offset, Of
         e.batches.clear();
         e.epoch = a.epoch;
     }
+    ASSERT(first_offset <= last_offset, "a batch's offsets come from the log's append path");
     e.batches.push_back({a.first_sequence, a.last_sequence(), first_offset, last_offset});
     while (e.batches.size() > batches_retained) {
         e.batches.pop_front();
     }
+    ASSERT(!e.batches.empty());
+    ASSERT(e.batches.size() <= batches_retained);
+    ASSERT(e.epoch == a.epoch, "the entry holds the latest batch's epoch");
+
     if (timestamp > e.last_timestamp) {
         e.last_timestamp = timestamp;
     }

@@ -29,7 +29,8 @@ std::string Segment::time_index_path() const {
 
 uint32_t Segment::relative(Offset o) const {
     const int64_t r = o - base_offset_;
-    ASSERT(r >= 0 && r <= limits::segment_offsets_max, "offset outside the segment's range");
+    ASSERT(r >= 0, "offset outside the segment's range");
+    ASSERT(r <= limits::segment_offsets_max, "offset outside the segment's range");
     return static_cast<uint32_t>(r);
 }
 
@@ -108,14 +109,17 @@ void Segment::reset_index_state() {
 }
 
 void Segment::index_batch(const BatchMeta& meta, uint64_t position) {
-    ASSERT(meta.base_offset >= base_offset_ && meta.last_offset >= meta.base_offset);
+    ASSERT(meta.base_offset >= base_offset_);
+    ASSERT(meta.last_offset >= meta.base_offset);
     ASSERT(position <= UINT32_MAX, "segment positions fit the index's u32");
     if (max_timestamp_ == record::no_timestamp || meta.max_timestamp > max_timestamp_) {
         max_timestamp_ = meta.max_timestamp;
         offset_of_max_timestamp_ = meta.last_offset;
     }
+    ASSERT(!next_offset_ || meta.base_offset >= *next_offset_, "batches' offsets increase");
     if (bytes_since_index_entry_ > index_interval_bytes_) {
         offset_index_.append({relative(meta.last_offset), static_cast<uint32_t>(position)});
+
         (void)time_index_.maybe_append({max_timestamp_, relative(offset_of_max_timestamp_)});
         bytes_since_index_entry_ = 0;
     }
@@ -153,6 +157,8 @@ Result<SegmentScan, LogError> Segment::scan(bool verify_crc) {
         }
     }
     out.valid_size = out.failure ? out.failure->position : scanner.position();
+    ASSERT(out.valid_size <= out.file_size, "a scan ends within the file");
+    ASSERT(*next_offset_ >= base_offset_);
     out.next_offset = *next_offset_;
     size_ = out.valid_size;
     synced_size_ = std::min(synced_size_, size_);
@@ -204,6 +210,9 @@ Result<void, LogError> Segment::compute_tail_state(Offset offset_end) {
     if (auto t = time_index_.last(); t && base_offset_ + t->relative_offset >= *next_offset_) {
         return fail(LogError::corrupt_data);
     }
+    ASSERT(start <= size_, "index entries point below the segment's size");
+    ASSERT(*next_offset_ >= base_offset_);
+    ASSERT(*next_offset_ <= offset_end);
     bytes_since_index_entry_ = size_ - start;
     return {};
 }
@@ -279,6 +288,8 @@ Result<void, LogError> Segment::truncate_to(uint64_t size, Offset next) {
     synced_size_ = std::min(synced_size_, size);
     offset_index_.truncate_to_position(size);
     time_index_.truncate_to_offset(relative(next));
+    ASSERT(!offset_index_.last() || offset_index_.last()->position < size_,
+           "no index entry points past a truncation");
     // The log end becomes the end of the kept batches, exactly what recovery would find.
     TRY_VOID(compute_tail_state(next));
     ASSERT(*next_offset_ <= next, "truncation keeps no offset at or past the target");
@@ -305,7 +316,8 @@ void Segment::drop_index_files(const char* why) {
 }
 
 Result<void, LogError> Segment::append(ByteSpan bytes, std::span<const BatchMeta> metas) {
-    ASSERT(!metas.empty() && next_offset_.has_value(), "append to a segment in a known state");
+    ASSERT(!metas.empty(), "append to a segment in a known state");
+    ASSERT(next_offset_.has_value(), "append to a segment in a known state");
     ASSERT(metas.front().base_offset >= *next_offset_, "offsets increase across appends");
     const uint64_t position = size_;
     auto written = log_->write_at(position, bytes);
@@ -320,6 +332,9 @@ Result<void, LogError> Segment::append(ByteSpan bytes, std::span<const BatchMeta
         p += m.size;
     }
     ASSERT(p == position + bytes.size(), "metas describe exactly the bytes written");
+    ASSERT(next_offset_ == metas.back().last_offset + 1,
+           "next offset == the last batch's last offset + 1");
+    ASSERT(synced_size_ <= position, "appended bytes are not synced yet");
     size_ = p;
     // Mirror the new entries to the index files.
     if (offset_index_file_ != nullptr && offset_index_.entries().size() > oi_before) {
@@ -369,6 +384,7 @@ void Segment::sync_log(uint64_t covered_size) {
 
 void Segment::mark_synced(uint64_t covered_size) {
     synced_size_ = std::max(synced_size_, std::min(covered_size, size_));
+    ASSERT(synced_size_ <= size_, "nothing unwritten is synced");
 }
 
 void Segment::sync_indexes() {

@@ -22,6 +22,7 @@ uint32_t OffsetIndex::floor_position(uint32_t target) const {
     if (it == entries_.begin()) {
         return 0;
     }
+    ASSERT(std::prev(it)->relative_offset <= target, "the floor entry is at or below the target");
     return std::prev(it)->position;
 }
 
@@ -29,6 +30,7 @@ void OffsetIndex::truncate_to_position(uint64_t position) {
     while (!entries_.empty() && entries_.back().position >= position) {
         entries_.pop_back();
     }
+    ASSERT(entries_.empty() || entries_.back().position < position);
 }
 
 std::optional<OffsetIndexEntry> OffsetIndex::last() const {
@@ -46,9 +48,13 @@ void OffsetIndex::encode_entry(OffsetIndexEntry e, std::byte* out) {
 Bytes OffsetIndex::encode() const {
     Bytes out(entries_.size() * index_format::offset_entry_bytes);
     for (size_t i = 0; i < entries_.size(); ++i) {
+        ASSERT(i == 0 || (entries_[i].relative_offset > entries_[i - 1].relative_offset &&
+                          entries_[i].position > entries_[i - 1].position),
+               "an index file is written with ascending entries");
         encode_entry(entries_[i], out.data() + i * index_format::offset_entry_bytes);
     }
     return out;
+
 }
 
 std::optional<OffsetIndex> OffsetIndex::decode(ByteSpan bytes, uint64_t log_size) {
@@ -76,6 +82,8 @@ bool TimeIndex::maybe_append(TimeIndexEntry e) {
         return false;
     }
     entries_.push_back(e);
+    ASSERT(entries_.size() < 2 || entries_[entries_.size() - 2].timestamp < e.timestamp,
+           "time index timestamps increase");
     return true;
 }
 
@@ -93,6 +101,7 @@ void TimeIndex::truncate_to_offset(uint32_t end) {
     while (!entries_.empty() && entries_.back().relative_offset >= end) {
         entries_.pop_back();
     }
+    ASSERT(entries_.empty() || entries_.back().relative_offset < end);
 }
 
 std::optional<TimeIndexEntry> TimeIndex::last() const {

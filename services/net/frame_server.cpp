@@ -161,7 +161,8 @@ FrameServer::FrameServer(Env& env, std::unique_ptr<Listener> listener, PartsHand
                   ? options_.limits
                   : std::make_shared<ServerLimits>(env.scheduler, ServerLimitsOptions{})),
       all_closed_(env.scheduler) {
-    ASSERT(options_.pipeline_depth >= 1 && options_.pipeline_depth <= limits::pipeline_depth_max);
+    ASSERT(options_.pipeline_depth >= 1);
+    ASSERT(options_.pipeline_depth <= limits::pipeline_depth_max);
     all_closed_.set();
 }
 

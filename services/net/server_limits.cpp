@@ -69,12 +69,15 @@ bool ServerLimits::admit_connection(const std::string& host) {
     }
     ++n;
     ++connections_;
+    ASSERT(n <= limit, "a host never holds more connections than its limit");
+    ASSERT(connections_ >= n, "the total counts every host's connections");
     return true;
 }
 
 void ServerLimits::release_connection(const std::string& host) {
     const auto it = per_host_.find(host);
-    ASSERT(it != per_host_.end() && it->second > 0, "a connection released twice");
+    ASSERT(it != per_host_.end(), "a connection released twice");
+    ASSERT(it->second > 0, "a connection released twice");
     ASSERT(connections_ > 0);
     --connections_;
     if (--it->second == 0) {
@@ -100,8 +103,13 @@ bool ServerLimits::wait_request_bytes(size_t bytes) {
 
 void ServerLimits::hold_request_bytes(size_t bytes) {
     ASSERT(queued_bytes_ <= std::numeric_limits<size_t>::max() - bytes);
+    // wait_request_bytes let it in: within the budget, or alone (one request larger than the
+    // budget is admitted when nothing else is queued).
+    ASSERT(queued_bytes_ == 0 || queued_bytes_ + bytes <= options_.queued_bytes_max,
+           "held request bytes stay within queued.max.request.bytes");
     queued_bytes_ += bytes;
 }
+
 
 void ServerLimits::release_request_bytes(size_t bytes) {
     ASSERT(queued_bytes_ >= bytes, "request bytes released twice");

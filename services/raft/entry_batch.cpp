@@ -17,7 +17,8 @@ const char* to_string(EntryBatchError e) {
 
 Bytes encode_entry_batch(Offset offset, LeaderEpoch epoch, ByteSpan data,
                          record::TimestampMs timestamp) {
-    ASSERT(offset.value() >= 0 && epoch.value() >= 0);
+    ASSERT(offset.value() >= 0);
+    ASSERT(epoch.value() >= 0);
     record::BatchBuilderOptions o;
     o.base_offset = offset;
     o.partition_leader_epoch = epoch;

@@ -90,6 +90,7 @@ void KafkaQuorumTransport::send(Message m) {
         ++dropped_;
     }
     p.queue.push_back(std::move(m));
+    ASSERT(p.queue.size() <= options_.queue_max, "a peer's queue is bounded");
     p.wake.notify_one();
 }
 
@@ -110,6 +111,8 @@ void KafkaQuorumTransport::run_peer(Peer& p) {
         }
         const Message m = std::move(p.queue.front());
         p.queue.pop_front();
+        ASSERT(m.to == p.id, "a peer's queue holds only messages to it");
+        ASSERT(m.from == self_, "a peer's queue holds only messages to it");
         if (!exchange(p, m)) {
             ++dropped_;
             p.conn.reset();
@@ -132,7 +135,9 @@ bool KafkaQuorumTransport::connect(Peer& p) {
     }
     p.conn = std::move(c).value();
     p.backoff = options_.reconnect_backoff_min;
+    ASSERT(p.id != self_, "a node never connects to itself for the quorum");
     return true;
+
 }
 
 namespace {
@@ -183,8 +188,12 @@ bool KafkaQuorumTransport::exchange(Peer& p, const Message& m) {
                     return true;
                 }
             }
-            auto resp =
-                p.conn->template call<Resp>(req, env_.clock.now() + options_.request_timeout);
+            // A shortened request timeout: a slow answer is given up on early, as a loaded peer
+            // or a slow link would make it (the replica retries; the peer may have acted).
+            const Duration timeout =
+                BUGGIFY(env_) ? options_.request_timeout / 8 : options_.request_timeout;
+            auto resp = p.conn->template call<Resp>(req, env_.clock.now() + timeout);
+
             if (!resp.ok()) {
                 env_.log.info("quorum: %s to node %d failed: %s",
                               protocol::api_info(Req::api_key).name, p.id.value(),

@@ -46,9 +46,15 @@ void apply(const PersistDelta& delta, DurableState& state) {
     if (!delta.appended.empty()) {
         ASSERT(delta.append_from == start + static_cast<int64_t>(state.log.size()),
                "appends continue the log");
+        ASSERT(state.log.empty() || delta.appended.front().epoch >= state.log.back().epoch,
+               "epochs never decrease along the log");
         state.log.insert(state.log.end(), delta.appended.begin(), delta.appended.end());
     }
     if (delta.hard_state) {
+        ASSERT(delta.hard_state->epoch >= state.epoch, "the persisted epoch never decreases");
+        ASSERT(delta.hard_state->epoch != state.epoch || !state.voted_for ||
+                   delta.hard_state->voted_for == state.voted_for,
+               "a persisted vote is never changed within its epoch");
         state.epoch = delta.hard_state->epoch;
         state.voted_for = delta.hard_state->voted_for;
     }
@@ -64,7 +70,8 @@ QuorumReplica::QuorumReplica(NodeId self, QuorumConfig config, DurableState dura
       is_voter_(std::find(config_.voters.begin(), config_.voters.end(), self) !=
                 config_.voters.end()),
       state_(std::move(durable)) {
-    ASSERT(!config_.voters.empty() && config_.snapshot_chunk_bytes > 0);
+    ASSERT(!config_.voters.empty());
+    ASSERT(config_.snapshot_chunk_bytes > 0);
     ASSERT(is_voter_ || !state_.voted_for, "an observer never votes");
     // A restart forgets the leader; the high watermark restarts at the snapshot, which holds
     // only committed entries. A vote cast in this epoch stands.
@@ -82,7 +89,8 @@ QuorumReplica::QuorumReplica(NodeId self, QuorumConfig config, DurableState dura
 }
 
 const Entry& QuorumReplica::entry(int64_t offset) const {
-    ASSERT(offset >= log_start_offset() && offset < end_offset());
+    ASSERT(offset >= log_start_offset());
+    ASSERT(offset < end_offset());
     return state_.log[static_cast<size_t>(offset - log_start_offset())];
 }
 
@@ -107,6 +115,7 @@ std::optional<DivergingEpoch> QuorumReplica::end_of_epoch(int32_t epoch) const {
                                       [](int32_t e, const Entry& x) { return e < x.epoch; });
     const auto n = end - state_.log.begin();
     if (n > 0) {
+        ASSERT(state_.log[static_cast<size_t>(n - 1)].epoch <= epoch);
         return DivergingEpoch{state_.log[static_cast<size_t>(n - 1)].epoch, log_start_offset() + n};
     }
     if (epoch < state_.snapshot.epoch) {
@@ -128,7 +137,8 @@ void QuorumReplica::vote_for(NodeId candidate) {
 }
 
 void QuorumReplica::append(Entry e) {
-    ASSERT(e.epoch <= state_.epoch && e.epoch >= last_epoch());
+    ASSERT(e.epoch <= state_.epoch);
+    ASSERT(e.epoch >= last_epoch());
     dirty_from_ = std::min(dirty_from_.value_or(end_offset()), end_offset());
     state_.log.push_back(std::move(e));
 }
@@ -146,7 +156,9 @@ void QuorumReplica::truncate(int64_t to) {
 void QuorumReplica::install(Download d) {
     // Only a follower whose log ends before the leader's log start downloads a snapshot, and it
     // does not fetch entries meanwhile: the snapshot replaces its whole log.
-    ASSERT(d.id.end_offset > end_offset() && d.id.end_offset >= high_watermark_);
+    ASSERT(d.id.end_offset > end_offset());
+    ASSERT(d.id.end_offset >= high_watermark_);
+    ASSERT(role_ == Role::follower, "only a follower installs a snapshot");
     dirty_from_ = std::min(dirty_from_.value_or(d.id.end_offset), d.id.end_offset);
     state_.log.clear();
     state_.snapshot = d.id;
@@ -154,14 +166,20 @@ void QuorumReplica::install(Download d) {
     applied_ = std::max(applied_, d.id.end_offset);
     pending_log_start_ = d.id;
     pending_install_ = InstalledSnapshot{d.id, std::move(d.image)};
+    ASSERT(log_start_offset() == high_watermark_,
+           "an installed snapshot is the whole log, all committed");
+    ASSERT(end_offset() == high_watermark_,
+           "an installed snapshot is the whole log, all committed");
 }
 
 void QuorumReplica::snapshot_taken(int64_t end_offset) {
     ASSERT(end_offset <= applied_, "a snapshot holds only entries the application was handed");
+    ASSERT(end_offset <= high_watermark_, "a snapshot holds only committed entries");
     if (end_offset <= log_start_offset()) {
         return;
     }
     const int32_t epoch = entry(end_offset - 1).epoch;
+    ASSERT(epoch >= state_.snapshot.epoch, "snapshot ids increase");
     state_.log.erase(state_.log.begin(),
                      state_.log.begin() + static_cast<ptrdiff_t>(end_offset - log_start_offset()));
     state_.snapshot = SnapshotId{end_offset, epoch};
@@ -186,6 +204,9 @@ PersistDelta QuorumReplica::take_persist() {
     if (from < durable_end) {
         d.truncate_to = from;
     }
+    ASSERT(from >= log_start_offset());
+    ASSERT(from <= end_offset());
+    ASSERT(!d.truncate_to || !d.snapshot_installed, "an install replaces the log; nothing to cut");
     d.append_from = from;
     for (int64_t o = from; o < end_offset(); ++o) {
         d.appended.push_back(entry(o));
@@ -202,6 +223,7 @@ CommittedEntries QuorumReplica::take_committed() {
     for (; applied_ < high_watermark_; ++applied_) {
         c.entries.push_back(entry(applied_));
     }
+    ASSERT(applied_ == high_watermark_, "the application is handed everything committed");
     return c;
 }
 
@@ -241,6 +263,7 @@ void QuorumReplica::become_unattached(Instant now) {
 
 void QuorumReplica::become_follower(NodeId leader, Instant now) {
     ASSERT(leader != self_);
+    ASSERT(voter(leader), "only a voter leads");
     become_unattached(now);
     role_ = Role::follower;
     leader_ = leader;
@@ -259,6 +282,7 @@ void QuorumReplica::become_candidate(Instant now, std::vector<Message>& out) {
            "epochs taken from messages are at most limits::epoch_max");
     set_epoch(state_.epoch + 1);
     vote_for(self_);
+    ASSERT(state_.voted_for == self_, "a candidate votes for itself");
     become_unattached(now);
     role_ = Role::candidate;
     request_votes(now, out);
@@ -281,6 +305,11 @@ void QuorumReplica::request_votes(Instant now, std::vector<Message>& out) {
 }
 
 void QuorumReplica::become_leader(Instant now, std::vector<Message>& out) {
+    ASSERT(is_voter_, "only a candidate is elected");
+    ASSERT(role_ == Role::candidate, "only a candidate is elected");
+    ASSERT(votes_.size() >= majority(), "a leader has a majority of votes");
+    ASSERT(state_.voted_for == self_, "a leader voted for itself in its epoch");
+    ASSERT(end_offset() >= high_watermark_, "a leader's log holds everything it knows committed");
     role_ = Role::leader;
     leader_ = self_;
     leader_since_ = now;
@@ -295,6 +324,7 @@ void QuorumReplica::become_leader(Instant now, std::vector<Message>& out) {
     // Raft commits entries of an older epoch only through one of the leader's own.
     epoch_start_offset_ = end_offset();
     append(Entry{state_.epoch, {}});
+    ASSERT(last_epoch() == state_.epoch, "a new leader's log ends in its own epoch");
     advance_high_watermark();
 }
 
@@ -428,6 +458,7 @@ std::optional<int64_t> QuorumReplica::propose(Bytes data, Instant now, std::vect
     if (role_ != Role::leader) {
         return std::nullopt;
     }
+    ASSERT(last_epoch() == state_.epoch, "a leader appends only in its own epoch");
     append(Entry{state_.epoch, std::move(data)});
     advance_high_watermark();
     check_invariants();
@@ -487,7 +518,10 @@ void QuorumReplica::on_vote_request(NodeId from, const VoteRequest& r, Instant n
         (!state_.voted_for || *state_.voted_for == from);
     const bool grant = r.epoch == state_.epoch && free && log_ok;
     if (grant) {
+        ASSERT(!leading(), "a candidate or leader votes only for itself");
+        ASSERT(role_ != Role::candidate, "a candidate or leader votes only for itself");
         vote_for(from);
+        ASSERT(state_.voted_for == from);
         role_ = Role::voted;
         votes_.clear();
         reset_election_timer(now);
@@ -509,7 +543,11 @@ void QuorumReplica::on_vote_response(NodeId from, const VoteResponse& r, Instant
     if (role_ != round || !r.granted || (!r.pre_vote && r.epoch != state_.epoch)) {
         return;
     }
+    if (!voter(from)) {
+        return;  // only voters' votes count (a correct observer never grants one)
+    }
     votes_.insert(from);
+    ASSERT(votes_.size() <= config_.voters.size(), "votes come from distinct voters");
     if (votes_.size() < majority()) {
         return;
     }
@@ -597,6 +635,9 @@ void QuorumReplica::on_fetch_request(NodeId from, const FetchRequest& r, Instant
             resp.high_watermark = high_watermark_;
         }
     }
+    ASSERT(r.fetch_offset >= log_start_offset(),
+           "a fetch served entries lies within the leader's log");
+    ASSERT(r.fetch_offset <= end_offset(), "a fetch served entries lies within the leader's log");
     const int64_t last =
         std::min(end_offset(), r.fetch_offset + static_cast<int64_t>(config_.fetch_entries_max));
     for (int64_t o = r.fetch_offset; o < last; ++o) {
@@ -652,6 +693,7 @@ void QuorumReplica::on_fetch_response(NodeId from, const FetchResponse& r, Insta
             return;
         }
         truncate(std::min(r.diverging->end_offset, own->end_offset));
+        ASSERT(end_offset() >= high_watermark_, "truncation keeps the committed entries");
         return;
     }
     if (r.base_offset != end_offset()) {
@@ -666,9 +708,11 @@ void QuorumReplica::on_fetch_response(NodeId from, const FetchResponse& r, Insta
         }
         previous = e.epoch;
     }
+    const int64_t end_before = end_offset();
     for (const Entry& e : r.entries) {
         append(e);
     }
+    ASSERT(end_offset() == end_before + static_cast<int64_t>(r.entries.size()));
     high_watermark_ = std::max(high_watermark_, std::min(r.high_watermark, end_offset()));
     if (r.entries.empty()) {
         next_fetch_at_ = now + config_.fetch_interval;
@@ -735,6 +779,7 @@ void QuorumReplica::on_fetch_snapshot_response(NodeId from, const FetchSnapshotR
 }
 
 void QuorumReplica::advance_high_watermark() {
+    ASSERT(leading(), "only a leader counts fetches toward the high watermark");
     std::vector<int64_t> ends{end_offset()};
     for (NodeId v : config_.voters) {
         if (v != self_) {
@@ -745,6 +790,10 @@ void QuorumReplica::advance_high_watermark() {
     std::sort(ends.begin(), ends.end(), std::greater<>());
     const int64_t replicated = ends[majority() - 1];
     if (replicated > epoch_start_offset_ && replicated > high_watermark_) {
+        // Raft's commit rule: only through an entry of the leader's own epoch.
+        ASSERT(replicated <= end_offset(), "a majority has only what the leader has");
+        ASSERT(entry(replicated - 1).epoch == state_.epoch,
+               "the high watermark advances over an entry of the leader's epoch");
         high_watermark_ = replicated;
     }
 }
@@ -777,8 +826,8 @@ QuorumStatus QuorumReplica::describe(Instant now) const {
 }
 
 void QuorumReplica::check_invariants() {
-    ASSERT(log_start_offset() <= high_watermark_ && high_watermark_ <= end_offset(),
-           "log start <= high watermark <= end offset");
+    ASSERT(log_start_offset() <= high_watermark_, "log start <= high watermark <= end offset");
+    ASSERT(high_watermark_ <= end_offset(), "log start <= high watermark <= end offset");
     // Stronger than "on a leader": no replica's high watermark moves back while it runs.
     ASSERT(high_watermark_ >= high_watermark_checked_, "the high watermark never moves back");
     high_watermark_checked_ = high_watermark_;
@@ -786,6 +835,19 @@ void QuorumReplica::check_invariants() {
     ASSERT(applied_ <= high_watermark_);
     ASSERT(is_voter_ || !state_.voted_for);
     ASSERT((role_ == Role::leader || role_ == Role::resigned) == (leader_ == self_));
+    ASSERT(state_.epoch >= 0);
+    ASSERT(state_.snapshot.end_offset >= 0);
+    ASSERT(state_.snapshot.epoch <= state_.epoch, "no snapshot from a future epoch");
+    ASSERT(!leading() || last_epoch() == state_.epoch, "a leader's log ends in its own epoch");
+    ASSERT(!leading() || is_voter_, "only a voter leads");
+    ASSERT(role_ != Role::voted || state_.voted_for.has_value(), "a voted replica has a vote");
+    ASSERT(role_ != Role::candidate || state_.voted_for == self_, "a candidate voted for itself");
+    ASSERT((role_ != Role::prospective && role_ != Role::candidate) || is_voter_,
+           "only voters stand for election");
+    ASSERT(role_ != Role::follower || (leader_ && *leader_ != self_), "a follower has a leader");
+    ASSERT(!download_ || role_ == Role::follower, "only a follower downloads a snapshot");
+    ASSERT(applied_ >= log_start_offset(), "the application is never behind the log start");
 }
+
 
 }  // namespace eddy::raft

@@ -61,8 +61,10 @@ public:
     }
     Bytes read(SnapshotId id, int64_t position, int64_t length) const override {
         const Bytes* b = find(id);
-        ASSERT(b != nullptr && position >= 0 && length >= 0 &&
-               position + length <= static_cast<int64_t>(b->size()));
+        ASSERT(b != nullptr);
+        ASSERT(position >= 0);
+        ASSERT(length >= 0);
+        ASSERT(position + length <= static_cast<int64_t>(b->size()));
         return Bytes(b->begin() + position, b->begin() + position + length);
     }
     void add(SnapshotId id, Bytes image) {
@@ -193,7 +195,17 @@ void QuorumDriver::tick_loop() {
             LockGuard guard(mutex_);
             std::vector<Message> out;
             replica_->tick(env_.clock.now(), out);
+            // A forced resignation (about once in 2000 ticks of a leader once the site is on):
+            // the leader steps down as for a shutdown, and the quorum elects again.
+            if (replica_->role() == Role::leader && BUGGIFY(env_) &&
+                env_.random.below(500) == 0) {
+                env_.log.info("quorum: buggify: the leader resigns in epoch %d", replica_->epoch());
+                const bool resigned = replica_->resign(env_.clock.now(), out);
+                ASSERT(resigned);
+                ASSERT(replica_->role() == Role::resigned);
+            }
             settle(std::move(out), std::nullopt, true);
+
             persist_deferred();  // the planted bug's late writes (nothing otherwise)
         }
         // A late tick (a busy or descheduled node): timers fire late, elections and check
@@ -267,6 +279,11 @@ Result<int64_t, ProposeError> QuorumDriver::propose(Bytes data, Duration timeout
         }
         offset = *at;
         epoch = replica_->epoch();
+        ASSERT(offset == replica_->end_offset() - 1,
+               "a proposal is the leader's newest entry, in its epoch");
+        ASSERT(replica_->entry(offset).epoch == epoch,
+               "a proposal is the leader's newest entry, in its epoch");
+
         proposed_.emplace(offset, epoch);  // before settle: a single voter commits at once
         settle(std::move(out), std::nullopt);
     }
@@ -338,6 +355,7 @@ std::vector<Message> QuorumDriver::settle(std::vector<Message> out,
             env_.process.crash("a metadata snapshot from the leader does not load");
         }
         snapshots_->add(s.id, s.image);
+        ASSERT(s.id.end_offset >= applied_, "an installed snapshot never moves the application back");
         applied_ = s.id.end_offset;
         if (options_.observer != nullptr) {
             options_.observer->snapshot_loaded(*this, s.id, s.image);
@@ -394,6 +412,7 @@ void QuorumDriver::persist(const PersistDelta& delta) {
         if (auto r = log_->truncate_to(Offset(*delta.truncate_to)); !r.ok()) {
             crash("truncation", r.error());
         }
+        ASSERT(log_->end_offset() <= Offset(*delta.truncate_to), "the disk log was cut there");
     }
     if (!delta.appended.empty()) {
         ASSERT(Offset(delta.append_from) == log_->end_offset(),
@@ -410,6 +429,9 @@ void QuorumDriver::persist(const PersistDelta& delta) {
                 crash("append", r.error());
             }
         }
+        ASSERT(log_->end_offset() ==
+                   Offset(delta.append_from + static_cast<int64_t>(delta.appended.size())),
+               "the disk log ends where the replica's does");
     }
     if (delta.hard_state) {
         QuorumState s;
@@ -437,6 +459,8 @@ void QuorumDriver::apply_committed() {
         return;
     }
     ASSERT(c.base_offset == applied_, "committed entries continue what was applied");
+    ASSERT(c.base_offset + static_cast<int64_t>(c.entries.size()) <= replica_->high_watermark(),
+           "only committed entries are applied");
     if (options_.observer != nullptr) {
         options_.observer->applied(*this, c.base_offset, c.entries);
     }
@@ -458,7 +482,11 @@ void QuorumDriver::maybe_snapshot() {
     }
     persist_deferred();  // the snapshot moves the log start of the log on disk: it must be there
     const int64_t end = applied_;
-    ASSERT(end - 1 >= replica_->log_start_offset() && end <= replica_->end_offset());
+    ASSERT(end - 1 >= replica_->log_start_offset());
+    ASSERT(end <= replica_->end_offset());
+    ASSERT(end <= replica_->high_watermark(), "a snapshot holds only committed entries");
+    ASSERT(end > last_snapshot_end_, "snapshots move forward");
+
     const SnapshotId id{end, replica_->entry(end - 1).epoch};
     Bytes image = app_.snapshot_image();
     if (auto r = log_->write_snapshot(to_log_id(id), image); !r.ok()) {
@@ -472,8 +500,10 @@ void QuorumDriver::maybe_snapshot() {
     replica_->snapshot_taken(end);
     const PersistDelta moved = replica_->take_persist();
     // Only the log start moves, and write_snapshot already moved it on disk.
-    ASSERT(!moved.hard_state && !moved.snapshot_installed && !moved.truncate_to &&
-           moved.appended.empty());
+    ASSERT(!moved.hard_state);
+    ASSERT(!moved.snapshot_installed);
+    ASSERT(!moved.truncate_to);
+    ASSERT(moved.appended.empty());
 }
 
 }  // namespace eddy::raft

@@ -52,7 +52,10 @@ std::string encode_quorum_state(const QuorumState& state) {
     ASSERT(state.leader_epoch.value() >= 0);
     ASSERT(state.current_voters.size() <= limits::quorum_voters_max);
     for (const char c : state.cluster_id) {
-        ASSERT(c >= 0x20 && c <= 0x7e && c != '"' && c != '\\', "cluster ids need no escaping");
+        ASSERT(c >= 0x20, "cluster ids need no escaping");
+        ASSERT(c <= 0x7e, "cluster ids need no escaping");
+        ASSERT(c != '"', "cluster ids need no escaping");
+        ASSERT(c != '\\', "cluster ids need no escaping");
     }
     std::string out = "{\"clusterId\":\"" + state.cluster_id + "\"";
     out += ",\"leaderId\":" + std::to_string(state.leader_id ? state.leader_id->value() : -1);

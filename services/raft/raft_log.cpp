@@ -109,7 +109,8 @@ const char* to_string(RaftLogError e) {
 }
 
 std::string LogSnapshotId::file_name() const {
-    ASSERT(end_offset.value() >= 0 && epoch.value() >= 0);
+    ASSERT(end_offset.value() >= 0);
+    ASSERT(epoch.value() >= 0);
     std::string e = std::to_string(epoch.value());
     return log::offset_file_stem(end_offset) + "-" + std::string(epoch_digits - e.size(), '0') + e +
            std::string(snapshot_suffix);
@@ -271,7 +272,8 @@ Result<void, RaftLogError> RaftLog::rebuild_epochs() {
 
 Result<Offset, RaftLogError> RaftLog::append(LeaderEpoch epoch, const std::vector<Bytes>& entries) {
     ASSERT(!entries.empty());
-    ASSERT(epoch.value() >= 0 && epoch >= last_epoch(), "Raft epochs never decrease along the log");
+    ASSERT(epoch.value() >= 0, "Raft epochs never decrease along the log");
+    ASSERT(epoch >= last_epoch(), "Raft epochs never decrease along the log");
     LockGuard guard(mutex_);
     Bytes batches;
     const record::TimestampMs now(env_.clock.wall_now().to_millis());
@@ -290,6 +292,11 @@ Result<Offset, RaftLogError> RaftLog::append(LeaderEpoch epoch, const std::vecto
         return fail(from_log_error(r.error()));
     }
     ASSERT(r->base_offset == first);
+    ASSERT(log_->log_end_offset() == first + static_cast<int64_t>(entries.size()),
+           "one entry per batch: each takes one offset");
+    ASSERT(!epochs_.empty());
+    ASSERT(epochs_.back().epoch == epoch);
+    ASSERT(epochs_.back().start <= first);
     check();
     return first;
 }
@@ -319,7 +326,8 @@ Result<std::vector<RaftEntry>, RaftLogError> RaftLog::read(Offset from, uint64_t
     }
     log::ReadOptions o;
     o.bound = log::ReadBound::log_end;
-    o.max_bytes = max_bytes;
+    // A short read: one entry instead of max_bytes' worth (the first batch is always whole).
+    o.max_bytes = BUGGIFY(env_) ? 1 : max_bytes;
     auto copy = log_->read_copy(from, o);
     if (!copy.ok()) {
         return fail(from_log_error(copy.error()));
@@ -442,6 +450,10 @@ Result<void, RaftLogError> RaftLog::install_snapshot(LogSnapshotId id, ByteSpan 
         return fail(from_log_error(r.error()));
     }
     epochs_.clear();
+    ASSERT(log_->log_start_offset() == id.end_offset,
+           "an installed snapshot restarts the log, empty, at its end");
+    ASSERT(log_->log_end_offset() == id.end_offset,
+           "an installed snapshot restarts the log, empty, at its end");
     TRY_VOID(clean_below_latest());
     check();
     return {};
@@ -469,8 +481,10 @@ Result<void, RaftLogError> RaftLog::clean_below_latest() {
             floor = std::max(floor, base);
         }
     }
+    ASSERT(floor <= latest_snapshot_->end_offset, "only snapshotted entries are deleted");
     if (floor > log_->log_start_offset()) {
         if (auto r = log_->delete_records_before(floor); !r.ok()) {
+
             return fail(from_log_error(r.error()));
         }
         const auto first_kept =
@@ -534,10 +548,13 @@ void RaftLog::check() const {
         ASSERT(epochs_.back().start < end);
     }
     for (size_t i = 1; i < epochs_.size(); ++i) {
-        ASSERT(epochs_[i - 1].epoch < epochs_[i].epoch && epochs_[i - 1].start < epochs_[i].start);
+        ASSERT(epochs_[i - 1].epoch < epochs_[i].epoch);
+        ASSERT(epochs_[i - 1].start < epochs_[i].start);
     }
     if (latest_snapshot_) {
-        ASSERT(start <= latest_snapshot_->end_offset && latest_snapshot_->end_offset <= end,
+        ASSERT(start <= latest_snapshot_->end_offset,
+               "the log starts at or below its latest snapshot and holds up to it");
+        ASSERT(latest_snapshot_->end_offset <= end,
                "the log starts at or below its latest snapshot and holds up to it");
     } else {
         ASSERT(start == Offset(0));

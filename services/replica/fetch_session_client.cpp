@@ -1,5 +1,6 @@
 #include "services/replica/fetch_session_client.h"
 
+#include "core/base/assert.h"
 #include "core/protocol/error_codes.h"
 #include "core/protocol/fetch_metadata.h"
 
@@ -34,6 +35,7 @@ void FetchSessionClient::build(const Wanted& wanted, protocol::FetchRequest& req
         }
         return;
     }
+    ASSERT(session_id_ != fs::invalid_session_id, "an incremental fetch names its session");
     for (const auto& [tp, fp] : wanted) {
         if (auto it = session_.find(tp); it == session_.end() || !(it->second == fp)) {
             add_partition(req, tp, fp);
@@ -67,6 +69,7 @@ bool FetchSessionClient::handle_response(const protocol::FetchResponse& resp) {
             session_id_ = resp.session_id_;
             epoch_ = fs::next_epoch(fs::initial_epoch);
             session_ = std::move(pending_);
+            ASSERT(!fs::is_full(epoch_), "an open session's next fetch is incremental");
         }
         return true;
     }
@@ -80,10 +83,13 @@ bool FetchSessionClient::handle_response(const protocol::FetchResponse& resp) {
         start_over(true);
         return false;
     }
+    ASSERT(!fs::is_full(epoch_));
+    ASSERT(session_id_ == resp.session_id_);
     epoch_ = fs::next_epoch(epoch_);
     session_ = std::move(pending_);
     return true;
 }
+
 
 void FetchSessionClient::reset() { start_over(true); }
 

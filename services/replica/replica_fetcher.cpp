@@ -24,6 +24,7 @@ size_t whole_batches(ByteSpan records, uint64_t max_bytes = UINT64_MAX) {
         }
         at += *n;
     }
+    ASSERT(at <= records.size());
     return at;
 }
 
@@ -298,8 +299,12 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
         env_.log.info("%s: diverges from leader %d at epoch %d: truncating to %lld",
                       tp.to_string().c_str(), leader_, pd.diverging_epoch_.epoch_,
                       static_cast<long long>(to.value()));
-        if (auto r = l->truncate_to(std::max(to, l->log_start_offset())); !r.ok()) {
+        const Offset target = std::max(to, l->log_start_offset());
+        if (auto r = l->truncate_to(target); !r.ok()) {
             back_off(tp);
+        } else {
+            ASSERT(l->log_end_offset() <= std::max(target, l->log_start_offset()),
+                   "a diverging follower keeps nothing past the truncation point");
         }
         return;
     }
@@ -316,6 +321,8 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
         while (at < whole) {
             const size_t n = whole_batches(ByteSpan(records).subspan(at, whole - at),
                                            l->config().segment_bytes);
+            ASSERT(n > 0, "each append takes at least one whole batch");
+            const Offset end_before = l->log_end_offset();
             log::AppendOptions ao;
             ao.mode = log::AppendMode::replica;
             auto r = l->append_nowait(MutableByteSpan(records.data() + at, n), ao);
@@ -325,8 +332,11 @@ void ReplicaFetcher::handle(const log::TopicPartition& tp, protocol::FetchRespon
                 back_off(tp);
                 break;
             }
+            ASSERT(r->last_offset >= end_before, "a follower's log only grows by appending");
+            ASSERT(l->log_end_offset() > end_before, "a follower's log only grows by appending");
             last = r->last_offset;
             at += n;
+
         }
         if (last && l->config().durable_acks()) {
             written_.push_back({l, *last, leader_hw});

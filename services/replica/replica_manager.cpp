@@ -82,7 +82,10 @@ void ReplicaManager::apply(const std::map<log::TopicPartition, Assignment>& assi
         }
         const bool was_leader = p.state.is_leader();
         const bool became_leader = p.state.apply(a, l->log_end_offset(), l->high_watermark(), now);
+        ASSERT(p.state.leader_epoch() >= a.leader_epoch, "the state holds the newest leader epoch");
         if (p.state.is_leader()) {
+            ASSERT(a.leader == options_.node_id);
+            ASSERT(contains(a.isr, options_.node_id));
             if (became_leader) {
                 unfollow(tp);
                 env_.log.info("%s: leader in epoch %d (ISR %zu of %zu replicas)",
@@ -174,6 +177,7 @@ void ReplicaManager::appended(const log::TopicPartition& tp) {
 void ReplicaManager::update_high_watermark(const log::TopicPartition& tp, Partition& p) {
     (void)tp;
     ASSERT(p.state.is_leader());
+    const Offset log_hw_before = p.log->high_watermark();
     p.state.set_local_end(local_end(*p.log));
     bool moved = p.state.advance_high_watermark();
     Offset hw = p.state.high_watermark();
@@ -186,6 +190,9 @@ void ReplicaManager::update_high_watermark(const log::TopicPartition& tp, Partit
         p.log->set_high_watermark(hw);
         moved = true;
     }
+    ASSERT(p.log->high_watermark() >= log_hw_before, "a leader's high watermark never goes back");
+    ASSERT(p.log->high_watermark() >= std::min(p.state.high_watermark(), p.log->log_end_offset()),
+           "the log serves everything replication has committed");
     if (moved) {
         hw_changed_.notify_all();
         if (hooks_.data_changed) {
@@ -238,17 +245,24 @@ FollowerFetchCheck ReplicaManager::follower_fetch(const log::TopicPartition& tp,
             out.diverging = {-1, l.log_start_offset().value()};
             return out;
         }
+        ASSERT(end.epoch.value() <= last_fetched_epoch, "the epoch found is at or below the one asked");
+        ASSERT(end.end_offset <= l.log_end_offset(), "an epoch ends within the leader's log");
         if (end.epoch.value() != last_fetched_epoch || end.end_offset < fetch_offset) {
             out.diverging = {end.epoch.value(), end.end_offset.value()};
             return out;
         }
+
     }
     if (fetch_offset < l.log_start_offset() || fetch_offset > l.log_end_offset()) {
         out.error = kafka_error::offset_out_of_range;
         return out;
     }
     const bool in_isr = contains(p->state.assignment().isr, replica);
-    (void)p->state.follower_fetched(replica, fetch_offset, l.log_end_offset(), env_.clock.now());
+    ASSERT(fetch_offset <= l.log_end_offset(), "a follower never has more than its leader");
+    const bool known =
+        p->state.follower_fetched(replica, fetch_offset, l.log_end_offset(), env_.clock.now());
+    ASSERT(known, "a leader tracks every replica of the partition");
+
     update_high_watermark(tp, *p);
     if (!in_isr && fetch_offset >= p->state.high_watermark()) {
         isr_wakeup_.notify_all();  // it may join now
@@ -297,6 +311,7 @@ void ReplicaManager::change_isrs() {
         }
         if (auto wanted = p->state.wanted_isr(now, options_.lag_time_max, hooks_.may_join)) {
             p->state.isr_change_sent(*wanted);
+            ASSERT(p->state.isr_change_in_flight(), "a change sent is in flight until answered");
             changes.push_back({tp, p->state.assignment(), std::move(*wanted)});
             logs.push_back(p->log);
         }

@@ -58,7 +58,10 @@ bool ReplicaState::apply(const Assignment& a, Offset local_end, Offset local_hw,
                              names_non_replica)) {
             pending_isr_.reset();
         }
+        const Offset hw_before = high_watermark_;
         (void)advance_high_watermark();
+        ASSERT(high_watermark_ >= hw_before, "while leading the high watermark never goes back");
+        ASSERT(followers_.size() + 1 == a.replicas.size(), "a leader tracks every other replica");
         check();
         return false;
     }
@@ -72,6 +75,7 @@ bool ReplicaState::apply(const Assignment& a, Offset local_end, Offset local_hw,
             followers_[r] = FollowerProgress{std::nullopt, now, Offset(0), now};
         }
     }
+    ASSERT(high_watermark_ <= epoch_start_, "a new leader's high watermark is within its log");
     (void)advance_high_watermark();
     check();
     return true;
@@ -101,6 +105,7 @@ bool ReplicaState::follower_fetched(int32_t follower, Offset fetch_offset, Offse
 void ReplicaState::set_local_end(Offset end) {
     ASSERT(is_leader());
     local_end_ = std::max(local_end_, end);
+    ASSERT(high_watermark_ <= local_end_ || high_watermark_ <= epoch_start_);
 }
 
 std::vector<int32_t> ReplicaState::maximal_isr() const {
@@ -112,6 +117,7 @@ std::vector<int32_t> ReplicaState::maximal_isr() const {
             }
         }
     }
+    ASSERT(!is_leader() || contains(isr, self_), "the leader counts itself");
     return isr;
 }
 
@@ -133,6 +139,7 @@ bool ReplicaState::advance_high_watermark() {
     if (hw <= high_watermark_) {
         return false;
     }
+    ASSERT(hw <= local_end_, "the high watermark never passes the leader's own end");
     high_watermark_ = hw;
     check();
     return true;
@@ -143,6 +150,7 @@ void ReplicaState::set_follower_high_watermark(Offset leader_hw, Offset local_en
         return;
     }
     high_watermark_ = std::min(leader_hw, local_end);
+    ASSERT(high_watermark_ <= local_end, "a follower's high watermark is within its log");
 }
 
 std::optional<std::vector<int32_t>> ReplicaState::wanted_isr(
@@ -174,6 +182,7 @@ std::optional<std::vector<int32_t>> ReplicaState::wanted_isr(
             wanted.push_back(r);
         }
     }
+    ASSERT(contains(wanted, self_), "a leader never asks to leave its own ISR");
     if (wanted.size() == assignment_.isr.size() &&
         std::all_of(wanted.begin(), wanted.end(),
                     [&](int32_t r) { return contains(assignment_.isr, r); })) {
@@ -183,7 +192,8 @@ std::optional<std::vector<int32_t>> ReplicaState::wanted_isr(
 }
 
 void ReplicaState::isr_change_sent(std::vector<int32_t> isr) {
-    ASSERT(is_leader() && (!pending_isr_ || (pending_resend_ && *pending_isr_ == isr)),
+    ASSERT(is_leader(), "one ISR change in flight at a time");
+    ASSERT((!pending_isr_ || (pending_resend_ && *pending_isr_ == isr)),
            "one ISR change in flight at a time");
     ASSERT(contains(isr, self_), "a leader never asks to leave its own ISR");
     if (!pending_isr_) {
@@ -212,7 +222,9 @@ void ReplicaState::isr_change_done(const Result<Assignment, int16_t>& answer) {
             a.partition_epoch = committed.partition_epoch;
             ASSERT(contains(a.isr, self_), "the controller keeps the leader in its ISR");
             assignment_ = a;
+            const Offset hw_before = high_watermark_;
             (void)advance_high_watermark();
+            ASSERT(high_watermark_ >= hw_before, "while leading the high watermark never goes back");
         }
     } else if (answer.error() == kafka_error::ineligible_replica ||
                answer.error() == kafka_error::operation_not_attempted) {
@@ -230,8 +242,12 @@ void ReplicaState::check() const {
     for (int32_t r : assignment_.isr) {
         ASSERT(contains(assignment_.replicas, r), "the ISR is a subset of the replicas");
     }
+    ASSERT(role_ != Role::follower || contains(assignment_.replicas, self_));
+    ASSERT(!pending_isr_ || is_leader(), "only a leader has an ISR change in flight");
     if (is_leader()) {
+        ASSERT(assignment_.leader == self_);
         ASSERT(contains(assignment_.isr, self_));
+
         ASSERT(high_watermark_ <= local_end_ || high_watermark_ <= epoch_start_,
                "the high watermark never passes the leader's end");
     }
