@@ -182,6 +182,12 @@ Result<BatchSummary, BatchError> RecordBatchView::validate(const ValidateOptions
             if (count - 1 > last_delta) {
                 return fail(BatchError::invalid_record_count);
             }
+            // Offsets as stored (a leader's batch on a follower, a log read back): they must
+            // be offsets at all, and the last one must exist. A producer's base offset is
+            // ignored (the leader assigns offsets), so only here.
+            if (base_offset().value() < 0 || base_offset().value() > INT64_MAX - last_delta) {
+                return fail(BatchError::invalid_record_count);
+            }
             break;
     }
     // Every record takes at least record_bytes_min bytes of the plain records region.

@@ -33,7 +33,8 @@ Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_as(protocol:
 }
 
 // What is wrong with a partition's replica set, ISR and leader taken together, or nullopt: no
-// replica twice, no negative broker id, the ISR within the replicas, the leader -1 or a replica.
+// replica twice, no negative broker id, the ISR within the replicas, the leader -1 or a replica
+// in the ISR.
 // (Kafka's own records never break these; a corrupt or hostile one might.)
 std::optional<std::string> replica_set_problem(const std::vector<int32_t>& replicas,
                                                const std::vector<int32_t>& isr, int32_t leader) {
@@ -54,6 +55,10 @@ std::optional<std::string> replica_set_problem(const std::vector<int32_t>& repli
     }
     if (leader != no_leader && !distinct.contains(leader)) {
         return "leader " + std::to_string(leader) + " is not a replica";
+    }
+    // KRaft keeps a leader in its ISR (an unclean election shrinks the ISR to the new leader).
+    if (leader != no_leader && std::find(isr.begin(), isr.end(), leader) == isr.end()) {
+        return "leader " + std::to_string(leader) + " is not in the ISR";
     }
     return std::nullopt;
 }

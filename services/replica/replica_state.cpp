@@ -210,9 +210,14 @@ void ReplicaState::isr_change_done(const Result<Assignment, int16_t>& answer) {
     if (answer.ok()) {
         const Assignment& committed = *answer;
         if (!is_leader() || committed.leader != self_ ||
-            committed.leader_epoch != assignment_.leader_epoch) {
+            committed.leader_epoch != assignment_.leader_epoch ||
+            !contains(committed.isr, self_) ||
+            !std::all_of(committed.isr.begin(), committed.isr.end(),
+                         [&](int32_t r) { return contains(assignment_.replicas, r); })) {
             // Applied or not, this leadership is over: the image will say so. Until then the
-            // change's members still count (the controller may elect one of them).
+            // change's members still count (the controller may elect one of them). The last
+            // two: an answer from a controller that broke its own rules (the leader left out,
+            // a non-replica in): the image, whose records are validated, settles it instead.
             return;
         }
         pending_isr_.reset();

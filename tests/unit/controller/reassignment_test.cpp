@@ -217,6 +217,16 @@ TEST_CASE("reassignment: adding and removing replicas survive a snapshot; bad on
     bad.removing_replicas_ = Ids{1, 2, 3};
     bad.adding_replicas_ = Ids{};
     CHECK(image.inconsistency(bad).has_value());  // every replica leaving
+    // A leader outside the ISR: a broker applying it would lead without being in sync.
+    PartitionChangeRecord outside;
+    outside.topic_id_ = id_of(7);
+    outside.partition_id_ = 0;
+    outside.isr_ = Ids{1};
+    outside.leader_ = 2;
+    REQUIRE(image.inconsistency(outside).has_value());
+    CHECK(image.inconsistency(outside)->find("not in the ISR") != std::string::npos);
+    outside.leader_ = 1;
+    CHECK_FALSE(image.inconsistency(outside).has_value());
 }
 
 TEST_CASE("property: reassignments and ISR changes keep the image consistent and complete") {

@@ -406,6 +406,20 @@ TEST_CASE("record batch: header and record errors") {
         CHECK(view_of(b).validate().error() == BatchError::invalid_record_count);
         CHECK(BatchRecords::open(view_of(b)).error() == BatchError::invalid_record_count);
     }
+    SUBCASE("stored offsets past int64 (a hostile leader's batch on a follower)") {
+        Bytes b = simple_batch();
+        store_be<uint64_t>(b.data() + layout::base_offset, static_cast<uint64_t>(INT64_MAX));
+        reseal(b);
+        // A producer's base offset is ignored (the leader assigns offsets) ...
+        CHECK(view_of(b).validate().ok());
+        // ... but as stored offsets the batch's last offset would not exist.
+        CHECK(view_of(b).validate({.offset_deltas = OffsetDeltas::increasing}).error() ==
+              BatchError::invalid_record_count);
+        store_be<uint64_t>(b.data() + layout::base_offset, static_cast<uint64_t>(-5));
+        reseal(b);
+        CHECK(view_of(b).validate({.offset_deltas = OffsetDeltas::increasing}).error() ==
+              BatchError::invalid_record_count);
+    }
     SUBCASE("negative record count") {
         Bytes b = simple_batch();
         store_be<uint32_t>(b.data() + layout::records_count, 0xffffffffu);
