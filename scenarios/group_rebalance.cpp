@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "scenarios/kafka_nodes.h"
+#include "scenarios/nemesis.h"
 #include "scenarios/scenarios.h"
 #include "services/client/group_member.h"
 #include "sim/world.h"
@@ -374,47 +375,58 @@ RunResult run_group_rebalance(const RunOptions& ro) {
     }
 
     bool done = false;
+    FaultInjector faults(world);  // every fault traced, recorded, replayable (--faults)
+    uint64_t swarm_faults = 0;
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
         Random r = world.random().fork("faults");
         const Instant fault_end = sched.now() + Duration::seconds(r.between(15, 30));
-        while (sched.now() < fault_end && oracle.violation.empty()) {
+        faults.begin_phase();
+        if (ro.faults != nullptr) {
+            faults.replay(*ro.faults);
+            sched.sleep_until(std::max(sched.now(), Instant() + ro.faults->phase_end));
+        } else {
+            // The swarm on the broker: its disk (errors, full, slow), pauses, clock steps, clogs
+            // and, in the runs that crash it, crashes. No bit rot: a damaged log is taken
+            // offline and stays so (see replication_failover.cpp).
+            Random sr = world.random().fork("swarm-faults");
+            FaultMenu menu;
+            menu.partitions = false;  // one broker: the consumers' cuts below are the partitions
+            menu.crashes = broker_crashes;
+            menu.bit_rot = false;
+            const FaultMenu m = draw_menu(sr, menu);
+            const Duration gap_max = Duration::millis(sr.between(1000, 4000));
+            faults.spawn_swarm(sr, m, {"broker"}, 1, fault_end, Duration::millis(1500), gap_max,
+                               swarm_faults);
+        }
+        while (ro.faults == nullptr && sched.now() < fault_end && oracle.violation.empty()) {
             sched.sleep_for(Duration::millis(r.between(200, 2500)));
             const std::string victim = consumers[r.below(consumers.size())];
-            sim::SimNode& n = world.node(victim);
             const int kind = static_cast<int>(r.between(0, 9));
+            FaultSpec f = custom_fault("pause", {victim});
             if (kind < 4) {
                 // A zombie: paused for up to three session timeouts.
-                world.trace("fault.pause", {{"node", victim}});
-                world.pause(n);
-                sched.sleep_for(Duration::micros(r.between(
-                    knobs.session_timeout.to_micros() / 3, 3 * knobs.session_timeout.to_micros())));
-                world.resume(n);
+                f.hold = Duration::micros(r.between(knobs.session_timeout.to_micros() / 3,
+                                                    3 * knobs.session_timeout.to_micros()));
             } else if (kind < 7) {
-                world.trace("fault.crash", {{"node", victim}});
-                world.crash(n);
-                sched.sleep_for(Duration::millis(r.between(50, 3000)));
-                world.start(n);
+                f.kind = "crash";
+                f.hold = Duration::millis(r.between(50, 3000));
             } else if (kind < 9 && cuts) {
-                world.trace("fault.cut", {{"node", victim}});
-                world.network().partition(victim, "broker");
-                sched.sleep_for(Duration::micros(
-                    r.between(100'000, 2 * knobs.session_timeout.to_micros())));
-                world.network().heal_all();
+                f.kind = "partition";
+                f.side_b = {"broker"};
+                f.hold = Duration::micros(r.between(100'000, 2 * knobs.session_timeout.to_micros()));
             } else if (broker_crashes) {
-                world.trace("fault.crash", {{"node", std::string("broker")}});
-                world.crash(world.node("broker"));
-                sched.sleep_for(Duration::millis(r.between(50, 1500)));
-                world.start(world.node("broker"));
+                f.kind = "crash";
+                f.side_a = {"broker"};
+                f.hold = Duration::millis(r.between(50, 1500));
+            } else {
+                continue;
             }
+            faults.apply(std::move(f));
         }
         // Heal: everyone up and connected; then stop producing and let the group settle.
-        world.network().heal_all();
-        for (auto* n : world.nodes()) {
-            if (!n->up()) {
-                world.start(*n);
-            }
-        }
+        faults.end_phase();
+        faults.heal_all();
         oracle.healed = true;
         sched.sleep_for(Duration::seconds(2));
         oracle.producing_done = true;
@@ -426,6 +438,9 @@ RunResult run_group_rebalance(const RunOptions& ro) {
     });
     world.run([&] { return done || !oracle.violation.empty(); },
               Instant::from_nanos(Duration::seconds(200).to_nanos()));
+    if (ro.faults_sink) {
+        ro.faults_sink(faults.schedule());
+    }
 
     Verdict v = Verdict::ok(std::to_string(oracle.syncs) + " syncs up to generation " +
                             std::to_string(oracle.max_synced_generation) + ", " +

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "scenarios/kafka_nodes.h"
+#include "scenarios/nemesis.h"
 #include "scenarios/scenarios.h"
 #include "services/client/idempotent_producer.h"
 #include "sim/world.h"
@@ -214,24 +215,46 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
             world.start(*n);
         }
     }
+    FaultInjector faults(world);  // every fault traced, recorded, replayable (--faults)
+    uint64_t swarm_faults = 0;
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
         Random r = world.random().fork("faults");
         const Instant fault_end = sched.now() + Duration::seconds(r.between(8, 20));
-        while (sched.now() < fault_end && oracle.violation.empty()) {
+        faults.begin_phase();
+        if (ro.faults != nullptr) {
+            faults.replay(*ro.faults);
+            sched.sleep_until(std::max(sched.now(), Instant() + ro.faults->phase_end));
+        } else {
+            // The swarm on the broker: its disk (write errors answer KAFKA_STORAGE_ERROR, a
+            // failed fsync crashes it, a full disk refuses appends, slow I/O delays answers
+            // past the producers' timeouts), pauses and clock steps. No bit rot (see
+            // replication_failover.cpp); crashes only in the runs that crash it.
+            Random sr = world.random().fork("swarm-faults");
+            FaultMenu menu;
+            menu.partitions = false;  // one broker; the clogs below cut producers off
+            menu.crashes = broker_crashes;
+            menu.bit_rot = false;
+            const FaultMenu m = draw_menu(sr, menu);
+            const Duration gap_max = Duration::millis(sr.between(1000, 4000));
+            faults.spawn_swarm(sr, m, {"broker"}, 1, fault_end, Duration::millis(1500), gap_max,
+                               swarm_faults);
+        }
+        while (ro.faults == nullptr && sched.now() < fault_end && oracle.violation.empty()) {
             sched.sleep_for(Duration::millis(r.between(100, 1500)));
             if (broker_crashes && r.chance(0.3)) {
-                world.trace("fault.crash", {{"node", std::string("broker")}});
-                world.crash(world.node("broker"));
-                sched.sleep_for(Duration::millis(r.between(20, 1000)));
-                world.start(world.node("broker"));
+                FaultSpec f = custom_fault("crash", {"broker"});
+                f.hold = Duration::millis(r.between(20, 1000));
+                faults.apply(std::move(f));
             } else {
                 // The producer's requests (or their answers) arrive after it gave up on them.
-                const std::string victim = names[r.below(names.size())];
-                world.network().clog(victim, sched.now() + Duration::millis(r.between(300, 2500)));
+                FaultSpec f = custom_fault("clog", {names[r.below(names.size())]});
+                f.hold = Duration::millis(r.between(300, 2500));
+                faults.apply(std::move(f));
             }
         }
-        world.network().heal_all();
+        faults.end_phase();
+        faults.heal_all();
         world.network().set_faults(sim::NetFaults{});
         oracle.healed = true;
         sched.sleep_for(Duration::seconds(3));
@@ -241,6 +264,9 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
     });
     world.run([&] { return checked || !oracle.violation.empty(); },
               Instant::from_nanos(Duration::seconds(120).to_nanos()));
+    if (ro.faults_sink) {
+        ro.faults_sink(faults.schedule());
+    }
 
     Verdict v = Verdict::ok(std::to_string(oracle.acked.size()) + " batches acknowledged, " +
                             std::to_string(oracle.in_doubt) + " in doubt, " +

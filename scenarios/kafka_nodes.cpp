@@ -214,18 +214,8 @@ void ClusterFaults::run_phase(Duration phase, const FaultSchedule* replay, const
         // scenario's own loop draws what it always drew).
         Random sr = w_.random().fork("swarm-faults");
         const FaultMenu m = draw_menu(sr, menu);
-        const std::vector<std::string> all = names(ids_);
         const Duration gap_max = Duration::millis(sr.between(500, 3000));
-        w_.spawn("swarm-faults", [this, sr, m, all, voters, end, gap_max]() mutable {
-            while (true) {
-                sched().sleep_for(sr.duration_between(Duration::millis(100), gap_max));
-                if (sched().now() >= end) {
-                    return;
-                }
-                ++swarm_faults_;
-                inj_.spawn(draw_fault(sr, m, all, voters, hold_max_));
-            }
-        });
+        inj_.spawn_swarm(sr, m, names(ids_), voters, end, hold_max_, gap_max, swarm_faults_);
         draw(end);
     }
     inj_.end_phase();
@@ -370,13 +360,20 @@ void ClusterFaults::heal(const sim::DiskFaults& base) {
     }
 }
 
-void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held) {
-    w.spawn("supervisor", [&w, ids = std::move(ids), &held] {
+void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held,
+                              std::function<bool(int)> log_dir_failed) {
+    w.spawn("supervisor", [&w, ids = std::move(ids), &held, failed = std::move(log_dir_failed)] {
         auto& s = w.world_env().scheduler;
         while (true) {
             s.sleep_for(Duration::millis(250));
             for (int id : ids) {
                 auto& n = w.node(cluster_node_name(id));
+                if (n.up() && !n.paused() && failed && failed(id)) {
+                    // Kafka halts a broker whose only log directory failed (KIP-112); its
+                    // process supervisor starts it again, and recovery brings the log back.
+                    w.trace("supervisor.log_dir_failed", {{"node", n.name()}});
+                    w.crash(n);
+                }
                 if (!n.up() && !held.contains(id)) {
                     w.start(n);
                 }

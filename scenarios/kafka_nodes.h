@@ -174,7 +174,11 @@ protected:
 };
 
 // The supervisor, a world fiber: every 250 ms it starts the nodes of `ids` that are down and not
-// in `held` (a node that crashed itself on a failed fsync comes back as a process would).
-void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held);
+// in `held` (a node that crashed itself on a failed fsync comes back as a process would). A
+// running node for which `log_dir_failed` (if set) is true is crashed first: Kafka halts a
+// broker whose only log directory failed (a write error, a full disk), and Eddy's broker
+// instead keeps the partition offline, which nothing else would undo.
+void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held,
+                              std::function<bool(int)> log_dir_failed = {});
 
 }  // namespace eddy::scenarios

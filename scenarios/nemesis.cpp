@@ -437,6 +437,23 @@ void FaultInjector::replay(const FaultSchedule& s) {
     }
 }
 
+void FaultInjector::spawn_swarm(Random r, FaultMenu menu, std::vector<std::string> nodes,
+                                size_t voters, Instant end, Duration hold_max, Duration gap_max,
+                                uint64_t& count) {
+    world_.spawn("swarm-faults", [this, r, menu, nodes = std::move(nodes), voters, end, hold_max,
+                                  gap_max, &count]() mutable {
+        auto& sched = world_.world_env().scheduler;
+        while (true) {
+            sched.sleep_for(r.duration_between(Duration::millis(100), gap_max));
+            if (sched.now() >= end) {
+                return;
+            }
+            ++count;
+            spawn(draw_fault(r, menu, nodes, voters, hold_max));
+        }
+    });
+}
+
 void FaultInjector::heal_all() {
     world_.network().heal_all();
     for (auto& [node, windows] : disk_windows_) {

@@ -108,6 +108,11 @@ public:
 
     // Spawns one fiber per fault of `s`, each waiting for its time: the replay of a schedule.
     void replay(const FaultSchedule& s);
+    // The swarm, a fiber of its own until `end`: every 100 ms to `gap_max` a fault drawn with
+    // draw_fault(r, menu, nodes, voters, hold_max), each held in a fiber of its own (faults
+    // overlap). Counts them in `count` (which must outlive the fiber).
+    void spawn_swarm(Random r, FaultMenu menu, std::vector<std::string> nodes, size_t voters,
+                     Instant end, Duration hold_max, Duration gap_max, uint64_t& count);
     // Everything undone: the network whole, every disk at its base faults, every node up and
     // resumed, nothing held.
     void heal_all();

@@ -722,8 +722,16 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
     Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(1500, 4000)),
                     crash_all && planted == Planted::ack_before_replication);
     nemesis.base_disk_faults = wo.disk;
-    const FaultMenu menu;  // everything
-    spawn_cluster_supervisor(world, c.ids, c.held);
+    // Everything but bit rot: a broker that finds a damaged segment takes that log offline (as
+    // Kafka takes a failed log directory offline) and nothing brings the replica back without
+    // an operator, and a damaged metadata log keeps the node from starting at all; either way
+    // the liveness checks after healing cannot hold. Bit rot is exercised by log-crash-recovery.
+    FaultMenu menu;
+    menu.bit_rot = false;
+    spawn_cluster_supervisor(world, c.ids, c.held, [&c](int id) {
+        kafka::Broker* b = c.nodes.at(id).broker;
+        return b != nullptr && !b->logs().offline_partitions().empty();
+    });
     world.spawn("faults", [&] {
         auto& s = world.world_env().scheduler;
         Random r = world.random().fork("faults");
