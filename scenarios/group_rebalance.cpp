@@ -358,9 +358,12 @@ RunResult run_group_rebalance(const RunOptions& ro) {
                       Verdict::violation(checkers::setup, "bad broker config: " + config.error()));
     }
     kafka::BrokerOptions bo;
+    bool broker_started = false;  // a later start that fails is a disk fault, not the setup
     bo.group_knobs.accept_fenced_commits = ro.planted_bug;
     world.add_node("broker",
-                   [&](Env& env) { run_broker_node(env, *config, bo, oracle.violation); });
+                   [&](Env& env) {
+                       run_broker_node(env, *config, bo, oracle.violation, &broker_started);
+                   });
     world.add_node("producer", [&](Env& env) { producer_main(env, oracle); });
     std::vector<std::string> consumers;
     for (int i = 1; i <= oracle.consumers; ++i) {
@@ -377,29 +380,18 @@ RunResult run_group_rebalance(const RunOptions& ro) {
     bool done = false;
     FaultInjector faults(world);  // every fault traced, recorded, replayable (--faults)
     uint64_t swarm_faults = 0;
+    spawn_broker_supervisor(world, faults);
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
         Random r = world.random().fork("faults");
         const Instant fault_end = sched.now() + Duration::seconds(r.between(15, 30));
-        faults.begin_phase();
-        if (ro.faults != nullptr) {
-            faults.replay(*ro.faults);
-            sched.sleep_until(std::max(sched.now(), Instant() + ro.faults->phase_end));
-        } else {
-            // The swarm on the broker: its disk (errors, full, slow), pauses, clock steps, clogs
-            // and, in the runs that crash it, crashes. No bit rot: a damaged log is taken
-            // offline and stays so (see replication_failover.cpp).
-            Random sr = world.random().fork("swarm-faults");
-            FaultMenu menu;
-            menu.partitions = false;  // one broker: the consumers' cuts below are the partitions
-            menu.crashes = broker_crashes;
-            menu.bit_rot = false;
-            const FaultMenu m = draw_menu(sr, menu);
-            const Duration gap_max = Duration::millis(sr.between(1000, 4000));
-            faults.spawn_swarm(sr, m, {"broker"}, 1, fault_end, Duration::millis(1500), gap_max,
-                               swarm_faults);
-        }
-        while (ro.faults == nullptr && sched.now() < fault_end && oracle.violation.empty()) {
+        // The swarm on the broker: its disk (errors, full, slow), pauses, clock steps, clogs
+        // and, in the runs that crash it, crashes. No bit rot: a damaged log is taken offline
+        // and stays so (see replication_failover.cpp). One broker: the consumers' cuts below
+        // are the partitions.
+        const bool replaying = faults.open_phase(ro.faults.get(), one_broker_menu(broker_crashes),
+                                                 "broker", fault_end, swarm_faults);
+        while (!replaying && sched.now() < fault_end && oracle.violation.empty()) {
             sched.sleep_for(Duration::millis(r.between(200, 2500)));
             const std::string victim = consumers[r.below(consumers.size())];
             const int kind = static_cast<int>(r.between(0, 9));

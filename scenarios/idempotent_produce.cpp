@@ -192,9 +192,12 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
                       Verdict::violation(checkers::setup, "bad broker config: " + config.error()));
     }
     kafka::BrokerOptions bo;
+    bool broker_started = false;  // a later start that fails is a disk fault, not the setup
     bo.log_knobs.skip_producer_checks = ro.planted_bug;
     world.add_node("broker",
-                   [&](Env& env) { run_broker_node(env, *config, bo, oracle.violation); });
+                   [&](Env& env) {
+                       run_broker_node(env, *config, bo, oracle.violation, &broker_started);
+                   });
     std::vector<std::string> names;
     for (int i = 1; i <= producers; ++i) {
         const std::string name = "producer-" + std::to_string(i);
@@ -217,30 +220,18 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
     }
     FaultInjector faults(world);  // every fault traced, recorded, replayable (--faults)
     uint64_t swarm_faults = 0;
+    spawn_broker_supervisor(world, faults);
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
         Random r = world.random().fork("faults");
         const Instant fault_end = sched.now() + Duration::seconds(r.between(8, 20));
-        faults.begin_phase();
-        if (ro.faults != nullptr) {
-            faults.replay(*ro.faults);
-            sched.sleep_until(std::max(sched.now(), Instant() + ro.faults->phase_end));
-        } else {
-            // The swarm on the broker: its disk (write errors answer KAFKA_STORAGE_ERROR, a
-            // failed fsync crashes it, a full disk refuses appends, slow I/O delays answers
-            // past the producers' timeouts), pauses and clock steps. No bit rot (see
-            // replication_failover.cpp); crashes only in the runs that crash it.
-            Random sr = world.random().fork("swarm-faults");
-            FaultMenu menu;
-            menu.partitions = false;  // one broker; the clogs below cut producers off
-            menu.crashes = broker_crashes;
-            menu.bit_rot = false;
-            const FaultMenu m = draw_menu(sr, menu);
-            const Duration gap_max = Duration::millis(sr.between(1000, 4000));
-            faults.spawn_swarm(sr, m, {"broker"}, 1, fault_end, Duration::millis(1500), gap_max,
-                               swarm_faults);
-        }
-        while (ro.faults == nullptr && sched.now() < fault_end && oracle.violation.empty()) {
+        // The swarm on the broker: its disk (write errors answer KAFKA_STORAGE_ERROR, a failed
+        // fsync crashes it, a full disk refuses appends, slow I/O delays answers past the
+        // producers' timeouts), pauses, clock steps and, in the runs that crash it, crashes. No
+        // bit rot (see replication_failover.cpp); one broker: the clogs below cut producers off.
+        const bool replaying = faults.open_phase(ro.faults.get(), one_broker_menu(broker_crashes),
+                                                 "broker", fault_end, swarm_faults);
+        while (!replaying && sched.now() < fault_end && oracle.violation.empty()) {
             sched.sleep_for(Duration::millis(r.between(100, 1500)));
             if (broker_crashes && r.chance(0.3)) {
                 FaultSpec f = custom_fault("crash", {"broker"});

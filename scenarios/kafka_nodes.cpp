@@ -23,15 +23,42 @@ Result<config::BrokerConfig, std::string> broker_node_config(
 }
 
 void run_broker_node(Env& env, const config::BrokerConfig& config,
-                     const kafka::BrokerOptions& options, Violation& violation) {
+                     const kafka::BrokerOptions& options, Violation& violation,
+                     bool* started_before) {
     kafka::Broker b(env, config, options);
     if (auto r = b.start(); !r.ok()) {
+        if (started_before != nullptr && *started_before) {
+            // It started before: an injected disk fault (a read error in recovery, a full
+            // disk). A process supervisor tries again (spawn_broker_supervisor).
+            env.process.crash("the broker did not start: " + r.error());
+        }
         violation.report(checkers::setup, "the broker did not start: " + r.error());
         return;
     }
-    while (true) {
-        env.scheduler.sleep_for(Duration::seconds(3600));
+    if (started_before != nullptr) {
+        *started_before = true;
     }
+    while (true) {
+        env.scheduler.sleep_for(Duration::millis(250));
+        if (!b.logs().offline_partitions().empty()) {
+            // A write error or a full disk took a log offline: Kafka halts a broker whose only
+            // log directory failed (KIP-112); the scenario's supervisor starts it again.
+            env.process.crash("log directory failed");
+        }
+    }
+}
+
+void spawn_broker_supervisor(sim::SimWorld& w, const FaultInjector& faults) {
+    w.spawn("supervisor", [&w, &faults] {
+        auto& s = w.world_env().scheduler;
+        auto& n = w.node("broker");
+        while (true) {
+            s.sleep_for(Duration::millis(250));
+            if (!n.up() && !faults.holds("broker")) {
+                w.start(n);
+            }
+        }
+    });
 }
 
 client::ClientOptions broker_client_options(Duration request_timeout) {
@@ -355,8 +382,14 @@ void ClusterFaults::disk_faults_for(int id, Duration d) {
 void ClusterFaults::heal(const sim::DiskFaults& base) {
     inj_.heal_all();
     for (int id : ids_) {
-        node(id).disk().set_faults(base);
+        auto& n = node(id);
+        n.disk().set_faults(base);
         held_.erase(id);
+        if (!n.up()) {
+            w_.start(n);
+        } else if (n.paused()) {
+            w_.resume(n);
+        }
     }
 }
 

@@ -28,9 +28,16 @@ Result<config::BrokerConfig, std::string> broker_node_config(
     std::vector<std::pair<std::string, std::string>> overrides);
 
 // The body of a broker node: starts a Broker and keeps it running until the node crashes. A
-// broker that does not start reports a `setup` violation.
+// broker that does not start reports a `setup` violation. A broker with a log offline (a write
+// error, a full disk) halts, as Kafka's does when its only log directory fails. With
+// `started_before` (living as long as the world), a broker that started once and then fails to
+// start again (an injected disk fault) crashes instead, for its supervisor to try again.
 void run_broker_node(Env& env, const config::BrokerConfig& config,
-                     const kafka::BrokerOptions& options, Violation& violation);
+                     const kafka::BrokerOptions& options, Violation& violation,
+                     bool* started_before = nullptr);
+// A world fiber that starts the node "broker" again, 250 ms at most after it went down (a
+// failed fsync, a halt), unless a fault of `faults` keeps it down.
+void spawn_broker_supervisor(sim::SimWorld& w, const FaultInjector& faults);
 
 // Client options for the node "broker".
 client::ClientOptions broker_client_options(Duration request_timeout);

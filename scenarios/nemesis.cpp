@@ -280,6 +280,8 @@ void FaultInjector::note(FaultSpec f) {
 
 uint64_t FaultInjector::begin(FaultSpec& f, bool record) {
     f.at = world_.now() - Instant();
+    touched_.insert(f.side_a.begin(), f.side_a.end());
+    touched_.insert(f.side_b.begin(), f.side_b.end());
     trace_begin(f);
     if (record) {
         recorded_.faults.push_back(f);
@@ -454,6 +456,22 @@ void FaultInjector::spawn_swarm(Random r, FaultMenu menu, std::vector<std::strin
     });
 }
 
+bool FaultInjector::open_phase(const FaultSchedule* replay, const FaultMenu& menu,
+                               const std::string& broker, Instant end, uint64_t& count) {
+    begin_phase();
+    auto& sched = world_.world_env().scheduler;
+    if (replay != nullptr) {
+        this->replay(*replay);
+        sched.sleep_until(std::max(sched.now(), Instant() + replay->phase_end));
+        return true;
+    }
+    Random r = world_.random().fork("swarm-faults");
+    const FaultMenu m = draw_menu(r, menu);
+    const Duration gap_max = Duration::millis(r.between(1000, 4000));
+    spawn_swarm(r, m, {broker}, 1, end, Duration::millis(1500), gap_max, count);
+    return false;
+}
+
 void FaultInjector::heal_all() {
     world_.network().heal_all();
     for (auto& [node, windows] : disk_windows_) {
@@ -468,11 +486,12 @@ void FaultInjector::heal_all() {
     }
     held_.clear();
     paused_.clear();
-    for (auto* n : world_.nodes()) {
-        if (!n->up()) {
-            world_.start(*n);
-        } else if (n->paused()) {
-            world_.resume(*n);
+    for (const auto& name : touched_) {
+        auto& n = world_.node(name);
+        if (!n.up()) {
+            world_.start(n);
+        } else if (n.paused()) {
+            world_.resume(n);
         }
     }
 }

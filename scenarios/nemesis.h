@@ -113,8 +113,15 @@ public:
     // overlap). Counts them in `count` (which must outlive the fiber).
     void spawn_swarm(Random r, FaultMenu menu, std::vector<std::string> nodes, size_t voters,
                      Instant end, Duration hold_max, Duration gap_max, uint64_t& count);
-    // Everything undone: the network whole, every disk at its base faults, every node up and
-    // resumed, nothing held.
+    // The start of a one-broker scenario's fault phase (until `end`): with `replay`, that
+    // schedule runs and this returns once its phase is over (true: the scenario draws nothing
+    // itself); else the swarm starts on `broker` with a per-seed subset of `menu`, holds up to
+    // 1.5 s (false: the scenario draws its own faults next to it). Suspends with `replay`.
+    bool open_phase(const FaultSchedule* replay, const FaultMenu& menu, const std::string& broker,
+                    Instant end, uint64_t& count);
+    // Everything undone: the network whole, every disk at its base faults, every node a fault
+    // named up (a node that crashed itself on a failed fsync included) and resumed, nothing
+    // held. Nodes no fault named are left as they are (a checker not started yet stays so).
     void heal_all();
 
     // Scenario kinds, by name: applies and holds one (suspends). Unknown kinds are ignored.
@@ -122,6 +129,8 @@ public:
     std::map<std::string, std::function<void(const FaultSpec&)>> custom;
 
     FaultSchedule& recorded() { return recorded_; }
+    // Whether a crash fault keeps `node` down now.
+    bool holds(const std::string& node) const { return held_.contains(node); }
     // The fault phase begins or ends now (recorded in the schedule).
     void begin_phase() { recorded_.phase_start = world_.now() - Instant(); }
     void end_phase() {
@@ -149,6 +158,7 @@ private:
     sim::SimWorld& world_;
     std::map<std::string, int> held_;    // node -> crash faults keeping it down
     std::map<std::string, int> paused_;  // node -> pause faults keeping it stopped
+    std::set<std::string> touched_;      // every node a fault named
     FaultSchedule recorded_;
     bool phase_ended_ = false;
     // Disk windows in force per node (by serial number), and each disk's faults without them.
@@ -162,6 +172,15 @@ private:
 // Draws from `r`. Disk faults land on nodes with a disk that matters (all of `nodes`).
 FaultSpec draw_fault(Random& r, const FaultMenu& menu, const std::vector<std::string>& nodes,
                      size_t voters, Duration hold_max);
+// The menu of a one-broker scenario: no partitions (its own faults cut clients off), crashes
+// only if `crashes`, no bit rot (a log found damaged stays offline: see replication_failover.cpp).
+inline FaultMenu one_broker_menu(bool crashes) {
+    FaultMenu m;
+    m.partitions = false;
+    m.crashes = crashes;
+    m.bit_rot = false;
+    return m;
+}
 // A random subset of `menu` (each kind kept with probability 1/2, at least one): the swarm.
 FaultMenu draw_menu(Random& r, const FaultMenu& menu);
 
