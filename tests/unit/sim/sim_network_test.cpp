@@ -128,29 +128,41 @@ TEST_CASE("connect: refused without a listener, timed out across a partition, st
     CHECK(got_at > Instant::from_nanos(Duration::seconds(2).to_nanos()));
 }
 
+namespace {
+
+// srv:5 accepts one connection and reads from it once.
+void accept_and_read(Env& env) {
+    auto l = env.network.listen({"srv", 5});
+    REQUIRE(l.ok());
+    auto c = (*l)->accept();
+    if (!c.ok()) {
+        return;
+    }
+    std::byte b[4];
+    (void)(*c)->read_some(b);
+}
+
+// Connects to srv:5 after 1 ms and reads until the connection fails: how it failed.
+NetError connect_and_read(Env& env) {
+    env.scheduler.sleep_for(Duration::millis(1));
+    auto c = env.network.connect({"srv", 5}, Duration::seconds(1));
+    REQUIRE(c.ok());
+    std::byte b[4];
+    auto r = (*c)->read_some(b);
+    return r.ok() ? NetError::io_error : r.error();
+}
+
+}  // namespace
+
 TEST_CASE("a crashed host's peers see a reset; a restart gets a fresh incarnation") {
     SimWorld w(11);
     NetError client_error{};
     int boots = 0;
     w.add_node("srv", [&](Env& env) {
         ++boots;
-        auto l = env.network.listen({"srv", 5});
-        REQUIRE(l.ok());
-        auto c = (*l)->accept();
-        if (!c.ok()) {
-            return;
-        }
-        std::byte b[4];
-        (void)(*c)->read_some(b);
+        accept_and_read(env);
     });
-    w.add_node("cli", [&](Env& env) {
-        env.scheduler.sleep_for(Duration::millis(1));
-        auto c = env.network.connect({"srv", 5}, Duration::seconds(1));
-        REQUIRE(c.ok());
-        std::byte b[4];
-        auto r = (*c)->read_some(b);
-        client_error = r.ok() ? NetError::io_error : r.error();
-    });
+    w.add_node("cli", [&](Env& env) { client_error = connect_and_read(env); });
     w.start(w.node("srv"));
     w.start(w.node("cli"));
     w.spawn("chaos", [&] {
@@ -170,23 +182,9 @@ TEST_CASE("half-open: a crash behind a partition is not seen until the path heal
     w.network().set_faults(NetFaults{.partition_reset_p = 0});  // no timeouts of their own
     NetError client_error{};
     Instant failed_at;
-    w.add_node("srv", [&](Env& env) {
-        auto l = env.network.listen({"srv", 5});
-        REQUIRE(l.ok());
-        auto c = (*l)->accept();
-        if (!c.ok()) {
-            return;
-        }
-        std::byte b[4];
-        (void)(*c)->read_some(b);
-    });
+    w.add_node("srv", [](Env& env) { accept_and_read(env); });
     w.add_node("cli", [&](Env& env) {
-        env.scheduler.sleep_for(Duration::millis(1));
-        auto c = env.network.connect({"srv", 5}, Duration::seconds(1));
-        REQUIRE(c.ok());
-        std::byte b[4];
-        auto r = (*c)->read_some(b);
-        client_error = r.ok() ? NetError::io_error : r.error();
+        client_error = connect_and_read(env);
         failed_at = env.clock.now();
     });
     w.start(w.node("srv"));
