@@ -506,19 +506,28 @@ public:
     Nemesis(sim::SimWorld& w, Cluster& c, std::vector<int64_t> weights, Duration hold_max)
         : ClusterFaults(w, c.ids, c.held, w.random().fork("nemesis"), hold_max),
           c_(c),
-          weights_(std::move(weights)) {}
+          weights_(std::move(weights)) {
+        add_custom("vote_crash", [this](const FaultSpec&) { vote_crash(); });
+    }
 
-    void run(Duration phase) {
+    // The scenario's own fault loop, until `end` (ClusterFaults::run_phase heals after).
+    void draw_until(Instant end) {
         Scheduler& s = sched();
-        const Instant end = s.now() + phase;
         while (s.now() < end && c_.violation.empty()) {
             s.sleep_for(Duration::millis(r_.between(100, 1200)));
             inject(static_cast<Fault>(pick(weights_)));
         }
-        heal(base_disk_faults);
-        w_.trace("nemesis.healed", {{"faults", faults_}});
     }
-    uint64_t faults() const { return faults_; }
+    void run(Duration phase, const FaultSchedule* replay) {
+        // Everything but bit rot (a damaged metadata log keeps a node from starting; see
+        // replication_failover.cpp).
+        FaultMenu menu;
+        menu.bit_rot = false;
+        run_phase(phase, replay, menu, c_.voters.size(),
+                  [this](Instant end) { draw_until(end); }, base_disk_faults);
+        w_.trace("nemesis.healed", {{"faults", faults()}});
+    }
+    uint64_t faults() const { return faults_ + swarm_faults(); }
 
 private:
     void inject(Fault f) {
@@ -546,7 +555,7 @@ private:
                 disk_faults_any();
                 break;
             case Fault::vote_crash:
-                vote_crash();
+                inj_.apply(custom_fault("vote_crash"));
                 break;
             case Fault::leader_faults:
                 leader_fault();
@@ -694,12 +703,15 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
         auto& s = world.world_env().scheduler;
         Random r = world.random().fork("faults");
         s.sleep_for(Duration::seconds(2));  // the cluster forms
-        nemesis.run(Duration::seconds(r.between(10, 16)));
+        nemesis.run(Duration::seconds(r.between(10, 16)), ro.faults.get());
         c.workload_done = true;
         c.healed = true;
     });
     world.run([&] { return c.checked || !c.violation.empty(); },
               Instant() + run_limit);
+    if (ro.faults_sink) {
+        ro.faults_sink(nemesis.schedule());
+    }
 
     int32_t max_epoch = 0;
     for (const auto& [epoch, leader] : c.leaders) {

@@ -8,7 +8,7 @@
 //
 // Checkers, on every answer the consumers get:
 // - `one-owner-per-generation`: in a generation, no partition is handed to two consumers;
-// - `generations-grow`: no SyncGroup succeeds for a generation below one that already did;
+// - `generations-grow`: no consumer syncs a generation below one it already synced;
 // - `fenced-commits-refused`: once any member synced generation G, an OffsetCommit sent with a
 //   generation below G is never acknowledged;
 // - `commits-never-go-back`: an acknowledged commit is never below an earlier acknowledged one,
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "scenarios/kafka_nodes.h"
+#include "scenarios/nemesis.h"
 #include "scenarios/scenarios.h"
 #include "services/client/group_member.h"
 #include "sim/world.h"
@@ -54,6 +55,7 @@ struct Oracle {
     // generation -> consumer -> partitions it was handed
     std::map<int32_t, std::map<std::string, protocol::PartitionList>> owners;
     int32_t max_synced_generation = -1;
+    std::map<std::string, int32_t> last_synced;  // consumer -> the generation it synced last
     std::map<Tp, int64_t> acked_commit;              // highest acknowledged commit
     std::map<Tp, std::map<int64_t, std::string>> produced;  // acknowledged records by offset
     std::map<Tp, int64_t> produced_end;              // end of acknowledged production
@@ -80,13 +82,19 @@ struct ConsumerKnobs {
 
 void on_synced(Oracle& o, const std::string& name, const client::GroupMember& m) {
     const int32_t g = m.generation();
-    if (g < o.max_synced_generation) {
+    // Judged per member: a consumer paused between the broker's answer and reading it (a
+    // zombie) reads an older generation's sync after a newer one completed, legitimately (the
+    // broker answered while that generation was current; its commits are then fenced, which
+    // fenced-commits-refused checks). Seen once pauses stopped everything on a node.
+    auto [last, first] = o.last_synced.try_emplace(name, g);
+    if (!first && g < last->second) {
         o.fail(generations_grow, name + " synced generation " + std::to_string(g) +
-                                     " after generation " +
-                                     std::to_string(o.max_synced_generation) + " had completed");
+                                     " after it had synced generation " +
+                                     std::to_string(last->second));
         return;
     }
-    o.max_synced_generation = g;
+    last->second = g;
+    o.max_synced_generation = std::max(o.max_synced_generation, g);
     ++o.syncs;
     auto& gen = o.owners[g];
     gen[name] = m.assignment();
@@ -357,9 +365,12 @@ RunResult run_group_rebalance(const RunOptions& ro) {
                       Verdict::violation(checkers::setup, "bad broker config: " + config.error()));
     }
     kafka::BrokerOptions bo;
+    bool broker_started = false;  // a later start that fails is a disk fault, not the setup
     bo.group_knobs.accept_fenced_commits = ro.planted_bug;
     world.add_node("broker",
-                   [&](Env& env) { run_broker_node(env, *config, bo, oracle.violation); });
+                   [&](Env& env) {
+                       run_broker_node(env, *config, bo, oracle.violation, &broker_started);
+                   });
     world.add_node("producer", [&](Env& env) { producer_main(env, oracle); });
     std::vector<std::string> consumers;
     for (int i = 1; i <= oracle.consumers; ++i) {
@@ -374,47 +385,47 @@ RunResult run_group_rebalance(const RunOptions& ro) {
     }
 
     bool done = false;
+    FaultInjector faults(world);  // every fault traced, recorded, replayable (--faults)
+    uint64_t swarm_faults = 0;
+    spawn_broker_supervisor(world, faults);
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
         Random r = world.random().fork("faults");
         const Instant fault_end = sched.now() + Duration::seconds(r.between(15, 30));
-        while (sched.now() < fault_end && oracle.violation.empty()) {
+        // The swarm on the broker: its disk (errors, full, slow), pauses, clock steps, clogs
+        // and, in the runs that crash it, crashes. No bit rot: a damaged log is taken offline
+        // and stays so (see replication_failover.cpp). One broker: the consumers' cuts below
+        // are the partitions.
+        const bool replaying = faults.open_phase(ro.faults.get(), one_broker_menu(broker_crashes),
+                                                 "broker", fault_end, swarm_faults);
+        while (!replaying && sched.now() < fault_end && oracle.violation.empty()) {
             sched.sleep_for(Duration::millis(r.between(200, 2500)));
             const std::string victim = consumers[r.below(consumers.size())];
-            sim::SimNode& n = world.node(victim);
             const int kind = static_cast<int>(r.between(0, 9));
+            FaultSpec f = custom_fault("pause", {victim});
             if (kind < 4) {
                 // A zombie: paused for up to three session timeouts.
-                world.trace("fault.pause", {{"node", victim}});
-                world.pause(n);
-                sched.sleep_for(Duration::micros(r.between(
-                    knobs.session_timeout.to_micros() / 3, 3 * knobs.session_timeout.to_micros())));
-                world.resume(n);
+                f.hold = Duration::micros(r.between(knobs.session_timeout.to_micros() / 3,
+                                                    3 * knobs.session_timeout.to_micros()));
             } else if (kind < 7) {
-                world.trace("fault.crash", {{"node", victim}});
-                world.crash(n);
-                sched.sleep_for(Duration::millis(r.between(50, 3000)));
-                world.start(n);
+                f.kind = "crash";
+                f.hold = Duration::millis(r.between(50, 3000));
             } else if (kind < 9 && cuts) {
-                world.trace("fault.cut", {{"node", victim}});
-                world.network().partition(victim, "broker");
-                sched.sleep_for(Duration::micros(
-                    r.between(100'000, 2 * knobs.session_timeout.to_micros())));
-                world.network().heal_all();
+                f.kind = "partition";
+                f.side_b = {"broker"};
+                f.hold = Duration::micros(r.between(100'000, 2 * knobs.session_timeout.to_micros()));
             } else if (broker_crashes) {
-                world.trace("fault.crash", {{"node", std::string("broker")}});
-                world.crash(world.node("broker"));
-                sched.sleep_for(Duration::millis(r.between(50, 1500)));
-                world.start(world.node("broker"));
+                f.kind = "crash";
+                f.side_a = {"broker"};
+                f.hold = Duration::millis(r.between(50, 1500));
+            } else {
+                continue;
             }
+            faults.apply(std::move(f));
         }
         // Heal: everyone up and connected; then stop producing and let the group settle.
-        world.network().heal_all();
-        for (auto* n : world.nodes()) {
-            if (!n->up()) {
-                world.start(*n);
-            }
-        }
+        faults.end_phase();
+        faults.heal_all();
         oracle.healed = true;
         sched.sleep_for(Duration::seconds(2));
         oracle.producing_done = true;
@@ -426,6 +437,9 @@ RunResult run_group_rebalance(const RunOptions& ro) {
     });
     world.run([&] { return done || !oracle.violation.empty(); },
               Instant::from_nanos(Duration::seconds(200).to_nanos()));
+    if (ro.faults_sink) {
+        ro.faults_sink(faults.schedule());
+    }
 
     Verdict v = Verdict::ok(std::to_string(oracle.syncs) + " syncs up to generation " +
                             std::to_string(oracle.max_synced_generation) + ", " +

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "scenarios/kafka_nodes.h"
+#include "scenarios/nemesis.h"
 #include "scenarios/scenarios.h"
 #include "services/client/idempotent_producer.h"
 #include "sim/world.h"
@@ -191,9 +192,12 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
                       Verdict::violation(checkers::setup, "bad broker config: " + config.error()));
     }
     kafka::BrokerOptions bo;
+    bool broker_started = false;  // a later start that fails is a disk fault, not the setup
     bo.log_knobs.skip_producer_checks = ro.planted_bug;
     world.add_node("broker",
-                   [&](Env& env) { run_broker_node(env, *config, bo, oracle.violation); });
+                   [&](Env& env) {
+                       run_broker_node(env, *config, bo, oracle.violation, &broker_started);
+                   });
     std::vector<std::string> names;
     for (int i = 1; i <= producers; ++i) {
         const std::string name = "producer-" + std::to_string(i);
@@ -214,24 +218,34 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
             world.start(*n);
         }
     }
+    FaultInjector faults(world);  // every fault traced, recorded, replayable (--faults)
+    uint64_t swarm_faults = 0;
+    spawn_broker_supervisor(world, faults);
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
         Random r = world.random().fork("faults");
         const Instant fault_end = sched.now() + Duration::seconds(r.between(8, 20));
-        while (sched.now() < fault_end && oracle.violation.empty()) {
+        // The swarm on the broker: its disk (write errors answer KAFKA_STORAGE_ERROR, a failed
+        // fsync crashes it, a full disk refuses appends, slow I/O delays answers past the
+        // producers' timeouts), pauses, clock steps and, in the runs that crash it, crashes. No
+        // bit rot (see replication_failover.cpp); one broker: the clogs below cut producers off.
+        const bool replaying = faults.open_phase(ro.faults.get(), one_broker_menu(broker_crashes),
+                                                 "broker", fault_end, swarm_faults);
+        while (!replaying && sched.now() < fault_end && oracle.violation.empty()) {
             sched.sleep_for(Duration::millis(r.between(100, 1500)));
             if (broker_crashes && r.chance(0.3)) {
-                world.trace("fault.crash", {{"node", std::string("broker")}});
-                world.crash(world.node("broker"));
-                sched.sleep_for(Duration::millis(r.between(20, 1000)));
-                world.start(world.node("broker"));
+                FaultSpec f = custom_fault("crash", {"broker"});
+                f.hold = Duration::millis(r.between(20, 1000));
+                faults.apply(std::move(f));
             } else {
                 // The producer's requests (or their answers) arrive after it gave up on them.
-                const std::string victim = names[r.below(names.size())];
-                world.network().clog(victim, sched.now() + Duration::millis(r.between(300, 2500)));
+                FaultSpec f = custom_fault("clog", {names[r.below(names.size())]});
+                f.hold = Duration::millis(r.between(300, 2500));
+                faults.apply(std::move(f));
             }
         }
-        world.network().heal_all();
+        faults.end_phase();
+        faults.heal_all();
         world.network().set_faults(sim::NetFaults{});
         oracle.healed = true;
         sched.sleep_for(Duration::seconds(3));
@@ -241,6 +255,9 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
     });
     world.run([&] { return checked || !oracle.violation.empty(); },
               Instant::from_nanos(Duration::seconds(120).to_nanos()));
+    if (ro.faults_sink) {
+        ro.faults_sink(faults.schedule());
+    }
 
     Verdict v = Verdict::ok(std::to_string(oracle.acked.size()) + " batches acknowledged, " +
                             std::to_string(oracle.in_doubt) + " in doubt, " +

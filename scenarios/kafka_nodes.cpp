@@ -23,15 +23,42 @@ Result<config::BrokerConfig, std::string> broker_node_config(
 }
 
 void run_broker_node(Env& env, const config::BrokerConfig& config,
-                     const kafka::BrokerOptions& options, Violation& violation) {
+                     const kafka::BrokerOptions& options, Violation& violation,
+                     bool* started_before) {
     kafka::Broker b(env, config, options);
     if (auto r = b.start(); !r.ok()) {
+        if (started_before != nullptr && *started_before) {
+            // It started before: an injected disk fault (a read error in recovery, a full
+            // disk). A process supervisor tries again (spawn_broker_supervisor).
+            env.process.crash("the broker did not start: " + r.error());
+        }
         violation.report(checkers::setup, "the broker did not start: " + r.error());
         return;
     }
-    while (true) {
-        env.scheduler.sleep_for(Duration::seconds(3600));
+    if (started_before != nullptr) {
+        *started_before = true;
     }
+    while (true) {
+        env.scheduler.sleep_for(Duration::millis(250));
+        if (!b.logs().offline_partitions().empty()) {
+            // A write error or a full disk took a log offline: Kafka halts a broker whose only
+            // log directory failed (KIP-112); the scenario's supervisor starts it again.
+            env.process.crash("log directory failed");
+        }
+    }
+}
+
+void spawn_broker_supervisor(sim::SimWorld& w, const FaultInjector& faults) {
+    w.spawn("supervisor", [&w, &faults] {
+        auto& s = w.world_env().scheduler;
+        auto& n = w.node("broker");
+        while (true) {
+            s.sleep_for(Duration::millis(250));
+            if (!n.up() && !faults.holds("broker")) {
+                w.start(n);
+            }
+        }
+    });
 }
 
 client::ClientOptions broker_client_options(Duration request_timeout) {
@@ -149,6 +176,79 @@ std::optional<std::string> cluster_node_trouble(sim::SimWorld& w, int id, const 
     return std::nullopt;
 }
 
+ClusterFaults::ClusterFaults(sim::SimWorld& w, std::vector<int> ids, std::set<int>& held,
+                             Random random, Duration hold_max)
+    : w_(w), ids_(std::move(ids)), held_(held), r_(std::move(random)), hold_max_(hold_max), inj_(w) {
+    inj_.on_held = [this](const std::string& node, bool down) {
+        const int id = id_of(node);
+        if (id < 0) {
+            return;
+        }
+        if (down) {
+            held_.insert(id);
+        } else {
+            held_.erase(id);
+        }
+    };
+}
+
+std::vector<std::string> ClusterFaults::names(const std::vector<int>& ids) {
+    std::vector<std::string> v;
+    v.reserve(ids.size());
+    for (int id : ids) {
+        v.push_back(cluster_node_name(id));
+    }
+    return v;
+}
+
+int ClusterFaults::id_of(const std::string& name) {
+    constexpr std::string_view prefix = "node-";
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) {
+        return -1;
+    }
+    int id = 0;
+    for (size_t i = prefix.size(); i < name.size(); ++i) {
+        if (name[i] < '0' || name[i] > '9') {
+            return -1;
+        }
+        id = id * 10 + (name[i] - '0');
+    }
+    return id;
+}
+
+void ClusterFaults::add_custom(const std::string& kind, std::function<void(const FaultSpec&)> fn) {
+    inj_.custom[kind] = [this, fn = std::move(fn)](const FaultSpec& f) {
+        inner_ = true;
+        fn(f);
+        inner_ = false;
+    };
+}
+
+void ClusterFaults::run_phase(Duration phase, const FaultSchedule* replay, const FaultMenu& menu,
+                              size_t voters, const std::function<void(Instant)>& draw,
+                              const sim::DiskFaults& base) {
+    const Instant start = sched().now();
+    const Instant end = start + phase;
+    inj_.begin_phase();
+    if (replay != nullptr) {
+        inj_.replay(*replay);
+        const Instant replay_end = Instant() + replay->phase_end;
+        if (sched().now() < replay_end) {
+            sched().sleep_until(replay_end);
+        }
+    } else {
+        // The swarm: this seed's subset of the menu, drawn from a stream of its own (the
+        // scenario's own loop draws what it always drew).
+        Random sr = w_.random().fork("swarm-faults");
+        const FaultMenu m = draw_menu(sr, menu);
+        const Duration gap_max = Duration::millis(sr.between(500, 3000));
+        inj_.spawn_swarm(sr, m, names(ids_), voters, end, hold_max_, gap_max, swarm_faults_);
+        draw(end);
+    }
+    inj_.end_phase();
+    heal(base);
+}
+
 std::vector<int> ClusterFaults::others(int id) const {
     std::vector<int> v;
     for (int x : ids_) {
@@ -203,18 +303,24 @@ std::pair<std::vector<int>, std::vector<int>> ClusterFaults::minority_with(int i
 }
 
 void ClusterFaults::split(const std::vector<int>& a, const std::vector<int>& b, bool one_way) {
-    for (int x : a) {
-        for (int y : b) {
-            w_.network().partition(cluster_node_name(x), cluster_node_name(y), one_way);
-        }
-    }
+    // Healed by heal_all (the caller's): traced, recorded only as its custom fault.
+    FaultSpec f;
+    f.kind = "partition";
+    f.side_a = names(a);
+    f.side_b = names(b);
+    f.value = one_way ? 1 : 0;
+    (void)inj_.begin(f, rec());
 }
 
 void ClusterFaults::split_for(const std::vector<int>& a, const std::vector<int>& b, Duration d,
                               bool one_way) {
-    split(a, b, one_way);
-    sched().sleep_for(d);
-    w_.network().heal_all();
+    FaultSpec f;
+    f.kind = "partition";
+    f.side_a = names(a);
+    f.side_b = names(b);
+    f.hold = d;
+    f.value = one_way ? 1 : 0;
+    inj_.apply(std::move(f), rec());
 }
 
 void ClusterFaults::random_split_for(Duration d) {
@@ -230,47 +336,51 @@ void ClusterFaults::crash_for(int id, Duration d) {
     if (!node(id).up()) {
         return;
     }
-    held_.insert(id);
-    w_.crash(node(id));
-    sched().sleep_for(d);
-    held_.erase(id);
-    if (!node(id).up()) {
-        w_.start(node(id));
-    }
+    FaultSpec f;
+    f.kind = "crash";
+    f.side_a = {cluster_node_name(id)};
+    f.hold = d;
+    inj_.apply(std::move(f), rec());
 }
 
 void ClusterFaults::pause_for(int id, Duration d) {
     auto& n = node(id);
     if (n.up() && !n.paused()) {
-        w_.pause(n);
-        sched().sleep_for(d);
-        w_.resume(n);
+        FaultSpec f;
+        f.kind = "pause";
+        f.side_a = {n.name()};
+        f.hold = d;
+        inj_.apply(std::move(f), rec());
     }
 }
 
 void ClusterFaults::clock_jump(int id) {
-    auto& n = node(id);
-    const Duration by = r_.duration_between(Duration::seconds(-30), Duration::seconds(30));
-    n.clock().jump(by);
-    w_.trace("fault.clock_jump", {{"node", n.name()}, {"by_ms", by.to_millis()}});
+    FaultSpec f;
+    f.kind = "clock";
+    f.side_a = {cluster_node_name(id)};
+    f.value = r_.duration_between(Duration::seconds(-30), Duration::seconds(30)).to_millis();
+    inj_.apply(std::move(f), rec());
 }
 
 void ClusterFaults::disk_faults_for(int id, Duration d) {
-    auto& n = node(id);
-    const sim::DiskFaults before = n.disk().faults();
-    sim::DiskFaults bad = before;
-    bad.read_error_p = r_.unit() * 0.05;
-    bad.sync_error_p = r_.unit() * 0.02;
-    w_.trace("fault.disk", {{"node", n.name()},
-                            {"read_error_ppm", static_cast<int64_t>(bad.read_error_p * 1e6)},
-                            {"sync_error_ppm", static_cast<int64_t>(bad.sync_error_p * 1e6)}});
-    n.disk().set_faults(bad);
-    sched().sleep_for(d);
-    n.disk().set_faults(before);
+    // Read errors (up to 5%) in a window of their own, failed fsyncs (up to 2%) in this one.
+    FaultSpec reads;
+    reads.kind = "disk";
+    reads.mode = "read_errors";
+    reads.side_a = {cluster_node_name(id)};
+    reads.hold = d;
+    reads.value = static_cast<int64_t>(r_.unit() * 50'000);
+    FaultSpec syncs = reads;
+    syncs.mode = "sync_errors";
+    syncs.value = static_cast<int64_t>(r_.unit() * 20'000);
+    if (rec()) {
+        inj_.spawn(std::move(reads));
+    }
+    inj_.apply(std::move(syncs), rec());
 }
 
 void ClusterFaults::heal(const sim::DiskFaults& base) {
-    w_.network().heal_all();
+    inj_.heal_all();
     for (int id : ids_) {
         auto& n = node(id);
         n.disk().set_faults(base);
@@ -283,13 +393,20 @@ void ClusterFaults::heal(const sim::DiskFaults& base) {
     }
 }
 
-void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held) {
-    w.spawn("supervisor", [&w, ids = std::move(ids), &held] {
+void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held,
+                              std::function<bool(int)> log_dir_failed) {
+    w.spawn("supervisor", [&w, ids = std::move(ids), &held, failed = std::move(log_dir_failed)] {
         auto& s = w.world_env().scheduler;
         while (true) {
             s.sleep_for(Duration::millis(250));
             for (int id : ids) {
                 auto& n = w.node(cluster_node_name(id));
+                if (n.up() && !n.paused() && failed && failed(id)) {
+                    // Kafka halts a broker whose only log directory failed (KIP-112); its
+                    // process supervisor starts it again, and recovery brings the log back.
+                    w.trace("supervisor.log_dir_failed", {{"node", n.name()}});
+                    w.crash(n);
+                }
                 if (!n.up() && !held.contains(id)) {
                     w.start(n);
                 }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "scenarios/nemesis.h"
 #include "scenarios/scenario.h"
 #include "services/client/client.h"
 #include "services/kafka/broker.h"
@@ -27,9 +28,16 @@ Result<config::BrokerConfig, std::string> broker_node_config(
     std::vector<std::pair<std::string, std::string>> overrides);
 
 // The body of a broker node: starts a Broker and keeps it running until the node crashes. A
-// broker that does not start reports a `setup` violation.
+// broker that does not start reports a `setup` violation. A broker with a log offline (a write
+// error, a full disk) halts, as Kafka's does when its only log directory fails. With
+// `started_before` (living as long as the world), a broker that started once and then fails to
+// start again (an injected disk fault) crashes instead, for its supervisor to try again.
 void run_broker_node(Env& env, const config::BrokerConfig& config,
-                     const kafka::BrokerOptions& options, Violation& violation);
+                     const kafka::BrokerOptions& options, Violation& violation,
+                     bool* started_before = nullptr);
+// A world fiber that starts the node "broker" again, 250 ms at most after it went down (a
+// failed fsync, a halt), unless a fault of `faults` keeps it down.
+void spawn_broker_supervisor(sim::SimWorld& w, const FaultInjector& faults);
 
 // Client options for the node "broker".
 client::ClientOptions broker_client_options(Duration request_timeout);
@@ -86,12 +94,33 @@ std::optional<std::string> cluster_node_trouble(sim::SimWorld& w, int id, const 
 
 // Faults on the nodes of a cluster, for a scenario's fault schedule (a world fiber). The methods
 // that hold a fault suspend that fiber for as long and undo it after. Nodes in `held` are kept
-// down by the schedule; the supervisor (spawn_supervisor) leaves them alone.
+// down by the schedule; the supervisor (spawn_cluster_supervisor) leaves them alone. Every fault
+// goes through one FaultInjector (scenarios/nemesis.h): traced, recorded in a FaultSchedule, and
+// replayable in place of the drawn schedule.
 class ClusterFaults {
 public:
     ClusterFaults(sim::SimWorld& w, std::vector<int> ids, std::set<int>& held, Random random,
-                  Duration hold_max)
-        : w_(w), ids_(std::move(ids)), held_(held), r_(std::move(random)), hold_max_(hold_max) {}
+                  Duration hold_max);
+
+    // The fault phase, `phase` long: the scenario's own fault loop `draw` (called with the end
+    // of the phase; it returns once past it) and, next to it, the swarm: faults drawn from a
+    // per-seed subset of `menu` (see draw_menu), each in its own fiber, so faults overlap.
+    // With `replay` set, that schedule runs instead of both. Then everything heals (disks back
+    // at `base`). Suspends. `voters`: the first ids that form the quorum (majority/minority).
+    void run_phase(Duration phase, const FaultSchedule* replay, const FaultMenu& menu,
+                   size_t voters, const std::function<void(Instant)>& draw,
+                   const sim::DiskFaults& base);
+    // The faults applied so far, and the phase (for `--write-faults`); a phase a violation cut
+    // short ends now.
+    FaultSchedule schedule() const { return inj_.schedule(); }
+    uint64_t swarm_faults() const { return swarm_faults_; }
+    // A scenario fault kind: recorded as one fault; `fn` runs it (and holds it) with the
+    // cluster's helpers, whose own faults are then not recorded.
+    void add_custom(const std::string& kind, std::function<void(const FaultSpec&)> fn);
+    // Node names of ids.
+    static std::vector<std::string> names(const std::vector<int>& ids);
+    // The id of a node name ("node-3" -> 3), -1 if it is not a cluster node.
+    static int id_of(const std::string& name);
 
     // The faults every cluster scenario injects, each on a random node and held for a random
     // while (up to hold_max): isolated both ways, or unable to be heard (one way); two random
@@ -136,6 +165,8 @@ public:
     void heal(const sim::DiskFaults& base);
 
 protected:
+    bool rec() const { return !inner_; }
+
     Scheduler& sched() { return w_.world_env().scheduler; }
     sim::SimNode& node(int id) { return w_.node(cluster_node_name(id)); }
 
@@ -144,10 +175,17 @@ protected:
     std::set<int>& held_;
     Random r_;
     Duration hold_max_;
+    FaultInjector inj_;
+    bool inner_ = false;  // inside a custom fault: its steps are not recorded
+    uint64_t swarm_faults_ = 0;
 };
 
 // The supervisor, a world fiber: every 250 ms it starts the nodes of `ids` that are down and not
-// in `held` (a node that crashed itself on a failed fsync comes back as a process would).
-void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held);
+// in `held` (a node that crashed itself on a failed fsync comes back as a process would). A
+// running node for which `log_dir_failed` (if set) is true is crashed first: Kafka halts a
+// broker whose only log directory failed (a write error, a full disk), and Eddy's broker
+// instead keeps the partition offline, which nothing else would undo.
+void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held,
+                              std::function<bool(int)> log_dir_failed = {});
 
 }  // namespace eddy::scenarios

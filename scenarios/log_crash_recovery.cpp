@@ -23,6 +23,7 @@
 #include <string>
 
 #include "core/record/record_batch_builder.h"
+#include "scenarios/nemesis.h"
 #include "scenarios/scenarios.h"
 #include "services/log/log_manager.h"
 #include "sim/world.h"
@@ -271,6 +272,8 @@ RunResult run_log_crash_recovery(const RunOptions& ro) {
     world.start(world.node("broker"));
 
     bool done = false;
+    // Every crash goes through the injector: traced, recorded, replayable (--faults).
+    FaultInjector faults(world);
     world.spawn("driver", [&] {
         auto& sched = world.world_env().scheduler;
         // A node that crashed itself (a failed sync) is started again after a moment.
@@ -289,10 +292,15 @@ RunResult run_log_crash_recovery(const RunOptions& ro) {
         // lose or invent anything either).
         Random r = world.random().fork("crashes");
         sim::SimNode& node = world.node("broker");
+        faults.begin_phase();
         const Instant fault_end = sched.now() + Duration::millis(swarm.between(2000, 4000));
         const double while_serving_p = 0.5 + swarm.unit() * 0.4;
+        if (ro.faults != nullptr) {
+            faults.replay(*ro.faults);
+            sched.sleep_until(std::max(sched.now(), Instant() + ro.faults->phase_end));
+        }
         int recoveries_at_crash = 0;
-        while (sched.now() < fault_end && oracle.violation.empty()) {
+        while (ro.faults == nullptr && sched.now() < fault_end && oracle.violation.empty()) {
             if (r.chance(while_serving_p)) {
                 while (oracle.recoveries <= recoveries_at_crash && sched.now() < fault_end &&
                        oracle.violation.empty()) {
@@ -305,13 +313,12 @@ RunResult run_log_crash_recovery(const RunOptions& ro) {
             if (sched.now() >= fault_end || !node.up()) {
                 continue;
             }
-            world.crash(node);
             recoveries_at_crash = oracle.recoveries;
-            sched.sleep_for(Duration::micros(r.between(10'000, 100'000)));
-            if (!node.up()) {
-                world.start(node);
-            }
+            FaultSpec crash = custom_fault("crash", {"broker"});
+            crash.hold = Duration::micros(r.between(10'000, 100'000));
+            faults.apply(std::move(crash));
         }
+        faults.end_phase();
         if (!node.up()) {
             world.start(node);
         }
@@ -326,6 +333,9 @@ RunResult run_log_crash_recovery(const RunOptions& ro) {
     });
     world.run([&] { return done || !oracle.violation.empty(); },
               Instant::from_nanos(Duration::seconds(60).to_nanos()));
+    if (ro.faults_sink) {
+        ro.faults_sink(faults.schedule());
+    }
 
     Verdict v = Verdict::ok(std::to_string(oracle.recoveries) + " recoveries, " +
                             std::to_string(oracle.acked) + " appends acknowledged, " +

@@ -3,14 +3,186 @@
 // clogging, crash + restart, pause + resume, wall-clock jumps — and undoes it after a while. At
 // the end of the phase it heals everything: every node up and resumed, the network whole, so
 // the liveness part of the checkers can demand convergence. Runs as a world fiber.
+//
+// FaultInjector and FaultSchedule: the fault model the Kafka scenarios draw from, and its record.
+// Every fault a scenario injects goes through a FaultInjector, which applies it, traces it
+// ("nemesis.<kind>" with side_a, side_b, start and planned end; "nemesis.heal" when undone) and
+// appends it to a FaultSchedule. A schedule is plain text (one fault a line), so a run can write
+// it (`eddy sim run --write-faults FILE`) and another run can take it instead of drawing one
+// (`--faults FILE`; the rest of the run still comes from the seed): what `eddy sim shrink`
+// reduces. Faults overlap freely: each holds in its own fiber; disk windows on one node stack.
 #pragma once
 
+#include <map>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/base/result.h"
 #include "sim/world.h"
 
 namespace eddy::scenarios {
+
+// One fault: at `at` (virtual time since the run began) `kind` on the nodes of `side_a` (and
+// `side_b` for partitions), undone after `hold`; `value` is kind-specific (below).
+//   partition   side_a and side_b cannot reach each other (a node in neither side, when there
+//               is one, reaches both: a bridge); value 1: one way only, side_a -> side_b cut
+//   crash       side_a crash (losing or tearing unsynced writes), started again after hold
+//   pause       side_a stopped (SIGSTOP), resumed after hold
+//   clock       side_a's wall clock steps by value ms (hold 0)
+//   clog        nothing to or from side_a is delivered for hold
+//   disk        a window of disk faults on side_a for hold; `mode` says which (DiskMode)
+//   other kinds are the scenario's own (FaultInjector::custom), with their own meaning.
+struct FaultSpec {
+    Duration at{};
+    std::string kind;
+    std::vector<std::string> side_a;
+    std::vector<std::string> side_b;
+    Duration hold{};
+    int64_t value = 0;
+    std::string mode;  // disk: read_errors, write_errors, sync_errors, full, slow, slow_sync,
+                       // bit_rot
+};
+
+// A fault of a scenario's own kind on `nodes`.
+inline FaultSpec custom_fault(std::string kind, std::vector<std::string> nodes = {}) {
+    FaultSpec f;
+    f.kind = std::move(kind);
+    f.side_a = std::move(nodes);
+    return f;
+}
+
+struct FaultSchedule {
+    Duration phase_start{};  // since the run began: the fault phase, healed at its end
+    Duration phase_end{};
+    std::vector<FaultSpec> faults;
+
+    // One line per fault: "fault at_ms=… kind=… a=n1,n2 b=n3 hold_ms=… value=… mode=…", after
+    // a line "phase start_ms=… end_ms=…". Times are whole microseconds ("at_us", "hold_us").
+    std::string to_text() const;
+    static Result<FaultSchedule, std::string> parse(std::string_view text);
+};
+
+// Disk window modes and their strength (`value`): read_errors / write_errors / sync_errors in
+// parts per million per operation; full: the disk fills up `value` bytes past what is used;
+// slow: every operation `value` µs slower; slow_sync: every sync `value` µs slower; bit_rot:
+// `value` stored bits flipped on synced files at the start (hold 0; CRCs must catch them).
+inline constexpr std::string_view disk_modes[] = {"read_errors", "write_errors", "sync_errors",
+                                                  "full",        "slow",         "slow_sync",
+                                                  "bit_rot"};
+
+// Which kinds of fault a scenario's swarm may draw; each seed enables a random subset of them
+// (swarm testing). Defaults: everything; a scenario turns off only what cannot apply to it.
+struct FaultMenu {
+    bool partitions = true;  // symmetric, one-way, majority/minority, bridge
+    bool crashes = true;
+    bool pauses = true;
+    bool clocks = true;
+    bool clogs = true;
+    bool disk_errors = true;  // read, write and sync errors (a failed sync crashes the node)
+    bool disk_full = true;
+    bool disk_slow = true;  // slow I/O and slow fsync windows
+    bool bit_rot = true;
+};
+
+class FaultInjector {
+public:
+    explicit FaultInjector(sim::SimWorld& world);
+
+    // Told when a fault starts or stops keeping a node down (a supervisor must not start it
+    // meanwhile). Overlapping crashes of one node: it comes back when the last one ends.
+    std::function<void(const std::string& node, bool held)> on_held;
+
+    // Applies `f` now (its `at` is set to now), holds it in this fiber, undoes it. Suspends.
+    // `record` false: a step of a custom fault, traced but not recorded (the custom fault is).
+    void apply(FaultSpec f, bool record = true);
+    // apply() in a fiber of its own: faults overlap.
+    void spawn(FaultSpec f);
+    // Starts `f` (its `at` set to now; recorded and traced) without holding it; undo() with
+    // the token it returns ends it.
+    uint64_t begin(FaultSpec& f, bool record = true);
+    void undo(const FaultSpec& f, uint64_t token);
+    // Records and traces a fault the scenario applies itself (a custom kind).
+    void note(FaultSpec f);
+
+    // Spawns one fiber per fault of `s`, each waiting for its time: the replay of a schedule.
+    void replay(const FaultSchedule& s);
+    // The swarm, a fiber of its own until `end`: every 100 ms to `gap_max` a fault drawn with
+    // draw_fault(r, menu, nodes, voters, hold_max), each held in a fiber of its own (faults
+    // overlap). Counts them in `count` (which must outlive the fiber).
+    void spawn_swarm(Random r, FaultMenu menu, std::vector<std::string> nodes, size_t voters,
+                     Instant end, Duration hold_max, Duration gap_max, uint64_t& count);
+    // The start of a one-broker scenario's fault phase (until `end`): with `replay`, that
+    // schedule runs and this returns once its phase is over (true: the scenario draws nothing
+    // itself); else the swarm starts on `broker` with a per-seed subset of `menu`, holds up to
+    // 1.5 s (false: the scenario draws its own faults next to it). Suspends with `replay`.
+    bool open_phase(const FaultSchedule* replay, const FaultMenu& menu, const std::string& broker,
+                    Instant end, uint64_t& count);
+    // Everything undone: the network whole, every disk at its base faults, every node a fault
+    // named up (a node that crashed itself on a failed fsync included) and resumed, nothing
+    // held. Nodes no fault named are left as they are (a checker not started yet stays so).
+    void heal_all();
+
+    // Scenario kinds, by name: applies and holds one (suspends). Unknown kinds are ignored.
+    // What a custom kind does is recorded as that one fault: its steps pass record = false.
+    std::map<std::string, std::function<void(const FaultSpec&)>> custom;
+
+    FaultSchedule& recorded() { return recorded_; }
+    // Whether a crash fault keeps `node` down now.
+    bool holds(const std::string& node) const { return held_.contains(node); }
+    // The fault phase begins or ends now (recorded in the schedule).
+    void begin_phase() { recorded_.phase_start = world_.now() - Instant(); }
+    void end_phase() {
+        recorded_.phase_end = world_.now() - Instant();
+        phase_ended_ = true;
+    }
+    // What was applied, with a phase that has not ended (a violation stopped the run) ending
+    // now.
+    FaultSchedule schedule() const {
+        FaultSchedule s = recorded_;
+        if (!phase_ended_) {
+            s.phase_end = world_.now() - Instant();
+        }
+        return s;
+    }
+    uint64_t faults() const { return recorded_.faults.size(); }
+
+private:
+    void set_disk(const std::string& node);
+    void trace_begin(const FaultSpec& f);
+
+    void hold_down(const std::string& node);
+    void release(const std::string& node);
+
+    sim::SimWorld& world_;
+    std::map<std::string, int> held_;    // node -> crash faults keeping it down
+    std::map<std::string, int> paused_;  // node -> pause faults keeping it stopped
+    std::set<std::string> touched_;      // every node a fault named
+    FaultSchedule recorded_;
+    bool phase_ended_ = false;
+    // Disk windows in force per node (by serial number), and each disk's faults without them.
+    uint64_t next_window_ = 1;
+    std::map<std::string, std::map<uint64_t, FaultSpec>> disk_windows_;
+    std::map<std::string, sim::DiskFaults> disk_base_;
+};
+
+// A random fault of the menu on the nodes of `nodes` (the first `voters` of them form the
+// quorum that majority/minority splits are about), starting now, held up to `hold_max`.
+// Draws from `r`. Disk faults land on nodes with a disk that matters (all of `nodes`).
+FaultSpec draw_fault(Random& r, const FaultMenu& menu, const std::vector<std::string>& nodes,
+                     size_t voters, Duration hold_max);
+// The menu of a one-broker scenario: no partitions (its own faults cut clients off), crashes
+// only if `crashes`, no bit rot (a log found damaged stays offline: see replication_failover.cpp).
+inline FaultMenu one_broker_menu(bool crashes) {
+    FaultMenu m;
+    m.partitions = false;
+    m.crashes = crashes;
+    m.bit_rot = false;
+    return m;
+}
+// A random subset of `menu` (each kind kept with probability 1/2, at least one): the swarm.
+FaultMenu draw_menu(Random& r, const FaultMenu& menu);
 
 struct NemesisOptions {
     bool partitions = true;

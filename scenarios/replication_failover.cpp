@@ -399,22 +399,29 @@ public:
           weights_(std::move(weights)),
           crash_all_(crash_all) {
         ASSERT(weights_.size() == static_cast<size_t>(Fault::count));
+        add_custom("leader_cut_crash",
+                   [this](const FaultSpec& f) { leader_cut_crash(id_of(f.side_a.at(0))); });
+        add_custom("rolling_restart", [this](const FaultSpec&) { rolling_restart(); });
     }
 
-    void run(Duration phase) {
-        const Instant end = sched().now() + phase;
-        const Instant middle = end - phase / 2;
-        while (sched().now() < end && c_.violation.empty()) {
-            sched().sleep_for(Duration::millis(r_.between(100, 1000)));
-            // The seeds that crash everything at once do it at least once, by the middle.
-            inject(crash_all_ && crash_alls_ == 0 && sched().now() >= middle
-                       ? Fault::crash_all
-                       : static_cast<Fault>(pick(weights_)));
-        }
-        heal(base_disk_faults);
-        w_.trace("nemesis.healed", {{"faults", faults_}});
+    void run(Duration phase, const FaultSchedule* replay, const FaultMenu& menu) {
+        run_phase(
+            phase, replay, menu, ids_.size(),
+            [this, phase](Instant end) {
+                const Instant middle = end - phase / 2;
+                while (sched().now() < end && c_.violation.empty()) {
+                    sched().sleep_for(Duration::millis(r_.between(100, 1000)));
+                    // The seeds that crash everything at once do it at least once, by the
+                    // middle.
+                    inject(crash_all_ && crash_alls_ == 0 && sched().now() >= middle
+                               ? Fault::crash_all
+                               : static_cast<Fault>(pick(weights_)));
+                }
+            },
+            base_disk_faults);
+        w_.trace("nemesis.healed", {{"faults", faults()}});
     }
-    uint64_t faults() const { return faults_; }
+    uint64_t faults() const { return faults_ + swarm_faults(); }
     uint64_t crash_alls() const { return crash_alls_; }
     uint64_t rolling_restarts() const { return rolling_restarts_; }
 
@@ -474,7 +481,7 @@ private:
                 break;
             case Fault::leader_cut_crash:
                 if (const auto l = some_leader(f)) {
-                    leader_cut_crash(*l);
+                    inj_.apply(custom_fault("leader_cut_crash", {cluster_node_name(*l)}));
                 }
                 break;
             case Fault::leader_crash:
@@ -488,7 +495,7 @@ private:
                 }
                 break;
             case Fault::rolling_restart:
-                rolling_restart();
+                inj_.apply(custom_fault("rolling_restart"));
                 break;
             case Fault::crash_all:
                 crash_all();
@@ -507,16 +514,19 @@ private:
     // Cut off for a moment (writes pile up that no follower has), then the machine dies and
     // stays down while another replica leads and takes writes of its own.
     void leader_cut_crash(int leader) {
-        split({leader}, others(leader));
+        FaultSpec cut;
+        cut.kind = "partition";
+        cut.side_a = {cluster_node_name(leader)};
+        cut.side_b = names(others(leader));
+        const uint64_t token = inj_.begin(cut, rec());
         sched().sleep_for(r_.duration_between(Duration::millis(200), Duration::millis(1500)));
-        held_.insert(leader);
-        w_.crash(node(leader));
-        w_.network().heal_all();
+        FaultSpec down;
+        down.kind = "crash";
+        down.side_a = {cluster_node_name(leader)};
+        const uint64_t down_token = inj_.begin(down, rec());
+        inj_.undo(cut, token);
         sched().sleep_for(past_session());
-        held_.erase(leader);
-        if (!node(leader).up()) {
-            w_.start(node(leader));
-        }
+        inj_.undo(down, down_token);
     }
 
     // Serving, and in the ISR of every partition it replicates, in the freshest image.
@@ -567,19 +577,11 @@ private:
     void crash_all() {
         ++crash_alls_;
         w_.trace("fault.crash_all", {});
-        for (int id : ids_) {
-            held_.insert(id);
-            if (node(id).up()) {
-                w_.crash(node(id));
-            }
-        }
-        sched().sleep_for(Duration::millis(r_.between(10, 1000)));
-        for (int id : ids_) {
-            held_.erase(id);
-            if (!node(id).up()) {
-                w_.start(node(id));
-            }
-        }
+        FaultSpec f;
+        f.kind = "crash";
+        f.side_a = names(ids_);
+        f.hold = Duration::millis(r_.between(10, 1000));
+        inj_.apply(std::move(f), rec());
     }
 
     Cluster& c_;
@@ -720,7 +722,16 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
     Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(1500, 4000)),
                     crash_all && planted == Planted::ack_before_replication);
     nemesis.base_disk_faults = wo.disk;
-    spawn_cluster_supervisor(world, c.ids, c.held);
+    // Everything but bit rot: a broker that finds a damaged segment takes that log offline (as
+    // Kafka takes a failed log directory offline) and nothing brings the replica back without
+    // an operator, and a damaged metadata log keeps the node from starting at all; either way
+    // the liveness checks after healing cannot hold. Bit rot is exercised by log-crash-recovery.
+    FaultMenu menu;
+    menu.bit_rot = false;
+    spawn_cluster_supervisor(world, c.ids, c.held, [&c](int id) {
+        kafka::Broker* b = c.nodes.at(id).broker;
+        return b != nullptr && !b->logs().offline_partitions().empty();
+    });
     world.spawn("faults", [&] {
         auto& s = world.world_env().scheduler;
         Random r = world.random().fork("faults");
@@ -728,10 +739,13 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
             s.sleep_for(Duration::millis(50));
         }
         s.sleep_for(Duration::seconds(1));  // the workload gets going
-        nemesis.run(Duration::seconds(r.between(15, 25)));
+        nemesis.run(Duration::seconds(r.between(15, 25)), ro.faults.get(), menu);
         c.healed = true;
     });
     world.run([&] { return c.checked || !c.violation.empty(); }, Instant() + run_limit);
+    if (ro.faults_sink) {
+        ro.faults_sink(nemesis.schedule());
+    }
 
     uint64_t acked_all = 0;
     for (const Acked& a : c.acked) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,8 @@ class SimWorld;
 }
 
 namespace eddy::scenarios {
+
+struct FaultSchedule;  // scenarios/nemesis.h
 
 // Checker names every scenario uses alike (the others are listed in each scenario's header
 // comment and in scenarios/README.md). A planted bug never names one of these: running out of
@@ -59,6 +62,11 @@ struct RunOptions {
     std::function<void(std::string_view)> trace_sink;
     // Plants the scenario's known bug, to prove its checker bites.
     bool planted_bug = false;
+    // A fault schedule to run instead of drawing one (`eddy sim run --faults FILE`; scenarios
+    // that record theirs take it); null: drawn from the seed.
+    std::shared_ptr<const FaultSchedule> faults;
+    // Receives the schedule the run applied, at its end (`--write-faults FILE`). May be empty.
+    std::function<void(const FaultSchedule&)> faults_sink;
 };
 
 struct RunResult {

@@ -164,6 +164,32 @@ void SimDisk::set_faults(const DiskFaults& faults) {
     faults_ = faults;
 }
 
+std::optional<std::string> SimDisk::rot_at_rest() {
+    const auto names = paths();
+    std::vector<std::pair<Inode, const std::string*>> candidates;
+    for (const auto& [inode, path] : names) {
+        auto it = files_.find(inode);
+        if (it != files_.end() && it->second.pending.empty() && !it->second.durable.empty() &&
+            it->second.links > 0) {
+            candidates.emplace_back(inode, &path);
+        }
+    }
+    if (candidates.empty()) {
+        return std::nullopt;
+    }
+    const auto& pick = candidates[random_.below(candidates.size())];
+    FileData& d = files_.at(pick.first);
+    ASSERT(d.current == d.durable, "a file with no pending op reads what is durable");
+    const uint64_t offset = random_.below(d.durable.size());
+    const auto bit = static_cast<std::byte>(1U << random_.below(8));
+    d.durable[offset] ^= bit;
+    d.current[offset] ^= bit;
+    tracer_.event("disk.bit_rot", {{"path", *pick.second},
+                                   {"offset", offset},
+                                   {"bit", std::to_integer<int64_t>(bit)}});
+    return *pick.second;
+}
+
 bool SimDisk::draw(double p) { return p > 0 && random_.chance(p); }
 
 void SimDisk::delay(std::string_view op, std::string_view path, Duration extra) {

@@ -34,7 +34,8 @@
 // stays intact), write errors ("disk.write_error", nothing written), sync failures
 // ("disk.sync_error", "disk.sync_directory_error": the file or directory is poisoned until the
 // next crash and every later call on it fails with io_error), a full disk ("disk.no_space"),
-// and the crash model above ("disk.crash", "disk.crash_file", "disk.crash_tear",
+// bit rot at rest (rot_at_rest(), "disk.bit_rot": a synced file's stored byte flipped, only when
+// the simulator calls it), and the crash model above ("disk.crash", "disk.crash_file", "disk.crash_tear",
 // "disk.crash_directory", "disk.crash_skip").
 //
 // Invariants: same seed and same calls -> same results and same trace, byte for byte (only
@@ -126,6 +127,11 @@ public:
     // Never suspends. Call it after the node's fibers are unwound.
     void crash();
     void set_faults(const DiskFaults& faults);
+    // Bit rot at rest: flips one random bit of one stored byte of a random synced file (a
+    // linked file with durable bytes and no pending writes), in what reads see and in what
+    // survives a crash alike. Only a checksum can tell. Returns the file's path, or nullopt
+    // when no file qualifies. Never suspends; traced as "disk.bit_rot".
+    std::optional<std::string> rot_at_rest();
     const DiskFaults& faults() const { return faults_; }
 
     // --- For tests and checkers. These never suspend, draw nothing and trace nothing. ---

@@ -10,6 +10,7 @@ struct Segment {
     Instant due;
     Bytes bytes;
     bool fin = false;  // the sender closed: end of stream after this
+    bool rst = false;  // the sender's end is gone: the receiver learns the reset on delivery
 };
 
 // Bytes travelling toward one side of a connection.
@@ -17,6 +18,7 @@ struct Pipe {
     explicit Pipe(FiberExecutor& ex) : readers(ex) {}
     std::deque<Segment> in_flight;
     Instant last_due;
+    bool rst_sent = false;  // an RST segment travels in this pipe
     std::optional<FiberExecutor::TimerKey> timer;
     Bytes buffer;  // delivered, not yet read: buffer[read_pos..]
     size_t read_pos = 0;
@@ -33,7 +35,11 @@ struct ConnectionState {
     Address address[2];  // address[i] is side i's own address
     Pipe pipes[2];       // pipes[i] carries bytes to side i
     bool closed[2] = {false, false};
-    bool reset = false;
+    // dead[i]: side i knows the connection is reset (its host crashed, it aborted, its own
+    // timeout fired, or an RST reached it). The other side learns only when an RST segment
+    // crosses the network to it: until then it is half-open and still "connected".
+    bool dead[2] = {false, false};
+    bool both_dead() const { return dead[0] && dead[1]; }
 };
 
 struct ListenerState {
@@ -62,7 +68,7 @@ public:
             if (c_->closed[side_]) {
                 return fail(NetError::closed);
             }
-            if (c_->reset) {
+            if (c_->dead[side_]) {
                 return fail(NetError::connection_reset);
             }
             const size_t avail = pipe.available();
@@ -93,11 +99,11 @@ public:
         if (c_->closed[side_]) {
             return fail(NetError::closed);
         }
-        if (c_->reset) {
+        if (c_->dead[side_]) {
             return fail(NetError::connection_reset);
         }
         if (net_.faults_.reset_p > 0 && net_.random_.chance(net_.faults_.reset_p)) {
-            net_.reset(*c_, "fault");
+            net_.abort_side(*c_, side_, "fault");
             return fail(NetError::connection_reset);
         }
         net_.write(*c_, side_, data);
@@ -125,7 +131,7 @@ public:
         }
         c_->closed[side_] = true;
         c_->pipes[side_].readers.notify_all();
-        if (!c_->reset) {
+        if (!c_->dead[side_]) {
             auto& out = c_->pipes[1 - side_];
             net_.write(*c_, side_, {});  // a FIN segment, in order after the data
             out.in_flight.back().fin = true;
@@ -153,7 +159,7 @@ public:
             while (!l_->backlog.empty()) {
                 auto c = std::move(l_->backlog.front());
                 l_->backlog.pop_front();
-                if (!c->reset) {  // a client that already closed still sent its bytes
+                if (!c->dead[1]) {  // a client that already closed still sent its bytes
                     return std::unique_ptr<Connection>(new SimConnection(net_, std::move(c), 1));
                 }
             }
@@ -172,7 +178,7 @@ public:
         l_->closed = true;
         net_.listeners_.erase(l_->address);
         for (auto& c : l_->backlog) {
-            net_.reset(*c, "listener closed");
+            net_.abort_side(*c, 1, "listener closed");
         }
         l_->backlog.clear();
         l_->acceptors.notify_all();
@@ -203,6 +209,10 @@ SimNetwork::SimNetwork(FiberExecutor& executor, Random random, TraceLog& trace, 
     : executor_(executor), random_(random), trace_(trace), faults_(faults) {}
 
 SimNetwork::~SimNetwork() {
+    for (auto& [key, timer] : timeouts_) {
+        (void)key;
+        executor_.cancel_timer(timer);
+    }
     for (auto& [id, w] : connections_) {
         (void)id;
         if (auto c = w.lock()) {
@@ -344,7 +354,7 @@ Instant SimNetwork::link_ready_at(const std::string& from, const std::string& to
 
 void SimNetwork::schedule_head(const std::shared_ptr<ConnectionState>& c, int to) {
     auto& pipe = c->pipes[to];
-    if (c->reset || pipe.in_flight.empty() || pipe.timer) {
+    if (pipe.in_flight.empty() || pipe.timer) {
         return;
     }
     const std::string& from_host = c->host[1 - to];
@@ -364,7 +374,7 @@ void SimNetwork::schedule_head(const std::shared_ptr<ConnectionState>& c, int to
 
 void SimNetwork::deliver(const std::shared_ptr<ConnectionState>& c, int to) {
     auto& pipe = c->pipes[to];
-    if (c->reset || pipe.in_flight.empty()) {
+    if (pipe.in_flight.empty()) {
         return;
     }
     if (blocked(c->host[1 - to], c->host[to])) {
@@ -377,6 +387,21 @@ void SimNetwork::deliver(const std::shared_ptr<ConnectionState>& c, int to) {
     }
     detail::Segment seg = std::move(pipe.in_flight.front());
     pipe.in_flight.pop_front();
+    if (seg.rst) {
+        // The RST crossed: this side learns now that its peer is gone.
+        mark_dead(*c, to);
+        trace_.record(c->host[to], "net.reset_seen", {{"conn", c->id}, {"peer", c->host[1 - to]}});
+        return;
+    }
+    if (c->dead[to]) {
+        // Bytes reached an end that no longer exists (a crashed and restarted host, a socket
+        // timed out or aborted): it answers with an RST, as a real TCP stack does.
+        pipe.in_flight.clear();
+        if (!seg.fin) {
+            send_rst(c, to);
+        }
+        return;
+    }
     if (!c->closed[to]) {
         if (seg.fin) {
             pipe.eof = true;
@@ -388,22 +413,72 @@ void SimNetwork::deliver(const std::shared_ptr<ConnectionState>& c, int to) {
     schedule_head(c, to);
 }
 
-void SimNetwork::reset(ConnectionState& c, std::string_view why) {
-    if (c.reset) {
+void SimNetwork::mark_dead(ConnectionState& c, int side) {
+    if (c.dead[side]) {
         return;
     }
-    c.reset = true;
-    for (auto& p : c.pipes) {
-        if (p.timer) {
-            executor_.cancel_timer(*p.timer);
-            p.timer.reset();
-        }
-        p.in_flight.clear();
-        p.readers.notify_all();
+    c.dead[side] = true;
+    auto& p = c.pipes[side];
+    if (p.timer) {
+        executor_.cancel_timer(*p.timer);
+        p.timer.reset();
     }
-    held_.erase({c.id, 0});
-    held_.erase({c.id, 1});
-    trace_.record(c.host[0], "net.reset", {{"conn", c.id}, {"peer", c.host[1]}, {"why", why}});
+    p.in_flight.clear();  // nobody is left to read what travels toward it
+    p.readers.notify_all();
+    held_.erase({c.id, side});
+}
+
+void SimNetwork::send_rst(const std::shared_ptr<ConnectionState>& c, int from_side) {
+    const int to = 1 - from_side;
+    auto& pipe = c->pipes[to];
+    if (c->dead[to] || c->closed[to] || pipe.rst_sent) {
+        return;
+    }
+    pipe.rst_sent = true;
+    const bool was_idle = pipe.in_flight.empty();
+    const Instant due = std::max(executor_.now() + draw_latency(), pipe.last_due);
+    pipe.last_due = due;
+    pipe.in_flight.push_back(detail::Segment{due, {}, false, true});
+    if (was_idle && !pipe.timer) {
+        schedule_head(c, to);
+    }
+}
+
+void SimNetwork::abort_side(ConnectionState& c, int side, std::string_view why) {
+    if (c.dead[side]) {
+        return;
+    }
+    mark_dead(c, side);
+    trace_.record(c.host[side], "net.reset", {{"conn", c.id}, {"peer", c.host[1 - side]}, {"why", why}});
+    std::shared_ptr<ConnectionState> self;
+    if (auto it = connections_.find(c.id); it != connections_.end()) {
+        self = it->second.lock();
+    }
+    if (self != nullptr) {
+        send_rst(self, side);
+    }
+}
+
+void SimNetwork::time_out_later(const std::shared_ptr<ConnectionState>& c, int side) {
+    // The side's own retransmission timeout or keepalive: it gives up on its own, seeing
+    // nothing from the other side (whose RST, if any, is lost in the partition).
+    const uint64_t key = next_timeout_key_++;
+    const Instant at = executor_.now() + random_.duration_between(faults_.partition_timeout_min,
+                                                                  faults_.partition_timeout_max);
+    std::weak_ptr<ConnectionState> weak = c;
+    timeouts_.emplace(key, executor_.call_at(at, [this, weak, side, key] {
+        timeouts_.erase(key);
+        auto strong = weak.lock();
+        if (strong == nullptr || strong->dead[side]) {
+            return;
+        }
+        if (blocked(strong->host[1 - side], strong->host[side]) ||
+            blocked(strong->host[side], strong->host[1 - side])) {
+            mark_dead(*strong, side);
+            trace_.record(strong->host[side], "net.timeout",
+                          {{"conn", strong->id}, {"peer", strong->host[1 - side]}});
+        }
+    }));
 }
 
 void SimNetwork::partition(const std::string& from, const std::string& to, bool one_way) {
@@ -415,13 +490,19 @@ void SimNetwork::partition(const std::string& from, const std::string& to, bool 
     for (auto& [id, w] : connections_) {
         (void)id;
         auto c = w.lock();
-        if (c == nullptr || c->reset) {
+        if (c == nullptr || c->both_dead()) {
             continue;
         }
         const bool crosses = (c->host[0] == from && c->host[1] == to) ||
                              (c->host[0] == to && c->host[1] == from);
-        if (crosses && random_.chance(faults_.partition_reset_p)) {
-            reset(*c, "partition");
+        if (!crosses) {
+            continue;
+        }
+        // Each side may give up on its own, later, if the partition still holds then.
+        for (int side = 0; side < 2; ++side) {
+            if (!c->dead[side] && random_.chance(faults_.partition_reset_p)) {
+                time_out_later(c, side);
+            }
         }
     }
 }
@@ -456,7 +537,7 @@ void SimNetwork::release_held() {
     for (const auto& h : held_) {
         auto it = connections_.find(h.first);
         auto c = it == connections_.end() ? nullptr : it->second.lock();
-        if (c == nullptr || c->reset || !blocked(c->host[1 - h.second], c->host[h.second])) {
+        if (c == nullptr || !blocked(c->host[1 - h.second], c->host[h.second])) {
             ready.push_back(h);
         }
     }
@@ -487,7 +568,7 @@ void SimNetwork::host_crashed(const std::string& host) {
         l->closed = true;
         listeners_.erase(addr);
         for (auto& c : l->backlog) {
-            reset(*c, "host crashed");
+            abort_side(*c, 1, "host crashed");
         }
         l->backlog.clear();
         l->acceptors.notify_all();
@@ -495,8 +576,15 @@ void SimNetwork::host_crashed(const std::string& host) {
     for (auto& [id, w] : connections_) {
         (void)id;
         auto c = w.lock();
-        if (c != nullptr && (c->host[0] == host || c->host[1] == host)) {
-            reset(*c, "host crashed");
+        if (c == nullptr) {
+            continue;
+        }
+        // Its own end dies with it; the peer learns when the RST reaches it (never across a
+        // partition: it is half-open until then).
+        for (int side = 0; side < 2; ++side) {
+            if (c->host[side] == host) {
+                abort_side(*c, side, "host crashed");
+            }
         }
     }
 }
@@ -506,7 +594,8 @@ size_t SimNetwork::open_connections() const {
     for (const auto& [id, w] : connections_) {
         (void)id;
         auto c = w.lock();
-        n += (c != nullptr && !c->reset && !(c->closed[0] && c->closed[1])) ? 1U : 0U;
+        n += (c != nullptr && !c->dead[0] && !c->dead[1] && !(c->closed[0] && c->closed[1])) ? 1U
+                                                                                          : 0U;
     }
     return n;
 }

@@ -8,13 +8,20 @@
 // Faults it injects (all drawn from the world's seed and traced):
 // - latency: uniform [latency_min, latency_max] per segment, with a rare slow tail (slow_p);
 // - short reads: read_some() returns fewer bytes than are available (short_read_p);
-// - connection resets: a write may reset its connection (reset_p); both ends then fail;
+// - connection resets: a write may reset its connection (reset_p): the writer fails at once,
+//   the peer when the RST segment reaches it;
 // - partitions, symmetric or one-way, between two hosts: segments on a blocked link are held
-//   until it heals (a stalled TCP stream); connects across it time out; a partition also resets
-//   each existing connection across it with probability partition_reset_p (a TCP timeout);
+//   until it heals (a stalled TCP stream); connects across it time out; each side of an existing
+//   connection across it may give up on its own (probability partition_reset_p, after a drawn
+//   partition_timeout, if the partition still holds then: a TCP retransmission timeout), and
+//   the other side never hears of it until it writes after the heal and gets an RST back;
 // - clogging: a host's links deliver nothing until a given time;
-// - a crashed host: its listeners vanish and its connections are reset (peers see a reset);
-//   connects to a host with no listener are refused.
+// - a crashed host: its listeners vanish, its own ends of its connections die with it, and each
+//   peer learns by an RST that travels like any segment: held across a partition, so the peer
+//   stays half-open ("connected") until the path exists again or its own timeout fires; bytes
+//   sent to a dead end are answered with an RST; connects to a host with no listener are
+//   refused.
+// Nothing ever crosses a partition: resets included.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +46,9 @@ struct NetFaults {
     Duration slow_latency = Duration::millis(50);
     double short_read_p = 0;               // per read
     double reset_p = 0;                    // per write call
-    double partition_reset_p = 0.5;        // per connection, when a partition cuts it
+    double partition_reset_p = 0.5;        // per connection side, when a partition cuts it
+    Duration partition_timeout_min = Duration::millis(500);  // when such a side gives up
+    Duration partition_timeout_max = Duration::seconds(5);
     size_t segment_bytes_max = 64 * 1024;  // writes are split at random points below this
 };
 
@@ -89,7 +98,12 @@ private:
     void write(detail::ConnectionState& c, int side, ByteSpan data);
     void schedule_head(const std::shared_ptr<detail::ConnectionState>& c, int to_side);
     void deliver(const std::shared_ptr<detail::ConnectionState>& c, int to_side);
-    void reset(detail::ConnectionState& c, std::string_view why);
+    // Side `side` of `c` aborts (its host crashed, a reset fault, its listener closed): it fails
+    // at once and an RST travels to the other side.
+    void abort_side(detail::ConnectionState& c, int side, std::string_view why);
+    void mark_dead(detail::ConnectionState& c, int side);
+    void send_rst(const std::shared_ptr<detail::ConnectionState>& c, int from_side);
+    void time_out_later(const std::shared_ptr<detail::ConnectionState>& c, int side);
     Duration draw_latency();
     Instant link_ready_at(const std::string& from, const std::string& to) const;
     void release_held();
@@ -106,6 +120,9 @@ private:
     std::map<std::string, Instant> clogged_until_;
     // Pipes whose head segment waits for a blocked link to heal: (connection id, receiving side).
     std::set<std::pair<uint64_t, int>> held_;
+    // Pending per-side timeouts of connections cut by a partition (cancelled on destruction).
+    uint64_t next_timeout_key_ = 1;
+    std::map<uint64_t, FiberExecutor::TimerKey> timeouts_;
 };
 
 }  // namespace eddy::sim

@@ -2,6 +2,8 @@
 //
 //   eddy sim list
 //   eddy sim run --scenario NAME --seed N [--trace FILE] [--planted-bug]
+//                [--faults FILE] [--write-faults FILE]
+//   eddy sim shrink --scenario NAME --seed N [--planted-bug]   (sim_shrink.cpp)
 //   eddy sim suite [--scenario NAME]... [--seeds A-B] [--check-determinism] [--planted-bug]
 //   eddy sim viz elections TRACE [-o FILE.svg|.png|.dot]   (sim_viz.cpp)
 //
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "runtime/main/commands.h"
+#include "scenarios/nemesis.h"
 #include "scenarios/scenario.h"
 #include "sim/trace_log.h"
 
@@ -73,6 +76,19 @@ void print_replay(const scenarios::Scenario& s, uint64_t seed, bool planted) {
                 static_cast<unsigned long long>(seed));
 }
 
+Result<scenarios::FaultSchedule, std::string> load_fault_schedule(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        return fail("cannot read " + path);
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto s = scenarios::FaultSchedule::parse(text);
+    if (!s.ok()) {
+        return fail(path + ": " + s.error());
+    }
+    return std::move(s).value();
+}
+
 int unknown_scenario(const std::string& name) {
     std::fprintf(stderr, "eddy sim: no scenario named '%s' (see `eddy sim list`)\n", name.c_str());
     return 2;
@@ -96,6 +112,8 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
         uint64_t seed = 1;
         std::string trace;
         bool planted = false;
+        std::string faults;        // a schedule to replay instead of drawing one
+        std::string write_faults;  // where to write the schedule the run applied
     };
     auto run_args = std::make_shared<RunArgs>();
     auto* run = sim->add_subcommand("run", "Run one scenario with one seed");
@@ -105,6 +123,11 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
     run->add_option("--trace", run_args->trace, "Write the trace (JSON Lines) to this file");
     run->add_flag("--planted-bug", run_args->planted,
                   "Plant the scenario's known bug (its checker must catch it)");
+    run->add_option("--faults", run_args->faults,
+                    "Replay this fault schedule instead of drawing one (the rest of the run "
+                    "still comes from the seed)");
+    run->add_option("--write-faults", run_args->write_faults,
+                    "Write the fault schedule the run applied to this file");
     run->callback([run_args, &exit_code] {
         const auto* s = scenarios::find_scenario(run_args->scenario);
         if (s == nullptr) {
@@ -115,6 +138,22 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
         scenarios::RunOptions o;
         o.seed = run_args->seed;
         o.planted_bug = run_args->planted;
+        if (!run_args->faults.empty()) {
+            auto loaded = load_fault_schedule(run_args->faults);
+            if (!loaded.ok()) {
+                std::fprintf(stderr, "eddy sim: %s\n", loaded.error().c_str());
+                exit_code = 2;
+                return;
+            }
+            o.faults = std::make_shared<const scenarios::FaultSchedule>(std::move(loaded).value());
+        }
+        if (!run_args->write_faults.empty()) {
+            const std::string path = run_args->write_faults;
+            o.faults_sink = [path](const scenarios::FaultSchedule& schedule) {
+                std::ofstream f(path);
+                f << schedule.to_text();
+            };
+        }
         if (!run_args->trace.empty()) {
             out = std::make_unique<std::ofstream>(run_args->trace);
             if (!*out) {
@@ -148,6 +187,7 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
     };
     auto suite_args = std::make_shared<SuiteArgs>();
     add_sim_viz_command(*sim, exit_code);
+    add_sim_shrink_command(*sim, exit_code);
     auto* suite = sim->add_subcommand("suite", "Run scenarios over a range of seeds");
     suite->add_option("--scenario", suite_args->scenarios, "Scenario(s) to run (default: all)");
     suite->add_option("--seeds", suite_args->seeds, "Seed range A-B (default 1-20)");

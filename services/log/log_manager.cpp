@@ -71,6 +71,21 @@ Result<void, LogError> LogManager::remove_tree(const std::string& dir) {
 }
 
 Result<void, LogError> LogManager::open() {
+    auto r = open_logs();
+    if (!r.ok()) {
+        // A read or write error part way (an injected disk fault found this): the logs opened
+        // so far run their flushers and must be closed before the manager goes away. Their
+        // close may fail too; the caller reports the first error.
+        closed_ = true;
+        for (const auto& log : snapshot()) {
+            (void)log->close();
+        }
+        logs_.clear();
+    }
+    return r;
+}
+
+Result<void, LogError> LogManager::open_logs() {
     ASSERT(!opened_, "open() once");
     TRY_VOID(options_.default_config.validate());
     if (auto r = env_.disk.make_directory(options_.data_dir); !r.ok()) {

@@ -94,6 +94,7 @@ public:
     const LogManagerOptions& options() const { return options_; }
 
 private:
+    Result<void, LogError> open_logs();  // open() without the cleanup on failure
     std::string partition_dir(const TopicPartition& tp) const;
     Result<void, LogError> remove_tree(const std::string& dir);
     std::vector<std::shared_ptr<PartitionLog>> snapshot() const;

@@ -1247,3 +1247,29 @@ TEST_CASE("removed files stop counting once closed") {
     d.crash();
     CHECK(d.list("").value().empty());
 }
+
+TEST_CASE("bit rot at rest flips one stored bit of a synced file, durably; unsynced files are spared") {
+    Rig rig(7);
+    SimDisk& d = rig.disk;
+    CHECK(!d.rot_at_rest().has_value());  // nothing stored yet
+    const Bytes data = pattern(5000, 3);
+    auto synced = must_open(d, "synced", OpenMode::create);
+    REQUIRE(synced->write_at(0, data).ok());
+    REQUIRE(synced->sync().ok());
+    REQUIRE(d.sync_directory("").ok());
+    auto dirty = must_open(d, "dirty", OpenMode::create);
+    REQUIRE(dirty->write_at(0, data).ok());  // pending: not at rest
+    const auto rotted = d.rot_at_rest();
+    REQUIRE(rotted.has_value());
+    CHECK(*rotted == "synced");
+    const Bytes now = d.contents("synced").value();
+    REQUIRE(now.size() == data.size());
+    int bits = 0;
+    for (size_t i = 0; i < data.size(); ++i) {
+        bits += std::popcount(std::to_integer<unsigned>(now[i] ^ data[i]));
+    }
+    CHECK(bits == 1);
+    CHECK(d.durable_contents("synced").value() == now);  // a crash keeps the rot
+    CHECK(read_all(*synced) == now);
+    CHECK(d.contents("dirty").value() == data);
+}

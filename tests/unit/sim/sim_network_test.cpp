@@ -128,29 +128,41 @@ TEST_CASE("connect: refused without a listener, timed out across a partition, st
     CHECK(got_at > Instant::from_nanos(Duration::seconds(2).to_nanos()));
 }
 
+namespace {
+
+// srv:5 accepts one connection and reads from it once.
+void accept_and_read(Env& env) {
+    auto l = env.network.listen({"srv", 5});
+    REQUIRE(l.ok());
+    auto c = (*l)->accept();
+    if (!c.ok()) {
+        return;
+    }
+    std::byte b[4];
+    (void)(*c)->read_some(b);
+}
+
+// Connects to srv:5 after 1 ms and reads until the connection fails: how it failed.
+NetError connect_and_read(Env& env) {
+    env.scheduler.sleep_for(Duration::millis(1));
+    auto c = env.network.connect({"srv", 5}, Duration::seconds(1));
+    REQUIRE(c.ok());
+    std::byte b[4];
+    auto r = (*c)->read_some(b);
+    return r.ok() ? NetError::io_error : r.error();
+}
+
+}  // namespace
+
 TEST_CASE("a crashed host's peers see a reset; a restart gets a fresh incarnation") {
     SimWorld w(11);
     NetError client_error{};
     int boots = 0;
     w.add_node("srv", [&](Env& env) {
         ++boots;
-        auto l = env.network.listen({"srv", 5});
-        REQUIRE(l.ok());
-        auto c = (*l)->accept();
-        if (!c.ok()) {
-            return;
-        }
-        std::byte b[4];
-        (void)(*c)->read_some(b);
+        accept_and_read(env);
     });
-    w.add_node("cli", [&](Env& env) {
-        env.scheduler.sleep_for(Duration::millis(1));
-        auto c = env.network.connect({"srv", 5}, Duration::seconds(1));
-        REQUIRE(c.ok());
-        std::byte b[4];
-        auto r = (*c)->read_some(b);
-        client_error = r.ok() ? NetError::io_error : r.error();
-    });
+    w.add_node("cli", [&](Env& env) { client_error = connect_and_read(env); });
     w.start(w.node("srv"));
     w.start(w.node("cli"));
     w.spawn("chaos", [&] {
@@ -163,4 +175,70 @@ TEST_CASE("a crashed host's peers see a reset; a restart gets a fresh incarnatio
     CHECK(client_error == NetError::connection_reset);
     CHECK(boots == 2);
     CHECK(w.node("srv").incarnation_count() == 2);
+}
+
+TEST_CASE("half-open: a crash behind a partition is not seen until the path heals") {
+    SimWorld w(12);
+    w.network().set_faults(NetFaults{.partition_reset_p = 0});  // no timeouts of their own
+    NetError client_error{};
+    Instant failed_at;
+    w.add_node("srv", [](Env& env) { accept_and_read(env); });
+    w.add_node("cli", [&](Env& env) {
+        client_error = connect_and_read(env);
+        failed_at = env.clock.now();
+    });
+    w.start(w.node("srv"));
+    w.start(w.node("cli"));
+    w.spawn("chaos", [&] {
+        auto& s = w.world_env().scheduler;
+        s.sleep_for(Duration::millis(50));
+        w.network().partition("srv", "cli");
+        w.crash(w.node("srv"));  // its RST is held in the partition
+        s.sleep_for(Duration::seconds(2));
+        CHECK(client_error == NetError{});  // still "connected": half-open
+        w.network().heal_all();
+    });
+    w.run(nullptr, Instant::from_nanos(Duration::seconds(3).to_nanos()));
+    CHECK(client_error == NetError::connection_reset);
+    CHECK(failed_at >= Instant::from_nanos(Duration::millis(2050).to_nanos()));  // at the heal
+}
+
+TEST_CASE("half-open: each side of a connection a partition cuts times out on its own") {
+    SimWorld w(13);
+    w.network().set_faults(NetFaults{.partition_reset_p = 1,
+                                     .partition_timeout_min = Duration::millis(100),
+                                     .partition_timeout_max = Duration::millis(100)});
+    NetError first_write{};
+    NetError later{};
+    w.add_node("srv", [&](Env& env) {
+        auto l = env.network.listen({"srv", 5});
+        REQUIRE(l.ok());
+        auto c = (*l)->accept();
+        REQUIRE(c.ok());
+        env.scheduler.sleep_for(Duration::seconds(1));  // partitioned, then healed meanwhile
+        const std::byte b[4] = {};
+        auto w1 = (*c)->write_all(b);
+        first_write = w1.ok() ? NetError{} : w1.error();
+        std::byte in[4];
+        auto r = (*c)->read_some(in);
+        later = r.ok() ? NetError::io_error : r.error();
+    });
+    w.add_node("cli", [&](Env& env) {
+        auto c = env.network.connect({"srv", 5}, Duration::seconds(1));
+        REQUIRE(c.ok());
+        env.scheduler.sleep_for(Duration::seconds(10));
+    });
+    w.start(w.node("srv"));
+    w.start(w.node("cli"));
+    w.spawn("chaos", [&] {
+        auto& s = w.world_env().scheduler;
+        s.sleep_for(Duration::millis(20));
+        w.network().partition("srv", "cli");
+        s.sleep_for(Duration::millis(500));  // both sides' timeouts fire
+        w.network().heal_all();
+    });
+    w.run(nullptr, Instant::from_nanos(Duration::seconds(3).to_nanos()));
+    // Both timed out on their own (nothing crossed the partition); later calls fail at once.
+    CHECK(first_write == NetError::connection_reset);
+    CHECK(later == NetError::connection_reset);
 }
