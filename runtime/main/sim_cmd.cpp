@@ -4,6 +4,7 @@
 //   eddy sim run --scenario NAME --seed N [--trace FILE] [--planted-bug]
 //   eddy sim suite [--scenario NAME]... [--seeds A-B] [--check-determinism] [--planted-bug]
 //   eddy sim viz elections TRACE [-o FILE.svg|.png|.dot]   (sim_viz.cpp)
+//   eddy sim check-determinism --scenario NAME --seed N    (sim_check.cpp)
 //
 // A run ends with one line: scenario=… seed=… result=pass|fail [checker=NAME] trace_hash=<hex> …;
 // a failure names the checker that failed it and prints the command that replays it bit for bit.
@@ -105,6 +106,7 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
     run->add_option("--trace", run_args->trace, "Write the trace (JSON Lines) to this file");
     run->add_flag("--planted-bug", run_args->planted,
                   "Plant the scenario's known bug (its checker must catch it)");
+    add_sim_run_determinism_options(*run);  // --hash-chain (sim_check.cpp)
     run->callback([run_args, &exit_code] {
         const auto* s = scenarios::find_scenario(run_args->scenario);
         if (s == nullptr) {
@@ -148,6 +150,7 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
     };
     auto suite_args = std::make_shared<SuiteArgs>();
     add_sim_viz_command(*sim, exit_code);
+    add_sim_check_command(*sim, exit_code);
     auto* suite = sim->add_subcommand("suite", "Run scenarios over a range of seeds");
     suite->add_option("--scenario", suite_args->scenarios, "Scenario(s) to run (default: all)");
     suite->add_option("--seeds", suite_args->seeds, "Seed range A-B (default 1-20)");
