@@ -29,7 +29,8 @@ const std::vector<Scenario>& all_scenarios() {
             ASSERT(!s.planted_bug_checker.empty() &&
                        s.planted_bug_checker != checkers::run_timeout &&
                        s.planted_bug_checker != checkers::liveness &&
-                       s.planted_bug_checker != checkers::setup,
+                       s.planted_bug_checker != checkers::setup &&
+                       s.planted_bug_checker != checkers::livelock,
                    "a planted bug names the safety checker that must catch it");
         }
         return v;
@@ -68,6 +69,10 @@ Verdict judge(const Violation& violation, bool finished, Duration limit, Verdict
 }
 
 RunResult finish(sim::SimWorld& world, Verdict verdict) {
+    // A livelock stopped the run early: whatever else the run saw is its consequence.
+    if (auto why = world.livelock_report()) {
+        verdict = Verdict::violation(checkers::livelock, *why);
+    }
     // The step count and end time make the hash cover the whole schedule, not just traced events.
     world.trace("run.end", {{"pass", verdict.pass},
                             {"message", verdict.message},

@@ -27,6 +27,7 @@ namespace checkers {
 inline constexpr const char* run_timeout = "run-timeout";  // the run did not end in time
 inline constexpr const char* liveness = "liveness";        // no progress after healing
 inline constexpr const char* setup = "setup";              // the scenario could not start
+inline constexpr const char* livelock = "livelock";  // time stood still (the world's step budget)
 }  // namespace checkers
 
 // The first violation a run's checkers report (later ones are usually its consequences): which

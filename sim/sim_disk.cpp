@@ -193,6 +193,9 @@ std::optional<std::string> SimDisk::rot_at_rest() {
 bool SimDisk::draw(double p) { return p > 0 && random_.chance(p); }
 
 void SimDisk::delay(std::string_view op, std::string_view path, Duration extra) {
+    if (StepHash* h = executor_.step_hash(); h != nullptr) {  // the determinism hash
+        h->event(StepKind::disk_op, stable_hash(op), stable_hash(path), 0, op, path);
+    }
     Duration d = extra;  // sync_latency: added to the drawn latency, never instead of it
     if (faults_.latency_max > Duration::zero()) {
         d += random_.duration_between(faults_.latency_min, faults_.latency_max);

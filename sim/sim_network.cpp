@@ -364,7 +364,7 @@ void SimNetwork::schedule_head(const std::shared_ptr<ConnectionState>& c, int to
     }
     const Instant at = std::max(pipe.in_flight.front().due, link_ready_at(from_host, c->host[to]));
     std::weak_ptr<ConnectionState> weak = c;
-    pipe.timer = executor_.call_at(at, [this, weak, to] {
+    pipe.timer = executor_.call_at(at, GroupId(), [this, weak, to] {  // bytes in flight: no owner
         if (auto strong = weak.lock()) {
             strong->pipes[to].timer.reset();
             deliver(strong, to);
@@ -387,6 +387,10 @@ void SimNetwork::deliver(const std::shared_ptr<ConnectionState>& c, int to) {
     }
     detail::Segment seg = std::move(pipe.in_flight.front());
     pipe.in_flight.pop_front();
+    if (StepHash* h = executor_.step_hash(); h != nullptr) {  // the determinism hash
+        h->event(StepKind::net_deliver, c->id, seg.bytes.size(), static_cast<uint64_t>(to),
+                 c->host[1 - to], c->host[to]);
+    }
     if (seg.rst) {
         // The RST crossed: this side learns now that its peer is gone.
         mark_dead(*c, to);

@@ -65,7 +65,11 @@ void TraceLog::record(std::string_view node, std::string_view kind,
         }
     }
     line_.push_back('}');
-    hash_ = stable_hash(line_, hash_);
+    if (StepHash* h = executor_.step_hash(); h != nullptr) {
+        h->event(StepKind::trace, stable_hash(line_), 0, 0, node, line_);
+    } else {
+        hash_ = stable_hash(line_, hash_);
+    }
     if (sink_) {
         sink_(line_);
     }

@@ -1,8 +1,11 @@
 // TraceLog: the simulation's trace. Every event becomes one JSON line
 //   {"i":seq,"t":virtual_ns,"n":"node","k":"kind",...fields}
-// and extends a running hash, H_i = FNV-1a-64(line_i, seed = H_{i-1}). Two runs of the same seed
-// on the same build must end with the same hash; that is the determinism test. Lines go to an
-// optional sink (the composition root writes them to a file); sim/ itself touches no files.
+// and a step of the executor's StepHash (the FNV-1a-64 of the line is mixed in), which also takes
+// in everything untraced: scheduling, timers, deliveries, disk operations, random draws. hash() is
+// that running hash, the run's trace hash: two runs of the same seed on the same build must end
+// with the same one; that is the determinism test. (Without a StepHash, e.g. in a unit test's
+// bare executor, hash() chains the lines' FNV alone.) Lines go to an optional sink (the
+// composition root writes them to a file); sim/ itself touches no files.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +25,11 @@ public:
     void set_sink(std::function<void(std::string_view line)> sink) { sink_ = std::move(sink); }
     void record(std::string_view node, std::string_view kind, std::initializer_list<TraceField> fields);
 
-    uint64_t hash() const { return hash_; }
+    uint64_t hash() const {
+        const StepHash* h = executor_.step_hash();
+        return h != nullptr ? h->value() : hash_;
+    }
+    // Traced events so far.
     uint64_t events() const { return seq_; }
 
 private:

@@ -8,7 +8,14 @@
 // function as the node's main fiber in a fresh incarnation. crash() is kill -9: the network
 // resets the node's connections, its fibers unwind (RAII runs, no I/O), its memory goes, and its
 // disk applies the crash model. restart() starts a fresh incarnation on the surviving disk.
-// pause()/resume() stop and continue the node's fibers (a GC pause or SIGSTOP).
+// pause()/resume() stop and continue the node's fibers and timers (a GC pause or SIGSTOP).
+//
+// Determinism: the world's StepHash takes in every scheduling decision, timer, network delivery,
+// disk operation, traced event and random draw (every Random here is forked from the world's,
+// which is tapped into it); its value is the run's trace hash. record_steps() writes it out step
+// by step (the hash chain that `eddy sim check-determinism` compares across processes). A step
+// budget (WorldOptions::stuck_steps_max) turns a livelock, virtual time standing still while
+// fibers keep running, into a report (livelock_report()) instead of a hang.
 #pragma once
 
 #include <functional>
@@ -71,6 +78,9 @@ struct WorldOptions {
     Duration clock_skew_max = Duration::seconds(2);
     double clock_drift_ppm_max = 200;
     LogLevel log_level = LogLevel::warn;
+    // A run whose virtual time stays put for this many steps is a livelock: run() stops and
+    // livelock_report() names the fibers that kept running. 0: no budget.
+    uint64_t stuck_steps_max = 1'000'000;
 };
 
 class SimWorld {
@@ -85,6 +95,7 @@ public:
     FiberExecutor& executor() { return executor_; }
     SimNetwork& network() { return network_; }
     TraceLog& trace() { return trace_; }
+    StepHash& step_hash() { return step_hash_; }
     Instant now() const { return executor_.now(); }
     const WorldOptions& options() const { return options_; }
 
@@ -111,9 +122,23 @@ public:
     FiberRef spawn(std::string name, std::function<void()> body);
     Env& world_env() { return *world_env_; }
 
-    // Runs until `until` returns true, virtual time passes `deadline`, or nothing can happen.
+    // Runs until `until` returns true, virtual time passes `deadline`, nothing can happen, or
+    // the step budget runs out (then, and in every later call, it returns at once).
     // Returns true if `until` became true.
     bool run(const std::function<bool()>& until, Instant deadline = Instant::max());
+    // Set once the step budget ran out: where time stood still and who kept running there.
+    std::optional<std::string> livelock_report() const;
+
+    // Writes one line per step from now on: "<step> <virtual ns> <hash, 16 hex> <what>", e.g.
+    // "5012 2000150000 9c0e…  resume node2/raft-tick #57". Empty sink: stop.
+    void record_steps(std::function<void(std::string_view line)> sink);
+    // "world", a node's name (for any of its incarnations), or "group<N>".
+    std::string group_name(GroupId g) const;
+
+    // Scenarios build their own worlds; the composition root reaches them through this hook
+    // (`eddy sim run --hash-chain` attaches its recorder). Called at the end of every
+    // constructor. Empty: none. Not for scenario code.
+    static void set_creation_hook(std::function<void(SimWorld&)> hook);
     void trace(std::string_view kind, std::initializer_list<TraceField> fields) {
         trace_.record("world", kind, fields);
     }
@@ -128,9 +153,11 @@ private:
         Instant limit_ = Instant::max();
     };
     struct WorldEnvParts;
+    class ChainWriter;
 
     uint64_t seed_;
     WorldOptions options_;
+    StepHash step_hash_;  // before everything that feeds it
     Random random_;
     Random schedule_random_;
     Driver driver_;
@@ -142,6 +169,8 @@ private:
     std::vector<std::unique_ptr<SimNode>> nodes_;
     std::unique_ptr<WorldEnvParts> world_parts_;
     std::unique_ptr<Env> world_env_;
+    std::map<uint32_t, std::string> group_names_;
+    std::unique_ptr<ChainWriter> chain_;
 };
 
 }  // namespace eddy::sim

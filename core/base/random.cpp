@@ -41,6 +41,9 @@ uint64_t Random::next() {
     s_[0] ^= s_[3];
     s_[2] ^= t;
     s_[3] = rotl(s_[3], 45);
+    if (tap_ != nullptr) {
+        tap_->draw(result);
+    }
     return result;
 }
 
@@ -78,7 +81,9 @@ Duration Random::exponential(Duration mean) {
 }
 
 Random Random::fork(std::string_view purpose) const {
-    return Random(stable_hash(purpose, seed_ ^ 0x6a09e667f3bcc909ULL));
+    Random forked(stable_hash(purpose, seed_ ^ 0x6a09e667f3bcc909ULL));
+    forked.tap_ = tap_;
+    return forked;
 }
 
 }  // namespace eddy

@@ -3,6 +3,10 @@
 // simulation is reproducible from its seed alone. fork(purpose) derives an independent stream from
 // this stream's seed and the purpose name, without consuming from this stream: adding a new
 // purpose never shifts the draws of an existing one.
+//
+// In the simulator every stream is tapped into the run's StepHash: each value drawn is mixed into
+// the running hash (a branch and a multiply per draw), so one draw more or less in a run changes
+// its trace hash. A fork inherits the tap. Production streams have no tap.
 #pragma once
 
 #include <array>
@@ -10,6 +14,7 @@
 #include <string_view>
 
 #include "core/base/assert.h"
+#include "core/base/step_hash.h"
 #include "core/base/time.h"
 
 namespace eddy {
@@ -34,9 +39,15 @@ public:
     Random fork(std::string_view purpose) const;
     uint64_t seed() const { return seed_; }
 
+    // Mixes every value drawn from now on (and by forks made from now on) into `hash`; nullptr
+    // removes the tap. The hash must outlive the stream and its forks.
+    void set_tap(StepHash* hash) { tap_ = hash; }
+    StepHash* tap() const { return tap_; }
+
 private:
     uint64_t seed_;
     std::array<uint64_t, 4> s_{};
+    StepHash* tap_ = nullptr;
 };
 
 // FNV-1a, used to derive stream seeds from names and for stable (not address- or

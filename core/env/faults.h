@@ -48,4 +48,7 @@ private:
 #define EDDY_STR_INNER(x) #x
 #define EDDY_STR(x) EDDY_STR_INNER(x)
 // True when this fault point fires. `env` is an Env (or anything with a `faults` member).
+// The site is named "path:line" with the path relative to the source root (the build maps the
+// root away with -fmacro-prefix-map), so the names, which the trace records, are the same in
+// every checkout.
 #define BUGGIFY(env) ((env).faults.fire(__FILE__ ":" EDDY_STR(__LINE__)))

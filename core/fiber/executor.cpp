@@ -1,5 +1,6 @@
 #include "core/fiber/executor.h"
 
+#include <algorithm>
 #include <boost/context/protected_fixedsize_stack.hpp>
 #include <cstdio>
 #include <exception>
@@ -12,6 +13,13 @@ namespace {
 // How many fibers may run back to back before outside events are polled (fairness for the
 // network when fibers keep each other busy).
 constexpr int resumes_per_poll_max = 64;
+// The seeded tie-break among timers due at the same instant looks at this many of them at most
+// (a bound on the work per firing; beyond it the creation order stands).
+constexpr size_t timer_ties_max = 64;
+// The step budget's report covers the last 1/8 of the stuck stretch: long enough to show who
+// spins, late enough that the start-up of the stuck instant is not counted.
+constexpr uint64_t stuck_watch_divisor = 8;
+constexpr size_t livelock_spinners_max = 5;
 }  // namespace
 
 WakeReason FiberRef::join() const {
@@ -79,6 +87,7 @@ FiberExecutor::~FiberExecutor() {
     }
     ready_.clear();
     held_.clear();
+    deferred_.clear();
 }
 
 FiberRef FiberExecutor::spawn(GroupId group, std::string name, std::function<void()> body) {
@@ -88,6 +97,9 @@ FiberRef FiberExecutor::spawn(GroupId group, std::string name, std::function<voi
     f->id_ = next_fiber_id_++;
     f->group_ = group;
     f->name_ = std::move(name);
+    if (options_.step_hash != nullptr) {
+        f->name_hash_ = step_name_hash(f->name_);
+    }
     f->body_ = std::move(body);
     Fiber* raw = f.get();
     f->context_ = boost::context::fiber(
@@ -164,6 +176,11 @@ void FiberExecutor::resume(Fiber& f) {
     f.state_ = Fiber::State::running;
     current_ = &f;
     ++steps_;
+    if (options_.step_hash != nullptr) {
+        options_.step_hash->event(StepKind::resume, f.id_, f.group_.value(), f.name_hash_,
+                                  f.name_);
+    }
+    note_step(&f);
     f.context_ = std::move(f.context_).resume();
     current_ = nullptr;
     if (f.state_ == Fiber::State::done) {
@@ -184,7 +201,7 @@ void FiberExecutor::run(const std::function<bool()>& until) {
     ASSERT(current_ == nullptr, "run() from inside a fiber");
     stop_requested_ = false;
     int resumes_since_poll = 0;
-    while (!stop_requested_) {
+    while (!stop_requested_ && !livelock_) {
         if (until && until()) {
             return;
         }
@@ -198,9 +215,7 @@ void FiberExecutor::run(const std::function<bool()>& until) {
         }
         resumes_since_poll = 0;
         if (!timers_.empty() && timers_.begin()->first.first <= driver_.now()) {
-            auto node = timers_.extract(timers_.begin());
-            ++steps_;
-            node.mapped()();
+            fire_timer(pick_timer());
             continue;
         }
         std::optional<Instant> deadline;
@@ -270,13 +285,130 @@ WakeReason FiberExecutor::sleep_until(Instant deadline) {
     return r == WakeReason::cancelled ? r : WakeReason::timeout;
 }
 
+FiberExecutor::Timers::iterator FiberExecutor::pick_timer() {
+    const auto first = timers_.begin();
+    if (options_.tie_breaker == nullptr) {
+        return first;
+    }
+    const Instant due = first->first.first;
+    size_t ties = 1;
+    for (auto it = std::next(first); it != timers_.end() && it->first.first == due; ++it) {
+        if (++ties == timer_ties_max) {
+            break;
+        }
+    }
+    if (ties == 1) {
+        return first;
+    }
+    return std::next(first, static_cast<std::ptrdiff_t>(options_.tie_breaker->below(ties)));
+}
+
+void FiberExecutor::fire_timer(Timers::iterator it) {
+    auto node = timers_.extract(it);
+    const TimerKey& key = node.key();
+    const uint32_t group = node.mapped().group;
+    if (group != 0 && paused_groups_.contains(group)) {
+        // A paused node runs nothing, its timers included: this one waits for resume_group().
+        if (options_.step_hash != nullptr) {
+            options_.step_hash->event(StepKind::timer_deferred,
+                                      static_cast<uint64_t>(key.first.to_nanos()), key.second,
+                                      group);
+        }
+        deferred_[group].insert(std::move(node));
+        return;
+    }
+    ++steps_;
+    if (options_.step_hash != nullptr) {
+        options_.step_hash->event(StepKind::timer, static_cast<uint64_t>(key.first.to_nanos()),
+                                  key.second, group);
+    }
+    note_step(nullptr);
+    node.mapped().callback();
+}
+
 FiberExecutor::TimerKey FiberExecutor::call_at(Instant when, std::function<void()> callback) {
+    return call_at(when, current_ != nullptr ? current_->group_ : GroupId(), std::move(callback));
+}
+
+FiberExecutor::TimerKey FiberExecutor::call_at(Instant when, GroupId owner,
+                                              std::function<void()> callback) {
     TimerKey key{when, next_timer_seq_++};
-    timers_.emplace(key, std::move(callback));
+    timers_.emplace(key, Timer{std::move(callback), owner.value()});
     return key;
 }
 
-void FiberExecutor::cancel_timer(const TimerKey& key) { timers_.erase(key); }
+void FiberExecutor::cancel_timer(const TimerKey& key) {
+    if (timers_.erase(key) != 0) {
+        return;
+    }
+    for (auto& [group, timers] : deferred_) {
+        (void)group;
+        if (timers.erase(key) != 0) {
+            return;
+        }
+    }
+}
+
+void FiberExecutor::release_deferred(uint32_t group) {
+    auto node = deferred_.extract(group);
+    if (node.empty()) {
+        return;
+    }
+    // Same keys: their deadlines have passed, so they fire before anything due later.
+    timers_.merge(node.mapped());
+    ASSERT(node.mapped().empty(), "timer keys are unique");
+}
+
+void FiberExecutor::note_step(const Fiber* f) {
+    if (options_.stuck_steps_max == 0) {
+        return;
+    }
+    const Instant now = driver_.now();
+    if (now != stuck_at_) {
+        stuck_at_ = now;
+        stuck_steps_ = 0;
+        stuck_timers_ = 0;
+        stuck_fibers_.clear();
+    }
+    ++stuck_steps_;
+    const uint64_t watch_from =
+        options_.stuck_steps_max - options_.stuck_steps_max / stuck_watch_divisor;
+    if (stuck_steps_ > watch_from) {
+        if (f == nullptr) {
+            ++stuck_timers_;
+        } else {
+            auto& spinner = stuck_fibers_[f->id_];
+            if (spinner.resumes == 0) {
+                spinner = Livelock::Spinner{f->group_, f->id_, f->name_, 0};
+            }
+            ++spinner.resumes;
+        }
+    }
+    if (stuck_steps_ >= options_.stuck_steps_max) {
+        declare_livelock();
+    }
+}
+
+void FiberExecutor::declare_livelock() {
+    Livelock l;
+    l.at = stuck_at_;
+    l.steps = stuck_steps_;
+    l.watched = options_.stuck_steps_max / stuck_watch_divisor;
+    l.timers = stuck_timers_;
+    for (const auto& [id, spinner] : stuck_fibers_) {
+        (void)id;
+        l.top.push_back(spinner);
+    }
+    // Most resumed first; ties by fiber id (stable_sort keeps the map's id order).
+    std::stable_sort(l.top.begin(), l.top.end(),
+                     [](const Livelock::Spinner& x, const Livelock::Spinner& y) {
+                         return x.resumes > y.resumes;
+                     });
+    if (l.top.size() > livelock_spinners_max) {
+        l.top.resize(livelock_spinners_max);
+    }
+    livelock_ = std::move(l);
+}
 
 GroupId FiberExecutor::new_group() { return GroupId(next_group_++); }
 
@@ -292,6 +424,9 @@ void FiberExecutor::kill_group(GroupId group) {
     std::erase_if(ready_, [group](Fiber* f) { return f->group_ == group; });
     held_.erase(group.value());
     paused_groups_.erase(group.value());
+    // A crash ends the pause: the timers it held back fire as they would have (the unwinds
+    // below cancel the ones their owners' destructors cancel).
+    release_deferred(group.value());
     for (auto it = victims.rbegin(); it != victims.rend(); ++it) {
         unwind(**it);
     }
@@ -341,6 +476,7 @@ void FiberExecutor::resume_group(GroupId group) {
     if (paused_groups_.erase(group.value()) == 0) {
         return;
     }
+    release_deferred(group.value());
     auto node = held_.extract(group.value());
     if (node.empty()) {
         return;

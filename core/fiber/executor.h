@@ -6,11 +6,20 @@
 // Invariants:
 // - Exactly one fiber runs at a time; a fiber runs until it suspends (park, yield, sleep).
 // - Timers fire in (deadline, sequence) order; sequence numbers come from a counter, never from
-//   addresses, so the order is the same in every run.
+//   addresses, so the order is the same in every run. With a tie-breaker Random (simulation),
+//   which of the timers due at the same instant fires first is drawn from it instead; production
+//   keeps creation order.
 // - Among fibers ready at the same moment, the next one is the oldest (FIFO), or, with a
 //   tie-breaker Random (simulation), one drawn from it.
 // - Every fiber belongs to a group (a simulated node's incarnation). kill_group() unwinds all of
 //   the group's fibers (their stacks unwind through RAII, as on a crash), newest first.
+// - A timer belongs to the group of the fiber that set it (or to none, when set from outside any
+//   fiber or explicitly). A paused group runs nothing: its ready fibers are held and its due
+//   timers deferred, both until resume_group(); a deferred timer keeps its key (cancel_timer
+//   still finds it) and fires on resume, in deadline order, before anything due later.
+// - With a StepHash (simulation), every resumption, timer firing and deferral is mixed into it.
+// - With a step budget (Options::stuck_steps_max), a run whose virtual time stays put for that
+//   many steps stops and reports a livelock (livelock()) naming the fibers that ran most.
 #pragma once
 
 #include <boost/context/fiber.hpp>
@@ -28,6 +37,7 @@
 
 #include "core/base/ids.h"
 #include "core/base/random.h"
+#include "core/base/step_hash.h"
 #include "core/base/time.h"
 
 namespace eddy {
@@ -83,6 +93,7 @@ private:
     uint64_t id_ = 0;
     GroupId group_;
     std::string name_;
+    uint64_t name_hash_ = 0;  // of name_, when the executor hashes steps
     std::function<void()> body_;
     boost::context::fiber context_;  // the fiber's own context while it is suspended
     boost::context::fiber caller_;   // the scheduler's context while the fiber runs
@@ -128,8 +139,30 @@ public:
     };
 
     struct Options {
-        Random* tie_breaker = nullptr;    // simulation: pick among ready fibers at random
+        // Simulation: pick among ready fibers, and among timers due at the same instant, at
+        // random.
+        Random* tie_breaker = nullptr;
         size_t stack_bytes = 256 * 1024;  // per fiber, plus a guard page
+        // Simulation: every scheduling decision is mixed into this hash.
+        StepHash* step_hash = nullptr;
+        // Simulation: after this many steps without virtual time moving, run() stops and
+        // livelock() reports who kept running. 0: no budget (production: real time moves).
+        uint64_t stuck_steps_max = 0;
+    };
+
+    // Why run() stopped for good: virtual time did not move for `steps` steps.
+    struct Livelock {
+        struct Spinner {
+            GroupId group;
+            uint64_t fiber_id = 0;
+            std::string name;
+            uint64_t resumes = 0;
+        };
+        Instant at;               // the instant time stood still at
+        uint64_t steps = 0;       // steps taken there
+        uint64_t watched = 0;     // the last steps, which the counts below cover
+        uint64_t timers = 0;      // timers fired among them
+        std::vector<Spinner> top;  // the fibers resumed most among them, most first (at most 5)
     };
 
     explicit FiberExecutor(Driver& driver) : FiberExecutor(driver, Options{}) {}
@@ -165,14 +198,21 @@ public:
 
     // --- Timers: callbacks run on the scheduler, not in a fiber; they must not suspend. ---
     using TimerKey = std::pair<Instant, uint64_t>;
+    // The timer belongs to the calling fiber's group (none outside a fiber): a pause of that
+    // group defers it.
     TimerKey call_at(Instant when, std::function<void()> callback);
+    // The timer belongs to `owner`; GroupId() is no group, never deferred (the simulated
+    // network's deliveries: bytes in flight do not wait for the sender).
+    TimerKey call_at(Instant when, GroupId owner, std::function<void()> callback);
+    // No effect if the timer already fired or was cancelled.
     void cancel_timer(const TimerKey& key);
 
     // --- Groups (simulated nodes). ---
     GroupId new_group();
     // Unwinds every fiber of the group, newest first. Not from a fiber of that group.
     void kill_group(GroupId group);
-    // A paused group's fibers stay ready but do not run until resume_group().
+    // A paused group's fibers stay ready but do not run, and its timers do not fire, until
+    // resume_group().
     void pause_group(GroupId group);
     void resume_group(GroupId group);
     size_t live_fibers(GroupId group) const;
@@ -181,9 +221,24 @@ public:
     // Steps taken (fiber resumptions + timers fired): the simulator's "events".
     uint64_t steps() const { return steps_; }
 
+    StepHash* step_hash() const { return options_.step_hash; }
+    // Set once the step budget ran out; run() returns at once from then on.
+    const std::optional<Livelock>& livelock() const { return livelock_; }
+
 private:
+    struct Timer {
+        std::function<void()> callback;
+        uint32_t group = 0;  // 0: none
+    };
+    using Timers = std::map<TimerKey, Timer>;
+
     void make_ready(Fiber& f);
     Fiber* pick_ready();
+    Timers::iterator pick_timer();
+    void fire_timer(Timers::iterator it);
+    void release_deferred(uint32_t group);
+    void note_step(const Fiber* f);
+    void declare_livelock();
     void resume(Fiber& f);
     void suspend_current();
     void finish(Fiber& f);
@@ -201,9 +256,17 @@ private:
     uint64_t steps_ = 0;
     std::map<uint64_t, std::shared_ptr<Fiber>> fibers_;  // live fibers by id (ordered: determinism)
     std::deque<Fiber*> ready_;
-    std::map<TimerKey, std::function<void()>> timers_;
+    Timers timers_;
     std::set<uint32_t> paused_groups_;
     std::map<uint32_t, std::vector<Fiber*>> held_;  // ready fibers of paused groups
+    std::map<uint32_t, Timers> deferred_;           // due timers of paused groups
+    // The step budget: steps taken since virtual time last moved, and in the last part of that
+    // stretch, who ran (by fiber id; ordered, for a stable report).
+    Instant stuck_at_;
+    uint64_t stuck_steps_ = 0;
+    uint64_t stuck_timers_ = 0;
+    std::map<uint64_t, Livelock::Spinner> stuck_fibers_;
+    std::optional<Livelock> livelock_;
 };
 
 }  // namespace eddy

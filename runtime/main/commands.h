@@ -14,6 +14,9 @@ void add_sim_commands(CLI::App& app, int& exit_code);
 void add_sim_viz_command(CLI::App& sim, int& exit_code);
 // `eddy sim shrink` (sim_shrink.cpp), under the `sim` command.
 void add_sim_shrink_command(CLI::App& sim, int& exit_code);
+// `eddy sim check-determinism`, and `sim run --hash-chain` (sim_check.cpp).
+void add_sim_check_command(CLI::App& sim, int& exit_code);
+void add_sim_run_determinism_options(CLI::App& run);
 void add_bench_commands(CLI::App& app, int& exit_code);
 void add_bench_log_command(CLI::App& bench, int& exit_code);  // bench_log.cpp
 // topic, produce, consume, cluster (client_cmd.cpp and friends; see client_cli.h)

@@ -6,6 +6,7 @@
 //   eddy sim shrink --scenario NAME --seed N [--planted-bug]   (sim_shrink.cpp)
 //   eddy sim suite [--scenario NAME]... [--seeds A-B] [--check-determinism] [--planted-bug]
 //   eddy sim viz elections TRACE [-o FILE.svg|.png|.dot]   (sim_viz.cpp)
+//   eddy sim check-determinism --scenario NAME --seed N    (sim_check.cpp)
 //
 // A run ends with one line: scenario=… seed=… result=pass|fail [checker=NAME] trace_hash=<hex> …;
 // a failure names the checker that failed it and prints the command that replays it bit for bit.
@@ -128,6 +129,7 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
                     "still comes from the seed)");
     run->add_option("--write-faults", run_args->write_faults,
                     "Write the fault schedule the run applied to this file");
+    add_sim_run_determinism_options(*run);  // --hash-chain (sim_check.cpp)
     run->callback([run_args, &exit_code] {
         const auto* s = scenarios::find_scenario(run_args->scenario);
         if (s == nullptr) {
@@ -188,6 +190,7 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
     auto suite_args = std::make_shared<SuiteArgs>();
     add_sim_viz_command(*sim, exit_code);
     add_sim_shrink_command(*sim, exit_code);
+    add_sim_check_command(*sim, exit_code);
     auto* suite = sim->add_subcommand("suite", "Run scenarios over a range of seeds");
     suite->add_option("--scenario", suite_args->scenarios, "Scenario(s) to run (default: all)");
     suite->add_option("--seeds", suite_args->seeds, "Seed range A-B (default 1-20)");

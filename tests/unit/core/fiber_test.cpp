@@ -1,9 +1,11 @@
-// Fiber executor and primitives: ordering, time, cancellation, crash unwinding, pause, and the
-// seeded tie-breaker. Properties check Mutex exclusion and Channel FIFO order under random
-// interleavings.
+// Fiber executor and primitives: ordering, time, cancellation, crash unwinding, pause (fibers and
+// timers), the seeded tie-breaker (ready fibers and same-instant timers) and the step budget.
+// Properties check Mutex exclusion and Channel FIFO order under random interleavings.
 #include <doctest/doctest.h>
 #include <rapidcheck.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -337,4 +339,118 @@ TEST_CASE("a fiber readied by another's unwind during a kill is not run afterwar
     f.ex.run();
     CHECK(!older_ran_after_kill);
     CHECK(f.ex.live_fibers(doomed) == 0);
+}
+
+TEST_CASE("same-instant timers fire in an order drawn from the tie-breaker; without one, FIFO") {
+    auto order = [](Random* tie) {
+        VirtualDriver driver;
+        FiberExecutor ex(driver, FiberExecutor::Options{tie, 64 * 1024});
+        std::string log;
+        ex.call_at(Instant::from_nanos(5), [&log] { log.push_back('z'); });  // later: always last
+        for (char c = 'a'; c < 'i'; ++c) {
+            ex.call_at(Instant::from_nanos(1), [&log, c] { log.push_back(c); });
+        }
+        ex.run();
+        return log;
+    };
+    CHECK(order(nullptr) == "abcdefghz");
+    std::set<std::string> seen;
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        Random tie(seed);
+        Random again(seed);
+        const std::string log = order(&tie);
+        CHECK(log == order(&again));
+        CHECK(log.back() == 'z');
+        std::string sorted = log;
+        std::sort(sorted.begin(), sorted.end());
+        CHECK(sorted == "abcdefghz");
+        seen.insert(log);
+    }
+    CHECK(seen.size() > 10);
+}
+
+TEST_CASE("a paused group's timers wait for resume; cancel still finds them; ownerless ones fire") {
+    Fixture f;
+    const GroupId g = f.ex.new_group();
+    Scheduler s(f.ex, g);
+    std::vector<std::string> log;
+    auto note = [&](const std::string& what) {
+        log.push_back(what + "@" + std::to_string(f.ex.now().to_nanos() / 1'000'000));
+    };
+    FiberExecutor::TimerKey cancelled;
+    s.spawn("setter", [&] {
+        const Instant at = s.now() + Duration::millis(10);
+        f.ex.call_at(at, [&] { note("node"); });  // owned by g: the caller's group
+        cancelled = f.ex.call_at(at, [&] { note("cancelled"); });
+        f.ex.call_at(at, GroupId(), [&] { note("ownerless"); });  // a network delivery, say
+    });
+    f.sched.spawn("ctl", [&] {
+        f.sched.sleep_for(Duration::millis(1));
+        f.ex.pause_group(g);
+        f.sched.sleep_for(Duration::millis(49));
+        f.ex.cancel_timer(cancelled);  // deferred since 10 ms: still cancellable
+        f.ex.resume_group(g);
+    });
+    f.ex.run();
+    CHECK(log == std::vector<std::string>{"ownerless@10", "node@50"});
+}
+
+TEST_CASE("a crash ends a pause: deferred timers are released, the group's fibers unwound") {
+    Fixture f;
+    const GroupId g = f.ex.new_group();
+    Scheduler s(f.ex, g);
+    int fired = 0;
+    bool woke = false;
+    s.spawn("victim", [&] {
+        f.ex.call_at(s.now() + Duration::millis(10), [&] { ++fired; });
+        s.sleep_for(Duration::millis(10));
+        woke = true;
+    });
+    f.sched.spawn("ctl", [&] {
+        f.sched.sleep_for(Duration::millis(1));
+        f.ex.pause_group(g);
+        f.sched.sleep_for(Duration::millis(20));
+        CHECK(fired == 0);
+        f.ex.kill_group(g);
+    });
+    f.ex.run();
+    CHECK(fired == 1);  // a plain timer outlives its group (its owner cancels it if it must)
+    CHECK(!woke);       // the sleeper's own timer went with it
+    CHECK(f.ex.live_fibers(g) == 0);
+}
+
+TEST_CASE("the step budget stops a run whose time stands still and names the spinning fibers") {
+    VirtualDriver driver;
+    FiberExecutor ex(driver, FiberExecutor::Options{nullptr, 64 * 1024, nullptr, 10'000});
+    const GroupId g = ex.new_group();
+    Scheduler s(ex, g);
+    int quiet_runs = 0;
+    s.spawn("quiet", [&] {
+        ++quiet_runs;
+        s.sleep_for(Duration::seconds(100));
+    });
+    s.spawn("starter", [&s] {
+        s.sleep_for(Duration::millis(5));  // time moves until here: the count starts over
+        for (const char* name : {"spin-a", "spin-b"}) {
+            s.spawn(name, [&s] {
+                while (true) {
+                    s.yield();
+                }
+            });
+        }
+    });
+    ex.run();
+    REQUIRE(ex.livelock().has_value());
+    const auto& l = *ex.livelock();
+    CHECK(l.at == Instant::from_nanos(Duration::millis(5).to_nanos()));
+    CHECK(l.steps == 10'000);
+    REQUIRE(l.top.size() == 2);
+    CHECK(l.top[0].name == "spin-a");  // equal counts: by fiber id
+    CHECK(l.top[1].name == "spin-b");
+    CHECK(l.top[0].group == g);
+    CHECK(l.top[0].resumes + l.top[1].resumes + l.timers == l.watched);
+    CHECK(quiet_runs == 1);
+    const uint64_t steps = ex.steps();
+    ex.run();  // stays stopped
+    CHECK(ex.steps() == steps);
 }
