@@ -65,6 +65,9 @@ struct FrameServerOptions {
     // Process-wide limits shared with the process's other servers (queued.max.request.bytes,
     // max.connections, max.connections.per.ip); null: this server gets unlimited ones of its own.
     std::shared_ptr<ServerLimits> limits;
+    // Planted bug `reorder-responses` (scenarios/planted_bugs.h; never set in production): now and
+    // then, when the next response is already queued, the writer sends that one first.
+    bool reorder_responses = false;
 };
 
 // What the server knows about a connection, for the handler.
@@ -140,9 +143,12 @@ public:
 
 private:
     struct Conn;
+    struct Slot;
     void accept_loop();
     void read_loop(Conn& c);
     void write_loop(Conn& c);
+    // Writes one slot's response once its handler is done; false: the connection is finished.
+    bool write_response(Conn& c, Slot& slot);
     void sweep_idle();
 
     Env& env_;
