@@ -9,8 +9,9 @@
 // ASSERT), prints no result or outlives --timeout fails as checker `crash` or `wall-timeout`.
 // Running apart means one crashing seed cannot take the sweep down, and a sweep uses every core.
 //
-// Output (stdout): one line per failure as it is known, with its replay command; per scenario a
-// summary; last `passed=N failed=N …`. The exit code is 1 on any failure, 2 on bad arguments.
+// Output (stdout): one `FAIL …` line per failure as it is known, with its replay command (and a
+// `MISS …` line per seed a planted bug went uncaught); per scenario a summary; last `passed=N
+// failed=N …`. The exit code is 1 on any failure, 2 on bad arguments.
 // On a terminal, stderr shows progress.
 //
 // --check-determinism: every seed runs in two processes whose trace hashes must match (else the
@@ -448,7 +449,7 @@ int run_suite(const SuiteArgs& a) {
         }
         if (c.runs.size() == c.runs_expected) {
             judge_case(c, g, a.determinism);
-            if (c.state == CaseState::failed || (a.verbose && c.state == CaseState::missed)) {
+            if (c.state == CaseState::failed || c.state == CaseState::missed) {
                 progress.clear();
                 std::printf(
                     "%s\n",

@@ -335,8 +335,10 @@ void FrameServer::write_loop(Conn& c) {
             break;  // closed and drained
         }
         // The planted bug: from every fifth response on, the first one with a successor already
-        // queued lets that successor go first.
+        // queued (once it is ready itself: successors queue meanwhile) lets that successor go
+        // first.
         if (options_.reorder_responses && ++c.since_reorder >= 5) {
+            (void)next->response.get();
             if (auto later = c.responses.try_recv()) {
                 c.since_reorder = 0;
                 env_.tracer.event("net.reorder", {{"conn", c.id}});

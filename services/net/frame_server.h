@@ -17,7 +17,8 @@
 // RequestTurn::release() once all that is left of it is waiting — a produce whose appends are
 // done and that only waits for its sync, a long-poll fetch. That is what lets the pipelined
 // produce requests of one connection share a group commit while their appends keep the
-// connection's order. Responses are written in request order either way.
+// connection's order. Responses are written in request order either way (unless the planted bug
+// FrameServerOptions::reorder_responses is set).
 //
 // Responses are a byte body (FrameHandler) or a list of parts, byte runs and file ranges sent
 // with send_file (PartsHandler: the zero-copy fetch path).
