@@ -193,7 +193,7 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
     }
     kafka::BrokerOptions bo;
     bool broker_started = false;  // a later start that fails is a disk fault, not the setup
-    bo.log_knobs.skip_producer_checks = ro.planted_bug;
+    bo.log_knobs.skip_producer_checks = ro.planted("skip-sequence-check");
     world.add_node("broker",
                    [&](Env& env) {
                        run_broker_node(env, *config, bo, oracle.violation, &broker_started);
@@ -279,7 +279,7 @@ Scenario idempotent_produce_scenario() {
     return {"idempotent-produce",
             "idempotent producers retrying through connection resets, clogged links and broker "
             "crashes: no duplicate, no lost acknowledged value, per-producer order",
-            run_idempotent_produce, no_duplicates};
+            run_idempotent_produce};
 }
 
 }  // namespace eddy::scenarios

@@ -475,8 +475,8 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
     c.config.election_backoff = Duration::millis(swarm.between(10, 100));
     c.config.snapshot_chunk_bytes = swarm.between(256, 8192);
     raft::QuorumKnobs knobs;
-    knobs.vote_ignores_log = ro.planted_bug && !leader_faults;
-    knobs.check_quorum_disabled = ro.planted_bug && leader_faults;
+    knobs.vote_ignores_log = ro.planted("vote-ignores-log");
+    knobs.check_quorum_disabled = ro.planted("check-quorum-disabled");
     // Fault weights, in the order of `Fault`.
     const std::vector<int64_t> weights = leader_faults ? std::vector<int64_t>{1, 1, 1, 6, 1, 1, 1}
                                                        : std::vector<int64_t>{2, 2, 2, 2, 2, 1, 4};
@@ -641,14 +641,14 @@ Scenario raft_quorum_scenario() {
             "KRaft-style quorum (pre-vote, observers, snapshots, graceful resigns) under message "
             "loss, delays, partitions and crashes: one leader per epoch, matching logs, leaders "
             "hold every committed entry, committed entries and snapshots never change",
-            [](const RunOptions& ro) { return run_raft_quorum(ro, false); }, leader_completeness};
+            [](const RunOptions& ro) { return run_raft_quorum(ro, false); }};
 }
 
 Scenario raft_quorum_leader_isolation_scenario() {
     return {"raft-quorum-leader-isolation",
             "raft-quorum with its faults aimed at the leader (isolated, crashed, resigning): "
             "a leader cut off from a majority stops leading (check quorum)",
-            [](const RunOptions& ro) { return run_raft_quorum(ro, true); }, leader_has_quorum};
+            [](const RunOptions& ro) { return run_raft_quorum(ro, true); }};
 }
 
 }  // namespace eddy::scenarios

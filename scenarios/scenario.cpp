@@ -1,49 +1,34 @@
 #include "scenarios/scenario.h"
 
 #include "core/base/assert.h"
+#include "scenarios/planted_bugs.h"
 #include "scenarios/scenarios.h"
 #include "sim/world.h"
 
 namespace eddy::scenarios {
 
 const std::vector<Scenario>& all_scenarios() {
-    static const std::vector<Scenario> all = [] {
-        std::vector<Scenario> v = {
-            frame_echo_scenario(),
-            disk_durability_scenario(),
-            log_crash_recovery_scenario(),
-            group_rebalance_scenario(),
-            idempotent_produce_scenario(),
-            raft_quorum_scenario(),
-            raft_quorum_leader_isolation_scenario(),
-            controller_quorum_scenario(),
-            controller_quorum_leader_isolation_scenario(),
-            replication_failover_scenario(),
-            replication_failover_epochs_scenario(),
-            replication_failover_hw_scenario(),
-            replication_reassign_scenario(),
-        };
-        for (const auto& s : v) {
-            // A planted bug is proven caught by the checker it targets, never by a timeout or
-            // a stall (which any broken run can produce).
-            ASSERT(!s.planted_bug_checker.empty() &&
-                       s.planted_bug_checker != checkers::run_timeout &&
-                       s.planted_bug_checker != checkers::liveness &&
-                       s.planted_bug_checker != checkers::setup &&
-                       s.planted_bug_checker != checkers::livelock,
-                   "a planted bug names the safety checker that must catch it");
-        }
-        return v;
-    }();
+    static const std::vector<Scenario> all = {
+        frame_echo_scenario(),
+        disk_durability_scenario(),
+        log_crash_recovery_scenario(),
+        group_rebalance_scenario(),
+        idempotent_produce_scenario(),
+        raft_quorum_scenario(),
+        raft_quorum_leader_isolation_scenario(),
+        controller_quorum_scenario(),
+        controller_quorum_leader_isolation_scenario(),
+        replication_failover_scenario(),
+        replication_failover_epochs_scenario(),
+        replication_failover_hw_scenario(),
+        replication_reassign_scenario(),
+    };
     return all;
 }
 
-bool planted_bug_caught(const Scenario& s, const RunResult& r) {
-    return !r.verdict.pass && r.verdict.checker == s.planted_bug_checker;
-}
-
-uint64_t planted_catches_needed(uint64_t seeds) {
-    return (seeds * planted_catch_percent_min + 99) / 100;
+bool RunOptions::planted(std::string_view name) const {
+    ASSERT(find_planted_bug(name) != nullptr, "a scenario plants a bug of the registry");
+    return plant_bug == name;
 }
 
 const Scenario* find_scenario(std::string_view name) {

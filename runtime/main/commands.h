@@ -10,6 +10,8 @@ void add_broker_command(CLI::App& app, int& exit_code);
 // `eddy format` and `eddy random-uuid` (format_cmd.cpp)
 void add_format_commands(CLI::App& app, int& exit_code);
 void add_sim_commands(CLI::App& app, int& exit_code);
+// `eddy sim suite` (sim_suite.cpp), under the `sim` command.
+void add_sim_suite_command(CLI::App& sim, int& exit_code);
 // `eddy sim viz` (sim_viz.cpp), under the `sim` command.
 void add_sim_viz_command(CLI::App& sim, int& exit_code);
 // `eddy sim shrink` (sim_shrink.cpp), under the `sim` command.

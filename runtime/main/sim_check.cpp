@@ -1,7 +1,7 @@
 // Determinism across processes.
 //
 //   eddy sim run … --hash-chain FILE      one line per step: "<step> <virtual ns> <hash> <what>"
-//   eddy sim check-determinism --scenario S --seed N [--planted-bug] [--context K]
+//   eddy sim check-determinism --scenario S --seed N [--planted-bug | --plant-bug BUG] [--context K]
 //
 // check-determinism runs the seed in two child processes of this same binary (`sim run
 // --hash-chain`, each chain through a pipe), reads both chains in step and stops at the first line
@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "runtime/main/commands.h"
+#include "runtime/main/sim_cli.h"
 #include "scenarios/scenario.h"
 #include "sim/world.h"
 
@@ -195,22 +196,28 @@ struct CheckArgs {
     std::string scenario;
     uint64_t seed = 1;
     bool planted_bug = false;
+    std::string plant_bug;
     bool plant_nondeterminism = false;
     size_t context = 5;
 };
 
 int check_determinism(const CheckArgs& a) {
-    if (scenarios::find_scenario(a.scenario) == nullptr) {
-        std::fprintf(stderr, "eddy sim: no scenario named '%s' (see `eddy sim list`)\n",
-                     a.scenario.c_str());
+    const auto* scenario = scenarios::find_scenario(a.scenario);
+    if (scenario == nullptr) {
+        return sim_cli::unknown_scenario(a.scenario);
+    }
+    const auto bug = sim_cli::bug_to_plant(*scenario, a.planted_bug, a.plant_bug,
+                                           "check-determinism");
+    if (!bug) {
         return 2;
     }
     const std::string exe = self_exe();
     std::vector<std::string> args = {"eddy",   "sim",         "run",
                                      "--scenario", a.scenario, "--seed",
                                      std::to_string(a.seed), "--hash-chain", "/dev/fd/3"};
-    if (a.planted_bug) {
-        args.emplace_back("--planted-bug");
+    if (!bug->empty()) {
+        args.emplace_back("--plant-bug");
+        args.emplace_back(*bug);
     }
     if (a.plant_nondeterminism) {
         args.emplace_back("--plant-nondeterminism");
@@ -225,7 +232,7 @@ int check_determinism(const CheckArgs& a) {
         }
     }
     const std::string replay = "eddy sim run --scenario " + a.scenario + " --seed " +
-                               std::to_string(a.seed) + (a.planted_bug ? " --planted-bug" : "") +
+                               std::to_string(a.seed) + (bug->empty() ? "" : " --plant-bug " + *bug) +
                                (a.plant_nondeterminism ? " --plant-nondeterminism" : "");
 
     std::deque<std::string> before;  // the last common steps
@@ -339,7 +346,10 @@ void add_sim_check_command(CLI::App& sim, int& exit_code) {
     check->add_option("--scenario", args->scenario, "Scenario name (see `eddy sim list`)")
         ->required();
     check->add_option("--seed", args->seed, "Seed");
-    check->add_flag("--planted-bug", args->planted_bug, "Plant the scenario's known bug");
+    auto* planted_flag =
+        check->add_flag("--planted-bug", args->planted_bug, "Plant the bug the scenario hunts");
+    check->add_option("--plant-bug", args->plant_bug, "Plant the named bug (see `eddy sim list`)")
+        ->excludes(planted_flag);
     check->add_option("--context", args->context, "Steps shown around a divergence (default 5)");
     check->add_flag("--plant-nondeterminism", args->plant_nondeterminism,
                     "Test only: plant a nondeterminism (work ordered by heap addresses)")

@@ -1,7 +1,8 @@
 // `eddy sim shrink`: reduces a failing simulation run to a smaller fault schedule that still fails
 // with the same checker, and prints it as a replayable command.
 //
-//   eddy sim shrink --scenario NAME --seed N [--planted-bug] [-o FILE] [--max-runs N]
+//   eddy sim shrink --scenario NAME --seed N [--planted-bug | --plant-bug BUG] [-o FILE]
+//                   [--max-runs N]
 //
 // The run is made once as drawn, recording its fault schedule (scenarios/nemesis.h); the
 // schedule is then replayed (`eddy sim run --faults FILE`: the faults come from the file, the
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "runtime/main/commands.h"
+#include "runtime/main/sim_cli.h"
 #include "scenarios/nemesis.h"
 #include "scenarios/scenario.h"
 
@@ -31,7 +33,7 @@ using scenarios::FaultSpec;
 struct Shrinker {
     const scenarios::Scenario& scenario;
     uint64_t seed;
-    bool planted;
+    std::string bug;  // the planted bug (empty: none)
     std::string checker;  // the one the original run failed with
     uint64_t runs = 0;
     uint64_t max_runs;
@@ -42,7 +44,7 @@ struct Shrinker {
         ++runs;
         scenarios::RunOptions o;
         o.seed = seed;
-        o.planted_bug = planted;
+        o.plant_bug = bug;
         o.faults = std::move(faults);
         std::optional<FaultSchedule> applied;
         o.faults_sink = [&applied](const FaultSchedule& s) { applied = s; };
@@ -162,6 +164,7 @@ void add_sim_shrink_command(CLI::App& sim, int& exit_code) {
         std::string scenario;
         uint64_t seed = 1;
         bool planted = false;
+        std::string plant_bug;
         std::string out;
         uint64_t max_runs = 150;
     };
@@ -171,19 +174,25 @@ void add_sim_shrink_command(CLI::App& sim, int& exit_code) {
     cmd->add_option("--scenario", args->scenario, "Scenario name (see `eddy sim list`)")
         ->required();
     cmd->add_option("--seed", args->seed, "The seed of the failing run");
-    cmd->add_flag("--planted-bug", args->planted, "Plant the scenario's known bug");
+    auto* planted_flag =
+        cmd->add_flag("--planted-bug", args->planted, "Plant the bug the scenario hunts");
+    cmd->add_option("--plant-bug", args->plant_bug, "Plant the named bug (see `eddy sim list`)")
+        ->excludes(planted_flag);
     cmd->add_option("-o,--out", args->out,
                     "Where to write the smallest schedule (default SCENARIO-SEED.faults)");
     cmd->add_option("--max-runs", args->max_runs, "At most this many runs (default 150)");
     cmd->callback([args, &exit_code] {
         const auto* s = scenarios::find_scenario(args->scenario);
         if (s == nullptr) {
-            std::fprintf(stderr, "eddy sim: no scenario named '%s' (see `eddy sim list`)\n",
-                         args->scenario.c_str());
+            exit_code = sim_cli::unknown_scenario(args->scenario);
+            return;
+        }
+        const auto bug = sim_cli::bug_to_plant(*s, args->planted, args->plant_bug, "shrink");
+        if (!bug) {
             exit_code = 2;
             return;
         }
-        Shrinker k{*s, args->seed, args->planted, {}, 0, args->max_runs};
+        Shrinker k{*s, args->seed, *bug, {}, 0, args->max_runs};
         auto [first, recorded] = k.run(nullptr);
         if (first.verdict.pass) {
             std::printf("shrink: scenario=%s seed=%llu passes: nothing to shrink\n",
@@ -237,7 +246,7 @@ void add_sim_shrink_command(CLI::App& sim, int& exit_code) {
         std::printf("schedule: %s\n", out.c_str());
         std::printf("replay: eddy sim run --scenario %s --seed %llu%s --faults %s\n",
                     s->name.c_str(), static_cast<unsigned long long>(args->seed),
-                    args->planted ? " --planted-bug" : "", out.c_str());
+                    bug->empty() ? "" : (" --plant-bug " + *bug).c_str(), out.c_str());
         exit_code = 0;
     });
 }

@@ -60,7 +60,7 @@ public:
     virtual Result<void, LogError> log_start_offset_raised(PartitionLog& log) = 0;
 };
 
-// Planted bugs that prove the checkers bite (RunOptions::planted_bug). Never set in production.
+// Planted bugs that prove the checkers bite (scenarios/planted_bugs.h). Never set in production.
 struct TestingKnobs {
     // append() / wait_durable() acknowledge once the batch is written, without waiting for the
     // sync.

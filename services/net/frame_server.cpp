@@ -63,14 +63,15 @@ uint64_t frame_bytes(const FrameParts& parts) {
 
 }  // namespace
 
+// One request in flight: its response (nullopt answers "no response") and its frame's size.
+struct FrameServer::Slot {
+    Future<std::optional<FrameParts>> response;
+    size_t bytes = 0;  // the request frame's
+};
+
 struct FrameServer::Conn {
     Conn(Env& env, uint64_t id_, std::unique_ptr<Connection> c, size_t depth)
         : id(id_), conn(std::move(c)), responses(env.scheduler, depth), room(env.scheduler) {}
-    // One request in flight: its response (nullopt answers "no response") and its frame's size.
-    struct Slot {
-        Future<std::optional<FrameParts>> response;
-        size_t bytes = 0;  // the request frame's
-    };
     uint64_t id;
     std::unique_ptr<Connection> conn;
     ConnectionInfo info;
@@ -81,6 +82,7 @@ struct FrameServer::Conn {
     // responses not written yet (pipeline_bytes_max).
     size_t bytes_in_flight = 0;
     WaitQueue room;  // the reader waits here while bytes_in_flight is over the budget
+    uint64_t since_reorder = 0;  // responses written since the last reorder_responses swap
     // Set when the newest request read so far releases its turn (null: none read yet).
     std::shared_ptr<Event> last_turn;
     FiberRef reader;
@@ -248,7 +250,7 @@ void FrameServer::read_loop(Conn& c) {
         const size_t bytes = frame->size;
         auto promise = std::make_shared<Promise<std::optional<FrameParts>>>(env_.scheduler);
         c.bytes_in_flight += bytes;
-        if (!c.responses.send(Conn::Slot{promise->future(), bytes}).ok()) {
+        if (!c.responses.send(Slot{promise->future(), bytes}).ok()) {
             c.bytes_in_flight -= bytes;
             limits_->release_request_bytes(bytes);
             break;
@@ -305,30 +307,51 @@ void FrameServer::read_loop(Conn& c) {
     c.responses.close();
 }
 
+bool FrameServer::write_response(Conn& c, Slot& slot) {
+    auto response = slot.response.get();
+    if (!response.ok()) {
+        limits_->release_request_bytes(slot.bytes);
+        return false;  // the handler asked to close the connection
+    }
+    const size_t held = slot.bytes + (*response ? memory_bytes(**response) : 0);
+    const bool written =
+        !*response || write_frame(*c.conn, static_cast<const FrameParts&>(**response)).ok();
+    limits_->release_request_bytes(slot.bytes);
+    if (!written) {
+        return false;
+    }
+    if (*response) {
+        c.last_active = env_.clock.now();
+    }
+    ASSERT(c.bytes_in_flight >= held);
+    c.bytes_in_flight -= held;
+    c.room.notify_all();
+    return true;
+}
+
 void FrameServer::write_loop(Conn& c) {
     while (true) {
         auto next = c.responses.recv();
         if (!next.ok()) {
             break;  // closed and drained
         }
-        auto response = next->response.get();
-        if (!response.ok()) {
-            limits_->release_request_bytes(next->bytes);
-            break;  // the handler asked to close the connection
+        // The planted bug: from every fifth response on, the first one with a successor already
+        // queued (once it is ready itself: successors queue meanwhile) lets that successor go
+        // first.
+        if (options_.reorder_responses && ++c.since_reorder >= 5) {
+            (void)next->response.get();
+            if (auto later = c.responses.try_recv()) {
+                c.since_reorder = 0;
+                env_.tracer.event("net.reorder", {{"conn", c.id}});
+                if (!write_response(c, *later)) {
+                    limits_->release_request_bytes(next->bytes);
+                    break;
+                }
+            }
         }
-        const size_t held = next->bytes + (*response ? memory_bytes(**response) : 0);
-        const bool written =
-            !*response || write_frame(*c.conn, static_cast<const FrameParts&>(**response)).ok();
-        limits_->release_request_bytes(next->bytes);
-        if (!written) {
+        if (!write_response(c, *next)) {
             break;
         }
-        if (*response) {
-            c.last_active = env_.clock.now();
-        }
-        ASSERT(c.bytes_in_flight >= held);
-        c.bytes_in_flight -= held;
-        c.room.notify_all();
     }
     c.conn->close();
     c.responses.close();

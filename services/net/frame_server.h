@@ -17,7 +17,8 @@
 // RequestTurn::release() once all that is left of it is waiting — a produce whose appends are
 // done and that only waits for its sync, a long-poll fetch. That is what lets the pipelined
 // produce requests of one connection share a group commit while their appends keep the
-// connection's order. Responses are written in request order either way.
+// connection's order. Responses are written in request order either way (unless the planted bug
+// FrameServerOptions::reorder_responses is set).
 //
 // Responses are a byte body (FrameHandler) or a list of parts, byte runs and file ranges sent
 // with send_file (PartsHandler: the zero-copy fetch path).
@@ -65,6 +66,9 @@ struct FrameServerOptions {
     // Process-wide limits shared with the process's other servers (queued.max.request.bytes,
     // max.connections, max.connections.per.ip); null: this server gets unlimited ones of its own.
     std::shared_ptr<ServerLimits> limits;
+    // Planted bug `reorder-responses` (scenarios/planted_bugs.h; never set in production): now and
+    // then, when the next response is already queued, the writer sends that one first.
+    bool reorder_responses = false;
 };
 
 // What the server knows about a connection, for the handler.
@@ -140,9 +144,12 @@ public:
 
 private:
     struct Conn;
+    struct Slot;
     void accept_loop();
     void read_loop(Conn& c);
     void write_loop(Conn& c);
+    // Writes one slot's response once its handler is done; false: the connection is finished.
+    bool write_response(Conn& c, Slot& slot);
     void sweep_idle();
 
     Env& env_;

@@ -226,6 +226,9 @@ TEST_CASE("metadata image: malformed PartitionChangeRecords are named, never app
     c.isr_ = std::vector<int32_t>{4};
     CHECK(refused(c));
     c = change_of_partition0();
+    c.isr_ = std::vector<int32_t>{2};  // the leader 1 left out of its own ISR
+    CHECK(refused(c));
+    c = change_of_partition0();
     c.replicas_ = std::vector<int32_t>{2, 3};  // the current leader 1 would not be a replica
     CHECK(refused(c));
     for (int8_t state : {int8_t{-2}, int8_t{2}, int8_t{127}}) {
@@ -249,6 +252,7 @@ TEST_CASE("metadata image: malformed PartitionChangeRecords are named, never app
     p.partition_id_ = 1;
     p.topic_id_ = id_of(7);
     p.replicas_ = {1};
+    p.isr_ = {1};
     p.leader_ = 1;
     p.leader_epoch_ = std::numeric_limits<int32_t>::max();
     at_max.apply(p);

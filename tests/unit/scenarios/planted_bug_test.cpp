@@ -1,7 +1,9 @@
-// The rule of `eddy sim suite --planted-bug` (scenarios/scenario.h): a seed catches a planted bug
-// only when the run fails with the checker that bug targets, and each bug needs 80% of the seeds.
+// The rule of `eddy sim suite --planted-bug` (scenarios/planted_bugs.h): a seed catches a planted
+// bug only when the run fails with the checker that bug targets, and each bug needs 80% of the
+// seeds. The registry: the bugs issue 12 requires, each hunted by real scenarios.
 #include <doctest/doctest.h>
 
+#include "scenarios/planted_bugs.h"
 #include "scenarios/scenario.h"
 
 namespace eddy::scenarios {
@@ -14,9 +16,7 @@ RunResult with(Verdict v) {
 }
 
 TEST_CASE("planted bug: only the targeted checker catches it") {
-    Scenario s;
-    s.name = "example";
-    s.planted_bug_checker = "acked-survive";
+    const Hunt s{"example", "acked-survive"};
     CHECK(planted_bug_caught(s, with(Verdict::violation("acked-survive", "lost offset 7"))));
     CHECK_FALSE(planted_bug_caught(s, with(Verdict::ok("all fine"))));
     CHECK_FALSE(planted_bug_caught(
@@ -45,13 +45,48 @@ TEST_CASE("planted bug: 80% of the seeds, rounded up") {
     CHECK(planted_catches_needed(11) == 9);
 }
 
-TEST_CASE("planted bug: every scenario targets a named safety checker") {
+TEST_CASE("planted bug: the registry names real scenarios and safety checkers") {
+    for (const auto& bug : all_planted_bugs()) {
+        CAPTURE(bug.name);
+        CHECK(find_planted_bug(bug.name) == &bug);
+        CHECK_FALSE(bug.description.empty());
+        CHECK_FALSE(bug.knob.empty());
+        REQUIRE_FALSE(bug.hunts.empty());
+        for (const auto& hunt : bug.hunts) {
+            CAPTURE(hunt.scenario);
+            CHECK(find_scenario(hunt.scenario) != nullptr);
+            CHECK(find_hunt(bug, hunt.scenario) == &hunt);
+            CHECK(hunt.checker != checkers::run_timeout);
+            CHECK(hunt.checker != checkers::liveness);
+            CHECK(hunt.checker != checkers::setup);
+        }
+    }
+    CHECK(find_planted_bug("no-such-bug") == nullptr);
+}
+
+TEST_CASE("planted bug: issue 12's bugs exist, and every scenario hunts one") {
+    for (const char* name : {"ack-before-sync", "skip-sequence-check", "accept-fenced-commit",
+                             "vote-ignores-log", "vote-before-sync", "ack-before-replicate",
+                             "truncate-without-epoch", "reorder-responses"}) {
+        CAPTURE(name);
+        CHECK(find_planted_bug(name) != nullptr);
+    }
     for (const auto& s : all_scenarios()) {
         CAPTURE(s.name);
-        CHECK_FALSE(s.planted_bug_checker.empty());
-        CHECK(s.planted_bug_checker != checkers::run_timeout);
-        CHECK(s.planted_bug_checker != checkers::liveness);
+        CHECK_FALSE(planted_bugs_hunted_by(s.name).empty());
     }
+    const auto* quorum = find_planted_bug("check-quorum-disabled");
+    REQUIRE(quorum != nullptr);
+    CHECK(quorum->hunts.size() == 2);
+    CHECK(find_hunt(*quorum, "raft-quorum") == nullptr);
+}
+
+TEST_CASE("planted bug: RunOptions plants only the bug it names") {
+    RunOptions o;
+    CHECK_FALSE(o.planted("ack-before-sync"));
+    o.plant_bug = "ack-before-sync";
+    CHECK(o.planted("ack-before-sync"));
+    CHECK_FALSE(o.planted("vote-ignores-log"));
 }
 
 }  // namespace
