@@ -60,7 +60,19 @@ void client_main(Env& env, const std::string& name, History& history) {
             continue;
         }
         bool broken = false;
+        // A request timeout, as every real client has: a connection its peer forgot (half-open:
+        // the server crashed or timed it out while cut off) would otherwise hold the client
+        // forever. The timer closes the socket, which wakes the read.
+        auto& executor = env.scheduler.executor();
+        Connection* raw = conn->get();
         while (!broken) {
+            const auto timer = executor.call_at(env.scheduler.now() + Duration::seconds(5),
+                                                [raw] { raw->close(); });
+            struct CancelTimer {
+                FiberExecutor& ex;
+                FiberExecutor::TimerKey key;
+                ~CancelTimer() { ex.cancel_timer(key); }
+            } cancel{executor, timer};
             const int batch = 1 + static_cast<int>(env.random.below(10));
             std::vector<std::string> sent;
             for (int i = 0; i < batch && !broken; ++i) {

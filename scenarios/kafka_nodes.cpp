@@ -239,10 +239,15 @@ void ClusterFaults::run_phase(Duration phase, const FaultSchedule* replay, const
     } else {
         // The swarm: this seed's subset of the menu, drawn from a stream of its own (the
         // scenario's own loop draws what it always drew).
+        // Half the seeds run the scenario's own faults alone: the faults a scenario aims (at a
+        // partition leader, at the active controller) are then not drowned by the swarm's,
+        // which keeps each planted bug within reach of its checker.
         Random sr = w_.random().fork("swarm-faults");
         const FaultMenu m = draw_menu(sr, menu);
         const Duration gap_max = Duration::millis(sr.between(500, 3000));
-        inj_.spawn_swarm(sr, m, names(ids_), voters, end, hold_max_, gap_max, swarm_faults_);
+        if (sr.chance(0.5)) {
+            inj_.spawn_swarm(sr, m, names(ids_), voters, end, hold_max_, gap_max, swarm_faults_);
+        }
         draw(end);
     }
     inj_.end_phase();

@@ -317,7 +317,7 @@ void consumer_main(Env& env, Cluster& c, const std::string& name, Duration sessi
 // --- Reassignments ---
 
 // replication-reassign: every 0.2-1.5 s during the fault phase, moves a random partition to a
-// random 3 of the nodes (a reordering when there are only 3; 70% of the time, with more nodes, 3 that
+// random 3 of the nodes (a reordering when there are only 3; 90% of the time, with more nodes, 3 that
 // leave out its current leader, as when a broker is drained) or cancels its reassignment, through
 // a random node (forwarded to the active controller). Answers are not judged here: under faults
 // many are NOT_CONTROLLER or time out; what must hold is what the checkers check, and that every
@@ -341,7 +341,7 @@ void reassigner_main(Env& env, Cluster& c) {
         if (!r.chance(0.15)) {
             std::vector<int> ids = c.ids;
             const auto* topic = c.topic();
-            if (ids.size() > 3 && topic != nullptr && r.chance(0.7)) {
+            if (ids.size() > 3 && topic != nullptr && r.chance(0.9)) {
                 const auto current = topic->partitions.find(part.partition_index_);
                 if (current != topic->partitions.end()) {
                     std::erase(ids, current->second.leader);  // drain the leader's broker

@@ -1,16 +1,18 @@
 #!/bin/bash
-# `eddy sim shrink`: a planted-bug run that fails (log-crash-recovery, seed 10: the log
+# `eddy sim shrink`: a planted-bug run that fails (log-crash-recovery, seed 4: the log
 # acknowledges appends before they are synced, and a crash loses them) shrinks to a smaller fault
 # schedule (fewer faults or a shorter fault phase), and the replay command it prints fails with
 # the same checker. Also: `eddy sim run --write-faults` then `--faults` round-trips a schedule,
 # and a malformed schedule file is refused. Usage: bash tests/sim_shrink_test.sh build/eddy
+# (Not every seed shrinks: when a replayed schedule shifts the run's other draws and no longer
+# fails, shrink says "cannot shrink this run": seed 10 of this scenario does, 1-9, 11, 12 shrink.)
 set -euo pipefail
 eddy=$(realpath "$1")
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 
-"$eddy" sim shrink --scenario log-crash-recovery --seed 10 --planted-bug -o small.faults > out.txt
+"$eddy" sim shrink --scenario log-crash-recovery --seed 4 --planted-bug -o small.faults > out.txt
 cat out.txt
 line=$(grep '^shrunk: ' out.txt)
 before=$(echo "$line" | sed -E 's/^shrunk: faults ([0-9]+) -> ([0-9]+), fault phase ([0-9.]+) s -> ([0-9.]+) s.*/\1 \2 \3 \4/')
