@@ -56,8 +56,10 @@ RunHooks& run_hooks() {
 // The planted nondeterminism: three rounds, each sharding eight fresh heap objects by their
 // address, as code that spreads work by `this` might, and spawning a fiber per object in shard
 // order. The objects' addresses move with ASLR, so another process shards, and runs, them in
-// another order.
+// another order. (ASan's allocator hands out the same heap addresses in every process, so the
+// address of a static, which moves with the executable's load address, is mixed in too.)
 void plant_nondeterminism(sim::SimWorld& world) {
+    static const int load_address_marker = 0;
     world.spawn("plant-nondeterminism", [&world] {
         for (uint64_t shards : {7U, 11U, 13U}) {
             (void)world.world_env().scheduler.sleep_for(Duration::millis(50));
@@ -65,7 +67,8 @@ void plant_nondeterminism(sim::SimWorld& world) {
             std::multimap<uint64_t, uint64_t> by_shard;
             for (uint64_t i = 0; i < 8; ++i) {
                 objects.push_back(std::make_unique<uint64_t>(i));
-                const auto address = reinterpret_cast<uintptr_t>(objects.back().get());
+                const auto address = reinterpret_cast<uintptr_t>(objects.back().get()) ^
+                                     reinterpret_cast<uintptr_t>(&load_address_marker);
                 by_shard.emplace((address >> 4) % shards, i);
             }
             for (const auto& entry : by_shard) {
