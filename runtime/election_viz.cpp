@@ -13,6 +13,7 @@
 //   fault.isolate / fault.mute {node}      the raft-quorum scenario's partitions of one node
 //   other fault.* (node-level, or world-level naming a node), disk.* except disk.crash*: marks
 #include "runtime/election_viz.h"
+#include "runtime/xml_escape.h"
 
 #include <algorithm>
 #include <charconv>
@@ -882,39 +883,6 @@ Timeline TimelineBuilder::finish() {
 
 namespace {
 
-std::string xml_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            case '\n':
-                out += "&#10;";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += ' ';  // not allowed in XML 1.0
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out;
-}
 
 std::string num(double v) {
     char buf[32];
@@ -1017,7 +985,7 @@ public:
         out_ = std::move(head) + out_;  // the legend was drawn first
 
         out_ += "<text x=\"12\" y=\"20\" font-size=\"15\" font-weight=\"bold\">" +
-                xml_escape("Elections" + (o_.title.empty() ? "" : " — " + o_.title)) + "</text>\n";
+                xml::escape_attribute("Elections" + (o_.title.empty() ? "" : " — " + o_.title)) + "</text>\n";
         std::string sub = std::to_string(t_.nodes.size()) + " nodes, " + seconds(t_.end_ns) +
                           " simulated, " + std::to_string(t_.votes.size()) + " votes";
         if (!t_.partitions.empty()) {
@@ -1025,7 +993,7 @@ public:
         }
         sub += "; " + std::to_string(t_.drawn) + " of " + std::to_string(t_.lines) +
                " trace events drawn. Time is to scale; hover a span or mark for its event.";
-        out_ += "<text x=\"12\" y=\"38\" fill=\"#444\">" + xml_escape(sub) + "</text>\n";
+        out_ += "<text x=\"12\" y=\"38\" fill=\"#444\">" + xml::escape_attribute(sub) + "</text>\n";
 
         axis(lanes_top, bottom);
         for (size_t i = 0; i < t_.nodes.size(); ++i) {
@@ -1052,7 +1020,7 @@ public:
                 first = false;
             }
             out_ += "<text x=\"12\" y=\"" + num(height_ - 10) + "\" fill=\"#888\">" +
-                    xml_escape(note) + "</text>\n";
+                    xml::escape_attribute(note) + "</text>\n";
         }
         out_ += "</svg>\n";
         return std::move(out_);
@@ -1070,9 +1038,9 @@ private:
     std::string hover(const std::string& summary, const std::string& detail) const {
         std::string a;
         if (o_.interactive && !detail.empty()) {
-            a = " data-ev=\"" + xml_escape(detail) + "\"";
+            a = " data-ev=\"" + xml::escape_attribute(detail) + "\"";
         }
-        return a + "><title>" + xml_escape(summary + (detail.empty() ? "" : "\n" + detail)) +
+        return a + "><title>" + xml::escape_attribute(summary + (detail.empty() ? "" : "\n" + detail)) +
                "</title";
     }
 
@@ -1085,7 +1053,7 @@ private:
 
     void text(double x0, double y0, const std::string& s, const std::string& extra) {
         out_ += "<text x=\"" + num(x0) + "\" y=\"" + num(y0) + "\"" + extra +
-                " pointer-events=\"none\">" + xml_escape(s) + "</text>\n";
+                " pointer-events=\"none\">" + xml::escape_attribute(s) + "</text>\n";
     }
 
     static std::string span_summary(const std::string& what, const Span& s) {
@@ -1203,7 +1171,7 @@ private:
 
     void node_lane(const NodeLane& n, double y) {
         out_ += std::string("<g class=\"lane") + (n.cluster ? "" : " other") + "\" data-node=\"" +
-                xml_escape(n.name) + "\">\n";
+                xml::escape_attribute(n.name) + "\">\n";
         if (static_cast<size_t>(&n - t_.nodes.data()) % 2 == 1) {
             out_ += "<rect x=\"0\" y=\"" + num(y) + "\" width=\"" + std::to_string(width_) +
                     "\" height=\"" + num(lane_h_) + "\" fill=\"#f6f6f6\"/>\n";
@@ -1214,13 +1182,13 @@ private:
         out_ += "<rect x=\"12\" y=\"" + num(band_y + 4) + "\" width=\"12\" height=\"12\" fill=\"" +
                 node_color(i) + "\"/>\n";
         out_ += "<text class=\"lane-label\" x=\"30\" y=\"" + num(band_y + 14) +
-                "\" font-size=\"13\" font-weight=\"bold\">" + xml_escape(n.name) + "</text>\n";
+                "\" font-size=\"13\" font-weight=\"bold\">" + xml::escape_attribute(n.name) + "</text>\n";
         for (const RoleSpan& r : n.roles) {
             const RoleStyle st = role_style(r.role);
             const double x0 = x(r.begin_ns);
             const double w = x(r.end_ns) - x0;
             rect(x0, band_y, w, band_h, st.fill,
-                 " class=\"role\" data-role=\"" + xml_escape(r.role) + "\"",
+                 " class=\"role\" data-role=\"" + xml::escape_attribute(r.role) + "\"",
                  span_summary(n.name + " " + r.role + " in epoch " + std::to_string(r.epoch), r),
                  r.detail);
             if (r.role == "leader") {
@@ -1276,7 +1244,7 @@ private:
         for (const Mark& m : n.marks) {
             const double mx = x(m.t_ns);
             const std::string summary = n.name + " " + m.label + " at " + seconds(m.t_ns);
-            out_ += "<g class=\"mark\" data-kind=\"" + xml_escape(m.label) + "\"" +
+            out_ += "<g class=\"mark\" data-kind=\"" + xml::escape_attribute(m.label) + "\"" +
                     hover(summary, m.detail) + ">";
             switch (m.kind) {
                 case Mark::Kind::crash:
@@ -1324,9 +1292,9 @@ private:
     }
 
     void partition_lane(const PartitionLane& p, double y) {
-        out_ += "<g class=\"partition\" data-partition=\"" + xml_escape(p.name) + "\">\n";
+        out_ += "<g class=\"partition\" data-partition=\"" + xml::escape_attribute(p.name) + "\">\n";
         out_ += "<text class=\"partition-label\" x=\"12\" y=\"" + num(y + 15) + "\">" +
-                xml_escape(p.name) + "</text>\n";
+                xml::escape_attribute(p.name) + "</text>\n";
         for (const LeaderSpan& s : p.spans) {
             const double x0 = x(s.begin_ns);
             const double w = x(s.end_ns) - x0;
@@ -1392,7 +1360,7 @@ std::string render_html(const Timeline& t, const SvgOptions& o) {
     interactive.interactive = true;
     std::string html =
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" +
-        xml_escape("Elections" + (o.title.empty() ? "" : " — " + o.title)) +
+        xml::escape_attribute("Elections" + (o.title.empty() ? "" : " — " + o.title)) +
         "</title>\n<style>\n"
         "body { margin: 0; background: #fff; font-family: Helvetica, Arial, sans-serif; }\n"
         "#info { position: fixed; right: 10px; bottom: 10px; max-width: 520px; padding: 6px 9px;"

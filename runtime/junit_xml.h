@@ -8,6 +8,8 @@
 // U+FFFD, so any message or captured output yields a well-formed document.
 #pragma once
 
+#include "runtime/xml_escape.h"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,10 +37,8 @@ struct TestSuite {
 // The whole document, with an XML declaration, counts and times per suite and in total.
 std::string to_xml(std::string_view name, const std::vector<TestSuite>& suites);
 
-// `text` escaped for element text (see the file comment).
-std::string escape_text(std::string_view text);
-// The same for an attribute value in double quotes: also tabs and line ends become character
-// references, since a parser would turn them into spaces.
-std::string escape_attribute(std::string_view text);
+// Escaping (runtime/xml_escape.h), as the report uses it.
+using xml::escape_attribute;
+using xml::escape_text;
 
 }  // namespace eddy::junit
