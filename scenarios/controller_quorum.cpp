@@ -519,8 +519,8 @@ public:
         }
     }
     void run(Duration phase, const FaultSchedule* replay) {
-        // Everything but bit rot (a damaged metadata log keeps a node from starting; see
-        // replication_failover.cpp).
+        // Everything but bit rot: a damaged metadata log keeps a node from starting (a voter
+        // that forgot entries it acknowledged must not vote; docs/log-format.md).
         FaultMenu menu;
         menu.bit_rot = false;
         run_phase(phase, replay, menu, c_.voters.size(),

@@ -447,8 +447,8 @@ RunResult run_group_rebalance(const RunOptions& ro) {
         Random r = world.random().fork("faults");
         const Instant fault_end = sched.now() + Duration::seconds(r.between(15, 30));
         // The swarm on the broker: its disk (errors, full, slow), pauses, clock steps, clogs
-        // and, in the runs that crash it, crashes. No bit rot: a damaged log is taken offline
-        // and stays so (see replication_failover.cpp). One broker: the consumers' cuts below
+        // and, in the runs that crash it, crashes. No bit rot: one broker holds the only copy
+        // of the offsets (see one_broker_menu). One broker: the consumers' cuts below
         // are the partitions.
         const bool replaying = faults.open_phase(ro.faults.get(), one_broker_menu(broker_crashes),
                                                  "broker", fault_end, swarm_faults);

@@ -225,10 +225,10 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
         auto& sched = world.world_env().scheduler;
         Random r = world.random().fork("faults");
         const Instant fault_end = sched.now() + Duration::seconds(r.between(8, 20));
-        // The swarm on the broker: its disk (write errors answer KAFKA_STORAGE_ERROR, a failed
-        // fsync crashes it, a full disk refuses appends, slow I/O delays answers past the
+        // The swarm on the broker: its disk (a write error or a full disk halts it and its
+        // supervisor starts it again, a failed fsync crashes it, slow I/O delays answers past the
         // producers' timeouts), pauses, clock steps and, in the runs that crash it, crashes. No
-        // bit rot (see replication_failover.cpp); one broker: the clogs below cut producers off.
+        // bit rot (see one_broker_menu); one broker: the clogs below cut producers off.
         const bool replaying = faults.open_phase(ro.faults.get(), one_broker_menu(broker_crashes),
                                                  "broker", fault_end, swarm_faults);
         while (!replaying && sched.now() < fault_end && oracle.violation.empty()) {

@@ -38,13 +38,10 @@ void run_broker_node(Env& env, const config::BrokerConfig& config,
     if (started_before != nullptr) {
         *started_before = true;
     }
+    // A write error or a full disk halts the broker itself (LogManagerOptions::on_log_failed);
+    // the scenario's supervisor starts it again.
     while (true) {
-        env.scheduler.sleep_for(Duration::millis(250));
-        if (!b.logs().offline_partitions().empty()) {
-            // A write error or a full disk took a log offline: Kafka halts a broker whose only
-            // log directory failed (KIP-112); the scenario's supervisor starts it again.
-            env.process.crash("log directory failed");
-        }
+        env.scheduler.sleep_for(Duration::seconds(3600));
     }
 }
 
@@ -398,26 +395,34 @@ void ClusterFaults::heal(const sim::DiskFaults& base) {
     }
 }
 
-void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held,
-                              std::function<bool(int)> log_dir_failed) {
-    w.spawn("supervisor", [&w, ids = std::move(ids), &held, failed = std::move(log_dir_failed)] {
+void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held) {
+    w.spawn("supervisor", [&w, ids = std::move(ids), &held] {
         auto& s = w.world_env().scheduler;
         while (true) {
             s.sleep_for(Duration::millis(250));
             for (int id : ids) {
                 auto& n = w.node(cluster_node_name(id));
-                if (n.up() && !n.paused() && failed && failed(id)) {
-                    // Kafka halts a broker whose only log directory failed (KIP-112); its
-                    // process supervisor starts it again, and recovery brings the log back.
-                    w.trace("supervisor.log_dir_failed", {{"node", n.name()}});
-                    w.crash(n);
-                }
                 if (!n.up() && !held.contains(id)) {
                     w.start(n);
                 }
             }
         }
     });
+}
+
+std::optional<log::TopicPartition> segment_partition(std::string_view path) {
+    const size_t slash = path.rfind('/');
+    if (slash == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::string_view file = path.substr(slash + 1);
+    const auto seg = log::parse_segment_file_name(file);
+    if (!seg || seg->suffix != log::file_names::log_suffix) {
+        return std::nullopt;
+    }
+    const std::string_view dir = path.substr(0, slash);
+    const size_t up = dir.rfind('/');
+    return log::parse_partition_dir(up == std::string_view::npos ? dir : dir.substr(up + 1));
 }
 
 }  // namespace eddy::scenarios

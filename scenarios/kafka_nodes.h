@@ -117,6 +117,12 @@ public:
     // A scenario fault kind: recorded as one fault; `fn` runs it (and holds it) with the
     // cluster's helpers, whose own faults are then not recorded.
     void add_custom(const std::string& kind, std::function<void(const FaultSpec&)> fn);
+    // Which stored files of a node bit rot may strike (FaultInjector::rot_eligible).
+    // Rot strikes crashed nodes only (FaultInjector::rot_crashes).
+    void set_rot_eligible(std::function<bool(const std::string& node, std::string_view path)> f) {
+        inj_.rot_eligible = std::move(f);
+        inj_.rot_crashes = true;
+    }
     // Node names of ids.
     static std::vector<std::string> names(const std::vector<int>& ids);
     // The id of a node name ("node-3" -> 3), -1 if it is not a cluster node.
@@ -181,11 +187,12 @@ protected:
 };
 
 // The supervisor, a world fiber: every 250 ms it starts the nodes of `ids` that are down and not
-// in `held` (a node that crashed itself on a failed fsync comes back as a process would). A
-// running node for which `log_dir_failed` (if set) is true is crashed first: Kafka halts a
-// broker whose only log directory failed (a write error, a full disk), and Eddy's broker
-// instead keeps the partition offline, which nothing else would undo.
-void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held,
-                              std::function<bool(int)> log_dir_failed = {});
+// in `held` (a node that crashed itself on a failed fsync, or halted on a failed log directory,
+// comes back as a process would under systemd).
+void spawn_cluster_supervisor(sim::SimWorld& w, std::vector<int> ids, const std::set<int>& held);
+
+// The partition of a segment file's path ("<dir>/<topic>-<p>/<offset>.log"), or nullopt for
+// any other file.
+std::optional<log::TopicPartition> segment_partition(std::string_view path);
 
 }  // namespace eddy::scenarios

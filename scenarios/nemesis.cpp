@@ -323,8 +323,16 @@ uint64_t FaultInjector::begin(FaultSpec& f, bool record) {
         for (const auto& x : f.side_a) {
             auto& disk = world_.node(x).disk();
             if (f.mode == "bit_rot") {
+                if (rot_crashes) {
+                    // Down until apply() found a file to rot (rot_down) and undo() let it go.
+                    hold_down(x);
+                    if (world_.node(x).up()) {
+                        world_.crash(world_.node(x));
+                    }
+                    continue;
+                }
                 for (int64_t i = 0; i < f.value; ++i) {
-                    (void)disk.rot_at_rest();
+                    rot_once(x);
                 }
                 continue;
             }
@@ -365,6 +373,12 @@ void FaultInjector::undo(const FaultSpec& f, uint64_t token) {
             auto& n = world_.node(x);
             if (n.up() && n.paused()) {
                 world_.resume(n);
+            }
+        }
+    } else if (f.kind == "disk" && f.mode == "bit_rot") {
+        if (rot_crashes) {
+            for (const auto& x : f.side_a) {
+                release(x);
             }
         }
     } else if (f.kind == "disk") {
@@ -419,7 +433,37 @@ void FaultInjector::apply(FaultSpec f, bool record) {
     if (f.hold > Duration::zero() && f.kind != "clog") {
         world_.world_env().scheduler.sleep_for(f.hold);
     }
+    if (f.kind == "disk" && f.mode == "bit_rot" && rot_crashes) {
+        rot_down(f);
+    }
     undo(f, token);
+}
+
+bool FaultInjector::rot_once(const std::string& node) {
+    auto& disk = world_.node(node).disk();
+    if (!rot_eligible) {
+        return disk.rot_at_rest().has_value();
+    }
+    return disk
+        .rot_at_rest([this, &node](std::string_view path) { return rot_eligible(node, path); })
+        .has_value();
+}
+
+void FaultInjector::rot_down(const FaultSpec& f) {
+    // The crashed nodes wait (up to rot_wait_max) until some file of theirs may rot (a cluster
+    // scenario waits for the controller to leave the node out of an ISR), then rot.
+    auto& sched = world_.world_env().scheduler;
+    const Instant give_up = sched.now() + rot_wait_max;
+    for (const auto& x : f.side_a) {
+        int64_t left = f.value;
+        while (left > 0 && sched.now() < give_up) {
+            if (rot_once(x)) {
+                --left;
+            } else {
+                sched.sleep_for(Duration::millis(100));
+            }
+        }
+    }
 }
 
 void FaultInjector::spawn(FaultSpec f) {

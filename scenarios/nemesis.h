@@ -93,6 +93,15 @@ public:
     // Told when a fault starts or stops keeping a node down (a supervisor must not start it
     // meanwhile). Overlapping crashes of one node: it comes back when the last one ends.
     std::function<void(const std::string& node, bool held)> on_held;
+    // Which stored files of `node` bit rot may strike now (unset: any synced file). A cluster
+    // scenario narrows it to what a replica elsewhere can give back.
+    std::function<bool(const std::string& node, std::string_view path)> rot_eligible;
+    // Bit rot strikes a node while it is down: the fault crashes it (a power loss that leaves a
+    // bad sector behind), keeps it down until one of its files may rot (rot_eligible; at most
+    // rot_wait_max), rots it, and lets it start again, when it finds the damage. Unset: rot
+    // strikes running nodes' files too, at once.
+    bool rot_crashes = false;
+    Duration rot_wait_max = Duration::seconds(8);
 
     // Applies `f` now (its `at` is set to now), holds it in this fiber, undoes it. Suspends.
     // `record` false: a step of a custom fault, traced but not recorded (the custom fault is).
@@ -154,6 +163,10 @@ private:
 
     void hold_down(const std::string& node);
     void release(const std::string& node);
+    // One bit of one eligible file of `node` rotted; false when none qualifies.
+    bool rot_once(const std::string& node);
+    // A held-down node's rot (rot_crashes): waits for an eligible file. Suspends.
+    void rot_down(const FaultSpec& f);
 
     sim::SimWorld& world_;
     std::map<std::string, int> held_;    // node -> crash faults keeping it down
@@ -173,7 +186,8 @@ private:
 FaultSpec draw_fault(Random& r, const FaultMenu& menu, const std::vector<std::string>& nodes,
                      size_t voters, Duration hold_max);
 // The menu of a one-broker scenario: no partitions (its own faults cut clients off), crashes
-// only if `crashes`, no bit rot (a log found damaged stays offline: see replication_failover.cpp).
+// only if `crashes`, no bit rot (one broker holds the only copy: damage there is data loss,
+// which log-crash-recovery checks is found and never served).
 inline FaultMenu one_broker_menu(bool crashes) {
     FaultMenu m;
     m.partitions = false;

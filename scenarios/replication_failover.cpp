@@ -638,6 +638,7 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
     bo.replica_knobs.hw_from_leader_alone = ro.planted("hw-from-leader-alone");
     bo.reassignment_knobs.in_sync_before_copied = ro.planted("in-sync-before-copied");
     bo.metadata_snapshot_every = swarm.between(50, 500);
+    bo.verify_logs_on_open = true;  // a crashed node's disk may rot (see the fault menu below)
     // One set of keys for every node (the group coordinator's partition count must agree).
     const std::vector<std::pair<std::string, std::string>> keys = {
         {"replica.lag.time.max.ms", std::to_string(lag_ms)},
@@ -718,16 +719,38 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
     Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(1500, 4000)),
                     crash_all && planted == Planted::ack_before_replication);
     nemesis.base_disk_faults = wo.disk;
-    // Everything but bit rot: a broker that finds a damaged segment takes that log offline (as
-    // Kafka takes a failed log directory offline) and nothing brings the replica back without
-    // an operator, and a damaged metadata log keeps the node from starting at all; either way
-    // the liveness checks after healing cannot hold. Bit rot is exercised by log-crash-recovery.
+    // The whole menu. Bit rot strikes the segments of a crashed node's replicas of the topic,
+    // once the controller has left them out of the ISR: the node finds the damage when it starts
+    // again (every segment CRC-checked on open; past the recovery point it cannot tell rot from
+    // a torn write and cuts the tail, as Kafka would) and copies the log again from the leader.
     FaultMenu menu;
-    menu.bit_rot = false;
-    spawn_cluster_supervisor(world, c.ids, c.held, [&c](int id) {
-        kafka::Broker* b = c.nodes.at(id).broker;
-        return b != nullptr && !b->logs().offline_partitions().empty();
+    nemesis.set_rot_eligible([&c](const std::string& node, std::string_view path) {
+        const int id = ClusterFaults::id_of(node);
+        if (id < 0 || c.world->node(node).up()) {
+            return false;
+        }
+        const auto tp = segment_partition(path);
+        if (!tp || tp->topic != topic_name) {
+            return false;
+        }
+        const controller::TopicState* t = c.topic();
+        if (t == nullptr) {
+            return false;
+        }
+        const auto it = t->partitions.find(tp->partition.value());
+        if (it == t->partitions.end()) {
+            return false;
+        }
+        // Only a replica the controller has already left out of the ISR (the node is down, so
+        // it cannot rejoin meanwhile): it can be elected again only after copying the leader's
+        // log, so whatever the damage costs it (the damaged log set aside, or a tail past the
+        // recovery point cut as if torn) comes back from the leader. Rot of an in-sync replica
+        // could be of the only in-sync copy, which no system can give back.
+        const auto& ps = it->second;
+        return std::find(ps.replicas.begin(), ps.replicas.end(), id) != ps.replicas.end() &&
+               std::find(ps.isr.begin(), ps.isr.end(), id) == ps.isr.end();
     });
+    spawn_cluster_supervisor(world, c.ids, c.held);
     world.spawn("faults", [&] {
         auto& s = world.world_env().scheduler;
         Random r = world.random().fork("faults");

@@ -164,13 +164,14 @@ void SimDisk::set_faults(const DiskFaults& faults) {
     faults_ = faults;
 }
 
-std::optional<std::string> SimDisk::rot_at_rest() {
+std::optional<std::string> SimDisk::rot_at_rest(
+    const std::function<bool(std::string_view path)>& eligible) {
     const auto names = paths();
     std::vector<std::pair<Inode, const std::string*>> candidates;
     for (const auto& [inode, path] : names) {
         auto it = files_.find(inode);
         if (it != files_.end() && it->second.pending.empty() && !it->second.durable.empty() &&
-            it->second.links > 0) {
+            it->second.links > 0 && (!eligible || eligible(path))) {
             candidates.emplace_back(inode, &path);
         }
     }

@@ -46,6 +46,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -130,8 +131,10 @@ public:
     // Bit rot at rest: flips one random bit of one stored byte of a random synced file (a
     // linked file with durable bytes and no pending writes), in what reads see and in what
     // survives a crash alike. Only a checksum can tell. Returns the file's path, or nullopt
-    // when no file qualifies. Never suspends; traced as "disk.bit_rot".
-    std::optional<std::string> rot_at_rest();
+    // when no file qualifies. Never suspends; traced as "disk.bit_rot". `eligible`, if set,
+    // narrows the files it may pick by path.
+    std::optional<std::string> rot_at_rest(
+        const std::function<bool(std::string_view path)>& eligible = {});
     const DiskFaults& faults() const { return faults_; }
 
     // --- For tests and checkers. These never suspend, draw nothing and trace nothing. ---

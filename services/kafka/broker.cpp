@@ -70,6 +70,19 @@ Result<void, std::string> Broker::open_and_serve() {
     lo.retention_check_interval = config_.duration_ms("log.retention.check.interval.ms");
     lo.knobs = options_.log_knobs;
     lo.producer_id_expiration = config_.duration_ms("producer.id.expiration.ms");
+    lo.verify_on_open = options_.verify_logs_on_open;
+    lo.on_log_failed = [this](const log::TopicPartition& tp, log::OfflineCause cause,
+                              const std::string& reason) {
+        if (cause == log::OfflineCause::damaged && publisher_ && publisher_->may_rebuild(tp)) {
+            publisher_->repair_soon();  // a follower outside the ISR: copy it again
+            return;
+        }
+        // Kafka halts a broker whose only log directory failed (KIP-112's single-directory
+        // case). A damaged replica that the controller may still count (leader, ISR member) is
+        // the same: the restart re-registers the broker, which takes it out of every ISR it can
+        // leave, and the damage marker keeps the log offline until it can be copied again.
+        env_.process.crash("log directory failed: " + tp.to_string() + ": " + reason);
+    };
     auto logs = std::make_unique<log::LogManager>(env_, lo);
     if (auto r = logs->open(); !r.ok()) {
         return fail(std::string("cannot open the logs: ") + std::string(log::to_string(r.error())));

@@ -91,6 +91,9 @@ struct BrokerOptions {
     raft::QuorumObserver* quorum_observer = nullptr;
     // Snapshot the metadata image every this many metadata log entries (0: never).
     int64_t metadata_snapshot_every = 1024;
+    // CRC-check every segment when the logs open, not only the unsynced tail (the simulator's
+    // cluster scenarios, whose crashed nodes' disks rot).
+    bool verify_logs_on_open = false;
 };
 
 // A fetched partition whose records go out as file ranges: the response is encoded with a

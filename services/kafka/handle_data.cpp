@@ -353,6 +353,26 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
         o.max_bytes = BUGGIFY(env_) ? 1 : static_cast<uint64_t>(std::max<int64_t>(room, 1));
         o.first_batch_whole = total == 0;
         o.bound = follower ? log::ReadBound::log_end : log::ReadBound::high_watermark;
+        if (follower) {
+            // Beyond Kafka: what a follower copies is read and CRC-checked here, never sent
+            // straight from the file, so bytes rotted on the leader's disk are found on the
+            // leader (which takes the log offline and halts: PartitionLog::mark_offline) instead
+            // of spreading to every replica. Consumers keep the zero-copy path.
+            auto copy = l->read_copy(Offset(fp.fetch_offset_), o);
+            if (!copy.ok()) {
+                pd.error_code_ = error_code(copy.error());
+                failed = true;
+                return pd;
+            }
+            total += static_cast<int64_t>(copy->data.size());
+            pd.high_watermark_ = copy->high_watermark.value();
+            pd.last_stable_offset_ = pd.high_watermark_;
+            pd.log_start_offset_ = copy->log_start_offset.value();
+            if (!copy->data.empty()) {
+                pd.records_ = std::move(copy->data);
+            }
+            return pd;
+        }
         auto read = l->read(Offset(fp.fetch_offset_), o);
         if (!read.ok()) {
             pd.error_code_ = error_code(read.error());

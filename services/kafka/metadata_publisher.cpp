@@ -29,10 +29,15 @@ void MetadataPublisher::start() {
     fiber_ = env_.scheduler.spawn("metadata-publisher", [this] {
         uint64_t seen = metadata_.version();
         while (!env_.scheduler.cancelled()) {
-            metadata_.wait_changed(seen, Instant::max());
+            // A damaged replica waiting for repair needs no image change: look once a second.
+            metadata_.wait_changed(seen, env_.clock.now() + Duration::seconds(1));
             if (env_.scheduler.cancelled()) {
                 return;
             }
+            if (metadata_.version() == seen && !repair_wanted_) {
+                continue;
+            }
+            repair_wanted_ = false;
             seen = metadata_.version();
             publish();
         }
@@ -79,6 +84,16 @@ void MetadataPublisher::publish() {
             }
         }
         log_topic_ids_[w.tp] = w.id;
+        if (auto l = logs_->get_shared(w.tp); l && l->damaged() && may_rebuild(w.tp)) {
+            // Beyond Kafka, which keeps a failed replica offline until an operator replaces the
+            // disk: a replica whose data fails its checksums is copied again from the leader.
+            auto r = logs_->replace_damaged(w.tp, w.config);
+            if (!r.ok()) {
+                env_.log.error("cannot rebuild the damaged log of %s: %s", w.tp.to_string().c_str(),
+                               std::string(log::to_string(r.error())).c_str());
+            }
+            continue;
+        }
         if (auto l = logs_->get_shared(w.tp)) {
             (void)l->set_config(w.config);
             continue;
@@ -117,6 +132,23 @@ void MetadataPublisher::publish() {
     }
     replicas_->apply(assignments);
     published_();
+}
+
+bool MetadataPublisher::may_rebuild(const log::TopicPartition& tp) const {
+    const auto* t = metadata_.image().topic(tp.topic);
+    if (t == nullptr) {
+        return false;
+    }
+    const auto it = t->partitions.find(tp.partition.value());
+    if (it == t->partitions.end()) {
+        return false;
+    }
+    const auto& ps = it->second;
+    const auto has = [](const std::vector<int32_t>& v, int32_t id) {
+        return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    return ps.leader >= 0 && ps.leader != node_id_ && !has(ps.isr, node_id_) &&
+           has(ps.replicas, node_id_);
 }
 
 }  // namespace eddy::kafka

@@ -40,6 +40,15 @@ public:
     // Suspends until the fiber has stopped.
     void stop();
 
+    // Whether the image lets this node rebuild its replica of `tp` from scratch: another
+    // broker leads it and the ISR leaves this node out, so the controller will neither elect
+    // this replica nor count it toward the high watermark until it has copied the leader's log
+    // again. Does not suspend.
+    bool may_rebuild(const log::TopicPartition& tp) const;
+    // A damaged log may be rebuilt now: the publishing fiber does it within a second (the hook
+    // that calls this cannot suspend). Does not suspend.
+    void repair_soon() { repair_wanted_ = true; }
+
 private:
     Env& env_;
     int32_t node_id_;
@@ -52,6 +61,7 @@ private:
     std::map<log::TopicPartition, protocol::Uuid> log_topic_ids_;
     Mutex mutex_;
     std::optional<FiberRef> fiber_;
+    bool repair_wanted_ = false;
 };
 
 }  // namespace eddy::kafka

@@ -47,6 +47,11 @@ inline constexpr std::string_view swap_suffix = ".swap";
 inline constexpr std::string_view tmp_suffix = ".tmp";
 inline constexpr std::string_view snapshot_suffix = ".snapshot";  // producer state at an offset
 inline constexpr std::string_view delete_dir_suffix = "-delete";
+// A replica directory set aside after its data was found damaged (kept as evidence; the replica
+// is rebuilt from the leader in a fresh directory). Never opened as a partition.
+inline constexpr std::string_view damaged_dir_suffix = "-damaged";
+// In a partition directory: its data was found damaged while the log was open (the reason inside).
+inline constexpr std::string_view damaged_marker = "damaged";
 inline constexpr std::string_view recovery_point_checkpoint = "recovery-point-offset-checkpoint";
 inline constexpr std::string_view log_start_offset_checkpoint = "log-start-offset-checkpoint";
 inline constexpr std::string_view cleaner_offset_checkpoint = "cleaner-offset-checkpoint";

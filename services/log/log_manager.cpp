@@ -133,6 +133,9 @@ Result<void, LogError> LogManager::open_logs() {
             TRY_VOID(remove_tree(path));
             continue;
         }
+        if (ends_with(name, file_names::damaged_dir_suffix)) {
+            continue;  // evidence an operator may inspect, then delete
+        }
         auto tp = parse_partition_dir(name);
         if (!tp) {
             continue;  // the checkpoints, or something that is not ours
@@ -277,7 +280,8 @@ std::shared_ptr<PartitionLog> LogManager::get_shared(const TopicPartition& tp) c
     return it == logs_.end() ? nullptr : it->second;
 }
 
-Result<void, LogError> LogManager::remove(const TopicPartition& tp) {
+Result<std::string, LogError> LogManager::set_aside(const TopicPartition& tp,
+                                                   std::string_view suffix) {
     auto it = logs_.find(tp);
     if (it == logs_.end()) {
         return fail(LogError::not_found);
@@ -289,9 +293,18 @@ Result<void, LogError> LogManager::remove(const TopicPartition& tp) {
     offline_cleaner_offsets_.erase(tp);
     offline_high_watermarks_.erase(tp);
     (void)log->close();
-    const std::string doomed = partition_dir(tp) + "." + std::to_string(deletions_++) +
-                               std::string(file_names::delete_dir_suffix);
-    if (auto r = env_.disk.rename(partition_dir(tp), doomed); !r.ok()) {
+    std::string aside;
+    while (true) {  // a name no earlier run left behind
+        aside = partition_dir(tp) + "." + std::to_string(deletions_++) + std::string(suffix);
+        auto there = env_.disk.exists(aside);
+        if (!there.ok()) {
+            return fail(from_disk_error(there.error()));
+        }
+        if (!*there) {
+            break;
+        }
+    }
+    if (auto r = env_.disk.rename(partition_dir(tp), aside); !r.ok()) {
         return fail(from_disk_error(r.error()));
     }
     if (!env_.disk.sync_directory(options_.data_dir).ok()) {
@@ -300,7 +313,34 @@ Result<void, LogError> LogManager::remove(const TopicPartition& tp) {
     TRY_VOID(checkpoint_recovery_points());
     TRY_VOID(checkpoint_log_start_offsets());
     TRY_VOID(checkpoint_cleaner_offsets());
+    TRY_VOID(checkpoint_high_watermarks());
+    return aside;
+}
+
+Result<void, LogError> LogManager::remove(const TopicPartition& tp) {
+    TRY_ASSIGN(std::string doomed, set_aside(tp, file_names::delete_dir_suffix));
     return remove_tree(doomed);
+}
+
+Result<PartitionLog*, LogError> LogManager::replace_damaged(const TopicPartition& tp,
+                                                            std::optional<LogConfig> config) {
+    const PartitionLog* l = get(tp);
+    if (l == nullptr) {
+        return fail(LogError::not_found);
+    }
+    ASSERT(l->damaged(), "only a damaged log is set aside for a fresh one");
+    const std::string reason = l->offline_reason();
+    TRY_ASSIGN(std::string aside, set_aside(tp, file_names::damaged_dir_suffix));
+    env_.log.warn("%s: damaged replica kept in %s (%s); starting an empty one to copy again",
+                  tp.to_string().c_str(), aside.c_str(), reason.c_str());
+    env_.tracer.event("log.replaced_damaged", {{"partition", tp.to_string()}, {"kept", aside}});
+    return create(tp, std::move(config));
+}
+
+void LogManager::log_failed(PartitionLog& log) {
+    if (options_.on_log_failed) {
+        options_.on_log_failed(log.topic_partition(), log.offline_cause(), log.offline_reason());
+    }
 }
 
 std::vector<TopicPartition> LogManager::partitions() const {

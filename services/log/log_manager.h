@@ -16,6 +16,7 @@
 // entry outside its log is reset to the log start at open).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,11 @@ struct LogManagerOptions {
     // (producer.id.expiration.ms; their next batch past sequence 0 gets UNKNOWN_PRODUCER_ID).
     Duration producer_id_expiration = Duration::hours(24);
     TestingKnobs knobs;
+    // A log went offline after it opened (see OfflineCause): the broker halts on a storage
+    // failure and repairs or halts on damage (services/kafka/broker.cpp). Unset: it just stays
+    // offline. May crash the node (never returns then).
+    std::function<void(const TopicPartition& tp, OfflineCause cause, const std::string& reason)>
+        on_log_failed;
 };
 
 class LogManager final : public LogDirHooks {
@@ -73,6 +79,13 @@ public:
     // Closes the log and deletes its directory (renamed to `<dir>.<n>-delete` first, so a crash
     // half way finishes the deletion at the next open). Errors: not_found. Suspends.
     Result<void, LogError> remove(const TopicPartition& tp);
+    // A damaged log (PartitionLog::damaged()) is closed, its directory kept as
+    // `<dir>.<n>-damaged` (never opened again, never deleted by Eddy), and an empty log created
+    // in its place, for a follower to copy from its leader again. Only safe for a replica the
+    // controller does not count in the ISR (the caller checks). Errors: not_found, as create().
+    // Suspends.
+    Result<PartitionLog*, LogError> replace_damaged(const TopicPartition& tp,
+                                                    std::optional<LogConfig> config);
 
     std::vector<TopicPartition> partitions() const;
     std::vector<TopicPartition> offline_partitions() const;
@@ -90,6 +103,7 @@ public:
     // LogDirHooks.
     Result<void, LogError> recovery_point_lowered(PartitionLog& log) override;
     Result<void, LogError> log_start_offset_raised(PartitionLog& log) override;
+    void log_failed(PartitionLog& log) override;
 
     const LogManagerOptions& options() const { return options_; }
 
@@ -97,6 +111,8 @@ private:
     Result<void, LogError> open_logs();  // open() without the cleanup on failure
     std::string partition_dir(const TopicPartition& tp) const;
     Result<void, LogError> remove_tree(const std::string& dir);
+    // Closes the log and renames its directory to `<dir>.<n><suffix>`; the new path.
+    Result<std::string, LogError> set_aside(const TopicPartition& tp, std::string_view suffix);
     std::vector<std::shared_ptr<PartitionLog>> snapshot() const;
     void background_loop(Duration interval, const std::function<void()>& work);
 

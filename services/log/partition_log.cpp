@@ -66,6 +66,7 @@ Result<std::unique_ptr<PartitionLog>, LogError> PartitionLog::open(Env& env, Ope
         // Kafka's rule for a checkpoint that does not fit the log: clean it all again.
         log->first_dirty_offset_ = log->log_start_offset_;
     }
+    log->opened_ = true;
     log->last_flush_ = env.clock.now();
     log->flush_requested_ = log->durable_offset_;
     if (log->config_.segment_jitter > Duration::zero()) {
@@ -115,16 +116,33 @@ void PartitionLog::check_invariants() const {
     }
 }
 
-void PartitionLog::mark_offline(std::string reason) {
+void PartitionLog::mark_offline(std::string reason, OfflineCause cause) {
     if (offline_) {
         return;
     }
     offline_ = true;
     offline_reason_ = std::move(reason);
+    offline_cause_ = cause;
     env_.log.error("partition %s is offline: %s", tp_.to_string().c_str(), offline_reason_.c_str());
-    env_.tracer.event("log.offline", {{"partition", tp_.to_string()}, {"reason", offline_reason_}});
+    env_.tracer.event("log.offline", {{"partition", tp_.to_string()},
+                                      {"reason", offline_reason_},
+                                      {"cause", cause == OfflineCause::damaged ? "damaged" : "storage"}});
     durable_waiters_.notify_all();
     flush_wakeup_.notify_all();
+    if (!opened_) {
+        return;  // recovery: open() reports the log offline itself
+    }
+    if (cause == OfflineCause::damaged) {
+        // Remembered, so a restart does not serve the bad bytes again where recovery trusts
+        // synced data without reading it. Best effort: a disk that cannot take it fails the
+        // next open some other way.
+        const std::string text = offline_reason_ + "\n";
+        (void)write_file_atomic(env_, dir_, file_names::damaged_marker,
+                                ByteSpan(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+    }
+    if (hooks_ != nullptr) {
+        hooks_->log_failed(*this);
+    }
 }
 
 Result<void, LogError> PartitionLog::set_config(const LogConfig& config) {
@@ -548,7 +566,8 @@ Result<AppendInfo, LogError> PartitionLog::append_nowait(MutableByteSpan payload
     auto written = active_->append(payload, metas);
     if (!written.ok()) {
         mark_offline("append to " + active_->log_path() +
-                     " failed: " + std::string(to_string(written.error())));
+                         " failed: " + std::string(to_string(written.error())),
+                     OfflineCause::storage_failed);
         return fail(written.error());
     }
     ASSERT(active_->next_offset() == info.last_offset + 1);
@@ -615,7 +634,8 @@ Result<void, LogError> PartitionLog::roll_to(Offset base) {
     auto created = Segment::create(env_, dir_, base, config_.index_interval_bytes);
     if (!created.ok()) {
         mark_offline("cannot create segment " + offset_file_stem(base) + ": " +
-                     std::string(to_string(created.error())));
+                         std::string(to_string(created.error())),
+                     OfflineCause::storage_failed);
         return fail(created.error());
     }
     if (active_->size() == 0) {

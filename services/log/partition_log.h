@@ -50,9 +50,19 @@ class PartitionLog;
 class Cleaner;
 
 // What the log asks of whoever keeps the per-data-dir checkpoints (LogManager).
+// Why a log went offline. A storage failure (a write or segment creation failed, a read failed
+// for good) means the directory can no longer be trusted to take writes: Kafka halts a broker
+// whose only log directory failed, and so does Eddy's (LogManagerOptions::on_log_failed). Damage
+// means stored bytes fail their checksums: the disk still works, the replica's data does not,
+// and another replica can give it back (services/kafka/metadata_publisher.cpp, "repair").
+enum class OfflineCause : uint8_t { storage_failed, damaged };
+
 class LogDirHooks {
 public:
     virtual ~LogDirHooks() = default;
+    // The log went offline after it opened (not during recovery). Does not suspend; may crash
+    // the node (never returns then).
+    virtual void log_failed(PartitionLog& log) { (void)log; }
     // The log's durable offset went down (truncation): rewrite the recovery-point checkpoint so it
     // never claims more than is on disk. Called before the truncation touches the files. Suspends.
     virtual Result<void, LogError> recovery_point_lowered(PartitionLog& log) = 0;
@@ -298,6 +308,9 @@ public:
     // --- State ---
     bool offline() const { return offline_; }
     const std::string& offline_reason() const { return offline_reason_; }
+    OfflineCause offline_cause() const { return offline_cause_; }
+    // Offline because its data is damaged (not because the disk failed a write).
+    bool damaged() const { return offline_ && offline_cause_ == OfflineCause::damaged; }
     bool closed() const { return closed_; }
     const TopicPartition& topic_partition() const { return tp_; }
     const std::string& dir() const { return dir_; }
@@ -313,8 +326,11 @@ public:
     std::vector<Offset> segment_base_offsets() const;
     Env& env() { return env_; }
 
-    // Takes the log offline: every later call fails with offline. Does not suspend.
-    void mark_offline(std::string reason);
+    // Takes the log offline: every later call fails with offline. Damage found after open is
+    // remembered in the directory (file_names::damaged_marker, best effort), so the next open
+    // finds the log offline again even where its recovery would not re-read the bad bytes; then
+    // the hooks hear of it (log_failed). Suspends only to write that marker.
+    void mark_offline(std::string reason, OfflineCause cause = OfflineCause::damaged);
 
 private:
     friend class Cleaner;
@@ -408,8 +424,12 @@ private:
     FiberRef flusher_;
     bool stopping_ = false;
     bool closed_ = false;
+    // Recovery found damage (or the damaged marker): the segments stay as found, offline.
+    void keep_as_found(const std::vector<std::shared_ptr<Segment>>& segs, const std::string& damage);
     bool offline_ = false;
     std::string offline_reason_;
+    OfflineCause offline_cause_ = OfflineCause::damaged;
+    bool opened_ = false;  // recovery is over: damage from now on is marked and reported
     bool dir_dirty_ = false;  // entries created since the last directory sync
     uint64_t records_appended_ = 0;
     uint64_t records_flushed_ = 0;

@@ -140,7 +140,9 @@ Result<void, LogError> PartitionLog::truncate_to(Offset offset) {
         auto cut = find_cut(*last, offset, cut_base);
         if (!cut.ok()) {
             mark_offline("truncation could not read segment " +
-                         offset_file_stem(last->base_offset()));
+                             offset_file_stem(last->base_offset()),
+                         cut.error() == LogError::corrupt_data ? OfflineCause::damaged
+                                                               : OfflineCause::storage_failed);
             return fail(cut.error());
         }
         TRY_VOID(last->truncate_to(*cut, cut_base));

@@ -13,6 +13,8 @@
 //    - if it starts below the recovery point, synced data is damaged: the log opens offline and
 //      nothing is cut (the data is evidence), never served.
 // 4. Recovered segments are synced, so the recovery point becomes the log end.
+// A directory holding the damaged marker (damage found while the log was open) opens offline at
+// once, whatever its segments look like now.
 #include <set>
 
 #include "services/log/checkpoint.h"
@@ -38,6 +40,7 @@ Result<void, LogError> PartitionLog::recover() {
     }
     std::vector<std::string> names = std::move(listed).value();
     bool changed = false;
+    std::optional<std::string> marked_damaged;
     for (const std::string& name : names) {
         if (ends_with(name, file_names::tmp_suffix) ||
             ends_with(name, file_names::cleaned_suffix)) {
@@ -45,9 +48,26 @@ Result<void, LogError> PartitionLog::recover() {
             changed = true;
         }
     }
+    for (const std::string& name : names) {
+        if (name == file_names::damaged_marker) {
+            auto why = read_file_stable(env_.disk, join_path(dir_, name), 4096);
+            std::string reason = "found damaged while open";
+            if (why.ok() && why->has_value()) {
+                const Bytes& b = **why;
+                std::string text(reinterpret_cast<const char*>(b.data()), b.size());
+                while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+                    text.pop_back();
+                }
+                if (!text.empty()) {
+                    reason += ": " + text;
+                }
+            }
+            marked_damaged = std::move(reason);
+        }
+    }
     TRY_VOID(finish_interrupted_swaps(names));
-    if (offline_) {
-        return {};
+    if (offline_ && !marked_damaged) {
+        marked_damaged = offline_reason_;  // a damaged compaction output: kept as found
     }
     listed = env_.disk.list(dir_);
     if (!listed.ok()) {
@@ -81,6 +101,14 @@ Result<void, LogError> PartitionLog::recover() {
                    Segment::create(env_, dir_, log_start_offset_, config_.index_interval_bytes));
         found.emplace(log_start_offset_, std::move(seg));
         changed = true;
+    }
+    if (marked_damaged) {
+        std::vector<std::shared_ptr<Segment>> segs;
+        for (auto& entry : found) {
+            segs.push_back(entry.second);
+        }
+        keep_as_found(segs, *marked_damaged);
+        return {};
     }
     TRY_VOID(recover_segments(found));
     if (!offline_) {
@@ -169,6 +197,22 @@ Result<void, LogError> PartitionLog::finish_interrupted_swaps(std::vector<std::s
         crash_after_failed_sync(env_, dir_);
     }
     return {};
+}
+
+void PartitionLog::keep_as_found(const std::vector<std::shared_ptr<Segment>>& segs,
+                                 const std::string& damage) {
+    // Keep everything as found (it is evidence) and serve nothing.
+    ASSERT(!segs.empty(), "recovery always has a segment");
+    segments_.clear();
+    for (const auto& s : segs) {
+        segments_.emplace(s->base_offset(), s);
+    }
+    active_ = segs.back();
+    log_end_offset_ = active_->next_offset().value_or(active_->base_offset());
+    log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
+    durable_offset_ = std::min(recovery_point_at_open_, log_end_offset_);
+    high_watermark_ = log_start_offset_;
+    mark_offline(damage, OfflineCause::damaged);
 }
 
 Result<void, LogError> PartitionLog::recover_segments(
@@ -262,17 +306,7 @@ Result<void, LogError> PartitionLog::recover_segments(
     }
 
     if (!damage.empty()) {
-        // Keep everything as found (it is evidence) and serve nothing.
-        segments_.clear();
-        for (const auto& s : segs) {
-            segments_.emplace(s->base_offset(), s);
-        }
-        active_ = segs.back();
-        log_end_offset_ = active_->next_offset().value_or(active_->base_offset());
-        log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
-        durable_offset_ = std::min(rp, log_end_offset_);
-        high_watermark_ = log_start_offset_;
-        mark_offline(damage);
+        keep_as_found(segs, damage);
         return {};
     }
 

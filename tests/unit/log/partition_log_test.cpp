@@ -601,10 +601,9 @@ TEST_CASE("log: recovery cuts a torn tail and reports damage below the recovery 
     CHECK(rig.disk.contents(seg)->size() == 6 * make_batch(1, 100, 0).size());
 }
 
-TEST_CASE("log: verify() finds damage below the recovery point that recovery did not read") {
-    LogRig rig;
-    rig.open(manager_options(small_segments(1000)));
-    PartitionLog& log = create_log(rig);
+// Ten synced batches checkpointed below the recovery point, a crash, then one stored byte of the
+// first segment flipped (recovery trusts it: only verify() or verify_on_open reads it).
+void write_then_damage_synced_byte(LogRig& rig, PartitionLog& log) {
     rig.run([&] {
         for (int i = 0; i < 10; ++i) {
             Bytes b = make_batch(1, 400, i);
@@ -620,6 +619,13 @@ TEST_CASE("log: verify() finds damage below the recovery point that recovery did
         REQUIRE((*f)->write_at(200, x).ok());
         REQUIRE((*f)->sync().ok());
     });
+}
+
+TEST_CASE("log: verify() finds damage below the recovery point that recovery did not read") {
+    LogRig rig;
+    rig.open(manager_options(small_segments(1000)));
+    PartitionLog& log = create_log(rig);
+    write_then_damage_synced_byte(rig, log);
     rig.open(manager_options(small_segments(1000)));
     rig.run([&] {
         PartitionLog& l = *rig.manager->get(tp);
@@ -633,6 +639,98 @@ TEST_CASE("log: verify() finds damage below the recovery point that recovery did
     o.verify_on_open = true;
     rig.open(o);
     rig.run([&] { CHECK(rig.manager->get(tp)->offline()); });
+}
+
+TEST_CASE("log: damage found while open is reported, remembered across restarts, and set aside") {
+    struct Failure {
+        TopicPartition tp;
+        OfflineCause cause;
+        std::string reason;
+    };
+    std::vector<Failure> failures;
+    auto options = manager_options(small_segments(1000));
+    options.on_log_failed = [&failures](const TopicPartition& t, OfflineCause cause,
+                                        const std::string& reason) {
+        failures.push_back({t, cause, reason});
+    };
+    LogRig rig;
+    rig.open(options);
+    PartitionLog& log = create_log(rig);
+    write_then_damage_synced_byte(rig, log);
+    rig.open(options);
+    rig.run([&] {
+        PartitionLog& l = *rig.manager->get(tp);
+        REQUIRE(!l.offline());  // below the recovery point: trusted at open
+        CHECK(failures.empty());
+        CHECK(l.verify().error() == LogError::corrupt_data);
+        CHECK(l.damaged());
+    });
+    // Reported once, as damage (not a failed disk), and marked in the directory.
+    REQUIRE(failures.size() == 1);
+    CHECK(failures[0].tp == tp);
+    CHECK(failures[0].cause == OfflineCause::damaged);
+    CHECK(failures[0].reason.find("verify") != std::string::npos);
+    CHECK(rig.disk.contents("data/t-0/damaged").has_value());
+
+    // A restart does not forget it, although recovery would not read those bytes again.
+    rig.crash();
+    rig.open(options);
+    rig.run([&] {
+        PartitionLog& l = *rig.manager->get(tp);
+        CHECK(l.damaged());
+        CHECK(l.offline_reason().find("found damaged while open") != std::string::npos);
+        CHECK(l.read(Offset(0)).error() == LogError::offline);
+        CHECK(failures.size() == 1);  // found at open: open reports it, not the hook
+    });
+    const auto damaged_size = rig.disk.contents("data/t-0/00000000000000000000.log")->size();
+
+    // Set aside as evidence; an empty log takes its place and works.
+    rig.run([&] {
+        auto fresh = rig.manager->replace_damaged(tp, small_segments(1000));
+        REQUIRE(fresh.ok());
+        CHECK(!(*fresh)->offline());
+        CHECK((*fresh)->log_end_offset() == Offset(0));
+        Bytes b = make_batch(1, 10, 1);
+        must_append(**fresh, b);
+    });
+    const auto kept = rig.disk.contents("data/t-0.0-damaged/00000000000000000000.log");
+    REQUIRE(kept.has_value());
+    CHECK(kept->size() == damaged_size);
+    CHECK(!rig.disk.contents("data/t-0/damaged").has_value());
+    // The kept directory is never opened as a partition, and stays.
+    rig.crash();
+    rig.open(options);
+    rig.run([&] {
+        CHECK(rig.manager->partitions() == std::vector<TopicPartition>{tp});
+        CHECK(!rig.manager->get(tp)->offline());
+        CHECK(rig.manager->get(tp)->log_end_offset() == Offset(1));
+    });
+    CHECK(rig.disk.contents("data/t-0.0-damaged/00000000000000000000.log").has_value());
+}
+
+TEST_CASE("log: a failed write is reported as a storage failure, not as damage") {
+    std::vector<OfflineCause> causes;
+    auto options = manager_options();
+    options.on_log_failed = [&causes](const TopicPartition&, OfflineCause cause,
+                                      const std::string&) { causes.push_back(cause); };
+    LogRig rig;
+    rig.open(options);
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        Bytes ok = make_batch(1, 10, 1);
+        must_append(log, ok);
+        sim::DiskFaults f;
+        f.write_error_p = 1.0;
+        rig.disk.set_faults(f);
+        Bytes b = make_batch(1, 10, 2);
+        CHECK(!log.append(b).ok());
+        rig.disk.set_faults({});
+    });
+    REQUIRE(causes.size() == 1);
+    CHECK(causes[0] == OfflineCause::storage_failed);
+    CHECK(log.offline());
+    CHECK(!log.damaged());
+    CHECK(!rig.disk.contents("data/t-0/damaged").has_value());  // the disk, not the data
 }
 
 TEST_CASE("log: the log start survives a restart whose checkpoint reads flip the same bit twice") {
