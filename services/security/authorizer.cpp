@@ -1,5 +1,8 @@
 #include "services/security/authorizer.h"
 
+#include <array>
+#include <span>
+
 #include "core/base/assert.h"
 
 namespace eddy::security {
@@ -23,6 +26,38 @@ bool concrete(ResourceType t) { return t != ResourceType::any && t != ResourceTy
 // The name authorize_by_resource_type asks about first (Kafka's default Authorizer does the
 // same), so that super users and allow.everyone.if.no.acl.found are honoured.
 constexpr std::string_view by_resource_type_probe_name = "hardcode";
+
+// Kafka's AclEntry.supportedOperations: what authorized-operations bit sets may contain.
+constexpr std::array topic_operations = {
+    AclOperation::read,   AclOperation::write,    AclOperation::create,
+    AclOperation::describe, AclOperation::delete_, AclOperation::alter,
+    AclOperation::describe_configs, AclOperation::alter_configs};
+constexpr std::array group_operations = {AclOperation::read, AclOperation::describe,
+                                         AclOperation::delete_, AclOperation::describe_configs,
+                                         AclOperation::alter_configs};
+constexpr std::array cluster_operations = {
+    AclOperation::create,        AclOperation::cluster_action, AclOperation::describe_configs,
+    AclOperation::alter_configs, AclOperation::idempotent_write, AclOperation::alter,
+    AclOperation::describe};
+constexpr std::array transactional_id_operations = {AclOperation::describe, AclOperation::write};
+constexpr std::array delegation_token_operations = {AclOperation::describe};
+constexpr std::array user_operations = {AclOperation::create_tokens,
+                                        AclOperation::describe_tokens};
+
+std::span<const AclOperation> supported_operations(ResourceType type) {
+    switch (type) {
+        case ResourceType::topic: return topic_operations;
+        case ResourceType::group: return group_operations;
+        case ResourceType::cluster: return cluster_operations;
+        case ResourceType::transactional_id: return transactional_id_operations;
+        case ResourceType::delegation_token: return delegation_token_operations;
+        case ResourceType::user: return user_operations;
+        case ResourceType::unknown:
+        case ResourceType::any:
+            break;
+    }
+    UNREACHABLE("supported_operations() of a filter-only resource type");
+}
 
 }  // namespace
 
@@ -323,6 +358,29 @@ AuthorizationResult Authorizer::authorize_by_resource_type(const KafkaPrincipal&
         }
     }
     return AuthorizationResult::denied;
+}
+
+AuthorizationResult Authorizer::authorize_idempotent_producer(const KafkaPrincipal& principal,
+                                                              std::string_view host) const {
+    if (authorize(principal, host, AclOperation::idempotent_write, ResourceType::cluster,
+                  cluster_resource_name) == AuthorizationResult::allowed) {
+        return AuthorizationResult::allowed;
+    }
+    return authorize_by_resource_type(principal, host, AclOperation::write, ResourceType::topic);
+}
+
+int32_t Authorizer::authorized_operations(const KafkaPrincipal& principal, std::string_view host,
+                                          ResourceType resource_type,
+                                          std::string_view resource_name) const {
+    uint32_t bits = 0;
+    for (AclOperation op : supported_operations(resource_type)) {
+        static_assert(static_cast<int>(AclOperation::describe_tokens) < 32);
+        if (authorize(principal, host, op, resource_type, resource_name) ==
+            AuthorizationResult::allowed) {
+            bits |= 1u << static_cast<unsigned>(code(op));
+        }
+    }
+    return static_cast<int32_t>(bits);
 }
 
 }  // namespace eddy::security

@@ -112,6 +112,19 @@ public:
                                                    std::string_view host, AclOperation operation,
                                                    ResourceType resource_type) const;
 
+    // InitProducerId without a transactional id (KafkaApis): IDEMPOTENT_WRITE on the cluster, or
+    // else WRITE on some topic (authorize_by_resource_type). Refused → CLUSTER_AUTHORIZATION_FAILED.
+    AuthorizationResult authorize_idempotent_producer(const KafkaPrincipal& principal,
+                                                      std::string_view host) const;
+
+    // The authorized-operations bit set Metadata, DescribeCluster and DescribeGroups return
+    // (Kafka's AuthHelper.authorizedOperations): bit `code(op)` set for each operation Kafka
+    // lists as supported by the resource type (AclEntry.supportedOperations) that authorize()
+    // allows.
+    int32_t authorized_operations(const KafkaPrincipal& principal, std::string_view host,
+                                  ResourceType resource_type,
+                                  std::string_view resource_name) const;
+
     bool is_super_user(const KafkaPrincipal& principal) const;
 
 private:

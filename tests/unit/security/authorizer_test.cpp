@@ -315,3 +315,41 @@ TEST_CASE("authorizer: authorize_by_resource_type (KIP-679)") {
                                                  ResourceType::topic) == allowed);
     }
 }
+
+TEST_CASE("authorizer: idempotent producers need IDEMPOTENT_WRITE on the cluster or WRITE on "
+          "some topic") {
+    Fixture f;
+    CHECK(f.authz.authorize_idempotent_producer(alice, "h") == denied);
+    f.add(ResourceType::cluster, "kafka-cluster", PatternType::literal, "User:alice",
+          AclOperation::idempotent_write);
+    CHECK(f.authz.authorize_idempotent_producer(alice, "h") == allowed);
+    CHECK(f.authz.authorize_idempotent_producer(bob, "h") == denied);
+    f.add(ResourceType::topic, "events-", PatternType::prefixed, "User:bob",
+          AclOperation::write);
+    CHECK(f.authz.authorize_idempotent_producer(bob, "h") == allowed);
+    // READ on a topic is not enough.
+    const KafkaPrincipal carol{"User", "carol"};
+    f.add(ResourceType::topic, "events-", PatternType::prefixed, "User:carol",
+          AclOperation::read);
+    CHECK(f.authz.authorize_idempotent_producer(carol, "h") == denied);
+}
+
+TEST_CASE("authorizer: authorized operations bit sets hold the allowed supported operations") {
+    Fixture f;
+    f.add(ResourceType::topic, "t", PatternType::literal, "User:alice", AclOperation::read);
+    f.add(ResourceType::topic, "t", PatternType::literal, "User:alice",
+          AclOperation::alter_configs);
+    const int32_t bits = f.authz.authorized_operations(alice, "h", ResourceType::topic, "t");
+    // READ (3), DESCRIBE (8) implied by READ, ALTER_CONFIGS (11), DESCRIBE_CONFIGS (10).
+    CHECK(bits == ((1 << 3) | (1 << 8) | (1 << 10) | (1 << 11)));
+    CHECK(f.authz.authorized_operations(bob, "h", ResourceType::topic, "t") == 0);
+
+    f.add(ResourceType::group, "g", PatternType::literal, "User:alice", AclOperation::all);
+    // ALL grants every operation a group supports, and no others (no WRITE, bit 4).
+    CHECK(f.authz.authorized_operations(alice, "h", ResourceType::group, "g") ==
+          ((1 << 3) | (1 << 8) | (1 << 6) | (1 << 10) | (1 << 11)));
+    f.authz.set_config(AuthorizerConfig{{"User:root"}, false});
+    CHECK(f.authz.authorized_operations(KafkaPrincipal{"User", "root"}, "h",
+                                        ResourceType::cluster, cluster_resource_name) ==
+          ((1 << 5) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 7) | (1 << 8)));
+}
