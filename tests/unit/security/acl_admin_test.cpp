@@ -306,3 +306,22 @@ TEST_CASE("acl admin: without an authorizer every answer is SECURITY_DISABLED") 
     REQUIRE(dr.filter_results_.size() == 3);
     CHECK(dr.filter_results_[2].error_code_ == kafka_error::security_disabled);
 }
+
+TEST_CASE("acl admin: the records survive the metadata codec") {
+    Authorizer authz;
+    Ids ids;
+    protocol::CreateAclsRequest req;
+    req.creations_ = {creation(ResourceType::user, "User:svc", PatternType::literal, "User:ops",
+                               AclOperation::create_tokens, AclPermissionType::allow, "::1")};
+    auto out = create_acls(authz, req, std::ref(ids));
+    REQUIRE(out.records.size() == 1);
+    Bytes buf;
+    protocol::Writer w(buf);
+    out.records[0].encode(w, 0);
+    protocol::Reader r{ByteSpan(buf)};
+    auto back = protocol::records::AccessControlEntryRecord::decode(r, 0);
+    REQUIRE(back.ok());
+    CHECK(*back == out.records[0]);
+    CHECK(binding_of(*back).entry.host == "::1");
+    CHECK(binding_of(*back).pattern.resource_type == ResourceType::user);
+}
