@@ -28,56 +28,88 @@ AclPermissionType permission_type_from_code(int8_t c) {
 
 const char* to_string(ResourceType t) {
     switch (t) {
-        case ResourceType::unknown: return "UNKNOWN";
-        case ResourceType::any: return "ANY";
-        case ResourceType::topic: return "TOPIC";
-        case ResourceType::group: return "GROUP";
-        case ResourceType::cluster: return "CLUSTER";
-        case ResourceType::transactional_id: return "TRANSACTIONAL_ID";
-        case ResourceType::delegation_token: return "DELEGATION_TOKEN";
-        case ResourceType::user: return "USER";
+        case ResourceType::unknown:
+            return "UNKNOWN";
+        case ResourceType::any:
+            return "ANY";
+        case ResourceType::topic:
+            return "TOPIC";
+        case ResourceType::group:
+            return "GROUP";
+        case ResourceType::cluster:
+            return "CLUSTER";
+        case ResourceType::transactional_id:
+            return "TRANSACTIONAL_ID";
+        case ResourceType::delegation_token:
+            return "DELEGATION_TOKEN";
+        case ResourceType::user:
+            return "USER";
     }
     UNREACHABLE("ResourceType out of range");
 }
 
 const char* to_string(PatternType t) {
     switch (t) {
-        case PatternType::unknown: return "UNKNOWN";
-        case PatternType::any: return "ANY";
-        case PatternType::match: return "MATCH";
-        case PatternType::literal: return "LITERAL";
-        case PatternType::prefixed: return "PREFIXED";
+        case PatternType::unknown:
+            return "UNKNOWN";
+        case PatternType::any:
+            return "ANY";
+        case PatternType::match:
+            return "MATCH";
+        case PatternType::literal:
+            return "LITERAL";
+        case PatternType::prefixed:
+            return "PREFIXED";
     }
     UNREACHABLE("PatternType out of range");
 }
 
 const char* to_string(AclOperation op) {
     switch (op) {
-        case AclOperation::unknown: return "UNKNOWN";
-        case AclOperation::any: return "ANY";
-        case AclOperation::all: return "ALL";
-        case AclOperation::read: return "READ";
-        case AclOperation::write: return "WRITE";
-        case AclOperation::create: return "CREATE";
-        case AclOperation::delete_: return "DELETE";
-        case AclOperation::alter: return "ALTER";
-        case AclOperation::describe: return "DESCRIBE";
-        case AclOperation::cluster_action: return "CLUSTER_ACTION";
-        case AclOperation::describe_configs: return "DESCRIBE_CONFIGS";
-        case AclOperation::alter_configs: return "ALTER_CONFIGS";
-        case AclOperation::idempotent_write: return "IDEMPOTENT_WRITE";
-        case AclOperation::create_tokens: return "CREATE_TOKENS";
-        case AclOperation::describe_tokens: return "DESCRIBE_TOKENS";
+        case AclOperation::unknown:
+            return "UNKNOWN";
+        case AclOperation::any:
+            return "ANY";
+        case AclOperation::all:
+            return "ALL";
+        case AclOperation::read:
+            return "READ";
+        case AclOperation::write:
+            return "WRITE";
+        case AclOperation::create:
+            return "CREATE";
+        case AclOperation::delete_:
+            return "DELETE";
+        case AclOperation::alter:
+            return "ALTER";
+        case AclOperation::describe:
+            return "DESCRIBE";
+        case AclOperation::cluster_action:
+            return "CLUSTER_ACTION";
+        case AclOperation::describe_configs:
+            return "DESCRIBE_CONFIGS";
+        case AclOperation::alter_configs:
+            return "ALTER_CONFIGS";
+        case AclOperation::idempotent_write:
+            return "IDEMPOTENT_WRITE";
+        case AclOperation::create_tokens:
+            return "CREATE_TOKENS";
+        case AclOperation::describe_tokens:
+            return "DESCRIBE_TOKENS";
     }
     UNREACHABLE("AclOperation out of range");
 }
 
 const char* to_string(AclPermissionType p) {
     switch (p) {
-        case AclPermissionType::unknown: return "UNKNOWN";
-        case AclPermissionType::any: return "ANY";
-        case AclPermissionType::deny: return "DENY";
-        case AclPermissionType::allow: return "ALLOW";
+        case AclPermissionType::unknown:
+            return "UNKNOWN";
+        case AclPermissionType::any:
+            return "ANY";
+        case AclPermissionType::deny:
+            return "DENY";
+        case AclPermissionType::allow:
+            return "ALLOW";
     }
     UNREACHABLE("AclPermissionType out of range");
 }
@@ -132,9 +164,8 @@ bool valid_ipv6(std::string_view s) {
         size_t start = 0;
         while (true) {
             const size_t colon = part.find(':', start);
-            const std::string_view g =
-                part.substr(start, colon == std::string_view::npos ? part.size() - start
-                                                                   : colon - start);
+            const std::string_view g = part.substr(
+                start, colon == std::string_view::npos ? part.size() - start : colon - start);
             if (colon == std::string_view::npos && allow_ipv4_tail &&
                 g.find('.') != std::string_view::npos) {
                 if (!valid_ipv4(g)) {

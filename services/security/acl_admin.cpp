@@ -40,11 +40,10 @@ AccessControlEntryRecord acl_record(const Uuid& id, const AclBinding& b) {
 }
 
 AclBinding binding_of(const AccessControlEntryRecord& r) {
-    return AclBinding{
-        ResourcePattern{resource_type_from_code(r.resource_type_), r.resource_name_,
-                        pattern_type_from_code(r.pattern_type_)},
-        AccessControlEntry{r.principal_, r.host_, operation_from_code(r.operation_),
-                           permission_type_from_code(r.permission_type_)}};
+    return AclBinding{ResourcePattern{resource_type_from_code(r.resource_type_), r.resource_name_,
+                                      pattern_type_from_code(r.pattern_type_)},
+                      AccessControlEntry{r.principal_, r.host_, operation_from_code(r.operation_),
+                                         permission_type_from_code(r.permission_type_)}};
 }
 
 std::optional<std::string> acl_record_inconsistency(const Authorizer& acls, const AclRecord& r) {
@@ -79,8 +78,7 @@ std::vector<AccessControlEntryRecord> acl_snapshot_records(const Authorizer& acl
     return out;
 }
 
-Result<AclBinding, std::string> binding_of(
-    const protocol::CreateAclsRequest::AclCreation& c) {
+Result<AclBinding, std::string> binding_of(const protocol::CreateAclsRequest::AclCreation& c) {
     AclBinding b{ResourcePattern{resource_type_from_code(c.resource_type_), c.resource_name_,
                                  pattern_type_from_code(c.resource_pattern_type_)},
                  AccessControlEntry{c.principal_, c.host_, operation_from_code(c.operation_),
@@ -182,7 +180,8 @@ protocol::DescribeAclsResponse describe_acls(const Authorizer& acls,
     for (const auto& [binding, id] : acls.acls(filter)) {
         (void)id;
         const ResourcePattern& p = binding.pattern;
-        if (out.resources_.empty() || out.resources_.back().resource_type_ != code(p.resource_type) ||
+        if (out.resources_.empty() ||
+            out.resources_.back().resource_type_ != code(p.resource_type) ||
             out.resources_.back().resource_name_ != p.name ||
             out.resources_.back().pattern_type_ != code(p.pattern_type)) {
             protocol::DescribeAclsResponse::DescribeAclsResource resource;

@@ -15,18 +15,20 @@ using R = ResourceType;
 using Op = AclOperation;
 using S = AclScope;
 
-constexpr int16_t topic_denied = kafka_error::topic_authorization_failed;                // 29
-constexpr int16_t group_denied = kafka_error::group_authorization_failed;                // 30
-constexpr int16_t cluster_denied = kafka_error::cluster_authorization_failed;            // 31
-constexpr int16_t txn_denied = kafka_error::transactional_id_authorization_failed;       // 53
-constexpr int16_t token_denied = kafka_error::delegation_token_authorization_failed;     // 65
+constexpr int16_t topic_denied = kafka_error::topic_authorization_failed;             // 29
+constexpr int16_t group_denied = kafka_error::group_authorization_failed;             // 30
+constexpr int16_t cluster_denied = kafka_error::cluster_authorization_failed;         // 31
+constexpr int16_t txn_denied = kafka_error::transactional_id_authorization_failed;    // 53
+constexpr int16_t token_denied = kafka_error::delegation_token_authorization_failed;  // 65
 constexpr int16_t silent = kafka_error::none;
 
 static_assert(topic_denied == 29 && group_denied == 30 && cluster_denied == 31);
 static_assert(txn_denied == 53 && token_denied == 65);
 
 // Kafka's authorizeClusterOperation: the whole request fails with CLUSTER_AUTHORIZATION_FAILED.
-constexpr AclCheck on_cluster(Op op) { return {W::always, R::cluster, op, S::request, cluster_denied}; }
+constexpr AclCheck on_cluster(Op op) {
+    return {W::always, R::cluster, op, S::request, cluster_denied};
+}
 // The alternative to the check before it.
 constexpr AclCheck otherwise(AclCheck c) {
     c.alternative = true;
@@ -88,8 +90,7 @@ constexpr AclCheck delete_topics[] = {
     {W::always, R::cluster, Op::delete_, S::resource, topic_denied},
     otherwise({W::always, R::topic, Op::delete_, S::resource, topic_denied}),
 };
-constexpr AclCheck topic_delete[] = {
-    {W::always, R::topic, Op::delete_, S::resource, topic_denied}};
+constexpr AclCheck topic_delete[] = {{W::always, R::topic, Op::delete_, S::resource, topic_denied}};
 constexpr AclCheck init_producer_id[] = {
     {W::transactional, R::transactional_id, Op::write, S::request, txn_denied},
     {W::not_transactional, R::cluster, Op::idempotent_write, S::request, cluster_denied},

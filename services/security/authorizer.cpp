@@ -28,30 +28,39 @@ bool concrete(ResourceType t) { return t != ResourceType::any && t != ResourceTy
 constexpr std::string_view by_resource_type_probe_name = "hardcode";
 
 // Kafka's AclEntry.supportedOperations: what authorized-operations bit sets may contain.
-constexpr std::array topic_operations = {
-    AclOperation::read,   AclOperation::write,    AclOperation::create,
-    AclOperation::describe, AclOperation::delete_, AclOperation::alter,
-    AclOperation::describe_configs, AclOperation::alter_configs};
+constexpr std::array topic_operations = {AclOperation::read,
+                                         AclOperation::write,
+                                         AclOperation::create,
+                                         AclOperation::describe,
+                                         AclOperation::delete_,
+                                         AclOperation::alter,
+                                         AclOperation::describe_configs,
+                                         AclOperation::alter_configs};
 constexpr std::array group_operations = {AclOperation::read, AclOperation::describe,
                                          AclOperation::delete_, AclOperation::describe_configs,
                                          AclOperation::alter_configs};
 constexpr std::array cluster_operations = {
-    AclOperation::create,        AclOperation::cluster_action, AclOperation::describe_configs,
+    AclOperation::create,        AclOperation::cluster_action,   AclOperation::describe_configs,
     AclOperation::alter_configs, AclOperation::idempotent_write, AclOperation::alter,
     AclOperation::describe};
 constexpr std::array transactional_id_operations = {AclOperation::describe, AclOperation::write};
 constexpr std::array delegation_token_operations = {AclOperation::describe};
-constexpr std::array user_operations = {AclOperation::create_tokens,
-                                        AclOperation::describe_tokens};
+constexpr std::array user_operations = {AclOperation::create_tokens, AclOperation::describe_tokens};
 
 std::span<const AclOperation> supported_operations(ResourceType type) {
     switch (type) {
-        case ResourceType::topic: return topic_operations;
-        case ResourceType::group: return group_operations;
-        case ResourceType::cluster: return cluster_operations;
-        case ResourceType::transactional_id: return transactional_id_operations;
-        case ResourceType::delegation_token: return delegation_token_operations;
-        case ResourceType::user: return user_operations;
+        case ResourceType::topic:
+            return topic_operations;
+        case ResourceType::group:
+            return group_operations;
+        case ResourceType::cluster:
+            return cluster_operations;
+        case ResourceType::transactional_id:
+            return transactional_id_operations;
+        case ResourceType::delegation_token:
+            return delegation_token_operations;
+        case ResourceType::user:
+            return user_operations;
         case ResourceType::unknown:
         case ResourceType::any:
             break;
@@ -229,8 +238,7 @@ const Authorizer::PatternAcls* Authorizer::find_pattern(ResourceType type, Patte
 }
 
 void Authorizer::check_pattern(const PatternAcls& acls, const KafkaPrincipal& principal,
-                               std::string_view host, AclOperation operation,
-                               Decision& d) const {
+                               std::string_view host, AclOperation operation, Decision& d) const {
     ASSERT(!acls.empty(), "an empty pattern left in the index");
     d.applies = true;
     for (const auto& [id, entry] : acls) {

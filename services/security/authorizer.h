@@ -113,7 +113,8 @@ public:
                                                    ResourceType resource_type) const;
 
     // InitProducerId without a transactional id (KafkaApis): IDEMPOTENT_WRITE on the cluster, or
-    // else WRITE on some topic (authorize_by_resource_type). Refused → CLUSTER_AUTHORIZATION_FAILED.
+    // else WRITE on some topic (authorize_by_resource_type). Refused →
+    // CLUSTER_AUTHORIZATION_FAILED.
     AuthorizationResult authorize_idempotent_producer(const KafkaPrincipal& principal,
                                                       std::string_view host) const;
 
@@ -122,8 +123,7 @@ public:
     // lists as supported by the resource type (AclEntry.supportedOperations) that authorize()
     // allows.
     int32_t authorized_operations(const KafkaPrincipal& principal, std::string_view host,
-                                  ResourceType resource_type,
-                                  std::string_view resource_name) const;
+                                  ResourceType resource_type, std::string_view resource_name) const;
 
     bool is_super_user(const KafkaPrincipal& principal) const;
 
@@ -167,7 +167,7 @@ private:
 
     AuthorizerConfig config_;
     std::map<Uuid, AclBinding> by_id_;
-    std::map<AclBinding, Uuid> id_by_binding_;  // derived from by_id_
+    std::map<AclBinding, Uuid> id_by_binding_;                      // derived from by_id_
     std::map<PatternKey, PatternAcls, PatternKeyLess> by_pattern_;  // derived from by_id_
     // Per resource type: each PREFIXED pattern length in use → how many patterns have it.
     std::map<std::pair<ResourceType, size_t>, size_t> prefix_lengths_;  // derived from by_id_

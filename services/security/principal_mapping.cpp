@@ -149,9 +149,7 @@ struct SslPrincipalMapper::Rule {
     }
 };
 
-SslPrincipalMapper::SslPrincipalMapper() {
-    rules_.push_back(std::make_shared<const Rule>());
-}
+SslPrincipalMapper::SslPrincipalMapper() { rules_.push_back(std::make_shared<const Rule>()); }
 
 Result<SslPrincipalMapper, std::string> SslPrincipalMapper::parse(std::string_view text) {
     if (text.size() > limits::principal_mapping_rules_chars_max) {
@@ -196,13 +194,14 @@ Result<SslPrincipalMapper, std::string> SslPrincipalMapper::parse(std::string_vi
             rule->pattern_text = std::string(*pattern);
             rule->replacement_text = std::string(*replacement);
             try {
-                // libstdc++'s __polynomial picks its breadth-first matcher: stack use independent of
-                // the subject's length (the default depth-first one recurses per character,
-                // ~330 bytes each, and would overflow a 256 KiB fiber stack on a 1 KiB subject).
-                // It keeps ECMAScript's capture priorities (greedy, lazy, alternation order) and
+                // libstdc++'s __polynomial picks its breadth-first matcher: stack use independent
+                // of the subject's length (the default depth-first one recurses per character, ~330
+                // bytes each, and would overflow a 256 KiB fiber stack on a 1 KiB subject). It
+                // keeps ECMAScript's capture priorities (greedy, lazy, alternation order) and
                 // refuses back-references, which Kafka's documented rules never use.
-                rule->pattern = std::regex(rule->pattern_text,
-                                           std::regex::ECMAScript | std::regex_constants::__polynomial);
+                rule->pattern =
+                    std::regex(rule->pattern_text,
+                               std::regex::ECMAScript | std::regex_constants::__polynomial);
             } catch (const std::regex_error& e) {
                 return fail("invalid pattern " + quoted(rule->pattern_text) + " in rule " +
                             quoted(text.substr(rule_start, pos - rule_start)) + ": " + e.what());

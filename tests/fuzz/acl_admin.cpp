@@ -10,12 +10,13 @@
 // answers once per creation and DeleteAcls once per filter; after DeleteAcls is applied, no
 // remaining ACL matches a filter that succeeded; DescribeAcls lists only ACLs its filter matches;
 // the authorizer answers for every ACL's own resource.
+#include "services/security/acl_admin.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "core/base/assert.h"
-#include "services/security/acl_admin.h"
 #include "services/security/principal_mapping.h"
 
 using namespace eddy;

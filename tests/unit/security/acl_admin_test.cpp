@@ -1,10 +1,11 @@
 // CreateAcls / DescribeAcls / DeleteAcls on the generated protocol structs, and the metadata
 // records that carry the changes: per-binding errors, idempotent creation, deterministic
 // listings, removal by id, and replay of untrusted records.
+#include "services/security/acl_admin.h"
+
 #include <doctest/doctest.h>
 
 #include "core/protocol/error_codes.h"
-#include "services/security/acl_admin.h"
 
 using namespace eddy;
 using namespace eddy::security;
@@ -14,9 +15,9 @@ namespace {
 using Creation = protocol::CreateAclsRequest::AclCreation;
 using DeleteFilter = protocol::DeleteAclsRequest::DeleteAclsFilter;
 
-Creation creation(ResourceType type, std::string name, PatternType pattern,
-                  std::string principal, AclOperation op,
-                  AclPermissionType perm = AclPermissionType::allow, std::string host = "*") {
+Creation creation(ResourceType type, std::string name, PatternType pattern, std::string principal,
+                  AclOperation op, AclPermissionType perm = AclPermissionType::allow,
+                  std::string host = "*") {
     Creation c;
     c.resource_type_ = code(type);
     c.resource_name_ = std::move(name);
@@ -78,25 +79,20 @@ TEST_CASE("acl admin: CreateAcls validates each binding alone") {
     Ids ids;
     auto resp = create(
         authz, ids,
-        {creation(ResourceType::topic, "t", PatternType::literal, "User:alice",
-                  AclOperation::read),
-         creation(ResourceType::any, "t", PatternType::literal, "User:alice",
-                  AclOperation::read),
-         creation(ResourceType::topic, "t", PatternType::match, "User:alice",
-                  AclOperation::read),
+        {creation(ResourceType::topic, "t", PatternType::literal, "User:alice", AclOperation::read),
+         creation(ResourceType::any, "t", PatternType::literal, "User:alice", AclOperation::read),
+         creation(ResourceType::topic, "t", PatternType::match, "User:alice", AclOperation::read),
          creation(ResourceType::topic, "t", PatternType::literal, "alice", AclOperation::read),
-         creation(ResourceType::topic, "t", PatternType::literal, "User:alice",
-                  AclOperation::any),
-         creation(ResourceType::topic, "t", PatternType::literal, "User:alice",
-                  AclOperation::read, AclPermissionType::unknown),
+         creation(ResourceType::topic, "t", PatternType::literal, "User:alice", AclOperation::any),
+         creation(ResourceType::topic, "t", PatternType::literal, "User:alice", AclOperation::read,
+                  AclPermissionType::unknown),
          creation(ResourceType::cluster, "c", PatternType::literal, "User:alice",
                   AclOperation::alter),
-         creation(ResourceType::topic, "", PatternType::literal, "User:alice",
-                  AclOperation::read),
-         creation(ResourceType::topic, "t", PatternType::literal, "User:alice",
-                  AclOperation::read, AclPermissionType::allow, "not-an-ip"),
-         creation(ResourceType::group, "g-", PatternType::prefixed, "User:bob",
-                  AclOperation::read, AclPermissionType::deny, "10.0.0.1")});
+         creation(ResourceType::topic, "", PatternType::literal, "User:alice", AclOperation::read),
+         creation(ResourceType::topic, "t", PatternType::literal, "User:alice", AclOperation::read,
+                  AclPermissionType::allow, "not-an-ip"),
+         creation(ResourceType::group, "g-", PatternType::prefixed, "User:bob", AclOperation::read,
+                  AclPermissionType::deny, "10.0.0.1")});
     REQUIRE(resp.results_.size() == 10);
     CHECK(resp.results_[0].error_code_ == kafka_error::none);
     CHECK_FALSE(resp.results_[0].error_message_.has_value());
@@ -113,8 +109,8 @@ TEST_CASE("acl admin: CreateAcls validates each binding alone") {
     CHECK(authz.acl_count() == 2);
 
     // A code no enum knows reads as UNKNOWN and is refused the same way.
-    Creation odd = creation(ResourceType::topic, "t", PatternType::literal, "User:a",
-                            AclOperation::read);
+    Creation odd =
+        creation(ResourceType::topic, "t", PatternType::literal, "User:a", AclOperation::read);
     odd.operation_ = 99;
     auto r = create(authz, ids, {odd});
     CHECK(r.results_[0].error_code_ == kafka_error::invalid_request);
@@ -124,8 +120,8 @@ TEST_CASE("acl admin: CreateAcls validates each binding alone") {
 TEST_CASE("acl admin: creating an existing ACL succeeds without a second record") {
     Authorizer authz;
     Ids ids;
-    const auto c = creation(ResourceType::topic, "t", PatternType::literal, "User:alice",
-                            AclOperation::write);
+    const auto c =
+        creation(ResourceType::topic, "t", PatternType::literal, "User:alice", AclOperation::write);
     protocol::CreateAclsRequest req;
     req.creations_ = {c, c};
     auto out = create_acls(authz, req, std::ref(ids));
@@ -141,16 +137,16 @@ TEST_CASE("acl admin: creating an existing ACL succeeds without a second record"
 TEST_CASE("acl admin: ids that are in use or zero are drawn again") {
     Authorizer authz;
     Ids ids;
-    create(authz, ids,
-           {creation(ResourceType::topic, "t", PatternType::literal, "User:a",
-                     AclOperation::read)});
+    create(
+        authz, ids,
+        {creation(ResourceType::topic, "t", PatternType::literal, "User:a", AclOperation::read)});
     // A source that first repeats the id in use, then gives zero, then a fresh one.
     std::vector<Uuid> draws = {Uuid::from_words(1, 0xac1), Uuid{}, Uuid::from_words(1, 0xac1),
                                Uuid::from_words(42, 0)};
     size_t i = 0;
     protocol::CreateAclsRequest req;
-    req.creations_ = {creation(ResourceType::topic, "u", PatternType::literal, "User:a",
-                               AclOperation::read)};
+    req.creations_ = {
+        creation(ResourceType::topic, "u", PatternType::literal, "User:a", AclOperation::read)};
     auto out = create_acls(authz, req, [&] { return draws.at(i++); });
     REQUIRE(out.records.size() == 1);
     CHECK(out.records[0].id_ == Uuid::from_words(42, 0));
@@ -160,17 +156,15 @@ TEST_CASE("acl admin: DescribeAcls groups by pattern in a deterministic order") 
     Authorizer authz;
     Ids ids;
     // Created in a scrambled order.
-    create(authz, ids,
-           {creation(ResourceType::topic, "b", PatternType::literal, "User:zed",
-                     AclOperation::read),
-            creation(ResourceType::group, "g", PatternType::literal, "User:alice",
-                     AclOperation::read),
-            creation(ResourceType::topic, "a", PatternType::prefixed, "User:alice",
-                     AclOperation::write),
-            creation(ResourceType::topic, "b", PatternType::literal, "User:alice",
-                     AclOperation::read),
-            creation(ResourceType::topic, "a", PatternType::literal, "User:alice",
-                     AclOperation::read)});
+    create(
+        authz, ids,
+        {creation(ResourceType::topic, "b", PatternType::literal, "User:zed", AclOperation::read),
+         creation(ResourceType::group, "g", PatternType::literal, "User:alice", AclOperation::read),
+         creation(ResourceType::topic, "a", PatternType::prefixed, "User:alice",
+                  AclOperation::write),
+         creation(ResourceType::topic, "b", PatternType::literal, "User:alice", AclOperation::read),
+         creation(ResourceType::topic, "a", PatternType::literal, "User:alice",
+                  AclOperation::read)});
     auto resp = describe_acls(authz, describe_all());
     CHECK(resp.error_code_ == kafka_error::none);
     CHECK_FALSE(resp.error_message_.has_value());
@@ -228,10 +222,10 @@ TEST_CASE("acl admin: DeleteAcls lists matches per filter and removes each id on
                      AclOperation::read)});
     protocol::DeleteAclsRequest req;
     req.filters_ = {
-        delete_filter(ResourceType::topic, "pay", PatternType::match),  // pay, pa, *
-        delete_filter(ResourceType::topic, "pay", PatternType::literal),  // pay again
+        delete_filter(ResourceType::topic, "pay", PatternType::match),         // pay, pa, *
+        delete_filter(ResourceType::topic, "pay", PatternType::literal),       // pay again
         delete_filter(ResourceType::unknown, std::nullopt, PatternType::any),  // refused
-        delete_filter(ResourceType::topic, "zzz", PatternType::literal),  // nothing
+        delete_filter(ResourceType::topic, "zzz", PatternType::literal),       // nothing
     };
     auto out = delete_acls(authz, req);
     REQUIRE(out.response.filter_results_.size() == 4);

@@ -1,9 +1,9 @@
 // The ACL model: Kafka's wire codes, binding validation, host syntax, and the DescribeAcls /
 // DeleteAcls filter semantics (ANY compares names exactly, MATCH finds the patterns that would
 // apply to a name).
-#include <doctest/doctest.h>
-
 #include "services/security/acl.h"
+
+#include <doctest/doctest.h>
 
 using namespace eddy::security;
 
@@ -73,9 +73,9 @@ TEST_CASE("acl: codes outside the enums read as UNKNOWN, as Kafka's fromCode") {
 TEST_CASE("acl: binding validation refuses filter-only values, bad names, principals and hosts") {
     CHECK_FALSE(binding_invalid(binding(ResourceType::topic, "t", PatternType::literal)));
     CHECK_FALSE(binding_invalid(binding(ResourceType::topic, "t-", PatternType::prefixed)));
-    CHECK_FALSE(binding_invalid(binding(ResourceType::cluster, "kafka-cluster",
-                                        PatternType::literal, "User:*", "10.0.0.1",
-                                        AclOperation::all, AclPermissionType::deny)));
+    CHECK_FALSE(
+        binding_invalid(binding(ResourceType::cluster, "kafka-cluster", PatternType::literal,
+                                "User:*", "10.0.0.1", AclOperation::all, AclPermissionType::deny)));
 
     auto why = binding_invalid(binding(ResourceType::any, "t", PatternType::literal));
     REQUIRE(why);
@@ -86,8 +86,8 @@ TEST_CASE("acl: binding validation refuses filter-only values, bad names, princi
     CHECK(*why == "Invalid patternType MATCH");
     CHECK(binding_invalid(binding(ResourceType::topic, "t", PatternType::any)));
     CHECK(binding_invalid(binding(ResourceType::topic, "t", PatternType::unknown)));
-    why = binding_invalid(binding(ResourceType::topic, "t", PatternType::literal, "User:a", "*",
-                                  AclOperation::any));
+    why = binding_invalid(
+        binding(ResourceType::topic, "t", PatternType::literal, "User:a", "*", AclOperation::any));
     REQUIRE(why);
     CHECK(*why == "Invalid operation ANY");
     why = binding_invalid(binding(ResourceType::topic, "t", PatternType::literal, "User:a", "*",
@@ -103,8 +103,8 @@ TEST_CASE("acl: binding validation refuses filter-only values, bad names, princi
     why = binding_invalid(binding(ResourceType::topic, "t", PatternType::literal, "alice"));
     REQUIRE(why);
     CHECK(why->find("Could not parse principal") == 0);
-    why = binding_invalid(binding(ResourceType::topic, "t", PatternType::literal, "User:a",
-                                  "broker.example.com"));
+    why = binding_invalid(
+        binding(ResourceType::topic, "t", PatternType::literal, "User:a", "broker.example.com"));
     REQUIRE(why);
     CHECK(why->find("Invalid host") == 0);
 }
@@ -197,6 +197,6 @@ TEST_CASE("acl: entry filters — null and ANY match anything, the rest compare 
     CHECK(f.matches(e));
     f.operation = AclOperation::unknown;
     CHECK(f.is_unknown());
-    CHECK(match_all_filter().matches(binding(ResourceType::user, "User:bob",
-                                             PatternType::prefixed)));
+    CHECK(
+        match_all_filter().matches(binding(ResourceType::user, "User:bob", PatternType::prefixed)));
 }

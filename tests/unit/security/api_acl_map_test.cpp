@@ -1,10 +1,11 @@
 // The API → ACL table: a row for every API the broker and the controller listener serve (and for
 // every key this build knows), well-formed rows, and Kafka's rules for the common APIs.
+#include "services/security/api_acl_map.h"
+
 #include <doctest/doctest.h>
 
 #include "core/protocol/error_codes.h"
 #include "services/kafka/api_table.h"
-#include "services/security/api_acl_map.h"
 
 using namespace eddy;
 using namespace eddy::security;
@@ -85,8 +86,8 @@ TEST_CASE("api acl map: Kafka's rules for the common APIs") {
     const int16_t txn = kafka_error::transactional_id_authorization_failed;
 
     CHECK(has_check(ApiKey::produce, W::always, R::topic, Op::write, S::resource, topic));
-    CHECK(has_check(ApiKey::produce, W::transactional, R::transactional_id, Op::write,
-                    S::request, txn));
+    CHECK(has_check(ApiKey::produce, W::transactional, R::transactional_id, Op::write, S::request,
+                    txn));
     CHECK(has_check(ApiKey::fetch, W::from_consumer, R::topic, Op::read, S::resource, topic));
     CHECK(has_check(ApiKey::fetch, W::from_replica, R::cluster, Op::cluster_action, S::resource,
                     topic));
@@ -96,32 +97,31 @@ TEST_CASE("api acl map: Kafka's rules for the common APIs") {
     CHECK(has_check(ApiKey::list_offsets, W::always, R::topic, Op::describe, S::resource, topic));
     CHECK(has_check(ApiKey::offset_commit, W::always, R::group, Op::read, S::request, group));
     CHECK(has_check(ApiKey::offset_commit, W::always, R::topic, Op::read, S::resource, topic));
-    CHECK(has_check(ApiKey::create_topics, W::creating_topic, R::cluster, Op::create,
-                    S::resource, topic));
+    CHECK(has_check(ApiKey::create_topics, W::creating_topic, R::cluster, Op::create, S::resource,
+                    topic));
     CHECK(has_check(ApiKey::delete_topics, W::always, R::topic, Op::delete_, S::resource, topic));
     CHECK(has_check(ApiKey::find_coordinator, W::coordinator_group, R::group, Op::describe,
                     S::resource, group));
     CHECK(has_check(ApiKey::find_coordinator, W::coordinator_transaction, R::transactional_id,
                     Op::describe, S::resource, txn));
-    for (ApiKey k : {ApiKey::join_group, ApiKey::sync_group, ApiKey::heartbeat,
-                     ApiKey::leave_group}) {
+    for (ApiKey k :
+         {ApiKey::join_group, ApiKey::sync_group, ApiKey::heartbeat, ApiKey::leave_group}) {
         CHECK(has_check(k, W::always, R::group, Op::read, S::request, group));
     }
-    CHECK(has_check(ApiKey::describe_groups, W::always, R::group, Op::describe, S::resource,
-                    group));
+    CHECK(
+        has_check(ApiKey::describe_groups, W::always, R::group, Op::describe, S::resource, group));
     CHECK(has_check(ApiKey::delete_groups, W::always, R::group, Op::delete_, S::resource, group));
     CHECK(has_check(ApiKey::list_groups, W::always, R::group, Op::describe, S::filtered,
                     kafka_error::none));
     CHECK(has_check(ApiKey::create_acls, W::always, R::cluster, Op::alter, S::request, cluster));
     CHECK(has_check(ApiKey::delete_acls, W::always, R::cluster, Op::alter, S::request, cluster));
-    CHECK(has_check(ApiKey::describe_acls, W::always, R::cluster, Op::describe, S::request,
-                    cluster));
+    CHECK(
+        has_check(ApiKey::describe_acls, W::always, R::cluster, Op::describe, S::request, cluster));
     CHECK(has_check(ApiKey::describe_configs, W::config_resource_topic, R::topic,
                     Op::describe_configs, S::resource, topic));
     CHECK(has_check(ApiKey::incremental_alter_configs, W::config_resource_broker, R::cluster,
                     Op::alter_configs, S::resource, cluster));
-    CHECK(has_check(ApiKey::elect_leaders, W::always, R::cluster, Op::alter, S::request,
-                    cluster));
+    CHECK(has_check(ApiKey::elect_leaders, W::always, R::cluster, Op::alter, S::request, cluster));
     CHECK(has_check(ApiKey::list_partition_reassignments, W::always, R::cluster, Op::describe,
                     S::request, cluster));
     CHECK(has_check(ApiKey::describe_client_quotas, W::always, R::cluster, Op::describe_configs,

@@ -18,9 +18,9 @@ namespace {
 const std::vector<std::string> names = {"a", "ab", "abc", "abd", "b", "ba", "*", "a*"};
 const std::vector<std::string> principals = {"User:alice", "User:bob", "User:*", "Group:alice",
                                              "User:a:b"};
-const std::vector<KafkaPrincipal> request_principals = {
-    {"User", "alice"}, {"User", "bob"}, {"Group", "alice"}, {"User", "a:b"}, {"User", "*"},
-    {"User", "carol"}};
+const std::vector<KafkaPrincipal> request_principals = {{"User", "alice"},  {"User", "bob"},
+                                                        {"Group", "alice"}, {"User", "a:b"},
+                                                        {"User", "*"},      {"User", "carol"}};
 const std::vector<std::string> hosts = {"*", "10.0.0.1", "10.0.0.2"};
 const std::vector<ResourceType> types = {ResourceType::topic, ResourceType::group,
                                          ResourceType::cluster};
@@ -34,13 +34,24 @@ const T& pick(const std::vector<T>& v) {
 
 // Every concrete operation, with DESCRIBE / DESCRIBE_CONFIGS and the operations implying them
 // repeated so that implication cases (and DENYs that must not imply) come up often.
-const std::vector<AclOperation> operations = {
-    AclOperation::all,           AclOperation::read,           AclOperation::read,
-    AclOperation::write,         AclOperation::create,         AclOperation::delete_,
-    AclOperation::alter,         AclOperation::describe,       AclOperation::describe,
-    AclOperation::describe,      AclOperation::cluster_action, AclOperation::describe_configs,
-    AclOperation::describe_configs, AclOperation::alter_configs, AclOperation::alter_configs,
-    AclOperation::idempotent_write, AclOperation::create_tokens, AclOperation::describe_tokens};
+const std::vector<AclOperation> operations = {AclOperation::all,
+                                              AclOperation::read,
+                                              AclOperation::read,
+                                              AclOperation::write,
+                                              AclOperation::create,
+                                              AclOperation::delete_,
+                                              AclOperation::alter,
+                                              AclOperation::describe,
+                                              AclOperation::describe,
+                                              AclOperation::describe,
+                                              AclOperation::cluster_action,
+                                              AclOperation::describe_configs,
+                                              AclOperation::describe_configs,
+                                              AclOperation::alter_configs,
+                                              AclOperation::alter_configs,
+                                              AclOperation::idempotent_write,
+                                              AclOperation::create_tokens,
+                                              AclOperation::describe_tokens};
 
 AclOperation concrete_operation() { return pick(operations); }
 
@@ -71,11 +82,10 @@ AuthorizationResult model_authorize(const std::map<Uuid, AclBinding>& acls,
         if (b.pattern.resource_type != type) {
             continue;
         }
-        const bool pattern_ok =
-            b.pattern.pattern_type == PatternType::literal
-                ? (b.pattern.name == name || b.pattern.name == "*")
-                : name.compare(0, b.pattern.name.size(), b.pattern.name) == 0 &&
-                      name.size() >= b.pattern.name.size();
+        const bool pattern_ok = b.pattern.pattern_type == PatternType::literal
+                                    ? (b.pattern.name == name || b.pattern.name == "*")
+                                    : name.compare(0, b.pattern.name.size(), b.pattern.name) == 0 &&
+                                          name.size() >= b.pattern.name.size();
         if (!pattern_ok) {
             continue;
         }
@@ -128,9 +138,8 @@ TEST_CASE("property: indexed authorizer agrees with a linear scan of the rules")
             }
             const AclBinding b = random_binding();
             const Uuid id = Uuid::from_words(next_id++, 7);
-            const bool duplicate = std::any_of(model.begin(), model.end(), [&b](const auto& e) {
-                return e.second == b;
-            });
+            const bool duplicate = std::any_of(model.begin(), model.end(),
+                                               [&b](const auto& e) { return e.second == b; });
             RC_ASSERT(authz.add_inconsistency(id, b).has_value() == duplicate);
             if (!duplicate) {
                 authz.add_acl(id, b);
@@ -141,8 +150,8 @@ TEST_CASE("property: indexed authorizer agrees with a linear scan of the rules")
 
         for (int q = 0; q < 100; ++q) {
             const KafkaPrincipal& p = pick(request_principals);
-            const std::string host = *rc::gen::element(std::string("10.0.0.1"),
-                                                       std::string("10.0.0.2"));
+            const std::string host =
+                *rc::gen::element(std::string("10.0.0.1"), std::string("10.0.0.2"));
             // Half the requests ask for an operation that other operations imply.
             const AclOperation op =
                 *rc::gen::arbitrary<bool>()
@@ -152,8 +161,8 @@ TEST_CASE("property: indexed authorizer agrees with a linear scan of the rules")
             const std::string name =
                 type == ResourceType::cluster
                     ? std::string(cluster_resource_name)
-                    : pick(names) + *rc::gen::element(std::string(), std::string(),
-                                                      std::string("c"));
+                    : pick(names) +
+                          *rc::gen::element(std::string(), std::string(), std::string("c"));
             RC_ASSERT(authz.authorize(p, host, op, type, name) ==
                       model_authorize(model, config, p, host, op, type, name));
         }
@@ -165,8 +174,7 @@ TEST_CASE("property: indexed authorizer agrees with a linear scan of the rules")
                 f.pattern.resource_type = pick(types);
             }
             f.pattern.pattern_type = *rc::gen::element(PatternType::any, PatternType::match,
-                                                       PatternType::literal,
-                                                       PatternType::prefixed);
+                                                       PatternType::literal, PatternType::prefixed);
             if (*rc::gen::arbitrary<bool>()) {
                 f.pattern.name = pick(names);
             }

@@ -2,9 +2,9 @@
 // DENY wins, literal / wildcard / prefixed patterns, wildcard principal and host, operation
 // implications, super users, allow.everyone.if.no.acl.found, and authorize_by_resource_type
 // (KIP-679's "WRITE on some topic" for idempotent producers).
-#include <doctest/doctest.h>
-
 #include "services/security/authorizer.h"
+
+#include <doctest/doctest.h>
 
 using namespace eddy::security;
 
@@ -75,8 +75,7 @@ TEST_CASE("authorizer: DENY wins over ALLOW") {
 
 TEST_CASE("authorizer: literal, wildcard and prefixed patterns") {
     Fixture f;
-    f.add(ResourceType::topic, "payments", PatternType::literal, "User:alice",
-          AclOperation::write);
+    f.add(ResourceType::topic, "payments", PatternType::literal, "User:alice", AclOperation::write);
     f.add(ResourceType::topic, "logs-", PatternType::prefixed, "User:alice", AclOperation::read);
     f.add(ResourceType::group, "*", PatternType::literal, "User:alice", AclOperation::read);
 
@@ -111,8 +110,7 @@ TEST_CASE("authorizer: wildcard principal and host") {
     CHECK(f.topic(bob, AclOperation::read, "t", "10.0.0.1") == allowed);
     CHECK(f.topic(bob, AclOperation::read, "t", "10.0.0.2") == denied);
     // "User:*" matches principals of any type, as in Kafka.
-    CHECK(f.topic(KafkaPrincipal{"Group", "ops"}, AclOperation::read, "t", "10.0.0.1") ==
-          allowed);
+    CHECK(f.topic(KafkaPrincipal{"Group", "ops"}, AclOperation::read, "t", "10.0.0.1") == allowed);
     // A principal is its whole "type:name": same name, other type is someone else.
     f.add(ResourceType::topic, "u", PatternType::literal, "User:alice", AclOperation::read);
     CHECK(f.topic(alice, AclOperation::read, "u") == allowed);
@@ -124,10 +122,11 @@ TEST_CASE("authorizer: wildcard principal and host") {
     CHECK(f.topic(KafkaPrincipal{"User", "a"}, AclOperation::read, "v") == denied);
 }
 
-TEST_CASE("authorizer: READ/WRITE/DELETE/ALTER imply DESCRIBE, ALTER_CONFIGS implies "
-          "DESCRIBE_CONFIGS — for ALLOW only") {
-    for (AclOperation op : {AclOperation::read, AclOperation::write, AclOperation::delete_,
-                            AclOperation::alter}) {
+TEST_CASE(
+    "authorizer: READ/WRITE/DELETE/ALTER imply DESCRIBE, ALTER_CONFIGS implies "
+    "DESCRIBE_CONFIGS — for ALLOW only") {
+    for (AclOperation op :
+         {AclOperation::read, AclOperation::write, AclOperation::delete_, AclOperation::alter}) {
         Fixture f;
         f.add(ResourceType::topic, "t", PatternType::literal, "User:alice", op);
         CHECK(f.topic(alice, AclOperation::describe, "t") == allowed);
@@ -144,8 +143,7 @@ TEST_CASE("authorizer: READ/WRITE/DELETE/ALTER imply DESCRIBE, ALTER_CONFIGS imp
     {
         // Implications do not run the other way, nor between other operations.
         Fixture f;
-        f.add(ResourceType::topic, "t", PatternType::literal, "User:alice",
-              AclOperation::describe);
+        f.add(ResourceType::topic, "t", PatternType::literal, "User:alice", AclOperation::describe);
         CHECK(f.topic(alice, AclOperation::read, "t") == denied);
         f.add(ResourceType::topic, "t", PatternType::literal, "User:alice", AclOperation::create);
         CHECK(f.topic(alice, AclOperation::describe, "t") == allowed);  // the DESCRIBE ACL
@@ -173,8 +171,8 @@ TEST_CASE("authorizer: ALL allows every operation; a DENY on ALL denies every op
     }
     f.add(ResourceType::topic, "t", PatternType::prefixed, "User:alice", AclOperation::all,
           AclPermissionType::deny, "10.0.0.9");
-    for (AclOperation op : {AclOperation::read, AclOperation::describe,
-                            AclOperation::describe_configs}) {
+    for (AclOperation op :
+         {AclOperation::read, AclOperation::describe, AclOperation::describe_configs}) {
         CHECK(f.topic(alice, op, "t", "10.0.0.9") == denied);
         CHECK(f.topic(alice, op, "t", "10.0.0.1") == allowed);
     }
@@ -225,8 +223,8 @@ TEST_CASE("authorizer: removing ACLs restores earlier decisions and the index st
     Fixture f;
     const Uuid deny = f.add(ResourceType::topic, "p", PatternType::prefixed, "User:alice",
                             AclOperation::read, AclPermissionType::deny);
-    const Uuid allow = f.add(ResourceType::topic, "pay", PatternType::literal, "User:alice",
-                             AclOperation::read);
+    const Uuid allow =
+        f.add(ResourceType::topic, "pay", PatternType::literal, "User:alice", AclOperation::read);
     CHECK(f.topic(alice, AclOperation::read, "pay") == denied);
     f.authz.remove_acl(deny);
     CHECK(f.topic(alice, AclOperation::read, "pay") == allowed);
@@ -237,15 +235,16 @@ TEST_CASE("authorizer: removing ACLs restores earlier decisions and the index st
     CHECK(f.topic(alice, AclOperation::read, "pay") == allowed);  // nothing applies any more
 }
 
-TEST_CASE("authorizer: add_inconsistency refuses zero ids, reused ids, duplicates and bad "
-          "bindings") {
+TEST_CASE(
+    "authorizer: add_inconsistency refuses zero ids, reused ids, duplicates and bad "
+    "bindings") {
     Fixture f;
-    const Uuid u = f.add(ResourceType::topic, "t", PatternType::literal, "User:alice",
-                         AclOperation::read);
+    const Uuid u =
+        f.add(ResourceType::topic, "t", PatternType::literal, "User:alice", AclOperation::read);
     const AclBinding b = *f.authz.acl(u);
     CHECK(f.authz.add_inconsistency(Uuid{}, b));
-    CHECK(f.authz.add_inconsistency(u, AclBinding{b.pattern, {"User:bob", "*", b.entry.operation,
-                                                                b.entry.permission}}));
+    CHECK(f.authz.add_inconsistency(
+        u, AclBinding{b.pattern, {"User:bob", "*", b.entry.operation, b.entry.permission}}));
     CHECK(f.authz.add_inconsistency(id(999), b));  // identical binding
     CHECK(f.authz.id_of(b) == u);
     AclBinding bad = b;
@@ -316,21 +315,20 @@ TEST_CASE("authorizer: authorize_by_resource_type (KIP-679)") {
     }
 }
 
-TEST_CASE("authorizer: idempotent producers need IDEMPOTENT_WRITE on the cluster or WRITE on "
-          "some topic") {
+TEST_CASE(
+    "authorizer: idempotent producers need IDEMPOTENT_WRITE on the cluster or WRITE on "
+    "some topic") {
     Fixture f;
     CHECK(f.authz.authorize_idempotent_producer(alice, "h") == denied);
     f.add(ResourceType::cluster, "kafka-cluster", PatternType::literal, "User:alice",
           AclOperation::idempotent_write);
     CHECK(f.authz.authorize_idempotent_producer(alice, "h") == allowed);
     CHECK(f.authz.authorize_idempotent_producer(bob, "h") == denied);
-    f.add(ResourceType::topic, "events-", PatternType::prefixed, "User:bob",
-          AclOperation::write);
+    f.add(ResourceType::topic, "events-", PatternType::prefixed, "User:bob", AclOperation::write);
     CHECK(f.authz.authorize_idempotent_producer(bob, "h") == allowed);
     // READ on a topic is not enough.
     const KafkaPrincipal carol{"User", "carol"};
-    f.add(ResourceType::topic, "events-", PatternType::prefixed, "User:carol",
-          AclOperation::read);
+    f.add(ResourceType::topic, "events-", PatternType::prefixed, "User:carol", AclOperation::read);
     CHECK(f.authz.authorize_idempotent_producer(carol, "h") == denied);
 }
 
@@ -349,7 +347,7 @@ TEST_CASE("authorizer: authorized operations bit sets hold the allowed supported
     CHECK(f.authz.authorized_operations(alice, "h", ResourceType::group, "g") ==
           ((1 << 3) | (1 << 8) | (1 << 6) | (1 << 10) | (1 << 11)));
     f.authz.set_config(AuthorizerConfig{{"User:root"}, false});
-    CHECK(f.authz.authorized_operations(KafkaPrincipal{"User", "root"}, "h",
-                                        ResourceType::cluster, cluster_resource_name) ==
+    CHECK(f.authz.authorized_operations(KafkaPrincipal{"User", "root"}, "h", ResourceType::cluster,
+                                        cluster_resource_name) ==
           ((1 << 5) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 7) | (1 << 8)));
 }

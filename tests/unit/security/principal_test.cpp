@@ -1,8 +1,9 @@
 // Principals: parsing "type:name", the default principal builder per security protocol, and
 // ssl.principal.mapping.rules with the examples of Kafka's security docs (KIP-371).
+#include "services/security/principal.h"
+
 #include <doctest/doctest.h>
 
-#include "services/security/principal.h"
 #include "services/security/principal_mapping.h"
 
 using namespace eddy::security;
@@ -71,8 +72,9 @@ TEST_CASE("principal mapping: Kafka's documented rules") {
         "RULE:^.*[Cc][Nn]=([a-zA-Z0-9.]*).*$/$1/L,\n"
         "DEFAULT");
     CHECK(m.describe().size() == 4);
-    CHECK(map_or_error(m, "CN=serviceuser,OU=ServiceUsers,O=Unknown,L=Unknown,ST=Unknown,"
-                          "C=Unknown") == "serviceuser");
+    CHECK(map_or_error(m,
+                       "CN=serviceuser,OU=ServiceUsers,O=Unknown,L=Unknown,ST=Unknown,"
+                       "C=Unknown") == "serviceuser");
     CHECK(map_or_error(m, "CN=adminUser,OU=Admin,O=Unknown,L=Unknown,ST=Unknown,C=Unknown") ==
           "adminuser@admin");
     CHECK(map_or_error(m, "OU=x,cn=Kafka.Client") == "kafka.client");
@@ -107,19 +109,19 @@ TEST_CASE("principal mapping: separators, empty items and errors") {
     CHECK(rules("RULE:^x$/y/L").describe() == std::vector<std::string>{"RULE:^x$/y/L"});
 
     CHECK_FALSE(SslPrincipalMapper::parse("DEFAULTX").ok());
-    CHECK_FALSE(SslPrincipalMapper::parse("RULE:abc/def").ok());          // no closing slash
-    CHECK_FALSE(SslPrincipalMapper::parse("RULE:a/b/ L").ok());           // junk after the rule
+    CHECK_FALSE(SslPrincipalMapper::parse("RULE:abc/def").ok());  // no closing slash
+    CHECK_FALSE(SslPrincipalMapper::parse("RULE:a/b/ L").ok());   // junk after the rule
     CHECK_FALSE(SslPrincipalMapper::parse("RULE:a/b/X").ok());
     CHECK_FALSE(SslPrincipalMapper::parse("RULES:a/b/").ok());
-    CHECK_FALSE(SslPrincipalMapper::parse("RULE:(/b/").ok());             // bad regex
-    CHECK_FALSE(SslPrincipalMapper::parse("RULE:^(a)\\1$/x/").ok());      // back-reference
-    CHECK_FALSE(SslPrincipalMapper::parse("RULE:(a)/$x/").ok());          // bad group reference
+    CHECK_FALSE(SslPrincipalMapper::parse("RULE:(/b/").ok());         // bad regex
+    CHECK_FALSE(SslPrincipalMapper::parse("RULE:^(a)\\1$/x/").ok());  // back-reference
+    CHECK_FALSE(SslPrincipalMapper::parse("RULE:(a)/$x/").ok());      // bad group reference
     CHECK_FALSE(SslPrincipalMapper::parse("RULE:(a)/${name}/").ok());
     CHECK_FALSE(SslPrincipalMapper::parse("RULE:(a)/x$/").ok());
     CHECK_FALSE(SslPrincipalMapper::parse("RULE:a\\").ok());
-    CHECK_FALSE(SslPrincipalMapper::parse(std::string(limits::principal_mapping_rules_chars_max +
-                                                      1, ' '))
-                    .ok());
+    CHECK_FALSE(
+        SslPrincipalMapper::parse(std::string(limits::principal_mapping_rules_chars_max + 1, ' '))
+            .ok());
     auto e = SslPrincipalMapper::parse("DEFAULT, RULE:oops");
     REQUIRE_FALSE(e.ok());
     CHECK(e.error().find("RULE:oops") != std::string::npos);
@@ -127,8 +129,8 @@ TEST_CASE("principal mapping: separators, empty items and errors") {
 
 TEST_CASE("principal mapping: subjects are bounded") {
     const auto m = rules("RULE:^CN=(.*?),(.*)$/$1/, DEFAULT");
-    const std::string longest = "CN=" + std::string(limits::certificate_subject_max - 5, 'x') +
-                                ",O";
+    const std::string longest =
+        "CN=" + std::string(limits::certificate_subject_max - 5, 'x') + ",O";
     REQUIRE(longest.size() == limits::certificate_subject_max);
     CHECK(map_or_error(m, longest).size() == limits::certificate_subject_max - 5);
     CHECK(map_or_error(m, longest + "x").find("error:") == 0);
