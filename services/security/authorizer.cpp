@@ -126,24 +126,6 @@ std::optional<AuthorizationResult> entry_result(const AccessControlEntry& e,
                                                     : AuthorizationResult::denied;
 }
 
-bool pattern_applies(const ResourcePattern& pattern, ResourceType resource_type,
-                     std::string_view resource_name) {
-    if (pattern.resource_type != resource_type) {
-        return false;
-    }
-    switch (pattern.pattern_type) {
-        case PatternType::literal:
-            return pattern.name == resource_name || pattern.name == wildcard_resource;
-        case PatternType::prefixed:
-            return resource_name.starts_with(pattern.name);
-        case PatternType::unknown:
-        case PatternType::any:
-        case PatternType::match:
-            return false;
-    }
-    UNREACHABLE("PatternType out of range");
-}
-
 Authorizer::Authorizer(AuthorizerConfig config) : config_(std::move(config)) {}
 
 std::optional<std::string> Authorizer::add_inconsistency(const Uuid& id,

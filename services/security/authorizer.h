@@ -179,8 +179,4 @@ std::optional<AuthorizationResult> entry_result(const AccessControlEntry& entry,
                                                 const KafkaPrincipal& principal,
                                                 std::string_view host, AclOperation operation);
 
-// Whether a stored pattern applies to a resource (step 2 of the decision).
-bool pattern_applies(const ResourcePattern& pattern, ResourceType resource_type,
-                     std::string_view resource_name);
-
 }  // namespace eddy::security

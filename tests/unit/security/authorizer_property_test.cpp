@@ -66,6 +66,18 @@ AclBinding random_binding() {
                            *rc::gen::element(AclPermissionType::allow, AclPermissionType::deny)}};
 }
 
+// Whether a stored pattern applies to a resource: literal name or "*", or a prefix of the name.
+bool model_applies(const ResourcePattern& pattern, ResourceType type, const std::string& name) {
+    if (pattern.resource_type != type) {
+        return false;
+    }
+    if (pattern.pattern_type == PatternType::literal) {
+        return pattern.name == name || pattern.name == "*";
+    }
+    return name.size() >= pattern.name.size() &&
+           name.compare(0, pattern.name.size(), pattern.name) == 0;
+}
+
 // The rules, one ACL at a time.
 AuthorizationResult model_authorize(const std::map<Uuid, AclBinding>& acls,
                                     const AuthorizerConfig& config, const KafkaPrincipal& p,
@@ -79,14 +91,7 @@ AuthorizationResult model_authorize(const std::map<Uuid, AclBinding>& acls,
     bool deny = false;
     for (const auto& entry : acls) {
         const AclBinding& b = entry.second;
-        if (b.pattern.resource_type != type) {
-            continue;
-        }
-        const bool pattern_ok = b.pattern.pattern_type == PatternType::literal
-                                    ? (b.pattern.name == name || b.pattern.name == "*")
-                                    : name.compare(0, b.pattern.name.size(), b.pattern.name) == 0 &&
-                                          name.size() >= b.pattern.name.size();
-        if (!pattern_ok) {
+        if (!model_applies(b.pattern, type, name)) {
             continue;
         }
         applies = true;
@@ -196,6 +201,26 @@ TEST_CASE("property: indexed authorizer agrees with a linear scan of the rules")
             for (size_t i = 0; i < got.size(); ++i) {
                 RC_ASSERT(got[i].first == want[i]);
                 RC_ASSERT(model.at(got[i].second) == want[i]);
+            }
+        }
+
+        // MATCH on a resource finds exactly the ACLs that apply to it in a decision.
+        for (int q = 0; q < 10; ++q) {
+            const ResourceType type = pick(types);
+            const std::string name =
+                type == ResourceType::cluster
+                    ? std::string(cluster_resource_name)
+                    : pick(names) + *rc::gen::element(std::string(), std::string("c"));
+            AclBindingFilter f = match_all_filter();
+            f.pattern = ResourcePatternFilter{type, name, PatternType::match};
+            size_t applying = 0;
+            for (const auto& e : model) {
+                applying += model_applies(e.second.pattern, type, name) ? 1 : 0;
+            }
+            const auto got = authz.acls(f);
+            RC_ASSERT(got.size() == applying);
+            for (const auto& g : got) {
+                RC_ASSERT(model_applies(g.first.pattern, type, name));
             }
         }
     });
