@@ -18,6 +18,13 @@ constexpr int id_draws_max = 64;
 
 constexpr const char* no_authorizer_message = "No Authorizer is configured on the broker";
 
+// Sets a result's error fields: the generated default message is "", Kafka sends null with NONE.
+template <typename R>
+void set_error(R& r, int16_t error, std::optional<std::string> message = std::nullopt) {
+    r.error_code_ = error;
+    r.error_message_ = std::move(message);
+}
+
 // AccessControlEntryRecord and DeleteAclsMatchingAcl spell a binding with the same fields.
 template <typename T>
 void set_binding_fields(T& out, const AclBinding& b) {
@@ -96,18 +103,16 @@ CreateAclsOutcome create_acls(const Authorizer& acls, const protocol::CreateAcls
     std::set<Uuid> drawn;
     for (const auto& creation : request.creations_) {
         protocol::CreateAclsResponse::AclCreationResult result;
-        result.error_code_ = kafka_error::none;
-        result.error_message_ = std::nullopt;
+        set_error(result, kafka_error::none);
         auto binding = binding_of(creation);
         if (!binding.ok()) {
-            result.error_code_ = kafka_error::invalid_request;
-            result.error_message_ = binding.error();
+            set_error(result, kafka_error::invalid_request, binding.error());
         } else if (acls.id_of(*binding) || created.contains(*binding)) {
             // Already present: success without a record (Kafka's existingAcls check).
         } else if (acls.acl_count() + created.size() >= limits::acls_max) {
-            result.error_code_ = kafka_error::invalid_request;
-            result.error_message_ =
-                "The cluster holds the maximum of " + std::to_string(limits::acls_max) + " ACLs";
+            set_error(
+                result, kafka_error::invalid_request,
+                "The cluster holds the maximum of " + std::to_string(limits::acls_max) + " ACLs");
         } else {
             Uuid id = new_id();
             int draws = 1;
@@ -168,12 +173,10 @@ std::optional<std::string> filter_unknown(const AclBindingFilter& f) {
 protocol::DescribeAclsResponse describe_acls(const Authorizer& acls,
                                              const protocol::DescribeAclsRequest& request) {
     protocol::DescribeAclsResponse out;
-    out.error_code_ = kafka_error::none;
-    out.error_message_ = std::nullopt;
+    set_error(out, kafka_error::none);
     const AclBindingFilter filter = filter_of(request);
     if (auto why = filter_unknown(filter)) {
-        out.error_code_ = kafka_error::invalid_request;
-        out.error_message_ = std::move(*why);
+        set_error(out, kafka_error::invalid_request, std::move(*why));
         return out;
     }
     // acls() lists in AclBinding order, which sorts by pattern first: one group per pattern.
@@ -205,19 +208,16 @@ DeleteAclsOutcome delete_acls(const Authorizer& acls, const protocol::DeleteAcls
     std::set<Uuid> removed;
     for (const auto& f : request.filters_) {
         protocol::DeleteAclsResponse::DeleteAclsFilterResult result;
-        result.error_code_ = kafka_error::none;
-        result.error_message_ = std::nullopt;
+        set_error(result, kafka_error::none);
         const AclBindingFilter filter = filter_of(f);
         if (auto why = filter_unknown(filter)) {
-            result.error_code_ = kafka_error::invalid_request;
-            result.error_message_ = std::move(*why);
+            set_error(result, kafka_error::invalid_request, std::move(*why));
             out.response.filter_results_.push_back(std::move(result));
             continue;
         }
         for (const auto& [binding, id] : acls.acls(filter)) {
             protocol::DeleteAclsResponse::DeleteAclsMatchingAcl m;
-            m.error_code_ = kafka_error::none;
-            m.error_message_ = std::nullopt;
+            set_error(m, kafka_error::none);
             set_binding_fields(m, binding);
             result.matching_acls_.push_back(std::move(m));
             if (removed.insert(id).second) {
@@ -239,8 +239,7 @@ template <typename R>
 std::vector<R> security_disabled_results(size_t n) {
     std::vector<R> out(n);
     for (R& r : out) {
-        r.error_code_ = kafka_error::security_disabled;
-        r.error_message_ = no_authorizer_message;
+        set_error(r, kafka_error::security_disabled, no_authorizer_message);
     }
     return out;
 }
@@ -257,8 +256,7 @@ protocol::CreateAclsResponse create_acls_security_disabled(
 
 protocol::DescribeAclsResponse describe_acls_security_disabled() {
     protocol::DescribeAclsResponse out;
-    out.error_code_ = kafka_error::security_disabled;
-    out.error_message_ = no_authorizer_message;
+    set_error(out, kafka_error::security_disabled, no_authorizer_message);
     return out;
 }
 
