@@ -28,7 +28,7 @@ enum class AclWhen : uint8_t {
     transactional,
     // InitProducerId without a transactional.id (an idempotent producer).
     not_transactional,
-    // Fetch / OffsetForLeaderEpoch with replica_id >= 0: a follower broker.
+    // Fetch with replica_id >= 0: a follower broker.
     from_replica,
     // Fetch with replica_id < 0: a consumer.
     from_consumer,
