@@ -46,7 +46,8 @@ Result<void, std::string> validate_scram_credential(ScramMechanism m, const Scra
                     std::to_string(c.server_key.size()) + " bytes, " +
                     std::string(scram_mechanism_name(m)) + " needs " + std::to_string(digest));
     }
-    if (c.iterations < limits::scram_iterations_min || c.iterations > limits::scram_iterations_max) {
+    if (c.iterations < limits::scram_iterations_min ||
+        c.iterations > limits::scram_iterations_max) {
         return fail("iterations " + std::to_string(c.iterations) + " outside " +
                     std::to_string(limits::scram_iterations_min) + ".." +
                     std::to_string(limits::scram_iterations_max));

@@ -3,9 +3,9 @@
 // the iteration count, StoredKey = H(ClientKey) and ServerKey. Knowing it does not let anyone log
 // in as the user (the proof needs ClientKey), though it does let someone impersonate the server.
 //
-// The store is abstract so that the controller's metadata image (UserScramCredentialRecord, KIP-554)
-// can back it later; InMemoryScramCredentialStore serves tests, the simulator and static configs.
-// Lookups never suspend.
+// The store is abstract so that the controller's metadata image (UserScramCredentialRecord,
+// KIP-554) can back it later; InMemoryScramCredentialStore serves tests, the simulator and static
+// configs. Lookups never suspend.
 //
 // Credentials come from metadata written by peers or from files, so nothing here trusts them:
 // validate_scram_credential() reports a malformed one as an error, never an ASSERT.

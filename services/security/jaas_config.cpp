@@ -19,8 +19,8 @@ struct Token {
 
 bool word_char(char c) {
     const auto u = static_cast<unsigned char>(c);
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '$' || c == '-' || u >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '$' || c == '-' || u >= 0x80;
 }
 
 std::string at(size_t offset) { return "at offset " + std::to_string(offset); }
@@ -102,30 +102,26 @@ private:
                 return fail("unterminated quoted string " + at(start));
             }
             const char e = text_[pos_++];
-            switch (e) {
-                case 'a': out.push_back('\a'); break;
-                case 'b': out.push_back('\b'); break;
-                case 'f': out.push_back('\f'); break;
-                case 'n': out.push_back('\n'); break;
-                case 'r': out.push_back('\r'); break;
-                case 't': out.push_back('\t'); break;
-                case 'v': out.push_back('\v'); break;
-                default:
-                    if (e >= '0' && e <= '7') {
-                        // Up to three octal digits, the third only when the first is 0..3, so
-                        // the value stays within a byte (as StreamTokenizer does).
-                        unsigned value = static_cast<unsigned>(e - '0');
-                        const size_t digits_max = e <= '3' ? 3 : 2;
-                        for (size_t n = 1; n < digits_max && pos_ < text_.size() &&
-                                           text_[pos_] >= '0' && text_[pos_] <= '7';
-                             ++n) {
-                            value = value * 8 + static_cast<unsigned>(text_[pos_++] - '0');
-                        }
-                        ASSERT(value <= 0xff);
-                        out.push_back(static_cast<char>(value));
-                    } else {
-                        out.push_back(e);  // \\, \", \' and any other \c: c itself
-                    }
+            // Java's named escapes; octal; anything else stands for itself (\\ \" \').
+            constexpr std::string_view named = "abfnrtv";
+            constexpr std::string_view named_values = "\a\b\f\n\r\t\v";
+            static_assert(named.size() == named_values.size());
+            if (const size_t k = named.find(e); k != std::string_view::npos) {
+                out.push_back(named_values[k]);
+            } else if (e >= '0' && e <= '7') {
+                // Up to three octal digits, the third only when the first is 0..3, so the value
+                // stays within a byte (as StreamTokenizer does).
+                unsigned value = static_cast<unsigned>(e - '0');
+                const size_t digits_max = e <= '3' ? 3 : 2;
+                for (size_t n = 1; n < digits_max && pos_ < text_.size() && text_[pos_] >= '0' &&
+                                   text_[pos_] <= '7';
+                     ++n) {
+                    value = value * 8 + static_cast<unsigned>(text_[pos_++] - '0');
+                }
+                ASSERT(value <= 0xff);
+                out.push_back(static_cast<char>(value));
+            } else {
+                out.push_back(e);
             }
         }
     }
@@ -172,7 +168,8 @@ Result<JaasEntry, std::string> parse_entry(Tokenizer& tokens, Token first) {
             return entry;
         }
         if (key.kind == TokenKind::end) {
-            return fail("JAAS entry '" + printable_text(entry.login_module) + "' is not terminated by ';'");
+            return fail("JAAS entry '" + printable_text(entry.login_module) +
+                        "' is not terminated by ';'");
         }
         if (key.kind != TokenKind::word && key.kind != TokenKind::quoted) {
             return fail("expected an option name or ';' " + at(key.offset));
@@ -182,11 +179,13 @@ Result<JaasEntry, std::string> parse_entry(Tokenizer& tokens, Token first) {
         }
         TRY_ASSIGN(Token equals, tokens.next());
         if (equals.kind != TokenKind::equals) {
-            return fail("expected '=' after option '" + printable_text(key.text) + "' " + at(equals.offset));
+            return fail("expected '=' after option '" + printable_text(key.text) + "' " +
+                        at(equals.offset));
         }
         TRY_ASSIGN(Token value, tokens.next());
         if (value.kind != TokenKind::word && value.kind != TokenKind::quoted) {
-            return fail("value not specified for option '" + printable_text(key.text) + "' " + at(value.offset));
+            return fail("value not specified for option '" + printable_text(key.text) + "' " +
+                        at(value.offset));
         }
         if (entry.options.contains(key.text)) {
             return fail("option '" + printable_text(key.text) + "' given twice " + at(key.offset));

@@ -2,7 +2,8 @@
 // `listener.name.<listener>.<mechanism>.sasl.jaas.config`), e.g.
 //
 //   org.apache.kafka.common.security.plain.PlainLoginModule required
-//       username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";
+//       username="admin" password="admin-secret" user_admin="admin-secret"
+//       user_alice="alice-secret";
 //
 // Grammar, following Kafka's JaasConfig (a java.io.StreamTokenizer): an entry is
 // `<login module class> <control flag> (<key> = <value>)* ;`. Words are letters, digits and

@@ -17,8 +17,9 @@ Result<PlainToken, std::string> parse_plain_token(ByteSpan message) {
     const size_t second_nul =
         first_nul == std::string_view::npos ? first_nul : text.find('\0', first_nul + 1);
     if (second_nul == std::string_view::npos) {
-        return fail(std::string("PLAIN message needs authzid, user name and password "
-                                "separated by NUL"));
+        return fail(
+            std::string("PLAIN message needs authzid, user name and password "
+                        "separated by NUL"));
     }
     if (text.find('\0', second_nul + 1) != std::string_view::npos) {
         return fail(std::string("PLAIN message has more than three fields"));

@@ -4,9 +4,9 @@
 //
 // As in Kafka, the authorization id must be empty or equal to the user name (Eddy does not let one
 // user act as another), and the users come from the PlainLoginModule's `user_<name>="<password>"`
-// options of sasl.jaas.config. Each field is at most 255 bytes (RFC 4616 §2). Passwords are compared
-// through their SHA-256 digests with CRYPTO_memcmp, so the time taken says nothing about the
-// stored password's length or its first differing byte, and an unknown user costs the same
+// options of sasl.jaas.config. Each field is at most 255 bytes (RFC 4616 §2). Passwords are
+// compared through their SHA-256 digests with CRYPTO_memcmp, so the time taken says nothing about
+// the stored password's length or its first differing byte, and an unknown user costs the same
 // comparison as a known one.
 #pragma once
 

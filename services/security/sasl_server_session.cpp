@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "services/security/sasl_plain.h"
-#include "services/security/scram_encoding.h"
 #include "services/security/sasl_text.h"
+#include "services/security/scram_encoding.h"
 
 namespace eddy::security {
 
@@ -43,8 +43,8 @@ SaslHandshakeOutcome SaslServerSession::handshake(std::string_view mechanism) {
         return out;
     }
     auto m = parse_sasl_mechanism(mechanism);
-    if (!m || std::find(config_.enabled_mechanisms.begin(), config_.enabled_mechanisms.end(),
-                        *m) == config_.enabled_mechanisms.end()) {
+    if (!m || std::find(config_.enabled_mechanisms.begin(), config_.enabled_mechanisms.end(), *m) ==
+                  config_.enabled_mechanisms.end()) {
         // Kafka answers with the enabled list and then closes the connection.
         out.error = SaslError::unsupported_mechanism;
         out.close_connection = true;
@@ -91,8 +91,9 @@ SaslAuthenticateOutcome SaslServerSession::authenticate(ByteSpan token) {
         case State::awaiting_handshake:
             return illegal_state("SASL token before SaslHandshake");
         case State::authenticated:
-            return illegal_state("SASL token after authentication (re-authentication is not "
-                                 "supported)");
+            return illegal_state(
+                "SASL token after authentication (re-authentication is not "
+                "supported)");
         case State::awaiting_token:
         case State::authenticating:
             break;
@@ -134,9 +135,8 @@ SaslAuthenticateOutcome SaslServerSession::authenticate_scram(ByteSpan token) {
     const ScramMechanism m = *scram_mechanism_of(*mechanism_);
     if (state_ == State::awaiting_token) {
         ASSERT(scram_ == nullptr);
-        scram_ = std::make_unique<ScramServerExchange>(m, *config_.scram_credentials,
-                                                       config_.scram_fake,
-                                                       make_scram_nonce(random_));
+        scram_ = std::make_unique<ScramServerExchange>(
+            m, *config_.scram_credentials, config_.scram_fake, make_scram_nonce(random_));
         state_ = State::authenticating;
     }
     ASSERT(scram_ != nullptr && state_ == State::authenticating);
@@ -148,7 +148,8 @@ SaslAuthenticateOutcome SaslServerSession::authenticate_scram(ByteSpan token) {
         std::string message =
             *step.error == ScramError::invalid_proof
                 ? "Authentication failed during authentication due to invalid credentials with "
-                  "SASL mechanism " + mechanism_name
+                  "SASL mechanism " +
+                      mechanism_name
                 : "Authentication failed: " + mechanism_name + " " +
                       std::string(scram_error_value(*step.error));
         return failure(std::move(message), mechanism_name + ": " + step.detail,

@@ -48,8 +48,8 @@ struct SaslHandshakeOutcome {
 };
 
 struct SaslAuthenticateOutcome {
-    Bytes challenge;         // for the client (may be empty); SCRAM's e=... on SCRAM failures
-    bool complete = false;   // authenticated: the connection may now serve other requests
+    Bytes challenge;        // for the client (may be empty); SCRAM's e=... on SCRAM failures
+    bool complete = false;  // authenticated: the connection may now serve other requests
     std::optional<SaslError> error;
     std::string error_message;  // for the client; empty on success and on challenges
     std::string log_detail;     // for the broker's log; may name the user and the real reason

@@ -30,8 +30,9 @@ int int_size(size_t n) {
 Bytes scram_hash(ScramMechanism m, ByteSpan data) {
     Bytes out(scram_digest_bytes(m));
     unsigned int n = 0;
-    const int ok = EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()),
-                              &n, digest_of(m), nullptr);
+    const int ok =
+        EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &n,
+                   digest_of(m), nullptr);
     // Only an allocation failure inside libcrypto can fail a digest of a fixed algorithm.
     ASSERT(ok == 1 && n == out.size(), "EVP_Digest failed");
     return out;
@@ -50,10 +51,9 @@ Bytes scram_salted_password(ScramMechanism m, std::string_view password, ByteSpa
                             int32_t iterations) {
     ASSERT(iterations >= 1);
     Bytes out(scram_digest_bytes(m));
-    const int ok = PKCS5_PBKDF2_HMAC(password.data(), int_size(password.size()), uchars(salt),
-                                     int_size(salt.size()), iterations, digest_of(m),
-                                     int_size(out.size()),
-                                     reinterpret_cast<unsigned char*>(out.data()));
+    const int ok = PKCS5_PBKDF2_HMAC(
+        password.data(), int_size(password.size()), uchars(salt), int_size(salt.size()), iterations,
+        digest_of(m), int_size(out.size()), reinterpret_cast<unsigned char*>(out.data()));
     ASSERT(ok == 1, "PKCS5_PBKDF2_HMAC failed");
     return out;
 }

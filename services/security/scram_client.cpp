@@ -4,9 +4,9 @@
 #include <charconv>
 #include <utility>
 
+#include "services/security/sasl_text.h"
 #include "services/security/scram.h"
 #include "services/security/scram_encoding.h"
-#include "services/security/sasl_text.h"
 
 namespace eddy::security {
 namespace {
@@ -108,8 +108,9 @@ Result<void, std::string> ScramClientExchange::receive_server_final(std::string_
     }
     auto signature = base64_decode((*attrs)[0].value);
     if (!signature || !constant_time_equal(*signature, expected_server_signature_)) {
-        return fail(std::string("server signature does not verify: the server does not know "
-                                "the credential"));
+        return fail(
+            std::string("server signature does not verify: the server does not know "
+                        "the credential"));
     }
     state_ = State::succeeded;
     return {};

@@ -175,9 +175,8 @@ std::optional<std::vector<ScramAttribute>> split_scram_attributes(std::string_vi
     size_t start = 0;
     while (true) {
         const size_t comma = message.find(',', start);
-        const std::string_view part =
-            message.substr(start, comma == std::string_view::npos ? std::string_view::npos
-                                                                  : comma - start);
+        const std::string_view part = message.substr(
+            start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
         const size_t eq = part.find('=');
         if (eq == std::string_view::npos || eq == 0) {
             return std::nullopt;

@@ -3,9 +3,9 @@
 
 #include <utility>
 
+#include "services/security/sasl_text.h"
 #include "services/security/scram.h"
 #include "services/security/scram_encoding.h"
-#include "services/security/sasl_text.h"
 
 namespace eddy::security {
 namespace {
@@ -49,8 +49,7 @@ std::string_view scram_error_value(ScramError e) {
 
 ScramServerExchange::ScramServerExchange(ScramMechanism mechanism,
                                          const ScramCredentialStore& store,
-                                         const ScramFakeCredentials& fake,
-                                         std::string server_nonce)
+                                         const ScramFakeCredentials& fake, std::string server_nonce)
     : mechanism_(mechanism), store_(store), fake_(fake), server_nonce_(std::move(server_nonce)) {
     ASSERT(valid_scram_nonce(server_nonce_), "server nonce must be printable without ','");
     ASSERT(!fake_.key.empty(), "the fake-credential key must be set");
@@ -157,9 +156,9 @@ ScramServerExchange::Step ScramServerExchange::on_client_first(std::string_view 
         // Any other optional extension is ignored, as RFC 5802 §5.1 asks.
     }
     if (authzid && *authzid != *user) {
-        return failure(ScramError::other_error,
-                       "authorization id '" + printable_text(*authzid) + "' is not the user name '" +
-                           printable_text(*user) + "'");
+        return failure(ScramError::other_error, "authorization id '" + printable_text(*authzid) +
+                                                    "' is not the user name '" +
+                                                    printable_text(*user) + "'");
     }
 
     std::optional<ScramCredential> found = store_.find(*user, mechanism_);
@@ -168,7 +167,8 @@ ScramServerExchange::Step ScramServerExchange::on_client_first(std::string_view 
         if (!valid.ok()) {
             return failure(ScramError::other_error,
                            "stored " + std::string(scram_mechanism_name(mechanism_)) +
-                               " credential of '" + printable_text(*user) + "' is unusable: " + valid.error());
+                               " credential of '" + printable_text(*user) +
+                               "' is unusable: " + valid.error());
         }
         credential_ = std::move(*found);
         user_known_ = true;
@@ -237,10 +237,12 @@ ScramServerExchange::Step ScramServerExchange::on_client_final(std::string_view 
     const Bytes server_signature =
         scram_hmac(mechanism_, credential_.server_key, as_bytes(auth_message));
     if (!user_known_) {
-        return failure(ScramError::invalid_proof, "unknown user '" + printable_text(username_) + "'");
+        return failure(ScramError::invalid_proof,
+                       "unknown user '" + printable_text(username_) + "'");
     }
     if (!proof_matches) {
-        return failure(ScramError::invalid_proof, "wrong password for '" + printable_text(username_) + "'");
+        return failure(ScramError::invalid_proof,
+                       "wrong password for '" + printable_text(username_) + "'");
     }
     state_ = State::succeeded;
     Step step;

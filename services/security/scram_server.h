@@ -2,8 +2,9 @@
 // state machine that takes the client's messages and returns what to send, with no I/O. The SASL
 // session (sasl_server_session.h) owns one per authentication attempt.
 //
-//   client-first  "n,,n=alice,r=<cnonce>"              -> server-first "r=<cnonce><snonce>,s=..,i=.."
-//   client-final  "c=biws,r=<cnonce><snonce>,p=<proof>" -> server-final "v=<signature>"
+//   client-first  "n,,n=alice,r=<cnonce>"              -> server-first
+//   "r=<cnonce><snonce>,s=..,i=.." client-final  "c=biws,r=<cnonce><snonce>,p=<proof>" ->
+//   server-final "v=<signature>"
 //
 // Failures end the exchange with a server-final "e=<reason>" (RFC 5802 §7 server-error-value) and
 // a one-line detail for the broker's log. What the server accepts:
@@ -58,7 +59,7 @@ public:
         std::string message;  // to send to the client (server-first, "v=..." or "e=...")
         bool done = false;    // the exchange is over (succeeded or failed)
         std::optional<ScramError> error;
-        std::string detail;   // for the log when failed; never sent (may name the reason)
+        std::string detail;  // for the log when failed; never sent (may name the reason)
     };
 
     // `server_nonce` must be a valid nonce (make_scram_nonce), `fake.key` non-empty. The store
@@ -93,7 +94,7 @@ private:
     std::string gs2_header_;         // e.g. "n,,", as the client sent it
     std::string client_first_bare_;  // "n=alice,r=..."
     std::string server_first_;
-    std::string nonce_;              // client nonce + server nonce
+    std::string nonce_;  // client nonce + server nonce
 };
 
 }  // namespace eddy::security

@@ -44,10 +44,9 @@ void run_plain(ByteSpan token) {
     ASSERT(!session.handshake("PLAIN").error);
     auto out = session.authenticate(token);
     auto parsed = parse_plain_token(token);
-    const bool right = parsed.ok() && ((parsed->username == "alice" &&
-                                        parsed->password == "alice-secret") ||
-                                       (parsed->username == "admin" &&
-                                        parsed->password == "admin-secret"));
+    const bool right =
+        parsed.ok() && ((parsed->username == "alice" && parsed->password == "alice-secret") ||
+                        (parsed->username == "admin" && parsed->password == "admin-secret"));
     ASSERT(out.complete == right, "PLAIN accepts exactly the table's users and passwords");
     ASSERT(out.complete != out.error.has_value());
     ASSERT(out.log_detail.find('\n') == std::string::npos, "log lines stay one line");
@@ -60,11 +59,20 @@ std::string quote(std::string_view s) {
     std::string out = "\"";
     for (const char c : s) {
         switch (c) {
-            case '\\': out += "\\\\"; break;
-            case '"': out += "\\\""; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            default: out.push_back(c);
+            case '\\':
+                out += "\\\\";
+                break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            default:
+                out.push_back(c);
         }
     }
     return out + "\"";

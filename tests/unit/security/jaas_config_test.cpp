@@ -1,8 +1,9 @@
 // JAAS config parsing (services/security/jaas_config.h) with the examples of Kafka's security
 // documentation, quoting and escapes, and one-line errors for malformed entries.
+#include "services/security/jaas_config.h"
+
 #include <doctest/doctest.h>
 
-#include "services/security/jaas_config.h"
 #include "tests/unit/security/sasl_test_util.h"
 
 using namespace eddy::security;
@@ -43,7 +44,8 @@ TEST_CASE("jaas: Kafka's documented SCRAM entries, clients and brokers") {
     CHECK(client->options.at("password") == "alice-secret");
 
     // No options at all is allowed (a SCRAM broker listener that only verifies).
-    auto bare = parse_jaas_entry("org.apache.kafka.common.security.scram.ScramLoginModule required;");
+    auto bare =
+        parse_jaas_entry("org.apache.kafka.common.security.scram.ScramLoginModule required;");
     REQUIRE(bare.ok());
     CHECK(bare->options.empty());
 }
@@ -64,8 +66,10 @@ TEST_CASE("jaas: flags, words, quotes, escapes and comments") {
     CHECK(jaas_control_flag_name(e->flag) == "optional");
 
     const std::vector<std::pair<std::string, JaasControlFlag>> flags{
-        {"required", JaasControlFlag::required}, {"Requisite", JaasControlFlag::requisite},
-        {"SUFFICIENT", JaasControlFlag::sufficient}, {"optional", JaasControlFlag::optional}};
+        {"required", JaasControlFlag::required},
+        {"Requisite", JaasControlFlag::requisite},
+        {"SUFFICIENT", JaasControlFlag::sufficient},
+        {"optional", JaasControlFlag::optional}};
     for (const auto& f : flags) {
         auto r = parse_jaas_entry("M " + f.first + ";");
         REQUIRE(r.ok());
@@ -94,7 +98,8 @@ TEST_CASE("jaas: malformed entries give one-line errors") {
         {"M required", "JAAS entry 'M' is not terminated by ';'"},
         {"M", "expected a control flag after 'M' at offset 1"},
         {"M ;", "expected a control flag after 'M' at offset 2"},
-        {"M mandatory;", "control flag 'mandatory' is not required, requisite, sufficient or optional at offset 2"},
+        {"M mandatory;",
+         "control flag 'mandatory' is not required, requisite, sufficient or optional at offset 2"},
         {"M required k;", "expected '=' after option 'k' at offset 12"},
         {"M required k=;", "value not specified for option 'k' at offset 13"},
         {"M required k=\"v;", "unterminated quoted string at offset 13"},

@@ -1,8 +1,9 @@
 // SASL PLAIN (services/security/sasl_plain.h): RFC 4616 message parsing, limits, the user table
 // from a JAAS entry.
+#include "services/security/sasl_plain.h"
+
 #include <doctest/doctest.h>
 
-#include "services/security/sasl_plain.h"
 #include "services/security/sasl_text.h"
 #include "tests/unit/security/sasl_test_util.h"
 

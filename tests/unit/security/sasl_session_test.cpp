@@ -205,7 +205,8 @@ TEST_CASE("sasl: SCRAM logins through the session with Eddy's client") {
 
         const std::string expected =
             "Authentication failed during authentication due to invalid credentials with SASL "
-            "mechanism " + std::string(scram_mechanism_name(m));
+            "mechanism " +
+            std::string(scram_mechanism_name(m));
         SaslServerSession wrong(b.config, b.sasl_random);
         auto w = scram_login(wrong, m, "alice", "nope");
         REQUIRE(!w.ok());

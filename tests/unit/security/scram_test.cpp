@@ -2,13 +2,14 @@
 // SCRAM-SHA-512 vector, both state machines against tampered, malformed and unknown-user input,
 // the iteration bounds, username escaping, and a property: client and server agree for random
 // users and passwords and disagree for a wrong password.
+#include "services/security/scram.h"
+
 #include <doctest/doctest.h>
 #include <rapidcheck.h>
 
 #include <memory>
 #include <string>
 
-#include "services/security/scram.h"
 #include "services/security/scram_client.h"
 #include "services/security/scram_encoding.h"
 #include "services/security/scram_server.h"
@@ -78,7 +79,8 @@ struct Rig {
 struct RfcServer {
     Rig rig;
     ScramServerExchange server;
-    RfcServer() : server(ScramMechanism::sha256, rig.store, rig.fake, std::string(rfc_server_nonce)) {
+    RfcServer()
+        : server(ScramMechanism::sha256, rig.store, rig.fake, std::string(rfc_server_nonce)) {
         auto c = derive_scram_credential(ScramMechanism::sha256, "pencil",
                                          b64("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096);
         REQUIRE(c.ok());
@@ -182,7 +184,8 @@ TEST_CASE("scram: client-final tampering is caught") {
     }
     SUBCASE("only the client's part of the nonce") {
         RfcServer s;
-        auto step = s.server.receive("c=biws,r=rOprNGfwEbeRWgbNEkqO,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
+        auto step = s.server.receive(
+            "c=biws,r=rOprNGfwEbeRWgbNEkqO,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
         REQUIRE(step.error.has_value());
         CHECK(*step.error == ScramError::other_error);
     }
@@ -203,8 +206,8 @@ TEST_CASE("scram: client-final tampering is caught") {
     }
     SUBCASE("proof not base64") {
         RfcServer s;
-        auto step = s.server.receive(
-            "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=!!!!");
+        auto step =
+            s.server.receive("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=!!!!");
         REQUIRE(step.error.has_value());
         CHECK(*step.error == ScramError::invalid_encoding);
     }
@@ -254,7 +257,9 @@ TEST_CASE("scram: the client checks the server's messages") {
     SUBCASE("a server that signs with another password's key") {
         auto c = fresh();
         REQUIRE(c->receive_server_first(rfc_server_first).ok());
-        CHECK(!c->receive_server_final("v=FRKzP5Bgas0akSzcFcSe35bIxSuKCtBWsp1Yru0B+L2QZEeNqGdOtFEexv5dN3rXWxJXQqnxuckEBX0DW/FsfQ==").ok());
+        CHECK(!c->receive_server_final("v=FRKzP5Bgas0akSzcFcSe35bIxSuKCtBWsp1Yru0B+"
+                                       "L2QZEeNqGdOtFEexv5dN3rXWxJXQqnxuckEBX0DW/FsfQ==")
+                   .ok());
     }
     SUBCASE("server nonce that does not extend ours, or adds nothing") {
         for (const std::string_view m :
@@ -268,10 +273,11 @@ TEST_CASE("scram: the client checks the server's messages") {
         }
     }
     SUBCASE("iteration counts out of bounds or not numbers") {
-        for (const std::string_view i : {"4095", "16385", "0", "-4096", "2147483648", "4096x", ""}) {
+        for (const std::string_view i :
+             {"4095", "16385", "0", "-4096", "2147483648", "4096x", ""}) {
             auto c = fresh();
-            auto r = c->receive_server_first("r=rOprNGfwEbeRWgbNEkqOabc,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=" +
-                                             std::string(i));
+            auto r = c->receive_server_first(
+                "r=rOprNGfwEbeRWgbNEkqOabc,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=" + std::string(i));
             REQUIRE(!r.ok());
             CHECK(r.error().find("server iteration count") == 0);
         }
@@ -441,8 +447,8 @@ TEST_CASE("scram: base64 and saslname encodings") {
     CHECK(base64_encode(as_bytes("foobar")) == "Zm9vYmFy");
     CHECK(as_chars(*base64_decode("Zm9vYmE=")) == "fooba");
     CHECK(as_chars(*base64_decode("biws")) == "n,,");
-    for (const std::string_view bad : {"Zg=", "Zh==", "Zm9=", "Z===", "=Zg=", "Zg==Zg==", "Zm 9",
-                                       "Zm9v\n", "Zg=a"}) {
+    for (const std::string_view bad :
+         {"Zg=", "Zh==", "Zm9=", "Z===", "=Zg=", "Zg==Zg==", "Zm 9", "Zm9v\n", "Zg=a"}) {
         CAPTURE(bad);
         CHECK(!base64_decode(bad).has_value());
     }
@@ -460,12 +466,13 @@ TEST_CASE("property: SCRAM client and server agree for random users and password
     const bool ok = rc::check("scram client vs server", [] {
         const auto mechanism = *rc::gen::element(ScramMechanism::sha256, ScramMechanism::sha512);
         // Printable names including ',' and '=' (escaped on the wire); any password bytes.
-        const auto user = *rc::gen::nonEmpty(
-            rc::gen::container<std::string>(rc::gen::inRange<char>(0x21, 0x7f)));
+        const auto user =
+            *rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::inRange<char>(0x21, 0x7f)));
         const auto password = *rc::gen::arbitrary<std::string>();
         const auto other = *rc::gen::arbitrary<std::string>();
         const auto iterations = *rc::gen::inRange(4096, 4200);
-        const auto salt = *rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::arbitrary<char>()));
+        const auto salt =
+            *rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::arbitrary<char>()));
         InMemoryScramCredentialStore store;
         auto credential = derive_scram_credential(mechanism, password, as_bytes(salt), iterations);
         RC_ASSERT(credential.ok());
