@@ -75,20 +75,36 @@ Bytes xor_bytes(ByteSpan a, ByteSpan b) {
     return out;
 }
 
-Result<ScramCredential, std::string> derive_scram_credential(ScramMechanism m,
-                                                             std::string_view password,
-                                                             ByteSpan salt, int32_t iterations) {
+Result<ScramCredential, std::string> scram_credential_from_salted_password(ScramMechanism m,
+                                                                           ByteSpan salted_password,
+                                                                           ByteSpan salt,
+                                                                           int32_t iterations) {
+    if (salted_password.size() != scram_digest_bytes(m)) {
+        return fail("salted password of " + std::to_string(salted_password.size()) + " bytes, " +
+                    std::string(scram_mechanism_name(m)) + " needs " +
+                    std::to_string(scram_digest_bytes(m)));
+    }
     ScramCredential c;
     c.salt.assign(salt.begin(), salt.end());
     c.iterations = iterations;
-    // Keys of the right size so that validation judges only the caller's salt and iterations.
-    c.stored_key.resize(scram_digest_bytes(m));
-    c.server_key.resize(scram_digest_bytes(m));
+    c.stored_key = scram_hash(m, scram_client_key(m, salted_password));
+    c.server_key = scram_server_key(m, salted_password);
     TRY_VOID(validate_scram_credential(m, c));
-    const Bytes salted = scram_salted_password(m, password, salt, iterations);
-    c.stored_key = scram_hash(m, scram_client_key(m, salted));
-    c.server_key = scram_server_key(m, salted);
     return c;
+}
+
+Result<ScramCredential, std::string> derive_scram_credential(ScramMechanism m,
+                                                             std::string_view password,
+                                                             ByteSpan salt, int32_t iterations) {
+    // Bounds first: PBKDF2 with a hostile iteration count is the expensive part.
+    ScramCredential bounds;
+    bounds.salt.assign(salt.begin(), salt.end());
+    bounds.iterations = iterations;
+    bounds.stored_key.resize(scram_digest_bytes(m));
+    bounds.server_key.resize(scram_digest_bytes(m));
+    TRY_VOID(validate_scram_credential(m, bounds));
+    const Bytes salted = scram_salted_password(m, password, salt, iterations);
+    return scram_credential_from_salted_password(m, salted, salt, iterations);
 }
 
 }  // namespace eddy::security

@@ -37,4 +37,12 @@ Result<ScramCredential, std::string> derive_scram_credential(ScramMechanism m,
                                                              std::string_view password,
                                                              ByteSpan salt, int32_t iterations);
 
+// The same from a SaltedPassword the client computed, as AlterUserScramCredentials carries it
+// (KIP-554: the password itself never reaches the broker). An error also when the salted password
+// is not of the digest's size.
+Result<ScramCredential, std::string> scram_credential_from_salted_password(ScramMechanism m,
+                                                                           ByteSpan salted_password,
+                                                                           ByteSpan salt,
+                                                                           int32_t iterations);
+
 }  // namespace eddy::security

@@ -439,6 +439,20 @@ TEST_CASE("scram: iteration bounds and unusable stored credentials") {
           "4096..16384");
 }
 
+TEST_CASE("scram: credentials from a client-computed salted password (KIP-554)") {
+    const Bytes salt = b64("W22ZaJ0SNY7soEsUEjb6gQ==");
+    const Bytes salted = scram_salted_password(ScramMechanism::sha256, "pencil", salt, 4096);
+    auto c = scram_credential_from_salted_password(ScramMechanism::sha256, salted, salt, 4096);
+    REQUIRE(c.ok());
+    CHECK(*c == derive_scram_credential(ScramMechanism::sha256, "pencil", salt, 4096).value());
+    CHECK(base64_encode(c->stored_key) == "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=");
+    CHECK(
+        scram_credential_from_salted_password(ScramMechanism::sha512, salted, salt, 4096).error() ==
+        "salted password of 32 bytes, SCRAM-SHA-512 needs 64");
+    CHECK(scram_credential_from_salted_password(ScramMechanism::sha256, salted, salt, 20000)
+              .error() == "iterations 20000 outside 4096..16384");
+}
+
 TEST_CASE("scram: base64 and saslname encodings") {
     CHECK(base64_encode(as_bytes("")) == "");
     CHECK(base64_encode(as_bytes("f")) == "Zg==");
