@@ -161,6 +161,9 @@ ScramServerExchange::Step ScramServerExchange::on_client_first(std::string_view 
                                                     printable_text(*user) + "'");
     }
 
+    // The fake credential is derived for every user, known or not, so that the work done here
+    // does not depend on whether the user exists.
+    ScramCredential fake = fake_credential(*user);
     std::optional<ScramCredential> found = store_.find(*user, mechanism_);
     if (found) {
         auto valid = validate_scram_credential(mechanism_, *found);
@@ -173,7 +176,7 @@ ScramServerExchange::Step ScramServerExchange::on_client_first(std::string_view 
         credential_ = std::move(*found);
         user_known_ = true;
     } else {
-        credential_ = fake_credential(*user);
+        credential_ = std::move(fake);
         user_known_ = false;
     }
     username_ = std::move(*user);

@@ -17,7 +17,8 @@
 // An unknown user gets the same shape as a known one: a server-first with a salt derived from the
 // user name under a per-broker secret key (stable per user, unguessable without the key) and the
 // configured iteration count, and finally "e=invalid-proof", the same as for a wrong password. The
-// verification work (two HMACs and a hash) is the same in both cases.
+// work is the same in both cases: the fake credential is derived for every user, and the final
+// check (two HMACs and a hash) runs for both.
 //
 // Invariants: the state only moves forward; succeeded() implies the proof was verified against a
 // stored credential of a user that exists.
