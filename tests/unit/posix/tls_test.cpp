@@ -3,9 +3,11 @@
 // certificates refused, the peer's DN), host name verification, a plaintext client and garbage on
 // a TLS port (closed, the listener keeps serving), a silent client not stalling others, multi-MB
 // transfers both ways at arbitrary split points, send_file through TLS, certificate reload when
-// the keystore file changes, an encrypted key with ssl.key.password, and the settings' errors.
+// the keystore file changes, an encrypted key with ssl.key.password, PKCS12 stores, and the
+// settings' errors.
 // Fiber bodies use CHECK, never REQUIRE (an exception leaving a fiber aborts the process).
 #include <doctest/doctest.h>
+#include <openssl/pkcs12.h>
 
 #include <cstdio>
 #include <cstring>
@@ -533,6 +535,52 @@ TEST_CASE("tls: an encrypted private key needs ssl.key.password") {
         if (p.ok) {
             echo_once(p, "unlocked");
         }
+        l->close();
+    });
+}
+
+TEST_CASE("tls: a PKCS12 keystore and truststore (ssl.keystore.type=PKCS12)") {
+    TestEnv t;
+    Pki pki;
+    // keytool -deststoretype PKCS12 writes what PKCS12_create writes: the key, its certificate
+    // and the CA, under a store password.
+    auto write_p12 = [&t](const std::string& name, EVP_PKEY* key, X509* cert, X509* ca) {
+        STACK_OF(X509)* cas = sk_X509_new_null();
+        sk_X509_push(cas, ca);
+        PKCS12* p12 = PKCS12_create("st0re", "eddy", key, cert, cas, 0, 0, 0, 0, 0);
+        sk_X509_free(cas);
+        REQUIRE(p12 != nullptr);
+        const std::string path = t.temp_path() + "/" + name;
+        BIO* out = BIO_new_file(path.c_str(), "wb");
+        REQUIRE(i2d_PKCS12_bio(out, p12) == 1);
+        BIO_free(out);
+        PKCS12_free(p12);
+        return path;
+    };
+    const std::string keystore =
+        write_p12("server.p12", pki.server.key.get(), pki.server.cert.get(), pki.ca.cert.get());
+    // A truststore holds certificates only, as keytool writes one.
+    const std::string truststore = write_p12("trust.p12", nullptr, nullptr, pki.ca.cert.get());
+    tls::Properties props{
+        {"ssl.keystore.type", "PKCS12"},         {"ssl.keystore.location", keystore},
+        {"ssl.keystore.password", "wrong"},      {"ssl.truststore.type", "PKCS12"},
+        {"ssl.truststore.location", truststore}, {"ssl.truststore.password", "st0re"},
+        {"ssl.client.auth", "required"}};
+    auto wrong =
+        tls::TlsContext::create(tls::Role::server, tls::settings_from_kafka(props).value());
+    REQUIRE_FALSE(wrong.ok());
+    CHECK(wrong.error().find("ssl.keystore.password") != std::string::npos);
+    props["ssl.keystore.password"] = "st0re";
+    auto right =
+        tls::TlsContext::create(tls::Role::server, tls::settings_from_kafka(props).value());
+    REQUIRE_MESSAGE(right.ok(), (right.ok() ? "" : right.error()));
+    t.run([&] {
+        auto l = tls_listen(t.env(), right.value());
+        auto ctx = context(tls::Role::client, client_settings(pki, &pki.alice));
+        Pair p = connect_pair(t.env(), *l, *ctx);
+        CHECK((p.ok && p.client->peer_identity() == std::optional<std::string>("CN=broker-1")));
+        CHECK((p.ok &&
+               p.server->peer_identity() == std::optional<std::string>("CN=alice,OU=eng,O=acme")));
         l->close();
     });
 }
