@@ -150,7 +150,9 @@ def test_confluent_produce_consume_over_ssl(b):
 
 
 def kcat_ssl(port, *args, cert=None, input=None, check_rc=True):
-    cmd = ["kcat", "-b", f"127.0.0.1:{port}", "-X", "broker.address.family=v4", "-m", "10",
+    # -m: how long a metadata request may take; a refused client fails after it.
+    cmd = ["kcat", "-b", f"127.0.0.1:{port}", "-X", "broker.address.family=v4",
+           "-m", "10" if check_rc else "4",
            "-X", "security.protocol=ssl", "-X", f"ssl.ca.location={path('ca.pem')}"]
     if cert:
         cmd += ["-X", f"ssl.certificate.location={path(cert + '.pem')}",
