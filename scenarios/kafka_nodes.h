@@ -114,6 +114,11 @@ public:
     // short ends now.
     FaultSchedule schedule() const { return inj_.schedule(); }
     uint64_t swarm_faults() const { return swarm_faults_; }
+    // The faults recorded so far (the scenario's and the swarm's, wakes not counted): the same
+    // in a drawn run and in its replay.
+    uint64_t recorded_faults() const { return inj_.faults(); }
+    // Records the size `key` the run uses (FaultSchedule::size).
+    void set_size(const std::string& key, int64_t n) { inj_.set_size(key, n); }
     // A scenario fault kind: recorded as one fault; `fn` runs it (and holds it) with the
     // cluster's helpers, whose own faults are then not recorded.
     void add_custom(const std::string& kind, std::function<void(const FaultSpec&)> fn);
@@ -134,6 +139,16 @@ public:
     void disk_faults_any();
     // A random while a fault is held: 100 ms to hold_max.
     Duration hold() { return r_.duration_between(Duration::millis(100), hold_max_); }
+    // The scenario's fault loop sleeps `d` between two faults (its lane's wake is recorded).
+    void gap(Duration d) {
+        sched().sleep_for(d);
+        inj_.wake(lane_main);
+        aim_.clear();
+    }
+    // The next fault the loop injects is aimed at `aim` (FaultSpec::aim): e.g. "leader".
+    void aim_next(std::string aim) { aim_ = std::move(aim); }
+    // A seed for a custom fault's own draws (recorded as its `value`).
+    int64_t custom_seed() { return static_cast<int64_t>(r_.next() >> 1); }
 
     // A random node.
     int any() { return ids_[r_.below(ids_.size())]; }
@@ -166,6 +181,8 @@ public:
 
 protected:
     bool rec() const { return !inner_; }
+    // A fault of `kind` on `a`, aimed as aim_next() said (outside a custom fault).
+    FaultSpec spec(const char* kind, std::vector<std::string> a);
 
     Scheduler& sched() { return w_.world_env().scheduler; }
     sim::SimNode& node(int id) { return w_.node(cluster_node_name(id)); }
@@ -177,6 +194,7 @@ protected:
     Duration hold_max_;
     FaultInjector inj_;
     bool inner_ = false;  // inside a custom fault: its steps are not recorded
+    std::string aim_;     // what the next fault aims at
     uint64_t swarm_faults_ = 0;
 };
 
