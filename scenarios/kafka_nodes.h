@@ -105,7 +105,10 @@ public:
     // The fault phase, `phase` long: the scenario's own fault loop `draw` (called with the end
     // of the phase; it returns once past it) and, next to it, the swarm: faults drawn from a
     // per-seed subset of `menu` (see draw_menu), each in its own fiber, so faults overlap.
-    // With `replay` set, that schedule runs instead of both. Then everything heals (disks back
+    // With `replay` set, that schedule runs instead of both, lane by lane (FaultInjector::
+    // replay_lanes): the run's own schedule replays the drawn run exactly. The loop sleeps
+    // between faults through gap(), and builds its faults with spec() (custom ones record what
+    // they use: custom_seed() for their own draws). Then everything heals (disks back
     // at `base`). Suspends. `voters`: the first ids that form the quorum (majority/minority).
     void run_phase(Duration phase, const FaultSchedule* replay, const FaultMenu& menu,
                    size_t voters, const std::function<void(Instant)>& draw,

@@ -554,7 +554,11 @@ void FaultInjector::replay(const FaultSchedule& s) {
             if (sched.now() < at) {
                 sched.sleep_until(at);
             }
-            apply(f);
+            // Recorded as it came, without a lane: a fiber of its own from the start again.
+            FaultSpec kept = f;
+            kept.at = world_.now() - Instant();
+            recorded_.faults.push_back(std::move(kept));
+            apply(f, false);
         });
     }
 }

@@ -442,8 +442,9 @@ private:
     // Long enough that the controller fences the node (broker session 2 s) and moves leadership.
     Duration past_session() { return Duration::millis(2500) + hold(); }
 
-    // The leader of a random partition, if one is known, traced as the target of `f`.
-    std::optional<int> some_leader(Fault f) {
+    // The leader of a random partition, if one is known; the next fault aims at it (traced as
+    // fault.leader when it begins).
+    std::optional<int> some_leader() {
         const auto* t = c_.topic();
         if (t == nullptr || t->partitions.empty()) {
             return std::nullopt;
@@ -453,8 +454,7 @@ private:
         if (it->second.leader < 0) {
             return std::nullopt;
         }
-        (void)f;
-        aim_next("leader");  // traced as fault.leader when the fault begins
+        aim_next("leader");
         return it->second.leader;
     }
 
@@ -480,17 +480,17 @@ private:
                 break;
             case Fault::leader_isolate:
                 // Clients still reach it: it keeps taking writes no follower copies.
-                if (const auto l = some_leader(f)) {
+                if (const auto l = some_leader()) {
                     split_for({*l}, others(*l), past_session());
                 }
                 break;
             case Fault::leader_minority:
-                if (const auto l = some_leader(f)) {
+                if (const auto l = some_leader()) {
                     leader_minority(*l);
                 }
                 break;
             case Fault::leader_cut_crash:
-                if (const auto l = some_leader(f)) {
+                if (const auto l = some_leader()) {
                     FaultSpec cut = spec("leader_cut_crash", {cluster_node_name(*l)});
                     cut.hold = r_.duration_between(Duration::millis(200), Duration::millis(1500));
                     cut.value = past_session().to_micros();
@@ -498,12 +498,12 @@ private:
                 }
                 break;
             case Fault::leader_crash:
-                if (const auto l = some_leader(f)) {
+                if (const auto l = some_leader()) {
                     crash_for(*l, hold());
                 }
                 break;
             case Fault::leader_pause:
-                if (const auto l = some_leader(f)) {
+                if (const auto l = some_leader()) {
                     pause_for(*l, past_session());
                 }
                 break;
