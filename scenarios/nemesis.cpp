@@ -341,8 +341,10 @@ void FaultInjector::release(const std::string& node) {
 void FaultInjector::trace_begin(const FaultSpec& f) {
     const std::string a = join(f.side_a);
     const std::string b = join(f.side_b);
-    if (!f.aim.empty()) {
-        world_.trace("fault." + f.aim, {{"node", a}});
+    if (f.aim == "leader" && !f.side_a.empty()) {
+        world_.trace("fault.leader", {{"node", f.side_a.front()}});  // the leader comes first
+    } else if (!f.aim.empty()) {
+        world_.trace("fault." + f.aim, {{"nodes", a}});
     }
     const std::string kind = "nemesis." + f.kind;
     const int64_t start = f.at.to_nanos();

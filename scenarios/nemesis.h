@@ -61,8 +61,9 @@ struct FaultSpec {
     // its own the lane spawned (else by the lane itself).
     std::string lane;
     bool own = false;
-    // What the fault was aimed at, traced as "fault.<aim>" with its nodes when it begins (e.g.
-    // "leader": a partition leader); empty: nothing in particular.
+    // What the fault was aimed at, traced as "fault.<aim>" when it begins: "leader" (a partition
+    // or quorum leader, the first node of side_a) with its `node`, another aim (e.g.
+    // "crash_all") with `nodes`; empty: nothing in particular.
     std::string aim;
 };
 
