@@ -41,6 +41,8 @@ replication-reassign 1 -
 controller-quorum 2 -
 controller-quorum 1 vote-before-sync
 group-rebalance 5 accept-fenced-commit
+raft-quorum 1 vote-ignores-log
+raft-quorum-leader-isolation 2 -
 idempotent-produce 2 -
 RUNS
 
