@@ -54,6 +54,8 @@ struct Options {
     int64_t linger_ms = -1;     // -1 = mode default (5 for throughput, 0 for fixed rate)
     int64_t bytes = 1LL << 30;  // loopback bytes
     double timeout_s = 60;      // consume: give up after this long
+    // -X key=value: extra librdkafka settings (security.protocol=ssl, ssl.ca.location=...).
+    std::vector<std::pair<std::string, std::string>> extra;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -61,7 +63,8 @@ struct Options {
                  "eddy-loadgen: %s\n"
                  "usage: eddy-loadgen produce|consume|loopback [--brokers H:P] [--topic T]\n"
                  "         [--count N] [--size BYTES] [--acks 0|1|all] [--rate MSGS_S]\n"
-                 "         [--seconds-max S] [--linger-ms MS] [--bytes N] [--timeout S]\n",
+                 "         [--seconds-max S] [--linger-ms MS] [--bytes N] [--timeout S]\n"
+                 "         [-X librdkafka.key=value]...\n",
                  why);
     std::exit(2);
 }
@@ -98,6 +101,13 @@ Options parse(int argc, char** argv) {
             o.bytes = std::atoll(v);
         } else if (k == "--timeout") {
             o.timeout_s = std::atof(v);
+        } else if (k == "-X") {
+            const std::string kv = v;
+            const size_t eq = kv.find('=');
+            if (eq == std::string::npos || eq == 0) {
+                usage("-X expects key=value");
+            }
+            o.extra.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
         } else {
             usage(("unknown option " + k).c_str());
         }
@@ -113,6 +123,12 @@ void set(rd_kafka_conf_t* conf, const char* key, const std::string& value) {
     if (rd_kafka_conf_set(conf, key, value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
         std::fprintf(stderr, "eddy-loadgen: config %s=%s: %s\n", key, value.c_str(), err);
         std::exit(2);
+    }
+}
+
+void set_extra(rd_kafka_conf_t* conf, const Options& o) {
+    for (const auto& kv : o.extra) {
+        set(conf, kv.first.c_str(), kv.second);
     }
 }
 
@@ -168,6 +184,7 @@ int produce(const Options& o) {
 
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", o.brokers);
+    set_extra(conf, o);
     set(conf, "acks", o.acks);
     set(conf, "linger.ms", std::to_string(linger));
     set(conf, "batch.num.messages", "100000");
@@ -317,6 +334,7 @@ int consume(const Options& o) {
     st.size = o.size;
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", o.brokers);
+    set_extra(conf, o);
     set(conf, "fetch.message.max.bytes", std::to_string(4 << 20));  // per partition
     set(conf, "fetch.max.bytes", std::to_string(64 << 20));
     set(conf, "fetch.wait.max.ms", "100");

@@ -37,12 +37,14 @@ def free_port():
 
 
 class Broker:
-    def __init__(self, eddy, name, overrides):
+    def __init__(self, eddy, name, overrides, extra_listeners=""):
+        """extra_listeners: more NAME://host:port entries after PLAINTEXT (tls_fetch.py)."""
         self.eddy = eddy
         self.dir = tempfile.mkdtemp(prefix=f"eddy-bench-{name}-")
         self.port = free_port()
         cport = free_port()
-        ov = {"listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{cport}",
+        ov = {"listeners": f"PLAINTEXT://127.0.0.1:{self.port},{extra_listeners}"
+                           f"CONTROLLER://127.0.0.1:{cport}",
               "log.dirs": os.path.join(self.dir, "data")}
         ov.update(overrides)
         cmd = [eddy, "broker"]
@@ -103,21 +105,28 @@ def run_loadgen(loadgen, args):
     return dict(kv.split("=", 1) for kv in line.split())
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def bench_args(doc, script):
+    """The options every bench script takes (--eddy, --loadgen, --quick), parsed; returns
+    (args, eddy-loadgen's path). Both paths are made absolute -- the broker runs in its own
+    temporary directory (cwd), where a relative path such as build/eddy would name nothing --
+    and the script exits with one line if either is not an executable."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--eddy", required=True, help="path to the eddy binary")
     ap.add_argument("--loadgen", help="path to eddy-loadgen (default: next to --eddy)")
     ap.add_argument("--quick", action="store_true", help="a few seconds in total (CI)")
     args = ap.parse_args()
-    # Absolute paths: the broker runs in its own temporary directory (cwd), where a relative
-    # path such as build/eddy would name nothing.
     args.eddy = os.path.abspath(args.eddy)
     loadgen = os.path.abspath(args.loadgen or os.path.join(os.path.dirname(args.eddy),
                                                            "eddy-loadgen"))
     for path in (args.eddy, loadgen):
         if not os.access(path, os.X_OK):
-            sys.exit(f"produce_consume.py: {path} is not an executable (build it first: "
+            sys.exit(f"{script}: {path} is not an executable (build it first: "
                      "cmake --build build --target eddy eddy-loadgen)")
+    return args, loadgen
+
+
+def main():
+    args, loadgen = bench_args(__doc__, "produce_consume.py")
     if args.quick:
         count = {100: 200_000, 1024: 50_000}
         seconds_max, lat_count, loop_bytes = 1.5, 5_000, 256 << 20

@@ -16,7 +16,6 @@ and a `summary` line: each cluster figure also as a ratio to the single node's (
 and to loopback. Never asserts speed; exits non-zero only when something broke (a broker died, a
 delivery failed).
 """
-import argparse
 import os
 import shutil
 import signal
@@ -27,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from produce_consume import free_port, run_loadgen  # noqa: E402
+from produce_consume import bench_args, free_port, run_loadgen  # noqa: E402
 
 
 class Node:
@@ -144,18 +143,7 @@ def measure(loadgen, cluster, label, rf, min_isr, count, seconds_max, lat_count,
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--eddy", required=True, help="path to the eddy binary")
-    ap.add_argument("--loadgen", help="path to eddy-loadgen (default: next to --eddy)")
-    ap.add_argument("--quick", action="store_true", help="a few seconds in total (CI)")
-    args = ap.parse_args()
-    args.eddy = os.path.abspath(args.eddy)
-    loadgen = os.path.abspath(args.loadgen or os.path.join(os.path.dirname(args.eddy),
-                                                           "eddy-loadgen"))
-    for path in (args.eddy, loadgen):
-        if not os.access(path, os.X_OK):
-            sys.exit(f"replication.py: {path} is not an executable (build it first: "
-                     "cmake --build build --target eddy eddy-loadgen)")
+    args, loadgen = bench_args(__doc__, "replication.py")
     if args.quick:
         count, seconds_max, lat_count, loop_bytes = 30_000, 1.5, 3_000, 256 << 20
     else:

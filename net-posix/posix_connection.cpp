@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <vector>
 
 #include "core/base/assert.h"
+#include "net-posix/file_copy.h"
 #include "net-posix/sockets.h"
 
 namespace eddy {
@@ -18,8 +18,6 @@ using net_posix::net_error_from_errno;
 
 // sendfile(2) moves at most this much per call (the kernel's own cap is 0x7ffff000).
 constexpr uint64_t sendfile_chunk_max = uint64_t{1} << 30;
-// The read/write fallback of send_file copies through a buffer of at most this size.
-constexpr uint64_t send_file_copy_buffer_max = 64 * 1024;
 
 NetError wake_error(WakeReason r) {
     ASSERT(r != WakeReason::notified);
@@ -171,16 +169,16 @@ Result<void, NetError> PosixConnection::send_file(File& file, uint64_t offset, u
 
 Result<void, NetError> PosixConnection::send_file_copy(File& file, uint64_t offset,
                                                        uint64_t length) {
-    std::vector<std::byte> buffer(static_cast<size_t>(std::min(length, send_file_copy_buffer_max)));
-    uint64_t done = 0;
-    while (done < length) {
-        const size_t want = static_cast<size_t>(std::min<uint64_t>(length - done, buffer.size()));
-        auto got = file.read_at(offset + done, MutableByteSpan(buffer.data(), want));
-        if (!got.ok() || got.value() == 0) {
-            return fail(NetError::io_error);
-        }
-        TRY_VOID(write_all(ByteSpan(buffer.data(), got.value())));
-        done += got.value();
+    return net_posix::copy_file_to(*this, file, offset, length);
+}
+
+Result<void, NetError> PosixConnection::write_now(ByteSpan data) {
+    if (fd_ < 0) {
+        return fail(NetError::closed);
+    }
+    const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 || static_cast<size_t>(n) < data.size()) {
+        return fail(n < 0 ? net_error_from_errno(errno) : NetError::io_error);
     }
     return {};
 }

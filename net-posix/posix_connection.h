@@ -13,9 +13,8 @@
 //   destroy it only after its readers and writers have returned.
 // - The peer address is the numeric one the socket is connected to.
 //
-// TLS seam: a TLS connection would wrap the same socket, FdWatch and IoWaiter, drive OpenSSL's
-// SSL_read/SSL_write with the same "try, park on WANT_READ/WANT_WRITE" loop, fall back to a copy
-// in send_file, and answer peer_identity(). It does not exist yet.
+// TLS: tls::TlsConnection (tls_connection.h) wraps a PosixConnection; OpenSSL works on memory
+// buffers and this class moves the ciphertext, so the waiting above is TLS's too.
 #pragma once
 
 #include <sys/socket.h>
@@ -50,6 +49,9 @@ public:
     // (timed_out) or cancellation. Used by PosixNetwork::connect().
     Result<void, NetError> connect_to(const sockaddr* to, socklen_t to_len, Instant deadline);
     int fd() const { return fd_; }
+    // Sends all of `data` at once without waiting, or fails (the send buffer is full: io_error).
+    // For a last word before close() (TLS close_notify), which must not suspend. Does not suspend.
+    Result<void, NetError> write_now(ByteSpan data);
 
 private:
     PosixConnection(IoWaiter& io, int fd);

@@ -37,8 +37,13 @@ Result<std::unique_ptr<PosixEnv>, std::string> PosixEnv::create(PosixEnvOptions 
         return fail(std::move(why));
     }
     pe->disk_ = std::move(disk).value();
-    pe->env_.emplace(Env{options.node, pe->clock_, pe->network_, *pe->disk_, pe->random_,
-                         pe->scheduler_, pe->tracer_, pe->faults_, pe->logger_, pe->process_});
+    if (options.client_tls) {
+        pe->tls_network_ = std::make_unique<tls::TlsNetwork>(pe->reactor_.executor(), pe->logger_,
+                                                             pe->network_, options.client_tls);
+    }
+    Network& network = pe->tls_network_ ? static_cast<Network&>(*pe->tls_network_) : pe->network_;
+    pe->env_.emplace(Env{options.node, pe->clock_, network, *pe->disk_, pe->random_, pe->scheduler_,
+                         pe->tracer_, pe->faults_, pe->logger_, pe->process_});
     return pe;
 }
 

@@ -22,6 +22,7 @@
 
 #include "core/env/env.h"
 #include "net-posix/posix_network.h"
+#include "net-posix/tls_network.h"
 #include "runtime/posix_clock.h"
 #include "runtime/posix_process.h"
 #include "runtime/reactor.h"
@@ -39,6 +40,9 @@ struct PosixEnvOptions {
     Reactor::Options reactor = {};
     PosixNetwork::Options network = {};
     PosixDisk::Options disk = {};
+    // Set (a client-role context): every outgoing connection of env().network runs TLS with it
+    // (the CLI's --command-config with security.protocol=SSL); listen() stays plain.
+    std::shared_ptr<tls::TlsContext> client_tls = nullptr;
 };
 
 class PosixEnv {
@@ -69,6 +73,7 @@ private:
     StderrLogSink stderr_sink_;
     Logger logger_;
     PosixNetwork network_;
+    std::unique_ptr<tls::TlsNetwork> tls_network_;  // over network_, when options.client_tls
     std::unique_ptr<PosixDisk> disk_;
     Random random_;
     Scheduler scheduler_;

@@ -507,14 +507,16 @@ public:
         : ClusterFaults(w, c.ids, c.held, w.random().fork("nemesis"), hold_max),
           c_(c),
           weights_(std::move(weights)) {
-        add_custom("vote_crash", [this](const FaultSpec&) { vote_crash(); });
+        // Its draws come from a stream seeded by the record's value.
+        add_custom("vote_crash",
+                   [this](const FaultSpec& f) { vote_crash(static_cast<uint64_t>(f.value)); });
     }
 
     // The scenario's own fault loop, until `end` (ClusterFaults::run_phase heals after).
     void draw_until(Instant end) {
         Scheduler& s = sched();
         while (s.now() < end && c_.violation.empty()) {
-            s.sleep_for(Duration::millis(r_.between(100, 1200)));
+            gap(Duration::millis(r_.between(100, 1200)));
             inject(static_cast<Fault>(pick(weights_)));
         }
     }
@@ -527,11 +529,10 @@ public:
                   [this](Instant end) { draw_until(end); }, base_disk_faults);
         w_.trace("nemesis.healed", {{"faults", faults()}});
     }
-    uint64_t faults() const { return faults_ + swarm_faults(); }
+    uint64_t faults() const { return recorded_faults(); }
 
 private:
     void inject(Fault f) {
-        ++faults_;
         switch (f) {
             case Fault::isolate:
                 isolate_any();
@@ -554,9 +555,12 @@ private:
             case Fault::disk_faults:
                 disk_faults_any();
                 break;
-            case Fault::vote_crash:
-                inj_.apply(custom_fault("vote_crash"));
+            case Fault::vote_crash: {
+                FaultSpec v = spec("vote_crash", {});
+                v.value = custom_seed();
+                inj_.apply(std::move(v));
                 break;
+            }
             case Fault::leader_faults:
                 leader_fault();
                 break;
@@ -565,7 +569,8 @@ private:
         }
     }
 
-    void vote_crash() {
+    void vote_crash(uint64_t seed) {
+        Random r(seed);
         const auto leader = c_.leader();
         if (!leader) {
             return;
@@ -592,20 +597,20 @@ private:
             }
         }
         c_.trap.armed = false;
-        sched().sleep_for(Duration::millis(r_.between(5, 50)));
+        sched().sleep_for(Duration::millis(r.between(5, 50)));
         w_.network().heal_all();
         if (winner) {
             split({*winner}, others(*winner));
         }
         // The crashed voters come back, knowing what their disks kept.
-        sched().sleep_for(Duration::millis(r_.between(20, 300)));
+        sched().sleep_for(Duration::millis(r.between(20, 300)));
         for (int id : c_.trap.crashed) {
             c_.held.erase(id);
             if (!node(id).up()) {
                 w_.start(node(id));
             }
         }
-        sched().sleep_for(c_.fetch_timeout * r_.between(2, 5));
+        sched().sleep_for(c_.fetch_timeout * r.between(2, 5));
         w_.network().heal_all();
     }
 
@@ -616,6 +621,7 @@ private:
         }
         // Long enough that check quorum must have deposed it.
         const Duration d = c_.fetch_timeout * 2 + hold();
+        aim_next("leader");
         switch (r_.below(3)) {
             case 0:
                 split_for({*leader}, others(*leader), d);
@@ -637,7 +643,6 @@ public:
 private:
     Cluster& c_;
     std::vector<int64_t> weights_;
-    uint64_t faults_ = 0;
 };
 
 RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
@@ -649,8 +654,12 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
         world.trace().set_sink(ro.trace_sink);
     }
     c.world = &world;
-    const int voters = swarm.chance(0.7) ? 3 : 5;
-    const int observers = static_cast<int>(swarm.between(1, 2));
+    // A replayed schedule may name a smaller cluster (eddy sim shrink): 3-5 voters, 1-2
+    // observers.
+    const int voters =
+        static_cast<int>(schedule_size(ro.faults.get(), "voters", swarm.chance(0.7) ? 3 : 5, 3, 5));
+    const int observers = static_cast<int>(
+        schedule_size(ro.faults.get(), "observers", swarm.between(1, 2), 1, 2));
     const int64_t election_ms = swarm.between(150, 400);
     c.fetch_timeout = Duration::millis(election_ms * 2);
     for (int id = 1; id <= voters + observers; ++id) {
@@ -698,6 +707,8 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
                       : std::vector<int64_t>{2, 2, 1, 2, 1, 1, 1, 7, 0};
     Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(800, 2500)));
     nemesis.base_disk_faults = wo.disk;
+    nemesis.set_size("voters", voters);
+    nemesis.set_size("observers", observers);
     spawn_cluster_supervisor(world, c.ids, c.held);
     world.spawn("faults", [&] {
         auto& s = world.world_env().scheduler;

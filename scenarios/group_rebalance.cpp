@@ -401,7 +401,9 @@ RunResult run_group_rebalance(const RunOptions& ro) {
 
     Oracle oracle;
     oracle.partitions = static_cast<int32_t>(swarm.between(2, 6));
-    oracle.consumers = static_cast<int>(swarm.between(2, 4));
+    // A replayed schedule may name fewer consumers (eddy sim shrink).
+    oracle.consumers = static_cast<int>(
+        schedule_size(ro.faults.get(), "consumers", swarm.between(2, 4), 1, 4));
     ConsumerKnobs knobs;
     knobs.session_timeout = Duration::millis(swarm.between(1000, 3000));
     knobs.rebalance_timeout = Duration::millis(swarm.between(1500, 4000));
@@ -440,11 +442,12 @@ RunResult run_group_rebalance(const RunOptions& ro) {
 
     bool done = false;
     FaultInjector faults(world);  // every fault traced, recorded, replayable (--faults)
+    faults.set_size("consumers", oracle.consumers);
     uint64_t swarm_faults = 0;
     spawn_broker_supervisor(world, faults);
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
-        Random r = world.random().fork("faults");
+        Random r = fault_stream(world, "faults");  // recorded as faults, not hashed
         const Instant fault_end = sched.now() + Duration::seconds(r.between(15, 30));
         // The swarm on the broker: its disk (errors, full, slow), pauses, clock steps, clogs
         // and, in the runs that crash it, crashes. No bit rot: one broker holds the only copy
@@ -454,6 +457,7 @@ RunResult run_group_rebalance(const RunOptions& ro) {
                                                  "broker", fault_end, swarm_faults);
         while (!replaying && sched.now() < fault_end && oracle.violation.empty()) {
             sched.sleep_for(Duration::millis(r.between(200, 2500)));
+            faults.wake(lane_main);
             const std::string victim = consumers[r.below(consumers.size())];
             const int kind = static_cast<int>(r.between(0, 9));
             FaultSpec f = custom_fault("pause", {victim});

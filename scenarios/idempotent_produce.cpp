@@ -181,7 +181,9 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
     }
     Oracle oracle;
     oracle.partitions = static_cast<int32_t>(swarm.between(1, 2));
-    const int producers = static_cast<int>(swarm.between(1, 3));
+    // A replayed schedule may name fewer producers (eddy sim shrink).
+    const int producers = static_cast<int>(
+        schedule_size(ro.faults.get(), "producers", swarm.between(1, 3), 1, 3));
     const bool broker_crashes = swarm.chance(0.6);
 
     auto config = broker_node_config(
@@ -219,11 +221,12 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
         }
     }
     FaultInjector faults(world);  // every fault traced, recorded, replayable (--faults)
+    faults.set_size("producers", producers);
     uint64_t swarm_faults = 0;
     spawn_broker_supervisor(world, faults);
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
-        Random r = world.random().fork("faults");
+        Random r = fault_stream(world, "faults");  // recorded as faults, not hashed
         const Instant fault_end = sched.now() + Duration::seconds(r.between(8, 20));
         // The swarm on the broker: its disk (a write error or a full disk halts it and its
         // supervisor starts it again, a failed fsync crashes it, slow I/O delays answers past the
@@ -233,6 +236,7 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
                                                  "broker", fault_end, swarm_faults);
         while (!replaying && sched.now() < fault_end && oracle.violation.empty()) {
             sched.sleep_for(Duration::millis(r.between(100, 1500)));
+            faults.wake(lane_main);
             if (broker_crashes && r.chance(0.3)) {
                 FaultSpec f = custom_fault("crash", {"broker"});
                 f.hold = Duration::millis(r.between(20, 1000));

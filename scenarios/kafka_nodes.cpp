@@ -2,6 +2,7 @@
 #include "scenarios/kafka_nodes.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace eddy::scenarios {
 
@@ -176,6 +177,9 @@ std::optional<std::string> cluster_node_trouble(sim::SimWorld& w, int id, const 
 ClusterFaults::ClusterFaults(sim::SimWorld& w, std::vector<int> ids, std::set<int>& held,
                              Random random, Duration hold_max)
     : w_(w), ids_(std::move(ids)), held_(held), r_(std::move(random)), hold_max_(hold_max), inj_(w) {
+    // What r_ draws is recorded as faults: a replay, which draws nothing, hashes the same.
+    r_.set_tap(nullptr);
+    inj_.use_lanes();
     inj_.on_held = [this](const std::string& node, bool down) {
         const int id = id_of(node);
         if (id < 0) {
@@ -228,7 +232,7 @@ void ClusterFaults::run_phase(Duration phase, const FaultSchedule* replay, const
     const Instant end = start + phase;
     inj_.begin_phase();
     if (replay != nullptr) {
-        inj_.replay(*replay);
+        inj_.replay_lanes(*replay);
         const Instant replay_end = Instant() + replay->phase_end;
         if (sched().now() < replay_end) {
             sched().sleep_until(replay_end);
@@ -239,7 +243,7 @@ void ClusterFaults::run_phase(Duration phase, const FaultSchedule* replay, const
         // Half the seeds run the scenario's own faults alone: the faults a scenario aims (at a
         // partition leader, at the active controller) are then not drowned by the swarm's,
         // which keeps each planted bug within reach of its checker.
-        Random sr = w_.random().fork("swarm-faults");
+        Random sr = fault_stream(w_, "swarm-faults");
         const FaultMenu m = draw_menu(sr, menu);
         const Duration gap_max = Duration::millis(sr.between(500, 3000));
         if (sr.chance(0.5)) {
@@ -304,11 +308,19 @@ std::pair<std::vector<int>, std::vector<int>> ClusterFaults::minority_with(int i
     return {small, rest};
 }
 
+FaultSpec ClusterFaults::spec(const char* kind, std::vector<std::string> a) {
+    FaultSpec f;
+    f.kind = kind;
+    f.side_a = std::move(a);
+    if (rec()) {
+        f.aim = std::exchange(aim_, {});
+    }
+    return f;
+}
+
 void ClusterFaults::split(const std::vector<int>& a, const std::vector<int>& b, bool one_way) {
     // Healed by heal_all (the caller's): traced, recorded only as its custom fault.
-    FaultSpec f;
-    f.kind = "partition";
-    f.side_a = names(a);
+    FaultSpec f = spec("partition", names(a));
     f.side_b = names(b);
     f.value = one_way ? 1 : 0;
     (void)inj_.begin(f, rec());
@@ -316,9 +328,7 @@ void ClusterFaults::split(const std::vector<int>& a, const std::vector<int>& b, 
 
 void ClusterFaults::split_for(const std::vector<int>& a, const std::vector<int>& b, Duration d,
                               bool one_way) {
-    FaultSpec f;
-    f.kind = "partition";
-    f.side_a = names(a);
+    FaultSpec f = spec("partition", names(a));
     f.side_b = names(b);
     f.hold = d;
     f.value = one_way ? 1 : 0;
@@ -338,9 +348,7 @@ void ClusterFaults::crash_for(int id, Duration d) {
     if (!node(id).up()) {
         return;
     }
-    FaultSpec f;
-    f.kind = "crash";
-    f.side_a = {cluster_node_name(id)};
+    FaultSpec f = spec("crash", {cluster_node_name(id)});
     f.hold = d;
     inj_.apply(std::move(f), rec());
 }
@@ -348,33 +356,28 @@ void ClusterFaults::crash_for(int id, Duration d) {
 void ClusterFaults::pause_for(int id, Duration d) {
     auto& n = node(id);
     if (n.up() && !n.paused()) {
-        FaultSpec f;
-        f.kind = "pause";
-        f.side_a = {n.name()};
+        FaultSpec f = spec("pause", {n.name()});
         f.hold = d;
         inj_.apply(std::move(f), rec());
     }
 }
 
 void ClusterFaults::clock_jump(int id) {
-    FaultSpec f;
-    f.kind = "clock";
-    f.side_a = {cluster_node_name(id)};
+    FaultSpec f = spec("clock", {cluster_node_name(id)});
     f.value = r_.duration_between(Duration::seconds(-30), Duration::seconds(30)).to_millis();
     inj_.apply(std::move(f), rec());
 }
 
 void ClusterFaults::disk_faults_for(int id, Duration d) {
     // Read errors (up to 5%) in a window of their own, failed fsyncs (up to 2%) in this one.
-    FaultSpec reads;
-    reads.kind = "disk";
+    FaultSpec reads = spec("disk", {cluster_node_name(id)});
     reads.mode = "read_errors";
-    reads.side_a = {cluster_node_name(id)};
     reads.hold = d;
     reads.value = static_cast<int64_t>(r_.unit() * 50'000);
     FaultSpec syncs = reads;
     syncs.mode = "sync_errors";
     syncs.value = static_cast<int64_t>(r_.unit() * 20'000);
+    syncs.aim.clear();
     if (rec()) {
         inj_.spawn(std::move(reads));
     }

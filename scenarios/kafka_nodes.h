@@ -105,7 +105,10 @@ public:
     // The fault phase, `phase` long: the scenario's own fault loop `draw` (called with the end
     // of the phase; it returns once past it) and, next to it, the swarm: faults drawn from a
     // per-seed subset of `menu` (see draw_menu), each in its own fiber, so faults overlap.
-    // With `replay` set, that schedule runs instead of both. Then everything heals (disks back
+    // With `replay` set, that schedule runs instead of both, lane by lane (FaultInjector::
+    // replay_lanes): the run's own schedule replays the drawn run exactly. The loop sleeps
+    // between faults through gap(), and builds its faults with spec() (custom ones record what
+    // they use: custom_seed() for their own draws). Then everything heals (disks back
     // at `base`). Suspends. `voters`: the first ids that form the quorum (majority/minority).
     void run_phase(Duration phase, const FaultSchedule* replay, const FaultMenu& menu,
                    size_t voters, const std::function<void(Instant)>& draw,
@@ -114,6 +117,11 @@ public:
     // short ends now.
     FaultSchedule schedule() const { return inj_.schedule(); }
     uint64_t swarm_faults() const { return swarm_faults_; }
+    // The faults recorded so far (the scenario's and the swarm's, wakes not counted): the same
+    // in a drawn run and in its replay.
+    uint64_t recorded_faults() const { return inj_.faults(); }
+    // Records the size `key` the run uses (FaultSchedule::size).
+    void set_size(const std::string& key, int64_t n) { inj_.set_size(key, n); }
     // A scenario fault kind: recorded as one fault; `fn` runs it (and holds it) with the
     // cluster's helpers, whose own faults are then not recorded.
     void add_custom(const std::string& kind, std::function<void(const FaultSpec&)> fn);
@@ -140,6 +148,16 @@ public:
     void disk_faults_any();
     // A random while a fault is held: 100 ms to hold_max.
     Duration hold() { return r_.duration_between(Duration::millis(100), hold_max_); }
+    // The scenario's fault loop sleeps `d` between two faults (its lane's wake is recorded).
+    void gap(Duration d) {
+        sched().sleep_for(d);
+        inj_.wake(lane_main);
+        aim_.clear();
+    }
+    // The next fault the loop injects is aimed at `aim` (FaultSpec::aim): e.g. "leader".
+    void aim_next(std::string aim) { aim_ = std::move(aim); }
+    // A seed for a custom fault's own draws (recorded as its `value`).
+    int64_t custom_seed() { return static_cast<int64_t>(r_.next() >> 1); }
 
     // A random node.
     int any() { return ids_[r_.below(ids_.size())]; }
@@ -172,6 +190,8 @@ public:
 
 protected:
     bool rec() const { return !inner_; }
+    // A fault of `kind` on `a`, aimed as aim_next() said (outside a custom fault).
+    FaultSpec spec(const char* kind, std::vector<std::string> a);
 
     Scheduler& sched() { return w_.world_env().scheduler; }
     sim::SimNode& node(int id) { return w_.node(cluster_node_name(id)); }
@@ -183,6 +203,7 @@ protected:
     Duration hold_max_;
     FaultInjector inj_;
     bool inner_ = false;  // inside a custom fault: its steps are not recorded
+    std::string aim_;     // what the next fault aims at
     uint64_t swarm_faults_ = 0;
 };
 

@@ -144,19 +144,84 @@ std::optional<int64_t> to_int(std::string_view s) {
     return v;
 }
 
+// Microseconds, with the nanoseconds as three decimals when there are any: a drawn hold is
+// nanosecond-precise, and a replay must hold it exactly as long.
+std::string micros_text(Duration d) {
+    const int64_t ns = d.to_nanos();
+    std::string out = std::to_string(ns / 1000);
+    if (const int64_t frac = ns % 1000; frac != 0) {
+        const std::string digits = std::to_string(frac < 0 ? -frac : frac);
+        out += "." + std::string(3 - digits.size(), '0') + digits;
+    }
+    return out;
+}
+
+// "123" or "123.456" (µs) as a Duration; nullopt if malformed.
+std::optional<Duration> micros_from(std::string_view s) {
+    const size_t dot = s.find('.');
+    const auto whole = to_int(s.substr(0, dot));
+    if (!whole) {
+        return std::nullopt;
+    }
+    int64_t ns = *whole * 1000;
+    if (dot != std::string_view::npos) {
+        const std::string_view frac = s.substr(dot + 1);
+        const auto digits = to_int(frac);
+        if (!digits || frac.size() > 3 || *digits < 0 || *whole < 0) {
+            return std::nullopt;
+        }
+        ns += *digits * (frac.size() == 1 ? 100 : frac.size() == 2 ? 10 : 1);
+    }
+    return Duration::nanos(ns);
+}
+
 }  // namespace
 
 std::string FaultSchedule::to_text() const {
-    std::string out = "phase start_us=" + std::to_string(phase_start.to_micros()) +
-                      " end_us=" + std::to_string(phase_end.to_micros()) + "\n";
+    std::string out = "phase start_us=" + micros_text(phase_start) +
+                      " end_us=" + micros_text(phase_end) + "\n";
+    if (!size.empty()) {
+        out += "size";
+        for (const auto& [key, n] : size) {
+            out += " " + key + "=" + std::to_string(n);
+        }
+        out += "\n";
+    }
     for (const auto& f : faults) {
-        out += "fault at_us=" + std::to_string(f.at.to_micros()) + " kind=" + f.kind +
-               " a=" + join(f.side_a) + " b=" + join(f.side_b) +
-               " hold_us=" + std::to_string(f.hold.to_micros()) +
-               " value=" + std::to_string(f.value) + " mode=" + (f.mode.empty() ? "-" : f.mode) +
-               "\n";
+        out += "fault at_us=" + micros_text(f.at) + " kind=" + f.kind + " a=" + join(f.side_a) +
+               " b=" + join(f.side_b) + " hold_us=" + micros_text(f.hold) +
+               " value=" + std::to_string(f.value) + " mode=" + (f.mode.empty() ? "-" : f.mode);
+        if (!f.lane.empty()) {
+            out += " lane=" + f.lane + (f.own ? " own=1" : "");
+        }
+        if (!f.aim.empty()) {
+            out += " aim=" + f.aim;
+        }
+        out += "\n";
     }
     return out;
+}
+
+size_t FaultSchedule::fault_count() const {
+    return static_cast<size_t>(std::count_if(faults.begin(), faults.end(),
+                                             [](const FaultSpec& f) { return f.kind != wake_kind; }));
+}
+
+int64_t schedule_size(const FaultSchedule* replay, const std::string& key, int64_t drawn,
+                      int64_t lo, int64_t hi) {
+    int64_t n = drawn;
+    if (replay != nullptr) {
+        if (auto it = replay->size.find(key); it != replay->size.end()) {
+            n = it->second;
+        }
+    }
+    return std::clamp(n, lo, std::max(lo, hi));
+}
+
+Random fault_stream(sim::SimWorld& world, std::string_view purpose) {
+    Random r = world.random().fork(purpose);
+    r.set_tap(nullptr);
+    return r;
 }
 
 Result<FaultSchedule, std::string> FaultSchedule::parse(std::string_view text) {
@@ -194,33 +259,49 @@ Result<FaultSchedule, std::string> FaultSchedule::parse(std::string_view text) {
             auto it = kv.find(key);
             return it == kv.end() ? std::nullopt : to_int(it->second);
         };
+        auto micros = [&kv](std::string_view key) -> std::optional<Duration> {
+            auto it = kv.find(key);
+            return it == kv.end() ? std::nullopt : micros_from(it->second);
+        };
         if (head == "phase") {
-            const auto start = number("start_us");
-            const auto end = number("end_us");
+            const auto start = micros("start_us");
+            const auto end = micros("end_us");
             if (!start || !end || *end < *start) {
                 return fail(where + "a phase wants start_us=N end_us=M with N <= M");
             }
-            s.phase_start = Duration::micros(*start);
-            s.phase_end = Duration::micros(*end);
+            s.phase_start = *start;
+            s.phase_end = *end;
             phase_seen = true;
         } else if (head == "fault") {
             FaultSpec f;
-            const auto at = number("at_us");
-            const auto hold = number("hold_us");
+            const auto at = micros("at_us");
+            const auto hold = micros("hold_us");
             const auto value = number("value");
-            if (!at || !hold || !value || !kv.contains("kind") || *at < 0 || *hold < 0) {
+            if (!at || !hold || !value || !kv.contains("kind") || *at < Duration::zero() ||
+                *hold < Duration::zero()) {
                 return fail(where + "a fault wants at_us, kind, hold_us and value");
             }
-            f.at = Duration::micros(*at);
-            f.hold = Duration::micros(*hold);
+            f.at = *at;
+            f.hold = *hold;
             f.value = *value;
             f.kind = kv["kind"];
             f.side_a = split_names(kv["a"]);
             f.side_b = split_names(kv["b"]);
             f.mode = kv["mode"] == "-" ? std::string() : kv["mode"];
+            f.lane = kv["lane"];
+            f.own = kv["own"] == "1";
+            f.aim = kv["aim"];
             s.faults.push_back(std::move(f));
+        } else if (head == "size") {
+            for (const auto& [key, digits] : kv) {
+                const auto n = to_int(digits);
+                if (!n || *n < 0) {
+                    return fail(where + "a size wants KEY=N with N >= 0");
+                }
+                s.size[key] = *n;
+            }
         } else {
-            return fail(where + "expected 'phase …' or 'fault …'");
+            return fail(where + "expected 'phase …', 'size …' or 'fault …'");
         }
     }
     if (!phase_seen) {
@@ -260,6 +341,11 @@ void FaultInjector::release(const std::string& node) {
 void FaultInjector::trace_begin(const FaultSpec& f) {
     const std::string a = join(f.side_a);
     const std::string b = join(f.side_b);
+    if (f.aim == "leader" && !f.side_a.empty()) {
+        world_.trace("fault.leader", {{"node", f.side_a.front()}});  // the leader comes first
+    } else if (!f.aim.empty()) {
+        world_.trace("fault." + f.aim, {{"nodes", a}});
+    }
     const std::string kind = "nemesis." + f.kind;
     const int64_t start = f.at.to_nanos();
     world_.trace(kind, {{"kind", f.kind},
@@ -272,10 +358,35 @@ void FaultInjector::trace_begin(const FaultSpec& f) {
                         {"mode", f.mode}});
 }
 
+void FaultInjector::keep(FaultSpec f) {
+    if (laned_ && f.lane.empty()) {
+        f.lane = lane_main;
+    }
+    if (auto it = lane_wake_.find(f.lane); it != lane_wake_.end()) {
+        const size_t i = it->second;
+        lane_wake_.erase(it);
+        if (recorded_.faults[i].kind == wake_kind && recorded_.faults[i].at == f.at) {
+            recorded_.faults[i] = std::move(f);  // the wake injected this
+            return;
+        }
+    }
+    recorded_.faults.push_back(std::move(f));
+}
+
+void FaultInjector::wake(const std::string& lane) {
+    FaultSpec w;
+    w.kind = wake_kind;
+    w.at = world_.now() - Instant();
+    w.lane = lane;
+    lane_wake_.erase(lane);
+    recorded_.faults.push_back(std::move(w));
+    lane_wake_[lane] = recorded_.faults.size() - 1;
+}
+
 void FaultInjector::note(FaultSpec f) {
     f.at = world_.now() - Instant();
     trace_begin(f);
-    recorded_.faults.push_back(std::move(f));
+    keep(std::move(f));
 }
 
 uint64_t FaultInjector::begin(FaultSpec& f, bool record) {
@@ -284,7 +395,7 @@ uint64_t FaultInjector::begin(FaultSpec& f, bool record) {
     touched_.insert(f.side_b.begin(), f.side_b.end());
     trace_begin(f);
     if (record) {
-        recorded_.faults.push_back(f);
+        keep(f);
     }
     auto& net = world_.network();
     const uint64_t token = next_window_++;
@@ -422,9 +533,14 @@ void FaultInjector::set_disk(const std::string& node) {
 }
 
 void FaultInjector::apply(FaultSpec f, bool record) {
+    if (f.kind == wake_kind) {
+        return;
+    }
     if (auto it = custom.find(f.kind); it != custom.end()) {
+        f.at = world_.now() - Instant();
+        trace_begin(f);
         if (record) {
-            note(f);
+            keep(f);
         }
         it->second(f);
         return;
@@ -467,35 +583,109 @@ void FaultInjector::rot_down(const FaultSpec& f) {
 }
 
 void FaultInjector::spawn(FaultSpec f) {
-    world_.spawn("nemesis-" + f.kind, [this, f] { apply(f); });
+    f.at = world_.now() - Instant();
+    f.own = true;
+    keep(f);
+    world_.spawn("nemesis-" + f.kind, [this, f] { apply(f, false); });
 }
 
 void FaultInjector::replay(const FaultSchedule& s) {
     for (const auto& f : s.faults) {
+        if (f.kind == wake_kind || !names_known(f)) {
+            continue;
+        }
         world_.spawn("nemesis-replay-" + f.kind, [this, f] {
             auto& sched = world_.world_env().scheduler;
             const Instant at = Instant() + f.at;
             if (sched.now() < at) {
                 sched.sleep_until(at);
             }
-            apply(f);
+            // Recorded as it came, without a lane: a fiber of its own from the start again.
+            FaultSpec kept = f;
+            kept.at = world_.now() - Instant();
+            recorded_.faults.push_back(std::move(kept));
+            apply(f, false);
         });
+    }
+}
+
+bool FaultInjector::names_known(const FaultSpec& f) {
+    const auto nodes = world_.nodes();
+    const auto known = [&nodes](const std::string& name) {
+        return std::any_of(nodes.begin(), nodes.end(),
+                           [&name](const sim::SimNode* n) { return n->name() == name; });
+    };
+    return std::all_of(f.side_a.begin(), f.side_a.end(), known) &&
+           std::all_of(f.side_b.begin(), f.side_b.end(), known);
+}
+
+void FaultInjector::run_lane(const std::vector<FaultSpec>& records) {
+    auto& sched = world_.world_env().scheduler;
+    for (const auto& f : records) {
+        const Instant at = Instant() + f.at;
+        if (sched.now() < at) {
+            sched.sleep_until(at);
+            wake(f.lane);
+        }
+        if (f.kind == wake_kind) {
+            continue;
+        }
+        if (f.own) {
+            spawn(f);
+        } else {
+            apply(f);
+        }
+    }
+}
+
+void FaultInjector::replay_lanes(const FaultSchedule& s) {
+    FaultSchedule unlaned = s;
+    unlaned.faults.clear();
+    std::map<std::string, std::vector<FaultSpec>> lanes;
+    for (const auto& f : s.faults) {
+        if (!names_known(f)) {
+            continue;  // a node of a bigger run
+        }
+        (f.lane.empty() ? unlaned.faults : lanes[f.lane]).push_back(f);
+    }
+    for (const auto& entry : lanes) {
+        const std::string& lane = entry.first;
+        if (lane != lane_main) {
+            // The drawn run's swarm fiber is "swarm-faults".
+            wake(lane);
+            lanes_running_.insert(lane);
+            world_.spawn(lane == lane_swarm ? "swarm-faults" : "lane-" + lane,
+                         [this, lane, records = entry.second] {
+                             run_lane(records);
+                             lanes_running_.erase(lane);
+                         });
+        }
+    }
+    replay(unlaned);
+    if (auto it = lanes.find(lane_main); it != lanes.end()) {
+        run_lane(it->second);
     }
 }
 
 void FaultInjector::spawn_swarm(Random r, FaultMenu menu, std::vector<std::string> nodes,
                                 size_t voters, Instant end, Duration hold_max, Duration gap_max,
                                 uint64_t& count) {
+    wake(lane_swarm);  // the lane starts: a replay runs it even if it never injects anything
+    lanes_running_.insert(lane_swarm);
     world_.spawn("swarm-faults", [this, r, menu, nodes = std::move(nodes), voters, end, hold_max,
                                   gap_max, &count]() mutable {
         auto& sched = world_.world_env().scheduler;
         while (true) {
             sched.sleep_for(r.duration_between(Duration::millis(100), gap_max));
+            wake(lane_swarm);
             if (sched.now() >= end) {
+                lanes_running_.erase(lane_swarm);
                 return;
             }
             ++count;
-            spawn(draw_fault(r, menu, nodes, voters, hold_max));
+            FaultSpec f = draw_fault(r, menu, nodes, voters, hold_max);
+            f.lane = lane_swarm;
+            spawn(std::move(f));
         }
     });
 }
@@ -503,13 +693,16 @@ void FaultInjector::spawn_swarm(Random r, FaultMenu menu, std::vector<std::strin
 bool FaultInjector::open_phase(const FaultSchedule* replay, const FaultMenu& menu,
                                const std::string& broker, Instant end, uint64_t& count) {
     begin_phase();
+    use_lanes();
     auto& sched = world_.world_env().scheduler;
     if (replay != nullptr) {
-        this->replay(*replay);
-        sched.sleep_until(std::max(sched.now(), Instant() + replay->phase_end));
+        replay_lanes(*replay);
+        if (sched.now() < Instant() + replay->phase_end) {
+            sched.sleep_until(Instant() + replay->phase_end);
+        }
         return true;
     }
-    Random r = world_.random().fork("swarm-faults");
+    Random r = fault_stream(world_, "swarm-faults");
     const FaultMenu m = draw_menu(r, menu);
     const Duration gap_max = Duration::millis(r.between(1000, 4000));
     spawn_swarm(r, m, {broker}, 1, end, Duration::millis(1500), gap_max, count);

@@ -11,9 +11,22 @@
 // it (`eddy sim run --write-faults FILE`) and another run can take it instead of drawing one
 // (`--faults FILE`; the rest of the run still comes from the seed): what `eddy sim shrink`
 // reduces. Faults overlap freely: each holds in its own fiber; disk windows on one node stack.
+//
+// Faithful replay, by construction: every fault is injected from a *lane*, a fiber of the fault
+// phase ("main": the scenario's own fault loop in the phase's fiber; "swarm": the swarm's fiber),
+// either held by the lane itself or in a fiber of its own that the lane spawns, and the record
+// says which. A lane's wake that injects nothing is recorded too (kind `wake`). A replay runs
+// the same lanes in fibers of the same names, waking at the recorded instants and injecting the
+// recorded faults the same way, so the scheduler sees the same fibers at the same moments and
+// the run is the drawn run again, trace hash included. That needs three things of the drawing
+// side: fault streams are not tapped into the run's hash (what they decide is traced as the
+// faults themselves; a replay draws nothing), nothing else reads them, and a fault's record
+// carries every parameter its injection uses (a custom fault that draws more at injection time
+// draws from a stream seeded by its `value`).
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -43,7 +56,21 @@ struct FaultSpec {
     int64_t value = 0;
     std::string mode;  // disk: read_errors, write_errors, sync_errors, full, slow, slow_sync,
                        // bit_rot
+    // The lane that injected it (see the file comment; empty: none, and a replay then holds it
+    // in a fiber of its own from the start of the phase), and whether it was held in a fiber of
+    // its own the lane spawned (else by the lane itself).
+    std::string lane;
+    bool own = false;
+    // What the fault was aimed at, traced as "fault.<aim>" when it begins: "leader" (a partition
+    // or quorum leader, the first node of side_a) with its `node`, another aim (e.g.
+    // "crash_all") with `nodes`; empty: nothing in particular.
+    std::string aim;
 };
+
+// A lane woke and injected nothing (recorded so that a replay wakes then too).
+inline constexpr const char* wake_kind = "wake";
+inline constexpr const char* lane_main = "main";
+inline constexpr const char* lane_swarm = "swarm";
 
 // A fault of a scenario's own kind on `nodes`.
 inline FaultSpec custom_fault(std::string kind, std::vector<std::string> nodes = {}) {
@@ -57,12 +84,26 @@ struct FaultSchedule {
     Duration phase_start{};  // since the run began: the fault phase, healed at its end
     Duration phase_end{};
     std::vector<FaultSpec> faults;
+    // The scenario's size (e.g. nodes, producers, consumers): a recorded run writes what it
+    // ran with; a replay that names a size runs with it (within what the scenario allows) in
+    // place of the drawn one. Faults naming a node the smaller run lacks are dropped.
+    std::map<std::string, int64_t> size;
 
-    // One line per fault: "fault at_ms=… kind=… a=n1,n2 b=n3 hold_ms=… value=… mode=…", after
-    // a line "phase start_ms=… end_ms=…". Times are whole microseconds ("at_us", "hold_us").
+    // A line "phase start_us=… end_us=…", then "size KEY=N …" when there are sizes, then one
+    // line per fault: "fault at_us=… kind=… a=n1,n2 b=n3 hold_us=… value=… mode=…" with
+    // "lane=… own=1 aim=…" when set. Times are whole microseconds.
     std::string to_text() const;
     static Result<FaultSchedule, std::string> parse(std::string_view text);
+    // The faults proper (wakes not counted).
+    size_t fault_count() const;
 };
+
+// The size `key` of a run: `drawn`, or what `replay` names, kept within [lo, hi].
+int64_t schedule_size(const FaultSchedule* replay, const std::string& key, int64_t drawn,
+                      int64_t lo, int64_t hi);
+// A stream for drawing faults: forked from the world's, not tapped into the run's hash (see the
+// file comment).
+Random fault_stream(sim::SimWorld& world, std::string_view purpose);
 
 // Disk window modes and their strength (`value`): read_errors / write_errors / sync_errors in
 // parts per million per operation; full: the disk fills up `value` bytes past what is used;
@@ -103,10 +144,18 @@ public:
     bool rot_crashes = false;
     Duration rot_wait_max = Duration::seconds(8);
 
+    // Records lanes (see the file comment): faults without one are the main lane's. Scenarios
+    // whose fault loops wake through wake() (the cluster scenarios, open_phase's) call it.
+    void use_lanes() { laned_ = true; }
+    // `lane` woke (after a sleep of its loop): recorded as a wake unless the lane injects a
+    // fault at this instant.
+    void wake(const std::string& lane);
+
     // Applies `f` now (its `at` is set to now), holds it in this fiber, undoes it. Suspends.
     // `record` false: a step of a custom fault, traced but not recorded (the custom fault is).
     void apply(FaultSpec f, bool record = true);
-    // apply() in a fiber of its own: faults overlap.
+    // apply() in a fiber of its own: faults overlap. Recorded now, as held in a fiber of its
+    // own (`own`).
     void spawn(FaultSpec f);
     // Starts `f` (its `at` set to now; recorded and traced) without holding it; undo() with
     // the token it returns ends it.
@@ -115,8 +164,15 @@ public:
     // Records and traces a fault the scenario applies itself (a custom kind).
     void note(FaultSpec f);
 
-    // Spawns one fiber per fault of `s`, each waiting for its time: the replay of a schedule.
+    // Spawns one fiber per fault of `s`, each waiting for its time: the replay of a schedule
+    // whose faults have no lanes (wakes skipped).
     void replay(const FaultSchedule& s);
+    // The replay of a schedule with lanes: a fiber per lane but the main one, named as the drawn
+    // run named it ("swarm-faults"), doing its lane's records in order (each at its instant,
+    // held by the lane or in a fiber of its own as recorded); records without a lane as
+    // replay() does; then the main lane's records in this fiber. Faults naming a node the
+    // world lacks are dropped. Suspends until the main lane is done.
+    void replay_lanes(const FaultSchedule& s);
     // The swarm, a fiber of its own until `end`: every 100 ms to `gap_max` a fault drawn with
     // draw_fault(r, menu, nodes, voters, hold_max), each held in a fiber of its own (faults
     // overlap). Counts them in `count` (which must outlive the fiber).
@@ -138,6 +194,8 @@ public:
     std::map<std::string, std::function<void(const FaultSpec&)>> custom;
 
     FaultSchedule& recorded() { return recorded_; }
+    // Records the size `key` the run uses (see FaultSchedule::size).
+    void set_size(const std::string& key, int64_t n) { recorded_.size[key] = n; }
     // Whether a crash fault keeps `node` down now.
     bool holds(const std::string& node) const { return held_.contains(node); }
     // The fault phase begins or ends now (recorded in the schedule).
@@ -146,20 +204,33 @@ public:
         recorded_.phase_end = world_.now() - Instant();
         phase_ended_ = true;
     }
-    // What was applied, with a phase that has not ended (a violation stopped the run) ending
-    // now.
+    // What was applied. When the run stopped (a violation) before the phase ended, the phase
+    // ends just past now, and each lane still running (asleep) then wakes just past now too:
+    // a replay's lanes sleep past the run's end as the drawn ones did.
     FaultSchedule schedule() const {
         FaultSchedule s = recorded_;
+        const Duration after = world_.now() - Instant() + Duration::micros(1);
         if (!phase_ended_) {
-            s.phase_end = world_.now() - Instant();
+            s.phase_end = after;
+        }
+        for (const auto& lane : lanes_running_) {
+            FaultSpec w;
+            w.kind = wake_kind;
+            w.at = after;
+            w.lane = lane;
+            s.faults.push_back(std::move(w));
         }
         return s;
     }
-    uint64_t faults() const { return recorded_.faults.size(); }
+    uint64_t faults() const { return recorded_.fault_count(); }
 
 private:
     void set_disk(const std::string& node);
     void trace_begin(const FaultSpec& f);
+    // Appends `f` to the record (in the place of its lane's wake at this instant, if any).
+    void keep(FaultSpec f);
+    void run_lane(const std::vector<FaultSpec>& records);
+    bool names_known(const FaultSpec& f);
 
     void hold_down(const std::string& node);
     void release(const std::string& node);
@@ -174,6 +245,9 @@ private:
     std::set<std::string> touched_;      // every node a fault named
     FaultSchedule recorded_;
     bool phase_ended_ = false;
+    bool laned_ = false;
+    std::map<std::string, size_t> lane_wake_;  // lane -> its last wake's index in recorded_
+    std::set<std::string> lanes_running_;      // lanes (but main) whose fibers have not returned
     // Disk windows in force per node (by serial number), and each disk's faults without them.
     uint64_t next_window_ = 1;
     std::map<std::string, std::map<uint64_t, FaultSpec>> disk_windows_;

@@ -11,7 +11,10 @@
 //
 // Faults: message loss and delays; a node isolated both ways; a node that hears but cannot be
 // heard (one-way); crashes; the leader isolated; the leader crashed; the leader resigning and
-// stopping. "raft-quorum-leader-isolation" draws the leader faults much more often.
+// stopping. "raft-quorum-leader-isolation" draws the leader faults much more often. Each goes
+// through a FaultInjector as a kind of this scenario (raft_crash, raft_isolate, raft_lag,
+// raft_resign, join) recorded with the waits it uses, so `--write-faults` then `--faults`
+// replays the run exactly and `eddy sim shrink` can reduce it.
 //
 // Checkers, after every step of every replica:
 // - `election-safety`: at most one leader per epoch;
@@ -36,8 +39,10 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "scenarios/nemesis.h"
 #include "scenarios/scenarios.h"
 #include "services/raft/quorum.h"
 #include "sim/world.h"
@@ -494,36 +499,118 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
         }
     }
     bool done = false;
+    // Every fault goes through the injector as a kind of this scenario whose record holds what
+    // it uses (its victim, and its waits drawn before it starts in the order the loop always
+    // drew them), so a run replayed from its own schedule (--faults) is the drawn run again.
+    FaultInjector faults(world);
+    const auto name_of = [](NodeId id) { return "replica-" + std::to_string(id.value()); };
+    const auto victim_of = [](const FaultSpec& f) {
+        return NodeId(std::stoi(f.side_a.at(0).substr(std::string_view("replica-").size())));
+    };
+    const auto crash = [&](NodeId v) {
+        if (node_of(v).up()) {
+            world.crash(node_of(v));
+        }
+    };
+    const auto start = [&](NodeId v) {
+        if (!node_of(v).up()) {
+            world.start(node_of(v));
+        }
+    };
+    const auto isolate = [&](NodeId victim, bool both_ways) {
+        for (NodeId other : c.replicas) {
+            c.blocked.insert({victim.value(), other.value()});
+            if (both_ways) {
+                c.blocked.insert({other.value(), victim.value()});
+            }
+        }
+    };
+    auto& sched_ = world.world_env().scheduler;
+    // The newcomer starts with an empty disk.
+    faults.custom["join"] = [&](const FaultSpec& f) {
+        world.trace("fault.join", {{"node", victim_of(f).value()}});
+        start(victim_of(f));
+    };
+    // Crashed, started again after hold.
+    faults.custom["raft_crash"] = [&](const FaultSpec& f) {
+        world.trace("fault.crash", {{"node", victim_of(f).value()}});
+        crash(victim_of(f));
+        sched_.sleep_for(f.hold);
+        start(victim_of(f));
+    };
+    // Cut off from every replica for hold: both ways (value 1), or unheard (value 0: mute).
+    faults.custom["raft_isolate"] = [&](const FaultSpec& f) {
+        world.trace(f.value == 1 ? "fault.isolate" : "fault.mute", {{"node", victim_of(f).value()}});
+        isolate(victim_of(f), f.value == 1);
+        sched_.sleep_for(f.hold);
+        c.blocked.clear();
+        world.trace("fault.heal_all", {});
+    };
+    // A voter cut off for hold falls behind; value / 10000 ms later every other voter crashes
+    // at once (a rack's power), and comes back value % 10000 ms after.
+    faults.custom["raft_lag"] = [&](const FaultSpec& f) {
+        const NodeId victim = victim_of(f);
+        world.trace("fault.isolate", {{"node", victim.value()}});
+        isolate(victim, true);
+        sched_.sleep_for(f.hold);
+        c.blocked.clear();
+        world.trace("fault.heal_all", {});
+        sched_.sleep_for(Duration::millis(f.value / 10000));
+        std::vector<NodeId> down;
+        for (NodeId v : c.voters) {
+            if (v != victim && node_of(v).up()) {
+                world.trace("fault.crash", {{"node", v.value()}});
+                crash(v);
+                down.push_back(v);
+            }
+        }
+        sched_.sleep_for(Duration::millis(f.value % 10000));
+        for (NodeId v : down) {
+            start(v);
+        }
+    };
+    // A graceful shutdown: resign, EndQuorumEpoch goes out for hold, stop, restart after value
+    // ms.
+    faults.custom["raft_resign"] = [&](const FaultSpec& f) {
+        const NodeId victim = victim_of(f);
+        world.trace("fault.resign", {{"node", victim.value()}});
+        c.resigning = victim;
+        sched_.sleep_for(f.hold);
+        c.resigning.reset();
+        crash(victim);
+        sched_.sleep_for(Duration::millis(f.value));
+        start(victim);
+    };
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
-        Random r = world.random().fork("faults");
+        // Recorded as faults, not hashed: a replay draws none of the loop's numbers.
+        Random r = fault_stream(world, "faults");
         const Instant fault_end = sched.now() + Duration::seconds(r.between(10, 25));
         const Instant newcomer_at = sched.now() + Duration::millis(r.between(3000, 9000));
-        auto pause = [&](int64_t lo, int64_t hi) {
-            sched.sleep_for(Duration::millis(r.between(lo, hi)));
-        };
-        auto isolate = [&](NodeId victim, bool both_ways) {
-            for (NodeId other : c.replicas) {
-                c.blocked.insert({victim.value(), other.value()});
-                if (both_ways) {
-                    c.blocked.insert({other.value(), victim.value()});
-                }
-            }
-        };
-        auto restart_after = [&](NodeId victim, int64_t lo, int64_t hi) {
-            world.crash(node_of(victim));
-            pause(lo, hi);
-            world.start(node_of(victim));
+        const auto ms = [&r](int64_t lo, int64_t hi) { return Duration::millis(r.between(lo, hi)); };
+        const auto fault = [&](const char* kind, NodeId victim, Duration hold, int64_t value) {
+            FaultSpec f = custom_fault(kind, {name_of(victim)});
+            f.hold = hold;
+            f.value = value;
+            faults.apply(std::move(f));
         };
         int64_t total = 0;
         for (int64_t w : weights) {
             total += w;
         }
-        while (sched.now() < fault_end && c.violation.empty()) {
-            pause(50, 1500);
+        faults.use_lanes();
+        faults.begin_phase();
+        if (ro.faults != nullptr) {
+            faults.replay_lanes(*ro.faults);
+            if (sched.now() < Instant() + ro.faults->phase_end) {
+                sched.sleep_until(Instant() + ro.faults->phase_end);
+            }
+        }
+        while (ro.faults == nullptr && sched.now() < fault_end && c.violation.empty()) {
+            sched.sleep_for(ms(50, 1500));
+            faults.wake(lane_main);
             if (!node_of(newcomer).up() && sched.now() >= newcomer_at) {
-                world.trace("fault.join", {{"node", newcomer.value()}});
-                world.start(node_of(newcomer));
+                faults.apply(custom_fault("join", {name_of(newcomer)}));
             }
             int64_t pick = static_cast<int64_t>(r.below(static_cast<uint64_t>(total)));
             size_t kind = 0;
@@ -545,58 +632,32 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
             switch (static_cast<Fault>(kind)) {
                 case Fault::crash:
                 case Fault::crash_leader:
-                    world.trace("fault.crash", {{"node", victim.value()}});
-                    restart_after(victim, 10, 2000);
+                    fault("raft_crash", victim, ms(10, 2000), 0);
                     break;
                 case Fault::isolate:
                 case Fault::isolate_leader:
-                    world.trace("fault.isolate", {{"node", victim.value()}});
-                    isolate(victim, true);
-                    pause(100, 3000);
-                    c.blocked.clear();
-                    world.trace("fault.heal_all", {});
+                    fault("raft_isolate", victim, ms(100, 3000), 1);
                     break;
                 case Fault::mute:
                     // One-way: the victim hears the others but cannot answer.
-                    world.trace("fault.mute", {{"node", victim.value()}});
-                    isolate(victim, false);
-                    pause(100, 3000);
-                    c.blocked.clear();
-                    world.trace("fault.heal_all", {});
+                    fault("raft_isolate", victim, ms(100, 3000), 0);
                     break;
                 case Fault::lag_then_restart_others: {
                     victim = c.voters[r.below(c.voters.size())];
-                    world.trace("fault.isolate", {{"node", victim.value()}});
-                    isolate(victim, true);
-                    pause(500, 3000);
-                    c.blocked.clear();
-                    world.trace("fault.heal_all", {});
-                    pause(0, 100);
-                    // A correlated crash (a power loss of a rack): every other voter at once.
-                    std::vector<NodeId> down;
-                    for (NodeId v : c.voters) {
-                        if (v != victim && node_of(v).up()) {
-                            world.trace("fault.crash", {{"node", v.value()}});
-                            world.crash(node_of(v));
-                            down.push_back(v);
-                        }
-                    }
-                    pause(10, 500);
-                    for (NodeId v : down) {
-                        world.start(node_of(v));
-                    }
+                    const Duration cut = ms(500, 3000);
+                    const int64_t before = r.between(0, 100);
+                    const int64_t down = r.between(10, 500);
+                    fault("raft_lag", victim, cut, before * 10000 + down);
                     break;
                 }
-                case Fault::resign_leader:
-                    // A graceful shutdown: resign, let EndQuorumEpoch go out, stop, restart.
-                    world.trace("fault.resign", {{"node", victim.value()}});
-                    c.resigning = victim;
-                    pause(20, 200);
-                    c.resigning.reset();
-                    restart_after(victim, 100, 1500);
+                case Fault::resign_leader: {
+                    const Duration resigning = ms(20, 200);
+                    fault("raft_resign", victim, resigning, r.between(100, 1500));
                     break;
+                }
             }
         }
+        faults.end_phase();
         c.blocked.clear();
         c.drop_p = 0;
         for (NodeId id : c.replicas) {
@@ -613,6 +674,9 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
     });
     world.run([&] { return done || !c.violation.empty(); },
               Instant::from_nanos(Duration::seconds(120).to_nanos()));
+    if (ro.faults_sink) {
+        ro.faults_sink(faults.schedule());
+    }
 
     int32_t max_epoch = 0;
     for (const auto& [epoch, leader] : c.leaders) {

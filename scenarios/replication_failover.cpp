@@ -399,9 +399,13 @@ public:
           weights_(std::move(weights)),
           crash_all_(crash_all) {
         ASSERT(weights_.size() == static_cast<size_t>(Fault::count));
-        add_custom("leader_cut_crash",
-                   [this](const FaultSpec& f) { leader_cut_crash(id_of(f.side_a.at(0))); });
-        add_custom("rolling_restart", [this](const FaultSpec&) { rolling_restart(); });
+        // Each custom fault's record holds what it uses: the leader, how long it is cut off
+        // (hold) and kept down (value, µs); the rolling restart's own draws (value: a seed).
+        add_custom("leader_cut_crash", [this](const FaultSpec& f) {
+            leader_cut_crash(id_of(f.side_a.at(0)), f.hold, Duration::micros(f.value));
+        });
+        add_custom("rolling_restart",
+                   [this](const FaultSpec& f) { rolling_restart(static_cast<uint64_t>(f.value)); });
     }
 
     void run(Duration phase, const FaultSchedule* replay, const FaultMenu& menu) {
@@ -410,7 +414,7 @@ public:
             [this, phase](Instant end) {
                 const Instant middle = end - phase / 2;
                 while (sched().now() < end && c_.violation.empty()) {
-                    sched().sleep_for(Duration::millis(r_.between(100, 1000)));
+                    gap(Duration::millis(r_.between(100, 1000)));
                     // The seeds that crash everything at once do it at least once, by the
                     // middle.
                     inject(crash_all_ && crash_alls_ == 0 && sched().now() >= middle
@@ -421,8 +425,15 @@ public:
             base_disk_faults);
         w_.trace("nemesis.healed", {{"faults", faults()}});
     }
-    uint64_t faults() const { return faults_ + swarm_faults(); }
-    uint64_t crash_alls() const { return crash_alls_; }
+    uint64_t faults() const { return recorded_faults(); }
+    // Counted from the record (a replay injects them without the loop that counts).
+    uint64_t crash_alls() const {
+        const auto s = schedule();
+        return static_cast<uint64_t>(std::count_if(s.faults.begin(), s.faults.end(),
+                                                   [](const FaultSpec& f) {
+                                                       return f.aim == "crash_all";
+                                                   }));
+    }
     uint64_t rolling_restarts() const { return rolling_restarts_; }
 
     sim::DiskFaults base_disk_faults;
@@ -431,8 +442,9 @@ private:
     // Long enough that the controller fences the node (broker session 2 s) and moves leadership.
     Duration past_session() { return Duration::millis(2500) + hold(); }
 
-    // The leader of a random partition, if one is known, traced as the target of `f`.
-    std::optional<int> some_leader(Fault f) {
+    // The leader of a random partition, if one is known; the next fault aims at it (traced as
+    // fault.leader when it begins).
+    std::optional<int> some_leader() {
         const auto* t = c_.topic();
         if (t == nullptr || t->partitions.empty()) {
             return std::nullopt;
@@ -442,13 +454,11 @@ private:
         if (it->second.leader < 0) {
             return std::nullopt;
         }
-        w_.trace("fault.leader", {{"node", cluster_node_name(it->second.leader)},
-                                  {"fault", static_cast<int64_t>(f)}});
+        aim_next("leader");
         return it->second.leader;
     }
 
     void inject(Fault f) {
-        ++faults_;
         switch (f) {
             case Fault::isolate:
                 isolate_any();
@@ -470,33 +480,39 @@ private:
                 break;
             case Fault::leader_isolate:
                 // Clients still reach it: it keeps taking writes no follower copies.
-                if (const auto l = some_leader(f)) {
+                if (const auto l = some_leader()) {
                     split_for({*l}, others(*l), past_session());
                 }
                 break;
             case Fault::leader_minority:
-                if (const auto l = some_leader(f)) {
+                if (const auto l = some_leader()) {
                     leader_minority(*l);
                 }
                 break;
             case Fault::leader_cut_crash:
-                if (const auto l = some_leader(f)) {
-                    inj_.apply(custom_fault("leader_cut_crash", {cluster_node_name(*l)}));
+                if (const auto l = some_leader()) {
+                    FaultSpec cut = spec("leader_cut_crash", {cluster_node_name(*l)});
+                    cut.hold = r_.duration_between(Duration::millis(200), Duration::millis(1500));
+                    cut.value = past_session().to_micros();
+                    inj_.apply(std::move(cut));
                 }
                 break;
             case Fault::leader_crash:
-                if (const auto l = some_leader(f)) {
+                if (const auto l = some_leader()) {
                     crash_for(*l, hold());
                 }
                 break;
             case Fault::leader_pause:
-                if (const auto l = some_leader(f)) {
+                if (const auto l = some_leader()) {
                     pause_for(*l, past_session());
                 }
                 break;
-            case Fault::rolling_restart:
-                inj_.apply(custom_fault("rolling_restart"));
+            case Fault::rolling_restart: {
+                FaultSpec rr = spec("rolling_restart", {});
+                rr.value = custom_seed();
+                inj_.apply(std::move(rr));
                 break;
+            }
             case Fault::crash_all:
                 crash_all();
                 break;
@@ -513,19 +529,19 @@ private:
 
     // Cut off for a moment (writes pile up that no follower has), then the machine dies and
     // stays down while another replica leads and takes writes of its own.
-    void leader_cut_crash(int leader) {
+    void leader_cut_crash(int leader, Duration cut_for, Duration down_for) {
         FaultSpec cut;
         cut.kind = "partition";
         cut.side_a = {cluster_node_name(leader)};
         cut.side_b = names(others(leader));
         const uint64_t token = inj_.begin(cut, rec());
-        sched().sleep_for(r_.duration_between(Duration::millis(200), Duration::millis(1500)));
+        sched().sleep_for(cut_for);
         FaultSpec down;
         down.kind = "crash";
         down.side_a = {cluster_node_name(leader)};
         const uint64_t down_token = inj_.begin(down, rec());
         inj_.undo(cut, token);
-        sched().sleep_for(past_session());
+        sched().sleep_for(down_for);
         inj_.undo(down, down_token);
     }
 
@@ -541,7 +557,8 @@ private:
         });
     }
 
-    void rolling_restart() {
+    void rolling_restart(uint64_t seed) {
+        Random r(seed);
         ++rolling_restarts_;
         w_.trace("fault.rolling_restart", {});
         for (int id : ids_) {
@@ -551,7 +568,7 @@ private:
             }
             ClusterNode& cn = c_.nodes.at(id);
             held_.insert(id);
-            if (r_.chance(0.7) && cn.broker != nullptr) {
+            if (r.chance(0.7) && cn.broker != nullptr) {
                 // Graceful: controlled shutdown moves its leaderships away first.
                 cn.stop_requested = true;
                 const Instant give_up = sched().now() + Duration::seconds(8);
@@ -562,7 +579,7 @@ private:
             if (n.up()) {
                 w_.crash(n);
             }
-            sched().sleep_for(Duration::millis(r_.between(50, 500)));
+            sched().sleep_for(Duration::millis(r.between(50, 500)));
             held_.erase(id);
             if (!n.up()) {
                 w_.start(n);
@@ -576,10 +593,8 @@ private:
 
     void crash_all() {
         ++crash_alls_;
-        w_.trace("fault.crash_all", {});
-        FaultSpec f;
-        f.kind = "crash";
-        f.side_a = names(ids_);
+        aim_next("crash_all");  // traced as fault.crash_all
+        FaultSpec f = spec("crash", names(ids_));
         f.hold = Duration::millis(r_.between(10, 1000));
         inj_.apply(std::move(f), rec());
     }
@@ -587,7 +602,6 @@ private:
     Cluster& c_;
     std::vector<int64_t> weights_;
     bool crash_all_;
-    uint64_t faults_ = 0;
     uint64_t crash_alls_ = 0;
     uint64_t rolling_restarts_ = 0;
 };
@@ -621,9 +635,16 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
     c.world = &world;
     const bool reassigning = planted == Planted::in_sync_before_copied;
     // Reassignment moves data only with more nodes than replicas.
-    const int nodes = !reassigning && swarm.chance(0.5) ? 3 : static_cast<int>(swarm.between(4, 5));
+    // A replayed schedule may name a smaller cluster or fewer clients (eddy sim shrink): at
+    // least 3 nodes (RF 3; 4 to move replicas), 1 producer, 1 consumer.
+    const FaultSchedule* replay = ro.faults.get();
+    const int nodes = static_cast<int>(schedule_size(
+        replay, "nodes",
+        !reassigning && swarm.chance(0.5) ? 3 : static_cast<int>(swarm.between(4, 5)),
+        reassigning ? 4 : 3, 5));
     c.partitions = static_cast<int32_t>(swarm.between(2, 4));
-    c.consumers = static_cast<int>(swarm.between(1, 3));
+    c.consumers =
+        static_cast<int>(schedule_size(replay, "consumers", swarm.between(1, 3), 1, 3));
     const Duration election = Duration::millis(swarm.between(150, 400));
     const int64_t lag_ms = swarm.between(1000, 2000);
     const Duration session = Duration::millis(swarm.between(1000, 3000));
@@ -670,6 +691,10 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
     if (swarm.chance(0.5)) {
         producers.emplace_back("idem-2", ProducerKind::idempotent);
     }
+    const auto producer_count = static_cast<size_t>(schedule_size(
+        replay, "producers", static_cast<int64_t>(producers.size()), 1,
+        static_cast<int64_t>(producers.size())));
+    producers.resize(producer_count);
     for (const auto& [name, kind] : producers) {
         c.producers.push_back(name);
         const ProducerKind k = kind;
@@ -719,6 +744,9 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
     Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(1500, 4000)),
                     crash_all && planted == Planted::ack_before_replication);
     nemesis.base_disk_faults = wo.disk;
+    nemesis.set_size("nodes", nodes);
+    nemesis.set_size("producers", static_cast<int64_t>(producers.size()));
+    nemesis.set_size("consumers", c.consumers);
     // The whole menu. Bit rot strikes the segments of a crashed node's replicas of the topic,
     // once the controller has left them out of the ISR: the node finds the damage when it starts
     // again (every segment CRC-checked on open; past the recovery point it cannot tell rot from

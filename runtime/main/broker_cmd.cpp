@@ -7,7 +7,8 @@
 // no arguments: node.id=1, listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093,
 // log.dirs=./eddy-data.
 // Prints one line per client listener with the address it advertises (the real port when the
-// listener asked for port 0).
+// listener asked for port 0). Listeners whose security protocol is SSL serve TLS
+// (runtime/broker_tls.h; docs/security.md).
 #include <signal.h>
 
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/broker_tls.h"
 #include "runtime/main/commands.h"
 #include "runtime/main/config_cli.h"
 #include "runtime/posix_env.h"
@@ -32,6 +34,13 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         return 2;
     }
     const config::BrokerConfig cfg = std::move(*loaded);
+    // The TLS listeners' certificates are part of the configuration: read before anything
+    // starts (or any directory is made), refused like a bad key.
+    auto tls = BrokerTls::create(cfg);
+    if (!tls.ok()) {
+        std::fprintf(stderr, "eddy broker: %s\n", tls.error().c_str());
+        return 2;
+    }
 
     auto made = node_env_or_report("broker", cfg, "node-" + std::to_string(cfg.node_id()));
     if (!made) {
@@ -57,6 +66,7 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         kafka::BrokerOptions bo;
         bo.data_dir = "";  // the PosixEnv's disk is rooted at the data directory
         bo.log_dir_display = cfg.log_dir();
+        (*tls)->wire(pe.env(), pe.network(), bo);
         kafka::Broker broker(pe.env(), cfg, bo);
         // The only waiter for signals: a signal while start() waits for the controller quorum
         // makes start() give up; afterwards it asks for the graceful stop below.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/env/env.h"
+#include "net-posix/tls_context.h"
 #include "services/client/client.h"
 
 namespace eddy::cli {
@@ -16,13 +17,21 @@ namespace eddy::cli {
 struct ClientArgs {
     std::string brokers;
     int timeout_ms = 30000;
+    std::string command_config;  // --command-config FILE: security settings (command_config.cpp)
 };
 
-// Adds -b/--brokers and --timeout-ms to `cmd`.
+// Adds -b/--brokers, --timeout-ms and --command-config to `cmd`.
 void add_client_options(CLI::App* cmd, ClientArgs& args);
 
 // "host:port,host:port" into addresses; a missing port is 9092. Errors: a one-line message.
 Result<std::vector<Address>, std::string> parse_brokers(const std::string& list);
+
+// The client TLS context a --command-config file asks for: nullptr for security.protocol=PLAINTEXT
+// (or none), a context for SSL; SASL_* and unknown keys are a one-line error. The keys are
+// librdkafka's (ssl.ca.location, ssl.certificate.location, ssl.key.location, ssl.key.password,
+// ssl.endpoint.identification.algorithm, ssl.cipher.suites) or, as Kafka's Java tools write them,
+// ssl.truststore.* / ssl.keystore.* (PEM or PKCS12).
+Result<std::shared_ptr<tls::TlsContext>, std::string> client_tls_from_file(const std::string& path);
 
 // Runs `body` in a fiber with a Client for `args`; returns its exit code (1 on setup errors,
 // printed as "<command>: <why>").

@@ -24,6 +24,10 @@ void add_client_options(CLI::App* cmd, ClientArgs& args) {
     cmd->add_option("--timeout-ms", args.timeout_ms,
                     "Give up on a request (retries included) after this many ms (default 30000)")
         ->check(CLI::Range(1, 3600 * 1000));
+    cmd->add_option("--command-config", args.command_config,
+                    "Properties file with the connection's security settings (librdkafka's keys): "
+                    "security.protocol=PLAINTEXT|SSL, ssl.ca.location, ssl.certificate.location, "
+                    "ssl.key.location, ssl.key.password, ssl.endpoint.identification.algorithm");
 }
 
 Result<std::vector<Address>, std::string> parse_brokers(const std::string& list) {
@@ -89,6 +93,13 @@ int run_client_impl(const std::string& command, const ClientArgs& args, bool wat
     PosixEnvOptions po;
     po.data_dir = ".";  // the client touches no files
     po.log_level = LogLevel::error;
+    if (!args.command_config.empty()) {
+        auto tls = client_tls_from_file(args.command_config);
+        if (!tls.ok()) {
+            return report(command, "--command-config " + args.command_config + ": " + tls.error());
+        }
+        po.client_tls = std::move(tls).value();
+    }
     auto made = PosixEnv::create(po);
     if (!made.ok()) {
         return report(command, made.error());

@@ -89,7 +89,8 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
         ->excludes(planted_flag);
     run->add_option("--faults", run_args->faults,
                     "Replay this fault schedule instead of drawing one (the rest of the run "
-                    "still comes from the seed)");
+                    "still comes from the seed; a run's own schedule replays it bit for bit; "
+                    "a `size` line such as `size nodes=3 consumers=1` makes the run smaller)");
     run->add_option("--write-faults", run_args->write_faults,
                     "Write the fault schedule the run applied to this file");
     add_sim_run_determinism_options(*run);  // --hash-chain (sim_check.cpp)

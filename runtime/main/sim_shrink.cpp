@@ -7,11 +7,13 @@
 // The run is made once as drawn, recording its fault schedule (scenarios/nemesis.h); the
 // schedule is then replayed (`eddy sim run --faults FILE`: the faults come from the file, the
 // rest of the run still from the seed) while the search keeps only changes after which the run
-// still fails with the same checker: ddmin over the faults (halves, then quarters, … down to one
-// at a time), then shorter holds (each halved while it still fails), then the shortest fault
-// phase that covers what is left. Each step is one whole run, so the search stops at --max-runs.
-// A replay is not the drawn run bit for bit (the drawn faults' own fibers are gone), so the
-// first thing checked is that the full recorded schedule replays to the same failure.
+// still fails with the same checker: the lanes' empty wakes dropped, ddmin over the faults
+// (halves, then quarters, … down to one at a time), then shorter holds (each halved while it
+// still fails), then the shortest fault phase that covers what is left, then smaller sizes (each
+// of the schedule's `size` keys, such as nodes, producers or consumers, one less at a time;
+// faults naming a node the smaller run lacks are dropped). Each step is one whole run, so the
+// search stops at --max-runs. A recorded schedule replays the drawn run itself (same trace
+// hash; the fault model's lanes make it so), which the first replay checks and reports.
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -52,18 +54,66 @@ struct Shrinker {
         return {std::move(r), std::move(applied)};
     }
 
-    // Whether `s` still fails with the same checker (false once the budget is spent).
-    bool fails(const FaultSchedule& s) {
+    // Whether `s` still fails with the same checker (false once the budget is spent); the
+    // schedule that run applied, in `applied`.
+    bool fails(const FaultSchedule& s, FaultSchedule* applied = nullptr,
+               uint64_t* hash = nullptr) {
         if (runs >= max_runs) {
             return false;
         }
-        const auto r = run(std::make_shared<const FaultSchedule>(s)).first;
+        auto [r, got] = run(std::make_shared<const FaultSchedule>(s));
         const bool same = !r.verdict.pass && r.verdict.checker == checker;
-        std::printf("  try faults=%zu phase_ms=%lld -> %s\n", s.faults.size(),
+        std::string sizes;
+        for (const auto& [key, n] : s.size) {
+            sizes += " " + key + "=" + std::to_string(n);
+        }
+        std::printf("  try faults=%zu phase_ms=%lld%s -> %s\n", s.fault_count(),
                     static_cast<long long>((s.phase_end - s.phase_start).to_millis()),
+                    sizes.c_str(),
                     same ? "fails (kept)" : (r.verdict.pass ? "passes" : r.verdict.checker.c_str()));
         std::fflush(stdout);
+        if (applied != nullptr && got) {
+            *applied = std::move(*got);
+        }
+        if (hash != nullptr) {
+            *hash = r.trace_hash;
+        }
         return same;
+    }
+
+    // The lanes' wakes that injected nothing, all at once (they only keep the replay's
+    // interleaving that of the drawn run).
+    void drop_wakes(FaultSchedule& best) {
+        FaultSchedule candidate = best;
+        std::erase_if(candidate.faults,
+                      [](const FaultSpec& f) { return f.kind == scenarios::wake_kind; });
+        if (candidate.faults.size() < best.faults.size() && fails(candidate)) {
+            best = std::move(candidate);
+        }
+    }
+
+    // Each size one less while the run still fails (and the scenario takes it: it records
+    // what it ran with, and drops faults naming a node it no longer has).
+    void reduce_sizes(FaultSchedule& best) {
+        std::vector<std::string> keys;
+        for (const auto& [key, n] : best.size) {
+            keys.push_back(key);
+        }
+        for (const auto& key : keys) {
+            while (runs < max_runs && best.size[key] > 0) {
+                FaultSchedule candidate = best;
+                --candidate.size[key];
+                FaultSchedule applied;
+                if (!fails(candidate, &applied)) {
+                    break;
+                }
+                const auto took = applied.size.find(key);
+                if (took == applied.size.end() || took->second >= best.size[key]) {
+                    break;  // the scenario runs no smaller
+                }
+                best = std::move(applied);
+            }
+        }
     }
 
     static FaultSchedule without(const FaultSchedule& s, size_t from, size_t to) {
@@ -170,7 +220,9 @@ void add_sim_shrink_command(CLI::App& sim, int& exit_code) {
     };
     auto args = std::make_shared<Args>();
     auto* cmd = sim.add_subcommand(
-        "shrink", "Reduce a failing run's fault schedule while the same checker still fails");
+        "shrink",
+        "Reduce a failing run's fault schedule (fewer faults, shorter holds and fault phase, "
+        "then fewer nodes or clients) while the same checker still fails");
     cmd->add_option("--scenario", args->scenario, "Scenario name (see `eddy sim list`)")
         ->required();
     cmd->add_option("--seed", args->seed, "The seed of the failing run");
@@ -209,20 +261,27 @@ void add_sim_shrink_command(CLI::App& sim, int& exit_code) {
         k.checker = first.verdict.checker;
         std::printf("shrink: scenario=%s seed=%llu fails with checker=%s; %zu faults, phase %.3f s\n",
                     s->name.c_str(), static_cast<unsigned long long>(args->seed),
-                    k.checker.c_str(), recorded->faults.size(),
+                    k.checker.c_str(), recorded->fault_count(),
                     (recorded->phase_end - recorded->phase_start).to_seconds());
         std::fflush(stdout);
         FaultSchedule best = *recorded;
-        if (!k.fails(best)) {
+        uint64_t replay_hash = 0;
+        if (!k.fails(best, nullptr, &replay_hash)) {
             std::printf("shrink: replaying the recorded schedule does not fail with %s: cannot "
                         "shrink this run\n",
                         k.checker.c_str());
             exit_code = 1;
             return;
         }
+        std::printf("shrink: the recorded schedule replays %s (trace_hash=%016llx)\n",
+                    replay_hash == first.trace_hash ? "the drawn run bit for bit"
+                                                    : "to the same failure, not bit for bit",
+                    static_cast<unsigned long long>(replay_hash));
+        k.drop_wakes(best);
         k.drop_faults(best);
         k.shorten_holds(best);
         k.shorten_phase(best);
+        k.reduce_sizes(best);
 
         const std::string out = args->out.empty()
                                     ? s->name + "-" + std::to_string(args->seed) + ".faults"
@@ -236,13 +295,19 @@ void add_sim_shrink_command(CLI::App& sim, int& exit_code) {
                 return;
             }
         }
+        std::string sizes;
+        for (const auto& [key, n] : recorded->size) {
+            const auto now = best.size.find(key);
+            sizes += ", " + key + " " + std::to_string(n) + " -> " +
+                     std::to_string(now == best.size.end() ? n : now->second);
+        }
         std::printf("shrunk: faults %zu -> %zu, fault phase %.3f s -> %.3f s, held %.3f s -> "
-                    "%.3f s, in %llu runs\n",
-                    recorded->faults.size(), best.faults.size(),
+                    "%.3f s%s, in %llu runs\n",
+                    recorded->fault_count(), best.fault_count(),
                     (recorded->phase_end - recorded->phase_start).to_seconds(),
                     (best.phase_end - best.phase_start).to_seconds(),
                     total_hold(*recorded).to_seconds(), total_hold(best).to_seconds(),
-                    static_cast<unsigned long long>(k.runs));
+                    sizes.c_str(), static_cast<unsigned long long>(k.runs));
         std::printf("schedule: %s\n", out.c_str());
         std::printf("replay: eddy sim run --scenario %s --seed %llu%s --faults %s\n",
                     s->name.c_str(), static_cast<unsigned long long>(args->seed),

@@ -12,6 +12,21 @@ namespace eddy::config {
 namespace {
 
 constexpr int64_t int32_max = INT32_MAX;
+// Kafka's per-listener key prefix: listener.name.<listener, lower-cased>.<key>.
+constexpr std::string_view listener_prefix = "listener.name.";
+
+// Kafka's listener names are case-insensitive (it upper-cases them; the per-listener key prefix
+// uses the lower-cased name).
+std::string upper(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    return s;
+}
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return s;
+}
 constexpr int64_t ms_per_hour = 3600 * 1000;
 
 std::string_view trim(std::string_view s) {
@@ -60,6 +75,13 @@ std::vector<std::string_view> choice_values(std::string_view key) {
     }
     if (key == "message.timestamp.type" || key == "log.message.timestamp.type") {
         return {"CreateTime", "LogAppendTime"};
+    }
+    if (key == "ssl.client.auth") {
+        return {"none", "requested", "required"};
+    }
+    if (key == "ssl.keystore.type" || key == "ssl.truststore.type") {
+        // JKS is refused here with the rest: Eddy reads no Java keystores.
+        return {"PEM", "PKCS12"};
     }
     return {};
 }
@@ -220,6 +242,40 @@ const std::vector<KeyDef>& broker_keys() {
          "A follower's fetch fails after this long without an answer"},
         {"socket.request.max.bytes", T::int32, "104857600", 1, int32_max,
          "Largest request frame accepted; larger ones close the connection"},
+        {"ssl.cipher.suites", T::list, "", 0, 0,
+         "TLS cipher suites (IANA or OpenSSL names; empty: OpenSSL's defaults)"},
+        {"ssl.client.auth", T::choice, "none", 0, 0,
+         "none|requested|required: ask SSL clients for a certificate (requested: verified when "
+         "sent; required: refuse clients without a trusted one)"},
+        {"ssl.enabled.protocols", T::list, "TLSv1.2,TLSv1.3", 0, 0,
+         "TLS versions accepted (TLSv1.2, TLSv1.3)"},
+        {"ssl.endpoint.identification.algorithm", T::string, "https", 0, 0,
+         "https: this broker's outgoing TLS connections check the server's host name; empty: off"},
+        {"ssl.key.password", T::string, "", 0, 0, "Password of an encrypted private key"},
+        {"ssl.keymanager.algorithm", T::string, "SunX509", 0, 0,
+         "Accepted and ignored (a Java setting; Eddy uses OpenSSL)"},
+        {"ssl.keystore.certificate.chain", T::string, "", 0, 0,
+         "PEM certificate chain, inline (with ssl.keystore.key, instead of a location)"},
+        {"ssl.keystore.key", T::string, "", 0, 0,
+         "PEM private key, inline (with ssl.keystore.certificate.chain)"},
+        {"ssl.keystore.location", T::string, "", 0, 0,
+         "Keystore file: PEM (private key and certificate chain) or PKCS12; reloaded when it "
+         "changes"},
+        {"ssl.keystore.password", T::string, "", 0, 0, "Password of a PKCS12 keystore"},
+        {"ssl.keystore.type", T::choice, "PEM", 0, 0, "PEM|PKCS12 (JKS is not supported)"},
+        {"ssl.protocol", T::string, "TLSv1.3", 0, 0,
+         "Accepted; the versions are ssl.enabled.protocols"},
+        {"ssl.secure.random.implementation", T::string, "", 0, 0,
+         "Accepted and ignored (a Java setting; Eddy uses OpenSSL)"},
+        {"ssl.trustmanager.algorithm", T::string, "PKIX", 0, 0,
+         "Accepted and ignored (a Java setting; Eddy uses OpenSSL)"},
+        {"ssl.truststore.certificates", T::string, "", 0, 0,
+         "PEM CA certificates, inline (instead of a location)"},
+        {"ssl.truststore.location", T::string, "", 0, 0,
+         "Truststore file (PEM certificates or PKCS12) of the CAs trusted for client "
+         "certificates; empty: the system's CAs; reloaded when it changes"},
+        {"ssl.truststore.password", T::string, "", 0, 0, "Password of a PKCS12 truststore"},
+        {"ssl.truststore.type", T::choice, "PEM", 0, 0, "PEM|PKCS12 (JKS is not supported)"},
         {"unclean.leader.election.enable", T::boolean, "false", 0, 0,
          "Accepted; leaders are elected from the ISR only (no unclean election yet)"},
     };
@@ -576,16 +632,34 @@ Result<BrokerConfig, std::string> BrokerConfig::load(
         for (const auto& [key, value] : pairs) {
             // A named reference: clang 14 (the fuzz build) cannot capture a structured binding.
             const std::string& name = key;
+            // listener.name.<listener>.<ssl key>: a per-listener ssl.* value, checked as the
+            // key it overrides, stored under the lower-cased listener name as Kafka spells it.
+            std::string stored = key;
+            std::string_view base = name;
+            if (name.starts_with(listener_prefix)) {
+                const auto dot = name.find('.', listener_prefix.size());
+                if (dot != std::string::npos && dot > listener_prefix.size()) {
+                    base = std::string_view(name).substr(dot + 1);
+                    stored =
+                        std::string(listener_prefix) +
+                        lower(name.substr(listener_prefix.size(), dot - listener_prefix.size())) +
+                        "." + std::string(base);
+                }
+                if (!base.starts_with("ssl.")) {
+                    return std::string(where) + ": unknown configuration key '" + key +
+                           "' (per-listener keys: listener.name.<listener>.ssl.*)";
+                }
+            }
             const auto it = std::find_if(broker_keys().begin(), broker_keys().end(),
-                                         [&name](const KeyDef& d) { return d.name == name; });
+                                         [base](const KeyDef& d) { return d.name == base; });
             if (it == broker_keys().end()) {
                 return std::string(where) + ": unknown configuration key '" + key + "'";
             }
-            if (auto why = check_value(it->type, it->min, it->max, key, value)) {
+            if (auto why = check_value(it->type, it->min, it->max, base, value)) {
                 return std::string(where) + ": " + *why;
             }
-            c.values_[key] = value;
-            c.explicitly_set_[key] = true;
+            c.values_[stored] = value;
+            c.explicitly_set_[stored] = true;
         }
         return std::nullopt;
     };
@@ -619,6 +693,26 @@ Result<BrokerConfig, std::string> BrokerConfig::load(
         return fail(listeners.error());
     }
     c.listeners_ = std::move(listeners).value();
+    for (const auto& item : c.get_list("listener.security.protocol.map")) {
+        const auto colon = item.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == item.size()) {
+            return fail("listener.security.protocol.map: expected NAME:PROTOCOL, got '" + item +
+                        "'");
+        }
+        const std::string protocol = upper(item.substr(colon + 1));
+        SecurityProtocol p = SecurityProtocol::plaintext;
+        if (protocol == "SSL") {
+            p = SecurityProtocol::ssl;
+        } else if (protocol == "SASL_PLAINTEXT") {
+            p = SecurityProtocol::sasl_plaintext;
+        } else if (protocol == "SASL_SSL") {
+            p = SecurityProtocol::sasl_ssl;
+        } else if (protocol != "PLAINTEXT") {
+            return fail("listener.security.protocol.map: unknown security protocol '" +
+                        item.substr(colon + 1) + "'");
+        }
+        c.protocols_[upper(item.substr(0, colon))] = p;
+    }
     if (auto e = c.check_servable()) {
         return fail(*e);
     }
@@ -688,39 +782,82 @@ std::vector<std::string> BrokerConfig::get_list(std::string_view key) const {
     return split_list(get(key));
 }
 
-std::optional<std::string> BrokerConfig::check_servable() const {
-    // Kafka's listener names are case-insensitive (upper-cased): so are the map's keys here.
-    auto upper = [](std::string s) {
-        std::transform(s.begin(), s.end(), s.begin(),
-                       [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-        return s;
-    };
-    std::map<std::string, std::string> protocols;
-    for (const auto& item : get_list("listener.security.protocol.map")) {
-        const auto colon = item.find(':');
-        if (colon == std::string::npos || colon == 0 || colon + 1 == item.size()) {
-            return "listener.security.protocol.map: expected NAME:PROTOCOL, got '" + item + "'";
-        }
-        const std::string protocol = upper(item.substr(colon + 1));
-        if (protocol != "PLAINTEXT" && protocol != "SSL" && protocol != "SASL_PLAINTEXT" &&
-            protocol != "SASL_SSL") {
-            return "listener.security.protocol.map: unknown security protocol '" +
-                   item.substr(colon + 1) + "'";
-        }
-        protocols[upper(item.substr(0, colon))] = protocol;
+const char* to_string(SecurityProtocol p) {
+    switch (p) {
+        case SecurityProtocol::plaintext:
+            return "PLAINTEXT";
+        case SecurityProtocol::ssl:
+            return "SSL";
+        case SecurityProtocol::sasl_plaintext:
+            return "SASL_PLAINTEXT";
+        case SecurityProtocol::sasl_ssl:
+            return "SASL_SSL";
     }
+    return "?";
+}
+
+bool is_sensitive(std::string_view key) {
+    if (key.starts_with(listener_prefix)) {
+        key = key.substr(listener_prefix.size());
+        const auto dot = key.find('.');
+        key = dot == std::string_view::npos ? std::string_view() : key.substr(dot + 1);
+    }
+    return key == "ssl.key.password" || key == "ssl.keystore.password" ||
+           key == "ssl.truststore.password" || key == "ssl.keystore.key";
+}
+
+std::optional<std::string> BrokerConfig::check_servable() const {
     for (const auto& l : listeners_) {
-        const auto it = protocols.find(upper(l.name));
-        if (it == protocols.end()) {
+        const auto it = protocols_.find(upper(l.name));
+        if (it == protocols_.end()) {
             return "listeners: no security protocol for listener " + l.name +
                    " in listener.security.protocol.map";
         }
-        if (it->second != "PLAINTEXT") {
-            return "listeners: " + l.name + " uses security protocol " + it->second +
-                   ", which Eddy does not support yet (PLAINTEXT only)";
+        const SecurityProtocol p = it->second;
+        if (p == SecurityProtocol::sasl_plaintext || p == SecurityProtocol::sasl_ssl) {
+            return "listener " + l.name + " uses " + to_string(p) +
+                   ", which this build does not support yet";
+        }
+        if (uses_tls(p) && is_controller_listener(l.name)) {
+            return "listener " + l.name + " uses " + to_string(p) +
+                   ": TLS on a controller listener is not supported yet";
         }
     }
     return std::nullopt;
+}
+
+SecurityProtocol BrokerConfig::security_protocol(std::string_view listener) const {
+    const auto it = protocols_.find(upper(std::string(listener)));
+    ASSERT(it != protocols_.end(), "a listener without a security protocol (load() checks)");
+    return it->second;
+}
+
+SslProperties BrokerConfig::listener_ssl(std::string_view listener) const {
+    SslProperties out;
+    const std::string prefix = std::string(listener_prefix) + lower(std::string(listener)) + ".";
+    for (const auto& k : broker_keys()) {
+        if (!k.name.starts_with("ssl.")) {
+            continue;
+        }
+        const auto over = values_.find(prefix + std::string(k.name));
+        out.emplace(std::string(k.name), over != values_.end() ? over->second : get(k.name));
+    }
+    return out;
+}
+
+std::string BrokerConfig::inter_broker_listener() const {
+    const std::string& named = get("inter.broker.listener.name");
+    for (const auto& l : listeners_) {
+        if (upper(l.name) == upper(named)) {
+            return l.name;
+        }
+    }
+    for (const auto& l : listeners_) {
+        if (!is_controller_listener(l.name)) {
+            return l.name;
+        }
+    }
+    return "";
 }
 
 bool BrokerConfig::is_controller_listener(const std::string& name) const {

@@ -69,6 +69,17 @@ struct Listener {
     uint16_t port = 0;
 };
 
+// Kafka's security protocols, with the ids Kafka gives them on the wire (BrokerRegistration).
+enum class SecurityProtocol : uint8_t { plaintext = 0, ssl = 1, sasl_plaintext = 2, sasl_ssl = 3 };
+const char* to_string(SecurityProtocol p);
+// SSL and SASL_SSL run over TLS.
+inline bool uses_tls(SecurityProtocol p) {
+    return p == SecurityProtocol::ssl || p == SecurityProtocol::sasl_ssl;
+}
+
+// Every ssl.* key of a TLS endpoint with its value: what net-posix's TLS settings are built from.
+using SslProperties = std::map<std::string, std::string, std::less<>>;
+
 // One entry of controller.quorum.voters: `id@host:port` (an IPv6 host in brackets).
 struct QuorumVoter {
     int32_t id = -1;
@@ -107,10 +118,21 @@ public:
     bool has_role(std::string_view role) const;
     // controller.quorum.voters, parsed (load() refuses a config where it does not parse).
     const std::vector<QuorumVoter>& quorum_voters() const { return voters_; }
-    // What a single PLAINTEXT node cannot honour, as one line (nullopt: servable): a listener
-    // whose listener.security.protocol.map entry is not PLAINTEXT (or missing).
-    // load() refuses such a config: it is never served differently from what it asks.
+    // What this build cannot honour, as one line (nullopt: servable): a listener without a
+    // listener.security.protocol.map entry, a SASL listener (the SASL layer is not in this build:
+    // serving it unauthenticated would let people believe they are protected), TLS on a
+    // controller listener. load() refuses such a config: it is never served differently from
+    // what it asks.
     std::optional<std::string> check_servable() const;
+    // The security protocol of a configured listener (names are case-insensitive, as in Kafka).
+    // load() guarantees every listener has one.
+    SecurityProtocol security_protocol(std::string_view listener) const;
+    // The ssl.* settings of a listener: every broker-level ssl.* key, overridden by
+    // listener.name.<listener, lower-cased>.<ssl key> (Kafka's per-listener prefix).
+    SslProperties listener_ssl(std::string_view listener) const;
+    // The listener brokers replicate over: inter.broker.listener.name when it names a configured
+    // listener, else the first client listener (empty if there is none).
+    std::string inter_broker_listener() const;
     Duration duration_ms(std::string_view key) const { return Duration::millis(get_int(key)); }
 
     const std::map<std::string, std::string, std::less<>>& values() const { return values_; }
@@ -127,7 +149,12 @@ private:
     std::vector<Listener> listeners_;
     std::vector<Listener> advertised_;
     std::vector<QuorumVoter> voters_;
+    std::map<std::string, SecurityProtocol, std::less<>> protocols_;  // upper-cased listener name
 };
+
+// Keys whose values DescribeConfigs must not reveal (passwords, inline private keys), including
+// their listener.name.<listener>. forms.
+bool is_sensitive(std::string_view key);
 
 // "NAME://host:port,…" → listeners.
 Result<std::vector<Listener>, std::string> parse_listeners(std::string_view key,

@@ -112,8 +112,15 @@ Result<void, std::string> Broker::open_and_serve() {
         return b != nullptr && b->usable();
     };
     rh.data_changed = [this] { notify_data(); };
-    replicas_ = std::make_unique<replica::ReplicaManager>(env_, ro, *logs_, std::move(rh),
-                                                          options_.replica_knobs);
+    if (options_.inter_broker_network != nullptr) {
+        // The same node, reaching other brokers through the network their inter-broker listener
+        // needs (TLS when it is SSL); Env is a bundle of references, so this is a view.
+        replica_env_.emplace(Env{env_.node, env_.clock, *options_.inter_broker_network, env_.disk,
+                                 env_.random, env_.scheduler, env_.tracer, env_.faults, env_.log,
+                                 env_.process});
+    }
+    replicas_ = std::make_unique<replica::ReplicaManager>(
+        replica_env_ ? *replica_env_ : env_, ro, *logs_, std::move(rh), options_.replica_knobs);
     publisher_ = std::make_unique<MetadataPublisher>(env_, node_id_, *metadata_, *logs_,
                                                      *replicas_, log_defaults_,
                                                      [this] { notify_data(); });
@@ -224,7 +231,7 @@ Result<void, std::string> Broker::open_and_serve() {
                 rl.name_ = l.endpoint.listener;
                 rl.host_ = l.endpoint.host;
                 rl.port_ = static_cast<uint16_t>(l.endpoint.port);
-                rl.security_protocol_ = 0;  // PLAINTEXT (check_servable refuses others)
+                rl.security_protocol_ = static_cast<int16_t>(l.protocol);
                 lo2.listeners.push_back(std::move(rl));
             }
         }
@@ -290,6 +297,7 @@ void Broker::declare_listeners() {
         b.kind = config_.is_controller_listener(l.name) ? ListenerKind::controller
                                                         : ListenerKind::client;
         b.endpoint = Endpoint{l.name, l.host, l.port};
+        b.protocol = config_.security_protocol(l.name);
         for (const auto& a : config_.advertised_listeners()) {
             if (a.name == l.name) {
                 b.endpoint.host = a.host;
@@ -308,10 +316,17 @@ Result<void, std::string> Broker::serve(ListenerKind kind, const net::FrameServe
             continue;
         }
         const auto& l = configured[index];
-        auto listener = env_.network.listen({l.host, l.port});
+        Result<std::unique_ptr<Listener>, std::string> listener = fail(std::string());
+        if (options_.bind_listener) {
+            listener = options_.bind_listener(l, Address{l.host, l.port});
+        } else if (auto plain = env_.network.listen({l.host, l.port}); plain.ok()) {
+            listener = std::move(plain).value();
+        } else {
+            listener = fail(std::string(eddy::to_string(plain.error())));
+        }
         if (!listener.ok()) {
             return fail("cannot listen on " + l.name + "://" + l.host + ":" +
-                        std::to_string(l.port) + ": " + eddy::to_string(listener.error()));
+                        std::to_string(l.port) + ": " + listener.error());
         }
         const Address bound = (*listener)->local_address();
         if (bl.endpoint.port == 0 || bl.endpoint.port == l.port) {
@@ -324,7 +339,7 @@ Result<void, std::string> Broker::serve(ListenerKind kind, const net::FrameServe
             env_, std::move(listener).value(),
             net::PartsHandler([this, index](const net::ConnectionInfo& ci, MutableByteSpan frame,
                                             net::RequestTurn& turn) {
-                return handle_frame(index, frame, ci.peer.host, &turn);
+                return handle_frame(index, frame, ci.peer.host, &turn, ci.peer_identity);
             }),
             so);
         server->start();
@@ -590,13 +605,9 @@ std::optional<Address> Broker::replica_address(int32_t broker) const {
     if (b == nullptr) {
         return std::nullopt;
     }
-    std::string name;
-    for (const auto& l : listeners_) {
-        if (l.kind == ListenerKind::client) {
-            name = l.endpoint.listener;
-            break;
-        }
-    }
+    // Every broker of a cluster names its listeners alike; the inter-broker one is where
+    // followers fetch.
+    const std::string name = config_.inter_broker_listener();
     for (const auto& e : b->endpoints) {
         if (e.name == name) {
             return Address{e.host, e.port};
@@ -847,7 +858,8 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
 }
 
 Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
-    size_t listener, MutableByteSpan frame, std::string client_host, net::RequestTurn* turn) {
+    size_t listener, MutableByteSpan frame, std::string client_host, net::RequestTurn* turn,
+    std::optional<std::string> peer_identity) {
     net::RequestTurn released;  // a caller without a connection: nothing waits for this turn
     protocol::Reader r(frame);
     auto header = protocol::decode_request_header(r);
@@ -863,6 +875,9 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
     ctx.listener = listener;
     ctx.listener_kind = listeners_[listener].kind;
     ctx.client_host = std::move(client_host);
+    ctx.listener_name = listeners_[listener].endpoint.listener;
+    ctx.security_protocol = listeners_[listener].protocol;
+    ctx.peer_identity = std::move(peer_identity);
     ctx.turn = turn != nullptr ? turn : &released;
     auto key = protocol::api_key_from_int(ctx.header.request_api_key_);
     ASSERT(key.has_value());  // decode_request_header rejects unknown keys

@@ -94,6 +94,16 @@ struct BrokerOptions {
     // CRC-check every segment when the logs open, not only the unsynced tail (the simulator's
     // cluster scenarios, whose crashed nodes' disks rot).
     bool verify_logs_on_open = false;
+    // Binds configured listener `l` at `at` (its configured address). Unset: env.network.listen.
+    // The runtime sets it to wrap each listener whose security protocol runs over TLS in a TLS
+    // listener (net-posix), with that listener's ssl.* settings: the broker itself never sees
+    // TLS, only connections that may carry a verified peer identity. One line on failure.
+    std::function<Result<std::unique_ptr<Listener>, std::string>(const config::Listener& l,
+                                                                 const Address& at)>
+        bind_listener;
+    // The network for replica fetches from other brokers, whose inter-broker listener
+    // (config::BrokerConfig::inter_broker_listener) may run over TLS. Null: env.network.
+    Network* inter_broker_network = nullptr;
 };
 
 // A fetched partition whose records go out as file ranges: the response is encoded with a
@@ -119,6 +129,12 @@ struct RequestContext {
     size_t listener = 0;      // index into the configured listeners (Broker::listeners_)
     ListenerKind listener_kind = ListenerKind::client;
     std::string client_host;  // the peer's address (DescribeGroups shows it)
+    // The request's listener, as the security layer needs it: its name, its security protocol
+    // and, over TLS, the verified client certificate's subject (RFC 2253, "CN=alice,O=acme";
+    // nullopt without a client certificate).
+    std::string_view listener_name;
+    config::SecurityProtocol security_protocol = config::SecurityProtocol::plaintext;
+    std::optional<std::string> peer_identity;
     // The request's turn on its connection (never null inside handlers); release_turn() passes it.
     net::RequestTurn* turn = nullptr;
 };
@@ -156,9 +172,10 @@ public:
     // BrokerOptions::zero_copy is off.
     // The frame is modified in place (Produce stamps offsets into its batches). `turn` is the
     // request's turn on its connection (see the file comment); null means no other request waits.
+    // `peer_identity`: the connection's verified TLS client certificate subject, if any.
     Result<std::optional<net::FrameParts>, net::HandlerError> handle_frame(
         size_t listener, MutableByteSpan frame, std::string client_host = "",
-        net::RequestTurn* turn = nullptr);
+        net::RequestTurn* turn = nullptr, std::optional<std::string> peer_identity = std::nullopt);
     // The same over a frame of its own (tests, fuzzing).
     Result<std::optional<net::FrameParts>, net::HandlerError> handle_frame(
         size_t listener, Bytes frame, std::string client_host = "");
@@ -361,7 +378,10 @@ private:
     struct BoundListener {
         Endpoint endpoint;
         ListenerKind kind = ListenerKind::client;
+        config::SecurityProtocol protocol = config::SecurityProtocol::plaintext;
     };
+    // env_ with options_.inter_broker_network, for the replica fetchers (when set).
+    std::optional<Env> replica_env_;
     std::vector<BoundListener> listeners_;
     std::vector<Endpoint> endpoints_;
     WaitQueue data_arrived_;

@@ -338,6 +338,11 @@ DescribeConfigsResponse Broker::handle_describe_configs(const RequestContext& ct
             c.is_default_ = e.source == config_source::default_config;
             c.config_source_ = e.source;
             c.config_type_ = e.type;
+            // As Kafka: a sensitive value (password, private key) is described as null.
+            c.is_sensitive_ = e.sensitive;
+            if (e.sensitive) {
+                c.value_ = std::nullopt;
+            }
             if (ctx.version >= 3 && req.include_documentation_) {
                 c.documentation_ = e.doc;
             } else {
@@ -347,7 +352,7 @@ DescribeConfigsResponse Broker::handle_describe_configs(const RequestContext& ct
                 for (const auto& s : e.synonyms) {
                     DescribeConfigsResponse::DescribeConfigsSynonym syn;
                     syn.name_ = s.name;
-                    syn.value_ = s.value;
+                    syn.value_ = e.sensitive ? std::nullopt : std::optional<std::string>(s.value);
                     syn.source_ = s.source;
                     c.synonyms_.push_back(std::move(syn));
                 }

@@ -129,6 +129,7 @@ std::vector<ConfigEntry> describe_broker_configs(const config::BrokerConfig& bro
             e.synonyms.push_back({e.name, e.value, config_source::static_broker});
         }
         e.synonyms.push_back({e.name, std::string(k.default_value), config_source::default_config});
+        e.sensitive = config::is_sensitive(k.name);
         out.push_back(std::move(e));
     }
     return out;

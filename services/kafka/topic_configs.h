@@ -38,6 +38,7 @@ struct ConfigEntry {
     int8_t type = 0;  // Kafka's ConfigType: 1 boolean, 2 string, 3 int, 5 long, 7 list
     std::string doc;
     std::vector<ConfigSynonym> synonyms;  // highest precedence first, the entry itself included
+    bool sensitive = false;               // a password or private key: described without its value
 };
 
 // Every topic-level key, resolved for a topic with these dynamic configs.

@@ -169,18 +169,19 @@ def main():
           "The following argument was not expected: --bogus\nRun with --help for more "
           "information.\n")
 
-    # What one PLAINTEXT node cannot honour is a one-line error at start, never served otherwise.
+    # What this build cannot honour is a one-line error at start, never served otherwise.
     scratch = tempfile.mkdtemp(prefix="eddy-cli-config-")
     nodir = ["--override", f"log.dirs={scratch}/data"]
-    check("broker SSL listener", ["broker", "--override", "listeners=SSL://127.0.0.1:0"] + nodir,
-          "", 2, "eddy broker: listeners: SSL uses security protocol SSL, which Eddy does not "
-          "support yet (PLAINTEXT only)\n")
+    check("broker SSL listener without a certificate",
+          ["broker", "--override", "listeners=SSL://127.0.0.1:0,CONTROLLER://127.0.0.1:0"] + nodir,
+          "", 2, "eddy broker: listener SSL: a TLS listener needs a certificate: set "
+          "ssl.keystore.location (or ssl.keystore.key and ssl.keystore.certificate.chain)\n")
     check("broker SASL listener", ["broker", "--override",
                                    "listeners=PLAINTEXT://127.0.0.1:0,EXT://127.0.0.1:0",
                                    "--override", "listener.security.protocol.map="
                                    "PLAINTEXT:PLAINTEXT,EXT:SASL_PLAINTEXT"] + nodir,
-          "", 2, "eddy broker: listeners: EXT uses security protocol SASL_PLAINTEXT, which Eddy "
-          "does not support yet (PLAINTEXT only)\n")
+          "", 2, "eddy broker: listener EXT uses SASL_PLAINTEXT, which this build does not "
+          "support yet\n")
     if os.path.exists(f"{scratch}/data"):
         failures.append("refused config created the data directory")
     shutil.rmtree(scratch, ignore_errors=True)

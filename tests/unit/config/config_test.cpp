@@ -58,16 +58,19 @@ TEST_CASE("invalid configuration is one clear line") {
           "listeners: expected NAME://host:port, got 'nonsense'");
 }
 
-TEST_CASE("what one PLAINTEXT node cannot honour is refused, never served differently") {
-    CHECK(BrokerConfig::load({}, {{"listeners", "SSL://127.0.0.1:0"}}).error() ==
-          "listeners: SSL uses security protocol SSL, which Eddy does not support yet (PLAINTEXT "
-          "only)");
+TEST_CASE("what this build cannot honour is refused, never served differently") {
     CHECK(BrokerConfig::load(
               {}, {{"listeners", "PLAINTEXT://127.0.0.1:0,EXT://127.0.0.1:1"},
                    {"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,EXT:SASL_SSL"}})
+              .error() == "listener EXT uses SASL_SSL, which this build does not support yet");
+    CHECK(BrokerConfig::load(
+              {}, {{"listeners", "SASL_PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:1"}})
               .error() ==
-          "listeners: EXT uses security protocol SASL_SSL, which Eddy does not support yet "
-          "(PLAINTEXT only)");
+          "listener SASL_PLAINTEXT uses SASL_PLAINTEXT, which this build does not support yet");
+    CHECK(BrokerConfig::load(
+              {}, {{"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:SSL"}})
+              .error() ==
+          "listener CONTROLLER uses SSL: TLS on a controller listener is not supported yet");
     CHECK(BrokerConfig::load({}, {{"listeners", "INTERNAL://127.0.0.1:0"}}).error() ==
           "listeners: no security protocol for listener INTERNAL in "
           "listener.security.protocol.map");
@@ -82,6 +85,49 @@ TEST_CASE("what one PLAINTEXT node cannot honour is refused, never served differ
               {}, {{"listeners", "internal://127.0.0.1:0,CONTROLLER://127.0.0.1:1"},
                    {"listener.security.protocol.map", "INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT"}})
               .ok());
+}
+
+TEST_CASE("SSL listeners: security protocols, per-listener ssl.* overrides, sensitive keys") {
+    auto c = BrokerConfig::load(
+        {{"listeners",
+          "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,Mtls://127.0.0.1:0,CONTROLLER://127.0.0.1:1"},
+         {"listener.security.protocol.map",
+          "PLAINTEXT:PLAINTEXT,SSL:SSL,MTLS:SSL,CONTROLLER:PLAINTEXT"},
+         {"ssl.keystore.location", "/etc/eddy/ks.pem"},
+         {"ssl.key.password", "pw"},
+         {"listener.name.MTLS.ssl.client.auth", "required"}},
+        {{"listener.name.mtls.ssl.keystore.location", "/etc/eddy/mtls.pem"}});
+    REQUIRE(c.ok());
+    CHECK(c->security_protocol("PLAINTEXT") == SecurityProtocol::plaintext);
+    CHECK(c->security_protocol("SSL") == SecurityProtocol::ssl);
+    CHECK(c->security_protocol("mtls") == SecurityProtocol::ssl);  // case-insensitive
+    const auto ssl = c->listener_ssl("SSL");
+    CHECK(ssl.at("ssl.keystore.location") == "/etc/eddy/ks.pem");
+    CHECK(ssl.at("ssl.client.auth") == "none");
+    CHECK(ssl.at("ssl.enabled.protocols") == "TLSv1.2,TLSv1.3");
+    const auto mtls = c->listener_ssl("Mtls");
+    CHECK(mtls.at("ssl.keystore.location") == "/etc/eddy/mtls.pem");
+    CHECK(mtls.at("ssl.client.auth") == "required");
+    CHECK(mtls.at("ssl.key.password") == "pw");
+    // inter.broker.listener.name (PLAINTEXT by default) names a configured listener.
+    CHECK(c->inter_broker_listener() == "PLAINTEXT");
+    CHECK(is_sensitive("ssl.key.password"));
+    CHECK(is_sensitive("listener.name.mtls.ssl.keystore.password"));
+    CHECK_FALSE(is_sensitive("ssl.keystore.location"));
+
+    // A per-listener key is checked as the key it overrides.
+    CHECK(BrokerConfig::load({}, {{"listener.name.ssl.ssl.client.auth", "maybe"}}).error() ==
+          "--override: ssl.client.auth: expected one of none, requested, required, got 'maybe'");
+    CHECK(BrokerConfig::load({}, {{"listener.name.ssl.no.such.key", "1"}})
+              .error()
+              .find("unknown configuration key 'listener.name.ssl.no.such.key'") !=
+          std::string::npos);
+    CHECK_FALSE(BrokerConfig::load({}, {{"ssl.keystore.type", "JKS"}}).ok());
+    // No PLAINTEXT listener: the first client listener carries replication.
+    auto only_ssl =
+        BrokerConfig::load({}, {{"listeners", "SSL://127.0.0.1:0,CONTROLLER://127.0.0.1:1"}});
+    REQUIRE(only_ssl.ok());
+    CHECK(only_ssl->inter_broker_listener() == "SSL");
 }
 
 TEST_CASE("quorum keys: Kafka's defaults") {

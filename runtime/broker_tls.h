@@ -1,0 +1,47 @@
+// BrokerTls: what `eddy broker` needs to serve its SSL listeners and to reach other brokers over
+// TLS — one server TlsContext per listener whose security protocol runs over TLS (built from that
+// listener's ssl.* settings: config::BrokerConfig::listener_ssl, i.e. the broker's ssl.* keys
+// overridden by listener.name.<listener>.ssl.*), and a client TlsContext for replica fetches when
+// the inter-broker listener uses TLS (the same listener's keystore is the client certificate, its
+// truststore verifies the other brokers).
+//
+// The contexts are built before anything else starts, so a missing or unreadable certificate is a
+// one-line configuration error at start (exit status 2), never a listener that fails later.
+// Afterwards they reload themselves when their files change (net-posix/tls_context.h).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/env/env.h"
+#include "net-posix/tls_context.h"
+#include "net-posix/tls_network.h"
+#include "services/config/config.h"
+#include "services/kafka/broker.h"
+
+namespace eddy {
+
+class BrokerTls {
+public:
+    // Builds every context the configuration asks for; none when no listener uses TLS. One line
+    // naming the listener on failure.
+    static Result<std::unique_ptr<BrokerTls>, std::string> create(const config::BrokerConfig& cfg);
+
+    // Sets options.bind_listener (TLS listeners for the TLS listener names, plain ones for the
+    // rest) and options.inter_broker_network. `env` and this must outlive the broker.
+    void wire(Env& env, Network& plain, kafka::BrokerOptions& options);
+
+    bool empty() const { return servers_.empty() && !inter_broker_.has_value(); }
+
+private:
+    struct InterBroker {
+        std::shared_ptr<tls::TlsContext> context;
+        std::unique_ptr<tls::TlsNetwork> network;  // made by wire()
+    };
+    std::map<std::string, std::shared_ptr<tls::TlsContext>> servers_;  // by listener name
+    std::optional<InterBroker> inter_broker_;
+};
+
+}  // namespace eddy
