@@ -117,6 +117,21 @@ std::optional<BatchHeader> BatchScanner::check(ByteSpan bytes) const {
     return h;
 }
 
+bool BatchScanner::intact_but_misordered(ByteSpan bytes) const {
+    auto h = parse_header(bytes);
+    if (!h || h->size > end_ - position_ || h->size > bytes.size() || h->base_offset >= base_min_) {
+        return false;
+    }
+    auto view = record::RecordBatchView::parse(bytes.first(h->size));
+    if (!view.ok()) {
+        return false;
+    }
+    record::ValidateOptions o;
+    o.decode_records = false;
+    o.offset_deltas = record::OffsetDeltas::increasing;
+    return view->validate(o).ok();
+}
+
 Result<void, ScanFailure> BatchScanner::fill() {
     // Enough for the whole batch when its header says how big it is (and it fits before end_).
     size_t want = chunk_bytes_;
@@ -169,7 +184,9 @@ Result<void, ScanFailure> BatchScanner::reread_bad_batch() {
             return b.size() == bad.size() && std::memcmp(b.data(), bad.data(), bad.size()) == 0;
         });
         if (same + 1 >= limits::reads_agreeing_unchecked) {
-            return fail(ScanFailure{ScanStop::torn, position_});
+            ScanFailure f{ScanStop::torn, position_};
+            f.misordered = intact_but_misordered(current);
+            return fail(f);
         }
         seen.emplace_back(bad.begin(), bad.end());
     }

@@ -79,6 +79,9 @@ enum class ScanStop : uint8_t {
 struct ScanFailure {
     ScanStop stop = ScanStop::torn;
     uint64_t position = 0;  // where the bad batch starts
+    // torn, but the batch there is whole and passes its CRC: only its offsets go back. No torn
+    // write leaves that behind; a damaged BaseOffset (outside the CRC) before it does.
+    bool misordered = false;
 };
 
 class BatchScanner {
@@ -100,6 +103,8 @@ public:
 private:
     // Checks the batch at the start of `bytes`; its size, or nullopt if it is bad or cut short.
     std::optional<BatchHeader> check(ByteSpan bytes) const;
+    // The batch at the start of `bytes` is whole and passes its CRC, but starts below base_min_.
+    bool intact_but_misordered(ByteSpan bytes) const;
     Result<void, ScanFailure> fill();
     Result<void, ScanFailure> reread_bad_batch();
     // For a batch that leaves a gap: its BaseOffset as two reads agree on it.

@@ -274,6 +274,14 @@ Result<void, LogError> PartitionLog::recover_segments(
                          ", fails its checksum";
                 break;
             }
+            if (scan.failure->misordered) {
+                // Past the recovery point too: a whole batch whose offsets go back is no torn
+                // write; a BaseOffset before it (outside the CRC) was damaged at rest.
+                damage = "the batch at position " + std::to_string(scan.failure->position) +
+                         " of segment " + offset_file_stem(seg->base_offset()) +
+                         " is whole but its offsets go back: a batch header before it is damaged";
+                break;
+            }
             env_.log.warn("%s: torn tail cut at position %llu of segment %s (%llu bytes dropped)",
                           tp_.to_string().c_str(), static_cast<unsigned long long>(scan.valid_size),
                           offset_file_stem(seg->base_offset()).c_str(),

@@ -708,6 +708,40 @@ TEST_CASE("log: damage found while open is reported, remembered across restarts,
     CHECK(rig.disk.contents("data/t-0.0-damaged/00000000000000000000.log").has_value());
 }
 
+TEST_CASE("log: a damaged BaseOffset past the recovery point is damage, not a torn tail") {
+    // BaseOffset is outside the CRC. Raised on the first batch, it makes the intact batch after
+    // it look out of order; a recovery that took that for a torn write once cut every later
+    // batch and kept the first one at the wrong offset (replication-failover seed 16: a
+    // follower then held another value than its leader at that offset).
+    LogRig rig;
+    rig.open(manager_options());
+    PartitionLog& log = create_log(rig);
+    rig.run([&] {
+        for (int i = 0; i < 3; ++i) {
+            Bytes b = make_batch(1, 50, i);
+            must_append(log, b);
+        }
+    });
+    rig.crash();
+    const std::string seg = "data/t-0/00000000000000000000.log";
+    const auto before = rig.disk.contents(seg);
+    REQUIRE(before.has_value());
+    rig.run([&] {
+        auto f = rig.disk.open(seg, OpenMode::read_write);
+        REQUIRE(f.ok());
+        std::byte x[1] = {std::byte{0x04}};  // BaseOffset 0 -> 4: the batch claims offset 4
+        REQUIRE((*f)->write_at(7, x).ok());
+        REQUIRE((*f)->sync().ok());
+    });
+    rig.open(manager_options());
+    rig.run([&] {
+        PartitionLog& l = *rig.manager->get(tp);
+        CHECK(l.damaged());
+        CHECK(l.offline_reason().find("offsets go back") != std::string::npos);
+    });
+    CHECK(rig.disk.contents(seg)->size() == before->size());  // nothing cut: evidence
+}
+
 TEST_CASE("log: a failed write is reported as a storage failure, not as damage") {
     std::vector<OfflineCause> causes;
     auto options = manager_options();
