@@ -34,6 +34,8 @@ struct ClientOptions {
     Duration retry_backoff = Duration::millis(100);     // doubled per retry up to the max
     Duration retry_backoff_max = Duration::seconds(1);
     int retries_max = 10;
+    // SASL_PLAINTEXT / SASL_SSL: every connection authenticates with these.
+    std::optional<SaslCredentials> sasl;
 };
 
 class Client {

@@ -20,7 +20,7 @@ constexpr SupportedApi all_versions() {
 // Produce starts at 0 although v0-2 (legacy message sets) are refused per partition: librdkafka
 // 2.0.2 keeps gzip/snappy/lz4 only if the Produce range overlaps [0, 0]. FindCoordinator 0 is
 // what librdkafka's LZ4 and group features look for.
-constexpr std::array<SupportedApi, 31> table{{
+constexpr std::array<SupportedApi, 33> table{{
     {ApiKey::produce, 0, 9},
     {ApiKey::fetch, 4, 12},
     {ApiKey::list_offsets, 1, 7},
@@ -62,6 +62,10 @@ constexpr std::array<SupportedApi, 31> table{{
     // The controller quorum's state (kafka-metadata-quorum, `eddy cluster quorum`), forwarded to
     // the active controller.
     all_versions<protocol::DescribeQuorumRequest>(),
+    // SASL (KIP-43, KIP-152): served before authentication on SASL listeners; elsewhere, or once
+    // authenticated, they answer ILLEGAL_SASL_STATE as Kafka does.
+    {ApiKey::sasl_handshake, 0, 1},
+    {ApiKey::sasl_authenticate, 0, 2},
 }};
 
 // The controller listener: what the other nodes send (the quorum's Raft traffic, broker
