@@ -110,6 +110,25 @@ public:
     Result<void, ClientError> alter_topic_configs(const std::string& name,
                                                   const std::vector<ConfigChange>& changes);
 
+    // --- SCRAM credentials (client_scram.cpp, KIP-554) ----------------------------------------
+    // Sets `user`'s credential for `mechanism`: a fresh 32-byte salt from `random`, and only
+    // SaltedPassword = Hi(password, salt, iterations) leaves the client, never the password.
+    // Errors as the broker answers them (UNACCEPTABLE_CREDENTIAL for iterations outside
+    // 4096..16384).
+    Result<void, ClientError> set_scram_credential(const std::string& user,
+                                                   security::ScramMechanism mechanism,
+                                                   const std::string& password, int32_t iterations,
+                                                   security::SaslRandom& random);
+    // Removes it; RESOURCE_NOT_FOUND when the user has none for that mechanism.
+    Result<void, ClientError> delete_scram_credential(const std::string& user,
+                                                      security::ScramMechanism mechanism);
+    // Every user with a credential (name order): per user, (mechanism, iterations) pairs.
+    struct ScramUser {
+        std::string user;
+        std::vector<std::pair<security::ScramMechanism, int32_t>> credentials;
+    };
+    Result<std::vector<ScramUser>, ClientError> list_scram_credentials();
+
     // --- Groups (client_groups.cpp) -----------------------------------------------------------
     // Every group of every broker, sorted by id.
     Result<std::vector<GroupListing>, ClientError> list_groups();

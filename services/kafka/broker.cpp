@@ -988,6 +988,10 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(offset_delete, OffsetDeleteRequest, handle_offset_delete)
         EDDY_SERVE(sasl_handshake, SaslHandshakeRequest, handle_sasl_handshake)
         EDDY_SERVE(sasl_authenticate, SaslAuthenticateRequest, handle_sasl_authenticate)
+        EDDY_SERVE(alter_user_scram_credentials, AlterUserScramCredentialsRequest,
+                   handle_alter_user_scram_credentials)
+        EDDY_SERVE(describe_user_scram_credentials, DescribeUserScramCredentialsRequest,
+                   handle_describe_user_scram_credentials)
         if (ctx.key == ApiKey::produce) {
             // Decoded in place: the batches are appended from the frame itself (produce_view.h).
             auto req = ProduceRequestView::decode(r, frame, ctx.version);

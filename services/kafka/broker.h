@@ -420,9 +420,23 @@ private:
         const RequestContext& ctx, const protocol::SaslHandshakeRequest& req);
     protocol::SaslAuthenticateResponse handle_sasl_authenticate(
         const RequestContext& ctx, const protocol::SaslAuthenticateRequest& req);
+    // SCRAM credentials (handle_scram.cpp).
+    protocol::AlterUserScramCredentialsResponse handle_alter_user_scram_credentials(
+        const RequestContext& ctx, const protocol::AlterUserScramCredentialsRequest& req);
+    protocol::DescribeUserScramCredentialsResponse handle_describe_user_scram_credentials(
+        const RequestContext& ctx, const protocol::DescribeUserScramCredentialsRequest& req);
     security::SslPrincipalMapper ssl_mapper_;
-    // SCRAM credentials (empty until the metadata log carries them).
-    security::InMemoryScramCredentialStore scram_credentials_;
+    // The SCRAM credentials SASL sessions check: the committed metadata image's.
+    class ImageScramCredentials final : public security::ScramCredentialStore {
+    public:
+        explicit ImageScramCredentials(const Broker& broker) : broker_(broker) {}
+        std::optional<security::ScramCredential> find(
+            std::string_view user, security::ScramMechanism mechanism) const override;
+
+    private:
+        const Broker& broker_;
+    };
+    ImageScramCredentials scram_credentials_{*this};
     std::optional<security::SaslRandomFromRandom> sim_sasl_random_;
     security::SaslRandom* sasl_random_ = nullptr;
     // env_ with options_.inter_broker_network, for the replica fetchers (when set).

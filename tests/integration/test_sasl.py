@@ -24,6 +24,9 @@ from harness import check, check_eq
 PKI = tempfile.mkdtemp(prefix="eddy-sasl-pki-")
 JS = os.path.join(h.HERE, "js")
 USERS = {"alice": "alice-secret", "bob": "b0b pass"}
+# SCRAM users, made with `eddy user set-password` (setup): name -> (mechanism, password).
+SCRAM = {"carol": ("SCRAM-SHA-256", "carol-256-secret"), "dave": ("SCRAM-SHA-512", "dave=512,secret")}
+MECHANISMS = [("PLAIN", "alice", USERS["alice"])] + [(m, u, p) for u, (m, p) in SCRAM.items()]
 JAAS = ("org.apache.kafka.common.security.plain.PlainLoginModule required " +
         " ".join(f'user_{u}="{p}"' for u, p in USERS.items()) + ";")
 
@@ -64,22 +67,42 @@ def setup():
         "listener.security.protocol.map": ("PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,"
                                            "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT"),
         "inter.broker.listener.name": "PLAINTEXT",
-        "sasl.enabled.mechanisms": "PLAIN",
+        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
         # Per listener and mechanism, as Kafka spells it (lower-cased names).
         "listener.name.sasl_plaintext.plain.sasl.jaas.config": JAAS,
         "listener.name.sasl_ssl.plain.sasl.jaas.config": JAAS,
         "ssl.keystore.type": "PEM",
         "ssl.keystore.location": path("keystore.pem"),
     })
-    return b.start()
+    b.start()
+    for user, (mechanism, password) in SCRAM.items():
+        eddy(["user", "set-password", user, "--mechanism", mechanism, "--password", password,
+              "--iterations", "8192", "-b", b.bootstrap])
+    return b
 
 
-def sasl_conf(b, tls=False, user="alice", password=None, **extra):
+def eddy(args, check_rc=True, timeout=60):
+    p = subprocess.run([h._args.eddy] + args, capture_output=True, timeout=timeout)
+    if check_rc:
+        check(p.returncode == 0, f"eddy {' '.join(args)}: exit {p.returncode}, "
+                                 f"{p.stderr.decode(errors='replace')}")
+    return p
+
+
+def password_of(user):
+    return USERS[user] if user in USERS else SCRAM[user][1] if user in SCRAM else "x"
+
+
+def mechanism_of(user):
+    return SCRAM[user][0] if user in SCRAM else "PLAIN"
+
+
+def sasl_conf(b, tls=False, user="alice", password=None, mechanism=None, **extra):
     conf = {"bootstrap.servers": f"127.0.0.1:{b.sasl_ssl_port if tls else b.sasl_port}",
             "broker.address.family": "v4", "socket.timeout.ms": 10000,
             "security.protocol": "SASL_SSL" if tls else "SASL_PLAINTEXT",
-            "sasl.mechanism": "PLAIN", "sasl.username": user,
-            "sasl.password": USERS.get(user, "x") if password is None else password}
+            "sasl.mechanism": mechanism or mechanism_of(user), "sasl.username": user,
+            "sasl.password": password_of(user) if password is None else password}
     if tls:
         conf["ssl.ca.location"] = path("ca.pem")
     conf.update(extra)
@@ -112,12 +135,20 @@ def end_offset(b, topic):
         c.close()
 
 
-def test_librdkafka_plain_over_sasl_plaintext_and_sasl_ssl(b):
-    for tls in (False, True):
-        conf = sasl_conf(b, tls=tls, user="bob" if tls else "alice")
+def test_eddy_user_list_shows_the_scram_users(b):
+    out = eddy(["user", "list", "-b", b.bootstrap]).stdout.decode()
+    rows = [line.split() for line in out.splitlines()[1:]]
+    check_eq(rows, [["carol", "SCRAM-SHA-256", "8192"], ["dave", "SCRAM-SHA-512", "8192"]],
+             "eddy user list")
+
+
+def test_librdkafka_over_sasl_plaintext_and_sasl_ssl(b):
+    for tls, user in ((False, "alice"), (True, "bob"), (False, "carol"), (True, "carol"),
+                      (False, "dave"), (True, "dave")):
+        conf = sasl_conf(b, tls=tls, user=user)
         t = h.unique("sasl-cf")
         create_topic(b, t)
-        values = [f"{'tls' if tls else 'plain'}-{i}" for i in range(20)]
+        values = [f"{user}-{'tls' if tls else 'plain'}-{i}" for i in range(10)]
         produce(conf, t, values)
         check_eq(consume(b, conf, t, len(values)), values, f"records read back (tls={tls})")
         # Metadata over the SASL listener advertises that listener: the client stays on it.
@@ -131,8 +162,8 @@ def kcat_sasl(b, *args, tls=False, user="alice", password=None, input=None, chec
     cmd = ["kcat", "-b", f"127.0.0.1:{b.sasl_ssl_port if tls else b.sasl_port}",
            "-X", "broker.address.family=v4", "-m", "10" if check_rc else "4",
            "-X", f"security.protocol={'SASL_SSL' if tls else 'SASL_PLAINTEXT'}",
-           "-X", "sasl.mechanisms=PLAIN", "-X", f"sasl.username={user}",
-           "-X", f"sasl.password={USERS.get(user, 'x') if password is None else password}"]
+           "-X", f"sasl.mechanisms={mechanism_of(user)}", "-X", f"sasl.username={user}",
+           "-X", f"sasl.password={password_of(user) if password is None else password}"]
     if tls:
         cmd += ["-X", f"ssl.ca.location={path('ca.pem')}"]
     p = subprocess.run(cmd + list(args), input=input, capture_output=True, timeout=60)
@@ -142,56 +173,60 @@ def kcat_sasl(b, *args, tls=False, user="alice", password=None, input=None, chec
     return p
 
 
-def test_kcat_plain(b):
-    for tls in (False, True):
+def test_kcat(b):
+    for tls, user in ((False, "alice"), (True, "alice"), (False, "carol"), (True, "dave")):
         t = h.unique("sasl-kcat")
         create_topic(b, t)
-        kcat_sasl(b, "-P", "-t", t, tls=tls, input=b"one\ntwo\nthree\n")
-        out = kcat_sasl(b, "-C", "-t", t, "-o", "beginning", "-e", "-c", "3", tls=tls).stdout
-        check_eq(out.decode().split(), ["one", "two", "three"], f"kcat read back (tls={tls})")
+        kcat_sasl(b, "-P", "-t", t, tls=tls, user=user, input=b"one\ntwo\nthree\n")
+        out = kcat_sasl(b, "-C", "-t", t, "-o", "beginning", "-e", "-c", "3", tls=tls,
+                        user=user).stdout
+        check_eq(out.decode().split(), ["one", "two", "three"], f"kcat as {user} (tls={tls})")
 
 
-def test_kafka_python_plain_raw_tokens(b):
-    # kafka-python 2.0.2 sends SaslHandshake v0 first, then the PLAIN token as a raw frame.
+def test_kafka_python_raw_tokens(b):
+    # kafka-python 2.0.2 sends SaslHandshake v0 first, then the tokens as raw frames.
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition as KTP
-    t = h.unique("sasl-kpy")
-    create_topic(b, t)
-    common = dict(bootstrap_servers=f"127.0.0.1:{b.sasl_port}", security_protocol="SASL_PLAINTEXT",
-                  sasl_mechanism="PLAIN", sasl_plain_username="alice",
-                  sasl_plain_password=USERS["alice"], request_timeout_ms=15000,
-                  api_version_auto_timeout_ms=10000)
-    p = KafkaProducer(acks="all", **common)
-    for i in range(5):
-        p.send(t, f"kpy-{i}".encode()).get(timeout=15)
-    p.close()
-    c = KafkaConsumer(enable_auto_commit=False, consumer_timeout_ms=10000, **common)
-    c.assign([KTP(t, 0)])
-    c.seek_to_beginning()
-    got = []
-    for m in c:
-        got.append(m.value.decode())
-        if len(got) == 5:
-            break
-    c.close()
-    check_eq(got, [f"kpy-{i}" for i in range(5)], "kafka-python read back over raw-token SASL")
+    for mechanism, user, password in MECHANISMS:
+        t = h.unique("sasl-kpy")
+        create_topic(b, t)
+        common = dict(bootstrap_servers=f"127.0.0.1:{b.sasl_port}",
+                      security_protocol="SASL_PLAINTEXT", sasl_mechanism=mechanism,
+                      sasl_plain_username=user, sasl_plain_password=password,
+                      request_timeout_ms=15000, api_version_auto_timeout_ms=10000)
+        p = KafkaProducer(acks="all", **common)
+        for i in range(5):
+            p.send(t, f"kpy-{i}".encode()).get(timeout=15)
+        p.close()
+        c = KafkaConsumer(enable_auto_commit=False, consumer_timeout_ms=10000, **common)
+        c.assign([KTP(t, 0)])
+        c.seek_to_beginning()
+        got = []
+        for m in c:
+            got.append(m.value.decode())
+            if len(got) == 5:
+                break
+        c.close()
+        check_eq(got, [f"kpy-{i}" for i in range(5)], f"kafka-python over raw tokens, {mechanism}")
 
 
-def test_kafkajs_plain(b):
+def test_kafkajs(b):
     node = shutil.which("node")
     check(node, "node is not installed: kafkajs needs Node.js (see tools/install-deps.sh)")
     check(os.path.isdir(os.path.join(JS, "node_modules", "kafkajs")),
           f"kafkajs is not installed in {JS}/node_modules: run `npm ci` there")
     t = h.unique("sasl-kjs")
     create_topic(b, t)
-    for tls in (False, True):
+    runs = [(tls, mechanism, user, password) for mechanism, user, password in MECHANISMS
+            for tls in (False, True)]
+    for tls, mechanism, user, password in runs:
         port = b.sasl_ssl_port if tls else b.sasl_port
         p = subprocess.run([node, os.path.join(JS, "kafkajs_sasl.js"), f"127.0.0.1:{port}", t,
-                            "plain", "alice", USERS["alice"], path("ca.pem") if tls else ""],
+                            mechanism.lower(), user, password, path("ca.pem") if tls else ""],
                            capture_output=True, timeout=90, cwd=JS)
-        check_eq(p.returncode, 0, f"kafkajs_sasl.js (tls={tls})\nstdout:\n"
+        check_eq(p.returncode, 0, f"kafkajs_sasl.js ({mechanism}, tls={tls})\nstdout:\n"
                                   f"{p.stdout.decode(errors='replace')[-3000:]}\nstderr:\n"
                                   f"{p.stderr.decode(errors='replace')[-3000:]}")
-    check_eq(end_offset(b, t), 6, "kafkajs produced 3 records per listener")
+    check_eq(end_offset(b, t), 3 * len(runs), "kafkajs produced 3 records per run")
 
 
 def test_eddy_cli_command_config_plain(b):
@@ -205,6 +240,14 @@ def test_eddy_cli_command_config_plain(b):
                         "--command-config", props], capture_output=True, timeout=60)
     check(p.returncode == 0 and t in p.stdout.decode(),
           f"eddy topic list over SASL_SSL: {p.returncode} {p.stdout!r} {p.stderr!r}")
+    for user, (mechanism, password) in SCRAM.items():
+        with open(props, "w") as f:
+            f.write(f"security.protocol=SASL_PLAINTEXT\nsasl.mechanism={mechanism}\n"
+                    f"sasl.username={user}\nsasl.password={password}\n")
+        p = subprocess.run([h._args.eddy, "topic", "list", "-b", f"127.0.0.1:{b.sasl_port}",
+                            "--command-config", props], capture_output=True, timeout=60)
+        check(p.returncode == 0 and t in p.stdout.decode(),
+              f"eddy topic list with {mechanism}: {p.returncode} {p.stdout!r} {p.stderr!r}")
     with open(props, "w") as f:
         f.write("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.username=bob\n"
                 "sasl.password=wrong\n")
@@ -219,8 +262,11 @@ def test_eddy_cli_command_config_plain(b):
 def test_wrong_password_and_unknown_user_are_refused_and_store_nothing(b):
     t = h.unique("sasl-refused")
     create_topic(b, t)
-    for user, password in (("alice", "not-her-password"), ("mallory", "whatever")):
-        conf = sasl_conf(b, user=user, password=password, **{"message.timeout.ms": 4000})
+    cases = (("alice", "not-her-password", "PLAIN"), ("mallory", "whatever", "PLAIN"),
+             ("carol", "not-carols", "SCRAM-SHA-256"), ("erin", "whatever", "SCRAM-SHA-512"))
+    for user, password, mechanism in cases:
+        conf = sasl_conf(b, user=user, password=password, mechanism=mechanism,
+                         **{"message.timeout.ms": 4000})
         p = Producer(dict(conf, acks="all"))
         errors = []
         p.produce(t, b"must not land", on_delivery=lambda e, m: errors.append(e))
@@ -235,6 +281,8 @@ def test_wrong_password_and_unknown_user_are_refused_and_store_nothing(b):
             check("Authentication" in str(e) or "authentication" in str(e) or
                   "_TRANSPORT" in str(e) or "timed out" in str(e).lower(),
                   f"{user}: unexpected error {e}")
+        if mechanism != "PLAIN":
+            continue
         p = kcat_sasl(b, "-L", user=user, password=password, check_rc=False)
         check(p.returncode != 0, f"kcat -L as {user} with a bad password succeeded")
         # The wire answer itself: SaslAuthenticate's error code, then the connection closes.
@@ -295,7 +343,8 @@ def test_only_sasl_requests_before_authentication(b):
         r = read_frame(s)
         r.i32()
         check_eq(r.i16(), 33, "SaslHandshake of GSSAPI")
-        check_eq([r.string() for _ in range(r.i32())], ["PLAIN"], "mechanisms offered")
+        check_eq([r.string() for _ in range(r.i32())], ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"],
+                 "mechanisms offered")
     # A frame above sasl.server.max.receive.size before authentication closes the connection.
     with socket.create_connection(("127.0.0.1", b.sasl_port), timeout=5) as s:
         s.sendall(struct.pack(">i", 600_000) + b"\0" * 1024)

@@ -178,3 +178,53 @@ TEST_CASE("sasl: SaslHandshake v0 switches to raw tokens (kafka-python)") {
         }
     });
 }
+
+TEST_CASE("sasl: SCRAM credentials set through the metadata log authenticate, and go away") {
+    BrokerNode bn{sasl_config()};
+    with_broker(35, bn, [&](Env& env) {
+        security::SaslRandomFromRandom random(env.random);
+        client::ClientOptions admin_options;
+        admin_options.bootstrap = {Address{"broker", 9092}};
+        admin_options.request_timeout = Duration::seconds(5);
+        admin_options.retries_max = 1;
+        client::Client admin(env, admin_options);
+        REQUIRE(admin.set_scram_credential("carol", security::ScramMechanism::sha256, "pw-256",
+                                           4096, random)
+                    .ok());
+        // Bounds and absent credentials, as Kafka answers them.
+        auto few = admin.set_scram_credential("carol", security::ScramMechanism::sha512, "x", 100,
+                                              random);
+        REQUIRE(!few.ok());
+        CHECK(few.error().code == kafka_error::unacceptable_credential);
+        auto none = admin.delete_scram_credential("carol", security::ScramMechanism::sha512);
+        REQUIRE(!none.ok());
+        CHECK(none.error().code == kafka_error::resource_not_found);
+        auto listed = admin.list_scram_credentials();
+        REQUIRE(listed.ok());
+        REQUIRE(listed->size() == 1);
+        CHECK(listed->at(0).user == "carol");
+        REQUIRE(listed->at(0).credentials.size() == 1);
+        CHECK(listed->at(0).credentials[0].second == 4096);
+
+        {
+            client::Client c(env, sasl_client("carol", "pw-256",
+                                              security::SaslMechanism::scram_sha_256, &random));
+            CHECK(c.metadata(std::nullopt).ok());
+        }
+        {
+            client::Client c(env, sasl_client("carol", "wrong",
+                                              security::SaslMechanism::scram_sha_256, &random));
+            auto md = c.metadata(std::nullopt);
+            REQUIRE(!md.ok());
+            CHECK(md.error().code == kafka_error::sasl_authentication_failed);
+        }
+        REQUIRE(admin.delete_scram_credential("carol", security::ScramMechanism::sha256).ok());
+        {
+            client::Client c(env, sasl_client("carol", "pw-256",
+                                              security::SaslMechanism::scram_sha_256, &random));
+            auto md = c.metadata(std::nullopt);
+            REQUIRE(!md.ok());
+            CHECK(md.error().code == kafka_error::sasl_authentication_failed);
+        }
+    });
+}
