@@ -135,7 +135,7 @@ TEST_CASE("sasl: only ApiVersions and SASL requests before authentication") {
         {
             // sasl.server.max.receive.size (512 KiB) before authentication.
             kafka::test::Client raw(env, "broker", sasl_port);
-            REQUIRE(raw.send_raw(Bytes(600 * 1024)).ok());
+            (void)raw.send_raw(Bytes(600 * 1024));  // may fail: the broker closes early
             CHECK(!raw.recv_raw().ok());
         }
         {
