@@ -20,6 +20,7 @@
 #include "runtime/main/commands.h"
 #include "runtime/main/config_cli.h"
 #include "runtime/posix_env.h"
+#include "runtime/sasl_random_openssl.h"
 #include "runtime/signals.h"
 #include "services/config/config.h"
 #include "services/controller/meta_properties.h"
@@ -67,6 +68,8 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         bo.data_dir = "";  // the PosixEnv's disk is rooted at the data directory
         bo.log_dir_display = cfg.log_dir();
         (*tls)->wire(pe.env(), pe.network(), bo);
+        OpenSSLSaslRandom sasl_random;  // SCRAM nonces and salts: never the seeded stream
+        bo.sasl_random = &sasl_random;
         kafka::Broker broker(pe.env(), cfg, bo);
         // The only waiter for signals: a signal while start() waits for the controller quorum
         // makes start() give up; afterwards it asks for the graceful stop below.

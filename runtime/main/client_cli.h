@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,18 @@ void add_client_options(CLI::App* cmd, ClientArgs& args);
 // "host:port,host:port" into addresses; a missing port is 9092. Errors: a one-line message.
 Result<std::vector<Address>, std::string> parse_brokers(const std::string& list);
 
-// The client TLS context a --command-config file asks for: nullptr for security.protocol=PLAINTEXT
-// (or none), a context for SSL; SASL_* and unknown keys are a one-line error. The keys are
+// What a --command-config file asks for: a client TLS context for SSL and SASL_SSL (null for
+// PLAINTEXT and SASL_PLAINTEXT, or no security.protocol), and SASL credentials for SASL_*
+// (sasl.mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 — librdkafka's sasl.mechanisms spelling
+// too —, sasl.username, sasl.password). Unknown keys are a one-line error. The TLS keys are
 // librdkafka's (ssl.ca.location, ssl.certificate.location, ssl.key.location, ssl.key.password,
 // ssl.endpoint.identification.algorithm, ssl.cipher.suites) or, as Kafka's Java tools write them,
-// ssl.truststore.* / ssl.keystore.* (PEM or PKCS12).
-Result<std::shared_ptr<tls::TlsContext>, std::string> client_tls_from_file(const std::string& path);
+// ssl.truststore.* / ssl.keystore.* (PEM or PKCS12). The SCRAM nonce source is left unset.
+struct ClientSecurity {
+    std::shared_ptr<tls::TlsContext> tls;
+    std::optional<client::SaslCredentials> sasl;
+};
+Result<ClientSecurity, std::string> client_security_from_file(const std::string& path);
 
 // Runs `body` in a fiber with a Client for `args`; returns its exit code (1 on setup errors,
 // printed as "<command>: <why>").
@@ -60,5 +67,6 @@ void add_produce_command(CLI::App& app, int& exit_code);   // produce_cmd.cpp
 void add_consume_command(CLI::App& app, int& exit_code);   // consume_cmd.cpp
 void add_cluster_commands(CLI::App& app, int& exit_code);  // client_cmd.cpp
 void add_group_commands(CLI::App& app, int& exit_code);    // group_cmd.cpp
+void add_user_commands(CLI::App& app, int& exit_code);     // user_cmd.cpp
 
 }  // namespace eddy::cli

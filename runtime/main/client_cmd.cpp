@@ -10,6 +10,7 @@
 #include "runtime/main/client_cli.h"
 #include "runtime/main/commands.h"
 #include "runtime/posix_env.h"
+#include "runtime/sasl_random_openssl.h"
 #include "runtime/signals.h"
 #include "services/client/cluster_report.h"
 
@@ -93,12 +94,19 @@ int run_client_impl(const std::string& command, const ClientArgs& args, bool wat
     PosixEnvOptions po;
     po.data_dir = ".";  // the client touches no files
     po.log_level = LogLevel::error;
+    std::optional<client::SaslCredentials> sasl;
+    OpenSSLSaslRandom sasl_random;  // SCRAM client nonces
     if (!args.command_config.empty()) {
-        auto tls = client_tls_from_file(args.command_config);
-        if (!tls.ok()) {
-            return report(command, "--command-config " + args.command_config + ": " + tls.error());
+        auto security = client_security_from_file(args.command_config);
+        if (!security.ok()) {
+            return report(command,
+                          "--command-config " + args.command_config + ": " + security.error());
         }
-        po.client_tls = std::move(tls).value();
+        po.client_tls = std::move(security->tls);
+        sasl = std::move(security->sasl);
+        if (sasl) {
+            sasl->random = &sasl_random;
+        }
     }
     auto made = PosixEnv::create(po);
     if (!made.ok()) {
@@ -114,6 +122,7 @@ int run_client_impl(const std::string& command, const ClientArgs& args, bool wat
     co.bootstrap = std::move(brokers).value();
     co.client_id = "eddy-cli";
     co.request_timeout = Duration::millis(args.timeout_ms);
+    co.sasl = sasl;
     int code = 1;
     bool done = false;
     bool stopping = false;
@@ -347,6 +356,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
     add_consume_command(app, exit_code);
     add_cluster_commands(app, exit_code);
     add_group_commands(app, exit_code);
+    add_user_commands(app, exit_code);
 }
 
 }  // namespace eddy::cli

@@ -41,8 +41,7 @@ std::string upper(std::string s) {
 
 }  // namespace
 
-Result<std::shared_ptr<tls::TlsContext>, std::string> client_tls_from_file(
-    const std::string& path) {
+Result<ClientSecurity, std::string> client_security_from_file(const std::string& path) {
     std::ifstream in(path);
     if (!in) {
         return fail(std::string("cannot read the file"));
@@ -56,6 +55,9 @@ Result<std::shared_ptr<tls::TlsContext>, std::string> client_tls_from_file(
     std::string protocol = "PLAINTEXT";
     tls::Properties ssl;
     bool librdkafka_style = false;
+    std::optional<std::string> mechanism;
+    std::optional<std::string> username;
+    std::optional<std::string> password;
     for (const auto& kv : pairs.value()) {
         const std::string& key = kv.first;
         if (key == "security.protocol") {
@@ -65,30 +67,54 @@ Result<std::shared_ptr<tls::TlsContext>, std::string> client_tls_from_file(
             ssl[key] = kv.second;
         } else if (common_keys.contains(key)) {
             ssl[key] = kv.second;
-        } else if (key.starts_with("sasl.")) {
-            return fail("'" + key + "': SASL is not supported by this build yet");
+        } else if (key == "sasl.mechanism" || key == "sasl.mechanisms") {
+            mechanism = kv.second;
+        } else if (key == "sasl.username") {
+            username = kv.second;
+        } else if (key == "sasl.password") {
+            password = kv.second;
         } else {
             return fail("unknown key '" + key +
                         "' (security.protocol, ssl.ca.location, ssl.certificate.location, "
                         "ssl.key.location, ssl.key.password, "
-                        "ssl.endpoint.identification.algorithm, ssl.cipher.suites)");
+                        "ssl.endpoint.identification.algorithm, ssl.cipher.suites, "
+                        "sasl.mechanism, sasl.username, sasl.password)");
         }
     }
-    if (protocol == "SASL_PLAINTEXT" || protocol == "SASL_SSL") {
-        return fail("security.protocol=" + protocol + " is not supported by this build yet");
+    ClientSecurity out;
+    const bool sasl = protocol == "SASL_PLAINTEXT" || protocol == "SASL_SSL";
+    if (!sasl && protocol != "PLAINTEXT" && protocol != "SSL") {
+        return fail("security.protocol: expected PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got '" +
+                    protocol + "'");
     }
-    if (protocol == "PLAINTEXT") {
-        return std::shared_ptr<tls::TlsContext>();
+    if (sasl) {
+        if (!username || !password) {
+            return fail("security.protocol=" + protocol + " needs sasl.username and sasl.password");
+        }
+        const std::string name = mechanism.value_or("PLAIN");
+        auto m = security::parse_sasl_mechanism(name);
+        if (!m) {
+            return fail("sasl.mechanism: '" + name +
+                        "' is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512");
+        }
+        out.sasl = client::SaslCredentials{*m, *username, *password, nullptr};
+    } else if (mechanism || username || password) {
+        return fail("sasl.* keys need security.protocol=SASL_PLAINTEXT or SASL_SSL");
     }
-    if (protocol != "SSL") {
-        return fail("security.protocol: expected PLAINTEXT or SSL, got '" + protocol + "'");
+    if (protocol == "PLAINTEXT" || protocol == "SASL_PLAINTEXT") {
+        return out;
     }
     auto settings =
         librdkafka_style ? tls::settings_from_librdkafka(ssl) : tls::settings_from_kafka(ssl);
     if (!settings.ok()) {
         return fail(settings.error());
     }
-    return tls::TlsContext::create(tls::Role::client, std::move(settings).value());
+    auto context = tls::TlsContext::create(tls::Role::client, std::move(settings).value());
+    if (!context.ok()) {
+        return fail(context.error());
+    }
+    out.tls = std::move(context).value();
+    return out;
 }
 
 }  // namespace eddy::cli

@@ -5,6 +5,10 @@
 #include <utility>
 
 #include "core/protocol/generated/api_versions.h"
+#include "core/protocol/generated/sasl_authenticate.h"
+#include "core/protocol/generated/sasl_handshake.h"
+#include "services/security/scram_client.h"
+#include "services/security/scram_encoding.h"
 
 namespace eddy::client {
 
@@ -38,7 +42,8 @@ BrokerConnection::~BrokerConnection() {
 }
 
 Result<std::unique_ptr<BrokerConnection>, ClientError> BrokerConnection::open(
-    Env& env, const Address& address, const std::string& client_id, Instant deadline) {
+    Env& env, const Address& address, const std::string& client_id, Instant deadline,
+    const SaslCredentials* sasl) {
     const Instant now = env.scheduler.now();
     if (now >= deadline) {
         return fail(make_error(error_code::request_timed_out,
@@ -55,7 +60,82 @@ Result<std::unique_ptr<BrokerConnection>, ClientError> BrokerConnection::open(
     std::unique_ptr<BrokerConnection> c(
         new BrokerConnection(env, std::move(conn).value(), address, client_id));
     TRY_VOID(c->negotiate(deadline));
+    if (sasl != nullptr) {
+        TRY_VOID(c->authenticate(*sasl, deadline));
+    }
     return c;
+}
+
+Result<Bytes, ClientError> BrokerConnection::sasl_round(ByteSpan token, Instant deadline) {
+    protocol::SaslAuthenticateRequest req;
+    req.auth_bytes_.assign(token.begin(), token.end());
+    TRY_ASSIGN(auto resp,
+               (call<protocol::SaslAuthenticateResponse, protocol::SaslAuthenticateRequest>(
+                   req, deadline)));
+    if (resp.error_code_ != error_code::none) {
+        broken_ = true;  // the broker closes the connection after a failure
+        return fail(make_error(resp.error_code_, "SASL authentication with " +
+                                                     address_.to_string() + " failed: " +
+                                                     resp.error_message_.value_or("")));
+    }
+    return std::move(resp.auth_bytes_);
+}
+
+Result<void, ClientError> BrokerConnection::authenticate(const SaslCredentials& sasl,
+                                                         Instant deadline) {
+    protocol::SaslHandshakeRequest hs;
+    hs.mechanism_ = std::string(security::sasl_mechanism_name(sasl.mechanism));
+    TRY_ASSIGN(auto hs_resp,
+               (call<protocol::SaslHandshakeResponse, protocol::SaslHandshakeRequest>(hs,
+                                                                                      deadline)));
+    if (hs_resp.error_code_ != error_code::none) {
+        broken_ = true;
+        std::string offered;
+        for (const auto& m : hs_resp.mechanisms_) {
+            offered += (offered.empty() ? "" : ",") + m;
+        }
+        return fail(make_error(hs_resp.error_code_, "broker " + address_.to_string() +
+                                                        " refused SASL mechanism " +
+                                                        hs.mechanism_ + " (offers " + offered +
+                                                        ")"));
+    }
+    const auto scram = security::scram_mechanism_of(sasl.mechanism);
+    if (!scram) {
+        // PLAIN (RFC 4616): authzid (empty), NUL, authcid, NUL, password.
+        std::string token;
+        token.push_back('\0');
+        token += sasl.username;
+        token.push_back('\0');
+        token += sasl.password;
+        TRY_VOID(sasl_round(as_bytes(token), deadline));
+        return {};
+    }
+    if (sasl.random == nullptr || sasl.username.empty()) {
+        return fail(make_error(error_code::sasl_authentication_failed,
+                               "SCRAM needs a user name and a random source"));
+    }
+    security::ScramClientExchange exchange(*scram, sasl.username, sasl.password,
+                                           security::make_scram_nonce(*sasl.random));
+    const std::string first = exchange.client_first();
+    TRY_ASSIGN(Bytes server_first,
+               sasl_round(as_bytes(first), deadline));
+    auto final_message = exchange.receive_server_first(
+        as_chars(server_first));
+    if (!final_message.ok()) {
+        broken_ = true;
+        return fail(make_error(error_code::sasl_authentication_failed,
+                               "SCRAM with " + address_.to_string() + ": " + final_message.error()));
+    }
+    TRY_ASSIGN(Bytes server_final,
+               sasl_round(as_bytes(*final_message), deadline));
+    auto verified = exchange.receive_server_final(
+        as_chars(server_final));
+    if (!verified.ok()) {
+        broken_ = true;
+        return fail(make_error(error_code::sasl_authentication_failed,
+                               "SCRAM with " + address_.to_string() + ": " + verified.error()));
+    }
+    return {};
 }
 
 Result<int16_t, ClientError> BrokerConnection::version_of(ApiKey key) const {

@@ -21,8 +21,21 @@
 #include "core/protocol/message_header.h"
 #include "services/client/kafka_error.h"
 #include "services/client/versions.h"
+#include "services/security/sasl_config.h"
+#include "services/security/sasl_random.h"
 
 namespace eddy::client {
+
+// A client's SASL identity (security.protocol SASL_PLAINTEXT / SASL_SSL): after ApiVersions the
+// connection sends SaslHandshake v1 and the mechanism's tokens in SaslAuthenticate requests.
+struct SaslCredentials {
+    security::SaslMechanism mechanism = security::SaslMechanism::plain;
+    std::string username;
+    std::string password;
+    // SCRAM client nonces; must outlive the connection's open(). Required for SCRAM. Production
+    // passes a cryptographic source (runtime/sasl_random_openssl.h).
+    security::SaslRandom* random = nullptr;
+};
 
 namespace limits {
 // Largest response frame accepted. Fetches ask for far less (FetchOptions::max_bytes).
@@ -31,12 +44,14 @@ inline constexpr size_t response_bytes_max = 256 * 1024 * 1024;
 
 class BrokerConnection {
 public:
-    // Connects and negotiates versions. Suspends. Errors: NETWORK_EXCEPTION (refused, reset),
-    // REQUEST_TIMED_OUT, CORRUPT_MESSAGE (an ApiVersions answer that does not decode).
-    static Result<std::unique_ptr<BrokerConnection>, ClientError> open(Env& env,
-                                                                       const Address& address,
-                                                                       const std::string& client_id,
-                                                                       Instant deadline);
+    // Connects, negotiates versions and, with `sasl`, authenticates. Suspends. Errors:
+    // NETWORK_EXCEPTION (refused, reset), REQUEST_TIMED_OUT, CORRUPT_MESSAGE (an ApiVersions
+    // answer that does not decode), SASL_AUTHENTICATION_FAILED / UNSUPPORTED_SASL_MECHANISM /
+    // ILLEGAL_SASL_STATE from the broker (or SASL_AUTHENTICATION_FAILED when the broker's SCRAM
+    // answers do not check out).
+    static Result<std::unique_ptr<BrokerConnection>, ClientError> open(
+        Env& env, const Address& address, const std::string& client_id, Instant deadline,
+        const SaslCredentials* sasl = nullptr);
     ~BrokerConnection();
     BrokerConnection(const BrokerConnection&) = delete;
     BrokerConnection& operator=(const BrokerConnection&) = delete;
@@ -79,6 +94,9 @@ private:
     Result<Bytes, ClientError> roundtrip(protocol::ApiKey key, int16_t version, const Bytes& body,
                                          Instant deadline, bool expect_response);
     Result<void, ClientError> negotiate(Instant deadline);
+    Result<void, ClientError> authenticate(const SaslCredentials& sasl, Instant deadline);
+    // One SaslAuthenticate round: sends `token`, returns the broker's bytes or its error.
+    Result<Bytes, ClientError> sasl_round(ByteSpan token, Instant deadline);
     ClientError net_error(NetError e, const char* what);
 
     template <typename Resp>

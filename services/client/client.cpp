@@ -45,7 +45,8 @@ Result<BrokerConnection*, ClientError> Client::connect(const Address& address, I
     if (it != connections_.end() && !it->second->broken()) {
         return it->second.get();
     }
-    TRY_ASSIGN(auto conn, BrokerConnection::open(env_, address, options_.client_id, deadline));
+    TRY_ASSIGN(auto conn, BrokerConnection::open(env_, address, options_.client_id, deadline,
+                                                 options_.sasl ? &*options_.sasl : nullptr));
     BrokerConnection* raw = conn.get();
     connections_[address] = std::move(conn);
     return raw;
@@ -223,7 +224,8 @@ Result<VersionTable, ClientError> Client::versions() {
 
 Result<void, ClientError> Client::reach(const Address& address) {
     // Not connect(): a cached connection may not have noticed yet that its broker died.
-    TRY_ASSIGN(auto conn, BrokerConnection::open(env_, address, options_.client_id, deadline()));
+    TRY_ASSIGN(auto conn, BrokerConnection::open(env_, address, options_.client_id, deadline(),
+                                                 options_.sasl ? &*options_.sasl : nullptr));
     (void)conn;
     return {};
 }

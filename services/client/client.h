@@ -34,6 +34,8 @@ struct ClientOptions {
     Duration retry_backoff = Duration::millis(100);     // doubled per retry up to the max
     Duration retry_backoff_max = Duration::seconds(1);
     int retries_max = 10;
+    // SASL_PLAINTEXT / SASL_SSL: every connection authenticates with these.
+    std::optional<SaslCredentials> sasl;
 };
 
 class Client {
@@ -107,6 +109,25 @@ public:
     // configs merged with `changes` (AlterConfigs replaces the whole set).
     Result<void, ClientError> alter_topic_configs(const std::string& name,
                                                   const std::vector<ConfigChange>& changes);
+
+    // --- SCRAM credentials (client_scram.cpp, KIP-554) ----------------------------------------
+    // Sets `user`'s credential for `mechanism`: a fresh 32-byte salt from `random`, and only
+    // SaltedPassword = Hi(password, salt, iterations) leaves the client, never the password.
+    // Errors as the broker answers them (UNACCEPTABLE_CREDENTIAL for iterations outside
+    // 4096..16384).
+    Result<void, ClientError> set_scram_credential(const std::string& user,
+                                                   security::ScramMechanism mechanism,
+                                                   const std::string& password, int32_t iterations,
+                                                   security::SaslRandom& random);
+    // Removes it; RESOURCE_NOT_FOUND when the user has none for that mechanism.
+    Result<void, ClientError> delete_scram_credential(const std::string& user,
+                                                      security::ScramMechanism mechanism);
+    // Every user with a credential (name order): per user, (mechanism, iterations) pairs.
+    struct ScramUser {
+        std::string user;
+        std::vector<std::pair<security::ScramMechanism, int32_t>> credentials;
+    };
+    Result<std::vector<ScramUser>, ClientError> list_scram_credentials();
 
     // --- Groups (client_groups.cpp) -----------------------------------------------------------
     // Every group of every broker, sorted by id.

@@ -38,6 +38,10 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::heartbeat, {0, 4}},
         {ApiKey::leave_group, {0, 5}},  // v3: members by batch
         {ApiKey::init_producer_id, {0, 4}},
+        {ApiKey::sasl_handshake, {1, 1}},     // v1: tokens in SaslAuthenticate (KIP-152)
+        {ApiKey::sasl_authenticate, {0, 2}},
+        {ApiKey::alter_user_scram_credentials, {0, 0}},
+        {ApiKey::describe_user_scram_credentials, {0, 0}},
         // The controller quorum (services/raft/raft_wire.h), and what a broker's
         // ControllerChannel sends the active controller: registration, heartbeats, producer id
         // blocks, ISR changes. ControllerChannel reaches a remote controller only through these.

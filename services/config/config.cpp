@@ -67,6 +67,16 @@ std::optional<int64_t> parse_int(std::string_view v) {
     return x;
 }
 
+// "<mechanism, lower-cased>.sasl.jaas.config": the per-mechanism JAAS key under a listener prefix.
+bool sasl_mechanism_jaas_key(std::string_view base) {
+    constexpr std::string_view suffix = ".sasl.jaas.config";
+    if (!base.ends_with(suffix) || base.size() == suffix.size()) {
+        return false;
+    }
+    const std::string_view mechanism = base.substr(0, base.size() - suffix.size());
+    return mechanism.find('.') == std::string_view::npos;
+}
+
 }  // namespace
 
 std::vector<std::string_view> choice_values(std::string_view key) {
@@ -240,6 +250,18 @@ const std::vector<KeyDef>& broker_keys() {
          "A follower that has not caught up with the leader for this long leaves the ISR"},
         {"replica.socket.timeout.ms", T::int32, "30000", 1, int32_max,
          "A follower's fetch fails after this long without an answer"},
+        // SASL (docs/security.md): PLAIN users come from the JAAS line's user_<name>="password"
+        // options; SCRAM credentials from the metadata log. GSSAPI is Kafka's default and is not
+        // served: a SASL listener must enable PLAIN or SCRAM explicitly.
+        {"sasl.enabled.mechanisms", T::list, "GSSAPI", 0, 0,
+         "Mechanisms a SASL listener offers: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"},
+        {"sasl.jaas.config", T::string, "", 0, 0,
+         "JAAS line of a SASL listener (per listener and mechanism: "
+         "listener.name.<l>.<mechanism>.sasl.jaas.config)"},
+        {"sasl.mechanism.inter.broker.protocol", T::string, "GSSAPI", 0, 0,
+         "Mechanism brokers authenticate with to a SASL inter-broker listener"},
+        {"sasl.server.max.receive.size", T::int32, "524288", 1, int32_max,
+         "Largest frame a connection may send before it has authenticated"},
         {"socket.request.max.bytes", T::int32, "104857600", 1, int32_max,
          "Largest request frame accepted; larger ones close the connection"},
         {"ssl.cipher.suites", T::list, "", 0, 0,
@@ -645,17 +667,23 @@ Result<BrokerConfig, std::string> BrokerConfig::load(
                         lower(name.substr(listener_prefix.size(), dot - listener_prefix.size())) +
                         "." + std::string(base);
                 }
-                if (!base.starts_with("ssl.")) {
+                if (!base.starts_with("ssl.") && !base.starts_with("sasl.") &&
+                    !sasl_mechanism_jaas_key(base)) {
                     return std::string(where) + ": unknown configuration key '" + key +
-                           "' (per-listener keys: listener.name.<listener>.ssl.*)";
+                           "' (per-listener keys: listener.name.<listener>.ssl.*, "
+                           ".sasl.*, .<mechanism>.sasl.jaas.config)";
                 }
             }
-            const auto it = std::find_if(broker_keys().begin(), broker_keys().end(),
-                                         [base](const KeyDef& d) { return d.name == base; });
+            // listener.name.<l>.<mechanism>.sasl.jaas.config is checked as sasl.jaas.config.
+            const std::string_view def_name =
+                sasl_mechanism_jaas_key(base) ? std::string_view("sasl.jaas.config") : base;
+            const auto it =
+                std::find_if(broker_keys().begin(), broker_keys().end(),
+                             [def_name](const KeyDef& d) { return d.name == def_name; });
             if (it == broker_keys().end()) {
                 return std::string(where) + ": unknown configuration key '" + key + "'";
             }
-            if (auto why = check_value(it->type, it->min, it->max, base, value)) {
+            if (auto why = check_value(it->type, it->min, it->max, def_name, value)) {
                 return std::string(where) + ": " + *why;
             }
             c.values_[stored] = value;
@@ -803,7 +831,8 @@ bool is_sensitive(std::string_view key) {
         key = dot == std::string_view::npos ? std::string_view() : key.substr(dot + 1);
     }
     return key == "ssl.key.password" || key == "ssl.keystore.password" ||
-           key == "ssl.truststore.password" || key == "ssl.keystore.key";
+           key == "ssl.truststore.password" || key == "ssl.keystore.key" ||
+           key.ends_with("sasl.jaas.config");  // holds passwords
 }
 
 std::optional<std::string> BrokerConfig::check_servable() const {
@@ -814,9 +843,17 @@ std::optional<std::string> BrokerConfig::check_servable() const {
                    " in listener.security.protocol.map";
         }
         const SecurityProtocol p = it->second;
-        if (p == SecurityProtocol::sasl_plaintext || p == SecurityProtocol::sasl_ssl) {
+        const bool sasl = p == SecurityProtocol::sasl_plaintext || p == SecurityProtocol::sasl_ssl;
+        if (sasl && is_controller_listener(l.name)) {
             return "listener " + l.name + " uses " + to_string(p) +
-                   ", which this build does not support yet";
+                   ": SASL on a controller listener is not supported yet";
+        }
+        if (sasl && upper(l.name) == upper(inter_broker_listener())) {
+            // The replica fetchers and the controller channel do not authenticate yet: a broker
+            // could not replicate from the others over this listener.
+            return "listener " + l.name + " uses " + to_string(p) +
+                   ": SASL on the inter-broker listener is not supported yet; set "
+                   "inter.broker.listener.name to a PLAINTEXT or SSL listener";
         }
         if (uses_tls(p) && is_controller_listener(l.name)) {
             return "listener " + l.name + " uses " + to_string(p) +
@@ -843,6 +880,21 @@ SslProperties BrokerConfig::listener_ssl(std::string_view listener) const {
         out.emplace(std::string(k.name), over != values_.end() ? over->second : get(k.name));
     }
     return out;
+}
+
+std::string BrokerConfig::listener_sasl(std::string_view listener, std::string_view key) const {
+    const auto over =
+        values_.find(std::string(listener_prefix) + lower(std::string(listener)) + "." +
+                     std::string(key));
+    return over != values_.end() ? over->second : get(key);
+}
+
+std::string BrokerConfig::listener_sasl_jaas(std::string_view listener,
+                                             std::string_view mechanism) const {
+    const auto over =
+        values_.find(std::string(listener_prefix) + lower(std::string(listener)) + "." +
+                     lower(std::string(mechanism)) + ".sasl.jaas.config");
+    return over != values_.end() ? over->second : listener_sasl(listener, "sasl.jaas.config");
 }
 
 std::string BrokerConfig::inter_broker_listener() const {

@@ -119,9 +119,8 @@ public:
     // controller.quorum.voters, parsed (load() refuses a config where it does not parse).
     const std::vector<QuorumVoter>& quorum_voters() const { return voters_; }
     // What this build cannot honour, as one line (nullopt: servable): a listener without a
-    // listener.security.protocol.map entry, a SASL listener (the SASL layer is not in this build:
-    // serving it unauthenticated would let people believe they are protected), TLS on a
-    // controller listener. load() refuses such a config: it is never served differently from
+    // listener.security.protocol.map entry, SASL or TLS on a controller listener, SASL on the
+    // inter-broker listener (brokers do not authenticate to each other yet). load() refuses such a config: it is never served differently from
     // what it asks.
     std::optional<std::string> check_servable() const;
     // The security protocol of a configured listener (names are case-insensitive, as in Kafka).
@@ -130,6 +129,11 @@ public:
     // The ssl.* settings of a listener: every broker-level ssl.* key, overridden by
     // listener.name.<listener, lower-cased>.<ssl key> (Kafka's per-listener prefix).
     SslProperties listener_ssl(std::string_view listener) const;
+    // A sasl.* setting of a listener: listener.name.<listener, lower-cased>.<key>, else <key>.
+    std::string listener_sasl(std::string_view listener, std::string_view key) const;
+    // The JAAS line for a mechanism on a listener: listener.name.<l>.<mechanism lower-cased>
+    // .sasl.jaas.config, else listener.name.<l>.sasl.jaas.config, else sasl.jaas.config.
+    std::string listener_sasl_jaas(std::string_view listener, std::string_view mechanism) const;
     // The listener brokers replicate over: inter.broker.listener.name when it names a configured
     // listener, else the first client listener (empty if there is none).
     std::string inter_broker_listener() const;

@@ -25,6 +25,7 @@
 #include "core/env/env.h"
 #include "core/fiber/sync.h"
 #include "services/controller/alter_partition.h"
+#include "core/protocol/generated/alter_user_scram_credentials.h"
 #include "services/controller/api_error.h"
 #include "services/controller/broker_heartbeats.h"
 #include "services/controller/metadata_image.h"
@@ -106,6 +107,11 @@ public:
     // removed (AlterConfigs), otherwise the others stay (IncrementalAlterConfigs).
     ApiError alter_topic_configs(const std::string& name, const std::vector<ConfigChange>& changes,
                                  bool replace, bool validate_only);
+    // AlterUserScramCredentials (KIP-554, scram_admin.cpp): one result per user named, in order
+    // of first appearance; a user's changes are committed (one entry for the whole request) only
+    // when all of them are valid. Suspends.
+    protocol::AlterUserScramCredentialsResponse alter_user_scram_credentials(
+        const protocol::AlterUserScramCredentialsRequest& req);
 
     // The incarnation of this process's own broker, which registers as options.node_id. Any
     // other incarnation registering that id is refused (DUPLICATE_BROKER_REGISTRATION: this node

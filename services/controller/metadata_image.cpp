@@ -173,6 +173,10 @@ Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_rec
             return decode_as<FeatureLevelRecord>(r, version);
         case NoOpRecord::record_type:
             return decode_as<NoOpRecord>(r, version);
+        case UserScramCredentialRecord::record_type:
+            return decode_as<UserScramCredentialRecord>(r, version);
+        case RemoveUserScramCredentialRecord::record_type:
+            return decode_as<RemoveUserScramCredentialRecord>(r, version);
         default:
             return std::optional<MetadataRecord>();  // a kind this image does not track
     }
@@ -222,10 +226,48 @@ std::optional<std::string> MetadataImage::inconsistency(const MetadataRecord& re
         if (f->feature_level_ < 0) {
             return "FeatureLevelRecord for '" + protocol::echo(f->name_) + "': a negative level";
         }
+    } else if (const auto* u = std::get_if<UserScramCredentialRecord>(&record)) {
+        const std::string name = "UserScramCredentialRecord for '" + protocol::echo(u->name_) + "'";
+        const auto m = scram_mechanism_from_code(u->mechanism_);
+        if (u->name_.empty() || !m) {
+            return name + ": an empty user name or an unknown mechanism";
+        }
+        const security::ScramCredential credential{u->salt_, u->stored_key_, u->server_key_,
+                                                   u->iterations_};
+        if (auto ok = security::validate_scram_credential(*m, credential); !ok.ok()) {
+            return name + ": " + ok.error();
+        }
+    } else if (const auto* ru = std::get_if<RemoveUserScramCredentialRecord>(&record)) {
+        const auto m = scram_mechanism_from_code(ru->mechanism_);
+        if (!m || !scram_credentials_.contains(ScramKey(ru->name_, *m))) {
+            return "RemoveUserScramCredentialRecord for '" + protocol::echo(ru->name_) +
+                   "': no such credential";
+        }
     } else {
         return broker_inconsistency(record);
     }
     return std::nullopt;
+}
+
+std::optional<security::ScramMechanism> scram_mechanism_from_code(int8_t code) {
+    switch (code) {
+        case 1:
+            return security::ScramMechanism::sha256;
+        case 2:
+            return security::ScramMechanism::sha512;
+        default:
+            return std::nullopt;
+    }
+}
+
+int8_t scram_mechanism_code(security::ScramMechanism m) {
+    switch (m) {
+        case security::ScramMechanism::sha256:
+            return 1;
+        case security::ScramMechanism::sha512:
+            return 2;
+    }
+    UNREACHABLE("ScramMechanism out of range");
 }
 
 std::optional<std::string> MetadataImage::broker_inconsistency(const MetadataRecord& record) const {
@@ -410,6 +452,11 @@ void MetadataImage::apply(const MetadataRecord& record) {
         }
     } else if (std::holds_alternative<NoOpRecord>(record)) {
         // KRaft writes these to advance the log (and the high watermark) with no change.
+    } else if (const auto* u = std::get_if<UserScramCredentialRecord>(&record)) {
+        scram_credentials_[ScramKey(u->name_, *scram_mechanism_from_code(u->mechanism_))] =
+            security::ScramCredential{u->salt_, u->stored_key_, u->server_key_, u->iterations_};
+    } else if (const auto* ru = std::get_if<RemoveUserScramCredentialRecord>(&record)) {
+        scram_credentials_.erase(ScramKey(ru->name_, *scram_mechanism_from_code(ru->mechanism_)));
     } else {
         apply_broker(record);
     }
@@ -508,6 +555,16 @@ std::vector<MetadataRecord> MetadataImage::to_records() const {
         ProducerIdsRecord ids;
         ids.next_producer_id_ = next_producer_id_;
         out.emplace_back(ids);
+    }
+    for (const auto& [key, c] : scram_credentials_) {
+        UserScramCredentialRecord u;
+        u.name_ = key.first;
+        u.mechanism_ = scram_mechanism_code(key.second);
+        u.salt_ = c.salt;
+        u.stored_key_ = c.stored_key;
+        u.server_key_ = c.server_key;
+        u.iterations_ = c.iterations;
+        out.emplace_back(std::move(u));
     }
     return out;
 }

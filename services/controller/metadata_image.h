@@ -31,10 +31,13 @@
 #include "core/protocol/generated/records/producer_ids_record.h"
 #include "core/protocol/generated/records/register_broker_record.h"
 #include "core/protocol/generated/records/remove_topic_record.h"
+#include "core/protocol/generated/records/remove_user_scram_credential_record.h"
 #include "core/protocol/generated/records/topic_record.h"
 #include "core/protocol/generated/records/unfence_broker_record.h"
 #include "core/protocol/generated/records/unregister_broker_record.h"
+#include "core/protocol/generated/records/user_scram_credential_record.h"
 #include "core/protocol/wire.h"
+#include "services/security/credential.h"
 
 namespace eddy::controller {
 
@@ -120,7 +123,13 @@ using MetadataRecord =
                  protocol::records::UnfenceBrokerRecord,
                  protocol::records::BrokerRegistrationChangeRecord,
                  protocol::records::PartitionChangeRecord, protocol::records::FeatureLevelRecord,
-                 protocol::records::NoOpRecord>;
+                 protocol::records::NoOpRecord, protocol::records::UserScramCredentialRecord,
+                 protocol::records::RemoveUserScramCredentialRecord>;
+
+// Kafka's SCRAM mechanism codes (ScramMechanism.type: 1 SCRAM-SHA-256, 2 SCRAM-SHA-512), as
+// UserScramCredentialRecord and the *UserScramCredentials APIs carry them; nullopt for others.
+std::optional<security::ScramMechanism> scram_mechanism_from_code(int8_t code);
+int8_t scram_mechanism_code(security::ScramMechanism m);
 
 namespace limits {
 // A metadata log entry (or an image snapshot) holding more records than this is refused by the
@@ -171,7 +180,13 @@ public:
     // Finalized feature levels by name (FeatureLevelRecord; level 0 removes the feature).
     const std::map<std::string, int16_t>& features() const { return features_; }
 
-    // Equal images have equal brokers, topics, features and producer id block.
+    // SCRAM credentials by (user, mechanism), ordered (UserScramCredentialRecord, KIP-554).
+    using ScramKey = std::pair<std::string, security::ScramMechanism>;
+    const std::map<ScramKey, security::ScramCredential>& scram_credentials() const {
+        return scram_credentials_;
+    }
+
+    // Equal images have equal brokers, topics, features, producer id block and credentials.
     bool operator==(const MetadataImage&) const = default;
 
 private:
@@ -186,6 +201,7 @@ private:
     std::map<Uuid, std::string> names_by_id_;  // derived from topics_
     std::map<int32_t, BrokerState> brokers_;
     std::map<std::string, int16_t> features_;
+    std::map<ScramKey, security::ScramCredential> scram_credentials_;
 };
 
 // A snapshot of the image: encode_metadata_entry(image.to_records()). Decoding checks every

@@ -20,7 +20,7 @@ constexpr SupportedApi all_versions() {
 // Produce starts at 0 although v0-2 (legacy message sets) are refused per partition: librdkafka
 // 2.0.2 keeps gzip/snappy/lz4 only if the Produce range overlaps [0, 0]. FindCoordinator 0 is
 // what librdkafka's LZ4 and group features look for.
-constexpr std::array<SupportedApi, 31> table{{
+constexpr std::array<SupportedApi, 35> table{{
     {ApiKey::produce, 0, 9},
     {ApiKey::fetch, 4, 12},
     {ApiKey::list_offsets, 1, 7},
@@ -62,13 +62,21 @@ constexpr std::array<SupportedApi, 31> table{{
     // The controller quorum's state (kafka-metadata-quorum, `eddy cluster quorum`), forwarded to
     // the active controller.
     all_versions<protocol::DescribeQuorumRequest>(),
+    // SASL (KIP-43, KIP-152): served before authentication on SASL listeners; elsewhere, or once
+    // authenticated, they answer ILLEGAL_SASL_STATE as Kafka does.
+    {ApiKey::sasl_handshake, 0, 1},
+    {ApiKey::sasl_authenticate, 0, 2},
+    // SCRAM credentials (KIP-554): changes forwarded to the active controller, the description
+    // answered from this node's metadata image.
+    {ApiKey::alter_user_scram_credentials, 0, 0},
+    {ApiKey::describe_user_scram_credentials, 0, 0},
 }};
 
 // The controller listener: what the other nodes send (the quorum's Raft traffic, broker
 // registration and heartbeats, producer id blocks, partition leaders' ISR changes) and the admin
 // requests brokers forward to the active controller. Every node runs the same build, so the
 // ranges are the generated codecs'.
-constexpr std::array<SupportedApi, 20> controller_table{{
+constexpr std::array<SupportedApi, 21> controller_table{{
     {ApiKey::fetch, 12, 12},  // the metadata log (Raft Fetch: KIP-595)
     {ApiKey::metadata, 0, 12},
     {ApiKey::api_versions, 0, 3},
@@ -89,6 +97,7 @@ constexpr std::array<SupportedApi, 20> controller_table{{
     all_versions<protocol::AlterPartitionRequest>(),
     all_versions<protocol::ElectLeadersRequest>(),
     all_versions<protocol::AlterPartitionReassignmentsRequest>(),
+    {ApiKey::alter_user_scram_credentials, 0, 0},
 }};
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "services/kafka/errors.h"
 #include "services/kafka/forwarding.h"
 #include "services/kafka/produce_view.h"
+#include "services/security/sasl_protocol.h"
 #include "services/raft/driver_endpoint.h"
 #include "services/kafka/topic_configs.h"
 
@@ -54,6 +55,9 @@ Result<void, std::string> Broker::start() {
 }
 
 Result<void, std::string> Broker::open_and_serve() {
+    // SASL settings first: a listener that cannot authenticate anyone is a configuration error,
+    // reported before anything is created on disk.
+    TRY_VOID(configure_sasl());
     if (auto r = env_.disk.make_directory(options_.data_dir);
         !r.ok() && r.error() != DiskError::already_exists) {
         return fail(std::string("cannot create the data directory: ") + to_string(r.error()));
@@ -298,6 +302,8 @@ void Broker::declare_listeners() {
                                                         : ListenerKind::client;
         b.endpoint = Endpoint{l.name, l.host, l.port};
         b.protocol = config_.security_protocol(l.name);
+        b.sasl = listeners_.size() < sasl_by_listener_.size() ? sasl_by_listener_[listeners_.size()]
+                                                              : nullptr;
         for (const auto& a : config_.advertised_listeners()) {
             if (a.name == l.name) {
                 b.endpoint.host = a.host;
@@ -335,13 +341,20 @@ Result<void, std::string> Broker::serve(ListenerKind kind, const net::FrameServe
         if (bl.endpoint.host.empty() || bl.endpoint.host == "0.0.0.0") {
             bl.endpoint.host = "127.0.0.1";
         }
+        net::FrameServerOptions listener_so = so;
+        if (bl.sasl) {
+            // Until a client has authenticated: small frames, one at a time (connection_auth.h).
+            listener_so.initial_read_mode.frame_bytes_max = bl.sasl->token_bytes_max;
+            listener_so.initial_read_mode.lockstep = true;
+        }
         auto server = std::make_unique<net::FrameServer>(
             env_, std::move(listener).value(),
             net::PartsHandler([this, index](const net::ConnectionInfo& ci, MutableByteSpan frame,
                                             net::RequestTurn& turn) {
-                return handle_frame(index, frame, ci.peer.host, &turn, ci.peer_identity);
+                return handle_frame(index, frame, ci.peer.host, &turn, ci.peer_identity,
+                                    ci.control);
             }),
-            so);
+            listener_so);
         server->start();
         servers_.push_back(std::move(server));
     }
@@ -859,8 +872,17 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
 
 Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
     size_t listener, MutableByteSpan frame, std::string client_host, net::RequestTurn* turn,
-    std::optional<std::string> peer_identity) {
+    std::optional<std::string> peer_identity, net::ConnectionControl* control) {
     net::RequestTurn released;  // a caller without a connection: nothing waits for this turn
+    ASSERT(listener < listeners_.size(), "a request on an unknown listener");
+    std::shared_ptr<ConnectionAuth> local_auth;  // a frame without a connection
+    ConnectionAuth* auth = connection_auth(listener, peer_identity, control, local_auth);
+    if (auth == nullptr) {
+        return fail(net::HandlerError::close_connection);
+    }
+    if (!auth->principal && auth->raw_tokens) {
+        return handle_raw_sasl_token(*auth, frame, client_host, control);
+    }
     protocol::Reader r(frame);
     auto header = protocol::decode_request_header(r);
     if (!header.ok()) {
@@ -871,13 +893,15 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
     RequestContext ctx;
     ctx.header = std::move(header).value();
     ctx.version = ctx.header.request_api_version_;
-    ASSERT(listener < listeners_.size(), "a request on an unknown listener");
     ctx.listener = listener;
     ctx.listener_kind = listeners_[listener].kind;
     ctx.client_host = std::move(client_host);
     ctx.listener_name = listeners_[listener].endpoint.listener;
     ctx.security_protocol = listeners_[listener].protocol;
     ctx.peer_identity = std::move(peer_identity);
+    if (auth->principal) {
+        ctx.principal = *auth->principal;
+    }
     ctx.turn = turn != nullptr ? turn : &released;
     auto key = protocol::api_key_from_int(ctx.header.request_api_key_);
     ASSERT(key.has_value());  // decode_request_header rejects unknown keys
@@ -892,6 +916,10 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
                       protocol::to_string(ctx.key), ctx.version,
                       ctx.header.client_id_.value_or("").c_str());
         return fail(net::HandlerError::close_connection);
+    }
+    if (!auth->principal && ctx.key != ApiKey::api_versions) {
+        // A SASL connection that has not authenticated: SaslHandshake / SaslAuthenticate only.
+        return handle_sasl_request(ctx, r, *auth, control);
     }
 
     if (ctx.listener_kind == ListenerKind::controller && raft::is_quorum_api(ctx.key)) {
@@ -958,6 +986,12 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(list_groups, ListGroupsRequest, handle_list_groups)
         EDDY_SERVE(delete_groups, DeleteGroupsRequest, handle_delete_groups)
         EDDY_SERVE(offset_delete, OffsetDeleteRequest, handle_offset_delete)
+        EDDY_SERVE(sasl_handshake, SaslHandshakeRequest, handle_sasl_handshake)
+        EDDY_SERVE(sasl_authenticate, SaslAuthenticateRequest, handle_sasl_authenticate)
+        EDDY_SERVE(alter_user_scram_credentials, AlterUserScramCredentialsRequest,
+                   handle_alter_user_scram_credentials)
+        EDDY_SERVE(describe_user_scram_credentials, DescribeUserScramCredentialsRequest,
+                   handle_describe_user_scram_credentials)
         if (ctx.key == ApiKey::produce) {
             // Decoded in place: the batches are appended from the frame itself (produce_view.h).
             auto req = ProduceRequestView::decode(r, frame, ctx.version);
@@ -1005,6 +1039,60 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
     }
 #undef EDDY_SERVE
     ASSERT(false, "an API in the supported table has no handler");
+    return fail(net::HandlerError::close_connection);
+}
+
+Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_sasl_request(
+    const RequestContext& ctx, protocol::Reader& r, ConnectionAuth& auth,
+    net::ConnectionControl* control) {
+    ASSERT(auth.sasl && !auth.principal);
+    if (ctx.key == ApiKey::sasl_handshake) {
+        auto req = decode_body<protocol::SaslHandshakeRequest>(r, ctx.version);
+        if (!req.ok()) {
+            env_.log.warn("closing a connection: undecodable SaslHandshake v%d request (%s)",
+                          ctx.version, protocol::to_string(req.error()));
+            return fail(net::HandlerError::close_connection);
+        }
+        const auto outcome = auth.sasl->handshake(req->mechanism_);
+        if (!outcome.error) {
+            auth.raw_tokens = security::sasl_framing_after_handshake(ctx.version) ==
+                              security::SaslTokenFraming::raw;
+        } else {
+            env_.log.info("SASL handshake from %s refused: mechanism '%s'",
+                          ctx.client_host.c_str(), req->mechanism_.c_str());
+        }
+        if (outcome.close_connection && control != nullptr) {
+            control->close_after_response = true;
+        }
+        return std::optional<net::FrameParts>(
+            one_part(encode_response(ctx, security::make_sasl_handshake_response(outcome))));
+    }
+    if (ctx.key == ApiKey::sasl_authenticate) {
+        auto req = decode_body<protocol::SaslAuthenticateRequest>(r, ctx.version);
+        if (!req.ok()) {
+            env_.log.warn("closing a connection: undecodable SaslAuthenticate v%d request (%s)",
+                          ctx.version, protocol::to_string(req.error()));
+            return fail(net::HandlerError::close_connection);
+        }
+        const auto outcome = auth.sasl->authenticate(req->auth_bytes_);
+        if (outcome.error) {
+            env_.log.info("SASL authentication failed from %s: %s", ctx.client_host.c_str(),
+                          outcome.log_detail.c_str());
+            (void)env_.scheduler.sleep_for(sasl_failure_delay);
+        }
+        if (outcome.complete) {
+            finish_sasl(auth, control);
+        }
+        if (outcome.close_connection && control != nullptr) {
+            control->close_after_response = true;
+        }
+        return std::optional<net::FrameParts>(
+            one_part(encode_response(ctx, security::make_sasl_authenticate_response(outcome))));
+    }
+    // Kafka's SaslServerAuthenticator: any other request before authentication is an illegal
+    // SASL state, and the connection is closed without an answer.
+    env_.log.info("closing a connection from %s: %s before SASL authentication",
+                  ctx.client_host.c_str(), protocol::to_string(ctx.key));
     return fail(net::HandlerError::close_connection);
 }
 

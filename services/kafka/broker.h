@@ -52,6 +52,9 @@
 #include "services/log/log_manager.h"
 #include "services/net/frame_server.h"
 #include "services/kafka/broker_lifecycle.h"
+#include "services/kafka/connection_auth.h"
+#include "services/security/principal_mapping.h"
+#include "services/security/sasl_random.h"
 #include "services/raft/kafka_transport.h"
 #include "services/raft/quorum_driver.h"
 #include "services/replica/replica_manager.h"
@@ -104,6 +107,9 @@ struct BrokerOptions {
     // The network for replica fetches from other brokers, whose inter-broker listener
     // (config::BrokerConfig::inter_broker_listener) may run over TLS. Null: env.network.
     Network* inter_broker_network = nullptr;
+    // Where SASL draws nonces and keys. Production must pass a cryptographic source (the runtime
+    // wraps OpenSSL's RAND_bytes); null: a stream of env.random (the simulator and tests only).
+    security::SaslRandom* sasl_random = nullptr;
 };
 
 // A fetched partition whose records go out as file ranges: the response is encoded with a
@@ -135,6 +141,10 @@ struct RequestContext {
     std::string_view listener_name;
     config::SecurityProtocol security_protocol = config::SecurityProtocol::plaintext;
     std::optional<std::string> peer_identity;
+    // Who sent the request, computed once per connection (connection_auth.h): User:ANONYMOUS on
+    // PLAINTEXT, the mapped certificate subject on SSL (ANONYMOUS without one), User:<name> once a
+    // SASL connection has authenticated (ApiVersions before that: User:ANONYMOUS).
+    security::KafkaPrincipal principal = security::anonymous_principal();
     // The request's turn on its connection (never null inside handlers); release_turn() passes it.
     net::RequestTurn* turn = nullptr;
 };
@@ -173,9 +183,12 @@ public:
     // The frame is modified in place (Produce stamps offsets into its batches). `turn` is the
     // request's turn on its connection (see the file comment); null means no other request waits.
     // `peer_identity`: the connection's verified TLS client certificate subject, if any.
+    // `control`: the connection's FrameServer state (null: a frame without a connection, which
+    // on a SASL listener is never authenticated).
     Result<std::optional<net::FrameParts>, net::HandlerError> handle_frame(
         size_t listener, MutableByteSpan frame, std::string client_host = "",
-        net::RequestTurn* turn = nullptr, std::optional<std::string> peer_identity = std::nullopt);
+        net::RequestTurn* turn = nullptr, std::optional<std::string> peer_identity = std::nullopt,
+        net::ConnectionControl* control = nullptr);
     // The same over a frame of its own (tests, fuzzing).
     Result<std::optional<net::FrameParts>, net::HandlerError> handle_frame(
         size_t listener, Bytes frame, std::string client_host = "");
@@ -379,7 +392,53 @@ private:
         Endpoint endpoint;
         ListenerKind kind = ListenerKind::client;
         config::SecurityProtocol protocol = config::SecurityProtocol::plaintext;
+        // SASL listeners: mechanisms, PLAIN users, limits (made by configure_sasl).
+        std::shared_ptr<const security::SaslServerConfig> sasl;
     };
+    // Builds the SaslServerConfig of every SASL listener from the config (sasl_by_listener_);
+    // one line on failure.
+    Result<void, std::string> configure_sasl();
+    // By configured listener index: its SASL settings, null for a non-SASL listener.
+    std::vector<std::shared_ptr<const security::SaslServerConfig>> sasl_by_listener_;
+    // The connection's ConnectionAuth (made on its first frame); null when the connection must be
+    // closed (an SSL subject no mapping rule accepts).
+    ConnectionAuth* connection_auth(size_t listener, const std::optional<std::string>& peer_identity,
+                                    net::ConnectionControl* control,
+                                    std::shared_ptr<ConnectionAuth>& local);
+    // A frame of a SASL connection that has not authenticated yet (connection_auth.cpp):
+    // a raw token, or a SaslHandshake / SaslAuthenticate request. Suspends (failure delay).
+    Result<std::optional<net::FrameParts>, net::HandlerError> handle_raw_sasl_token(
+        ConnectionAuth& auth, MutableByteSpan frame, const std::string& client_host,
+        net::ConnectionControl* control);
+    Result<std::optional<net::FrameParts>, net::HandlerError> handle_sasl_request(
+        const RequestContext& ctx, protocol::Reader& r, ConnectionAuth& auth,
+        net::ConnectionControl* control);
+    // The connection authenticated: its principal, and ordinary reads from now on.
+    void finish_sasl(ConnectionAuth& auth, net::ConnectionControl* control);
+    // SaslHandshake / SaslAuthenticate on a connection that needs none (not SASL, or done).
+    protocol::SaslHandshakeResponse handle_sasl_handshake(
+        const RequestContext& ctx, const protocol::SaslHandshakeRequest& req);
+    protocol::SaslAuthenticateResponse handle_sasl_authenticate(
+        const RequestContext& ctx, const protocol::SaslAuthenticateRequest& req);
+    // SCRAM credentials (handle_scram.cpp).
+    protocol::AlterUserScramCredentialsResponse handle_alter_user_scram_credentials(
+        const RequestContext& ctx, const protocol::AlterUserScramCredentialsRequest& req);
+    protocol::DescribeUserScramCredentialsResponse handle_describe_user_scram_credentials(
+        const RequestContext& ctx, const protocol::DescribeUserScramCredentialsRequest& req);
+    security::SslPrincipalMapper ssl_mapper_;
+    // The SCRAM credentials SASL sessions check: the committed metadata image's.
+    class ImageScramCredentials final : public security::ScramCredentialStore {
+    public:
+        explicit ImageScramCredentials(const Broker& broker) : broker_(broker) {}
+        std::optional<security::ScramCredential> find(
+            std::string_view user, security::ScramMechanism mechanism) const override;
+
+    private:
+        const Broker& broker_;
+    };
+    ImageScramCredentials scram_credentials_{*this};
+    std::optional<security::SaslRandomFromRandom> sim_sasl_random_;
+    security::SaslRandom* sasl_random_ = nullptr;
     // env_ with options_.inter_broker_network, for the replica fetchers (when set).
     std::optional<Env> replica_env_;
     std::vector<BoundListener> listeners_;

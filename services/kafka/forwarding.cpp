@@ -1,5 +1,7 @@
 #include "services/kafka/forwarding.h"
 
+#include <set>
+
 namespace eddy::kafka {
 
 using namespace protocol;
@@ -74,6 +76,29 @@ IncrementalAlterConfigsResponse error_response(const IncrementalAlterConfigsRequ
         r.error_code_ = code;
         r.error_message_ = message;
         resp.responses_.push_back(std::move(r));
+    }
+    return resp;
+}
+
+protocol::AlterUserScramCredentialsResponse error_response(
+    const protocol::AlterUserScramCredentialsRequest& req, int16_t code,
+    const std::string& message) {
+    protocol::AlterUserScramCredentialsResponse resp;
+    std::set<std::string> users;
+    auto add = [&](const std::string& user) {
+        if (users.insert(user).second) {
+            protocol::AlterUserScramCredentialsResponse::AlterUserScramCredentialsResult r;
+            r.user_ = user;
+            r.error_code_ = code;
+            r.error_message_ = message;
+            resp.results_.push_back(std::move(r));
+        }
+    };
+    for (const auto& d : req.deletions_) {
+        add(d.name_);
+    }
+    for (const auto& u : req.upsertions_) {
+        add(u.name_);
     }
     return resp;
 }

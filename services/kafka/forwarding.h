@@ -33,6 +33,10 @@ protocol::AlterPartitionReassignmentsResponse error_response(
     const protocol::AlterPartitionReassignmentsRequest& req, int16_t code,
     const std::string& message);
 
+protocol::AlterUserScramCredentialsResponse error_response(
+    const protocol::AlterUserScramCredentialsRequest& req, int16_t code,
+    const std::string& message);
+
 // The controller's answer to `req`, or error_response() when none came in time. Suspends.
 template <typename Resp, typename Req>
 Resp forward(ControllerChannel& channel, const Req& req, Duration timeout) {

@@ -75,6 +75,7 @@ struct FrameServer::Conn {
     uint64_t id;
     std::unique_ptr<Connection> conn;
     ConnectionInfo info;
+    ConnectionControl control;
     Instant last_active;
     // Response slots in request order; the channel's capacity is the pipeline depth.
     Channel<Slot> responses;
@@ -202,7 +203,8 @@ void FrameServer::accept_loop() {
         }
         const uint64_t id = next_id_++;
         auto c = std::make_unique<Conn>(env_, id, std::move(r).value(), options_.pipeline_depth);
-        c->info = ConnectionInfo{id, c->conn->peer(), c->conn->peer_identity()};
+        c->control.read = options_.initial_read_mode;
+        c->info = ConnectionInfo{id, c->conn->peer(), c->conn->peer_identity(), &c->control};
         c->last_active = env_.clock.now();
         Conn& ref = *c;
         connections_.emplace(id, std::move(c));
@@ -226,12 +228,13 @@ void FrameServer::read_loop(Conn& c) {
         if (!room || c.responses.closed()) {
             break;
         }
-        auto length = read_frame_length(*c.conn, options_.frame_bytes_max);
+        const size_t frame_max = c.control.read.frame_bytes_max.value_or(options_.frame_bytes_max);
+        auto length = read_frame_length(*c.conn, frame_max);
         if (!length.ok()) {
             if (length.error() == NetError::io_error) {
                 env_.log.warn("connection %llu from %s: frame larger than %zu bytes, closing",
                               static_cast<unsigned long long>(c.id),
-                              c.info.peer.to_string().c_str(), options_.frame_bytes_max);
+                              c.info.peer.to_string().c_str(), frame_max);
                 c.conn->close();
             }
             break;
@@ -303,6 +306,17 @@ void FrameServer::read_loop(Conn& c) {
         // at once then counts against the budget before the next request is read, so a stream
         // of small requests asking for big answers cannot pile up responses in memory.
         env_.scheduler.yield();
+        // Lockstep: wait until this request's response is written (or the connection is done).
+        bool open = true;
+        while (c.control.read.lockstep && c.bytes_in_flight > 0 && !c.responses.closed()) {
+            if (c.room.wait() != WakeReason::notified) {
+                open = false;
+                break;
+            }
+        }
+        if (!open || (c.control.read.lockstep && c.control.close_after_response)) {
+            break;  // the writer drains what is queued, then closes the connection
+        }
     }
     c.responses.close();
 }

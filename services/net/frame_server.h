@@ -55,6 +55,28 @@ namespace limits {
 constexpr size_t pipeline_depth_max = 1024;
 }
 
+// How a connection's reader reads. A SASL listener starts each connection in lockstep with small
+// frames (sasl.server.max.receive.size) and switches to the defaults once the client has
+// authenticated.
+struct ReadMode {
+    std::optional<size_t> frame_bytes_max;  // nullopt: FrameServerOptions::frame_bytes_max
+    // Read the next frame only once every response so far is written, so that a handler's change
+    // to the read mode (or close_after_response) applies to the very next frame.
+    bool lockstep = false;
+};
+
+// Per-connection state a handler may change while it holds its turn. Lives as long as the
+// connection.
+struct ConnectionControl {
+    ReadMode read;
+    // In lockstep: once the response being built is written, close the connection (Kafka's
+    // "answer, then close" after a failed authentication).
+    bool close_after_response = false;
+    // The handler's own per-connection state (the broker's authentication state), created by the
+    // handler on the connection's first frame and destroyed with the connection.
+    std::shared_ptr<void> state;
+};
+
 struct FrameServerOptions {
     size_t frame_bytes_max = 100 * 1024 * 1024;     // Kafka's socket.request.max.bytes default
     Duration idle_timeout = Duration::minutes(10);  // Kafka's connections.max.idle.ms default
@@ -69,6 +91,8 @@ struct FrameServerOptions {
     // Planted bug `reorder-responses` (scenarios/planted_bugs.h; never set in production): now and
     // then, when the next response is already queued, the writer sends that one first.
     bool reorder_responses = false;
+    // How every new connection starts reading (ReadMode).
+    ReadMode initial_read_mode;
 };
 
 // What the server knows about a connection, for the handler.
@@ -76,6 +100,8 @@ struct ConnectionInfo {
     uint64_t id;
     Address peer;
     std::optional<std::string> peer_identity;
+    // Never null for connections of a FrameServer.
+    ConnectionControl* control = nullptr;
 };
 
 // A request's turn on its connection (see the file comment). The handler holds it while it runs;

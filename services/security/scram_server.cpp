@@ -215,7 +215,11 @@ ScramServerExchange::Step ScramServerExchange::on_client_final(std::string_view 
         return failure(ScramError::channel_bindings_dont_match,
                        "channel binding does not repeat the gs2 header");
     }
-    if ((*attrs)[1].value != nonce_) {
+    // Kafka's ScramSaslServer only requires the client-final nonce to *end with* the
+    // server-first one, and librdkafka (2.0.2 at least) relies on it: its r= is its own nonce
+    // followed by the whole server-first nonce. The proof covers the message as sent, so this
+    // admits no replay: the server's fresh nonce must still be there, at the end.
+    if (!(*attrs)[1].value.ends_with(nonce_)) {
         return failure(ScramError::other_error, "nonce does not match the server-first nonce");
     }
     auto proof = base64_decode(attrs->back().value);

@@ -6,7 +6,7 @@ certificates; the server key is encrypted (ssl.key.password). Driven by python3-
 (librdkafka), kcat, and eddy's own CLI with --command-config. Also: an untrusted or missing client
 certificate is refused on the mTLS listener, a plaintext client on the SSL port fails cleanly and
 the broker keeps serving, a replaced keystore file is served to new connections without a
-restart, and configurations this build cannot honour (SASL, a missing keystore, JKS) are refused
+restart, and configurations this build cannot honour (SASL between brokers, a missing keystore, JKS) are refused
 at start with one line."""
 import os
 import socket
@@ -278,8 +278,8 @@ def test_eddy_cli_with_command_config(b):
     sasl = write_props("client-sasl.properties", "security.protocol=SASL_SSL\n")
     p = eddy(["topic", "list", "-b", f"127.0.0.1:{b.ssl_port}", "--command-config", sasl],
              check_rc=False)
-    check(p.returncode != 0 and "SASL_SSL is not supported by this build yet" in
-          p.stderr.decode(), f"SASL in the command config: {p.stderr!r}")
+    check(p.returncode != 0 and "SASL_SSL needs sasl.username and sasl.password" in
+          p.stderr.decode(), f"SASL without credentials in the command config: {p.stderr!r}")
 
 
 def server_subject(port):
@@ -370,8 +370,9 @@ def refused_start(overrides):
 
 def test_what_this_build_cannot_honour_is_refused_at_start():
     rc, err = refused_start({"listener.security.protocol.map": "SSL:SASL_SSL,CONTROLLER:PLAINTEXT"})
-    check_eq((rc, err), (2, "eddy broker: listener SSL uses SASL_SSL, which this build does not "
-                            "support yet\n"), "a SASL_SSL listener")
+    check_eq((rc, err), (2, "eddy broker: listener SSL uses SASL_SSL: SASL on the inter-broker "
+                            "listener is not supported yet; set inter.broker.listener.name to a "
+                            "PLAINTEXT or SSL listener\n"), "a SASL_SSL inter-broker listener")
     rc, err = refused_start({"ssl.keystore.location": path("missing.pem")})
     check(rc == 2 and err.startswith("eddy broker: listener SSL: cannot read keystore")
           and "missing.pem" in err, f"a missing keystore: {rc} {err!r}")

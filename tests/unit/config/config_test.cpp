@@ -59,14 +59,21 @@ TEST_CASE("invalid configuration is one clear line") {
 }
 
 TEST_CASE("what this build cannot honour is refused, never served differently") {
+    // SASL client listeners are served; brokers do not authenticate to each other yet.
     CHECK(BrokerConfig::load(
               {}, {{"listeners", "PLAINTEXT://127.0.0.1:0,EXT://127.0.0.1:1"},
                    {"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,EXT:SASL_SSL"}})
-              .error() == "listener EXT uses SASL_SSL, which this build does not support yet");
+              .ok());
     CHECK(BrokerConfig::load(
               {}, {{"listeners", "SASL_PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:1"}})
               .error() ==
-          "listener SASL_PLAINTEXT uses SASL_PLAINTEXT, which this build does not support yet");
+          "listener SASL_PLAINTEXT uses SASL_PLAINTEXT: SASL on the inter-broker listener is not "
+          "supported yet; set inter.broker.listener.name to a PLAINTEXT or SSL listener");
+    CHECK(BrokerConfig::load(
+              {}, {{"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"}})
+              .error() ==
+          "listener CONTROLLER uses SASL_PLAINTEXT: SASL on a controller listener is not "
+          "supported yet");
     CHECK(BrokerConfig::load(
               {}, {{"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:SSL"}})
               .error() ==
@@ -85,6 +92,30 @@ TEST_CASE("what this build cannot honour is refused, never served differently") 
               {}, {{"listeners", "internal://127.0.0.1:0,CONTROLLER://127.0.0.1:1"},
                    {"listener.security.protocol.map", "INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT"}})
               .ok());
+}
+
+TEST_CASE("SASL listeners: per-listener and per-mechanism sasl keys, JAAS lines are sensitive") {
+    auto c = BrokerConfig::load(
+        {{"listeners", "PLAINTEXT://127.0.0.1:0,Ext://127.0.0.1:0,CONTROLLER://127.0.0.1:1"},
+         {"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,EXT:SASL_SSL,CONTROLLER:PLAINTEXT"},
+         {"sasl.enabled.mechanisms", "SCRAM-SHA-256"},
+         {"sasl.jaas.config", "broker-wide"},
+         {"listener.name.EXT.sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512"},
+         {"listener.name.ext.plain.sasl.jaas.config", "for plain"}},
+        {});
+    REQUIRE(c.ok());
+    CHECK(c->listener_sasl("Ext", "sasl.enabled.mechanisms") == "PLAIN,SCRAM-SHA-512");
+    CHECK(c->listener_sasl("PLAINTEXT", "sasl.enabled.mechanisms") == "SCRAM-SHA-256");
+    CHECK(c->listener_sasl("EXT", "sasl.server.max.receive.size") == "524288");
+    CHECK(c->listener_sasl_jaas("EXT", "PLAIN") == "for plain");
+    CHECK(c->listener_sasl_jaas("EXT", "SCRAM-SHA-512") == "broker-wide");
+    CHECK(is_sensitive("sasl.jaas.config"));
+    CHECK(is_sensitive("listener.name.ext.plain.sasl.jaas.config"));
+    CHECK_FALSE(is_sensitive("sasl.enabled.mechanisms"));
+    CHECK(BrokerConfig::load({}, {{"listener.name.x.sasl.server.max.receive.size", "0"}})
+              .error()
+              .find("sasl.server.max.receive.size") != std::string::npos);
+    CHECK_FALSE(BrokerConfig::load({}, {{"listener.name.x.a.b.sasl.jaas.config", "x"}}).ok());
 }
 
 TEST_CASE("SSL listeners: security protocols, per-listener ssl.* overrides, sensitive keys") {

@@ -189,6 +189,16 @@ TEST_CASE("scram: client-final tampering is caught") {
         REQUIRE(step.error.has_value());
         CHECK(*step.error == ScramError::other_error);
     }
+    SUBCASE("librdkafka's nonce (its own, then the server-first one) passes the nonce check") {
+        // Kafka accepts a client-final nonce that ends with the server-first one; the proof,
+        // made over the message as sent, then decides (here it was made for the RFC's message).
+        RfcServer s;
+        auto step = s.server.receive(
+            "c=biws,r=rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+            "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
+        REQUIRE(step.error.has_value());
+        CHECK(*step.error == ScramError::invalid_proof);
+    }
     SUBCASE("a flipped proof bit") {
         RfcServer s;
         std::string m(rfc_client_final);

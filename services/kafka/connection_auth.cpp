@@ -1,0 +1,188 @@
+// The broker's per-connection authentication: SASL listener settings, the principal of a
+// connection, raw-token SASL (SaslHandshake v0). See connection_auth.h.
+#include "services/kafka/connection_auth.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/protocol/error_codes.h"
+#include "services/kafka/broker.h"
+#include "services/security/jaas_config.h"
+#include "services/security/sasl_protocol.h"
+
+namespace eddy::kafka {
+
+namespace {
+
+bool is_sasl(config::SecurityProtocol p) {
+    return p == config::SecurityProtocol::sasl_plaintext || p == config::SecurityProtocol::sasl_ssl;
+}
+
+security::SecurityProtocol security_protocol_of(config::SecurityProtocol p) {
+    switch (p) {
+        case config::SecurityProtocol::plaintext:
+            return security::SecurityProtocol::plaintext;
+        case config::SecurityProtocol::ssl:
+            return security::SecurityProtocol::ssl;
+        case config::SecurityProtocol::sasl_plaintext:
+            return security::SecurityProtocol::sasl_plaintext;
+        case config::SecurityProtocol::sasl_ssl:
+            return security::SecurityProtocol::sasl_ssl;
+    }
+    UNREACHABLE("SecurityProtocol out of range");
+}
+
+}  // namespace
+
+Result<void, std::string> Broker::configure_sasl() {
+    if (options_.sasl_random != nullptr) {
+        sasl_random_ = options_.sasl_random;
+    } else {
+        sim_sasl_random_.emplace(env_.random);
+        sasl_random_ = &*sim_sasl_random_;
+    }
+    const auto& configured = config_.listeners();
+    sasl_by_listener_.assign(configured.size(), nullptr);
+    for (size_t index = 0; index < configured.size(); ++index) {
+        const std::string& name = configured[index].name;
+        if (!is_sasl(config_.security_protocol(name))) {
+            continue;
+        }
+        const std::string where = "listener " + name + ": ";
+        auto sc = std::make_shared<security::SaslServerConfig>();
+        const std::string enabled = config_.listener_sasl(name, "sasl.enabled.mechanisms");
+        auto mechanisms = security::parse_sasl_enabled_mechanisms(enabled);
+        if (!mechanisms.ok()) {
+            // Kafka's default is GSSAPI, which Eddy does not serve.
+            return fail(where + "sasl.enabled.mechanisms: " + mechanisms.error() +
+                        " (Eddy serves PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512)");
+        }
+        sc->enabled_mechanisms = std::move(mechanisms).value();
+        for (const security::SaslMechanism m : sc->enabled_mechanisms) {
+            if (m != security::SaslMechanism::plain) {
+                continue;
+            }
+            const std::string jaas =
+                config_.listener_sasl_jaas(name, security::sasl_mechanism_name(m));
+            if (jaas.empty()) {
+                return fail(where + "PLAIN is enabled but there is no JAAS line with its users (" +
+                            "listener.name." + name + ".plain.sasl.jaas.config)");
+            }
+            auto entry = security::parse_jaas_entry(jaas);
+            if (!entry.ok()) {
+                return fail(where + "PLAIN sasl.jaas.config: " + entry.error());
+            }
+            auto users = security::PlainUserTable::from_jaas(*entry);
+            if (!users.ok()) {
+                return fail(where + "PLAIN sasl.jaas.config: " + users.error());
+            }
+            sc->plain_users = std::move(users).value();
+        }
+        sc->scram_credentials = &scram_credentials_;
+        sc->scram_fake = security::make_scram_fake_credentials(*sasl_random_);
+        // load() checked the value (per listener too) as a positive int32.
+        const std::string receive_max = config_.listener_sasl(name, "sasl.server.max.receive.size");
+        int64_t bytes = 0;
+        std::from_chars(receive_max.data(), receive_max.data() + receive_max.size(), bytes);
+        sc->token_bytes_max = static_cast<size_t>(std::max<int64_t>(bytes, 1));
+        if (auto ok = security::validate_sasl_server_config(*sc); !ok.ok()) {
+            return fail(where + ok.error());
+        }
+        sasl_by_listener_[index] = std::move(sc);
+    }
+    return {};
+}
+
+ConnectionAuth* Broker::connection_auth(size_t listener,
+                                        const std::optional<std::string>& peer_identity,
+                                        net::ConnectionControl* control,
+                                        std::shared_ptr<ConnectionAuth>& local) {
+    if (control != nullptr && control->state) {
+        return static_cast<ConnectionAuth*>(control->state.get());
+    }
+    auto auth = std::make_shared<ConnectionAuth>();
+    const BoundListener& bl = listeners_[listener];
+    if (bl.sasl) {
+        auth->sasl_config = bl.sasl;
+        auth->sasl = std::make_unique<security::SaslServerSession>(*bl.sasl, *sasl_random_);
+    } else {
+        security::AuthenticatedSession session;
+        session.protocol = security_protocol_of(bl.protocol);
+        session.ssl_peer_subject = peer_identity;
+        auto principal = security::build_principal(session, ssl_mapper_);
+        if (!principal.ok()) {
+            env_.log.warn("closing a connection on listener %s: %s",
+                          bl.endpoint.listener.c_str(), principal.error().c_str());
+            return nullptr;
+        }
+        auth->principal = std::move(principal).value();
+    }
+    ConnectionAuth* out = auth.get();
+    if (control != nullptr) {
+        control->state = std::move(auth);
+    } else {
+        local = std::move(auth);
+    }
+    return out;
+}
+
+void Broker::finish_sasl(ConnectionAuth& auth, net::ConnectionControl* control) {
+    ASSERT(auth.sasl && auth.sasl->authenticated());
+    security::AuthenticatedSession session;
+    session.protocol = security::SecurityProtocol::sasl_plaintext;
+    session.sasl_authorization_id = auth.sasl->principal();
+    auto principal = security::build_principal(session, ssl_mapper_);
+    ASSERT(principal.ok(), "a SASL session with an authorization id always has a principal");
+    auth.principal = std::move(principal).value();
+    auth.raw_tokens = false;
+    env_.tracer.event("sasl.authenticated", {{"principal", auth.principal->to_string()}});
+    if (control != nullptr) {
+        control->read = net::ReadMode{};  // the listener's ordinary limits from now on
+    }
+}
+
+Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_raw_sasl_token(
+    ConnectionAuth& auth, MutableByteSpan frame, const std::string& client_host,
+    net::ConnectionControl* control) {
+    auto outcome = auth.sasl->authenticate(ByteSpan(frame.data(), frame.size()));
+    if (outcome.error) {
+        // Raw tokens have no field for an error: the client learns by the connection closing.
+        env_.log.info("SASL authentication failed (raw tokens) from %s: %s", client_host.c_str(),
+                      outcome.log_detail.c_str());
+        (void)env_.scheduler.sleep_for(sasl_failure_delay);
+        return fail(net::HandlerError::close_connection);
+    }
+    if (outcome.complete) {
+        finish_sasl(auth, control);
+    }
+    net::FrameParts parts(1);
+    parts[0].bytes = std::move(outcome.challenge);
+    return std::optional<net::FrameParts>(std::move(parts));
+}
+
+protocol::SaslHandshakeResponse Broker::handle_sasl_handshake(
+    const RequestContext& ctx, const protocol::SaslHandshakeRequest& req) {
+    (void)req;
+    protocol::SaslHandshakeResponse resp;
+    // Not a SASL listener, or already authenticated (re-authentication, KIP-368, is not offered).
+    resp.error_code_ = kafka_error::illegal_sasl_state;
+    if (const auto& sasl = listeners_[ctx.listener].sasl) {
+        for (const security::SaslMechanism m : sasl->enabled_mechanisms) {
+            resp.mechanisms_.emplace_back(security::sasl_mechanism_name(m));
+        }
+    }
+    return resp;
+}
+
+protocol::SaslAuthenticateResponse Broker::handle_sasl_authenticate(
+    const RequestContext& ctx, const protocol::SaslAuthenticateRequest& req) {
+    (void)req;
+    protocol::SaslAuthenticateResponse resp;
+    resp.error_code_ = kafka_error::illegal_sasl_state;
+    resp.error_message_ = listeners_[ctx.listener].sasl
+                              ? "the connection has already authenticated"
+                              : "SASL is not enabled on this listener";
+    return resp;
+}
+
+}  // namespace eddy::kafka
