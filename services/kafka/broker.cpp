@@ -54,6 +54,7 @@ Result<void, std::string> Broker::start() {
 }
 
 Result<void, std::string> Broker::open_and_serve() {
+    TRY_VOID(configure_authorization());  // a bad value stops the start before any disk work
     if (auto r = env_.disk.make_directory(options_.data_dir);
         !r.ok() && r.error() != DiskError::already_exists) {
         return fail(std::string("cannot create the data directory: ") + to_string(r.error()));
@@ -878,6 +879,15 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
     ctx.listener_name = listeners_[listener].endpoint.listener;
     ctx.security_protocol = listeners_[listener].protocol;
     ctx.peer_identity = std::move(peer_identity);
+    if (authorization_enabled_) {
+        auto principal = principal_of(listener, ctx.peer_identity);
+        if (!principal.ok()) {
+            env_.log.warn("closing a connection from %s: no principal for its certificate (%s)",
+                          ctx.client_host.c_str(), principal.error().c_str());
+            return fail(net::HandlerError::close_connection);
+        }
+        ctx.principal = std::move(principal).value();
+    }
     ctx.turn = turn != nullptr ? turn : &released;
     auto key = protocol::api_key_from_int(ctx.header.request_api_key_);
     ASSERT(key.has_value());  // decode_request_header rejects unknown keys
@@ -891,6 +901,14 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         env_.log.warn("closing a connection: %s v%d is not served (client %s)",
                       protocol::to_string(ctx.key), ctx.version,
                       ctx.header.client_id_.value_or("").c_str());
+        return fail(net::HandlerError::close_connection);
+    }
+
+    // The controller listener serves the other nodes (and forwarded admin requests the sending
+    // broker authorized): its peers need CLUSTER_ACTION, as Kafka's ControllerApis ask. Refused
+    // requests close the connection; the node logs why.
+    if (ctx.listener_kind == ListenerKind::controller && ctx.key != ApiKey::api_versions &&
+        !allowed_on_cluster(ctx, security::AclOperation::cluster_action)) {
         return fail(net::HandlerError::close_connection);
     }
 
@@ -958,6 +976,9 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(list_groups, ListGroupsRequest, handle_list_groups)
         EDDY_SERVE(delete_groups, DeleteGroupsRequest, handle_delete_groups)
         EDDY_SERVE(offset_delete, OffsetDeleteRequest, handle_offset_delete)
+        EDDY_SERVE(create_acls, CreateAclsRequest, handle_create_acls)
+        EDDY_SERVE(describe_acls, DescribeAclsRequest, handle_describe_acls)
+        EDDY_SERVE(delete_acls, DeleteAclsRequest, handle_delete_acls)
         if (ctx.key == ApiKey::produce) {
             // Decoded in place: the batches are appended from the frame itself (produce_view.h).
             auto req = ProduceRequestView::decode(r, frame, ctx.version);
