@@ -347,6 +347,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
     add_consume_command(app, exit_code);
     add_cluster_commands(app, exit_code);
     add_group_commands(app, exit_code);
+    add_acl_commands(app, exit_code);
 }
 
 }  // namespace eddy::cli
