@@ -6,6 +6,7 @@ super.users, which also covers the PLAINTEXT controller listener). ACLs are mana
 `eddy acl add|list|remove`; alice drives python3-confluent-kafka (librdkafka): WRITE lets her
 produce, a missing READ gives TOPIC_AUTHORIZATION_FAILED, a DENY wins over an ALLOW, prefixed
 ACLs apply, Metadata lists only the topics she may describe, removing an ACL takes effect."""
+import os
 import subprocess
 import tempfile
 import time
@@ -201,6 +202,18 @@ def test_audit_log_has_denials_and_admin_actions(b):
     check(any(x["api"] == "CreateAcls" and x["operation"] == "ADMIN" and x["result"] == "OK" and
               "User:CN=alice" in x["resource"] for x in lines), "no CreateAcls admin line")
     check(all(x["time"].endswith("Z") for x in lines), "UTC times")
+
+
+def test_kafkajs_create_describe_delete_acls(b):
+    import shutil
+    js = os.path.join(h.HERE, "js")
+    node = shutil.which("node")
+    if not node or not os.path.isdir(os.path.join(js, "node_modules", "kafkajs")):
+        print("[skip] kafkajs is not installed in tests/integration/js (npm ci)")
+        return
+    p = subprocess.run([node, os.path.join(js, "kafkajs_acl.js"), b.bootstrap, h.unique("kjs-acl")],
+                       capture_output=True, timeout=60, cwd=js)
+    check(p.returncode == 0, f"kafkajs_acl.js: {p.stdout.decode()} {p.stderr.decode()[-3000:]}")
 
 
 def test_without_authorizer_acl_apis_answer_security_disabled():
