@@ -305,7 +305,7 @@ std::string read_sim_file(Disk& disk, const std::string& path) {
     auto size = (*f)->size();
     REQUIRE(size.ok());
     std::string out(static_cast<size_t>(*size), '\0');
-    auto n = (*f)->read_at(0, MutableByteSpan(reinterpret_cast<uint8_t*>(out.data()), out.size()));
+    auto n = (*f)->read_at(0, MutableByteSpan(reinterpret_cast<std::byte*>(out.data()), out.size()));
     REQUIRE(n.ok());
     out.resize(*n);
     return out;
@@ -345,8 +345,12 @@ TEST_CASE("kafka authorization: the audit log has denials and admin actions, rot
         CHECK(older.find("\"client\":\"10.0.0.7\",\"api\":\"Produce\",\"resource_type\":"
                          "\"TOPIC\",\"resource\":\"audited\",\"operation\":\"WRITE\","
                          "\"result\":\"DENIED\"}") != std::string::npos);
-        CHECK(disk.exists("audit.log.2").value_or(false));
-        CHECK(!disk.exists("audit.log.3").value_or(true));
+        auto exists = [&disk](const char* name) {
+            auto e = disk.exists(name);
+            return e.ok() && *e;
+        };
+        CHECK(exists("audit.log.2"));
+        CHECK(!exists("audit.log.3"));
         CHECK(current.starts_with("{\"time\":\""));
     });
 }
