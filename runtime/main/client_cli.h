@@ -68,5 +68,6 @@ void add_consume_command(CLI::App& app, int& exit_code);   // consume_cmd.cpp
 void add_cluster_commands(CLI::App& app, int& exit_code);  // client_cmd.cpp
 void add_group_commands(CLI::App& app, int& exit_code);    // group_cmd.cpp
 void add_user_commands(CLI::App& app, int& exit_code);     // user_cmd.cpp
+void add_acl_commands(CLI::App& app, int& exit_code);      // acl_cmd.cpp
 
 }  // namespace eddy::cli

@@ -20,6 +20,9 @@
 #include <vector>
 
 #include "core/env/env.h"
+#include "core/protocol/generated/create_acls.h"
+#include "core/protocol/generated/delete_acls.h"
+#include "core/protocol/generated/describe_acls.h"
 #include "core/protocol/generated/offset_commit.h"
 #include "services/client/broker_connection.h"
 #include "services/client/client_types.h"
@@ -149,6 +152,16 @@ public:
     // DeleteGroups of one group at its coordinator: NON_EMPTY_GROUP while it has members,
     // GROUP_ID_NOT_FOUND when it does not exist.
     Result<void, ClientError> delete_group(const std::string& group_id);
+
+    // ACLs (KIP-140), for `eddy acl`: any broker answers (it forwards Create/Delete to the
+    // active controller). The responses come back whole: each creation, filter or the describe
+    // carries its own error code for the caller to report.
+    Result<protocol::CreateAclsResponse, ClientError> create_acls(
+        const protocol::CreateAclsRequest& request);
+    Result<protocol::DescribeAclsResponse, ClientError> describe_acls(
+        const protocol::DescribeAclsRequest& request);
+    Result<protocol::DeleteAclsResponse, ClientError> delete_acls(
+        const protocol::DeleteAclsRequest& request);
 
     // --- Group membership (GroupMember, group_member.h) --------------------------------------
     // Sends one request to the group's coordinator and returns its response as it is: no

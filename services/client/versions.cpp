@@ -32,6 +32,10 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::offset_fetch, {2, 7}},  // v2: all topics; v8: batched groups
         {ApiKey::offset_commit, {2, 9}},  // v2: generation -1 admin commits (eddy group)
         {ApiKey::delete_groups, {0, 2}},
+        // ACLs (`eddy acl`): v2 is flexible; v1 added pattern types (KIP-290).
+        {ApiKey::create_acls, {1, 3}},
+        {ApiKey::describe_acls, {1, 3}},
+        {ApiKey::delete_acls, {1, 3}},
         {ApiKey::offset_delete, {0, 0}},
         {ApiKey::join_group, {0, 9}},   // v4: MEMBER_ID_REQUIRED; v5: static membership
         {ApiKey::sync_group, {0, 5}},

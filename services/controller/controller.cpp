@@ -188,6 +188,60 @@ Result<int64_t, ApiError> Controller::allocate_producer_ids(int32_t broker, int3
     return first;
 }
 
+protocol::CreateAclsResponse Controller::create_acls(const protocol::CreateAclsRequest& request) {
+    LockGuard g(mutex_);
+    auto fail_all = [&](const ApiError& err) {
+        protocol::CreateAclsResponse resp;
+        for (size_t i = 0; i < request.creations_.size(); ++i) {
+            protocol::CreateAclsResponse::AclCreationResult r;
+            r.error_code_ = err.code;
+            r.error_message_ = err.message;
+            resp.results_.push_back(std::move(r));
+        }
+        return resp;
+    };
+    if (ApiError err = catch_up(); !err.ok()) {
+        return fail_all(err);
+    }
+    auto outcome = security::create_acls(image().acls(), request, [this] {
+        return Uuid::from_words(env_.random.next(), env_.random.next());
+    });
+    std::vector<MetadataRecord> records(outcome.records.begin(), outcome.records.end());
+    if (ApiError err = commit(records); !err.ok()) {
+        return fail_all(err);
+    }
+    if (!records.empty()) {
+        env_.log.info("controller: created %zu ACL(s)", records.size());
+    }
+    return std::move(outcome.response);
+}
+
+protocol::DeleteAclsResponse Controller::delete_acls(const protocol::DeleteAclsRequest& request) {
+    LockGuard g(mutex_);
+    auto fail_all = [&](const ApiError& err) {
+        protocol::DeleteAclsResponse resp;
+        for (size_t i = 0; i < request.filters_.size(); ++i) {
+            protocol::DeleteAclsResponse::DeleteAclsFilterResult r;
+            r.error_code_ = err.code;
+            r.error_message_ = err.message;
+            resp.filter_results_.push_back(std::move(r));
+        }
+        return resp;
+    };
+    if (ApiError err = catch_up(); !err.ok()) {
+        return fail_all(err);
+    }
+    auto outcome = security::delete_acls(image().acls(), request);
+    std::vector<MetadataRecord> records(outcome.records.begin(), outcome.records.end());
+    if (ApiError err = commit(records); !err.ok()) {
+        return fail_all(err);
+    }
+    if (!records.empty()) {
+        env_.log.info("controller: deleted %zu ACL(s)", records.size());
+    }
+    return std::move(outcome.response);
+}
+
 Uuid Controller::new_topic_id() {
     while (true) {
         const uint64_t a = env_.random.next();

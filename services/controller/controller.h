@@ -29,6 +29,7 @@
 #include "services/controller/api_error.h"
 #include "services/controller/broker_heartbeats.h"
 #include "services/controller/metadata_image.h"
+#include "services/security/acl_admin.h"
 #include "services/controller/metadata_log.h"
 #include "services/controller/partition_changes.h"
 #include "services/controller/reassignment.h"
@@ -174,6 +175,13 @@ public:
     // Reserves `count` producer ids for `broker` (Kafka's AllocateProducerIds): the block
     // [first, first + count), never handed out again, even after a restart. Suspends.
     Result<int64_t, ApiError> allocate_producer_ids(int32_t broker, int32_t count);
+
+    // CreateAcls / DeleteAcls (security/acl_admin.h) validated against the image's ACLs and
+    // committed as AccessControlEntryRecord / RemoveAccessControlEntryRecord in one entry. The
+    // caller has authorized ALTER on the cluster. NOT_CONTROLLER or REQUEST_TIMED_OUT go to every
+    // result. Suspends.
+    protocol::CreateAclsResponse create_acls(const protocol::CreateAclsRequest& request);
+    protocol::DeleteAclsResponse delete_acls(const protocol::DeleteAclsRequest& request);
 
 private:
     // Every operation starts here, under the mutex: NOT_CONTROLLER unless this node leads, and

@@ -1,5 +1,7 @@
 #include "services/controller/metadata_image.h"
 
+#include "services/security/acl_admin.h"
+
 #include <algorithm>
 #include <limits>
 #include <set>
@@ -177,6 +179,10 @@ Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_rec
             return decode_as<UserScramCredentialRecord>(r, version);
         case RemoveUserScramCredentialRecord::record_type:
             return decode_as<RemoveUserScramCredentialRecord>(r, version);
+        case AccessControlEntryRecord::record_type:
+            return decode_as<AccessControlEntryRecord>(r, version);
+        case RemoveAccessControlEntryRecord::record_type:
+            return decode_as<RemoveAccessControlEntryRecord>(r, version);
         default:
             return std::optional<MetadataRecord>();  // a kind this image does not track
     }
@@ -222,6 +228,10 @@ std::optional<std::string> MetadataImage::inconsistency(const MetadataRecord& re
         }
     } else if (const auto* c = std::get_if<PartitionChangeRecord>(&record)) {
         return partition_change_inconsistency(*c);
+    } else if (const auto* a = std::get_if<AccessControlEntryRecord>(&record)) {
+        return security::acl_record_inconsistency(*acls_, security::AclRecord(*a));
+    } else if (const auto* ra = std::get_if<RemoveAccessControlEntryRecord>(&record)) {
+        return security::acl_record_inconsistency(*acls_, security::AclRecord(*ra));
     } else if (const auto* f = std::get_if<FeatureLevelRecord>(&record)) {
         if (f->feature_level_ < 0) {
             return "FeatureLevelRecord for '" + protocol::echo(f->name_) + "': a negative level";
@@ -457,6 +467,20 @@ void MetadataImage::apply(const MetadataRecord& record) {
             security::ScramCredential{u->salt_, u->stored_key_, u->server_key_, u->iterations_};
     } else if (const auto* ru = std::get_if<RemoveUserScramCredentialRecord>(&record)) {
         scram_credentials_.erase(ScramKey(ru->name_, *scram_mechanism_from_code(ru->mechanism_)));
+    } else if (std::holds_alternative<AccessControlEntryRecord>(record) ||
+               std::holds_alternative<RemoveAccessControlEntryRecord>(record)) {
+        // Copy on write: a set someone holds (a broker's authorizer source, a copied image)
+        // stays as it was.
+        if (acls_.use_count() > 2) {
+            acls_ = std::make_shared<security::Authorizer>(*acls_);
+            acls_view_ = acls_;
+        }
+        if (const auto* a = std::get_if<AccessControlEntryRecord>(&record)) {
+            security::apply_acl_record(*acls_, security::AclRecord(*a));
+        } else {
+            security::apply_acl_record(
+                *acls_, security::AclRecord(std::get<RemoveAccessControlEntryRecord>(record)));
+        }
     } else {
         apply_broker(record);
     }
@@ -565,6 +589,9 @@ std::vector<MetadataRecord> MetadataImage::to_records() const {
         u.server_key_ = c.server_key;
         u.iterations_ = c.iterations;
         out.emplace_back(std::move(u));
+    }
+    for (auto& acl : security::acl_snapshot_records(*acls_)) {
+        out.emplace_back(std::move(acl));
     }
     return out;
 }

@@ -15,12 +15,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "core/base/result.h"
+#include "core/protocol/generated/records/access_control_entry_record.h"
 #include "core/protocol/generated/records/broker_registration_change_record.h"
 #include "core/protocol/generated/records/config_record.h"
 #include "core/protocol/generated/records/feature_level_record.h"
@@ -30,6 +32,7 @@
 #include "core/protocol/generated/records/partition_record.h"
 #include "core/protocol/generated/records/producer_ids_record.h"
 #include "core/protocol/generated/records/register_broker_record.h"
+#include "core/protocol/generated/records/remove_access_control_entry_record.h"
 #include "core/protocol/generated/records/remove_topic_record.h"
 #include "core/protocol/generated/records/remove_user_scram_credential_record.h"
 #include "core/protocol/generated/records/topic_record.h"
@@ -38,6 +41,7 @@
 #include "core/protocol/generated/records/user_scram_credential_record.h"
 #include "core/protocol/wire.h"
 #include "services/security/credential.h"
+#include "services/security/authorizer.h"
 
 namespace eddy::controller {
 
@@ -124,7 +128,9 @@ using MetadataRecord =
                  protocol::records::BrokerRegistrationChangeRecord,
                  protocol::records::PartitionChangeRecord, protocol::records::FeatureLevelRecord,
                  protocol::records::NoOpRecord, protocol::records::UserScramCredentialRecord,
-                 protocol::records::RemoveUserScramCredentialRecord>;
+                 protocol::records::RemoveUserScramCredentialRecord,
+                 protocol::records::AccessControlEntryRecord,
+                 protocol::records::RemoveAccessControlEntryRecord>;
 
 // Kafka's SCRAM mechanism codes (ScramMechanism.type: 1 SCRAM-SHA-256, 2 SCRAM-SHA-512), as
 // UserScramCredentialRecord and the *UserScramCredentials APIs carry them; nullopt for others.
@@ -161,7 +167,8 @@ public:
     void apply(const MetadataRecord& record);
 
     // The records that rebuild this image when applied in order to an empty one (features,
-    // brokers, then each topic with its partitions and configs, then the producer id block):
+    // brokers, then each topic with its partitions and configs, then the producer id block, then
+    // the ACLs in id order):
     // MetadataImage{} + to_records() == *this.
     std::vector<MetadataRecord> to_records() const;
 
@@ -186,8 +193,21 @@ public:
         return scram_credentials_;
     }
 
-    // Equal images have equal brokers, topics, features, producer id block and credentials.
-    bool operator==(const MetadataImage&) const = default;
+    // The cluster's ACLs (AccessControlEntryRecord / RemoveAccessControlEntryRecord) as an
+    // Authorizer without configuration (no super users; brokers copy it and add theirs). Shared
+    // and immutable once published: apply() copies it before changing it whenever someone else
+    // holds it, so a broker that keeps the pointer sees a fixed set and can tell by pointer
+    // whether the set changed (never null).
+    const std::shared_ptr<const security::Authorizer>& acls_shared() const { return acls_view_; }
+    const security::Authorizer& acls() const { return *acls_; }
+
+    // Equal images have equal brokers, topics, features, producer id block, credentials and ACLs.
+    bool operator==(const MetadataImage& o) const {
+        return topics_ == o.topics_ && next_producer_id_ == o.next_producer_id_ &&
+               brokers_ == o.brokers_ && features_ == o.features_ &&
+               scram_credentials_ == o.scram_credentials_ &&
+               acls_->acls_by_id() == o.acls_->acls_by_id();
+    }
 
 private:
     std::optional<std::string> broker_inconsistency(const MetadataRecord& record) const;
@@ -202,6 +222,8 @@ private:
     std::map<int32_t, BrokerState> brokers_;
     std::map<std::string, int16_t> features_;
     std::map<ScramKey, security::ScramCredential> scram_credentials_;
+    std::shared_ptr<security::Authorizer> acls_ = std::make_shared<security::Authorizer>();
+    std::shared_ptr<const security::Authorizer> acls_view_ = acls_;  // the same object, const
 };
 
 // A snapshot of the image: encode_metadata_entry(image.to_records()). Decoding checks every

@@ -58,6 +58,7 @@ Result<void, std::string> Broker::open_and_serve() {
     // SASL settings first: a listener that cannot authenticate anyone is a configuration error,
     // reported before anything is created on disk.
     TRY_VOID(configure_sasl());
+    TRY_VOID(configure_authorization());  // a bad value stops the start before any disk work
     if (auto r = env_.disk.make_directory(options_.data_dir);
         !r.ok() && r.error() != DiskError::already_exists) {
         return fail(std::string("cannot create the data directory: ") + to_string(r.error()));
@@ -922,6 +923,14 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         return handle_sasl_request(ctx, r, *auth, control);
     }
 
+    // The controller listener serves the other nodes (and forwarded admin requests the sending
+    // broker authorized): its peers need CLUSTER_ACTION, as Kafka's ControllerApis ask. Refused
+    // requests close the connection; the node logs why.
+    if (ctx.listener_kind == ListenerKind::controller && ctx.key != ApiKey::api_versions &&
+        !allowed_on_cluster(ctx, security::AclOperation::cluster_action)) {
+        return fail(net::HandlerError::close_connection);
+    }
+
     if (ctx.listener_kind == ListenerKind::controller && raft::is_quorum_api(ctx.key)) {
         auto body = raft::serve_quorum_request(env_, *quorum_endpoint_, NodeId(node_id_),
                                                meta_.cluster_id, ctx.key, ctx.version, r);
@@ -992,6 +1001,9 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
                    handle_alter_user_scram_credentials)
         EDDY_SERVE(describe_user_scram_credentials, DescribeUserScramCredentialsRequest,
                    handle_describe_user_scram_credentials)
+        EDDY_SERVE(create_acls, CreateAclsRequest, handle_create_acls)
+        EDDY_SERVE(describe_acls, DescribeAclsRequest, handle_describe_acls)
+        EDDY_SERVE(delete_acls, DeleteAclsRequest, handle_delete_acls)
         if (ctx.key == ApiKey::produce) {
             // Decoded in place: the batches are appended from the frame itself (produce_view.h).
             auto req = ProduceRequestView::decode(r, frame, ctx.version);

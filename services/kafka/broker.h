@@ -44,6 +44,7 @@
 #include "services/controller/meta_properties.h"
 #include "services/controller/metadata_log.h"
 #include "services/kafka/api_table.h"
+#include "services/kafka/audit_log.h"
 #include "services/kafka/fetch_sessions.h"
 #include "services/kafka/controller_channel.h"
 #include "services/kafka/group_manager.h"
@@ -58,6 +59,9 @@
 #include "services/raft/kafka_transport.h"
 #include "services/raft/quorum_driver.h"
 #include "services/replica/replica_manager.h"
+#include "services/security/authorizer.h"
+#include "services/security/principal.h"
+#include "services/security/principal_mapping.h"
 
 namespace eddy::kafka {
 
@@ -126,6 +130,11 @@ struct Endpoint {
     std::string host;
     int32_t port = 0;
 };
+
+namespace limits {
+// Principals of TLS subjects a broker remembers (authorization.cpp).
+inline constexpr size_t principal_cache_max = 4096;
+}  // namespace limits
 
 // What one request handler sees.
 struct RequestContext {
@@ -277,6 +286,50 @@ private:
     std::vector<LiveBroker> live_brokers(const RequestContext& ctx) const;
     int32_t controller_id_for_clients(const std::vector<LiveBroker>& live) const;
     static const LiveBroker* find_live(const std::vector<LiveBroker>& live, int32_t id);
+
+    // Authorization (authorization.cpp; docs/security.md). Reads authorizer.class.name,
+    // super.users, allow.everyone.if.no.acl.found and each listener's
+    // ssl.principal.mapping.rules; one line on a bad value.
+    Result<void, std::string> configure_authorization();
+    // The principal of a connection on `listener` with this TLS peer identity, or why none
+    // (no mapping rule matched: the connection is closed, as Kafka fails the authentication).
+    Result<security::KafkaPrincipal, std::string> principal_of(
+        size_t listener, const std::optional<std::string>& peer_identity);
+    bool authorization_enabled() const { return authorization_enabled_; }
+    // The image's ACLs with this broker's super.users and allow.everyone.if.no.acl.found,
+    // refreshed when the image's ACL set changed. Does not suspend.
+    const security::Authorizer& authorizer();
+    // True when no authorizer is configured or the request's principal may perform `op` on
+    // the resource; denials are logged and audited unless `filtering` (a listing that silently
+    // leaves the resource out); grants are audited with audit.log.grants. Suspends only to
+    // write the audit log.
+    bool allowed(const RequestContext& ctx, security::AclOperation op,
+                 security::ResourceType type, std::string_view name, bool filtering = false);
+    bool allowed_on_cluster(const RequestContext& ctx, security::AclOperation op) {
+        return allowed(ctx, op, security::ResourceType::cluster,
+                       security::cluster_resource_name);
+    }
+    // DescribeConfigs / AlterConfigs / IncrementalAlterConfigs on one config resource: BROKER
+    // (and BROKER_LOGGER) check the cluster, TOPIC the topic, GROUP the group
+    // (security::api_acl_rule); the *_AUTHORIZATION_FAILED code, or none.
+    int16_t config_resource_denied(const RequestContext& ctx, int8_t resource_type,
+                                   std::string_view name, security::AclOperation op);
+    // AlterConfigs / IncrementalAlterConfigs from a client: the resources the principal may
+    // alter are forwarded to the controller, the others answered *_AUTHORIZATION_FAILED here;
+    // the outcomes are audited. Suspends.
+    template <typename Resp, typename Req>
+    Resp forward_authorized_configs(const RequestContext& ctx, const Req& req);
+    // An admin action on one resource, for the audit log (nothing without one). Suspends.
+    void audit_admin(const RequestContext& ctx, std::string_view resource_type,
+                     std::string_view resource, int16_t error_code);
+    // The ACL admin APIs: Describe from this node's image, Create/Delete at the active
+    // controller (forwarded from client listeners).
+    protocol::CreateAclsResponse handle_create_acls(const RequestContext& ctx,
+                                                    const protocol::CreateAclsRequest& req);
+    protocol::DescribeAclsResponse handle_describe_acls(const RequestContext& ctx,
+                                                        const protocol::DescribeAclsRequest& req);
+    protocol::DeleteAclsResponse handle_delete_acls(const RequestContext& ctx,
+                                                    const protocol::DeleteAclsRequest& req);
 
     // Handlers (handle_*.cpp).
     protocol::ApiVersionsResponse handle_api_versions(const RequestContext& ctx,
@@ -442,6 +495,15 @@ private:
     // env_ with options_.inter_broker_network, for the replica fetchers (when set).
     std::optional<Env> replica_env_;
     std::vector<BoundListener> listeners_;
+    // Authorization state (authorization.cpp).
+    bool authorization_enabled_ = false;
+    security::AuthorizerConfig authorizer_config_;
+    std::vector<security::SslPrincipalMapper> principal_mappers_;  // by listener index
+    // (listener, TLS subject) → principal, at most limits::principal_cache_max entries.
+    std::map<std::pair<size_t, std::string>, security::KafkaPrincipal> principal_cache_;
+    std::shared_ptr<const security::Authorizer> authorizer_source_;  // the image's set copied
+    security::Authorizer authorizer_;
+    std::unique_ptr<AuditLog> audit_;  // audit.log.file set
     std::vector<Endpoint> endpoints_;
     WaitQueue data_arrived_;
     // KIP-227 incremental fetch sessions of consumers and followers fetching from this broker.

@@ -106,10 +106,9 @@ ConnectionAuth* Broker::connection_auth(size_t listener,
         auth->sasl_config = bl.sasl;
         auth->sasl = std::make_unique<security::SaslServerSession>(*bl.sasl, *sasl_random_);
     } else {
-        security::AuthenticatedSession session;
-        session.protocol = security_protocol_of(bl.protocol);
-        session.ssl_peer_subject = peer_identity;
-        auto principal = security::build_principal(session, ssl_mapper_);
+        // PLAINTEXT or SSL: the certificate subject through the listener's
+        // ssl.principal.mapping.rules (authorization.cpp).
+        auto principal = principal_of(listener, peer_identity);
         if (!principal.ok()) {
             env_.log.warn("closing a connection on listener %s: %s",
                           bl.endpoint.listener.c_str(), principal.error().c_str());

@@ -152,4 +152,28 @@ AlterPartitionReassignmentsResponse error_response(const AlterPartitionReassignm
     return resp;
 }
 
+CreateAclsResponse error_response(const CreateAclsRequest& req, int16_t code,
+                                  const std::string& message) {
+    CreateAclsResponse resp;
+    for (size_t i = 0; i < req.creations_.size(); ++i) {
+        CreateAclsResponse::AclCreationResult r;
+        r.error_code_ = code;
+        r.error_message_ = message;
+        resp.results_.push_back(std::move(r));
+    }
+    return resp;
+}
+
+DeleteAclsResponse error_response(const DeleteAclsRequest& req, int16_t code,
+                                  const std::string& message) {
+    DeleteAclsResponse resp;
+    for (size_t i = 0; i < req.filters_.size(); ++i) {
+        DeleteAclsResponse::DeleteAclsFilterResult r;
+        r.error_code_ = code;
+        r.error_message_ = message;
+        resp.filter_results_.push_back(std::move(r));
+    }
+    return resp;
+}
+
 }  // namespace eddy::kafka

@@ -1,5 +1,6 @@
 // Forwarding: a broker passes the admin requests it gets from clients (CreateTopics, DeleteTopics,
-// CreatePartitions, AlterConfigs, IncrementalAlterConfigs, DescribeQuorum) to the active
+// CreatePartitions, AlterConfigs, IncrementalAlterConfigs, DescribeQuorum, CreateAcls,
+// DeleteAcls) to the active
 // controller, as KRaft brokers do (KIP-590), and answers with the controller's response. Eddy
 // forwards the request itself on the controller listener rather than wrapping it in an Envelope:
 // there is no principal to carry until authentication lands (docs/cluster.md).
@@ -32,6 +33,10 @@ protocol::ElectLeadersResponse error_response(const protocol::ElectLeadersReques
 protocol::AlterPartitionReassignmentsResponse error_response(
     const protocol::AlterPartitionReassignmentsRequest& req, int16_t code,
     const std::string& message);
+protocol::CreateAclsResponse error_response(const protocol::CreateAclsRequest& req, int16_t code,
+                                           const std::string& message);
+protocol::DeleteAclsResponse error_response(const protocol::DeleteAclsRequest& req, int16_t code,
+                                           const std::string& message);
 
 protocol::AlterUserScramCredentialsResponse error_response(
     const protocol::AlterUserScramCredentialsRequest& req, int16_t code,

@@ -46,8 +46,22 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
     if (ctx.listener_kind == ListenerKind::client) {
         // Internal topics are refused here: what reaches the controller from this node carries
         // the node's own client id, which may create them.
+        // Authorization: CREATE on the cluster, else on each topic (TOPIC_AUTHORIZATION_FAILED).
+        const bool create_any = allowed(ctx, security::AclOperation::create,
+                                        security::ResourceType::cluster,
+                                        security::cluster_resource_name, true);
+        std::set<std::string, std::less<>> denied;
+        for (const auto& t : req.topics_) {
+            if (!create_any && !is_internal_topic(t.name_) &&
+                !allowed(ctx, security::AclOperation::create, security::ResourceType::topic,
+                         t.name_)) {
+                denied.insert(t.name_);
+            }
+        }
         CreateTopicsRequest fwd = req;
-        std::erase_if(fwd.topics_, [](const auto& t) { return is_internal_topic(t.name_); });
+        std::erase_if(fwd.topics_, [&](const auto& t) {
+            return is_internal_topic(t.name_) || denied.contains(t.name_);
+        });
         auto resp = fwd.topics_.empty()
                         ? CreateTopicsResponse{}
                         : forward<CreateTopicsResponse>(
@@ -60,6 +74,17 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
                 r.error_code_ = error::invalid_topic_exception;
                 r.error_message_ = "Cannot create internal topic " + t.name_;
                 resp.topics_.push_back(std::move(r));
+            } else if (denied.contains(t.name_)) {
+                CreateTopicsResponse::CreatableTopicResult r;
+                r.name_ = t.name_;
+                r.error_code_ = error::topic_authorization_failed;
+                r.error_message_ = "Authorization failed.";
+                resp.topics_.push_back(std::move(r));
+            }
+        }
+        if (!req.validate_only_) {
+            for (const auto& t : resp.topics_) {
+                audit_admin(ctx, "TOPIC", t.name_, t.error_code_);
             }
         }
         if (!req.validate_only_) {
@@ -166,8 +191,43 @@ DeleteTopicsResponse Broker::handle_delete_topics(const RequestContext& ctx,
             }
             fwd.topic_names_.clear();
         }
-        auto resp = forward<DeleteTopicsResponse>(*controller_channel_, fwd,
-                                                  Duration::millis(std::max(req.timeout_ms_, 1000)));
+        // Authorization: DELETE on the cluster, else on each topic (TOPIC_AUTHORIZATION_FAILED).
+        // A topic named by id is judged by its name in this node's image.
+        const bool delete_any = allowed(ctx, security::AclOperation::delete_,
+                                        security::ResourceType::cluster,
+                                        security::cluster_resource_name, true);
+        std::vector<DeleteTopicsRequest::DeleteTopicState> refused;
+        std::erase_if(fwd.topics_, [&](const DeleteTopicsRequest::DeleteTopicState& t) {
+            std::optional<std::string> name = t.name_;
+            if (!name || name->empty()) {
+                if (const auto* known = controller_->image().topic(t.topic_id_)) {
+                    name = known->name;
+                }
+            }
+            if (delete_any || !name ||
+                allowed(ctx, security::AclOperation::delete_, security::ResourceType::topic,
+                        *name)) {
+                return false;
+            }
+            refused.push_back(t);
+            return true;
+        });
+        auto resp = fwd.topics_.empty()
+                        ? DeleteTopicsResponse{}
+                        : forward<DeleteTopicsResponse>(
+                              *controller_channel_, fwd,
+                              Duration::millis(std::max(req.timeout_ms_, 1000)));
+        for (const auto& t : refused) {
+            DeleteTopicsResponse::DeletableTopicResult r;
+            r.name_ = t.name_;
+            r.topic_id_ = t.topic_id_;
+            r.error_code_ = error::topic_authorization_failed;
+            r.error_message_ = "Authorization failed.";
+            resp.responses_.push_back(std::move(r));
+        }
+        for (const auto& t : resp.responses_) {
+            audit_admin(ctx, "TOPIC", t.name_.value_or(""), t.error_code_);
+        }
         await_image([&] {
             for (const auto& t : resp.responses_) {
                 if (t.error_code_ == error::none && t.name_ &&
@@ -232,8 +292,29 @@ DeleteTopicsResponse Broker::handle_delete_topics(const RequestContext& ctx,
 CreatePartitionsResponse Broker::handle_create_partitions(const RequestContext& ctx,
                                                           const CreatePartitionsRequest& req) {
     if (ctx.listener_kind == ListenerKind::client) {
-        auto resp = forward<CreatePartitionsResponse>(
-            *controller_channel_, req, Duration::millis(std::max(req.timeout_ms_, 1000)));
+        // Authorization: ALTER on each topic (TOPIC_AUTHORIZATION_FAILED).
+        CreatePartitionsRequest fwd = req;
+        std::vector<std::string> refused;
+        std::erase_if(fwd.topics_, [&](const auto& t) {
+            if (allowed(ctx, security::AclOperation::alter, security::ResourceType::topic,
+                        t.name_)) {
+                return false;
+            }
+            refused.push_back(t.name_);
+            return true;
+        });
+        auto resp = fwd.topics_.empty()
+                        ? CreatePartitionsResponse{}
+                        : forward<CreatePartitionsResponse>(
+                              *controller_channel_, fwd,
+                              Duration::millis(std::max(req.timeout_ms_, 1000)));
+        for (const auto& name : refused) {
+            CreatePartitionsResponse::CreatePartitionsTopicResult r;
+            r.name_ = name;
+            r.error_code_ = error::topic_authorization_failed;
+            r.error_message_ = "Authorization failed.";
+            resp.results_.push_back(std::move(r));
+        }
         if (!req.validate_only_) {
             await_image([&] {
                 for (const auto& t : req.topics_) {
@@ -301,6 +382,14 @@ DescribeConfigsResponse Broker::handle_describe_configs(const RequestContext& ct
             resp.results_.push_back(std::move(r));
             continue;
         }
+        if (const int16_t e = config_resource_denied(ctx, res.resource_type_, res.resource_name_,
+                                                     security::AclOperation::describe_configs);
+            e != error::none) {
+            r.error_code_ = e;
+            r.error_message_ = "Authorization failed.";
+            resp.results_.push_back(std::move(r));
+            continue;
+        }
         std::vector<ConfigEntry> entries;
         if (res.resource_type_ == controller::config_resource_topic) {
             const auto* t = controller_->image().topic(res.resource_name_);
@@ -364,10 +453,42 @@ DescribeConfigsResponse Broker::handle_describe_configs(const RequestContext& ct
     return resp;
 }
 
+template <typename Resp, typename Req>
+Resp Broker::forward_authorized_configs(const RequestContext& ctx, const Req& req) {
+    Req fwd = req;
+    std::vector<typename Resp::AlterConfigsResourceResponse> refused;
+    std::erase_if(fwd.resources_, [&](const auto& res) {
+        const int16_t e = config_resource_denied(ctx, res.resource_type_, res.resource_name_,
+                                                 security::AclOperation::alter_configs);
+        if (e == error::none) {
+            return false;
+        }
+        typename Resp::AlterConfigsResourceResponse r;
+        r.resource_type_ = res.resource_type_;
+        r.resource_name_ = res.resource_name_;
+        r.error_code_ = e;
+        r.error_message_ = "Authorization failed.";
+        refused.push_back(std::move(r));
+        return true;
+    });
+    Resp resp = fwd.resources_.empty()
+                    ? Resp{}
+                    : forward<Resp>(*controller_channel_, fwd, admin_timeout);
+    for (auto& r : refused) {
+        resp.responses_.push_back(std::move(r));
+    }
+    if (!req.validate_only_) {
+        for (const auto& r : resp.responses_) {
+            audit_admin(ctx, "CONFIG", r.resource_name_, r.error_code_);
+        }
+    }
+    return resp;
+}
+
 AlterConfigsResponse Broker::handle_alter_configs(const RequestContext& ctx,
                                                   const AlterConfigsRequest& req) {
     if (ctx.listener_kind == ListenerKind::client) {
-        return forward<AlterConfigsResponse>(*controller_channel_, req, admin_timeout);
+        return forward_authorized_configs<AlterConfigsResponse>(ctx, req);
     }
     AlterConfigsResponse resp;
     bool changed = false;
@@ -402,7 +523,7 @@ AlterConfigsResponse Broker::handle_alter_configs(const RequestContext& ctx,
 IncrementalAlterConfigsResponse Broker::handle_incremental_alter_configs(
     const RequestContext& ctx, const IncrementalAlterConfigsRequest& req) {
     if (ctx.listener_kind == ListenerKind::client) {
-        return forward<IncrementalAlterConfigsResponse>(*controller_channel_, req, admin_timeout);
+        return forward_authorized_configs<IncrementalAlterConfigsResponse>(ctx, req);
     }
     IncrementalAlterConfigsResponse resp;
     bool changed = false;

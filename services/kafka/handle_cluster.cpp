@@ -86,7 +86,11 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
     if (all) {
         for (const auto& [name, t] : controller_->image().topics()) {
             (void)t;
-            names.push_back(name);
+            // Listing every topic: those not DESCRIBE-able are left out silently (Kafka).
+            if (allowed(ctx, security::AclOperation::describe, security::ResourceType::topic,
+                        name, true)) {
+                names.push_back(name);
+            }
         }
     } else {
         std::set<std::string> seen;
@@ -115,6 +119,22 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
         MetadataResponse::MetadataResponseTopic rt;
         rt.name_ = name;
         const auto* t = controller_->image().topic(name);
+        // A named topic needs DESCRIBE; creating it CREATE on the cluster or else on the topic
+        // (security::api_acl_rule(metadata)). Both refusals are TOPIC_AUTHORIZATION_FAILED.
+        const bool refused =
+            !all && (!allowed(ctx, security::AclOperation::describe,
+                              security::ResourceType::topic, name) ||
+                     (t == nullptr && may_create &&
+                      !allowed(ctx, security::AclOperation::create,
+                               security::ResourceType::cluster, security::cluster_resource_name,
+                               true) &&
+                      !allowed(ctx, security::AclOperation::create, security::ResourceType::topic,
+                               name)));
+        if (refused) {
+            rt.error_code_ = error::topic_authorization_failed;
+            resp.topics_.push_back(rt);
+            continue;
+        }
         if (t == nullptr && may_create && name == offsets_topic) {
             // Kafka creates its internal topics with their own settings, never as plain topics:
             // __consumer_offsets as the group coordinators need it (compacted, N partitions).
@@ -196,10 +216,28 @@ FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ct
         return find_live(live, leader);
     };
     const bool valid_type = req.key_type_ == 0 || req.key_type_ == 1;
+    // DESCRIBE on the group (key type 0) or transactional id (1).
+    auto denied = [&](const std::string& key) -> int16_t {
+        if (req.key_type_ == 0 &&
+            !allowed(ctx, security::AclOperation::describe, security::ResourceType::group, key)) {
+            return error::group_authorization_failed;
+        }
+        if (req.key_type_ == 1 && !allowed(ctx, security::AclOperation::describe,
+                                           security::ResourceType::transactional_id, key)) {
+            return error::transactional_id_authorization_failed;
+        }
+        return error::none;
+    };
     if (ctx.version < 4) {
         resp.error_message_ = std::nullopt;
         if (!valid_type) {
             resp.error_code_ = error::invalid_request;
+            resp.node_id_ = -1;
+            resp.port_ = -1;
+            return resp;
+        }
+        if (const int16_t e = denied(req.key_); e != error::none) {
+            resp.error_code_ = e;
             resp.node_id_ = -1;
             resp.port_ = -1;
             return resp;
@@ -222,6 +260,10 @@ FindCoordinatorResponse Broker::handle_find_coordinator(const RequestContext& ct
         c.error_message_ = std::nullopt;
         if (!valid_type) {
             c.error_code_ = error::invalid_request;
+            c.node_id_ = -1;
+            c.port_ = -1;
+        } else if (const int16_t e = denied(key); e != error::none) {
+            c.error_code_ = e;
             c.node_id_ = -1;
             c.port_ = -1;
         } else if (const LiveBroker* lb = coordinator(key); lb == nullptr) {
@@ -279,9 +321,14 @@ DescribeClusterResponse Broker::handle_describe_cluster(const RequestContext& ct
     return resp;
 }
 
-DescribeLogDirsResponse Broker::handle_describe_log_dirs(const RequestContext&,
+DescribeLogDirsResponse Broker::handle_describe_log_dirs(const RequestContext& ctx,
                                                          const DescribeLogDirsRequest& req) {
     DescribeLogDirsResponse resp;
+    if (!allowed_on_cluster(ctx, security::AclOperation::describe)) {
+        // Kafka answers v3+ with the top-level code and no directories.
+        resp.error_code_ = error::cluster_authorization_failed;
+        return resp;
+    }
     DescribeLogDirsResponse::DescribeLogDirsResult dir;
     dir.log_dir_ = options_.log_dir_display;
     // v4+ (KIP-827): the volume's size and what is still usable; -1 (the field's "unknown")

@@ -109,8 +109,11 @@ AlterPartitionResponse Broker::handle_alter_partition(const RequestContext& ctx,
     return resp;
 }
 
-DescribeQuorumResponse Broker::handle_describe_quorum(const RequestContext&,
+DescribeQuorumResponse Broker::handle_describe_quorum(const RequestContext& ctx,
                                                       const DescribeQuorumRequest& req) {
+    if (!allowed_on_cluster(ctx, security::AclOperation::describe)) {
+        return error_response(req, error::cluster_authorization_failed, "Authorization failed.");
+    }
     // Only client listeners get here (the controller listener serves it from the quorum).
     return forward<DescribeQuorumResponse>(*controller_channel_, req, admin_timeout);
 }
@@ -118,6 +121,10 @@ DescribeQuorumResponse Broker::handle_describe_quorum(const RequestContext&,
 ElectLeadersResponse Broker::handle_elect_leaders(const RequestContext& ctx,
                                                   const ElectLeadersRequest& req) {
     if (ctx.listener_kind == ListenerKind::client) {
+        if (!allowed_on_cluster(ctx, security::AclOperation::alter)) {
+            return error_response(req, error::cluster_authorization_failed,
+                                  "Authorization failed.");
+        }
         return forward<ElectLeadersResponse>(*controller_channel_, req, admin_timeout);
     }
     ElectLeadersResponse resp;
@@ -161,6 +168,10 @@ ElectLeadersResponse Broker::handle_elect_leaders(const RequestContext& ctx,
 AlterPartitionReassignmentsResponse Broker::handle_alter_partition_reassignments(
     const RequestContext& ctx, const AlterPartitionReassignmentsRequest& req) {
     if (ctx.listener_kind == ListenerKind::client) {
+        if (!allowed_on_cluster(ctx, security::AclOperation::alter)) {
+            return error_response(req, error::cluster_authorization_failed,
+                                  "Authorization failed.");
+        }
         return forward<AlterPartitionReassignmentsResponse>(*controller_channel_, req,
                                                             admin_timeout);
     }
@@ -194,8 +205,13 @@ AlterPartitionReassignmentsResponse Broker::handle_alter_partition_reassignments
 }
 
 ListPartitionReassignmentsResponse Broker::handle_list_partition_reassignments(
-    const RequestContext&, const ListPartitionReassignmentsRequest& req) {
+    const RequestContext& ctx, const ListPartitionReassignmentsRequest& req) {
     ListPartitionReassignmentsResponse resp;
+    if (!allowed_on_cluster(ctx, security::AclOperation::describe)) {
+        resp.error_code_ = error::cluster_authorization_failed;
+        resp.error_message_ = "Authorization failed.";
+        return resp;
+    }
     const auto& image = metadata_->image();
     auto add = [&](const controller::TopicState& t, const controller::PartitionState& p) {
         if (!p.reassigning()) {

@@ -112,13 +112,32 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
                 return p.records && first_batch_is_transactional(*p.records);
             });
         });
+    // Authorization (security::api_acl_rule(produce)): WRITE on the transactional id for the
+    // whole request, WRITE on each topic per partition.
+    const bool transactional_id_denied =
+        req.transactional_id &&
+        !allowed(ctx, security::AclOperation::write, security::ResourceType::transactional_id,
+                 *req.transactional_id);
     for (auto& td : req.topics) {
         ProduceResponse::TopicProduceResponse tr;
         tr.name_ = td.name;
+        const bool topic_denied = !transactional_id_denied &&
+                                  !allowed(ctx, security::AclOperation::write,
+                                           security::ResourceType::topic, td.name);
         for (auto& pd : td.partitions) {
             ProduceResponse::PartitionProduceResponse pr;
             pr.index_ = pd.index;
             pr.base_offset_ = -1;
+            if (transactional_id_denied) {
+                pr.error_code_ = error::transactional_id_authorization_failed;
+                tr.partition_responses_.push_back(std::move(pr));
+                continue;
+            }
+            if (topic_denied) {
+                pr.error_code_ = error::topic_authorization_failed;
+                tr.partition_responses_.push_back(std::move(pr));
+                continue;
+            }
             if (refused_transactional) {
                 pr.error_code_ = error::transactional_id_authorization_failed;
                 pr.error_message_ =
@@ -296,11 +315,26 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
     // leader epoch (v9+) is checked against ours.
     const int32_t replica = req.replica_id_;
     const bool follower = replica >= 0;
+    // Authorization (security::api_acl_rule(fetch)): a follower needs CLUSTER_ACTION on the
+    // cluster — any client may claim a replica id — and a consumer READ on each topic; refused
+    // partitions answer TOPIC_AUTHORIZATION_FAILED and are neither read nor counted as a
+    // follower's position.
+    std::set<std::string, std::less<>> denied_topics;
+    const bool replica_denied =
+        follower && !allowed_on_cluster(ctx, security::AclOperation::cluster_action);
+    for (const auto& t : reads) {
+        if (replica_denied ||
+            (!follower && !denied_topics.contains(*t.topic) &&
+             !allowed(ctx, security::AclOperation::read, security::ResourceType::topic,
+                      *t.topic))) {
+            denied_topics.insert(*t.topic);
+        }
+    }
     std::map<Named, replica::FollowerFetchCheck> checks;
     for (const auto& t : reads) {
         for (const auto& p : t.partitions) {
             const auto& fp = *p.fetch;
-            if (!leads(*t.topic, fp.partition_)) {
+            if (denied_topics.contains(*t.topic) || !leads(*t.topic, fp.partition_)) {
                 continue;  // answered by partition_error below
             }
             const log::TopicPartition tp{*t.topic, PartitionId(fp.partition_)};
@@ -323,6 +357,11 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
         pd.partition_index_ = fp.partition_;
         pd.aborted_transactions_ = std::nullopt;
         pd.records_ = Bytes{};
+        if (denied_topics.contains(topic)) {
+            pd.error_code_ = error::topic_authorization_failed;
+            failed = true;
+            return pd;
+        }
         auto l = partition_log(topic, fp.partition_);
         if (!l) {
             pd.error_code_ = partition_error(topic, fp.partition_);
@@ -489,9 +528,16 @@ ListOffsetsResponse Broker::handle_list_offsets(const RequestContext& ctx,
     for (const auto& t : req.topics_) {
         ListOffsetsResponse::ListOffsetsTopicResponse tr;
         tr.name_ = t.name_;
+        const bool denied =
+            !allowed(ctx, security::AclOperation::describe, security::ResourceType::topic, t.name_);
         for (const auto& p : t.partitions_) {
             ListOffsetsResponse::ListOffsetsPartitionResponse pr;
             pr.partition_index_ = p.partition_index_;
+            if (denied) {
+                pr.error_code_ = error::topic_authorization_failed;
+                tr.partitions_.push_back(pr);
+                continue;
+            }
             auto l = partition_log(t.name_, p.partition_index_);
             if (!l) {
                 pr.error_code_ = partition_error(t.name_, p.partition_index_);
@@ -546,18 +592,22 @@ ListOffsetsResponse Broker::handle_list_offsets(const RequestContext& ctx,
     return resp;
 }
 
-DeleteRecordsResponse Broker::handle_delete_records(const RequestContext&,
+DeleteRecordsResponse Broker::handle_delete_records(const RequestContext& ctx,
                                                     const DeleteRecordsRequest& req) {
     DeleteRecordsResponse resp;
     for (const auto& t : req.topics_) {
         DeleteRecordsResponse::DeleteRecordsTopicResult tr;
         tr.name_ = t.name_;
+        const bool denied =
+            !allowed(ctx, security::AclOperation::delete_, security::ResourceType::topic, t.name_);
         for (const auto& p : t.partitions_) {
             DeleteRecordsResponse::DeleteRecordsPartitionResult pr;
             pr.partition_index_ = p.partition_index_;
             pr.low_watermark_ = -1;
-            auto l = partition_log(t.name_, p.partition_index_);
-            if (!l) {
+            auto l = denied ? nullptr : partition_log(t.name_, p.partition_index_);
+            if (denied) {
+                pr.error_code_ = error::topic_authorization_failed;
+            } else if (!l) {
                 pr.error_code_ = partition_error(t.name_, p.partition_index_);
             } else {
                 const Offset target = p.offset_ == -1 ? l->high_watermark() : Offset(p.offset_);
@@ -581,18 +631,33 @@ DeleteRecordsResponse Broker::handle_delete_records(const RequestContext&,
 }
 
 OffsetForLeaderEpochResponse Broker::handle_offset_for_leader_epoch(
-    const RequestContext&, const OffsetForLeaderEpochRequest& req) {
+    const RequestContext& ctx, const OffsetForLeaderEpochRequest& req) {
     OffsetForLeaderEpochResponse resp;
     std::set<std::pair<std::string_view, int32_t>> answered;
+    // CLUSTER_ACTION (followers), else DESCRIBE on each topic (KIP-320 consumers).
+    const bool cluster_action = authorization_enabled_ &&
+                                authorizer().authorize(ctx.principal, ctx.client_host,
+                                                       security::AclOperation::cluster_action,
+                                                       security::ResourceType::cluster,
+                                                       security::cluster_resource_name) ==
+                                    security::AuthorizationResult::allowed;
     for (const auto& t : req.topics_) {
         OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult tr;
         tr.topic_ = t.topic_;
+        const bool denied =
+            !cluster_action && !allowed(ctx, security::AclOperation::describe,
+                                        security::ResourceType::topic, t.topic_);
         for (const auto& p : t.partitions_) {
             if (!answered.insert({t.topic_, p.partition_}).second) {
                 continue;  // a partition named twice is answered once
             }
             OffsetForLeaderEpochResponse::EpochEndOffset pr;
             pr.partition_ = p.partition_;
+            if (denied) {
+                pr.error_code_ = error::topic_authorization_failed;
+                tr.partitions_.push_back(pr);
+                continue;
+            }
             auto l = partition_log(t.topic_, p.partition_);
             if (!l) {
                 pr.error_code_ = partition_error(t.topic_, p.partition_);

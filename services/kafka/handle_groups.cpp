@@ -13,9 +13,47 @@ namespace eddy::kafka {
 
 using namespace protocol;
 
+namespace {
+
+using security::AclOperation;
+using security::ResourceType;
+
+// OffsetFetch answers for the topics the principal may not DESCRIBE: asked by name, each
+// partition gets TOPIC_AUTHORIZATION_FAILED; listed because all were asked, left out (Kafka).
+template <typename Topics, typename Allowed>
+void restrict_offset_topics(Topics& topics, bool named, const Allowed& may_describe) {
+    for (auto it = topics.begin(); it != topics.end();) {
+        if (may_describe(it->name_)) {
+            ++it;
+            continue;
+        }
+        if (!named) {
+            it = topics.erase(it);
+            continue;
+        }
+        for (auto& p : it->partitions_) {
+            p.committed_offset_ = -1;
+            p.committed_leader_epoch_ = -1;
+            p.metadata_ = std::string();
+            p.error_code_ = error::topic_authorization_failed;
+        }
+        ++it;
+    }
+}
+
+}  // namespace
+
 JoinGroupResponse Broker::handle_join_group(const RequestContext& ctx,
                                             const JoinGroupRequest& req) {
     const group::ClientInfo client{ctx.header.client_id_.value_or(""), ctx.client_host};
+    if (!allowed(ctx, AclOperation::read, ResourceType::group, req.group_id_)) {
+        JoinGroupResponse resp;
+        resp.error_code_ = error::group_authorization_failed;
+        resp.generation_id_ = -1;
+        resp.protocol_name_ = std::nullopt;
+        resp.member_id_ = req.member_id_;
+        return resp;
+    }
     auto r = groups_->call_deferred(
         req.group_id_, ctx.version, true,
         [&](group::GroupCoordinator& c, group::Token t, group::Now n, group::Effects& fx) {
@@ -35,6 +73,13 @@ JoinGroupResponse Broker::handle_join_group(const RequestContext& ctx,
 
 SyncGroupResponse Broker::handle_sync_group(const RequestContext& ctx,
                                             const SyncGroupRequest& req) {
+    if (!allowed(ctx, AclOperation::read, ResourceType::group, req.group_id_)) {
+        SyncGroupResponse resp;
+        resp.error_code_ = error::group_authorization_failed;
+        resp.protocol_type_ = std::nullopt;
+        resp.protocol_name_ = std::nullopt;
+        return resp;
+    }
     auto r = groups_->call_deferred(
         req.group_id_, ctx.version, false,
         [&](group::GroupCoordinator& c, group::Token t, group::Now n, group::Effects& fx) {
@@ -52,6 +97,11 @@ SyncGroupResponse Broker::handle_sync_group(const RequestContext& ctx,
 }
 
 HeartbeatResponse Broker::handle_heartbeat(const RequestContext& ctx, const HeartbeatRequest& req) {
+    if (!allowed(ctx, AclOperation::read, ResourceType::group, req.group_id_)) {
+        HeartbeatResponse resp;
+        resp.error_code_ = error::group_authorization_failed;
+        return resp;
+    }
     auto r = groups_->call(req.group_id_,
                            [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
                                return c.heartbeat(req, ctx.version, n, fx);
@@ -66,6 +116,11 @@ HeartbeatResponse Broker::handle_heartbeat(const RequestContext& ctx, const Hear
 
 LeaveGroupResponse Broker::handle_leave_group(const RequestContext& ctx,
                                               const LeaveGroupRequest& req) {
+    if (!allowed(ctx, AclOperation::read, ResourceType::group, req.group_id_)) {
+        LeaveGroupResponse resp;
+        resp.error_code_ = error::group_authorization_failed;
+        return resp;
+    }
     auto r = groups_->call(req.group_id_,
                            [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
                                return c.leave_group(req, ctx.version, n, fx);
@@ -82,10 +137,27 @@ OffsetCommitResponse Broker::handle_offset_commit(const RequestContext& ctx,
                                                   const OffsetCommitRequest& req) {
     // Partitions of unknown topics are answered here (Kafka: UNKNOWN_TOPIC_OR_PARTITION); the
     // rest go to the coordinator.
+    // Authorization: READ on the group (every partition GROUP_AUTHORIZATION_FAILED), READ on each
+    // topic (its partitions TOPIC_AUTHORIZATION_FAILED).
+    const bool group_denied = !allowed(ctx, AclOperation::read, ResourceType::group, req.group_id_);
     OffsetCommitRequest known = req;
     known.topics_.clear();
     OffsetCommitResponse unknown;
     for (const auto& t : req.topics_) {
+        if (group_denied ||
+            !allowed(ctx, AclOperation::read, ResourceType::topic, t.name_)) {
+            OffsetCommitResponse::OffsetCommitResponseTopic ut;
+            ut.name_ = t.name_;
+            for (const auto& p : t.partitions_) {
+                OffsetCommitResponse::OffsetCommitResponsePartition up;
+                up.partition_index_ = p.partition_index_;
+                up.error_code_ = group_denied ? error::group_authorization_failed
+                                              : error::topic_authorization_failed;
+                ut.partitions_.push_back(up);
+            }
+            unknown.topics_.push_back(std::move(ut));
+            continue;
+        }
         const auto* topic = controller_->image().topic(t.name_);
         OffsetCommitRequest::OffsetCommitRequestTopic kt;
         kt.name_ = t.name_;
@@ -109,7 +181,7 @@ OffsetCommitResponse Broker::handle_offset_commit(const RequestContext& ctx,
         }
     }
     OffsetCommitResponse resp;
-    if (!known.topics_.empty() || unknown.topics_.empty()) {
+    if (!group_denied && (!known.topics_.empty() || unknown.topics_.empty())) {
         auto r = groups_->call(req.group_id_,
                                [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
                                    return c.offset_commit(known, ctx.version, n, fx);
@@ -150,10 +222,18 @@ OffsetFetchResponse::OffsetFetchResponseGroup fetch_group_error(
 
 OffsetFetchResponse Broker::handle_offset_fetch(const RequestContext& ctx,
                                                 const OffsetFetchRequest& req) {
+    // Authorization: DESCRIBE on the group, then on each topic (restrict_offset_topics).
+    auto may_describe = [&](const std::string& topic) {
+        return allowed(ctx, AclOperation::describe, ResourceType::topic, topic, true);
+    };
     if (ctx.version >= 8) {
         // Groups may live on different coordinator partitions: one call per group.
         OffsetFetchResponse resp;
         for (const auto& g : req.groups_) {
+            if (!allowed(ctx, AclOperation::describe, ResourceType::group, g.group_id_)) {
+                resp.groups_.push_back(fetch_group_error(g, error::group_authorization_failed));
+                continue;
+            }
             OffsetFetchRequest one;
             one.require_stable_ = req.require_stable_;
             one.groups_.push_back(g);
@@ -163,6 +243,7 @@ OffsetFetchResponse Broker::handle_offset_fetch(const RequestContext& ctx,
                                    });
             ASSERT(!r.ok() || r->groups_.size() == 1, "the coordinator answers each group asked");
             if (r.ok() && r->groups_.size() == 1) {
+                restrict_offset_topics(r->groups_[0].topics_, g.topics_.has_value(), may_describe);
                 resp.groups_.push_back(std::move(r->groups_[0]));
             } else {
                 resp.groups_.push_back(
@@ -171,11 +252,16 @@ OffsetFetchResponse Broker::handle_offset_fetch(const RequestContext& ctx,
         }
         return resp;
     }
-    auto r =
-        groups_->call(req.group_id_, [&](group::GroupCoordinator& c, group::Now, group::Effects&) {
-            return c.offset_fetch(req, ctx.version);
-        });
+    const bool group_denied =
+        !allowed(ctx, AclOperation::describe, ResourceType::group, req.group_id_);
+    auto r = group_denied
+                 ? Result<OffsetFetchResponse, int16_t>(fail(error::group_authorization_failed))
+                 : groups_->call(req.group_id_,
+                                 [&](group::GroupCoordinator& c, group::Now, group::Effects&) {
+                                     return c.offset_fetch(req, ctx.version);
+                                 });
     if (r.ok()) {
+        restrict_offset_topics(r->topics_, req.topics_.has_value(), may_describe);
         return std::move(r).value();
     }
     OffsetFetchResponse resp;
@@ -211,6 +297,13 @@ DescribeGroupsResponse Broker::handle_describe_groups(const RequestContext& ctx,
             resp.groups_.push_back(std::move(g));
             continue;
         }
+        if (!allowed(ctx, AclOperation::describe, ResourceType::group, id)) {
+            DescribeGroupsResponse::DescribedGroup g;
+            g.group_id_ = id;
+            g.error_code_ = error::group_authorization_failed;
+            resp.groups_.push_back(std::move(g));
+            continue;
+        }
         DescribeGroupsRequest one;
         one.include_authorized_operations_ = req.include_authorized_operations_;
         one.groups_.push_back(id);
@@ -234,6 +327,8 @@ DescribeGroupsResponse Broker::handle_describe_groups(const RequestContext& ctx,
 ListGroupsResponse Broker::handle_list_groups(const RequestContext& ctx,
                                               const ListGroupsRequest& req) {
     ListGroupsResponse resp;
+    const bool list_all = allowed(ctx, AclOperation::describe, ResourceType::cluster,
+                                  security::cluster_resource_name, true);
     if (int16_t e = groups_->ensure_ready(); e != 0) {
         resp.error_code_ = e;
         return resp;
@@ -251,7 +346,11 @@ ListGroupsResponse Broker::handle_list_groups(const RequestContext& ctx,
             resp.error_code_ = r->error_code_;
         }
         for (auto& g : r->groups_) {
-            resp.groups_.push_back(std::move(g));
+            // DESCRIBE on the cluster lists every group, else those DESCRIBE-able.
+            if (list_all || allowed(ctx, AclOperation::describe, ResourceType::group,
+                                    g.group_id_, true)) {
+                resp.groups_.push_back(std::move(g));
+            }
         }
     }
     return resp;
@@ -261,6 +360,13 @@ DeleteGroupsResponse Broker::handle_delete_groups(const RequestContext& ctx,
                                                   const DeleteGroupsRequest& req) {
     DeleteGroupsResponse resp;
     for (const auto& id : req.groups_names_) {
+        if (!allowed(ctx, AclOperation::delete_, ResourceType::group, id)) {
+            DeleteGroupsResponse::DeletableGroupResult g;
+            g.group_id_ = id;
+            g.error_code_ = error::group_authorization_failed;
+            resp.results_.push_back(std::move(g));
+            continue;
+        }
         DeleteGroupsRequest one;
         one.groups_names_.push_back(id);
         auto r =
@@ -282,6 +388,11 @@ DeleteGroupsResponse Broker::handle_delete_groups(const RequestContext& ctx,
 
 OffsetDeleteResponse Broker::handle_offset_delete(const RequestContext& ctx,
                                                   const OffsetDeleteRequest& req) {
+    if (!allowed(ctx, AclOperation::delete_, ResourceType::group, req.group_id_)) {
+        OffsetDeleteResponse resp;
+        resp.error_code_ = error::group_authorization_failed;
+        return resp;
+    }
     auto r = groups_->call(req.group_id_,
                            [&](group::GroupCoordinator& c, group::Now n, group::Effects& fx) {
                                return c.offset_delete(req, ctx.version, n, fx);

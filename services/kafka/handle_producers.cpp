@@ -22,10 +22,25 @@ InitProducerIdResponse Broker::handle_init_producer_id(const RequestContext& ctx
     resp.producer_id_ = -1;
     resp.producer_epoch_ = -1;
     if (req.transactional_id_ && !req.transactional_id_->empty()) {
+        if (!allowed(ctx, security::AclOperation::write, security::ResourceType::transactional_id,
+                     *req.transactional_id_)) {
+            resp.error_code_ = error::transactional_id_authorization_failed;
+            return resp;
+        }
         env_.log.warn("InitProducerId for transactional.id '%s' from %s: transactions are not "
                       "supported yet",
                       req.transactional_id_->c_str(), ctx.header.client_id_.value_or("").c_str());
         resp.error_code_ = error::coordinator_not_available;
+        return resp;
+    }
+    // An idempotent producer: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic (KIP-679).
+    if (authorization_enabled_ &&
+        authorizer().authorize_idempotent_producer(ctx.principal, ctx.client_host) !=
+            security::AuthorizationResult::allowed) {
+        env_.log.info("authorization denied: %s from %s: InitProducerId (idempotent) on the "
+                      "cluster",
+                      ctx.principal.to_string().c_str(), ctx.client_host.c_str());
+        resp.error_code_ = error::cluster_authorization_failed;
         return resp;
     }
     // Without a transactional id every call starts a new producer (Kafka does the same, also when

@@ -370,9 +370,9 @@ TEST_CASE("kafka broker: bad frames close the connection; the broker keeps servi
             CHECK(!c.recv_raw().ok());
         }
         {
-            Client c(env);  // a key we do not serve (DescribeAcls)
-            DescribeAclsRequest da;
-            CHECK(c.send(da, 1).ok());
+            Client c(env);  // a key we do not serve (DescribeDelegationToken)
+            DescribeDelegationTokenRequest dt;
+            CHECK(c.send(dt, 1).ok());
             CHECK(!c.recv_raw().ok());
         }
         {

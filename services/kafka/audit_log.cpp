@@ -1,0 +1,130 @@
+#include "services/kafka/audit_log.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "core/base/assert.h"
+
+namespace eddy::kafka {
+
+namespace {
+
+void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') {
+            out.push_back('\\');
+            out.push_back(ch);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out.push_back(ch);  // UTF-8 passes through as it is
+        }
+    }
+    out.push_back('"');
+}
+
+// RFC 3339 UTC with milliseconds.
+std::string utc(WallTime t) {
+    using namespace std::chrono;
+    const int64_t ms = t.to_millis();
+    int64_t days = ms / 86'400'000;
+    int64_t rest = ms % 86'400'000;
+    if (rest < 0) {
+        rest += 86'400'000;
+        --days;
+    }
+    const year_month_day ymd{sys_days{std::chrono::days{days}}};
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), static_cast<int>(rest / 3'600'000),
+                  static_cast<int>(rest / 60'000 % 60), static_cast<int>(rest / 1000 % 60),
+                  static_cast<int>(rest % 1000));
+    return buf;
+}
+
+}  // namespace
+
+std::string audit_line(WallTime time, const AuditEvent& e) {
+    std::string out = "{\"time\":\"" + utc(time) + "\"";
+    auto field = [&out](const char* name, std::string_view value) {
+        out += ",\"";
+        out += name;
+        out += "\":";
+        append_json_string(out, value);
+    };
+    field("principal", e.principal);
+    field("client", e.client);
+    field("api", e.api);
+    field("resource_type", e.resource_type);
+    field("resource", e.resource);
+    field("operation", e.operation);
+    field("result", e.result);
+    out.push_back('}');
+    return out;
+}
+
+AuditLog::AuditLog(Env& env, AuditLogOptions options)
+    : env_(env), options_(std::move(options)), mutex_(env.scheduler) {
+    ASSERT(!options_.path.empty(), "an audit log needs a file");
+}
+
+void AuditLog::rotate() {
+    file_.reset();
+    const auto name = [this](int32_t i) {
+        return i == 0 ? options_.path : options_.path + "." + std::to_string(i);
+    };
+    (void)env_.disk.remove(name(options_.max_files));
+    for (int32_t i = options_.max_files - 1; i >= 0; --i) {
+        if (auto e = env_.disk.exists(name(i)); e.ok() && *e) {
+            (void)env_.disk.rename(name(i), name(i + 1));
+        }
+    }
+    if (options_.max_files <= 0) {
+        (void)env_.disk.remove(name(0));
+    }
+    size_ = 0;
+}
+
+void AuditLog::record(const AuditEvent& event) {
+    std::string line = audit_line(env_.clock.wall_now(), event);
+    line.push_back('\n');
+    LockGuard guard(mutex_);
+    append(line);
+}
+
+void AuditLog::append(const std::string& line, bool rotated) {
+    if (!file_) {
+        auto f = env_.disk.open(options_.path, OpenMode::create);
+        if (!f.ok()) {
+            if (!failed_logged_) {
+                env_.log.error("audit log %s: cannot open: %s", options_.path.c_str(),
+                               to_string(f.error()));
+                failed_logged_ = true;
+            }
+            return;
+        }
+        file_ = std::shared_ptr<File>(std::move(f).value());
+        auto size = file_->size();
+        size_ = size.ok() ? *size : 0;
+    }
+    if (!rotated && size_ > 0 && size_ + line.size() > options_.max_bytes) {
+        rotate();
+        return append(line, true);  // once, even if the rename failed
+    }
+    if (auto w = file_->write_at(size_, as_bytes(line)); !w.ok()) {
+        if (!failed_logged_) {
+            env_.log.error("audit log %s: cannot write: %s", options_.path.c_str(),
+                           to_string(w.error()));
+            failed_logged_ = true;
+        }
+        return;
+    }
+    size_ += line.size();
+}
+
+}  // namespace eddy::kafka
