@@ -18,20 +18,6 @@ bool is_sasl(config::SecurityProtocol p) {
     return p == config::SecurityProtocol::sasl_plaintext || p == config::SecurityProtocol::sasl_ssl;
 }
 
-security::SecurityProtocol security_protocol_of(config::SecurityProtocol p) {
-    switch (p) {
-        case config::SecurityProtocol::plaintext:
-            return security::SecurityProtocol::plaintext;
-        case config::SecurityProtocol::ssl:
-            return security::SecurityProtocol::ssl;
-        case config::SecurityProtocol::sasl_plaintext:
-            return security::SecurityProtocol::sasl_plaintext;
-        case config::SecurityProtocol::sasl_ssl:
-            return security::SecurityProtocol::sasl_ssl;
-    }
-    UNREACHABLE("SecurityProtocol out of range");
-}
-
 }  // namespace
 
 Result<void, std::string> Broker::configure_sasl() {

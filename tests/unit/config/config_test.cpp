@@ -61,8 +61,10 @@ TEST_CASE("invalid configuration is one clear line") {
 TEST_CASE("what this build cannot honour is refused, never served differently") {
     // SASL client listeners are served; brokers do not authenticate to each other yet.
     CHECK(BrokerConfig::load(
-              {}, {{"listeners", "PLAINTEXT://127.0.0.1:0,EXT://127.0.0.1:1"},
-                   {"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,EXT:SASL_SSL"}})
+              {}, {{"listeners",
+                    "PLAINTEXT://127.0.0.1:0,EXT://127.0.0.1:1,CONTROLLER://127.0.0.1:2"},
+                   {"listener.security.protocol.map",
+                    "PLAINTEXT:PLAINTEXT,EXT:SASL_SSL,CONTROLLER:PLAINTEXT"}})
               .ok());
     CHECK(BrokerConfig::load(
               {}, {{"listeners", "SASL_PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:1"}})
