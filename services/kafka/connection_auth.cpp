@@ -40,8 +40,7 @@ Result<void, std::string> Broker::configure_sasl() {
         auto mechanisms = security::parse_sasl_enabled_mechanisms(enabled);
         if (!mechanisms.ok()) {
             // Kafka's default is GSSAPI, which Eddy does not serve.
-            return fail(where + "sasl.enabled.mechanisms: " + mechanisms.error() +
-                        " (Eddy serves PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512)");
+            return fail(where + mechanisms.error());
         }
         sc->enabled_mechanisms = std::move(mechanisms).value();
         for (const security::SaslMechanism m : sc->enabled_mechanisms) {
