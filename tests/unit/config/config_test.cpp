@@ -64,8 +64,17 @@ TEST_CASE("what this build cannot honour is refused, never served differently") 
               {}, {{"listeners",
                     "PLAINTEXT://127.0.0.1:0,EXT://127.0.0.1:1,CONTROLLER://127.0.0.1:2"},
                    {"listener.security.protocol.map",
-                    "PLAINTEXT:PLAINTEXT,EXT:SASL_SSL,CONTROLLER:PLAINTEXT"}})
+                    "PLAINTEXT:PLAINTEXT,EXT:SASL_SSL,CONTROLLER:PLAINTEXT"},
+                   {"sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512"}})
               .ok());
+    // Kafka's default mechanism, GSSAPI, is refused before anything touches the disk.
+    CHECK(BrokerConfig::load(
+              {}, {{"listeners",
+                    "PLAINTEXT://127.0.0.1:0,EXT://127.0.0.1:1,CONTROLLER://127.0.0.1:2"},
+                   {"listener.security.protocol.map",
+                    "PLAINTEXT:PLAINTEXT,EXT:SASL_SSL,CONTROLLER:PLAINTEXT"}})
+              .error() == "listener EXT: sasl.enabled.mechanisms: unsupported mechanism 'GSSAPI' "
+                          "(Eddy serves PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)");
     CHECK(BrokerConfig::load(
               {}, {{"listeners", "SASL_PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:1"}})
               .error() ==
