@@ -68,6 +68,13 @@ public:
         ex.run([&] { return main.done(); });
         if (!expired) {
             ex.cancel_timer(watchdog);
+            // Fibers the body left behind (a closed listener's accept loop, handshakes whose
+            // peer went away) end within a moment; destroyed parked, they would leak what their
+            // stacks own.
+            const Instant settle = ex.now() + Duration::millis(300);
+            auto wake = ex.call_at(settle, [] {});
+            ex.run([&] { return ex.now() >= settle; });
+            (void)wake;
         }
         REQUIRE_FALSE(expired);
     }
