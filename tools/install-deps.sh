@@ -22,6 +22,8 @@ if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then
                python3-snappy python3-lz4 python3-zstandard librdkafka-dev)
     # headless Chromium: the sim_viz_screenshot test screenshots the election picture's HTML view
     packages+=(chromium)
+    # the openssl CLI: the TLS, SASL_SSL and ACL integration tests make their certificates with it
+    packages+=(openssl)
     # Node.js and npm for kafkajs: Debian's (bookworm: nodejs 18, npm 9, two packages) only
     # when the machine has none. A Node.js from elsewhere (e.g. NodeSource's nodejs 20, which
     # bundles npm) is kept: Debian's npm package conflicts with it.
