@@ -7,6 +7,7 @@
 
 #include "core/base/assert.h"
 #include "core/protocol/wire.h"
+#include "services/security/sasl_config.h"
 
 namespace eddy::config {
 namespace {
@@ -876,18 +877,10 @@ std::optional<std::string> BrokerConfig::check_servable() const {
         if (sasl) {
             // Checked here, before anything touches the disk (the broker parses the list again
             // into its SASL settings). Kafka's default, GSSAPI, is not served.
-            const std::string enabled = listener_sasl(l.name, "sasl.enabled.mechanisms");
-            size_t start = 0;
-            while (start <= enabled.size()) {
-                const size_t comma = std::min(enabled.find(',', start), enabled.size());
-                std::string m = enabled.substr(start, comma - start);
-                m.erase(0, m.find_first_not_of(" \t"));
-                m.erase(m.find_last_not_of(" \t") + 1);
-                start = comma + 1;
-                if (m != "PLAIN" && m != "SCRAM-SHA-256" && m != "SCRAM-SHA-512") {
-                    return "listener " + l.name + ": sasl.enabled.mechanisms: unsupported mechanism '" +
-                           m + "' (Eddy serves PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)";
-                }
+            auto m = security::parse_sasl_enabled_mechanisms(
+                listener_sasl(l.name, "sasl.enabled.mechanisms"));
+            if (!m.ok()) {
+                return "listener " + l.name + ": " + m.error();
             }
         }
         if (uses_tls(p) && is_controller_listener(l.name)) {
