@@ -26,6 +26,7 @@
 #include "core/fiber/sync.h"
 #include "services/controller/alter_partition.h"
 #include "core/protocol/generated/alter_user_scram_credentials.h"
+#include "core/protocol/generated/alter_client_quotas.h"
 #include "services/controller/api_error.h"
 #include "services/controller/broker_heartbeats.h"
 #include "services/controller/metadata_image.h"
@@ -113,6 +114,10 @@ public:
     // when all of them are valid. Suspends.
     protocol::AlterUserScramCredentialsResponse alter_user_scram_credentials(
         const protocol::AlterUserScramCredentialsRequest& req);
+    // AlterClientQuotas (KIP-546, quota_admin.cpp): one result per entry, in order; the valid
+    // entries' changes are committed in one entry (nothing with validate_only). Suspends.
+    protocol::AlterClientQuotasResponse alter_client_quotas(
+        const protocol::AlterClientQuotasRequest& req);
 
     // The incarnation of this process's own broker, which registers as options.node_id. Any
     // other incarnation registering that id is refused (DUPLICATE_BROKER_REGISTRATION: this node

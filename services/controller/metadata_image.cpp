@@ -183,6 +183,8 @@ Result<std::optional<MetadataRecord>, protocol::DecodeError> decode_metadata_rec
             return decode_as<AccessControlEntryRecord>(r, version);
         case RemoveAccessControlEntryRecord::record_type:
             return decode_as<RemoveAccessControlEntryRecord>(r, version);
+        case ClientQuotaRecord::record_type:
+            return decode_as<ClientQuotaRecord>(r, version);
         default:
             return std::optional<MetadataRecord>();  // a kind this image does not track
     }
@@ -247,6 +249,10 @@ std::optional<std::string> MetadataImage::inconsistency(const MetadataRecord& re
         if (auto ok = security::validate_scram_credential(*m, credential); !ok.ok()) {
             return name + ": " + ok.error();
         }
+    } else if (const auto* q = std::get_if<ClientQuotaRecord>(&record)) {
+        if (auto change = client_quota_change(*q); !change.ok()) {
+            return "ClientQuotaRecord: " + change.error();
+        }
     } else if (const auto* ru = std::get_if<RemoveUserScramCredentialRecord>(&record)) {
         const auto m = scram_mechanism_from_code(ru->mechanism_);
         if (!m || !scram_credentials_.contains(ScramKey(ru->name_, *m))) {
@@ -257,6 +263,48 @@ std::optional<std::string> MetadataImage::inconsistency(const MetadataRecord& re
         return broker_inconsistency(record);
     }
     return std::nullopt;
+}
+
+Result<ClientQuotaChange, std::string> client_quota_change(
+    const protocol::records::ClientQuotaRecord& r) {
+    ClientQuotaChange change;
+    std::vector<security::QuotaEntityInput> input;
+    for (const auto& e : r.entity_) {
+        input.push_back({e.entity_type_, e.entity_name_ ? std::optional<std::string_view>(
+                                                              *e.entity_name_)
+                                                        : std::nullopt});
+    }
+    if (auto err = security::make_quota_entity(input, change.entity)) {
+        return fail(*err);
+    }
+    const auto key = security::quota_key_from_string(r.key_);
+    if (!key) {
+        return fail("unknown quota key '" + protocol::echo(r.key_) + "'");
+    }
+    change.key = *key;
+    if (!r.remove_) {
+        if (auto err = security::quota_value_invalid(change.entity, *key, r.value_)) {
+            return fail(*err);
+        }
+        change.value = r.value_;
+    } else if (security::quota_value_invalid(change.entity, *key, 1.0)) {
+        return fail("quota key " + r.key_ + " does not apply to " + change.entity.to_string());
+    }
+    return change;
+}
+
+protocol::records::ClientQuotaRecord client_quota_record(const ClientQuotaChange& change) {
+    protocol::records::ClientQuotaRecord r;
+    for (const auto& p : change.entity.parts) {
+        protocol::records::ClientQuotaRecord::EntityData e;
+        e.entity_type_ = std::string(security::to_string(p.type));
+        e.entity_name_ = p.name;
+        r.entity_.push_back(std::move(e));
+    }
+    r.key_ = std::string(security::to_string(change.key));
+    r.value_ = change.value.value_or(0.0);
+    r.remove_ = !change.value.has_value();
+    return r;
 }
 
 std::optional<security::ScramMechanism> scram_mechanism_from_code(int8_t code) {
@@ -467,6 +515,14 @@ void MetadataImage::apply(const MetadataRecord& record) {
             security::ScramCredential{u->salt_, u->stored_key_, u->server_key_, u->iterations_};
     } else if (const auto* ru = std::get_if<RemoveUserScramCredentialRecord>(&record)) {
         scram_credentials_.erase(ScramKey(ru->name_, *scram_mechanism_from_code(ru->mechanism_)));
+    } else if (const auto* q = std::get_if<ClientQuotaRecord>(&record)) {
+        auto change = client_quota_change(*q);
+        ASSERT(change.ok(), "apply() of an inconsistent ClientQuotaRecord");
+        if (change->value) {
+            client_quotas_.set(change->entity, change->key, *change->value);
+        } else {
+            client_quotas_.remove(change->entity, change->key);
+        }
     } else if (std::holds_alternative<AccessControlEntryRecord>(record) ||
                std::holds_alternative<RemoveAccessControlEntryRecord>(record)) {
         // Copy on write: a set someone holds (a broker's authorizer source, a copied image)
@@ -592,6 +648,11 @@ std::vector<MetadataRecord> MetadataImage::to_records() const {
     }
     for (auto& acl : security::acl_snapshot_records(*acls_)) {
         out.emplace_back(std::move(acl));
+    }
+    for (const auto& [entity, values] : client_quotas_.entries()) {
+        for (const auto& [key, value] : values) {
+            out.emplace_back(client_quota_record(ClientQuotaChange{entity, key, value}));
+        }
     }
     return out;
 }

@@ -39,6 +39,8 @@
 #include "core/protocol/generated/records/unfence_broker_record.h"
 #include "core/protocol/generated/records/unregister_broker_record.h"
 #include "core/protocol/generated/records/user_scram_credential_record.h"
+#include "core/protocol/generated/records/client_quota_record.h"
+#include "services/security/client_quota.h"
 #include "core/protocol/wire.h"
 #include "services/security/credential.h"
 #include "services/security/authorizer.h"
@@ -130,12 +132,25 @@ using MetadataRecord =
                  protocol::records::NoOpRecord, protocol::records::UserScramCredentialRecord,
                  protocol::records::RemoveUserScramCredentialRecord,
                  protocol::records::AccessControlEntryRecord,
-                 protocol::records::RemoveAccessControlEntryRecord>;
+                 protocol::records::RemoveAccessControlEntryRecord,
+                 protocol::records::ClientQuotaRecord>;
 
 // Kafka's SCRAM mechanism codes (ScramMechanism.type: 1 SCRAM-SHA-256, 2 SCRAM-SHA-512), as
 // UserScramCredentialRecord and the *UserScramCredentials APIs carry them; nullopt for others.
 std::optional<security::ScramMechanism> scram_mechanism_from_code(int8_t code);
 int8_t scram_mechanism_code(security::ScramMechanism m);
+
+// The entity and key a ClientQuotaRecord changes, or why the record is invalid (an entity or key
+// Kafka does not define, a value the key cannot take). The controller writes only valid ones;
+// records read back are checked with this before they are applied.
+struct ClientQuotaChange {
+    security::QuotaEntity entity;
+    security::QuotaKey key = security::QuotaKey::producer_byte_rate;
+    std::optional<double> value;  // nullopt: remove
+};
+Result<ClientQuotaChange, std::string> client_quota_change(
+    const protocol::records::ClientQuotaRecord& r);
+protocol::records::ClientQuotaRecord client_quota_record(const ClientQuotaChange& change);
 
 namespace limits {
 // A metadata log entry (or an image snapshot) holding more records than this is refused by the
@@ -168,7 +183,7 @@ public:
 
     // The records that rebuild this image when applied in order to an empty one (features,
     // brokers, then each topic with its partitions and configs, then the producer id block, then
-    // the ACLs in id order):
+    // the ACLs in id order, then the client quotas):
     // MetadataImage{} + to_records() == *this.
     std::vector<MetadataRecord> to_records() const;
 
@@ -201,11 +216,15 @@ public:
     const std::shared_ptr<const security::Authorizer>& acls_shared() const { return acls_view_; }
     const security::Authorizer& acls() const { return *acls_; }
 
+    // Client quotas by entity (ClientQuotaRecord; KIP-546).
+    const security::ClientQuotas& client_quotas() const { return client_quotas_; }
+
     // Equal images have equal brokers, topics, features, producer id block, credentials and ACLs.
     bool operator==(const MetadataImage& o) const {
         return topics_ == o.topics_ && next_producer_id_ == o.next_producer_id_ &&
                brokers_ == o.brokers_ && features_ == o.features_ &&
                scram_credentials_ == o.scram_credentials_ &&
+               client_quotas_ == o.client_quotas_ &&
                acls_->acls_by_id() == o.acls_->acls_by_id();
     }
 
@@ -222,6 +241,7 @@ private:
     std::map<int32_t, BrokerState> brokers_;
     std::map<std::string, int16_t> features_;
     std::map<ScramKey, security::ScramCredential> scram_credentials_;
+    security::ClientQuotas client_quotas_;
     std::shared_ptr<security::Authorizer> acls_ = std::make_shared<security::Authorizer>();
     std::shared_ptr<const security::Authorizer> acls_view_ = acls_;  // the same object, const
 };
