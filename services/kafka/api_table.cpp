@@ -20,7 +20,7 @@ constexpr SupportedApi all_versions() {
 // Produce starts at 0 although v0-2 (legacy message sets) are refused per partition: librdkafka
 // 2.0.2 keeps gzip/snappy/lz4 only if the Produce range overlaps [0, 0]. FindCoordinator 0 is
 // what librdkafka's LZ4 and group features look for.
-constexpr std::array<SupportedApi, 38> table{{
+constexpr std::array<SupportedApi, 40> table{{
     {ApiKey::produce, 0, 9},
     {ApiKey::fetch, 4, 12},
     {ApiKey::list_offsets, 1, 7},
@@ -75,13 +75,17 @@ constexpr std::array<SupportedApi, 38> table{{
     all_versions<protocol::CreateAclsRequest>(),
     all_versions<protocol::DescribeAclsRequest>(),
     all_versions<protocol::DeleteAclsRequest>(),
+    // Client quotas (KIP-546): changes forwarded to the active controller, descriptions from
+    // this node's image; enforced by every broker (quota_manager.h).
+    all_versions<protocol::DescribeClientQuotasRequest>(),
+    all_versions<protocol::AlterClientQuotasRequest>(),
 }};
 
 // The controller listener: what the other nodes send (the quorum's Raft traffic, broker
 // registration and heartbeats, producer id blocks, partition leaders' ISR changes) and the admin
 // requests brokers forward to the active controller. Every node runs the same build, so the
 // ranges are the generated codecs'.
-constexpr std::array<SupportedApi, 23> controller_table{{
+constexpr std::array<SupportedApi, 24> controller_table{{
     {ApiKey::fetch, 12, 12},  // the metadata log (Raft Fetch: KIP-595)
     {ApiKey::metadata, 0, 12},
     {ApiKey::api_versions, 0, 3},
@@ -105,6 +109,7 @@ constexpr std::array<SupportedApi, 23> controller_table{{
     {ApiKey::alter_user_scram_credentials, 0, 0},
     all_versions<protocol::CreateAclsRequest>(),
     all_versions<protocol::DeleteAclsRequest>(),
+    all_versions<protocol::AlterClientQuotasRequest>(),
 }};
 
 }  // namespace

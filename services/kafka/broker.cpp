@@ -182,6 +182,14 @@ Result<void, std::string> Broker::open_and_serve() {
     lim.connections_per_host_max = static_cast<size_t>(config_.get_int("max.connections.per.ip"));
     TRY_ASSIGN(lim.connections_per_host_overrides,
                net::parse_connection_overrides(config_.get("max.connections.per.ip.overrides")));
+    lim.connection_creation_rate =
+        static_cast<double>(config_.get_int("max.connection.creation.rate"));
+    lim.host_connection_rate = [this](const std::string& host) -> std::optional<double> {
+        if (!controller_) {
+            return std::nullopt;
+        }
+        return controller_->image().client_quotas().connection_rate(host);
+    };
     so.limits = std::make_shared<net::ServerLimits>(env_.scheduler, std::move(lim));
     declare_listeners();
     TRY_VOID(serve(ListenerKind::controller, so));
@@ -343,6 +351,7 @@ Result<void, std::string> Broker::serve(ListenerKind kind, const net::FrameServe
             bl.endpoint.host = "127.0.0.1";
         }
         net::FrameServerOptions listener_so = so;
+        listener_so.connection_rates = kind == ListenerKind::client;
         if (bl.sasl) {
             // Until a client has authenticated: small frames, one at a time (connection_auth.h).
             listener_so.initial_read_mode.frame_bytes_max = bl.sasl->token_bytes_max;
@@ -866,6 +875,22 @@ Result<Bytes, DiskError> Broker::flatten(const net::FrameParts& parts) {
     return out;
 }
 
+template <typename Resp>
+void Broker::throttle_response(const RequestContext& ctx, Resp& resp, Duration throttle,
+                               net::ConnectionControl* control) {
+    if (throttle <= Duration::zero()) {
+        return;
+    }
+    if constexpr (requires { resp.throttle_time_ms_; }) {
+        const int64_t ms = (throttle.to_nanos() + 999'999) / 1'000'000;
+        resp.throttle_time_ms_ = static_cast<int32_t>(std::min<int64_t>(ms, INT32_MAX));
+    }
+    mute(ctx, throttle, control);
+    if (!client_throttles_itself(ctx.key, ctx.version) && !options_.quota_ignores_throttle) {
+        (void)env_.scheduler.sleep_for(throttle);  // an older client expects a late answer
+    }
+}
+
 Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
     size_t listener, Bytes frame, std::string client_host) {
     return handle_frame(listener, MutableByteSpan(frame), std::move(client_host), nullptr);
@@ -904,6 +929,7 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         ctx.principal = *auth->principal;
     }
     ctx.turn = turn != nullptr ? turn : &released;
+    ctx.started = env_.scheduler.now();
     auto key = protocol::api_key_from_int(ctx.header.request_api_key_);
     ASSERT(key.has_value());  // decode_request_header rejects unknown keys
     ctx.key = *key;
@@ -954,7 +980,10 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
                           protocol::to_string(req.error()));                                    \
             return fail(net::HandlerError::close_connection);                                   \
         }                                                                                       \
-        return std::optional<net::FrameParts>(one_part(encode_response(ctx, CALL(ctx, *req)))); \
+        wait_quota(ctx, std::nullopt);                                                          \
+        auto resp = CALL(ctx, *req);                                                            \
+        throttle_response(ctx, resp, quota_throttle(ctx), control);                             \
+        return std::optional<net::FrameParts>(one_part(encode_response(ctx, resp)));            \
     }
 
     {
@@ -1004,6 +1033,9 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
         EDDY_SERVE(create_acls, CreateAclsRequest, handle_create_acls)
         EDDY_SERVE(describe_acls, DescribeAclsRequest, handle_describe_acls)
         EDDY_SERVE(delete_acls, DeleteAclsRequest, handle_delete_acls)
+        EDDY_SERVE(alter_client_quotas, AlterClientQuotasRequest, handle_alter_client_quotas)
+        EDDY_SERVE(describe_client_quotas, DescribeClientQuotasRequest,
+                   handle_describe_client_quotas)
         if (ctx.key == ApiKey::produce) {
             // Decoded in place: the batches are appended from the frame itself (produce_view.h).
             auto req = ProduceRequestView::decode(r, frame, ctx.version);
@@ -1013,8 +1045,12 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
                 return fail(net::HandlerError::close_connection);
             }
             const int16_t acks = req->acks;
+            wait_quota(ctx, security::QuotaKey::producer_byte_rate);
             auto resp = handle_produce(ctx, *req);
+            const Duration throttle = quota_throttle(
+                ctx, security::QuotaKey::producer_byte_rate, static_cast<double>(frame.size()));
             if (acks == 0) {
+                mute(ctx, throttle, control);  // no response to carry it: the channel is muted
                 // No response; an error closes the connection instead (Kafka's KafkaApis), the
                 // only way an acks=0 producer learns that its data was refused.
                 for (const auto& t : resp.responses_) {
@@ -1030,6 +1066,7 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
                 }
                 return std::optional<net::FrameParts>();
             }
+            throttle_response(ctx, resp, throttle, control);
             return std::optional<net::FrameParts>(one_part(encode_response(ctx, resp)));
         }
         if (ctx.key == ApiKey::fetch) {
@@ -1039,9 +1076,26 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
                               ctx.version, protocol::to_string(req.error()));
                 return fail(net::HandlerError::close_connection);
             }
+            // Followers replicate outside client quotas (Kafka has replication quotas for them).
+            const bool consumer = req->replica_id_ < 0 && req->replica_state_.replica_id_ < 0;
+            if (consumer) {
+                wait_quota(ctx, security::QuotaKey::consumer_byte_rate);
+            }
             std::vector<RecordsSplice> splices;
             auto resp = handle_fetch(ctx, *req, options_.zero_copy ? &splices : nullptr);
             Bytes encoded = encode_response(ctx, resp);
+            if (consumer) {
+                uint64_t bytes = encoded.size();
+                for (const auto& sp : splices) {
+                    bytes += sp.bytes;
+                }
+                const Duration throttle = quota_throttle(
+                    ctx, security::QuotaKey::consumer_byte_rate, static_cast<double>(bytes));
+                if (throttle > Duration::zero()) {
+                    throttle_response(ctx, resp, throttle, control);
+                    encoded = encode_response(ctx, resp);  // the same size: an int32 changed
+                }
+            }
             if (splices.empty()) {
                 return std::optional<net::FrameParts>(one_part(std::move(encoded)));
             }

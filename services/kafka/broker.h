@@ -50,6 +50,7 @@
 #include "services/kafka/group_manager.h"
 #include "services/kafka/metadata_publisher.h"
 #include "services/kafka/produce_view.h"
+#include "services/kafka/quota_manager.h"
 #include "services/log/log_manager.h"
 #include "services/net/frame_server.h"
 #include "services/kafka/broker_lifecycle.h"
@@ -101,6 +102,9 @@ struct BrokerOptions {
     // CRC-check every segment when the logs open, not only the unsynced tail (the simulator's
     // cluster scenarios, whose crashed nodes' disks rot).
     bool verify_logs_on_open = false;
+    // Planted bug `quota-ignores-throttle` (scenarios/planted_bugs.h; never set in production):
+    // throttles are computed and reported but the connection is neither muted nor held.
+    bool quota_ignores_throttle = false;
     // Binds configured listener `l` at `at` (its configured address). Unset: env.network.listen.
     // The runtime sets it to wrap each listener whose security protocol runs over TLS in a TLS
     // listener (net-posix), with that listener's ssl.* settings: the broker itself never sees
@@ -156,6 +160,11 @@ struct RequestContext {
     security::KafkaPrincipal principal = security::anonymous_principal();
     // The request's turn on its connection (never null inside handlers); release_turn() passes it.
     net::RequestTurn* turn = nullptr;
+    // When the handler entered and when it released its turn: the span a request_percentage quota
+    // charges (the waits a handler passes its turn for — a sync, replicas, a long poll — are not
+    // request time).
+    mutable Instant started;
+    mutable std::optional<Instant> turn_released_at;
 };
 
 class Broker {
@@ -215,7 +224,31 @@ private:
 
     // Lets the request's connection start its next request (see the file comment). Does not
     // suspend.
-    static void release_turn(const RequestContext& ctx) { ctx.turn->release(); }
+    void release_turn(const RequestContext& ctx) const {
+        if (!ctx.turn_released_at) {
+            ctx.turn_released_at = env_.clock.now();
+        }
+        ctx.turn->release();
+    }
+
+    // Client quotas (quota_manager.h): the throttle this request earned (produce: its request
+    // bytes; fetch: its response bytes; every request: its time), zero when no quota applies or
+    // the request is exempt (the controller listener, followers, SASL). Does not suspend.
+    Duration quota_throttle(const RequestContext& ctx, security::QuotaKey bytes_key,
+                            double bytes);
+    Duration quota_throttle(const RequestContext& ctx);
+    // Waits out the throttle the request's client still owes (for `bytes_key`, if any, and for
+    // request_percentage) before the request is served, holding its turn: librdkafka and
+    // kafka-python do not throttle themselves (KIP-219's client side), so the requests they
+    // pipelined behind a throttled one must not each add debt on top of it. Suspends.
+    void wait_quota(const RequestContext& ctx, std::optional<security::QuotaKey> bytes_key);
+    // Tells the client: throttle_time_ms in the response (when it has the field), the connection
+    // muted for `throttle`, and for request versions older than KIP-219 the response itself held
+    // back that long (suspends then).
+    template <typename Resp>
+    void throttle_response(const RequestContext& ctx, Resp& resp, Duration throttle,
+                           net::ConnectionControl* control);
+    void mute(const RequestContext& ctx, Duration throttle, net::ConnectionControl* control);
 
     // Fills listeners_ from the config (advertised addresses; ports fixed when bound).
     void declare_listeners();
@@ -478,6 +511,11 @@ private:
         const RequestContext& ctx, const protocol::AlterUserScramCredentialsRequest& req);
     protocol::DescribeUserScramCredentialsResponse handle_describe_user_scram_credentials(
         const RequestContext& ctx, const protocol::DescribeUserScramCredentialsRequest& req);
+    // Client quotas (handle_quotas.cpp).
+    protocol::AlterClientQuotasResponse handle_alter_client_quotas(
+        const RequestContext& ctx, const protocol::AlterClientQuotasRequest& req);
+    protocol::DescribeClientQuotasResponse handle_describe_client_quotas(
+        const RequestContext& ctx, const protocol::DescribeClientQuotasRequest& req);
     security::SslPrincipalMapper ssl_mapper_;
     // The SCRAM credentials SASL sessions check: the committed metadata image's.
     class ImageScramCredentials final : public security::ScramCredentialStore {
@@ -508,6 +546,7 @@ private:
     WaitQueue data_arrived_;
     // KIP-227 incremental fetch sessions of consumers and followers fetching from this broker.
     FetchSessionCache fetch_sessions_;
+    QuotaManager quotas_;
     std::vector<FiberRef> late_durable_fibers_;  // advance_when_durable; joined by stop()
     bool started_ = false;
     bool start_aborted_ = false;

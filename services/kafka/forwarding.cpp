@@ -103,6 +103,21 @@ protocol::AlterUserScramCredentialsResponse error_response(
     return resp;
 }
 
+protocol::AlterClientQuotasResponse error_response(const protocol::AlterClientQuotasRequest& req,
+                                                   int16_t code, const std::string& message) {
+    protocol::AlterClientQuotasResponse resp;
+    for (const auto& entry : req.entries_) {
+        protocol::AlterClientQuotasResponse::EntryData out;
+        out.error_code_ = code;
+        out.error_message_ = message;
+        for (const auto& c : entry.entity_) {
+            out.entity_.push_back({c.entity_type_, c.entity_name_});
+        }
+        resp.entries_.push_back(std::move(out));
+    }
+    return resp;
+}
+
 DescribeQuorumResponse error_response(const DescribeQuorumRequest&, int16_t code,
                                       const std::string& message) {
     DescribeQuorumResponse resp;

@@ -41,6 +41,8 @@ protocol::DeleteAclsResponse error_response(const protocol::DeleteAclsRequest& r
 protocol::AlterUserScramCredentialsResponse error_response(
     const protocol::AlterUserScramCredentialsRequest& req, int16_t code,
     const std::string& message);
+protocol::AlterClientQuotasResponse error_response(const protocol::AlterClientQuotasRequest& req,
+                                                   int16_t code, const std::string& message);
 
 // The controller's answer to `req`, or error_response() when none came in time. Suspends.
 template <typename Resp, typename Req>

@@ -30,6 +30,13 @@ std::optional<security::ScramCredential> Broker::ImageScramCredentials::find(
 
 AlterUserScramCredentialsResponse Broker::handle_alter_user_scram_credentials(
     const RequestContext& ctx, const AlterUserScramCredentialsRequest& req) {
+    // Kafka asks ALTER on the cluster (and DESCRIBE for the description below);
+    // requests forwarded on the controller listener were authorized by the broker that sent them.
+    if (ctx.listener_kind == ListenerKind::client &&
+        !allowed_on_cluster(ctx, security::AclOperation::alter)) {
+        return error_response(req, kafka_error::cluster_authorization_failed,
+                              "Cluster authorization failed.");
+    }
     if (ctx.listener_kind == ListenerKind::client) {
         return forward<AlterUserScramCredentialsResponse>(*controller_channel_, req,
                                                           admin_timeout);
@@ -39,12 +46,15 @@ AlterUserScramCredentialsResponse Broker::handle_alter_user_scram_credentials(
 
 DescribeUserScramCredentialsResponse Broker::handle_describe_user_scram_credentials(
     const RequestContext& ctx, const DescribeUserScramCredentialsRequest& req) {
-    (void)ctx;
     using Result = DescribeUserScramCredentialsResponse::DescribeUserScramCredentialsResult;
     const auto& all = controller_->image().scram_credentials();
     DescribeUserScramCredentialsResponse resp;
     resp.error_code_ = kafka_error::none;
     resp.error_message_ = std::nullopt;
+    if (!allowed_on_cluster(ctx, security::AclOperation::describe)) {
+        resp.error_code_ = kafka_error::cluster_authorization_failed;
+        return resp;
+    }
     auto describe = [&all](const std::string& user) {
         Result r;
         r.user_ = user;

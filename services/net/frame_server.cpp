@@ -185,6 +185,10 @@ void FrameServer::accept_loop() {
         if (!limits_->wait_connection_slot()) {
             return;
         }
+        // max.connection.creation.rate: at the rate, wait before accepting the next one.
+        if (options_.connection_rates && !limits_->wait_connection_rate()) {
+            return;
+        }
         auto r = listener_->accept();
         if (!r.ok()) {
             if (r.error() == NetError::closed || r.error() == NetError::cancelled) {
@@ -194,9 +198,16 @@ void FrameServer::accept_loop() {
             continue;
         }
         const Address peer = (*r)->peer();
-        if (!limits_->admit_connection(peer.host)) {
-            env_.log.warn("closing a connection from %s: max.connections.per.ip (%zu open)",
-                          peer.to_string().c_str(), limits_->connections_from(peer.host));
+        const Admission admission =
+            limits_->admit_connection(peer.host, options_.connection_rates);
+        if (admission != Admission::admitted) {
+            if (admission == Admission::over_host_limit) {
+                env_.log.warn("closing a connection from %s: max.connections.per.ip (%zu open)",
+                              peer.to_string().c_str(), limits_->connections_from(peer.host));
+            } else {
+                env_.log.warn("closing a connection from %s: over its connection_creation_rate "
+                              "quota", peer.to_string().c_str());
+            }
             env_.tracer.event("net.refuse", {{"peer", peer.to_string()}});
             (*r)->close();
             continue;
@@ -227,6 +238,11 @@ void FrameServer::read_loop(Conn& c) {
         }
         if (!room || c.responses.closed()) {
             break;
+        }
+        // A throttled client's connection is muted: nothing is read from it until then.
+        if (c.control.muted_until > env_.scheduler.now() &&
+            env_.scheduler.sleep_until(c.control.muted_until) != WakeReason::timeout) {
+            break;  // cancelled: the server is stopping
         }
         const size_t frame_max = c.control.read.frame_bytes_max.value_or(options_.frame_bytes_max);
         auto length = read_frame_length(*c.conn, frame_max);

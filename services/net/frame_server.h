@@ -72,6 +72,9 @@ struct ConnectionControl {
     // In lockstep: once the response being built is written, close the connection (Kafka's
     // "answer, then close" after a failed authentication).
     bool close_after_response = false;
+    // Quota throttling (KIP-219): no further frame is read from the connection before this
+    // instant (frames already read still run). A handler sets it; the reader sleeps it out.
+    Instant muted_until;
     // The handler's own per-connection state (the broker's authentication state), created by the
     // handler on the connection's first frame and destroyed with the connection.
     std::shared_ptr<void> state;
@@ -93,6 +96,9 @@ struct FrameServerOptions {
     bool reorder_responses = false;
     // How every new connection starts reading (ReadMode).
     ReadMode initial_read_mode;
+    // Whether the connection-creation rates of `limits` apply (not on the controller listener:
+    // the quorum's own connections are never throttled).
+    bool connection_rates = true;
 };
 
 // What the server knows about a connection, for the handler.

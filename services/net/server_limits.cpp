@@ -44,7 +44,28 @@ Result<std::map<std::string, size_t>, std::string> parse_connection_overrides(st
 }
 
 ServerLimits::ServerLimits(Scheduler& scheduler, ServerLimitsOptions options)
-    : options_(std::move(options)), connection_room_(scheduler), byte_room_(scheduler) {}
+    : scheduler_(scheduler),
+      options_(std::move(options)),
+      connection_room_(scheduler),
+      byte_room_(scheduler) {
+    const double rate = options_.connection_creation_rate;
+    if (rate > 0 && rate < static_cast<double>(INT32_MAX)) {
+        creation_rate_.emplace(rate, rate, rate, scheduler_.now());
+    }
+}
+
+bool ServerLimits::wait_connection_rate() {
+    if (!creation_rate_) {
+        return true;
+    }
+    creation_rate_->refill(scheduler_.now());
+    const Duration wait = creation_rate_->wait();
+    if (wait > Duration::zero() && scheduler_.sleep_for(wait) != WakeReason::timeout) {
+        return false;
+    }
+    (void)creation_rate_->take(1, scheduler_.now());
+    return true;
+}
 
 bool ServerLimits::wait_connection_slot() {
     while (connections_ >= options_.connections_max) {
@@ -55,23 +76,44 @@ bool ServerLimits::wait_connection_slot() {
     return true;
 }
 
-bool ServerLimits::admit_connection(const std::string& host) {
+Admission ServerLimits::admit_connection(const std::string& host, bool rated) {
     const auto o = options_.connections_per_host_overrides.find(host);
     const size_t limit = o != options_.connections_per_host_overrides.end()
                              ? o->second
                              : options_.connections_per_host_max;
-    size_t& n = per_host_[host];
-    if (n >= limit) {
-        if (n == 0) {
-            per_host_.erase(host);
-        }
-        return false;
+    if (connections_from(host) >= limit) {
+        return Admission::over_host_limit;
     }
+    if (rated && options_.host_connection_rate) {
+        const Instant now = scheduler_.now();
+        if (now - last_sweep_ >= Duration::minutes(1)) {
+            last_sweep_ = now;
+            for (auto it = host_rates_.begin(); it != host_rates_.end();) {
+                it->second.refill(now);
+                it = it->second.full() ? host_rates_.erase(it) : std::next(it);
+            }
+        }
+        if (const auto rate = options_.host_connection_rate(host); rate && *rate > 0) {
+            auto it = host_rates_.find(host);
+            if (it == host_rates_.end()) {
+                it = host_rates_.emplace(host, TokenBucket(*rate, *rate, 0, now)).first;
+            } else if (it->second.rate() != *rate) {
+                it->second.reshape(*rate, *rate, 0, now);
+            }
+            // No debt: a connection is admitted only while a whole token is there.
+            it->second.refill(now);
+            if (it->second.tokens() < 1) {
+                return Admission::over_host_rate;
+            }
+            (void)it->second.take(1, now);
+        }
+    }
+    size_t& n = per_host_[host];
     ++n;
     ++connections_;
     ASSERT(n <= limit, "a host never holds more connections than its limit");
     ASSERT(connections_ >= n, "the total counts every host's connections");
-    return true;
+    return Admission::admitted;
 }
 
 void ServerLimits::release_connection(const std::string& host) {

@@ -333,6 +333,10 @@ TEST_CASE("frame server: queued.max.request.bytes holds request bytes across con
     CHECK(answered == 8);
 }
 
+namespace {
+bool ok_(net::Admission a) { return a == net::Admission::admitted; }
+}  // namespace
+
 TEST_CASE("server limits: one frame is always admitted; per-host overrides parse") {
     SimWorld w(9);
     bool done = false;
@@ -345,15 +349,15 @@ TEST_CASE("server limits: one frame is always admitted; per-host overrides parse
         CHECK(l.wait_request_bytes(1000));  // larger than the limit, but nothing is held
         l.hold_request_bytes(1000);
         l.release_request_bytes(1000);
-        CHECK(l.admit_connection("a"));
-        CHECK(!l.admit_connection("a"));
+        CHECK(ok_(l.admit_connection("a")));
+        CHECK(!ok_(l.admit_connection("a")));
         for (int i = 0; i < 3; ++i) {
-            CHECK(l.admit_connection("10.0.0.1"));
+            CHECK(ok_(l.admit_connection("10.0.0.1")));
         }
-        CHECK(!l.admit_connection("10.0.0.1"));
+        CHECK(!ok_(l.admit_connection("10.0.0.1")));
         CHECK(l.connections() == 4);
         l.release_connection("a");
-        CHECK(l.admit_connection("a"));
+        CHECK(ok_(l.admit_connection("a")));
         done = true;
     });
     w.start(w.node("n"));
@@ -366,4 +370,41 @@ TEST_CASE("server limits: one frame is always admitted; per-host overrides parse
     CHECK(!net::parse_connection_overrides("nocount").ok());
     CHECK(!net::parse_connection_overrides("h:-1").ok());
     CHECK(!net::parse_connection_overrides("h:x").ok());
+}
+
+TEST_CASE("server limits: connection creation rates, broker-wide and per address") {
+    SimWorld w(10);
+    bool done = false;
+    w.add_node("n", [&](Env& env) {
+        std::map<std::string, double> quotas{{"10.0.0.9", 2}};
+        net::ServerLimits l(
+            env.scheduler,
+            net::ServerLimitsOptions{
+                .connection_creation_rate = 10,
+                .host_connection_rate = [&quotas](const std::string& host) -> std::optional<double> {
+                    const auto it = quotas.find(host);
+                    return it == quotas.end() ? std::nullopt : std::optional<double>(it->second);
+                }});
+        // Broker-wide: a second's worth at once, then one every 100 ms.
+        const Instant start = env.scheduler.now();
+        for (int i = 0; i < 30; ++i) {
+            CHECK(l.wait_connection_rate());
+        }
+        const Duration took = env.scheduler.now() - start;
+        CHECK(took >= Duration::millis(1900));
+        CHECK(took <= Duration::millis(2100));
+        // Per address: two admitted, the third closed, one more after half a second.
+        CHECK(ok_(l.admit_connection("10.0.0.9")));
+        CHECK(ok_(l.admit_connection("10.0.0.9")));
+        CHECK(l.admit_connection("10.0.0.9") == net::Admission::over_host_rate);
+        CHECK(ok_(l.admit_connection("10.0.0.8")));  // no quota for this one
+        (void)env.scheduler.sleep_for(Duration::millis(500));
+        CHECK(ok_(l.admit_connection("10.0.0.9")));
+        CHECK(l.admit_connection("10.0.0.9") == net::Admission::over_host_rate);
+        CHECK(l.connections() == 4);
+        done = true;
+    });
+    w.start(w.node("n"));
+    w.run([&] { return done; }, Instant::from_nanos(Duration::seconds(10).to_nanos()));
+    CHECK(done);
 }
