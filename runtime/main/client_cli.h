@@ -69,5 +69,6 @@ void add_cluster_commands(CLI::App& app, int& exit_code);  // client_cmd.cpp
 void add_group_commands(CLI::App& app, int& exit_code);    // group_cmd.cpp
 void add_user_commands(CLI::App& app, int& exit_code);     // user_cmd.cpp
 void add_acl_commands(CLI::App& app, int& exit_code);      // acl_cmd.cpp
+void add_quota_commands(CLI::App& app, int& exit_code);    // quota_cmd.cpp
 
 }  // namespace eddy::cli

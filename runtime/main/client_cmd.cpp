@@ -358,6 +358,7 @@ void add_client_commands(CLI::App& app, int& exit_code) {
     add_group_commands(app, exit_code);
     add_user_commands(app, exit_code);
     add_acl_commands(app, exit_code);
+    add_quota_commands(app, exit_code);
 }
 
 }  // namespace eddy::cli

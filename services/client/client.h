@@ -132,6 +132,25 @@ public:
     };
     Result<std::vector<ScramUser>, ClientError> list_scram_credentials();
 
+    // --- Client quotas (client_quotas.cpp, KIP-546) --------------------------------------------
+    // Sets (value) or removes (nullopt) each key of `entity`'s quotas in one AlterClientQuotas
+    // entry. Entity types and keys are Kafka's strings; the broker checks them (INVALID_REQUEST).
+    struct QuotaEntityName {
+        std::string type;                 // user, client-id, ip
+        std::optional<std::string> name;  // nullopt: the default entity
+    };
+    Result<void, ClientError> alter_client_quota(
+        const std::vector<QuotaEntityName>& entity,
+        const std::vector<std::pair<std::string, std::optional<double>>>& ops);
+    struct QuotaEntry {
+        std::vector<QuotaEntityName> entity;
+        std::vector<std::pair<std::string, double>> values;
+    };
+    // DescribeClientQuotas: entities matching every component (a name matches exactly; a
+    // component without a name matches the default entity), all when `filter` is empty.
+    Result<std::vector<QuotaEntry>, ClientError> describe_client_quotas(
+        const std::vector<QuotaEntityName>& filter, bool strict);
+
     // --- Groups (client_groups.cpp) -----------------------------------------------------------
     // Every group of every broker, sorted by id.
     Result<std::vector<GroupListing>, ClientError> list_groups();

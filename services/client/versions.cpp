@@ -46,6 +46,8 @@ std::optional<VersionRange> client_versions(ApiKey key) {
         {ApiKey::sasl_authenticate, {0, 2}},
         {ApiKey::alter_user_scram_credentials, {0, 0}},
         {ApiKey::describe_user_scram_credentials, {0, 0}},
+        {ApiKey::alter_client_quotas, {0, 1}},
+        {ApiKey::describe_client_quotas, {0, 1}},
         // The controller quorum (services/raft/raft_wire.h), and what a broker's
         // ControllerChannel sends the active controller: registration, heartbeats, producer id
         // blocks, ISR changes. ControllerChannel reaches a remote controller only through these.
