@@ -62,6 +62,11 @@ const std::vector<PlantedBug>& all_planted_bugs() {
              "replicas added by a reassignment count as in sync before they copied anything",
              "controller::ReassignmentKnobs::in_sync_before_copied",
              {{"replication-reassign", "consumed-stays"}}},
+            {"quota-ignores-throttle",
+             "the broker reports quota throttles but neither mutes the connection nor holds "
+             "the client's next request",
+             "kafka::BrokerOptions::quota_ignores_throttle",
+             {{"client-quotas", "quota-bound"}}},
         };
         for (const auto& bug : v) {
             ASSERT(!bug.hunts.empty(), "a planted bug is hunted by some scenario");

@@ -14,6 +14,7 @@ const std::vector<Scenario>& all_scenarios() {
         log_crash_recovery_scenario(),
         group_rebalance_scenario(),
         idempotent_produce_scenario(),
+        client_quotas_scenario(),
         raft_quorum_scenario(),
         raft_quorum_leader_isolation_scenario(),
         controller_quorum_scenario(),
