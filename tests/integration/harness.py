@@ -215,6 +215,18 @@ def kafka_request(port, api_key, version, body, flexible=False, timeout=5.0, cor
     return r
 
 
+def request_frame(api_key, version, body, corr):
+    """One request frame (request header v1) for a socket of one's own."""
+    msg = struct.pack(">hhi", api_key, version, corr) + _str("eddy-int") + body
+    return struct.pack(">i", len(msg)) + msg
+
+
+def read_frame(s):
+    """The next response frame on socket s, as a Reader (starting at the correlation id)."""
+    size = struct.unpack(">i", _recv_exact(s, 4))[0]
+    return Reader(_recv_exact(s, size))
+
+
 def _recv_exact(s, n):
     buf = bytearray()
     while len(buf) < n:
@@ -306,6 +318,58 @@ def log_batches(data_dir, topic, partition):
                         "producer_epoch": epoch, "base_sequence": seq})
             p += 12 + length
     return out
+
+
+# ------------------------------------------------------------------ certificates (openssl CLI)
+
+
+def openssl(*args):
+    p = subprocess.run(["openssl"] + list(args), capture_output=True, timeout=60)
+    check(p.returncode == 0, f"openssl {' '.join(args)}: {p.stderr.decode(errors='replace')}")
+
+
+class Pki:
+    """Certificates made with the openssl CLI in a temporary folder of their own (P-256 keys,
+    valid two days): CAs, leaves signed by one of them, and Kafka's PEM keystores."""
+
+    def __init__(self, name):
+        self.dir = tempfile.mkdtemp(prefix=f"eddy-{name}-pki-")
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def make_ca(self, name, subject):
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", self.path(f"{name}.key"), "-out", self.path(f"{name}.pem"),
+                "-days", "2", "-subj", subject)
+
+    def make_leaf(self, name, subject, ca, san=None):
+        """<name>.key and <name>.pem signed by CA <ca>; san e.g. "IP:127.0.0.1,DNS:localhost"."""
+        path = self.path
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", path(f"{name}.key"), "-out", path(f"{name}.csr"), "-subj", subject)
+        with open(path(f"{name}.ext"), "w") as f:
+            f.write("basicConstraints=CA:FALSE\n")
+            if san:
+                f.write(f"subjectAltName={san}\n")
+        openssl("x509", "-req", "-in", path(f"{name}.csr"), "-CA", path(f"{ca}.pem"), "-CAkey",
+                path(f"{ca}.key"), "-CAcreateserial", "-out", path(f"{name}.pem"), "-days", "2",
+                "-extfile", path(f"{name}.ext"))
+
+    def keystore(self, name, out=None, key_password=None):
+        """Kafka's PEM keystore (KIP-651) of leaf <name>: its private key (PKCS#8-encrypted with
+        key_password when given) and its certificate in one file, written whole at once (as a
+        rotation should); returns the file's path (default <name>-keystore.pem)."""
+        out = out or self.path(f"{name}-keystore.pem")
+        key = self.path(f"{name}.key")
+        if key_password is not None:
+            key = self.path(f"{name}.enc.key")
+            openssl("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", self.path(f"{name}.key"),
+                    "-out", key, "-passout", f"pass:{key_password}")
+        with open(out + ".tmp", "w") as f:
+            f.write(open(key).read() + open(self.path(f"{name}.pem")).read())
+        os.rename(out + ".tmp", out)
+        return out
 
 
 # ------------------------------------------------------------------------------------ the broker
@@ -493,6 +557,38 @@ def consume_all(broker, topic, partition, start, count, timeout=20.0, **extra):
         c.close()
 
 
+def eddy_cli(broker, command, *args, check_rc=True):
+    """Runs `eddy COMMAND ARGS -b <broker>` (an admin command such as acl, quota, user); returns
+    (stdout, stderr) as text, failing the test on a non-zero exit unless check_rc is False."""
+    cmd = [_args.eddy, command] + list(args) + ["-b", broker.bootstrap, "--timeout-ms", "10000"]
+    p = subprocess.run(cmd, capture_output=True, timeout=60)
+    if check_rc:
+        check(p.returncode == 0, f"{' '.join(cmd)} exited {p.returncode}: "
+                                 f"{p.stderr.decode(errors='replace')}")
+    return p.stdout.decode(), p.stderr.decode()
+
+
+def create_topics(broker, *names):
+    """Creates single-partition topics (replication factor 1) over the broker's PLAINTEXT port
+    with confluent_kafka's AdminClient; fails on any error."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    a = AdminClient(confluent_conf(broker))
+    for name, f in a.create_topics([NewTopic(n, 1, 1) for n in names],
+                                   operation_timeout=10).items():
+        f.result(15)
+
+
+def end_offset(broker, topic, partition=0):
+    """The partition's high watermark as the broker answers it (not a cached one)."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer(confluent_conf(broker, **{"group.id": "eddy-int-watermarks"}))
+    try:
+        return c.get_watermark_offsets(TopicPartition(topic, partition), timeout=10,
+                                       cached=False)[1]
+    finally:
+        c.close()
+
+
 def produce_sync(producer, topic, timeout=20.0, **kw):
     """Produces one message and waits for its delivery report; returns the Message (raises on
     a delivery error, carrying the KafkaError)."""
@@ -512,6 +608,19 @@ class DeliveryError(Exception):
     def __init__(self, err):
         super().__init__(str(err))
         self.err = err
+
+
+JS = os.path.join(HERE, "js")
+
+
+def node_js():
+    """The node binary, once kafkajs is known to be installed in JS/node_modules."""
+    node = shutil.which("node")
+    check(node, "node is not installed: kafkajs needs Node.js (see tools/install-deps.sh)")
+    check(os.path.isdir(os.path.join(JS, "node_modules", "kafkajs")),
+          f"kafkajs is not installed in {JS}/node_modules: run `npm ci` there "
+          f"(tools/install-deps.sh does it when npm is available)")
+    return node
 
 
 # ------------------------------------------------------------------------------------ test runner

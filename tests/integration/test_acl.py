@@ -12,21 +12,20 @@ import tempfile
 import time
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
 import harness as h
 from harness import check, check_eq
 
-# The openssl CLI helpers of the TLS test (its certificates live in its own temporary folder).
-from test_tls import make_ca, make_leaf, path  # noqa: E402
+PKI = h.Pki("acl")
+path = PKI.path
 
 
 def make_pki():
-    make_ca("ca", "/CN=eddy-acl-test-ca")
-    make_leaf("server", "/CN=broker-1", "ca", "IP:127.0.0.1,DNS:localhost")
-    make_leaf("alice", "/CN=alice", "ca")
-    with open(path("keystore.pem"), "w") as f:
-        f.write(open(path("server.key")).read() + open(path("server.pem")).read())
+    PKI.make_ca("ca", "/CN=eddy-acl-test-ca")
+    PKI.make_leaf("server", "/CN=broker-1", "ca", "IP:127.0.0.1,DNS:localhost")
+    PKI.make_leaf("alice", "/CN=alice", "ca")
+    PKI.keystore("server", path("keystore.pem"))
 
 
 def setup():
@@ -60,19 +59,7 @@ def alice_conf(b, **extra):
 
 
 def eddy_acl(b, *args, check_rc=True):
-    cmd = [h._args.eddy, "acl"] + list(args) + ["-b", b.bootstrap, "--timeout-ms", "10000"]
-    p = subprocess.run(cmd, capture_output=True, timeout=60)
-    if check_rc:
-        check(p.returncode == 0, f"{' '.join(cmd)} exited {p.returncode}: "
-                                 f"{p.stderr.decode(errors='replace')}")
-    return p.stdout.decode(), p.stderr.decode()
-
-
-def create_topics(b, *names):
-    a = AdminClient(h.confluent_conf(b))
-    for name, f in a.create_topics([NewTopic(n, 1, 1) for n in names],
-                                   operation_timeout=10).items():
-        f.result(15)
+    return h.eddy_cli(b, "acl", *args, check_rc=check_rc)
 
 
 def produce_errors(b, topic, values, timeout=15):
@@ -110,7 +97,7 @@ def consume_as_alice(b, topic, count, timeout=15.0):
 
 
 def test_write_acl_lets_alice_produce_and_missing_read_refuses_her(b):
-    create_topics(b, "t")
+    h.create_topics(b, "t")
     # Nothing granted: refused.
     check_eq(produce_errors(b, "t", ["early"], timeout=5),
              [KafkaError.TOPIC_AUTHORIZATION_FAILED], "produce before any ACL")
@@ -124,7 +111,7 @@ def test_write_acl_lets_alice_produce_and_missing_read_refuses_her(b):
 
 
 def test_metadata_lists_only_describable_topics(b):
-    create_topics(b, "hidden-topic")
+    h.create_topics(b, "hidden-topic")
     md = AdminClient(alice_conf(b)).list_topics(timeout=10)
     names = sorted(md.topics)
     check("t" in names and "hidden-topic" not in names, f"alice sees {names}")
@@ -133,7 +120,7 @@ def test_metadata_lists_only_describable_topics(b):
 
 
 def test_prefixed_acls_and_deny_wins(b):
-    create_topics(b, "logs-x", "logs-y")
+    h.create_topics(b, "logs-x", "logs-y")
     eddy_acl(b, "add", "--allow-principal", "User:CN=alice", "--operation", "Write",
              "--operation", "Read", "--topic", "logs-", "--resource-pattern-type", "prefixed")
     eddy_acl(b, "add", "--allow-principal", "User:CN=alice", "--operation", "Read",
@@ -185,6 +172,16 @@ def test_alice_cannot_manage_acls_and_bad_input_is_refused(b):
     p = subprocess.run(cmd, capture_output=True, timeout=60)
     check(p.returncode != 0 and "CLUSTER_AUTHORIZATION_FAILED" in p.stderr.decode(),
           f"alice adding ACLs: rc {p.returncode} {p.stderr.decode()!r}")
+    # Nor may she set quotas (ALTER_CONFIGS on the cluster) or credentials (ALTER).
+    for admin in (["quota", "set", "--user", "CN=alice", "producer_byte_rate=1000000000"],
+                  ["user", "set-password", "CN=alice", "--mechanism", "SCRAM-SHA-256",
+                   "--password", "x"]):
+        p = subprocess.run([h._args.eddy] + admin + ["-b", f"127.0.0.1:{b.mtls_port}",
+                                                     "--command-config", cfg,
+                                                     "--timeout-ms", "10000"],
+                           capture_output=True, timeout=60)
+        check(p.returncode != 0 and "CLUSTER_AUTHORIZATION_FAILED" in p.stderr.decode(),
+              f"alice running eddy {admin[0]}: rc {p.returncode} {p.stderr.decode()!r}")
     _, err = eddy_acl(b, "add", "--allow-principal", "User:x", "--allow-host", "some.host",
                       "--topic", "t", check_rc=False)
     check("INVALID_REQUEST" in err, f"a host name in an ACL: {err!r}")

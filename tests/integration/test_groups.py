@@ -12,7 +12,6 @@ sleeping; the one fixed window is the static-member test's two seconds of watchi
 rebalance that must not come."""
 import json
 import os
-import shutil
 import subprocess
 import time
 
@@ -22,7 +21,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 import harness as h
 from harness import check, check_eq
 
-JS = os.path.join(h.HERE, "js")
+JS = h.JS
 
 
 def setup():
@@ -202,10 +201,7 @@ def test_kafka_python_group_consumer_commits(b):
 
 
 def test_kafkajs_consumer_group_each_message(b):
-    node = shutil.which("node")
-    check(node, "node is not installed: kafkajs needs Node.js (see tools/install-deps.sh)")
-    check(os.path.isdir(os.path.join(JS, "node_modules", "kafkajs")),
-          f"kafkajs is not installed in {JS}/node_modules: run `npm ci` there")
+    node = h.node_js()
     t, g = h.unique("grp-kjs"), h.unique("g-kjs")
     p = subprocess.run([node, os.path.join(JS, "kafkajs_group.js"), b.bootstrap, t, g, "20"],
                        capture_output=True, timeout=80, cwd=JS)

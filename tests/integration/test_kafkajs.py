@@ -6,28 +6,18 @@ js/kafkajs_reassign.js checks admin.alterPartitionReassignments / listPartitionR
 one broker (a no-op move, nothing listed, INVALID_REPLICA_ASSIGNMENT, UNKNOWN_TOPIC_OR_PARTITION)."""
 import json
 import os
-import shutil
 import subprocess
 import time
 
 import harness as h
 from harness import check, check_eq
 
-JS = os.path.join(h.HERE, "js")
+JS = h.JS
+node_js = h.node_js
 
 
 def setup():
     return h.Broker("kafkajs").start()
-
-
-def node_js():
-    """The node binary, once kafkajs is known to be installed."""
-    node = shutil.which("node")
-    check(node, "node is not installed: kafkajs needs Node.js (see tools/install-deps.sh)")
-    check(os.path.isdir(os.path.join(JS, "node_modules", "kafkajs")),
-          f"kafkajs is not installed in {JS}/node_modules: run `npm ci` there "
-          f"(tools/install-deps.sh does it when npm is available)")
-    return node
 
 
 def test_kafkajs_admin_and_gzip_producer(b):

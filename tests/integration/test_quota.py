@@ -8,12 +8,10 @@ lost; an ip's connection_creation_rate closes the connections that come faster; 
 refused with INVALID_REQUEST. The rate checks are upper bounds over several seconds (a slow
 machine cannot make a client exceed its quota); bench/quota.py measures the ±15% band."""
 import json
-import subprocess
 import socket
 import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 
 import harness as h
 from harness import check, check_eq
@@ -24,18 +22,7 @@ def setup():
 
 
 def eddy_quota(b, *args, check_rc=True):
-    cmd = [h._args.eddy, "quota"] + list(args) + ["-b", b.bootstrap, "--timeout-ms", "10000"]
-    p = subprocess.run(cmd, capture_output=True, timeout=60)
-    if check_rc:
-        check(p.returncode == 0, f"{' '.join(cmd)} exited {p.returncode}: "
-                                 f"{p.stderr.decode(errors='replace')}")
-    return p.stdout.decode(), p.stderr.decode()
-
-
-def create_topic(b, name):
-    a = AdminClient(h.confluent_conf(b))
-    for _, f in a.create_topics([NewTopic(name, 1, 1)], operation_timeout=10).items():
-        f.result(15)
+    return h.eddy_cli(b, "quota", *args, check_rc=check_rc)
 
 
 def quota_rows(b, *filter_args):
@@ -129,7 +116,7 @@ def produce_for(b, topic, client_id, seconds, size=10_000):
 
 
 def test_producer_byte_rate_throttles_librdkafka(b):
-    create_topic(b, "q-produce")
+    h.create_topics(b, "q-produce")
     rate = 200_000
     eddy_quota(b, "set", "--client-id", "slow-producer", f"producer_byte_rate={rate}")
     sent, elapsed, throttle = produce_for(b, "q-produce", "slow-producer", 6)
@@ -147,7 +134,7 @@ def test_producer_byte_rate_throttles_librdkafka(b):
 
 
 def test_consumer_byte_rate_throttles_and_loses_nothing(b):
-    create_topic(b, "q-fetch")
+    h.create_topics(b, "q-fetch")
     count, size = 300, 20_000
     p = Producer(h.confluent_conf(b, **{"linger.ms": 5}))
     for i in range(count):
@@ -180,7 +167,7 @@ def test_consumer_byte_rate_throttles_and_loses_nothing(b):
 
 def test_kafka_python_is_throttled_by_a_late_answer(b):
     from kafka import KafkaProducer
-    create_topic(b, "q-kp")
+    h.create_topics(b, "q-kp")
     rate = 100_000
     eddy_quota(b, "set", "--client-id", "kp-producer", f"producer_byte_rate={rate}")
     p = KafkaProducer(bootstrap_servers=b.bootstrap, client_id="kp-producer", linger_ms=5,

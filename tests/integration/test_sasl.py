@@ -9,20 +9,19 @@ an unknown user are refused with SASL_AUTHENTICATION_FAILED and nothing they sen
 request other than ApiVersions/SaslHandshake/SaslAuthenticate before authentication closes the
 connection; a SASL listener that enables no mechanism Eddy serves is refused at start."""
 import os
-import shutil
 import socket
 import struct
 import subprocess
 import tempfile
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import harness as h
 from harness import check, check_eq
 
-PKI = tempfile.mkdtemp(prefix="eddy-sasl-pki-")
-JS = os.path.join(h.HERE, "js")
+PKI = h.Pki("sasl")
+path = PKI.path
 USERS = {"alice": "alice-secret", "bob": "b0b pass"}
 # SCRAM users, made with `eddy user set-password` (setup): name -> (mechanism, password).
 SCRAM = {"carol": ("SCRAM-SHA-256", "carol-256-secret"), "dave": ("SCRAM-SHA-512", "dave=512,secret")}
@@ -31,28 +30,10 @@ JAAS = ("org.apache.kafka.common.security.plain.PlainLoginModule required " +
         " ".join(f'user_{u}="{p}"' for u, p in USERS.items()) + ";")
 
 
-def openssl(*args):
-    p = subprocess.run(["openssl"] + list(args), capture_output=True, timeout=60)
-    check(p.returncode == 0, f"openssl {' '.join(args)}: {p.stderr.decode(errors='replace')}")
-
-
-def path(name):
-    return os.path.join(PKI, name)
-
-
 def make_pki():
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2",
-            "-subj", "/CN=eddy-sasl-test-ca")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=broker-1")
-    with open(path("server.ext"), "w") as f:
-        f.write("basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl("x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey",
-            path("ca.key"), "-CAcreateserial", "-out", path("server.pem"), "-days", "2",
-            "-extfile", path("server.ext"))
-    with open(path("keystore.pem"), "w") as f:
-        f.write(open(path("server.key")).read() + open(path("server.pem")).read())
+    PKI.make_ca("ca", "/CN=eddy-sasl-test-ca")
+    PKI.make_leaf("server", "/CN=broker-1", "ca", "IP:127.0.0.1,DNS:localhost")
+    PKI.keystore("server", path("keystore.pem"))
 
 
 def setup():
@@ -125,14 +106,6 @@ def produce(conf, topic, values):
 def consume(b, conf, topic, count):
     # harness.consume_all over the SASL listener: its settings replace the PLAINTEXT ones.
     return [m.value().decode() for m in h.consume_all(b, topic, 0, 0, count, **conf)]
-
-
-def end_offset(b, topic):
-    c = Consumer(h.confluent_conf(b, **{"group.id": "sasl-watermarks"}))
-    try:
-        return c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10, cached=False)[1]
-    finally:
-        c.close()
 
 
 def test_eddy_user_list_shows_the_scram_users(b):
@@ -210,29 +183,26 @@ def test_kafka_python_raw_tokens(b):
 
 
 def test_kafkajs(b):
-    node = shutil.which("node")
-    check(node, "node is not installed: kafkajs needs Node.js (see tools/install-deps.sh)")
-    check(os.path.isdir(os.path.join(JS, "node_modules", "kafkajs")),
-          f"kafkajs is not installed in {JS}/node_modules: run `npm ci` there")
+    node = h.node_js()
     t = h.unique("sasl-kjs")
     create_topic(b, t)
     runs = [(tls, mechanism, user, password) for mechanism, user, password in MECHANISMS
             for tls in (False, True)]
     for tls, mechanism, user, password in runs:
         port = b.sasl_ssl_port if tls else b.sasl_port
-        p = subprocess.run([node, os.path.join(JS, "kafkajs_sasl.js"), f"127.0.0.1:{port}", t,
+        p = subprocess.run([node, os.path.join(h.JS, "kafkajs_sasl.js"), f"127.0.0.1:{port}", t,
                             mechanism.lower(), user, password, path("ca.pem") if tls else ""],
-                           capture_output=True, timeout=90, cwd=JS)
+                           capture_output=True, timeout=90, cwd=h.JS)
         check_eq(p.returncode, 0, f"kafkajs_sasl.js ({mechanism}, tls={tls})\nstdout:\n"
                                   f"{p.stdout.decode(errors='replace')[-3000:]}\nstderr:\n"
                                   f"{p.stderr.decode(errors='replace')[-3000:]}")
-    check_eq(end_offset(b, t), 3 * len(runs), "kafkajs produced 3 records per run")
+    check_eq(h.end_offset(b, t), 3 * len(runs), "kafkajs produced 3 records per run")
 
 
 def test_eddy_cli_command_config_plain(b):
     t = h.unique("sasl-cli")
     create_topic(b, t)
-    props = os.path.join(PKI, "client-sasl.properties")
+    props = path("client-sasl.properties")
     with open(props, "w") as f:
         f.write("security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\nsasl.username=bob\n"
                 f"sasl.password={USERS['bob']}\nssl.ca.location={path('ca.pem')}\n")
@@ -290,32 +260,22 @@ def test_wrong_password_and_unknown_user_are_refused_and_store_nothing(b):
         check_eq(code, 58, f"{user}: SaslAuthenticate error code (SASL_AUTHENTICATION_FAILED)")
         check(user not in (message or ""), f"the error message names the user: {message!r}")
         check(closed, f"{user}: the connection stays open after a failed authentication")
-    check_eq(end_offset(b, t), 0, "records stored from refused clients")
+    check_eq(h.end_offset(b, t), 0, "records stored from refused clients")
     log = open(b.log_paths[-1], errors="replace").read() + open(b.log_paths[-2],
                                                                   errors="replace").read()
     check("SASL authentication failed" in log, "the broker logs the failures")
 
 
-def frame(api_key, version, body, corr):
-    msg = struct.pack(">hhi", api_key, version, corr) + h._str("eddy-int") + body
-    return struct.pack(">i", len(msg)) + msg
-
-
-def read_frame(s):
-    size = struct.unpack(">i", h._recv_exact(s, 4))[0]
-    return h.Reader(h._recv_exact(s, size))
-
-
 def raw_plain_authenticate(port, user, password):
     """SaslHandshake v1 + SaslAuthenticate v1 (PLAIN) by hand: (error code, message, closed)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(frame(17, 1, h._str("PLAIN"), 1))
-        r = read_frame(s)
+        s.sendall(h.request_frame(17, 1, h._str("PLAIN"), 1))
+        r = h.read_frame(s)
         check_eq(r.i32(), 1, "SaslHandshake correlation id")
         check_eq(r.i16(), 0, "SaslHandshake error code")
         token = b"\0" + user.encode() + b"\0" + password.encode()
-        s.sendall(frame(36, 1, struct.pack(">i", len(token)) + token, 2))
-        r = read_frame(s)
+        s.sendall(h.request_frame(36, 1, struct.pack(">i", len(token)) + token, 2))
+        r = h.read_frame(s)
         check_eq(r.i32(), 2, "SaslAuthenticate correlation id")
         code, message = r.i16(), r.string()
         try:
@@ -328,7 +288,7 @@ def raw_plain_authenticate(port, user, password):
 def test_only_sasl_requests_before_authentication(b):
     # Metadata (v1) before authenticating: the broker closes the connection without an answer.
     with socket.create_connection(("127.0.0.1", b.sasl_port), timeout=5) as s:
-        s.sendall(frame(3, 1, struct.pack(">i", -1), 9))
+        s.sendall(h.request_frame(3, 1, struct.pack(">i", -1), 9))
         try:
             closed = s.recv(1) == b""
         except ConnectionResetError:
@@ -339,8 +299,8 @@ def test_only_sasl_requests_before_authentication(b):
           "SaslHandshake and SaslAuthenticate in ApiVersions")
     # An unsupported mechanism: UNSUPPORTED_SASL_MECHANISM (33) with the enabled list.
     with socket.create_connection(("127.0.0.1", b.sasl_port), timeout=5) as s:
-        s.sendall(frame(17, 1, h._str("GSSAPI"), 1))
-        r = read_frame(s)
+        s.sendall(h.request_frame(17, 1, h._str("GSSAPI"), 1))
+        r = h.read_frame(s)
         r.i32()
         check_eq(r.i16(), 33, "SaslHandshake of GSSAPI")
         check_eq([r.string() for _ in range(r.i32())], ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"],

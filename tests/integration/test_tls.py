@@ -20,54 +20,22 @@ from confluent_kafka.admin import AdminClient, NewTopic
 import harness as h
 from harness import check, check_eq
 
-PKI = tempfile.mkdtemp(prefix="eddy-tls-pki-")
+PKI = h.Pki("tls")
+path = PKI.path
 KEY_PASSWORD = "k3y-pass"
 
 
-def openssl(*args):
-    p = subprocess.run(["openssl"] + list(args), capture_output=True, timeout=60)
-    check(p.returncode == 0, f"openssl {' '.join(args)}: {p.stderr.decode(errors='replace')}")
-
-
-def path(name):
-    return os.path.join(PKI, name)
-
-
-def make_ca(name, subject):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path(f"{name}.key"), "-out", path(f"{name}.pem"), "-days", "2",
-            "-subj", subject)
-
-
-def make_leaf(name, subject, ca, san=None):
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path(f"{name}.key"), "-out", path(f"{name}.csr"), "-subj", subject)
-    ext = path(f"{name}.ext")
-    with open(ext, "w") as f:
-        f.write("basicConstraints=CA:FALSE\n")
-        if san:
-            f.write(f"subjectAltName={san}\n")
-    openssl("x509", "-req", "-in", path(f"{name}.csr"), "-CA", path(f"{ca}.pem"), "-CAkey",
-            path(f"{ca}.key"), "-CAcreateserial", "-out", path(f"{name}.pem"), "-days", "2",
-            "-extfile", ext)
-
-
 def server_keystore(name, out):
-    """Kafka's PEM keystore: the (encrypted) private key and the certificate chain in one file."""
-    openssl("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", path(f"{name}.key"),
-            "-out", path(f"{name}.enc.key"), "-passout", f"pass:{KEY_PASSWORD}")
-    with open(out + ".tmp", "w") as f:
-        f.write(open(path(f"{name}.enc.key")).read() + open(path(f"{name}.pem")).read())
-    os.rename(out + ".tmp", out)  # a whole file at once, as a rotation should do
+    PKI.keystore(name, out, key_password=KEY_PASSWORD)
 
 
 def make_pki():
-    make_ca("ca", "/CN=eddy-test-ca")
-    make_leaf("server", "/CN=broker-1", "ca", "IP:127.0.0.1,DNS:localhost")
-    make_leaf("server2", "/CN=broker-1-renewed", "ca", "IP:127.0.0.1,DNS:localhost")
-    make_leaf("alice", "/O=acme/OU=eng/CN=alice", "ca")
-    make_ca("evil-ca", "/CN=someone-else")
-    make_leaf("mallory", "/CN=mallory", "evil-ca")
+    PKI.make_ca("ca", "/CN=eddy-test-ca")
+    PKI.make_leaf("server", "/CN=broker-1", "ca", "IP:127.0.0.1,DNS:localhost")
+    PKI.make_leaf("server2", "/CN=broker-1-renewed", "ca", "IP:127.0.0.1,DNS:localhost")
+    PKI.make_leaf("alice", "/O=acme/OU=eng/CN=alice", "ca")
+    PKI.make_ca("evil-ca", "/CN=someone-else")
+    PKI.make_leaf("mallory", "/CN=mallory", "evil-ca")
     server_keystore("server", path("keystore.pem"))
 
 
