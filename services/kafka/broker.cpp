@@ -883,7 +883,8 @@ void Broker::throttle_response(const RequestContext& ctx, Resp& resp, Duration t
     }
     if constexpr (requires { resp.throttle_time_ms_; }) {
         const int64_t ms = (throttle.to_nanos() + 999'999) / 1'000'000;
-        resp.throttle_time_ms_ = static_cast<int32_t>(std::min<int64_t>(ms, INT32_MAX));
+        resp.throttle_time_ms_ = std::max(resp.throttle_time_ms_,
+                                          static_cast<int32_t>(std::min<int64_t>(ms, INT32_MAX)));
     }
     mute(ctx, throttle, control);
     if (!client_throttles_itself(ctx.key, ctx.version) && !options_.quota_ignores_throttle) {

@@ -165,6 +165,8 @@ struct RequestContext {
     // request time).
     mutable Instant started;
     mutable std::optional<Instant> turn_released_at;
+    // The controller_mutation_rate throttle the request earned (KIP-599; admit_mutations()).
+    mutable Duration mutation_throttle;
 };
 
 class Broker {
@@ -242,6 +244,12 @@ private:
     // kafka-python do not throttle themselves (KIP-219's client side), so the requests they
     // pipelined behind a throttled one must not each add debt on top of it. Suspends.
     void wait_quota(const RequestContext& ctx, std::optional<security::QuotaKey> bytes_key);
+    // KIP-599: whether a topic change of `partitions` partition creations or deletions may go
+    // ahead under the client's controller_mutation_rate, charging it if so. Strict request
+    // versions (CreateTopics v6+, CreatePartitions v3+, DeleteTopics v5+) are refused while the
+    // client is already over its quota (THROTTLING_QUOTA_EXCEEDED for that topic); older ones
+    // are always admitted and only throttled. The throttle goes into the response.
+    bool admit_mutations(const RequestContext& ctx, double partitions);
     // Tells the client: throttle_time_ms in the response (when it has the field), the connection
     // muted for `throttle`, and for request versions older than KIP-219 the response itself held
     // back that long (suspends then).

@@ -58,9 +58,27 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
                 denied.insert(t.name_);
             }
         }
+        // KIP-599: each topic's partitions are mutations of the client's quota.
+        std::set<std::string, std::less<>> throttled;
+        if (!req.validate_only_) {
+            const auto default_partitions = static_cast<double>(config_.get_int("num.partitions"));
+            for (const auto& t : req.topics_) {
+                if (is_internal_topic(t.name_) || denied.contains(t.name_)) {
+                    continue;
+                }
+                const double partitions =
+                    t.num_partitions_ > 0       ? static_cast<double>(t.num_partitions_)
+                    : !t.assignments_.empty() ? static_cast<double>(t.assignments_.size())
+                                              : default_partitions;
+                if (!admit_mutations(ctx, partitions)) {
+                    throttled.insert(t.name_);
+                }
+            }
+        }
         CreateTopicsRequest fwd = req;
         std::erase_if(fwd.topics_, [&](const auto& t) {
-            return is_internal_topic(t.name_) || denied.contains(t.name_);
+            return is_internal_topic(t.name_) || denied.contains(t.name_) ||
+                   throttled.contains(t.name_);
         });
         auto resp = fwd.topics_.empty()
                         ? CreateTopicsResponse{}
@@ -79,6 +97,12 @@ CreateTopicsResponse Broker::handle_create_topics(const RequestContext& ctx,
                 r.name_ = t.name_;
                 r.error_code_ = error::topic_authorization_failed;
                 r.error_message_ = "Authorization failed.";
+                resp.topics_.push_back(std::move(r));
+            } else if (throttled.contains(t.name_)) {
+                CreateTopicsResponse::CreatableTopicResult r;
+                r.name_ = t.name_;
+                r.error_code_ = error::throttling_quota_exceeded;
+                r.error_message_ = "The throttling quota has been exceeded.";
                 resp.topics_.push_back(std::move(r));
             }
         }
@@ -212,6 +236,18 @@ DeleteTopicsResponse Broker::handle_delete_topics(const RequestContext& ctx,
             refused.push_back(t);
             return true;
         });
+        // KIP-599: a deleted topic's partitions are mutations of the client's quota.
+        std::vector<DeleteTopicsRequest::DeleteTopicState> throttled;
+        std::erase_if(fwd.topics_, [&](const DeleteTopicsRequest::DeleteTopicState& t) {
+            const auto* known = t.name_ && !t.name_->empty() ? controller_->image().topic(*t.name_)
+                                                             : controller_->image().topic(t.topic_id_);
+            if (known == nullptr ||
+                admit_mutations(ctx, static_cast<double>(known->partitions.size()))) {
+                return false;
+            }
+            throttled.push_back(t);
+            return true;
+        });
         auto resp = fwd.topics_.empty()
                         ? DeleteTopicsResponse{}
                         : forward<DeleteTopicsResponse>(
@@ -223,6 +259,14 @@ DeleteTopicsResponse Broker::handle_delete_topics(const RequestContext& ctx,
             r.topic_id_ = t.topic_id_;
             r.error_code_ = error::topic_authorization_failed;
             r.error_message_ = "Authorization failed.";
+            resp.responses_.push_back(std::move(r));
+        }
+        for (const auto& t : throttled) {
+            DeleteTopicsResponse::DeletableTopicResult r;
+            r.name_ = t.name_;
+            r.topic_id_ = t.topic_id_;
+            r.error_code_ = error::throttling_quota_exceeded;
+            r.error_message_ = "The throttling quota has been exceeded.";
             resp.responses_.push_back(std::move(r));
         }
         for (const auto& t : resp.responses_) {
@@ -303,6 +347,23 @@ CreatePartitionsResponse Broker::handle_create_partitions(const RequestContext& 
             refused.push_back(t.name_);
             return true;
         });
+        // KIP-599: the partitions added are mutations of the client's quota.
+        std::vector<std::string> throttled;
+        if (!req.validate_only_) {
+            std::erase_if(fwd.topics_, [&](const auto& t) {
+                const auto* known = controller_->image().topic(t.name_);
+                const double added =
+                    known == nullptr
+                        ? 0
+                        : std::max(0.0, static_cast<double>(t.count_) -
+                                            static_cast<double>(known->partitions.size()));
+                if (added == 0 || admit_mutations(ctx, added)) {
+                    return false;
+                }
+                throttled.push_back(t.name_);
+                return true;
+            });
+        }
         auto resp = fwd.topics_.empty()
                         ? CreatePartitionsResponse{}
                         : forward<CreatePartitionsResponse>(
@@ -313,6 +374,13 @@ CreatePartitionsResponse Broker::handle_create_partitions(const RequestContext& 
             r.name_ = name;
             r.error_code_ = error::topic_authorization_failed;
             r.error_message_ = "Authorization failed.";
+            resp.results_.push_back(std::move(r));
+        }
+        for (const auto& name : throttled) {
+            CreatePartitionsResponse::CreatePartitionsTopicResult r;
+            r.name_ = name;
+            r.error_code_ = error::throttling_quota_exceeded;
+            r.error_message_ = "The throttling quota has been exceeded.";
             resp.results_.push_back(std::move(r));
         }
         if (!req.validate_only_) {

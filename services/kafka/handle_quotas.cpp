@@ -111,17 +111,43 @@ Duration Broker::quota_throttle(const RequestContext& ctx, security::QuotaKey by
     return std::max(by_bytes, quota_throttle(ctx));
 }
 
+bool Broker::admit_mutations(const RequestContext& ctx, double partitions) {
+    const auto& quotas = controller_->image().client_quotas();
+    if (quota_exempt(ctx) || !QuotaManager::any(quotas)) {
+        return true;
+    }
+    using protocol::ApiKey;
+    const bool strict = (ctx.key == ApiKey::create_topics && ctx.version >= 6) ||
+                        (ctx.key == ApiKey::create_partitions && ctx.version >= 3) ||
+                        (ctx.key == ApiKey::delete_topics && ctx.version >= 5);
+    const Instant now = env_.scheduler.now();
+    const auto key = security::QuotaKey::controller_mutation_rate;
+    if (strict) {
+        const Duration owed = quotas_.owed(quotas, key, ctx.principal.name, client_id_of(ctx), now);
+        if (owed > Duration::zero()) {
+            ctx.mutation_throttle = std::max(ctx.mutation_throttle, owed);
+            return false;
+        }
+    }
+    ctx.mutation_throttle = std::max(
+        ctx.mutation_throttle,
+        quotas_.record(quotas, key, ctx.principal.name, client_id_of(ctx), partitions, now));
+    return true;
+}
+
 Duration Broker::quota_throttle(const RequestContext& ctx) {
     const auto& quotas = controller_->image().client_quotas();
     if (quota_exempt(ctx) || !QuotaManager::any(quotas)) {
-        return Duration::zero();
+        return ctx.mutation_throttle;
     }
     const Instant now = env_.scheduler.now();
     const Duration busy = ctx.turn_released_at.value_or(now) - ctx.started;
-    return quotas_.record(quotas, security::QuotaKey::request_percentage, ctx.principal.name,
-                          client_id_of(ctx),
-                          static_cast<double>(std::max(busy, Duration::zero()).to_nanos()) / 1e9,
-                          now);
+    return std::max(
+        ctx.mutation_throttle,
+        quotas_.record(quotas, security::QuotaKey::request_percentage, ctx.principal.name,
+                       client_id_of(ctx),
+                       static_cast<double>(std::max(busy, Duration::zero()).to_nanos()) / 1e9,
+                       now));
 }
 
 void Broker::wait_quota(const RequestContext& ctx, std::optional<security::QuotaKey> bytes_key) {

@@ -560,7 +560,9 @@ def consume_all(broker, topic, partition, start, count, timeout=20.0, **extra):
 def eddy_cli(broker, command, *args, check_rc=True):
     """Runs `eddy COMMAND ARGS -b <broker>` (an admin command such as acl, quota, user); returns
     (stdout, stderr) as text, failing the test on a non-zero exit unless check_rc is False."""
-    cmd = [_args.eddy, command] + list(args) + ["-b", broker.bootstrap, "--timeout-ms", "10000"]
+    cmd = [_args.eddy, command] + list(args) + ["-b", broker.bootstrap]
+    if "--timeout-ms" not in args:
+        cmd += ["--timeout-ms", "10000"]
     p = subprocess.run(cmd, capture_output=True, timeout=60)
     if check_rc:
         check(p.returncode == 0, f"{' '.join(cmd)} exited {p.returncode}: "

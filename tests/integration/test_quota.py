@@ -12,6 +12,7 @@ import socket
 import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 import harness as h
 from harness import check, check_eq
@@ -186,6 +187,29 @@ def test_kafka_python_is_throttled_by_a_late_answer(b):
     print(f"kafka-python producer: {observed:,.0f} B/s against a quota of {rate:,}")
     # kafka-python's batches are 16 KB at most, five in flight.
     check_bound(len(futures) * 5_000, rate, elapsed, 5 * 16384, "kafka-python producer")
+
+
+def test_controller_mutation_rate_refuses_topic_changes_over_quota(b):
+    # KIP-599 with Eddy's own client (CreateTopics v7, a strict version; client id "eddy-cli").
+    eddy_quota(b, "set", "--client-id", "eddy-cli", "controller_mutation_rate=2")
+    try:
+        out, _ = h.eddy_cli(b, "topic", "create", "q-mut-1", "-p", "10")
+        check("created topic q-mut-1" in out, out)  # within quota when sent: admitted
+        # Now 8 partitions in debt (4 s at 2/s): the next creation is refused, and the client's
+        # retries within one second cannot outlast the throttle.
+        _, err = h.eddy_cli(b, "topic", "create", "q-mut-2", "-p", "1", "--timeout-ms", "1000",
+                            check_rc=False)
+        check(err != "", "a topic created while over the mutation quota")
+        check(not any(t == "q-mut-2" for t in topic_names(b)), "q-mut-2 exists")
+        # With time to wait out the throttle, the client's retries get it through.
+        out, _ = h.eddy_cli(b, "topic", "create", "q-mut-2", "-p", "1", "--timeout-ms", "15000")
+        check("created topic q-mut-2" in out, out)
+    finally:
+        eddy_quota(b, "remove", "--client-id", "eddy-cli", "controller_mutation_rate")
+
+
+def topic_names(b):
+    return set(AdminClient(h.confluent_conf(b)).list_topics(timeout=10).topics)
 
 
 def test_ip_connection_creation_rate_closes_the_excess(b):
