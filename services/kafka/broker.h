@@ -346,6 +346,10 @@ private:
     // write the audit log.
     bool allowed(const RequestContext& ctx, security::AclOperation op,
                  security::ResourceType type, std::string_view name, bool filtering = false);
+    // KIP-430: the bitset of the operations the principal may perform on the resource
+    // (authorized_operations.cpp). Suspends only to write the audit log.
+    int32_t authorized_operations(const RequestContext& ctx, security::ResourceType type,
+                                  std::string_view name);
     bool allowed_on_cluster(const RequestContext& ctx, security::AclOperation op) {
         return allowed(ctx, op, security::ResourceType::cluster,
                        security::cluster_resource_name);

@@ -188,10 +188,18 @@ MetadataResponse Broker::handle_metadata(const RequestContext& ctx, const Metada
             }
             rt.partitions_.push_back(rp);
         }
+        if (ctx.version >= 8 && req.include_topic_authorized_operations_) {
+            rt.topic_authorized_operations_ =
+                authorized_operations(ctx, security::ResourceType::topic, name);
+        }
         resp.topics_.push_back(std::move(rt));
     }
     for (auto& u : unknown_ids) {
         resp.topics_.push_back(std::move(u));
+    }
+    if (ctx.version >= 8 && ctx.version <= 10 && req.include_cluster_authorized_operations_) {
+        resp.cluster_authorized_operations_ = authorized_operations(
+            ctx, security::ResourceType::cluster, security::cluster_resource_name);
     }
     return resp;
 }
@@ -284,6 +292,10 @@ DescribeClusterResponse Broker::handle_describe_cluster(const RequestContext& ct
                                                         const DescribeClusterRequest& req) {
     DescribeClusterResponse resp;
     resp.cluster_id_ = meta_.cluster_id;
+    if (req.include_cluster_authorized_operations_) {
+        resp.cluster_authorized_operations_ = authorized_operations(
+            ctx, security::ResourceType::cluster, security::cluster_resource_name);
+    }
     const auto live = live_brokers(ctx);
     resp.controller_id_ = controller_id_for_clients(live);
     for (const auto& l : live) {

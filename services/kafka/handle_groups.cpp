@@ -312,6 +312,10 @@ DescribeGroupsResponse Broker::handle_describe_groups(const RequestContext& ctx,
         });
         ASSERT(!r.ok() || r->groups_.size() == 1, "the coordinator describes each group asked");
         if (r.ok() && r->groups_.size() == 1) {
+            if (ctx.version >= 3 && req.include_authorized_operations_) {
+                r->groups_[0].authorized_operations_ =
+                    authorized_operations(ctx, ResourceType::group, id);
+            }
             resp.groups_.push_back(std::move(r->groups_[0]));
         } else {
             DescribeGroupsResponse::DescribedGroup g;

@@ -256,6 +256,47 @@ TEST_CASE("kafka authorization: ACLs decide produce, fetch, metadata, groups; DE
         CHECK(fetch_error(*f3) == 0);
         CHECK(record_values(*f3->responses_.at(0).partitions_.at(0).records_) ==
               std::vector<std::string>{"a"});
+
+        // KIP-430 authorized operations: alice's bits on "orders" are WRITE and READ and the
+        // DESCRIBE they imply; the cluster gives her nothing; the admin (a super user) has all.
+        auto bit = [](AclOperation op) { return 1 << security::code(op); };
+        MetadataRequest ops;
+        ops.topics_.emplace();
+        MetadataRequest::MetadataRequestTopic orders;
+        orders.name_ = "orders";
+        ops.topics_->push_back(orders);
+        ops.include_topic_authorized_operations_ = true;
+        ops.include_cluster_authorized_operations_ = true;
+        auto mo = call_as<MetadataResponse>(b, alice, ops, 10);
+        REQUIRE(mo.has_value());
+        CHECK(mo->topics_.at(0).topic_authorized_operations_ ==
+              (bit(AclOperation::read) | bit(AclOperation::write) | bit(AclOperation::describe)));
+        CHECK(mo->cluster_authorized_operations_ == 0);
+        auto mo_admin = admin.call<MetadataResponse>(ops, 10);
+        CHECK(mo_admin->topics_.at(0).topic_authorized_operations_ ==
+              (bit(AclOperation::read) | bit(AclOperation::write) | bit(AclOperation::create) |
+               bit(AclOperation::delete_) | bit(AclOperation::alter) |
+               bit(AclOperation::describe) | bit(AclOperation::describe_configs) |
+               bit(AclOperation::alter_configs)));
+        // Not asked: Kafka's "not requested" value.
+        ops.include_topic_authorized_operations_ = false;
+        auto mo2 = call_as<MetadataResponse>(b, alice, ops, 10);
+        CHECK(mo2->topics_.at(0).topic_authorized_operations_ == INT32_MIN);
+        DescribeGroupsRequest dg;
+        dg.groups_ = {"g1"};
+        dg.include_authorized_operations_ = true;
+        auto dgr = call_as<DescribeGroupsResponse>(b, alice, dg, 5);
+        REQUIRE(dgr.has_value());
+        CHECK(dgr->groups_.at(0).authorized_operations_ ==
+              (bit(AclOperation::read) | bit(AclOperation::describe)));
+        DescribeClusterRequest dcl;
+        dcl.include_cluster_authorized_operations_ = true;
+        auto dclr = admin.call<DescribeClusterResponse>(dcl, 0);
+        CHECK(dclr->cluster_authorized_operations_ ==
+              (bit(AclOperation::create) | bit(AclOperation::cluster_action) |
+               bit(AclOperation::describe_configs) | bit(AclOperation::alter_configs) |
+               bit(AclOperation::idempotent_write) | bit(AclOperation::alter) |
+               bit(AclOperation::describe)));
     });
 }
 
