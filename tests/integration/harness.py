@@ -364,8 +364,13 @@ class Broker:
                                          cwd=self.workdir, preexec_fn=_set_pdeathsig)
         return self
 
+    def probe(self):
+        """One readiness check of the client port (raises when not ready): ApiVersions in the
+        clear. A broker whose client listener speaks TLS overrides this."""
+        self.api_versions = api_versions(self.port, timeout=1.0)
+
     def wait_ready(self, timeout=30.0):
-        """Waits until the launched broker answers ApiVersions on its client port."""
+        """Waits until the launched broker answers ApiVersions on its client port (probe())."""
         deadline = time.monotonic() + timeout
         last = None
         while True:
@@ -375,7 +380,7 @@ class Broker:
                 raise BrokerError(f"eddy broker exited with code {rc} during start-up "
                                   f"(start #{self.starts}; its output is printed below)")
             try:
-                self.api_versions = api_versions(self.port, timeout=1.0)
+                self.probe()
                 return self
             except Exception as e:  # noqa: BLE001 - not ready yet
                 last = f"{type(e).__name__}: {e}"
@@ -439,6 +444,47 @@ class Broker:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+# ------------------------------------------------------------------------------- certificates
+
+
+class Pki:
+    """Test certificates made with the openssl CLI in a temporary folder: CAs, leaf certificates
+    signed by them (with a subjectAltName), Kafka's PEM keystores (key + chain in one file)."""
+
+    def __init__(self, prefix):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def openssl(self, *args):
+        p = subprocess.run(["openssl"] + list(args), capture_output=True, timeout=60)
+        check(p.returncode == 0, f"openssl {' '.join(args)}: {p.stderr.decode(errors='replace')}")
+
+    def ca(self, name, subject):
+        self.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-nodes", "-keyout", self.path(f"{name}.key"), "-out",
+                     self.path(f"{name}.pem"), "-days", "2", "-subj", subject)
+
+    def leaf(self, name, subject, ca, san=None):
+        self.openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                     "-keyout", self.path(f"{name}.key"), "-out", self.path(f"{name}.csr"),
+                     "-subj", subject)
+        ext = self.path(f"{name}.ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\n")
+            if san:
+                f.write(f"subjectAltName={san}\n")
+        self.openssl("x509", "-req", "-in", self.path(f"{name}.csr"), "-CA",
+                     self.path(f"{ca}.pem"), "-CAkey", self.path(f"{ca}.key"), "-CAcreateserial",
+                     "-out", self.path(f"{name}.pem"), "-days", "2", "-extfile", ext)
+
+    def keystore(self, name, out):
+        """Kafka's PEM keystore (KIP-651): the leaf's private key and certificate in one file."""
+        with open(self.path(out), "w") as f:
+            f.write(open(self.path(f"{name}.key")).read() + open(self.path(f"{name}.pem")).read())
+
+
 # ------------------------------------------------------------------------------- client helpers
 
 
@@ -488,6 +534,42 @@ def consume_all(broker, topic, partition, start, count, timeout=20.0, **extra):
                     continue
                 raise TestFailure(f"consumer error on {topic}[{partition}]: {m.error()}")
             got.append(m)
+        return got
+    finally:
+        c.close()
+
+
+def produce_values(conf, topic, values, timeout=20.0, what="produce"):
+    """Produces `values` (strings) to `topic` with acks=all through a confluent_kafka Producer
+    made from `conf`; fails unless every one is delivered within `timeout`."""
+    from confluent_kafka import Producer
+    p = Producer(dict(conf, acks="all"))
+    errors = []
+    for v in values:
+        p.produce(topic, v.encode(), on_delivery=lambda e, m: e and errors.append(e))
+    left = p.flush(timeout)
+    check(left == 0 and not errors, f"{what}: {left} undelivered, errors {errors}")
+
+
+def consume_values(conf, topic, count, timeout=20.0, group="eddy-int-reader", skip_errors=False,
+                   what="consume"):
+    """Reads up to `count` values of topic/0 from offset 0 (assign(), no group subscription)
+    with a confluent_kafka Consumer made from `conf`; returns those read by `timeout`, decoded.
+    A consumer error fails, unless `skip_errors` (librdkafka retries through a leader change)."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer(dict(conf, **{"group.id": group, "enable.auto.commit": False,
+                               "auto.offset.reset": "earliest"}))
+    try:
+        c.assign([TopicPartition(topic, 0, 0)])
+        got, deadline = [], time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < deadline:
+            m = c.poll(1.0)
+            if m is None:
+                continue
+            if m.error() is not None and skip_errors:
+                continue
+            check(m.error() is None, f"{what}: {m.error()}")
+            got.append(m.value().decode())
         return got
     finally:
         c.close()

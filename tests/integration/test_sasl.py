@@ -21,7 +21,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 import harness as h
 from harness import check, check_eq
 
-PKI = tempfile.mkdtemp(prefix="eddy-sasl-pki-")
+PKI = h.Pki("eddy-sasl-pki-")
+path = PKI.path
 JS = os.path.join(h.HERE, "js")
 USERS = {"alice": "alice-secret", "bob": "b0b pass"}
 # SCRAM users, made with `eddy user set-password` (setup): name -> (mechanism, password).
@@ -31,28 +32,10 @@ JAAS = ("org.apache.kafka.common.security.plain.PlainLoginModule required " +
         " ".join(f'user_{u}="{p}"' for u, p in USERS.items()) + ";")
 
 
-def openssl(*args):
-    p = subprocess.run(["openssl"] + list(args), capture_output=True, timeout=60)
-    check(p.returncode == 0, f"openssl {' '.join(args)}: {p.stderr.decode(errors='replace')}")
-
-
-def path(name):
-    return os.path.join(PKI, name)
-
-
 def make_pki():
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2",
-            "-subj", "/CN=eddy-sasl-test-ca")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=broker-1")
-    with open(path("server.ext"), "w") as f:
-        f.write("basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl("x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey",
-            path("ca.key"), "-CAcreateserial", "-out", path("server.pem"), "-days", "2",
-            "-extfile", path("server.ext"))
-    with open(path("keystore.pem"), "w") as f:
-        f.write(open(path("server.key")).read() + open(path("server.pem")).read())
+    PKI.ca("ca", "/CN=eddy-sasl-test-ca")
+    PKI.leaf("server", "/CN=broker-1", "ca", "IP:127.0.0.1,DNS:localhost")
+    PKI.keystore("server", "keystore.pem")
 
 
 def setup():
@@ -232,7 +215,7 @@ def test_kafkajs(b):
 def test_eddy_cli_command_config_plain(b):
     t = h.unique("sasl-cli")
     create_topic(b, t)
-    props = os.path.join(PKI, "client-sasl.properties")
+    props = path("client-sasl.properties")
     with open(props, "w") as f:
         f.write("security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\nsasl.username=bob\n"
                 f"sasl.password={USERS['bob']}\nssl.ca.location={path('ca.pem')}\n")

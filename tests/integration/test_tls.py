@@ -12,44 +12,15 @@ import os
 import socket
 import subprocess
 import tempfile
-import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import harness as h
 from harness import check, check_eq
 
-PKI = tempfile.mkdtemp(prefix="eddy-tls-pki-")
+PKI = h.Pki("eddy-tls-pki-")
 KEY_PASSWORD = "k3y-pass"
-
-
-def openssl(*args):
-    p = subprocess.run(["openssl"] + list(args), capture_output=True, timeout=60)
-    check(p.returncode == 0, f"openssl {' '.join(args)}: {p.stderr.decode(errors='replace')}")
-
-
-def path(name):
-    return os.path.join(PKI, name)
-
-
-def make_ca(name, subject):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path(f"{name}.key"), "-out", path(f"{name}.pem"), "-days", "2",
-            "-subj", subject)
-
-
-def make_leaf(name, subject, ca, san=None):
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", path(f"{name}.key"), "-out", path(f"{name}.csr"), "-subj", subject)
-    ext = path(f"{name}.ext")
-    with open(ext, "w") as f:
-        f.write("basicConstraints=CA:FALSE\n")
-        if san:
-            f.write(f"subjectAltName={san}\n")
-    openssl("x509", "-req", "-in", path(f"{name}.csr"), "-CA", path(f"{ca}.pem"), "-CAkey",
-            path(f"{ca}.key"), "-CAcreateserial", "-out", path(f"{name}.pem"), "-days", "2",
-            "-extfile", ext)
+openssl, path, make_ca, make_leaf = PKI.openssl, PKI.path, PKI.ca, PKI.leaf
 
 
 def server_keystore(name, out):
@@ -111,29 +82,12 @@ def create_topic(conf, name, partitions=1):
 
 
 def produce(conf, topic, values):
-    p = Producer(dict(conf, acks="all"))
-    errors = []
-    for v in values:
-        p.produce(topic, v.encode(), on_delivery=lambda e, m: e and errors.append(e))
-    left = p.flush(20)
-    check(left == 0 and not errors, f"produce over TLS: {left} undelivered, errors {errors}")
+    h.produce_values(conf, topic, values, what="produce over TLS")
 
 
 def consume(conf, topic, count, timeout=20.0):
-    c = Consumer(dict(conf, **{"group.id": "tls-reader", "enable.auto.commit": False,
-                               "auto.offset.reset": "earliest"}))
-    try:
-        c.assign([TopicPartition(topic, 0, 0)])
-        got, deadline = [], time.monotonic() + timeout
-        while len(got) < count and time.monotonic() < deadline:
-            m = c.poll(1.0)
-            if m is None:
-                continue
-            check(m.error() is None, f"consume over TLS: {m.error()}")
-            got.append(m.value().decode())
-        return got
-    finally:
-        c.close()
+    return h.consume_values(conf, topic, count, timeout, group="tls-reader",
+                            what="consume over TLS")
 
 
 def test_confluent_produce_consume_over_ssl(b):
