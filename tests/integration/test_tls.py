@@ -6,8 +6,8 @@ certificates; the server key is encrypted (ssl.key.password). Driven by python3-
 (librdkafka), kcat, and eddy's own CLI with --command-config. Also: an untrusted or missing client
 certificate is refused on the mTLS listener, a plaintext client on the SSL port fails cleanly and
 the broker keeps serving, a replaced keystore file is served to new connections without a
-restart, and configurations this build cannot honour (SASL between brokers, a missing keystore, JKS) are refused
-at start with one line."""
+restart, and configurations this build cannot honour (GSSAPI between brokers, a missing keystore,
+JKS) are refused at start with one line."""
 import os
 import socket
 import subprocess
@@ -323,10 +323,12 @@ def refused_start(overrides):
 
 
 def test_what_this_build_cannot_honour_is_refused_at_start():
-    rc, err = refused_start({"listener.security.protocol.map": "SSL:SASL_SSL,CONTROLLER:PLAINTEXT"})
-    check_eq((rc, err), (2, "eddy broker: listener SSL uses SASL_SSL: SASL on the inter-broker "
-                            "listener is not supported yet; set inter.broker.listener.name to a "
-                            "PLAINTEXT or SSL listener\n"), "a SASL_SSL inter-broker listener")
+    rc, err = refused_start({"listener.security.protocol.map": "SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+                             "sasl.enabled.mechanisms": "PLAIN"})
+    check_eq((rc, err), (2, "eddy broker: listener SSL uses SASL_SSL: "
+                            "sasl.mechanism.inter.broker.protocol is 'GSSAPI'; Eddy's nodes "
+                            "authenticate with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512\n"),
+             "a SASL_SSL inter-broker listener with Kafka's default mechanism, GSSAPI")
     rc, err = refused_start({"ssl.keystore.location": path("missing.pem")})
     check(rc == 2 and err.startswith("eddy broker: listener SSL: cannot read keystore")
           and "missing.pem" in err, f"a missing keystore: {rc} {err!r}")
