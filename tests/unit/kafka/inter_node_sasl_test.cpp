@@ -49,9 +49,16 @@ config::BrokerConfig node_config(int32_t id, const std::string& inter_broker_pas
          {"replica.lag.time.max.ms", "3000"}});
 }
 
-// Three nodes, node 3's inter-broker password as given; a topic "r" with three replicas and 20
-// acks=all produces to its leader. Returns the ISR the controller ends with.
-std::vector<int32_t> run_cluster(const std::string& node3_password, int& acknowledged) {
+struct Outcome {
+    int acknowledged = 0;            // of 20 acks=all produces
+    std::vector<int32_t> isr;        // sorted, in node 1's metadata image at the end
+    std::array<int64_t, 3> log_end{};  // of r-0 on nodes 1, 2, 3 at the end
+};
+
+// Three nodes, node 3's inter-broker password as given; a topic "r" with replicas 1, 2, 3 and 20
+// acks=all produces to its leader, node 1. Then waits (30 s at most) until every replica holds
+// the 20 records or node 3 has left the ISR.
+Outcome run_cluster(const std::string& node3_password) {
     sim::SimWorld w(47, quiet_world());
     std::vector<std::unique_ptr<BrokerNode>> nodes;
     for (int32_t id = 1; id <= 3; ++id) {
@@ -60,7 +67,7 @@ std::vector<int32_t> run_cluster(const std::string& node3_password, int& acknowl
         w.add_node(hosts[static_cast<size_t>(id - 1)], nodes.back()->boot());
     }
     bool finished = false;
-    std::vector<int32_t> isr;
+    Outcome out;
     w.add_node("client", [&](Env& env) {
         const bool started = await(env, [&] {
             return std::all_of(nodes.begin(), nodes.end(),
@@ -98,34 +105,48 @@ std::vector<int32_t> run_cluster(const std::string& node3_password, int& acknowl
             auto p = c.call<ProduceResponse>(
                 produce_request("r", 0, make_batch({"v" + std::to_string(i)}), -1), 7);
             if (p && p->responses_.at(0).partition_responses_.at(0).error_code_ == 0) {
-                ++acknowledged;
+                ++out.acknowledged;
             }
         }
-        isr = image_isr();
-        std::sort(isr.begin(), isr.end());
+        const auto log_end = [&](size_t i) {
+            const auto* log = nodes[i]->broker->logs().get({"r", PartitionId(0)});
+            return log == nullptr ? int64_t{-1} : log->log_end_offset().value();
+        };
+        (void)await(
+            env,
+            [&] {
+                const auto now = image_isr();
+                return (log_end(0) == 20 && log_end(1) == 20 && log_end(2) == 20) ||
+                       std::find(now.begin(), now.end(), 3) == now.end();
+            },
+            Duration::seconds(30));
+        out.isr = image_isr();
+        std::sort(out.isr.begin(), out.isr.end());
+        for (size_t i = 0; i < 3; ++i) {
+            out.log_end[i] = log_end(i);
+        }
         finished = true;
     });
     run_until_finished(w, hosts, finished);
     CHECK(finished);
     stop_brokers(w, nodes);
-    return isr;
+    return out;
 }
 
 }  // namespace
 
 TEST_CASE("inter-node SASL: the quorum, registrations and replication authenticate as the broker") {
-    int acknowledged = 0;
-    const std::vector<int32_t> isr = run_cluster("broker-pw", acknowledged);
-    CHECK(acknowledged == 20);
-    CHECK(isr == std::vector<int32_t>{1, 2, 3});
+    const Outcome out = run_cluster("broker-pw");
+    CHECK(out.acknowledged == 20);
+    CHECK(out.isr == std::vector<int32_t>{1, 2, 3});
+    CHECK(out.log_end == std::array<int64_t, 3>{20, 20, 20});
 }
 
 TEST_CASE("inter-node SASL: a follower with a wrong password stays out of the ISR") {
-    int acknowledged = 0;
-    const std::vector<int32_t> isr = run_cluster("wrong-pw", acknowledged);
-    CHECK(acknowledged == 20);  // acks=all with the ISR the others make
-    CHECK(std::find(isr.begin(), isr.end(), 3) == isr.end());
-    CHECK(isr.size() == 2);
+    const Outcome out = run_cluster("wrong-pw");
+    CHECK(out.acknowledged == 20);  // acks=all with the ISR the others make
+    CHECK(out.isr == std::vector<int32_t>{1, 2});
+    CHECK(out.log_end == std::array<int64_t, 3>{20, 20, 0});  // node 3 never fetched
 }
 
 }  // namespace eddy::kafka
