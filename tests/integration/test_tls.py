@@ -258,10 +258,10 @@ def test_keystore_replaced_without_restart(b):
     check_eq(consume(conf, t, 1), ["after the reload"], "served with the renewed certificate")
 
 
-def test_replication_over_an_ssl_inter_broker_listener():
-    """Two nodes whose inter-broker listener is SSL: followers fetch over TLS, with host name
-    verification (the certificate names 127.0.0.1) and the keystore as their client
-    certificate."""
+def test_replication_and_the_quorum_over_ssl_inter_broker_and_controller_listeners():
+    """Two nodes whose inter-broker and controller listeners are SSL: followers fetch, and the
+    quorum, registrations and heartbeats run, over TLS, with host name verification (the
+    certificate names 127.0.0.1) and the keystore as the client certificate."""
     nodes = [h.Broker(f"tls-ib-{i}") for i in (1, 2)]
     internal = h.free_ports(2)
     voters = ",".join(f"{i}@127.0.0.1:{n.controller_port}" for i, n in enumerate(nodes, 1))
@@ -270,7 +270,7 @@ def test_replication_over_an_ssl_inter_broker_listener():
             "node.id": str(i), "controller.quorum.voters": voters,
             "listeners": (f"PLAINTEXT://127.0.0.1:{n.port},INTERNAL://127.0.0.1:{internal[i - 1]},"
                           f"CONTROLLER://127.0.0.1:{n.controller_port}"),
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,INTERNAL:SSL,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,INTERNAL:SSL,CONTROLLER:SSL",
             "inter.broker.listener.name": "INTERNAL",
             "ssl.keystore.location": path("keystore.pem"),
             "ssl.key.password": KEY_PASSWORD,
