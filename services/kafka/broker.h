@@ -468,7 +468,6 @@ private:
     Result<security::KafkaPrincipal, std::string> local_controller_principal(size_t listener);
     std::optional<client::SaslCredentials> inter_broker_sasl_;
     std::optional<client::SaslCredentials> controller_sasl_;
-    security::KafkaPrincipal local_controller_principal_ = security::anonymous_principal();
     // By configured listener index: its SASL settings, null for a non-SASL listener.
     std::vector<std::shared_ptr<const security::SaslServerConfig>> sasl_by_listener_;
     // The connection's ConnectionAuth (made on its first frame); null when the connection must be
