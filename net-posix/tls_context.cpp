@@ -383,6 +383,14 @@ std::string openssl_errors(const char* fallback) {
     return out.empty() ? std::string(fallback) : out;
 }
 
+std::optional<std::string> TlsContext::certificate_subject() const {
+    const X509* cert = SSL_CTX_get0_certificate(current_);
+    if (cert == nullptr) {
+        return std::nullopt;
+    }
+    return subject_rfc2253(cert);
+}
+
 std::string subject_rfc2253(const X509* cert) {
     ASSERT(cert != nullptr);
     BioPtr bio(BIO_new(BIO_s_mem()));

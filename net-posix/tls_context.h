@@ -107,6 +107,9 @@ public:
     uint64_t reloads() const { return reloads_; }
     Role role() const { return role_; }
     const TlsSettings& settings() const { return settings_; }
+    // The subject (RFC 2253) of the certificate this context presents, if it has one: a
+    // broker's own identity on a TLS listener it dials. Does not suspend.
+    std::optional<std::string> certificate_subject() const;
 
 private:
     struct FileStamp {

@@ -21,17 +21,44 @@ Result<std::unique_ptr<BrokerTls>, std::string> BrokerTls::create(const config::
         }
         out->servers_.emplace(l.name, std::move(ctx).value());
     }
-    const std::string inter = cfg.inter_broker_listener();
-    if (!inter.empty() && config::uses_tls(cfg.security_protocol(inter))) {
-        auto settings = tls::settings_from_kafka(cfg.listener_ssl(inter));
-        ASSERT(settings.ok(), "the same settings parsed for the server side");
-        auto ctx = tls::TlsContext::create(tls::Role::client, std::move(settings).value());
-        if (!ctx.ok()) {
-            return fail("inter-broker listener " + inter + " (as a client): " + ctx.error());
+    if (cfg.has_role("broker")) {
+        const std::string inter = cfg.inter_broker_listener();
+        if (!inter.empty()) {
+            TRY_ASSIGN(out->inter_broker_, outbound(cfg, inter, "inter-broker listener"));
         }
-        out->inter_broker_ = InterBroker{std::move(ctx).value(), nullptr};
     }
+    // load() resolved it (config::BrokerConfig::check_servable).
+    auto controller = cfg.controller_client();
+    ASSERT(controller.ok(), "load() checks the controller listener");
+    TRY_ASSIGN(out->controller_, outbound(cfg, controller->listener, "controller listener"));
     return out;
+}
+
+Result<std::optional<BrokerTls::Outbound>, std::string> BrokerTls::outbound(
+    const config::BrokerConfig& cfg, const std::string& listener, const char* what) {
+    if (!config::uses_tls(cfg.security_protocol(listener))) {
+        return std::optional<Outbound>();
+    }
+    const std::string where = std::string(what) + " " + listener + " (as a client): ";
+    auto settings = tls::settings_from_kafka(cfg.listener_ssl(listener));
+    if (!settings.ok()) {
+        // A broker-only node does not serve the controller listener, so nothing checked these.
+        return fail(where + settings.error());
+    }
+    auto ctx = tls::TlsContext::create(tls::Role::client, std::move(settings).value());
+    if (!ctx.ok()) {
+        return fail(where + ctx.error());
+    }
+    return std::optional<Outbound>(Outbound{std::move(ctx).value(), nullptr});
+}
+
+Network* BrokerTls::network_of(std::optional<Outbound>& o, Env& env, Network& plain) {
+    if (!o) {
+        return nullptr;
+    }
+    o->network =
+        std::make_unique<tls::TlsNetwork>(env.scheduler.executor(), env.log, plain, o->context);
+    return o->network.get();
 }
 
 void BrokerTls::wire(Env& env, Network& plain, kafka::BrokerOptions& options) {
@@ -51,10 +78,10 @@ void BrokerTls::wire(Env& env, Network& plain, kafka::BrokerOptions& options) {
         return std::unique_ptr<Listener>(
             std::make_unique<tls::TlsListener>(env, std::move(bound).value(), it->second, o));
     };
-    if (inter_broker_) {
-        inter_broker_->network = std::make_unique<tls::TlsNetwork>(
-            env.scheduler.executor(), env.log, plain, inter_broker_->context);
-        options.inter_broker_network = inter_broker_->network.get();
+    options.inter_broker_network = network_of(inter_broker_, env, plain);
+    options.controller_network = network_of(controller_, env, plain);
+    if (controller_) {
+        options.controller_client_identity = controller_->context->certificate_subject();
     }
 }
 

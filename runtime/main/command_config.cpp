@@ -97,7 +97,7 @@ Result<ClientSecurity, std::string> client_security_from_file(const std::string&
             return fail("sasl.mechanism: '" + name +
                         "' is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512");
         }
-        out.sasl = client::SaslCredentials{*m, *username, *password, nullptr};
+        out.sasl = client::SaslCredentials{{*m, *username, *password}, nullptr};
     } else if (mechanism || username || password) {
         return fail("sasl.* keys need security.protocol=SASL_PLAINTEXT or SASL_SSL");
     }

@@ -28,10 +28,8 @@ namespace eddy::client {
 
 // A client's SASL identity (security.protocol SASL_PLAINTEXT / SASL_SSL): after ApiVersions the
 // connection sends SaslHandshake v1 and the mechanism's tokens in SaslAuthenticate requests.
-struct SaslCredentials {
-    security::SaslMechanism mechanism = security::SaslMechanism::plain;
-    std::string username;
-    std::string password;
+// The same login brokers use to reach each other (security::SaslLogin), plus a random source.
+struct SaslCredentials : security::SaslLogin {
     // SCRAM client nonces; must outlive the connection's open(). Required for SCRAM. Production
     // passes a cryptographic source (runtime/sasl_random_openssl.h).
     security::SaslRandom* random = nullptr;

@@ -280,8 +280,12 @@ const std::vector<KeyDef>& broker_keys() {
         {"sasl.jaas.config", T::string, "", 0, 0,
          "JAAS line of a SASL listener (per listener and mechanism: "
          "listener.name.<l>.<mechanism>.sasl.jaas.config)"},
+        {"sasl.mechanism.controller.protocol", T::string, "GSSAPI", 0, 0,
+         "Mechanism nodes authenticate with to a SASL controller listener (PLAIN, SCRAM-SHA-256, "
+         "SCRAM-SHA-512)"},
         {"sasl.mechanism.inter.broker.protocol", T::string, "GSSAPI", 0, 0,
-         "Mechanism brokers authenticate with to a SASL inter-broker listener"},
+         "Mechanism brokers authenticate with to a SASL inter-broker listener (PLAIN, "
+         "SCRAM-SHA-256, SCRAM-SHA-512)"},
         {"sasl.server.max.receive.size", T::int32, "524288", 1, int32_max,
          "Largest frame a connection may send before it has authenticated"},
         {"socket.request.max.bytes", T::int32, "104857600", 1, int32_max,
@@ -870,17 +874,6 @@ std::optional<std::string> BrokerConfig::check_servable() const {
         }
         const SecurityProtocol p = it->second;
         const bool sasl = p == SecurityProtocol::sasl_plaintext || p == SecurityProtocol::sasl_ssl;
-        if (sasl && is_controller_listener(l.name)) {
-            return "listener " + l.name + " uses " + to_string(p) +
-                   ": SASL on a controller listener is not supported yet";
-        }
-        if (sasl && upper(l.name) == upper(inter_broker_listener())) {
-            // The replica fetchers and the controller channel do not authenticate yet: a broker
-            // could not replicate from the others over this listener.
-            return "listener " + l.name + " uses " + to_string(p) +
-                   ": SASL on the inter-broker listener is not supported yet; set "
-                   "inter.broker.listener.name to a PLAINTEXT or SSL listener";
-        }
         if (sasl) {
             // Checked here, before anything touches the disk (the broker parses the list again
             // into its SASL settings). Kafka's default, GSSAPI, is not served.
@@ -890,9 +883,14 @@ std::optional<std::string> BrokerConfig::check_servable() const {
                 return "listener " + l.name + ": " + m.error();
             }
         }
-        if (uses_tls(p) && is_controller_listener(l.name)) {
-            return "listener " + l.name + " uses " + to_string(p) +
-                   ": TLS on a controller listener is not supported yet";
+    }
+    // Every node dials the controllers; a broker dials the other brokers too.
+    if (auto c = controller_client(); !c.ok()) {
+        return c.error();
+    }
+    if (has_role("broker") && !inter_broker_listener().empty()) {
+        if (auto c = inter_broker_client(); !c.ok()) {
+            return c.error();
         }
     }
     return std::nullopt;
@@ -945,6 +943,69 @@ std::string BrokerConfig::inter_broker_listener() const {
         }
     }
     return "";
+}
+
+Result<OutboundSecurity, std::string> BrokerConfig::inter_broker_client() const {
+    const std::string listener = inter_broker_listener();
+    if (listener.empty()) {
+        return fail(std::string("inter.broker.listener.name: no client listener to replicate over"));
+    }
+    return outbound(listener, "sasl.mechanism.inter.broker.protocol");
+}
+
+Result<OutboundSecurity, std::string> BrokerConfig::controller_client() const {
+    const auto names = get_list("controller.listener.names");
+    if (names.empty()) {
+        return fail(std::string("controller.listener.names: empty"));
+    }
+    return outbound(names.front(), "sasl.mechanism.controller.protocol");
+}
+
+Result<OutboundSecurity, std::string> BrokerConfig::outbound(const std::string& listener,
+                                                             std::string_view mechanism_key) const {
+    OutboundSecurity out;
+    out.listener = listener;
+    // A broker-only node does not listen on the controller listener but still needs its protocol.
+    const auto it = protocols_.find(upper(listener));
+    if (it == protocols_.end()) {
+        return fail("listener " + listener + ": no security protocol in " +
+                    "listener.security.protocol.map");
+    }
+    out.protocol = it->second;
+    if (out.protocol != SecurityProtocol::sasl_plaintext &&
+        out.protocol != SecurityProtocol::sasl_ssl) {
+        return out;
+    }
+    const std::string where = "listener " + listener + " uses " + to_string(out.protocol) + ": ";
+    const std::string& name = get(mechanism_key);
+    const auto mechanism = security::parse_sasl_mechanism(name);
+    if (!mechanism) {
+        // Kafka's default is GSSAPI (Kerberos), which Eddy does not speak.
+        return fail(where + std::string(mechanism_key) + " is '" + name +
+                    "'; Eddy's nodes authenticate with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
+    }
+    const bool listening = std::any_of(listeners_.begin(), listeners_.end(),
+                                       [&listener](const Listener& l) {
+                                           return upper(l.name) == upper(listener);
+                                       });
+    if (listening) {
+        // As Kafka checks: a mechanism this node's own listener does not offer would be refused
+        // by every other node configured alike.
+        auto enabled = security::parse_sasl_enabled_mechanisms(
+            listener_sasl(listener, "sasl.enabled.mechanisms"));
+        if (enabled.ok() &&
+            std::find(enabled->begin(), enabled->end(), *mechanism) == enabled->end()) {
+            return fail(where + std::string(mechanism_key) + " " + name +
+                        " is not in the listener's sasl.enabled.mechanisms");
+        }
+    }
+    auto login = security::sasl_login_from_jaas(*mechanism, listener_sasl_jaas(listener, name));
+    if (!login.ok()) {
+        return fail(where + "listener.name." + lower(listener) + "." + lower(name) +
+                    ".sasl.jaas.config: " + login.error());
+    }
+    out.sasl = std::move(login).value();
+    return out;
 }
 
 bool BrokerConfig::is_controller_listener(const std::string& name) const {

@@ -20,6 +20,7 @@
 
 #include "core/base/result.h"
 #include "core/base/time.h"
+#include "services/security/sasl_config.h"
 
 namespace eddy::config {
 
@@ -95,6 +96,14 @@ Result<std::vector<QuorumVoter>, std::string> parse_quorum_voters(std::string_vi
 // same set of voters always gives the same text, however the config spelled it.
 std::string normalized_quorum_voters(std::vector<QuorumVoter> voters);
 
+// How this node dials a listener of another node: the listener (its name in this node's config),
+// its security protocol (TLS for SSL / SASL_SSL) and, for SASL_PLAINTEXT / SASL_SSL, the login.
+struct OutboundSecurity {
+    std::string listener;
+    SecurityProtocol protocol = SecurityProtocol::plaintext;
+    std::optional<security::SaslLogin> sasl;
+};
+
 class BrokerConfig {
 public:
     // Defaults, then the file's pairs, then the overrides (later wins). Fails with one line.
@@ -119,9 +128,10 @@ public:
     // controller.quorum.voters, parsed (load() refuses a config where it does not parse).
     const std::vector<QuorumVoter>& quorum_voters() const { return voters_; }
     // What this build cannot honour, as one line (nullopt: servable): a listener without a
-    // listener.security.protocol.map entry, SASL or TLS on a controller listener, SASL on the
-    // inter-broker listener (brokers do not authenticate to each other yet). load() refuses such a config: it is never served differently from
-    // what it asks.
+    // listener.security.protocol.map entry, a SASL listener without a mechanism Eddy serves, an
+    // inter-broker or controller connection this node could not authenticate
+    // (inter_broker_client(), controller_client()). load() refuses such a config: it is never
+    // served differently from what it asks.
     std::optional<std::string> check_servable() const;
     // The security protocol of a configured listener (names are case-insensitive, as in Kafka).
     // load() guarantees every listener has one.
@@ -137,6 +147,16 @@ public:
     // The listener brokers replicate over: inter.broker.listener.name when it names a configured
     // listener, else the first client listener (empty if there is none).
     std::string inter_broker_listener() const;
+    // How replica fetchers dial the other brokers: the inter-broker listener; when it is SASL,
+    // the mechanism is sasl.mechanism.inter.broker.protocol and the login is that mechanism's
+    // JAAS line on that listener (listener_sasl_jaas: `username`, `password`). Errors (one line):
+    // no inter-broker listener, GSSAPI or another mechanism Eddy does not speak, a mechanism the
+    // listener does not enable, no usable JAAS username/password.
+    Result<OutboundSecurity, std::string> inter_broker_client() const;
+    // How this node dials the controllers (the quorum's Raft traffic, broker registration and
+    // heartbeats, forwarded requests): the first of controller.listener.names, as in Kafka, with
+    // sasl.mechanism.controller.protocol and the same JAAS lookup. The same errors.
+    Result<OutboundSecurity, std::string> controller_client() const;
     Duration duration_ms(std::string_view key) const { return Duration::millis(get_int(key)); }
 
     const std::map<std::string, std::string, std::less<>>& values() const { return values_; }
@@ -146,6 +166,10 @@ private:
     // controller.listener.names; a broker-only node is neither; node.id is set explicitly when
     // there are several voters. One line, or nullopt.
     std::optional<std::string> check_quorum() const;
+    // inter_broker_client() and controller_client(): dialling `listener` with the mechanism
+    // named by `mechanism_key`.
+    Result<OutboundSecurity, std::string> outbound(const std::string& listener,
+                                                   std::string_view mechanism_key) const;
 
     std::map<std::string, std::string, std::less<>> values_;
     std::map<std::string, bool, std::less<>> explicitly_set_;

@@ -85,8 +85,12 @@ constexpr std::array<SupportedApi, 40> table{{
 // registration and heartbeats, producer id blocks, partition leaders' ISR changes) and the admin
 // requests brokers forward to the active controller. Every node runs the same build, so the
 // ranges are the generated codecs'.
-constexpr std::array<SupportedApi, 24> controller_table{{
+constexpr std::array<SupportedApi, 26> controller_table{{
     {ApiKey::fetch, 12, 12},  // the metadata log (Raft Fetch: KIP-595)
+    // A SASL controller listener: the other nodes authenticate first (sasl.mechanism.controller
+    // .protocol), as on any SASL listener.
+    {ApiKey::sasl_handshake, 1, 1},
+    {ApiKey::sasl_authenticate, 0, 2},
     {ApiKey::metadata, 0, 12},
     {ApiKey::api_versions, 0, 3},
     {ApiKey::create_topics, 0, 7},

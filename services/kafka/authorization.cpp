@@ -85,13 +85,24 @@ Result<void, std::string> Broker::configure_authorization() {
         ao.grants = config_.get_bool("audit.log.grants");
         audit_ = std::make_unique<AuditLog>(env_, std::move(ao));
     }
-    if (authorization_enabled_ &&
-        !authorizer_config_.super_users.contains(security::anonymous_principal().to_string())) {
-        // The controller listener is PLAINTEXT in this build: nodes reach each other as
-        // User:ANONYMOUS, which needs CLUSTER_ACTION (or super.users) for the cluster to work.
-        env_.log.warn(
-            "authorizer enabled and User:ANONYMOUS is not in super.users: the controller "
-            "listener (PLAINTEXT) needs CLUSTER_ACTION on the cluster for User:ANONYMOUS");
+    // The nodes reach each other's controller listeners as this principal, which needs
+    // CLUSTER_ACTION (or super.users) for the cluster to work: User:ANONYMOUS on PLAINTEXT, the
+    // login's user on SASL (configure_outbound() ran first). An SSL certificate's principal
+    // depends on the mapping rules; it is not guessed here.
+    std::optional<security::KafkaPrincipal> node_principal;
+    const auto controller_protocol = config_.controller_client();
+    if (controller_sasl_) {
+        node_principal = security::KafkaPrincipal{std::string(security::user_principal_type),
+                                                  controller_sasl_->username};
+    } else if (controller_protocol.ok() &&
+               controller_protocol->protocol == config::SecurityProtocol::plaintext) {
+        node_principal = security::anonymous_principal();
+    }
+    if (authorization_enabled_ && node_principal &&
+        !authorizer_config_.super_users.contains(node_principal->to_string())) {
+        env_.log.warn("authorizer enabled and %s is not in super.users: the controller listener "
+                      "needs CLUSTER_ACTION on the cluster for %s (this node's principal there)",
+                      node_principal->to_string().c_str(), node_principal->to_string().c_str());
     }
     return {};
 }
@@ -104,8 +115,8 @@ Result<security::KafkaPrincipal, std::string> Broker::principal_of(
     session.ssl_peer_subject = peer_identity;
     if (session.protocol == security::SecurityProtocol::sasl_plaintext ||
         session.protocol == security::SecurityProtocol::sasl_ssl) {
-        // SASL is not served in this branch (config::check_servable refuses it); the SASL
-        // layer sets the principal from the authorization id once it is wired.
+        // Not asked for a SASL listener: its connections' principal comes from their SASL
+        // session (connection_auth.cpp), the local controller path's from this node's login.
         return security::anonymous_principal();
     }
     if (!peer_identity || listener >= principal_mappers_.size()) {

@@ -58,6 +58,7 @@ Result<void, std::string> Broker::open_and_serve() {
     // SASL settings first: a listener that cannot authenticate anyone is a configuration error,
     // reported before anything is created on disk.
     TRY_VOID(configure_sasl());
+    TRY_VOID(configure_outbound());
     TRY_VOID(configure_authorization());  // a bad value stops the start before any disk work
     if (auto r = env_.disk.make_directory(options_.data_dir);
         !r.ok() && r.error() != DiskError::already_exists) {
@@ -124,6 +125,13 @@ Result<void, std::string> Broker::open_and_serve() {
                                  env_.random, env_.scheduler, env_.tracer, env_.faults, env_.log,
                                  env_.process});
     }
+    ro.sasl = inter_broker_sasl_;
+    if (options_.controller_network != nullptr) {
+        controller_env_.emplace(Env{env_.node, env_.clock, *options_.controller_network,
+                                    env_.disk, env_.random, env_.scheduler, env_.tracer,
+                                    env_.faults, env_.log, env_.process});
+    }
+    Env& controller_env = controller_env_ ? *controller_env_ : env_;
     replicas_ = std::make_unique<replica::ReplicaManager>(
         replica_env_ ? *replica_env_ : env_, ro, *logs_, std::move(rh), options_.replica_knobs);
     publisher_ = std::make_unique<MetadataPublisher>(env_, node_id_, *metadata_, *logs_,
@@ -160,7 +168,7 @@ Result<void, std::string> Broker::open_and_serve() {
         controllers[NodeId(v.id)] = Address{v.host, static_cast<uint16_t>(v.port)};
     }
     controller_channel_ = std::make_unique<ControllerChannel>(
-        env_, *quorum_, std::move(controllers), internal_client_id,
+        controller_env, *quorum_, std::move(controllers), internal_client_id, controller_sasl_,
         [this](Bytes frame) { return call_controller_listener(std::move(frame)); });
     // The controller listener first: the other voters need it to elect a leader. Clients are
     // served only once this node has the committed metadata (a leader is known and everything it
@@ -201,8 +209,9 @@ Result<void, std::string> Broker::open_and_serve() {
         }
         raft::KafkaQuorumTransportOptions to;
         to.request_timeout = qo.config.request_timeout;
+        to.sasl = controller_sasl_;
         quorum_transport_ = std::make_unique<raft::KafkaQuorumTransport>(
-            env_, NodeId(node_id_), meta_.cluster_id, std::move(voters),
+            controller_env, NodeId(node_id_), meta_.cluster_id, std::move(voters),
             [this](raft::Message m) {
                 if (quorum_) {
                     (void)quorum_->receive(m);
@@ -470,7 +479,17 @@ Result<Bytes, std::string> Broker::call_controller_listener(Bytes frame) {
         if (listeners_[i].kind != ListenerKind::controller) {
             continue;
         }
-        auto r = handle_frame(i, std::move(frame), "");
+        // The request carries this node's own principal, as it would over a connection: the
+        // controller listener checks it like any peer's (CLUSTER_ACTION).
+        auto principal = local_controller_principal(i);
+        if (!principal.ok()) {
+            return fail(principal.error());
+        }
+        auto auth = std::make_shared<ConnectionAuth>();
+        auth->principal = std::move(principal).value();
+        net::ConnectionControl control;
+        control.state = std::move(auth);
+        auto r = handle_frame(i, MutableByteSpan(frame), "", nullptr, std::nullopt, &control);
         if (!r.ok() || !*r) {
             return fail(std::string("the local controller closed the request"));
         }

@@ -115,6 +115,14 @@ struct BrokerOptions {
     // The network for replica fetches from other brokers, whose inter-broker listener
     // (config::BrokerConfig::inter_broker_listener) may run over TLS. Null: env.network.
     Network* inter_broker_network = nullptr;
+    // The network for this node's connections to the controllers' listener (the first of
+    // controller.listener.names): the quorum's Raft traffic, registration, heartbeats, forwarded
+    // requests. TLS when that listener is SSL / SASL_SSL. Null: env.network.
+    Network* controller_network = nullptr;
+    // The subject of the client certificate this node presents on the controller listener (RFC
+    // 2253), when it is SSL: the principal of the requests it runs through its own controller
+    // listener without a connection (ControllerChannel's local path). Nullopt: none.
+    std::optional<std::string> controller_client_identity;
     // Where SASL draws nonces and keys. Production must pass a cryptographic source (the runtime
     // wraps OpenSSL's RAND_bytes); null: a stream of env.random (the simulator and tests only).
     security::SaslRandom* sasl_random = nullptr;
@@ -496,6 +504,15 @@ private:
     // Builds the SaslServerConfig of every SASL listener from the config (sasl_by_listener_);
     // one line on failure.
     Result<void, std::string> configure_sasl();
+    // How this node authenticates to the other brokers (replica fetchers) and to the
+    // controllers (config::BrokerConfig::inter_broker_client / controller_client), and the
+    // principal of its requests to its own controller listener; one line on failure.
+    Result<void, std::string> configure_outbound();
+    // The principal of the requests this node runs through its own controller listener
+    // `listener` without a connection: the one it authenticates as when it dials a controller.
+    Result<security::KafkaPrincipal, std::string> local_controller_principal(size_t listener);
+    std::optional<client::SaslCredentials> inter_broker_sasl_;
+    std::optional<client::SaslCredentials> controller_sasl_;
     // By configured listener index: its SASL settings, null for a non-SASL listener.
     std::vector<std::shared_ptr<const security::SaslServerConfig>> sasl_by_listener_;
     // The connection's ConnectionAuth (made on its first frame); null when the connection must be
@@ -544,6 +561,8 @@ private:
     security::SaslRandom* sasl_random_ = nullptr;
     // env_ with options_.inter_broker_network, for the replica fetchers (when set).
     std::optional<Env> replica_env_;
+    // env_ with options_.controller_network, for the quorum transport and the controller channel.
+    std::optional<Env> controller_env_;
     std::vector<BoundListener> listeners_;
     // Authorization state (authorization.cpp).
     bool authorization_enabled_ = false;

@@ -78,6 +78,38 @@ Result<void, std::string> Broker::configure_sasl() {
     return {};
 }
 
+Result<void, std::string> Broker::configure_outbound() {
+    ASSERT(sasl_random_ != nullptr, "configure_sasl() first: SCRAM logins draw nonces from it");
+    // load() resolved both (check_servable); a failure here is still one line, not a crash.
+    TRY_ASSIGN(const config::OutboundSecurity controller, config_.controller_client());
+    if (controller.sasl) {
+        controller_sasl_ = client::SaslCredentials{*controller.sasl, sasl_random_};
+    }
+    if (config_.has_role("broker")) {
+        TRY_ASSIGN(const config::OutboundSecurity inter_broker, config_.inter_broker_client());
+        if (inter_broker.sasl) {
+            inter_broker_sasl_ = client::SaslCredentials{*inter_broker.sasl, sasl_random_};
+        }
+    }
+    return {};
+}
+
+Result<security::KafkaPrincipal, std::string> Broker::local_controller_principal(size_t listener) {
+    if (!listeners_[listener].sasl) {
+        // PLAINTEXT: User:ANONYMOUS; SSL: this node's own certificate subject, mapped as the
+        // listener maps every client's.
+        return principal_of(listener, options_.controller_client_identity);
+    }
+    if (!controller_sasl_) {
+        return fail("listener " + listeners_[listener].endpoint.listener +
+                    " is SASL but this node has no login for the controller listener");
+    }
+    security::AuthenticatedSession session;
+    session.protocol = security::SecurityProtocol::sasl_plaintext;
+    session.sasl_authorization_id = controller_sasl_->username;
+    return security::build_principal(session, ssl_mapper_);
+}
+
 ConnectionAuth* Broker::connection_auth(size_t listener,
                                         const std::optional<std::string>& peer_identity,
                                         net::ConnectionControl* control,

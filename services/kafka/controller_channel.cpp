@@ -6,11 +6,12 @@ namespace eddy::kafka {
 
 ControllerChannel::ControllerChannel(Env& env, raft::QuorumDriver& quorum,
                                      std::map<NodeId, Address> controllers, std::string client_id,
-                                     LocalCall local)
+                                     std::optional<client::SaslCredentials> sasl, LocalCall local)
     : env_(env),
       quorum_(quorum),
       controllers_(std::move(controllers)),
       client_id_(std::move(client_id)),
+      sasl_(std::move(sasl)),
       local_(std::move(local)) {}
 
 ControllerChannel::~ControllerChannel() = default;
@@ -26,7 +27,7 @@ ControllerChannel::connection(NodeId id, Instant deadline) {
                                         "the leader is not among controller.quorum.voters"});
     }
     TRY_ASSIGN(auto conn, client::BrokerConnection::open(env_, address->second, client_id_,
-                                                         deadline));
+                                                         deadline, sasl_ ? &*sasl_ : nullptr));
     std::shared_ptr<client::BrokerConnection> shared = std::move(conn);
     connections_[id] = shared;
     return shared;

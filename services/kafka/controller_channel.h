@@ -9,6 +9,10 @@
 // is replaced). A call retries — a new leader, a refused connection, a timed-out request —
 // until its deadline: a leader change during a call is normal in a cluster.
 //
+// Connections to the other controllers run over the Env's network (TLS when the controller
+// listener is SSL / SASL_SSL) and, on a SASL controller listener, authenticate with this node's
+// login before the first request.
+//
 // Requests and responses are Kafka's own structs; the version is the highest both sides have
 // (every node runs the same build, so in practice the generated codec's maximum).
 #pragma once
@@ -16,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/env/env.h"
@@ -33,7 +38,8 @@ public:
     using LocalCall = std::function<Result<Bytes, std::string>(Bytes frame)>;
 
     ControllerChannel(Env& env, raft::QuorumDriver& quorum, std::map<NodeId, Address> controllers,
-                      std::string client_id, LocalCall local);
+                      std::string client_id, std::optional<client::SaslCredentials> sasl,
+                      LocalCall local);
     ~ControllerChannel();
     ControllerChannel(const ControllerChannel&) = delete;
     ControllerChannel& operator=(const ControllerChannel&) = delete;
@@ -127,6 +133,8 @@ private:
     raft::QuorumDriver& quorum_;
     std::map<NodeId, Address> controllers_;
     std::string client_id_;
+    // The login for the controllers' SASL listener (sasl.mechanism.controller.protocol).
+    std::optional<client::SaslCredentials> sasl_;
     LocalCall local_;
     std::map<NodeId, std::shared_ptr<client::BrokerConnection>> connections_;
     bool stopped_ = false;

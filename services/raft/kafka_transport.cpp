@@ -127,7 +127,8 @@ bool KafkaQuorumTransport::connect(Peer& p) {
     p.conn.reset();
     auto c = client::BrokerConnection::open(env_, p.address,
                                             "eddy-quorum-" + std::to_string(self_.value()),
-                                            env_.clock.now() + options_.request_timeout);
+                                            env_.clock.now() + options_.request_timeout,
+                                            options_.sasl ? &*options_.sasl : nullptr);
     if (!c.ok()) {
         env_.log.info("quorum: cannot connect to node %d at %s: %s", p.id.value(),
                       p.address.to_string().c_str(), c.error().to_string().c_str());

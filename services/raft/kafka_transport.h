@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,12 +34,10 @@
 #include "core/fiber/sync.h"
 #include "core/protocol/generated/api_keys.h"
 #include "core/protocol/wire.h"
+#include "services/client/broker_connection.h"
 #include "services/raft/quorum.h"
 #include "services/raft/quorum_driver.h"
 
-namespace eddy::client {
-class BrokerConnection;
-}
 
 namespace eddy::raft {
 
@@ -47,6 +46,9 @@ struct KafkaQuorumTransportOptions {
     Duration request_timeout = Duration::millis(500);  // QuorumConfig::request_timeout
     Duration reconnect_backoff_min = Duration::millis(50);
     Duration reconnect_backoff_max = Duration::seconds(2);
+    // The login for the voters' SASL controller listener (sasl.mechanism.controller.protocol);
+    // nullopt: connections do not authenticate. TLS, if any, is the Env's network.
+    std::optional<client::SaslCredentials> sasl;
 };
 
 class KafkaQuorumTransport final : public QuorumTransport {

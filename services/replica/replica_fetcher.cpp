@@ -92,7 +92,8 @@ bool ReplicaFetcher::connect() {
     const auto& o = manager_.options();
     auto c = client::BrokerConnection::open(env_, *address,
                                             "eddy-replica-" + std::to_string(o.node_id),
-                                            env_.clock.now() + o.socket_timeout);
+                                            env_.clock.now() + o.socket_timeout,
+                                            o.sasl ? &*o.sasl : nullptr);
     if (!c.ok()) {
         env_.log.info("replica fetcher: cannot connect to broker %d at %s: %s", leader_,
                       address->to_string().c_str(), c.error().to_string().c_str());

@@ -29,6 +29,7 @@
 #include "core/base/result.h"
 #include "core/env/env.h"
 #include "core/fiber/sync.h"
+#include "services/client/broker_connection.h"
 #include "services/log/log_manager.h"
 #include "services/replica/replica_state.h"
 
@@ -47,6 +48,9 @@ struct ReplicaOptions {
     int32_t fetch_response_max_bytes = 10 * 1024 * 1024;
     Duration fetch_backoff = Duration::seconds(1);
     Duration socket_timeout = Duration::seconds(30);
+    // The login for the leaders' inter-broker listener when it is SASL_PLAINTEXT / SASL_SSL
+    // (config::BrokerConfig::inter_broker_client); nullopt: the fetchers do not authenticate.
+    std::optional<client::SaslCredentials> sasl;
 };
 
 // One ISR change a leader asks the controller for.

@@ -81,6 +81,28 @@ Result<std::vector<SaslMechanism>, std::string> parse_sasl_enabled_mechanisms(
     return out;
 }
 
+Result<SaslLogin, std::string> sasl_login_from_jaas(SaslMechanism mechanism,
+                                                    std::string_view jaas) {
+    if (jaas.empty()) {
+        return fail(std::string("no JAAS line (sasl.jaas.config) with this node's username and "
+                                "password"));
+    }
+    TRY_ASSIGN(const JaasEntry entry, parse_jaas_entry(jaas));
+    const auto option = [&entry](const char* key) -> Result<std::string, std::string> {
+        const auto it = entry.options.find(key);
+        if (it == entry.options.end() || it->second.empty()) {
+            return fail("the JAAS line (" + entry.login_module + ") has no " + key +
+                        "=\"…\" for this node's own login");
+        }
+        return it->second;
+    };
+    SaslLogin out;
+    out.mechanism = mechanism;
+    TRY_ASSIGN(out.username, option("username"));
+    TRY_ASSIGN(out.password, option("password"));
+    return out;
+}
+
 ScramFakeCredentials make_scram_fake_credentials(SaslRandom& random) {
     ScramFakeCredentials fake;
     fake.key.resize(32);

@@ -36,6 +36,20 @@ std::optional<ScramMechanism> scram_mechanism_of(SaslMechanism m);
 Result<std::vector<SaslMechanism>, std::string> parse_sasl_enabled_mechanisms(
     std::string_view value);
 
+// How a broker authenticates when it dials another node's SASL listener (replica fetchers, the
+// controller channel, the quorum), and the identity an Eddy client logs in with.
+struct SaslLogin {
+    SaslMechanism mechanism = SaslMechanism::plain;
+    std::string username;
+    std::string password;
+};
+
+// A broker's own login from its JAAS line (Kafka's semantics: the `username` and `password`
+// options of the login module; a PlainLoginModule line also lists the user_<name> entries the
+// server side checks, which are ignored here). `jaas` empty, an entry that does not parse, or a
+// missing or empty username/password: a one-line error that never quotes a password.
+Result<SaslLogin, std::string> sasl_login_from_jaas(SaslMechanism mechanism, std::string_view jaas);
+
 struct SaslServerConfig {
     std::vector<SaslMechanism> enabled_mechanisms;
     // Required when a SCRAM mechanism is enabled; must outlive the sessions.

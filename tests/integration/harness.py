@@ -356,10 +356,19 @@ class Pki:
                 path(f"{ca}.key"), "-CAcreateserial", "-out", path(f"{name}.pem"), "-days", "2",
                 "-extfile", path(f"{name}.ext"))
 
+    # The short names some tests use.
+    def ca(self, name, subject):
+        self.make_ca(name, subject)
+
+    def leaf(self, name, subject, ca, san=None):
+        self.make_leaf(name, subject, ca, san)
+
     def keystore(self, name, out=None, key_password=None):
         """Kafka's PEM keystore (KIP-651) of leaf <name>: its private key (PKCS#8-encrypted with
         key_password when given) and its certificate in one file, written whole at once (as a
-        rotation should); returns the file's path (default <name>-keystore.pem)."""
+        rotation should); returns the file's path (default <name>-keystore.pem; a relative `out`
+        is in the Pki's folder)."""
+        out = self.path(out) if out and not os.path.isabs(out) else out
         out = out or self.path(f"{name}-keystore.pem")
         key = self.path(f"{name}.key")
         if key_password is not None:
@@ -428,8 +437,13 @@ class Broker:
                                          cwd=self.workdir, preexec_fn=_set_pdeathsig)
         return self
 
+    def probe(self):
+        """One readiness check of the client port (raises when not ready): ApiVersions in the
+        clear. A broker whose client listener speaks TLS overrides this."""
+        self.api_versions = api_versions(self.port, timeout=1.0)
+
     def wait_ready(self, timeout=30.0):
-        """Waits until the launched broker answers ApiVersions on its client port."""
+        """Waits until the launched broker answers ApiVersions on its client port (probe())."""
         deadline = time.monotonic() + timeout
         last = None
         while True:
@@ -439,7 +453,7 @@ class Broker:
                 raise BrokerError(f"eddy broker exited with code {rc} during start-up "
                                   f"(start #{self.starts}; its output is printed below)")
             try:
-                self.api_versions = api_versions(self.port, timeout=1.0)
+                self.probe()
                 return self
             except Exception as e:  # noqa: BLE001 - not ready yet
                 last = f"{type(e).__name__}: {e}"
@@ -501,6 +515,9 @@ class Broker:
             print(f"[harness] kept {self.workdir}")
         else:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------- certificates
 
 
 # ------------------------------------------------------------------------------- client helpers
@@ -587,6 +604,42 @@ def end_offset(broker, topic, partition=0):
     try:
         return c.get_watermark_offsets(TopicPartition(topic, partition), timeout=10,
                                        cached=False)[1]
+    finally:
+        c.close()
+
+
+def produce_values(conf, topic, values, timeout=20.0, what="produce"):
+    """Produces `values` (strings) to `topic` with acks=all through a confluent_kafka Producer
+    made from `conf`; fails unless every one is delivered within `timeout`."""
+    from confluent_kafka import Producer
+    p = Producer(dict(conf, acks="all"))
+    errors = []
+    for v in values:
+        p.produce(topic, v.encode(), on_delivery=lambda e, m: e and errors.append(e))
+    left = p.flush(timeout)
+    check(left == 0 and not errors, f"{what}: {left} undelivered, errors {errors}")
+
+
+def consume_values(conf, topic, count, timeout=20.0, group="eddy-int-reader", skip_errors=False,
+                   what="consume"):
+    """Reads up to `count` values of topic/0 from offset 0 (assign(), no group subscription)
+    with a confluent_kafka Consumer made from `conf`; returns those read by `timeout`, decoded.
+    A consumer error fails, unless `skip_errors` (librdkafka retries through a leader change)."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer(dict(conf, **{"group.id": group, "enable.auto.commit": False,
+                               "auto.offset.reset": "earliest"}))
+    try:
+        c.assign([TopicPartition(topic, 0, 0)])
+        got, deadline = [], time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < deadline:
+            m = c.poll(1.0)
+            if m is None:
+                continue
+            if m.error() is not None and skip_errors:
+                continue
+            check(m.error() is None, f"{what}: {m.error()}")
+            got.append(m.value().decode())
+        return got
     finally:
         c.close()
 

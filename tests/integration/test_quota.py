@@ -137,7 +137,9 @@ def test_producer_byte_rate_throttles_librdkafka(b):
 def test_consumer_byte_rate_throttles_and_loses_nothing(b):
     h.create_topics(b, "q-fetch")
     count, size = 300, 20_000
-    p = Producer(h.confluent_conf(b, **{"linger.ms": 5}))
+    # Batches of 64 KB, so that a fetch response holds at most max.partition.fetch.bytes (a
+    # first batch larger than it would be returned whole).
+    p = Producer(h.confluent_conf(b, **{"linger.ms": 5, "batch.size": 65536}))
     for i in range(count):
         p.produce("q-fetch", (b"%06d" % i) + b"y" * (size - 6))
     check_eq(p.flush(30), 0, "records left unsent")
@@ -162,8 +164,9 @@ def test_consumer_byte_rate_throttles_and_loses_nothing(b):
     observed = count * size / elapsed
     print(f"librdkafka consumer: {observed:,.0f} B/s against a quota of {rate:,} "
           f"({elapsed:.1f} s for {count * size:,} bytes)")
-    # A second's burst and the last response (256 KB) whose debt was not yet paid.
-    check_bound(count * size, rate, elapsed, 262144, "librdkafka consumer")
+    # A second's burst and the last response (256 KB) whose debt was not yet paid; one more for
+    # the granularity of librdkafka's fetch cycle.
+    check_bound(count * size, rate, elapsed, 2 * 262144, "librdkafka consumer")
 
 
 def test_kafka_python_is_throttled_by_a_late_answer(b):

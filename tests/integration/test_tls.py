@@ -6,15 +6,13 @@ certificates; the server key is encrypted (ssl.key.password). Driven by python3-
 (librdkafka), kcat, and eddy's own CLI with --command-config. Also: an untrusted or missing client
 certificate is refused on the mTLS listener, a plaintext client on the SSL port fails cleanly and
 the broker keeps serving, a replaced keystore file is served to new connections without a
-restart, and configurations this build cannot honour (SASL between brokers, a missing keystore, JKS) are refused
-at start with one line."""
+restart, and configurations this build cannot honour (GSSAPI between brokers, a missing keystore,
+JKS) are refused at start with one line."""
 import os
 import socket
 import subprocess
 import tempfile
-import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import harness as h
@@ -23,6 +21,7 @@ from harness import check, check_eq
 PKI = h.Pki("tls")
 path = PKI.path
 KEY_PASSWORD = "k3y-pass"
+openssl, make_ca, make_leaf = h.openssl, PKI.make_ca, PKI.make_leaf
 
 
 def server_keystore(name, out):
@@ -79,29 +78,12 @@ def create_topic(conf, name, partitions=1):
 
 
 def produce(conf, topic, values):
-    p = Producer(dict(conf, acks="all"))
-    errors = []
-    for v in values:
-        p.produce(topic, v.encode(), on_delivery=lambda e, m: e and errors.append(e))
-    left = p.flush(20)
-    check(left == 0 and not errors, f"produce over TLS: {left} undelivered, errors {errors}")
+    h.produce_values(conf, topic, values, what="produce over TLS")
 
 
 def consume(conf, topic, count, timeout=20.0):
-    c = Consumer(dict(conf, **{"group.id": "tls-reader", "enable.auto.commit": False,
-                               "auto.offset.reset": "earliest"}))
-    try:
-        c.assign([TopicPartition(topic, 0, 0)])
-        got, deadline = [], time.monotonic() + timeout
-        while len(got) < count and time.monotonic() < deadline:
-            m = c.poll(1.0)
-            if m is None:
-                continue
-            check(m.error() is None, f"consume over TLS: {m.error()}")
-            got.append(m.value().decode())
-        return got
-    finally:
-        c.close()
+    return h.consume_values(conf, topic, count, timeout, group="tls-reader",
+                            what="consume over TLS")
 
 
 def test_confluent_produce_consume_over_ssl(b):
@@ -272,10 +254,10 @@ def test_keystore_replaced_without_restart(b):
     check_eq(consume(conf, t, 1), ["after the reload"], "served with the renewed certificate")
 
 
-def test_replication_over_an_ssl_inter_broker_listener():
-    """Two nodes whose inter-broker listener is SSL: followers fetch over TLS, with host name
-    verification (the certificate names 127.0.0.1) and the keystore as their client
-    certificate."""
+def test_replication_and_the_quorum_over_ssl_inter_broker_and_controller_listeners():
+    """Two nodes whose inter-broker and controller listeners are SSL: followers fetch, and the
+    quorum, registrations and heartbeats run, over TLS, with host name verification (the
+    certificate names 127.0.0.1) and the keystore as the client certificate."""
     nodes = [h.Broker(f"tls-ib-{i}") for i in (1, 2)]
     internal = h.free_ports(2)
     voters = ",".join(f"{i}@127.0.0.1:{n.controller_port}" for i, n in enumerate(nodes, 1))
@@ -284,7 +266,7 @@ def test_replication_over_an_ssl_inter_broker_listener():
             "node.id": str(i), "controller.quorum.voters": voters,
             "listeners": (f"PLAINTEXT://127.0.0.1:{n.port},INTERNAL://127.0.0.1:{internal[i - 1]},"
                           f"CONTROLLER://127.0.0.1:{n.controller_port}"),
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,INTERNAL:SSL,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,INTERNAL:SSL,CONTROLLER:SSL",
             "inter.broker.listener.name": "INTERNAL",
             "ssl.keystore.location": path("keystore.pem"),
             "ssl.key.password": KEY_PASSWORD,
@@ -337,10 +319,12 @@ def refused_start(overrides):
 
 
 def test_what_this_build_cannot_honour_is_refused_at_start():
-    rc, err = refused_start({"listener.security.protocol.map": "SSL:SASL_SSL,CONTROLLER:PLAINTEXT"})
-    check_eq((rc, err), (2, "eddy broker: listener SSL uses SASL_SSL: SASL on the inter-broker "
-                            "listener is not supported yet; set inter.broker.listener.name to a "
-                            "PLAINTEXT or SSL listener\n"), "a SASL_SSL inter-broker listener")
+    rc, err = refused_start({"listener.security.protocol.map": "SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+                             "sasl.enabled.mechanisms": "PLAIN"})
+    check_eq((rc, err), (2, "eddy broker: listener SSL uses SASL_SSL: "
+                            "sasl.mechanism.inter.broker.protocol is 'GSSAPI'; Eddy's nodes "
+                            "authenticate with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512\n"),
+             "a SASL_SSL inter-broker listener with Kafka's default mechanism, GSSAPI")
     rc, err = refused_start({"ssl.keystore.location": path("missing.pem")})
     check(rc == 2 and err.startswith("eddy broker: listener SSL: cannot read keystore")
           and "missing.pem" in err, f"a missing keystore: {rc} {err!r}")

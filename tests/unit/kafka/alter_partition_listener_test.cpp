@@ -43,19 +43,6 @@ config::BrokerConfig node_config(int32_t id) {
                         {"controller.quorum.voters", "1@n1:9093,2@n2:9093,3@n3:9093"}});
 }
 
-// Waits (in simulated time) until `ready` holds; false after settle_wait.
-template <typename Pred>
-bool await(Env& env, Pred ready) {
-    const Instant deadline = env.scheduler.now() + settle_wait;
-    while (!ready()) {
-        if (env.scheduler.now() >= deadline) {
-            return false;
-        }
-        env.scheduler.sleep_for(Duration::millis(100));
-    }
-    return true;
-}
-
 // Topic `name`, one partition on all three brokers, created through n1 (retried while the
 // cluster settles).
 bool create_topic(Env& env, const std::string& name) {

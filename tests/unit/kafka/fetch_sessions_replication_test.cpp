@@ -26,19 +26,6 @@ config::BrokerConfig node_config(int32_t id) {
                         {"controller.quorum.voters", "1@n1:9093,2@n2:9093,3@n3:9093"}});
 }
 
-// Waits (in simulated time) until `ready` holds; false after a minute.
-template <typename Pred>
-bool await(Env& env, Pred ready) {
-    const Instant deadline = env.scheduler.now() + Duration::seconds(60);
-    while (!ready()) {
-        if (env.scheduler.now() >= deadline) {
-            return false;
-        }
-        env.scheduler.sleep_for(Duration::millis(100));
-    }
-    return true;
-}
-
 }  // namespace
 
 TEST_CASE("fetch sessions: followers replicate through incremental fetch sessions") {
@@ -86,11 +73,7 @@ TEST_CASE("fetch sessions: followers replicate through incremental fetch session
         CHECK(acknowledged == 20);
         finished = true;
     });
-    for (const char* h : hosts) {
-        w.start(w.node(h));
-    }
-    w.start(w.node("client"));
-    w.run([&] { return finished; }, Instant::from_nanos(Duration::seconds(300).to_nanos()));
+    run_until_finished(w, hosts, finished);
     REQUIRE(finished);
     REQUIRE(leader >= 1);
     const auto& cache = nodes[static_cast<size_t>(leader - 1)].get()->broker->fetch_sessions();
@@ -107,11 +90,7 @@ TEST_CASE("fetch sessions: followers replicate through incremental fetch session
     std::sort(followers.begin(), followers.end());
     CHECK(followers.size() == 2);
     CHECK(std::adjacent_find(followers.begin(), followers.end()) == followers.end());
-    for (auto& n : nodes) {
-        n->stop->set();
-    }
-    w.run([&] { return std::all_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->stopped; }); },
-          Instant::from_nanos(Duration::seconds(600).to_nanos()));
+    stop_brokers(w, nodes);
 }
 
 }  // namespace eddy::kafka

@@ -5,9 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,20 @@ inline config::BrokerConfig test_config(
     auto c = config::BrokerConfig::load({}, o);
     REQUIRE(c.ok());
     return std::move(c).value();
+}
+
+// Waits (in simulated time, polling every 100 ms) until `ready` holds; false once `timeout` has
+// passed. Suspends.
+template <typename Pred>
+bool await(Env& env, Pred ready, Duration timeout = Duration::seconds(60)) {
+    const Instant deadline = env.scheduler.now() + timeout;
+    while (!ready()) {
+        if (env.scheduler.now() >= deadline) {
+            return false;
+        }
+        env.scheduler.sleep_for(Duration::millis(100));
+    }
+    return true;
 }
 
 inline sim::WorldOptions quiet_world() {
@@ -67,6 +83,32 @@ struct BrokerNode {
         };
     }
 };
+
+// A cluster world: starts the nodes named `hosts`, then "client", and runs until `finished`
+// (at most 300 s of simulated time).
+inline void run_until_finished(sim::SimWorld& w, std::span<const char* const> hosts,
+                               const bool& finished) {
+    for (const char* h : hosts) {
+        w.start(w.node(h));
+    }
+    w.start(w.node("client"));
+    w.run([&] { return finished; }, Instant::from_nanos(Duration::seconds(300).to_nanos()));
+}
+
+// Stops every broker of a cluster world that is running and runs until they have stopped.
+inline void stop_brokers(sim::SimWorld& w, std::vector<std::unique_ptr<BrokerNode>>& nodes) {
+    for (auto& n : nodes) {
+        if (n->stop) {
+            n->stop->set();
+        }
+    }
+    w.run(
+        [&] {
+            return std::all_of(nodes.begin(), nodes.end(),
+                               [](const auto& n) { return n->stopped || !n->started; });
+        },
+        Instant::from_nanos(Duration::seconds(600).to_nanos()));
+}
 
 // Runs `body` as a client fiber ("client") against a fresh broker ("broker") in a SimWorld of
 // `seed`; stops the broker afterwards and checks both finished.

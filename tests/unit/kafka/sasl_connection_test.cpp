@@ -43,7 +43,7 @@ client::ClientOptions sasl_client(std::string user, std::string password,
     o.client_id = "sasl-test";
     o.request_timeout = Duration::seconds(5);
     o.retries_max = 1;
-    o.sasl = client::SaslCredentials{m, std::move(user), std::move(password), random};
+    o.sasl = client::SaslCredentials{{m, std::move(user), std::move(password)}, random};
     return o;
 }
 
