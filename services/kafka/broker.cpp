@@ -152,6 +152,7 @@ Result<void, std::string> Broker::open_and_serve() {
     co.delete_topic_enable = config_.get_bool("delete.topic.enable");
     co.heartbeats.session_timeout = config_.duration_ms("broker.session.timeout.ms");
     co.reassignment_knobs = options_.reassignment_knobs;
+    co.bootstrap_records = options_.bootstrap_records;  // `eddy format --add-scram`
     controller_ = std::make_unique<controller::Controller>(
         env_, co, *metadata_,
         [](const std::string& k, const std::string& v) { return validate_topic_config(k, v); });

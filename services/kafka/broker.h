@@ -82,6 +82,9 @@ inline bool is_internal_topic(std::string_view name) {
 struct BrokerOptions {
     std::string data_dir;         // relative to the Disk root; "" is the root itself
     std::string log_dir_display;  // the log dir as configured (DescribeLogDirs shows it)
+    // What the data directory was formatted with (controller::read_bootstrap_records, read by
+    // the runtime before the broker starts): a controller commits them to a new cluster.
+    std::vector<controller::MetadataRecord> bootstrap_records;
     // false: bind nothing; the advertised listeners are taken as they are configured and requests
     // arrive only through handle_frame() (the fuzz target).
     bool listen = true;
