@@ -23,18 +23,24 @@
 #include "runtime/sasl_random_openssl.h"
 #include "runtime/signals.h"
 #include "services/config/config.h"
+#include "services/controller/bootstrap_records.h"
 #include "services/controller/meta_properties.h"
 #include "services/kafka/broker.h"
 
 namespace eddy::cli {
 namespace {
 
-int run_broker(const std::string& config_file, const std::vector<std::string>& overrides) {
+int run_broker(const std::string& config_file, const std::vector<std::string>& overrides,
+               const std::vector<std::string>& add_scram) {
     auto loaded = load_config_or_report("broker", config_file, overrides);
     if (!loaded) {
         return 2;
     }
     const config::BrokerConfig cfg = std::move(*loaded);
+    auto bootstrap = add_scram_or_report("broker", add_scram);
+    if (!bootstrap) {
+        return 2;
+    }
     // The TLS listeners' certificates are part of the configuration: read before anything
     // starts (or any directory is made), refused like a bad key.
     auto tls = BrokerTls::create(cfg);
@@ -54,7 +60,13 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
     int rc = 0;
     pe.scheduler().spawn("broker-main", [&] {
         // The data directory belongs to this node and this cluster (formatted here at the first
-        // start): a refusal is a configuration problem, exit status 2 like a bad key.
+        // start, with the --add-scram credentials): a refusal is a configuration problem, exit
+        // status 2 like a bad key.
+        if (!write_bootstrap_or_report("broker", pe.env(), cfg.log_dir(), *bootstrap)) {
+            rc = 1;
+            done = true;
+            return;
+        }
         auto meta = controller::load_or_format(pe.env(), "", cfg.node_id(), cfg.quorum_voters());
         if (!meta.ok()) {
             // The message starts with the file's path inside the data directory.
@@ -66,6 +78,19 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         }
         kafka::BrokerOptions bo;
         bo.data_dir = "";  // the PosixEnv's disk is rooted at the data directory
+        if (cfg.has_role("controller")) {
+            // What `--add-scram` left at formatting, for this node's controller to bootstrap a
+            // new cluster with (services/controller/bootstrap_records.h).
+            auto records = controller::read_bootstrap_records(pe.env(), "");
+            if (!records.ok()) {
+                std::fprintf(stderr, "eddy broker: %s/%s\n", cfg.log_dir().c_str(),
+                             records.error().c_str());
+                rc = 2;
+                done = true;
+                return;
+            }
+            bo.bootstrap_records = std::move(records).value();
+        }
         bo.log_dir_display = cfg.log_dir();
         (*tls)->wire(pe.env(), pe.network(), bo);
         OpenSSLSaslRandom sasl_random;  // SCRAM nonces and salts: never the seeded stream
@@ -124,9 +149,13 @@ void add_broker_command(CLI::App& app, int& exit_code) {
         "refused (exit status 2).");
     static std::string config_file;
     static std::vector<std::string> overrides;
+    static std::vector<std::string> add_scram;
     cmd->add_option("--config", config_file, "server.properties file (Kafka key names)");
     cmd->add_option("--override", overrides, "KEY=VALUE, overrides the config file; repeatable");
-    cmd->callback([&exit_code] { exit_code = run_broker(config_file, overrides); });
+    cmd->add_option("--add-scram", add_scram,
+                    "At the first start (an unformatted directory) only: a SCRAM credential the "
+                    "new cluster starts with, as `eddy format --add-scram`; repeatable");
+    cmd->callback([&exit_code] { exit_code = run_broker(config_file, overrides, add_scram); });
 }
 
 }  // namespace eddy::cli

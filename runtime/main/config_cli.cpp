@@ -4,6 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/sasl_random_openssl.h"
+#include "services/controller/bootstrap_records.h"
+#include "services/controller/meta_properties.h"
+
 namespace eddy::cli {
 
 std::optional<config::BrokerConfig> load_config_or_report(
@@ -57,6 +61,38 @@ std::unique_ptr<PosixEnv> node_env_or_report(const char* command, const config::
         return nullptr;
     }
     return std::move(made).value();
+}
+
+std::optional<std::vector<controller::MetadataRecord>> add_scram_or_report(
+    const char* command, const std::vector<std::string>& values) {
+    OpenSSLSaslRandom random;  // salts: never a seeded stream
+    auto records = controller::scram_bootstrap_records(values, random);
+    if (!records.ok()) {
+        std::fprintf(stderr, "eddy %s: %s\n", command, records.error().c_str());
+        return std::nullopt;
+    }
+    return std::move(records).value();
+}
+
+bool write_bootstrap_or_report(const char* command, Env& env, const std::string& dir_display,
+                               const std::vector<controller::MetadataRecord>& records) {
+    if (records.empty()) {
+        return true;
+    }
+    auto formatted = controller::read_meta_properties(env, "");
+    if (formatted.ok() && formatted->has_value()) {
+        std::fprintf(stderr,
+                     "eddy %s: %s is already formatted: --add-scram ignored (the credentials of an "
+                     "existing cluster are changed with `eddy user set-password`)\n",
+                     command, dir_display.c_str());
+        return true;
+    }
+    // An unreadable meta.properties is reported by the formatting step that follows.
+    if (auto w = controller::write_bootstrap_records(env, "", records); !w.ok()) {
+        std::fprintf(stderr, "eddy %s: %s/%s\n", command, dir_display.c_str(), w.error().c_str());
+        return false;
+    }
+    return true;
 }
 
 }  // namespace eddy::cli

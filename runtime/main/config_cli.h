@@ -1,5 +1,6 @@
 // What the commands that work on a node's configuration and data directory share (`eddy broker`,
-// `eddy format`): the --config FILE / --override KEY=VALUE pair, and the node's PosixEnv.
+// `eddy format`): the --config FILE / --override KEY=VALUE pair, the node's PosixEnv, and
+// --add-scram (the SCRAM credentials a new cluster starts with, bootstrap_records.h).
 #pragma once
 
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "runtime/posix_env.h"
 #include "services/config/config.h"
+#include "services/controller/metadata_image.h"
 
 namespace eddy::cli {
 
@@ -21,5 +23,16 @@ std::optional<config::BrokerConfig> load_config_or_report(
 std::unique_ptr<PosixEnv> node_env_or_report(const char* command, const config::BrokerConfig& cfg,
                                              std::string node_name,
                                              LogLevel log_level = LogLevel::info);
+
+// The records of the --add-scram values (salts from OpenSSL). On a bad value prints
+// "eddy <command>: --add-scram #N: <reason>" (one line) and returns nullopt: the caller exits 2.
+std::optional<std::vector<controller::MetadataRecord>> add_scram_or_report(
+    const char* command, const std::vector<std::string>& values);
+
+// Before the directory is formatted: writes `records` (if any) as its bootstrap records when it
+// is not formatted yet, or says on stderr that they are ignored when it is. False (after one
+// line on stderr) when they could not be written: the caller exits 1. Suspends.
+bool write_bootstrap_or_report(const char* command, Env& env, const std::string& dir_display,
+                               const std::vector<controller::MetadataRecord>& records);
 
 }  // namespace eddy::cli

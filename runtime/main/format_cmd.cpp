@@ -1,7 +1,10 @@
 // `eddy format` and `eddy random-uuid`: Kafka's `kafka-storage format` and `random-uuid` steps.
 //
 //   eddy format --cluster-id ID [--config FILE] [--override KEY=VALUE]... [--ignore-formatted]
-//       Writes meta.properties (node.id from the config, cluster.id ID) into log.dirs.
+//               [--add-scram 'SCRAM-SHA-256=[name=admin,password=admin-secret]']...
+//       Writes meta.properties (node.id from the config, cluster.id ID) into log.dirs, and before
+//       it the --add-scram credentials as bootstrap records (bootstrap_records.h): the new
+//       cluster's first active controller commits them. A bad --add-scram value exits 2.
 //       Exit 0: formatted, or already formatted with the same ids (nothing to do), or any
 //       formatted directory with --ignore-formatted (left as is). Exit 1: already formatted for
 //       another cluster id or node id, or the directory cannot be written. Exit 2: bad arguments
@@ -25,7 +28,8 @@ namespace eddy::cli {
 namespace {
 
 int run_format(const std::string& cluster_id, const std::string& config_file,
-               const std::vector<std::string>& overrides, bool ignore_formatted) {
+               const std::vector<std::string>& overrides, bool ignore_formatted,
+               const std::vector<std::string>& add_scram) {
     if (!controller::valid_cluster_id(cluster_id)) {
         std::fprintf(stderr,
                      "eddy format: --cluster-id '%s' is not a cluster id (22 characters of "
@@ -38,6 +42,10 @@ int run_format(const std::string& cluster_id, const std::string& config_file,
         return 2;
     }
     const config::BrokerConfig cfg = std::move(*loaded);
+    auto bootstrap = add_scram_or_report("format", add_scram);
+    if (!bootstrap) {
+        return 2;
+    }
     auto made = node_env_or_report("format", cfg, "format", LogLevel::warn);
     if (!made) {
         return 1;
@@ -47,6 +55,11 @@ int run_format(const std::string& cluster_id, const std::string& config_file,
     int rc = 0;
     bool done = false;
     pe.scheduler().spawn("format", [&] {
+        if (!write_bootstrap_or_report("format", pe.env(), dir, *bootstrap)) {
+            rc = 1;
+            done = true;
+            return;
+        }
         auto r = controller::format(pe.env(), "", cfg.node_id(), cluster_id, ignore_formatted);
         done = true;
         if (!r.ok()) {
@@ -98,6 +111,7 @@ void add_format_commands(CLI::App& app, int& exit_code) {
     static std::string config_file;
     static std::vector<std::string> overrides;
     static bool ignore_formatted = false;
+    static std::vector<std::string> add_scram;
     cmd->add_option("-t,--cluster-id", cluster_id,
                     "Cluster id: 22 characters of base64url (Kafka's Uuid form)")
         ->required();
@@ -105,8 +119,12 @@ void add_format_commands(CLI::App& app, int& exit_code) {
     cmd->add_option("--override", overrides, "KEY=VALUE, overrides the config file; repeatable");
     cmd->add_flag("--ignore-formatted", ignore_formatted,
                   "Leave an already formatted directory as is, whatever its ids (exit 0)");
+    cmd->add_option("--add-scram", add_scram,
+                    "A SCRAM credential the new cluster starts with, Kafka's syntax: "
+                    "'SCRAM-SHA-256=[name=admin,password=admin-secret]' (also iterations=, "
+                    "salt=, saltedpassword=); repeatable");
     cmd->callback([&exit_code] {
-        exit_code = run_format(cluster_id, config_file, overrides, ignore_formatted);
+        exit_code = run_format(cluster_id, config_file, overrides, ignore_formatted, add_scram);
     });
 
     auto* uuid = app.add_subcommand(

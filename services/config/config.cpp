@@ -135,6 +135,9 @@ const std::vector<KeyDef>& broker_keys() {
          "zstd level for broker-side recompression"},
         {"connections.max.idle.ms", T::int64, "600000", 1000, INT64_MAX,
          "Close connections idle for this long"},
+        {"connections.max.reauth.ms", T::int64, "0", 0, INT64_MAX,
+         "KIP-368: a SASL session's lifetime (0: as long as the connection); clients "
+         "re-authenticate before it ends, an expired connection is closed at its next request"},
         {"controller.listener.names", T::list, "CONTROLLER", 0, 0,
          "Listeners used by the controller quorum"},
         {"controller.quorum.election.backoff.max.ms", T::int32, "1000", 1, int32_max,

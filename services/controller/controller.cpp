@@ -53,7 +53,7 @@ ApiError Controller::catch_up() {
         }
         const int64_t end = q.end_offset();
         if (q.applied_offset() >= end) {
-            return {};
+            return bootstrap();
         }
         const Instant now = env_.clock.now();
         if (now >= deadline) {
@@ -63,6 +63,23 @@ ApiError Controller::catch_up() {
         // Short waits: leadership may go while we wait, and nothing is applied then.
         (void)q.wait_applied(end, std::min(deadline, now + Duration::millis(50)));
     }
+}
+
+ApiError Controller::bootstrap() {
+    if (options_.bootstrap_records.empty()) {
+        return {};
+    }
+    if (!(image() == MetadataImage{})) {
+        options_.bootstrap_records.clear();  // an existing cluster: the log decides, not us
+        return {};
+    }
+    ApiError err = commit(options_.bootstrap_records);
+    if (err.ok()) {
+        env_.log.info("controller: committed %zu bootstrap records to the new cluster's metadata",
+                      options_.bootstrap_records.size());
+        options_.bootstrap_records.clear();
+    }
+    return err;
 }
 
 BrokerHeartbeats& Controller::heartbeats() {

@@ -51,6 +51,9 @@ struct ControllerOptions {
     ReassignmentKnobs reassignment_knobs;  // planted bugs (scenarios only)
     // How long a write may wait for the quorum to commit it before REQUEST_TIMED_OUT.
     Duration write_timeout = Duration::seconds(30);
+    // What this node was formatted with (bootstrap_records.h): committed first by an active
+    // controller that finds the metadata image empty (a new cluster), never otherwise.
+    std::vector<MetadataRecord> bootstrap_records;
 };
 
 // One config change: a value to set, or nullopt to remove the dynamic value.
@@ -196,6 +199,9 @@ private:
     // timed out may still commit — validating without them let a second TopicRecord for one name
     // through (controller-quorum-leader-isolation, seeds 144 and 248). Suspends.
     ApiError catch_up();
+    // catch_up()'s last step: the bootstrap records, when the image is empty (a new cluster).
+    // Once the image is not empty they are dropped: they never apply to an existing cluster.
+    ApiError bootstrap();
     ApiError check_replicas(const std::vector<int32_t>& replicas) const;
     ApiError check_configs(const std::vector<ConfigChange>& configs) const;
     ApiError commit(const std::vector<MetadataRecord>& records);

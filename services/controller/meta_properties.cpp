@@ -51,14 +51,7 @@ std::string render(const MetaProperties& m) {
 Result<void, std::string> write_meta_properties(Env& env, const std::string& dir,
                                                 const MetaProperties& m) {
     const std::string text = render(m);
-    auto r = log::replace_file(env, dir, meta_properties_file, as_bytes(text));
-    if (!r.ok()) {
-        if (r.error() == log::ReplaceError::sync_failed) {
-            log::crash_after_failed_sync(env, path_in(dir));
-        }
-        return fail(path_in(dir) + ": cannot be written (" + log::to_string(r.error()) + ")");
-    }
-    return {};
+    return log::replace_small_file(env, dir, meta_properties_file, as_bytes(text));
 }
 
 std::string ids_of(const MetaProperties& m) {
@@ -120,14 +113,11 @@ std::string derive_cluster_id(const std::vector<config::QuorumVoter>& voters) {
 Result<std::optional<MetaProperties>, std::string> read_meta_properties(Env& env,
                                                                         const std::string& dir) {
     const std::string path = path_in(dir);
-    auto read = log::read_file_stable(env.disk, path, file_bytes_max);
-    if (!read.ok()) {
-        return fail(log::read_failure(path, read.error()));
-    }
-    if (!*read) {
+    TRY_ASSIGN(std::optional<Bytes> read, log::read_small_file(env.disk, path, file_bytes_max));
+    if (!read) {
         return std::optional<MetaProperties>();
     }
-    auto pairs = config::parse_properties(as_chars(**read));
+    auto pairs = config::parse_properties(as_chars(*read));
     if (!pairs.ok()) {
         return fail(path + ": " + pairs.error());
     }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <initializer_list>
 
 #include "core/base/assert.h"
 
@@ -47,25 +48,49 @@ std::string utc(WallTime t) {
     return buf;
 }
 
+// The one serializer: {"time":…} then the fields in order; fields with `optional` set are left
+// out when empty.
+struct Field {
+    const char* name;
+    std::string_view value;
+    bool optional = false;
+};
+
+std::string json_line(WallTime time, std::initializer_list<Field> fields) {
+    std::string out = "{\"time\":\"" + utc(time) + "\"";
+    for (const Field& f : fields) {
+        if (f.optional && f.value.empty()) {
+            continue;
+        }
+        out += ",\"";
+        out += f.name;
+        out += "\":";
+        append_json_string(out, f.value);
+    }
+    out.push_back('}');
+    return out;
+}
+
 }  // namespace
 
 std::string audit_line(WallTime time, const AuditEvent& e) {
-    std::string out = "{\"time\":\"" + utc(time) + "\"";
-    auto field = [&out](const char* name, std::string_view value) {
-        out += ",\"";
-        out += name;
-        out += "\":";
-        append_json_string(out, value);
-    };
-    field("principal", e.principal);
-    field("client", e.client);
-    field("api", e.api);
-    field("resource_type", e.resource_type);
-    field("resource", e.resource);
-    field("operation", e.operation);
-    field("result", e.result);
-    out.push_back('}');
-    return out;
+    return json_line(time, {{"principal", e.principal},
+                            {"client", e.client},
+                            {"api", e.api},
+                            {"resource_type", e.resource_type},
+                            {"resource", e.resource},
+                            {"operation", e.operation},
+                            {"result", e.result}});
+}
+
+std::string audit_line(WallTime time, const AuthenticationEvent& e) {
+    return json_line(time, {{"principal", e.principal},
+                            {"client", e.client},
+                            {"listener", e.listener},
+                            {"mechanism", e.mechanism},
+                            {"operation", e.operation},
+                            {"result", e.result},
+                            {"error", e.error, true}});
 }
 
 AuditLog::AuditLog(Env& env, AuditLogOptions options)
@@ -90,8 +115,13 @@ void AuditLog::rotate() {
     size_ = 0;
 }
 
-void AuditLog::record(const AuditEvent& event) {
-    std::string line = audit_line(env_.clock.wall_now(), event);
+void AuditLog::record(const AuditEvent& event) { write(audit_line(env_.clock.wall_now(), event)); }
+
+void AuditLog::record(const AuthenticationEvent& event) {
+    write(audit_line(env_.clock.wall_now(), event));
+}
+
+void AuditLog::write(std::string line) {
     line.push_back('\n');
     LockGuard guard(mutex_);
     append(line);

@@ -157,9 +157,9 @@ bool Broker::allowed(const RequestContext& ctx, security::AclOperation op,
     const bool granted = result == security::AuthorizationResult::allowed;
     if (audit_ && !filtering && (!granted || audit_->grants())) {
         const std::string principal = ctx.principal.to_string();
-        audit_->record({principal, ctx.client_host, protocol::to_string(ctx.key),
-                        security::to_string(type), name, security::to_string(op),
-                        granted ? "ALLOWED" : "DENIED"});
+        audit_->record(AuditEvent{principal, ctx.client_host, protocol::to_string(ctx.key),
+                                  security::to_string(type), name, security::to_string(op),
+                                  granted ? "ALLOWED" : "DENIED"});
     }
     if (granted) {
         return true;
@@ -193,9 +193,9 @@ void Broker::audit_admin(const RequestContext& ctx, std::string_view resource_ty
         return;
     }
     const std::string principal = ctx.principal.to_string();
-    audit_->record({principal, ctx.client_host, protocol::to_string(ctx.key), resource_type,
-                    resource, "ADMIN",
-                    error_code == error::none ? "OK" : error::error_name(error_code)});
+    audit_->record(AuditEvent{principal, ctx.client_host, protocol::to_string(ctx.key),
+                              resource_type, resource, "ADMIN",
+                              error_code == error::none ? "OK" : error::error_name(error_code)});
 }
 
 int16_t Broker::config_resource_denied(const RequestContext& ctx, int8_t resource_type,

@@ -9,9 +9,9 @@
 #include "services/kafka/errors.h"
 #include "services/kafka/forwarding.h"
 #include "services/kafka/produce_view.h"
-#include "services/security/sasl_protocol.h"
-#include "services/raft/driver_endpoint.h"
 #include "services/kafka/topic_configs.h"
+#include "services/raft/driver_endpoint.h"
+#include "services/security/sasl_protocol.h"
 
 namespace eddy::kafka {
 
@@ -160,6 +160,7 @@ Result<void, std::string> Broker::open_and_serve() {
     co.delete_topic_enable = config_.get_bool("delete.topic.enable");
     co.heartbeats.session_timeout = config_.duration_ms("broker.session.timeout.ms");
     co.reassignment_knobs = options_.reassignment_knobs;
+    co.bootstrap_records = options_.bootstrap_records;  // `eddy format --add-scram`
     controller_ = std::make_unique<controller::Controller>(
         env_, co, *metadata_,
         [](const std::string& k, const std::string& v) { return validate_topic_config(k, v); });
@@ -922,12 +923,13 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
     net::RequestTurn released;  // a caller without a connection: nothing waits for this turn
     ASSERT(listener < listeners_.size(), "a request on an unknown listener");
     std::shared_ptr<ConnectionAuth> local_auth;  // a frame without a connection
-    ConnectionAuth* auth = connection_auth(listener, peer_identity, control, local_auth);
+    ConnectionAuth* auth =
+        connection_auth(listener, client_host, peer_identity, control, local_auth);
     if (auth == nullptr) {
         return fail(net::HandlerError::close_connection);
     }
     if (!auth->principal && auth->raw_tokens) {
-        return handle_raw_sasl_token(*auth, frame, client_host, control);
+        return handle_raw_sasl_token(*auth, listener, frame, client_host, control);
     }
     protocol::Reader r(frame);
     auto header = protocol::decode_request_header(r);
@@ -967,6 +969,23 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
     if (!auth->principal && ctx.key != ApiKey::api_versions) {
         // A SASL connection that has not authenticated: SaslHandshake / SaslAuthenticate only.
         return handle_sasl_request(ctx, r, *auth, control);
+    }
+    if (auth->session_expiry) {
+        // KIP-368: a session with a lifetime may re-authenticate; once expired, nothing else.
+        if (auth->sasl->state() == security::SaslServerSession::State::closed) {
+            // A refused re-authentication whose answer was the last thing to send.
+            return fail(net::HandlerError::close_connection);
+        }
+        if (ctx.key == ApiKey::sasl_handshake || ctx.key == ApiKey::sasl_authenticate) {
+            return handle_sasl_request(ctx, r, *auth, control);
+        }
+        if (env_.clock.now() >= *auth->session_expiry) {
+            env_.log.info(
+                "closing a connection from %s (%s): its SASL session expired without "
+                "re-authentication (connections.max.reauth.ms)",
+                ctx.client_host.c_str(), auth->principal->to_string().c_str());
+            return fail(net::HandlerError::close_connection);
+        }
     }
 
     // The controller listener serves the other nodes (and forwarded admin requests the sending
@@ -1131,7 +1150,17 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_frame(
 Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_sasl_request(
     const RequestContext& ctx, protocol::Reader& r, ConnectionAuth& auth,
     net::ConnectionControl* control) {
-    ASSERT(auth.sasl && !auth.principal);
+    ASSERT(auth.sasl);
+    ASSERT(!auth.principal || auth.session_expiry, "re-authentication only with a lifetime");
+    if (auth.sasl->state() == security::SaslServerSession::State::closed) {
+        // A frame pipelined behind the one that ended the session (the connection is closing).
+        return fail(net::HandlerError::close_connection);
+    }
+    if (auth.principal && control != nullptr) {
+        // A re-authentication: read in lockstep until it succeeds (finish_sasl), so that a
+        // refusal's close_after_response closes the connection right after its answer.
+        control->read.lockstep = true;
+    }
     if (ctx.key == ApiKey::sasl_handshake) {
         auto req = decode_body<protocol::SaslHandshakeRequest>(r, ctx.version);
         if (!req.ok()) {
@@ -1139,13 +1168,37 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_sasl_re
                           ctx.version, protocol::to_string(req.error()));
             return fail(net::HandlerError::close_connection);
         }
-        const auto outcome = auth.sasl->handshake(req->mechanism_);
+        std::optional<security::SaslMechanism> previous;  // set: a re-authentication
+        if (auth.principal && auth.sasl->authenticated() && ctx.version >= 1) {
+            // KIP-368: a fresh exchange; the connection keeps its principal meanwhile.
+            previous = auth.sasl->mechanism();
+            auth.sasl =
+                std::make_unique<security::SaslServerSession>(*auth.sasl_config, *sasl_random_);
+            auth.reauthenticating = true;
+        }
+        auto outcome = auth.sasl->handshake(req->mechanism_);
+        if (!outcome.error && previous && auth.sasl->mechanism() != previous) {
+            // Kafka answers the handshake and refuses the SaslAuthenticate that follows
+            // (SaslServerAuthenticator's REAUTH_BAD_MECHANISM).
+            auth.reauth_refusal = "SASL mechanism '" + protocol::echo(req->mechanism_) +
+                                  "' requested by client is not supported for re-authentication "
+                                  "of mechanism '" +
+                                  std::string(security::sasl_mechanism_name(*previous)) + "'";
+        }
         if (!outcome.error) {
             auth.raw_tokens = security::sasl_framing_after_handshake(ctx.version) ==
                               security::SaslTokenFraming::raw;
         } else {
-            env_.log.info("SASL handshake from %s refused: mechanism '%s'",
-                          ctx.client_host.c_str(), req->mechanism_.c_str());
+            const std::string mechanism = protocol::echo(req->mechanism_);
+            env_.log.info("SASL handshake from %s refused: mechanism '%s'%s",
+                          ctx.client_host.c_str(), mechanism.c_str(),
+                          auth.principal ? " (re-authentication)" : "");
+            audit_authentication(ctx.listener, ctx.client_host,
+                                 auth.principal ? auth.principal->to_string() : "", mechanism,
+                                 auth.reauthenticating,
+                                 *outcome.error == security::SaslError::unsupported_mechanism
+                                     ? "SaslHandshake: mechanism not enabled"
+                                     : "SaslHandshake: illegal SASL state");
         }
         if (outcome.close_connection && control != nullptr) {
             control->close_after_response = true;
@@ -1160,20 +1213,43 @@ Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_sasl_re
                           ctx.version, protocol::to_string(req.error()));
             return fail(net::HandlerError::close_connection);
         }
-        const auto outcome = auth.sasl->authenticate(req->auth_bytes_);
+        const std::string_view mechanism = mechanism_of(*auth.sasl);
+        const bool reauthentication = auth.reauthenticating;  // finish_sasl ends it
+        security::SaslAuthenticateOutcome outcome;
+        if (!auth.reauth_refusal.empty()) {
+            outcome.error = security::SaslError::authentication_failed;
+            outcome.error_message = auth.reauth_refusal;
+            outcome.log_detail = auth.reauth_refusal;
+            outcome.close_connection = true;
+        } else {
+            outcome = auth.sasl->authenticate(req->auth_bytes_);
+        }
+        if (outcome.complete && !finish_sasl(auth, ctx.version, control)) {
+            outcome.complete = false;
+            outcome.error = security::SaslError::authentication_failed;
+            outcome.error_message = "Cannot change principals during re-authentication";
+            outcome.log_detail = outcome.error_message + " from " + auth.principal->to_string() +
+                                 " to User:" + auth.sasl->principal();
+            outcome.close_connection = true;
+        }
         if (outcome.error) {
             env_.log.info("SASL authentication failed from %s: %s", ctx.client_host.c_str(),
                           outcome.log_detail.c_str());
+            audit_sasl(auth, ctx.listener, ctx.client_host, mechanism, reauthentication,
+                       outcome.log_detail);
             (void)env_.scheduler.sleep_for(sasl_failure_delay);
         }
         if (outcome.complete) {
-            finish_sasl(auth, control);
+            audit_sasl(auth, ctx.listener, ctx.client_host, mechanism, reauthentication, "");
         }
         if (outcome.close_connection && control != nullptr) {
             control->close_after_response = true;
         }
-        return std::optional<net::FrameParts>(
-            one_part(encode_response(ctx, security::make_sasl_authenticate_response(outcome))));
+        auto resp = security::make_sasl_authenticate_response(outcome);
+        if (outcome.complete && auth.session_expiry) {
+            resp.session_lifetime_ms_ = sasl_session_max_.to_millis();
+        }
+        return std::optional<net::FrameParts>(one_part(encode_response(ctx, resp)));
     }
     // Kafka's SaslServerAuthenticator: any other request before authentication is an illegal
     // SASL state, and the connection is closed without an answer.

@@ -83,6 +83,9 @@ inline bool is_internal_topic(std::string_view name) {
 struct BrokerOptions {
     std::string data_dir;         // relative to the Disk root; "" is the root itself
     std::string log_dir_display;  // the log dir as configured (DescribeLogDirs shows it)
+    // What the data directory was formatted with (controller::read_bootstrap_records, read by
+    // the runtime before the broker starts): a controller commits them to a new cluster.
+    std::vector<controller::MetadataRecord> bootstrap_records;
     // false: bind nothing; the advertised listeners are taken as they are configured and requests
     // arrive only through handle_frame() (the fuzz target).
     bool listen = true;
@@ -375,6 +378,16 @@ private:
     // An admin action on one resource, for the audit log (nothing without one). Suspends.
     void audit_admin(const RequestContext& ctx, std::string_view resource_type,
                      std::string_view resource, int16_t error_code);
+    // An authentication on `listener` (connection_auth.cpp), for the audit log (nothing without
+    // one): `principal` authenticated or claimed ("" when none was named), `error` empty on
+    // success. Suspends.
+    void audit_authentication(size_t listener, std::string_view client, std::string_view principal,
+                              std::string_view mechanism, bool reauthentication,
+                              std::string_view error);
+    // The same for the SASL exchange of `auth` that just ended (a re-authentication when
+    // `reauthentication`).
+    void audit_sasl(const ConnectionAuth& auth, size_t listener, std::string_view client,
+                    std::string_view mechanism, bool reauthentication, std::string_view error);
     // The ACL admin APIs: Describe from this node's image, Create/Delete at the active
     // controller (forwarded from client listeners).
     protocol::CreateAclsResponse handle_create_acls(const RequestContext& ctx,
@@ -515,21 +528,28 @@ private:
     std::optional<client::SaslCredentials> controller_sasl_;
     // By configured listener index: its SASL settings, null for a non-SASL listener.
     std::vector<std::shared_ptr<const security::SaslServerConfig>> sasl_by_listener_;
+    // connections.max.reauth.ms (KIP-368); zero: sessions last as long as their connection.
+    Duration sasl_session_max_ = Duration::zero();
     // The connection's ConnectionAuth (made on its first frame); null when the connection must be
     // closed (an SSL subject no mapping rule accepts).
-    ConnectionAuth* connection_auth(size_t listener, const std::optional<std::string>& peer_identity,
+    ConnectionAuth* connection_auth(size_t listener, std::string_view client_host,
+                                    const std::optional<std::string>& peer_identity,
                                     net::ConnectionControl* control,
                                     std::shared_ptr<ConnectionAuth>& local);
     // A frame of a SASL connection that has not authenticated yet (connection_auth.cpp):
     // a raw token, or a SaslHandshake / SaslAuthenticate request. Suspends (failure delay).
     Result<std::optional<net::FrameParts>, net::HandlerError> handle_raw_sasl_token(
-        ConnectionAuth& auth, MutableByteSpan frame, const std::string& client_host,
-        net::ConnectionControl* control);
+        ConnectionAuth& auth, size_t listener, MutableByteSpan frame,
+        const std::string& client_host, net::ConnectionControl* control);
     Result<std::optional<net::FrameParts>, net::HandlerError> handle_sasl_request(
         const RequestContext& ctx, protocol::Reader& r, ConnectionAuth& auth,
         net::ConnectionControl* control);
-    // The connection authenticated: its principal, and ordinary reads from now on.
-    void finish_sasl(ConnectionAuth& auth, net::ConnectionControl* control);
+    // The connection authenticated (with SaslAuthenticate `authenticate_version`, -1 for raw
+    // tokens): its principal, its session's end (KIP-368), and ordinary reads from now on. False
+    // when a re-authentication proved another principal than the connection's: nothing changed,
+    // and the connection must be closed.
+    [[nodiscard]] bool finish_sasl(ConnectionAuth& auth, int16_t authenticate_version,
+                                   net::ConnectionControl* control);
     // SaslHandshake / SaslAuthenticate on a connection that needs none (not SASL, or done).
     protocol::SaslHandshakeResponse handle_sasl_handshake(
         const RequestContext& ctx, const protocol::SaslHandshakeRequest& req);

@@ -27,6 +27,7 @@ Result<void, std::string> Broker::configure_sasl() {
         sim_sasl_random_.emplace(env_.random);
         sasl_random_ = &*sim_sasl_random_;
     }
+    sasl_session_max_ = config_.duration_ms("connections.max.reauth.ms");
     const auto& configured = config_.listeners();
     sasl_by_listener_.assign(configured.size(), nullptr);
     for (size_t index = 0; index < configured.size(); ++index) {
@@ -110,7 +111,7 @@ Result<security::KafkaPrincipal, std::string> Broker::local_controller_principal
     return security::build_principal(session, ssl_mapper_);
 }
 
-ConnectionAuth* Broker::connection_auth(size_t listener,
+ConnectionAuth* Broker::connection_auth(size_t listener, std::string_view client_host,
                                         const std::optional<std::string>& peer_identity,
                                         net::ConnectionControl* control,
                                         std::shared_ptr<ConnectionAuth>& local) {
@@ -125,13 +126,22 @@ ConnectionAuth* Broker::connection_auth(size_t listener,
     } else {
         // PLAINTEXT or SSL: the certificate subject through the listener's
         // ssl.principal.mapping.rules (authorization.cpp).
+        // A connection (not a lone frame) with a client certificate is an mTLS authentication.
+        const bool audited = control != nullptr && peer_identity.has_value();
         auto principal = principal_of(listener, peer_identity);
         if (!principal.ok()) {
             env_.log.warn("closing a connection on listener %s: %s",
                           bl.endpoint.listener.c_str(), principal.error().c_str());
+            if (audited) {
+                audit_authentication(listener, client_host, "", "TLS", false, principal.error());
+            }
             return nullptr;
         }
         auth->principal = std::move(principal).value();
+        if (audited) {
+            audit_authentication(listener, client_host, auth->principal->to_string(), "TLS", false,
+                                 "");
+        }
     }
     ConnectionAuth* out = auth.get();
     if (control != nullptr) {
@@ -142,34 +152,84 @@ ConnectionAuth* Broker::connection_auth(size_t listener,
     return out;
 }
 
-void Broker::finish_sasl(ConnectionAuth& auth, net::ConnectionControl* control) {
+bool Broker::finish_sasl(ConnectionAuth& auth, int16_t authenticate_version,
+                         net::ConnectionControl* control) {
     ASSERT(auth.sasl && auth.sasl->authenticated());
     security::AuthenticatedSession session;
     session.protocol = security::SecurityProtocol::sasl_plaintext;
     session.sasl_authorization_id = auth.sasl->principal();
     auto principal = security::build_principal(session, ssl_mapper_);
     ASSERT(principal.ok(), "a SASL session with an authorization id always has a principal");
+    if (auth.principal && *auth.principal != *principal) {
+        // KIP-368: Kafka's "Cannot change principals during re-authentication".
+        ASSERT(auth.reauthenticating);
+        return false;
+    }
     auth.principal = std::move(principal).value();
     auth.raw_tokens = false;
+    auth.reauthenticating = false;
+    // KIP-368: only a client that was told the lifetime (SaslAuthenticate v1+) is held to it.
+    if (sasl_session_max_ > Duration::zero() && authenticate_version >= 1) {
+        auth.session_expiry = env_.clock.now() + sasl_session_max_;
+    } else {
+        auth.session_expiry.reset();
+    }
     env_.tracer.event("sasl.authenticated", {{"principal", auth.principal->to_string()}});
     if (control != nullptr) {
         control->read = net::ReadMode{};  // the listener's ordinary limits from now on
     }
+    return true;
+}
+
+void Broker::audit_authentication(size_t listener, std::string_view client,
+                                  std::string_view principal, std::string_view mechanism,
+                                  bool reauthentication, std::string_view error) {
+    if (!audit_) {
+        return;
+    }
+    audit_->record(AuthenticationEvent{principal, client, listeners_[listener].endpoint.listener,
+                                       mechanism,
+                                       reauthentication ? "REAUTHENTICATE" : "AUTHENTICATE",
+                                       error.empty() ? "OK" : "FAILED", error});
+}
+
+void Broker::audit_sasl(const ConnectionAuth& auth, size_t listener, std::string_view client,
+                        std::string_view mechanism, bool reauthentication, std::string_view error) {
+    if (!audit_) {
+        return;
+    }
+    ASSERT(auth.sasl);
+    std::string principal;
+    if (error.empty()) {
+        ASSERT(auth.principal.has_value());
+        principal = auth.principal->to_string();
+    } else if (!auth.sasl->user_attempted().empty()) {
+        principal = security::KafkaPrincipal{"User", auth.sasl->user_attempted()}.to_string();
+    }
+    audit_authentication(listener, client, principal, mechanism, reauthentication, error);
 }
 
 Result<std::optional<net::FrameParts>, net::HandlerError> Broker::handle_raw_sasl_token(
-    ConnectionAuth& auth, MutableByteSpan frame, const std::string& client_host,
+    ConnectionAuth& auth, size_t listener, MutableByteSpan frame, const std::string& client_host,
     net::ConnectionControl* control) {
+    if (auth.sasl->state() == security::SaslServerSession::State::closed) {
+        return fail(net::HandlerError::close_connection);  // the session already failed
+    }
+    const std::string_view mechanism = mechanism_of(*auth.sasl);
     auto outcome = auth.sasl->authenticate(ByteSpan(frame.data(), frame.size()));
     if (outcome.error) {
         // Raw tokens have no field for an error: the client learns by the connection closing.
         env_.log.info("SASL authentication failed (raw tokens) from %s: %s", client_host.c_str(),
                       outcome.log_detail.c_str());
+        audit_sasl(auth, listener, client_host, mechanism, false, outcome.log_detail);
         (void)env_.scheduler.sleep_for(sasl_failure_delay);
         return fail(net::HandlerError::close_connection);
     }
     if (outcome.complete) {
-        finish_sasl(auth, control);
+        // Raw tokens only before the first authentication: never a re-authentication.
+        const bool finished = finish_sasl(auth, -1, control);
+        ASSERT(finished);
+        audit_sasl(auth, listener, client_host, mechanism, false, "");
     }
     net::FrameParts parts(1);
     parts[0].bytes = std::move(outcome.challenge);
@@ -180,7 +240,8 @@ protocol::SaslHandshakeResponse Broker::handle_sasl_handshake(
     const RequestContext& ctx, const protocol::SaslHandshakeRequest& req) {
     (void)req;
     protocol::SaslHandshakeResponse resp;
-    // Not a SASL listener, or already authenticated (re-authentication, KIP-368, is not offered).
+    // Not a SASL listener, or already authenticated without connections.max.reauth.ms (with it,
+    // handle_sasl_request takes the re-authentication, KIP-368).
     resp.error_code_ = kafka_error::illegal_sasl_state;
     if (const auto& sasl = listeners_[ctx.listener].sasl) {
         for (const security::SaslMechanism m : sasl->enabled_mechanisms) {

@@ -28,6 +28,41 @@ std::optional<security::ScramCredential> Broker::ImageScramCredentials::find(
     return it->second;
 }
 
+namespace {
+
+std::string_view mechanism_text(int8_t code) {
+    const auto m = controller::scram_mechanism_from_code(code);
+    return m ? security::scram_mechanism_name(*m) : std::string_view("UNKNOWN");
+}
+
+// "alice: upsert SCRAM-SHA-256 iterations=8192, delete SCRAM-SHA-512": one user's changes in an
+// audit line (never a salt or a key).
+std::string scram_changes_text(const AlterUserScramCredentialsRequest& req,
+                               const std::string& user) {
+    std::string out = protocol::echo(user) + ":";
+    const char* sep = " ";
+    for (const auto& u : req.upsertions_) {
+        if (u.name_ == user) {
+            out += sep;
+            out += "upsert ";
+            out += mechanism_text(u.mechanism_);
+            out += " iterations=" + std::to_string(u.iterations_);
+            sep = ", ";
+        }
+    }
+    for (const auto& d : req.deletions_) {
+        if (d.name_ == user) {
+            out += sep;
+            out += "delete ";
+            out += mechanism_text(d.mechanism_);
+            sep = ", ";
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 AlterUserScramCredentialsResponse Broker::handle_alter_user_scram_credentials(
     const RequestContext& ctx, const AlterUserScramCredentialsRequest& req) {
     // Kafka asks ALTER on the cluster (and DESCRIBE for the description below);
@@ -38,8 +73,12 @@ AlterUserScramCredentialsResponse Broker::handle_alter_user_scram_credentials(
                               "Cluster authorization failed.");
     }
     if (ctx.listener_kind == ListenerKind::client) {
-        return forward<AlterUserScramCredentialsResponse>(*controller_channel_, req,
-                                                          admin_timeout);
+        auto resp =
+            forward<AlterUserScramCredentialsResponse>(*controller_channel_, req, admin_timeout);
+        for (const auto& r : resp.results_) {
+            audit_admin(ctx, "USER", scram_changes_text(req, r.user_), r.error_code_);
+        }
+        return resp;
     }
     return controller_->alter_user_scram_credentials(req);
 }

@@ -97,6 +97,27 @@ std::string read_failure(std::string_view path, LogError e) {
            ")";
 }
 
+Result<std::optional<Bytes>, std::string> read_small_file(Disk& disk, std::string_view path,
+                                                          uint64_t bytes_max) {
+    auto read = read_file_stable(disk, path, bytes_max);
+    if (!read.ok()) {
+        return fail(read_failure(path, read.error()));
+    }
+    return std::move(read).value();
+}
+
+Result<void, std::string> replace_small_file(Env& env, std::string_view dir, std::string_view name,
+                                             ByteSpan contents) {
+    auto r = replace_file(env, dir, name, contents);
+    if (!r.ok()) {
+        if (r.error() == ReplaceError::sync_failed) {
+            crash_after_failed_sync(env, join_path(dir, name));
+        }
+        return fail(join_path(dir, name) + ": cannot be written (" + to_string(r.error()) + ")");
+    }
+    return {};
+}
+
 const char* to_string(ReplaceError e) {
     switch (e) {
         case ReplaceError::io_error:

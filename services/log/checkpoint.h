@@ -59,6 +59,10 @@ Result<std::optional<Bytes>, LogError> read_file_stable(Disk& disk, std::string_
 // One line for a read_file_stable() failure of `path`: "<path>: cannot be read (<why>)", where
 // corrupt_data (what it returns for a file above bytes_max) reads "too large".
 std::string read_failure(std::string_view path, LogError e);
+// read_file_stable() for callers that report in one line: its failure as read_failure() says it.
+// Suspends.
+Result<std::optional<Bytes>, std::string> read_small_file(Disk& disk, std::string_view path,
+                                                          uint64_t bytes_max);
 // Replaces dir/name with `contents` atomically (see above); a failed sync crashes the node.
 // Suspends.
 Result<void, LogError> write_file_atomic(Env& env, std::string_view dir, std::string_view name,
@@ -79,6 +83,11 @@ const char* to_string(ReplaceError e);
 // as sync_failed instead. Any size. Suspends.
 Result<void, ReplaceError> replace_file(Env& env, std::string_view dir, std::string_view name,
                                         ByteSpan contents);
+// replace_file() for callers that report in one line: a failed sync crashes the node
+// (crash_after_failed_sync); other failures read "<dir>/<name>: cannot be written (<why>)".
+// Suspends.
+Result<void, std::string> replace_small_file(Env& env, std::string_view dir, std::string_view name,
+                                             ByteSpan contents);
 
 using OffsetCheckpoint = std::map<TopicPartition, Offset>;
 std::string format_offset_checkpoint(const OffsetCheckpoint& entries);

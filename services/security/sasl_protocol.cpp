@@ -42,8 +42,8 @@ protocol::SaslAuthenticateResponse make_sasl_authenticate_response(
         r.error_message_ = std::nullopt;  // "null if there was no error"
     }
     r.auth_bytes_ = outcome.challenge;
-    // 0: no session lifetime, the connection never has to re-authenticate (KIP-368 is not
-    // offered; v1+ carries the field).
+    // 0: no session lifetime, the connection never has to re-authenticate. The broker sets it
+    // when connections.max.reauth.ms is on (KIP-368; v1+ carries the field).
     r.session_lifetime_ms_ = 0;
     return r;
 }

@@ -35,8 +35,8 @@ SaslHandshakeOutcome SaslServerSession::handshake(std::string_view mechanism) {
     SaslHandshakeOutcome out;
     out.enabled_mechanisms = enabled_names();
     if (state_ != State::awaiting_handshake) {
-        // A second handshake (Kafka answers ILLEGAL_SASL_STATE; re-authentication, KIP-368, is
-        // not offered).
+        // A second handshake in one session (Kafka answers ILLEGAL_SASL_STATE). Re-authentication
+        // (KIP-368) runs in a fresh session (services/kafka/connection_auth.h).
         out.error = SaslError::illegal_state;
         out.close_connection = true;
         state_ = State::closed;
@@ -92,8 +92,8 @@ SaslAuthenticateOutcome SaslServerSession::authenticate(ByteSpan token) {
             return illegal_state("SASL token before SaslHandshake");
         case State::authenticated:
             return illegal_state(
-                "SASL token after authentication (re-authentication is not "
-                "supported)");
+                "SASL token after authentication (re-authentication starts with a "
+                "SaslHandshake)");
         case State::awaiting_token:
         case State::authenticating:
             break;
@@ -119,6 +119,7 @@ SaslAuthenticateOutcome SaslServerSession::authenticate_plain(ByteSpan token) {
         // The parse errors never quote the password: safe to send.
         return failure("Authentication failed: " + parsed.error(), "PLAIN: " + parsed.error());
     }
+    user_attempted_ = parsed->username;
     if (!config_.plain_users.verify(parsed->username, parsed->password)) {
         // Kafka's message, the same for an unknown user and a wrong password.
         return failure("Authentication failed: Invalid username or password",
@@ -141,6 +142,7 @@ SaslAuthenticateOutcome SaslServerSession::authenticate_scram(ByteSpan token) {
     }
     ASSERT(scram_ != nullptr && state_ == State::authenticating);
     ScramServerExchange::Step step = scram_->receive(as_chars(token));
+    user_attempted_ = scram_->claimed_username();
     if (step.error) {
         const std::string mechanism_name(scram_mechanism_name(m));
         // Kafka's wording for bad credentials; for other failures the RFC reason, which says

@@ -85,6 +85,9 @@ public:
     // The mechanism chosen by the last successful handshake.
     std::optional<SaslMechanism> mechanism() const { return mechanism_; }
     uint32_t failed_attempts() const { return failed_attempts_; }
+    // The user name the client's tokens claimed so far (PLAIN's authcid, SCRAM's n=), whether or
+    // not it authenticated; empty when none was parsed. For the audit log, never for decisions.
+    const std::string& user_attempted() const { return user_attempted_; }
     // The largest frame the broker should read from this connection while it is not yet
     // authenticated (Kafka applies sasl.server.max.receive.size to those frames).
     size_t token_bytes_max() const { return config_.token_bytes_max; }
@@ -102,6 +105,7 @@ private:
     std::optional<SaslMechanism> mechanism_;
     std::unique_ptr<ScramServerExchange> scram_;
     std::string principal_;
+    std::string user_attempted_;
     uint32_t failed_attempts_ = 0;
 };
 

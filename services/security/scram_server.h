@@ -74,6 +74,9 @@ public:
     State state() const { return state_; }
     // The authenticated user; only once succeeded.
     const std::string& username() const;
+    // The user the client-first message named, whatever came of it (empty before it was
+    // parsed); for the audit log.
+    const std::string& claimed_username() const { return username_; }
     ScramMechanism mechanism() const { return mechanism_; }
 
 private:

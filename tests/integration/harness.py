@@ -397,6 +397,7 @@ class Broker:
         self.data_dir = os.path.join(self.workdir, "data")
         self.port, self.controller_port = free_ports(2)
         self.overrides = dict(overrides or {})
+        self.args = []  # more `eddy broker` arguments (e.g. --add-scram)
         self.proc = None
         self.starts = 0
         self.log_paths = []
@@ -415,7 +416,7 @@ class Broker:
         cmd = [_args.eddy, "broker"]
         for k, v in ov.items():
             cmd += ["--override", f"{k}={v}"]
-        return cmd
+        return cmd + self.args
 
     def start(self, timeout=30.0):
         self.launch()

@@ -193,11 +193,15 @@ def test_alice_cannot_manage_acls_and_bad_input_is_refused(b):
 def test_audit_log_has_denials_and_admin_actions(b):
     import json
     lines = [json.loads(x) for x in open(f"{b.data_dir}/audit.log").read().splitlines()]
-    check(any(x["principal"] == "User:CN=alice" and x["api"] == "Fetch" and
+    check(any(x["principal"] == "User:CN=alice" and x.get("api") == "Fetch" and
               x["resource"] == "t" and x["operation"] == "READ" and x["result"] == "DENIED"
               for x in lines), f"no denial of alice's fetch in {lines[:8]}")
-    check(any(x["api"] == "CreateAcls" and x["operation"] == "ADMIN" and x["result"] == "OK" and
-              "User:CN=alice" in x["resource"] for x in lines), "no CreateAcls admin line")
+    check(any(x.get("api") == "CreateAcls" and x["operation"] == "ADMIN" and x["result"] == "OK"
+              and "User:CN=alice" in x["resource"] for x in lines), "no CreateAcls admin line")
+    # Authentication lines (no api): each mTLS connection's mapped principal.
+    check(any(x["principal"] == "User:CN=alice" and x.get("mechanism") == "TLS" and
+              x["operation"] == "AUTHENTICATE" and x["result"] == "OK" and
+              x.get("listener") == "MTLS" for x in lines), "no mTLS authentication line for alice")
     check(all(x["time"].endswith("Z") for x in lines), "UTC times")
 
 

@@ -7,7 +7,11 @@ from the listener's JAAS line (user_<name>="password"). Driven by python3-conflu
 tokens without Kafka headers), kafkajs and eddy's own CLI (--command-config). A wrong password and
 an unknown user are refused with SASL_AUTHENTICATION_FAILED and nothing they send is stored; a
 request other than ApiVersions/SaslHandshake/SaslAuthenticate before authentication closes the
-connection; a SASL listener that enables no mechanism Eddy serves is refused at start."""
+connection; a SASL listener that enables no mechanism Eddy serves is refused at start. The audit
+log has a line per authentication attempt (and per credential change); a SCRAM user given to
+`eddy format --add-scram` / `eddy broker --add-scram` logs in as soon as the new cluster serves;
+with connections.max.reauth.ms a producer keeps producing across session expiries, and a
+session-expired connection is closed."""
 import os
 import socket
 import struct
@@ -16,6 +20,9 @@ import tempfile
 
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
+
+import json
+import time
 
 import harness as h
 from harness import check, check_eq
@@ -54,6 +61,7 @@ def setup():
         "listener.name.sasl_ssl.plain.sasl.jaas.config": JAAS,
         "ssl.keystore.type": "PEM",
         "ssl.keystore.location": path("keystore.pem"),
+        "audit.log.file": "audit.log",  # under log.dirs
     })
     b.start()
     for user, (mechanism, password) in SCRAM.items():
@@ -336,6 +344,202 @@ def test_a_sasl_listener_without_a_served_mechanism_is_refused_at_start():
     err = h.clean_stderr(p.stderr.decode(errors="replace"))
     check(p.returncode != 0 and "PLAIN is enabled but there is no JAAS line" in err,
           f"PLAIN without users: {p.returncode} {err!r}")
+
+
+def audit_lines(b):
+    with open(os.path.join(b.data_dir, "audit.log")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_audit_log_has_every_authentication_attempt(b):
+    code, _, _ = raw_plain_authenticate(b.sasl_port, "alice", "audit-wrong-password")
+    check_eq(code, 58, "SaslAuthenticate with a wrong password")
+    AdminClient(sasl_conf(b, user="carol")).list_topics(timeout=10)
+
+    def has(**fields):
+        return any(all(line.get(k) == v for k, v in fields.items()) for line in audit_lines(b))
+    h.wait_until(lambda: has(principal="User:alice", mechanism="PLAIN", result="FAILED"), 10,
+                 "an audit line for alice's wrong password")
+    h.wait_until(lambda: has(principal="User:carol", mechanism="SCRAM-SHA-256", result="OK"), 10,
+                 "an audit line for carol's login")
+    failed = [x for x in audit_lines(b) if x.get("principal") == "User:alice" and
+              x.get("result") == "FAILED"][0]
+    check_eq(sorted(failed), ["client", "error", "listener", "mechanism", "operation",
+                              "principal", "result", "time"], "fields of a failure line")
+    check_eq((failed["client"], failed["listener"], failed["operation"]),
+             ("127.0.0.1", "SASL_PLAINTEXT", "AUTHENTICATE"), "failure line")
+    check("audit-wrong-password" not in open(os.path.join(b.data_dir, "audit.log")).read(),
+          "a password in the audit log")
+    # `eddy user set-password` in setup: an admin line per credential change.
+    check(has(api="AlterUserScramCredentials", resource_type="USER", operation="ADMIN",
+              result="OK", resource="carol: upsert SCRAM-SHA-256 iterations=8192"),
+          "an audit line for carol's credential")
+
+
+def scram_broker(name, **overrides):
+    """A broker with a SASL_PLAINTEXT listener offering SCRAM only (no PLAIN users at all)."""
+    b = h.Broker(name)
+    b.sasl_port = h.free_ports(1)[0]
+    b.overrides.update({
+        "listeners": (f"PLAINTEXT://127.0.0.1:{b.port},SASL_PLAINTEXT://127.0.0.1:{b.sasl_port},"
+                      f"CONTROLLER://127.0.0.1:{b.controller_port}"),
+        "listener.security.protocol.map": ("PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,"
+                                           "CONTROLLER:PLAINTEXT"),
+        "inter.broker.listener.name": "PLAINTEXT",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-256,SCRAM-SHA-512",
+        "audit.log.file": "audit.log",
+    })
+    b.overrides.update(overrides)
+    return b
+
+
+def scram_conf(b, user, password, mechanism="SCRAM-SHA-256", **extra):
+    conf = {"bootstrap.servers": f"127.0.0.1:{b.sasl_port}", "broker.address.family": "v4",
+            "socket.timeout.ms": 10000, "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": mechanism, "sasl.username": user, "sasl.password": password}
+    conf.update(extra)
+    return conf
+
+
+def test_add_scram_at_format_and_at_first_start():
+    # eddy format --add-scram, then the first start: the user logs in right away.
+    b = scram_broker("sasl-format")
+    cluster_id = eddy(["random-uuid"]).stdout.decode().strip()
+    fmt = [h._args.eddy, "format", "--cluster-id", cluster_id, "--override",
+           f"log.dirs={b.data_dir}",
+           "--add-scram", "SCRAM-SHA-256=[name=admin,password=admin-secret]",
+           "--add-scram", 'SCRAM-SHA-512=[name=admin,iterations=8192,password="admin,512"]']
+    p = subprocess.run(fmt, capture_output=True, timeout=60)
+    check(p.returncode == 0, f"eddy format --add-scram: {p.returncode} {p.stderr!r}")
+    b.start()
+    for mechanism, password in (("SCRAM-SHA-256", "admin-secret"), ("SCRAM-SHA-512", "admin,512")):
+        md = AdminClient(scram_conf(b, "admin", password, mechanism)).list_topics(timeout=10)
+        check_eq(len(md.brokers), 1, f"metadata as admin with {mechanism}")
+    out = eddy(["user", "list", "-b", b.bootstrap]).stdout.decode()
+    check_eq([line.split() for line in out.splitlines()[1:]],
+             [["admin", "SCRAM-SHA-256", "4096"], ["admin", "SCRAM-SHA-512", "8192"]],
+             "eddy user list after --add-scram")
+    try:
+        AdminClient(scram_conf(b, "admin", "wrong")).list_topics(timeout=3)
+        raise h.TestFailure("admin logged in with a wrong password")
+    except KafkaException:
+        pass
+    # A restart (no --add-scram) keeps them; they came from the metadata log, not the file.
+    b.stop()
+    b.start()
+    AdminClient(scram_conf(b, "admin", "admin-secret")).list_topics(timeout=10)
+    b.stop()
+
+    # eddy broker --add-scram formats at the first start with the credential.
+    b2 = scram_broker("sasl-first-start")
+    b2.args = ["--add-scram", "SCRAM-SHA-256=[name=root,password=root-secret]"]
+    b2.start()
+    t = h.unique("add-scram")
+    create_topic(b2, t)
+    produce(scram_conf(b2, "root", "root-secret"), t, ["x"])
+    check_eq(h.end_offset(b2, t), 1, "a record produced as root")
+    b2.stop()
+
+    # A bad value: one line, exit 2, nothing formatted.
+    d = tempfile.mkdtemp(prefix="eddy-add-scram-bad-")
+    p = subprocess.run([h._args.eddy, "format", "--cluster-id", cluster_id, "--override",
+                        f"log.dirs={d}/data", "--add-scram", "SCRAM-SHA-256=[name=x]"],
+                       capture_output=True, timeout=60)
+    err = h.clean_stderr(p.stderr.decode(errors="replace")).strip()
+    check(p.returncode == 2 and err.count("\n") == 0 and "--add-scram #1:" in err and
+          "password" in err, f"a bad --add-scram: {p.returncode} {err!r}")
+    check(not os.path.exists(os.path.join(d, "data", "meta.properties")),
+          "a bad --add-scram formatted the directory")
+
+
+def test_reauthentication_with_connections_max_reauth_ms():
+    b = scram_broker("sasl-reauth", **{"connections.max.reauth.ms": "2000"})
+    b.args = ["--add-scram", "SCRAM-SHA-256=[name=rita,password=rita-secret]"]
+    b.start()
+    t = h.unique("reauth")
+    create_topic(b, t)
+    errors, delivered = [], []
+    # librdkafka 2.0.2 does not re-authenticate (KIP-368 came in 2.2.0). Had it read the lifetime,
+    # the broker would close its connection at expiry and it would reconnect and authenticate
+    # again; idempotence keeps retried requests from landing twice. Either way nothing may fail.
+    conf = scram_conf(b, "rita", "rita-secret", acks="all",
+                      **{"linger.ms": 5, "enable.idempotence": True})
+    p = Producer(dict(conf, error_cb=lambda e: errors.append(e)))
+    deadline = time.monotonic() + 6
+    n = 0
+    while time.monotonic() < deadline:
+        p.produce(t, f"r{n}".encode(),
+                  on_delivery=lambda e, m: delivered.append(e) if e is None else errors.append(e))
+        n += 1
+        p.poll(0.05)
+    check_eq(p.flush(20), 0, "records left in the producer")
+    check_eq(len(delivered), n, f"records delivered across session expiries (errors: {errors})")
+    check_eq(h.end_offset(b, t), n, "records stored")
+    # The session's lifetime is on the wire (SaslAuthenticate v1+), and a connection that let it
+    # pass without re-authenticating is closed at its next request.
+    with socket.create_connection(("127.0.0.1", b.sasl_port), timeout=5) as s:
+        lifetime = raw_scram_login(s, "rita", "rita-secret")
+        check_eq(lifetime, 2000, "session_lifetime_ms")
+        s.sendall(h.request_frame(3, 1, struct.pack(">i", -1), 10))  # Metadata v1: served
+        h.read_frame(s)
+        time.sleep(2.5)
+        s.sendall(h.request_frame(3, 1, struct.pack(">i", -1), 11))
+        try:
+            closed = s.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            closed = True
+        check(closed, "a request after the session expired was served")
+    # kafkajs re-authenticates on its connection before the session ends (KIP-368): the audit
+    # log shows it, and nothing it sends fails.
+    node = h.node_js()
+    p = subprocess.run([node, os.path.join(h.JS, "kafkajs_reauth.js"), f"127.0.0.1:{b.sasl_port}",
+                        t, "rita", "rita-secret", "6"], capture_output=True, timeout=90, cwd=h.JS)
+    check_eq(p.returncode, 0, f"kafkajs_reauth.js\nstdout:\n{p.stdout.decode(errors='replace')}"
+                              f"\nstderr:\n{p.stderr.decode(errors='replace')[-3000:]}")
+    sent = json.loads(p.stdout.decode().strip().splitlines()[-1])["sent"]
+    check_eq(h.end_offset(b, t), n + sent, "records stored after kafkajs")
+    lines = audit_lines(b)
+    check(any(x.get("principal") == "User:rita" and x.get("result") == "OK" and
+              x.get("operation") == "AUTHENTICATE" for x in lines), "an audit line for rita's login")
+    reauth = [x for x in lines if x.get("operation") == "REAUTHENTICATE"]
+    check(len(reauth) >= 2 and all(x["result"] == "OK" and x["principal"] == "User:rita"
+                                   for x in reauth), f"re-authentications in the audit log: {reauth}")
+    b.stop()
+
+
+def raw_scram_login(s, user, password):
+    """SCRAM-SHA-256 by hand (SaslHandshake v1, SaslAuthenticate v1) on socket `s`; returns
+    session_lifetime_ms."""
+    import base64
+    import hashlib
+    import hmac
+    s.sendall(h.request_frame(17, 1, h._str("SCRAM-SHA-256"), 1))
+    r = h.read_frame(s)
+    r.i32()
+    check_eq(r.i16(), 0, "SaslHandshake error code")
+    nonce = base64.b64encode(os.urandom(18)).decode()
+    first_bare = f"n={user},r={nonce}"
+
+    def authenticate(token, corr):
+        s.sendall(h.request_frame(36, 1, struct.pack(">i", len(token)) + token, corr))
+        r = h.read_frame(s)
+        r.i32()
+        code, message = r.i16(), r.string()
+        check_eq(code, 0, f"SaslAuthenticate: {message}")
+        data = r.take(r.i32())
+        return data, r.i64()
+    server_first, _ = authenticate(("n,," + first_bare).encode(), 2)
+    parts = dict(x.split("=", 1) for x in server_first.decode().split(","))
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(parts["s"]),
+                                 int(parts["i"]))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    final_bare = f"c=biws,r={parts['r']}"
+    auth_message = f"{first_bare},{server_first.decode()},{final_bare}".encode()
+    signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
+    proof = base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature))).decode()
+    _, lifetime = authenticate(f"{final_bare},p={proof}".encode(), 3)
+    return lifetime
 
 
 if __name__ == "__main__":

@@ -338,20 +338,6 @@ TEST_CASE("kafka authorization: a bad authorizer.class.name or mapping rule fail
     CHECK(error->find("authorizer.class.name") != std::string::npos);
 }
 
-std::string read_sim_file(Disk& disk, const std::string& path) {
-    auto f = disk.open(path, OpenMode::read_only);
-    if (!f.ok()) {
-        return "";
-    }
-    auto size = (*f)->size();
-    REQUIRE(size.ok());
-    std::string out(static_cast<size_t>(*size), '\0');
-    auto n = (*f)->read_at(0, MutableByteSpan(reinterpret_cast<std::byte*>(out.data()), out.size()));
-    REQUIRE(n.ok());
-    out.resize(*n);
-    return out;
-}
-
 TEST_CASE("kafka authorization: the audit log has denials and admin actions, rotated by size") {
     auto c = config::BrokerConfig::load(
         {}, {{"listeners", "PLAINTEXT://broker:9092,CONTROLLER://broker:9093,SSL://broker:9094"},
@@ -396,10 +382,31 @@ TEST_CASE("kafka authorization: the audit log has denials and admin actions, rot
     });
 }
 
+TEST_CASE("kafka audit log: authentication lines share the format, error only on failures") {
+    const WallTime t = WallTime::from_millis(1'764'900'000'123);
+    AuthenticationEvent failed{"User:alice",
+                               "10.0.0.7",
+                               "SASL_SSL",
+                               "SCRAM-SHA-256",
+                               "AUTHENTICATE",
+                               "FAILED",
+                               "SCRAM-SHA-256: wrong password for 'alice'"};
+    CHECK(audit_line(t, failed) ==
+          "{\"time\":\"2025-12-05T02:00:00.123Z\",\"principal\":\"User:alice\",\"client\":"
+          "\"10.0.0.7\",\"listener\":\"SASL_SSL\",\"mechanism\":\"SCRAM-SHA-256\","
+          "\"operation\":\"AUTHENTICATE\",\"result\":\"FAILED\",\"error\":\"SCRAM-SHA-256: "
+          "wrong password for 'alice'\"}");
+    AuthenticationEvent ok{"User:CN=bob,O=acme", "::1", "SSL", "TLS", "AUTHENTICATE", "OK", ""};
+    CHECK(audit_line(t, ok) ==
+          "{\"time\":\"2025-12-05T02:00:00.123Z\",\"principal\":\"User:CN=bob,O=acme\","
+          "\"client\":\"::1\",\"listener\":\"SSL\",\"mechanism\":\"TLS\",\"operation\":"
+          "\"AUTHENTICATE\",\"result\":\"OK\"}");
+}
+
 TEST_CASE("kafka audit log: JSON lines escape and carry a UTC time") {
-    const std::string line = audit_line(WallTime::from_millis(1'764'900'000'123),
-                                        {"User:a\"b", "::1", "Produce", "TOPIC", "t\n", "WRITE",
-                                         "DENIED"});
+    const std::string line =
+        audit_line(WallTime::from_millis(1'764'900'000'123),
+                   AuditEvent{"User:a\"b", "::1", "Produce", "TOPIC", "t\n", "WRITE", "DENIED"});
     CHECK(line ==
           "{\"time\":\"2025-12-05T02:00:00.123Z\",\"principal\":\"User:a\\\"b\",\"client\":\"::1\","
           "\"api\":\"Produce\",\"resource_type\":\"TOPIC\",\"resource\":\"t\\u000a\","

@@ -63,9 +63,14 @@ struct BrokerNode {
     bool started = false;
     bool stopped = false;
     std::unique_ptr<Event> stop;
+    // Runs on the node before the broker is made (e.g. to write files into its data directory).
+    std::function<void(Env&)> prepare;
 
     sim::SimNode::Boot boot() {
         return [this](Env& env) {
+            if (prepare) {
+                prepare(env);
+            }
             Broker b(env, config, options);
             auto r = b.start();
             CHECK(r.ok());
@@ -132,6 +137,22 @@ inline void with_broker_world(uint64_t seed, BrokerNode& bn,
     w.run([&] { return bn.stopped; }, Instant::from_nanos(Duration::seconds(120).to_nanos()));
     CHECK(finished);
     CHECK(bn.stopped);
+}
+
+// The whole of a file on a simulated disk ("" when it does not exist).
+inline std::string read_sim_file(Disk& disk, const std::string& path) {
+    auto f = disk.open(path, OpenMode::read_only);
+    if (!f.ok()) {
+        return "";
+    }
+    auto size = (*f)->size();
+    REQUIRE(size.ok());
+    std::string out(static_cast<size_t>(*size), '\0');
+    auto n =
+        (*f)->read_at(0, MutableByteSpan(reinterpret_cast<std::byte*>(out.data()), out.size()));
+    REQUIRE(n.ok());
+    out.resize(*n);
+    return out;
 }
 
 inline void with_broker(uint64_t seed, BrokerNode& bn, const std::function<void(Env&)>& body) {
