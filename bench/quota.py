@@ -26,7 +26,10 @@ from confluent_kafka import Producer
 from produce_consume import PAGE_CACHE, Broker
 
 
-def produce_for(bootstrap, client_id, seconds, size=10_000):
+def produce_for(bootstrap, client_id, seconds, size=10_000, queued=2000):
+    """Produces for `seconds`, then waits for what is queued (at most `queued` records, so a
+    throttled run does not spend long draining); returns (acked bytes/s over the whole time, the
+    largest throttle_time_ms librdkafka reported)."""
     acked = [0]
     throttle = [0]
 
@@ -40,7 +43,7 @@ def produce_for(bootstrap, client_id, seconds, size=10_000):
 
     p = Producer({"bootstrap.servers": bootstrap, "broker.address.family": "v4",
                   "client.id": client_id, "linger.ms": 5, "acks": 1,
-                  "queue.buffering.max.messages": 2000, "statistics.interval.ms": 1000,
+                  "queue.buffering.max.messages": queued, "statistics.interval.ms": 1000,
                   "stats_cb": stats})
     payload = b"q" * size
     start = time.monotonic()
@@ -72,7 +75,7 @@ def main():
                         f"producer_byte_rate={args.quota}"], check=True, stdout=subprocess.DEVNULL)
         free_rate, free_throttle = produce_for(broker.bootstrap, "free", 3 if args.quick else 10)
         broker.check_alive()
-        rate, throttle = produce_for(broker.bootstrap, "throttled", args.seconds)
+        rate, throttle = produce_for(broker.bootstrap, "throttled", args.seconds, queued=50)
         broker.check_alive()
     finally:
         broker.stop()
