@@ -232,6 +232,8 @@ const std::vector<KeyDef>& broker_keys() {
         {"log.segment.bytes", T::int32, "1073741824", 14, int32_max, "Segment size"},
         {"log.segment.delete.delay.ms", T::int64, "60000", 0, INT64_MAX,
          "Accepted; Eddy deletes files at once (readers keep them open)"},
+        {"log.storage.quota.bytes", T::int64, "-1", -1, INT64_MAX,
+         "Default storage.quota.bytes of topics (Eddy; -1 = none)"},
         {"max.connection.creation.rate", T::int32, "2147483647", 0, int32_max,
          "New connections accepted per second across all listeners; beyond it the acceptors "
          "wait (KIP-612)"},
@@ -415,6 +417,9 @@ const std::vector<TopicKeyDef>& topic_keys() {
         {"segment.jitter.ms", "", T::int64, "0", 0, long_max,
          "Random jitter subtracted from segment.ms"},
         {"segment.ms", "", T::int64, "604800000", 1, long_max, "Roll a segment after this long"},
+        {"storage.quota.bytes", "log.storage.quota.bytes", T::int64, "-1", -1, long_max,
+         "Eddy: bytes the topic may hold on one broker; produce past it is refused with "
+         "POLICY_VIOLATION until retention or a raised quota makes room (-1 = none)"},
         {"unclean.leader.election.enable", "unclean.leader.election.enable", T::boolean, "false", 0,
          0, "Accepted; a single node has no other replica to elect"},
     };

@@ -357,6 +357,10 @@ private:
     // write the audit log.
     bool allowed(const RequestContext& ctx, security::AclOperation op,
                  security::ResourceType type, std::string_view name, bool filtering = false);
+    // Why a produce to `topic` is refused by its storage.quota.bytes (the topic's logs on this
+    // broker hold that much already), or nullopt. Does not suspend.
+    std::optional<std::string> storage_quota_refusal(const std::string& topic,
+                                                     const log::PartitionLog& log);
     // KIP-430: the bitset of the operations the principal may perform on the resource
     // (authorized_operations.cpp). Suspends only to write the audit log.
     int32_t authorized_operations(const RequestContext& ctx, security::ResourceType type,

@@ -168,6 +168,10 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
                 pr.error_code_ = refused->code;
                 pr.error_message_ = refused->message + " (" + protocol::echo(td.name) + "-" +
                                     std::to_string(pd.index) + ")";
+            } else if (auto full = storage_quota_refusal(td.name, *l)) {
+                // Eddy's storage.quota.bytes: nothing more until retention makes room.
+                pr.error_code_ = error::policy_violation;
+                pr.error_message_ = std::move(full);
             } else if (req.acks == -1 &&
                        static_cast<int64_t>(replicas_->isr_size(l->topic_partition())) <
                            min_insync_replicas(td.name)) {

@@ -168,6 +168,27 @@ void Broker::wait_quota(const RequestContext& ctx, std::optional<security::Quota
     ctx.started = env_.scheduler.now();  // waiting is not request time
 }
 
+std::optional<std::string> Broker::storage_quota_refusal(const std::string& topic,
+                                                         const log::PartitionLog& log) {
+    const auto quota = log.config().storage_quota_bytes;
+    if (!quota) {
+        return std::nullopt;
+    }
+    uint64_t held = 0;
+    if (const auto* t = controller_->image().topic(topic)) {
+        for (const auto& entry : t->partitions) {
+            if (auto l = partition_log(topic, entry.first)) {
+                held += l->size_bytes();
+            }
+        }
+    }
+    if (held < *quota) {
+        return std::nullopt;
+    }
+    return "topic " + topic + " holds " + std::to_string(held) +
+           " bytes on this broker, at its storage.quota.bytes of " + std::to_string(*quota);
+}
+
 void Broker::mute(const RequestContext& ctx, Duration throttle, net::ConnectionControl* control) {
     (void)ctx;
     if (throttle > Duration::zero() && control != nullptr && !options_.quota_ignores_throttle) {

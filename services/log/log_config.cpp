@@ -77,6 +77,10 @@ Result<void, LogError> LogConfig::set(std::string_view key, std::string_view val
         TRY_ASSIGN(int64_t v, need_long(-1));
         next.retention_bytes =
             v < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(v));
+    } else if (key == "storage.quota.bytes" || key == "log.storage.quota.bytes") {
+        TRY_ASSIGN(int64_t v, need_long(-1));
+        next.storage_quota_bytes =
+            v < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(v));
     } else if (key == "cleanup.policy" || key == "log.cleanup.policy") {
         if (value == "delete") {
             next.cleanup_policy = CleanupPolicy::delete_;

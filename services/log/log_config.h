@@ -24,6 +24,7 @@
 //                              timestamp_before_max etc.  Long.MAX         same
 //   segment.index.bytes        segment_index_bytes        10 MiB           same
 //   compression.gzip/lz4/zstd.level  gzip_level etc.      codec default    same
+//   storage.quota.bytes (-1: none)   storage_quota_bytes  (not in Kafka)   -1 (Eddy only)
 //
 // Kafka's remaining topic keys (preallocate, file.delete.delay.ms, unclean.leader.election.enable,
 // message.format.version, message.downconversion.enable, the throttled-replica lists, tiered
@@ -104,6 +105,9 @@ struct LogConfig {
     // The active segment rolls once its offset index (8-byte entries) or time index (12-byte
     // entries) would hold more than this many bytes.
     uint64_t segment_index_bytes = 10 * 1024 * 1024;
+    // Eddy's storage quota of the whole topic on this broker: the broker refuses produce once
+    // the topic's partitions here hold this many bytes (the log itself only carries it).
+    std::optional<uint64_t> storage_quota_bytes;
 
     // Sets one field from a Kafka key: the topic-level name ("segment.bytes") or the broker-wide
     // default's name ("log.segment.bytes", "log.roll.ms", "log.retention.hours",

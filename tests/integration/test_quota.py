@@ -11,7 +11,7 @@ import json
 import socket
 import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 import harness as h
@@ -209,6 +209,26 @@ def test_controller_mutation_rate_refuses_topic_changes_over_quota(b):
         check("created topic q-mut-2" in out, out)
     finally:
         eddy_quota(b, "remove", "--client-id", "eddy-cli", "controller_mutation_rate")
+
+
+def test_storage_quota_refuses_produce_past_it(b):
+    # Eddy's storage.quota.bytes: librdkafka's produce past it fails with POLICY_VIOLATION;
+    # a larger quota (IncrementalAlterConfigs: eddy topic alter-config) makes room.
+    h.eddy_cli(b, "topic", "create", "q-capped", "-p", "1", "-c", "storage.quota.bytes=20000")
+    p = Producer(h.confluent_conf(b, **{"linger.ms": 0, "message.timeout.ms": 10000}))
+    results = []
+    for i in range(5):
+        p.produce("q-capped", b"x" * 10_000,
+                  on_delivery=lambda e, m: results.append(e.code() if e else None))
+        p.flush(15)
+    check_eq(results[:2], [None, None], "the first 20 KB under the quota")
+    check(all(r == KafkaError.POLICY_VIOLATION for r in results[2:]),
+          f"produce past storage.quota.bytes: {results}")
+    h.eddy_cli(b, "topic", "alter-config", "q-capped", "--set", "storage.quota.bytes=10000000")
+    results.clear()
+    p.produce("q-capped", b"y", on_delivery=lambda e, m: results.append(e.code() if e else None))
+    p.flush(15)
+    check_eq(results, [None], "produce after the quota was raised")
 
 
 def topic_names(b):

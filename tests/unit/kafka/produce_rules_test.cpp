@@ -295,3 +295,49 @@ TEST_CASE("topic configs: every Kafka topic key is accepted and described with i
         CHECK(batches->at(0).compression() == record::Codec::gzip);
     });
 }
+
+TEST_CASE("produce rules: storage.quota.bytes caps a topic on this broker; raising it makes room") {
+    BrokerNode bn{test_config()};
+    with_broker(29, bn, [&](Env& env) {
+        Client c(env);
+        auto created = c.call<CreateTopicsResponse>(
+            create_topic_request("capped", 2, {{"storage.quota.bytes", "1"}}), 5);
+        REQUIRE(created.has_value());
+        REQUIRE(created->topics_.at(0).error_code_ == 0);
+        // Empty: under the quota, so the first batch is written (a quota is not a batch limit).
+        CHECK(only(c.call<ProduceResponse>(produce_request("capped", 0, make_batch({"a"})), 9))
+                  .error_code_ == 0);
+        // Now past it, on either partition: the topic's bytes here are what count.
+        for (int32_t p : {0, 1}) {
+            const auto resp = c.call<ProduceResponse>(produce_request("capped", p,
+                                                                      make_batch({"b"})), 9);
+            const auto& refused = only(resp);
+            CHECK(refused.error_code_ == 44);  // POLICY_VIOLATION
+            REQUIRE(refused.error_message_.has_value());
+            CHECK(refused.error_message_->find("storage.quota.bytes of 1") != std::string::npos);
+        }
+        // Other topics are not affected.
+        REQUIRE(c.call<CreateTopicsResponse>(create_topic_request("free", 1), 5)
+                    ->topics_.at(0)
+                    .error_code_ == 0);
+        CHECK(only(c.call<ProduceResponse>(produce_request("free", 0, make_batch({"a"})), 9))
+                  .error_code_ == 0);
+        // A bad value is refused; a larger quota makes room.
+        auto bad = c.call<CreateTopicsResponse>(
+            create_topic_request("bad", 1, {{"storage.quota.bytes", "-7"}}), 5);
+        CHECK(bad->topics_.at(0).error_code_ == 40);  // INVALID_CONFIG
+        IncrementalAlterConfigsRequest ia;
+        IncrementalAlterConfigsRequest::AlterConfigsResource iar;
+        iar.resource_type_ = 2;
+        iar.resource_name_ = "capped";
+        IncrementalAlterConfigsRequest::AlterableConfig set;
+        set.name_ = "storage.quota.bytes";
+        set.config_operation_ = 0;  // SET
+        set.value_ = "1000000";
+        iar.configs_.push_back(set);
+        ia.resources_.push_back(iar);
+        CHECK(c.call<IncrementalAlterConfigsResponse>(ia, 1)->responses_.at(0).error_code_ == 0);
+        CHECK(only(c.call<ProduceResponse>(produce_request("capped", 1, make_batch({"c"})), 9))
+                  .error_code_ == 0);
+    });
+}
