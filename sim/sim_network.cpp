@@ -33,6 +33,7 @@ struct ConnectionState {
     uint64_t id;
     std::string host[2];
     Address address[2];  // address[i] is side i's own address
+    std::optional<std::string> identity[2];  // identity[i]: what side i presented (set_identity)
     Pipe pipes[2];       // pipes[i] carries bytes to side i
     bool closed[2] = {false, false};
     // dead[i]: side i knows the connection is reset (its host crashed, it aborted, its own
@@ -139,6 +140,7 @@ public:
     }
 
     const Address& peer() const override { return c_->address[1 - side_]; }
+    std::optional<std::string> peer_identity() const override { return c_->identity[1 - side_]; }
 
 private:
     SimNetwork& net_;
@@ -207,6 +209,14 @@ private:
 
 SimNetwork::SimNetwork(FiberExecutor& executor, Random random, TraceLog& trace, NetFaults faults)
     : executor_(executor), random_(random), trace_(trace), faults_(faults) {}
+
+void SimNetwork::set_identity(const std::string& host, std::optional<std::string> subject) {
+    if (subject) {
+        identities_[host] = std::move(*subject);
+    } else {
+        identities_.erase(host);
+    }
+}
 
 SimNetwork::~SimNetwork() {
     for (auto& [key, timer] : timeouts_) {
@@ -287,6 +297,11 @@ Result<std::unique_ptr<Connection>, NetError> SimNetwork::connect(const std::str
     c->host[1] = a.host;
     c->address[0] = Address{host, next_ephemeral_port_++};
     c->address[1] = a;
+    for (int side = 0; side < 2; ++side) {
+        if (const auto id = identities_.find(c->host[side]); id != identities_.end()) {
+            c->identity[side] = id->second;
+        }
+    }
     connections_.emplace(c->id, c);
     lit->second->backlog.push_back(c);
     lit->second->acceptors.notify_one();

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -84,6 +85,14 @@ public:
     // The host crashed: close its listeners, reset its connections.
     void host_crashed(const std::string& host);
 
+    // TLS as the simulator models it: a host given a certificate subject ("CN=alice,O=acme", as
+    // net-posix reports a verified peer certificate, RFC 2253) presents it on every connection it
+    // opens or accepts, and the other side's Connection::peer_identity() returns it, verified.
+    // Bytes travel as on any simulated connection (no handshake, no encryption): what runs above
+    // the transport — principals, ssl.principal.mapping.rules, ACLs — runs simulated. nullopt
+    // removes it; connections already open keep what they were given.
+    void set_identity(const std::string& host, std::optional<std::string> subject);
+
     bool blocked(const std::string& from, const std::string& to) const;
     size_t open_connections() const;
 
@@ -118,6 +127,7 @@ private:
     std::map<uint64_t, std::weak_ptr<detail::ConnectionState>> connections_;
     std::set<std::pair<std::string, std::string>> blocked_;  // (from, to)
     std::map<std::string, Instant> clogged_until_;
+    std::map<std::string, std::string> identities_;  // host -> certificate subject
     // Pipes whose head segment waits for a blocked link to heal: (connection id, receiving side).
     std::set<std::pair<uint64_t, int>> held_;
     // Pending per-side timeouts of connections cut by a partition (cancelled on destruction).

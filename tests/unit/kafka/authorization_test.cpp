@@ -451,5 +451,39 @@ TEST_CASE("metadata image: ACL records apply, snapshot and compare") {
     CHECK(std::holds_alternative<records::AccessControlEntryRecord>(**decoded));
 }
 
+TEST_CASE("kafka authorization: the simulator's TLS identity is the SSL listener's principal") {
+    // SimNetwork::set_identity: the client host presents CN=alice,O=acme on the connections it
+    // opens; on the SSL listener the broker maps it (ssl.principal.mapping.rules) to User:alice,
+    // and the ACLs decide. The same host on the PLAINTEXT listener stays User:ANONYMOUS.
+    BrokerNode bn{acl_config()};
+    with_broker_world(33, bn, [&](Env& env, sim::SimWorld& w) {
+        Client admin(env);  // PLAINTEXT: User:ANONYMOUS, a super user
+        REQUIRE(admin.call<CreateTopicsResponse>(create_topic_request("orders", 1), 5)
+                    ->topics_.at(0)
+                    .error_code_ == 0);
+        {
+            Client no_cert(env, "broker", 9094);  // SSL without a certificate: ANONYMOUS
+            CHECK(produce_error(*no_cert.call<ProduceResponse>(
+                      produce_request("orders", 0, make_batch({"a"})), 7)) == 0);
+        }
+        w.network().set_identity("client", std::string("CN=alice,O=acme"));
+        Client alice(env, "broker", 9094);
+        CHECK(produce_error(*alice.call<ProduceResponse>(
+                  produce_request("orders", 0, make_batch({"b"})), 7)) == 29);
+        CreateAclsRequest grant;
+        grant.creations_.push_back(acl(ResourceType::topic, "orders", PatternType::literal,
+                                       "User:alice", AclOperation::write,
+                                       AclPermissionType::allow));
+        REQUIRE(admin.call<CreateAclsResponse>(grant, 3)->results_.at(0).error_code_ == 0);
+        CHECK(produce_error(*alice.call<ProduceResponse>(
+                  produce_request("orders", 0, make_batch({"c"})), 7)) == 0);
+        // The PLAINTEXT listener ignores the certificate: still the super user.
+        Client plain(env);
+        CHECK(produce_error(*plain.call<ProduceResponse>(
+                  produce_request("orders", 0, make_batch({"d"})), 7)) == 0);
+        w.network().set_identity("client", std::nullopt);
+    });
+}
+
 }  // namespace
 }  // namespace eddy::kafka
