@@ -253,22 +253,20 @@ DeleteTopicsResponse Broker::handle_delete_topics(const RequestContext& ctx,
                         : forward<DeleteTopicsResponse>(
                               *controller_channel_, fwd,
                               Duration::millis(std::max(req.timeout_ms_, 1000)));
-        for (const auto& t : refused) {
-            DeleteTopicsResponse::DeletableTopicResult r;
-            r.name_ = t.name_;
-            r.topic_id_ = t.topic_id_;
-            r.error_code_ = error::topic_authorization_failed;
-            r.error_message_ = "Authorization failed.";
-            resp.responses_.push_back(std::move(r));
-        }
-        for (const auto& t : throttled) {
-            DeleteTopicsResponse::DeletableTopicResult r;
-            r.name_ = t.name_;
-            r.topic_id_ = t.topic_id_;
-            r.error_code_ = error::throttling_quota_exceeded;
-            r.error_message_ = "The throttling quota has been exceeded.";
-            resp.responses_.push_back(std::move(r));
-        }
+        auto answer = [&resp](const std::vector<DeleteTopicsRequest::DeleteTopicState>& topics,
+                              int16_t code, const char* message) {
+            for (const auto& t : topics) {
+                DeleteTopicsResponse::DeletableTopicResult r;
+                r.name_ = t.name_;
+                r.topic_id_ = t.topic_id_;
+                r.error_code_ = code;
+                r.error_message_ = message;
+                resp.responses_.push_back(std::move(r));
+            }
+        };
+        answer(refused, error::topic_authorization_failed, "Authorization failed.");
+        answer(throttled, error::throttling_quota_exceeded,
+               "The throttling quota has been exceeded.");
         for (const auto& t : resp.responses_) {
             audit_admin(ctx, "TOPIC", t.name_.value_or(""), t.error_code_);
         }
