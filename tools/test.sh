@@ -6,8 +6,9 @@
 #  3. one clang build with ASan + UBSan + libFuzzer coverage in build-fuzz/ (tools/fuzz.sh), then
 #     a bounded libFuzzer campaign: each fuzz target for $EDDY_FUZZ_SECONDS (default 10) from
 #     its corpus in tests/fuzz/corpus,
-#  4. ctest in that same build: the unit tests and a shorter seed sweep (one run per seed; the
-#     Release sweep checks determinism) under the sanitizers.
+#  4. ctest in that same build: the unit tests, the integration tests and a shorter seed sweep
+#     (one run per seed; the Release sweep checks determinism) under the sanitizers; benchmarks
+#     and the tests labelled release run in step 2 only.
 # Set EDDY_SKIP_FUZZ=1 / EDDY_SKIP_SANITIZERS=1 to skip the campaign / the sanitizer tests while
 # iterating (both: no clang build). build/ is the
 # folder tools/build.sh uses too (same generator and options, tools/configure.sh), so either script
@@ -41,5 +42,7 @@ fi
 
 if [ "${EDDY_SKIP_SANITIZERS:-0}" != 1 ]; then
     echo "== tests (sanitizers)"
-    (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+    # -LE: benchmarks (speed under ASan means nothing) and the simulator-product tests labelled
+    # release (tests/CMakeLists.txt) run in the Release pass only.
+    (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -LE 'bench|release')
 fi

@@ -62,6 +62,8 @@ def setup():
         "ssl.keystore.type": "PEM",
         "ssl.keystore.location": path("keystore.pem"),
         "audit.log.file": "audit.log",  # under log.dirs
+        # Consumer groups form at once (the tests join one group at a time).
+        "group.initial.rebalance.delay.ms": "0",
     })
     b.start()
     for user, (mechanism, password) in SCRAM.items():
@@ -141,7 +143,7 @@ def test_librdkafka_over_sasl_plaintext_and_sasl_ssl(b):
 
 def kcat_sasl(b, *args, tls=False, user="alice", password=None, input=None, check_rc=True):
     cmd = ["kcat", "-b", f"127.0.0.1:{b.sasl_ssl_port if tls else b.sasl_port}",
-           "-X", "broker.address.family=v4", "-m", "10" if check_rc else "4",
+           "-X", "broker.address.family=v4", "-m", "10" if check_rc else "2",
            "-X", f"security.protocol={'SASL_SSL' if tls else 'SASL_PLAINTEXT'}",
            "-X", f"sasl.mechanisms={mechanism_of(user)}", "-X", f"sasl.username={user}",
            "-X", f"sasl.password={password_of(user) if password is None else password}"]
@@ -244,16 +246,16 @@ def test_wrong_password_and_unknown_user_are_refused_and_store_nothing(b):
              ("carol", "not-carols", "SCRAM-SHA-256"), ("erin", "whatever", "SCRAM-SHA-512"))
     for user, password, mechanism in cases:
         conf = sasl_conf(b, user=user, password=password, mechanism=mechanism,
-                         **{"message.timeout.ms": 4000})
+                         **{"message.timeout.ms": 1500})
         p = Producer(dict(conf, acks="all"))
         errors = []
         p.produce(t, b"must not land", on_delivery=lambda e, m: errors.append(e))
-        left = p.flush(8)
+        left = p.flush(2)
         check(left > 0 or (errors and errors[0] is not None),
               f"{user}: a produce with bad credentials was delivered")
         a = AdminClient(conf)
         try:
-            a.list_topics(timeout=3)
+            a.list_topics(timeout=1.5)
             raise h.TestFailure(f"{user}: got metadata with bad credentials")
         except KafkaException as e:
             check("Authentication" in str(e) or "authentication" in str(e) or

@@ -4,7 +4,10 @@
 #include <doctest/doctest.h>
 #include <rapidcheck.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/protocol/generated/all_messages.h"
 #include "core/protocol/generated/records/all_records.h"
@@ -15,8 +18,22 @@ using namespace eddy::protocol;
 
 namespace {
 
-int type_count = 0;
-int version_count = 0;
+// Each message type's operations behind plain function pointers: the per-type template code is
+// only encode, decode, randomize and ==, and RapidCheck and doctest are instantiated once for
+// all of them (one rc::check lambda per type made this file take minutes to compile).
+struct Codec {
+    std::string name;
+    int min_version = 0;
+    int max_version = 0;
+    // A random message of `version` from `seed` round-trips: "" if so, else what went wrong.
+    std::string (*round_trip)(uint64_t seed, int16_t version) = nullptr;
+    // The length of a strict prefix of a random message's encoding that decodes, if any.
+    std::optional<size_t> (*decodable_prefix)(uint64_t seed, int16_t version) = nullptr;
+    // The default-constructed message round-trips: "" if so, else what went wrong.
+    std::string (*defaults)(int16_t version) = nullptr;
+    // Decoding at `version` fails with unsupported_version.
+    bool (*refuses)(int16_t version) = nullptr;
+};
 
 template <typename T>
 Bytes encode(const T& m, int16_t version) {
@@ -26,130 +43,159 @@ Bytes encode(const T& m, int16_t version) {
     return b;
 }
 
-// RapidCheck property over seeds: every version of T round-trips.
 template <typename T>
-void check_round_trip(const char* name) {
-    ++type_count;
-    version_count += T::max_version - T::min_version + 1;
-    const bool ok = rc::check(std::string(name) + " round trip, all versions", [](uint64_t seed) {
-        for (int v = T::min_version; v <= T::max_version; ++v) {
-            const auto version = static_cast<int16_t>(v);
-            SplitMix64 rng(seed ^ static_cast<uint64_t>(v));
-            T m;
-            randomize(m, rng, version);
-            const Bytes bytes = encode(m, version);
-            Reader r(bytes);
-            auto decoded = T::decode(r, version);
-            RC_ASSERT(decoded.ok());
-            RC_ASSERT(r.consumed() == bytes.size());
-            RC_ASSERT(*decoded == m);
-            RC_ASSERT(encode(*decoded, version) == bytes);
+std::string round_trip_one(const T& m, int16_t version) {
+    const Bytes bytes = encode(m, version);
+    Reader r(bytes);
+    auto decoded = T::decode(r, version);
+    if (!decoded.ok()) {
+        return "does not decode";
+    }
+    if (r.consumed() != bytes.size()) {
+        return "decode consumed " + std::to_string(r.consumed()) + " of " +
+               std::to_string(bytes.size()) + " bytes";
+    }
+    if (!(*decoded == m)) {
+        return "decodes to a different message";
+    }
+    if (encode(*decoded, version) != bytes) {
+        return "re-encodes differently";
+    }
+    return "";
+}
+
+template <typename T>
+Codec codec_of(const char* name) {
+    Codec c;
+    c.name = name;
+    c.min_version = T::min_version;
+    c.max_version = T::max_version;
+    c.round_trip = [](uint64_t seed, int16_t version) {
+        SplitMix64 rng(seed ^ static_cast<uint64_t>(version));
+        T m;
+        randomize(m, rng, version);
+        return round_trip_one(m, version);
+    };
+    c.decodable_prefix = [](uint64_t seed, int16_t version) -> std::optional<size_t> {
+        SplitMix64 rng(seed * 7919 + static_cast<uint64_t>(version));
+        T m;
+        randomize(m, rng, version);
+        const Bytes bytes = encode(m, version);
+        for (size_t n = 0; n < bytes.size(); ++n) {
+            Reader r(ByteSpan(bytes).first(n));
+            if (T::decode(r, version).ok()) {
+                return n;
+            }
+        }
+        return std::nullopt;
+    };
+    c.defaults = [](int16_t version) { return round_trip_one(T{}, version); };
+    c.refuses = [](int16_t version) {
+        Bytes nothing;
+        Reader r(nothing);
+        auto decoded = T::decode(r, version);
+        return !decoded.ok() && decoded.error() == DecodeError::unsupported_version;
+    };
+    return c;
+}
+
+std::vector<Codec> api_codecs() {
+    std::vector<Codec> out;
+#define EDDY_CODEC(key, Req, Resp)          \
+    out.push_back(codec_of<Req>(#Req)); \
+    out.push_back(codec_of<Resp>(#Resp));
+    EDDY_PROTOCOL_FOR_EACH_API(EDDY_CODEC)
+#undef EDDY_CODEC
+    out.push_back(codec_of<RequestHeader>("RequestHeader"));
+    out.push_back(codec_of<ResponseHeader>("ResponseHeader"));
+    return out;
+}
+
+std::vector<Codec> record_codecs() {
+    std::vector<Codec> out;
+#define EDDY_CODEC(T) out.push_back(codec_of<T>(#T));
+    EDDY_PROTOCOL_FOR_EACH_RECORD(EDDY_CODEC)
+#undef EDDY_CODEC
+    return out;
+}
+
+// RapidCheck property over seeds: every version of the type round-trips. Returns the number of
+// versions checked.
+int check_round_trip(const Codec& c) {
+    const bool ok = rc::check(c.name + " round trip, all versions", [&c](uint64_t seed) {
+        for (int v = c.min_version; v <= c.max_version; ++v) {
+            const std::string failure = c.round_trip(seed, static_cast<int16_t>(v));
+            if (!failure.empty()) {
+                RC_FAIL(c.name + " v" + std::to_string(v) + ": " + failure);
+            }
         }
     });
-    CHECK_MESSAGE(ok, name);
+    CHECK_MESSAGE(ok, c.name);
+    return c.max_version - c.min_version + 1;
 }
 
 // Truncation: every strict prefix of a valid encoding fails to decode (and never crashes).
-template <typename T>
-void check_truncation(const char* name) {
-    for (int v = T::min_version; v <= T::max_version; ++v) {
-        const auto version = static_cast<int16_t>(v);
+void check_truncation(const Codec& c) {
+    for (int v = c.min_version; v <= c.max_version; ++v) {
         for (uint64_t seed = 1; seed <= 3; ++seed) {
-            SplitMix64 rng(seed * 7919 + static_cast<uint64_t>(v));
-            T m;
-            randomize(m, rng, version);
-            const Bytes bytes = encode(m, version);
-            for (size_t n = 0; n < bytes.size(); ++n) {
-                Reader r(ByteSpan(bytes).first(n));
-                auto decoded = T::decode(r, version);
-                if (decoded.ok()) {
-                    FAIL_CHECK(name << " v" << v << " decoded a " << n << "-byte prefix of "
-                                    << bytes.size() << " bytes");
-                    return;
-                }
+            const auto n = c.decodable_prefix(seed, static_cast<int16_t>(v));
+            if (n) {
+                FAIL_CHECK(c.name << " v" << v << " decoded a " << *n << "-byte prefix");
+                return;
             }
         }
     }
 }
 
-// The default-constructed message round-trips too (defaults must survive decode).
-template <typename T>
-void check_defaults(const char* name) {
-    for (int v = T::min_version; v <= T::max_version; ++v) {
-        const auto version = static_cast<int16_t>(v);
-        const T m{};
-        const Bytes bytes = encode(m, version);
-        Reader r(bytes);
-        auto decoded = T::decode(r, version);
-        CHECK_MESSAGE(decoded.ok(), name << " v" << v);
-        if (decoded.ok()) {
-            CHECK_MESSAGE(*decoded == m, name << " v" << v);
-        }
+// The default-constructed message round-trips too (defaults must survive decode), and versions
+// outside validVersions are refused.
+void check_defaults(const Codec& c) {
+    for (int v = c.min_version; v <= c.max_version; ++v) {
+        const std::string failure = c.defaults(static_cast<int16_t>(v));
+        CHECK_MESSAGE(failure.empty(), c.name << " v" << v << ": " << failure);
     }
-}
-
-template <typename T>
-void check_unsupported_versions(const char* name) {
-    Bytes nothing;
-    for (int v : {T::min_version - 1, T::max_version + 1}) {
-        Reader r(nothing);
-        auto decoded = T::decode(r, static_cast<int16_t>(v));
-        CHECK_MESSAGE(!decoded.ok(), name << " v" << v);
-        if (!decoded.ok()) {
-            CHECK(decoded.error() == DecodeError::unsupported_version);
-        }
+    for (int v : {c.min_version - 1, c.max_version + 1}) {
+        CHECK_MESSAGE(c.refuses(static_cast<int16_t>(v)), c.name << " v" << v);
     }
 }
 
 }  // namespace
 
 TEST_CASE("protocol: every API request and response round-trips in every version") {
-    type_count = 0;
-    version_count = 0;
-#define EDDY_ROUND_TRIP(key, Req, Resp) \
-    check_round_trip<Req>(#Req);        \
-    check_round_trip<Resp>(#Resp);
-    EDDY_PROTOCOL_FOR_EACH_API(EDDY_ROUND_TRIP)
-#undef EDDY_ROUND_TRIP
-    check_round_trip<RequestHeader>("RequestHeader");
-    check_round_trip<ResponseHeader>("ResponseHeader");
-    CHECK(type_count == 2 * static_cast<int>(all_apis().size()) + 2);
-    MESSAGE("round-tripped " << type_count << " message types, " << version_count
+    const auto codecs = api_codecs();
+    int versions = 0;
+    for (const Codec& c : codecs) {
+        versions += check_round_trip(c);
+    }
+    CHECK(codecs.size() == 2 * all_apis().size() + 2);
+    MESSAGE("round-tripped " << codecs.size() << " message types, " << versions
                              << " (type, version) pairs");
 }
 
 TEST_CASE("protocol: every record schema round-trips in every version") {
-    type_count = 0;
-    version_count = 0;
-#define EDDY_ROUND_TRIP(T) check_round_trip<T>(#T);
-    EDDY_PROTOCOL_FOR_EACH_RECORD(EDDY_ROUND_TRIP)
-#undef EDDY_ROUND_TRIP
-    MESSAGE("round-tripped " << type_count << " record types, " << version_count
+    const auto codecs = record_codecs();
+    int versions = 0;
+    for (const Codec& c : codecs) {
+        versions += check_round_trip(c);
+    }
+    MESSAGE("round-tripped " << codecs.size() << " record types, " << versions
                              << " (type, version) pairs");
 }
 
 TEST_CASE("protocol: truncated input is an error for every message, version and prefix") {
-#define EDDY_TRUNCATION(key, Req, Resp) \
-    check_truncation<Req>(#Req);        \
-    check_truncation<Resp>(#Resp);
-    EDDY_PROTOCOL_FOR_EACH_API(EDDY_TRUNCATION)
-#undef EDDY_TRUNCATION
-#define EDDY_TRUNCATION(T) check_truncation<T>(#T);
-    EDDY_PROTOCOL_FOR_EACH_RECORD(EDDY_TRUNCATION)
-#undef EDDY_TRUNCATION
+    for (const Codec& c : api_codecs()) {
+        check_truncation(c);
+    }
+    for (const Codec& c : record_codecs()) {
+        check_truncation(c);
+    }
 }
 
 TEST_CASE("protocol: default messages round-trip; versions outside validVersions are refused") {
-#define EDDY_DEFAULTS(key, Req, Resp)      \
-    check_defaults<Req>(#Req);             \
-    check_defaults<Resp>(#Resp);           \
-    check_unsupported_versions<Req>(#Req); \
-    check_unsupported_versions<Resp>(#Resp);
-    EDDY_PROTOCOL_FOR_EACH_API(EDDY_DEFAULTS)
-#undef EDDY_DEFAULTS
-#define EDDY_DEFAULTS(T)   \
-    check_defaults<T>(#T); \
-    check_unsupported_versions<T>(#T);
-    EDDY_PROTOCOL_FOR_EACH_RECORD(EDDY_DEFAULTS)
-#undef EDDY_DEFAULTS
+    for (const Codec& c : api_codecs()) {
+        check_defaults(c);
+    }
+    for (const Codec& c : record_codecs()) {
+        check_defaults(c);
+    }
 }
