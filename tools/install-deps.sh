@@ -11,6 +11,8 @@ packages=(
     # libraries (DESIGN.md: fibers, TLS, the four Kafka codecs, CLI, tests)
     libboost-context-dev libssl-dev libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev
     libcli11-dev doctest-dev librapidcheck-dev
+    # HTTP parsing (Boost.Beast, headers of libboost1.74-dev) and JSON for the admin API
+    libboost-dev nlohmann-json3-dev
     # tools: election pictures, fuzzing
     graphviz clang libclang-rt-14-dev
 )
@@ -24,6 +26,8 @@ if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then
     packages+=(chromium)
     # the openssl CLI: the TLS, SASL_SSL and ACL integration tests make their certificates with it
     packages+=(openssl)
+    # the admin API test parses /metrics with the Prometheus client's text-format parser
+    packages+=(python3-prometheus-client)
     # Node.js and npm for kafkajs: Debian's (bookworm: nodejs 18, npm 9, two packages) only
     # when the machine has none. A Node.js from elsewhere (e.g. NodeSource's nodejs 20, which
     # bundles npm) is kept: Debian's npm package conflicts with it.

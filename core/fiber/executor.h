@@ -119,6 +119,13 @@ public:
     WakeReason join() const;
     // Asks the fiber to stop: its current and future cancellable waits return cancelled.
     void cancel() const;
+    // cancel(), then join(); nothing for an empty handle. Suspends.
+    void cancel_and_join() const {
+        if (valid()) {
+            cancel();
+            (void)join();
+        }
+    }
 
 private:
     std::shared_ptr<Fiber> fiber_;

@@ -22,6 +22,7 @@
 #include "runtime/posix_env.h"
 #include "runtime/sasl_random_openssl.h"
 #include "runtime/signals.h"
+#include "services/admin/admin_server.h"
 #include "services/config/config.h"
 #include "services/controller/bootstrap_records.h"
 #include "services/controller/meta_properties.h"
@@ -106,8 +107,24 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
             broker.abort_start();
             stop_requested.set();
         });
+        // The admin API answers from the start: live at once, ready once the node serves.
+        auto admin = admin::start_admin_server(pe.env(), cfg, broker);
+        if (!admin.ok()) {
+            std::fprintf(stderr, "eddy broker: %s\n", admin.error().c_str());
+            rc = 2;
+            watcher.cancel();
+            (void)watcher.join();
+            done = true;
+            return;
+        }
+        auto stop_admin = [&] {
+            if (*admin) {
+                (*admin)->stop();
+            }
+        };
         if (auto r = broker.start(); !r.ok()) {
             std::fprintf(stderr, "eddy broker: %s\n", r.error().c_str());
+            stop_admin();
             broker.stop();
             rc = signalled ? 0 : 1;
             watcher.cancel();
@@ -120,6 +137,10 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
                         broker.node_id(), ep.listener.c_str(), ep.host.c_str(), ep.port,
                         cfg.log_dir().c_str());
         }
+        if (*admin) {
+            const Address at = (*admin)->local_address();
+            std::printf("eddy broker: admin API on http://%s:%d\n", at.host.c_str(), at.port);
+        }
         std::printf("eddy broker: cluster.id %s\n", broker.cluster_id().c_str());
         std::fflush(stdout);
         (void)stop_requested.wait();
@@ -128,6 +149,7 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
                           : signalled == SIGINT ? "SIGINT"
                                                 : "signal wait failed");
         broker.stop();
+        stop_admin();
         std::printf("eddy broker: stopped\n");
         std::fflush(stdout);
         done = true;

@@ -100,6 +100,9 @@ std::vector<std::string_view> choice_values(std::string_view key) {
 const std::vector<KeyDef>& broker_keys() {
     using T = ConfigType;
     static const std::vector<KeyDef> keys = {
+        {"admin.listener", T::string, "127.0.0.1:9644", 0, 0,
+         "Eddy: host:port of the HTTP admin API (/metrics, /v1/health, /v1/ready, /v1/cluster, "
+         "/v1/config); empty disables it. A busy default port only warns; a set one must bind"},
         {"advertised.listeners", T::list, "", 0, 0,
          "Listeners to publish to clients (default: listeners without the controller ones)"},
         {"allow.everyone.if.no.acl.found", T::boolean, "false", 0, 0,

@@ -371,8 +371,16 @@ Result<void, std::string> Broker::serve(ListenerKind kind, const net::FrameServe
             env_, std::move(listener).value(),
             net::PartsHandler([this, index](const net::ConnectionInfo& ci, MutableByteSpan frame,
                                             net::RequestTurn& turn) {
-                return handle_frame(index, frame, ci.peer.host, &turn, ci.peer_identity,
-                                    ci.control);
+                // The API key is the frame's first two bytes (decoding checks it properly).
+                const int16_t key =
+                    frame.size() >= 2 ? static_cast<int16_t>(load_be<uint16_t>(frame.data())) : -1;
+                const Instant arrived = env_.clock.now();
+                auto r = handle_frame(index, frame, ci.peer.host, &turn, ci.peer_identity,
+                                      ci.control);
+                if (r.ok() && protocol::api_key_from_int(key)) {
+                    metrics_.request_served(key, (env_.clock.now() - arrived).to_seconds());
+                }
+                return r;
             }),
             listener_so);
         server->start();

@@ -45,6 +45,7 @@
 #include "services/controller/metadata_log.h"
 #include "services/kafka/api_table.h"
 #include "services/kafka/audit_log.h"
+#include "services/kafka/broker_metrics.h"
 #include "services/kafka/fetch_sessions.h"
 #include "services/kafka/controller_channel.h"
 #include "services/kafka/group_manager.h"
@@ -79,6 +80,14 @@ inline bool is_internal_topic(std::string_view name) {
     return name == "__consumer_offsets" || name == transaction_state_topic ||
            name == metadata_topic;
 }
+
+// What the admin listener's /v1/health and /v1/ready answer: the process is live while it
+// answers at all; ready once it serves (started, registered with the controller, unfenced —
+// which the controller grants once the node has caught up with the metadata log).
+struct NodeStatus {
+    bool ready = false;
+    std::string reason;  // one line: why not ready, or "serving"
+};
 
 struct BrokerOptions {
     std::string data_dir;         // relative to the Disk root; "" is the root itself
@@ -225,6 +234,15 @@ public:
         size_t listener, Bytes frame, std::string client_host = "");
     // The group coordinators (`__consumer_offsets`); for tests.
     GroupManager& groups() { return *groups_; }
+    // For the admin listener: safe before start() and after stop() (nothing there yet or still).
+    NodeStatus status() const;
+    // The broker's metrics in Prometheus text format (broker_metrics.h). Does not suspend.
+    void collect_metrics(metrics::Exposition& out) const;
+    const controller::MetadataImage* metadata_image() const {
+        return metadata_ ? &metadata_->image() : nullptr;
+    }
+    const raft::QuorumDriver* quorum_driver() const { return quorum_.get(); }
+    const config::BrokerConfig& config() const { return config_; }
     // The KIP-227 fetch sessions of the fetchers of this broker; for tests.
     const FetchSessionCache& fetch_sessions() const { return fetch_sessions_; }
     // The bytes of a response made of parts (reads the file ranges). For tests and fuzzing.
@@ -602,6 +620,7 @@ private:
     // KIP-227 incremental fetch sessions of consumers and followers fetching from this broker.
     FetchSessionCache fetch_sessions_;
     QuotaManager quotas_;
+    BrokerMetrics metrics_;
     std::vector<FiberRef> late_durable_fibers_;  // advance_when_durable; joined by stop()
     bool started_ = false;
     bool start_aborted_ = false;

@@ -227,9 +227,16 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
                 ? std::min(ack_deadline,
                            env_.clock.now() + Duration::millis(env_.random.between(1, 100)))
                 : ack_deadline;
+        if (!p.info.duplicate) {
+            auto& counters = metrics_.topic(p.log->topic_partition().topic);
+            counters.messages_in += static_cast<uint64_t>(p.info.record_count);
+            counters.bytes_in += p.info.bytes;
+        }
         const int16_t e = wait_for_acks(p.log, p.info, req.acks, p.epoch, deadline, late_sync);
         if (late_sync) {
             late.push_back({p.log, p.info.last_offset});
+        } else if (e == error::none && req.acks != 0) {
+            metrics_.produce_durable_seconds.observe((env_.clock.now() - ctx.started).to_seconds());
         }
         appended = true;
         if (e != error::none) {
@@ -355,6 +362,7 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
     FetchResponse resp;
     int64_t total = 0;
     bool failed = false;
+    std::map<std::string, uint64_t> bytes_out;  // per topic, for consumers: BytesOut
     // One partition's answer; counts its records in `total` and errors in `failed`.
     auto answer = [&](const std::string& topic, const FetchRequest::FetchPartition& fp) {
         FetchResponse::PartitionData pd;
@@ -440,12 +448,14 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
             sp.bytes = read->bytes;
             pd.records_ = sp.marker;
             total += static_cast<int64_t>(read->bytes);
+            bytes_out[topic] += read->bytes;
             splices->push_back(std::move(sp));
         } else if (auto data = copy_ranges(*read); !data.ok()) {
             pd.error_code_ = error::kafka_storage_error;
             failed = true;
         } else {
             total += static_cast<int64_t>(data->size());
+            bytes_out[topic] += data->size();
             pd.records_ = std::move(data).value();
         }
         pd.high_watermark_ = read->high_watermark.value();
@@ -459,6 +469,7 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
         }
         resp = FetchResponse{};
         total = 0;
+        bytes_out.clear();
         failed = false;
         for (const auto& t : reads) {
             FetchResponse::FetchableTopicResponse tr;
@@ -488,6 +499,9 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
         if (data_arrived_.wait(deadline) == WakeReason::cancelled) {
             break;
         }
+    }
+    for (const auto& [topic, bytes] : bytes_out) {
+        metrics_.topic(topic).bytes_out += bytes;
     }
     switch (session.kind) {
     case SessionKind::sessionless:

@@ -36,6 +36,7 @@
 #include "core/base/result.h"
 #include "core/env/env.h"
 #include "core/fiber/sync.h"
+#include "services/metrics/exposition.h"
 #include "core/record/record_batch.h"
 #include "services/log/file_names.h"
 #include "services/log/leader_epoch_cache.h"
@@ -193,6 +194,10 @@ struct RetentionResult {
 };
 
 struct LogStats {
+    // The time each flusher sync took (every dirty segment and the directory), and the records
+    // it made durable at once (group commit's batch); summed over partitions at scrape.
+    metrics::Histogram sync_seconds{metrics::latency_buckets()};
+    metrics::Histogram sync_records{metrics::size_buckets()};
     uint64_t appends = 0;
     uint64_t batches = 0;
     uint64_t records = 0;

@@ -67,6 +67,7 @@ void PartitionLog::flush_once() {
     const bool sync_dir = dir_dirty_;
     dir_dirty_ = false;
 
+    const Instant sync_started = env_.clock.now();
     for (auto& [segment, size] : dirty) {
         segment->sync_log(size);  // crashes the node on failure
     }
@@ -75,11 +76,15 @@ void PartitionLog::flush_once() {
     }
     ++stats_.syncs;
     last_flush_ = env_.clock.now();
+    stats_.sync_seconds.observe((last_flush_ - sync_started).to_seconds());
     ASSERT(durable_offset_ <= log_end_offset_, "the durable offset never passes the log end");
     if (truncations_ == truncations && !truncating_) {
         ASSERT(target <= log_end_offset_);
         ASSERT(durable_offset_ >= durable_before, "without a truncation the durable offset only rises");
         durable_offset_ = std::max(durable_offset_, target);
+        if (records > records_flushed_) {
+            stats_.sync_records.observe(static_cast<double>(records - records_flushed_));
+        }
         records_flushed_ = std::max(records_flushed_, records);
         ASSERT(records_flushed_ <= records_appended_);
     }

@@ -430,14 +430,8 @@ void FrameServer::stop() {
     }
     stopping_ = true;
     listener_->close();
-    if (acceptor_.valid()) {
-        acceptor_.cancel();
-        acceptor_.join();
-    }
-    if (sweeper_.valid()) {
-        sweeper_.cancel();
-        sweeper_.join();
-    }
+    acceptor_.cancel_and_join();
+    sweeper_.cancel_and_join();
     // Stop reading: cancel each reader; the writers drain what is in flight and close.
     for (auto& [id, c] : connections_) {
         (void)id;

@@ -388,6 +388,19 @@ class BrokerError(TestFailure):
     pass
 
 
+def kraft_cluster(prefix, n, overrides):
+    """n Brokers (not launched) that form one cluster: node.id 1..n, each a broker and a
+    controller, all with the same controller.quorum.voters, and `overrides` on top.
+    Returns (nodes, voters)."""
+    nodes = [Broker(f"{prefix}-{i}") for i in range(1, n + 1)]
+    voters = ",".join(f"{i}@127.0.0.1:{b.controller_port}" for i, b in enumerate(nodes, 1))
+    for i, b in enumerate(nodes, 1):
+        b.overrides.update({"node.id": str(i), "controller.quorum.voters": voters,
+                            "process.roles": "broker,controller"})
+        b.overrides.update(overrides)
+    return nodes, voters
+
+
 class Broker:
     """One `eddy broker` process on 127.0.0.1 with its own ports and data directory."""
 
@@ -395,7 +408,7 @@ class Broker:
         self.name = name
         self.workdir = tempfile.mkdtemp(prefix=f"eddy-int-{name}-")
         self.data_dir = os.path.join(self.workdir, "data")
-        self.port, self.controller_port = free_ports(2)
+        self.port, self.controller_port, self.admin_port = free_ports(3)
         self.overrides = dict(overrides or {})
         self.args = []  # more `eddy broker` arguments (e.g. --add-scram)
         self.proc = None
@@ -407,10 +420,23 @@ class Broker:
     def bootstrap(self):
         return f"127.0.0.1:{self.port}"
 
+    def admin_get(self, path, timeout=5.0):
+        """GET on the admin API: (status, body text)."""
+        import urllib.error
+        import urllib.request
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}{path}",
+                                        timeout=timeout) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
     def command(self):
         ov = {
             "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
             "log.dirs": self.data_dir,
+            # The HTTP admin API on a port of its own (the default 9644 is for one node).
+            "admin.listener": f"127.0.0.1:{self.admin_port}",
         }
         ov.update(self.overrides)
         cmd = [_args.eddy, "broker"]

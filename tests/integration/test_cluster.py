@@ -31,17 +31,13 @@ def node(i):
 
 
 def setup():
-    nodes = [h.Broker(f"cluster-{i}") for i in range(1, 4)]
-    voters = ",".join(f"{i}@127.0.0.1:{n.controller_port}" for i, n in enumerate(nodes, 1))
-    for i, n in enumerate(nodes, 1):
-        n.overrides.update({"node.id": str(i), "controller.quorum.voters": voters,
-                            "process.roles": "broker,controller",
-                            "default.replication.factor": "3",
-                            "offsets.topic.replication.factor": "3",
-                            "broker.session.timeout.ms": "4000",
-                            "broker.heartbeat.interval.ms": "500",
-                            "controller.quorum.election.timeout.ms": "1000",
-                            "controller.quorum.fetch.timeout.ms": "2000"})
+    nodes, voters = h.kraft_cluster("cluster", 3, {
+        "default.replication.factor": "3",
+        "offsets.topic.replication.factor": "3",
+        "broker.session.timeout.ms": "4000",
+        "broker.heartbeat.interval.ms": "500",
+        "controller.quorum.election.timeout.ms": "1000",
+        "controller.quorum.fetch.timeout.ms": "2000"})
     Cluster.nodes = nodes
     Cluster.voters = voters
     for n in nodes:

@@ -1,0 +1,54 @@
+// BrokerMetrics: what a broker counts as it serves (plain integers: one reactor per process), and
+// the collector that turns them and the broker's state into Prometheus families at scrape.
+//
+// Names are the ones Kafka dashboards use, as the Prometheus JMX exporter's standard rules name
+// Kafka's MBeans (kafka_server_brokertopicmetrics_*, kafka_server_replicamanager_*,
+// kafka_controller_kafkacontroller_*, kafka_network_requestmetrics_requests_total,
+// kafka_log_log_size), consumer lag as kafka_exporter names it (kafka_consumergroup_lag), and
+// Eddy's own histograms under eddy_*. docs/operations.md lists them all.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "services/metrics/exposition.h"
+
+namespace eddy::kafka {
+
+struct TopicCounters {
+    uint64_t messages_in = 0;  // records appended by producers (not replication)
+    uint64_t bytes_in = 0;     // their batch bytes
+    uint64_t bytes_out = 0;    // record bytes sent to consumers (not to followers)
+};
+
+struct BrokerMetrics {
+    std::map<std::string, TopicCounters, std::less<>> topics;
+    // Requests served per API key, and the time from arrival to the answer being ready.
+    std::map<int16_t, uint64_t> requests;
+    std::map<int16_t, metrics::Histogram> request_seconds;
+    // Produce: from the request's arrival to its data being durable (acks != 0, synced before
+    // the answer).
+    metrics::Histogram produce_durable_seconds{metrics::latency_buckets()};
+
+    TopicCounters& topic(std::string_view name) {
+        auto it = topics.find(name);
+        if (it == topics.end()) {
+            it = topics.emplace(std::string(name), TopicCounters{}).first;
+        }
+        return it->second;
+    }
+
+    void request_served(int16_t api_key, double seconds) {
+        ++requests[api_key];
+        auto it = request_seconds.find(api_key);
+        if (it == request_seconds.end()) {
+            it = request_seconds.emplace(api_key, metrics::Histogram(metrics::latency_buckets()))
+                     .first;
+        }
+        it->second.observe(seconds);
+    }
+};
+
+}  // namespace eddy::kafka
