@@ -25,8 +25,9 @@ Result<config::BrokerConfig, std::string> broker_node_config(
 
 void run_broker_node(Env& env, const config::BrokerConfig& config,
                      const kafka::BrokerOptions& options, Violation& violation,
-                     bool* started_before) {
+                     bool* started_before, const BrokerAttachment& attach) {
     kafka::Broker b(env, config, options);
+    const std::shared_ptr<void> attachment = attach ? attach(env, b) : nullptr;
     if (auto r = b.start(); !r.ok()) {
         if (started_before != nullptr && *started_before) {
             // It started before: an injected disk fault (a read error in recovery, a full

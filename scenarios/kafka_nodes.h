@@ -1,7 +1,9 @@
 // Building blocks of the scenarios that run Eddy's broker and clients on simulated nodes.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -32,9 +34,12 @@ Result<config::BrokerConfig, std::string> broker_node_config(
 // error, a full disk) halts, as Kafka's does when its only log directory fails. With
 // `started_before` (living as long as the world), a broker that started once and then fails to
 // start again (an injected disk fault) crashes instead, for its supervisor to try again.
+// `attach` (optional) runs after the broker is made and before it starts; what it returns (its
+// admin API, say) lives as long as the broker.
+using BrokerAttachment = std::function<std::shared_ptr<void>(Env&, kafka::Broker&)>;
 void run_broker_node(Env& env, const config::BrokerConfig& config,
                      const kafka::BrokerOptions& options, Violation& violation,
-                     bool* started_before = nullptr);
+                     bool* started_before = nullptr, const BrokerAttachment& attach = {});
 // A world fiber that starts the node "broker" again, 250 ms at most after it went down (a
 // failed fsync, a halt), unless a fault of `faults` keeps it down.
 void spawn_broker_supervisor(sim::SimWorld& w, const FaultInjector& faults);

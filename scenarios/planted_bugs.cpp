@@ -67,6 +67,11 @@ const std::vector<PlantedBug>& all_planted_bugs() {
              "the client's next request",
              "kafka::BrokerOptions::quota_ignores_throttle",
              {{"client-quotas", "quota-bound"}}},
+            {"metrics-count-duplicates",
+             "the broker counts the records of idempotent retries it answers from the producer "
+             "state as messages in",
+             "kafka::BrokerOptions::metrics_count_duplicates",
+             {{"admin-metrics", "metrics-accounting"}}},
         };
         for (const auto& bug : v) {
             ASSERT(!bug.hunts.empty(), "a planted bug is hunted by some scenario");

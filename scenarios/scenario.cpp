@@ -15,6 +15,7 @@ const std::vector<Scenario>& all_scenarios() {
         group_rebalance_scenario(),
         idempotent_produce_scenario(),
         client_quotas_scenario(),
+        admin_metrics_scenario(),
         raft_quorum_scenario(),
         raft_quorum_leader_isolation_scenario(),
         controller_quorum_scenario(),

@@ -11,6 +11,7 @@ Scenario log_crash_recovery_scenario();
 Scenario group_rebalance_scenario();
 Scenario idempotent_produce_scenario();
 Scenario client_quotas_scenario();
+Scenario admin_metrics_scenario();
 Scenario raft_quorum_scenario();
 Scenario raft_quorum_leader_isolation_scenario();
 Scenario controller_quorum_scenario();

@@ -50,10 +50,12 @@ Result<ClientResponse, std::string> get(Env& env, const Address& at, const std::
         auto n = conn.read_some(chunk);
         boost::system::error_code ec;
         if (!n.ok() || *n == 0) {
-            if (n.ok()) {
-                parser.put_eof(ec);  // a body delimited by the end of the connection
+            // A body delimited by the end of the connection (Beast calls a parser that got
+            // nothing at all done too, so that case is checked first).
+            if (n.ok() && parser.got_some()) {
+                parser.put_eof(ec);
             }
-            if (!n.ok() || ec || !parser.is_done()) {
+            if (!n.ok() || !parser.got_some() || ec || !parser.is_done()) {
                 return done(fail("GET " + path + " from " + at.to_string() +
                                  ": connection closed before the whole answer"));
             }

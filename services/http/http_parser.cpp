@@ -98,9 +98,13 @@ RequestParser::State RequestParser::next() {
             if (!eof_ || !in_request()) {
                 return State::need_more;  // at end of stream between requests: a clean close
             }
+            // (Beast calls a parser that consumed nothing done at end of stream: a partial
+            // request line still in the buffer must not become a request.)
             ec = {};
-            p.put_eof(ec);
-            if (ec || !p.is_done()) {
+            if (p.got_some()) {
+                p.put_eof(ec);
+            }
+            if (!p.got_some() || ec || !p.is_done()) {
                 return failed(400, "the connection closed in the middle of a request");
             }
         } else if (ec == beast_http::error::header_limit) {

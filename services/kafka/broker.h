@@ -117,6 +117,9 @@ struct BrokerOptions {
     // Planted bug `quota-ignores-throttle` (scenarios/planted_bugs.h; never set in production):
     // throttles are computed and reported but the connection is neither muted nor held.
     bool quota_ignores_throttle = false;
+    // Planted bug `metrics-count-duplicates` (never set in production): idempotent retries
+    // answered from the producer state count as messages in.
+    bool metrics_count_duplicates = false;
     // Binds configured listener `l` at `at` (its configured address). Unset: env.network.listen.
     // The runtime sets it to wrap each listener whose security protocol runs over TLS in a TLS
     // listener (net-posix), with that listener's ssl.* settings: the broker itself never sees

@@ -231,6 +231,10 @@ ProduceResponse Broker::handle_produce(const RequestContext& ctx, ProduceRequest
             auto& counters = metrics_.topic(p.log->topic_partition().topic);
             counters.messages_in += static_cast<uint64_t>(p.info.record_count);
             counters.bytes_in += p.info.bytes;
+        } else if (options_.metrics_count_duplicates) {
+            // The planted bug: the retried batch's records counted again.
+            metrics_.topic(p.log->topic_partition().topic).messages_in +=
+                static_cast<uint64_t>(p.info.last_offset.value() - p.info.base_offset.value() + 1);
         }
         const int16_t e = wait_for_acks(p.log, p.info, req.acks, p.epoch, deadline, late_sync);
         if (late_sync) {

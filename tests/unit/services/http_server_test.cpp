@@ -205,6 +205,13 @@ TEST_CASE("http parser: limits and malformed input are errors with the right sta
         p.feed_eof();
         CHECK(p.next() == RequestParser::State::need_more);  // a clean close between requests
     }
+    {
+        RequestParser p;  // half a request line, then the end: not a request
+        CHECK(feed(p, "GET /metr") == RequestParser::State::need_more);
+        p.feed_eof();
+        CHECK(p.next() == RequestParser::State::error);
+        CHECK(p.error().status == 400);
+    }
 }
 
 TEST_CASE("http responses: framing, chunks, and no header splitting") {
