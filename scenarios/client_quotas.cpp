@@ -186,31 +186,12 @@ RunResult run_client_quotas(const RunOptions& ro) {
         world.start(*n);
     }
     FaultInjector faults(world);
-    uint64_t swarm_faults = 0;
     spawn_broker_supervisor(world, faults);
     bool finished = false;
     world.spawn("faults", [&] {
         auto& sched = world.world_env().scheduler;
-        Random r = fault_stream(world, "faults");
-        const Instant fault_end = sched.now() + Duration::seconds(r.between(8, 20));
-        const bool replaying = faults.open_phase(ro.faults.get(), one_broker_menu(broker_crashes),
-                                                 "broker", fault_end, swarm_faults);
-        while (!replaying && sched.now() < fault_end && oracle.violation.empty()) {
-            sched.sleep_for(Duration::millis(r.between(200, 2000)));
-            faults.wake(lane_main);
-            if (broker_crashes && r.chance(0.2)) {
-                FaultSpec f = custom_fault("crash", {"broker"});
-                f.hold = Duration::millis(r.between(20, 1000));
-                faults.apply(std::move(f));
-            } else {
-                FaultSpec f = custom_fault("clog", {r.chance(0.5) ? "metered" : "free"});
-                f.hold = Duration::millis(r.between(100, 1500));
-                faults.apply(std::move(f));
-            }
-        }
-        faults.end_phase();
-        faults.heal_all();
-        world.network().set_faults(sim::NetFaults{});
+        one_broker_fault_phase(world, faults, ro, broker_crashes, {"metered", "free"},
+                               oracle.violation);
         oracle.healed = true;
         sched.sleep_for(Duration::seconds(6));
         oracle.done = true;

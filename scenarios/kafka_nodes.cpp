@@ -60,6 +60,35 @@ void spawn_broker_supervisor(sim::SimWorld& w, const FaultInjector& faults) {
     });
 }
 
+void one_broker_fault_phase(sim::SimWorld& world, FaultInjector& faults, const RunOptions& ro,
+                            bool crashes,
+                            const std::pair<std::string, std::string>& clog_targets,
+                            const Violation& violation) {
+    auto& sched = world.world_env().scheduler;
+    Random r = fault_stream(world, "faults");
+    uint64_t swarm_faults = 0;
+    const Instant fault_end = sched.now() + Duration::seconds(r.between(8, 20));
+    const bool replaying = faults.open_phase(ro.faults.get(), one_broker_menu(crashes), "broker",
+                                             fault_end, swarm_faults);
+    while (!replaying && sched.now() < fault_end && violation.empty()) {
+        sched.sleep_for(Duration::millis(r.between(200, 2000)));
+        faults.wake(lane_main);
+        if (crashes && r.chance(0.2)) {
+            FaultSpec f = custom_fault("crash", {"broker"});
+            f.hold = Duration::millis(r.between(20, 1000));
+            faults.apply(std::move(f));
+        } else {
+            FaultSpec f = custom_fault("clog", {r.chance(0.5) ? clog_targets.first
+                                                                : clog_targets.second});
+            f.hold = Duration::millis(r.between(100, 1500));
+            faults.apply(std::move(f));
+        }
+    }
+    faults.end_phase();
+    faults.heal_all();
+    world.network().set_faults(sim::NetFaults{});
+}
+
 client::ClientOptions broker_client_options(Duration request_timeout) {
     client::ClientOptions o;
     o.bootstrap.push_back(Address{"broker", broker_port});

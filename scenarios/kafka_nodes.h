@@ -44,6 +44,16 @@ void run_broker_node(Env& env, const config::BrokerConfig& config,
 // failed fsync, a halt), unless a fault of `faults` keeps it down.
 void spawn_broker_supervisor(sim::SimWorld& w, const FaultInjector& faults);
 
+// The fault phase of a one-broker scenario, run by a world fiber: 8-20 s of one_broker_menu
+// faults (or the replayed schedule of `ro`), and every 0.2-2 s either a crash of the broker (when
+// `crashes`, one time in five) or a clogged link of either of `clog_targets`; it ends early once
+// `violation` is set. Then every fault is healed and the network's random faults are switched
+// off. Suspends.
+void one_broker_fault_phase(sim::SimWorld& world, FaultInjector& faults, const RunOptions& ro,
+                            bool crashes,
+                            const std::pair<std::string, std::string>& clog_targets,
+                            const Violation& violation);
+
 // Client options for the node "broker".
 client::ClientOptions broker_client_options(Duration request_timeout);
 
