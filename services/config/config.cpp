@@ -683,60 +683,75 @@ std::optional<std::string> BrokerConfig::check_quorum() const {
     return std::nullopt;
 }
 
+namespace {
+
+// A key as load() stores it and the definition its value is checked against.
+struct ResolvedKey {
+    std::string stored;
+    const KeyDef* def = nullptr;
+};
+
+// Resolves a key of a config source: a broker key, or listener.name.<listener>.<ssl or sasl key>
+// (a per-listener value, checked as the key it overrides, stored under the lower-cased listener
+// name as Kafka spells it). Fails with the reason, without the source's name.
+Result<ResolvedKey, std::string> resolve_key(const std::string& name) {
+    std::string stored = name;
+    std::string_view base = name;
+    if (name.starts_with(listener_prefix)) {
+        const auto dot = name.find('.', listener_prefix.size());
+        if (dot != std::string::npos && dot > listener_prefix.size()) {
+            base = std::string_view(name).substr(dot + 1);
+            stored = std::string(listener_prefix) +
+                     lower(name.substr(listener_prefix.size(), dot - listener_prefix.size())) +
+                     "." + std::string(base);
+        }
+        if (!base.starts_with("ssl.") && !base.starts_with("sasl.") &&
+            !sasl_mechanism_jaas_key(base)) {
+            return fail("unknown configuration key '" + name +
+                        "' (per-listener keys: listener.name.<listener>.ssl.*, .sasl.*, "
+                        ".<mechanism>.sasl.jaas.config)");
+        }
+    }
+    // listener.name.<l>.<mechanism>.sasl.jaas.config is checked as sasl.jaas.config.
+    const std::string_view def_name =
+        sasl_mechanism_jaas_key(base) ? std::string_view("sasl.jaas.config") : base;
+    const auto it = std::find_if(broker_keys().begin(), broker_keys().end(),
+                                 [def_name](const KeyDef& d) { return d.name == def_name; });
+    if (it == broker_keys().end()) {
+        return fail("unknown configuration key '" + name + "'");
+    }
+    return ResolvedKey{std::move(stored), &*it};
+}
+
+}  // namespace
+
+bool is_broker_key(const std::string& key) { return resolve_key(key).ok(); }
+
 Result<BrokerConfig, std::string> BrokerConfig::load(
     const std::vector<std::pair<std::string, std::string>>& file,
     const std::vector<std::pair<std::string, std::string>>& overrides) {
+    return load({{"config file", file}, {"--override", overrides}});
+}
+
+Result<BrokerConfig, std::string> BrokerConfig::load(const std::vector<ConfigSource>& sources) {
     BrokerConfig c;
     for (const auto& k : broker_keys()) {
         c.values_.emplace(std::string(k.name), std::string(k.default_value));
     }
-    auto apply = [&c](const std::vector<std::pair<std::string, std::string>>& pairs,
-                      const char* where) -> std::optional<std::string> {
-        for (const auto& [key, value] : pairs) {
-            // A named reference: clang 14 (the fuzz build) cannot capture a structured binding.
-            const std::string& name = key;
-            // listener.name.<listener>.<ssl key>: a per-listener ssl.* value, checked as the
-            // key it overrides, stored under the lower-cased listener name as Kafka spells it.
-            std::string stored = key;
-            std::string_view base = name;
-            if (name.starts_with(listener_prefix)) {
-                const auto dot = name.find('.', listener_prefix.size());
-                if (dot != std::string::npos && dot > listener_prefix.size()) {
-                    base = std::string_view(name).substr(dot + 1);
-                    stored =
-                        std::string(listener_prefix) +
-                        lower(name.substr(listener_prefix.size(), dot - listener_prefix.size())) +
-                        "." + std::string(base);
-                }
-                if (!base.starts_with("ssl.") && !base.starts_with("sasl.") &&
-                    !sasl_mechanism_jaas_key(base)) {
-                    return std::string(where) + ": unknown configuration key '" + key +
-                           "' (per-listener keys: listener.name.<listener>.ssl.*, "
-                           ".sasl.*, .<mechanism>.sasl.jaas.config)";
-                }
+    for (const auto& source : sources) {
+        for (const auto& [key, value] : source.pairs) {
+            auto resolved = resolve_key(key);
+            if (!resolved.ok()) {
+                return fail(source.origin + ": " + resolved.error());
             }
-            // listener.name.<l>.<mechanism>.sasl.jaas.config is checked as sasl.jaas.config.
-            const std::string_view def_name =
-                sasl_mechanism_jaas_key(base) ? std::string_view("sasl.jaas.config") : base;
-            const auto it =
-                std::find_if(broker_keys().begin(), broker_keys().end(),
-                             [def_name](const KeyDef& d) { return d.name == def_name; });
-            if (it == broker_keys().end()) {
-                return std::string(where) + ": unknown configuration key '" + key + "'";
+            const KeyDef& def = *resolved->def;
+            // A per-listener JAAS key is checked as sasl.jaas.config (def.name).
+            if (auto why = check_value(def.type, def.min, def.max, def.name, value)) {
+                return fail(source.origin + ": " + *why);
             }
-            if (auto why = check_value(it->type, it->min, it->max, def_name, value)) {
-                return std::string(where) + ": " + *why;
-            }
-            c.values_[stored] = value;
-            c.explicitly_set_[stored] = true;
+            c.values_[resolved->stored] = value;
+            c.explicitly_set_[resolved->stored] = true;
         }
-        return std::nullopt;
-    };
-    if (auto e = apply(file, "config file")) {
-        return fail(*e);
-    }
-    if (auto e = apply(overrides, "--override")) {
-        return fail(*e);
     }
     // Derived values, as Kafka resolves them.
     if (c.get("log.retention.ms").empty()) {
@@ -927,17 +942,15 @@ SslProperties BrokerConfig::listener_ssl(std::string_view listener) const {
 }
 
 std::string BrokerConfig::listener_sasl(std::string_view listener, std::string_view key) const {
-    const auto over =
-        values_.find(std::string(listener_prefix) + lower(std::string(listener)) + "." +
-                     std::string(key));
+    const auto over = values_.find(std::string(listener_prefix) + lower(std::string(listener)) +
+                                   "." + std::string(key));
     return over != values_.end() ? over->second : get(key);
 }
 
 std::string BrokerConfig::listener_sasl_jaas(std::string_view listener,
                                              std::string_view mechanism) const {
-    const auto over =
-        values_.find(std::string(listener_prefix) + lower(std::string(listener)) + "." +
-                     lower(std::string(mechanism)) + ".sasl.jaas.config");
+    const auto over = values_.find(std::string(listener_prefix) + lower(std::string(listener)) +
+                                   "." + lower(std::string(mechanism)) + ".sasl.jaas.config");
     return over != values_.end() ? over->second : listener_sasl(listener, "sasl.jaas.config");
 }
 
@@ -959,7 +972,8 @@ std::string BrokerConfig::inter_broker_listener() const {
 Result<OutboundSecurity, std::string> BrokerConfig::inter_broker_client() const {
     const std::string listener = inter_broker_listener();
     if (listener.empty()) {
-        return fail(std::string("inter.broker.listener.name: no client listener to replicate over"));
+        return fail(
+            std::string("inter.broker.listener.name: no client listener to replicate over"));
     }
     return outbound(listener, "sasl.mechanism.inter.broker.protocol");
 }
@@ -995,10 +1009,9 @@ Result<OutboundSecurity, std::string> BrokerConfig::outbound(const std::string& 
         return fail(where + std::string(mechanism_key) + " is '" + name +
                     "'; Eddy's nodes authenticate with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
     }
-    const bool listening = std::any_of(listeners_.begin(), listeners_.end(),
-                                       [&listener](const Listener& l) {
-                                           return upper(l.name) == upper(listener);
-                                       });
+    const bool listening =
+        std::any_of(listeners_.begin(), listeners_.end(),
+                    [&listener](const Listener& l) { return upper(l.name) == upper(listener); });
     if (listening) {
         // As Kafka checks: a mechanism this node's own listener does not offer would be refused
         // by every other node configured alike.

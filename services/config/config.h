@@ -2,7 +2,8 @@
 //
 // A ConfigDef lists every key Eddy understands: its type, default, bounds and a one-line doc.
 // parse_properties() reads Java-properties text; BrokerConfig::load() applies the file and then
-// the --override pairs over the defaults, rejecting unknown keys and invalid values with one
+// the --override pairs (or any list of sources: `eddy broker` puts the environment between them,
+// runtime/env_config.h) over the defaults, rejecting unknown keys and invalid values with one
 // clear line. Topic-level keys (cleanup.policy, retention.ms, …) have broker-level defaults
 // (log.cleanup.policy, log.retention.ms, …) as in Kafka; TopicConfig resolves them with their
 // source (default, broker, or dynamic topic config).
@@ -104,12 +105,26 @@ struct OutboundSecurity {
     std::optional<security::SaslLogin> sasl;
 };
 
+// Whether load() accepts `key`: a broker key, or a listener.name.<listener>. form of an ssl.* or
+// sasl.* key.
+bool is_broker_key(const std::string& key);
+
+// One layer of configuration: key/value pairs and where they came from, the prefix of any error
+// about them ("config file", "--override", "environment variable KAFKA_NUM_PARTITIONS").
+struct ConfigSource {
+    std::string origin;
+    std::vector<std::pair<std::string, std::string>> pairs;
+};
+
 class BrokerConfig {
 public:
     // Defaults, then the file's pairs, then the overrides (later wins). Fails with one line.
     static Result<BrokerConfig, std::string> load(
         const std::vector<std::pair<std::string, std::string>>& file,
         const std::vector<std::pair<std::string, std::string>>& overrides);
+    // Defaults, then each source in order (later wins): an unknown key or an invalid value fails
+    // with one line that starts with the source's origin.
+    static Result<BrokerConfig, std::string> load(const std::vector<ConfigSource>& sources);
 
     const std::string& get(std::string_view key) const;
     int64_t get_int(std::string_view key) const;
