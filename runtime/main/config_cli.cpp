@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/env_config.h"
 #include "runtime/sasl_random_openssl.h"
 #include "services/controller/bootstrap_records.h"
 #include "services/controller/meta_properties.h"
@@ -40,7 +41,24 @@ std::optional<config::BrokerConfig> load_config_or_report(
         }
         override_pairs.emplace_back(o.substr(0, eq), o.substr(eq + 1));
     }
-    auto loaded = config::BrokerConfig::load(file_pairs, override_pairs);
+    // Precedence, lowest first: defaults, the file, the environment, --override
+    // (runtime/env_config.h).
+    EnvConfig env = config_from_process_environment();
+    if (!env.ignored.empty()) {
+        std::string names;
+        for (const auto& n : env.ignored) {
+            names += (names.empty() ? "" : ", ") + n;
+        }
+        std::fprintf(stderr, "eddy %s: environment: ignored, no such configuration key: %s\n",
+                     command, names.c_str());
+    }
+    std::vector<config::ConfigSource> sources;
+    sources.push_back({"config file", std::move(file_pairs)});
+    for (auto& s : env.sources) {
+        sources.push_back(std::move(s));
+    }
+    sources.push_back({"--override", std::move(override_pairs)});
+    auto loaded = config::BrokerConfig::load(sources);
     if (!loaded.ok()) {
         std::fprintf(stderr, "eddy %s: %s\n", command, loaded.error().c_str());
         return std::nullopt;

@@ -13,7 +13,9 @@
 
 namespace eddy::cli {
 
-// Reads FILE (Java properties) and applies the overrides over the defaults. On failure prints
+// Reads FILE (Java properties) and applies it, then the KAFKA_* / EDDY_* environment variables
+// (runtime/env_config.h), then the overrides over the defaults. Variables that name no key are
+// named in one warning line on stderr. On failure prints
 // "eddy <command>: <reason>" on stderr (one line) and returns nullopt: the caller exits 2.
 std::optional<config::BrokerConfig> load_config_or_report(
     const char* command, const std::string& config_file, const std::vector<std::string>& overrides);

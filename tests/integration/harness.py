@@ -411,6 +411,7 @@ class Broker:
         self.port, self.controller_port, self.admin_port = free_ports(3)
         self.overrides = dict(overrides or {})
         self.args = []  # more `eddy broker` arguments (e.g. --add-scram)
+        self.env = None  # the process's environment (None: this one's)
         self.proc = None
         self.starts = 0
         self.log_paths = []
@@ -461,7 +462,8 @@ class Broker:
             fo.write(("$ " + " ".join(cmd) + "\n").encode())
             fo.flush()
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
-                                         cwd=self.workdir, preexec_fn=_set_pdeathsig)
+                                         cwd=self.workdir, env=self.env,
+                                         preexec_fn=_set_pdeathsig)
         return self
 
     def probe(self):
