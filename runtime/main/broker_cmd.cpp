@@ -9,6 +9,9 @@
 // Prints one line per client listener with the address it advertises (the real port when the
 // listener asked for port 0). Listeners whose security protocol is SSL serve TLS
 // (runtime/broker_tls.h; docs/security.md).
+// Under systemd (Type=notify, $NOTIFY_SOCKET) it says READY=1 once start() has returned — the
+// node is registered, unfenced and serving —, pings the watchdog, and says STOPPING=1 when a
+// signal asks it to stop (runtime/systemd_notify.h; docs/deploy.md).
 #include <signal.h>
 
 #include <cstdio>
@@ -22,6 +25,7 @@
 #include "runtime/posix_env.h"
 #include "runtime/sasl_random_openssl.h"
 #include "runtime/signals.h"
+#include "runtime/systemd_notify.h"
 #include "services/admin/admin_server.h"
 #include "services/config/config.h"
 #include "services/controller/bootstrap_records.h"
@@ -57,6 +61,18 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
     PosixEnv& pe = *made;
     // Before any fiber runs and before any other thread exists (runtime/signals.h).
     SignalWatch signals(pe.reactor(), {SIGTERM, SIGINT});
+    SystemdNotifier systemd = SystemdNotifier::from_environment();
+    if (!systemd.error().empty()) {
+        std::fprintf(stderr, "eddy broker: %s: systemd notification off\n",
+                     systemd.error().c_str());
+    }
+    // Best effort: a manager that cannot be told is logged, never fatal.
+    auto tell_systemd = [&](const std::string& state) {
+        if (auto r = systemd.notify(state); !r.ok()) {
+            pe.env().log.warn("%s", r.error().c_str());
+        }
+    };
+    FiberRef watchdog = systemd.spawn_watchdog(pe.scheduler());
     bool done = false;
     int rc = 0;
     pe.scheduler().spawn("broker-main", [&] {
@@ -97,6 +113,7 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         OpenSSLSaslRandom sasl_random;  // SCRAM nonces and salts: never the seeded stream
         bo.sasl_random = &sasl_random;
         kafka::Broker broker(pe.env(), cfg, bo);
+        tell_systemd("STATUS=starting: waiting for the controller quorum and registration");
         // The only waiter for signals: a signal while start() waits for the controller quorum
         // makes start() give up; afterwards it asks for the graceful stop below.
         std::optional<int> signalled;
@@ -124,6 +141,7 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         };
         if (auto r = broker.start(); !r.ok()) {
             std::fprintf(stderr, "eddy broker: %s\n", r.error().c_str());
+            tell_systemd("STATUS=failed to start: " + r.error());
             stop_admin();
             broker.stop();
             rc = signalled ? 0 : 1;
@@ -143,11 +161,14 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         }
         std::printf("eddy broker: cluster.id %s\n", broker.cluster_id().c_str());
         std::fflush(stdout);
+        tell_systemd("READY=1\nSTATUS=serving: node " + std::to_string(broker.node_id()) +
+                     ", cluster.id " + broker.cluster_id());
         (void)stop_requested.wait();
-        pe.env().log.info("shutting down (%s)",
-                          signalled == SIGTERM ? "SIGTERM"
+        const char* why = signalled == SIGTERM  ? "SIGTERM"
                           : signalled == SIGINT ? "SIGINT"
-                                                : "signal wait failed");
+                                                : "signal wait failed";
+        pe.env().log.info("shutting down (%s)", why);
+        tell_systemd(std::string("STOPPING=1\nSTATUS=stopping (") + why + ")");
         broker.stop();
         stop_admin();
         std::printf("eddy broker: stopped\n");
@@ -168,7 +189,11 @@ void add_broker_command(CLI::App& app, int& exit_code) {
         "id\n"
         "derived from controller.quorum.voters: nodes started from the same voters form one\n"
         "cluster without `eddy format`. A directory of another node.id or another cluster is\n"
-        "refused (exit status 2).");
+        "refused (exit status 2).\n"
+        "Configuration, later wins: defaults, --config FILE, environment variables KAFKA_<KEY>\n"
+        "or EDDY_<KEY> (log.dirs: EDDY_LOG_DIRS; `_` is `.`, `__` is `_`, `___` is `-`),\n"
+        "--override. Under systemd (Type=notify) it reports READY=1 once it serves, pings the\n"
+        "watchdog and reports STOPPING=1 (docs/deploy.md).");
     static std::string config_file;
     static std::vector<std::string> overrides;
     static std::vector<std::string> add_scram;
