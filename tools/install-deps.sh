@@ -28,6 +28,9 @@ if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then
     packages+=(openssl)
     # the admin API test parses /metrics with the Prometheus client's text-format parser
     packages+=(python3-prometheus-client)
+    # the packaging tests: systemd-analyze verifies the unit, python3-yaml reads the Kubernetes
+    # manifests (tests/packaging/)
+    packages+=(systemd python3-yaml)
     # Node.js and npm for kafkajs: Debian's (bookworm: nodejs 18, npm 9, two packages) only
     # when the machine has none. A Node.js from elsewhere (e.g. NodeSource's nodejs 20, which
     # bundles npm) is kept: Debian's npm package conflicts with it.
