@@ -7,6 +7,8 @@
 namespace eddy::cli {
 
 void add_broker_command(CLI::App& app, int& exit_code);
+// `eddy dev`: a local cluster of broker+controller processes (dev_cmd.cpp).
+void add_dev_command(CLI::App& app, int& exit_code);
 // `eddy format` and `eddy random-uuid` (format_cmd.cpp)
 void add_format_commands(CLI::App& app, int& exit_code);
 void add_sim_commands(CLI::App& app, int& exit_code);

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "eddy 0.1.0");
     int exit_code = 0;
     eddy::cli::add_broker_command(app, exit_code);
+    eddy::cli::add_dev_command(app, exit_code);
     eddy::cli::add_format_commands(app, exit_code);
     eddy::cli::add_sim_commands(app, exit_code);
     eddy::cli::add_bench_commands(app, exit_code);
