@@ -12,10 +12,11 @@
 // every node has said it, the cluster has a controller and all N brokers unfenced. Each node
 // gets its own abstract notification socket (NOTIFY_SOCKET=@eddy-dev-<pid>-<i>).
 //
-// DIR/eddy-dev.properties records the cluster's shape (nodes, base.port) at the first start; a
-// later `eddy dev --dir DIR` starts the same cluster on the same data (the nodes derive the same
-// cluster id from the same voters), and a -n or --base-port that contradicts it is refused
-// (exit 2) rather than pointing the old data at new voters. DIR/eddy-dev.lock keeps a second
+// DIR/eddy-dev.properties records the cluster's shape (nodes, base.port, and admin.base.port)
+// at the first start; a later `eddy dev --dir DIR` starts the same cluster on the same data (the
+// nodes derive the same cluster id from the same voters), and a -n or --base-port that
+// contradicts it is refused (exit 2) rather than pointing the old data at new voters (the admin
+// ports may move: they are no part of the cluster). DIR/eddy-dev.lock keeps a second
 // `eddy dev` off the same directory.
 //
 // The children run in their own process groups (runtime/supervised_child.h): Ctrl-C on the
@@ -81,6 +82,7 @@ struct DevOptions {
     int ready_timeout_s = 120;
     bool nodes_given = false;
     bool base_port_given = false;
+    bool admin_base_port_given = false;
 };
 
 // One line on stdout, "eddy dev: …", flushed (a pipe reader sees it at once).
@@ -107,12 +109,13 @@ std::string last_line(const std::string& path) {
     return last;
 }
 
-// DIR/eddy-dev.properties: the shape of the cluster made in DIR. Nothing when there is no file.
-// Errors: one line.
-Result<std::optional<std::pair<int, int>>, std::string> read_layout(const std::string& path) {
+// DIR/eddy-dev.properties: the shape of the cluster made in DIR (nodes, base.port; since later,
+// admin.base.port), as numbers by key. Nothing when there is no file. Errors: one line.
+Result<std::optional<std::map<std::string, int>>, std::string> read_layout(
+    const std::string& path) {
     std::ifstream in(path);
     if (!in) {
-        return std::optional<std::pair<int, int>>();
+        return std::optional<std::map<std::string, int>>();
     }
     std::stringstream text;
     text << in.rdbuf();
@@ -132,7 +135,7 @@ Result<std::optional<std::pair<int, int>>, std::string> read_layout(const std::s
     if (!values.contains("nodes") || !values.contains("base.port")) {
         return fail(path + ": expected nodes= and base.port=");
     }
-    return std::optional(std::pair(values["nodes"], values["base.port"]));
+    return std::optional(std::move(values));
 }
 
 class DevCluster {
@@ -260,6 +263,13 @@ private:
             // A development cluster is for trying replication: replicate by default.
             "default.replication.factor=" + std::to_string(rf),
             "offsets.topic.replication.factor=" + std::to_string(rf),
+            // Shorter broker sessions than Kafka's 9 s (as tests/integration/test_cluster.py
+            // runs them): a stopped node is fenced sooner, and after a restart of the whole
+            // cluster the nodes' old sessions, which the last controller standing could not
+            // close, stand in the way of their new registrations (DUPLICATE_BROKER_REGISTRATION)
+            // for 4 s rather than 9.
+            "broker.heartbeat.interval.ms=500",
+            "broker.session.timeout.ms=4000",
         };
         if (config::is_broker_key("admin.listener")) {
             ov.push_back("admin.listener=127.0.0.1:" + std::to_string(admin_port(id)));
@@ -495,7 +505,9 @@ std::optional<int> settle_layout(DevOptions& o, const std::string& dir, bool& fr
     if (fresh) {
         return std::nullopt;
     }
-    const auto [nodes, base_port] = **layout;
+    auto& values = **layout;
+    const int nodes = values["nodes"];
+    const int base_port = values["base.port"];
     if ((o.nodes_given && o.nodes != nodes) || (o.base_port_given && o.base_port != base_port)) {
         std::fprintf(stderr,
                      "eddy dev: %s holds a %d-node cluster on ports from %d (%s): start it "
@@ -505,6 +517,10 @@ std::optional<int> settle_layout(DevOptions& o, const std::string& dir, bool& fr
     }
     o.nodes = nodes;
     o.base_port = base_port;
+    // The admin ports are no part of the cluster's identity: the command line may move them.
+    if (!o.admin_base_port_given && values.contains("admin.base.port")) {
+        o.admin_base_port = values["admin.base.port"];
+    }
     return std::nullopt;
 }
 
@@ -513,7 +529,8 @@ bool write_layout(const DevOptions& o, const std::string& dir) {
     std::ofstream out(path);
     out << "# eddy dev: the shape of the cluster in this directory; `eddy dev --dir` starts it "
            "again with it\nnodes="
-        << o.nodes << "\nbase.port=" << o.base_port << "\n";
+        << o.nodes << "\nbase.port=" << o.base_port << "\nadmin.base.port=" << o.admin_base_port
+        << "\n";
     if (!out.flush()) {
         std::fprintf(stderr, "eddy dev: cannot write %s\n", path.c_str());
         return false;
@@ -572,7 +589,7 @@ int run_dev(DevOptions o) {
     if (!cluster.config_is_valid()) {
         return 2;
     }
-    if (fresh && !write_layout(o, dir)) {
+    if ((fresh || o.admin_base_port_given) && !write_layout(o, dir)) {
         return 1;
     }
     return cluster.run();
@@ -589,8 +606,9 @@ void add_dev_command(CLI::App& app, int& exit_code) {
         "URLs), and runs until Ctrl-C or SIGTERM, which stops every node (SIGTERM, SIGKILL after\n"
         "30 s; a second Ctrl-C kills at once). Node i listens on BASE+i-1 (clients) and\n"
         "BASE+N+i-1 (controller). Started again on the same DIR it reuses the data: the shape\n"
-        "(-n, --base-port) is kept in DIR/eddy-dev.properties. Topics are replicated\n"
-        "min(N, 3) times by default. Exit 0 after a clean stop; 1 when a node failed or had to\n"
+        "(-n, --base-port, --admin-base-port) is kept in DIR/eddy-dev.properties. Topics are\n"
+        "replicated min(N, 3) times by default; broker sessions last 4 s. Exit 0 after a clean "
+        "stop; 1 when a node failed or had to\n"
         "be killed; 2 on bad arguments.");
     static DevOptions o;
     auto* nodes = cmd->add_option("-n,--nodes", o.nodes, "Number of nodes (1-16; default 3)");
@@ -599,16 +617,18 @@ void add_dev_command(CLI::App& app, int& exit_code) {
     auto* base = cmd->add_option("--base-port", o.base_port,
                                  "First client port (default 9092); the controller ports follow "
                                  "the client ports");
-    cmd->add_option("--admin-base-port", o.admin_base_port,
-                    "Node i's admin listener is on this port + i (default 9644)");
+    auto* admin_base = cmd->add_option("--admin-base-port", o.admin_base_port,
+                                       "Node i's admin listener is on this port + i (default "
+                                       "9644)");
     cmd->add_option("--override", o.overrides,
                     "KEY=VALUE for every node (not node.id, listeners, controller.quorum.voters, "
                     "log.dirs, process.roles, admin.listener); repeatable");
     cmd->add_option("--ready-timeout", o.ready_timeout_s,
                     "Seconds to wait for every node to serve (default 120)");
-    cmd->callback([&exit_code, nodes, base] {
+    cmd->callback([&exit_code, nodes, base, admin_base] {
         o.nodes_given = nodes->count() > 0;
         o.base_port_given = base->count() > 0;
+        o.admin_base_port_given = admin_base->count() > 0;
         exit_code = run_dev(o);
     });
 }

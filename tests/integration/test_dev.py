@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """`eddy dev` (runtime/main/dev_cmd.cpp): a local three-node cluster in one command.
-  - `eddy dev -n 3 --dir D --base-port P` starts three broker+controller processes, says
-    "ready" and prints the bootstrap servers;
+  - `eddy dev -n 3 --dir D --base-port P --admin-base-port A` starts three broker+controller
+    processes, says "ready", prints the bootstrap servers and the admin URLs (each answers
+    /v1/ready with 200);
   - librdkafka (confluent-kafka) sees three brokers, creates a topic with replication factor 3
     (three replicas, three in sync), produces with acks=all and reads every message back;
   - SIGINT stops every node (each "stopped (exit 0)"), eddy dev exits 0, no node process is
     left and their ports are free;
-  - `eddy dev --dir D` again starts the same cluster from D/eddy-dev.properties on the same data:
-    the topic and its messages are there; SIGTERM stops it too;
+  - `eddy dev --dir D` again starts the same cluster from D/eddy-dev.properties (ports and admin
+    ports) on the same data: the topic and its messages are there; SIGTERM stops it too;
   - refusals, exit 2 and one line: another -n for D, an --override of a key eddy dev owns, an
     invalid --override value."""
 import os
@@ -19,6 +20,7 @@ import tempfile
 import shutil
 import threading
 import time
+import urllib.request
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -121,9 +123,20 @@ def test_dev_starts_three_nodes_and_prints_the_bootstrap_servers():
     check_eq(len(State.dev.pids()), NODES, "node processes started")
     bootstrap = State.dev.wait_line("eddy dev: bootstrap servers: ")
     check_eq(bootstrap.split(": ")[-1], conf()["bootstrap.servers"], "bootstrap servers")
+    check_admin_urls(State.dev)
     for i in range(1, NODES + 1):
         check(os.path.isfile(os.path.join(State.dir, f"node-{i}", "data", "meta.properties")),
               f"node {i}'s data under {State.dir}/node-{i}/data")
+
+
+def check_admin_urls(dev):
+    """The admin line names node i's admin API at ADMIN_BASE+i, and each says it is ready."""
+    urls = dev.wait_line("eddy dev: admin: ").split(": ")[-1].split()
+    check_eq(urls, [f"http://127.0.0.1:{State.admin_base + i}" for i in range(1, NODES + 1)],
+             "admin URLs")
+    for url in urls:
+        with urllib.request.urlopen(url + "/v1/ready", timeout=10) as r:
+            check_eq(r.status, 200, f"{url}/v1/ready")
 
 
 def test_librdkafka_produces_and_consumes_with_replication_factor_3():
@@ -172,10 +185,11 @@ def test_sigint_stops_every_node():
 
 
 def test_restart_on_the_same_directory_reuses_the_data():
-    # No -n, no --base-port: eddy-dev.properties has them.
-    dev = Dev(["--dir", State.dir, "--admin-base-port", str(State.admin_base)])
+    # No -n, no --base-port, no --admin-base-port: eddy-dev.properties has them.
+    dev = Dev(["--dir", State.dir])
     State.dev = dev
     dev.wait_line("eddy dev: ready", 90)
+    check_admin_urls(dev)
     got = h.consume_values(conf(), State.topic, MESSAGES, skip_errors=True)
     check_eq(got, State.values, "the messages after the restart")
     check_stopped(dev, dev.stop(signal.SIGTERM))
