@@ -49,26 +49,30 @@ void Broker::collect_metrics(Exposition& out) const {
         out.family(f.name, Type::counter, f.help);
         uint64_t total = 0;
         for (const auto& [topic, c] : metrics_.topics) {
-            out.sample(f.name, Labels{{"topic", topic}}, c.*f.field);
             total += c.*f.field;
+            // A deleted topic's series goes, as in Kafka; the broker-wide total keeps its
+            // traffic (a counter never goes down).
+            if (metadata_ && metadata_->image().topic(topic) != nullptr) {
+                out.sample(f.name, Labels{{"topic", topic}}, c.*f.field);
+            }
         }
         out.sample(f.name, Labels{}, total);
     }
 
+    // Requests come from the latency histograms' counts (only served API keys are in them).
+    auto request = [](int16_t key) {
+        const auto api = protocol::api_key_from_int(key);
+        return Labels{{"request", api ? protocol::to_string(*api) : std::to_string(key)}};
+    };
     out.family("kafka_network_requestmetrics_requests_total", Type::counter,
                "Requests served, by API.");
-    for (const auto& [key, n] : metrics_.requests) {
-        const auto api = protocol::api_key_from_int(key);
-        out.sample("kafka_network_requestmetrics_requests_total",
-                   Labels{{"request", api ? protocol::to_string(*api) : std::to_string(key)}}, n);
+    for (const auto& [key, h] : metrics_.request_seconds) {
+        out.sample("kafka_network_requestmetrics_requests_total", request(key), h.count());
     }
     out.family("eddy_request_latency_seconds", Type::histogram,
                "Time from a request's arrival to its answer being ready, by API.");
     for (const auto& [key, h] : metrics_.request_seconds) {
-        const auto api = protocol::api_key_from_int(key);
-        out.histogram("eddy_request_latency_seconds",
-                      Labels{{"request", api ? protocol::to_string(*api) : std::to_string(key)}},
-                      h);
+        out.histogram("eddy_request_latency_seconds", request(key), h);
     }
     out.family("eddy_produce_durable_latency_seconds", Type::histogram,
                "Time from a Produce request's arrival to its records being durable and "
@@ -97,24 +101,18 @@ void Broker::collect_metrics(Exposition& out) const {
         }
     }
     const bool active_controller = quorum_ && quorum_->is_leader();
-    out.family("kafka_server_replicamanager_partitioncount", Type::gauge,
-               "Partitions with a replica on this broker.");
-    out.sample("kafka_server_replicamanager_partitioncount", Labels{}, partitions);
-    out.family("kafka_server_replicamanager_leadercount", Type::gauge,
-               "Partitions this broker leads.");
-    out.sample("kafka_server_replicamanager_leadercount", Labels{}, leaders);
-    out.family("kafka_server_replicamanager_underreplicatedpartitions", Type::gauge,
-               "Partitions this broker leads whose ISR is smaller than their replica set.");
-    out.sample("kafka_server_replicamanager_underreplicatedpartitions", Labels{},
+    out.single("kafka_server_replicamanager_partitioncount", Type::gauge,
+               "Partitions with a replica on this broker.", partitions);
+    out.single("kafka_server_replicamanager_leadercount", Type::gauge,
+               "Partitions this broker leads.", leaders);
+    out.single("kafka_server_replicamanager_underreplicatedpartitions", Type::gauge,
+               "Partitions this broker leads whose ISR is smaller than their replica set.",
                under_replicated);
     // Kafka reports these two on the active controller only, so a sum over brokers is right.
-    out.family("kafka_controller_kafkacontroller_activecontrollercount", Type::gauge,
-               "1 on the active controller, 0 elsewhere.");
-    out.sample("kafka_controller_kafkacontroller_activecontrollercount", Labels{},
-               int64_t{active_controller ? 1 : 0});
-    out.family("kafka_controller_kafkacontroller_offlinepartitionscount", Type::gauge,
-               "Partitions without a leader (reported by the active controller).");
-    out.sample("kafka_controller_kafkacontroller_offlinepartitionscount", Labels{},
+    out.single("kafka_controller_kafkacontroller_activecontrollercount", Type::gauge,
+               "1 on the active controller, 0 elsewhere.", active_controller ? 1 : 0);
+    out.single("kafka_controller_kafkacontroller_offlinepartitionscount", Type::gauge,
+               "Partitions without a leader (reported by the active controller).",
                active_controller ? offline : 0);
 
     // The logs on this broker: sizes, and the flusher's syncs summed over partitions.

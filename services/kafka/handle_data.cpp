@@ -366,7 +366,9 @@ FetchResponse Broker::handle_fetch(const RequestContext& ctx, const FetchRequest
     FetchResponse resp;
     int64_t total = 0;
     bool failed = false;
-    std::map<std::string, uint64_t> bytes_out;  // per topic, for consumers: BytesOut
+    // Per topic, for consumers: BytesOut. The names are the request's or the session's, which
+    // outlive this call, so no string is copied on the fetch path.
+    std::map<std::string_view, uint64_t> bytes_out;
     // One partition's answer; counts its records in `total` and errors in `failed`.
     auto answer = [&](const std::string& topic, const FetchRequest::FetchPartition& fp) {
         FetchResponse::PartitionData pd;

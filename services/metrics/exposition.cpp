@@ -127,6 +127,12 @@ void Exposition::sample(std::string_view name, const Labels& l, int64_t value) {
     line(name, l, std::to_string(value));
 }
 
+void Exposition::single(std::string_view name, Type type, std::string_view help,
+                        int64_t value) {
+    family(name, type, help);
+    sample(name, Labels{}, value);
+}
+
 void Exposition::line(std::string_view name, const Labels& l, const std::string& value) {
     out_ += name;
     labels(l, nullptr);

@@ -53,6 +53,8 @@ public:
     void sample(std::string_view name, const Labels& labels, double value);
     void sample(std::string_view name, const Labels& labels, uint64_t value);
     void sample(std::string_view name, const Labels& labels, int64_t value);
+    // A family of one sample without labels: its HELP and TYPE lines, then the sample.
+    void single(std::string_view name, Type type, std::string_view help, int64_t value);
     // The _bucket{le=...}, _sum and _count samples of a histogram family `name`.
     void histogram(std::string_view name, const Labels& labels, const Histogram& h);
 

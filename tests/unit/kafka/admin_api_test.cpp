@@ -151,6 +151,16 @@ TEST_CASE("admin api: metrics move with produce and fetch; health, ready, cluste
         CHECK(config.body.find("\"ssl.key.password\": \"[hidden]\"") != std::string::npos);
         CHECK(config.body.find("\"listeners\": \"PLAINTEXT://broker:9092") != std::string::npos);
 
+        // A deleted topic's series go; the broker-wide total keeps its traffic.
+        DeleteTopicsRequest del;
+        del.topic_names_ = {"orders"};
+        auto deleted = c.call<DeleteTopicsResponse>(del, 4);
+        REQUIRE(deleted.has_value());
+        CHECK(deleted->responses_.at(0).error_code_ == 0);
+        auto gone = samples(admin.handle(get("/metrics")).body);
+        CHECK(!gone.contains("kafka_server_brokertopicmetrics_messagesin_total" + t));
+        CHECK(gone.at("kafka_server_brokertopicmetrics_messagesin_total") == 6);
+
         CHECK(admin.handle(get("/nope")).status == 404);
         const http::Response post = admin.handle(get("/metrics", "POST"));
         CHECK(post.status == 405);
