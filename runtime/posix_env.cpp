@@ -51,7 +51,7 @@ PosixEnv::PosixEnv(const PosixEnvOptions& options)
     : reactor_(options.reactor),
       clock_(reactor_),
       logger_(clock_, options.log_sink != nullptr ? *options.log_sink : stderr_sink_,
-              options.node_name, options.log_level),
+              options.node_name, options.log_levels, options.log_format),
       network_(reactor_, options.network),
       random_(options.seed.has_value() ? *options.seed : entropy_seed()),
       scheduler_(reactor_.executor(), reactor_.executor().new_group()) {}

@@ -34,7 +34,8 @@ struct PosixEnvOptions {
     std::string data_dir = "eddy-data";  // created (with its parents) if missing
     NodeId node{0};
     std::string node_name = "eddy";  // in every log line
-    LogLevel log_level = LogLevel::info;
+    LogLevels log_levels = LogLevel::info;
+    LogFormat log_format = LogFormat::text;
     std::optional<uint64_t> seed = std::nullopt;  // the Random's seed; default: from getrandom(2)
     LogSink* log_sink = nullptr;                  // default: stderr; must outlive the PosixEnv
     Reactor::Options reactor = {};

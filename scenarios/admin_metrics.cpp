@@ -173,6 +173,7 @@ RunResult run_admin_metrics(const RunOptions& ro) {
     wo.net.reset_p = 0.002 + swarm.unit() * 0.008;
     wo.net.slow_p = swarm.unit() * 0.05;
     wo.net.slow_latency = Duration::millis(swarm.between(50, 500));
+    ro.route_logs(wo);
     sim::SimWorld world(ro.seed, wo);
     if (ro.trace_sink) {
         world.trace().set_sink(ro.trace_sink);

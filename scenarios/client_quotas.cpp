@@ -154,6 +154,7 @@ RunResult run_client_quotas(const RunOptions& ro) {
     wo.net.reset_p = swarm.chance(0.5) ? swarm.unit() * 0.005 : 0;
     wo.net.slow_p = swarm.unit() * 0.05;
     wo.net.slow_latency = Duration::millis(swarm.between(50, 500));
+    ro.route_logs(wo);
     sim::SimWorld world(ro.seed, wo);
     if (ro.trace_sink) {
         world.trace().set_sink(ro.trace_sink);

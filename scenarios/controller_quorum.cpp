@@ -649,6 +649,7 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
     Random swarm = Random(ro.seed).fork("swarm");
     Cluster c;  // before the world: the nodes' brokers hold its watches until they unwind
     sim::WorldOptions wo = broker_world_options(swarm);
+    ro.route_logs(wo);
     sim::SimWorld world(ro.seed, wo);
     if (ro.trace_sink) {
         world.trace().set_sink(ro.trace_sink);

@@ -156,6 +156,7 @@ RunResult run_disk_durability(const RunOptions& o) {
     wo.disk.crash_lose_unsynced_p = swarm.unit() * 0.4;
     wo.disk.crash_tear_p = swarm.unit();
     wo.disk.latency_max = Duration::micros(swarm.between(0, 500));
+    o.route_logs(wo);
     sim::SimWorld world(o.seed, wo);
     if (o.trace_sink) {
         world.trace().set_sink(o.trace_sink);

@@ -112,6 +112,7 @@ RunResult run_frame_echo(const RunOptions& o) {
     wo.net.short_read_p = swarm.unit() * 0.5;
     wo.net.reset_p = swarm.chance(0.5) ? swarm.unit() * 0.01 : 0;
     wo.net.segment_bytes_max = 1 + swarm.below(2000);
+    o.route_logs(wo);
     sim::SimWorld world(o.seed, wo);
     if (o.trace_sink) {
         world.trace().set_sink(o.trace_sink);

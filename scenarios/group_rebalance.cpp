@@ -394,7 +394,9 @@ Violation check_final(const Oracle& o) {
 
 RunResult run_group_rebalance(const RunOptions& ro) {
     Random swarm = Random(ro.seed).fork("swarm");
-    sim::SimWorld world(ro.seed, broker_world_options(swarm));
+    sim::WorldOptions wo = broker_world_options(swarm);
+    ro.route_logs(wo);
+    sim::SimWorld world(ro.seed, wo);
     if (ro.trace_sink) {
         world.trace().set_sink(ro.trace_sink);
     }

@@ -175,6 +175,7 @@ RunResult run_idempotent_produce(const RunOptions& ro) {
     wo.net.reset_p = swarm.chance(0.7) ? swarm.unit() * 0.01 : 0;
     wo.net.slow_p = swarm.unit() * 0.05;
     wo.net.slow_latency = Duration::millis(swarm.between(100, 1500));
+    ro.route_logs(wo);
     sim::SimWorld world(ro.seed, wo);
     if (ro.trace_sink) {
         world.trace().set_sink(ro.trace_sink);

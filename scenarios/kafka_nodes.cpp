@@ -8,7 +8,7 @@ namespace eddy::scenarios {
 
 sim::WorldOptions broker_world_options(Random& swarm) {
     sim::WorldOptions wo;
-    wo.log_level = LogLevel::error;
+    wo.log_levels = LogLevel::error;
     wo.disk.crash_keep_unsynced_p = swarm.unit() * 0.5;
     wo.disk.crash_lose_unsynced_p = swarm.unit() * 0.5;
     wo.disk.latency_min = Duration::micros(20);

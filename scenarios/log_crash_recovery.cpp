@@ -254,6 +254,7 @@ RunResult run_log_crash_recovery(const RunOptions& ro) {
     // with it, group commit gathers several appends per sync, and a crash finds written but
     // unsynced batches far more often than with syncs as fast as writes.
     wo.disk.sync_latency = Duration::micros(swarm.between(200, 5000));
+    ro.route_logs(wo);
     sim::SimWorld world(ro.seed, wo);
     if (ro.trace_sink) {
         world.trace().set_sink(ro.trace_sink);

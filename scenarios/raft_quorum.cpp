@@ -457,7 +457,8 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
     // Declared before the world: replicas unregister from it when the world unwinds them.
     Cluster c;
     sim::WorldOptions wo;
-    wo.log_level = LogLevel::error;
+    wo.log_levels = LogLevel::error;
+    ro.route_logs(wo);
     sim::SimWorld world(ro.seed, wo);
     if (ro.trace_sink) {
         world.trace().set_sink(ro.trace_sink);

@@ -317,11 +317,11 @@ void consumer_main(Env& env, Cluster& c, const std::string& name, Duration sessi
 // --- Reassignments ---
 
 // replication-reassign: every 0.2-1.5 s during the fault phase, moves a random partition to a
-// random 3 of the nodes (a reordering when there are only 3; 90% of the time, with more nodes, 3 that
-// leave out its current leader, as when a broker is drained) or cancels its reassignment, through
-// a random node (forwarded to the active controller). Answers are not judged here: under faults
-// many are NOT_CONTROLLER or time out; what must hold is what the checkers check, and that every
-// reassignment completes after healing (liveness).
+// random 3 of the nodes (a reordering when there are only 3; 90% of the time, with more nodes, 3
+// that leave out its current leader, as when a broker is drained) or cancels its reassignment,
+// through a random node (forwarded to the active controller). Answers are not judged here: under
+// faults many are NOT_CONTROLLER or time out; what must hold is what the checkers check, and that
+// every reassignment completes after healing (liveness).
 void reassigner_main(Env& env, Cluster& c) {
     Random r = env.random.fork("reassigner");
     while (!c.topic_ready) {
@@ -628,6 +628,7 @@ RunResult run_replication_failover(const RunOptions& ro, Planted planted) {
     Random swarm = Random(ro.seed).fork("swarm");
     Cluster c;  // before the world: the nodes' fibers refer to it until they unwind
     sim::WorldOptions wo = broker_world_options(swarm);
+    ro.route_logs(wo);
     sim::SimWorld world(ro.seed, wo);
     if (ro.trace_sink) {
         world.trace().set_sink(ro.trace_sink);

@@ -28,6 +28,14 @@ const std::vector<Scenario>& all_scenarios() {
     return all;
 }
 
+void RunOptions::route_logs(sim::WorldOptions& wo) const {
+    if (log_sink != nullptr) {
+        wo.log_sink = log_sink;
+        wo.log_levels = log_levels;
+        wo.log_format = log_format;
+    }
+}
+
 bool RunOptions::planted(std::string_view name) const {
     ASSERT(find_planted_bug(name) != nullptr, "a scenario plants a bug of the registry");
     return plant_bug == name;

@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "core/base/time.h"
+#include "core/env/log.h"
 
 namespace eddy::sim {
 class SimWorld;
-}
+struct WorldOptions;
+}  // namespace eddy::sim
 
 namespace eddy::scenarios {
 
@@ -68,6 +70,14 @@ struct RunOptions {
     std::function<void(const FaultSchedule&)> faults_sink;
     // The planted bug to plant (scenarios/planted_bugs.h), by name; empty: none.
     std::string plant_bug;
+    // Where the nodes' logs go (`eddy sim run --log-level`), at these levels; null: nowhere.
+    // Logging reads only the simulated clock: the run and its trace are the same either way.
+    LogSink* log_sink = nullptr;
+    LogLevels log_levels = LogLevel::info;
+    LogFormat log_format = LogFormat::text;
+
+    // Sends the world's logs where these options say (every scenario calls it on its options).
+    void route_logs(sim::WorldOptions& wo) const;
 
     // Whether to plant the bug `name`, which must be in the registry (a misspelt name would
     // silently plant nothing). Scenarios set their knobs with it: `k.x = ro.planted("name")`.

@@ -123,12 +123,11 @@ struct SimNode::Incarnation {
           scheduler(w.executor(), g),
           network(w.network().host_view(n.name())),
           random(w.random().fork("node/" + n.name() + "/" + std::to_string(number))),
-          faults(w.options().buggify
-                     ? FaultPoints(w.random().fork("buggify/" + n.name() + "/" +
-                                                   std::to_string(number)),
-                                   n.tracer_)
-                     : FaultPoints()),
-          log(n.clock_, *w.log_sink_, n.name(), w.options().log_level),
+          faults(w.options().buggify ? FaultPoints(w.random().fork("buggify/" + n.name() + "/" +
+                                                                   std::to_string(number)),
+                                                   n.tracer_)
+                                     : FaultPoints()),
+          log(n.clock_, w.log_sink(), n.name(), w.options().log_levels, w.options().log_format),
           process(w, n),
           env{n.id(), n.clock_, *network, *n.disk_, random, scheduler, n.tracer_, faults, log,
               process} {}
@@ -166,7 +165,7 @@ struct SimWorld::WorldEnvParts {
           network(w.network().host_view("world")),
           random(w.random().fork("world")),
           scheduler(w.executor(), w.executor().new_group()),
-          log(clock, *w.log_sink_, "world", w.options().log_level) {}
+          log(clock, w.log_sink(), "world", w.options().log_levels, w.options().log_format) {}
     // The world's own fibers are the test harness: a crash request there is a harness bug.
     struct HarnessProcess final : Process {
         void crash(std::string_view why) override {

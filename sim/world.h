@@ -77,7 +77,11 @@ struct WorldOptions {
     // drift drawn from [-clock_drift_ppm_max, clock_drift_ppm_max] when it is added.
     Duration clock_skew_max = Duration::seconds(2);
     double clock_drift_ppm_max = 200;
-    LogLevel log_level = LogLevel::warn;
+    // Every node's log (default: nowhere). `eddy sim run --log-level` sends it to stderr; lines
+    // carry the node's simulated wall time. The sink must outlive the world.
+    LogSink* log_sink = nullptr;
+    LogLevels log_levels = LogLevel::warn;
+    LogFormat log_format = LogFormat::text;
     // A run whose virtual time stays put for this many steps is a livelock: run() stops and
     // livelock_report() names the fibers that kept running. 0: no budget.
     uint64_t stuck_steps_max = 1'000'000;
@@ -98,9 +102,6 @@ public:
     StepHash& step_hash() { return step_hash_; }
     Instant now() const { return executor_.now(); }
     const WorldOptions& options() const { return options_; }
-
-    // Where log lines of every node go (default: nowhere).
-    void set_log_sink(LogSink& sink) { log_sink_ = &sink; }
 
     SimNode& add_node(std::string name, SimNode::Boot boot);
     SimNode& node(const std::string& name);
@@ -165,7 +166,7 @@ private:
     TraceLog trace_;
     SimNetwork network_;
     NullLogSink null_sink_;
-    LogSink* log_sink_ = &null_sink_;
+    LogSink& log_sink() { return options_.log_sink != nullptr ? *options_.log_sink : null_sink_; }
     std::vector<std::unique_ptr<SimNode>> nodes_;
     std::unique_ptr<WorldEnvParts> world_parts_;
     std::unique_ptr<Env> world_env_;

@@ -72,48 +72,4 @@ bool FaultPoints::fire_slow(std::string_view site) {
     return fired;
 }
 
-namespace {
-const char* level_name(LogLevel l) {
-    switch (l) {
-        case LogLevel::debug:
-            return "DEBUG";
-        case LogLevel::info:
-            return "INFO";
-        case LogLevel::warn:
-            return "WARN";
-        case LogLevel::error:
-            return "ERROR";
-    }
-    return "?";
-}
-}  // namespace
-
-void Logger::vlog(LogLevel level, const char* fmt, va_list args) {
-    if (!enabled(level)) {
-        return;
-    }
-    char msg[2048];
-    std::vsnprintf(msg, sizeof msg, fmt, args);
-    const int64_t ms = clock_.wall_now().to_millis();
-    char line[2200];
-    const int n = std::snprintf(line, sizeof line, "%" PRId64 ".%03d %-5s [%s] %s", ms / 1000,
-                                static_cast<int>(ms % 1000), level_name(level), node_name_.c_str(),
-                                msg);
-    sink_.write(level, std::string_view(line, n < 0 ? 0 : std::min<size_t>(sizeof line - 1,
-                                                                           static_cast<size_t>(n))));
-}
-
-#define EDDY_LOG_METHOD(name, level)         \
-    void Logger::name(const char* fmt, ...) { \
-        va_list args;                        \
-        va_start(args, fmt);                 \
-        vlog(level, fmt, args);              \
-        va_end(args);                        \
-    }
-EDDY_LOG_METHOD(debug, LogLevel::debug)
-EDDY_LOG_METHOD(info, LogLevel::info)
-EDDY_LOG_METHOD(warn, LogLevel::warn)
-EDDY_LOG_METHOD(error, LogLevel::error)
-#undef EDDY_LOG_METHOD
-
 }  // namespace eddy

@@ -164,7 +164,7 @@ void add_bench_log_command(CLI::App& bench, int& exit_code) {
     cmd->callback([args, &exit_code] {
         PosixEnvOptions po;
         po.data_dir = args->dir;
-        po.log_level = LogLevel::warn;
+        po.log_levels = LogLevel::warn;
         auto made = PosixEnv::create(po);
         if (!made.ok()) {
             std::fprintf(stderr, "eddy bench log: %s\n", made.error().c_str());

@@ -63,8 +63,7 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
     SignalWatch signals(pe.reactor(), {SIGTERM, SIGINT});
     SystemdNotifier systemd = SystemdNotifier::from_environment();
     if (!systemd.error().empty()) {
-        std::fprintf(stderr, "eddy broker: %s: systemd notification off\n",
-                     systemd.error().c_str());
+        pe.env().log.warn("%s: systemd notification off", systemd.error().c_str());
     }
     // Best effort: a manager that cannot be told is logged, never fatal.
     auto tell_systemd = [&](const std::string& state) {
@@ -202,7 +201,19 @@ void add_broker_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--add-scram", add_scram,
                     "At the first start (an unformatted directory) only: a SCRAM credential the "
                     "new cluster starts with, as `eddy format --add-scram`; repeatable");
-    cmd->callback([&exit_code] { exit_code = run_broker(config_file, overrides, add_scram); });
+    static std::string log_level;
+    static std::string log_format;
+    cmd->add_option("--log-level", log_level,
+                    "Log levels: debug|info|warn|error|off, with per-component overrides, e.g. "
+                    "info,raft=debug,kafka=debug (the config key log.level; components in "
+                    "docs/operations.md)");
+    cmd->add_option("--log-format", log_format,
+                    "text (default) or json: one JSON object per line (the config key log.format)");
+    cmd->callback([&exit_code] {
+        std::vector<std::string> all = overrides;
+        add_log_overrides(all, log_level, log_format);
+        exit_code = run_broker(config_file, all, add_scram);
+    });
 }
 
 }  // namespace eddy::cli

@@ -93,7 +93,7 @@ int run_client_impl(const std::string& command, const ClientArgs& args, bool wat
     }
     PosixEnvOptions po;
     po.data_dir = ".";  // the client touches no files
-    po.log_level = LogLevel::error;
+    po.log_levels = LogLevel::error;
     std::optional<client::SaslCredentials> sasl;
     OpenSSLSaslRandom sasl_random;  // SCRAM client nonces
     if (!args.command_config.empty()) {

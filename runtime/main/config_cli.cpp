@@ -66,13 +66,28 @@ std::optional<config::BrokerConfig> load_config_or_report(
     return std::move(loaded).value();
 }
 
+void add_log_overrides(std::vector<std::string>& overrides, const std::string& log_level,
+                       const std::string& log_format) {
+    if (!log_level.empty()) {
+        overrides.push_back("log.level=" + log_level);
+    }
+    if (!log_format.empty()) {
+        overrides.push_back("log.format=" + log_format);
+    }
+}
+
 std::unique_ptr<PosixEnv> node_env_or_report(const char* command, const config::BrokerConfig& cfg,
-                                             std::string node_name, LogLevel log_level) {
+                                             std::string node_name, LogLevel quieter) {
     PosixEnvOptions po;
     po.data_dir = cfg.log_dir();
     po.node = NodeId(cfg.node_id());
     po.node_name = std::move(node_name);
-    po.log_level = log_level;
+    po.log_levels = cfg.log_levels();
+    po.log_levels.base = std::max(po.log_levels.base, quieter);
+    for (auto& o : po.log_levels.overrides) {
+        o.second = std::max(o.second, quieter);
+    }
+    po.log_format = cfg.log_format();
     auto made = PosixEnv::create(po);
     if (!made.ok()) {
         std::fprintf(stderr, "eddy %s: %s\n", command, made.error().c_str());

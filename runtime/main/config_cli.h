@@ -20,11 +20,17 @@ namespace eddy::cli {
 std::optional<config::BrokerConfig> load_config_or_report(
     const char* command, const std::string& config_file, const std::vector<std::string>& overrides);
 
-// A PosixEnv rooted at the node's data directory (log.dirs, created if missing). On failure prints
-// "eddy <command>: <reason>" and returns null: the caller exits 1.
+// --log-level and --log-format as the last --override of log.level and log.format (empty: not
+// given), so they win over every other layer.
+void add_log_overrides(std::vector<std::string>& overrides, const std::string& log_level,
+                       const std::string& log_format);
+
+// A PosixEnv rooted at the node's data directory (log.dirs, created if missing), logging as
+// log.level and log.format say; `quieter` raises every level to at least it (format: warn).
+// On failure prints "eddy <command>: <reason>" and returns null: the caller exits 1.
 std::unique_ptr<PosixEnv> node_env_or_report(const char* command, const config::BrokerConfig& cfg,
                                              std::string node_name,
-                                             LogLevel log_level = LogLevel::info);
+                                             LogLevel quieter = LogLevel::debug);
 
 // The records of the --add-scram values (salts from OpenSSL). On a bad value prints
 // "eddy <command>: --add-scram #N: <reason>" (one line) and returns nullopt: the caller exits 2.

@@ -21,6 +21,7 @@
 
 #include "runtime/main/commands.h"
 #include "runtime/main/sim_cli.h"
+#include "runtime/posix_clock.h"
 #include "scenarios/nemesis.h"
 #include "scenarios/planted_bugs.h"
 #include "scenarios/scenario.h"
@@ -74,6 +75,8 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
         std::string plant_bug;
         std::string faults;        // a schedule to replay instead of drawing one
         std::string write_faults;  // where to write the schedule the run applied
+        std::string log_level;     // empty: the nodes' logs go nowhere
+        std::string log_format = "text";
     };
     auto run_args = std::make_shared<RunArgs>();
     auto* run = sim->add_subcommand("run", "Run one scenario with one seed");
@@ -93,6 +96,12 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
                     "a `size` line such as `size nodes=3 consumers=1` makes the run smaller)");
     run->add_option("--write-faults", run_args->write_faults,
                     "Write the fault schedule the run applied to this file");
+    run->add_option("--log-level", run_args->log_level,
+                    "Print the nodes' logs on stderr at these levels (as `eddy broker "
+                    "--log-level`: info,raft=debug ...), stamped with simulated time; the run "
+                    "and its trace hash do not change");
+    run->add_option("--log-format", run_args->log_format, "text or json, for --log-level")
+        ->check(CLI::IsMember({"text", "json"}));
     add_sim_run_determinism_options(*run);  // --hash-chain (sim_check.cpp)
     run->callback([run_args, &exit_code] {
         const auto* s = scenarios::find_scenario(run_args->scenario);
@@ -109,6 +118,18 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
         scenarios::RunOptions o;
         o.seed = run_args->seed;
         o.plant_bug = *bug;
+        StderrLogSink stderr_sink;
+        if (!run_args->log_level.empty()) {
+            auto levels = parse_log_levels(run_args->log_level);
+            if (!levels.ok()) {
+                std::fprintf(stderr, "eddy sim: --log-level: %s\n", levels.error().c_str());
+                exit_code = 2;
+                return;
+            }
+            o.log_sink = &stderr_sink;
+            o.log_levels = std::move(levels).value();
+            o.log_format = *parse_log_format(run_args->log_format);
+        }
         if (!run_args->faults.empty()) {
             auto loaded = load_fault_schedule(run_args->faults);
             if (!loaded.ok()) {

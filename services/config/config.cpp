@@ -5,6 +5,7 @@
 #include <charconv>
 #include <map>
 
+#include "core/base/ascii.h"
 #include "core/base/assert.h"
 #include "core/protocol/wire.h"
 #include "services/security/sasl_config.h"
@@ -23,30 +24,15 @@ std::string upper(std::string s) {
                    [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
     return s;
 }
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return s;
-}
 constexpr int64_t ms_per_hour = 3600 * 1000;
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 std::vector<std::string> split_list(std::string_view v) {
     std::vector<std::string> out;
     size_t start = 0;
     while (start <= v.size()) {
         const size_t comma = v.find(',', start);
-        const auto item =
-            trim(v.substr(start, comma == std::string_view::npos ? v.npos : comma - start));
+        const auto item = trim_whitespace(
+            v.substr(start, comma == std::string_view::npos ? v.npos : comma - start));
         if (!item.empty()) {
             out.emplace_back(item);
         }
@@ -86,6 +72,9 @@ std::vector<std::string_view> choice_values(std::string_view key) {
     }
     if (key == "message.timestamp.type" || key == "log.message.timestamp.type") {
         return {"CreateTime", "LogAppendTime"};
+    }
+    if (key == "log.format") {
+        return {"text", "json"};
     }
     if (key == "ssl.client.auth") {
         return {"none", "requested", "required"};
@@ -191,6 +180,11 @@ const std::vector<KeyDef>& broker_keys() {
         {"log.cleanup.policy", T::policy, "delete", 0, 0, "delete, compact, or compact,delete"},
         {"log.dir", T::string, "", 0, 0, "Alias of log.dirs (one directory)"},
         {"log.dirs", T::string, "./eddy-data", 0, 0, "Data directory"},
+        {"log.format", T::choice, "text", 0, 0,
+         "Eddy: text or json (one JSON object per line) for the broker's log on stderr"},
+        {"log.level", T::string, "info", 0, 0,
+         "Eddy: debug|info|warn|error|off, with per-component overrides: info,raft=debug "
+         "(components: docs/operations.md). --log-level sets it too"},
         {"log.flush.interval.messages", T::int64, "1", 1, INT64_MAX,
          "Sync after this many messages; 1 = acknowledge only synced data (Eddy's default)"},
         {"log.flush.interval.ms", T::int64, "", 0, INT64_MAX,
@@ -451,7 +445,7 @@ Result<std::vector<std::pair<std::string, std::string>>, std::string> parse_prop
             text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
         pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
         ++line_no;
-        std::string_view line = trim(raw);
+        std::string_view line = trim_whitespace(raw);
         if (logical.empty()) {
             logical_start = line_no;
             if (line.empty() || line.front() == '#' || line.front() == '!') {
@@ -468,8 +462,8 @@ Result<std::vector<std::pair<std::string, std::string>>, std::string> parse_prop
             return fail("line " + std::to_string(logical_start) + ": expected key=value, got '" +
                         logical + "'");
         }
-        std::string key(trim(std::string_view(logical).substr(0, sep)));
-        std::string value(trim(std::string_view(logical).substr(sep + 1)));
+        std::string key(trim_whitespace(std::string_view(logical).substr(0, sep)));
+        std::string value(trim_whitespace(std::string_view(logical).substr(sep + 1)));
         if (key.empty()) {
             return fail("line " + std::to_string(logical_start) + ": empty key");
         }
@@ -542,6 +536,13 @@ std::optional<std::string> check_value(ConfigType type, int64_t min, int64_t max
             return k + ": expected one of " + list + ", got '" + v + "'";
         }
         case ConfigType::string:
+            if (key == "log.level") {
+                auto levels = parse_log_levels(value);
+                if (!levels.ok()) {
+                    return protocol::echo(levels.error());
+                }
+            }
+            return std::nullopt;
         case ConfigType::list:
             return std::nullopt;
     }
@@ -701,9 +702,10 @@ Result<ResolvedKey, std::string> resolve_key(const std::string& name) {
         const auto dot = name.find('.', listener_prefix.size());
         if (dot != std::string::npos && dot > listener_prefix.size()) {
             base = std::string_view(name).substr(dot + 1);
-            stored = std::string(listener_prefix) +
-                     lower(name.substr(listener_prefix.size(), dot - listener_prefix.size())) +
-                     "." + std::string(base);
+            stored =
+                std::string(listener_prefix) +
+                ascii_lower(name.substr(listener_prefix.size(), dot - listener_prefix.size())) +
+                "." + std::string(base);
         }
         if (!base.starts_with("ssl.") && !base.starts_with("sasl.") &&
             !sasl_mechanism_jaas_key(base)) {
@@ -848,6 +850,18 @@ Result<BrokerConfig, std::string> BrokerConfig::load(const std::vector<ConfigSou
     return c;
 }
 
+LogLevels BrokerConfig::log_levels() const {
+    auto levels = parse_log_levels(get("log.level"));
+    ASSERT(levels.ok(), "log.level was checked when read");
+    return std::move(levels).value();
+}
+
+LogFormat BrokerConfig::log_format() const {
+    const auto format = parse_log_format(get("log.format"));
+    ASSERT(format.has_value(), "log.format was checked when read");
+    return *format;
+}
+
 const std::string& BrokerConfig::get(std::string_view key) const {
     auto it = values_.find(key);
     ASSERT(it != values_.end(), "unknown config key");
@@ -930,7 +944,7 @@ SecurityProtocol BrokerConfig::security_protocol(std::string_view listener) cons
 
 SslProperties BrokerConfig::listener_ssl(std::string_view listener) const {
     SslProperties out;
-    const std::string prefix = std::string(listener_prefix) + lower(std::string(listener)) + ".";
+    const std::string prefix = std::string(listener_prefix) + ascii_lower(listener) + ".";
     for (const auto& k : broker_keys()) {
         if (!k.name.starts_with("ssl.")) {
             continue;
@@ -942,15 +956,15 @@ SslProperties BrokerConfig::listener_ssl(std::string_view listener) const {
 }
 
 std::string BrokerConfig::listener_sasl(std::string_view listener, std::string_view key) const {
-    const auto over = values_.find(std::string(listener_prefix) + lower(std::string(listener)) +
-                                   "." + std::string(key));
+    const auto over =
+        values_.find(std::string(listener_prefix) + ascii_lower(listener) + "." + std::string(key));
     return over != values_.end() ? over->second : get(key);
 }
 
 std::string BrokerConfig::listener_sasl_jaas(std::string_view listener,
                                              std::string_view mechanism) const {
-    const auto over = values_.find(std::string(listener_prefix) + lower(std::string(listener)) +
-                                   "." + lower(std::string(mechanism)) + ".sasl.jaas.config");
+    const auto over = values_.find(std::string(listener_prefix) + ascii_lower(listener) + "." +
+                                   ascii_lower(mechanism) + ".sasl.jaas.config");
     return over != values_.end() ? over->second : listener_sasl(listener, "sasl.jaas.config");
 }
 
@@ -1025,7 +1039,7 @@ Result<OutboundSecurity, std::string> BrokerConfig::outbound(const std::string& 
     }
     auto login = security::sasl_login_from_jaas(*mechanism, listener_sasl_jaas(listener, name));
     if (!login.ok()) {
-        return fail(where + "listener.name." + lower(listener) + "." + lower(name) +
+        return fail(where + "listener.name." + ascii_lower(listener) + "." + ascii_lower(name) +
                     ".sasl.jaas.config: " + login.error());
     }
     out.sasl = std::move(login).value();

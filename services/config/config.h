@@ -21,6 +21,7 @@
 
 #include "core/base/result.h"
 #include "core/base/time.h"
+#include "core/env/log.h"
 #include "services/security/sasl_config.h"
 
 namespace eddy::config {
@@ -135,6 +136,9 @@ public:
 
     int32_t node_id() const { return static_cast<int32_t>(get_int("node.id")); }
     const std::string& log_dir() const { return log_dir_; }
+    // log.level and log.format, checked when the configuration was read.
+    LogLevels log_levels() const;
+    LogFormat log_format() const;
     const std::vector<Listener>& listeners() const { return listeners_; }
     const std::vector<Listener>& advertised_listeners() const { return advertised_; }
     bool is_controller_listener(const std::string& name) const;

@@ -75,7 +75,7 @@ ApiError Controller::bootstrap() {
     }
     ApiError err = commit(options_.bootstrap_records);
     if (err.ok()) {
-        env_.log.info("controller: committed %zu bootstrap records to the new cluster's metadata",
+        env_.log.info("committed %zu bootstrap records to the new cluster's metadata",
                       options_.bootstrap_records.size());
         options_.bootstrap_records.clear();
     }
@@ -111,7 +111,7 @@ RegistrationOutcome Controller::register_broker(const BrokerRegistration& reques
     if (out.error.ok()) {
         out.error = commit(out.records);
         if (out.error.ok()) {
-            env_.log.info("controller: broker %d registered (epoch %lld)", request.broker_id,
+            env_.log.info("broker %d registered (epoch %lld)", request.broker_id,
                           static_cast<long long>(out.broker_epoch));
         }
     }
@@ -142,8 +142,7 @@ void Controller::expire_brokers() {
     }
     const auto records = heartbeats().expire(image(), env_.clock.now());
     if (!records.empty()) {
-        env_.log.info("controller: fencing brokers whose session expired (%zu records)",
-                      records.size());
+        env_.log.info("fencing brokers whose session expired (%zu records)", records.size());
         (void)commit(records);
     }
 }
@@ -164,8 +163,7 @@ AlterPartitionOutcome Controller::alter_partition(const IsrChangeSender& sender,
         return out;
     }
     if (!records.empty()) {
-        env_.log.info("controller: broker %d changed the ISR of %zu partitions", sender.broker,
-                      records.size());
+        env_.log.info("broker %d changed the ISR of %zu partitions", sender.broker, records.size());
     }
     // The image holds the changes now (commit returns once they are applied) and nothing else:
     // writes are serialised by the mutex.
@@ -228,7 +226,7 @@ protocol::CreateAclsResponse Controller::create_acls(const protocol::CreateAclsR
         return fail_all(err);
     }
     if (!records.empty()) {
-        env_.log.info("controller: created %zu ACL(s)", records.size());
+        env_.log.info("created %zu ACL(s)", records.size());
     }
     return std::move(outcome.response);
 }
@@ -254,7 +252,7 @@ protocol::DeleteAclsResponse Controller::delete_acls(const protocol::DeleteAclsR
         return fail_all(err);
     }
     if (!records.empty()) {
-        env_.log.info("controller: deleted %zu ACL(s)", records.size());
+        env_.log.info("deleted %zu ACL(s)", records.size());
     }
     return std::move(outcome.response);
 }
@@ -413,7 +411,7 @@ CreatedTopic Controller::create_topic(const NewTopic& t, bool validate_only) {
         records.emplace_back(partition_record(tr.topic_id_, p, replicas[static_cast<size_t>(p)]));
     }
     out.error = commit(records);
-    env_.log.info("controller: created topic %s with %d partitions", t.name.c_str(), partitions);
+    env_.log.info("created topic %s with %d partitions", t.name.c_str(), partitions);
     return out;
 }
 
@@ -433,7 +431,7 @@ ApiError Controller::delete_topic(const std::string& name) {
     protocol::records::RemoveTopicRecord r;
     r.topic_id_ = t->id;
     auto res = commit({MetadataRecord(r)});
-    env_.log.info("controller: deleted topic %s", name.c_str());
+    env_.log.info("deleted topic %s", name.c_str());
     return res;
 }
 
@@ -478,7 +476,7 @@ Controller::ElectionOutcome Controller::elect_leaders(
             out.error = err;
             return out;
         }
-        env_.log.info("controller: %zu %s leader elections", records.size(),
+        env_.log.info("%zu %s leader elections", records.size(),
                       type == ElectionType::preferred ? "preferred" : "unclean");
     }
     return out;
@@ -505,7 +503,7 @@ Controller::ReassignmentOutcome Controller::alter_partition_reassignments(
             continue;
         }
         if (*decided) {
-            env_.log.info("controller: %s %s-%d", r.target ? "reassigning" : "cancelling the reassignment of",
+            env_.log.info("%s %s-%d", r.target ? "reassigning" : "cancelling the reassignment of",
                           r.topic.c_str(), r.partition);
             records.emplace_back(std::move(**decided));
         }
@@ -531,7 +529,7 @@ void Controller::rebalance_leaders(double max_imbalance) {
     }
     std::vector<MetadataRecord> records(changes.begin(), changes.end());
     if (commit(records).ok()) {
-        env_.log.info("controller: leader imbalance: %zu partitions back to their preferred leader",
+        env_.log.info("leader imbalance: %zu partitions back to their preferred leader",
                       records.size());
     }
 }

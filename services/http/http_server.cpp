@@ -165,7 +165,7 @@ void HttpServer::accept_loop() {
             continue;
         }
         if (connections_.size() >= options_.connections_max) {
-            env_.log.warn("http: closing a connection from %s: %zu connections open",
+            env_.log.warn("closing a connection from %s: %zu connections open",
                           (*r)->peer().to_string().c_str(), connections_.size());
             (*r)->close();
             continue;
@@ -231,8 +231,7 @@ void HttpServer::serve(Conn& c) {
         }
         if (state == RequestParser::State::error) {
             const ParseError& e = parser.error();
-            env_.log.info("http: %s from %s, closing", e.reason.c_str(),
-                          c.peer.to_string().c_str());
+            env_.log.info("%s from %s, closing", e.reason.c_str(), c.peer.to_string().c_str());
             Request bad;
             bad.keep_alive = false;
             (void)answer(c, bad, Response::text(e.status, e.reason + "\n"));
@@ -290,12 +289,12 @@ void HttpServer::sweep() {
                 if (now >= *c->close_at) {
                     c->conn->close();
                 }
-            } else if (c->request_started &&
-                       now - *c->request_started > options_.request_timeout) {
-                env_.log.info("http: connection %llu from %s sent no whole request in %lld ms, "
-                              "closing",
-                              static_cast<unsigned long long>(id), c->peer.to_string().c_str(),
-                              static_cast<long long>(options_.request_timeout.to_millis()));
+            } else if (c->request_started && now - *c->request_started > options_.request_timeout) {
+                env_.log.info(
+                    "connection %llu from %s sent no whole request in %lld ms, "
+                    "closing",
+                    static_cast<unsigned long long>(id), c->peer.to_string().c_str(),
+                    static_cast<long long>(options_.request_timeout.to_millis()));
                 c->conn->close();
             } else if (!c->request_started &&
                        (now - c->last_active > options_.idle_timeout || BUGGIFY(env_))) {

@@ -1,52 +1,14 @@
 #include "services/kafka/audit_log.h"
 
-#include <chrono>
 #include <cstdio>
 #include <initializer_list>
 
 #include "core/base/assert.h"
+#include "core/base/json_text.h"
 
 namespace eddy::kafka {
 
 namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (ch == '"' || ch == '\\') {
-            out.push_back('\\');
-            out.push_back(ch);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out.push_back(ch);  // UTF-8 passes through as it is
-        }
-    }
-    out.push_back('"');
-}
-
-// RFC 3339 UTC with milliseconds.
-std::string utc(WallTime t) {
-    using namespace std::chrono;
-    const int64_t ms = t.to_millis();
-    int64_t days = ms / 86'400'000;
-    int64_t rest = ms % 86'400'000;
-    if (rest < 0) {
-        rest += 86'400'000;
-        --days;
-    }
-    const year_month_day ymd{sys_days{std::chrono::days{days}}};
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()), static_cast<int>(rest / 3'600'000),
-                  static_cast<int>(rest / 60'000 % 60), static_cast<int>(rest / 1000 % 60),
-                  static_cast<int>(rest % 1000));
-    return buf;
-}
 
 // The one serializer: {"time":…} then the fields in order; fields with `optional` set are left
 // out when empty.
@@ -57,7 +19,7 @@ struct Field {
 };
 
 std::string json_line(WallTime time, std::initializer_list<Field> fields) {
-    std::string out = "{\"time\":\"" + utc(time) + "\"";
+    std::string out = "{\"time\":\"" + utc_rfc3339(time) + "\"";
     for (const Field& f : fields) {
         if (f.optional && f.value.empty()) {
             continue;

@@ -372,14 +372,33 @@ Result<void, std::string> Broker::serve(ListenerKind kind, const net::FrameServe
             net::PartsHandler([this, index](const net::ConnectionInfo& ci, MutableByteSpan frame,
                                             net::RequestTurn& turn) {
                 // The API key is the frame's first two bytes (decoding checks it properly).
+                // The API key, version and correlation id are the frame's first eight bytes
+                // (decoding checks them properly).
+                const bool has_header = frame.size() >= 8;
                 const int16_t key =
-                    frame.size() >= 2 ? static_cast<int16_t>(load_be<uint16_t>(frame.data())) : -1;
+                    has_header ? static_cast<int16_t>(load_be<uint16_t>(frame.data())) : -1;
+                const int version =
+                    has_header ? static_cast<int16_t>(load_be<uint16_t>(frame.data() + 2)) : -1;
+                const int correlation =
+                    has_header ? static_cast<int32_t>(load_be<uint32_t>(frame.data() + 4)) : -1;
                 const Instant arrived = env_.clock.now();
-                auto r = handle_frame(index, frame, ci.peer.host, &turn, ci.peer_identity,
-                                      ci.control);
-                if (r.ok() && protocol::api_key_from_int(key)) {
-                    metrics_.request_served(key, (env_.clock.now() - arrived).to_seconds());
+                auto r =
+                    handle_frame(index, frame, ci.peer.host, &turn, ci.peer_identity, ci.control);
+                const auto api = protocol::api_key_from_int(key);
+                const Duration took = env_.clock.now() - arrived;
+                if (r.ok() && api) {
+                    metrics_.request_served(key, took.to_seconds());
                 }
+                // Kafka's request log (kafka.request.logger at DEBUG), one line per request.
+                env_.log.debug(
+                    "request %s v%d correlation %d from %s:%u (connection %llu, %s): "
+                    "%.3f ms%s",
+                    api ? protocol::to_string(*api) : "?", version, correlation,
+                    ci.peer.host.c_str(), static_cast<unsigned>(ci.peer.port),
+                    static_cast<unsigned long long>(ci.id),
+                    listeners_[index].endpoint.listener.c_str(),
+                    static_cast<double>(took.to_nanos()) / 1e6,
+                    r.ok() ? "" : ", connection closed");
                 return r;
             }),
             listener_so);

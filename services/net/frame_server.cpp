@@ -221,6 +221,8 @@ void FrameServer::accept_loop() {
         connections_.emplace(id, std::move(c));
         all_closed_.reset();
         env_.tracer.event("net.accept", {{"conn", id}, {"peer", ref.info.peer.to_string()}});
+        env_.log.debug("connection %llu from %s:%u opened", static_cast<unsigned long long>(id),
+                       ref.info.peer.host.c_str(), static_cast<unsigned>(ref.info.peer.port));
         ref.writer = env_.scheduler.spawn("frame-write", [this, &ref] { write_loop(ref); });
         ref.reader = env_.scheduler.spawn("frame-read", [this, &ref] { read_loop(ref); });
     }
@@ -396,6 +398,8 @@ void FrameServer::write_loop(Conn& c) {
     }
     limits_->release_connection(c.info.peer.host);
     env_.tracer.event("net.close", {{"conn", c.id}});
+    env_.log.debug("connection %llu from %s:%u closed", static_cast<unsigned long long>(c.id),
+                   c.info.peer.host.c_str(), static_cast<unsigned>(c.info.peer.port));
     const uint64_t id = c.id;
     // Destroying the Conn destroys this fiber's own FiberRef; the fiber record stays alive until
     // the executor sees it finish.

@@ -80,7 +80,7 @@ void KafkaQuorumTransport::send(Message m) {
     if (!is_request(m.body) || it == peers_.end() || stopping_) {
         // A response produced outside a request's handling has no connection to go back on; a
         // node that is not a voter (an observer) is only ever answered.
-        env_.log.debug("quorum: dropping a message to node %d", m.to.value());
+        env_.log.debug("dropping a message to node %d", m.to.value());
         ++dropped_;
         return;
     }
@@ -130,7 +130,7 @@ bool KafkaQuorumTransport::connect(Peer& p) {
                                             env_.clock.now() + options_.request_timeout,
                                             options_.sasl ? &*options_.sasl : nullptr);
     if (!c.ok()) {
-        env_.log.info("quorum: cannot connect to node %d at %s: %s", p.id.value(),
+        env_.log.info("cannot connect to node %d at %s: %s", p.id.value(),
                       p.address.to_string().c_str(), c.error().to_string().c_str());
         return false;
     }
@@ -177,14 +177,14 @@ bool KafkaQuorumTransport::exchange(Peer& p, const Message& m) {
             const wire::Versions versions = api_of<Req>().versions;
             auto version = p.conn->version_of(Req::api_key);
             if (!version.ok() || *version < versions.min || *version > versions.max) {
-                env_.log.warn("quorum: node %d speaks no usable version of %s", p.id.value(),
+                env_.log.warn("node %d speaks no usable version of %s", p.id.value(),
                               protocol::api_info(Req::api_key).name);
                 return true;  // the connection is fine; the message is lost
             }
             if constexpr (std::is_same_v<Req, protocol::VoteRequest>) {
                 if (std::get<VoteRequest>(m.body).pre_vote &&
                     *version < wire::vote_pre_vote_version_min) {
-                    env_.log.warn("quorum: node %d cannot take a pre-vote (Vote v%d)", p.id.value(),
+                    env_.log.warn("node %d cannot take a pre-vote (Vote v%d)", p.id.value(),
                                   *version);
                     return true;
                 }
@@ -196,15 +196,14 @@ bool KafkaQuorumTransport::exchange(Peer& p, const Message& m) {
             auto resp = p.conn->template call<Resp>(req, env_.clock.now() + timeout);
 
             if (!resp.ok()) {
-                env_.log.info("quorum: %s to node %d failed: %s",
-                              protocol::api_info(Req::api_key).name, p.id.value(),
-                              resp.error().to_string().c_str());
+                env_.log.info("%s to node %d failed: %s", protocol::api_info(Req::api_key).name,
+                              p.id.value(), resp.error().to_string().c_str());
                 return false;
             }
             if (BUGGIFY(env_)) {
                 // The peer handled the request but its answer is lost with the connection: the
                 // replica must cope with a vote granted or entries taken that it never hears of.
-                env_.log.info("quorum: buggify: %s answer from node %d lost with the connection",
+                env_.log.info("buggify: %s answer from node %d lost with the connection",
                               protocol::api_info(Req::api_key).name, p.id.value());
                 return false;
             }
@@ -221,14 +220,14 @@ bool KafkaQuorumTransport::exchange(Peer& p, const Message& m) {
             } else {
                 // BeginQuorumEpoch, EndQuorumEpoch: their answers carry nothing the replica uses.
                 if (resp->error_code_ != kafka_error::none) {
-                    env_.log.info("quorum: node %d answered %s with %s", p.id.value(),
+                    env_.log.info("node %d answered %s with %s", p.id.value(),
                                   protocol::api_info(Req::api_key).name,
                                   kafka_error::error_name(resp->error_code_));
                 }
                 return true;
             }
             if (!back.ok()) {
-                env_.log.info("quorum: node %d's %s answer is unusable: %s", p.id.value(),
+                env_.log.info("node %d's %s answer is unusable: %s", p.id.value(),
                               protocol::api_info(Req::api_key).name, to_string(back.error()));
                 ++dropped_;
                 return true;

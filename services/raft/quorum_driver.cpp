@@ -197,9 +197,8 @@ void QuorumDriver::tick_loop() {
             replica_->tick(env_.clock.now(), out);
             // A forced resignation (about once in 2000 ticks of a leader once the site is on):
             // the leader steps down as for a shutdown, and the quorum elects again.
-            if (replica_->role() == Role::leader && BUGGIFY(env_) &&
-                env_.random.below(500) == 0) {
-                env_.log.info("quorum: buggify: the leader resigns in epoch %d", replica_->epoch());
+            if (replica_->role() == Role::leader && BUGGIFY(env_) && env_.random.below(500) == 0) {
+                env_.log.info("buggify: the leader resigns in epoch %d", replica_->epoch());
                 const bool resigned = replica_->resign(env_.clock.now(), out);
                 ASSERT(resigned);
                 ASSERT(replica_->role() == Role::resigned);

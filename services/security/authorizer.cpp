@@ -3,22 +3,12 @@
 #include <array>
 #include <span>
 
+#include "core/base/ascii.h"
 #include "core/base/assert.h"
 
 namespace eddy::security {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!s.empty() && space(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && space(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 bool concrete(AclOperation op) { return op != AclOperation::any && op != AclOperation::unknown; }
 bool concrete(ResourceType t) { return t != ResourceType::any && t != ResourceType::unknown; }
@@ -74,7 +64,7 @@ Result<std::set<std::string, std::less<>>, std::string> parse_super_users(std::s
     std::set<std::string, std::less<>> out;
     while (true) {
         const size_t semi = value.find(';');
-        const std::string_view item = trim(value.substr(0, semi));
+        const std::string_view item = trim_whitespace(value.substr(0, semi));
         if (!item.empty()) {
             if (auto p = parse_principal(item); !p.ok()) {
                 return fail("super.users: " + p.error());

@@ -4,21 +4,13 @@
 #include <algorithm>
 #include <array>
 
+#include "core/base/ascii.h"
+
 namespace eddy::security {
 namespace {
 
 constexpr std::array all_mechanisms = {SaslMechanism::plain, SaslMechanism::scram_sha_256,
                                        SaslMechanism::scram_sha_512};
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 }  // namespace
 
@@ -61,7 +53,7 @@ Result<std::vector<SaslMechanism>, std::string> parse_sasl_enabled_mechanisms(
     size_t start = 0;
     while (start <= value.size()) {
         const size_t comma = std::min(value.find(',', start), value.size());
-        const std::string_view name = trim(value.substr(start, comma - start));
+        const std::string_view name = trim_whitespace(value.substr(start, comma - start));
         start = comma + 1;
         if (name.empty()) {
             return fail(std::string("sasl.enabled.mechanisms: empty mechanism name in '") +

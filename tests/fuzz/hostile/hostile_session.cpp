@@ -855,7 +855,7 @@ std::string SessionReport::summary() const {
 SessionReport run_session(uint64_t world_seed, const FrameSource& frames) {
     sim::WorldOptions options;
     options.buggify = false;
-    options.log_level = LogLevel::error;
+    options.log_levels = LogLevel::error;
     sim::SimWorld world(world_seed, options);
     BrokerNode bn{session_config()};
     SessionReport report;
@@ -1079,7 +1079,7 @@ std::string forge(Env& env, const std::string& host, const Req& req, int16_t ver
 QuorumAttackReport run_quorum_attack(uint64_t world_seed) {
     sim::WorldOptions options;
     options.buggify = false;
-    options.log_level = LogLevel::error;
+    options.log_levels = LogLevel::error;
     sim::SimWorld world(world_seed, options);
     std::vector<std::unique_ptr<BrokerNode>> nodes;
     for (int32_t id = 1; id <= 3; ++id) {

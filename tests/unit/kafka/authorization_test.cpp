@@ -409,7 +409,7 @@ TEST_CASE("kafka audit log: JSON lines escape and carry a UTC time") {
                    AuditEvent{"User:a\"b", "::1", "Produce", "TOPIC", "t\n", "WRITE", "DENIED"});
     CHECK(line ==
           "{\"time\":\"2025-12-05T02:00:00.123Z\",\"principal\":\"User:a\\\"b\",\"client\":\"::1\","
-          "\"api\":\"Produce\",\"resource_type\":\"TOPIC\",\"resource\":\"t\\u000a\","
+          "\"api\":\"Produce\",\"resource_type\":\"TOPIC\",\"resource\":\"t\\n\","
           "\"operation\":\"WRITE\",\"result\":\"DENIED\"}");
 }
 

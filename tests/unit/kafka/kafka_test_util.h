@@ -49,7 +49,7 @@ bool await(Env& env, Pred ready, Duration timeout = Duration::seconds(60)) {
 inline sim::WorldOptions quiet_world() {
     sim::WorldOptions o;
     o.buggify = false;
-    o.log_level = LogLevel::error;
+    o.log_levels = LogLevel::error;
     return o;
 }
 

@@ -155,7 +155,7 @@ struct Cluster {
     static sim::WorldOptions quiet() {
         sim::WorldOptions o;
         o.buggify = false;
-        o.log_level = LogLevel::error;
+        o.log_levels = LogLevel::error;
         return o;
     }
     void crash(Node& n) {
