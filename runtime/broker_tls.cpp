@@ -2,6 +2,7 @@
 #include "runtime/broker_tls.h"
 
 #include "core/base/assert.h"
+#include "services/admin/admin_listener.h"
 
 namespace eddy {
 
@@ -25,6 +26,22 @@ Result<std::unique_ptr<BrokerTls>, std::string> BrokerTls::create(const config::
         const std::string inter = cfg.inter_broker_listener();
         if (!inter.empty()) {
             TRY_ASSIGN(out->inter_broker_, outbound(cfg, inter, "inter-broker listener"));
+        }
+    }
+    const std::string& admin_listener = cfg.get("admin.listener");
+    if (!admin_listener.empty()) {
+        TRY_ASSIGN(const admin::AdminListenerSpec spec,
+                   admin::parse_admin_listener(admin_listener));
+        if (spec.tls) {
+            auto settings = tls::settings_from_kafka(cfg.admin_ssl());
+            if (!settings.ok()) {
+                return fail("admin.listener " + admin_listener + ": " + settings.error());
+            }
+            auto ctx = tls::TlsContext::create(tls::Role::server, std::move(settings).value());
+            if (!ctx.ok()) {
+                return fail("admin.listener " + admin_listener + ": " + ctx.error());
+            }
+            out->admin_ = std::move(ctx).value();
         }
     }
     // load() resolved it (config::BrokerConfig::check_servable).
@@ -59,6 +76,17 @@ Network* BrokerTls::network_of(std::optional<Outbound>& o, Env& env, Network& pl
     o->network =
         std::make_unique<tls::TlsNetwork>(env.scheduler.executor(), env.log, plain, o->context);
     return o->network.get();
+}
+
+admin::TlsWrap BrokerTls::admin_wrap(Env& env) const {
+    if (!admin_) {
+        return {};
+    }
+    return [&env, context = admin_](std::unique_ptr<Listener> plain) -> std::unique_ptr<Listener> {
+        tls::TlsListener::Options o;
+        o.name = "admin";
+        return std::make_unique<tls::TlsListener>(env, std::move(plain), context, o);
+    };
 }
 
 void BrokerTls::wire(Env& env, Network& plain, kafka::BrokerOptions& options) {

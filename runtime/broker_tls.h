@@ -5,6 +5,8 @@
 // node dials when it runs over TLS: the inter-broker listener (replica fetches) and the
 // controller listener (the quorum, registration, heartbeats, forwarded requests). A dialled
 // listener's keystore is this node's client certificate there, its truststore verifies the others.
+// When admin.listener is https://…, a server context for the HTTP admin API too, from
+// config::BrokerConfig::admin_ssl (the ssl.* keys overridden by admin.ssl.*).
 //
 // The contexts are built before anything else starts, so a missing or unreadable certificate is a
 // one-line configuration error at start (exit status 2), never a listener that fails later.
@@ -19,6 +21,7 @@
 #include "core/env/env.h"
 #include "net-posix/tls_context.h"
 #include "net-posix/tls_network.h"
+#include "services/admin/admin_server.h"
 #include "services/config/config.h"
 #include "services/kafka/broker.h"
 
@@ -35,8 +38,14 @@ public:
     // options.controller_client_identity. `env` and this must outlive the broker.
     void wire(Env& env, Network& plain, kafka::BrokerOptions& options);
 
+    // What admin::start_admin_server wraps an https admin listener with (a TlsListener named
+    // "admin" on the admin context), or an empty function when admin.listener is not https.
+    // `env` and this must outlive the admin server.
+    admin::TlsWrap admin_wrap(Env& env) const;
+
     bool empty() const {
-        return servers_.empty() && !inter_broker_.has_value() && !controller_.has_value();
+        return servers_.empty() && !inter_broker_.has_value() && !controller_.has_value() &&
+               admin_ == nullptr;
     }
 
 private:
@@ -56,6 +65,7 @@ private:
     std::map<std::string, std::shared_ptr<tls::TlsContext>> servers_;  // by listener name
     std::optional<Outbound> inter_broker_;
     std::optional<Outbound> controller_;
+    std::shared_ptr<tls::TlsContext> admin_;  // admin.listener https://…
 };
 
 }  // namespace eddy

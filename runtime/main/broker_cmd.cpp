@@ -124,7 +124,7 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
             stop_requested.set();
         });
         // The admin API answers from the start: live at once, ready once the node serves.
-        auto admin = admin::start_admin_server(pe.env(), cfg, broker);
+        auto admin = admin::start_admin_server(pe.env(), cfg, broker, (*tls)->admin_wrap(pe.env()));
         if (!admin.ok()) {
             std::fprintf(stderr, "eddy broker: %s\n", admin.error().c_str());
             rc = 2;
@@ -156,7 +156,8 @@ int run_broker(const std::string& config_file, const std::vector<std::string>& o
         }
         if (*admin) {
             const Address at = (*admin)->local_address();
-            std::printf("eddy broker: admin API on http://%s:%d\n", at.host.c_str(), at.port);
+            std::printf("eddy broker: admin API on %s://%s:%d\n", (*admin)->scheme(),
+                        at.host.c_str(), at.port);
         }
         std::printf("eddy broker: cluster.id %s\n", broker.cluster_id().c_str());
         std::fflush(stdout);

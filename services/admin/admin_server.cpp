@@ -1,9 +1,10 @@
 #include "services/admin/admin_server.h"
 
-#include <charconv>
-
 #include <nlohmann/json.hpp>
 
+#include "core/protocol/wire.h"
+#include "services/admin/admin_listener.h"
+#include "services/admin/basic_auth.h"
 #include "services/metrics/exposition.h"
 
 namespace eddy::admin {
@@ -88,38 +89,85 @@ json config_json(const config::BrokerConfig& config) {
     return out;
 }
 
-std::optional<Address> parse_host_port(const std::string& s) {
-    const size_t colon = s.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-        return std::nullopt;
-    }
-    std::string host = s.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    const std::string_view port = std::string_view(s).substr(colon + 1);
-    uint16_t p = 0;
-    const auto r = std::from_chars(port.data(), port.data() + port.size(), p);
-    if (r.ec != std::errc() || r.ptr != port.data() + port.size() || host.empty()) {
-        return std::nullopt;
-    }
-    return Address{host, p};
-}
-
 }  // namespace
 
-AdminServer::AdminServer(Env& env, std::unique_ptr<Listener> listener,
-                         const kafka::Broker& broker, http::HttpServerOptions options)
-    : broker_(broker),
+AdminServer::AdminServer(Env& env, std::unique_ptr<Listener> listener, kafka::Broker& broker,
+                         http::HttpServerOptions options,
+                         security::PasswordVerifierOptions verifier)
+    : env_(env),
+      broker_(broker),
+      basic_(broker.config().get("admin.authentication.method") == "BASIC"),
+      verifier_(verifier),
       server_(
           env, std::move(listener),
-          [this](const http::Request& r, const http::RequestInfo&) { return handle(r); },
+          [this](const http::Request& r, const http::RequestInfo& info) { return handle(r, info); },
           std::move(options)) {}
 
-http::Response AdminServer::handle(const http::Request& request) const {
+std::optional<http::Response> AdminServer::refuse(const http::Request& request,
+                                                  const http::RequestInfo& info) {
+    if (!basic_) {
+        return std::nullopt;
+    }
+    const auto challenge = [](http::Response r) {
+        r.headers.emplace_back("WWW-Authenticate", basic_challenge(basic_realm));
+        return r;
+    };
+    const auto header = request.header("Authorization");
+    if (!header) {
+        return challenge(error(401, "credentials required (HTTP Basic)"));
+    }
+    auto credentials = parse_basic_authorization(*header);
+    if (!credentials.ok()) {
+        // Not logged: these cost no password check, so nothing bounds their rate.
+        const BasicAuthError e = credentials.error();
+        switch (e) {
+            case BasicAuthError::other_scheme:
+                return challenge(error(401, "credentials required (HTTP Basic)"));
+            case BasicAuthError::malformed:
+            case BasicAuthError::too_long:
+                return error(400, to_string(e));
+        }
+    }
+    const std::string& user = credentials->user;
+    switch (verifier_.verify(broker_.scram_credentials(), user, credentials->password,
+                             env_.clock.now())) {
+        case security::PasswordCheck::accepted:
+            break;
+        case security::PasswordCheck::rejected:
+            env_.log.info("admin API: authentication failed for user '%s' from %s",
+                          protocol::echo(user, 128).c_str(), info.peer.to_string().c_str());
+            return challenge(error(401, "authentication failed"));
+        case security::PasswordCheck::throttled: {
+            // Too many checks the cache could not answer: no PBKDF2 now (docs/operations.md).
+            auto r = error(429, "too many password checks; retry shortly");
+            r.headers.emplace_back("Retry-After", "1");
+            return r;
+        }
+    }
+    const security::KafkaPrincipal principal{std::string(security::user_principal_type), user};
+    const security::AclOperation op = request.path == "/v1/config"
+                                          ? security::AclOperation::describe_configs
+                                          : security::AclOperation::describe;
+    if (!broker_.admin_api_allowed(principal, info.peer.host, op,
+                                   "HTTP " + request.method + " " + request.path)) {
+        return error(403, "not authorized: " + principal.to_string() + " needs " +
+                              security::to_string(op) + " on the cluster");
+    }
+    return std::nullopt;
+}
+
+http::Response AdminServer::handle(const http::Request& request,
+                                   const http::RequestInfo& info) {
     const std::string& path = request.path;
-    const bool known = path == "/metrics" || path == "/v1/health" || path == "/v1/ready" ||
-                       path == "/v1/cluster" || path == "/v1/config";
+    // Probes carry no credentials: liveness and readiness are always open.
+    const bool open = path == "/v1/health" || path == "/v1/ready";
+    if (!open) {
+        if (auto refused = refuse(request, info)) {
+            return std::move(*refused);
+        }
+    }
+    const bool known =
+        open || path == "/metrics" || path == "/v1/cluster" || path == "/v1/config";
     if (!known) {
         return error(404, "no such resource; try /metrics, /v1/health, /v1/ready, /v1/cluster "
                           "or /v1/config");
@@ -152,16 +200,16 @@ http::Response AdminServer::handle(const http::Request& request) const {
 }
 
 Result<std::unique_ptr<AdminServer>, std::string> start_admin_server(
-    Env& env, const config::BrokerConfig& config, const kafka::Broker& broker) {
+    Env& env, const config::BrokerConfig& config, kafka::Broker& broker, const TlsWrap& tls) {
     const std::string& spec = config.get("admin.listener");
     if (spec.empty()) {
         return std::unique_ptr<AdminServer>();
     }
-    const auto at = parse_host_port(spec);
-    if (!at) {
-        return fail("admin.listener: '" + spec + "' is not host:port");
+    TRY_ASSIGN(const AdminListenerSpec at, parse_admin_listener(spec));
+    if (at.tls && !tls) {
+        return fail("admin.listener " + spec + ": https, but TLS is not available here");
     }
-    auto listener = env.network.listen(*at);
+    auto listener = env.network.listen(at.address);
     if (!listener.ok()) {
         const std::string why = "admin.listener " + spec + ": " + to_string(listener.error());
         if (config.is_set("admin.listener")) {
@@ -171,7 +219,12 @@ Result<std::unique_ptr<AdminServer>, std::string> start_admin_server(
                      why.c_str());
         return std::unique_ptr<AdminServer>();
     }
-    auto server = std::make_unique<AdminServer>(env, std::move(listener).value(), broker);
+    std::unique_ptr<Listener> bound = std::move(listener).value();
+    if (at.tls) {
+        bound = tls(std::move(bound));
+    }
+    auto server = std::make_unique<AdminServer>(env, std::move(bound), broker);
+    server->tls_ = at.tls;
     server->start();
     return server;
 }

@@ -16,6 +16,8 @@ namespace {
 constexpr int64_t int32_max = INT32_MAX;
 // Kafka's per-listener key prefix: listener.name.<listener, lower-cased>.<key>.
 constexpr std::string_view listener_prefix = "listener.name.";
+// The admin listener's TLS keys: admin.<ssl key>, over the broker's <ssl key>.
+constexpr std::string_view admin_prefix = "admin.";
 
 // Kafka's listener names are case-insensitive (it upper-cases them; the per-listener key prefix
 // uses the lower-cased name).
@@ -73,6 +75,9 @@ std::vector<std::string_view> choice_values(std::string_view key) {
     if (key == "message.timestamp.type" || key == "log.message.timestamp.type") {
         return {"CreateTime", "LogAppendTime"};
     }
+    if (key == "admin.authentication.method") {
+        return {"NONE", "BASIC"};
+    }
     if (key == "log.format") {
         return {"text", "json"};
     }
@@ -89,9 +94,14 @@ std::vector<std::string_view> choice_values(std::string_view key) {
 const std::vector<KeyDef>& broker_keys() {
     using T = ConfigType;
     static const std::vector<KeyDef> keys = {
+        {"admin.authentication.method", T::choice, "NONE", 0, 0,
+         "NONE|BASIC Eddy: BASIC asks the admin API's clients for HTTP Basic credentials, checked "
+         "against the SCRAM users; /v1/health and /v1/ready stay open (docs/operations.md)"},
         {"admin.listener", T::string, "127.0.0.1:9644", 0, 0,
-         "Eddy: host:port of the HTTP admin API (/metrics, /v1/health, /v1/ready, /v1/cluster, "
-         "/v1/config); empty disables it. A busy default port only warns; a set one must bind"},
+         "Eddy: [http://|https://]host:port of the HTTP admin API (/metrics, /v1/health, "
+         "/v1/ready, /v1/cluster, /v1/config); empty disables it; https serves TLS with the "
+         "ssl.* keys, each overridden by admin.ssl.*. A busy default port only warns; a set one "
+         "must bind"},
         {"advertised.listeners", T::list, "", 0, 0,
          "Listeners to publish to clients (default: listeners without the controller ones)"},
         {"allow.everyone.if.no.acl.found", T::boolean, "false", 0, 0,
@@ -698,7 +708,9 @@ struct ResolvedKey {
 Result<ResolvedKey, std::string> resolve_key(const std::string& name) {
     std::string stored = name;
     std::string_view base = name;
-    if (name.starts_with(listener_prefix)) {
+    if (name.starts_with(admin_prefix) && base.substr(admin_prefix.size()).starts_with("ssl.")) {
+        base = base.substr(admin_prefix.size());  // admin.ssl.*: checked as the ssl.* key
+    } else if (name.starts_with(listener_prefix)) {
         const auto dot = name.find('.', listener_prefix.size());
         if (dot != std::string::npos && dot > listener_prefix.size()) {
             base = std::string_view(name).substr(dot + 1);
@@ -899,6 +911,8 @@ bool is_sensitive(std::string_view key) {
         key = key.substr(listener_prefix.size());
         const auto dot = key.find('.');
         key = dot == std::string_view::npos ? std::string_view() : key.substr(dot + 1);
+    } else if (key.starts_with(admin_prefix)) {
+        key = key.substr(admin_prefix.size());
     }
     return key == "ssl.key.password" || key == "ssl.keystore.password" ||
            key == "ssl.truststore.password" || key == "ssl.keystore.key" ||
@@ -943,8 +957,13 @@ SecurityProtocol BrokerConfig::security_protocol(std::string_view listener) cons
 }
 
 SslProperties BrokerConfig::listener_ssl(std::string_view listener) const {
+    return ssl_with_prefix(std::string(listener_prefix) + ascii_lower(listener) + ".");
+}
+
+SslProperties BrokerConfig::admin_ssl() const { return ssl_with_prefix(std::string(admin_prefix)); }
+
+SslProperties BrokerConfig::ssl_with_prefix(const std::string& prefix) const {
     SslProperties out;
-    const std::string prefix = std::string(listener_prefix) + ascii_lower(listener) + ".";
     for (const auto& k : broker_keys()) {
         if (!k.name.starts_with("ssl.")) {
             continue;

@@ -106,8 +106,8 @@ struct OutboundSecurity {
     std::optional<security::SaslLogin> sasl;
 };
 
-// Whether load() accepts `key`: a broker key, or a listener.name.<listener>. form of an ssl.* or
-// sasl.* key.
+// Whether load() accepts `key`: a broker key, a listener.name.<listener>. form of an ssl.* or
+// sasl.* key, or an admin. form of an ssl.* key.
 bool is_broker_key(const std::string& key);
 
 // One layer of configuration: key/value pairs and where they came from, the prefix of any error
@@ -158,6 +158,9 @@ public:
     // The ssl.* settings of a listener: every broker-level ssl.* key, overridden by
     // listener.name.<listener, lower-cased>.<ssl key> (Kafka's per-listener prefix).
     SslProperties listener_ssl(std::string_view listener) const;
+    // The admin listener's ssl.* settings (admin.listener https://…): every broker-level ssl.*
+    // key, overridden by admin.<ssl key>.
+    SslProperties admin_ssl() const;
     // A sasl.* setting of a listener: listener.name.<listener, lower-cased>.<key>, else <key>.
     std::string listener_sasl(std::string_view listener, std::string_view key) const;
     // The JAAS line for a mechanism on a listener: listener.name.<l>.<mechanism lower-cased>
@@ -185,6 +188,8 @@ private:
     // controller.listener.names; a broker-only node is neither; node.id is set explicitly when
     // there are several voters. One line, or nullopt.
     std::optional<std::string> check_quorum() const;
+    // Every ssl.* key, overridden by <prefix><ssl key> where set.
+    SslProperties ssl_with_prefix(const std::string& prefix) const;
     // inter_broker_client() and controller_client(): dialling `listener` with the mechanism
     // named by `mechanism_key`.
     Result<OutboundSecurity, std::string> outbound(const std::string& listener,
@@ -200,7 +205,7 @@ private:
 };
 
 // Keys whose values DescribeConfigs must not reveal (passwords, inline private keys), including
-// their listener.name.<listener>. forms.
+// their listener.name.<listener>. and admin. forms.
 bool is_sensitive(std::string_view key);
 
 // "NAME://host:port,…" → listeners.

@@ -150,16 +150,31 @@ const security::Authorizer& Broker::authorizer() {
 
 bool Broker::allowed(const RequestContext& ctx, security::AclOperation op,
                      security::ResourceType type, std::string_view name, bool filtering) {
+    return allowed_as(ctx.principal, ctx.client_host, protocol::to_string(ctx.key), op, type,
+                      name, filtering);
+}
+
+bool Broker::admin_api_allowed(const security::KafkaPrincipal& principal,
+                               const std::string& host, security::AclOperation op,
+                               std::string_view request) {
+    if (authorization_enabled_ && !controller_) {
+        return false;  // not started, or stopped: no ACLs to decide with
+    }
+    return allowed_as(principal, host, request, op, security::ResourceType::cluster,
+                      security::cluster_resource_name, false);
+}
+
+bool Broker::allowed_as(const security::KafkaPrincipal& principal, const std::string& host,
+                        std::string_view request, security::AclOperation op,
+                        security::ResourceType type, std::string_view name, bool filtering) {
     if (!authorization_enabled_) {
         return true;
     }
-    const auto result = authorizer().authorize(ctx.principal, ctx.client_host, op, type, name);
+    const auto result = authorizer().authorize(principal, host, op, type, name);
     const bool granted = result == security::AuthorizationResult::allowed;
     if (audit_ && !filtering && (!granted || audit_->grants())) {
-        const std::string principal = ctx.principal.to_string();
-        audit_->record(AuditEvent{principal, ctx.client_host, protocol::to_string(ctx.key),
-                                  security::to_string(type), name, security::to_string(op),
-                                  granted ? "ALLOWED" : "DENIED"});
+        audit_->record(AuditEvent{principal.to_string(), host, request, security::to_string(type),
+                                  name, security::to_string(op), granted ? "ALLOWED" : "DENIED"});
     }
     if (granted) {
         return true;
@@ -168,8 +183,8 @@ bool Broker::allowed(const RequestContext& ctx, security::AclOperation op,
         return false;
     }
     env_.log.info("authorization denied: %s from %s: %s %s on %s '%s'",
-                  ctx.principal.to_string().c_str(), ctx.client_host.c_str(),
-                  protocol::to_string(ctx.key), security::to_string(op),
+                  principal.to_string().c_str(), host.c_str(),
+                  protocol::echo(request).c_str(), security::to_string(op),
                   security::to_string(type), protocol::echo(name).c_str());
     return false;
 }

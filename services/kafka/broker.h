@@ -246,6 +246,14 @@ public:
     }
     const raft::QuorumDriver* quorum_driver() const { return quorum_.get(); }
     const config::BrokerConfig& config() const { return config_; }
+    // The SCRAM credentials of the committed metadata image, what SASL/SCRAM logins check; the
+    // admin API checks HTTP Basic passwords against them. Does not suspend.
+    const security::ScramCredentialStore& scram_credentials() const { return scram_credentials_; }
+    // For the admin API: true when no authorizer is configured or `principal`, from `host`, may
+    // perform `op` on the cluster; `request` ("GET /metrics") names it in the log and the audit
+    // log, as a Kafka request's check is. Suspends only to write the audit log.
+    bool admin_api_allowed(const security::KafkaPrincipal& principal, const std::string& host,
+                           security::AclOperation op, std::string_view request);
     // The KIP-227 fetch sessions of the fetchers of this broker; for tests.
     const FetchSessionCache& fetch_sessions() const { return fetch_sessions_; }
     // The bytes of a response made of parts (reads the file ranges). For tests and fuzzing.
@@ -378,6 +386,11 @@ private:
     // write the audit log.
     bool allowed(const RequestContext& ctx, security::AclOperation op,
                  security::ResourceType type, std::string_view name, bool filtering = false);
+    // allowed() for a request named `request` (a Kafka API's name, or the admin API's method
+    // and path).
+    bool allowed_as(const security::KafkaPrincipal& principal, const std::string& host,
+                    std::string_view request, security::AclOperation op,
+                    security::ResourceType type, std::string_view name, bool filtering);
     // Why a produce to `topic` is refused by its storage.quota.bytes (the topic's logs on this
     // broker hold that much already), or nullopt. Does not suspend.
     std::optional<std::string> storage_quota_refusal(const std::string& topic,

@@ -7,14 +7,19 @@
 // a request's path and query come from its target, its body is within the limit; an error is
 // 400, 413 or 431 and ends the stream; the parser's buffer stays bounded; a response's head
 // is one block of CRLF-terminated lines with no line break from the echoed text, and its chunked
-// body decodes back to the body. A failure aborts (ASSERT).
+// body decodes back to the body. A request's Authorization header, decoded as the admin API's
+// HTTP Basic credentials (services/admin/basic_auth.h), is refused or yields a user without ':'
+// or control characters, and the token is the canonical encoding of user:password. A failure
+// aborts (ASSERT).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "core/base/assert.h"
 #include "core/base/bytes.h"
+#include "services/admin/basic_auth.h"
 #include "services/http/http_server.h"
+#include "services/security/scram_encoding.h"
 
 using namespace eddy;
 using namespace eddy::http;
@@ -55,6 +60,26 @@ void check_response(const Request& request) {
     ASSERT(at == chunked.size() && decoded == request.body);
 }
 
+void check_authorization(const Request& request) {
+    const auto value = request.header("Authorization");
+    if (!value) {
+        return;
+    }
+    const auto c = eddy::admin::parse_basic_authorization(*value);
+    if (!c.ok()) {
+        return;
+    }
+    ASSERT(c->user.find(':') == std::string::npos);
+    for (const std::string* s : {&c->user, &c->password}) {
+        for (const char ch : *s) {
+            ASSERT(static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f, "a control character");
+        }
+    }
+    const std::string token = security::base64_encode(as_bytes(c->user + ":" + c->password));
+    ASSERT(value->find(token) != std::string_view::npos, "the token is not canonical");
+    ASSERT(token.size() <= eddy::admin::limits::basic_token_bytes_max);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -92,6 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 ASSERT(r.body.size() <= limits.body_bytes_max);
                 ASSERT(r.version == 10 || r.version == 11);
                 check_response(r);
+                check_authorization(r);
                 continue;
             }
             if (st == RequestParser::State::error) {

@@ -546,7 +546,24 @@ class Broker:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-# ------------------------------------------------------------------------------- certificates
+def refused_start(prefix, overrides, data_untouched=True):
+    """Runs `eddy broker` with a PLAINTEXT and a CONTROLLER listener on free ports, a fresh data
+    directory and `overrides` (which may replace the listeners), expecting it to refuse the
+    configuration: returns (exit code, stderr text). With data_untouched, checks that the
+    refusal came before anything made the data directory."""
+    ports = free_ports(2)
+    d = tempfile.mkdtemp(prefix=f"eddy-{prefix}-refused-")
+    ov = {"listeners": f"PLAINTEXT://127.0.0.1:{ports[0]},CONTROLLER://127.0.0.1:{ports[1]}",
+          "log.dirs": f"{d}/data"}
+    ov.update(overrides)
+    cmd = [_args.eddy, "broker"]
+    for k, v in ov.items():
+        cmd += ["--override", f"{k}={v}"]
+    p = subprocess.run(cmd, capture_output=True, timeout=30)
+    made = os.path.exists(f"{d}/data")
+    shutil.rmtree(d, ignore_errors=True)
+    check(not (data_untouched and made), "a refused configuration created the data directory")
+    return p.returncode, clean_stderr(p.stderr.decode(errors="replace"))
 
 
 # ------------------------------------------------------------------------------- client helpers

@@ -8,7 +8,6 @@ produce, a missing READ gives TOPIC_AUTHORIZATION_FAILED, a DENY wins over an AL
 ACLs apply, Metadata lists only the topics she may describe, removing an ACL takes effect."""
 import os
 import subprocess
-import tempfile
 import time
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
@@ -228,17 +227,10 @@ def test_without_authorizer_acl_apis_answer_security_disabled():
 
 
 def test_an_unknown_authorizer_is_refused_at_start():
-    ports = h.free_ports(2)
-    d = tempfile.mkdtemp(prefix="eddy-acl-refused-")
-    cmd = [h._args.eddy, "broker",
-           "--override", f"listeners=PLAINTEXT://127.0.0.1:{ports[0]},"
-                         f"CONTROLLER://127.0.0.1:{ports[1]}",
-           "--override", f"log.dirs={d}/data",
-           "--override", "authorizer.class.name=kafka.security.authorizer.AclAuthorizer"]
-    p = subprocess.run(cmd, capture_output=True, timeout=30)
-    err = h.clean_stderr(p.stderr.decode(errors="replace"))
-    check(p.returncode != 0 and "authorizer.class.name" in err, f"rc {p.returncode}: {err!r}")
-
+    rc, err = h.refused_start(
+        "acl", {"authorizer.class.name": "kafka.security.authorizer.AclAuthorizer"},
+        data_untouched=False)  # the broker refuses it once its data directory is open
+    check(rc != 0 and "authorizer.class.name" in err, f"rc {rc}: {err!r}")
 
 if __name__ == "__main__":
     raise SystemExit(h.main(globals(), setup))

@@ -4,11 +4,21 @@ librdkafka produced and by what it consumed, a group that stopped consuming show
 /v1/health and /v1/ready follow a node through start-up (live before it serves, ready once the
 quorum has formed) and through being fenced (SIGSTOP past the session timeout) and recovering,
 /v1/cluster shows the fencing, and the HTTP limits hold on a real socket (oversized header,
-pipelined requests, a slow client closed)."""
+pipelined requests, a slow client closed).
+
+Secured (admin.listener https://…, admin.ssl.* keys, admin.authentication.method=BASIC with SCRAM
+users from --add-scram): python's ssl and curl with the test CA get answers, plain HTTP on the TLS
+port fails cleanly and the broker keeps serving, Basic credentials right/wrong/missing give
+200/401/401 (with the challenge), /v1/ready answers without any, a scrape with credentials parses;
+a missing admin certificate is refused at start with one line and exit status 2."""
+import base64
+import http.client
 import json
 import re
 import signal
 import socket
+import ssl
+import subprocess
 import time
 
 from confluent_kafka import Consumer, Producer
@@ -185,6 +195,115 @@ def test_ready_follows_startup_fencing_and_recovery():
             if n.proc is not None:
                 n.stop()
 
+
+# ------------------------------------------------------------------ TLS and Basic authentication
+
+PKI = None
+SCRAM_USERS = {"prom": "prom-secret", "ops": "ops:pass"}  # SCRAM-SHA-256, SCRAM-SHA-512
+
+
+def secure_broker():
+    """A broker whose admin API serves https with Basic authentication (started once)."""
+    global PKI
+    if PKI is None:
+        PKI = h.Pki("admin")
+        PKI.make_ca("ca", "/CN=eddy-admin-test-ca")
+        PKI.make_leaf("admin", "/CN=broker-admin", "ca", "IP:127.0.0.1,DNS:localhost")
+        PKI.keystore("admin", "admin-keystore.pem", key_password="adm1n")
+        b = h.Broker("admin-secure", {
+            "admin.ssl.keystore.location": PKI.path("admin-keystore.pem"),
+            "admin.ssl.key.password": "adm1n",
+            "admin.authentication.method": "BASIC"})
+        b.overrides["admin.listener"] = f"https://127.0.0.1:{b.admin_port}"
+        b.args = ["--add-scram", f"SCRAM-SHA-256=[name=prom,password={SCRAM_USERS['prom']}]",
+                  "--add-scram", f'SCRAM-SHA-512=[name=ops,password="{SCRAM_USERS["ops"]}"]']
+        secure_broker.b = b.start()
+    return secure_broker.b
+
+
+def https_get(b, path, user=None, password=None, cafile=None):
+    """(status, headers, body) of a GET on b's https admin API, verified with the test CA."""
+    ctx = ssl.create_default_context(cafile=cafile or PKI.path("ca.pem"))
+    conn = http.client.HTTPSConnection("127.0.0.1", b.admin_port, context=ctx, timeout=10)
+    headers = {}
+    if user is not None:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    try:
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), r.read().decode()
+    finally:
+        conn.close()
+
+
+def test_https_admin_api_with_basic_authentication():
+    b = secure_broker()
+    check(f"admin API on https://127.0.0.1:{b.admin_port}" in b.stdout(),
+          "the broker prints the https URL")
+    # Probes carry no credentials.
+    status, _, body = https_get(b, "/v1/ready")
+    check_eq((status, json.loads(body)["ready"]), (200, True), "/v1/ready without credentials")
+    check_eq(https_get(b, "/v1/health")[0], 200, "/v1/health without credentials")
+    # Missing and wrong credentials: 401 with the challenge.
+    status, headers, _ = https_get(b, "/metrics")
+    check_eq(status, 401, "/metrics without credentials")
+    check(headers.get("WWW-Authenticate", "").startswith('Basic realm="eddy"'),
+          f"the challenge: {headers}")
+    check_eq(https_get(b, "/metrics", "prom", "wrong")[0], 401, "a wrong password")
+    check_eq(https_get(b, "/metrics", "nobody", "prom-secret")[0], 401, "an unknown user")
+    # The right ones: a scrape that parses (SCRAM-SHA-256), the config (SCRAM-SHA-512).
+    status, _, text = https_get(b, "/metrics", "prom", SCRAM_USERS["prom"])
+    check_eq(status, 200, "/metrics with credentials")
+    names = {f.name for f in text_string_to_metric_families(text)}
+    check("kafka_server_replicamanager_partitioncount" in names, "the scrape parses")
+    status, _, body = https_get(b, "/v1/config", "ops", SCRAM_USERS["ops"])
+    check_eq((status, json.loads(body)["admin.ssl.key.password"]), (200, "[hidden]"),
+             "/v1/config with credentials, the admin key's password hidden")
+    # curl, as an operator would run it.
+    p = subprocess.run(["curl", "-sS", "--cacert", PKI.path("ca.pem"), "-u",
+                        f"prom:{SCRAM_USERS['prom']}", "-o", "/dev/null", "-w", "%{http_code}",
+                        f"https://127.0.0.1:{b.admin_port}/v1/cluster"],
+                       capture_output=True, timeout=20)
+    check_eq((p.returncode, p.stdout), (0, b"200"), f"curl with the CA and -u: {p.stderr!r}")
+
+
+def test_plain_http_and_untrusted_clients_fail_cleanly_on_the_tls_port():
+    b = secure_broker()
+    # Plain HTTP to the TLS port: no HTTP answer, the connection closes.
+    with socket.create_connection(("127.0.0.1", b.admin_port), timeout=10) as s:
+        s.sendall(b"GET /v1/ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            data = s.recv(4096)
+        except ConnectionResetError:
+            data = b""
+        check(not data.startswith(b"HTTP/"), f"plain HTTP answered on the TLS port: {data!r}")
+    # A client that does not trust the certificate fails its handshake.
+    other = h.Pki("admin-other")
+    other.make_ca("ca", "/CN=someone-else")
+    try:
+        https_get(b, "/v1/ready", cafile=other.path("ca.pem"))
+        check(False, "a client with another CA completed the handshake")
+    except ssl.SSLError:
+        pass
+    # The broker still serves both.
+    check_eq(https_get(b, "/v1/ready")[0], 200, "/v1/ready after bad clients")
+    check(h.api_versions(b.port), "ApiVersions after bad admin clients")
+
+
+def test_missing_admin_certificate_is_refused_at_start():
+    port = h.free_ports(1)[0]
+    rc, err = h.refused_start("admin", {
+        "admin.listener": f"https://127.0.0.1:{port}",
+        "admin.ssl.keystore.location": "/nonexistent/admin-keystore.pem"})
+    check(rc == 2 and err.count("\n") == 1 and
+          err.startswith(f"eddy broker: admin.listener https://127.0.0.1:{port}: ") and
+          "admin-keystore.pem" in err, f"a missing admin keystore: {rc} {err!r}")
+    # A typo in an admin.ssl.* value is refused as the ssl.* key it overrides (as a
+    # listener.name.<listener>.ssl.* value is).
+    rc, err = h.refused_start("admin", {"admin.ssl.client.auth": "always"})
+    check(rc == 2 and "ssl.client.auth: expected one of none, requested, required" in err,
+          f"a bad admin.ssl.client.auth: {err!r}")
 
 if __name__ == "__main__":
     raise SystemExit(h.main(globals(), setup))

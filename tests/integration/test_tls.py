@@ -11,7 +11,6 @@ JKS) are refused at start with one line."""
 import os
 import socket
 import subprocess
-import tempfile
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -307,16 +306,9 @@ def test_replication_and_the_quorum_over_ssl_inter_broker_and_controller_listene
 
 def refused_start(overrides):
     ports = h.free_ports(2)
-    d = tempfile.mkdtemp(prefix="eddy-tls-refused-")
-    cmd = [h._args.eddy, "broker", "--override",
-           f"listeners=SSL://127.0.0.1:{ports[0]},CONTROLLER://127.0.0.1:{ports[1]}",
-           "--override", f"log.dirs={d}/data"]
-    for k, v in overrides.items():
-        cmd += ["--override", f"{k}={v}"]
-    p = subprocess.run(cmd, capture_output=True, timeout=30)
-    check(not os.path.exists(f"{d}/data"), "a refused configuration created the data directory")
-    return p.returncode, h.clean_stderr(p.stderr.decode(errors="replace"))
-
+    ov = {"listeners": f"SSL://127.0.0.1:{ports[0]},CONTROLLER://127.0.0.1:{ports[1]}"}
+    ov.update(overrides)
+    return h.refused_start("tls", ov)
 
 def test_what_this_build_cannot_honour_is_refused_at_start():
     rc, err = refused_start({"listener.security.protocol.map": "SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
