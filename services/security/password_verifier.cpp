@@ -18,7 +18,7 @@ Bytes password_check(ByteSpan stored_key, std::string_view password) {
 }  // namespace
 
 PasswordVerifier::PasswordVerifier(PasswordVerifierOptions options)
-    : options_(options), tokens_(options.burst) {
+    : options_(options) {
     ASSERT(options_.derivations_per_second > 0 && options_.burst >= 1);
     ASSERT(options_.cache_max > 0);
 }
@@ -54,7 +54,7 @@ PasswordCheck PasswordVerifier::verify(const ScramCredentialStore& store, std::s
     bool first = true;
     for (const auto& [m, c] : credentials) {
         if (!first) {
-            tokens_ -= 1;  // the bucket lends the second derivation (see the file comment)
+            bucket_->take(1, now);  // the bucket lends the second derivation (file comment)
         }
         first = false;
         if (matches(m, c, password)) {
@@ -92,19 +92,15 @@ void PasswordVerifier::remember(Key key, const ScramCredential& c, std::string_v
 }
 
 bool PasswordVerifier::take_token(Instant now) {
-    if (!started_) {
-        started_ = true;
-        refilled_at_ = now;
+    if (!bucket_) {
+        // In debt by at most the one derivation lent to a user's second credential.
+        bucket_.emplace(options_.derivations_per_second, options_.burst, 1.0, now);
     }
-    if (now > refilled_at_) {
-        const double seconds = static_cast<double>((now - refilled_at_).to_nanos()) / 1e9;
-        tokens_ = std::min(options_.burst, tokens_ + seconds * options_.derivations_per_second);
-        refilled_at_ = now;
-    }
-    if (tokens_ < 1) {
+    bucket_->refill(now);
+    if (bucket_->tokens() < 1) {
         return false;
     }
-    tokens_ -= 1;
+    bucket_->take(1, now);
     return true;
 }
 

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +35,7 @@
 
 #include "core/base/bytes.h"
 #include "core/base/time.h"
+#include "core/base/token_bucket.h"
 #include "services/security/credential.h"
 
 namespace eddy::security {
@@ -83,9 +85,7 @@ private:
 
     PasswordVerifierOptions options_;
     std::map<Key, Entry, std::less<>> cache_;
-    double tokens_;
-    Instant refilled_at_;
-    bool started_ = false;
+    std::optional<TokenBucket> bucket_;  // made at the first check, on its clock
     uint64_t derivations_ = 0;
 };
 
