@@ -20,28 +20,21 @@
 // `eddy dev` off the same directory.
 //
 // The children run in their own process groups (runtime/supervised_child.h): Ctrl-C on the
-// terminal reaches this process only, which stops them in order and says so line by line.
+// terminal reaches this process only, which stops them in order and says so line by line. This
+// file has the command, its checks and the layout file; runtime/main/dev_cluster.h runs the nodes.
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/file.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <chrono>
-#include <climits>
-#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -49,19 +42,13 @@
 
 #include "runtime/main/commands.h"
 #include "runtime/main/config_cli.h"
-#include "runtime/supervised_child.h"
-#include "runtime/systemd_notify.h"
+#include "runtime/main/dev_cluster.h"
 #include "services/config/config.h"
 
 namespace eddy::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr int nodes_max = 16;
-// How long stopping waits for the nodes' graceful shutdown (a controlled shutdown takes up to
-// 5 s) before it kills what is left.
-constexpr auto stop_wait_max = std::chrono::seconds(30);
 constexpr const char* layout_file = "eddy-dev.properties";
 // Keys eddy dev sets for each node: an --override of one would break the cluster's layout.
 constexpr const char* keys_owned[] = {"node.id",
@@ -72,42 +59,6 @@ constexpr const char* keys_owned[] = {"node.id",
                                       "log.dirs",
                                       "log.dir",
                                       "admin.listener"};
-
-struct DevOptions {
-    int nodes = 3;
-    std::string dir = "eddy-dev";
-    int base_port = 9092;
-    int admin_base_port = 9644;
-    std::vector<std::string> overrides;
-    int ready_timeout_s = 120;
-    bool nodes_given = false;
-    bool base_port_given = false;
-    bool admin_base_port_given = false;
-};
-
-// One line on stdout, "eddy dev: …", flushed (a pipe reader sees it at once).
-__attribute__((format(printf, 1, 2))) void say(const char* fmt, ...) {
-    std::fputs("eddy dev: ", stdout);
-    va_list args;
-    va_start(args, fmt);
-    std::vprintf(fmt, args);
-    va_end(args);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
-}
-
-// The last non-empty line of a node's output, to say why it stopped.
-std::string last_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::string last;
-    while (std::getline(in, line)) {
-        if (!line.empty()) {
-            last = line;
-        }
-    }
-    return last;
-}
 
 // DIR/eddy-dev.properties: the shape of the cluster made in DIR (nodes, base.port; since later,
 // admin.base.port), as numbers by key. Nothing when there is no file. Errors: one line.
@@ -137,360 +88,6 @@ Result<std::optional<std::map<std::string, int>>, std::string> read_layout(
     }
     return std::optional(std::move(values));
 }
-
-class DevCluster {
-public:
-    DevCluster(DevOptions options, std::string dir, std::string program)
-        : o_(std::move(options)), dir_(std::move(dir)), program_(std::move(program)) {}
-
-    ~DevCluster() {
-        if (signal_fd_ >= 0) {
-            ::close(signal_fd_);
-        }
-    }
-
-    // The configuration node 1 will load, checked here so that a bad --override is one line
-    // and exit 2 before anything starts. False after printing the reason.
-    bool config_is_valid() const {
-        return load_config_or_report("dev", "", node_overrides(1)).has_value();
-    }
-
-    int run() {
-        if (!block_signals()) {
-            return 1;
-        }
-        const auto started = Clock::now();
-        say("%d node%s (broker+controller) in %s; each node's output in %s/node-<id>/broker.log",
-            o_.nodes, o_.nodes == 1 ? "" : "s", dir_.c_str(), dir_.c_str());
-        for (int id = 1; id <= o_.nodes; ++id) {
-            if (!start_node(id)) {
-                stop("a node could not start");
-                return 1;
-            }
-        }
-        if (!wait_ready(started + std::chrono::seconds(o_.ready_timeout_s))) {
-            return 1;
-        }
-        const double took = std::chrono::duration<double>(Clock::now() - started).count();
-        say("ready in %.1f s: %d node%s serving, cluster.id %s", took, o_.nodes,
-            o_.nodes == 1 ? "" : "s", cluster_id_.c_str());
-        say("bootstrap servers: %s", bootstrap().c_str());
-        if (config::is_broker_key("admin.listener")) {
-            std::string urls;
-            for (const auto& n : nodes_) {
-                urls += (urls.empty() ? "" : " ") + std::string("http://127.0.0.1:") +
-                        std::to_string(admin_port(n.id));
-            }
-            say("admin: %s", urls.c_str());
-        }
-        say("Ctrl-C stops the cluster (data stays in %s)", dir_.c_str());
-        while (!stop_signal_) {
-            pump(std::nullopt);
-            if (live() == 0) {
-                say("every node has exited: see their broker.log");
-                return 1;
-            }
-        }
-        const char* abbrev = ::sigabbrev_np(*stop_signal_);
-        stop(abbrev != nullptr ? std::string("SIG") + abbrev : std::string("a signal"));
-        return stopped_cleanly_ && !node_lost_ ? 0 : 1;
-    }
-
-private:
-    enum class State { starting, ready, exited };
-    struct Node {
-        int id = 0;
-        pid_t pid = -1;
-        State state = State::starting;
-        std::unique_ptr<NotifySocket> notify;
-        std::string log_path;
-        std::string status;  // the last STATUS= it sent
-        std::string ended;   // how it exited: "exit 2", "signal 9 (Killed)"
-    };
-
-    int client_port(int id) const { return o_.base_port + id - 1; }
-    int controller_port(int id) const { return o_.base_port + o_.nodes + id - 1; }
-    int admin_port(int id) const { return o_.admin_base_port + id; }
-
-    std::string bootstrap() const {
-        std::string out;
-        for (const auto& n : nodes_) {
-            out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") +
-                   std::to_string(client_port(n.id));
-        }
-        return out;
-    }
-
-    size_t live() const {
-        return static_cast<size_t>(std::count_if(
-            nodes_.begin(), nodes_.end(), [](const Node& n) { return n.state != State::exited; }));
-    }
-
-    // SIGINT, SIGTERM and SIGCHLD arrive through a signalfd, polled with the nodes' sockets.
-    // A shell script's background job starts with SIGINT ignored, and an ignored signal never
-    // reaches a signalfd: eddy dev is stopped by it all the same, so it is put back to default
-    // first (blocked, the default action never runs).
-    bool block_signals() {
-        ::signal(SIGINT, SIG_DFL);
-        ::signal(SIGTERM, SIG_DFL);
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGCHLD);
-        if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0 ||
-            (signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-            std::fprintf(stderr, "eddy dev: cannot watch signals: %s\n", std::strerror(errno));
-            return false;
-        }
-        return true;
-    }
-
-    std::vector<std::string> node_overrides(int id) const {
-        std::string voters;
-        for (int v = 1; v <= o_.nodes; ++v) {
-            voters += (voters.empty() ? "" : ",") + std::to_string(v) +
-                      "@127.0.0.1:" + std::to_string(controller_port(v));
-        }
-        const int rf = std::min(o_.nodes, 3);
-        std::vector<std::string> ov = {
-            "node.id=" + std::to_string(id),
-            "process.roles=broker,controller",
-            "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(client_port(id)) +
-                ",CONTROLLER://127.0.0.1:" + std::to_string(controller_port(id)),
-            "controller.quorum.voters=" + voters,
-            "log.dirs=" + dir_ + "/node-" + std::to_string(id) + "/data",
-            // A development cluster is for trying replication: replicate by default.
-            "default.replication.factor=" + std::to_string(rf),
-            "offsets.topic.replication.factor=" + std::to_string(rf),
-            // Shorter broker sessions than Kafka's 9 s (as tests/integration/test_cluster.py
-            // runs them): a stopped node is fenced sooner, and after a restart of the whole
-            // cluster the nodes' old sessions, which the last controller standing could not
-            // close, stand in the way of their new registrations (DUPLICATE_BROKER_REGISTRATION)
-            // for 4 s rather than 9.
-            "broker.heartbeat.interval.ms=500",
-            "broker.session.timeout.ms=4000",
-        };
-        if (config::is_broker_key("admin.listener")) {
-            ov.push_back("admin.listener=127.0.0.1:" + std::to_string(admin_port(id)));
-        }
-        // The user's come last: they win over the replication defaults above.
-        ov.insert(ov.end(), o_.overrides.begin(), o_.overrides.end());
-        return ov;
-    }
-
-    bool start_node(int id) {
-        Node n;
-        n.id = id;
-        const std::string node_dir = dir_ + "/node-" + std::to_string(id);
-        std::error_code ec;
-        std::filesystem::create_directories(node_dir, ec);
-        if (ec) {
-            std::fprintf(stderr, "eddy dev: cannot create %s: %s\n", node_dir.c_str(),
-                         ec.message().c_str());
-            return false;
-        }
-        n.log_path = node_dir + "/broker.log";
-        auto sock = NotifySocket::bind("@eddy-dev-" + std::to_string(::getpid()) + "-" +
-                                       std::to_string(id));
-        if (!sock.ok()) {
-            std::fprintf(stderr, "eddy dev: node %d: %s\n", id, sock.error().c_str());
-            return false;
-        }
-        n.notify = std::move(sock).value();
-        SupervisedCommand cmd;
-        cmd.program = program_;
-        cmd.args = {"eddy", "broker"};
-        for (const auto& ov : node_overrides(id)) {
-            cmd.args.push_back("--override");
-            cmd.args.push_back(ov);
-        }
-        cmd.env_set = {"NOTIFY_SOCKET=" + n.notify->address()};
-        cmd.env_unset = {"WATCHDOG_USEC", "WATCHDOG_PID"};
-        cmd.output_path = n.log_path;
-        auto pid = spawn_supervised(cmd);
-        if (!pid.ok()) {
-            std::fprintf(stderr, "eddy dev: node %d: %s\n", id, pid.error().c_str());
-            return false;
-        }
-        n.pid = *pid;
-        say("node %d started: pid %d, client 127.0.0.1:%d, controller 127.0.0.1:%d", id, n.pid,
-            client_port(id), controller_port(id));
-        nodes_.push_back(std::move(n));
-        return true;
-    }
-
-    // Until every node is ready (true), or one exits first, the deadline passes or a signal
-    // comes (each: the others stopped, false).
-    bool wait_ready(Clock::time_point deadline) {
-        while (true) {
-            const auto ready = std::count_if(nodes_.begin(), nodes_.end(),
-                                             [](const Node& n) { return n.state == State::ready; });
-            if (ready == o_.nodes) {
-                return true;
-            }
-            for (const auto& n : nodes_) {
-                if (n.state == State::exited) {
-                    say("node %d exited (%s) before it served: %s", n.id, n.ended.c_str(),
-                        last_line(n.log_path).c_str());
-                    stop("a node failed to start");
-                    return false;
-                }
-            }
-            if (stop_signal_) {
-                stop("interrupted while starting");
-                return false;
-            }
-            if (Clock::now() >= deadline) {
-                std::string waiting;
-                for (const auto& n : nodes_) {
-                    if (n.state == State::starting) {
-                        waiting += (waiting.empty() ? "" : "; ") + std::string("node ") +
-                                   std::to_string(n.id) + " (" +
-                                   (n.status.empty() ? "no status yet" : n.status) + ")";
-                    }
-                }
-                say("not ready after %d s: %s", o_.ready_timeout_s, waiting.c_str());
-                stop("not ready in time");
-                return false;
-            }
-            pump(deadline);
-        }
-    }
-
-    // Waits (until `deadline`, or for ever) for something to happen, and handles all of it:
-    // signals, exited children, notifications.
-    void pump(std::optional<Clock::time_point> deadline) {
-        std::vector<pollfd> fds;
-        fds.push_back({signal_fd_, POLLIN, 0});
-        for (const auto& n : nodes_) {
-            fds.push_back({n.notify->fd(), POLLIN, 0});
-        }
-        int timeout_ms = -1;
-        if (deadline) {
-            const auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
-            timeout_ms = static_cast<int>(std::clamp<int64_t>(left.count() + 1, 0, INT_MAX));
-        }
-        if (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
-            std::fprintf(stderr, "eddy dev: poll: %s\n", std::strerror(errno));
-            std::abort();  // our own descriptors: cannot fail
-        }
-        read_signals();
-        for (auto& n : nodes_) {
-            while (auto msg = n.notify->receive()) {
-                on_notification(n, *msg);
-            }
-        }
-        reap();
-    }
-
-    void read_signals() {
-        signalfd_siginfo info{};
-        while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-            const int sig = static_cast<int>(info.ssi_signo);
-            if (sig == SIGCHLD) {
-                continue;  // reap() looks at every node
-            }
-            if (stop_signal_) {
-                second_signal_ = true;  // a second Ctrl-C: no more waiting
-            } else {
-                stop_signal_ = sig;
-            }
-        }
-    }
-
-    void on_notification(Node& n, const std::string& msg) {
-        std::istringstream lines(msg);
-        std::string line;
-        bool ready = false;
-        while (std::getline(lines, line)) {
-            if (line == "READY=1") {
-                ready = true;
-            } else if (line.starts_with("STATUS=")) {
-                n.status = line.substr(7);
-            }
-        }
-        if (ready && n.state == State::starting) {
-            n.state = State::ready;
-            // STATUS=serving: node 2, cluster.id <id> (runtime/main/broker_cmd.cpp)
-            const auto at = n.status.find("cluster.id ");
-            if (at != std::string::npos && cluster_id_.empty()) {
-                cluster_id_ = n.status.substr(at + 11);
-            }
-            say("node %d ready (%s)", n.id, n.status.c_str());
-        }
-    }
-
-    // Collects every node that has exited.
-    void reap() {
-        for (auto& n : nodes_) {
-            if (n.state == State::exited) {
-                continue;
-            }
-            int status = 0;
-            const pid_t got = ::waitpid(n.pid, &status, WNOHANG);
-            if (got != n.pid) {
-                continue;
-            }
-            const bool was_ready = n.state == State::ready;
-            n.state = State::exited;
-            n.ended = describe_wait_status(status);
-            if (stopping_) {
-                say("node %d stopped (%s)", n.id, n.ended.c_str());
-            } else if (was_ready) {
-                node_lost_ = true;
-                say("node %d exited (%s); the others keep running: %s", n.id, n.ended.c_str(),
-                    last_line(n.log_path).c_str());
-            }
-        }
-    }
-
-    // SIGTERM to every live node, a wait for them, SIGKILL to the rest. Sets stopped_cleanly_.
-    void stop(const std::string& why) {
-        stopping_ = true;
-        if (live() == 0) {
-            stopped_cleanly_ = true;
-            return;
-        }
-        say("stopping %zu node%s (%s): SIGTERM, then SIGKILL after %lld s", live(),
-            live() == 1 ? "" : "s", why.c_str(), static_cast<long long>(stop_wait_max.count()));
-        for (const auto& n : nodes_) {
-            if (n.state != State::exited) {
-                ::kill(n.pid, SIGTERM);
-            }
-        }
-        const auto deadline = Clock::now() + stop_wait_max;
-        while (live() > 0 && Clock::now() < deadline && !second_signal_) {
-            pump(deadline);
-        }
-        stopped_cleanly_ = live() == 0;
-        for (const auto& n : nodes_) {
-            if (n.state != State::exited) {
-                say("node %d still running%s: SIGKILL", n.id,
-                    second_signal_ ? " (second signal)" : " after the wait");
-                ::kill(n.pid, SIGKILL);
-            }
-        }
-        while (live() > 0) {
-            pump(std::nullopt);
-        }
-        say("stopped; data kept in %s (`eddy dev --dir %s` starts this cluster again)",
-            dir_.c_str(), dir_.c_str());
-    }
-
-    DevOptions o_;
-    std::string dir_;
-    std::string program_;
-    std::vector<Node> nodes_;
-    int signal_fd_ = -1;
-    std::optional<int> stop_signal_;
-    bool second_signal_ = false;
-    bool stopping_ = false;
-    bool stopped_cleanly_ = false;
-    bool node_lost_ = false;
-    std::string cluster_id_;
-};
 
 // Settles the cluster's shape from the options and DIR's layout file (read_layout). Exit status
 // 2 (after one line) when they disagree. `fresh` is set when DIR has no layout yet.
@@ -585,14 +182,13 @@ int run_dev(DevOptions o) {
                      exe_error.message().c_str());
         return 1;
     }
-    DevCluster cluster(o, dir, program);
-    if (!cluster.config_is_valid()) {
+    if (!dev_config_is_valid(o, dir)) {
         return 2;
     }
     if ((fresh || o.admin_base_port_given) && !write_layout(o, dir)) {
         return 1;
     }
-    return cluster.run();
+    return run_dev_cluster(o, dir, program);
 }
 
 }  // namespace
@@ -625,11 +221,18 @@ void add_dev_command(CLI::App& app, int& exit_code) {
                     "log.dirs, process.roles, admin.listener); repeatable");
     cmd->add_option("--ready-timeout", o.ready_timeout_s,
                     "Seconds to wait for every node to serve (default 120)");
+    static std::string log_level;
+    static std::string log_format;
+    cmd->add_option("--log-level", log_level,
+                    "Every node's log levels, as `eddy broker --log-level` (info,raft=debug)");
+    cmd->add_option("--log-format", log_format, "text or json, for every node's broker.log");
     cmd->callback([&exit_code, nodes, base, admin_base] {
         o.nodes_given = nodes->count() > 0;
         o.base_port_given = base->count() > 0;
         o.admin_base_port_given = admin_base->count() > 0;
-        exit_code = run_dev(o);
+        DevOptions with_logs = o;
+        add_log_overrides(with_logs.overrides, log_level, log_format);
+        exit_code = run_dev(with_logs);
     });
 }
 

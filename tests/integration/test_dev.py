@@ -210,6 +210,9 @@ def test_refusals():
             "eddy dev: --override node.id=7: eddy dev sets node.id for each node (see --help)")
     refused(["--dir", other, "--override", "num.partitions=zero"],
             "eddy dev: --override: num.partitions: expected an integer, got 'zero'")
+    refused(["--dir", other, "--log-level", "info,raft=loud"],
+            "eddy dev: --override: log level 'info,raft=loud': 'loud' is not debug, info, warn, "
+            "error or off")
 
 
 def cleanup(keep):
