@@ -291,25 +291,36 @@ RunResult run_log_crash_recovery(const RunOptions& ro) {
         // synced, the state in which a crash must never lose an acknowledged append. The others
         // land at any moment, recovery included (a crash during recovery must not make it
         // lose or invent anything either).
-        Random r = world.random().fork("crashes");
+        //
+        // The loop is the main lane of the fault schedule: every wake of it is recorded (a
+        // fault, or an empty wake), and a replay (--faults) wakes at the same instants and
+        // applies the same crashes, so it is the drawn run again, trace hash included. Its
+        // numbers come from a stream that is recorded, not hashed (a replay draws none).
+        Random r = fault_stream(world, "crashes");
         sim::SimNode& node = world.node("broker");
         faults.begin_phase();
+        faults.use_lanes();
         const Instant fault_end = sched.now() + Duration::millis(swarm.between(2000, 4000));
         const double while_serving_p = 0.5 + swarm.unit() * 0.4;
         if (ro.faults != nullptr) {
-            faults.replay(*ro.faults);
+            faults.replay_lanes(*ro.faults);
             sched.sleep_until(std::max(sched.now(), Instant() + ro.faults->phase_end));
         }
+        const auto sleep = [&](Duration d) {
+            sched.sleep_for(d);
+            faults.wake(lane_main);
+        };
         int recoveries_at_crash = 0;
         while (ro.faults == nullptr && sched.now() < fault_end && oracle.violation.empty()) {
             if (r.chance(while_serving_p)) {
+                // Polls for the recovery (every 5 ms: each poll is a recorded wake).
                 while (oracle.recoveries <= recoveries_at_crash && sched.now() < fault_end &&
                        oracle.violation.empty()) {
-                    sched.sleep_for(Duration::millis(1));
+                    sleep(Duration::millis(5));
                 }
-                sched.sleep_for(Duration::micros(r.between(0, 40'000)));
+                sleep(Duration::micros(r.between(0, 40'000)));
             } else {
-                sched.sleep_for(Duration::micros(r.between(5'000, 80'000)));
+                sleep(Duration::micros(r.between(5'000, 80'000)));
             }
             if (sched.now() >= fault_end || !node.up()) {
                 continue;

@@ -44,6 +44,8 @@ group-rebalance 5 accept-fenced-commit
 raft-quorum 1 vote-ignores-log
 raft-quorum-leader-isolation 2 -
 idempotent-produce 2 -
+log-crash-recovery 5 -
+log-crash-recovery 4 ack-before-sync
 RUNS
 
 "$eddy" sim shrink --scenario log-crash-recovery --seed 4 --planted-bug -o small.faults > out.txt
