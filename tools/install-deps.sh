@@ -26,8 +26,9 @@ if [ "${EDDY_WITH_CLIENTS:-1}" = 1 ]; then
     packages+=(chromium)
     # the openssl CLI: the TLS, SASL_SSL and ACL integration tests make their certificates with it
     packages+=(openssl)
-    # the admin API test parses /metrics with the Prometheus client's text-format parser
-    packages+=(python3-prometheus-client)
+    # the admin API test parses /metrics with the Prometheus client's text-format parser, and
+    # reaches the https admin listener with curl as an operator would
+    packages+=(python3-prometheus-client curl)
     # the packaging tests: systemd-analyze verifies the unit, python3-yaml reads the Kubernetes
     # manifests (tests/packaging/)
     packages+=(systemd python3-yaml)
