@@ -108,13 +108,15 @@ void apply_op(Bytes& image, uint64_t offset, bool truncate, ByteSpan data) {
         image.resize(offset);
         return;
     }
-    const uint64_t end = offset + data.size();
-    if (end > image.size()) {
-        image.resize(end);
+    if (offset > image.size()) {
+        image.resize(offset);  // a hole reads as zeros
     }
-    if (!data.empty()) {
-        std::memcpy(image.data() + offset, data.data(), data.size());
+    // The part over existing bytes is copied; the rest is appended, never zero-filled first.
+    const size_t over = static_cast<size_t>(std::min<uint64_t>(data.size(), image.size() - offset));
+    if (over > 0) {
+        std::memcpy(image.data() + offset, data.data(), over);
     }
+    image.insert(image.end(), data.begin() + static_cast<std::ptrdiff_t>(over), data.end());
 }
 
 }  // namespace
