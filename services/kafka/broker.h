@@ -465,6 +465,11 @@ private:
         const RequestContext& ctx, const protocol::DescribeConfigsRequest& req);
     protocol::AlterConfigsResponse handle_alter_configs(const RequestContext& ctx,
                                                         const protocol::AlterConfigsRequest& req);
+    // One BROKER_LOGGER resource of an IncrementalAlterConfigs (broker_loggers.h).
+    protocol::IncrementalAlterConfigsResponse::AlterConfigsResourceResponse alter_loggers(
+        const RequestContext& ctx,
+        const protocol::IncrementalAlterConfigsRequest::AlterConfigsResource& res,
+        bool validate_only);
     protocol::IncrementalAlterConfigsResponse handle_incremental_alter_configs(
         const RequestContext& ctx, const protocol::IncrementalAlterConfigsRequest& req);
     protocol::DescribeClusterResponse handle_describe_cluster(

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "services/kafka/broker.h"
+#include "services/kafka/broker_loggers.h"
 #include "services/kafka/errors.h"
 #include "services/kafka/forwarding.h"
 #include "services/kafka/topic_configs.h"
@@ -474,6 +475,14 @@ DescribeConfigsResponse Broker::handle_describe_configs(const RequestContext& ct
                 continue;
             }
             entries = describe_broker_configs(config_);
+        } else if (res.resource_type_ == config_resource_broker_logger) {
+            if (res.resource_name_ != std::to_string(node_id_)) {
+                r.error_code_ = error::invalid_request;
+                r.error_message_ = "no broker '" + protocol::echo(res.resource_name_) + "' here";
+                resp.results_.push_back(std::move(r));
+                continue;
+            }
+            entries = describe_broker_loggers(env_.log.levels());
         } else {
             r.error_code_ = error::invalid_request;
             r.error_message_ = "unsupported resource type";
@@ -586,10 +595,59 @@ AlterConfigsResponse Broker::handle_alter_configs(const RequestContext& ctx,
     return resp;
 }
 
+IncrementalAlterConfigsResponse::AlterConfigsResourceResponse Broker::alter_loggers(
+    const RequestContext& ctx, const IncrementalAlterConfigsRequest::AlterConfigsResource& res,
+    bool validate_only) {
+    IncrementalAlterConfigsResponse::AlterConfigsResourceResponse r;
+    r.resource_type_ = res.resource_type_;
+    r.resource_name_ = res.resource_name_;
+    r.error_message_ = std::nullopt;
+    if (const int16_t e = config_resource_denied(ctx, res.resource_type_, res.resource_name_,
+                                                 security::AclOperation::alter_configs);
+        e != error::none) {
+        r.error_code_ = e;
+        r.error_message_ = "Authorization failed.";
+    } else if (res.resource_name_ != std::to_string(node_id_)) {
+        r.error_code_ = error::invalid_request;
+        r.error_message_ = "no broker '" + protocol::echo(res.resource_name_) + "' here";
+    } else {
+        LogLevels levels = env_.log.levels();
+        const auto change = alter_broker_loggers(levels, res.configs_);
+        r.error_code_ = change.error_code;
+        r.error_message_ = change.error_message;
+        if (change.error_code == error::none && !validate_only) {
+            env_.log.set_levels(levels);
+            env_.log.info("log levels now %s (IncrementalAlterConfigs from %s)",
+                          levels.to_string().c_str(), ctx.principal.to_string().c_str());
+        }
+    }
+    if (!validate_only) {
+        audit_admin(ctx, "BROKER_LOGGER", r.resource_name_, r.error_code_);
+    }
+    return r;
+}
+
 IncrementalAlterConfigsResponse Broker::handle_incremental_alter_configs(
     const RequestContext& ctx, const IncrementalAlterConfigsRequest& req) {
     if (ctx.listener_kind == ListenerKind::client) {
-        return forward_authorized_configs<IncrementalAlterConfigsResponse>(ctx, req);
+        // This broker's loggers are altered here (KIP-412); the rest goes to the controller.
+        IncrementalAlterConfigsRequest rest = req;
+        std::erase_if(rest.resources_, [](const auto& res) {
+            return res.resource_type_ == config_resource_broker_logger;
+        });
+        if (rest.resources_.size() == req.resources_.size()) {
+            return forward_authorized_configs<IncrementalAlterConfigsResponse>(ctx, req);
+        }
+        IncrementalAlterConfigsResponse resp =
+            rest.resources_.empty()
+                ? IncrementalAlterConfigsResponse{}
+                : forward_authorized_configs<IncrementalAlterConfigsResponse>(ctx, rest);
+        for (const auto& res : req.resources_) {
+            if (res.resource_type_ == config_resource_broker_logger) {
+                resp.responses_.push_back(alter_loggers(ctx, res, req.validate_only_));
+            }
+        }
+        return resp;
     }
     IncrementalAlterConfigsResponse resp;
     bool changed = false;

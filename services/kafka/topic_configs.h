@@ -22,6 +22,7 @@ inline constexpr int8_t unknown = 0;
 inline constexpr int8_t topic = 1;
 inline constexpr int8_t static_broker = 4;
 inline constexpr int8_t default_config = 5;
+inline constexpr int8_t dynamic_broker_logger = 6;  // KIP-412
 }  // namespace config_source
 
 struct ConfigSynonym {

@@ -3,8 +3,9 @@ writes one JSON object per line with time, level, node, component and message; -
 a level for everything with per-component overrides (here warn, with kafka and net at debug: the
 request log and the connection lines appear, the controller's info lines do not); the default text lines
 carry the same fields; a client's string with line breaks in it cannot forge a line; bad levels
-and formats are refused with one line (exit 2); and `eddy sim run --log-level` shows a replayed
-run's node logs, on simulated time."""
+and formats are refused with one line (exit 2); the levels change at run time through Kafka's
+BROKER_LOGGER config resource (KIP-412: DescribeConfigs and IncrementalAlterConfigs of type 8);
+and `eddy sim run --log-level` shows a replayed run's node logs, on simulated time."""
 import json
 import re
 import socket
@@ -94,6 +95,66 @@ def test_client_strings_cannot_forge_lines(b):
     check_eq(line["level"], "warn", "level of the refusal")
     check(client_id.decode() in line["message"], f"the client id, whole: {line['message']!r}")
     check(not any(r["time"] == "forged" for r in recs), "no forged line")
+
+
+def describe_loggers(b, name="1"):
+    """DescribeConfigs v1 of the BROKER_LOGGER resource `name`: (error, {logger: (level,
+    source)})."""
+    body = struct.pack(">i", 1) + struct.pack(">b", 8) + h._str(name) + struct.pack(">i", -1)
+    body += struct.pack(">b", 0)  # include_synonyms
+    r = h.kafka_request(b.port, 32, 1, body)
+    r.i32()  # throttle
+    check_eq(r.i32(), 1, "results")
+    err, _msg, _rtype, _rname = r.i16(), r.string(), r.i8(), r.string()
+    out = {}
+    for _ in range(r.i32()):
+        key, value, _ro, source, _sensitive = r.string(), r.string(), r.i8(), r.i8(), r.i8()
+        check_eq(r.i32(), 0, "synonyms (not asked for)")
+        out[key] = (value, source)
+    check(r.done(), "DescribeConfigs v1 response has trailing bytes")
+    return err, out
+
+
+def test_broker_loggers_change_levels_at_run_time(b):
+    # KIP-412: the broker's loggers as the BROKER_LOGGER config resource (type 8).
+    err, loggers = describe_loggers(b)
+    check_eq(err, 0, "describe error")
+    check_eq(loggers["root"], ("WARN", 6), "root: WARN, source DYNAMIC_BROKER_LOGGER_CONFIG")
+    check_eq(loggers["kafka"][0], "DEBUG", "kafka's level")
+    check_eq(loggers["controller"][0], "WARN", "the controller follows root")
+    # The controller to info, net back to root's level: a topic's creation is logged by the
+    # controller now, and connections no longer are.
+    res = h.incremental_alter_configs(b.port, [(8, "1", [("controller", 0, "INFO"),
+                                                         ("net", 1, None)])])
+    check_eq(res, [(0, None, 8, "1")], "alter the loggers")
+    err, loggers = describe_loggers(b)
+    check_eq((loggers["controller"][0], loggers["net"][0]), ("INFO", "WARN"), "levels now")
+    before = len(json_records(b))
+    t = h.unique("loggers")
+    h.create_topics(b, t)
+    recs = h.wait_until(
+        lambda: (lambda r: r if any(t in x["message"] and x["component"] == "controller"
+                                    for x in r) else None)(json_records(b)[before:]),
+        10, "the controller's info line about the new topic")
+    check(not any(r["component"] == "net" for r in recs), "no net lines after its reset")
+    # Refusals change nothing: an unknown logger, a bad level, APPEND, root's DELETE, another
+    # node's name.
+    for configs, code in [([("kafkaa", 0, "DEBUG")], 40), ([("raft", 0, "LOUD")], 40),
+                          ([("raft", 2, "DEBUG")], 42), ([("root", 1, None)], 40),
+                          ([("raft", 0, "DEBUG"), ("nope", 0, "DEBUG")], 40)]:
+        (e, msg, _t, _n), = h.incremental_alter_configs(b.port, [(8, "1", configs)])
+        check_eq(e, code, f"error for {configs} ({msg})")
+    (e, _m, _t, _n), = h.incremental_alter_configs(b.port, [(8, "7", [("raft", 0, "DEBUG")])])
+    check_eq(e, 42, "another node's loggers")
+    check_eq(describe_loggers(b, "7")[0], 42, "describe another node's loggers")
+    check_eq(describe_loggers(b)[1]["raft"][0], "WARN", "raft unchanged by the refusals")
+    # validate_only changes nothing either; a topic and the loggers in one request both apply.
+    h.incremental_alter_configs(b.port, [(8, "1", [("raft", 0, "DEBUG")])], validate_only=True)
+    check_eq(describe_loggers(b)[1]["raft"][0], "WARN", "raft unchanged by validate_only")
+    res = h.incremental_alter_configs(b.port, [(2, t, [("retention.ms", 0, "60000")]),
+                                               (8, "1", [("root", 0, "ERROR")])])
+    check_eq(sorted(x[0] for x in res), [0, 0], f"both resources altered: {res}")
+    check_eq(describe_loggers(b)[1]["replica"][0], "ERROR", "replica follows root to ERROR")
 
 
 def test_default_text_lines_at_info():

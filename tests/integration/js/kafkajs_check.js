@@ -1,6 +1,6 @@
 // kafkajs 2.2.4 against a real eddy broker: admin (createTopics, fetchTopicMetadata,
-// fetchTopicOffsets, fetchTopicOffsetsByTimestamp, createPartitions, describeConfigs,
-// alterConfigs, deleteTopicRecords, deleteTopics) and a gzip producer. Driven by
+// fetchTopicOffsets, fetchTopicOffsetsByTimestamp, createPartitions, describeConfigs (a topic
+// and the broker's loggers), alterConfigs, deleteTopicRecords, deleteTopics) and a gzip producer. Driven by
 // ../test_kafkajs.py, which reads the produced records back with librdkafka.
 //   node kafkajs_check.js BROKER TOPIC OTHER_TOPIC BASE_TS
 // Prints one JSON line with what it produced; exits non-zero on the first failed check.
@@ -42,6 +42,12 @@ async function main() {
     resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] }],
     includeSynonyms: false })
   assert.equal(cfg2.resources[0].configEntries[0].configValue, '7200000', 'retention.ms after alterConfigs')
+  // The broker's loggers (KIP-412), routed by kafkajs to the broker they name.
+  const loggers = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.BROKER_LOGGER, name: '1', configNames: ['root', 'raft'] }],
+    includeSynonyms: false })
+  assert.deepEqual(loggers.resources[0].configEntries.map(e => [e.configName, e.configValue]),
+                   [['root', 'INFO'], ['raft', 'INFO']], 'describeConfigs BROKER_LOGGER')
 
   // gzip producer: keys, headers (empty value too), explicit timestamps, explicit partitions
   const producer = kafka.producer({ allowAutoTopicCreation: false })
