@@ -208,31 +208,20 @@ RunResult run_admin_metrics(const RunOptions& ro) {
     });
     world.add_node("producer", [&oracle](Env& env) { producer_main(env, oracle); });
     world.add_node("scraper", [&oracle](Env& env) { scraper_main(env, oracle); });
-    for (auto* n : world.nodes()) {
-        world.start(*n);
-    }
-    FaultInjector faults(world);
-    spawn_broker_supervisor(world, faults);
-    bool finished = false;
-    world.spawn("faults", [&] {
-        auto& sched = world.world_env().scheduler;
-        one_broker_fault_phase(world, faults, ro, broker_crashes, {"producer", "scraper"},
-                               oracle.violation);
-        oracle.healed = true;
-        sched.sleep_for(Duration::seconds(4));
-        oracle.done_producing = true;
-        // The producer's last call ends within its deadline (6 s); then one more scrape.
-        const Instant last = sched.now() + Duration::seconds(10);
-        while (!oracle.final_checked && sched.now() < last && oracle.violation.empty()) {
-            sched.sleep_for(Duration::millis(100));
-        }
-        finished = true;
-    });
-    world.run([&] { return finished || !oracle.violation.empty(); },
-              Instant::from_nanos(Duration::seconds(120).to_nanos()));
-    if (ro.faults_sink) {
-        ro.faults_sink(faults.schedule());
-    }
+    const bool finished = run_one_broker_phases(
+        world, ro, broker_crashes, {"producer", "scraper"}, oracle.violation,
+        [&] {
+            auto& sched = world.world_env().scheduler;
+            oracle.healed = true;
+            sched.sleep_for(Duration::seconds(4));
+            oracle.done_producing = true;
+            // The producer's last call ends within its deadline (6 s); then one more scrape.
+            const Instant last = sched.now() + Duration::seconds(10);
+            while (!oracle.final_checked && sched.now() < last && oracle.violation.empty()) {
+                sched.sleep_for(Duration::millis(100));
+            }
+        },
+        Duration::seconds(120));
     uint64_t acked = 0;
     for (const auto& [inc, n] : oracle.acked_within) {
         (void)inc;

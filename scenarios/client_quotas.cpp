@@ -183,26 +183,14 @@ RunResult run_client_quotas(const RunOptions& ro) {
     world.add_node("admin", [&oracle](Env& env) { admin_main(env, oracle); });
     world.add_node("metered", [&oracle](Env& env) { producer_main(env, oracle, true); });
     world.add_node("free", [&oracle](Env& env) { producer_main(env, oracle, false); });
-    for (auto* n : world.nodes()) {
-        world.start(*n);
-    }
-    FaultInjector faults(world);
-    spawn_broker_supervisor(world, faults);
-    bool finished = false;
-    world.spawn("faults", [&] {
-        auto& sched = world.world_env().scheduler;
-        one_broker_fault_phase(world, faults, ro, broker_crashes, {"metered", "free"},
-                               oracle.violation);
-        oracle.healed = true;
-        sched.sleep_for(Duration::seconds(6));
-        oracle.done = true;
-        finished = true;
-    });
-    world.run([&] { return finished || !oracle.violation.empty(); },
-              Instant::from_nanos(Duration::seconds(120).to_nanos()));
-    if (ro.faults_sink) {
-        ro.faults_sink(faults.schedule());
-    }
+    const bool finished = run_one_broker_phases(
+        world, ro, broker_crashes, {"metered", "free"}, oracle.violation,
+        [&] {
+            oracle.healed = true;
+            world.world_env().scheduler.sleep_for(Duration::seconds(6));
+            oracle.done = true;
+        },
+        Duration::seconds(120));
     const std::string summary =
         std::to_string(static_cast<int64_t>(oracle.throttled_bytes)) + " bytes throttled at " +
         std::to_string(static_cast<int64_t>(oracle.rate)) + " B/s, " +

@@ -60,6 +60,8 @@ void spawn_broker_supervisor(sim::SimWorld& w, const FaultInjector& faults) {
     });
 }
 
+namespace {
+
 void one_broker_fault_phase(sim::SimWorld& world, FaultInjector& faults, const RunOptions& ro,
                             bool crashes,
                             const std::pair<std::string, std::string>& clog_targets,
@@ -87,6 +89,31 @@ void one_broker_fault_phase(sim::SimWorld& world, FaultInjector& faults, const R
     faults.end_phase();
     faults.heal_all();
     world.network().set_faults(sim::NetFaults{});
+}
+
+}  // namespace
+
+bool run_one_broker_phases(sim::SimWorld& world, const RunOptions& ro, bool crashes,
+                           const std::pair<std::string, std::string>& clog_targets,
+                           const Violation& violation, const std::function<void()>& after_heal,
+                           Duration limit) {
+    for (auto* n : world.nodes()) {
+        world.start(*n);
+    }
+    FaultInjector faults(world);
+    spawn_broker_supervisor(world, faults);
+    bool finished = false;
+    world.spawn("faults", [&] {
+        one_broker_fault_phase(world, faults, ro, crashes, clog_targets, violation);
+        after_heal();
+        finished = true;
+    });
+    world.run([&] { return finished || !violation.empty(); },
+              Instant::from_nanos(limit.to_nanos()));
+    if (ro.faults_sink) {
+        ro.faults_sink(faults.schedule());
+    }
+    return finished;
 }
 
 client::ClientOptions broker_client_options(Duration request_timeout) {

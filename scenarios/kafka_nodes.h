@@ -44,15 +44,19 @@ void run_broker_node(Env& env, const config::BrokerConfig& config,
 // failed fsync, a halt), unless a fault of `faults` keeps it down.
 void spawn_broker_supervisor(sim::SimWorld& w, const FaultInjector& faults);
 
-// The fault phase of a one-broker scenario, run by a world fiber: 8-20 s of one_broker_menu
-// faults (or the replayed schedule of `ro`), and every 0.2-2 s either a crash of the broker (when
-// `crashes`, one time in five) or a clogged link of either of `clog_targets`; it ends early once
-// `violation` is set. Then every fault is healed and the network's random faults are switched
-// off. Suspends.
-void one_broker_fault_phase(sim::SimWorld& world, FaultInjector& faults, const RunOptions& ro,
-                            bool crashes,
-                            const std::pair<std::string, std::string>& clog_targets,
-                            const Violation& violation);
+// The run of a one-broker scenario whose nodes are added: starts every node, the broker's
+// supervisor (spawn_broker_supervisor) and a world fiber "faults" with the fault phase — 8-20 s
+// of one_broker_menu faults (or the replayed schedule of `ro`), and every 0.2-2 s either a crash
+// of the broker (when `crashes`, one time in five) or a clogged link of either of
+// `clog_targets`, ended early once `violation` is set —, then heals every fault, switches the
+// network's random faults off and calls `after_heal` (in that fiber: it may suspend for as long
+// as the scenario's end needs). Runs the world until after_heal has returned, `violation` is set
+// or `limit` of simulated time has passed, and hands the applied schedule to ro.faults_sink.
+// True when after_heal returned.
+bool run_one_broker_phases(sim::SimWorld& world, const RunOptions& ro, bool crashes,
+                           const std::pair<std::string, std::string>& clog_targets,
+                           const Violation& violation, const std::function<void()>& after_heal,
+                           Duration limit);
 
 // Client options for the node "broker".
 client::ClientOptions broker_client_options(Duration request_timeout);

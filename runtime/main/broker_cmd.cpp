@@ -202,17 +202,11 @@ void add_broker_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--add-scram", add_scram,
                     "At the first start (an unformatted directory) only: a SCRAM credential the "
                     "new cluster starts with, as `eddy format --add-scram`; repeatable");
-    static std::string log_level;
-    static std::string log_format;
-    cmd->add_option("--log-level", log_level,
-                    "Log levels: debug|info|warn|error|off, with per-component overrides, e.g. "
-                    "info,raft=debug,kafka=debug (the config key log.level; components in "
-                    "docs/operations.md)");
-    cmd->add_option("--log-format", log_format,
-                    "text (default) or json: one JSON object per line (the config key log.format)");
+    static LogOptions logs;
+    logs.add_to(*cmd, "Log levels");
     cmd->callback([&exit_code] {
         std::vector<std::string> all = overrides;
-        add_log_overrides(all, log_level, log_format);
+        logs.append_overrides(all);
         exit_code = run_broker(config_file, all, add_scram);
     });
 }

@@ -66,13 +66,22 @@ std::optional<config::BrokerConfig> load_config_or_report(
     return std::move(loaded).value();
 }
 
-void add_log_overrides(std::vector<std::string>& overrides, const std::string& log_level,
-                       const std::string& log_format) {
-    if (!log_level.empty()) {
-        overrides.push_back("log.level=" + log_level);
+void LogOptions::add_to(CLI::App& cmd, const std::string& whose) {
+    cmd.add_option("--log-level", level,
+                   whose + ": debug|info|warn|error|off, with per-component overrides, e.g. "
+                           "info,raft=debug,kafka=debug (the config key log.level; components in "
+                           "docs/operations.md)");
+    cmd.add_option("--log-format", format,
+                   "text (default) or json: one JSON object per line (the config key "
+                   "log.format)");
+}
+
+void LogOptions::append_overrides(std::vector<std::string>& overrides) const {
+    if (!level.empty()) {
+        overrides.push_back("log.level=" + level);
     }
-    if (!log_format.empty()) {
-        overrides.push_back("log.format=" + log_format);
+    if (!format.empty()) {
+        overrides.push_back("log.format=" + format);
     }
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "runtime/posix_env.h"
 #include "services/config/config.h"
 #include "services/controller/metadata_image.h"
@@ -20,10 +22,18 @@ namespace eddy::cli {
 std::optional<config::BrokerConfig> load_config_or_report(
     const char* command, const std::string& config_file, const std::vector<std::string>& overrides);
 
-// --log-level and --log-format as the last --override of log.level and log.format (empty: not
-// given), so they win over every other layer.
-void add_log_overrides(std::vector<std::string>& overrides, const std::string& log_level,
-                       const std::string& log_format);
+// --log-level and --log-format of a command that starts brokers (eddy broker, eddy dev).
+struct LogOptions {
+    std::string level;   // empty: not given
+    std::string format;  // empty: not given
+
+    // Adds both options to `cmd`; `whose` starts their help ("Log levels", "Every node's log
+    // levels").
+    void add_to(CLI::App& cmd, const std::string& whose);
+    // Appends them as the last --override of log.level and log.format, so they win over every
+    // other layer.
+    void append_overrides(std::vector<std::string>& overrides) const;
+};
 
 // A PosixEnv rooted at the node's data directory (log.dirs, created if missing), logging as
 // log.level and log.format say; `quieter` raises every level to at least it (format: warn).

@@ -221,17 +221,14 @@ void add_dev_command(CLI::App& app, int& exit_code) {
                     "log.dirs, process.roles, admin.listener); repeatable");
     cmd->add_option("--ready-timeout", o.ready_timeout_s,
                     "Seconds to wait for every node to serve (default 120)");
-    static std::string log_level;
-    static std::string log_format;
-    cmd->add_option("--log-level", log_level,
-                    "Every node's log levels, as `eddy broker --log-level` (info,raft=debug)");
-    cmd->add_option("--log-format", log_format, "text or json, for every node's broker.log");
+    static LogOptions logs;
+    logs.add_to(*cmd, "Every node's log levels");
     cmd->callback([&exit_code, nodes, base, admin_base] {
         o.nodes_given = nodes->count() > 0;
         o.base_port_given = base->count() > 0;
         o.admin_base_port_given = admin_base->count() > 0;
         DevOptions with_logs = o;
-        add_log_overrides(with_logs.overrides, log_level, log_format);
+        logs.append_overrides(with_logs.overrides);
         exit_code = run_dev(with_logs);
     });
 }

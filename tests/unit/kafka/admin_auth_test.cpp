@@ -49,15 +49,15 @@ std::optional<std::string> header_of(const http::Response& r, std::string_view n
 BrokerNode basic_auth_node(std::vector<std::pair<std::string, std::string>> extra) {
     extra.emplace_back("admin.authentication.method", "BASIC");
     BrokerNode bn{test_config(std::move(extra))};
-    bn.prepare = [&bn](Env& env) {
-        security::SaslRandomFromRandom random(env.random);
-        auto records = controller::scram_bootstrap_records(
-            {"SCRAM-SHA-256=[name=alice,password=alice-secret]",
-             "SCRAM-SHA-512=[name=root,password=\"root:secret\"]"},
-            random);
-        REQUIRE(records.ok());
-        bn.options.bootstrap_records = std::move(records).value();
-    };
+    // Salts from a stream of their own: no lambda holding on to `bn`, which is returned.
+    Random salts(48);
+    security::SaslRandomFromRandom random(salts);
+    auto records = controller::scram_bootstrap_records(
+        {"SCRAM-SHA-256=[name=alice,password=alice-secret]",
+         "SCRAM-SHA-512=[name=root,password=\"root:secret\"]"},
+        random);
+    REQUIRE(records.ok());
+    bn.options.bootstrap_records = std::move(records).value();
     return bn;
 }
 
