@@ -79,6 +79,13 @@ uint64_t fnv(uint64_t h, ByteSpan b) {
     return h;
 }
 
+// A file of a node's metadata log directory (not of one set aside as damaged).
+bool metadata_file(std::string_view path) {
+    constexpr std::string_view dir = "__cluster_metadata-0/";
+    const size_t at = path.find(dir);
+    return at != std::string_view::npos && (at == 0 || path[at - 1] == '/');
+}
+
 uint64_t entry_hash(const raft::Entry& e) {
     uint64_t h = 0xcbf29ce484222325ULL ^ static_cast<uint64_t>(static_cast<uint32_t>(e.epoch));
     return fnv(h * 0x100000001b3ULL, e.data);
@@ -498,6 +505,7 @@ enum class Fault : uint8_t {
     disk_faults,    // read errors and failed fsyncs on one node's disk for a while
     vote_crash,     // isolate the leader; crash the voters of the next election; isolate the winner
     leader_faults,  // the leader isolated, crashed, or on the minority side
+    rot_vote,       // a follower whose acknowledgement commits loses its log; then it must vote
     count,
 };
 
@@ -510,6 +518,8 @@ public:
         // Its draws come from a stream seeded by the record's value.
         add_custom("vote_crash",
                    [this](const FaultSpec& f) { vote_crash(static_cast<uint64_t>(f.value)); });
+        add_custom("rot_vote",
+                   [this](const FaultSpec& f) { rot_vote(static_cast<uint64_t>(f.value)); });
     }
 
     // The scenario's own fault loop, until `end` (ClusterFaults::run_phase heals after).
@@ -521,10 +531,15 @@ public:
         }
     }
     void run(Duration phase, const FaultSchedule* replay) {
-        // Everything but bit rot: a damaged metadata log keeps a node from starting (a voter
-        // that forgot entries it acknowledged must not vote; docs/log-format.md).
+        // The whole menu. Bit rot strikes the metadata log of a crashed node (segments,
+        // indexes, snapshots, the synced end): the node sets a damaged log aside, copies it from
+        // the leader, and as a voter compares candidates with the log it lost until it has
+        // caught up (QuorumDriver::open). Not quorum-state: the vote has a single copy, and a
+        // damaged one stops the node (tests/unit/raft/quorum_state_test.cpp).
         FaultMenu menu;
-        menu.bit_rot = false;
+        set_rot_eligible([](const std::string&, std::string_view path) {
+            return metadata_file(path) && !path.ends_with("quorum-state");
+        });
         run_phase(phase, replay, menu, c_.voters.size(),
                   [this](Instant end) { draw_until(end); }, base_disk_faults);
         w_.trace("nemesis.healed", {{"faults", faults()}});
@@ -557,6 +572,12 @@ private:
                 break;
             case Fault::vote_crash: {
                 FaultSpec v = spec("vote_crash", {});
+                v.value = custom_seed();
+                inj_.apply(std::move(v));
+                break;
+            }
+            case Fault::rot_vote: {
+                FaultSpec v = spec("rot_vote", {});
                 v.value = custom_seed();
                 inj_.apply(std::move(v));
                 break;
@@ -612,6 +633,91 @@ private:
         }
         sched().sleep_for(c_.fetch_timeout * r.between(2, 5));
         w_.network().heal_all();
+    }
+
+    // The rot vote: the leader L commits through a follower V and just enough others (the rest
+    // are cut off and fall behind); V crashes and bit rot strikes its metadata log; L and those
+    // others go down with what they committed; the network heals and V comes back beside the
+    // nodes that fell behind. A voter that compared candidates with what is left of its log
+    // would elect one of them, and the entries L committed would be replaced
+    // (`state-machine-safety`); a recovering one waits for L or the others to return.
+    void rot_vote(uint64_t seed) {
+        Random r(seed);
+        const auto leader = c_.leader();
+        if (!leader || c_.voters.size() < 3 || !node(*leader).up()) {
+            return;
+        }
+        std::vector<int> followers;
+        for (int v : c_.voters) {
+            if (v != *leader && node(v).up()) {
+                followers.push_back(v);
+            }
+        }
+        if (followers.empty()) {
+            return;
+        }
+        const int victim = followers[r.below(followers.size())];
+        std::vector<int> rest;  // the other voters: some commit with L and V, the others lag
+        for (int v : c_.voters) {
+            if (v != *leader && v != victim) {
+                rest.push_back(v);
+            }
+        }
+        for (size_t i = rest.size(); i > 1; --i) {
+            std::swap(rest[i - 1], rest[r.below(i)]);
+        }
+        const size_t with_leader = c_.voters.size() / 2 + 1 - 2;
+        const std::vector<int> committers(rest.begin(),
+                                          rest.begin() + static_cast<ptrdiff_t>(with_leader));
+        const std::vector<int> laggards(rest.begin() + static_cast<ptrdiff_t>(with_leader),
+                                        rest.end());
+        w_.trace("fault.rot_vote_begin", {{"leader", cluster_node_name(*leader)},
+                                          {"victim", cluster_node_name(victim)}});
+        std::vector<int> others_of_laggards;
+        for (int id : c_.ids) {
+            if (std::find(laggards.begin(), laggards.end(), id) == laggards.end()) {
+                others_of_laggards.push_back(id);
+            }
+        }
+        split(laggards, others_of_laggards);
+        // Entries commit through the victim: wait for a few (the client keeps writing), up to
+        // a few seconds.
+        const size_t committed = c_.committed.size();
+        const Instant give_up = sched().now() + Duration::seconds(3);
+        while (sched().now() < give_up && c_.committed.size() < committed + 3 &&
+               c_.violation.empty()) {
+            sched().sleep_for(Duration::millis(50));
+        }
+        sched().sleep_for(Duration::millis(r.between(0, 200)));
+        c_.held.insert(victim);
+        if (node(victim).up()) {
+            w_.crash(node(victim));
+        }
+        const auto rotted = node(victim).disk().rot_at_rest([](std::string_view path) {
+            return metadata_file(path) && path.ends_with(".log");
+        });
+        w_.trace("fault.rot_vote", {{"node", cluster_node_name(victim)},
+                                    {"path", rotted.value_or("")}});
+        std::vector<int> down = committers;
+        down.push_back(*leader);
+        for (int id : down) {
+            c_.held.insert(id);
+            if (node(id).up()) {
+                w_.crash(node(id));
+            }
+        }
+        w_.network().heal_all();
+        c_.held.erase(victim);
+        w_.start(node(victim));
+        // The victim and the laggards alone: a majority only with the victim's vote.
+        sched().sleep_for(c_.fetch_timeout * r.between(3, 6));
+        for (int id : down) {
+            c_.held.erase(id);
+            if (!node(id).up()) {
+                w_.start(node(id));
+            }
+        }
+        sched().sleep_for(c_.fetch_timeout * 2);
     }
 
     void leader_fault() {
@@ -676,6 +782,7 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
     kafka::BrokerOptions bo;
     bo.quorum_driver_knobs.send_before_persist = ro.planted("vote-before-sync");
     bo.quorum_knobs.check_quorum_disabled = ro.planted("check-quorum-disabled");
+    bo.quorum_knobs.recovering_votes = ro.planted("recovering-votes");
     bo.metadata_snapshot_every = swarm.between(20, 200);
     auto loaded = cluster_configs(c.ids, c.voters, Duration::millis(election_ms),
                                   {{"num.partitions", "1"}, {"default.replication.factor", "1"}});
@@ -704,8 +811,9 @@ RunResult run_controller_quorum(const RunOptions& ro, bool leader_faults) {
     }
     // Fault weights, in the order of `Fault`.
     const std::vector<int64_t> weights =
-        leader_faults ? std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 0, 8}
-                      : std::vector<int64_t>{2, 2, 1, 2, 1, 1, 1, 7, 0};
+        leader_faults ? std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 0, 8, 0}
+        : ro.planted("recovering-votes") ? std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 0, 8}
+                                         : std::vector<int64_t>{2, 2, 1, 2, 1, 1, 2, 7, 0, 2};
     Nemesis nemesis(world, c, weights, Duration::millis(swarm.between(800, 2500)));
     nemesis.base_disk_faults = wo.disk;
     nemesis.set_size("voters", voters);

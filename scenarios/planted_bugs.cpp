@@ -45,6 +45,11 @@ const std::vector<PlantedBug>& all_planted_bugs() {
              "persist delta is durable, so a crash forgets a vote already cast",
              "raft::DriverKnobs::send_before_persist",
              {{"controller-quorum", "election-safety"}}},
+            {"recovering-votes",
+             "a Raft voter whose metadata log was damaged compares candidates with what is left "
+             "of it, as if it had lost nothing",
+             "raft::QuorumKnobs::recovering_votes",
+             {{"controller-quorum", "state-machine-safety"}}},
             {"ack-before-replicate",
              "acks=all produce is answered once the leader has the write, before the ISR does",
              "replica::ReplicaKnobs::ack_before_replication",

@@ -323,13 +323,14 @@ Result<void, LogError> LogManager::remove(const TopicPartition& tp) {
 }
 
 Result<PartitionLog*, LogError> LogManager::replace_damaged(const TopicPartition& tp,
-                                                            std::optional<LogConfig> config) {
+                                                            std::optional<LogConfig> config,
+                                                            std::optional<std::string> found) {
     const PartitionLog* l = get(tp);
     if (l == nullptr) {
         return fail(LogError::not_found);
     }
-    ASSERT(l->damaged(), "only a damaged log is set aside for a fresh one");
-    const std::string reason = l->offline_reason();
+    ASSERT(l->damaged() || found, "only a damaged log is set aside for a fresh one");
+    const std::string reason = l->damaged() ? l->offline_reason() : *found;
     TRY_ASSIGN(std::string aside, set_aside(tp, file_names::damaged_dir_suffix));
     env_.log.warn("%s: damaged replica kept in %s (%s); starting an empty one to copy again",
                   tp.to_string().c_str(), aside.c_str(), reason.c_str());

@@ -82,10 +82,12 @@ public:
     // A damaged log (PartitionLog::damaged()) is closed, its directory kept as
     // `<dir>.<n>-damaged` (never opened again, never deleted by Eddy), and an empty log created
     // in its place, for a follower to copy from its leader again. Only safe for a replica the
-    // controller does not count in the ISR (the caller checks). Errors: not_found, as create().
-    // Suspends.
+    // controller does not count in the ISR (the caller checks). `reason`: damage the caller found
+    // itself, in a log that opened (the Raft log's own checks); the log need not be offline then.
+    // Errors: not_found, as create(). Suspends.
     Result<PartitionLog*, LogError> replace_damaged(const TopicPartition& tp,
-                                                    std::optional<LogConfig> config);
+                                                    std::optional<LogConfig> config,
+                                                    std::optional<std::string> reason = {});
 
     std::vector<TopicPartition> partitions() const;
     std::vector<TopicPartition> offline_partitions() const;

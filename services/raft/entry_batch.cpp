@@ -23,7 +23,9 @@ Bytes encode_entry_batch(Offset offset, LeaderEpoch epoch, ByteSpan data,
     o.base_offset = offset;
     o.partition_leader_epoch = epoch;
     record::RecordBatchBuilder b(o);
-    b.append(timestamp, std::nullopt, data);
+    std::byte key[4];
+    store_be<uint32_t>(key, static_cast<uint32_t>(epoch.value()));
+    b.append(timestamp, ByteSpan(key, sizeof key), data);
     return b.build();
 }
 
@@ -46,6 +48,14 @@ Result<RaftEntry, EntryBatchError> decode_entry_batch(const record::RecordBatchV
     }
     if (all->size() != 1 || !(*all)[0].value) {
         return fail(EntryBatchError::not_an_entry);
+    }
+    if (const auto& key = (*all)[0].key) {
+        // The epoch inside the CRC must be the one in the header (which the CRC does not cover).
+        if (key->size() != 4 ||
+            static_cast<int32_t>(load_be<uint32_t>(key->data())) !=
+                batch.partition_leader_epoch().value()) {
+            return fail(EntryBatchError::corrupt);
+        }
     }
     const ByteSpan v = *(*all)[0].value;
     return RaftEntry{batch.base_offset(), batch.partition_leader_epoch(),

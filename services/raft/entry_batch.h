@@ -1,9 +1,12 @@
 // One Raft entry as one Kafka v2 record batch: the form the entry takes in the Raft log on disk
 // (RaftLog) and in a Fetch response on the wire (raft_wire.h), written in this one place so the
 // two cannot drift apart. The batch holds exactly one record, whose value is the entry's data
-// (empty: the leader-change entry) and whose key is null; its base offset is the entry's offset
-// and its partition_leader_epoch the entry's epoch. KRaft writes its metadata records this way
-// too, one batch per append, the epoch in partition_leader_epoch.
+// (empty: the leader-change entry); its base offset is the entry's offset and its
+// partition_leader_epoch the entry's epoch. KRaft writes its metadata records this way too, one
+// batch per append, the epoch in partition_leader_epoch. That field lies outside the batch's CRC,
+// so a bit flipped at rest there would silently move an entry to another epoch: Eddy writes the
+// epoch again as the record's key (4 bytes, big-endian), inside the CRC, and decoding refuses a
+// batch whose key disagrees (corrupt). A null key (an earlier Eddy) is read as before.
 //
 // Decoding takes untrusted bytes (a peer's Fetch response, a damaged file): the CRC and every
 // record are checked, and anything but one uncompressed-or-compressed, non-control,

@@ -57,6 +57,8 @@ void apply(const PersistDelta& delta, DurableState& state) {
                "a persisted vote is never changed within its epoch");
         state.epoch = delta.hard_state->epoch;
         state.voted_for = delta.hard_state->voted_for;
+        state.recovering_epoch = delta.hard_state->recovering_epoch;
+        state.recovering_end = delta.hard_state->recovering_end;
     }
 }
 
@@ -78,7 +80,12 @@ QuorumReplica::QuorumReplica(NodeId self, QuorumConfig config, DurableState dura
     role_ = state_.voted_for ? Role::voted : Role::unattached;
     high_watermark_ = log_start_offset();
     applied_ = log_start_offset();
-    persisted_hard_ = HardState{state_.epoch, state_.voted_for};
+    ASSERT(!state_.recovering_epoch || !past_lost_log(last_epoch(), end_offset()),
+           "a recovering voter's log is behind the one it lost (the driver checks)");
+    ASSERT(!state_.recovering_epoch || *state_.recovering_epoch <= state_.epoch);
+    ASSERT(!state_.recovering_end || state_.recovering_epoch);
+    persisted_hard_ = HardState{state_.epoch, state_.voted_for, state_.recovering_epoch,
+                                state_.recovering_end};
     persisted_end_ = end_offset();
     next_fetch_at_ = now;
     reset_election_timer(now);
@@ -99,7 +106,17 @@ bool QuorumReplica::voter(NodeId id) const {
 }
 
 bool QuorumReplica::log_up_to_date(int32_t epoch, int64_t end) const {
-    return epoch > last_epoch() || (epoch == last_epoch() && end >= end_offset());
+    return (epoch > last_epoch() || (epoch == last_epoch() && end >= end_offset())) &&
+           (knobs_.recovering_votes || past_lost_log(epoch, end));
+}
+
+bool QuorumReplica::past_lost_log(int32_t epoch, int64_t end) const {
+    if (!state_.recovering_epoch) {
+        return true;
+    }
+    return epoch > *state_.recovering_epoch ||
+           (epoch == *state_.recovering_epoch && state_.recovering_end &&
+            end >= *state_.recovering_end);
 }
 
 void QuorumReplica::reset_election_timer(Instant now) {
@@ -132,6 +149,7 @@ void QuorumReplica::set_epoch(int32_t epoch) {
 
 void QuorumReplica::vote_for(NodeId candidate) {
     ASSERT(is_voter_);
+    ASSERT(candidate != self_ || may_stand(), "a voter recovering from a damaged log never stands");
     ASSERT(!state_.voted_for || *state_.voted_for == candidate, "one vote per epoch");
     state_.voted_for = candidate;
 }
@@ -189,7 +207,8 @@ void QuorumReplica::snapshot_taken(int64_t end_offset) {
 
 PersistDelta QuorumReplica::take_persist() {
     PersistDelta d;
-    const HardState hard{state_.epoch, state_.voted_for};
+    const HardState hard{state_.epoch, state_.voted_for, state_.recovering_epoch,
+                         state_.recovering_end};
     if (hard != persisted_hard_) {
         d.hard_state = hard;
         persisted_hard_ = hard;
@@ -272,6 +291,7 @@ void QuorumReplica::become_follower(NodeId leader, Instant now) {
 
 void QuorumReplica::become_prospective(Instant now, std::vector<Message>& out) {
     ASSERT(is_voter_);
+    ASSERT(may_stand(), "a voter recovering from a damaged log never stands");
     become_unattached(now);
     role_ = Role::prospective;
     request_votes(now, out);
@@ -380,7 +400,7 @@ void QuorumReplica::tick(Instant now, std::vector<Message>& out) {
             break;
         case Role::follower:
             if (now - last_leader_contact_ >= config_.fetch_timeout) {
-                if (is_voter_) {
+                if (may_stand()) {
                     become_prospective(now, out);
                 } else {
                     become_unattached(now);  // look for the leader again
@@ -393,8 +413,9 @@ void QuorumReplica::tick(Instant now, std::vector<Message>& out) {
         case Role::voted:
         case Role::prospective:
         case Role::candidate:
-            if (!is_voter_) {
-                tick_fetcher(now, out);  // ask the voters in turn who leads
+            if (!may_stand()) {
+                // An observer, or a recovering voter: ask the voters in turn who leads.
+                tick_fetcher(now, out);
             } else if (now >= election_deadline_) {
                 // A candidate that did not win goes back to pre-vote (KIP-996): a failed
                 // election must not keep raising the epoch.
@@ -426,7 +447,7 @@ void QuorumReplica::tick_leader(Instant now, std::vector<Message>& out) {
         return kv.second.last_fetch && now - *kv.second.last_fetch >= config_.observer_expiry;
     });
     if (role_ == Role::resigned) {
-        if (now >= election_deadline_) {
+        if (now >= election_deadline_ && may_stand()) {
             become_prospective(now, out);
         } else if (now - end_sent_at_ >= config_.request_timeout) {
             end_sent_at_ = now;  // EndQuorumEpoch may be lost; voters ignore repeats
@@ -506,7 +527,8 @@ void QuorumReplica::on_vote_request(NodeId from, const VoteRequest& r, Instant n
     }
     if (r.pre_vote) {
         // Answered from what we know, changing nothing (KIP-996): no epoch, no vote to persist.
-        const bool grant = r.epoch >= state_.epoch && log_ok && !heard_from_leader(now);
+        const bool grant =
+            r.epoch >= state_.epoch && log_ok && !heard_from_leader(now);
         out.push_back({self_, from, VoteResponse{state_.epoch, grant, true, leader_hint(now)}});
         return;
     }
@@ -714,6 +736,7 @@ void QuorumReplica::on_fetch_response(NodeId from, const FetchResponse& r, Insta
     }
     ASSERT(end_offset() == end_before + static_cast<int64_t>(r.entries.size()));
     high_watermark_ = std::max(high_watermark_, std::min(r.high_watermark, end_offset()));
+    end_recovery_if_caught_up();
     if (r.entries.empty()) {
         next_fetch_at_ = now + config_.fetch_interval;
     }
@@ -775,7 +798,20 @@ void QuorumReplica::on_fetch_snapshot_response(NodeId from, const FetchSnapshotR
         Download done = std::move(d);
         download_.reset();
         install(std::move(done));
+        end_recovery_if_caught_up();
     }
+}
+
+void QuorumReplica::end_recovery_if_caught_up() {
+    if (!state_.recovering_epoch || !past_lost_log(last_epoch(), end_offset())) {
+        return;
+    }
+    // Our log, copied from a leader, is now as up to date as the one we lost: it holds every
+    // committed entry that one did (Raft's log comparison). take_persist writes the cleared
+    // flag after these entries.
+    ASSERT(role_ == Role::follower, "a recovering voter catches up only from a leader");
+    state_.recovering_epoch.reset();
+    state_.recovering_end.reset();
 }
 
 void QuorumReplica::advance_high_watermark() {
@@ -847,6 +883,13 @@ void QuorumReplica::check_invariants() {
     ASSERT(role_ != Role::follower || (leader_ && *leader_ != self_), "a follower has a leader");
     ASSERT(!download_ || role_ == Role::follower, "only a follower downloads a snapshot");
     ASSERT(applied_ >= log_start_offset(), "the application is never behind the log start");
+    ASSERT(!recovering() || is_voter_, "only a voter recovers its vote");
+    ASSERT(!recovering() || knobs_.recovering_votes || !past_lost_log(last_epoch(), end_offset()),
+           "a recovering voter stops recovering once its log is past the lost one");
+    ASSERT(!state_.recovering_end || recovering());
+    ASSERT(!recovering() || knobs_.recovering_votes ||
+               (role_ != Role::prospective && role_ != Role::candidate && !leading()),
+           "a recovering voter never stands");
 }
 
 

@@ -163,14 +163,34 @@ struct Message {
 struct HardState {
     int32_t epoch = 0;
     std::optional<NodeId> voted_for;
+    std::optional<int32_t> recovering_epoch;  // see DurableState
+    std::optional<int64_t> recovering_end;
     bool operator==(const HardState&) const = default;
 };
 
 // What a replica restarts from: the hard state, the snapshot the log starts after and the
 // entries since (the first at offset snapshot.end_offset).
+//
+// Recovery (protocol-aware): Raft's safety rests on voters keeping what they acknowledged. A
+// voter that forgot an entry it helped commit, and compared candidates with what is left, could
+// elect one that lacks it. The driver sets `recovering_epoch` when this voter's log lost entries
+// it may have acknowledged (damage found at open, or synced entries missing; raft_log.h): to its
+// epoch then, which is at least the epoch of every entry it acknowledged (quorum-state is
+// written before a fetch acknowledging a newer epoch's entries is sent) and of every vote it
+// cast; and `recovering_end` to the end its log had synced (nullopt: unknown, say the synced-end
+// file was damaged too). Together they stand for the log it lost — at least as up to date as
+// that log was. While set:
+// - a vote or pre-vote is granted only to a candidate whose log is at least as up to date as
+//   that (last epoch > recovering_epoch, or equal and end offset >= recovering_end) as well as
+//   ours: exactly what Raft asks, against a log no less complete than the lost one;
+// - it never stands (its own log may lack committed entries; its own vote would count them);
+//   it finds the leader as an observer does and fetches;
+// - it is cleared (persisted after the entries) once its own log reaches that point.
 struct DurableState {
     int32_t epoch = 0;
     std::optional<NodeId> voted_for;
+    std::optional<int32_t> recovering_epoch;
+    std::optional<int64_t> recovering_end;
     SnapshotId snapshot;
     std::vector<Entry> log;
     bool operator==(const DurableState&) const = default;
@@ -254,6 +274,9 @@ struct QuorumKnobs {
     bool vote_ignores_log = false;
     // A leader keeps leading when it has not heard from a majority (no check quorum).
     bool check_quorum_disabled = false;
+    // A voter recovering from a damaged log compares candidates with what is left of its log
+    // (DurableState::recovering_epoch ignored), as if it had lost nothing.
+    bool recovering_votes = false;
 };
 
 // prospective: asking for pre-votes; resigned: a leader after `resign`, still serving fetches.
@@ -286,6 +309,9 @@ public:
 
     const DurableState& durable() const { return state_; }
     Role role() const { return role_; }
+    // DurableState::recovering_epoch is set: votes only for candidates past the lost log, no
+    // candidacy, until caught up.
+    bool recovering() const { return state_.recovering_epoch.has_value(); }
     bool is_voter() const { return is_voter_; }
     int32_t epoch() const { return state_.epoch; }
     std::optional<NodeId> leader() const { return leader_; }
@@ -333,6 +359,13 @@ private:
     void append(Entry e);
     void truncate(int64_t to);
     void install(Download d);
+    // Clears the recovery once our log is as up to date as the lost one (see DurableState).
+    void end_recovery_if_caught_up();
+    // A log ending at (last_epoch, end_offset) is at least as up to date as the one this voter
+    // lost (true when not recovering).
+    bool past_lost_log(int32_t last_epoch, int64_t end_offset) const;
+    // A voter that may stand: not recovering (or the planted bug says it may).
+    bool may_stand() const { return is_voter_ && (!recovering() || knobs_.recovering_votes); }
     void observe_epoch(int32_t epoch, std::optional<NodeId> leader, Instant now);
     void become_unattached(Instant now);
     void become_follower(NodeId leader, Instant now);

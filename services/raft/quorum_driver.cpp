@@ -1,6 +1,7 @@
 #include "services/raft/quorum_driver.h"
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 
 #include "core/base/assert.h"
@@ -49,6 +50,93 @@ Result<Bytes, RaftLogError> read_whole_snapshot(RaftLog& log, LogSnapshotId id) 
     return image;
 }
 
+// The name of a directory LogManager::replace_damaged set `dir` aside as, with its number:
+// `<dir>.<n>-damaged`; nullopt for any other name.
+std::optional<uint64_t> set_aside_number(std::string_view name, std::string_view dir_name) {
+    constexpr std::string_view suffix = "-damaged";
+    if (name.size() <= dir_name.size() + 1 + suffix.size() || !name.starts_with(dir_name) ||
+        name[dir_name.size()] != '.' || !name.ends_with(suffix)) {
+        return std::nullopt;
+    }
+    const std::string_view digits =
+        name.substr(dir_name.size() + 1, name.size() - dir_name.size() - 1 - suffix.size());
+    uint64_t n = 0;
+    if (digits.empty() || digits.size() > 18 ||
+        std::from_chars(digits.data(), digits.data() + digits.size(), n).ec != std::errc() ||
+        std::to_string(n) != digits) {
+        return std::nullopt;
+    }
+    return n;
+}
+
+// A metadata log directory without a quorum-state, but with set-aside damaged copies beside it:
+// a crash came between setting the damaged log aside and writing the state into the fresh one
+// (open_recovering below). The newest copy's state (already marked recovering) is taken over.
+// nullopt when there is nothing to take over. Suspends.
+Result<std::optional<QuorumState>, std::string> set_aside_state(Env& env, const std::string& dir) {
+    const size_t slash = dir.rfind('/');
+    const std::string parent = slash == std::string::npos ? "." : dir.substr(0, slash);
+    const std::string name = slash == std::string::npos ? dir : dir.substr(slash + 1);
+    auto listed = env.disk.list(parent);
+    if (!listed.ok()) {
+        return fail(parent + ": cannot be listed (" + to_string(listed.error()) + ")");
+    }
+    std::optional<std::pair<uint64_t, std::string>> newest;
+    for (const std::string& entry : *listed) {
+        const auto n = set_aside_number(entry, name);
+        if (n && (!newest || *n > newest->first)) {
+            newest = std::pair<uint64_t, std::string>(*n, entry);
+        }
+    }
+    if (!newest) {
+        return std::optional<QuorumState>();
+    }
+    const std::string aside = log::join_path(parent, newest->second);
+    auto there = env.disk.exists(log::join_path(aside, quorum_state_file));
+    if (!there.ok() || !*there) {
+        return std::optional<QuorumState>();
+    }
+    TRY_ASSIGN(QuorumState state, read_quorum_state(env, aside));
+    env.log.warn("%s has no quorum-state: taking over %s's", dir.c_str(), aside.c_str());
+    return std::optional<QuorumState>(std::move(state));
+}
+
+// The latest snapshot (its id and image) and the entries after it. Errors: what failed, and
+// its one-line description. Suspends.
+Result<void, std::pair<RaftLogError, std::string>> load_log(RaftLog& log, SnapshotId& snapshot,
+                                                            std::optional<Bytes>& image,
+                                                            std::vector<Entry>& entries) {
+    const std::string& dir = log.partition_log().dir();
+    if (const auto latest = log.latest_snapshot()) {
+        snapshot = from_log_id(*latest);
+        auto read = read_whole_snapshot(log, *latest);
+        if (!read.ok()) {
+            return fail(std::pair(read.error(), dir + "/" + latest->file_name() +
+                                                    ": cannot read the snapshot: " +
+                                                    to_string(read.error())));
+        }
+        image = std::move(*read);
+    }
+    // The entries after the snapshot; the log may still hold some below it (a snapshot moves the
+    // log start to a segment boundary), which the replica does not need.
+    Offset next(snapshot.end_offset);
+    while (next < log.end_offset()) {
+        auto read = log.read(next, 1 << 20);
+        if (!read.ok() || read->empty()) {
+            return fail(std::pair(read.ok() ? RaftLogError::damaged : read.error(),
+                                  dir + ": cannot read the metadata log at offset " +
+                                      std::to_string(next.value()) + ": " +
+                                      (read.ok() ? "no entry" : to_string(read.error()))));
+        }
+        for (RaftEntry& e : *read) {
+            ASSERT(e.offset == next, "RaftLog::read returns consecutive entries");
+            entries.push_back(Entry{e.epoch.value(), std::move(e.data)});
+            next = next + 1;
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 // The snapshots a leader serves (FetchSnapshot), in memory: the latest and the one before it (a
@@ -86,19 +174,114 @@ private:
     std::vector<std::pair<SnapshotId, Bytes>> kept_;
 };
 
+Result<QuorumState, std::string> QuorumDriver::set_aside_damaged(Env& env, log::LogManager& logs,
+                                                                 const RaftLogOptions& options,
+                                                                 bool voter) {
+    const log::PartitionLog* damaged = logs.get(options.topic_partition);
+    if (damaged == nullptr) {
+        return fail(std::string("cannot open the metadata log: damaged"));
+    }
+    const std::string dir = damaged->dir();
+    // The vote and the epoch survive in quorum-state, which is checked on its own: without them
+    // this voter could vote twice in an epoch, so a damaged quorum-state stops it here.
+    auto state = read_quorum_state(env, dir);
+    if (!state.ok()) {
+        return fail(dir + " is damaged, and so is its quorum-state: " + state.error());
+    }
+    QuorumState s = *state;
+    if (voter && !s.recovering_epoch) {
+        // What it lost: a log in its epoch (at least every epoch it voted or acknowledged in)
+        // up to the end it had synced, if the damaged directory still says.
+        auto synced = RaftLog::read_synced_end(env, dir);
+        if (!synced.ok()) {
+            return fail(dir + " is damaged, and its synced-end file cannot be read");
+        }
+        s.recovering_epoch = s.leader_epoch;
+        s.recovering_end = *synced;
+    }
+    // Marked in the damaged directory first, so that the state taken over from it after a crash
+    // (set_aside_state) says the voter is recovering.
+    if (auto r = write_quorum_state(env, dir, s); !r.ok()) {
+        return fail(dir + "/" + std::string(quorum_state_file) + ": cannot be written (" +
+                    log::to_string(r.error()) + ")");
+    }
+    const std::string reason =
+        damaged->offline() ? damaged->offline_reason() : "the Raft log does not recover";
+    auto replaced = logs.replace_damaged(options.topic_partition, options.config, reason);
+    if (!replaced.ok()) {
+        return fail(dir + " is damaged and cannot be set aside: " +
+                    std::string(log::to_string(replaced.error())));
+    }
+    env.log.warn("%s was damaged (%s): set aside; %s", dir.c_str(), reason.c_str(),
+                 voter ? "this voter copies the log from the leader and takes no part in "
+                         "elections until it has caught up"
+                       : "this observer copies the log from the leader");
+    return s;
+}
+
 Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
                                                                      log::LogManager& logs,
                                                                      QuorumDriverOptions options,
                                                                      QuorumApplication& app) {
-    auto opened = RaftLog::open(env, logs, options.log);
-    if (!opened.ok()) {
-        return fail(std::string("cannot open the metadata log: ") + to_string(opened.error()));
+    const bool voter = std::find(options.config.voters.begin(), options.config.voters.end(),
+                                 options.self) != options.config.voters.end();
+    // Opens the log and reads what the replica restarts from; a log found damaged on the way is
+    // set aside for an empty one (once), and its quorum-state carried over.
+    std::unique_ptr<RaftLog> log;
+    std::optional<QuorumState> carried;  // the state of a log set aside as damaged
+    std::optional<Bytes> image;
+    SnapshotId snapshot;
+    std::vector<Entry> entries;
+    for (bool retried = false;; retried = true) {
+        auto opened = RaftLog::open(env, logs, options.log);
+        std::string damage;
+        if (!opened.ok()) {
+            if (opened.error() != RaftLogError::damaged || retried) {
+                return fail(std::string("cannot open the metadata log: ") +
+                            to_string(opened.error()));
+            }
+        } else {
+            log = std::move(*opened);
+            auto loaded = load_log(*log, snapshot, image, entries);
+            if (loaded.ok()) {
+                break;
+            }
+            if (loaded.error().first != RaftLogError::damaged || retried) {
+                return fail(loaded.error().second);
+            }
+            env.log.error("%s", loaded.error().second.c_str());
+            log.reset();
+            image.reset();
+            entries.clear();
+            snapshot = {};
+        }
+        auto recovered = set_aside_damaged(env, logs, options.log, voter);
+        if (!recovered.ok()) {
+            return fail(recovered.error());
+        }
+        carried = std::move(*recovered);
     }
-    std::unique_ptr<RaftLog> log = std::move(*opened);
     std::string dir = log->partition_log().dir();
     auto state = read_quorum_state(env, dir);
     if (!state.ok()) {
         return fail(state.error());
+    }
+    if (!carried && *state == QuorumState{} && log->end_offset() == Offset(0)) {
+        auto taken = set_aside_state(env, dir);
+        if (!taken.ok()) {
+            return fail(taken.error());
+        }
+        carried = std::move(*taken);
+    }
+    if (carried) {
+        if (!voter) {
+            carried->recovering_epoch.reset();  // an observer has no vote to protect
+        }
+        if (auto r = write_quorum_state(env, dir, *carried); !r.ok()) {
+            return fail(dir + "/" + std::string(quorum_state_file) + ": cannot be written (" +
+                        log::to_string(r.error()) + ")");
+        }
+        *state = *carried;
     }
     if (!state->cluster_id.empty() && !options.cluster_id.empty() &&
         state->cluster_id != options.cluster_id) {
@@ -109,38 +292,69 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
     DurableState durable;
     durable.epoch = state->leader_epoch.value();
     durable.voted_for = state->voted_id;
-    std::optional<Bytes> image;
-    if (const auto latest = log->latest_snapshot()) {
-        durable.snapshot = from_log_id(*latest);
-        auto read = read_whole_snapshot(*log, *latest);
-        if (!read.ok()) {
-            return fail(dir + "/" + latest->file_name() +
-                        ": cannot read the snapshot: " + to_string(read.error()));
-        }
-        image = std::move(*read);
-    }
-    // The entries after the snapshot; the log may still hold some below it (a snapshot moves the
-    // log start to a segment boundary), which the replica does not need.
-    Offset next(durable.snapshot.end_offset);
-    while (next < log->end_offset()) {
-        auto entries = log->read(next, 1 << 20);
-        if (!entries.ok() || entries->empty()) {
-            return fail(dir + ": cannot read the metadata log at offset " +
-                        std::to_string(next.value()) + ": " +
-                        (entries.ok() ? "no entry" : to_string(entries.error())));
-        }
-        for (RaftEntry& e : *entries) {
-            ASSERT(e.offset == next, "RaftLog::read returns consecutive entries");
-            durable.log.push_back(Entry{e.epoch.value(), std::move(e.data)});
-            next = next + 1;
-        }
-    }
+    durable.snapshot = snapshot;
+    durable.log = std::move(entries);
     if (durable.log.empty() ? durable.snapshot.epoch > durable.epoch
                             : durable.log.back().epoch > durable.epoch) {
         // quorum-state is written after the log, so a crash in between leaves it behind the log:
         // the log's own epoch is then the one this replica reached.
         durable.epoch = durable.log.empty() ? durable.snapshot.epoch : durable.log.back().epoch;
         durable.voted_for = std::nullopt;
+    }
+    if (state->recovering_epoch && voter) {
+        durable.recovering_epoch = state->recovering_epoch->value();
+        if (state->recovering_end) {
+            durable.recovering_end = state->recovering_end->value();
+        }
+    }
+    if (log->lost_synced_end()) {
+        // Entries it had synced are gone (bit rot past the recovery point, cut as a torn tail):
+        // it may have acknowledged them. It recovers from its epoch now, which is at least every
+        // epoch it voted or acknowledged in (quorum-state is written before a vote or an
+        // acknowledgement of a new epoch's entries is sent). Durable before the loss is forgotten.
+        if (voter && !durable.recovering_epoch) {
+            durable.recovering_epoch = durable.epoch;
+            if (*log->lost_synced_end() > log->end_offset()) {
+                durable.recovering_end = log->lost_synced_end()->value();
+            }  // else the synced-end file itself was damaged: what was synced is unknown
+            env.log.warn("%s lost entries it had synced: this voter takes no part in elections "
+                         "until it has caught up with a leader of an epoch after %d",
+                         dir.c_str(), durable.epoch);
+            QuorumState s = *state;
+            s.leader_epoch = LeaderEpoch(durable.epoch);
+            s.voted_id = durable.voted_for;
+            if (durable.epoch != state->leader_epoch.value()) {
+                s.leader_id.reset();
+            }
+            s.recovering_epoch = LeaderEpoch(durable.epoch);
+            if (durable.recovering_end) {
+                s.recovering_end = Offset(*durable.recovering_end);
+            }
+            if (auto r = write_quorum_state(env, dir, s); !r.ok()) {
+                return fail(dir + "/" + std::string(quorum_state_file) + ": cannot be written (" +
+                            log::to_string(r.error()) + ")");
+            }
+        }
+        if (auto r = log->forget_lost(); !r.ok()) {
+            return fail(dir + ": cannot record the lost entries (" + to_string(r.error()) + ")");
+        }
+    }
+    if (durable.recovering_epoch) {
+        const int32_t last = durable.log.empty() ? durable.snapshot.epoch : durable.log.back().epoch;
+        const int64_t end = durable.snapshot.end_offset + static_cast<int64_t>(durable.log.size());
+        if (last > *durable.recovering_epoch ||
+            (last == *durable.recovering_epoch && durable.recovering_end &&
+             end >= *durable.recovering_end)) {
+            // It caught up, and stopped before quorum-state said so (QuorumReplica writes the
+            // cleared flag after the entries).
+            durable.recovering_epoch.reset();
+            durable.recovering_end.reset();
+        } else {
+            env.tracer.event("raft.recovering",
+                             {{"node", options.self.value()},
+                              {"epoch", *durable.recovering_epoch},
+                              {"end", durable.recovering_end.value_or(-1)}});
+        }
     }
 
     std::unique_ptr<QuorumDriver> d(
@@ -441,6 +655,12 @@ void QuorumDriver::persist(const PersistDelta& delta) {
             s.leader_id = replica_->leader();
         }
         s.current_voters = options_.config.voters;
+        if (delta.hard_state->recovering_epoch) {
+            s.recovering_epoch = LeaderEpoch(*delta.hard_state->recovering_epoch);
+        }
+        if (delta.hard_state->recovering_end) {
+            s.recovering_end = Offset(*delta.hard_state->recovering_end);
+        }
         if (auto r = write_quorum_state(env_, state_dir_, s); !r.ok()) {
             if (r.error() == log::ReplaceError::sync_failed) {
                 log::crash_after_failed_sync(env_, state_dir_ + "/quorum-state");

@@ -40,6 +40,7 @@
 #include "core/fiber/sync.h"
 #include "services/log/log_manager.h"
 #include "services/raft/quorum.h"
+#include "services/raft/quorum_state.h"
 #include "services/raft/raft_log.h"
 
 namespace eddy::raft {
@@ -127,6 +128,13 @@ public:
     // directory, and loads the latest snapshot into `app`. One-line error on failure (a damaged
     // log or quorum-state, a snapshot the application refuses, a quorum-state written for another
     // cluster). Suspends.
+    //
+    // A metadata log found damaged (RaftLogError::damaged) is set aside
+    // (`__cluster_metadata-0.<n>-damaged`, kept as evidence) and an empty one takes its place,
+    // which the replica fills from the leader; its quorum-state is carried over. A voter then
+    // recovers (DurableState::recovering_epoch): no votes until it has caught up with a leader
+    // elected without it. The same when the log opens without entries it had synced
+    // (RaftLog::lost_synced_end). Only a damaged quorum-state itself still stops the node.
     static Result<std::unique_ptr<QuorumDriver>, std::string> open(Env& env, log::LogManager& logs,
                                                                   QuorumDriverOptions options,
                                                                   QuorumApplication& app);
@@ -170,6 +178,11 @@ public:
     NodeId self() const { return options_.self; }
 
 private:
+    // Sets the damaged metadata log aside for an empty one (see open); the quorum-state to carry
+    // over, marked recovering for a voter. Suspends.
+    static Result<QuorumState, std::string> set_aside_damaged(Env& env, log::LogManager& logs,
+                                                              const RaftLogOptions& options,
+                                                              bool voter);
     class Snapshots;
     QuorumDriver(Env& env, QuorumDriverOptions options, QuorumApplication& app,
                  std::unique_ptr<RaftLog> log, std::string state_dir);

@@ -2,9 +2,12 @@
 // quorum_state.h.
 #include "services/raft/quorum_state.h"
 
+#include <algorithm>
 #include <set>
+#include <utility>
 
 #include "core/base/json_cursor.h"
+#include "core/record/crc32c.h"
 #include "services/log/file_names.h"
 
 namespace eddy::raft {
@@ -15,6 +18,39 @@ std::optional<NodeId> optional_id(int64_t v) {
 }
 
 bool fits_id(int64_t v) { return v >= -1 && v <= INT32_MAX; }
+
+constexpr std::string_view crc_key = ",\"crc32c\":";
+
+uint32_t text_crc(std::string_view text) {
+    return record::crc32c(ByteSpan(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+}
+
+// Splits `...,"crc32c":N}` into the text without the key (`...}`) and N; nullopt when the text
+// does not end that way (no checksum: the strict parser judges the rest).
+std::optional<std::pair<std::string, int64_t>> split_crc(std::string_view text) {
+    const size_t at = text.rfind(crc_key);
+    if (at == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string_view digits = text.substr(at + crc_key.size());
+    while (!digits.empty() && (digits.back() == ' ' || digits.back() == '\n' ||
+                               digits.back() == '\r' || digits.back() == '\t')) {
+        digits.remove_suffix(1);
+    }
+    if (digits.empty() || digits.back() != '}') {
+        return std::nullopt;
+    }
+    digits.remove_suffix(1);
+    if (digits.empty() || digits.size() > 10 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+    }
+    int64_t n = 0;
+    for (char c : digits) {
+        n = n * 10 + (c - '0');
+    }
+    return std::pair<std::string, int64_t>(std::string(text.substr(0, at)) + "}", n);
+}
 
 // `{"voterId":N}` objects in `[...]`; the cursor is just past '['.
 std::optional<std::string> parse_voters(JsonCursor& c, std::vector<NodeId>& out) {
@@ -68,11 +104,30 @@ std::string encode_quorum_state(const QuorumState& state) {
         out += (i == 0 ? "{\"voterId\":" : ",{\"voterId\":") +
                std::to_string(state.current_voters[i].value()) + "}";
     }
-    out += "],\"data_version\":0}";
+    out += "]";
+    if (state.recovering_epoch) {
+        ASSERT(state.recovering_epoch->value() >= 0);
+        out += ",\"recoveringEpoch\":" + std::to_string(state.recovering_epoch->value());
+        out += ",\"recoveringEnd\":" +
+               std::to_string(state.recovering_end ? state.recovering_end->value() : -1);
+    }
+    out += ",\"data_version\":0}";
+    const uint32_t crc = text_crc(out);
+    out.pop_back();
+    out += std::string(crc_key) + std::to_string(crc) + "}";
     return out;
 }
 
-Result<QuorumState, std::string> decode_quorum_state(std::string_view text) {
+Result<QuorumState, std::string> decode_quorum_state(std::string_view stored) {
+    std::string unsummed;
+    std::string_view text = stored;
+    if (auto split = split_crc(stored)) {
+        if (static_cast<int64_t>(text_crc(split->first)) != split->second) {
+            return fail(std::string("its crc32c does not match its contents"));
+        }
+        unsummed = std::move(split->first);
+        text = unsummed;
+    }
     JsonCursor c(text);
     QuorumState s;
     std::set<std::string> seen;
@@ -126,6 +181,20 @@ Result<QuorumState, std::string> decode_quorum_state(std::string_view text) {
                     return fail("appliedOffset " + std::to_string(*v) + " is negative");
                 }
                 s.applied_offset = Offset(*v);
+            } else if (*key == "recoveringEpoch") {
+                if (*v < -1 || *v > INT32_MAX) {
+                    return fail("recoveringEpoch " + std::to_string(*v) + " is out of range");
+                }
+                if (*v >= 0) {
+                    s.recovering_epoch = LeaderEpoch(static_cast<int32_t>(*v));
+                }
+            } else if (*key == "recoveringEnd") {
+                if (*v < -1) {
+                    return fail("recoveringEnd " + std::to_string(*v) + " is out of range");
+                }
+                if (*v >= 0) {
+                    s.recovering_end = Offset(*v);
+                }
             } else if (*key == "data_version") {
                 if (*v != 0) {
                     return fail("data_version " + std::to_string(*v) +
@@ -138,6 +207,9 @@ Result<QuorumState, std::string> decode_quorum_state(std::string_view text) {
     }
     if (!c.at_end()) {
         return fail("text after the object" + where());
+    }
+    if (s.recovering_end && !s.recovering_epoch) {
+        return fail(std::string("recoveringEnd without recoveringEpoch"));
     }
     for (const char* required : {"leaderId", "leaderEpoch", "votedId", "data_version"}) {
         if (!seen.contains(required)) {

@@ -6,9 +6,17 @@
 //   {"clusterId":"","leaderId":-1,"leaderEpoch":0,"votedId":-1,"appliedOffset":0,
 //    "currentVoters":[{"voterId":1}],"data_version":0}
 //
-// (one line; -1 means "none"). Reading is strict: exactly these keys, each once, in any order,
-// JSON whitespace between tokens; integers without fraction or exponent; strings without escapes
-// (the only string is a base64url cluster id). Anything else is a damaged file.
+// (one line; -1 means "none"). Eddy adds two keys Kafka does not write:
+// - "recoveringEpoch":E and "recoveringEnd":N (-1: unknown), only while the voter is recovering
+//   from damage to its metadata log (it lost entries it may have acknowledged; quorum.h,
+//   DurableState::recovering_epoch);
+// - "crc32c":N, last: the CRC-32C of the text with this key removed (`...,"crc32c":N}` becomes
+//   `...}`), so a flipped bit at rest (a digit of the epoch or the vote turned into another digit
+//   still parses) is found rather than believed. A file without it (written by an earlier Eddy,
+//   or by hand) is read as before.
+// Reading is strict: exactly these keys, each once, in any order, JSON whitespace between tokens;
+// integers without fraction or exponent; strings without escapes (the only string is a base64url
+// cluster id). Anything else is a damaged file.
 //
 // Durability: write() replaces the file atomically (temp file, sync, rename, directory sync). A
 // crash at any point leaves the previous state or the new one, never a mix; once write() returns
@@ -45,13 +53,17 @@ struct QuorumState {
     std::optional<NodeId> voted_id;      // the vote cast in leader_epoch
     Offset applied_offset{0};            // kept for the format; Kafka writes 0
     std::vector<NodeId> current_voters;  // in the order written
+    std::optional<LeaderEpoch> recovering_epoch;  // Eddy's: see the file comment
+    std::optional<Offset> recovering_end;         // only with recovering_epoch
     bool operator==(const QuorumState&) const = default;
 };
 
-// One line of JSON (no trailing newline), the shape above. Precondition (ASSERTed): the cluster
-// id needs no escaping, ids >= 0, epoch >= 0, at most limits::quorum_voters_max voters.
+// One line of JSON (no trailing newline), the shape above, "crc32c" last. Precondition
+// (ASSERTed): the cluster id needs no escaping, ids >= 0, epochs >= 0, at most
+// limits::quorum_voters_max voters.
 std::string encode_quorum_state(const QuorumState& state);
-// The strict parse described above; the one-line reason otherwise. Does not suspend.
+// The strict parse described above (a "crc32c" that does not match is damage); the one-line
+// reason otherwise. Does not suspend.
 Result<QuorumState, std::string> decode_quorum_state(std::string_view text);
 
 // Reads `<dir>/quorum-state`. A missing file is a fresh state (epoch 0, no vote, no leader).

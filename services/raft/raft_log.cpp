@@ -21,6 +21,57 @@ constexpr size_t offset_digits = 20;
 constexpr std::string_view snapshot_magic = "EDDYSNAP";
 constexpr uint32_t snapshot_version = 1;
 constexpr size_t snapshot_header_bytes = 24;
+
+// The synced-end file (raft_log.h).
+constexpr std::string_view synced_end_file = "synced-end";
+constexpr std::string_view synced_end_magic = "EDDYSEND";
+constexpr uint64_t synced_end_slot_spacing = 4096;
+constexpr size_t synced_end_slot_bytes = 28;
+
+Bytes encode_synced_end_slot(uint64_t sequence, Offset end) {
+    Bytes out(synced_end_slot_bytes);
+    std::copy(synced_end_magic.begin(), synced_end_magic.end(),
+              reinterpret_cast<char*>(out.data()));
+    store_be<uint64_t>(out.data() + 8, sequence);
+    store_be<uint64_t>(out.data() + 16, static_cast<uint64_t>(end.value()));
+    store_be<uint32_t>(out.data() + 24, record::crc32c(ByteSpan(out.data(), 24)));
+    return out;
+}
+
+struct SyncedEndSlot {
+    uint64_t sequence;
+    Offset end;
+};
+
+// A slot of the file's bytes at `at`, if it is whole and intact.
+std::optional<SyncedEndSlot> decode_synced_end_slot(ByteSpan file, uint64_t at) {
+    if (file.size() < at + synced_end_slot_bytes) {
+        return std::nullopt;
+    }
+    const std::byte* p = file.data() + at;
+    if (!std::equal(synced_end_magic.begin(), synced_end_magic.end(),
+                    reinterpret_cast<const char*>(p)) ||
+        record::crc32c(ByteSpan(p, 24)) != load_be<uint32_t>(p + 24)) {
+        return std::nullopt;
+    }
+    const auto end = static_cast<int64_t>(load_be<uint64_t>(p + 16));
+    if (end < 0) {
+        return std::nullopt;
+    }
+    return SyncedEndSlot{load_be<uint64_t>(p + 8), Offset(end)};
+}
+
+// The intact slot written last.
+std::optional<SyncedEndSlot> best_synced_end_slot(ByteSpan file) {
+    std::optional<SyncedEndSlot> best;
+    for (const uint64_t at : {uint64_t{0}, synced_end_slot_spacing}) {
+        const auto slot = decode_synced_end_slot(file, at);
+        if (slot && (!best || slot->sequence > best->sequence)) {
+            best = slot;
+        }
+    }
+    return best;
+}
 static_assert(snapshot_header_bytes == 8 + 4 + 4 + 8);
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -226,6 +277,105 @@ Result<void, RaftLogError> RaftLog::recover() {
         return fail(RaftLogError::damaged);
     }
     TRY_VOID(clean_below_latest());
+    TRY_VOID(load_synced_end());
+    check();
+    return {};
+}
+
+Result<std::optional<Offset>, RaftLogError> RaftLog::read_synced_end(Env& env,
+                                                                     std::string_view dir) {
+    auto file = log::read_file_stable(env.disk, log::join_path(dir, synced_end_file),
+                                      2 * synced_end_slot_spacing);
+    if (!file.ok() && file.error() != log::LogError::corrupt_data) {
+        return fail(RaftLogError::io_error);
+    }
+    if (!file.ok() || !*file) {
+        return std::optional<Offset>();
+    }
+    const auto best = best_synced_end_slot(**file);
+    return best ? std::optional<Offset>(best->end) : std::nullopt;
+}
+
+Result<void, RaftLogError> RaftLog::load_synced_end() {
+    const std::string path = log::join_path(log_->dir(), synced_end_file);
+    auto file = log::read_file_stable(env_.disk, path, 2 * synced_end_slot_spacing);
+    if (!file.ok() && file.error() != log::LogError::corrupt_data) {
+        return fail(RaftLogError::io_error);
+    }
+    const Offset end = log_->log_end_offset();
+    if (file.ok() && !*file) {
+        // A new log, or one an earlier Eddy wrote: start recording, both slots at once.
+        Bytes image(synced_end_slot_spacing + synced_end_slot_bytes);
+        const Bytes first = encode_synced_end_slot(0, end);
+        const Bytes second = encode_synced_end_slot(1, end);
+        std::copy(first.begin(), first.end(), image.begin());
+        std::copy(second.begin(), second.end(), image.begin() + synced_end_slot_spacing);
+        if (auto r = log::replace_file(env_, log_->dir(), synced_end_file, image); !r.ok()) {
+            if (r.error() == log::ReplaceError::sync_failed) {
+                log::crash_after_failed_sync(env_, path);
+            }
+            return fail(r.error() == log::ReplaceError::no_space ? RaftLogError::no_space
+                                                                   : RaftLogError::io_error);
+        }
+        synced_end_ = end;
+        synced_end_sequence_ = 1;
+        return {};
+    }
+    const std::optional<SyncedEndSlot> best =
+        file.ok() ? best_synced_end_slot(**file) : std::nullopt;
+    if (!best) {
+        // Both slots damaged (or the file far too large): what was synced is unknown.
+        env_.log.error("%s is damaged: the entries this log had synced are unknown", path.c_str());
+        lost_synced_end_ = end;
+        synced_end_ = end;
+        synced_end_sequence_ = 0;
+        return {};
+    }
+    synced_end_ = best->end;
+    synced_end_sequence_ = best->sequence;
+    if (best->end > end) {
+        env_.log.error("%s: entries [%lld, %lld) were synced and are gone (damaged at rest)",
+                       log_->dir().c_str(), static_cast<long long>(end.value()),
+                       static_cast<long long>(best->end.value()));
+        env_.tracer.event("raft.log_lost", {{"dir", log_->dir()},
+                                            {"end", end.value()},
+                                            {"synced_end", best->end.value()}});
+        lost_synced_end_ = best->end;
+    }
+    return {};
+}
+
+Result<void, RaftLogError> RaftLog::store_synced_end(Offset end) {
+    if (end == synced_end_ && !lost_synced_end_) {
+        return {};
+    }
+    const std::string path = log::join_path(log_->dir(), synced_end_file);
+    auto file = env_.disk.open(path, OpenMode::create);
+    if (!file.ok()) {
+        return fail(file.error() == DiskError::no_space ? RaftLogError::no_space
+                                                         : RaftLogError::io_error);
+    }
+    const uint64_t sequence = synced_end_sequence_ + 1;
+    const uint64_t at = (sequence % 2) * synced_end_slot_spacing;
+    if (auto w = (*file)->write_at(at, encode_synced_end_slot(sequence, end)); !w.ok()) {
+        return fail(w.error() == DiskError::no_space ? RaftLogError::no_space
+                                                      : RaftLogError::io_error);
+    }
+    if (auto r = (*file)->sync(); !r.ok()) {
+        log::crash_after_failed_sync(env_, path);
+    }
+    synced_end_ = end;
+    synced_end_sequence_ = sequence;
+    return {};
+}
+
+Result<void, RaftLogError> RaftLog::forget_lost() {
+    LockGuard guard(mutex_);
+    if (!lost_synced_end_) {
+        return {};
+    }
+    TRY_VOID(store_synced_end(log_->log_end_offset()));
+    lost_synced_end_.reset();
     check();
     return {};
 }
@@ -297,6 +447,8 @@ Result<Offset, RaftLogError> RaftLog::append(LeaderEpoch epoch, const std::vecto
     ASSERT(!epochs_.empty());
     ASSERT(epochs_.back().epoch == epoch);
     ASSERT(epochs_.back().start <= first);
+    // Before the caller acknowledges anything: these entries are now known synced.
+    TRY_VOID(store_synced_end(log_->log_end_offset()));
     check();
     return first;
 }
@@ -308,6 +460,10 @@ Result<void, RaftLogError> RaftLog::truncate_to(Offset offset) {
            "Raft never truncates snapshotted (committed) entries");
     if (offset >= log_->log_end_offset()) {
         return {};
+    }
+    // Lowered first: a crash after the cut must not find "synced entries missing".
+    if (offset < synced_end_) {
+        TRY_VOID(store_synced_end(offset));
     }
     if (auto r = log_->truncate_to(offset); !r.ok()) {
         return fail(from_log_error(r.error()));
@@ -443,6 +599,11 @@ Result<void, RaftLogError> RaftLog::install_snapshot(LogSnapshotId id, ByteSpan 
     if (latest_snapshot_ && id.end_offset <= latest_snapshot_->end_offset) {
         return {};
     }
+    // The log is replaced by the snapshot: a synced end past it is lowered first (a crash after
+    // the restart must not find "synced entries missing"), raised to it after.
+    if (id.end_offset < synced_end_) {
+        TRY_VOID(store_synced_end(id.end_offset));
+    }
     TRY_VOID(store_snapshot(id, image));
     latest_snapshot_ = id;
     // From here a crash reopens with this snapshot and restarts the log at it (recover()).
@@ -455,6 +616,7 @@ Result<void, RaftLogError> RaftLog::install_snapshot(LogSnapshotId id, ByteSpan 
     ASSERT(log_->log_end_offset() == id.end_offset,
            "an installed snapshot restarts the log, empty, at its end");
     TRY_VOID(clean_below_latest());
+    TRY_VOID(store_synced_end(id.end_offset));
     check();
     return {};
 }

@@ -32,6 +32,18 @@
 // so that it cannot) is truncated away. A log that starts above its snapshot, or above 0 with
 // none, opens as damaged: entries below its start would be lost.
 //
+// The synced end (`synced-end`, beside the segments): the end offset of the log as of its last
+// completed sync, kept so that open() can tell entries that were synced, and may have been
+// acknowledged, from a torn tail. The partition log cuts both alike: past its recovery point
+// (checkpointed now and then, not at every append) a batch damaged at rest looks exactly like a
+// write torn by a crash. Two slots (4 KiB apart), each `magic "EDDYSEND" | sequence u64 | end
+// i64 | crc32c u32` (big-endian), written in turn in place and synced: the valid slot with the
+// higher sequence is the synced end; a torn write leaves the other, older one, which still
+// covers everything acknowledged. append() raises it after its sync (before returning);
+// truncate_to() and install_snapshot() lower it before they cut. Created whole (both slots) with
+// the log. Absent (a log from an earlier Eddy): nothing is known lost. Present with neither slot
+// valid: synced_end_lost() says so (two faults at once; the caller treats the log as damaged).
+//
 // Mutating calls (append, truncate_to, write_snapshot, install_snapshot) are serialised by a
 // fiber mutex; reads may run beside them. Every call but the accessors suspends.
 #pragma once
@@ -166,6 +178,23 @@ public:
 
     log::PartitionLog& partition_log() { return *log_; }
 
+    // --- Entries lost at rest ---
+
+    // What open() found: the synced end (see the file comment) was past the recovered log end,
+    // so entries [end_offset(), *lost_synced_end()) that had been synced, and may have been
+    // acknowledged, are gone (bit rot past the recovery point, cut as a torn tail); or the
+    // synced-end file itself is unreadable (then end_offset()). nullopt: nothing was lost.
+    std::optional<Offset> lost_synced_end() const { return lost_synced_end_; }
+    // The synced end recorded in the metadata log directory `dir` (one set aside as damaged):
+    // nullopt when there is no synced-end file or neither slot is intact. Errors: io_error.
+    // Suspends.
+    static Result<std::optional<Offset>, RaftLogError> read_synced_end(Env& env,
+                                                                       std::string_view dir);
+    // The caller has made the loss durable where it matters (a Raft voter's quorum-state says it
+    // is recovering): the synced end becomes the log end and lost_synced_end() nullopt. Errors:
+    // io_error, no_space (a failed sync crashes the node). Suspends.
+    Result<void, RaftLogError> forget_lost();
+
 private:
     RaftLog(Env& env, log::PartitionLog& log);
     Result<void, RaftLogError> recover();
@@ -181,6 +210,12 @@ private:
     Result<OpenSnapshot, RaftLogError> open_snapshot(LogSnapshotId id);
     // ASSERTs the invariants of the file comment. Does not suspend.
     void check() const;
+    // Reads the synced-end file (creating it at the log end if missing) into synced_end_ and
+    // lost_synced_end_. Suspends.
+    Result<void, RaftLogError> load_synced_end();
+    // Writes `end` to the next slot and syncs it (a failed sync crashes the node). No-op when it
+    // is already the synced end. Suspends.
+    Result<void, RaftLogError> store_synced_end(Offset end);
 
     struct EpochStart {
         LeaderEpoch epoch;
@@ -191,6 +226,9 @@ private:
     log::PartitionLog* log_;
     std::vector<EpochStart> epochs_;  // entries of [log start, end), increasing both ways
     std::optional<LogSnapshotId> latest_snapshot_;
+    Offset synced_end_{0};
+    uint64_t synced_end_sequence_ = 0;
+    std::optional<Offset> lost_synced_end_;
     Mutex mutex_;
 };
 

@@ -24,7 +24,7 @@ TEST_CASE("raft: persist delta: a vote, a truncation and appends, and nothing el
     r.receive({NodeId(1), NodeId(2), VoteRequest{3, 2, 3, false}}, Instant::from_nanos(0), out);
     PersistDelta vote = r.take_persist();
     REQUIRE(vote.hard_state.has_value());
-    CHECK(*vote.hard_state == HardState{3, NodeId(1)});
+    CHECK(*vote.hard_state == HardState{3, NodeId(1), std::nullopt, std::nullopt});
     CHECK_FALSE(vote.truncate_to.has_value());
     CHECK(vote.appended.empty());
     // Leader 1 of epoch 3 has no epoch-2 entry past offset 2: the follower drops "x" and

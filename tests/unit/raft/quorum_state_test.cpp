@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include "core/record/crc32c.h"
 #include "tests/unit/raft/crash_steps.h"
 
 using namespace eddy;
@@ -24,16 +25,31 @@ QuorumState sample(int32_t epoch, std::optional<int32_t> voted) {
     return s;
 }
 
+// A well-formed state whose checksum is off by `delta`.
+std::string kafka_text_with_crc(uint32_t delta) {
+    const std::string body =
+        "{\"leaderId\":-1,\"leaderEpoch\":4,\"votedId\":-1,\"data_version\":0";
+    return body + ",\"crc32c\":" +
+           std::to_string(record::crc32c(as_bytes(body + "}")) + delta) + "}";
+}
+
 }  // namespace
 
 TEST_CASE("quorum-state: Kafka's JSON shape, round trip") {
     QuorumState s = sample(7, 2);
     s.leader_id = NodeId(3);
     const std::string text = encode_quorum_state(s);
-    CHECK(text ==
-          "{\"clusterId\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"leaderId\":3,\"leaderEpoch\":7,"
-          "\"votedId\":2,\"appliedOffset\":0,\"currentVoters\":[{\"voterId\":1},{\"voterId\":2},"
-          "{\"voterId\":3}],\"data_version\":0}");
+    const std::string kafka_shape =
+        "{\"clusterId\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"leaderId\":3,\"leaderEpoch\":7,"
+        "\"votedId\":2,\"appliedOffset\":0,\"currentVoters\":[{\"voterId\":1},{\"voterId\":2},"
+        "{\"voterId\":3}],\"data_version\":0";
+    // Kafka's keys, then Eddy's checksum of exactly that text.
+    const uint32_t crc = record::crc32c(as_bytes(kafka_shape + "}"));
+    CHECK(text == kafka_shape + ",\"crc32c\":" + std::to_string(crc) + "}");
+    // The same without the checksum (an earlier Eddy, or Kafka) still reads.
+    auto unsummed = decode_quorum_state(kafka_shape + "}");
+    REQUIRE(unsummed.ok());
+    CHECK(*unsummed == s);
     auto back = decode_quorum_state(text);
     REQUIRE(back.ok());
     CHECK(*back == s);
@@ -50,6 +66,34 @@ TEST_CASE("quorum-state: Kafka's JSON shape, round trip") {
         "\"data_version\":0}");
     REQUIRE(empty_voters.ok());
     CHECK(empty_voters->voted_id == NodeId(1));
+}
+
+TEST_CASE("quorum-state: every flipped bit is refused, the recovering epoch round-trips") {
+    QuorumState s = sample(7, 2);
+    s.leader_id = NodeId(3);
+    s.recovering_epoch = LeaderEpoch(5);
+    s.recovering_end = Offset(1234);
+    const std::string text = encode_quorum_state(s);
+    CHECK(text.find("\"recoveringEpoch\":5,\"recoveringEnd\":1234") != std::string::npos);
+    auto back = decode_quorum_state(text);
+    REQUIRE(back.ok());
+    CHECK(*back == s);
+    // Bit rot at rest: one flipped bit anywhere (a digit of the epoch turned into another digit
+    // included) is damage, never another state.
+    size_t refused = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        for (int bit = 0; bit < 8; ++bit) {
+            std::string rotted = text;
+            rotted[i] = static_cast<char>(rotted[i] ^ (1 << bit));
+            auto r = decode_quorum_state(rotted);
+            CAPTURE(rotted);
+            CHECK(!r.ok());
+            refused += r.ok() ? 0 : 1;
+        }
+    }
+    CHECK(refused == text.size() * 8);
+    auto wrong_sum = decode_quorum_state(kafka_text_with_crc(7));
+    CHECK(!wrong_sum.ok());
 }
 
 TEST_CASE("quorum-state: strict parsing refuses anything but the shape, with a reason") {
