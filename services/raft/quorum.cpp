@@ -736,7 +736,7 @@ void QuorumReplica::on_fetch_response(NodeId from, const FetchResponse& r, Insta
     }
     ASSERT(end_offset() == end_before + static_cast<int64_t>(r.entries.size()));
     high_watermark_ = std::max(high_watermark_, std::min(r.high_watermark, end_offset()));
-    end_recovery_if_caught_up();
+    end_recovery_if_caught_up(r.entries.empty());
     if (r.entries.empty()) {
         next_fetch_at_ = now + config_.fetch_interval;
     }
@@ -798,17 +798,19 @@ void QuorumReplica::on_fetch_snapshot_response(NodeId from, const FetchSnapshotR
         Download done = std::move(d);
         download_.reset();
         install(std::move(done));
-        end_recovery_if_caught_up();
+        end_recovery_if_caught_up(false);
     }
 }
 
-void QuorumReplica::end_recovery_if_caught_up() {
-    if (!state_.recovering_epoch || !past_lost_log(last_epoch(), end_offset())) {
+void QuorumReplica::end_recovery_if_caught_up(bool at_leader_end) {
+    if (!state_.recovering_epoch || (!at_leader_end && !past_lost_log(last_epoch(), end_offset()))) {
         return;
     }
-    // Our log, copied from a leader, is now as up to date as the one we lost: it holds every
-    // committed entry that one did (Raft's log comparison). take_persist writes the cleared
-    // flag after these entries.
+    // Our log, copied from a leader, holds every committed entry the lost one did: it is as up
+    // to date as that one (Raft's log comparison), or it is the whole log of the leader of our
+    // epoch, which is at least recovering_epoch — that leader has every entry committed before
+    // it was elected, and every entry of its epoch we acknowledged came from it. take_persist
+    // writes the cleared flag after these entries.
     ASSERT(role_ == Role::follower, "a recovering voter catches up only from a leader");
     state_.recovering_epoch.reset();
     state_.recovering_end.reset();

@@ -185,7 +185,9 @@ struct HardState {
 //   ours: exactly what Raft asks, against a log no less complete than the lost one;
 // - it never stands (its own log may lack committed entries; its own vote would count them);
 //   it finds the leader as an observer does and fetches;
-// - it is cleared (persisted after the entries) once its own log reaches that point.
+// - it is cleared (persisted after the entries) once its own log reaches that point, or once it
+//   has fetched everything the leader of its epoch has: that leader holds every entry committed
+//   before its election, and every entry of its epoch this voter acknowledged came from it.
 struct DurableState {
     int32_t epoch = 0;
     std::optional<NodeId> voted_for;
@@ -359,8 +361,9 @@ private:
     void append(Entry e);
     void truncate(int64_t to);
     void install(Download d);
-    // Clears the recovery once our log is as up to date as the lost one (see DurableState).
-    void end_recovery_if_caught_up();
+    // Clears the recovery once our log is as up to date as the lost one, or (`at_leader_end`)
+    // the leader we follow has nothing more for us (see DurableState).
+    void end_recovery_if_caught_up(bool at_leader_end);
     // A log ending at (last_epoch, end_offset) is at least as up to date as the one this voter
     // lost (true when not recovering).
     bool past_lost_log(int32_t last_epoch, int64_t end_offset) const;

@@ -91,7 +91,8 @@ Result<std::optional<QuorumState>, std::string> set_aside_state(Env& env, const 
     if (!newest) {
         return std::optional<QuorumState>();
     }
-    const std::string aside = log::join_path(parent, newest->second);
+    const std::string aside =
+        slash == std::string::npos ? newest->second : log::join_path(parent, newest->second);
     auto there = env.disk.exists(log::join_path(aside, quorum_state_file));
     if (!there.ok() || !*there) {
         return std::optional<QuorumState>();

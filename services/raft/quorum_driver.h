@@ -166,6 +166,8 @@ public:
     QuorumStatus describe() const;
     Role role() const { return replica_->role(); }
     bool is_leader() const { return replica_->role() == Role::leader; }
+    // Recovering from a damaged log (DurableState::recovering_epoch).
+    bool recovering() const { return replica_->recovering(); }
     std::optional<NodeId> leader() const { return replica_->leader(); }
     int32_t epoch() const { return replica_->epoch(); }
     int64_t high_watermark() const { return replica_->high_watermark(); }

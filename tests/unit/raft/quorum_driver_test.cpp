@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "services/log/checkpoint.h"
 #include "services/log/log_manager.h"
 #include "services/raft/quorum_state.h"
 #include "sim/world.h"
@@ -273,5 +274,132 @@ TEST_CASE("quorum driver: the vote and epoch are in quorum-state before anyone h
         if (n.get() == l) {
             CHECK(s->voted_id == std::optional<NodeId>(l->id));
         }
+    }
+}
+
+namespace {
+
+// Runs `body` in a fiber of the world (the disk of a node that is down is reached through it).
+void on_disk(Cluster& c, Node& n, const std::function<void(Disk&)>& body) {
+    bool done = false;
+    c.world.world_env().scheduler.spawn("disk", [&] {
+        body(n.sim->disk());
+        done = true;
+    });
+    REQUIRE(c.run_until([&] { return done; }));
+}
+
+std::optional<QuorumState> state_in(Cluster& c, Node& n, const std::string& dir) {
+    std::optional<QuorumState> s;
+    on_disk(c, n, [&](Disk& d) {
+        auto text = log::read_file_stable(d, dir + "/" + std::string(quorum_state_file), 65536);
+        REQUIRE(text.ok());
+        REQUIRE(text->has_value());
+        auto r = decode_quorum_state(as_chars(**text));
+        REQUIRE(r.ok());
+        s = *r;
+    });
+    return s;
+}
+
+// Every node applied the same items, `count` of them.
+bool converged(Cluster& c, size_t count) {
+    for (auto& n : c.nodes) {
+        if (!n->driver || n->journal.items.size() != count ||
+            n->journal.items != c.nodes[0]->journal.items) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("quorum driver: a voter whose metadata log lost synced entries recovers them from the "
+          "leader before it votes with them") {
+    Cluster c(3, 3);
+    for (int i = 0; i < 6; ++i) {
+        REQUIRE(c.propose("a" + std::to_string(i)));
+    }
+    Node* l = c.leader();
+    REQUIRE(l != nullptr);
+    Node& f = *c.nodes[l == c.nodes[0].get() ? 1 : 0];
+    c.crash(f);
+    // Bit rot in the segment, past the recovery point: recovery cuts the log there.
+    on_disk(c, f, [&](Disk& d) {
+        auto file = d.open("__cluster_metadata-0/00000000000000000000.log", OpenMode::read_write);
+        REQUIRE(file.ok());
+        Bytes b(1);
+        REQUIRE((*file)->read_at(100, b).ok());
+        b[0] ^= std::byte{0x10};
+        REQUIRE((*file)->write_at(100, b).ok());
+        REQUIRE((*file)->sync().ok());
+    });
+    c.world.start(*f.sim);
+    REQUIRE(c.run_until([&] { return f.driver != nullptr; }));
+    CHECK(f.driver->recovering());
+    const auto marked = state_in(c, f, "__cluster_metadata-0");
+    REQUIRE(marked.has_value());
+    REQUIRE(marked->recovering_epoch.has_value());
+    CHECK(marked->recovering_end.has_value());
+    // It copies the log back from the leader, and then votes like any voter again.
+    REQUIRE(c.propose("b"));
+    REQUIRE(c.run_until([&] { return converged(c, 7) && !f.driver->recovering(); }));
+    const auto cleared = state_in(c, f, "__cluster_metadata-0");
+    CHECK(!cleared->recovering_epoch);
+    CHECK(f.journal.items.front() == "a0");
+}
+
+TEST_CASE("quorum driver: a damaged metadata log is set aside, its quorum-state carried over, "
+          "also across a crash in between") {
+    for (const bool crash_between : {false, true}) {
+        CAPTURE(crash_between);
+        Cluster c(5, 3);
+        for (int i = 0; i < 4; ++i) {
+            REQUIRE(c.propose("a" + std::to_string(i)));
+        }
+        Node* l = c.leader();
+        REQUIRE(l != nullptr);
+        Node& f = *c.nodes[l == c.nodes[0].get() ? 1 : 0];
+        const int32_t epoch = f.driver->epoch();
+        c.crash(f);
+        on_disk(c, f, [&](Disk& d) {
+            if (crash_between) {
+                // As if the node crashed after setting the log aside and before writing
+                // quorum-state into the new one: the copy set aside already says recovering.
+                const std::string state = "__cluster_metadata-0/quorum-state";
+                auto text = log::read_file_stable(d, state, 65536);
+                REQUIRE(text.ok());
+                REQUIRE(text->has_value());
+                auto r = decode_quorum_state(as_chars(**text));
+                REQUIRE(r.ok());
+                QuorumState s = *r;
+                s.recovering_epoch = s.leader_epoch;
+                auto file = d.open(state, OpenMode::read_write);
+                REQUIRE(file.ok());
+                REQUIRE((*file)->truncate(0).ok());
+                REQUIRE((*file)->write_at(0, as_bytes(encode_quorum_state(s))).ok());
+                REQUIRE((*file)->sync().ok());
+                REQUIRE(d.rename("__cluster_metadata-0", "__cluster_metadata-0.0-damaged").ok());
+            } else {
+                // Damage found while it ran (a CRC that fails on every read) is remembered.
+                auto m = d.open("__cluster_metadata-0/damaged", OpenMode::create);
+                REQUIRE(m.ok());
+                REQUIRE((*m)->write_at(0, as_bytes("crc mismatch at offset 2\n")).ok());
+                REQUIRE((*m)->sync().ok());
+            }
+        });
+        c.world.start(*f.sim);
+        REQUIRE(c.run_until([&] { return f.driver != nullptr; }));
+        CHECK(f.driver->recovering());
+        CHECK(f.driver->epoch() >= epoch);  // the epoch (and the vote) came across
+        on_disk(c, f, [&](Disk& d) {
+            auto names = d.list(".");
+            REQUIRE(names.ok());
+            CHECK(std::count(names->begin(), names->end(), "__cluster_metadata-0.0-damaged") == 1);
+        });
+        REQUIRE(c.propose("b"));
+        REQUIRE(c.run_until([&] { return converged(c, 5) && !f.driver->recovering(); }));
+        CHECK(f.journal.items.front() == "a0");
     }
 }

@@ -157,3 +157,99 @@ TEST_CASE("raft: check quorum: a leader cut off from a majority steps down after
         }
     }
 }
+
+TEST_CASE("raft: a recovering voter votes only past the log it lost, never stands, and recovers") {
+    // It lost a log that ended at offset 5 in epoch 3; what is left ends at 2.
+    DurableState d;
+    d.epoch = 3;
+    d.log = {Entry{1, {}}, Entry{3, {}}};
+    d.recovering_epoch = 3;
+    d.recovering_end = 5;
+    QuorumReplica r(NodeId(1), config(3), d, Random(1), Instant::from_nanos(0));
+    CHECK(r.recovering());
+    std::vector<Message> out;
+    auto vote = [&](int32_t from, int32_t epoch, int32_t last_epoch, int64_t end, bool pre) {
+        out.clear();
+        r.receive({NodeId(from), NodeId(1), VoteRequest{epoch, last_epoch, end, pre}},
+                  Instant::from_nanos(0), out);
+        REQUIRE(out.size() == 1);
+        return std::get<VoteResponse>(out[0].body).granted;
+    };
+    // Up to date against what is left, not against what was lost: refused, vote and pre-vote.
+    CHECK_FALSE(vote(2, 4, 3, 4, true));
+    CHECK_FALSE(vote(2, 4, 3, 4, false));
+    CHECK(r.epoch() == 4);
+    CHECK(!r.durable().voted_for);
+    // Past the lost log: granted, as any voter would.
+    CHECK(vote(3, 4, 3, 5, false));
+    CHECK(r.durable().voted_for == NodeId(3));
+    CHECK(vote(2, 5, 4, 1, true));  // a later last epoch, however short
+    // Its election timer never makes it a candidate: it asks the voters who leads instead.
+    for (int s = 1; s <= 50; ++s) {
+        out.clear();
+        r.tick(Instant::from_nanos(0) + Duration::millis(100 * s), out);
+        for (const Message& m : out) {
+            CHECK_FALSE(std::holds_alternative<VoteRequest>(m.body));
+        }
+        CHECK(r.role() != Role::prospective);
+        CHECK(r.role() != Role::candidate);
+    }
+    // The recovery is persisted with the hard state, and read back as written.
+    DurableState back = d;
+    apply(r.take_persist(), back);
+    CHECK(back.recovering_epoch == 3);
+    CHECK(back.recovering_end == 5);
+}
+
+TEST_CASE("raft: a voter that lost entries it acknowledged does not elect a candidate lacking "
+          "them (and the planted bug does)") {
+    for (const bool planted : {false, true}) {
+        CAPTURE(planted);
+        Net net(3);
+        net.knobs.recovering_votes = planted;
+        const int32_t l = net.elect(3);
+        const int32_t v = l == 1 ? 2 : 1;  // commits with the leader
+        const int32_t w = 6 - l - v;       // cut off: falls behind
+        net.isolated.insert(w);
+        const auto a = net.propose(l, "a");
+        REQUIRE(a.has_value());
+        REQUIRE(net.propose(l, "b").has_value());
+        net.advance(Duration::millis(300));
+        REQUIRE(net.at(l).high_watermark() == *a + 2);  // committed by the leader and v
+        REQUIRE(net.at(w).end_offset() <= *a);
+        // The leader goes down; v crashes and its disk loses "a" and "b" (bit rot found at
+        // restart): the driver marks it recovering from its epoch and synced end.
+        net.crash(l);
+        net.crash(v);
+        Node& vn = net.nodes.at(v);
+        const int64_t synced_end = vn.disk.snapshot.end_offset + int64_t(vn.disk.log.size());
+        vn.disk.log.resize(static_cast<size_t>(*a - vn.disk.snapshot.end_offset));
+        vn.disk.recovering_epoch = vn.disk.epoch;
+        vn.disk.recovering_end = synced_end;
+        net.isolated.clear();
+        net.start(v);
+        net.advance(Duration::seconds(5));
+        if (!planted) {
+            // w cannot win without v's vote, and v does not give it: no leader until l is back.
+            CHECK(net.leader() == nullptr);
+            CHECK(net.at(v).recovering());
+            net.start(l);
+            net.advance(Duration::seconds(5));
+            QuorumReplica* leader = net.leader();
+            REQUIRE(leader != nullptr);
+            CHECK(leader->entry(*a).data == data("a"));
+            CHECK(leader->entry(*a + 1).data == data("b"));
+            // v copied the log back and recovered; its disk says so.
+            CHECK_FALSE(net.at(v).recovering());
+            CHECK(!net.nodes.at(v).disk.recovering_epoch);
+            CHECK(net.at(v).entry(*a).data == data("a"));
+        } else {
+            // v compares candidates with what is left of its log (and stands itself): w or v
+            // is elected, and "a" and "b", committed, are gone from the new leader's log.
+            QuorumReplica* leader = net.leader();
+            REQUIRE(leader != nullptr);
+            CHECK(leader->id() != NodeId(l));
+            CHECK((leader->end_offset() <= *a || leader->entry(*a).data != data("a")));
+        }
+    }
+}

@@ -222,6 +222,9 @@ TEST_CASE(
                     }
                     // The epoch map was rebuilt from the batches.
                     CHECK(raft->last_epoch() == got.back().epoch);
+                    // A torn append or an interrupted truncation is never taken for synced
+                    // entries lost at rest.
+                    CHECK(!raft->lost_synced_end());
                 });
                 raft.reset();
             });
@@ -377,6 +380,7 @@ TEST_CASE("raft log: a crash at every step of a snapshot write or install reopen
                         if (finished) {
                             CHECK(*latest == new_id);
                         }
+                        CHECK(!raft->lost_synced_end());
                         const Bytes image = *raft->read_snapshot(*latest, 0, 100);
                         CHECK(image == to_bytes(*latest == old_id ? "old" : "new"));
                         const auto got = read_all(*raft);
@@ -461,4 +465,112 @@ TEST_CASE("raft log: a failed sync while writing a snapshot crashes the node") {
     CHECK(rig.process.reason.find(".checkpoint") != std::string::npos);
     // Unwind the crashed fiber (it holds the log's mutex) while the log still exists.
     rig.executor.kill_group(rig.group);
+}
+
+namespace {
+
+// Flips bit `bit` of the byte at `at` (from the end when negative) of `path`, durably: bit rot
+// at rest on a node that is down.
+void rot(LogRig& rig, const std::string& path, int64_t at, int bit) {
+    rig.run([&] {
+        auto f = rig.env->disk.open(path, OpenMode::read_write);
+        REQUIRE(f.ok());
+        auto size = (*f)->size();
+        REQUIRE(size.ok());
+        const uint64_t pos = at >= 0 ? uint64_t(at) : *size - uint64_t(-at);
+        Bytes b(1);
+        REQUIRE((*f)->read_at(pos, b).ok());
+        b[0] ^= std::byte(1U << bit);
+        REQUIRE((*f)->write_at(pos, b).ok());
+        REQUIRE((*f)->sync().ok());
+    });
+}
+
+}  // namespace
+
+TEST_CASE("raft log: synced entries lost at rest are reported (the synced end), once") {
+    LogRig rig;
+    auto raft = open_raft(rig);
+    std::string dir;
+    rig.run([&] {
+        must_append(*raft, 1, entries({"a", "b"}));
+        must_append(*raft, 2, entries({"c", "d"}));
+        dir = raft->partition_log().dir();
+        CHECK(!raft->lost_synced_end());
+    });
+    raft.reset();
+    rig.crash();
+    // A bit of the last entry's value flips: past the recovery point recovery cannot tell it
+    // from a torn write, and cuts it.
+    rot(rig, dir + "/00000000000000000000.log", -2, 3);
+    raft = open_raft(rig);
+    rig.run([&] {
+        CHECK(raft->end_offset() == Offset(3));
+        REQUIRE(raft->lost_synced_end() == Offset(4));
+        REQUIRE(raft->forget_lost().ok());
+        CHECK(!raft->lost_synced_end());
+    });
+    raft.reset();
+    rig.crash();
+    raft = open_raft(rig);
+    rig.run([&] {
+        CHECK(raft->end_offset() == Offset(3));
+        CHECK(!raft->lost_synced_end());  // acted on once; the synced end is the log end again
+        auto synced = RaftLog::read_synced_end(*rig.env, dir);
+        REQUIRE(synced.ok());
+        CHECK(*synced == Offset(3));
+        must_append(*raft, 2, entries({"d2"}));
+    });
+    raft.reset();
+    rig.crash();
+    // Rot in the slot written last: the other slot (one append older) stands.
+    rot(rig, dir + "/synced-end", 4096 + 20, 0);
+    raft = open_raft(rig);
+    rig.run([&] {
+        CHECK(raft->end_offset() == Offset(4));
+        CHECK(!raft->lost_synced_end());
+    });
+    raft.reset();
+    rig.crash();
+    // Both slots damaged: what was synced is unknown, reported as such (the log end).
+    rot(rig, dir + "/synced-end", 20, 1);
+    rot(rig, dir + "/synced-end", 4096 + 21, 1);
+    raft = open_raft(rig);
+    rig.run([&] {
+        CHECK(raft->lost_synced_end() == raft->end_offset());
+        auto synced = RaftLog::read_synced_end(*rig.env, dir);
+        REQUIRE(synced.ok());
+        CHECK(!*synced);
+    });
+}
+
+TEST_CASE("raft log: an entry's epoch flipped at rest (outside the batch CRC) is damage") {
+    LogRig rig;
+    auto raft = open_raft(rig);
+    std::string dir;
+    uint64_t last_batch = 0;
+    rig.run([&] {
+        must_append(*raft, 1, entries({"a", "b"}));
+        must_append(*raft, 2, entries({"c", "d"}));
+        dir = raft->partition_log().dir();
+        auto f = rig.env->disk.open(dir + "/00000000000000000000.log", OpenMode::read_only);
+        REQUIRE(f.ok());
+        // The batches are the same size: the last starts a quarter from the end.
+        last_batch = *(*f)->size() / 4 * 3;
+    });
+    raft.reset();
+    rig.crash();
+    // PartitionLeaderEpoch (bytes 12-15 of the batch) 2 -> 3: epochs still rise along the log,
+    // so only the copy of the epoch inside the CRC (the record's key) can tell.
+    rot(rig, dir + "/00000000000000000000.log", int64_t(last_batch + 15), 0);
+    raft = open_raft(rig);
+    rig.run([&] {
+        CHECK(raft->last_epoch() == LeaderEpoch(3));  // what the header says
+        auto r = raft->read(Offset(3), 1000);
+        REQUIRE(!r.ok());
+        CHECK(r.error() == RaftLogError::damaged);
+        auto earlier = raft->read(Offset(0), 1);
+        REQUIRE(earlier.ok());
+        CHECK(earlier->front().epoch == LeaderEpoch(1));
+    });
 }
