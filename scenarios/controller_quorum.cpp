@@ -10,10 +10,12 @@
 // minority), the nodes split into two random sides (one side may hold a majority), a node that
 // hears but cannot be heard (one-way), crashes that lose unsynced writes (quorum-state included)
 // and restarts, pauses, wall-clock jumps, bursts of disk read errors and failed fsyncs (a failed
-// fsync crashes the node; a supervisor restarts crashed nodes), and the vote crash: the leader is
-// isolated, every voter that grants a vote in the election that follows is crashed a moment
-// later, then the winner is isolated in turn, so the crashed voters and the old leader elect
-// again — in the same epoch if a vote was forgotten. "controller-quorum-leader-isolation" aims
+// fsync crashes the node; a supervisor restarts crashed nodes), bit rot on a crashed node's
+// metadata log (not its quorum-state), the vote crash: the leader is isolated, every voter that
+// grants a vote in the election that follows is crashed a moment later, then the winner is
+// isolated in turn, so the crashed voters and the old leader elect again — in the same epoch if a
+// vote was forgotten — and the rot vote (Nemesis::rot_vote): a follower through which entries
+// commit loses its log to bit rot and must then vote beside voters that lack those entries. "controller-quorum-leader-isolation" aims
 // most of its faults at the leader (isolated for longer than the fetch timeout, crashed, on the
 // minority side of a split). The client stays connected to every node throughout.
 //
@@ -38,8 +40,10 @@
 //   brokers; `acked-topics`: every acknowledged creation is there unless the client deleted it;
 //   `nothing-invented`: every topic there is one the client asked for.
 // Planted bugs: the driver sends each step's messages before its delta is durable
-// (DriverKnobs::send_before_persist) → `election-safety` (controller-quorum); check quorum
-// disabled → `leader-has-quorum` (controller-quorum-leader-isolation).
+// (DriverKnobs::send_before_persist) → `election-safety` (controller-quorum); a recovering voter
+// compares candidates with what is left of its damaged log (QuorumKnobs::recovering_votes) →
+// `state-machine-safety` (controller-quorum); check quorum disabled → `leader-has-quorum`
+// (controller-quorum-leader-isolation).
 #include <algorithm>
 #include <map>
 #include <optional>
