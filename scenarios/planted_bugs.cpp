@@ -49,7 +49,8 @@ const std::vector<PlantedBug>& all_planted_bugs() {
              "a Raft voter whose metadata log was damaged compares candidates with what is left "
              "of it, as if it had lost nothing",
              "raft::QuorumKnobs::recovering_votes",
-             {{"controller-quorum", "state-machine-safety"}}},
+             {{"controller-quorum", "state-machine-safety"},
+              {"raft-quorum", "leader-completeness"}}},
             {"ack-before-replicate",
              "acks=all produce is answered once the leader has the write, before the ISR does",
              "replica::ReplicaKnobs::ack_before_replication",

@@ -10,8 +10,9 @@
 // observer with an empty disk joins during the faults.
 //
 // Faults: message loss and delays; a node isolated both ways; a node that hears but cannot be
-// heard (one-way); crashes; the leader isolated; the leader crashed; the leader resigning and
-// stopping. "raft-quorum-leader-isolation" draws the leader faults much more often. Each goes
+// heard (one-way); crashes; crashes whose disk lost the tail of the log (bit rot: a voter then
+// recovers, DurableState::recovering_epoch); the rot vote (raft_rot_vote below); the leader
+// isolated; the leader crashed; the leader resigning and stopping. "raft-quorum-leader-isolation" draws the leader faults much more often. Each goes
 // through a FaultInjector as a kind of this scenario (raft_crash, raft_isolate, raft_lag,
 // raft_resign, join) recorded with the waits it uses, so `--write-faults` then `--faults`
 // replays the run exactly and `eddy sim shrink` can reduce it.
@@ -34,8 +35,10 @@
 //   serving, or it would answer reads from a stale log);
 // - `liveness`: after healing, an entry proposed then is committed and applied on every replica,
 //   voters and observers.
-// Planted bugs: votes (and pre-votes) ignore the logs → `leader-completeness` (raft-quorum);
-// check quorum disabled → `leader-has-quorum` (raft-quorum-leader-isolation).
+// Planted bugs: votes (and pre-votes) ignore the logs → `leader-completeness` (raft-quorum); a
+// recovering voter compares candidates with what is left of its log (the rot vote) →
+// `leader-completeness` (raft-quorum); check quorum disabled → `leader-has-quorum`
+// (raft-quorum-leader-isolation).
 #include <algorithm>
 #include <map>
 #include <string>
@@ -450,6 +453,8 @@ enum class Fault : uint8_t {
     crash_leader,
     resign_leader,
     lag_then_restart_others,  // a voter falls behind, rejoins, and all the others power-cycle
+    rot,                      // a crash whose disk lost the tail of the log (bit rot found)
+    rot_vote,                 // a voter that helped commit loses its log, then must vote
 };
 
 RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
@@ -483,9 +488,12 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
     raft::QuorumKnobs knobs;
     knobs.vote_ignores_log = ro.planted("vote-ignores-log");
     knobs.check_quorum_disabled = ro.planted("check-quorum-disabled");
+    knobs.recovering_votes = ro.planted("recovering-votes");
     // Fault weights, in the order of `Fault`.
-    const std::vector<int64_t> weights = leader_faults ? std::vector<int64_t>{1, 1, 1, 6, 1, 1, 1}
-                                                       : std::vector<int64_t>{2, 2, 2, 2, 2, 1, 4};
+    const std::vector<int64_t> weights =
+        leader_faults ? std::vector<int64_t>{1, 1, 1, 6, 1, 1, 1, 0, 0}
+        : knobs.recovering_votes ? std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1, 1, 8}
+                                 : std::vector<int64_t>{2, 2, 2, 2, 2, 1, 4, 2, 1};
 
     auto node_of = [&](NodeId id) -> sim::SimNode& {
         return world.node("replica-" + std::to_string(id.value()));
@@ -538,6 +546,86 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
         crash(victim_of(f));
         sched_.sleep_for(f.hold);
         start(victim_of(f));
+    };
+    // Crashed with bit rot found in its log at restart: the entries from value per mille of the
+    // way between the snapshot and the end are gone, as QuorumDriver::open finds them (the
+    // synced end unknown too when value >= 1000). A voter then recovers from its epoch and the
+    // end it had synced, as the driver marks it (DurableState::recovering_epoch); an observer
+    // just fetches again. Started again after hold.
+    faults.custom["raft_rot"] = [&](const FaultSpec& f) {
+        const NodeId v = victim_of(f);
+        world.trace("fault.rot", {{"node", v.value()}});
+        crash(v);
+        raft::DurableState& d = c.disks[v].state;
+        const auto kept = static_cast<size_t>(static_cast<int64_t>(d.log.size()) *
+                                              (f.value % 1000) / 1000);
+        const int64_t synced_end = d.snapshot.end_offset + static_cast<int64_t>(d.log.size());
+        if (kept < d.log.size()) {
+            d.log.resize(kept);
+            const bool voter = std::find(c.voters.begin(), c.voters.end(), v) != c.voters.end();
+            if (voter && !d.recovering_epoch) {
+                d.recovering_epoch = d.epoch;
+                if (f.value < 1000) {
+                    d.recovering_end = synced_end;
+                }
+            }
+        }
+        sched_.sleep_for(f.hold);
+        start(v);
+    };
+    // The rot vote, drawn from a stream seeded by value: the leader commits through one voter
+    // (and just enough others) while the rest are cut off for hold and fall behind; then the
+    // leader and its committers crash, the voter's disk loses its whole log past the snapshot
+    // (marked recovering, as the driver marks it), and it comes back beside the voters that
+    // fell behind, which hold a majority only with its vote; the others return after a while.
+    // Comparing candidates with what is left of its log would elect one that lacks committed
+    // entries (`leader-completeness`).
+    faults.custom["raft_rot_vote"] = [&](const FaultSpec& f) {
+        Random r(static_cast<uint64_t>(f.value));
+        const auto leader = c.leader();
+        if (!leader) {
+            return;
+        }
+        std::vector<NodeId> rest;
+        for (NodeId v : c.voters) {
+            if (v != *leader) {
+                rest.push_back(v);
+            }
+        }
+        for (size_t i = rest.size(); i > 1; --i) {
+            std::swap(rest[i - 1], rest[r.below(i)]);
+        }
+        const NodeId victim = rest.front();
+        const size_t committers = c.voters.size() / 2 + 1 - 2;
+        std::vector<NodeId> down(rest.begin() + 1,
+                                 rest.begin() + 1 + static_cast<ptrdiff_t>(committers));
+        down.push_back(*leader);
+        const std::vector<NodeId> laggards(rest.begin() + 1 + static_cast<ptrdiff_t>(committers),
+                                           rest.end());
+        world.trace("fault.rot_vote", {{"leader", leader->value()}, {"node", victim.value()}});
+        for (NodeId l : laggards) {
+            isolate(l, true);
+        }
+        sched_.sleep_for(f.hold);
+        c.blocked.clear();
+        for (NodeId id : down) {
+            crash(id);
+        }
+        crash(victim);
+        raft::DurableState& d = c.disks[victim].state;
+        if (!d.log.empty()) {
+            const int64_t synced_end = d.snapshot.end_offset + static_cast<int64_t>(d.log.size());
+            d.log.clear();
+            if (!d.recovering_epoch) {
+                d.recovering_epoch = d.epoch;
+                d.recovering_end = synced_end;
+            }
+        }
+        start(victim);
+        sched_.sleep_for(c.config.fetch_timeout * r.between(3, 6));
+        for (NodeId id : down) {
+            start(id);
+        }
     };
     // Cut off from every replica for hold: both ways (value 1), or unheard (value 0: mute).
     faults.custom["raft_isolate"] = [&](const FaultSpec& f) {
@@ -619,8 +707,9 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
                 pick -= weights[kind++];
             }
             NodeId victim = c.replicas[r.below(c.replicas.size())];
-            if (kind >= static_cast<size_t>(Fault::isolate_leader) &&
-                kind != static_cast<size_t>(Fault::lag_then_restart_others)) {
+            const auto f = static_cast<Fault>(kind);
+            if (f == Fault::isolate_leader || f == Fault::crash_leader ||
+                f == Fault::resign_leader) {
                 const auto leader = c.leader();
                 if (!leader) {
                     continue;
@@ -651,6 +740,14 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
                     fault("raft_lag", victim, cut, before * 10000 + down);
                     break;
                 }
+                case Fault::rot_vote:
+                    fault("raft_rot_vote", victim, ms(300, 1500),
+                          static_cast<int64_t>(r.next() >> 1));
+                    break;
+                case Fault::rot:
+                    fault("raft_rot", victim, ms(10, 2000),
+                          r.between(0, 999) + (r.chance(0.2) ? 1000 : 0));
+                    break;
                 case Fault::resign_leader: {
                     const Duration resigning = ms(20, 200);
                     fault("raft_resign", victim, resigning, r.between(100, 1500));
