@@ -1,7 +1,6 @@
 #include "sim/sim_disk.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include "core/base/assert.h"
@@ -102,29 +101,12 @@ bool valid_entry_path(std::string_view path) {
 
 bool valid_directory_path(std::string_view path) { return split_path(path).has_value(); }
 
-// Applies one pending op to a file image.
-void apply_op(Bytes& image, uint64_t offset, bool truncate, ByteSpan data) {
-    if (truncate) {
-        image.resize(offset);
-        return;
-    }
-    if (offset > image.size()) {
-        image.resize(offset);  // a hole reads as zeros
-    }
-    // The part over existing bytes is copied; the rest is appended, never zero-filled first.
-    const size_t over = static_cast<size_t>(std::min<uint64_t>(data.size(), image.size() - offset));
-    if (over > 0) {
-        std::memcpy(image.data() + offset, data.data(), over);
-    }
-    image.insert(image.end(), data.begin() + static_cast<std::ptrdiff_t>(over), data.end());
-}
-
 // Undoes one pending op on the image it left: back to the size before it, with the bytes it
 // replaced (overwrote, or cut off) where they were.
-void undo_op(Bytes& image, uint64_t size_before, uint64_t offset, ByteSpan replaced) {
+void undo_op(FileImage& image, uint64_t size_before, uint64_t offset, ByteSpan replaced) {
     image.resize(size_before);
-    if (!replaced.empty()) {
-        std::memcpy(image.data() + offset, replaced.data(), replaced.size());
+    if (!replaced.empty()) {  // else `offset` may lie past the end
+        image.write(offset, replaced);
     }
 }
 
@@ -193,7 +175,7 @@ std::optional<std::string> SimDisk::rot_at_rest(
     FileData& d = files_.at(pick.first);  // no pending op: what reads see is what is durable
     const uint64_t offset = random_.below(d.current.size());
     const auto bit = static_cast<std::byte>(1U << random_.below(8));
-    d.current[offset] ^= bit;
+    d.current.at(offset) ^= bit;
     tracer_.event("disk.bit_rot", {{"path", *pick.second},
                                    {"offset", offset},
                                    {"bit", std::to_integer<int64_t>(bit)}});
@@ -249,7 +231,7 @@ Result<size_t, DiskError> SimDisk::file_read(SimFile& f, uint64_t offset, Mutabl
     size_t n = 0;
     if (offset < d.current.size() && !buf.empty()) {
         n = static_cast<size_t>(std::min<uint64_t>(buf.size(), d.current.size() - offset));
-        std::memcpy(buf.data(), d.current.data() + offset, n);
+        d.current.read(offset, buf.first(n));
     }
     if (n > 0 && draw(faults_.read_bit_flip_p)) {
         const uint64_t bit = random_.below(uint64_t{n} * 8);
@@ -287,20 +269,23 @@ void SimDisk::apply_pending(FileData& d, bool truncate, uint64_t offset, ByteSpa
     const uint64_t replaced_end =
         op.truncate ? op.size_before : std::min(op.offset + op.length, op.size_before);
     if (op.offset < replaced_end) {
-        op.replaced.assign(d.current.begin() + static_cast<std::ptrdiff_t>(op.offset),
-                           d.current.begin() + static_cast<std::ptrdiff_t>(replaced_end));
+        op.replaced = d.current.copy(op.offset, replaced_end - op.offset);
     }
-    apply_op(d.current, op.offset, op.truncate, data);
+    if (truncate) {
+        d.current.resize(offset);
+    } else {
+        d.current.write(offset, data);
+    }
     d.pending.push_back(std::move(op));
     used_ = used_ - before + charge(d);
 }
 
 Bytes SimDisk::durable_bytes(const FileData& d) {
-    Bytes image = d.current;
+    FileImage image = d.current;
     for (auto it = d.pending.rbegin(); it != d.pending.rend(); ++it) {
         undo_op(image, it->size_before, it->offset, it->replaced);
     }
-    return image;
+    return image.bytes();
 }
 
 Result<void, DiskError> SimDisk::file_write(SimFile& f, uint64_t offset, ByteSpan data) {
@@ -1034,8 +1019,7 @@ void SimDisk::crash_file(FileData& d, std::string_view path) {
     for (size_t i = total; i > kept; --i) {
         const PendingOp& op = d.pending[i - 1];
         if (i - 1 == kept && !op.truncate) {
-            written = Bytes(d.current.begin() + static_cast<std::ptrdiff_t>(op.offset),
-                            d.current.begin() + static_cast<std::ptrdiff_t>(op.offset + op.length));
+            written = d.current.copy(op.offset, op.length);
         }
         undo_op(d.current, op.size_before, op.offset, op.replaced);
     }
@@ -1058,8 +1042,7 @@ void SimDisk::crash_file(FileData& d, std::string_view path) {
             begin = piece_end;
         }
         for (const auto& [begin, piece_end] : landed) {
-            apply_op(d.current, begin, false,
-                     ByteSpan(written).subspan(begin - op.offset, piece_end - begin));
+            d.current.write(begin, ByteSpan(written).subspan(begin - op.offset, piece_end - begin));
         }
         tracer_.event("disk.crash_tear", {{"path", path},
                                           {"offset", op.offset},
@@ -1111,7 +1094,7 @@ std::optional<Bytes> SimDisk::contents(std::string_view path) const {
     if (!r.ok() || !r->child || live_.contains(*r->child)) {
         return std::nullopt;
     }
-    return files_.at(*r->child).current;
+    return files_.at(*r->child).current.bytes();
 }
 
 std::optional<Bytes> SimDisk::durable_contents(std::string_view path) const {

@@ -65,6 +65,7 @@
 #include "core/env/disk.h"
 #include "core/env/trace.h"
 #include "core/fiber/executor.h"
+#include "sim/file_image.h"
 
 namespace eddy::sim {
 
@@ -166,7 +167,7 @@ private:
         Bytes replaced;            // the bytes it overwrote (a write) or cut off (a truncate)
     };
     struct FileData {
-        Bytes current;                   // the durable bytes with every pending op applied
+        FileImage current;               // the durable bytes with every pending op applied
         std::vector<PendingOp> pending;  // since the last successful sync, in completion order
         bool poisoned = false;
         uint32_t links = 0;    // entries naming it in the live namespace
