@@ -1,7 +1,6 @@
 #include "sim/sim_disk.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include "core/base/assert.h"
@@ -102,21 +101,13 @@ bool valid_entry_path(std::string_view path) {
 
 bool valid_directory_path(std::string_view path) { return split_path(path).has_value(); }
 
-// Applies one pending op to a file image.
-void apply_op(Bytes& image, uint64_t offset, bool truncate, ByteSpan data) {
-    if (truncate) {
-        image.resize(offset);
-        return;
+// Undoes one pending op on the image it left: back to the size before it, with the bytes it
+// replaced (overwrote, or cut off) where they were.
+void undo_op(FileImage& image, uint64_t size_before, uint64_t offset, ByteSpan replaced) {
+    image.resize(size_before);
+    if (!replaced.empty()) {  // else `offset` may lie past the end
+        image.write(offset, replaced);
     }
-    if (offset > image.size()) {
-        image.resize(offset);  // a hole reads as zeros
-    }
-    // The part over existing bytes is copied; the rest is appended, never zero-filled first.
-    const size_t over = static_cast<size_t>(std::min<uint64_t>(data.size(), image.size() - offset));
-    if (over > 0) {
-        std::memcpy(image.data() + offset, data.data(), over);
-    }
-    image.insert(image.end(), data.begin() + static_cast<std::ptrdiff_t>(over), data.end());
 }
 
 }  // namespace
@@ -172,7 +163,7 @@ std::optional<std::string> SimDisk::rot_at_rest(
     std::vector<std::pair<Inode, const std::string*>> candidates;
     for (const auto& [inode, path] : names) {
         auto it = files_.find(inode);
-        if (it != files_.end() && it->second.pending.empty() && !it->second.durable.empty() &&
+        if (it != files_.end() && it->second.pending.empty() && !it->second.current.empty() &&
             it->second.links > 0 && (!eligible || eligible(path))) {
             candidates.emplace_back(inode, &path);
         }
@@ -181,12 +172,10 @@ std::optional<std::string> SimDisk::rot_at_rest(
         return std::nullopt;
     }
     const auto& pick = candidates[random_.below(candidates.size())];
-    FileData& d = files_.at(pick.first);
-    ASSERT(d.current == d.durable, "a file with no pending op reads what is durable");
-    const uint64_t offset = random_.below(d.durable.size());
+    FileData& d = files_.at(pick.first);  // no pending op: what reads see is what is durable
+    const uint64_t offset = random_.below(d.current.size());
     const auto bit = static_cast<std::byte>(1U << random_.below(8));
-    d.durable[offset] ^= bit;
-    d.current[offset] ^= bit;
+    d.current.at(offset) ^= bit;
     tracer_.event("disk.bit_rot", {{"path", *pick.second},
                                    {"offset", offset},
                                    {"bit", std::to_integer<int64_t>(bit)}});
@@ -242,7 +231,7 @@ Result<size_t, DiskError> SimDisk::file_read(SimFile& f, uint64_t offset, Mutabl
     size_t n = 0;
     if (offset < d.current.size() && !buf.empty()) {
         n = static_cast<size_t>(std::min<uint64_t>(buf.size(), d.current.size() - offset));
-        std::memcpy(buf.data(), d.current.data() + offset, n);
+        d.current.read(offset, buf.first(n));
     }
     if (n > 0 && draw(faults_.read_bit_flip_p)) {
         const uint64_t bit = random_.below(uint64_t{n} * 8);
@@ -268,11 +257,35 @@ Result<void, DiskError> SimDisk::check_growth(const FileData& d, uint64_t new_si
     return {};
 }
 
-void SimDisk::apply_pending(FileData& d, PendingOp op) {
+// A write of `data` at `offset`, or a truncate to `offset`, with what undoes it.
+void SimDisk::apply_pending(FileData& d, bool truncate, uint64_t offset, ByteSpan data) {
     const uint64_t before = charge(d);
-    apply_op(d.current, op.offset, op.truncate, op.data);
+    PendingOp op;
+    op.seq = next_seq_++;
+    op.truncate = truncate;
+    op.offset = offset;
+    op.length = data.size();
+    op.size_before = d.current.size();
+    const uint64_t replaced_end =
+        op.truncate ? op.size_before : std::min(op.offset + op.length, op.size_before);
+    if (op.offset < replaced_end) {
+        op.replaced = d.current.copy(op.offset, replaced_end - op.offset);
+    }
+    if (truncate) {
+        d.current.resize(offset);
+    } else {
+        d.current.write(offset, data);
+    }
     d.pending.push_back(std::move(op));
     used_ = used_ - before + charge(d);
+}
+
+Bytes SimDisk::durable_bytes(const FileData& d) {
+    FileImage image = d.current;
+    for (auto it = d.pending.rbegin(); it != d.pending.rend(); ++it) {
+        undo_op(image, it->size_before, it->offset, it->replaced);
+    }
+    return image.bytes();
 }
 
 Result<void, DiskError> SimDisk::file_write(SimFile& f, uint64_t offset, ByteSpan data) {
@@ -300,7 +313,7 @@ Result<void, DiskError> SimDisk::file_write(SimFile& f, uint64_t offset, ByteSpa
         return {};
     }
     TRY_VOID(check_growth(d, std::max<uint64_t>(d.current.size(), offset + data.size()), f.path_));
-    apply_pending(d, PendingOp{next_seq_++, false, offset, Bytes(data.begin(), data.end())});
+    apply_pending(d, false, offset, data);
     return {};
 }
 
@@ -324,7 +337,7 @@ Result<void, DiskError> SimDisk::file_truncate(SimFile& f, uint64_t size) {
         return fail(DiskError::io_error);
     }
     TRY_VOID(check_growth(d, size, f.path_));
-    apply_pending(d, PendingOp{next_seq_++, true, size, {}});
+    apply_pending(d, true, size, {});
     return {};
 }
 
@@ -350,14 +363,12 @@ Result<void, DiskError> SimDisk::file_sync(SimFile& f) {
         tracer_.event("disk.sync_error", {{"path", f.path_}, {"pending", d.pending.size()}});
         return fail(DiskError::io_error);
     }
+    // The covered ops become durable: nothing will undo them.
     size_t folded = 0;
     while (folded < d.pending.size() && d.pending[folded].seq < covered) {
-        const PendingOp& op = d.pending[folded];
-        apply_op(d.durable, op.offset, op.truncate, op.data);
         ++folded;
     }
     d.pending.erase(d.pending.begin(), d.pending.begin() + static_cast<std::ptrdiff_t>(folded));
-    ASSERT(!d.pending.empty() || d.durable.size() == d.current.size());
     return {};
 }
 
@@ -999,14 +1010,18 @@ void SimDisk::crash_namespace(const std::map<Inode, std::string>& names) {
 void SimDisk::crash_file(FileData& d, std::string_view path) {
     const size_t total = d.pending.size();
     if (total == 0) {
-        ASSERT(d.current.size() == d.durable.size());
         return;
     }
     const size_t kept = draw_kept(0, total);
-    Bytes image = std::move(d.durable);
-    for (size_t i = 0; i < kept; ++i) {
-        const PendingOp& op = d.pending[i];
-        apply_op(image, op.offset, op.truncate, op.data);
+    // The lost ops are undone, newest first. On the way, the first lost op's bytes are read back
+    // in case it tears: it is the newest op left then, so nothing overwrote them.
+    Bytes written;
+    for (size_t i = total; i > kept; --i) {
+        const PendingOp& op = d.pending[i - 1];
+        if (i - 1 == kept && !op.truncate) {
+            written = d.current.copy(op.offset, op.length);
+        }
+        undo_op(d.current, op.size_before, op.offset, op.replaced);
     }
     bool torn = false;
     if (kept < total && !d.pending[kept].truncate && draw(faults_.crash_tear_p)) {
@@ -1015,7 +1030,7 @@ void SimDisk::crash_file(FileData& d, std::string_view path) {
         // end that did not land read as zeros.
         torn = true;
         const PendingOp& op = d.pending[kept];
-        const uint64_t end = op.offset + op.data.size();
+        const uint64_t end = op.offset + op.length;
         std::vector<std::pair<uint64_t, uint64_t>> landed;  // [begin, end) file offsets
         uint64_t pieces = 0;
         for (uint64_t begin = op.offset; begin < end; ++pieces) {
@@ -1027,19 +1042,16 @@ void SimDisk::crash_file(FileData& d, std::string_view path) {
             begin = piece_end;
         }
         for (const auto& [begin, piece_end] : landed) {
-            apply_op(image, begin, false,
-                     ByteSpan(op.data).subspan(begin - op.offset, piece_end - begin));
+            d.current.write(begin, ByteSpan(written).subspan(begin - op.offset, piece_end - begin));
         }
         tracer_.event("disk.crash_tear", {{"path", path},
                                           {"offset", op.offset},
-                                          {"length", op.data.size()},
+                                          {"length", op.length},
                                           {"sectors", pieces},
                                           {"landed", landed.size()}});
     }
     tracer_.event("disk.crash_file",
                   {{"path", path}, {"pending", total}, {"kept", kept}, {"torn", torn}});
-    d.durable = std::move(image);
-    d.current = d.durable;
     d.pending.clear();
 }
 
@@ -1082,7 +1094,7 @@ std::optional<Bytes> SimDisk::contents(std::string_view path) const {
     if (!r.ok() || !r->child || live_.contains(*r->child)) {
         return std::nullopt;
     }
-    return files_.at(*r->child).current;
+    return files_.at(*r->child).current.bytes();
 }
 
 std::optional<Bytes> SimDisk::durable_contents(std::string_view path) const {
@@ -1091,7 +1103,7 @@ std::optional<Bytes> SimDisk::durable_contents(std::string_view path) const {
     if (!r.ok() || !r->child || ns.contains(*r->child)) {
         return std::nullopt;
     }
-    return files_.at(*r->child).durable;
+    return durable_bytes(files_.at(*r->child));
 }
 
 }  // namespace eddy::sim

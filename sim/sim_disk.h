@@ -1,15 +1,18 @@
 // SimDisk: a node's simulated disk. It implements the Disk contract of core/env/disk.h exactly,
 // and no more: everything the contract allows to go wrong, goes wrong here, drawn from the seed.
 //
-// Model. Every file and directory is an inode (ids from a counter). A file has `durable` bytes
+// Model. Every file and directory is an inode (ids from a counter). A file has durable bytes
 // (what its last successful sync left on the platter) and an ordered log of pending writes and
-// truncates since then; reads see `current` = durable + pending (the page cache). A directory is
-// a map name -> inode. Namespace changes (create, mkdir, remove, rmdir, rename) go into one
-// ordered journal; each op records the directory inodes it touches (a rename across directories
-// touches two) and becomes durable once sync_directory() of a directory it touches returns ok
-// (either one for a rename, which is one transaction as on a journaling file system). A durable
-// rmdir also makes the ops inside the removed directory durable (they emptied it). The
-// journal's durable prefix is folded into the durable base namespace.
+// truncates since then; reads see `current` = durable + pending (the page cache). Only `current`
+// is stored: each pending op keeps what it replaced, so durable = current with the pending ops
+// undone, newest first (a sync then copies nothing, and an append, the common write, keeps
+// nothing to undo it). A directory is a map name -> inode. Namespace changes (create, mkdir,
+// remove, rmdir, rename) go into one ordered journal; each op records the directory inodes it
+// touches (a rename across directories touches two) and becomes durable once sync_directory()
+// of a directory it touches returns ok (either one for a rename, which is one transaction as on
+// a journaling file system). A durable rmdir also makes the ops inside the removed directory
+// durable (they emptied it). The journal's durable prefix is folded into the durable base
+// namespace.
 //
 // Crash model (crash()): every open File goes stale (later calls fail with io_error); then
 // - namespace: each directory keeps a random prefix of the journal ops touching it (never a
@@ -62,6 +65,7 @@
 #include "core/env/disk.h"
 #include "core/env/trace.h"
 #include "core/fiber/executor.h"
+#include "sim/file_image.h"
 
 namespace eddy::sim {
 
@@ -152,15 +156,18 @@ private:
     using Inode = StrongId<struct SimInodeTag, uint64_t>;
     static constexpr Inode root_inode{1};
 
+    // A write or truncate applied to `current` and not yet durable. Undoing it means cutting
+    // the file back to size_before, then putting `replaced` back at `offset`.
     struct PendingOp {
         uint64_t seq = 0;
         bool truncate = false;
-        uint64_t offset = 0;  // a write's offset, or a truncate's new size
-        Bytes data;           // a write's bytes
+        uint64_t offset = 0;       // a write's offset, or a truncate's new size
+        uint64_t length = 0;       // a write's length
+        uint64_t size_before = 0;  // the file's size before it
+        Bytes replaced;            // the bytes it overwrote (a write) or cut off (a truncate)
     };
     struct FileData {
-        Bytes durable;
-        Bytes current;                   // durable with every pending op applied
+        FileImage current;               // the durable bytes with every pending op applied
         std::vector<PendingOp> pending;  // since the last successful sync, in completion order
         bool poisoned = false;
         uint32_t links = 0;    // entries naming it in the live namespace
@@ -205,7 +212,8 @@ private:
     void file_closed(SimFile& f);
     Result<void, DiskError> check_growth(const FileData& d, uint64_t new_size,
                                          std::string_view path);
-    void apply_pending(FileData& d, PendingOp op);
+    void apply_pending(FileData& d, bool truncate, uint64_t offset, ByteSpan data);
+    static Bytes durable_bytes(const FileData& d);
 
     // Namespace.
     Result<Resolved, DiskError> resolve(const Namespace& ns, std::string_view path) const;
