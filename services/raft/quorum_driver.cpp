@@ -293,6 +293,13 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
     DurableState durable;
     durable.epoch = state->leader_epoch.value();
     durable.voted_for = state->voted_id;
+    if (!voter && durable.voted_for) {
+        // Written while this node was a voter (controller.quorum.voters changed since), or by
+        // hand: an observer casts no vote, so it keeps none.
+        env.log.warn("%s/%s names a vote, but this node is not a voter: ignored", dir.c_str(),
+                     std::string(quorum_state_file).c_str());
+        durable.voted_for.reset();
+    }
     durable.snapshot = snapshot;
     durable.log = std::move(entries);
     if (durable.log.empty() ? durable.snapshot.epoch > durable.epoch

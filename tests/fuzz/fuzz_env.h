@@ -70,6 +70,19 @@ public:
                    : Result<void, DiskError>(fail(DiskError::not_found));
     }
     Result<void, DiskError> rename(std::string_view from, std::string_view to) override {
+        if (dirs_.erase(std::string(from)) == 1) {
+            // A directory: everything under it moves along.
+            const std::string prefix = std::string(from) + "/";
+            std::map<std::string, Bytes> moved;
+            for (auto f = files_.lower_bound(prefix);
+                 f != files_.end() && f->first.rfind(prefix, 0) == 0;) {
+                moved[std::string(to) + "/" + f->first.substr(prefix.size())] = std::move(f->second);
+                f = files_.erase(f);
+            }
+            files_.merge(moved);
+            dirs_.insert(std::string(to));
+            return {};
+        }
         auto it = files_.find(std::string(from));
         if (it == files_.end()) {
             return fail(DiskError::not_found);
@@ -96,6 +109,12 @@ public:
                 out.push_back(path.substr(prefix.size()));
             }
         }
+        for (const std::string& path : dirs_) {  // directories made with make_directory
+            if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos) {
+                out.push_back(path.substr(prefix.size()));
+            }
+        }
+        std::sort(out.begin(), out.end());
         return out;
     }
     Result<bool, DiskError> exists(std::string_view path) override {
