@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -17,6 +18,7 @@
 #include "core/base/assert.h"
 #include "core/env/env.h"
 #include "core/fiber/executor.h"
+#include "tests/unit/virtual_driver.h"
 
 namespace eddy::fuzz {
 
@@ -163,6 +165,57 @@ public:
 class AbortProcess final : public Process {
 public:
     void crash(std::string_view) override { UNREACHABLE("no sync fails on the memory disk"); }
+};
+
+// One node's Env on the parts above, with its fiber executor on virtual time (VirtualDriver):
+// what a target needs to run a service's real code for one input. The clock stands still, or
+// (`follow_time`) follows the executor's virtual time.
+class FuzzNode {
+public:
+    explicit FuzzNode(NodeId id = NodeId(0), bool follow_time = false)
+        : group_(executor.new_group()),
+          scheduler(executor, group_),
+          driver_clock_(driver),
+          logger_(fixed_clock_, sink_, "fuzz", LogLevel::error),
+          env{id,      follow_time ? static_cast<Clock&>(driver_clock_) : fixed_clock_,
+              network_, disk,      random_,  scheduler, tracer_, faults_, logger_, process_} {}
+    FuzzNode(const FuzzNode&) = delete;
+    FuzzNode& operator=(const FuzzNode&) = delete;
+
+    // Runs `body` in a fiber of the node until it returns (ASSERTed).
+    void run(const std::function<void()>& body) {
+        bool done = false;
+        scheduler.spawn("fuzz", [&] {
+            body();
+            done = true;
+        });
+        executor.run([&] { return done; });
+        ASSERT(done);
+    }
+
+    MemDisk disk;
+    eddy::test::VirtualDriver driver;
+    FiberExecutor executor{driver};
+
+private:
+    GroupId group_;
+
+public:
+    Scheduler scheduler;
+
+private:
+    FixedClock fixed_clock_;
+    DriverClock driver_clock_;
+    NoNetwork network_;
+    Random random_{1};
+    NullTracer tracer_;
+    FaultPoints faults_;
+    NullLogSink sink_;
+    Logger logger_;
+    AbortProcess process_;
+
+public:
+    Env env;
 };
 
 }  // namespace eddy::fuzz

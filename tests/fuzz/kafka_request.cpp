@@ -18,16 +18,11 @@
 #include "core/record/record_batch_builder.h"
 #include "services/kafka/broker.h"
 #include "tests/fuzz/fuzz_env.h"
-#include "tests/unit/virtual_driver.h"
 
 using namespace eddy;
 
 namespace {
 
-using fuzz::AbortProcess;
-using fuzz::DriverClock;
-using fuzz::MemDisk;
-using fuzz::NoNetwork;
 
 Bytes request(protocol::ApiKey key, int16_t version, int32_t correlation, auto&& body) {
     protocol::RequestHeader h;
@@ -77,20 +72,9 @@ config::BrokerConfig fuzz_config() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static const config::BrokerConfig config = fuzz_config();
-    MemDisk disk;
-    eddy::test::VirtualDriver driver;
-    FiberExecutor executor(driver);
-    const GroupId group = executor.new_group();
-    Scheduler scheduler(executor, group);
-    DriverClock clock(driver);
-    NoNetwork network;
-    Random random(1);
-    NullTracer tracer;
-    FaultPoints faults;
-    NullLogSink sink;
-    Logger logger(clock, sink, "fuzz", LogLevel::error);
-    AbortProcess process;
-    Env env{NodeId(1), clock, network, disk, random, scheduler, tracer, faults, logger, process};
+    fuzz::FuzzNode node(NodeId(1), /*follow_time=*/true);
+    Env& env = node.env;
+    Scheduler& scheduler = node.scheduler;
 
     bool done = false;
     bool answered = false;
@@ -131,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         broker->stop();
         done = true;
     });
-    executor.run([&] { return done && !watchdog_stopping; });
+    node.executor.run([&] { return done && !watchdog_stopping; });
     broker.reset();
     ASSERT(done);
     return 0;

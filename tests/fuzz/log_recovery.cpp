@@ -16,16 +16,12 @@
 #include "core/record/record_batch_builder.h"
 #include "services/log/partition_log.h"
 #include "tests/fuzz/fuzz_env.h"
-#include "tests/unit/virtual_driver.h"
 
 using namespace eddy;
 
 namespace {
 
-using fuzz::AbortProcess;
-using fuzz::FixedClock;
 using fuzz::MemDisk;
-using fuzz::NoNetwork;
 
 void check_log(log::PartitionLog& l) {
     if (l.offline()) {
@@ -64,7 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const ByteSpan body(reinterpret_cast<const std::byte*>(data + 4), size - 4);
     const size_t split = std::min<size_t>(body.size(), (size_t{data[1]} << 8) | data[2]);
     const int64_t second_base = data[3];
-    MemDisk disk;
+    fuzz::FuzzNode node;
+    MemDisk& disk = node.disk;
     const std::string dir = "t-0";
     disk.files_[dir + "/00000000000000000000.log"] =
         Bytes(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(split));
@@ -73,28 +70,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             Bytes(body.begin() + static_cast<std::ptrdiff_t>(split), body.end());
     }
 
-    eddy::test::VirtualDriver driver;
-    FiberExecutor executor(driver);
-    const GroupId group = executor.new_group();
-    Scheduler scheduler(executor, group);
-    FixedClock clock;
-    NoNetwork network;
-    Random random(1);
-    NullTracer tracer;
-    FaultPoints faults;
-    NullLogSink sink;
-    Logger logger(clock, sink, "fuzz", LogLevel::error);
-    AbortProcess process;
-    Env env{NodeId(0), clock, network, disk, random, scheduler, tracer, faults, logger, process};
-
-    bool done = false;
-    scheduler.spawn("fuzz", [&] {
+    node.run([&] {
         log::PartitionLog::OpenOptions o;
         o.dir = dir;
         o.topic_partition = log::TopicPartition{"t", PartitionId(0)};
         o.config.index_interval_bytes = 64;
         o.recovery_point = Offset(data[0] % 3 == 0 ? 0 : data[0] % 3 == 1 ? second_base : 1 << 20);
-        auto opened = log::PartitionLog::open(env, o);
+        auto opened = log::PartitionLog::open(node.env, o);
         ASSERT(opened.ok(), "recovery on a healthy disk always opens the log");
         log::PartitionLog& l = **opened;
         check_log(l);
@@ -108,9 +90,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             check_log(l);
         }
         ASSERT(l.close().ok());
-        done = true;
     });
-    executor.run([&] { return done; });
-    ASSERT(done);
     return 0;
 }

@@ -26,16 +26,12 @@
 #include "services/raft/quorum_driver.h"
 #include "services/raft/quorum_state.h"
 #include "tests/fuzz/fuzz_env.h"
-#include "tests/unit/virtual_driver.h"
 
 using namespace eddy;
 
 namespace {
 
-using fuzz::AbortProcess;
-using fuzz::FixedClock;
 using fuzz::MemDisk;
-using fuzz::NoNetwork;
 
 const std::string data_dir = "data";
 const std::string meta_dir = data_dir + "/__cluster_metadata-0";
@@ -156,7 +152,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 4) {
         return 0;
     }
-    MemDisk disk;
+    fuzz::FuzzNode node;
+    MemDisk& disk = node.disk;
     disk.dirs_ = {data_dir, meta_dir};
     int64_t end = 0;
     disk.files_ = build(data, end);
@@ -183,35 +180,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const bool voter = (data[2] & 0x40) != 0;
 
-    eddy::test::VirtualDriver driver;
-    FiberExecutor executor(driver);
-    const GroupId group = executor.new_group();
-    Scheduler scheduler(executor, group);
-    FixedClock clock;
-    NoNetwork network;
-    Random random(1);
-    NullTracer tracer;
-    FaultPoints faults;
-    NullLogSink sink;
-    Logger logger(clock, sink, "fuzz", LogLevel::error);
-    AbortProcess process;
-    Env env{NodeId(0), clock, network, disk, random, scheduler, tracer, faults, logger, process};
-
-    bool done = false;
-    scheduler.spawn("fuzz", [&] {
+    node.run([&] {
         std::string error;
-        const auto first = open(env, voter, error);
+        const auto first = open(node.env, voter, error);
         ASSERT(first || (!error.empty() && error.find('\n') == std::string::npos),
                "a start that fails says why in one line");
         if (first) {
             // What it repaired stays repaired: the next start finds the same log and state.
             std::string again_error;
-            const auto again = open(env, voter, again_error);
+            const auto again = open(node.env, voter, again_error);
             ASSERT(again == first, "a second start opens what the first left");
         }
-        done = true;
     });
-    executor.run([&] { return done; });
-    ASSERT(done);
     return 0;
 }
