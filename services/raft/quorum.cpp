@@ -437,7 +437,10 @@ void QuorumReplica::tick_fetcher(Instant now, std::vector<Message>& out) {
         send_fetch(*leader_, now, out);
         return;
     }
-    const NodeId to = config_.voters[discovery_next_++ % config_.voters.size()];
+    NodeId to = config_.voters[discovery_next_++ % config_.voters.size()];
+    if (to == self_) {  // a recovering voter asks the others
+        to = config_.voters[discovery_next_++ % config_.voters.size()];
+    }
     send_fetch(to, now, out);
     next_fetch_at_ = now + config_.request_timeout;
 }

@@ -226,6 +226,12 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
                                                                      QuorumApplication& app) {
     const bool voter = std::find(options.config.voters.begin(), options.config.voters.end(),
                                  options.self) != options.config.voters.end();
+    // The only voter of its quorum has no other copy to recover a damaged log from: it stops,
+    // as it did before recovery existed, and leaves the files as found.
+    const bool lone = voter && options.config.voters.size() == 1;
+    constexpr std::string_view lone_damage =
+        "the metadata log is damaged and this node is the quorum's only voter: there is no other "
+        "copy to recover it from (the files are left as found)";
     // Opens the log and reads what the replica restarts from; a log found damaged on the way is
     // set aside for an empty one (once), and its quorum-state carried over.
     std::unique_ptr<RaftLog> log;
@@ -235,7 +241,6 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
     std::vector<Entry> entries;
     for (bool retried = false;; retried = true) {
         auto opened = RaftLog::open(env, logs, options.log);
-        std::string damage;
         if (!opened.ok()) {
             if (opened.error() != RaftLogError::damaged || retried) {
                 return fail(std::string("cannot open the metadata log: ") +
@@ -255,6 +260,9 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
             image.reset();
             entries.clear();
             snapshot = {};
+        }
+        if (lone) {
+            return fail("cannot open the metadata log: " + std::string(lone_damage));
         }
         auto recovered = set_aside_damaged(env, logs, options.log, voter);
         if (!recovered.ok()) {
@@ -314,6 +322,9 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
         if (state->recovering_end) {
             durable.recovering_end = state->recovering_end->value();
         }
+    }
+    if (log->lost_synced_end() && lone) {
+        return fail(dir + ": " + std::string(lone_damage));
     }
     if (log->lost_synced_end()) {
         // Entries it had synced are gone (bit rot past the recovery point, cut as a torn tail):
