@@ -214,8 +214,8 @@ Result<QuorumState, std::string> QuorumDriver::set_aside_damaged(Env& env, log::
                     std::string(log::to_string(replaced.error())));
     }
     env.log.warn("%s was damaged (%s): set aside; %s", dir.c_str(), reason.c_str(),
-                 voter ? "this voter copies the log from the leader and takes no part in "
-                         "elections until it has caught up"
+                 voter ? "this voter copies the log from the leader, and until it has caught "
+                         "up votes only for candidates past the log it lost and never stands"
                        : "this observer copies the log from the leader");
     return s;
 }
@@ -336,9 +336,11 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
             if (*log->lost_synced_end() > log->end_offset()) {
                 durable.recovering_end = log->lost_synced_end()->value();
             }  // else the synced-end file itself was damaged: what was synced is unknown
-            env.log.warn("%s lost entries it had synced: this voter takes no part in elections "
-                         "until it has caught up with a leader of an epoch after %d",
-                         dir.c_str(), durable.epoch);
+            env.log.warn("%s lost entries it had synced up to offset %lld: until it has caught "
+                         "up, this voter votes only for candidates past the log it lost (epoch "
+                         "%d) and never stands",
+                         dir.c_str(),
+                         static_cast<long long>(log->lost_synced_end()->value()), durable.epoch);
             QuorumState s = *state;
             s.leader_epoch = LeaderEpoch(durable.epoch);
             s.voted_id = durable.voted_for;

@@ -7,6 +7,7 @@ node joins as an observer and is listed too. Then the operator's view through `e
 quorum|info|health --bootstrap-server`: three voters and the observer, every broker live, and a
 SIGKILLed broker named by `health` (exit 1) until it restarts (exit 0)."""
 import json
+import os
 import time
 import signal
 import subprocess
@@ -318,6 +319,44 @@ def test_cluster_health_names_a_killed_broker_until_it_restarts():
                  interval=0.5)
     h.wait_until(lambda: health(victim)[0] == 0, WAIT, "healthy through the restarted node",
                  interval=0.5)
+
+
+def test_a_voter_whose_metadata_log_rotted_sets_it_aside_and_catches_up():
+    """Bit rot in a stopped voter's metadata segment: at restart it sets the log aside, copies it
+    from the leader as a recovering voter, and serves and votes again once caught up."""
+    leader = int(quorum(node(1))[0]["LeaderId"])
+    victim_id = next(i for i in (3, 2) if i != leader)
+    victim = node(victim_id)
+    victim.stop(signal.SIGTERM)
+    meta = os.path.join(victim.data_dir, "__cluster_metadata-0")
+    segment = max((os.path.join(meta, f) for f in os.listdir(meta) if f.endswith(".log")),
+                  key=os.path.getsize)
+    with open(segment, "r+b") as f:
+        f.seek(os.path.getsize(segment) // 2)
+        b = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([b[0] ^ 0x08]))
+    victim.start(60)
+    aside = [d for d in os.listdir(victim.data_dir)
+             if d.startswith("__cluster_metadata-0.") and d.endswith("-damaged")]
+    check_eq(len(aside), 1, f"the damaged log kept aside: {os.listdir(victim.data_dir)}")
+    logged = "".join(open(p, errors="replace").read() for p in victim.log_paths)
+    check("was damaged" in logged and "votes only for candidates past the log it lost" in logged,
+          "the node says what it found and what it does")
+
+    def caught_up():
+        q = quorum(node(leader))
+        if q is None:
+            return False
+        rows = {r[0]: r for r in q[1][1:]}
+        with open(os.path.join(meta, "quorum-state")) as f:
+            state = json.loads(f.read())
+        return (str(victim_id) in rows and rows[str(victim_id)][2] == "0" and
+                "recoveringEpoch" not in state)
+    h.wait_until(caught_up, WAIT, f"node {victim_id} caught up and no longer recovering")
+    name = h.unique("cl-rot")
+    create_topic(victim, name, partitions=1, rf=3)
+    h.wait_until(lambda: topic_everywhere(name, 1), WAIT, "created through the recovered node")
 
 
 def test_cluster_health_without_a_reachable_bootstrap():
