@@ -124,6 +124,10 @@ struct NodeState : ClusterNode {
     int64_t applied = 0;  // the driver's applied offset, this incarnation
     raft::Role role = raft::Role::unattached;
     int32_t epoch = 0;
+    // Bit rot struck its metadata log and it has not started since (rotted), or it started and
+    // is recovering (QuorumDriver::recovering): its log may lack committed entries.
+    bool rotted = false;
+    bool recovering = false;
 };
 
 // The vote crash (see the file comment): armed by the nemesis, sprung by Watch::settled.
@@ -188,6 +192,8 @@ void Watch::opened(const raft::QuorumDriver& d) {
     n.applied = d.applied_offset();  // a new incarnation starts from its snapshot
     n.role = d.role();
     n.epoch = d.epoch();
+    n.rotted = false;
+    n.recovering = d.recovering();
 }
 
 void Watch::received(const raft::QuorumDriver& d, const raft::Message& m) {
@@ -200,6 +206,7 @@ void Watch::settled(const raft::QuorumDriver& d, bool ticked,
     NodeState& n = c_.nodes[id_];
     n.role = d.role();
     n.epoch = d.epoch();
+    n.recovering = d.recovering();
     const Instant now = c_.now();
     if (d.applied_offset() < n.applied) {
         c_.fail(applied_monotonic, cluster_node_name(id_) + "'s applied metadata offset moved back from " +
@@ -541,8 +548,13 @@ public:
         // caught up (QuorumDriver::open). Not quorum-state: the vote has a single copy, and a
         // damaged one stops the node (tests/unit/raft/quorum_state_test.cpp).
         FaultMenu menu;
-        set_rot_eligible([](const std::string&, std::string_view path) {
-            return metadata_file(path) && !path.ends_with("quorum-state");
+        set_rot_eligible([this](const std::string& node, std::string_view path) {
+            const int id = id_of(node);
+            if (!metadata_file(path) || path.ends_with("quorum-state") || !may_damage(id)) {
+                return false;
+            }
+            c_.nodes[id].rotted = true;  // some file of it is eligible: one of them rots now
+            return true;
         });
         run_phase(phase, replay, menu, c_.voters.size(),
                   [this](Instant end) { draw_until(end); }, base_disk_faults);
@@ -551,6 +563,23 @@ public:
     uint64_t faults() const { return recorded_faults(); }
 
 private:
+    // Whether bit rot may strike `id`'s metadata log now: an observer, always; a voter, only
+    // while the voters whose logs may lack committed entries (rotted, or recovering) stay a
+    // minority with it. Committed entries are on a majority; rot on more than a minority of
+    // voters can leave no voter holding some of them — data no protocol can give back, and a
+    // quorum that rightly refuses to elect anyone without them.
+    bool may_damage(int id) const {
+        if (std::find(c_.voters.begin(), c_.voters.end(), id) == c_.voters.end()) {
+            return true;
+        }
+        size_t damaged = 1;
+        for (int v : c_.voters) {
+            const NodeState& n = c_.nodes.at(v);
+            damaged += v != id && (n.rotted || n.recovering) ? 1 : 0;
+        }
+        return damaged <= (c_.voters.size() - 1) / 2;
+    }
+
     void inject(Fault f) {
         switch (f) {
             case Fault::isolate:
@@ -697,9 +726,12 @@ private:
         if (node(victim).up()) {
             w_.crash(node(victim));
         }
-        const auto rotted = node(victim).disk().rot_at_rest([](std::string_view path) {
-            return metadata_file(path) && path.ends_with(".log");
+        // (Not while another voter's log may lack committed entries: see may_damage.)
+        const bool may = may_damage(victim);
+        const auto rotted = node(victim).disk().rot_at_rest([may](std::string_view path) {
+            return may && metadata_file(path) && path.ends_with(".log");
         });
+        c_.nodes[victim].rotted = c_.nodes[victim].rotted || rotted.has_value();
         w_.trace("fault.rot_vote", {{"node", cluster_node_name(victim)},
                                     {"path", rotted.value_or("")}});
         std::vector<int> down = committers;

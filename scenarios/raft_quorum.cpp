@@ -552,10 +552,29 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
     // synced end unknown too when value >= 1000). A voter then recovers from its epoch and the
     // end it had synced, as the driver marks it (DurableState::recovering_epoch); an observer
     // just fetches again. Started again after hold.
+    // Rot strikes a voter only while the voters whose logs may lack committed entries (those
+    // recovering) stay a minority with it: committed entries are on a majority, and rot on more
+    // than a minority could leave no voter holding some of them (lost data, and a quorum that
+    // rightly elects no one without it).
+    const auto may_damage = [&](NodeId v) {
+        if (std::find(c.voters.begin(), c.voters.end(), v) == c.voters.end()) {
+            return true;
+        }
+        size_t damaged = 1;
+        for (NodeId o : c.voters) {
+            damaged += o != v && c.disks[o].state.recovering_epoch ? size_t{1} : size_t{0};
+        }
+        return damaged <= (c.voters.size() - 1) / 2;
+    };
     faults.custom["raft_rot"] = [&](const FaultSpec& f) {
         const NodeId v = victim_of(f);
         world.trace("fault.rot", {{"node", v.value()}});
         crash(v);
+        if (!may_damage(v)) {
+            sched_.sleep_for(f.hold);  // a crash like any other
+            start(v);
+            return;
+        }
         raft::DurableState& d = c.disks[v].state;
         const auto kept = static_cast<size_t>(static_cast<int64_t>(d.log.size()) *
                                               (f.value % 1000) / 1000);
@@ -613,7 +632,7 @@ RunResult run_raft_quorum(const RunOptions& ro, bool leader_faults) {
         }
         crash(victim);
         raft::DurableState& d = c.disks[victim].state;
-        if (!d.log.empty()) {
+        if (!d.log.empty() && may_damage(victim)) {
             const int64_t synced_end = d.snapshot.end_offset + static_cast<int64_t>(d.log.size());
             d.log.clear();
             if (!d.recovering_epoch) {
