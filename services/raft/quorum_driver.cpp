@@ -138,6 +138,72 @@ Result<void, std::pair<RaftLogError, std::string>> load_log(RaftLog& log, Snapsh
     return {};
 }
 
+// The recovery a voter restarts in (DurableState::recovering_epoch): the one quorum-state
+// records, or a new one when the log lost entries it had synced (made durable before the loss is
+// forgotten); none once the log already holds what was lost. Errors: one line. Suspends.
+Result<void, std::string> restore_recovery(Env& env, RaftLog& log, const std::string& dir,
+                                           const QuorumState& state, bool voter, NodeId self,
+                                           DurableState& durable) {
+    if (state.recovering_epoch && voter) {
+        durable.recovering_epoch = state.recovering_epoch->value();
+        if (state.recovering_end) {
+            durable.recovering_end = state.recovering_end->value();
+        }
+    }
+    if (log.lost_synced_end()) {
+        // Entries it had synced are gone (bit rot past the recovery point, cut as a torn tail):
+        // it may have acknowledged them. It recovers from its epoch now, which is at least every
+        // epoch it voted or acknowledged in (quorum-state is written before a vote or an
+        // acknowledgement of a new epoch's entries is sent). Durable before the loss is forgotten.
+        if (voter && !durable.recovering_epoch) {
+            durable.recovering_epoch = durable.epoch;
+            if (*log.lost_synced_end() > log.end_offset()) {
+                durable.recovering_end = log.lost_synced_end()->value();
+            }  // else the synced-end file itself was damaged: what was synced is unknown
+            env.log.warn("%s lost entries it had synced up to offset %lld: until it has caught "
+                         "up, this voter votes only for candidates past the log it lost (epoch "
+                         "%d) and never stands",
+                         dir.c_str(),
+                         static_cast<long long>(log.lost_synced_end()->value()), durable.epoch);
+            QuorumState s = state;
+            s.leader_epoch = LeaderEpoch(durable.epoch);
+            s.voted_id = durable.voted_for;
+            if (durable.epoch != state.leader_epoch.value()) {
+                s.leader_id.reset();
+            }
+            s.recovering_epoch = LeaderEpoch(durable.epoch);
+            if (durable.recovering_end) {
+                s.recovering_end = Offset(*durable.recovering_end);
+            }
+            if (auto r = write_quorum_state(env, dir, s); !r.ok()) {
+                return fail(dir + "/" + std::string(quorum_state_file) + ": cannot be written (" +
+                            log::to_string(r.error()) + ")");
+            }
+        }
+        if (auto r = log.forget_lost(); !r.ok()) {
+            return fail(dir + ": cannot record the lost entries (" + to_string(r.error()) + ")");
+        }
+    }
+    if (durable.recovering_epoch) {
+        const int32_t last = durable.log.empty() ? durable.snapshot.epoch : durable.log.back().epoch;
+        const int64_t end = durable.snapshot.end_offset + static_cast<int64_t>(durable.log.size());
+        if (last > *durable.recovering_epoch ||
+            (last == *durable.recovering_epoch && durable.recovering_end &&
+             end >= *durable.recovering_end)) {
+            // It caught up, and stopped before quorum-state said so (QuorumReplica writes the
+            // cleared flag after the entries).
+            durable.recovering_epoch.reset();
+            durable.recovering_end.reset();
+        } else {
+            env.tracer.event("raft.recovering",
+                             {{"node", self.value()},
+                              {"epoch", *durable.recovering_epoch},
+                              {"end", durable.recovering_end.value_or(-1)}});
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 // The snapshots a leader serves (FetchSnapshot), in memory: the latest and the one before it (a
@@ -285,6 +351,7 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
     if (carried) {
         if (!voter) {
             carried->recovering_epoch.reset();  // an observer has no vote to protect
+            carried->recovering_end.reset();
         }
         if (auto r = write_quorum_state(env, dir, *carried); !r.ok()) {
             return fail(dir + "/" + std::string(quorum_state_file) + ": cannot be written (" +
@@ -317,66 +384,10 @@ Result<std::unique_ptr<QuorumDriver>, std::string> QuorumDriver::open(Env& env,
         durable.epoch = durable.log.empty() ? durable.snapshot.epoch : durable.log.back().epoch;
         durable.voted_for = std::nullopt;
     }
-    if (state->recovering_epoch && voter) {
-        durable.recovering_epoch = state->recovering_epoch->value();
-        if (state->recovering_end) {
-            durable.recovering_end = state->recovering_end->value();
-        }
-    }
     if (log->lost_synced_end() && lone) {
         return fail(dir + ": " + std::string(lone_damage));
     }
-    if (log->lost_synced_end()) {
-        // Entries it had synced are gone (bit rot past the recovery point, cut as a torn tail):
-        // it may have acknowledged them. It recovers from its epoch now, which is at least every
-        // epoch it voted or acknowledged in (quorum-state is written before a vote or an
-        // acknowledgement of a new epoch's entries is sent). Durable before the loss is forgotten.
-        if (voter && !durable.recovering_epoch) {
-            durable.recovering_epoch = durable.epoch;
-            if (*log->lost_synced_end() > log->end_offset()) {
-                durable.recovering_end = log->lost_synced_end()->value();
-            }  // else the synced-end file itself was damaged: what was synced is unknown
-            env.log.warn("%s lost entries it had synced up to offset %lld: until it has caught "
-                         "up, this voter votes only for candidates past the log it lost (epoch "
-                         "%d) and never stands",
-                         dir.c_str(),
-                         static_cast<long long>(log->lost_synced_end()->value()), durable.epoch);
-            QuorumState s = *state;
-            s.leader_epoch = LeaderEpoch(durable.epoch);
-            s.voted_id = durable.voted_for;
-            if (durable.epoch != state->leader_epoch.value()) {
-                s.leader_id.reset();
-            }
-            s.recovering_epoch = LeaderEpoch(durable.epoch);
-            if (durable.recovering_end) {
-                s.recovering_end = Offset(*durable.recovering_end);
-            }
-            if (auto r = write_quorum_state(env, dir, s); !r.ok()) {
-                return fail(dir + "/" + std::string(quorum_state_file) + ": cannot be written (" +
-                            log::to_string(r.error()) + ")");
-            }
-        }
-        if (auto r = log->forget_lost(); !r.ok()) {
-            return fail(dir + ": cannot record the lost entries (" + to_string(r.error()) + ")");
-        }
-    }
-    if (durable.recovering_epoch) {
-        const int32_t last = durable.log.empty() ? durable.snapshot.epoch : durable.log.back().epoch;
-        const int64_t end = durable.snapshot.end_offset + static_cast<int64_t>(durable.log.size());
-        if (last > *durable.recovering_epoch ||
-            (last == *durable.recovering_epoch && durable.recovering_end &&
-             end >= *durable.recovering_end)) {
-            // It caught up, and stopped before quorum-state said so (QuorumReplica writes the
-            // cleared flag after the entries).
-            durable.recovering_epoch.reset();
-            durable.recovering_end.reset();
-        } else {
-            env.tracer.event("raft.recovering",
-                             {{"node", options.self.value()},
-                              {"epoch", *durable.recovering_epoch},
-                              {"end", durable.recovering_end.value_or(-1)}});
-        }
-    }
+    TRY_VOID(restore_recovery(env, *log, dir, *state, voter, options.self, durable));
 
     std::unique_ptr<QuorumDriver> d(
         new QuorumDriver(env, std::move(options), app, std::move(log), std::move(dir)));
