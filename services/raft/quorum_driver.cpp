@@ -279,6 +279,11 @@ Result<QuorumState, std::string> QuorumDriver::set_aside_damaged(Env& env, log::
         return fail(dir + " is damaged and cannot be set aside: " +
                     std::string(log::to_string(replaced.error())));
     }
+    if (BUGGIFY(env)) {
+        // A crash before quorum-state reaches the new log: the next start takes it over from
+        // the copy set aside (set_aside_state).
+        env.process.crash("buggify: crashed after setting the damaged metadata log aside");
+    }
     env.log.warn("%s was damaged (%s): set aside; %s", dir.c_str(), reason.c_str(),
                  voter ? "this voter copies the log from the leader, and until it has caught "
                          "up votes only for candidates past the log it lost and never stands"

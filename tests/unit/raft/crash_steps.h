@@ -13,6 +13,21 @@
 
 namespace eddy::raft::test {
 
+// Flips bit `bit` of the byte at `at` (counted from the end when negative) of `path`, durably:
+// bit rot at rest. Suspends.
+inline void flip_bit(Disk& disk, const std::string& path, int64_t at, int bit) {
+    auto f = disk.open(path, OpenMode::read_write);
+    REQUIRE(f.ok());
+    auto size = (*f)->size();
+    REQUIRE(size.ok());
+    const uint64_t pos = at >= 0 ? uint64_t(at) : *size - uint64_t(-at);
+    Bytes b(1);
+    REQUIRE((*f)->read_at(pos, b).ok());
+    b[0] ^= std::byte(1U << bit);
+    REQUIRE((*f)->write_at(pos, b).ok());
+    REQUIRE((*f)->sync().ok());
+}
+
 // A crash model that shows missing syncs often: unsynced writes are often lost or torn.
 inline sim::DiskFaults crash_faults() {
     sim::DiskFaults f;

@@ -15,6 +15,7 @@
 #include "services/log/log_manager.h"
 #include "services/raft/quorum_state.h"
 #include "sim/world.h"
+#include "tests/unit/raft/crash_steps.h"
 
 using namespace eddy;
 using namespace eddy::raft;
@@ -334,13 +335,7 @@ TEST_CASE("quorum driver: a voter whose metadata log lost synced entries recover
     c.crash(f);
     // Bit rot in the segment, past the recovery point: recovery cuts the log there.
     on_disk(c, f, [&](Disk& d) {
-        auto file = d.open("__cluster_metadata-0/00000000000000000000.log", OpenMode::read_write);
-        REQUIRE(file.ok());
-        Bytes b(1);
-        REQUIRE((*file)->read_at(100, b).ok());
-        b[0] ^= std::byte{0x10};
-        REQUIRE((*file)->write_at(100, b).ok());
-        REQUIRE((*file)->sync().ok());
+        raft::test::flip_bit(d, "__cluster_metadata-0/00000000000000000000.log", 100, 4);
     });
     c.world.start(*f.sim);
     REQUIRE(c.run_until([&] { return f.driver != nullptr; }));
@@ -419,14 +414,7 @@ TEST_CASE("quorum driver: the only voter of its quorum stops on a damaged metada
     Node& n = *c.nodes[0];
     c.crash(n);
     on_disk(c, n, [&](Disk& d) {
-        auto file = d.open("__cluster_metadata-0/00000000000000000000.log", OpenMode::read_write);
-        REQUIRE(file.ok());
-        const uint64_t size = *(*file)->size();
-        Bytes b(1);
-        REQUIRE((*file)->read_at(size - 2, b).ok());
-        b[0] ^= std::byte{0x04};
-        REQUIRE((*file)->write_at(size - 2, b).ok());
-        REQUIRE((*file)->sync().ok());
+        raft::test::flip_bit(d, "__cluster_metadata-0/00000000000000000000.log", -2, 2);
     });
     n.open_error = "";
     c.world.start(*n.sim);

@@ -469,21 +469,9 @@ TEST_CASE("raft log: a failed sync while writing a snapshot crashes the node") {
 
 namespace {
 
-// Flips bit `bit` of the byte at `at` (from the end when negative) of `path`, durably: bit rot
-// at rest on a node that is down.
+// Bit rot at rest on a node that is down.
 void rot(LogRig& rig, const std::string& path, int64_t at, int bit) {
-    rig.run([&] {
-        auto f = rig.env->disk.open(path, OpenMode::read_write);
-        REQUIRE(f.ok());
-        auto size = (*f)->size();
-        REQUIRE(size.ok());
-        const uint64_t pos = at >= 0 ? uint64_t(at) : *size - uint64_t(-at);
-        Bytes b(1);
-        REQUIRE((*f)->read_at(pos, b).ok());
-        b[0] ^= std::byte(1U << bit);
-        REQUIRE((*f)->write_at(pos, b).ok());
-        REQUIRE((*f)->sync().ok());
-    });
+    rig.run([&] { raft::test::flip_bit(rig.env->disk, path, at, bit); });
 }
 
 }  // namespace
