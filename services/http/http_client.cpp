@@ -4,6 +4,9 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "services/http/beast_feed.h"
+#include "services/http/http_parser.h"
+
 namespace eddy::http {
 
 namespace beast_http = boost::beast::http;
@@ -43,6 +46,8 @@ Result<ClientResponse, std::string> get(Env& env, const Address& at, const std::
     }
     beast_http::response_parser<beast_http::string_body> parser;
     parser.body_limit(static_cast<std::uint64_t>(body_bytes_max));
+    const size_t line_bytes_max = ParseLimits{}.header_bytes_max;
+    parser.header_limit(static_cast<std::uint32_t>(line_bytes_max));
     parser.eager(true);
     std::string buffer;
     Bytes chunk(16 * 1024);
@@ -63,8 +68,7 @@ Result<ClientResponse, std::string> get(Env& env, const Address& at, const std::
         }
         buffer.append(reinterpret_cast<const char*>(chunk.data()), *n);
         while (!buffer.empty() && !parser.is_done()) {
-            const size_t used =
-                parser.put(boost::asio::const_buffer(buffer.data(), buffer.size()), ec);
+            const size_t used = detail::put_guarded(parser, buffer, line_bytes_max, ec);
             buffer.erase(0, used);
             if (ec == beast_http::error::need_more) {
                 break;

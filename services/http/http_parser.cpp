@@ -5,6 +5,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "core/base/assert.h"
+#include "services/http/beast_feed.h"
 
 namespace eddy::http {
 
@@ -86,9 +87,8 @@ RequestParser::State RequestParser::next() {
         boost::system::error_code ec;
         size_t used = 0;
         if (consumed_ < buffer_.size()) {
-            used = p.put(boost::asio::const_buffer(buffer_.data() + consumed_,
-                                                   buffer_.size() - consumed_),
-                         ec);
+            used = detail::put_guarded(
+                p, std::string_view(buffer_).substr(consumed_), limits_.header_bytes_max, ec);
             consumed_ += used;
         } else {
             ec = beast_http::error::need_more;
@@ -108,8 +108,10 @@ RequestParser::State RequestParser::next() {
                 return failed(400, "the connection closed in the middle of a request");
             }
         } else if (ec == beast_http::error::header_limit) {
-            return failed(431, "request header larger than " +
-                                   std::to_string(limits_.header_bytes_max) + " bytes");
+            return failed(431, std::string(p.is_header_done() ? "chunk line or trailer section"
+                                                              : "request header") +
+                                   " larger than " + std::to_string(limits_.header_bytes_max) +
+                                   " bytes");
         } else if (ec == beast_http::error::body_limit) {
             return failed(413, "request body larger than " +
                                    std::to_string(limits_.body_bytes_max) + " bytes");

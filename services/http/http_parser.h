@@ -6,6 +6,8 @@
 // A connection feeds what it reads; `next()` yields one complete request at a time, keeping the
 // bytes that follow (pipelined requests) for the next call. Limits: the request line plus headers
 // (header_bytes_max, answered 431) and the body, chunked or not (body_bytes_max, answered 413).
+// A chunk line (extensions included) or a chunked body's trailer section is held to the header
+// limit too (431): Beast leaves them unbounded.
 // Anything else malformed is 400 and the connection is closed after the answer.
 #pragma once
 
