@@ -133,12 +133,31 @@ ElectLeadersResponse Broker::handle_elect_leaders(const RequestContext& ctx,
                               "election type " + std::to_string(req.election_type_) +
                                   " (0 preferred, 1 unclean)");
     }
+    // Partitions no topic has are answered here, with one result per entry asked and no
+    // message; only partitions that exist (each once) go to the controller. So neither the
+    // work nor the answer grows with a topic name times the entries naming it: a request of
+    // one long name and millions of partitions costs what its bytes do.
     std::optional<std::vector<std::pair<std::string, int32_t>>> asked;
     if (req.topic_partitions_) {
         asked.emplace();
+        std::set<std::pair<std::string_view, int32_t>> seen;
+        const auto& image = controller_->image();
         for (const auto& t : *req.topic_partitions_) {
+            const controller::TopicState* topic = image.topic(t.topic_);
+            ElectLeadersResponse::ReplicaElectionResult missing;
             for (int32_t p : t.partitions_) {
-                asked->emplace_back(t.topic_, p);
+                if (topic == nullptr || !topic->partitions.contains(p)) {
+                    ElectLeadersResponse::PartitionResult pr;
+                    pr.partition_id_ = p;
+                    pr.error_code_ = error::unknown_topic_or_partition;
+                    missing.partition_result_.push_back(pr);
+                } else if (seen.insert({t.topic_, p}).second) {
+                    asked->emplace_back(t.topic_, p);
+                }
+            }
+            if (!missing.partition_result_.empty()) {
+                missing.topic_ = protocol::echo(t.topic_);
+                resp.replica_election_results_.push_back(std::move(missing));
             }
         }
     }
@@ -147,8 +166,9 @@ ElectLeadersResponse Broker::handle_elect_leaders(const RequestContext& ctx,
     if (!out.error.ok()) {
         return error_response(req, out.error.code, out.error.message.value_or(""));
     }
+    const size_t answered_here = resp.replica_election_results_.size();
     for (const auto& r : out.results) {
-        if (resp.replica_election_results_.empty() ||
+        if (resp.replica_election_results_.size() == answered_here ||
             resp.replica_election_results_.back().topic_ != r.topic) {
             ElectLeadersResponse::ReplicaElectionResult tr;
             tr.topic_ = protocol::echo(r.topic);

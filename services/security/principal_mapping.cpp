@@ -5,6 +5,8 @@
 // value (services/ never lets an exception escape).
 #include "services/security/principal_mapping.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <regex>
 #include <variant>
@@ -17,6 +19,60 @@ namespace {
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// Counted repetitions (`a{n}`, `a{n,}`, `a{n,m}`) are compiled by libstdc++ into n (or m)
+// copies of the repeated part, nested ones into the product; a bound too long for a long
+// overflows inside the library (undefined behaviour), as does a long back-reference number. Why
+// the pattern has one of those, or nullopt: each bound at most 1000 and their product at most
+// 100000, no back-reference.
+std::optional<std::string> counted_repetition_problem(std::string_view pattern) {
+    constexpr uint64_t bound_max = 1000;
+    constexpr uint64_t product_max = 100000;
+    uint64_t product = 1;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '\\') {
+            // A back-reference's number is read whole before libstdc++ refuses it (they are
+            // refused: see above), and a long one overflows the same way.
+            if (i + 1 < pattern.size() && pattern[i + 1] >= '0' && pattern[i + 1] <= '9' &&
+                (pattern[i + 1] != '0' ||
+                 (i + 2 < pattern.size() && pattern[i + 2] >= '0' && pattern[i + 2] <= '9'))) {
+                return std::string("a back-reference (not supported)");
+            }
+            ++i;  // an escaped character, `\{` included
+            continue;
+        }
+        if (pattern[i] != '{') {
+            continue;
+        }
+        uint64_t largest = 0;
+        size_t j = i + 1;
+        for (int part = 0; part < 2; ++part) {
+            uint64_t n = 0;
+            size_t digits = 0;
+            while (j < pattern.size() && pattern[j] >= '0' && pattern[j] <= '9') {
+                if (++digits > 4) {
+                    return "a repetition count above " + std::to_string(bound_max);
+                }
+                n = n * 10 + static_cast<uint64_t>(pattern[j] - '0');
+                ++j;
+            }
+            if (n > bound_max) {
+                return "a repetition count above " + std::to_string(bound_max);
+            }
+            largest = std::max(largest, n);
+            if (part == 0 && j < pattern.size() && pattern[j] == ',') {
+                ++j;
+                continue;
+            }
+            break;
+        }
+        product *= std::max<uint64_t>(largest, 1);
+        if (product > product_max) {
+            return "repetition counts whose product is above " + std::to_string(product_max);
+        }
+    }
+    return std::nullopt;
 }
 
 // One piece of a compiled replacement: literal text or a capturing group's number.
@@ -193,6 +249,10 @@ Result<SslPrincipalMapper, std::string> SslPrincipalMapper::parse(std::string_vi
             rule->is_default = false;
             rule->pattern_text = std::string(*pattern);
             rule->replacement_text = std::string(*replacement);
+            if (auto problem = counted_repetition_problem(rule->pattern_text)) {
+                return fail("invalid pattern " + quoted(rule->pattern_text) + " in rule " +
+                            quoted(text.substr(rule_start, pos - rule_start)) + ": " + *problem);
+            }
             try {
                 // libstdc++'s __polynomial picks its breadth-first matcher: stack use independent
                 // of the subject's length (the default depth-first one recurses per character, ~330

@@ -19,7 +19,9 @@
 // Limits and differences from Kafka, because patterns go through std::regex (ECMAScript grammar,
 // libstdc++'s breadth-first matcher, whose stack use does not grow with the input) instead of
 // java.util.regex: Java-only syntax (possessive quantifiers, `(?i)` inline flags, named groups,
-// \p{..}) and back-references are refused as invalid patterns; L/U change ASCII letters only.
+// \p{..}) and back-references are refused as invalid patterns, and so are counted repetitions
+// above 1000 or whose counts multiply past 100000 (libstdc++ copies the repeated part that many
+// times); L/U change ASCII letters only.
 // Inputs are bounded so matching time is too: limits::principal_mapping_rules_chars_max for the
 // rule text and limits::certificate_subject_max for a subject (a longer subject maps to an error,
 // never a crash).

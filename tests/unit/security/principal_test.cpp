@@ -122,6 +122,19 @@ TEST_CASE("principal mapping: separators, empty items and errors") {
     CHECK_FALSE(
         SslPrincipalMapper::parse(std::string(limits::principal_mapping_rules_chars_max + 1, ' '))
             .ok());
+    // Counted repetitions: libstdc++ copies the repeated part that many times, and a count too
+    // long for a long overflows inside it (found by fuzz_acl_admin).
+    CHECK(SslPrincipalMapper::parse("RULE:^CN=([a-z]{1,64}),O=x{2}$/$1/").ok());
+    CHECK(SslPrincipalMapper::parse("RULE:^a\\{99999}$/x/").ok());  // an escaped brace
+    for (const char* bad : {"RULE:a{6666666666666666666}/x/", "RULE:a{1,1001}/x/",
+                            "RULE:((a{100}){100}){100}/x/"}) {
+        auto r = SslPrincipalMapper::parse(bad);
+        REQUIRE_FALSE(r.ok());
+        CHECK_MESSAGE(r.error().find("repetition count") != std::string::npos, r.error());
+    }
+    auto backref = SslPrincipalMapper::parse("RULE:^(a)\\6666666666666666666666$/x/");
+    REQUIRE_FALSE(backref.ok());
+    CHECK(backref.error().find("back-reference") != std::string::npos);
     auto e = SslPrincipalMapper::parse("DEFAULT, RULE:oops");
     REQUIRE_FALSE(e.ok());
     CHECK(e.error().find("RULE:oops") != std::string::npos);
